@@ -1,0 +1,243 @@
+/*
+ * lockstep.h - the public interface of liblockstep.
+ *
+ * liblockstep finds coordinated behaviour in social-media activity: groups of
+ * accounts that act on the same objects (a retweeted post, a link, a hashtag)
+ * within a short time window, again and again.  This is the only header a
+ * program needs; every type behind a handle is opaque.
+ *
+ * Conventions
+ *  - Every fallible function returns an lk_status (LK_OK == 0, errors < 0)
+ *    and is marked LK_RESULT_USED.  Status values never change once released.
+ *  - A handle that can fail carries a one-line message, e.g.
+ *    "tweets.csv.zst:18446: field 4 ('timestamp_share'): not a timestamp",
+ *    available through its *_errmsg() function.
+ *  - The library never prints, exits or aborts on bad data or I/O failure.
+ *    Diagnostics go to the callback installed with lk_set_log_fn(), which is
+ *    silent by default.
+ *  - Ownership is stated on every pointer-returning function.
+ *  - Thread safety: distinct handles may be used from distinct threads;
+ *    one handle must not be used from two threads at once.  lk_set_log_fn()
+ *    is process-global and must be called before any other thread starts.
+ */
+#ifndef LOCKSTEP_LOCKSTEP_H
+#define LOCKSTEP_LOCKSTEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LK_VERSION_MAJOR 0
+#define LK_VERSION_MINOR 1
+#define LK_VERSION_PATCH 0
+
+#if defined(__GNUC__) || defined(__clang__)
+#    define LK_API __attribute__((visibility("default")))
+#    define LK_RESULT_USED __attribute__((warn_unused_result))
+#else
+#    define LK_API
+#    define LK_RESULT_USED
+#endif
+
+/** Status codes.  Values are stable across releases. */
+typedef enum lk_status {
+    LK_OK = 0,       /**< success */
+    LK_EOF = 1,      /**< clean end of input (readers only) */
+    LK_ENOMEM = -1,  /**< an allocation failed */
+    LK_EIO = -2,     /**< a read, write, open or decompression failed */
+    LK_EPARSE = -3,  /**< malformed input data */
+    LK_EINVAL = -4,  /**< invalid argument or option value */
+    LK_ELIMIT = -5,  /**< a size limit was exceeded (line, field, id count) */
+    LK_EGRAPH = -6   /**< the graph library reported an error */
+} lk_status;
+
+/**
+ * Describe a status code.
+ * @return a static string (never NULL; "unknown status" for unknown values).
+ * Thread-safe.
+ */
+LK_API const char *lk_strerror(lk_status st);
+
+/**
+ * Library version as "MAJOR.MINOR.PATCH".
+ * @return a static string.  Thread-safe.
+ */
+LK_API const char *lk_version(void);
+
+/** Log levels, from most to least severe. */
+enum { LK_LOG_ERROR = 0, LK_LOG_WARN = 1, LK_LOG_INFO = 2, LK_LOG_DEBUG = 3 };
+
+/** A log sink: receives one line (no trailing newline) per message. */
+typedef void (*lk_log_fn)(int level, const char *msg, void *userdata);
+
+/**
+ * Install a log sink for messages at or above `max_level` severity
+ * (LK_LOG_ERROR..LK_LOG_DEBUG).  NULL `fn` silences the library (the default).
+ * Process-global; call before starting threads.
+ */
+LK_API void lk_set_log_fn(lk_log_fn fn, void *userdata, int max_level);
+
+/* ------------------------------------------------------------------------ */
+/* detect: find coordinated groups                                           */
+/* ------------------------------------------------------------------------ */
+
+/** Output conventions. */
+typedef enum lk_compat {
+    LK_COMPAT_NONE = 0,      /**< lockstep's own tables (DESIGN.md) */
+    LK_COMPAT_COORTWEET = 1, /**< CooRTweet 2.1.3 detect_groups + network tables */
+    LK_COMPAT_QUT = 2        /**< QUT coordination-network-toolkit co-retweet edges */
+} lk_compat;
+
+/** How the coordinated network is cut from the full co-action network. */
+typedef enum lk_threshold {
+    LK_THRESHOLD_WEIGHT = 0,  /**< keep edges with weight >= value */
+    LK_THRESHOLD_QUANTILE = 1 /**< keep edges with weight > type-7 quantile `value` of weights */
+} lk_threshold;
+
+/** What to do with a malformed input row. */
+typedef enum lk_on_error {
+    LK_ON_ERROR_FAIL = 0, /**< stop with LK_EPARSE and a FILE:LINE message */
+    LK_ON_ERROR_SKIP = 1  /**< skip the row, count it by reason, carry on */
+} lk_on_error;
+
+/** Options of a detect run.  Initialise with lk_detect_opts_init(). */
+typedef struct lk_detect_opts {
+    int64_t window_ms;          /**< co-action window |dt| <= window, in ms [60000] */
+    int64_t min_participation;  /**< drop accounts with fewer input actions [2] */
+    lk_threshold threshold;     /**< threshold kind [LK_THRESHOLD_WEIGHT] */
+    double threshold_value;     /**< weight, or quantile in [0,1]; < 0 = the mode's default:
+                                     weight 2 natively, QUT's min_edge_weight 1 with
+                                     LK_COMPAT_QUT [-1] */
+    double edge_quantile;       /**< CooRTweet compat: quantile for weight_threshold [0.5] */
+    lk_compat compat;           /**< output convention [LK_COMPAT_NONE] */
+    int keep_loops;             /**< keep self-loops / same-content pairs (compat modes) [0] */
+    lk_on_error on_error;       /**< [LK_ON_ERROR_FAIL] */
+    const char *format;         /**< "auto", "generic" or "qut" ["auto"] (borrowed) */
+    const char *col_object;     /**< generic CSV column names (borrowed) ["object_id"] */
+    const char *col_account;    /**< ["account_id"] */
+    const char *col_content;    /**< ["content_id"] */
+    const char *col_time;       /**< ["timestamp_share"] */
+    const char *out_dir;        /**< output folder, created if missing ["lockstep-out"] */
+    uint64_t seed;              /**< seed of every randomised step (Leiden) [1] */
+    double resolution;          /**< Leiden resolution (modularity) [1.0] */
+    int threads;                /**< worker threads; 0 = all cores [0] */
+    uint64_t max_mem;           /**< memory budget in bytes; 0 = unlimited [0] */
+    const char *tmp_dir;        /**< folder for temporary files [$TMPDIR or /tmp] */
+    int write_evidence;         /**< write evidence.csv [1] */
+} lk_detect_opts;
+
+/** Fill `o` with the defaults shown in brackets above. */
+LK_API void lk_detect_opts_init(lk_detect_opts *o);
+
+/** Counts of a finished run (for the final summary line). */
+typedef struct lk_detect_stats {
+    uint64_t rows_read, rows_used, rows_skipped;
+    uint64_t accounts;          /**< distinct accounts in the input */
+    uint64_t pairs;             /**< co-action pair records found by the sweep */
+    uint64_t edges;             /**< edges of the full co-action network */
+    uint64_t coord_edges;       /**< edges kept by the threshold */
+    uint64_t coord_accounts;    /**< accounts in the coordinated network */
+    uint64_t groups;            /**< groups found */
+    uint64_t peak_rss_bytes;    /**< peak resident set size of the process */
+} lk_detect_stats;
+
+/** Opaque detect run. */
+typedef struct lk_detect lk_detect;
+
+/**
+ * Create a detect run.  The options are copied (strings stay borrowed and
+ * must outlive the handle).
+ * @return a handle that the caller frees with lk_detect_free(), or NULL when
+ *         out of memory.
+ */
+LK_API lk_detect *lk_detect_new(const lk_detect_opts *o);
+
+/**
+ * Add an input file ("-" for standard input).  Plain, gzip and zstd streams
+ * are recognised by their magic bytes.  Files are read in the order added.
+ * @return LK_OK, LK_ENOMEM.
+ */
+LK_API LK_RESULT_USED lk_status lk_detect_add_input(lk_detect *d, const char *path);
+
+/**
+ * Run the whole pipeline and write the output folder.  On failure nothing in
+ * the output folder is left looking complete: summary.json is written last
+ * and only on success, and partial tables are removed.
+ * Time: O(R log R + P log P) for R rows and P in-window pairs; the per-object
+ * sweep never forms pairs farther apart than the window.
+ * @return LK_OK; LK_EIO, LK_EPARSE (see lk_detect_errmsg()), LK_EINVAL,
+ *         LK_ENOMEM, LK_ELIMIT, LK_EGRAPH.
+ */
+LK_API LK_RESULT_USED lk_status lk_detect_run(lk_detect *d);
+
+/**
+ * The message of the last failure, e.g. "in.csv:12: field 4 ('timestamp_share'):
+ * not a timestamp: 'abc'".
+ * @return borrowed; valid until the next call on d.  "" when none.
+ */
+LK_API const char *lk_detect_errmsg(const lk_detect *d);
+
+/** Copy the counts of the last run into *out. */
+LK_API void lk_detect_get_stats(const lk_detect *d, lk_detect_stats *out);
+
+/** Free a detect run.  NULL-safe. */
+LK_API void lk_detect_free(lk_detect *d);
+
+/* ------------------------------------------------------------------------ */
+/* simulate: synthetic activity with planted coordinated groups             */
+/* ------------------------------------------------------------------------ */
+
+/** Options of lk_simulate().  Initialise with lk_simulate_opts_init(). */
+typedef struct lk_simulate_opts {
+    uint64_t seed;          /**< [1] */
+    uint64_t actions;       /**< approximate number of actions to write [100000] */
+    uint64_t accounts;      /**< organic accounts; 0 = actions / 20 [0] */
+    uint32_t groups;        /**< planted coordinated groups [5] */
+    uint32_t group_size;    /**< members per planted group [8] */
+    uint64_t max_popularity; /**< shares of the most popular object [10000] */
+    int64_t span_s;         /**< time span of the data in seconds [30 days] */
+    const char *out_dir;    /**< writes actions.csv and truth.csv here ["sim-out"] */
+} lk_simulate_opts;
+
+/** Fill `o` with the defaults shown in brackets above. */
+LK_API void lk_simulate_opts_init(lk_simulate_opts *o);
+
+/**
+ * Write a deterministic synthetic data set: `actions.csv` (generic
+ * object_id,account_id,content_id,timestamp_share, time-ordered) and
+ * `truth.csv` (account_id,label,group) into o->out_dir.  The same options give
+ * byte-identical files.
+ * @param errbuf receives a one-line message on failure (may be NULL).
+ * @return LK_OK, LK_EIO, LK_ENOMEM, LK_EINVAL.
+ */
+LK_API LK_RESULT_USED lk_status lk_simulate(const lk_simulate_opts *o, char *errbuf,
+                                            size_t errlen);
+
+/* ------------------------------------------------------------------------ */
+/* option value parsers shared by the command line and library users        */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Parse a duration: a non-negative number with an optional unit
+ * "ms", "s" (default), "m", "h", "d" ("30", "30s", "1.5m", "250ms", "2h").
+ * Rejects empty input, trailing junk, negative values and overflow.
+ * @return LK_OK or LK_EINVAL.  Thread-safe.
+ */
+LK_API LK_RESULT_USED lk_status lk_parse_duration_ms(const char *s, int64_t *ms_out);
+
+/**
+ * Parse a byte size: a non-negative number with an optional suffix
+ * K, M, G, T (powers of 1024; "B" and "iB" forms accepted: "512M", "2G",
+ * "1.5GiB", "4096").  Rejects trailing junk and overflow.
+ * @return LK_OK or LK_EINVAL.  Thread-safe.
+ */
+LK_API LK_RESULT_USED lk_status lk_parse_size(const char *s, uint64_t *bytes_out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LOCKSTEP_LOCKSTEP_H */

@@ -1,0 +1,113 @@
+/* buf.c - checked growth of arrays and the lk_buf byte buffer. */
+#include "lk_internal.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+lk_status lk_grow_(void **p, size_t elem, size_t need, size_t *cap)
+{
+    size_t ncap, bytes;
+    void *np;
+
+    if (need <= *cap)
+        return LK_OK;
+    ncap = *cap < 16 ? 16 : *cap + *cap / 2;
+    if (ncap < need)
+        ncap = need;
+    if (lk_mul_size(ncap, elem, &bytes))
+        return LK_ENOMEM;
+    np = realloc(*p, bytes);
+    if (!np)
+        return LK_ENOMEM;
+    *p = np;
+    *cap = ncap;
+    return LK_OK;
+}
+
+/* Shared empty string so that p is never NULL after init without allocating. */
+static char lk_buf_empty[1];
+
+void lk_buf_init(lk_buf *b)
+{
+    b->len = 0;
+    b->cap = 0;
+    b->p = lk_buf_empty;
+}
+
+void lk_buf_release(lk_buf *b)
+{
+    if (b->cap)
+        free(b->p);
+    lk_buf_init(b);
+}
+
+lk_status lk_buf_reserve(lk_buf *b, size_t extra)
+{
+    size_t need, ncap;
+    char *np;
+
+    if (lk_add_size(b->len, extra, &need) || lk_add_size(need, 1, &need))
+        return LK_ENOMEM;
+    if (need <= b->cap)
+        return LK_OK;
+    ncap = b->cap < 64 ? 64 : b->cap + b->cap / 2;
+    if (ncap < need)
+        ncap = need;
+    np = b->cap ? realloc(b->p, ncap) : malloc(ncap);
+    if (!np)
+        return LK_ENOMEM;
+    if (!b->cap)
+        np[0] = '\0';
+    b->p = np;
+    b->cap = ncap;
+    return LK_OK;
+}
+
+lk_status lk_buf_append(lk_buf *b, const void *data, size_t n)
+{
+    if (lk_buf_reserve(b, n) != LK_OK)
+        return LK_ENOMEM;
+    if (n)
+        memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return LK_OK;
+}
+
+lk_status lk_buf_putc(lk_buf *b, char c)
+{
+    if (b->len + 1 >= b->cap && lk_buf_reserve(b, 1) != LK_OK)
+        return LK_ENOMEM;
+    b->p[b->len++] = c;
+    b->p[b->len] = '\0';
+    return LK_OK;
+}
+
+lk_status lk_buf_printf(lk_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    size_t avail = b->cap > b->len ? b->cap - b->len : 0;
+
+    va_start(ap, fmt);
+    n = vsnprintf(avail ? b->p + b->len : NULL, avail, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return LK_EINVAL;
+    if ((size_t)n >= avail) {
+        if (lk_buf_reserve(b, (size_t)n) != LK_OK)
+            return LK_ENOMEM;
+        va_start(ap, fmt);
+        n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return LK_EINVAL;
+    }
+    b->len += (size_t)n;
+    return LK_OK;
+}
+
+uint64_t lk_hash64(const void *p, size_t n)
+{
+    return XXH3_64bits(p, n);
+}

@@ -1,0 +1,267 @@
+/*
+ * detect.c - the detect pipeline: read -> index -> sweep -> aggregate ->
+ * threshold -> cluster -> write.  One direction, no back and forth
+ * (DESIGN.md, "Pipeline").
+ */
+#include <errno.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "detect_int.h"
+#include "out_file.h"
+
+const char *const lk_detect_outputs[] = {
+    "summary.json",    "accounts.csv",  "groups.csv", "edges.csv", "evidence.csv",
+    "network.graphml", "network.gexf",  "pairs.csv",  "report.html", NULL,
+};
+
+void lk_detect_opts_init(lk_detect_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->window_ms = 60000;
+    o->min_participation = 2;
+    o->threshold = LK_THRESHOLD_WEIGHT;
+    o->threshold_value = -1;
+    o->edge_quantile = 0.5;
+    o->compat = LK_COMPAT_NONE;
+    o->on_error = LK_ON_ERROR_FAIL;
+    o->format = "auto";
+    o->col_object = "object_id";
+    o->col_account = "account_id";
+    o->col_content = "content_id";
+    o->col_time = "timestamp_share";
+    o->out_dir = "lockstep-out";
+    o->seed = 1;
+    o->resolution = 1.0;
+    o->write_evidence = 1;
+}
+
+lk_detect *lk_detect_new(const lk_detect_opts *o)
+{
+    lk_detect *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->o = *o;
+    return d;
+}
+
+lk_status lk_detect_add_input(lk_detect *d, const char *path)
+{
+    char *p = strdup(path);
+    if (!p || LK_GROW(d->inputs, d->ninputs + 1, d->cap_inputs) != LK_OK) {
+        free(p);
+        return LK_ENOMEM;
+    }
+    d->inputs[d->ninputs++] = p;
+    return LK_OK;
+}
+
+const char *lk_detect_errmsg(const lk_detect *d)
+{
+    return d->errmsg;
+}
+
+void lk_detect_get_stats(const lk_detect *d, lk_detect_stats *out)
+{
+    *out = d->stats;
+}
+
+void lk_detect_free(lk_detect *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->ninputs; i++)
+        free(d->inputs[i]);
+    free(d->inputs);
+    free(d->in_stats);
+    if (d->ds_ready)
+        lk_dataset_release(&d->ds);
+    free(d);
+}
+
+static uint64_t peak_rss(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (uint64_t)ru.ru_maxrss * 1024u;
+}
+
+/* Remove every file a run writes: stale results must never sit beside new
+ * ones, and a failed run must not leave tables that look complete. */
+static void clear_outputs(const char *dir)
+{
+    char path[4096];
+    for (size_t i = 0; lk_detect_outputs[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, lk_detect_outputs[i]);
+        (void)unlink(path);
+    }
+}
+
+static lk_status check_opts(lk_detect *d)
+{
+    const lk_detect_opts *o = &d->o;
+    if (o->window_ms < 0) {
+        lk_errf(d->errmsg, "the window must not be negative");
+        return LK_EINVAL;
+    }
+    if (o->min_participation < 0) {
+        lk_errf(d->errmsg, "min participation must not be negative");
+        return LK_EINVAL;
+    }
+    if (o->threshold == LK_THRESHOLD_QUANTILE &&
+        !(o->threshold_value >= 0 && o->threshold_value <= 1)) {
+        lk_errf(d->errmsg, "a quantile threshold must be in [0, 1]");
+        return LK_EINVAL;
+    }
+    if (!(o->edge_quantile >= 0 && o->edge_quantile <= 1)) {
+        lk_errf(d->errmsg, "the edge quantile must be in [0, 1]");
+        return LK_EINVAL;
+    }
+    if (!(o->resolution > 0)) {
+        lk_errf(d->errmsg, "the resolution must be positive");
+        return LK_EINVAL;
+    }
+    if (d->ninputs == 0) {
+        lk_errf(d->errmsg, "no input files");
+        return LK_EINVAL;
+    }
+    return LK_OK;
+}
+
+static lk_status read_inputs(lk_detect *d)
+{
+    lk_read_opts ro;
+    lk_status st;
+
+    ro.format = d->o.format;
+    ro.col_object = d->o.col_object;
+    ro.col_account = d->o.col_account;
+    ro.col_content = d->o.col_content;
+    ro.col_time = d->o.col_time;
+    /* CooRTweet groups an empty object id like any other; QUT needs every row
+     * for its message-id de-duplication */
+    ro.keep_empty_objects = d->o.compat != LK_COMPAT_NONE;
+    ro.skip_bad_rows = d->o.on_error == LK_ON_ERROR_SKIP;
+    d->in_stats = calloc(d->ninputs, sizeof *d->in_stats);
+    if (!d->in_stats)
+        return LK_ENOMEM;
+    if ((st = lk_dataset_init(&d->ds)) != LK_OK)
+        return st;
+    d->ds_ready = 1;
+    for (size_t i = 0; i < d->ninputs; i++) {
+        lk_input_stats *s = &d->in_stats[i];
+        st = lk_read_file(d->inputs[i], (uint32_t)i, &ro, &d->ds, s, d->errmsg);
+        d->stats.rows_read += s->rows_read;
+        d->stats.rows_used += s->rows_used;
+        for (int k = 0; k < LK_SKIP_N; k++)
+            d->stats.rows_skipped += s->skipped[k];
+        if (st != LK_OK)
+            return st;
+    }
+    d->stats.accounts = lk_strpool_count(d->ds.accounts);
+    return LK_OK;
+}
+
+static lk_status run_native(lk_detect *d)
+{
+    const lk_dataset *ds = &d->ds;
+    size_t nacc = lk_strpool_count(ds->accounts);
+    uint64_t *rows = calloc(LK_MAX(nacc, (size_t)1), sizeof *rows);
+    uint8_t *keep = calloc(LK_MAX(nacc, (size_t)1), 1);
+    lk_objindex ix;
+    lk_net net;
+    lk_coordnet cn;
+    lk_status st = LK_ENOMEM;
+    double value = d->o.threshold_value;
+
+    memset(&ix, 0, sizeof ix);
+    memset(&net, 0, sizeof net);
+    memset(&cn, 0, sizeof cn);
+    if (!rows || !keep)
+        goto done;
+    for (size_t r = 0; r < ds->n; r++)
+        rows[ds->a[r].account]++;
+    for (size_t a = 0; a < nacc; a++) {
+        keep[a] = (int64_t)rows[a] >= d->o.min_participation;
+        d->accounts_kept += keep[a];
+    }
+    if ((st = lk_objindex_build(ds, keep, &ix)) != LK_OK)
+        goto done;
+    if ((st = lk_net_build(&ix, d->o.window_ms, &net)) != LK_OK)
+        goto done;
+    d->stats.pairs = net.pairs;
+    d->stats.edges = net.n;
+    if (value < 0)
+        value = 2;
+    d->stats.coord_edges = lk_net_threshold(&net, d->o.threshold, value, &d->cut);
+    if (d->stats.coord_edges == SIZE_MAX) {
+        st = LK_ENOMEM;
+        goto done;
+    }
+    if ((st = lk_coordnet_build(ds, &net, &d->o, &cn, d->errmsg)) != LK_OK)
+        goto done;
+    d->stats.coord_accounts = cn.n;
+    d->stats.groups = cn.ngroups;
+    d->components = 0;
+    for (size_t i = 0; i < cn.n; i++)
+        d->components = LK_MAX(d->components, (uint64_t)cn.component[i] + 1);
+    st = lk_write_native(ds, &ix, &net, &cn, &d->o, d->errmsg);
+done:
+    if (st == LK_ENOMEM && !d->errmsg[0])
+        lk_errf(d->errmsg, "out of memory");
+    free(rows);
+    free(keep);
+    lk_coordnet_release(&cn);
+    lk_net_release(&net);
+    lk_objindex_release(&ix);
+    return st;
+}
+
+lk_status lk_detect_run(lk_detect *d)
+{
+    lk_status st;
+
+    d->errmsg[0] = '\0';
+    if ((st = check_opts(d)) != LK_OK)
+        return st;
+    if ((st = lk_mkdirs(d->o.out_dir, d->errmsg)) != LK_OK)
+        return st;
+    clear_outputs(d->o.out_dir);
+    st = read_inputs(d);
+    if (st == LK_OK) {
+        lk_log(LK_LOG_INFO, "read %llu rows (%llu used), %llu accounts",
+               (unsigned long long)d->stats.rows_read, (unsigned long long)d->stats.rows_used,
+               (unsigned long long)d->stats.accounts);
+        if (d->o.compat == LK_COMPAT_NONE) {
+            st = run_native(d);
+        } else {
+            lk_compat_opts co;
+            co.window_ms = d->o.window_ms;
+            co.min_participation = d->o.min_participation;
+            co.keep_loops = d->o.keep_loops;
+            co.edge_quantile = d->o.edge_quantile;
+            co.min_edge_weight = d->o.threshold_value < 0 ? 1 : (int64_t)d->o.threshold_value;
+            co.out_dir = d->o.out_dir;
+            st = d->o.compat == LK_COMPAT_COORTWEET
+                     ? lk_compat_coortweet(&d->ds, &co, &d->cstats, d->errmsg)
+                     : lk_compat_qut(&d->ds, &co, &d->cstats, d->errmsg);
+            d->stats.pairs = d->cstats.pairs;
+            d->stats.edges = d->cstats.edges;
+            d->stats.coord_edges = d->o.compat == LK_COMPAT_COORTWEET ? d->cstats.edges_above
+                                                                        : d->cstats.edges;
+            d->stats.coord_accounts = d->o.compat == LK_COMPAT_COORTWEET
+                                          ? d->cstats.accounts_above
+                                          : d->cstats.accounts;
+        }
+    }
+    d->stats.peak_rss_bytes = peak_rss();
+    if (st == LK_OK)
+        st = lk_write_summary(d, d->errmsg);
+    if (st != LK_OK) {
+        if (!d->errmsg[0])
+            lk_errf(d->errmsg, "%s", lk_strerror(st));
+        clear_outputs(d->o.out_dir);
+    }
+    return st;
+}

@@ -1,0 +1,472 @@
+/*
+ * detect_out.c - the coordinated network (nodes, clustering) and the native
+ * output folder: accounts.csv, groups.csv, edges.csv, evidence.csv,
+ * network.graphml, network.gexf and summary.json (DESIGN.md, "Output folder").
+ * Every user-supplied string goes through out_escape; rows are ordered by
+ * account strings so the files do not depend on internal id assignment.
+ */
+#include "cluster.h"
+#include "detect_int.h"
+#include "out_escape.h"
+#include "out_file.h"
+#include "out_graph.h"
+#include "parse_time.h"
+
+static const char *const trace_names[] = {"generic"};
+
+static const lk_strpool *sort_pool; /* qsort has no context argument */
+
+static int cmp_acc_str(const void *a, const void *b)
+{
+    size_t la, lb;
+    const char *sa = lk_strpool_get(sort_pool, *(const uint32_t *)a, &la);
+    const char *sb = lk_strpool_get(sort_pool, *(const uint32_t *)b, &lb);
+    int c = memcmp(sa, sb, LK_MIN(la, lb));
+    return c ? c : (la > lb) - (la < lb);
+}
+
+typedef struct epair {
+    uint32_t u, v;
+    lk_edge *e;
+} epair;
+
+static int cmp_epair(const void *a, const void *b)
+{
+    const epair *x = a, *y = b;
+    if (x->u != y->u)
+        return (x->u > y->u) - (x->u < y->u);
+    return (x->v > y->v) - (x->v < y->v);
+}
+
+void lk_coordnet_release(lk_coordnet *cn)
+{
+    free(cn->account);
+    free(cn->node_of);
+    free(cn->component);
+    free(cn->community);
+    free(cn->degree);
+    free(cn->co_actions);
+    free(cn->strength);
+    free(cn->eu);
+    free(cn->ev);
+    free(cn->edge);
+    memset(cn, 0, sizeof *cn);
+}
+
+lk_status lk_coordnet_build(const lk_dataset *ds, lk_net *net, const lk_detect_opts *o,
+                            lk_coordnet *cn, char *errbuf)
+{
+    size_t nacc = lk_strpool_count(ds->accounts), m = 0, n = 0;
+    epair *ep = NULL;
+    double *w = NULL;
+    lk_status st = LK_ENOMEM;
+
+    memset(cn, 0, sizeof *cn);
+    cn->node_of = malloc(LK_MAX(nacc, (size_t)1) * sizeof *cn->node_of);
+    if (!cn->node_of)
+        goto fail;
+    memset(cn->node_of, 0xff, LK_MAX(nacc, (size_t)1) * sizeof *cn->node_of);
+    for (size_t k = 0; k < net->n; k++)
+        if (net->e[k].coord) {
+            m++;
+            cn->node_of[net->e[k].a] = 0;
+            cn->node_of[net->e[k].b] = 0;
+        }
+    for (size_t a = 0; a < nacc; a++)
+        n += cn->node_of[a] == 0;
+    cn->account = malloc(LK_MAX(n, (size_t)1) * sizeof *cn->account);
+    cn->component = calloc(LK_MAX(n, (size_t)1), sizeof *cn->component);
+    cn->community = calloc(LK_MAX(n, (size_t)1), sizeof *cn->community);
+    cn->degree = calloc(LK_MAX(n, (size_t)1), sizeof *cn->degree);
+    cn->co_actions = calloc(LK_MAX(n, (size_t)1), sizeof *cn->co_actions);
+    cn->strength = calloc(LK_MAX(n, (size_t)1), sizeof *cn->strength);
+    cn->eu = malloc(LK_MAX(m, (size_t)1) * sizeof *cn->eu);
+    cn->ev = malloc(LK_MAX(m, (size_t)1) * sizeof *cn->ev);
+    cn->edge = malloc(LK_MAX(m, (size_t)1) * sizeof *cn->edge);
+    ep = malloc(LK_MAX(m, (size_t)1) * sizeof *ep);
+    w = malloc(LK_MAX(m, (size_t)1) * sizeof *w);
+    if (!cn->account || !cn->component || !cn->community || !cn->degree || !cn->co_actions ||
+        !cn->strength || !cn->eu || !cn->ev || !cn->edge || !ep || !w)
+        goto fail;
+    n = 0;
+    for (size_t a = 0; a < nacc; a++)
+        if (cn->node_of[a] == 0)
+            cn->account[n++] = (uint32_t)a;
+    sort_pool = ds->accounts;
+    qsort(cn->account, n, sizeof *cn->account, cmp_acc_str);
+    for (size_t i = 0; i < n; i++)
+        cn->node_of[cn->account[i]] = (uint32_t)i;
+    cn->n = n;
+    m = 0;
+    for (size_t k = 0; k < net->n; k++) {
+        lk_edge *e = &net->e[k];
+        uint32_t x, y;
+        if (!e->coord)
+            continue;
+        x = cn->node_of[e->a];
+        y = cn->node_of[e->b];
+        ep[m].u = LK_MIN(x, y);
+        ep[m].v = LK_MAX(x, y);
+        ep[m].e = e;
+        m++;
+    }
+    qsort(ep, m, sizeof *ep, cmp_epair);
+    for (size_t k = 0; k < m; k++) {
+        cn->eu[k] = ep[k].u;
+        cn->ev[k] = ep[k].v;
+        cn->edge[k] = ep[k].e;
+        w[k] = ep[k].e->objects;
+        cn->degree[ep[k].u]++;
+        cn->degree[ep[k].v]++;
+        cn->co_actions[ep[k].u] += ep[k].e->co_actions;
+        cn->co_actions[ep[k].v] += ep[k].e->co_actions;
+        cn->strength[ep[k].u] += w[k];
+        cn->strength[ep[k].v] += w[k];
+    }
+    cn->m = m;
+    st = lk_cluster(n, m, cn->eu, cn->ev, w, o->resolution, o->seed, cn->component,
+                    cn->community, errbuf);
+    if (st != LK_OK)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        cn->ngroups = LK_MAX(cn->ngroups, (size_t)cn->community[i] + 1);
+    free(ep);
+    free(w);
+    return LK_OK;
+fail:
+    if (st == LK_ENOMEM)
+        lk_errf(errbuf, "out of memory building the coordinated network");
+    free(ep);
+    free(w);
+    lk_coordnet_release(cn);
+    return st;
+}
+
+static lk_status put_time(lk_buf *b, int64_t ms)
+{
+    char tb[40];
+    return lk_buf_printf(b, "%s", lk_format_time_iso(ms, tb, sizeof tb));
+}
+
+static lk_status put_acc(lk_buf *b, const lk_dataset *ds, uint32_t acc)
+{
+    size_t l;
+    const char *s = lk_strpool_get(ds->accounts, acc, &l);
+    return lk_esc_csv(b, s, l);
+}
+
+/* Group statistics gathered in the evidence pass. */
+typedef struct gstat {
+    uint64_t size, edges, co_actions, objects;
+    uint32_t last_obj;
+    int64_t first, last;
+    double sum_dt;
+    uint32_t component;
+} gstat;
+
+typedef struct ectx {
+    const lk_dataset *ds;
+    const lk_net *net;
+    const lk_coordnet *cn;
+    gstat *g;
+    lk_outfile *f; /* NULL: no evidence file */
+    lk_buf b;
+    lk_status err;
+} ectx;
+
+static lk_status evidence_pair(void *vctx, const lk_objindex *ix, size_t i, size_t j)
+{
+    ectx *c = vctx;
+    const lk_action *x = &ix->a[i], *y = &ix->a[j];
+    const lk_edge *e;
+    uint32_t nx, ny;
+
+    if (x->account == y->account)
+        return LK_OK;
+    e = lk_net_find(c->net, x->account, y->account);
+    if (!e || !e->coord)
+        return LK_OK;
+    nx = c->cn->node_of[x->account];
+    ny = c->cn->node_of[y->account];
+    if (c->cn->community[nx] == c->cn->community[ny]) {
+        gstat *g = &c->g[c->cn->community[nx]];
+        g->co_actions++;
+        g->sum_dt += (double)(y->t - x->t) / 1000.0;
+        if (g->last_obj != x->object) {
+            g->last_obj = x->object;
+            g->objects++;
+        }
+        g->first = LK_MIN(g->first, x->t);
+        g->last = LK_MAX(g->last, y->t);
+    }
+    if (c->f) {
+        /* account_a is the one first in string order (node order) */
+        const lk_action *p = nx < ny ? x : y, *q = nx < ny ? y : x;
+        size_t ol;
+        const char *obj = lk_strpool_get(c->ds->objects, x->object, &ol);
+        const char *cp = lk_arena_get(&c->ds->content, p->content);
+        const char *cq = lk_arena_get(&c->ds->content, q->content);
+        if (put_acc(&c->b, c->ds, p->account) || lk_buf_putc(&c->b, ',') ||
+            put_acc(&c->b, c->ds, q->account) || lk_buf_printf(&c->b, ",%s,", trace_names[0]) ||
+            lk_esc_csv(&c->b, obj, ol) || lk_buf_putc(&c->b, ',') || put_time(&c->b, p->t) ||
+            lk_buf_putc(&c->b, ',') || put_time(&c->b, q->t) || lk_buf_putc(&c->b, ',') ||
+            lk_esc_csv(&c->b, cp, strlen(cp)) || lk_buf_putc(&c->b, ',') ||
+            lk_esc_csv(&c->b, cq, strlen(cq)) || lk_buf_putc(&c->b, ',') ||
+            lk_buf_secs(&c->b, y->t - x->t) || lk_buf_putc(&c->b, '\n'))
+            return LK_ENOMEM;
+        if (c->b.len > (1u << 16))
+            lk_out_flush_buf(c->f, &c->b);
+    }
+    return LK_OK;
+}
+
+static lk_status write_edges(const lk_dataset *ds, const lk_coordnet *cn, const char *dir,
+                             char *errbuf)
+{
+    lk_outfile *f;
+    lk_buf b;
+    lk_status st = lk_out_open(dir, "edges.csv", &f, errbuf);
+    if (st != LK_OK)
+        return st;
+    lk_buf_init(&b);
+    if (lk_buf_printf(&b, "account_a,account_b,weight,co_actions,objects,mean_dt,score,traces,"
+                          "group_id\n"))
+        goto nomem;
+    for (size_t k = 0; k < cn->m; k++) {
+        const lk_edge *e = cn->edge[k];
+        uint32_t u = cn->eu[k], v = cn->ev[k];
+        if (put_acc(&b, ds, cn->account[u]) || lk_buf_putc(&b, ',') ||
+            put_acc(&b, ds, cn->account[v]) ||
+            lk_buf_printf(&b, ",%u,%llu,%u,%.6g,%.6g,%s,", e->objects,
+                          (unsigned long long)e->co_actions, e->objects,
+                          e->sum_dt_s / (double)e->co_actions, e->score, trace_names[0]))
+            goto nomem;
+        if (cn->community[u] == cn->community[v] &&
+            lk_buf_printf(&b, "%u", cn->community[u] + 1))
+            goto nomem;
+        if (lk_buf_putc(&b, '\n'))
+            goto nomem;
+        if (b.len > (1u << 16))
+            lk_out_flush_buf(f, &b);
+    }
+    lk_out_flush_buf(f, &b);
+    lk_buf_release(&b);
+    return lk_out_close(f, errbuf);
+nomem:
+    lk_buf_release(&b);
+    lk_out_abort(f);
+    return LK_ENOMEM;
+}
+
+static const lk_coordnet *sort_cn;
+
+static int cmp_node_group(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    if (sort_cn->community[x] != sort_cn->community[y])
+        return (sort_cn->community[x] > sort_cn->community[y]) -
+               (sort_cn->community[x] < sort_cn->community[y]);
+    return (x > y) - (x < y);
+}
+
+static lk_status write_accounts(const lk_dataset *ds, const lk_coordnet *cn,
+                                const uint64_t *actions, const char *dir, char *errbuf)
+{
+    lk_outfile *f;
+    lk_buf b;
+    uint32_t *order = malloc(LK_MAX(cn->n, (size_t)1) * sizeof *order);
+    lk_status st;
+
+    if (!order)
+        return LK_ENOMEM;
+    for (size_t i = 0; i < cn->n; i++)
+        order[i] = (uint32_t)i;
+    sort_cn = cn;
+    qsort(order, cn->n, sizeof *order, cmp_node_group);
+    st = lk_out_open(dir, "accounts.csv", &f, errbuf);
+    if (st != LK_OK) {
+        free(order);
+        return st;
+    }
+    lk_buf_init(&b);
+    if (lk_buf_printf(&b, "account_id,group_id,degree,co_actions,component_id,strength,"
+                          "actions\n"))
+        goto nomem;
+    for (size_t k = 0; k < cn->n; k++) {
+        uint32_t i = order[k];
+        if (put_acc(&b, ds, cn->account[i]) ||
+            lk_buf_printf(&b, ",%u,%llu,%llu,%u,%.6g,%llu\n", cn->community[i] + 1,
+                          (unsigned long long)cn->degree[i],
+                          (unsigned long long)cn->co_actions[i], cn->component[i] + 1,
+                          cn->strength[i], (unsigned long long)actions[cn->account[i]]))
+            goto nomem;
+        if (b.len > (1u << 16))
+            lk_out_flush_buf(f, &b);
+    }
+    free(order);
+    lk_out_flush_buf(f, &b);
+    lk_buf_release(&b);
+    return lk_out_close(f, errbuf);
+nomem:
+    free(order);
+    lk_buf_release(&b);
+    lk_out_abort(f);
+    return LK_ENOMEM;
+}
+
+static lk_status write_groups(const lk_coordnet *cn, const gstat *g, const char *dir,
+                              char *errbuf)
+{
+    lk_outfile *f;
+    lk_buf b;
+    lk_status st = lk_out_open(dir, "groups.csv", &f, errbuf);
+    if (st != LK_OK)
+        return st;
+    lk_buf_init(&b);
+    if (lk_buf_printf(&b, "group_id,size,edges,density,co_actions,objects,first_seen,"
+                          "last_seen,component_id,mean_dt,traces\n"))
+        goto nomem;
+    for (size_t k = 0; k < cn->ngroups; k++) {
+        double dens = g[k].size > 1 ? 2.0 * (double)g[k].edges /
+                                          ((double)g[k].size * (double)(g[k].size - 1))
+                                    : 0.0;
+        if (lk_buf_printf(&b, "%zu,%llu,%llu,%.6g,%llu,%llu,", k + 1,
+                          (unsigned long long)g[k].size, (unsigned long long)g[k].edges, dens,
+                          (unsigned long long)g[k].co_actions,
+                          (unsigned long long)g[k].objects))
+            goto nomem;
+        if (g[k].co_actions) {
+            if (put_time(&b, g[k].first) || lk_buf_putc(&b, ',') || put_time(&b, g[k].last))
+                goto nomem;
+        } else if (lk_buf_putc(&b, ',')) {
+            goto nomem;
+        }
+        if (lk_buf_printf(&b, ",%u,%.6g,%s\n", g[k].component + 1,
+                          g[k].co_actions ? g[k].sum_dt / (double)g[k].co_actions : 0.0,
+                          trace_names[0]))
+            goto nomem;
+        if (b.len > (1u << 16))
+            lk_out_flush_buf(f, &b);
+    }
+    lk_out_flush_buf(f, &b);
+    lk_buf_release(&b);
+    return lk_out_close(f, errbuf);
+nomem:
+    lk_buf_release(&b);
+    lk_out_abort(f);
+    return LK_ENOMEM;
+}
+
+static lk_status write_graphs(const lk_dataset *ds, const lk_coordnet *cn, const char *dir,
+                              char *errbuf)
+{
+    lk_graph_view g;
+    const char **ids = malloc(LK_MAX(cn->n, (size_t)1) * sizeof *ids);
+    double *w = malloc(LK_MAX(cn->m, (size_t)1) * sizeof *w);
+    double *sc = malloc(LK_MAX(cn->m, (size_t)1) * sizeof *sc);
+    uint64_t *co = malloc(LK_MAX(cn->m, (size_t)1) * sizeof *co);
+    const char **tr = malloc(LK_MAX(cn->m, (size_t)1) * sizeof *tr);
+    char path[4096];
+    lk_status st = LK_ENOMEM;
+
+    if (!ids || !w || !sc || !co || !tr)
+        goto done;
+    for (size_t i = 0; i < cn->n; i++)
+        ids[i] = lk_strpool_get(ds->accounts, cn->account[i], NULL);
+    for (size_t k = 0; k < cn->m; k++) {
+        w[k] = cn->edge[k]->objects;
+        sc[k] = cn->edge[k]->score;
+        co[k] = cn->edge[k]->co_actions;
+        tr[k] = trace_names[0];
+    }
+    memset(&g, 0, sizeof g);
+    g.n_nodes = cn->n;
+    g.node_id = ids;
+    g.group = cn->community;
+    g.component = cn->component;
+    g.degree = cn->degree;
+    g.co_actions = cn->co_actions;
+    g.n_edges = cn->m;
+    g.src = cn->eu;
+    g.dst = cn->ev;
+    g.weight = w;
+    g.score = sc;
+    g.edge_co_actions = co;
+    g.traces = tr;
+    snprintf(path, sizeof path, "%s/network.graphml", dir);
+    if ((st = lk_write_graphml(&g, path, errbuf)) != LK_OK)
+        goto done;
+    snprintf(path, sizeof path, "%s/network.gexf", dir);
+    st = lk_write_gexf(&g, path, errbuf);
+done:
+    free(ids);
+    free(w);
+    free(sc);
+    free(co);
+    free(tr);
+    return st;
+}
+
+lk_status lk_write_native(const lk_dataset *ds, const lk_objindex *ix, const lk_net *net,
+                          const lk_coordnet *cn, const lk_detect_opts *o, char *errbuf)
+{
+    gstat *g = calloc(LK_MAX(cn->ngroups, (size_t)1), sizeof *g);
+    uint64_t *actions = calloc(LK_MAX(lk_strpool_count(ds->accounts), (size_t)1),
+                               sizeof *actions);
+    ectx c;
+    lk_status st = LK_ENOMEM;
+
+    memset(&c, 0, sizeof c);
+    lk_buf_init(&c.b);
+    if (!g || !actions)
+        goto done;
+    for (size_t r = 0; r < ds->n; r++)
+        actions[ds->a[r].account]++;
+    for (size_t k = 0; k < cn->ngroups; k++) {
+        g[k].first = INT64_MAX;
+        g[k].last = INT64_MIN;
+        g[k].last_obj = UINT32_MAX;
+    }
+    for (size_t i = 0; i < cn->n; i++) {
+        g[cn->community[i]].size++;
+        g[cn->community[i]].component = cn->component[i];
+    }
+    for (size_t k = 0; k < cn->m; k++)
+        if (cn->community[cn->eu[k]] == cn->community[cn->ev[k]])
+            g[cn->community[cn->eu[k]]].edges++;
+    c.ds = ds;
+    c.net = net;
+    c.cn = cn;
+    c.g = g;
+    if (o->write_evidence) {
+        if ((st = lk_out_open(o->out_dir, "evidence.csv", &c.f, errbuf)) != LK_OK)
+            goto done;
+        if (lk_buf_printf(&c.b, "account_a,account_b,trace,object,time_a,time_b,content_a,"
+                                "content_b,dt\n")) {
+            st = LK_ENOMEM;
+            goto done;
+        }
+    }
+    if ((st = lk_sweep(ix, o->window_ms, evidence_pair, &c)) != LK_OK)
+        goto done;
+    if (c.f) {
+        lk_out_flush_buf(c.f, &c.b);
+        st = lk_out_close(c.f, errbuf);
+        c.f = NULL;
+        if (st != LK_OK)
+            goto done;
+    }
+    if ((st = write_edges(ds, cn, o->out_dir, errbuf)) != LK_OK ||
+        (st = write_accounts(ds, cn, actions, o->out_dir, errbuf)) != LK_OK ||
+        (st = write_groups(cn, g, o->out_dir, errbuf)) != LK_OK ||
+        (st = write_graphs(ds, cn, o->out_dir, errbuf)) != LK_OK)
+        goto done;
+done:
+    if (st == LK_ENOMEM && !errbuf[0])
+        lk_errf(errbuf, "out of memory writing results");
+    lk_out_abort(c.f);
+    lk_buf_release(&c.b);
+    free(g);
+    free(actions);
+    return st;
+}

@@ -1,0 +1,87 @@
+/*
+ * lk_internal.h - private plumbing shared by every liblockstep module.
+ *
+ * Growable arrays, checked size arithmetic, the growable byte buffer (lk_buf)
+ * and the internal logger.  Nothing here is exported; cli/ never includes it.
+ */
+#ifndef LK_INTERNAL_H
+#define LK_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lockstep/lockstep.h"
+
+/* Size of the error message buffer carried by every handle that can fail. */
+#define LK_ERRMSG_MAX 512
+
+/* A broken invariant (never bad input): print and abort.  Data errors go
+ * through lk_status + an errmsg instead. */
+#define LK_BUG(msg)                                                                                \
+    do {                                                                                           \
+        fprintf(stderr, "lockstep: BUG at %s:%d: %s\n", __FILE__, __LINE__, (msg));                \
+        abort();                                                                                   \
+    } while (0)
+
+#define LK_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define LK_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Checked arithmetic: return 0 on success, -1 on overflow. */
+static inline int lk_mul_size(size_t a, size_t b, size_t *out)
+{
+    return __builtin_mul_overflow(a, b, out) ? -1 : 0;
+}
+
+static inline int lk_add_size(size_t a, size_t b, size_t *out)
+{
+    return __builtin_add_overflow(a, b, out) ? -1 : 0;
+}
+
+/*
+ * Make room for at least `need` elements of `elem` bytes in *p, whose
+ * capacity (in elements) is *cap.  Grows geometrically (x1.5, at least 16).
+ * On failure *p and *cap are unchanged and LK_ENOMEM is returned.
+ */
+LK_RESULT_USED lk_status lk_grow_(void **p, size_t elem, size_t need, size_t *cap);
+
+/* LK_GROW(ptr, need, cap): typed wrapper; evaluates to an lk_status. */
+#define LK_GROW(ptr, need, cap) lk_grow_((void **)&(ptr), sizeof(*(ptr)), (need), &(cap))
+
+/* Growable byte buffer: p is never NULL after lk_buf_init, and is always
+ * NUL-terminated (p[len] == 0). */
+typedef struct lk_buf {
+    size_t len, cap;
+    char *p;
+} lk_buf;
+
+void lk_buf_init(lk_buf *b);
+void lk_buf_release(lk_buf *b);
+LK_RESULT_USED lk_status lk_buf_reserve(lk_buf *b, size_t extra);
+LK_RESULT_USED lk_status lk_buf_append(lk_buf *b, const void *data, size_t n);
+LK_RESULT_USED lk_status lk_buf_putc(lk_buf *b, char c);
+LK_RESULT_USED lk_status lk_buf_printf(lk_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static inline void lk_buf_reset(lk_buf *b)
+{
+    b->len = 0;
+    b->p[0] = '\0';
+}
+
+/* Internal logger: forwards to the callback set with lk_set_log_fn(); silent
+ * by default.  Levels are LK_LOG_*. */
+void lk_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Format into a fixed error buffer (never overflows; truncates). */
+void lk_errf(char *errbuf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* xxh3 64-bit hash of a byte string (wraps libxxhash). */
+uint64_t lk_hash64(const void *p, size_t n);
+
+/* Last, so that the system headers above are not affected. */
+#include "lk_banned.h"
+
+#endif /* LK_INTERNAL_H */

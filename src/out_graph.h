@@ -1,0 +1,38 @@
+/*
+ * out_graph.h - the coordinated network as graph files for Gephi, Cytoscape,
+ * igraph and networkx.  Depends on out_escape.
+ */
+#ifndef LK_OUT_GRAPH_H
+#define LK_OUT_GRAPH_H
+
+#include "lk_internal.h"
+
+/** A read-only view of the network to write (all arrays borrowed). */
+typedef struct lk_graph_view {
+    size_t n_nodes;
+    const char *const *node_id;   /* account id strings (user data: escaped) */
+    const uint32_t *group;        /* group (community) id per node */
+    const uint32_t *component;    /* component id per node */
+    const uint64_t *degree;       /* degree in the coordinated network */
+    const uint64_t *co_actions;   /* co-actions summed over the node's edges */
+    size_t n_edges;
+    const uint32_t *src, *dst;    /* node indices, src < dst */
+    const double *weight;         /* edge weight */
+    const double *score;          /* edge score */
+    const uint64_t *edge_co_actions;
+    const char *const *traces;    /* e.g. "share" or "share;url" per edge */
+} lk_graph_view;
+
+/**
+ * Write GraphML (undirected; node keys: label, group, component, degree,
+ * co_actions; edge keys: weight, score, co_actions, traces) to `path`.
+ * Output depends only on the view (byte-identical for the same view).
+ * @return LK_OK, LK_EIO (errbuf: "cannot write 'path': reason"), LK_ENOMEM.
+ */
+LK_RESULT_USED lk_status lk_write_graphml(const lk_graph_view *g, const char *path,
+                                          char *errbuf);
+
+/** Write GEXF 1.3 with the same attributes.  Same contract as above. */
+LK_RESULT_USED lk_status lk_write_gexf(const lk_graph_view *g, const char *path, char *errbuf);
+
+#endif

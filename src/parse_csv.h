@@ -1,0 +1,56 @@
+/*
+ * parse_csv.h - RFC 4180 record scanner over an lk_stream.
+ *
+ * Quoted fields with "" escapes and embedded newlines, a leading UTF-8 BOM,
+ * LF or CRLF line ends, a final record without newline.  Records are
+ * returned as borrowed (pointer, length) fields; no allocation per record.
+ * Depends on io_stream.
+ */
+#ifndef LK_PARSE_CSV_H
+#define LK_PARSE_CSV_H
+
+#include "io_stream.h"
+
+/* Largest record accepted (bytes); longer ones are an LK_ELIMIT error. */
+#define LK_CSV_MAX_RECORD ((size_t)64 << 20)
+
+typedef struct lk_csv lk_csv;
+
+typedef struct lk_csv_row {
+    size_t nfields;
+    const char *const *field; /* field[i] is NUL-terminated (quotes removed) */
+    const size_t *len;        /* len[i] bytes, embedded NULs possible */
+    uint64_t line;            /* 1-based physical line where the record starts */
+} lk_csv_row;
+
+/**
+ * Start scanning stream `s` (borrowed; must outlive the scanner).
+ * @param sep field separator, usually ','.
+ * @param out receives a scanner the caller frees with lk_csv_free().
+ * @return LK_OK, LK_ENOMEM.
+ */
+LK_RESULT_USED lk_status lk_csv_open(lk_stream *s, char sep, lk_csv **out);
+
+/**
+ * Scan the next record into *row (fields borrowed; valid until the next call).
+ * Empty lines are skipped and not returned as records.
+ * @return LK_OK, LK_EOF at a clean end, LK_EPARSE for a malformed record
+ *         (unterminated quote, a character after a closing quote), LK_ELIMIT
+ *         for a record over LK_CSV_MAX_RECORD, LK_EIO from the stream.
+ *         After LK_EPARSE/LK_ELIMIT the scanner has resynchronised at the
+ *         physical line after the start of the bad record, so the caller may
+ *         count a skip and call again; lk_csv_errmsg() says what was wrong and
+ *         lk_csv_errline() on which line.  After LK_EIO it must stop.
+ */
+LK_RESULT_USED lk_status lk_csv_next(lk_csv *c, lk_csv_row *row);
+
+/** Message of the last error without file/line, e.g. "unterminated quoted field". */
+const char *lk_csv_errmsg(const lk_csv *c);
+
+/** 1-based line of the last error. */
+uint64_t lk_csv_errline(const lk_csv *c);
+
+/** Free.  NULL-safe.  Does not close the stream. */
+void lk_csv_free(lk_csv *c);
+
+#endif

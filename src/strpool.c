@@ -1,0 +1,207 @@
+/* strpool.c - string interning (open addressing) and an append-only arena. */
+#include "strpool.h"
+
+#define CHUNK_MIN ((size_t)1 << 20)
+
+/* arena refs pack (chunk index << 32 | offset): chunks are at most 4 GiB. */
+void lk_arena_init(lk_arena *a)
+{
+    memset(a, 0, sizeof *a);
+}
+
+lk_status lk_arena_add(lk_arena *a, const char *s, size_t n, uint64_t *ref)
+{
+    if (n >= ((size_t)1 << 31))
+        return LK_ELIMIT;
+    if (a->nchunk == 0 || a->used + n + 1 > a->csize) {
+        size_t sz = LK_MAX(CHUNK_MIN, n + 1);
+        char *c;
+        if (LK_GROW(a->chunk, a->nchunk + 1, a->cap_chunk) != LK_OK)
+            return LK_ENOMEM;
+        c = malloc(sz);
+        if (!c)
+            return LK_ENOMEM;
+        a->chunk[a->nchunk++] = c;
+        a->used = 0;
+        a->csize = sz;
+    }
+    memcpy(a->chunk[a->nchunk - 1] + a->used, s, n);
+    a->chunk[a->nchunk - 1][a->used + n] = '\0';
+    *ref = ((uint64_t)(a->nchunk - 1) << 32) | (uint64_t)a->used;
+    a->used += n + 1;
+    a->total += n + 1;
+    return LK_OK;
+}
+
+const char *lk_arena_get(const lk_arena *a, uint64_t ref)
+{
+    return a->chunk[ref >> 32] + (ref & 0xffffffffu);
+}
+
+void lk_arena_release(lk_arena *a)
+{
+    for (size_t i = 0; i < a->nchunk; i++)
+        free(a->chunk[i]);
+    free(a->chunk);
+    lk_arena_init(a);
+}
+
+/* The pool: strings in an arena, an index of (pointer, length) per id, and a
+ * hash table of ids.  Slots hold id+1 (0 = empty) and 32 bits of the hash so
+ * that most mismatches are rejected without touching the string. */
+typedef struct slot {
+    uint32_t id1;
+    uint32_t h;
+} slot;
+
+struct lk_strpool {
+    lk_arena arena;
+    const char **str;
+    uint32_t *len;
+    size_t n, cap;
+    slot *tab;
+    size_t mask; /* table size - 1 (power of two) */
+};
+
+lk_status lk_strpool_new(lk_strpool **out)
+{
+    lk_strpool *p = calloc(1, sizeof *p);
+    if (!p)
+        return LK_ENOMEM;
+    lk_arena_init(&p->arena);
+    p->tab = calloc(1024, sizeof *p->tab);
+    if (!p->tab) {
+        free(p);
+        return LK_ENOMEM;
+    }
+    p->mask = 1023;
+    *out = p;
+    return LK_OK;
+}
+
+static lk_status rehash(lk_strpool *p)
+{
+    size_t nsize = (p->mask + 1) * 2, bytes;
+    slot *nt;
+
+    if (lk_mul_size(nsize, sizeof *nt, &bytes))
+        return LK_ENOMEM;
+    nt = calloc(nsize, sizeof *nt);
+    if (!nt)
+        return LK_ENOMEM;
+    for (size_t i = 0; i <= p->mask; i++) {
+        size_t j;
+        if (!p->tab[i].id1)
+            continue;
+        j = p->tab[i].h & (nsize - 1);
+        while (nt[j].id1)
+            j = (j + 1) & (nsize - 1);
+        nt[j] = p->tab[i];
+    }
+    free(p->tab);
+    p->tab = nt;
+    p->mask = nsize - 1;
+    return LK_OK;
+}
+
+/* Table positions use the low hash bits; the stored 32 bits are the same
+ * low bits, so a rehash needs no string access. */
+static size_t probe(const lk_strpool *p, const char *s, size_t n, uint32_t h, int *found)
+{
+    size_t j = h & p->mask;
+    for (;;) {
+        const slot *sl = &p->tab[j];
+        if (!sl->id1) {
+            *found = 0;
+            return j;
+        }
+        if (sl->h == h) {
+            uint32_t id = sl->id1 - 1;
+            if (p->len[id] == n && memcmp(p->str[id], s, n) == 0) {
+                *found = 1;
+                return j;
+            }
+        }
+        j = (j + 1) & p->mask;
+    }
+}
+
+int lk_strpool_find(const lk_strpool *p, const char *s, size_t n, uint32_t *id)
+{
+    int found;
+    size_t j = probe(p, s, n, (uint32_t)lk_hash64(s, n), &found);
+    if (found)
+        *id = p->tab[j].id1 - 1;
+    return found;
+}
+
+lk_status lk_strpool_intern(lk_strpool *p, const char *s, size_t n, uint32_t *id, int *is_new)
+{
+    uint32_t h = (uint32_t)lk_hash64(s, n);
+    int found;
+    size_t j = probe(p, s, n, h, &found);
+    uint64_t ref;
+    lk_status st;
+
+    if (found) {
+        *id = p->tab[j].id1 - 1;
+        if (is_new)
+            *is_new = 0;
+        return LK_OK;
+    }
+    if (p->n >= UINT32_MAX - 1 || n > UINT32_MAX)
+        return LK_ELIMIT;
+    if (LK_GROW(p->str, p->n + 1, p->cap) != LK_OK)
+        return LK_ENOMEM;
+    {
+        /* len grows in step with str: same capacity */
+        uint32_t *nl = realloc(p->len, p->cap * sizeof *nl);
+        if (!nl)
+            return LK_ENOMEM;
+        p->len = nl;
+    }
+    st = lk_arena_add(&p->arena, s, n, &ref);
+    if (st != LK_OK)
+        return st;
+    p->str[p->n] = lk_arena_get(&p->arena, ref);
+    p->len[p->n] = (uint32_t)n;
+    p->tab[j].id1 = (uint32_t)p->n + 1;
+    p->tab[j].h = h;
+    *id = (uint32_t)p->n;
+    p->n++;
+    if (is_new)
+        *is_new = 1;
+    /* keep the load factor under 1/2 */
+    if (p->n * 2 > p->mask)
+        return rehash(p);
+    return LK_OK;
+}
+
+const char *lk_strpool_get(const lk_strpool *p, uint32_t id, size_t *len)
+{
+    if (len)
+        *len = p->len[id];
+    return p->str[id];
+}
+
+size_t lk_strpool_count(const lk_strpool *p)
+{
+    return p->n;
+}
+
+size_t lk_strpool_bytes(const lk_strpool *p)
+{
+    return (size_t)p->arena.total + p->cap * (sizeof(char *) + sizeof(uint32_t)) +
+           (p->mask + 1) * sizeof(slot);
+}
+
+void lk_strpool_free(lk_strpool *p)
+{
+    if (!p)
+        return;
+    lk_arena_release(&p->arena);
+    free(p->str);
+    free(p->len);
+    free(p->tab);
+    free(p);
+}

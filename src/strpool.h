@@ -1,0 +1,61 @@
+/*
+ * strpool.h - interning of id strings (accounts, objects) to dense uint32_t.
+ *
+ * Each distinct string is stored once, NUL-terminated, in large chunks whose
+ * addresses never move, so lk_strpool_get() pointers stay valid for the life
+ * of the pool.  Ids are assigned 0,1,2,... in order of first appearance, which
+ * makes them deterministic for a given input order.
+ */
+#ifndef LK_STRPOOL_H
+#define LK_STRPOOL_H
+
+#include "lk_internal.h"
+
+typedef struct lk_strpool lk_strpool;
+
+/** @param out receives a pool the caller frees with lk_strpool_free(). */
+LK_RESULT_USED lk_status lk_strpool_new(lk_strpool **out);
+
+/**
+ * Return the id of (s, n), adding it when new.  *is_new (may be NULL) tells
+ * which.  Expected O(1).
+ * @return LK_OK, LK_ENOMEM, LK_ELIMIT (more than 2^32-2 strings).
+ */
+LK_RESULT_USED lk_status lk_strpool_intern(lk_strpool *p, const char *s, size_t n, uint32_t *id,
+                                           int *is_new);
+
+/** Look up without adding.  @return 1 and *id when present, else 0. */
+int lk_strpool_find(const lk_strpool *p, const char *s, size_t n, uint32_t *id);
+
+/** The string of `id` (borrowed; valid until lk_strpool_free). len may be NULL. */
+const char *lk_strpool_get(const lk_strpool *p, uint32_t id, size_t *len);
+
+/** Number of distinct strings. */
+size_t lk_strpool_count(const lk_strpool *p);
+
+/** Bytes held (strings + index), for memory accounting. */
+size_t lk_strpool_bytes(const lk_strpool *p);
+
+/** Free.  NULL-safe. */
+void lk_strpool_free(lk_strpool *p);
+
+/*
+ * lk_arena: append-only byte store for strings that are kept but never looked
+ * up (content ids).  Offsets are stable; each string is NUL-terminated.
+ */
+typedef struct lk_arena {
+    char **chunk;
+    size_t nchunk, cap_chunk;
+    size_t used;  /* bytes used in the last chunk */
+    size_t csize; /* size of the last chunk */
+    uint64_t total;
+} lk_arena;
+
+void lk_arena_init(lk_arena *a);
+/** Copy (s, n) + NUL; *ref receives a handle for lk_arena_get(). */
+LK_RESULT_USED lk_status lk_arena_add(lk_arena *a, const char *s, size_t n, uint64_t *ref);
+/** The string behind ref (borrowed). */
+const char *lk_arena_get(const lk_arena *a, uint64_t ref);
+void lk_arena_release(lk_arena *a);
+
+#endif

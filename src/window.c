@@ -1,0 +1,142 @@
+/* window.c - object index (counting sort + merge sort) and the window sweep. */
+#include "window.h"
+
+/* Total order inside an object's run: time, then account (first-appearance
+ * rank), then input row.  The tie-break reproduces CooRTweet's orientation
+ * rule and makes every output independent of the sort algorithm. */
+static inline int act_less(const lk_action *x, const lk_action *y)
+{
+    if (x->t != y->t)
+        return x->t < y->t;
+    if (x->account != y->account)
+        return x->account < y->account;
+    return x->row < y->row;
+}
+
+static void insertion_sort(lk_action *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        lk_action v = a[i];
+        size_t j = i;
+        while (j > 0 && act_less(&v, &a[j - 1])) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = v;
+    }
+}
+
+/* Bottom-up merge sort of a[0..n) using tmp[0..n). */
+static void merge_sort(lk_action *a, lk_action *tmp, size_t n)
+{
+    const size_t run = 32;
+    lk_action *src = a, *dst = tmp;
+
+    for (size_t i = 0; i < n; i += run)
+        insertion_sort(a + i, LK_MIN(run, n - i));
+    for (size_t width = run; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = LK_MIN(lo + width, n), hi = LK_MIN(lo + 2 * width, n);
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = act_less(&src[j], &src[i]) ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        lk_action *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
+}
+
+static int is_sorted_run(const lk_action *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (act_less(&a[i], &a[i - 1]))
+            return 0;
+    return 1;
+}
+
+lk_status lk_objindex_build(const lk_dataset *ds, const uint8_t *keep, lk_objindex *ix)
+{
+    size_t nobj = lk_strpool_count(ds->objects), n = 0, maxrun = 0;
+    uint64_t *start = NULL;
+    lk_action *a = NULL, *tmp = NULL;
+
+    memset(ix, 0, sizeof *ix);
+    start = calloc(nobj + 1, sizeof *start);
+    if (!start)
+        goto nomem;
+    for (size_t i = 0; i < ds->n; i++)
+        if (!keep || keep[ds->a[i].account]) {
+            start[ds->a[i].object + 1]++;
+            n++;
+        }
+    for (size_t o = 0; o < nobj; o++) {
+        maxrun = LK_MAX(maxrun, (size_t)start[o + 1]);
+        start[o + 1] += start[o];
+    }
+    a = malloc(LK_MAX(n, (size_t)1) * sizeof *a);
+    if (!a)
+        goto nomem;
+    {
+        /* stable scatter: within an object, input order is kept */
+        uint64_t *fill = malloc((nobj + 1) * sizeof *fill);
+        if (!fill)
+            goto nomem;
+        memcpy(fill, start, (nobj + 1) * sizeof *fill);
+        for (size_t i = 0; i < ds->n; i++)
+            if (!keep || keep[ds->a[i].account])
+                a[fill[ds->a[i].object]++] = ds->a[i];
+        free(fill);
+    }
+    tmp = malloc(LK_MAX(maxrun, (size_t)1) * sizeof *tmp);
+    if (!tmp)
+        goto nomem;
+    for (size_t o = 0; o < nobj; o++) {
+        size_t k = (size_t)(start[o + 1] - start[o]);
+        /* real dumps are often already time-ordered per object */
+        if (k > 1 && !is_sorted_run(a + start[o], k))
+            merge_sort(a + start[o], tmp, k);
+    }
+    free(tmp);
+    ix->a = a;
+    ix->n = n;
+    ix->start = start;
+    ix->nobj = nobj;
+    return LK_OK;
+nomem:
+    free(start);
+    free(a);
+    free(tmp);
+    return LK_ENOMEM;
+}
+
+void lk_objindex_release(lk_objindex *ix)
+{
+    free(ix->a);
+    free(ix->start);
+    memset(ix, 0, sizeof *ix);
+}
+
+lk_status lk_sweep(const lk_objindex *ix, int64_t window_ms, lk_pair_fn fn, void *ctx)
+{
+    for (size_t o = 0; o < ix->nobj; o++) {
+        size_t s = (size_t)ix->start[o], e = (size_t)ix->start[o + 1], lo = s;
+        for (size_t j = s + 1; j < e; j++) {
+            const int64_t tj = ix->a[j].t;
+            while (tj - ix->a[lo].t > window_ms)
+                lo++;
+            for (size_t i = lo; i < j; i++) {
+                lk_status st = fn(ctx, ix, i, j);
+                if (st != LK_OK)
+                    return st;
+            }
+        }
+    }
+    return LK_OK;
+}
