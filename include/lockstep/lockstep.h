@@ -206,12 +206,24 @@ typedef struct lk_simulate_opts {
 LK_API void lk_simulate_opts_init(lk_simulate_opts *o);
 
 /**
- * Write a deterministic synthetic data set: `actions.csv` (generic
- * object_id,account_id,content_id,timestamp_share, time-ordered) and
- * `truth.csv` (account_id,label,group) into o->out_dir.  The same options give
- * byte-identical files.
- * @param errbuf receives a one-line message on failure (may be NULL).
- * @return LK_OK, LK_EIO, LK_ENOMEM, LK_EINVAL.
+ * Write a deterministic synthetic data set into o->out_dir (created, with
+ * parents, if missing):
+ *  - `actions.csv`: generic object_id,account_id,content_id,timestamp_share
+ *    rows (integer epoch seconds from 2023-01-01T00:00:00Z to span_s + 1 day
+ *    later), about o->actions of them (typically within 1%).  Rows come object by
+ *    object; objects in no time order, rows of one object in time order.
+ *  - `truth.csv`: account_id,label,group for every account in actions.csv,
+ *    sorted by id; label is organic, fan, newsbot or coordinated; group is
+ *    the planted group (1..o->groups) for coordinated accounts, else empty.
+ * Ids are 16 hex digits that reveal nothing; content ids are unique.  The same
+ * options give byte-identical files.  The model is documented in
+ * src/simulate.c.  On failure no partial file is left behind.
+ * Memory: O(accounts + max_popularity), whatever the number of actions.
+ * @param errbuf receives a one-line message on failure (may be NULL);
+ *        errlen is its size.
+ * @return LK_OK; LK_EINVAL (bad option, e.g. actions 0, group_size < 2,
+ *         max_popularity < 2, groups too large for actions); LK_EIO (cannot
+ *         create the folder or write a file); LK_ENOMEM.
  */
 LK_API LK_RESULT_USED lk_status lk_simulate(const lk_simulate_opts *o, char *errbuf,
                                             size_t errlen);
