@@ -5,13 +5,19 @@
  * LF or CRLF line ends, a final record without newline.  Records are
  * returned as borrowed (pointer, length) fields; no allocation per record.
  * Depends on io_stream.
+ *
+ * Leniencies (as in Python's csv): a quote inside an unquoted field is data
+ * (a"b); a lone CR outside quotes ends the record and counts as a line.
+ * Inside quotes CR and LF are data; each LF there counts as a line.
+ * Thread safety: one scanner per thread.
  */
 #ifndef LK_PARSE_CSV_H
 #define LK_PARSE_CSV_H
 
 #include "io_stream.h"
 
-/* Largest record accepted (bytes); longer ones are an LK_ELIMIT error. */
+/* Largest record accepted (raw bytes, quotes included, line end excluded);
+ * longer ones are an LK_ELIMIT error.  Bounds the scanner's memory. */
 #define LK_CSV_MAX_RECORD ((size_t)64 << 20)
 
 typedef struct lk_csv lk_csv;
@@ -25,9 +31,9 @@ typedef struct lk_csv_row {
 
 /**
  * Start scanning stream `s` (borrowed; must outlive the scanner).
- * @param sep field separator, usually ','.
+ * @param sep field separator, usually ','; not '"', CR or LF.
  * @param out receives a scanner the caller frees with lk_csv_free().
- * @return LK_OK, LK_ENOMEM.
+ * @return LK_OK, LK_ENOMEM, LK_EINVAL (NULL argument or unusable sep).
  */
 LK_RESULT_USED lk_status lk_csv_open(lk_stream *s, char sep, lk_csv **out);
 
@@ -41,6 +47,10 @@ LK_RESULT_USED lk_status lk_csv_open(lk_stream *s, char sep, lk_csv **out);
  *         physical line after the start of the bad record, so the caller may
  *         count a skip and call again; lk_csv_errmsg() says what was wrong and
  *         lk_csv_errline() on which line.  After LK_EIO it must stop.
+ *         LK_EIO and LK_ENOMEM are sticky: every later call returns them.
+ *         LK_EINVAL for a NULL argument.
+ * Cost: O(record length) amortised; fields are rewritten in place in the
+ * read window, so records are not copied.
  */
 LK_RESULT_USED lk_status lk_csv_next(lk_csv *c, lk_csv_row *row);
 
