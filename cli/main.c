@@ -1,0 +1,130 @@
+/* main.c - the lockstep command: dispatch, help, version, exit status. */
+#include <errno.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* One row per subcommand, in the order `lockstep help` lists them.  A
+ * command appears here only once it works end to end. */
+static const struct lk_cmd {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} cmds[] = {
+    {"detect", lk_cmd_detect, "find coordinated groups in activity data; writes --out DIR"},
+    {"simulate", lk_cmd_simulate, "write synthetic activity with planted groups + truth.csv"},
+};
+
+#define N_CMDS (sizeof cmds / sizeof cmds[0])
+
+static void usage(FILE *f)
+{
+    (void)fprintf(f,
+                  "Usage: lockstep <command> [options] [arguments]\n"
+                  "\n"
+                  "Detect coordinated inauthentic behaviour: groups of accounts that act on the\n"
+                  "same posts, links or hashtags within seconds of each other, again and again.\n"
+                  "\n"
+                  "Commands:\n");
+    for (size_t i = 0; i < N_CMDS; i++)
+        (void)fprintf(f, "  %-10s  %s\n", cmds[i].name, cmds[i].summary);
+    (void)fprintf(f,
+                  "\n"
+                  "Help and version:\n"
+                  "  %-10s  %s\n"
+                  "  %-10s  %s\n"
+                  "\n"
+                  "Run 'lockstep help <command>' for the options of one command.\n"
+                  "Exit status: 0 success, 1 runtime or data error, 2 usage error.\n",
+                  "help [CMD]", "show this list, or the options of CMD", "--version",
+                  "print the version and exit");
+}
+
+static const struct lk_cmd *find_cmd(const char *name)
+{
+    for (size_t i = 0; i < N_CMDS; i++)
+        if (strcmp(cmds[i].name, name) == 0)
+            return &cmds[i];
+    return NULL;
+}
+
+static int not_a_command(const char *name)
+{
+    (void)fprintf(stderr, "lockstep: '%s' is not a lockstep command; see 'lockstep help'\n", name);
+    return LK_EXIT_USAGE;
+}
+
+/* `lockstep help CMD` runs `lockstep CMD --help`, so there is a single
+ * source of truth for each command's help text. */
+static int help(int argc, char **argv)
+{
+    const struct lk_cmd *cmd;
+    char help_opt[] = "--help";
+    char *sub_argv[3];
+
+    if (argc < 2) {
+        usage(stdout);
+        return LK_EXIT_OK;
+    }
+    if (argc > 2) {
+        (void)fprintf(stderr, "lockstep: help takes at most one command; see 'lockstep help'\n");
+        return LK_EXIT_USAGE;
+    }
+    cmd = find_cmd(argv[1]);
+    if (!cmd)
+        return not_a_command(argv[1]);
+    sub_argv[0] = argv[1];
+    sub_argv[1] = help_opt;
+    sub_argv[2] = NULL;
+    return cmd->fn(2, sub_argv);
+}
+
+/*
+ * A full disk or closed pipe must not pass for success: output is only
+ * known to be written once stdout is flushed and closed.  EPIPE (the reader
+ * went away, e.g. `| head`) and EBADF (stdout was closed by the caller) are
+ * not our failure, as in git and samtools.
+ */
+static int close_stdout(int rc)
+{
+    int err = 0;
+
+    errno = 0;
+    if (fflush(stdout) != 0)
+        err = errno;
+    else if (ferror(stdout))
+        err = errno ? errno : EIO;
+    if (fclose(stdout) != 0 && err == 0)
+        err = errno;
+    if (err == 0 || err == EPIPE || err == EBADF)
+        return rc;
+    (void)fprintf(stderr, "lockstep: cannot write to standard output: %s\n", strerror(err));
+    return rc == LK_EXIT_OK ? LK_EXIT_FAILURE : rc;
+}
+
+int main(int argc, char **argv)
+{
+    const struct lk_cmd *cmd;
+    const char *name;
+    int rc;
+
+    if (argc < 2) {
+        usage(stderr);
+        return close_stdout(LK_EXIT_USAGE);
+    }
+    name = argv[1];
+    if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        rc = help(argc - 1, argv + 1);
+    } else if (strcmp(name, "--version") == 0) {
+        (void)printf("lockstep %s\n", lk_version());
+        rc = LK_EXIT_OK;
+    } else if (name[0] == '-') {
+        (void)fprintf(stderr, "lockstep: unknown option '%s'; see 'lockstep help'\n", name);
+        rc = LK_EXIT_USAGE;
+    } else if ((cmd = find_cmd(name)) != NULL) {
+        rc = cmd->fn(argc - 1, argv + 1);
+    } else {
+        rc = not_a_command(name);
+    }
+    return close_stdout(rc);
+}
