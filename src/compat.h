@@ -10,23 +10,23 @@
 
 /* Counts reported in summary.json by the compat modes. */
 typedef struct lk_compat_stats {
-    uint64_t pairs;            /* coortweet: rows of pairs.csv */
-    uint64_t edges;            /* undirected (coortweet) or directed (qut) edges written */
-    uint64_t self_loops;       /* edges from an account to itself */
-    uint64_t accounts;         /* accounts in the written network */
-    double quantile;           /* coortweet: the weight quantile used */
-    uint64_t edges_above;      /* coortweet: edges with weight_threshold = 1 */
-    uint64_t accounts_above;   /* coortweet: accounts in those edges */
+    uint64_t pairs;          /* coortweet: rows of pairs.csv */
+    uint64_t edges;          /* undirected (coortweet) or directed (qut) edges written */
+    uint64_t self_loops;     /* edges from an account to itself */
+    uint64_t accounts;       /* accounts in the written network */
+    double quantile;         /* coortweet: the weight quantile used */
+    uint64_t edges_above;    /* coortweet: edges with weight_threshold = 1 */
+    uint64_t accounts_above; /* coortweet: accounts in those edges */
     uint64_t max_weight;
-    uint64_t duplicates;       /* qut: rows ignored because their message id was seen */
+    uint64_t duplicates; /* qut: rows ignored because their message id was seen */
 } lk_compat_stats;
 
 typedef struct lk_compat_opts {
     int64_t window_ms;
     int64_t min_participation; /* coortweet */
     int keep_loops;
-    double edge_quantile;      /* coortweet */
-    int64_t min_edge_weight;   /* qut */
+    double edge_quantile;    /* coortweet */
+    int64_t min_edge_weight; /* qut */
     const char *out_dir;
 } lk_compat_opts;
 

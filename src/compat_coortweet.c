@@ -123,8 +123,8 @@ static lk_status account_ranks(const lk_strpool *acc, uint32_t **rank_out)
 }
 
 /* Participation post-filter (step 4). */
-static lk_status participation_filter(const lk_dataset *ds, const lk_objindex *ix,
-                                      int64_t mp, sweep_ctx *c)
+static lk_status participation_filter(const lk_dataset *ds, const lk_objindex *ix, int64_t mp,
+                                      sweep_ctx *c)
 {
     lk_strpool *cset = NULL, *sset = NULL;
     uint64_t *cnt = NULL;
@@ -192,9 +192,8 @@ static lk_status write_pairs(const lk_dataset *ds, const lk_objindex *ix, const 
         const char *cx = content_of(ds, x), *cy = content_of(ds, y);
         const char *ax = lk_strpool_get(ds->accounts, x->account, &al);
         const char *ay = lk_strpool_get(ds->accounts, y->account, &bl);
-        if (lk_esc_csv(&b, obj, ol) || lk_buf_putc(&b, ',') ||
-            lk_esc_csv(&b, cx, strlen(cx)) || lk_buf_putc(&b, ',') ||
-            lk_esc_csv(&b, cy, strlen(cy)) || lk_buf_putc(&b, ',') ||
+        if (lk_esc_csv(&b, obj, ol) || lk_buf_putc(&b, ',') || lk_esc_csv(&b, cx, strlen(cx)) ||
+            lk_buf_putc(&b, ',') || lk_esc_csv(&b, cy, strlen(cy)) || lk_buf_putc(&b, ',') ||
             lk_buf_secs(&b, y->t - x->t) || lk_buf_putc(&b, ',') || lk_esc_csv(&b, ax, al) ||
             lk_buf_putc(&b, ',') || lk_esc_csv(&b, ay, bl) || lk_buf_putc(&b, '\n'))
             goto nomem;
@@ -319,8 +318,7 @@ static lk_status write_edges(const lk_dataset *ds, const cedge *e, size_t ne, do
             lk_buf_num15(&b, e[k].sum_dt / (double)e[k].weight) ||
             lk_buf_printf(&b, ",%llu,%llu,", (unsigned long long)e[k].nc,
                           (unsigned long long)e[k].ncy) ||
-            lk_buf_num15(&b, sym) ||
-            lk_buf_printf(&b, ",%d\n", (double)e[k].weight > q ? 1 : 0))
+            lk_buf_num15(&b, sym) || lk_buf_printf(&b, ",%d\n", (double)e[k].weight > q ? 1 : 0))
             goto nomem;
         if (b.len > (1u << 16))
             lk_out_flush_buf(f, &b);
@@ -334,8 +332,8 @@ nomem:
     return LK_ENOMEM;
 }
 
-lk_status lk_compat_coortweet(const lk_dataset *ds, const lk_compat_opts *o,
-                              lk_compat_stats *cs, char *errbuf)
+lk_status lk_compat_coortweet(const lk_dataset *ds, const lk_compat_opts *o, lk_compat_stats *cs,
+                              char *errbuf)
 {
     size_t nacc = lk_strpool_count(ds->accounts), ne = 0;
     uint64_t *rows = NULL;

@@ -55,10 +55,10 @@ void lk_dataset_release(lk_dataset *ds);
 
 /* Options of the readers. */
 typedef struct lk_read_opts {
-    const char *format;      /* "auto", "generic", "qut" */
+    const char *format; /* "auto", "generic", "qut" */
     const char *col_object, *col_account, *col_content, *col_time;
-    int keep_empty_objects;  /* CooRTweet compat: "" is an object like any other */
-    int skip_bad_rows;       /* --on-error skip */
+    int keep_empty_objects; /* CooRTweet compat: "" is an object like any other */
+    int skip_bad_rows;      /* --on-error skip */
 } lk_read_opts;
 
 /**
@@ -68,9 +68,8 @@ typedef struct lk_read_opts {
  * @return LK_OK; LK_EIO, LK_EPARSE, LK_ELIMIT, LK_ENOMEM.  On error the
  *         stats still count the rows read so far.
  */
-LK_RESULT_USED lk_status lk_read_file(const char *path, uint32_t file_index,
-                                      const lk_read_opts *ro, lk_dataset *ds,
-                                      lk_input_stats *st, char *errbuf);
+LK_RESULT_USED lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts *ro,
+                                      lk_dataset *ds, lk_input_stats *st, char *errbuf);
 
 /** 1 when (s, n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int lk_utf8_valid(const char *s, size_t n);

@@ -11,8 +11,8 @@
 #include "out_file.h"
 
 const char *const lk_detect_outputs[] = {
-    "summary.json",    "accounts.csv",  "groups.csv", "edges.csv", "evidence.csv",
-    "network.graphml", "network.gexf",  "pairs.csv",  "report.html", NULL,
+    "summary.json",    "accounts.csv", "groups.csv", "edges.csv",   "evidence.csv",
+    "network.graphml", "network.gexf", "pairs.csv",  "report.html", NULL,
 };
 
 void lk_detect_opts_init(lk_detect_opts *o)
@@ -248,11 +248,10 @@ lk_status lk_detect_run(lk_detect *d)
                      : lk_compat_qut(&d->ds, &co, &d->cstats, d->errmsg);
             d->stats.pairs = d->cstats.pairs;
             d->stats.edges = d->cstats.edges;
-            d->stats.coord_edges = d->o.compat == LK_COMPAT_COORTWEET ? d->cstats.edges_above
-                                                                        : d->cstats.edges;
-            d->stats.coord_accounts = d->o.compat == LK_COMPAT_COORTWEET
-                                          ? d->cstats.accounts_above
-                                          : d->cstats.accounts;
+            d->stats.coord_edges =
+                d->o.compat == LK_COMPAT_COORTWEET ? d->cstats.edges_above : d->cstats.edges;
+            d->stats.coord_accounts =
+                d->o.compat == LK_COMPAT_COORTWEET ? d->cstats.accounts_above : d->cstats.accounts;
         }
     }
     d->stats.peak_rss_bytes = peak_rss();

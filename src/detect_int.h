@@ -17,30 +17,29 @@ struct lk_detect {
     int ds_ready;
     lk_detect_stats stats;
     lk_compat_stats cstats;
-    double cut;              /* threshold actually applied */
-    uint64_t accounts_kept;  /* accounts passing min participation */
+    double cut;             /* threshold actually applied */
+    uint64_t accounts_kept; /* accounts passing min participation */
     uint64_t components;
     char errmsg[LK_ERRMSG_MAX];
 };
 
 /* The coordinated network, ready to write. */
 typedef struct lk_coordnet {
-    size_t n;                /* nodes */
-    uint32_t *account;       /* node -> account id (nodes in account-string order) */
-    uint32_t *node_of;       /* account id -> node, UINT32_MAX when absent */
+    size_t n;          /* nodes */
+    uint32_t *account; /* node -> account id (nodes in account-string order) */
+    uint32_t *node_of; /* account id -> node, UINT32_MAX when absent */
     uint32_t *component, *community;
     uint64_t *degree, *co_actions;
     double *strength;
-    size_t m;                /* coordinated edges, in (node a, node b) order */
-    uint32_t *eu, *ev;       /* node indices, eu < ev */
-    lk_edge **edge;          /* the edge statistics */
+    size_t m;          /* coordinated edges, in (node a, node b) order */
+    uint32_t *eu, *ev; /* node indices, eu < ev */
+    lk_edge **edge;    /* the edge statistics */
     size_t ngroups;
 } lk_coordnet;
 
 /** Build the coordinated network from the thresholded edges and cluster it. */
 LK_RESULT_USED lk_status lk_coordnet_build(const lk_dataset *ds, lk_net *net,
-                                           const lk_detect_opts *o, lk_coordnet *cn,
-                                           char *errbuf);
+                                           const lk_detect_opts *o, lk_coordnet *cn, char *errbuf);
 void lk_coordnet_release(lk_coordnet *cn);
 
 /** Write accounts.csv, groups.csv, edges.csv, evidence.csv, network.graphml/gexf. */

@@ -124,8 +124,8 @@ lk_status lk_coordnet_build(const lk_dataset *ds, lk_net *net, const lk_detect_o
         cn->strength[ep[k].v] += w[k];
     }
     cn->m = m;
-    st = lk_cluster(n, m, cn->eu, cn->ev, w, o->resolution, o->seed, cn->component,
-                    cn->community, errbuf);
+    st = lk_cluster(n, m, cn->eu, cn->ev, w, o->resolution, o->seed, cn->component, cn->community,
+                    errbuf);
     if (st != LK_OK)
         goto fail;
     for (size_t i = 0; i < n; i++)
@@ -144,8 +144,7 @@ fail:
 
 static lk_status put_time(lk_buf *b, int64_t ms)
 {
-    char tb[40];
-    return lk_buf_printf(b, "%s", lk_format_time_iso(ms, tb, sizeof tb));
+    return lk_buf_time_iso(b, ms);
 }
 
 static lk_status put_acc(lk_buf *b, const lk_dataset *ds, uint32_t acc)
@@ -164,6 +163,14 @@ typedef struct gstat {
     uint32_t component;
 } gstat;
 
+/* A coordinated co-action of the object being swept, waiting to be reduced
+ * to one evidence row per (edge, object). */
+typedef struct evpair {
+    uint64_t edge; /* index into net->e */
+    int64_t dt;
+    uint32_t i, j;
+} evpair;
+
 typedef struct ectx {
     const lk_dataset *ds;
     const lk_net *net;
@@ -171,8 +178,66 @@ typedef struct ectx {
     gstat *g;
     lk_outfile *f; /* NULL: no evidence file */
     lk_buf b;
-    lk_status err;
+    evpair *p; /* pairs of the current object */
+    size_t np, cap;
+    uint32_t obj;  /* object of the buffered pairs */
+    uint64_t rows; /* evidence rows written */
 } ectx;
+
+static int cmp_evpair(const void *a, const void *b)
+{
+    const evpair *x = a, *y = b;
+    if (x->edge != y->edge)
+        return (x->edge > y->edge) - (x->edge < y->edge);
+    if (x->dt != y->dt)
+        return (x->dt > y->dt) - (x->dt < y->dt);
+    if (x->i != y->i)
+        return (x->i > y->i) - (x->i < y->i);
+    return (x->j > y->j) - (x->j < y->j);
+}
+
+/* Write one row per edge among the buffered pairs of one object: the
+ * closest co-action (smallest |dt|, then sweep order) and how many there
+ * were.  An analyst can open both posts from the content ids. */
+static lk_status flush_object(ectx *c, const lk_objindex *ix)
+{
+    if (!c->f || c->np == 0) {
+        c->np = 0;
+        return LK_OK;
+    }
+    qsort(c->p, c->np, sizeof *c->p, cmp_evpair);
+    for (size_t k = 0; k < c->np;) {
+        size_t end = k;
+        const lk_action *x = &ix->a[c->p[k].i], *y = &ix->a[c->p[k].j];
+        uint32_t nx = c->cn->node_of[x->account], ny = c->cn->node_of[y->account];
+        /* account_a is the one first in string order (node order) */
+        const lk_action *pa = nx < ny ? x : y, *pb = nx < ny ? y : x;
+        size_t ol;
+        const char *obj = lk_strpool_get(c->ds->objects, x->object, &ol);
+        const char *ca = lk_arena_get(&c->ds->content, pa->content);
+        const char *cb = lk_arena_get(&c->ds->content, pb->content);
+
+        while (end < c->np && c->p[end].edge == c->p[k].edge)
+            end++;
+        if (put_acc(&c->b, c->ds, pa->account) || lk_buf_putc(&c->b, ',') ||
+            put_acc(&c->b, c->ds, pb->account) || lk_buf_putc(&c->b, ',') ||
+            lk_buf_append(&c->b, trace_names[0], strlen(trace_names[0])) ||
+            lk_buf_putc(&c->b, ',') || lk_esc_csv(&c->b, obj, ol) || lk_buf_putc(&c->b, ',') ||
+            lk_buf_time_iso(&c->b, pa->t) || lk_buf_putc(&c->b, ',') ||
+            lk_buf_time_iso(&c->b, pb->t) || lk_buf_putc(&c->b, ',') ||
+            lk_esc_csv(&c->b, ca, strlen(ca)) || lk_buf_putc(&c->b, ',') ||
+            lk_esc_csv(&c->b, cb, strlen(cb)) || lk_buf_putc(&c->b, ',') ||
+            lk_buf_secs(&c->b, c->p[k].dt) || lk_buf_putc(&c->b, ',') ||
+            lk_buf_u64(&c->b, (uint64_t)(end - k)) || lk_buf_putc(&c->b, '\n'))
+            return LK_ENOMEM;
+        c->rows++;
+        if (c->b.len > (1u << 16))
+            lk_out_flush_buf(c->f, &c->b);
+        k = end;
+    }
+    c->np = 0;
+    return LK_OK;
+}
 
 static lk_status evidence_pair(void *vctx, const lk_objindex *ix, size_t i, size_t j)
 {
@@ -199,24 +264,21 @@ static lk_status evidence_pair(void *vctx, const lk_objindex *ix, size_t i, size
         g->first = LK_MIN(g->first, x->t);
         g->last = LK_MAX(g->last, y->t);
     }
-    if (c->f) {
-        /* account_a is the one first in string order (node order) */
-        const lk_action *p = nx < ny ? x : y, *q = nx < ny ? y : x;
-        size_t ol;
-        const char *obj = lk_strpool_get(c->ds->objects, x->object, &ol);
-        const char *cp = lk_arena_get(&c->ds->content, p->content);
-        const char *cq = lk_arena_get(&c->ds->content, q->content);
-        if (put_acc(&c->b, c->ds, p->account) || lk_buf_putc(&c->b, ',') ||
-            put_acc(&c->b, c->ds, q->account) || lk_buf_printf(&c->b, ",%s,", trace_names[0]) ||
-            lk_esc_csv(&c->b, obj, ol) || lk_buf_putc(&c->b, ',') || put_time(&c->b, p->t) ||
-            lk_buf_putc(&c->b, ',') || put_time(&c->b, q->t) || lk_buf_putc(&c->b, ',') ||
-            lk_esc_csv(&c->b, cp, strlen(cp)) || lk_buf_putc(&c->b, ',') ||
-            lk_esc_csv(&c->b, cq, strlen(cq)) || lk_buf_putc(&c->b, ',') ||
-            lk_buf_secs(&c->b, y->t - x->t) || lk_buf_putc(&c->b, '\n'))
-            return LK_ENOMEM;
-        if (c->b.len > (1u << 16))
-            lk_out_flush_buf(c->f, &c->b);
+    if (!c->f)
+        return LK_OK;
+    if (c->np && c->obj != x->object) {
+        lk_status st = flush_object(c, ix);
+        if (st != LK_OK)
+            return st;
     }
+    if (LK_GROW(c->p, c->np + 1, c->cap) != LK_OK)
+        return LK_ENOMEM;
+    c->obj = x->object;
+    c->p[c->np].edge = (uint64_t)(e - c->net->e);
+    c->p[c->np].dt = y->t - x->t;
+    c->p[c->np].i = (uint32_t)i;
+    c->p[c->np].j = (uint32_t)j;
+    c->np++;
     return LK_OK;
 }
 
@@ -241,8 +303,7 @@ static lk_status write_edges(const lk_dataset *ds, const lk_coordnet *cn, const 
                           (unsigned long long)e->co_actions, e->objects,
                           e->sum_dt_s / (double)e->co_actions, e->score, trace_names[0]))
             goto nomem;
-        if (cn->community[u] == cn->community[v] &&
-            lk_buf_printf(&b, "%u", cn->community[u] + 1))
+        if (cn->community[u] == cn->community[v] && lk_buf_printf(&b, "%u", cn->community[u] + 1))
             goto nomem;
         if (lk_buf_putc(&b, '\n'))
             goto nomem;
@@ -296,9 +357,9 @@ static lk_status write_accounts(const lk_dataset *ds, const lk_coordnet *cn,
         uint32_t i = order[k];
         if (put_acc(&b, ds, cn->account[i]) ||
             lk_buf_printf(&b, ",%u,%llu,%llu,%u,%.6g,%llu\n", cn->community[i] + 1,
-                          (unsigned long long)cn->degree[i],
-                          (unsigned long long)cn->co_actions[i], cn->component[i] + 1,
-                          cn->strength[i], (unsigned long long)actions[cn->account[i]]))
+                          (unsigned long long)cn->degree[i], (unsigned long long)cn->co_actions[i],
+                          cn->component[i] + 1, cn->strength[i],
+                          (unsigned long long)actions[cn->account[i]]))
             goto nomem;
         if (b.len > (1u << 16))
             lk_out_flush_buf(f, &b);
@@ -314,8 +375,7 @@ nomem:
     return LK_ENOMEM;
 }
 
-static lk_status write_groups(const lk_coordnet *cn, const gstat *g, const char *dir,
-                              char *errbuf)
+static lk_status write_groups(const lk_coordnet *cn, const gstat *g, const char *dir, char *errbuf)
 {
     lk_outfile *f;
     lk_buf b;
@@ -327,12 +387,11 @@ static lk_status write_groups(const lk_coordnet *cn, const gstat *g, const char 
                           "last_seen,component_id,mean_dt,traces\n"))
         goto nomem;
     for (size_t k = 0; k < cn->ngroups; k++) {
-        double dens = g[k].size > 1 ? 2.0 * (double)g[k].edges /
-                                          ((double)g[k].size * (double)(g[k].size - 1))
-                                    : 0.0;
-        if (lk_buf_printf(&b, "%zu,%llu,%llu,%.6g,%llu,%llu,", k + 1,
-                          (unsigned long long)g[k].size, (unsigned long long)g[k].edges, dens,
-                          (unsigned long long)g[k].co_actions,
+        double dens = g[k].size > 1
+                          ? 2.0 * (double)g[k].edges / ((double)g[k].size * (double)(g[k].size - 1))
+                          : 0.0;
+        if (lk_buf_printf(&b, "%zu,%llu,%llu,%.6g,%llu,%llu,", k + 1, (unsigned long long)g[k].size,
+                          (unsigned long long)g[k].edges, dens, (unsigned long long)g[k].co_actions,
                           (unsigned long long)g[k].objects))
             goto nomem;
         if (g[k].co_actions) {
@@ -411,8 +470,7 @@ lk_status lk_write_native(const lk_dataset *ds, const lk_objindex *ix, const lk_
                           const lk_coordnet *cn, const lk_detect_opts *o, char *errbuf)
 {
     gstat *g = calloc(LK_MAX(cn->ngroups, (size_t)1), sizeof *g);
-    uint64_t *actions = calloc(LK_MAX(lk_strpool_count(ds->accounts), (size_t)1),
-                               sizeof *actions);
+    uint64_t *actions = calloc(LK_MAX(lk_strpool_count(ds->accounts), (size_t)1), sizeof *actions);
     ectx c;
     lk_status st = LK_ENOMEM;
 
@@ -442,12 +500,13 @@ lk_status lk_write_native(const lk_dataset *ds, const lk_objindex *ix, const lk_
         if ((st = lk_out_open(o->out_dir, "evidence.csv", &c.f, errbuf)) != LK_OK)
             goto done;
         if (lk_buf_printf(&c.b, "account_a,account_b,trace,object,time_a,time_b,content_a,"
-                                "content_b,dt\n")) {
+                                "content_b,dt,co_actions\n")) {
             st = LK_ENOMEM;
             goto done;
         }
     }
-    if ((st = lk_sweep(ix, o->window_ms, evidence_pair, &c)) != LK_OK)
+    if ((st = lk_sweep(ix, o->window_ms, evidence_pair, &c)) != LK_OK ||
+        (st = flush_object(&c, ix)) != LK_OK)
         goto done;
     if (c.f) {
         lk_out_flush_buf(c.f, &c.b);
@@ -466,6 +525,7 @@ done:
         lk_errf(errbuf, "out of memory writing results");
     lk_out_abort(c.f);
     lk_buf_release(&c.b);
+    free(c.p);
     free(g);
     free(actions);
     return st;

@@ -101,8 +101,7 @@ lk_status lk_write_summary(const lk_detect *d, char *errbuf)
             lk_buf_printf(&b, "    \"coordinated_accounts\": %llu,\n",
                           (unsigned long long)d->stats.coord_accounts) ||
             lk_buf_printf(&b, "    \"components\": %llu,\n    \"groups\": %llu\n  }\n}\n",
-                          (unsigned long long)d->components,
-                          (unsigned long long)d->stats.groups))
+                          (unsigned long long)d->components, (unsigned long long)d->stats.groups))
             goto nomem;
     } else {
         const lk_compat_stats *c = &d->cstats;

@@ -21,10 +21,10 @@
 
 /* A broken invariant (never bad input): print and abort.  Data errors go
  * through lk_status + an errmsg instead. */
-#define LK_BUG(msg)                                                                                \
-    do {                                                                                           \
-        fprintf(stderr, "lockstep: BUG at %s:%d: %s\n", __FILE__, __LINE__, (msg));                \
-        abort();                                                                                   \
+#define LK_BUG(msg)                                                                 \
+    do {                                                                            \
+        fprintf(stderr, "lockstep: BUG at %s:%d: %s\n", __FILE__, __LINE__, (msg)); \
+        abort();                                                                    \
     } while (0)
 
 #define LK_MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -65,6 +65,7 @@ LK_RESULT_USED lk_status lk_buf_append(lk_buf *b, const void *data, size_t n);
 LK_RESULT_USED lk_status lk_buf_putc(lk_buf *b, char c);
 LK_RESULT_USED lk_status lk_buf_printf(lk_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
 static inline void lk_buf_reset(lk_buf *b)
 {
     b->len = 0;

@@ -8,14 +8,14 @@
 #include "window.h"
 
 typedef struct lk_edge {
-    uint32_t a, b;        /* account ids, a < b */
-    uint32_t objects;     /* distinct objects co-acted on: the edge weight */
-    uint32_t last_obj;    /* sweep bookkeeping: last object counted */
-    uint64_t co_actions;  /* in-window pairs of a's and b's actions */
-    double sum_dt_s;      /* sum of |dt| in seconds over the co-actions */
-    double score;         /* sum over distinct objects of ln(A / k_o) */
-    uint32_t traces;      /* bit mask of the traces behind the edge */
-    uint32_t coord;       /* 1 when the threshold keeps the edge */
+    uint32_t a, b;       /* account ids, a < b */
+    uint32_t objects;    /* distinct objects co-acted on: the edge weight */
+    uint32_t last_obj;   /* sweep bookkeeping: last object counted */
+    uint64_t co_actions; /* in-window pairs of a's and b's actions */
+    double sum_dt_s;     /* sum of |dt| in seconds over the co-actions */
+    double score;        /* sum over distinct objects of ln(A / k_o) */
+    uint32_t traces;     /* bit mask of the traces behind the edge */
+    uint32_t coord;      /* 1 when the threshold keeps the edge */
 } lk_edge;
 
 typedef struct lk_net_slot {
@@ -28,8 +28,8 @@ typedef struct lk_net {
     size_t n, cap;
     lk_net_slot *tab;
     size_t mask;
-    double *idf;     /* per object: ln(A / k_o), A = active accounts */
-    uint64_t pairs;  /* in-window pairs seen (same-account pairs excluded) */
+    double *idf;    /* per object: ln(A / k_o), A = active accounts */
+    uint64_t pairs; /* in-window pairs seen (same-account pairs excluded) */
 } lk_net;
 
 /**

@@ -1,5 +1,6 @@
 /* out_file.c - checked, all-or-nothing output files. */
 #include "out_file.h"
+#include "parse_time.h"
 
 #include <errno.h>
 #include <sys/stat.h>
@@ -132,18 +133,98 @@ lk_status lk_buf_num15(lk_buf *b, double v)
     return lk_buf_printf(b, "%.15g", v);
 }
 
+lk_status lk_buf_u64(lk_buf *b, uint64_t v)
+{
+    char tmp[24];
+    size_t k = sizeof tmp;
+    do {
+        tmp[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return lk_buf_append(b, tmp + k, sizeof tmp - k);
+}
+
+/* Append v as exactly `width` digits (v < 10^width). */
+static void put_fixed(char *p, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
 lk_status lk_buf_secs(lk_buf *b, int64_t ms)
 {
     int64_t s = ms / 1000, r = ms % 1000;
+    char frac[5];
+    size_t fl = 0;
+
     if (r < 0) {
         r += 1000;
         s -= 1;
     }
+    if (s < 0 && lk_buf_putc(b, '-'))
+        return LK_ENOMEM;
+    if (lk_buf_u64(b, s < 0 ? (uint64_t)(-(s + 1)) + 1 : (uint64_t)s))
+        return LK_ENOMEM;
     if (r == 0)
-        return lk_buf_printf(b, "%lld", (long long)s);
-    if (r % 100 == 0)
-        return lk_buf_printf(b, "%lld.%lld", (long long)s, (long long)(r / 100));
-    if (r % 10 == 0)
-        return lk_buf_printf(b, "%lld.%02lld", (long long)s, (long long)(r / 10));
-    return lk_buf_printf(b, "%lld.%03lld", (long long)s, (long long)r);
+        return LK_OK;
+    frac[0] = '.';
+    put_fixed(frac + 1, (unsigned)r, 3);
+    fl = 4;
+    while (frac[fl - 1] == '0')
+        fl--;
+    return lk_buf_append(b, frac, fl);
+}
+
+/* Gregorian date of a day count since 1970-01-01 (Hinnant's algorithm). */
+static void civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+lk_status lk_buf_time_iso(lk_buf *b, int64_t ms)
+{
+    const int64_t day = INT64_C(86400000);
+    int64_t days = ms / day, rem = ms % day, y;
+    unsigned m, d, r;
+    char t[32];
+
+    if (rem < 0) {
+        rem += day;
+        days--;
+    }
+    civil(days, &y, &m, &d);
+    if (y < 0 || y > 9999) {
+        char tb[40];
+        return lk_buf_printf(b, "%s", lk_format_time_iso(ms, tb, sizeof tb));
+    }
+    r = (unsigned)rem;
+    put_fixed(t, (unsigned)y, 4);
+    t[4] = '-';
+    put_fixed(t + 5, m, 2);
+    t[7] = '-';
+    put_fixed(t + 8, d, 2);
+    t[10] = 'T';
+    put_fixed(t + 11, r / 3600000, 2);
+    t[13] = ':';
+    put_fixed(t + 14, r / 60000 % 60, 2);
+    t[16] = ':';
+    put_fixed(t + 17, r / 1000 % 60, 2);
+    if (r % 1000) {
+        t[19] = '.';
+        put_fixed(t + 20, r % 1000, 3);
+        t[23] = 'Z';
+        return lk_buf_append(b, t, 24);
+    }
+    t[19] = 'Z';
+    return lk_buf_append(b, t, 20);
 }

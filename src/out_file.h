@@ -36,4 +36,11 @@ LK_RESULT_USED lk_status lk_buf_num15(lk_buf *b, double v);
 /** Append epoch milliseconds as seconds: "1623881091" or "1623881091.25". */
 LK_RESULT_USED lk_status lk_buf_secs(lk_buf *b, int64_t ms);
 
+/** Append an unsigned integer in decimal (no printf: hot output paths). */
+LK_RESULT_USED lk_status lk_buf_u64(lk_buf *b, uint64_t v);
+
+/** Append epoch ms as ISO 8601 UTC: "2021-06-16T22:04:51Z", with ".250" when
+ *  the milliseconds are not zero (same text as lk_format_time_iso). */
+LK_RESULT_USED lk_status lk_buf_time_iso(lk_buf *b, int64_t ms);
+
 #endif

@@ -82,6 +82,7 @@ int lk_utf8_valid(const char *str, size_t n)
 /* Column positions of the four fields an action needs. */
 typedef struct colmap {
     size_t object, account, content, time;
+    const char *name_time, *name_object, *name_account, *name_content;
     size_t nfields; /* header width */
     const char *format;
 } colmap;
@@ -110,8 +111,8 @@ static size_t find_col(const lk_csv_row *r, const char *name)
 
 /* The QUT toolkit's CSV: positional columns, header names not checked by the
  * toolkit itself, but we need them to tell the format apart. */
-static const char *const qut_cols[8] = {"message_id", "user_id",   "username",  "repost_id",
-                                        "reply_id",   "message",   "timestamp", "urls"};
+static const char *const qut_cols[8] = {"message_id", "user_id", "username",  "repost_id",
+                                        "reply_id",   "message", "timestamp", "urls"};
 
 static int looks_qut(const lk_csv_row *r)
 {
@@ -159,6 +160,10 @@ static lk_status map_header(const lk_csv_row *r, const lk_read_opts *ro, colmap 
         cm->account = 1;
         cm->object = 3;
         cm->time = 6;
+        cm->name_time = "timestamp";
+        cm->name_object = "repost_id";
+        cm->name_account = "user_id";
+        cm->name_content = "message_id";
         cm->format = "qut";
         return LK_OK;
     }
@@ -175,6 +180,10 @@ static lk_status map_header(const lk_csv_row *r, const lk_read_opts *ro, colmap 
             }
         }
     }
+    cm->name_time = ro->col_time;
+    cm->name_object = ro->col_object;
+    cm->name_account = ro->col_account;
+    cm->name_content = ro->col_content;
     cm->format = "generic";
     return LK_OK;
 }
@@ -241,7 +250,12 @@ lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts
     while ((rs = lk_csv_next(csv, &r)) != LK_EOF) {
         const char *name = lk_stream_name(s);
         if (rs == LK_EIO) {
-            lk_errf(errbuf, "%s", lk_stream_errmsg(s));
+            /* the stream says "NAME: what"; put the line in between */
+            const char *m = lk_stream_errmsg(s);
+            size_t nl = strlen(name);
+            if (strncmp(m, name, nl) == 0 && m[nl] == ':' && m[nl + 1] == ' ')
+                m += nl + 2;
+            lk_errf(errbuf, "%s:%llu: %s", name, (unsigned long long)lk_csv_errline(csv), m);
             ret = LK_EIO;
             goto cleanup;
         }
@@ -274,15 +288,14 @@ lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts
         st->rows_read++;
         if (r.nfields != cm.nfields) {
             ret = bad_row(ro, st, LK_SKIP_FIELD_COUNT, errbuf, name, r.line,
-                          "expected %zu fields as in the header, found %zu", cm.nfields,
-                          r.nfields);
+                          "expected %zu fields as in the header, found %zu", cm.nfields, r.nfields);
             if (ret != LK_OK)
                 goto cleanup;
             continue;
         }
         {
             const size_t ci[3] = {cm.account, cm.object, cm.content};
-            static const char *const cname[3] = {"account", "object", "content"};
+            const char *const cname[3] = {cm.name_account, cm.name_object, cm.name_content};
             int bad = -1;
             for (int k = 0; k < 3; k++)
                 if (!lk_utf8_valid(r.field[ci[k]], r.len[ci[k]])) {
@@ -291,7 +304,7 @@ lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts
                 }
             if (bad >= 0) {
                 ret = bad_row(ro, st, LK_SKIP_INVALID_UTF8, errbuf, name, r.line,
-                              "field %zu (%s id): invalid UTF-8", ci[bad] + 1, cname[bad]);
+                              "field %zu ('%s'): invalid UTF-8", ci[bad] + 1, cname[bad]);
                 if (ret != LK_OK)
                     goto cleanup;
                 continue;
@@ -306,7 +319,8 @@ lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts
 
             if (lk_parse_time(r.field[cm.time], r.len[cm.time], &t, &why) != LK_OK) {
                 ret = bad_row(ro, st, LK_SKIP_BAD_TIMESTAMP, errbuf, name, r.line,
-                              "field %zu (time): %s: '%s'", cm.time + 1, why ? why : "invalid",
+                              "field %zu ('%s'): %s: '%s'", cm.time + 1, cm.name_time,
+                              why ? why : "invalid",
                               show(r.field[cm.time], r.len[cm.time], tmp, sizeof tmp));
                 if (ret != LK_OK)
                     goto cleanup;
@@ -326,15 +340,14 @@ lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts
                 ret = LK_ELIMIT;
                 goto cleanup;
             }
-            if ((ret = lk_strpool_intern(ds->accounts, r.field[cm.account], r.len[cm.account],
-                                         &acc, NULL)) != LK_OK ||
+            if ((ret = lk_strpool_intern(ds->accounts, r.field[cm.account], r.len[cm.account], &acc,
+                                         NULL)) != LK_OK ||
                 (ret = lk_strpool_intern(ds->objects, r.field[cm.object], r.len[cm.object], &obj,
                                          NULL)) != LK_OK ||
-                (ret = lk_arena_add(&ds->content, r.field[cm.content], r.len[cm.content],
-                                    &cref)) != LK_OK ||
+                (ret = lk_arena_add(&ds->content, r.field[cm.content], r.len[cm.content], &cref)) !=
+                    LK_OK ||
                 (ret = LK_GROW(ds->a, ds->n + 1, ds->cap)) != LK_OK) {
-                lk_errf(errbuf, "%s:%llu: %s", name, (unsigned long long)r.line,
-                        lk_strerror(ret));
+                lk_errf(errbuf, "%s:%llu: %s", name, (unsigned long long)r.line, lk_strerror(ret));
                 goto cleanup;
             }
             a = &ds->a[ds->n];

@@ -25,7 +25,7 @@ const char *lk_strerror(lk_status st)
 }
 
 #define LK_STR2(x) #x
-#define LK_STR(x) LK_STR2(x)
+#define LK_STR(x)  LK_STR2(x)
 
 const char *lk_version(void)
 {

@@ -14,7 +14,7 @@
 #include "dataset.h"
 
 typedef struct lk_objindex {
-    lk_action *a;    /* actions sorted by (object, t, account, row) */
+    lk_action *a; /* actions sorted by (object, t, account, row) */
     size_t n;
     uint64_t *start; /* object o occupies a[start[o] .. start[o+1]) */
     size_t nobj;

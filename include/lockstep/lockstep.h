@@ -35,7 +35,7 @@ extern "C" {
 #define LK_VERSION_PATCH 0
 
 #if defined(__GNUC__) || defined(__clang__)
-#    define LK_API __attribute__((visibility("default")))
+#    define LK_API         __attribute__((visibility("default")))
 #    define LK_RESULT_USED __attribute__((warn_unused_result))
 #else
 #    define LK_API
@@ -44,14 +44,14 @@ extern "C" {
 
 /** Status codes.  Values are stable across releases. */
 typedef enum lk_status {
-    LK_OK = 0,       /**< success */
-    LK_EOF = 1,      /**< clean end of input (readers only) */
-    LK_ENOMEM = -1,  /**< an allocation failed */
-    LK_EIO = -2,     /**< a read, write, open or decompression failed */
-    LK_EPARSE = -3,  /**< malformed input data */
-    LK_EINVAL = -4,  /**< invalid argument or option value */
-    LK_ELIMIT = -5,  /**< a size limit was exceeded (line, field, id count) */
-    LK_EGRAPH = -6   /**< the graph library reported an error */
+    LK_OK = 0,      /**< success */
+    LK_EOF = 1,     /**< clean end of input (readers only) */
+    LK_ENOMEM = -1, /**< an allocation failed */
+    LK_EIO = -2,    /**< a read, write, open or decompression failed */
+    LK_EPARSE = -3, /**< malformed input data */
+    LK_EINVAL = -4, /**< invalid argument or option value */
+    LK_ELIMIT = -5, /**< a size limit was exceeded (line, field, id count) */
+    LK_EGRAPH = -6  /**< the graph library reported an error */
 } lk_status;
 
 /**
@@ -105,28 +105,28 @@ typedef enum lk_on_error {
 
 /** Options of a detect run.  Initialise with lk_detect_opts_init(). */
 typedef struct lk_detect_opts {
-    int64_t window_ms;          /**< co-action window |dt| <= window, in ms [60000] */
-    int64_t min_participation;  /**< drop accounts with fewer input actions [2] */
-    lk_threshold threshold;     /**< threshold kind [LK_THRESHOLD_WEIGHT] */
-    double threshold_value;     /**< weight, or quantile in [0,1]; < 0 = the mode's default:
-                                     weight 2 natively, QUT's min_edge_weight 1 with
-                                     LK_COMPAT_QUT [-1] */
-    double edge_quantile;       /**< CooRTweet compat: quantile for weight_threshold [0.5] */
-    lk_compat compat;           /**< output convention [LK_COMPAT_NONE] */
-    int keep_loops;             /**< keep self-loops / same-content pairs (compat modes) [0] */
-    lk_on_error on_error;       /**< [LK_ON_ERROR_FAIL] */
-    const char *format;         /**< "auto", "generic" or "qut" ["auto"] (borrowed) */
-    const char *col_object;     /**< generic CSV column names (borrowed) ["object_id"] */
-    const char *col_account;    /**< ["account_id"] */
-    const char *col_content;    /**< ["content_id"] */
-    const char *col_time;       /**< ["timestamp_share"] */
-    const char *out_dir;        /**< output folder, created if missing ["lockstep-out"] */
-    uint64_t seed;              /**< seed of every randomised step (Leiden) [1] */
-    double resolution;          /**< Leiden resolution (modularity) [1.0] */
-    int threads;                /**< worker threads; 0 = all cores [0] */
-    uint64_t max_mem;           /**< memory budget in bytes; 0 = unlimited [0] */
-    const char *tmp_dir;        /**< folder for temporary files [$TMPDIR or /tmp] */
-    int write_evidence;         /**< write evidence.csv [1] */
+    int64_t window_ms;         /**< co-action window |dt| <= window, in ms [60000] */
+    int64_t min_participation; /**< drop accounts with fewer input actions [2] */
+    lk_threshold threshold;    /**< threshold kind [LK_THRESHOLD_WEIGHT] */
+    double threshold_value;    /**< weight, or quantile in [0,1]; < 0 = the mode's default:
+                                    weight 2 natively, QUT's min_edge_weight 1 with
+                                    LK_COMPAT_QUT [-1] */
+    double edge_quantile;      /**< CooRTweet compat: quantile for weight_threshold [0.5] */
+    lk_compat compat;          /**< output convention [LK_COMPAT_NONE] */
+    int keep_loops;            /**< keep self-loops / same-content pairs (compat modes) [0] */
+    lk_on_error on_error;      /**< [LK_ON_ERROR_FAIL] */
+    const char *format;        /**< "auto", "generic" or "qut" ["auto"] (borrowed) */
+    const char *col_object;    /**< generic CSV column names (borrowed) ["object_id"] */
+    const char *col_account;   /**< ["account_id"] */
+    const char *col_content;   /**< ["content_id"] */
+    const char *col_time;      /**< ["timestamp_share"] */
+    const char *out_dir;       /**< output folder, created if missing ["lockstep-out"] */
+    uint64_t seed;             /**< seed of every randomised step (Leiden) [1] */
+    double resolution;         /**< Leiden resolution (modularity) [1.0] */
+    int threads;               /**< worker threads; 0 = all cores [0] */
+    uint64_t max_mem;          /**< memory budget in bytes; 0 = unlimited [0] */
+    const char *tmp_dir;       /**< folder for temporary files [$TMPDIR or /tmp] */
+    int write_evidence;        /**< write evidence.csv [1] */
 } lk_detect_opts;
 
 /** Fill `o` with the defaults shown in brackets above. */
@@ -135,13 +135,13 @@ LK_API void lk_detect_opts_init(lk_detect_opts *o);
 /** Counts of a finished run (for the final summary line). */
 typedef struct lk_detect_stats {
     uint64_t rows_read, rows_used, rows_skipped;
-    uint64_t accounts;          /**< distinct accounts in the input */
-    uint64_t pairs;             /**< co-action pair records found by the sweep */
-    uint64_t edges;             /**< edges of the full co-action network */
-    uint64_t coord_edges;       /**< edges kept by the threshold */
-    uint64_t coord_accounts;    /**< accounts in the coordinated network */
-    uint64_t groups;            /**< groups found */
-    uint64_t peak_rss_bytes;    /**< peak resident set size of the process */
+    uint64_t accounts;       /**< distinct accounts in the input */
+    uint64_t pairs;          /**< co-action pair records found by the sweep */
+    uint64_t edges;          /**< edges of the full co-action network */
+    uint64_t coord_edges;    /**< edges kept by the threshold */
+    uint64_t coord_accounts; /**< accounts in the coordinated network */
+    uint64_t groups;         /**< groups found */
+    uint64_t peak_rss_bytes; /**< peak resident set size of the process */
 } lk_detect_stats;
 
 /** Opaque detect run. */
@@ -192,14 +192,14 @@ LK_API void lk_detect_free(lk_detect *d);
 
 /** Options of lk_simulate().  Initialise with lk_simulate_opts_init(). */
 typedef struct lk_simulate_opts {
-    uint64_t seed;          /**< [1] */
-    uint64_t actions;       /**< approximate number of actions to write [100000] */
-    uint64_t accounts;      /**< organic accounts; 0 = actions / 20 [0] */
-    uint32_t groups;        /**< planted coordinated groups [5] */
-    uint32_t group_size;    /**< members per planted group [8] */
+    uint64_t seed;           /**< [1] */
+    uint64_t actions;        /**< approximate number of actions to write [100000] */
+    uint64_t accounts;       /**< organic accounts; 0 = actions / 20 [0] */
+    uint32_t groups;         /**< planted coordinated groups [5] */
+    uint32_t group_size;     /**< members per planted group [8] */
     uint64_t max_popularity; /**< shares of the most popular object [10000] */
-    int64_t span_s;         /**< time span of the data in seconds [30 days] */
-    const char *out_dir;    /**< writes actions.csv and truth.csv here ["sim-out"] */
+    int64_t span_s;          /**< time span of the data in seconds [30 days] */
+    const char *out_dir;     /**< writes actions.csv and truth.csv here ["sim-out"] */
 } lk_simulate_opts;
 
 /** Fill `o` with the defaults shown in brackets above. */
@@ -225,8 +225,7 @@ LK_API void lk_simulate_opts_init(lk_simulate_opts *o);
  *         max_popularity < 2, groups too large for actions); LK_EIO (cannot
  *         create the folder or write a file); LK_ENOMEM.
  */
-LK_API LK_RESULT_USED lk_status lk_simulate(const lk_simulate_opts *o, char *errbuf,
-                                            size_t errlen);
+LK_API LK_RESULT_USED lk_status lk_simulate(const lk_simulate_opts *o, char *errbuf, size_t errlen);
 
 /* ------------------------------------------------------------------------ */
 /* option value parsers shared by the command line and library users        */

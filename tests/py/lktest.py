@@ -1,0 +1,66 @@
+"""Small helpers shared by the scripted tests (stdlib only)."""
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+LOCKSTEP = os.environ.get("LOCKSTEP", "")
+SHARED = os.environ.get("LK_SHARED_DATA", "")
+
+
+def skip(msg):
+    print("SKIP: " + msg)
+    sys.exit(77)
+
+
+def need_shared(*rel):
+    for r in rel:
+        if not os.path.exists(os.path.join(SHARED, r)):
+            skip("../shared/data/%s is absent" % r)
+    return [os.path.join(SHARED, r) for r in rel]
+
+
+def run(args, check=True):
+    p = subprocess.run([LOCKSTEP] + args, capture_output=True, text=True)
+    if check and p.returncode != 0:
+        raise SystemExit("lockstep %s failed (%d): %s" % (" ".join(args), p.returncode, p.stderr))
+    return p
+
+
+def read_csv(path):
+    """Rows of a CSV file; .zst files are decompressed with the zstd tool."""
+    if path.endswith(".zst"):
+        text = subprocess.run(["zstd", "-dc", path], capture_output=True, text=True,
+                              check=True).stdout
+    else:
+        with open(path, newline="", encoding="utf-8") as f:
+            text = f.read()
+    return list(csv.reader(io.StringIO(text)))
+
+
+def summary(outdir):
+    with open(os.path.join(outdir, "summary.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def tmpdir():
+    return tempfile.mkdtemp(prefix="lktest.")
+
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL: " + what)
+
+
+def finish():
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        sys.exit(1)
+    print("all checks passed")
