@@ -359,7 +359,7 @@ lk_status lk_cluster(size_t n, size_t m, const uint32_t *u, const uint32_t *v, c
     /* Canonical order: decreasing size, ties by smallest vertex (piece index
      * order is smallest-vertex order).  The comparator is total, so qsort's
      * instability cannot show. */
-    qsort(pieces, npieces, sizeof *pieces, piece_cmp);
+    lk_qsort(pieces, npieces, sizeof *pieces, piece_cmp);
     for (uint32_t r = 0; r < npieces; r++)
         parent[pieces[r].first] = r; /* parent is free now: reuse as rank */
     for (size_t i = 0; i < n; i++)

@@ -111,7 +111,7 @@ static lk_status account_ranks(const lk_strpool *acc, uint32_t **rank_out)
         strs[i] = lk_strpool_get(acc, (uint32_t)i, NULL);
     /* strings live in the pool, so sorting pointers then mapping back by
      * lookup gives the ranks without extra copies */
-    qsort(strs, n, sizeof *strs, cmp_str);
+    lk_qsort(strs, n, sizeof *strs, cmp_str);
     for (size_t r = 0; r < n; r++) {
         uint32_t id = 0;
         (void)lk_strpool_find(acc, strs[r], strlen(strs[r]), &id);
@@ -213,7 +213,7 @@ nomem:
 static uint64_t distinct_strings(const char **ptrs, size_t n)
 {
     uint64_t d = 0;
-    qsort(ptrs, n, sizeof *ptrs, cmp_str);
+    lk_qsort(ptrs, n, sizeof *ptrs, cmp_str);
     for (size_t i = 0; i < n; i++)
         if (i == 0 || strcmp(ptrs[i], ptrs[i - 1]) != 0)
             d++;
@@ -250,7 +250,7 @@ static lk_status build_edges(const lk_dataset *ds, const lk_objindex *ix, const 
         keys[2 * k + 1] = k;
     }
     /* sort (key, index) records: 16-byte elements compared on the key, then index */
-    qsort(keys, c->n, 2 * sizeof *keys, cmp_u64x2);
+    lk_qsort(keys, c->n, 2 * sizeof *keys, cmp_u64x2);
     for (size_t k = 0; k < c->n;) {
         size_t end = k, m = 0;
         cedge ed;
@@ -377,7 +377,7 @@ lk_status lk_compat_coortweet(const lk_dataset *ds, const lk_compat_opts *o, lk_
     }
     for (size_t k = 0; k < ne; k++)
         w[k] = (double)e[k].weight;
-    qsort(w, ne, sizeof *w, cmp_double);
+    lk_qsort(w, ne, sizeof *w, cmp_double);
     cs->quantile = lk_quantile7(w, ne, o->edge_quantile);
     cs->edges = ne;
     for (size_t k = 0; k < ne; k++) {

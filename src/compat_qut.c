@@ -115,7 +115,7 @@ lk_status lk_compat_qut(const lk_dataset *ds, const lk_compat_opts *o, lk_compat
         goto done;
     if ((st = lk_sweep(&ix, o->window_ms, emit, &c)) != LK_OK)
         goto done;
-    qsort(c.t, c.n, sizeof *c.t, cmp_triple);
+    lk_qsort(c.t, c.n, sizeof *c.t, cmp_triple);
 
     rank = malloc(LK_MAX(nacc, (size_t)1) * sizeof *rank);
     strs = malloc(LK_MAX(nacc, (size_t)1) * sizeof *strs);
@@ -126,7 +126,7 @@ lk_status lk_compat_qut(const lk_dataset *ds, const lk_compat_opts *o, lk_compat
     }
     for (size_t a = 0; a < nacc; a++)
         strs[a] = lk_strpool_get(ds->accounts, (uint32_t)a, NULL);
-    qsort(strs, nacc, sizeof *strs, cmp_str);
+    lk_qsort(strs, nacc, sizeof *strs, cmp_str);
     for (size_t r = 0; r < nacc; r++) {
         (void)lk_strpool_find(ds->accounts, strs[r], strlen(strs[r]), &id);
         rank[id] = (uint32_t)r;
@@ -148,7 +148,7 @@ lk_status lk_compat_qut(const lk_dataset *ds, const lk_compat_opts *o, lk_compat
         }
         k = end;
     }
-    qsort(e, ne, sizeof *e, cmp_qedge);
+    lk_qsort(e, ne, sizeof *e, cmp_qedge);
     if ((st = lk_out_open(o->out_dir, "edges.csv", &f, errbuf)) != LK_OK)
         goto done;
     if (lk_buf_printf(&b, "source,target,weight,edge_type\n") != LK_OK) {

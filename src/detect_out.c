@@ -93,7 +93,7 @@ lk_status lk_coordnet_build(const lk_dataset *ds, lk_net *net, const lk_detect_o
         if (cn->node_of[a] == 0)
             cn->account[n++] = (uint32_t)a;
     sort_pool = ds->accounts;
-    qsort(cn->account, n, sizeof *cn->account, cmp_acc_str);
+    lk_qsort(cn->account, n, sizeof *cn->account, cmp_acc_str);
     for (size_t i = 0; i < n; i++)
         cn->node_of[cn->account[i]] = (uint32_t)i;
     cn->n = n;
@@ -110,7 +110,7 @@ lk_status lk_coordnet_build(const lk_dataset *ds, lk_net *net, const lk_detect_o
         ep[m].e = e;
         m++;
     }
-    qsort(ep, m, sizeof *ep, cmp_epair);
+    lk_qsort(ep, m, sizeof *ep, cmp_epair);
     for (size_t k = 0; k < m; k++) {
         cn->eu[k] = ep[k].u;
         cn->ev[k] = ep[k].v;
@@ -205,7 +205,7 @@ static lk_status flush_object(ectx *c, const lk_objindex *ix)
         c->np = 0;
         return LK_OK;
     }
-    qsort(c->p, c->np, sizeof *c->p, cmp_evpair);
+    lk_qsort(c->p, c->np, sizeof *c->p, cmp_evpair);
     for (size_t k = 0; k < c->np;) {
         size_t end = k;
         const lk_action *x = &ix->a[c->p[k].i], *y = &ix->a[c->p[k].j];
@@ -343,7 +343,7 @@ static lk_status write_accounts(const lk_dataset *ds, const lk_coordnet *cn,
     for (size_t i = 0; i < cn->n; i++)
         order[i] = (uint32_t)i;
     sort_cn = cn;
-    qsort(order, cn->n, sizeof *order, cmp_node_group);
+    lk_qsort(order, cn->n, sizeof *order, cmp_node_group);
     st = lk_out_open(dir, "accounts.csv", &f, errbuf);
     if (st != LK_OK) {
         free(order);

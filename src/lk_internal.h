@@ -72,6 +72,15 @@ static inline void lk_buf_reset(lk_buf *b)
     b->p[0] = '\0';
 }
 
+/* qsort that accepts (NULL, 0): calling qsort with a NULL base is undefined
+ * even for zero elements. */
+static inline void lk_qsort(void *base, size_t n, size_t size,
+                            int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
 /* Internal logger: forwards to the callback set with lk_set_log_fn(); silent
  * by default.  Levels are LK_LOG_*. */
 void lk_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

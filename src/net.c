@@ -161,7 +161,7 @@ size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cu
             return SIZE_MAX;
         for (size_t k = 0; k < net->n; k++)
             w[k] = net->e[k].objects;
-        qsort(w, net->n, sizeof *w, cmp_double);
+        lk_qsort(w, net->n, sizeof *w, cmp_double);
         q = lk_quantile7(w, net->n, value);
         free(w);
     }
