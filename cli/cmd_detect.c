@@ -13,6 +13,8 @@ enum {
     OPT_RESOLUTION,
     OPT_ON_ERROR,
     OPT_NO_EVIDENCE,
+    OPT_MAX_BURST,
+    OPT_EVIDENCE_PER_EDGE,
     OPT_COL_OBJECT,
     OPT_COL_ACCOUNT,
     OPT_COL_CONTENT,
@@ -35,6 +37,8 @@ static const struct option longopts[] = {
     {"keep-loops", no_argument, NULL, OPT_KEEP_LOOPS},
     {"out", required_argument, NULL, 'o'},
     {"no-evidence", no_argument, NULL, OPT_NO_EVIDENCE},
+    {"max-burst", required_argument, NULL, OPT_MAX_BURST},
+    {"evidence-per-edge", required_argument, NULL, OPT_EVIDENCE_PER_EDGE},
     LK_GLOBAL_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -103,10 +107,18 @@ static void usage(FILE *f, const lk_detect_opts *o, const lk_cli *c)
     lk_cli_help_opt(f, "--edge-quantile Q", "coortweet: quantile for weight_threshold [%.6g]",
                     o->edge_quantile);
     lk_cli_help_opt(f, "--keep-loops", "compat modes: keep self-loops and same-content pairs");
+    lk_cli_help_opt(f, "--max-burst N",
+                    "ignore co-actions of an action with more than N others\n"
+                    "on its object within the window (viral bursts); 0 = all [%llu]",
+                    (unsigned long long)o->max_burst);
 
     lk_cli_help_heading(f, "Output");
     lk_cli_help_opt(f, "-o, --out DIR", "output folder, created if missing [%s]", o->out_dir);
     lk_cli_help_opt(f, "--no-evidence", "do not write evidence.csv");
+    lk_cli_help_opt(f, "--evidence-per-edge N",
+                    "evidence.csv: the N rarest objects of each edge;\n"
+                    "0 = every object [%u]",
+                    o->evidence_per_edge);
 
     lk_cli_help_global(f, c, LK_CLI_G_RESOURCES);
     (void)fprintf(f, "\nExit status: 0 success, 1 runtime or data error, 2 usage error.\n");
@@ -219,6 +231,19 @@ static int set_option(lk_cli *c, int opt, const char *arg, lk_detect_opts *o)
         if (!*arg)
             return lk_cli_usage_error(c, "--out needs a folder name");
         o->out_dir = arg;
+        return 0;
+    case OPT_EVIDENCE_PER_EDGE: {
+        uint64_t n;
+        if (lk_cli_parse_u64(arg, UINT32_MAX, &n) != 0)
+            return lk_cli_usage_error(
+                c, "bad --evidence-per-edge value '%s' (expected a count; 0 = all)", arg);
+        o->evidence_per_edge = (uint32_t)n;
+        return 0;
+    }
+    case OPT_MAX_BURST:
+        if (lk_cli_parse_u64(arg, UINT64_MAX, &o->max_burst) != 0)
+            return lk_cli_usage_error(
+                c, "bad --max-burst value '%s' (expected a count; 0 = no cap)", arg);
         return 0;
     case OPT_NO_EVIDENCE:
         o->write_evidence = 0;

@@ -214,15 +214,22 @@ void lk_cli_help_global(FILE *f, const lk_cli *c, int which)
 
     lk_cli_help_heading(f, "Global");
     if (which & LK_CLI_G_RESOURCES) {
-        lk_cli_help_opt(f, "-t, --threads N", "worker threads; 0 = all cores [%d]", c->threads);
-        lk_cli_help_opt(f, "--max-mem SIZE", "memory budget (K, M, G, T); 0 = unlimited [%s]",
+        lk_cli_help_opt(f, "-t, --threads N",
+                        "worker threads; 0 = all cores (this release\n"
+                        "runs one thread whatever N is) [%d]",
+                        c->threads);
+        lk_cli_help_opt(f, "--max-mem SIZE",
+                        "memory budget (K, M, G, T); this release sizes the\n"
+                        "pair buffers from it (half); 0 = 768M buffers [%s]",
                         lk_cli_fmt_size(c->max_mem, size, sizeof size));
-        lk_cli_help_opt(f, "--tmp-dir DIR", "folder for temporary files [%s]",
+        lk_cli_help_opt(f, "--tmp-dir DIR", "folder for temporary files (not used yet) [%s]",
                         c->tmp_dir ? c->tmp_dir : "$TMPDIR or /tmp");
     }
     lk_cli_help_opt(f, "--seed N", "seed of every random choice [%llu]",
                     (unsigned long long)c->seed);
-    lk_cli_help_opt(f, "--progress WHEN", "progress on stderr: auto, always, never [%s]",
+    lk_cli_help_opt(f, "--progress WHEN",
+                    "progress on stderr: auto, always, never (stage\n"
+                    "timings are shown with -v; a live meter is planned) [%s]",
                     progress_name(c->progress));
     lk_cli_help_opt(f, "-v, --verbose", "more messages; repeat for debug output");
     lk_cli_help_opt(f, "-q, --quiet", "errors only; no summary line");

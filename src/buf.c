@@ -1,6 +1,8 @@
 /* buf.c - checked growth of arrays and the lk_buf byte buffer. */
 #include "lk_internal.h"
 
+#include <sys/mman.h>
+
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -105,6 +107,31 @@ lk_status lk_buf_printf(lk_buf *b, const char *fmt, ...)
     }
     b->len += (size_t)n;
     return LK_OK;
+}
+
+#define LK_HUGE_MIN ((size_t)2 << 20)
+
+void *lk_table_alloc(size_t size)
+{
+    void *p;
+    if (size < LK_HUGE_MIN)
+        return calloc(1, size ? size : 1);
+    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    /* advisory: without transparent huge pages it is simply ignored */
+    (void)madvise(p, size, MADV_HUGEPAGE);
+    return p;
+}
+
+void lk_table_free(void *p, size_t size)
+{
+    if (!p)
+        return;
+    if (size < LK_HUGE_MIN)
+        free(p);
+    else
+        (void)munmap(p, size);
 }
 
 uint64_t lk_hash64(const void *p, size_t n)

@@ -360,7 +360,7 @@ lk_status lk_compat_coortweet(const lk_dataset *ds, const lk_compat_opts *o, lk_
         goto done;
     c.ds = ds;
     c.keep_loops = o->keep_loops;
-    if ((st = lk_sweep(&ix, o->window_ms, collect, &c)) != LK_OK)
+    if ((st = lk_sweep(&ix, o->window_ms, 0, collect, &c, NULL)) != LK_OK)
         goto done;
     if (o->min_participation >= 1 &&
         (st = participation_filter(ds, &ix, o->min_participation, &c)) != LK_OK)

@@ -113,7 +113,7 @@ lk_status lk_compat_qut(const lk_dataset *ds, const lk_compat_opts *o, lk_compat
     }
     if ((st = lk_objindex_build(&view, NULL, &ix)) != LK_OK)
         goto done;
-    if ((st = lk_sweep(&ix, o->window_ms, emit, &c)) != LK_OK)
+    if ((st = lk_sweep(&ix, o->window_ms, 0, emit, &c, NULL)) != LK_OK)
         goto done;
     lk_qsort(c.t, c.n, sizeof *c.t, cmp_triple);
 

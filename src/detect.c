@@ -4,7 +4,9 @@
  * (DESIGN.md, "Pipeline").
  */
 #include <errno.h>
+#include <math.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "detect_int.h"
@@ -34,6 +36,8 @@ void lk_detect_opts_init(lk_detect_opts *o)
     o->seed = 1;
     o->resolution = 1.0;
     o->write_evidence = 1;
+    o->max_burst = 200;
+    o->evidence_per_edge = 10;
 }
 
 lk_detect *lk_detect_new(const lk_detect_opts *o)
@@ -79,6 +83,21 @@ void lk_detect_free(lk_detect *d)
     free(d);
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Stage timings go to the log (-v), never into the output files. */
+static void stage_done(const char *what, double *t0)
+{
+    double t = now_s();
+    lk_log(LK_LOG_INFO, "%s: %.3f s", what, t - *t0);
+    *t0 = t;
+}
+
 static uint64_t peak_rss(void)
 {
     struct rusage ru;
@@ -103,6 +122,10 @@ static lk_status check_opts(lk_detect *d)
     const lk_detect_opts *o = &d->o;
     if (o->window_ms < 0) {
         lk_errf(d->errmsg, "the window must not be negative");
+        return LK_EINVAL;
+    }
+    if (o->window_ms > (int64_t)UINT32_MAX) {
+        lk_errf(d->errmsg, "the window must be at most 49 days (%lld ms)", (long long)UINT32_MAX);
         return LK_EINVAL;
     }
     if (o->min_participation < 0) {
@@ -165,7 +188,7 @@ static lk_status read_inputs(lk_detect *d)
 
 static lk_status run_native(lk_detect *d)
 {
-    const lk_dataset *ds = &d->ds;
+    lk_dataset *ds = &d->ds;
     size_t nacc = lk_strpool_count(ds->accounts);
     uint64_t *rows = calloc(LK_MAX(nacc, (size_t)1), sizeof *rows);
     uint8_t *keep = calloc(LK_MAX(nacc, (size_t)1), 1);
@@ -174,6 +197,7 @@ static lk_status run_native(lk_detect *d)
     lk_coordnet cn;
     lk_status st = LK_ENOMEM;
     double value = d->o.threshold_value;
+    double t0 = now_s();
 
     memset(&ix, 0, sizeof ix);
     memset(&net, 0, sizeof net);
@@ -188,12 +212,32 @@ static lk_status run_native(lk_detect *d)
     }
     if ((st = lk_objindex_build(ds, keep, &ix)) != LK_OK)
         goto done;
-    if ((st = lk_net_build(&ix, d->o.window_ms, &net)) != LK_OK)
-        goto done;
-    d->stats.pairs = net.pairs;
-    d->stats.edges = net.n;
+    /* the index holds every action still needed: give the input-order copy
+     * back to the pair buffers (ds->n stays for the summary) */
+    free(ds->a);
+    ds->a = NULL;
+    ds->cap = 0;
+    stage_done("object index", &t0);
     if (value < 0)
         value = 2;
+    {
+        /* an edge lighter than this can pass neither threshold: weights are
+         * >= 1, so a quantile cut is >= 1 and keeps weights >= 2 only */
+        uint32_t min_keep = 2;
+        /* the pair buffer of one partition: half the memory budget */
+        uint64_t budget = d->o.max_mem ? d->o.max_mem / 2 : (uint64_t)768 << 20;
+        if (d->o.threshold == LK_THRESHOLD_WEIGHT)
+            min_keep = value <= 1 ? 1 : value >= 4e9 ? UINT32_MAX : (uint32_t)ceil(value);
+        if ((st = lk_net_build(&ix, d->o.window_ms, d->o.max_burst, min_keep, budget, &net)) !=
+            LK_OK)
+            goto done;
+    }
+    d->stats.pairs = net.pairs;
+    d->burst = net.burst;
+    d->stats.edges = net.n_all;
+    lk_log(LK_LOG_INFO, "%llu pairs in %u partition(s), %llu edges, %zu kept",
+           (unsigned long long)net.pairs, net.partitions, (unsigned long long)net.n_all, net.n);
+    stage_done("pair aggregation", &t0);
     d->stats.coord_edges = lk_net_threshold(&net, d->o.threshold, value, &d->cut);
     if (d->stats.coord_edges == SIZE_MAX) {
         st = LK_ENOMEM;
@@ -201,12 +245,14 @@ static lk_status run_native(lk_detect *d)
     }
     if ((st = lk_coordnet_build(ds, &net, &d->o, &cn, d->errmsg)) != LK_OK)
         goto done;
+    stage_done("clustering", &t0);
     d->stats.coord_accounts = cn.n;
     d->stats.groups = cn.ngroups;
     d->components = 0;
     for (size_t i = 0; i < cn.n; i++)
         d->components = LK_MAX(d->components, (uint64_t)cn.component[i] + 1);
-    st = lk_write_native(ds, &ix, &net, &cn, &d->o, d->errmsg);
+    st = lk_write_native(ds, &ix, &net, &cn, rows, &d->o, d->errmsg);
+    stage_done("evidence and tables", &t0);
 done:
     if (st == LK_ENOMEM && !d->errmsg[0])
         lk_errf(d->errmsg, "out of memory");
@@ -228,7 +274,11 @@ lk_status lk_detect_run(lk_detect *d)
     if ((st = lk_mkdirs(d->o.out_dir, d->errmsg)) != LK_OK)
         return st;
     clear_outputs(d->o.out_dir);
-    st = read_inputs(d);
+    {
+        double t0 = now_s();
+        st = read_inputs(d);
+        stage_done("reading", &t0);
+    }
     if (st == LK_OK) {
         lk_log(LK_LOG_INFO, "read %llu rows (%llu used), %llu accounts",
                (unsigned long long)d->stats.rows_read, (unsigned long long)d->stats.rows_used,

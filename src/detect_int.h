@@ -20,6 +20,7 @@ struct lk_detect {
     double cut;             /* threshold actually applied */
     uint64_t accounts_kept; /* accounts passing min participation */
     uint64_t components;
+    lk_sweep_stats burst; /* what the burst cap left out */
     char errmsg[LK_ERRMSG_MAX];
 };
 
@@ -43,9 +44,11 @@ LK_RESULT_USED lk_status lk_coordnet_build(const lk_dataset *ds, lk_net *net,
 void lk_coordnet_release(lk_coordnet *cn);
 
 /** Write accounts.csv, groups.csv, edges.csv, evidence.csv, network.graphml/gexf. */
+/* rows[account] = the account's input actions */
 LK_RESULT_USED lk_status lk_write_native(const lk_dataset *ds, const lk_objindex *ix,
                                          const lk_net *net, const lk_coordnet *cn,
-                                         const lk_detect_opts *o, char *errbuf);
+                                         const uint64_t *rows, const lk_detect_opts *o,
+                                         char *errbuf);
 
 /** Write summary.json (last, only on success). */
 LK_RESULT_USED lk_status lk_write_summary(const lk_detect *d, char *errbuf);

@@ -115,6 +115,7 @@ lk_status lk_coordnet_build(const lk_dataset *ds, lk_net *net, const lk_detect_o
         cn->eu[k] = ep[k].u;
         cn->ev[k] = ep[k].v;
         cn->edge[k] = ep[k].e;
+        ep[k].e->cn_index = (uint32_t)k;
         w[k] = ep[k].e->objects;
         cn->degree[ep[k].u]++;
         cn->degree[ep[k].v]++;
@@ -171,6 +172,14 @@ typedef struct evpair {
     uint32_t i, j;
 } evpair;
 
+/* One evidence row: the closest co-action of an edge on one object. */
+typedef struct evitem {
+    uint32_t obj, i, j; /* object, and the pair (indices into the object index) */
+    uint32_t count;     /* co-actions of the edge on that object */
+    int64_t dt;
+    double idf; /* ln(A / k_o) of the object */
+} evitem;
+
 typedef struct ectx {
     const lk_dataset *ds;
     const lk_net *net;
@@ -180,8 +189,12 @@ typedef struct ectx {
     lk_buf b;
     evpair *p; /* pairs of the current object */
     size_t np, cap;
-    uint32_t obj;  /* object of the buffered pairs */
-    uint64_t rows; /* evidence rows written */
+    uint32_t obj;      /* object of the buffered pairs */
+    uint64_t rows;     /* evidence rows written */
+    uint32_t per_edge; /* at most this many objects per edge; 0 = all */
+    evitem *best;      /* per_edge slots per coordinated edge */
+    uint32_t *nbest;   /* slots used per coordinated edge */
+    evitem *cur;       /* per coordinated edge: its item for the object in progress */
 } ectx;
 
 static int cmp_evpair(const void *a, const void *b)
@@ -196,9 +209,72 @@ static int cmp_evpair(const void *a, const void *b)
     return (x->j > y->j) - (x->j < y->j);
 }
 
-/* Write one row per edge among the buffered pairs of one object: the
- * closest co-action (smallest |dt|, then sweep order) and how many there
- * were.  An analyst can open both posts from the content ids. */
+static lk_status write_ev_row(ectx *c, const lk_objindex *ix, const evitem *it)
+{
+    const lk_action *x = &ix->a[it->i], *y = &ix->a[it->j];
+    uint32_t nx = c->cn->node_of[x->account], ny = c->cn->node_of[y->account];
+    /* account_a is the one first in string order (node order) */
+    const lk_action *pa = nx < ny ? x : y, *pb = nx < ny ? y : x;
+    size_t ol;
+    const char *obj = lk_strpool_get(c->ds->objects, it->obj, &ol);
+    const char *ca = lk_arena_get(&c->ds->content, pa->content);
+    const char *cb = lk_arena_get(&c->ds->content, pb->content);
+
+    if (put_acc(&c->b, c->ds, pa->account) || lk_buf_putc(&c->b, ',') ||
+        put_acc(&c->b, c->ds, pb->account) || lk_buf_putc(&c->b, ',') ||
+        lk_buf_append(&c->b, trace_names[0], strlen(trace_names[0])) || lk_buf_putc(&c->b, ',') ||
+        lk_esc_csv(&c->b, obj, ol) || lk_buf_putc(&c->b, ',') || lk_buf_time_iso(&c->b, pa->t) ||
+        lk_buf_putc(&c->b, ',') || lk_buf_time_iso(&c->b, pb->t) || lk_buf_putc(&c->b, ',') ||
+        lk_esc_csv(&c->b, ca, strlen(ca)) || lk_buf_putc(&c->b, ',') ||
+        lk_esc_csv(&c->b, cb, strlen(cb)) || lk_buf_putc(&c->b, ',') ||
+        lk_buf_secs(&c->b, it->dt) || lk_buf_putc(&c->b, ',') || lk_buf_u64(&c->b, it->count) ||
+        lk_buf_putc(&c->b, '\n'))
+        return LK_ENOMEM;
+    c->rows++;
+    if (c->b.len > (1u << 16))
+        lk_out_flush_buf(c->f, &c->b);
+    return LK_OK;
+}
+
+/* Evidence ranks objects by how telling they are: rarer objects first
+ * (higher ln(A / k_o)), then by object id (first appearance).  a better than b? */
+static int ev_better(const evitem *a, const evitem *b)
+{
+    if (a->idf != b->idf)
+        return a->idf > b->idf;
+    return a->obj < b->obj;
+}
+
+/* Keep the per_edge most telling objects of each edge; slot 0 holds the
+ * worst kept one once the slots are full, so most offers cost one compare. */
+static void offer(ectx *c, uint32_t k, evitem *it)
+{
+    evitem *slots = &c->best[(size_t)k * c->per_edge];
+    uint32_t n = c->nbest[k];
+
+    it->idf = c->net->idf[it->obj];
+    if (n < c->per_edge) {
+        slots[n] = *it;
+        c->nbest[k] = ++n;
+    } else if (ev_better(it, &slots[0])) {
+        slots[0] = *it;
+    } else {
+        return;
+    }
+    if (n == c->per_edge) {
+        uint32_t worst = 0;
+        for (uint32_t s = 1; s < n; s++)
+            if (ev_better(&slots[worst], &slots[s]))
+                worst = s;
+        evitem t = slots[0];
+        slots[0] = slots[worst];
+        slots[worst] = t;
+    }
+}
+
+/* Reduce the buffered pairs of one object to one item per edge: the closest
+ * co-action (smallest |dt|, then sweep order) and how many there were.  An
+ * analyst can open both posts from the content ids. */
 static lk_status flush_object(ectx *c, const lk_objindex *ix)
 {
     if (!c->f || c->np == 0) {
@@ -208,34 +284,44 @@ static lk_status flush_object(ectx *c, const lk_objindex *ix)
     lk_qsort(c->p, c->np, sizeof *c->p, cmp_evpair);
     for (size_t k = 0; k < c->np;) {
         size_t end = k;
-        const lk_action *x = &ix->a[c->p[k].i], *y = &ix->a[c->p[k].j];
-        uint32_t nx = c->cn->node_of[x->account], ny = c->cn->node_of[y->account];
-        /* account_a is the one first in string order (node order) */
-        const lk_action *pa = nx < ny ? x : y, *pb = nx < ny ? y : x;
-        size_t ol;
-        const char *obj = lk_strpool_get(c->ds->objects, x->object, &ol);
-        const char *ca = lk_arena_get(&c->ds->content, pa->content);
-        const char *cb = lk_arena_get(&c->ds->content, pb->content);
-
+        evitem it;
         while (end < c->np && c->p[end].edge == c->p[k].edge)
             end++;
-        if (put_acc(&c->b, c->ds, pa->account) || lk_buf_putc(&c->b, ',') ||
-            put_acc(&c->b, c->ds, pb->account) || lk_buf_putc(&c->b, ',') ||
-            lk_buf_append(&c->b, trace_names[0], strlen(trace_names[0])) ||
-            lk_buf_putc(&c->b, ',') || lk_esc_csv(&c->b, obj, ol) || lk_buf_putc(&c->b, ',') ||
-            lk_buf_time_iso(&c->b, pa->t) || lk_buf_putc(&c->b, ',') ||
-            lk_buf_time_iso(&c->b, pb->t) || lk_buf_putc(&c->b, ',') ||
-            lk_esc_csv(&c->b, ca, strlen(ca)) || lk_buf_putc(&c->b, ',') ||
-            lk_esc_csv(&c->b, cb, strlen(cb)) || lk_buf_putc(&c->b, ',') ||
-            lk_buf_secs(&c->b, c->p[k].dt) || lk_buf_putc(&c->b, ',') ||
-            lk_buf_u64(&c->b, (uint64_t)(end - k)) || lk_buf_putc(&c->b, '\n'))
-            return LK_ENOMEM;
-        c->rows++;
-        if (c->b.len > (1u << 16))
-            lk_out_flush_buf(c->f, &c->b);
+        it.obj = c->obj;
+        it.i = c->p[k].i;
+        it.j = c->p[k].j;
+        it.count = (uint32_t)LK_MIN(end - k, (size_t)UINT32_MAX);
+        it.dt = c->p[k].dt;
+        if (c->per_edge == 0) {
+            if (write_ev_row(c, ix, &it) != LK_OK)
+                return LK_ENOMEM;
+        } else {
+            offer(c, c->net->e[c->p[k].edge].cn_index, &it);
+        }
         k = end;
     }
     c->np = 0;
+    return LK_OK;
+}
+
+static int cmp_evitem(const void *a, const void *b)
+{
+    const evitem *x = a, *y = b;
+    if (ev_better(x, y))
+        return -1;
+    return ev_better(y, x) ? 1 : 0;
+}
+
+/* Bounded evidence: edge by edge in edges.csv order, best objects first. */
+static lk_status write_best(ectx *c, const lk_objindex *ix)
+{
+    for (size_t k = 0; k < c->cn->m; k++) {
+        evitem *slots = &c->best[k * c->per_edge];
+        lk_qsort(slots, c->nbest[k], sizeof *slots, cmp_evitem);
+        for (uint32_t s = 0; s < c->nbest[k]; s++)
+            if (write_ev_row(c, ix, &slots[s]) != LK_OK)
+                return LK_ENOMEM;
+    }
     return LK_OK;
 }
 
@@ -248,11 +334,15 @@ static lk_status evidence_pair(void *vctx, const lk_objindex *ix, size_t i, size
 
     if (x->account == y->account)
         return LK_OK;
+    /* most pairs involve an account outside the coordinated network: an
+     * array lookup rejects them before the hash lookup */
+    nx = c->cn->node_of[x->account];
+    ny = c->cn->node_of[y->account];
+    if (nx == UINT32_MAX || ny == UINT32_MAX)
+        return LK_OK;
     e = lk_net_find(c->net, x->account, y->account);
     if (!e || !e->coord)
         return LK_OK;
-    nx = c->cn->node_of[x->account];
-    ny = c->cn->node_of[y->account];
     if (c->cn->community[nx] == c->cn->community[ny]) {
         gstat *g = &c->g[c->cn->community[nx]];
         g->co_actions++;
@@ -266,6 +356,29 @@ static lk_status evidence_pair(void *vctx, const lk_objindex *ix, size_t i, size
     }
     if (!c->f)
         return LK_OK;
+    if (c->per_edge) {
+        /* bounded evidence: objects are swept one after another, so an
+         * edge's item is complete when the edge shows up on a new object */
+        evitem *cu = &c->cur[e->cn_index];
+        int64_t dt = y->t - x->t;
+        if (cu->count == 0 || cu->obj != x->object) {
+            if (cu->count)
+                offer(c, e->cn_index, cu);
+            cu->obj = x->object;
+            cu->count = 1;
+            cu->i = (uint32_t)i;
+            cu->j = (uint32_t)j;
+            cu->dt = dt;
+        } else {
+            cu->count += cu->count < UINT32_MAX;
+            if (dt < cu->dt) { /* ties keep the first in sweep order */
+                cu->i = (uint32_t)i;
+                cu->j = (uint32_t)j;
+                cu->dt = dt;
+            }
+        }
+        return LK_OK;
+    }
     if (c->np && c->obj != x->object) {
         lk_status st = flush_object(c, ix);
         if (st != LK_OK)
@@ -467,19 +580,19 @@ done:
 }
 
 lk_status lk_write_native(const lk_dataset *ds, const lk_objindex *ix, const lk_net *net,
-                          const lk_coordnet *cn, const lk_detect_opts *o, char *errbuf)
+                          const lk_coordnet *cn, const uint64_t *rows, const lk_detect_opts *o,
+                          char *errbuf)
 {
     gstat *g = calloc(LK_MAX(cn->ngroups, (size_t)1), sizeof *g);
-    uint64_t *actions = calloc(LK_MAX(lk_strpool_count(ds->accounts), (size_t)1), sizeof *actions);
+    lk_objindex sub;
     ectx c;
     lk_status st = LK_ENOMEM;
 
     memset(&c, 0, sizeof c);
+    memset(&sub, 0, sizeof sub);
     lk_buf_init(&c.b);
-    if (!g || !actions)
+    if (!g)
         goto done;
-    for (size_t r = 0; r < ds->n; r++)
-        actions[ds->a[r].account]++;
     for (size_t k = 0; k < cn->ngroups; k++) {
         g[k].first = INT64_MAX;
         g[k].last = INT64_MIN;
@@ -505,9 +618,43 @@ lk_status lk_write_native(const lk_dataset *ds, const lk_objindex *ix, const lk_
             goto done;
         }
     }
-    if ((st = lk_sweep(ix, o->window_ms, evidence_pair, &c)) != LK_OK ||
-        (st = flush_object(&c, ix)) != LK_OK)
+    c.per_edge = o->evidence_per_edge;
+    if (c.f && c.per_edge) {
+        size_t nslots;
+        if (lk_mul_size(LK_MAX(cn->m, (size_t)1), c.per_edge, &nslots) ||
+            !(c.best = malloc(nslots * sizeof *c.best)) ||
+            !(c.nbest = calloc(LK_MAX(cn->m, (size_t)1), sizeof *c.nbest)) ||
+            !(c.cur = calloc(LK_MAX(cn->m, (size_t)1), sizeof *c.cur))) {
+            st = LK_ENOMEM;
+            goto done;
+        }
+    }
+    {
+        /* only pairs of two coordinated accounts can be evidence: sweep the
+         * sub-index of their actions (burst actions left out, as in the
+         * aggregation), usually a small fraction of the input */
+        uint8_t *incn = calloc(LK_MAX(lk_strpool_count(ds->accounts), (size_t)1), 1);
+        if (!incn) {
+            st = LK_ENOMEM;
+            goto done;
+        }
+        for (size_t i = 0; i < cn->n; i++)
+            incn[cn->account[i]] = 1;
+        st = lk_objindex_subset(ix, incn, net->burst_mark, &sub);
+        free(incn);
+        if (st != LK_OK)
+            goto done;
+    }
+    if ((st = lk_sweep_marked(&sub, o->window_ms, NULL, evidence_pair, &c)) != LK_OK ||
+        (st = flush_object(&c, &sub)) != LK_OK)
         goto done;
+    if (c.f && c.per_edge) {
+        for (size_t k = 0; k < cn->m; k++)
+            if (c.cur[k].count)
+                offer(&c, (uint32_t)k, &c.cur[k]);
+        if ((st = write_best(&c, &sub)) != LK_OK)
+            goto done;
+    }
     if (c.f) {
         lk_out_flush_buf(c.f, &c.b);
         st = lk_out_close(c.f, errbuf);
@@ -516,7 +663,7 @@ lk_status lk_write_native(const lk_dataset *ds, const lk_objindex *ix, const lk_
             goto done;
     }
     if ((st = write_edges(ds, cn, o->out_dir, errbuf)) != LK_OK ||
-        (st = write_accounts(ds, cn, actions, o->out_dir, errbuf)) != LK_OK ||
+        (st = write_accounts(ds, cn, rows, o->out_dir, errbuf)) != LK_OK ||
         (st = write_groups(cn, g, o->out_dir, errbuf)) != LK_OK ||
         (st = write_graphs(ds, cn, o->out_dir, errbuf)) != LK_OK)
         goto done;
@@ -526,7 +673,10 @@ done:
     lk_out_abort(c.f);
     lk_buf_release(&c.b);
     free(c.p);
+    free(c.best);
+    free(c.nbest);
+    free(c.cur);
+    lk_objindex_release(&sub);
     free(g);
-    free(actions);
     return st;
 }

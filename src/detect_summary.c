@@ -63,6 +63,8 @@ lk_status lk_write_summary(const lk_detect *d, char *errbuf)
         lk_buf_printf(&b, "    \"keep_loops\": %s,\n    \"on_error\": \"%s\",\n",
                       o->keep_loops ? "true" : "false",
                       o->on_error == LK_ON_ERROR_SKIP ? "skip" : "fail") ||
+        lk_buf_printf(&b, "    \"max_burst\": %llu,\n", (unsigned long long)o->max_burst) ||
+        lk_buf_printf(&b, "    \"evidence_per_edge\": %u,\n", o->evidence_per_edge) ||
         lk_buf_printf(&b, "    \"seed\": %llu,\n    \"resolution\": %.6g\n  },\n",
                       (unsigned long long)o->seed, o->resolution) ||
         lk_buf_printf(&b, "  \"inputs\": ["))
@@ -94,6 +96,9 @@ lk_status lk_write_summary(const lk_detect *d, char *errbuf)
         if (lk_buf_printf(&b, "    \"accounts_kept\": %llu,\n    \"pairs\": %llu,\n",
                           (unsigned long long)d->accounts_kept,
                           (unsigned long long)d->stats.pairs) ||
+            lk_buf_printf(&b, "    \"burst_actions\": %llu,\n    \"burst_objects\": %llu,\n",
+                          (unsigned long long)d->burst.burst_actions,
+                          (unsigned long long)d->burst.burst_objects) ||
             lk_buf_printf(&b, "    \"edges\": %llu,\n    \"threshold_cut\": %.6g,\n",
                           (unsigned long long)d->stats.edges, d->cut) ||
             lk_buf_printf(&b, "    \"coordinated_edges\": %llu,\n",

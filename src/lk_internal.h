@@ -88,6 +88,15 @@ void lk_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* Format into a fixed error buffer (never overflows; truncates). */
 void lk_errf(char *errbuf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Zeroed memory for large, randomly accessed tables (hash tables).  Regions
+ * of 2 MiB and more come from mmap with MADV_HUGEPAGE, which spares most TLB
+ * misses of random probes; smaller ones from calloc.  Free with
+ * lk_table_free(p, the same size).  Returns NULL when out of memory.
+ */
+void *lk_table_alloc(size_t size);
+void lk_table_free(void *p, size_t size);
+
 /* xxh3 64-bit hash of a byte string (wraps libxxhash). */
 uint64_t lk_hash64(const void *p, size_t n);
 

@@ -1,8 +1,15 @@
-/* net.c - pair aggregation into edges (open-addressing hash on account pairs). */
+/* net.c - partitioned, sort-based pair aggregation and the threshold. */
 #include <math.h>
 
-#include "compat.h"
 #include "net.h"
+
+/* A co-action as the sweep reports it; 16 bytes so that a radix pass
+ * streams through memory. */
+typedef struct prec {
+    uint64_t key; /* (a << bits) | b, a < b */
+    uint32_t obj;
+    uint32_t dt; /* |dt| in ms (the window is at most UINT32_MAX ms) */
+} prec;
 
 static inline uint64_t mix64(uint64_t k)
 {
@@ -15,26 +22,206 @@ static inline uint64_t mix64(uint64_t k)
     return k;
 }
 
-static lk_status grow_table(lk_net *net)
+/* Partitions are ranges of the smaller account id of a pair, cut so that
+ * each holds about the same number of pairs: the membership test is two
+ * comparisons and the packed keys of a partition need fewer radix passes. */
+typedef struct bctx {
+    unsigned bits;     /* bits of the larger account id in the packed key */
+    uint32_t lo, hi;   /* this partition: lo <= min(a, b) < hi */
+    uint64_t *per_acc; /* counting pass: pairs per smaller account */
+    prec *p;
+    size_t n, cap;
+    uint64_t pairs; /* counting pass: all pairs */
+} bctx;
+
+/*
+ * The aggregation's sweeps (one to count, one per partition) run over
+ * compact copies of the two fields they read, time and account: 12 bytes an
+ * action instead of the index's 32, which is what loops over 10^8 pairs are
+ * bound by.  Same pairs, same order as lk_sweep_marked().
+ */
+typedef struct compact {
+    int64_t *t;
+    uint32_t *acc;
+} compact;
+
+static void count_pairs(const lk_objindex *ix, const compact *cp, const uint8_t *burst, int64_t w,
+                        bctx *c)
 {
-    size_t nsize = net->tab ? (net->mask + 1) * 2 : 1024;
-    lk_net_slot *nt = calloc(nsize, sizeof *nt);
-    if (!nt)
-        return LK_ENOMEM;
-    if (net->tab) {
-        for (size_t i = 0; i <= net->mask; i++) {
-            size_t j;
-            if (!net->tab[i].idx)
+    for (size_t o = 0; o < ix->nobj; o++) {
+        const size_t s = (size_t)ix->start[o], e = (size_t)ix->start[o + 1];
+        size_t lo = s;
+        for (size_t j = s + 1; j < e; j++) {
+            const uint32_t aj = cp->acc[j];
+            while (cp->t[j] - cp->t[lo] > w)
+                lo++;
+            if (burst[j])
                 continue;
-            j = mix64(net->tab[i].key) & (nsize - 1);
-            while (nt[j].idx)
-                j = (j + 1) & (nsize - 1);
-            nt[j] = net->tab[i];
+            for (size_t i = lo; i < j; i++) {
+                const uint32_t ai = cp->acc[i];
+                if (burst[i] || ai == aj)
+                    continue;
+                c->pairs++;
+                c->per_acc[LK_MIN(ai, aj)]++;
+            }
         }
-        free(net->tab);
     }
-    net->tab = nt;
-    net->mask = nsize - 1;
+}
+
+static lk_status add_pairs(const lk_objindex *ix, const compact *cp, const uint8_t *burst,
+                           int64_t w, bctx *c)
+{
+    for (size_t o = 0; o < ix->nobj; o++) {
+        const size_t s = (size_t)ix->start[o], e = (size_t)ix->start[o + 1];
+        size_t lo = s;
+        for (size_t j = s + 1; j < e; j++) {
+            const uint32_t aj = cp->acc[j];
+            const int64_t tj = cp->t[j];
+            while (tj - cp->t[lo] > w)
+                lo++;
+            if (burst[j])
+                continue;
+            for (size_t i = lo; i < j; i++) {
+                const uint32_t ai = cp->acc[i];
+                const uint32_t a = LK_MIN(ai, aj), b = LK_MAX(ai, aj);
+                if (burst[i] || a == b || a < c->lo || a >= c->hi)
+                    continue;
+                if (c->n == c->cap && LK_GROW(c->p, c->n + 1, c->cap) != LK_OK)
+                    return LK_ENOMEM;
+                c->p[c->n].key = (uint64_t)(a - c->lo) << c->bits | b;
+                c->p[c->n].obj = (uint32_t)o;
+                c->p[c->n].dt = (uint32_t)(tj - cp->t[i]);
+                c->n++;
+            }
+        }
+    }
+    return LK_OK;
+}
+
+/* Stable LSD radix sort of p[0..n) on the low `keybits` bits of key, in as
+ * few passes of at most 11 bits as cover them (2048 buckets still fit the
+ * caches); passes whose digit is constant are skipped.  Stability keeps
+ * the sweep order (object by object) inside each pair. */
+static lk_status radix_sort(prec **pp, size_t n, unsigned keybits)
+{
+    prec *src = *pp, *dst;
+    size_t *cnt;
+    unsigned passes = (keybits + 10) / 11, dbits;
+
+    if (n < 2)
+        return LK_OK;
+    dbits = (keybits + passes - 1) / passes;
+    dst = malloc(n * sizeof *dst);
+    cnt = malloc(((size_t)1 << dbits) * sizeof *cnt);
+    if (!dst || !cnt) {
+        free(dst);
+        free(cnt);
+        return LK_ENOMEM;
+    }
+    for (unsigned shift = 0; shift < keybits; shift += dbits) {
+        const uint64_t mask = ((uint64_t)1 << dbits) - 1;
+        size_t pos = 0;
+        memset(cnt, 0, ((size_t)1 << dbits) * sizeof *cnt);
+        for (size_t k = 0; k < n; k++)
+            cnt[(src[k].key >> shift) & mask]++;
+        if (cnt[(src[0].key >> shift) & mask] == n)
+            continue;
+        for (size_t d = 0; d <= mask; d++) {
+            size_t c = cnt[d];
+            cnt[d] = pos;
+            pos += c;
+        }
+        for (size_t k = 0; k < n; k++)
+            dst[cnt[(src[k].key >> shift) & mask]++] = src[k];
+        prec *t = src;
+        src = dst;
+        dst = t;
+    }
+    free(cnt);
+    free(dst);
+    *pp = src;
+    return LK_OK;
+}
+
+static lk_status hist_add(lk_net *net, uint64_t w)
+{
+    if (w >= net->nwhist) {
+        size_t nn = LK_MAX((size_t)w + 1, net->nwhist * 2);
+        uint64_t *h = realloc(net->whist, nn * sizeof *h);
+        if (!h)
+            return LK_ENOMEM;
+        memset(h + net->nwhist, 0, (nn - net->nwhist) * sizeof *h);
+        net->whist = h;
+        net->nwhist = nn;
+    }
+    net->whist[w]++;
+    return LK_OK;
+}
+
+/* Reduce sorted pair records (accounts lo + key >> bits, key & mask) to edges. */
+static lk_status reduce(lk_net *net, const prec *p, size_t n, unsigned bits, uint32_t lo,
+                        uint32_t min_keep)
+{
+    const uint64_t mask = (UINT64_C(1) << bits) - 1;
+    for (size_t k = 0; k < n;) {
+        lk_edge e;
+        size_t end = k;
+        uint32_t last = UINT32_MAX;
+        uint64_t sum_ms = 0;
+
+        memset(&e, 0, sizeof e);
+        for (; end < n && p[end].key == p[k].key; end++) {
+            sum_ms += p[end].dt;
+            /* records keep sweep order, so a changed object is a new one */
+            if (p[end].obj != last) {
+                last = p[end].obj;
+                e.objects++;
+                e.score += net->idf[last];
+            }
+        }
+        e.a = lo + (uint32_t)(p[k].key >> bits);
+        e.b = (uint32_t)(p[k].key & mask);
+        e.co_actions = end - k;
+        e.sum_dt_s = (double)sum_ms / 1000.0;
+        e.traces = 1u;
+        net->n_all++;
+        if (hist_add(net, e.objects) != LK_OK)
+            return LK_ENOMEM;
+        if (e.objects >= min_keep) {
+            if (LK_GROW(net->e, net->n + 1, net->cap) != LK_OK)
+                return LK_ENOMEM;
+            net->e[net->n++] = e;
+        }
+        k = end;
+    }
+    return LK_OK;
+}
+
+static int cmp_edge(const void *x, const void *y)
+{
+    const lk_edge *a = x, *b = y;
+    if (a->a != b->a)
+        return (a->a > b->a) - (a->a < b->a);
+    return (a->b > b->b) - (a->b < b->b);
+}
+
+static lk_status build_lookup(lk_net *net)
+{
+    size_t size = 1024;
+    while (size < 2 * net->n + 2)
+        size *= 2;
+    net->tab = lk_table_alloc(size * sizeof *net->tab);
+    if (!net->tab)
+        return LK_ENOMEM;
+    net->mask = size - 1;
+    for (size_t k = 0; k < net->n; k++) {
+        uint64_t key = (uint64_t)net->e[k].a << 32 | net->e[k].b;
+        size_t j = mix64(key) & net->mask;
+        while (net->tab[j].idx)
+            j = (j + 1) & net->mask;
+        net->tab[j].key = key;
+        net->tab[j].idx = k + 1;
+    }
     return LK_OK;
 }
 
@@ -53,69 +240,14 @@ lk_edge *lk_net_find(const lk_net *net, uint32_t x, uint32_t y)
     return NULL;
 }
 
-typedef struct bctx {
-    lk_net *net;
-    lk_status err;
-} bctx;
-
-static lk_status add_pair(void *vctx, const lk_objindex *ix, size_t i, size_t j)
+static lk_status compute_idf(const lk_objindex *ix, size_t nacc, lk_net *net)
 {
-    lk_net *net = ((bctx *)vctx)->net;
-    const lk_action *x = &ix->a[i], *y = &ix->a[j];
-    uint32_t a = x->account, b = y->account;
-    uint64_t key;
-    size_t s;
-    lk_edge *e;
+    uint32_t *mark = malloc(LK_MAX(nacc, (size_t)1) * sizeof *mark);
+    size_t active = 0;
 
-    if (a == b)
-        return LK_OK;
-    key = a < b ? ((uint64_t)a << 32 | b) : ((uint64_t)b << 32 | a);
-    s = mix64(key) & net->mask;
-    while (net->tab[s].idx && net->tab[s].key != key)
-        s = (s + 1) & net->mask;
-    if (!net->tab[s].idx) {
-        if (LK_GROW(net->e, net->n + 1, net->cap) != LK_OK)
-            return LK_ENOMEM;
-        e = &net->e[net->n];
-        memset(e, 0, sizeof *e);
-        e->a = LK_MIN(a, b);
-        e->b = LK_MAX(a, b);
-        e->last_obj = UINT32_MAX;
-        net->tab[s].key = key;
-        net->tab[s].idx = ++net->n;
-        if (net->n * 2 > net->mask && grow_table(net) != LK_OK)
-            return LK_ENOMEM;
-    } else {
-        e = &net->e[net->tab[s].idx - 1];
-    }
-    net->pairs++;
-    e->co_actions++;
-    e->sum_dt_s += (double)(y->t - x->t) / 1000.0;
-    e->traces |= 1u;
-    /* pairs arrive object by object, so a changed object is a new one */
-    if (e->last_obj != x->object) {
-        e->last_obj = x->object;
-        e->objects++;
-        e->score += net->idf[x->object];
-    }
-    return LK_OK;
-}
-
-lk_status lk_net_build(const lk_objindex *ix, int64_t window_ms, lk_net *net)
-{
-    uint32_t *mark = NULL;
-    size_t nacc = 0, active = 0;
-    bctx c;
-    lk_status st;
-
-    memset(net, 0, sizeof *net);
-    for (size_t r = 0; r < ix->n; r++)
-        nacc = LK_MAX(nacc, (size_t)ix->a[r].account + 1);
     net->idf = malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *net->idf);
-    mark = malloc(LK_MAX(nacc, (size_t)1) * sizeof *mark);
-    if (!net->idf || !mark || grow_table(net) != LK_OK) {
+    if (!mark || !net->idf) {
         free(mark);
-        lk_net_release(net);
         return LK_ENOMEM;
     }
     /* k_o = distinct accounts per object; A = accounts with any action */
@@ -136,18 +268,132 @@ lk_status lk_net_build(const lk_objindex *ix, int64_t window_ms, lk_net *net)
         net->idf[o] = k ? log((double)active / (double)k) : 0.0;
     }
     free(mark);
-    c.net = net;
-    c.err = LK_OK;
-    st = lk_sweep(ix, window_ms, add_pair, &c);
-    if (st != LK_OK)
-        lk_net_release(net);
+    return LK_OK;
+}
+
+static unsigned bits_for(uint64_t n)
+{
+    unsigned b = 1;
+    while (b < 64 && (UINT64_C(1) << b) < n)
+        b++;
+    return b;
+}
+
+lk_status lk_net_build(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst,
+                       uint32_t min_keep, uint64_t budget, lk_net *net)
+{
+    size_t nacc = 0;
+    uint8_t *burst = NULL;
+    compact cp = {NULL, NULL};
+    bctx c;
+    lk_status st;
+    uint64_t per_part;
+
+    memset(net, 0, sizeof *net);
+    memset(&c, 0, sizeof c);
+    if (window_ms < 0 || (uint64_t)window_ms > UINT32_MAX)
+        return LK_EINVAL;
+    for (size_t r = 0; r < ix->n; r++)
+        nacc = LK_MAX(nacc, (size_t)ix->a[r].account + 1);
+    c.bits = bits_for(nacc);
+    c.per_acc = calloc(LK_MAX(nacc, (size_t)1), sizeof *c.per_acc);
+    if (!c.per_acc) {
+        st = LK_ENOMEM;
+        goto fail;
+    }
+    if ((st = compute_idf(ix, nacc, net)) != LK_OK)
+        goto fail;
+    if ((st = lk_objindex_bursts(ix, window_ms, max_burst, &burst, &net->burst)) != LK_OK)
+        goto fail;
+    /* size the job, then cut it so that one partition's records (and the
+     * radix sort's second buffer) fit the budget */
+    cp.t = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *cp.t);
+    cp.acc = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *cp.acc);
+    if (!cp.t || !cp.acc) {
+        st = LK_ENOMEM;
+        goto fail;
+    }
+    for (size_t r = 0; r < ix->n; r++) {
+        cp.t[r] = ix->a[r].t;
+        cp.acc[r] = ix->a[r].account;
+    }
+    count_pairs(ix, &cp, burst, window_ms, &c);
+    net->pairs = c.pairs;
+    per_part = LK_MAX(budget, (uint64_t)1 << 20) / (2 * sizeof(prec));
+    for (size_t lo = 0; lo < LK_MAX(nacc, (size_t)1);) {
+        size_t hi = lo;
+        uint64_t sum = 0;
+        /* at least one account per partition, even if it alone overflows */
+        do
+            sum += nacc ? c.per_acc[hi++] : (hi++, 0);
+        while (hi < nacc && sum + c.per_acc[hi] <= per_part);
+        c.lo = (uint32_t)lo;
+        c.hi = (uint32_t)hi;
+        c.n = 0;
+        net->partitions++;
+        if (sum > 0) {
+            if ((st = add_pairs(ix, &cp, burst, window_ms, &c)) != LK_OK ||
+                (st = radix_sort(&c.p, c.n, bits_for(hi - lo) + c.bits)) != LK_OK ||
+                (st = reduce(net, c.p, c.n, c.bits, c.lo, min_keep)) != LK_OK)
+                goto fail;
+        }
+        if (c.cap > c.n + c.n / 4 + 1024) {
+            /* keep the buffer near the partition size, not the largest seen */
+            free(c.p);
+            c.p = NULL;
+            c.cap = 0;
+        }
+        lo = hi;
+    }
+    free(c.p);
+    free(c.per_acc);
+    free(cp.t);
+    free(cp.acc);
+    c.p = NULL;
+    c.per_acc = NULL;
+    cp.t = NULL;
+    cp.acc = NULL;
+    net->burst_mark = burst; /* the evidence pass must skip the same actions */
+    burst = NULL;
+    /* partitions come in account order and keys sorted within, so edges are
+     * already in (a, b) order; the sort only guards that invariant */
+    lk_qsort(net->e, net->n, sizeof *net->e, cmp_edge);
+    if ((st = build_lookup(net)) != LK_OK)
+        goto fail;
+    return LK_OK;
+fail:
+    free(c.p);
+    free(c.per_acc);
+    free(cp.t);
+    free(cp.acc);
+    free(burst);
+    lk_net_release(net);
     return st;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* Type-7 quantile of the weight multiset given as a histogram. */
+static double hist_quantile(const uint64_t *h, size_t nh, uint64_t n, double p)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    double pos = (double)(n - 1) * p, lo = floor(pos);
+    uint64_t k = (uint64_t)lo, seen = 0;
+    double xk = 0, xk1 = 0;
+    int have_k = 0;
+
+    for (size_t w = 0; w < nh; w++) {
+        if (!h[w])
+            continue;
+        if (!have_k && seen + h[w] > k) {
+            xk = (double)w;
+            have_k = 1;
+        }
+        if (seen + h[w] > k + 1) {
+            xk1 = (double)w;
+            break;
+        }
+        seen += h[w];
+        xk1 = (double)w; /* if k + 1 == n this stays the last value */
+    }
+    return xk + (pos - lo) * (xk1 - xk);
 }
 
 size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cut)
@@ -155,16 +401,8 @@ size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cu
     size_t kept = 0;
     double q = value;
 
-    if (kind == LK_THRESHOLD_QUANTILE) {
-        double *w = malloc(LK_MAX(net->n, (size_t)1) * sizeof *w);
-        if (!w)
-            return SIZE_MAX;
-        for (size_t k = 0; k < net->n; k++)
-            w[k] = net->e[k].objects;
-        lk_qsort(w, net->n, sizeof *w, cmp_double);
-        q = lk_quantile7(w, net->n, value);
-        free(w);
-    }
+    if (kind == LK_THRESHOLD_QUANTILE)
+        q = net->n_all ? hist_quantile(net->whist, net->nwhist, net->n_all, value) : 0.0;
     for (size_t k = 0; k < net->n; k++) {
         double wt = net->e[k].objects;
         net->e[k].coord = kind == LK_THRESHOLD_QUANTILE ? wt > q : wt >= q;
@@ -178,7 +416,10 @@ size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cu
 void lk_net_release(lk_net *net)
 {
     free(net->e);
-    free(net->tab);
+    free(net->whist);
+    if (net->tab)
+        lk_table_free(net->tab, (net->mask + 1) * sizeof *net->tab);
     free(net->idf);
+    free(net->burst_mark);
     memset(net, 0, sizeof *net);
 }

@@ -233,8 +233,11 @@ lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts
     lk_csv_row r;
     colmap cm;
     lk_status rs, ret = LK_OK;
-    int have_header = 0;
+    int have_header = 0, have_last = 0;
     char tmp[64];
+    const char *last_str = NULL;
+    size_t last_len = 0;
+    uint32_t last_obj = 0, acc_h = 0;
 
     st->path = path;
     st->format = "unknown";
@@ -293,6 +296,10 @@ lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts
                 goto cleanup;
             continue;
         }
+        /* start the account probe's cache miss now; validation and time
+         * parsing below run while it loads */
+        acc_h = lk_strpool_hash(r.field[cm.account], r.len[cm.account]);
+        lk_strpool_prefetch(ds->accounts, acc_h);
         {
             const size_t ci[3] = {cm.account, cm.object, cm.content};
             const char *const cname[3] = {cm.name_account, cm.name_object, cm.name_content};
@@ -340,10 +347,24 @@ lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts
                 ret = LK_ELIMIT;
                 goto cleanup;
             }
-            if ((ret = lk_strpool_intern(ds->accounts, r.field[cm.account], r.len[cm.account], &acc,
-                                         NULL)) != LK_OK ||
-                (ret = lk_strpool_intern(ds->objects, r.field[cm.object], r.len[cm.object], &obj,
-                                         NULL)) != LK_OK ||
+            /* exports are often grouped by object: the previous row's
+             * object spares a hash probe */
+            if (have_last && r.len[cm.object] == last_len &&
+                memcmp(r.field[cm.object], last_str, last_len) == 0) {
+                obj = last_obj;
+            } else if ((ret = lk_strpool_intern(ds->objects, r.field[cm.object], r.len[cm.object],
+                                                &obj, NULL)) != LK_OK) {
+                lk_errf(errbuf, "%s:%llu: %s", name, (unsigned long long)r.line, lk_strerror(ret));
+                goto cleanup;
+            } else {
+                size_t ln;
+                last_str = lk_strpool_get(ds->objects, obj, &ln);
+                last_len = ln;
+                last_obj = obj;
+                have_last = 1;
+            }
+            if ((ret = lk_strpool_intern_hashed(ds->accounts, r.field[cm.account],
+                                                r.len[cm.account], acc_h, &acc, NULL)) != LK_OK ||
                 (ret = lk_arena_add(&ds->content, r.field[cm.content], r.len[cm.content], &cref)) !=
                     LK_OK ||
                 (ret = LK_GROW(ds->a, ds->n + 1, ds->cap)) != LK_OK) {

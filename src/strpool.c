@@ -9,7 +9,7 @@ void lk_arena_init(lk_arena *a)
     memset(a, 0, sizeof *a);
 }
 
-lk_status lk_arena_add(lk_arena *a, const char *s, size_t n, uint64_t *ref)
+lk_status lk_arena_reserve(lk_arena *a, size_t n, uint64_t *ref, char **out)
 {
     if (n >= ((size_t)1 << 31))
         return LK_ELIMIT;
@@ -25,11 +25,21 @@ lk_status lk_arena_add(lk_arena *a, const char *s, size_t n, uint64_t *ref)
         a->used = 0;
         a->csize = sz;
     }
-    memcpy(a->chunk[a->nchunk - 1] + a->used, s, n);
-    a->chunk[a->nchunk - 1][a->used + n] = '\0';
+    *out = a->chunk[a->nchunk - 1] + a->used;
     *ref = ((uint64_t)(a->nchunk - 1) << 32) | (uint64_t)a->used;
     a->used += n + 1;
     a->total += n + 1;
+    return LK_OK;
+}
+
+lk_status lk_arena_add(lk_arena *a, const char *s, size_t n, uint64_t *ref)
+{
+    char *dst;
+    lk_status st = lk_arena_reserve(a, n, ref, &dst);
+    if (st != LK_OK)
+        return st;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
     return LK_OK;
 }
 
@@ -47,12 +57,22 @@ void lk_arena_release(lk_arena *a)
 }
 
 /* The pool: strings in an arena, an index of (pointer, length) per id, and a
- * hash table of ids.  Slots hold id+1 (0 = empty) and 32 bits of the hash so
- * that most mismatches are rejected without touching the string. */
+ * hash table of ids.  A slot holds the string pointer, 32 bits of the hash
+ * and id+1 (0 = empty); the length is stored in the 4 bytes before the
+ * string, so a lookup touches the slot and the string's own cache line only
+ * (interning is the reader's hot path). */
 typedef struct slot {
-    uint32_t id1;
+    const char *str;
     uint32_t h;
+    uint32_t id1;
 } slot;
+
+static inline uint32_t stored_len(const char *str)
+{
+    uint32_t n;
+    memcpy(&n, str - 4, 4);
+    return n;
+}
 
 struct lk_strpool {
     lk_arena arena;
@@ -69,7 +89,7 @@ lk_status lk_strpool_new(lk_strpool **out)
     if (!p)
         return LK_ENOMEM;
     lk_arena_init(&p->arena);
-    p->tab = calloc(1024, sizeof *p->tab);
+    p->tab = lk_table_alloc(1024 * sizeof *p->tab);
     if (!p->tab) {
         free(p);
         return LK_ENOMEM;
@@ -86,7 +106,7 @@ static lk_status rehash(lk_strpool *p)
 
     if (lk_mul_size(nsize, sizeof *nt, &bytes))
         return LK_ENOMEM;
-    nt = calloc(nsize, sizeof *nt);
+    nt = lk_table_alloc(bytes);
     if (!nt)
         return LK_ENOMEM;
     for (size_t i = 0; i <= p->mask; i++) {
@@ -98,7 +118,7 @@ static lk_status rehash(lk_strpool *p)
             j = (j + 1) & (nsize - 1);
         nt[j] = p->tab[i];
     }
-    free(p->tab);
+    lk_table_free(p->tab, (p->mask + 1) * sizeof *p->tab);
     p->tab = nt;
     p->mask = nsize - 1;
     return LK_OK;
@@ -115,12 +135,9 @@ static size_t probe(const lk_strpool *p, const char *s, size_t n, uint32_t h, in
             *found = 0;
             return j;
         }
-        if (sl->h == h) {
-            uint32_t id = sl->id1 - 1;
-            if (p->len[id] == n && memcmp(p->str[id], s, n) == 0) {
-                *found = 1;
-                return j;
-            }
+        if (sl->h == h && stored_len(sl->str) == n && memcmp(sl->str, s, n) == 0) {
+            *found = 1;
+            return j;
         }
         j = (j + 1) & p->mask;
     }
@@ -135,9 +152,19 @@ int lk_strpool_find(const lk_strpool *p, const char *s, size_t n, uint32_t *id)
     return found;
 }
 
+void lk_strpool_prefetch(const lk_strpool *p, uint32_t h)
+{
+    __builtin_prefetch(&p->tab[h & p->mask]);
+}
+
 lk_status lk_strpool_intern(lk_strpool *p, const char *s, size_t n, uint32_t *id, int *is_new)
 {
-    uint32_t h = (uint32_t)lk_hash64(s, n);
+    return lk_strpool_intern_hashed(p, s, n, (uint32_t)lk_hash64(s, n), id, is_new);
+}
+
+lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n, uint32_t h, uint32_t *id,
+                                   int *is_new)
+{
     int found;
     size_t j = probe(p, s, n, h, &found);
     uint64_t ref;
@@ -160,11 +187,19 @@ lk_status lk_strpool_intern(lk_strpool *p, const char *s, size_t n, uint32_t *id
             return LK_ENOMEM;
         p->len = nl;
     }
-    st = lk_arena_add(&p->arena, s, n, &ref);
-    if (st != LK_OK)
-        return st;
-    p->str[p->n] = lk_arena_get(&p->arena, ref);
+    {
+        /* length prefix + string + NUL, kept together in the arena */
+        char *tmp;
+        uint32_t n32 = (uint32_t)n;
+        if ((st = lk_arena_reserve(&p->arena, n + 4, &ref, &tmp)) != LK_OK)
+            return st;
+        memcpy(tmp, &n32, 4);
+        memcpy(tmp + 4, s, n);
+        tmp[n + 4] = '\0';
+    }
+    p->str[p->n] = lk_arena_get(&p->arena, ref) + 4;
     p->len[p->n] = (uint32_t)n;
+    p->tab[j].str = p->str[p->n];
     p->tab[j].id1 = (uint32_t)p->n + 1;
     p->tab[j].h = h;
     *id = (uint32_t)p->n;
@@ -202,6 +237,6 @@ void lk_strpool_free(lk_strpool *p)
     lk_arena_release(&p->arena);
     free(p->str);
     free(p->len);
-    free(p->tab);
+    lk_table_free(p->tab, (p->mask + 1) * sizeof *p->tab);
     free(p);
 }

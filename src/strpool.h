@@ -24,6 +24,21 @@ LK_RESULT_USED lk_status lk_strpool_new(lk_strpool **out);
 LK_RESULT_USED lk_status lk_strpool_intern(lk_strpool *p, const char *s, size_t n, uint32_t *id,
                                            int *is_new);
 
+/** The hash lk_strpool_intern_hashed() expects for (s, n). */
+static inline uint32_t lk_strpool_hash(const char *s, size_t n)
+{
+    return (uint32_t)lk_hash64(s, n);
+}
+
+/** Start loading the table slot of hash h into cache (a hint; no effect on
+ *  results).  The reader issues it before other per-row work so that the
+ *  probe's cache miss overlaps with that work. */
+void lk_strpool_prefetch(const lk_strpool *p, uint32_t h);
+
+/** lk_strpool_intern() with the hash already computed by lk_strpool_hash(). */
+LK_RESULT_USED lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n,
+                                                  uint32_t h, uint32_t *id, int *is_new);
+
 /** Look up without adding.  @return 1 and *id when present, else 0. */
 int lk_strpool_find(const lk_strpool *p, const char *s, size_t n, uint32_t *id);
 
@@ -54,6 +69,8 @@ typedef struct lk_arena {
 void lk_arena_init(lk_arena *a);
 /** Copy (s, n) + NUL; *ref receives a handle for lk_arena_get(). */
 LK_RESULT_USED lk_status lk_arena_add(lk_arena *a, const char *s, size_t n, uint64_t *ref);
+/** Reserve n + 1 bytes (the caller writes n bytes and a NUL at *out). */
+LK_RESULT_USED lk_status lk_arena_reserve(lk_arena *a, size_t n, uint64_t *ref, char **out);
 /** The string behind ref (borrowed). */
 const char *lk_arena_get(const lk_arena *a, uint64_t ref);
 void lk_arena_release(lk_arena *a);

@@ -116,6 +116,35 @@ nomem:
     return LK_ENOMEM;
 }
 
+lk_status lk_objindex_subset(const lk_objindex *ix, const uint8_t *keep, const uint8_t *drop,
+                             lk_objindex *sub)
+{
+    size_t n = 0;
+
+    memset(sub, 0, sizeof *sub);
+    sub->start = malloc((ix->nobj + 1) * sizeof *sub->start);
+    if (!sub->start)
+        return LK_ENOMEM;
+    for (size_t r = 0; r < ix->n; r++)
+        n += keep[ix->a[r].account] && !(drop && drop[r]);
+    sub->a = malloc(LK_MAX(n, (size_t)1) * sizeof *sub->a);
+    if (!sub->a) {
+        lk_objindex_release(sub);
+        return LK_ENOMEM;
+    }
+    n = 0;
+    for (size_t o = 0; o < ix->nobj; o++) {
+        sub->start[o] = n;
+        for (size_t r = (size_t)ix->start[o]; r < (size_t)ix->start[o + 1]; r++)
+            if (keep[ix->a[r].account] && !(drop && drop[r]))
+                sub->a[n++] = ix->a[r];
+    }
+    sub->start[ix->nobj] = n;
+    sub->n = n;
+    sub->nobj = ix->nobj;
+    return LK_OK;
+}
+
 void lk_objindex_release(lk_objindex *ix)
 {
     free(ix->a);
@@ -123,20 +152,53 @@ void lk_objindex_release(lk_objindex *ix)
     memset(ix, 0, sizeof *ix);
 }
 
-lk_status lk_sweep(const lk_objindex *ix, int64_t window_ms, lk_pair_fn fn, void *ctx)
+lk_status lk_objindex_bursts(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst,
+                             uint8_t **out, lk_sweep_stats *stats)
 {
-    for (size_t o = 0; o < ix->nobj; o++) {
-        size_t s = (size_t)ix->start[o], e = (size_t)ix->start[o + 1], lo = s;
-        for (size_t j = s + 1; j < e; j++) {
-            const int64_t tj = ix->a[j].t;
-            while (tj - ix->a[lo].t > window_ms)
+    uint8_t *burst = calloc(LK_MAX(ix->n, (size_t)1), 1);
+
+    if (stats)
+        memset(stats, 0, sizeof *stats);
+    if (!burst)
+        return LK_ENOMEM;
+    for (size_t o = 0; o < ix->nobj && max_burst; o++) {
+        const size_t s = (size_t)ix->start[o], e = (size_t)ix->start[o + 1];
+        size_t lo = s, hi = s, nburst = 0;
+        if (e - s <= max_burst + 1) /* too few actions for any burst */
+            continue;
+        /* neighbours of r within +-window: [lo, hi) minus itself */
+        for (size_t r = s; r < e; r++) {
+            const int64_t t = ix->a[r].t;
+            while (t - ix->a[lo].t > window_ms)
                 lo++;
-            for (size_t i = lo; i < j; i++) {
-                lk_status st = fn(ctx, ix, i, j);
-                if (st != LK_OK)
-                    return st;
-            }
+            while (hi < e && ix->a[hi].t - t <= window_ms)
+                hi++;
+            burst[r] = (uint64_t)(hi - lo - 1) > max_burst;
+            nburst += burst[r];
+        }
+        if (stats && nburst) {
+            stats->burst_actions += nburst;
+            stats->burst_objects++;
         }
     }
+    *out = burst;
     return LK_OK;
+}
+
+lk_status lk_sweep(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst, lk_pair_fn fn,
+                   void *ctx, lk_sweep_stats *stats)
+{
+    uint8_t *burst = NULL;
+    lk_status st;
+
+    if (max_burst == 0) {
+        if (stats)
+            memset(stats, 0, sizeof *stats);
+        return lk_sweep_marked(ix, window_ms, NULL, fn, ctx);
+    }
+    if ((st = lk_objindex_bursts(ix, window_ms, max_burst, &burst, stats)) != LK_OK)
+        return st;
+    st = lk_sweep_marked(ix, window_ms, burst, fn, ctx);
+    free(burst);
+    return st;
 }

@@ -30,18 +30,79 @@ LK_RESULT_USED lk_status lk_objindex_build(const lk_dataset *ds, const uint8_t *
 
 void lk_objindex_release(lk_objindex *ix);
 
+/**
+ * The sub-index of the actions of ix whose account has keep[account] != 0
+ * and that are not marked in `drop` (may be NULL), in the same order.  Pairs
+ * of the sub-index are exactly the pairs of ix between kept actions.
+ * @return LK_OK, LK_ENOMEM.
+ */
+LK_RESULT_USED lk_status lk_objindex_subset(const lk_objindex *ix, const uint8_t *keep,
+                                            const uint8_t *drop, lk_objindex *sub);
+
 /* Called for each in-window pair, i < j in sorted order (so a[i] is the older
  * action, or the earlier-sorted one on equal times).  A non-zero return stops
  * the sweep and is passed back as the result. */
 typedef lk_status (*lk_pair_fn)(void *ctx, const lk_objindex *ix, size_t i, size_t j);
 
+/* What the burst cap left out. */
+typedef struct lk_sweep_stats {
+    uint64_t burst_actions; /* actions with more than max_burst neighbours */
+    uint64_t burst_objects; /* objects with at least one such action */
+} lk_sweep_stats;
+
 /**
- * Report every pair of the same object with a[j].t - a[i].t <= window_ms,
- * object by object in index order, and within an object by increasing j then
- * increasing i.
+ * Burst cap: an action with more than max_burst other actions on the same
+ * object within +-window_ms is in a burst (a viral moment: thousands sharing
+ * in the same minute).  Its co-actions carry almost no evidence and are not
+ * enumerated, which keeps a sweep O(R * max_burst) whatever the popularity
+ * of the objects.  This marks them: (*out)[r] = 1 for an action in a burst.
+ * @param out receives an array of ix->n bytes the caller frees with free().
+ * @param st may be NULL.
+ * @return LK_OK, LK_ENOMEM.
+ */
+LK_RESULT_USED lk_status lk_objindex_bursts(const lk_objindex *ix, int64_t window_ms,
+                                            uint64_t max_burst, uint8_t **out, lk_sweep_stats *st);
+
+/**
+ * Report every pair of the same object with a[j].t - a[i].t <= window_ms and
+ * neither action marked in `burst` (NULL: no marks), object by object in
+ * index order, and within an object by increasing j then increasing i.
+ * Defined here so that a constant callback is inlined into the loop (the
+ * aggregation runs it over 10^8 pairs).
  * @return LK_OK or the first non-zero status returned by fn.
  */
-LK_RESULT_USED lk_status lk_sweep(const lk_objindex *ix, int64_t window_ms, lk_pair_fn fn,
-                                  void *ctx);
+static inline lk_status lk_sweep_marked(const lk_objindex *ix, int64_t window_ms,
+                                        const uint8_t *burst, lk_pair_fn fn, void *ctx)
+{
+    for (size_t o = 0; o < ix->nobj; o++) {
+        const size_t s = (size_t)ix->start[o], e = (size_t)ix->start[o + 1];
+        size_t lo = s;
+        for (size_t j = s + 1; j < e; j++) {
+            const int64_t tj = ix->a[j].t;
+            while (tj - ix->a[lo].t > window_ms)
+                lo++;
+            if (burst && burst[j])
+                continue;
+            for (size_t i = lo; i < j; i++) {
+                lk_status st;
+                if (burst && burst[i])
+                    continue;
+                st = fn(ctx, ix, i, j);
+                if (st != LK_OK)
+                    return st;
+            }
+        }
+    }
+    return LK_OK;
+}
+
+/**
+ * lk_objindex_bursts + lk_sweep_marked in one call; max_burst == 0
+ * enumerates every pair (the compatibility modes do).
+ * @param st may be NULL; receives what the cap left out.
+ * @return LK_OK, LK_ENOMEM, or the first non-zero status returned by fn.
+ */
+LK_RESULT_USED lk_status lk_sweep(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst,
+                                  lk_pair_fn fn, void *ctx, lk_sweep_stats *st);
 
 #endif

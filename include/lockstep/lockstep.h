@@ -105,28 +105,35 @@ typedef enum lk_on_error {
 
 /** Options of a detect run.  Initialise with lk_detect_opts_init(). */
 typedef struct lk_detect_opts {
-    int64_t window_ms;         /**< co-action window |dt| <= window, in ms [60000] */
-    int64_t min_participation; /**< drop accounts with fewer input actions [2] */
-    lk_threshold threshold;    /**< threshold kind [LK_THRESHOLD_WEIGHT] */
-    double threshold_value;    /**< weight, or quantile in [0,1]; < 0 = the mode's default:
-                                    weight 2 natively, QUT's min_edge_weight 1 with
-                                    LK_COMPAT_QUT [-1] */
-    double edge_quantile;      /**< CooRTweet compat: quantile for weight_threshold [0.5] */
-    lk_compat compat;          /**< output convention [LK_COMPAT_NONE] */
-    int keep_loops;            /**< keep self-loops / same-content pairs (compat modes) [0] */
-    lk_on_error on_error;      /**< [LK_ON_ERROR_FAIL] */
-    const char *format;        /**< "auto", "generic" or "qut" ["auto"] (borrowed) */
-    const char *col_object;    /**< generic CSV column names (borrowed) ["object_id"] */
-    const char *col_account;   /**< ["account_id"] */
-    const char *col_content;   /**< ["content_id"] */
-    const char *col_time;      /**< ["timestamp_share"] */
-    const char *out_dir;       /**< output folder, created if missing ["lockstep-out"] */
-    uint64_t seed;             /**< seed of every randomised step (Leiden) [1] */
-    double resolution;         /**< Leiden resolution (modularity) [1.0] */
-    int threads;               /**< worker threads; 0 = all cores [0] */
-    uint64_t max_mem;          /**< memory budget in bytes; 0 = unlimited [0] */
-    const char *tmp_dir;       /**< folder for temporary files [$TMPDIR or /tmp] */
-    int write_evidence;        /**< write evidence.csv [1] */
+    int64_t window_ms;          /**< co-action window |dt| <= window, in ms [60000] */
+    int64_t min_participation;  /**< drop accounts with fewer input actions [2] */
+    lk_threshold threshold;     /**< threshold kind [LK_THRESHOLD_WEIGHT] */
+    double threshold_value;     /**< weight, or quantile in [0,1]; < 0 = the mode's default:
+                                     weight 2 natively, QUT's min_edge_weight 1 with
+                                     LK_COMPAT_QUT [-1] */
+    double edge_quantile;       /**< CooRTweet compat: quantile for weight_threshold [0.5] */
+    lk_compat compat;           /**< output convention [LK_COMPAT_NONE] */
+    int keep_loops;             /**< keep self-loops / same-content pairs (compat modes) [0] */
+    lk_on_error on_error;       /**< [LK_ON_ERROR_FAIL] */
+    const char *format;         /**< "auto", "generic" or "qut" ["auto"] (borrowed) */
+    const char *col_object;     /**< generic CSV column names (borrowed) ["object_id"] */
+    const char *col_account;    /**< ["account_id"] */
+    const char *col_content;    /**< ["content_id"] */
+    const char *col_time;       /**< ["timestamp_share"] */
+    const char *out_dir;        /**< output folder, created if missing ["lockstep-out"] */
+    uint64_t seed;              /**< seed of every randomised step (Leiden) [1] */
+    double resolution;          /**< Leiden resolution (modularity) [1.0] */
+    int threads;                /**< worker threads; 0 = all cores [0] */
+    uint64_t max_mem;           /**< memory budget in bytes; 0 = unlimited [0] */
+    const char *tmp_dir;        /**< folder for temporary files [$TMPDIR or /tmp] */
+    int write_evidence;         /**< write evidence.csv [1] */
+    uint32_t evidence_per_edge; /**< evidence.csv lists at most this many objects per edge,
+                                     the rarest (most telling) first; 0 = every object [10] */
+    uint64_t max_burst;         /**< an action with more than this many other actions on
+                                     the same object within the window is in a burst (a
+                                     viral moment): its co-actions are not counted, which
+                                     keeps the cost linear.  0 = no cap.  The compat
+                                     modes never cap [200] */
 } lk_detect_opts;
 
 /** Fill `o` with the defaults shown in brackets above. */

@@ -8,6 +8,8 @@ import sys
 import tempfile
 
 LOCKSTEP = os.environ.get("LOCKSTEP", "")
+if not LOCKSTEP:
+    raise SystemExit("LOCKSTEP is not set: the lockstep binary to test (ctest sets it)")
 SHARED = os.environ.get("LK_SHARED_DATA", "")
 
 
