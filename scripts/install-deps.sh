@@ -8,7 +8,7 @@ pkgs=(gcc g++ make cmake ninja-build pkg-config
       zstd gzip python3)
 if [ "${1:-}" = "--test" ]; then
     # sanitiser runtime for clang and the libFuzzer smoke run
-    pkgs+=(clang libclang-rt-14-dev)
+    pkgs+=(clang libclang-rt-14-dev clang-format clang-tidy)
 fi
 
 missing=()

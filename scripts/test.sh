@@ -12,6 +12,14 @@ cmake --preset dev >/dev/null
 cmake --build --preset dev
 ctest --preset dev -j "$jobs"
 
+echo "== lint: clang-format and clang-tidy (the gating analyser, .clang-tidy)"
+clang-format --dry-run --Werror src/*.[ch] cli/*.[ch] include/lockstep/*.h
+run-clang-tidy -quiet -p build "$PWD/src/" "$PWD/cli/" >build/clang-tidy.log 2>&1 || {
+    grep -E "(warning|error):" build/clang-tidy.log | head -40
+    echo "clang-tidy found problems (full log: build/clang-tidy.log)" >&2
+    exit 1
+}
+
 echo "== ASan + UBSan build and tests"
 cmake --preset asan >/dev/null
 cmake --build --preset asan

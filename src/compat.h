@@ -47,6 +47,6 @@ LK_RESULT_USED lk_status lk_compat_qut(const lk_dataset *ds, const lk_compat_opt
                                        lk_compat_stats *cs, char *errbuf);
 
 /** R's type-7 quantile of sorted values x[0..n). 0 when n == 0. */
-double lk_quantile7(const double *sorted, size_t n, double p);
+double lk_quantile7(const double *x, size_t n, double p);
 
 #endif

@@ -112,7 +112,7 @@ static void clear_outputs(const char *dir)
 {
     char path[4096];
     for (size_t i = 0; lk_detect_outputs[i]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, lk_detect_outputs[i]);
+        (void)snprintf(path, sizeof path, "%s/%s", dir, lk_detect_outputs[i]);
         (void)unlink(path);
     }
 }

@@ -29,7 +29,7 @@ lk_status lk_out_open(const char *dir, const char *name, lk_outfile **out, char 
         free(f);
         return LK_ENOMEM;
     }
-    snprintf(f->path, len, "%s/%s", dir, name);
+    (void)snprintf(f->path, len, "%s/%s", dir, name);
     f->fp = fopen(f->path, "wb");
     if (!f->fp) {
         lk_errf(errbuf, "cannot create '%s': %s", f->path, strerror(errno));
@@ -38,7 +38,7 @@ lk_status lk_out_open(const char *dir, const char *name, lk_outfile **out, char 
         free(f);
         return LK_EIO;
     }
-    setvbuf(f->fp, f->vbuf, _IOFBF, (size_t)1 << 20);
+    (void)setvbuf(f->fp, f->vbuf, _IOFBF, (size_t)1 << 20);
     *out = f;
     return LK_OK;
 }

@@ -215,7 +215,10 @@ static const char *show(const char *s, size_t n, char *buf, size_t cap)
     size_t k = 0;
     for (size_t i = 0; i < n && k + 4 < cap && i < 40; i++) {
         unsigned char c = (unsigned char)s[i];
-        buf[k++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+        char ch = s[i];
+        if (c < 0x20 || c == 0x7f)
+            ch = '?';
+        buf[k++] = ch;
     }
     if (n > 40 && k + 4 < cap) {
         memcpy(buf + k, "...", 3);
