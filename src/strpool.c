@@ -178,13 +178,17 @@ lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n, uint3
     }
     if (p->n >= UINT32_MAX - 1 || n > UINT32_MAX)
         return LK_ELIMIT;
-    if (LK_GROW(p->str, p->n + 1, p->cap) != LK_OK)
-        return LK_ENOMEM;
-    {
-        /* len grows in step with str: same capacity */
-        uint32_t *nl = realloc(p->len, p->cap * sizeof *nl);
-        if (!nl)
+    if (p->n == p->cap) {
+        /* len grows in step with str: same capacity, resized only here */
+        size_t oldcap = p->cap;
+        uint32_t *nl;
+        if (LK_GROW(p->str, p->n + 1, p->cap) != LK_OK)
             return LK_ENOMEM;
+        nl = realloc(p->len, p->cap * sizeof *nl);
+        if (!nl) {
+            p->cap = oldcap; /* str is larger, harmless; len keeps its size */
+            return LK_ENOMEM;
+        }
         p->len = nl;
     }
     {
