@@ -19,6 +19,8 @@
  * pmin/pmax compare strings; we use byte order, which equals R's collation
  * for the hex ids of real archives (see doc/compat.md).
  */
+#include <math.h>
+
 #include "compat.h"
 #include "out_escape.h"
 #include "out_file.h"
@@ -62,19 +64,30 @@ static lk_status collect(void *vctx, const lk_objindex *ix, size_t i, size_t j)
 
 double lk_quantile7(const double *x, size_t n, double p)
 {
-    double h, lo;
-    size_t k;
+    double index, lo, h, q;
+    size_t klo, khi;
 
     if (n == 0)
         return 0.0;
-    h = (double)(n - 1) * p;
-    lo = h < 0 ? 0 : (double)(size_t)h;
-    k = (size_t)lo;
-    if (k + 1 >= n)
-        return x[n - 1];
-    /* k + 1 < n here; the analyser does not see it through the casts */
-    // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
-    return x[k] + (h - lo) * (x[k + 1] - x[k]);
+    /* R's quantile(type = 7) step by step, in its own floating-point order:
+     * index = 1 + (n - 1) p; q = x[lo] + h (x[hi] - x[lo]) written as
+     * (1 - h) x[lo] + h x[hi], and only when index > lo and x[hi] != x[lo].
+     * The algebraically equal x[lo] + h (x[hi] - x[lo]) differs in the last
+     * bit (e.g. 63 x 63, 28 x 65 at p = 0.7) and flips a weight_threshold. */
+    index = 1.0 + (double)(n - 1) * p;
+    lo = floor(index);
+    klo = (size_t)lo;
+    khi = (size_t)ceil(index);
+    if (klo < 1)
+        klo = 1;
+    if (khi > n)
+        khi = n;
+    q = x[klo - 1];
+    if (index > lo && x[khi - 1] != q) {
+        h = index - lo;
+        q = (1.0 - h) * q + h * x[khi - 1];
+    }
+    return q;
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -375,29 +375,36 @@ fail:
     return st;
 }
 
-/* Type-7 quantile of the weight multiset given as a histogram. */
+/* The k-th smallest weight (0-based) of the histogram h[0..nh). */
+static double hist_nth(const uint64_t *h, size_t nh, uint64_t k)
+{
+    uint64_t seen = 0;
+    for (size_t w = 0; w < nh; w++) {
+        seen += h[w];
+        if (seen > k)
+            return (double)w;
+    }
+    return nh ? (double)(nh - 1) : 0.0;
+}
+
+/* Type-7 quantile of the weight multiset given as a histogram, computed
+ * exactly as lk_quantile7() (R's own floating-point order). */
 static double hist_quantile(const uint64_t *h, size_t nh, uint64_t n, double p)
 {
-    double pos = (double)(n - 1) * p, lo = floor(pos);
-    uint64_t k = (uint64_t)lo, seen = 0;
-    double xk = 0, xk1 = 0;
-    int have_k = 0;
+    double index = 1.0 + (double)(n - 1) * p, lo = floor(index), q, x_hi;
+    uint64_t klo = (uint64_t)lo, khi = (uint64_t)ceil(index);
 
-    for (size_t w = 0; w < nh; w++) {
-        if (!h[w])
-            continue;
-        if (!have_k && seen + h[w] > k) {
-            xk = (double)w;
-            have_k = 1;
-        }
-        if (seen + h[w] > k + 1) {
-            xk1 = (double)w;
-            break;
-        }
-        seen += h[w];
-        xk1 = (double)w; /* if k + 1 == n this stays the last value */
+    if (klo < 1)
+        klo = 1;
+    if (khi > n)
+        khi = n;
+    q = hist_nth(h, nh, klo - 1);
+    x_hi = hist_nth(h, nh, khi - 1);
+    if (index > lo && x_hi != q) {
+        double f = index - lo;
+        q = (1.0 - f) * q + f * x_hi;
     }
-    return xk + (pos - lo) * (xk1 - xk);
+    return q;
 }
 
 size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cut)

@@ -155,22 +155,20 @@ static void put_fixed(char *p, unsigned v, int width)
 
 lk_status lk_buf_secs(lk_buf *b, int64_t ms)
 {
-    int64_t s = ms / 1000, r = ms % 1000;
+    /* magnitude as unsigned, so that INT64_MIN works too */
+    uint64_t m = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
+    unsigned r = (unsigned)(m % 1000);
     char frac[5];
-    size_t fl = 0;
+    size_t fl;
 
-    if (r < 0) {
-        r += 1000;
-        s -= 1;
-    }
-    if (s < 0 && lk_buf_putc(b, '-'))
+    if (ms < 0 && lk_buf_putc(b, '-'))
         return LK_ENOMEM;
-    if (lk_buf_u64(b, s < 0 ? (uint64_t)(-(s + 1)) + 1 : (uint64_t)s))
+    if (lk_buf_u64(b, m / 1000))
         return LK_ENOMEM;
     if (r == 0)
         return LK_OK;
     frac[0] = '.';
-    put_fixed(frac + 1, (unsigned)r, 3);
+    put_fixed(frac + 1, r, 3);
     fl = 4;
     while (frac[fl - 1] == '0')
         fl--;
