@@ -16,7 +16,7 @@ typedef struct lk_action {
     uint64_t content; /* lk_arena ref of the content id */
     uint32_t account; /* accounts pool id */
     uint32_t object;  /* objects pool id */
-    uint32_t row;     /* global input row number (0-based, over all files) */
+    uint32_t row;     /* rank among the used rows in input order (0-based, over all files) */
     uint32_t file;    /* input file index */
 } lk_action;
 

@@ -53,7 +53,7 @@ typedef struct lk_net {
  *                  more pairs than fit are handled in several partitions.
  * Deterministic: the kept edges and their statistics do not depend on the
  * budget.  Time O(P log_256(A^2)) for P pairs and A accounts.
- * @return LK_OK, LK_ENOMEM, LK_ELIMIT.
+ * @return LK_OK, LK_ENOMEM, LK_EINVAL (window < 0 or > UINT32_MAX ms).
  */
 LK_RESULT_USED lk_status lk_net_build(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst,
                                       uint32_t min_keep, uint64_t budget, lk_net *net);

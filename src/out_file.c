@@ -3,6 +3,7 @@
 #include "parse_time.h"
 
 #include <errno.h>
+#include <math.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -77,8 +78,11 @@ lk_status lk_out_close(lk_outfile *f, char *errbuf)
     if (fclose(f->fp) != 0 && !err)
         err = errno ? errno : EIO;
     if (err) {
+        struct stat st;
         lk_errf(errbuf, "cannot write '%s': %s", f->path, strerror(err));
-        (void)remove(f->path);
+        /* never remove a device or anything else that is not our file */
+        if (lstat(f->path, &st) == 0 && S_ISREG(st.st_mode))
+            (void)remove(f->path);
         out_free(f);
         return LK_EIO;
     }
@@ -88,10 +92,12 @@ lk_status lk_out_close(lk_outfile *f, char *errbuf)
 
 void lk_out_abort(lk_outfile *f)
 {
+    struct stat st;
     if (!f)
         return;
     (void)fclose(f->fp);
-    (void)remove(f->path);
+    if (lstat(f->path, &st) == 0 && S_ISREG(st.st_mode))
+        (void)remove(f->path);
     out_free(f);
 }
 
@@ -128,9 +134,26 @@ lk_status lk_mkdirs(const char *dir, char *errbuf)
 
 lk_status lk_buf_num15(lk_buf *b, double v)
 {
-    if (v == (double)(int64_t)v && v > -1e15 && v < 1e15)
-        return lk_buf_printf(b, "%lld", (long long)v);
-    return lk_buf_printf(b, "%.15g", v);
+    char ref[40], sci[40], fix[400];
+    int d, e10;
+
+    if (!isfinite(v))
+        return lk_buf_printf(b, "%s", isnan(v) ? "NA" : v > 0 ? "Inf" : "-Inf");
+    if (v == 0)
+        return lk_buf_putc(b, '0');
+    /* R (formatReal, digits = 15, scipen = 0): the fewest significant
+     * digits that give the value to 15 digits, then fixed notation unless
+     * scientific is shorter: 17.5, 0.333333333333333, 1e+05, 1e-20 */
+    (void)snprintf(ref, sizeof ref, "%.14e", v);
+    for (d = 1; d < 15; d++) {
+        (void)snprintf(sci, sizeof sci, "%.*e", d - 1, v);
+        if (strtod(sci, NULL) == strtod(ref, NULL))
+            break;
+    }
+    (void)snprintf(sci, sizeof sci, "%.*e", d - 1, v);
+    e10 = (int)strtol(strchr(sci, 'e') + 1, NULL, 10);
+    (void)snprintf(fix, sizeof fix, "%.*f", d - 1 - e10 > 0 ? d - 1 - e10 : 0, v);
+    return lk_buf_printf(b, "%s", strlen(fix) <= strlen(sci) ? fix : sci);
 }
 
 lk_status lk_buf_u64(lk_buf *b, uint64_t v)

@@ -1,0 +1,550 @@
+/*
+ * test_net.c - pair aggregation (lk_net_build), lookup and thresholds.
+ *
+ * Hand-made datasets have edges worked out on paper; the randomized test
+ * recounts every account pair of every object by brute force.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+
+#include "net.h"
+
+static uint64_t next_u64(uint64_t *s)
+{
+    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static uint32_t intern(lk_strpool *p, const char *s)
+{
+    uint32_t id;
+    assert_int_equal(lk_strpool_intern(p, s, strlen(s), &id, NULL), LK_OK);
+    return id;
+}
+
+static void add_action(lk_dataset *ds, const char *account, const char *object, int64_t t_ms)
+{
+    lk_action *a;
+    assert_int_equal(LK_GROW(ds->a, ds->n + 1, ds->cap), LK_OK);
+    a = &ds->a[ds->n];
+    memset(a, 0, sizeof *a);
+    a->t = t_ms;
+    a->account = intern(ds->accounts, account);
+    a->object = intern(ds->objects, object);
+    a->row = (uint32_t)ds->n;
+    ds->n++;
+}
+
+/* Every pair (no burst cap), every edge kept, one partition. */
+static lk_status build(const lk_objindex *ix, int64_t window, lk_net *net)
+{
+    return lk_net_build(ix, window, 0, 1, UINT64_C(1) << 30, net);
+}
+
+#define assert_near(x, y, eps)                                       \
+    do {                                                             \
+        const double x_ = (x), y_ = (y);                             \
+        if (!(fabs(x_ - y_) <= (eps)))                               \
+            fail_msg("%s = %.17g, want %s = %.17g", #x, x_, #y, y_); \
+    } while (0)
+
+static uint32_t acc(const lk_dataset *ds, const char *name)
+{
+    uint32_t id = UINT32_MAX;
+    assert_true(lk_strpool_find(ds->accounts, name, strlen(name), &id));
+    return id;
+}
+
+/*
+ * Accounts A B C D E (ids 0..4), window 60 s.
+ *   o0: A@0 A@5 B@10 C@100  -> A-B twice (dt 10, 5); A-A ignored; C is too late
+ *   o1: A@0 B@30            -> A-B (dt 30)
+ *   o2: C@0 D@1             -> C-D (dt 1)
+ *   o3: E@0                 -> nothing
+ * A = 5 accounts; k = 3, 2, 2, 1 distinct accounts on o0..o3.
+ */
+static void hand_dataset(lk_dataset *ds)
+{
+    assert_int_equal(lk_dataset_init(ds), LK_OK);
+    add_action(ds, "A", "o0", 0);
+    add_action(ds, "B", "o0", 10000);
+    add_action(ds, "C", "o0", 100000);
+    add_action(ds, "A", "o0", 5000);
+    add_action(ds, "A", "o1", 0);
+    add_action(ds, "B", "o1", 30000);
+    add_action(ds, "C", "o2", 0);
+    add_action(ds, "D", "o2", 1000);
+    add_action(ds, "E", "o3", 0);
+}
+
+static void test_hand_edges(void **state)
+{
+    lk_dataset ds;
+    lk_objindex ix;
+    lk_net net;
+    lk_edge *ab, *cd;
+    uint32_t a, b, c, d, e;
+
+    (void)state;
+    hand_dataset(&ds);
+    a = acc(&ds, "A");
+    b = acc(&ds, "B");
+    c = acc(&ds, "C");
+    d = acc(&ds, "D");
+    e = acc(&ds, "E");
+    assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
+    assert_int_equal(build(&ix, 60000, &net), LK_OK);
+
+    assert_int_equal(net.n, 2);
+    assert_int_equal(net.pairs, 4);
+    ab = lk_net_find(&net, a, b);
+    assert_non_null(ab);
+    assert_ptr_equal(lk_net_find(&net, b, a), ab);
+    assert_int_equal(ab->a, LK_MIN(a, b));
+    assert_int_equal(ab->b, LK_MAX(a, b));
+    assert_int_equal(ab->co_actions, 3);
+    assert_int_equal(ab->objects, 2);
+    assert_near(ab->sum_dt_s, 10.0 + 5.0 + 30.0, 1e-12);
+    assert_near(ab->score, log(5.0 / 3.0) + log(5.0 / 2.0), 1e-12);
+    assert_true(ab->traces != 0);
+
+    cd = lk_net_find(&net, d, c);
+    assert_non_null(cd);
+    assert_ptr_equal(lk_net_find(&net, c, d), cd);
+    assert_int_equal(cd->co_actions, 1);
+    assert_int_equal(cd->objects, 1);
+    assert_near(cd->sum_dt_s, 1.0, 1e-12);
+    assert_near(cd->score, log(5.0 / 2.0), 1e-12);
+
+    assert_null(lk_net_find(&net, a, c)); /* C@100 is outside every window */
+    assert_null(lk_net_find(&net, a, a));
+    assert_null(lk_net_find(&net, a, e));
+    assert_null(lk_net_find(&net, e, 1000));
+    lk_net_release(&net);
+
+    /* a 95 s window reaches C@100 from B@10 and A@5 (dt 90, 95) but not A@0 */
+    assert_int_equal(build(&ix, 95000, &net), LK_OK);
+    assert_int_equal(net.n, 4);
+    assert_int_equal(net.pairs, 6);
+    assert_int_equal(lk_net_find(&net, a, c)->co_actions, 1);
+    assert_near(lk_net_find(&net, a, c)->sum_dt_s, 95.0, 1e-12);
+    assert_near(lk_net_find(&net, c, a)->score, log(5.0 / 3.0), 1e-12);
+    assert_int_equal(lk_net_find(&net, b, c)->co_actions, 1);
+    assert_near(lk_net_find(&net, b, c)->sum_dt_s, 90.0, 1e-12);
+    assert_int_equal(lk_net_find(&net, a, b)->co_actions, 3);
+    lk_net_release(&net);
+
+    /* window 0: no pair at all */
+    assert_int_equal(build(&ix, 0, &net), LK_OK);
+    assert_int_equal(net.n, 0);
+    assert_int_equal(net.pairs, 0);
+    assert_null(lk_net_find(&net, a, b));
+    assert_int_equal(lk_net_threshold(&net, LK_THRESHOLD_QUANTILE, 0.5, NULL), 0);
+    lk_net_release(&net);
+    lk_objindex_release(&ix);
+    lk_dataset_release(&ds);
+}
+
+/* A counts only the accounts present in the index: without D, A = 4. */
+static void test_keep_changes_idf(void **state)
+{
+    lk_dataset ds;
+    lk_objindex ix;
+    lk_net net;
+    uint8_t keep[5] = {1, 1, 1, 1, 1};
+
+    (void)state;
+    hand_dataset(&ds);
+    keep[acc(&ds, "D")] = 0;
+    assert_int_equal(lk_objindex_build(&ds, keep, &ix), LK_OK);
+    assert_int_equal(build(&ix, 60000, &net), LK_OK);
+    assert_int_equal(net.n, 1);
+    assert_null(lk_net_find(&net, acc(&ds, "C"), acc(&ds, "D")));
+    assert_near(lk_net_find(&net, acc(&ds, "A"), acc(&ds, "B"))->score,
+                log(4.0 / 3.0) + log(4.0 / 2.0), 1e-12);
+    lk_net_release(&net);
+    lk_objindex_release(&ix);
+    lk_dataset_release(&ds);
+}
+
+/* Same-time repeats by one account count once per pair of actions, and an
+ * object shared by both accounts counts once however many pairs it gives. */
+static void test_multiplicity(void **state)
+{
+    lk_dataset ds;
+    lk_objindex ix;
+    lk_net net;
+    lk_edge *e;
+
+    (void)state;
+    assert_int_equal(lk_dataset_init(&ds), LK_OK);
+    add_action(&ds, "x", "p", 1000);
+    add_action(&ds, "x", "p", 1000);
+    add_action(&ds, "y", "p", 1000);
+    add_action(&ds, "y", "p", 3000);
+    add_action(&ds, "y", "q", 0);
+    add_action(&ds, "x", "q", 500);
+    assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
+    assert_int_equal(build(&ix, 2000, &net), LK_OK);
+    e = lk_net_find(&net, 0, 1);
+    assert_non_null(e);
+    /* p: x@1 x@1 y@1 y@3 -> (x,y): 2 x 2 = 4 pairs, dt 0,0,2,2; q: dt 0.5 */
+    assert_int_equal(e->co_actions, 5);
+    assert_int_equal(e->objects, 2);
+    assert_near(e->sum_dt_s, 4.5, 1e-12);
+    assert_near(e->score, 0.0, 1e-12); /* both objects were shared by all of A */
+    assert_int_equal(net.pairs, 5);
+    lk_net_release(&net);
+    lk_objindex_release(&ix);
+    lk_dataset_release(&ds);
+}
+
+/* Edge weights 1, 1, 2, 3, 10: five disjoint account pairs, each acting
+ * together (same time) on `weight` objects of their own. */
+static void weights_dataset(lk_dataset *ds, lk_net *net, lk_objindex *ix)
+{
+    static const int w[5] = {1, 1, 2, 3, 10};
+    char u[16], v[16], o[16];
+    int obj = 0;
+
+    assert_int_equal(lk_dataset_init(ds), LK_OK);
+    for (int k = 0; k < 5; k++) {
+        (void)snprintf(u, sizeof u, "u%d", k);
+        (void)snprintf(v, sizeof v, "v%d", k);
+        for (int i = 0; i < w[k]; i++, obj++) {
+            (void)snprintf(o, sizeof o, "o%d", obj);
+            add_action(ds, u, o, 1000 * obj);
+            add_action(ds, v, o, 1000 * obj);
+        }
+    }
+    assert_int_equal(lk_objindex_build(ds, NULL, ix), LK_OK);
+    assert_int_equal(build(ix, 0, net), LK_OK);
+    assert_int_equal(net->n, 5);
+}
+
+static uint32_t coord_of(const lk_dataset *ds, const lk_net *net, int k)
+{
+    char u[16], v[16];
+    (void)snprintf(u, sizeof u, "u%d", k);
+    (void)snprintf(v, sizeof v, "v%d", k);
+    return lk_net_find(net, acc(ds, u), acc(ds, v))->coord;
+}
+
+static void expect_coord(const lk_dataset *ds, const lk_net *net, const uint32_t want[5])
+{
+    for (int k = 0; k < 5; k++)
+        if (coord_of(ds, net, k) != want[k])
+            fail_msg("edge %d: coord %u, want %u", k, coord_of(ds, net, k), want[k]);
+}
+
+static void test_threshold(void **state)
+{
+    /* quantile(c(1,1,2,3,10), p, type = 7) by hand: h = 4p, x[floor h] + frac * gap */
+    static const struct {
+        double p, q;
+        size_t kept;
+        uint32_t coord[5];
+    } qs[] = {
+        {0.0, 1.0, 3, {0, 0, 1, 1, 1}},  {0.25, 1.0, 3, {0, 0, 1, 1, 1}},
+        {0.5, 2.0, 2, {0, 0, 0, 1, 1}},  {0.6, 2.4, 2, {0, 0, 0, 1, 1}},
+        {0.75, 3.0, 1, {0, 0, 0, 0, 1}}, {0.9, 7.2, 1, {0, 0, 0, 0, 1}},
+        {1.0, 10.0, 0, {0, 0, 0, 0, 0}},
+    };
+
+    static const struct {
+        double w;
+        size_t kept;
+        uint32_t coord[5];
+    } ws[] = {
+        {0.0, 5, {1, 1, 1, 1, 1}}, {1.0, 5, {1, 1, 1, 1, 1}},  {2.0, 3, {0, 0, 1, 1, 1}},
+        {2.5, 2, {0, 0, 0, 1, 1}}, {10.0, 1, {0, 0, 0, 0, 1}}, {11.0, 0, {0, 0, 0, 0, 0}},
+    };
+
+    lk_dataset ds;
+    lk_objindex ix;
+    lk_net net;
+
+    (void)state;
+    weights_dataset(&ds, &net, &ix);
+    for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++) {
+        double cut = -1;
+        const size_t kept = lk_net_threshold(&net, LK_THRESHOLD_QUANTILE, qs[k].p, &cut);
+        if (kept != qs[k].kept || fabs(cut - qs[k].q) > 1e-9)
+            fail_msg("quantile %g: kept %zu cut %.17g, want %zu and %g", qs[k].p, kept, cut,
+                     qs[k].kept, qs[k].q);
+        expect_coord(&ds, &net, qs[k].coord);
+    }
+    for (size_t k = 0; k < sizeof ws / sizeof ws[0]; k++) {
+        double cut = -1;
+        const size_t kept = lk_net_threshold(&net, LK_THRESHOLD_WEIGHT, ws[k].w, &cut);
+        if (kept != ws[k].kept || cut != ws[k].w)
+            fail_msg("weight %g: kept %zu cut %g, want %zu", ws[k].w, kept, cut, ws[k].kept);
+        expect_coord(&ds, &net, ws[k].coord);
+    }
+    /* cut may be NULL */
+    assert_int_equal(lk_net_threshold(&net, LK_THRESHOLD_WEIGHT, 3.0, NULL), 2);
+    lk_net_release(&net);
+    lk_objindex_release(&ix);
+    lk_dataset_release(&ds);
+}
+
+/* Edges lighter than min_keep are not kept but still count for the
+ * quantile, which is taken over every edge. */
+static void test_min_keep(void **state)
+{
+    lk_dataset ds;
+    lk_objindex ix;
+    lk_net net;
+    double cut = 0;
+
+    (void)state;
+    weights_dataset(&ds, &net, &ix);
+    lk_net_release(&net);
+    assert_int_equal(lk_net_build(&ix, 0, 0, 3, 0, &net), LK_OK);
+    assert_int_equal(net.n, 2);
+    assert_int_equal(net.n_all, 5);
+    assert_true(net.nwhist > 10);
+    assert_int_equal(net.whist[1], 2);
+    assert_int_equal(net.whist[2], 1);
+    assert_int_equal(net.whist[3], 1);
+    assert_int_equal(net.whist[10], 1);
+    assert_int_equal(net.whist[4] + net.whist[5] + net.whist[9], 0);
+    assert_null(lk_net_find(&net, acc(&ds, "u0"), acc(&ds, "v0")));
+    assert_null(lk_net_find(&net, acc(&ds, "u2"), acc(&ds, "v2")));
+    assert_int_equal(lk_net_find(&net, acc(&ds, "v3"), acc(&ds, "u3"))->objects, 3);
+    assert_int_equal(lk_net_find(&net, acc(&ds, "u4"), acc(&ds, "v4"))->objects, 10);
+    assert_int_equal(lk_net_threshold(&net, LK_THRESHOLD_QUANTILE, 0.5, &cut), 2);
+    assert_near(cut, 2.0, 1e-12);
+    assert_int_equal(lk_net_threshold(&net, LK_THRESHOLD_QUANTILE, 0.75, &cut), 1);
+    assert_near(cut, 3.0, 1e-12);
+    assert_int_equal(lk_net_threshold(&net, LK_THRESHOLD_QUANTILE, 0.9, &cut), 1);
+    assert_near(cut, 7.2, 1e-12);
+    assert_int_equal(lk_net_threshold(&net, LK_THRESHOLD_WEIGHT, 2.0, &cut), 2);
+    lk_net_release(&net);
+
+    /* a window below zero or above UINT32_MAX ms is refused */
+    assert_int_equal(lk_net_build(&ix, -1, 0, 1, 0, &net), LK_EINVAL);
+    assert_int_equal(lk_net_build(&ix, INT64_C(1) << 32, 0, 1, 0, &net), LK_EINVAL);
+    lk_net_release(&net);
+    lk_objindex_release(&ix);
+    lk_dataset_release(&ds);
+}
+
+/* The result does not depend on the memory budget: a small budget splits
+ * the pairs into several partitions and gives the same edges. */
+static void test_partitions(void **state)
+{
+    uint64_t rng = 2024;
+    lk_dataset ds;
+    lk_objindex ix;
+    lk_net one, many;
+    char name[32], obj[32];
+
+    (void)state;
+    assert_int_equal(lk_dataset_init(&ds), LK_OK);
+    for (int o = 0; o < 200; o++) {
+        /* one object of 450 actions in a minute: ~100k pairs */
+        const int k = o == 0 ? 450 : 1 + (int)(next_u64(&rng) % 30);
+        (void)snprintf(obj, sizeof obj, "o%d", o);
+        for (int i = 0; i < k; i++) {
+            (void)snprintf(name, sizeof name, "a%u", (unsigned)(next_u64(&rng) % 300));
+            add_action(&ds, name, obj, (int64_t)(next_u64(&rng) % 60) * 1000);
+        }
+    }
+    assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
+    assert_int_equal(lk_net_build(&ix, 30000, 0, 1, UINT64_C(1) << 32, &one), LK_OK);
+    assert_int_equal(lk_net_build(&ix, 30000, 0, 1, 1, &many), LK_OK);
+    assert_int_equal(one.partitions, 1);
+    assert_true(many.partitions > 1);
+    assert_true(one.pairs > 2 * ((UINT64_C(1) << 20) / 32)); /* > 2 partitions of 1 MiB */
+    assert_int_equal(one.pairs, many.pairs);
+    assert_int_equal(one.n_all, many.n_all);
+    assert_int_equal(one.n, many.n);
+    assert_int_equal(one.nwhist > 0, 1);
+    for (size_t w = 0; w < LK_MIN(one.nwhist, many.nwhist); w++)
+        assert_int_equal(one.whist[w], many.whist[w]);
+    for (size_t k = 0; k < one.n; k++) {
+        const lk_edge *x = &one.e[k], *y = &many.e[k];
+        if (x->a != y->a || x->b != y->b || x->objects != y->objects ||
+            x->co_actions != y->co_actions || x->sum_dt_s != y->sum_dt_s || x->score != y->score)
+            fail_msg("edge %zu differs between 1 and %u partitions", k, many.partitions);
+        if (k && (x[-1].a > x->a || (x[-1].a == x->a && x[-1].b >= x->b)))
+            fail_msg("edges not in (a, b) order at %zu", k);
+    }
+    lk_net_release(&one);
+    lk_net_release(&many);
+    lk_objindex_release(&ix);
+    lk_dataset_release(&ds);
+}
+
+/* Random datasets: co_actions, objects, sum |dt| and score of every account
+ * pair recounted over all pairs of rows of each object. */
+static void check_random(uint64_t seed, int64_t window)
+{
+    enum { MAXACC = 40 };
+
+    uint64_t rng = seed;
+    const size_t nacc = 2 + (size_t)(next_u64(&rng) % (MAXACC - 1));
+    const size_t nobj = 1 + (size_t)(next_u64(&rng) % 60);
+    uint64_t co[MAXACC][MAXACC];
+    uint32_t objs[MAXACC][MAXACC], seen_at[MAXACC][MAXACC];
+    double dts[MAXACC][MAXACC], score[MAXACC][MAXACC];
+    uint8_t active[MAXACC] = {0};
+    lk_dataset ds;
+    lk_objindex ix;
+    lk_net net;
+    size_t nact = 0, nedges = 0;
+    uint64_t npairs = 0;
+    char name[32], obj[32];
+
+    memset(co, 0, sizeof co);
+    memset(objs, 0, sizeof objs);
+    memset(dts, 0, sizeof dts);
+    memset(score, 0, sizeof score);
+    memset(seen_at, 0xff, sizeof seen_at);
+    assert_int_equal(lk_dataset_init(&ds), LK_OK);
+    for (size_t o = 0; o < nobj; o++) {
+        const size_t k = 1 + (size_t)(next_u64(&rng) % (o % 7 == 0 ? 120 : 12));
+        const int64_t base = (int64_t)(next_u64(&rng) % 100000) * 1000;
+        (void)snprintf(obj, sizeof obj, "object %zu", o);
+        for (size_t i = 0; i < k; i++) {
+            const uint32_t u = (uint32_t)(next_u64(&rng) % nacc);
+            (void)snprintf(name, sizeof name, "account %u", u);
+            add_action(&ds, name, obj, base + (int64_t)(next_u64(&rng) % 90) * 1000);
+        }
+    }
+    /* brute force over pool ids (the dataset stores them) */
+    for (size_t i = 0; i < ds.n; i++)
+        if (!active[ds.a[i].account]) {
+            active[ds.a[i].account] = 1;
+            nact++;
+        }
+    for (size_t o = 0; o < nobj; o++) {
+        uint8_t on[MAXACC] = {0};
+        size_t ko = 0;
+        for (size_t i = 0; i < ds.n; i++)
+            if (ds.a[i].object == o && !on[ds.a[i].account]) {
+                on[ds.a[i].account] = 1;
+                ko++;
+            }
+        for (size_t i = 0; i < ds.n; i++)
+            for (size_t j = i + 1; j < ds.n; j++) {
+                const lk_action *x = &ds.a[i], *y = &ds.a[j];
+                const int64_t dt = x->t > y->t ? x->t - y->t : y->t - x->t;
+                const uint32_t lo = LK_MIN(x->account, y->account);
+                const uint32_t hi = LK_MAX(x->account, y->account);
+                if (x->object != o || y->object != o || lo == hi || dt > window)
+                    continue;
+                co[lo][hi]++;
+                dts[lo][hi] += (double)dt / 1000.0;
+                npairs++;
+                if (seen_at[lo][hi] != o) {
+                    seen_at[lo][hi] = (uint32_t)o;
+                    objs[lo][hi]++;
+                    score[lo][hi] += log((double)nact / (double)ko);
+                }
+            }
+    }
+    assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
+    assert_int_equal(build(&ix, window, &net), LK_OK);
+    for (uint32_t a = 0; a < nacc; a++)
+        for (uint32_t b = a + 1; b < nacc; b++) {
+            const lk_edge *e = lk_net_find(&net, b, a);
+            if (!co[a][b]) {
+                if (e)
+                    fail_msg("seed %llu: edge (%u, %u) should not exist", (unsigned long long)seed,
+                             a, b);
+                continue;
+            }
+            nedges++;
+            if (!e)
+                fail_msg("seed %llu: edge (%u, %u) missing", (unsigned long long)seed, a, b);
+            if (e->a != a || e->b != b || e->co_actions != co[a][b] || e->objects != objs[a][b] ||
+                fabs(e->sum_dt_s - dts[a][b]) > 1e-6 || fabs(e->score - score[a][b]) > 1e-9)
+                fail_msg("seed %llu: edge (%u, %u): co %llu objects %u dt %g score %g, want co "
+                         "%llu objects %u dt %g score %g",
+                         (unsigned long long)seed, a, b, (unsigned long long)e->co_actions,
+                         e->objects, e->sum_dt_s, e->score, (unsigned long long)co[a][b],
+                         objs[a][b], dts[a][b], score[a][b]);
+        }
+    assert_int_equal(net.n, nedges);
+    assert_int_equal(net.n_all, nedges);
+    assert_int_equal(net.pairs, npairs);
+    for (size_t k = 1; k < net.n; k++)
+        if (net.e[k - 1].a > net.e[k].a ||
+            (net.e[k - 1].a == net.e[k].a && net.e[k - 1].b >= net.e[k].b))
+            fail_msg("seed %llu: edges not in (a, b) order at %zu", (unsigned long long)seed, k);
+    lk_net_release(&net);
+    lk_objindex_release(&ix);
+    lk_dataset_release(&ds);
+}
+
+static void test_random_vs_brute_force(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 12; seed++) {
+        check_random(seed, 0);
+        check_random(seed, 1000);
+        check_random(seed, 60000);
+    }
+}
+
+/*
+ * Regression (found by this file, fixed in src/net.c hist_quantile): the
+ * type-7 quantile must follow R's floating-point order (see test_compat.c).
+ * For 91 weights (63 x 63, 28 x 65) and p = 0.7, (n-1)p = 62.999999999999993:
+ * R gives quantile(...) == 65 exactly, so no edge has weight > q; the old
+ * arithmetic gave a cut of 64.999999999999986 and the weight-65 edges passed.
+ * The net is assembled by hand from the fields in net.h.
+ */
+static void test_quantile_matches_r(void **state)
+{
+    lk_net net;
+    double cut = 0;
+    size_t kept;
+
+    (void)state;
+    memset(&net, 0, sizeof net);
+    net.e = calloc(2, sizeof *net.e);
+    net.whist = calloc(66, sizeof *net.whist);
+    assert_non_null(net.e);
+    assert_non_null(net.whist);
+    net.n = net.cap = 2;
+    net.e[0].a = 0;
+    net.e[0].b = 1;
+    net.e[0].objects = 63;
+    net.e[1].a = 2;
+    net.e[1].b = 3;
+    net.e[1].objects = 65;
+    net.nwhist = 66;
+    net.whist[63] = 63;
+    net.whist[65] = 28;
+    net.n_all = 91;
+    kept = lk_net_threshold(&net, LK_THRESHOLD_QUANTILE, 0.7, &cut);
+    lk_net_release(&net); /* before a failure, which leaves the function */
+    if (kept != 0 || cut != 65.0)
+        fail_msg("quantile 0.7 of (63 x 63, 28 x 65): cut %.17g, %zu kept; R: cut 65, 0 kept", cut,
+                 kept);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hand_edges),
+        cmocka_unit_test(test_keep_changes_idf),
+        cmocka_unit_test(test_multiplicity),
+        cmocka_unit_test(test_threshold),
+        cmocka_unit_test(test_min_keep),
+        cmocka_unit_test(test_partitions),
+        cmocka_unit_test(test_random_vs_brute_force),
+        cmocka_unit_test(test_quantile_matches_r),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,299 @@
+/*
+ * test_strpool.c - the id pool (lk_strpool) and the append-only arena (lk_arena).
+ *
+ * Expected ids are computed independently: every test string is an injective
+ * function of an integer key (the key's LEB128 bytes, which are prefix-free,
+ * followed by a pseudo-random tail), so "first appearance" is tracked with a
+ * plain array indexed by key and never by looking at the pool.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "strpool.h"
+
+/* splitmix64: a tiny deterministic generator, independent of src/rng.h. */
+static uint64_t next_u64(uint64_t *s)
+{
+    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+/* The test string of `key` into buf (>= 64 bytes); returns its length (1..58).
+ * Tails contain every byte value, NUL included. */
+static size_t key_string(uint64_t key, char *buf)
+{
+    uint64_t s = key * UINT64_C(0x2545f4914f6cdd1d) + 7, k = key;
+    size_t n = 0, tail;
+
+    do {
+        unsigned char b = (unsigned char)(k & 0x7f);
+        k >>= 7;
+        buf[n++] = (char)(k ? (b | 0x80) : b);
+    } while (k);
+    tail = (size_t)(next_u64(&s) % 48);
+    for (size_t i = 0; i < tail; i++)
+        buf[n++] = (char)(next_u64(&s) & 0xff);
+    return n;
+}
+
+static lk_strpool *new_pool(void)
+{
+    lk_strpool *p = NULL;
+    assert_int_equal(lk_strpool_new(&p), LK_OK);
+    assert_non_null(p);
+    return p;
+}
+
+static void intern_ok(lk_strpool *p, const char *s, size_t n, uint32_t want_id, int want_new)
+{
+    uint32_t id = 12345;
+    int is_new = -1;
+    assert_int_equal(lk_strpool_intern(p, s, n, &id, &is_new), LK_OK);
+    assert_int_equal(id, want_id);
+    assert_int_equal(is_new, want_new);
+}
+
+static void test_basic(void **state)
+{
+    lk_strpool *p = new_pool();
+    uint32_t id = 99;
+    size_t len = 99;
+    const char *s;
+
+    (void)state;
+    assert_int_equal(lk_strpool_count(p), 0);
+    assert_int_equal(lk_strpool_find(p, "apple", 5, &id), 0);
+    assert_int_equal(id, 99); /* untouched when absent */
+
+    intern_ok(p, "apple", 5, 0, 1);
+    intern_ok(p, "banana", 6, 1, 1);
+    intern_ok(p, "apple", 5, 0, 0);
+    intern_ok(p, "app", 3, 2, 1); /* a prefix is another string */
+    intern_ok(p, "banana", 6, 1, 0);
+    intern_ok(p, "applesauce", 5, 0, 0); /* only n bytes count */
+    assert_int_equal(lk_strpool_count(p), 3);
+
+    /* is_new may be NULL */
+    assert_int_equal(lk_strpool_intern(p, "cherry", 6, &id, NULL), LK_OK);
+    assert_int_equal(id, 3);
+    assert_int_equal(lk_strpool_intern(p, "cherry", 6, &id, NULL), LK_OK);
+    assert_int_equal(id, 3);
+
+    assert_int_equal(lk_strpool_find(p, "banana", 6, &id), 1);
+    assert_int_equal(id, 1);
+    assert_int_equal(lk_strpool_find(p, "banan", 5, &id), 0);
+    assert_int_equal(lk_strpool_find(p, "Apple", 5, &id), 0);
+
+    s = lk_strpool_get(p, 2, &len);
+    assert_int_equal(len, 3);
+    assert_memory_equal(s, "app", 4); /* NUL-terminated */
+    assert_string_equal(lk_strpool_get(p, 3, NULL), "cherry");
+    assert_true(lk_strpool_bytes(p) >= 5 + 6 + 3 + 6);
+    lk_strpool_free(p);
+    lk_strpool_free(NULL);
+}
+
+static void test_nul_and_empty(void **state)
+{
+    lk_strpool *p = new_pool();
+    uint32_t id = 99;
+    size_t len = 99;
+    const char *s;
+
+    (void)state;
+    assert_int_equal(lk_strpool_find(p, "", 0, &id), 0);
+    intern_ok(p, "a\0b", 3, 0, 1);
+    intern_ok(p, "a", 1, 1, 1);
+    intern_ok(p, "a\0c", 3, 2, 1);
+    intern_ok(p, "", 0, 3, 1);
+    intern_ok(p, "\0", 1, 4, 1);
+    intern_ok(p, "\0\0", 2, 5, 1);
+    intern_ok(p, "a\0b", 3, 0, 0);
+    intern_ok(p, "", 0, 3, 0);
+    intern_ok(p, "\0", 1, 4, 0);
+    assert_int_equal(lk_strpool_count(p), 6);
+
+    assert_int_equal(lk_strpool_find(p, "", 0, &id), 1);
+    assert_int_equal(id, 3);
+    assert_int_equal(lk_strpool_find(p, "a\0c", 3, &id), 1);
+    assert_int_equal(id, 2);
+    assert_int_equal(lk_strpool_find(p, "a\0", 2, &id), 0);
+
+    s = lk_strpool_get(p, 0, &len);
+    assert_int_equal(len, 3);
+    assert_memory_equal(s, "a\0b\0", 4);
+    s = lk_strpool_get(p, 3, &len);
+    assert_int_equal(len, 0);
+    assert_int_equal(s[0], '\0');
+    s = lk_strpool_get(p, 5, &len);
+    assert_int_equal(len, 2);
+    assert_memory_equal(s, "\0\0\0", 3);
+    lk_strpool_free(p);
+}
+
+/* 1e6 interns of keys drawn with repeats from [0, KEYS): every id is the
+ * rank of the key's first appearance; every string survives the rehashes. */
+#define NDRAW 1000000
+#define KEYS  600000
+
+static void test_random_million(void **state)
+{
+    lk_strpool *p = new_pool();
+    int64_t *first = malloc(KEYS * sizeof *first);
+    uint64_t rng = 42;
+    uint32_t next_id = 0;
+    char buf[64];
+
+    (void)state;
+    assert_non_null(first);
+    for (size_t k = 0; k < KEYS; k++)
+        first[k] = -1;
+    for (size_t d = 0; d < NDRAW; d++) {
+        const uint64_t key = next_u64(&rng) % KEYS;
+        const size_t n = key_string(key, buf);
+        uint32_t id;
+        int is_new;
+        assert_int_equal(lk_strpool_intern(p, buf, n, &id, &is_new), LK_OK);
+        if (first[key] < 0) {
+            if (!is_new || id != next_id)
+                fail_msg("draw %zu key %llu: is_new %d id %u, want new id %u", d,
+                         (unsigned long long)key, is_new, id, next_id);
+            first[key] = next_id++;
+        } else if (is_new || id != (uint32_t)first[key]) {
+            fail_msg("draw %zu key %llu: is_new %d id %u, want old id %lld", d,
+                     (unsigned long long)key, is_new, id, (long long)first[key]);
+        }
+    }
+    assert_int_equal(lk_strpool_count(p), next_id);
+    assert_true(next_id > KEYS / 2); /* the draw really repeated and really grew */
+
+    for (size_t k = 0; k < KEYS; k++) {
+        const size_t n = key_string(k, buf);
+        uint32_t id = UINT32_MAX;
+        if (first[k] < 0) {
+            if (lk_strpool_find(p, buf, n, &id))
+                fail_msg("key %zu never interned but found as %u", k, id);
+            continue;
+        }
+        size_t len;
+        const char *s = lk_strpool_get(p, (uint32_t)first[k], &len);
+        if (len != n || memcmp(s, buf, n) != 0 || s[n] != '\0')
+            fail_msg("key %zu: id %lld holds the wrong bytes", k, (long long)first[k]);
+        if (!lk_strpool_find(p, buf, n, &id) || id != (uint32_t)first[k])
+            fail_msg("key %zu: find gave %u, want %lld", k, id, (long long)first[k]);
+    }
+    free(first);
+    lk_strpool_free(p);
+}
+
+/* Pointers from lk_strpool_get stay valid while the pool grows (new chunks,
+ * index reallocations, table rehashes). */
+static void test_pointer_stability(void **state)
+{
+    enum { EARLY = 2000, LATER = 400000 };
+
+    lk_strpool *p = new_pool();
+    const char **ptr = malloc(EARLY * sizeof *ptr);
+    char buf[64];
+
+    (void)state;
+    assert_non_null(ptr);
+    for (uint32_t k = 0; k < EARLY; k++) {
+        const size_t n = key_string(k, buf);
+        intern_ok(p, buf, n, k, 1);
+        ptr[k] = lk_strpool_get(p, k, NULL);
+    }
+    for (uint32_t k = EARLY; k < EARLY + LATER; k++) {
+        const size_t n = key_string(k, buf);
+        intern_ok(p, buf, n, k, 1);
+    }
+    for (uint32_t k = 0; k < EARLY; k++) {
+        const size_t n = key_string(k, buf);
+        size_t len;
+        assert_ptr_equal(lk_strpool_get(p, k, &len), ptr[k]);
+        assert_int_equal(len, n);
+        assert_memory_equal(ptr[k], buf, n);
+    }
+    free(ptr);
+    lk_strpool_free(p);
+}
+
+static void fill_pattern(char *s, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        s[i] = (char)((i * 131u + seed) & 0xff);
+}
+
+static void test_arena(void **state)
+{
+    /* sizes around and beyond the 1 MiB chunk, with small strings between */
+    static const size_t sizes[] = {0,
+                                   5,
+                                   ((size_t)1 << 20) - 1, /* exactly fills a chunk with its NUL */
+                                   3,
+                                   (size_t)1 << 20,
+                                   ((size_t)1 << 20) + 1,
+                                   7,
+                                   (size_t)3 << 20,
+                                   0,
+                                   1,
+                                   ((size_t)1 << 20) - 10,
+                                   20};
+
+    enum { NS = sizeof sizes / sizeof sizes[0], NSMALL = 100000 };
+
+    lk_arena a;
+    uint64_t refs[NS];
+    uint64_t *small = malloc(NSMALL * sizeof *small);
+    char *big = malloc(((size_t)3 << 20) + 1);
+    char *want = malloc(((size_t)3 << 20) + 1);
+
+    (void)state;
+    assert_non_null(small);
+    assert_non_null(big);
+    assert_non_null(want);
+    lk_arena_init(&a);
+    for (size_t i = 0; i < NS; i++) {
+        fill_pattern(big, sizes[i], (unsigned)i);
+        assert_int_equal(lk_arena_add(&a, big, sizes[i], &refs[i]), LK_OK);
+    }
+    /* many small strings: they cross chunk boundaries */
+    for (size_t i = 0; i < NSMALL; i++) {
+        char s[64];
+        const int n = snprintf(s, sizeof s, "content-%zu-%s", i, i % 3 ? "x" : "yyyyyyyyyyyyyyyyy");
+        assert_int_equal(lk_arena_add(&a, s, (size_t)n, &small[i]), LK_OK);
+    }
+    for (size_t i = 0; i < NS; i++) {
+        const char *got = lk_arena_get(&a, refs[i]);
+        fill_pattern(want, sizes[i], (unsigned)i);
+        if (sizes[i] && memcmp(got, want, sizes[i]) != 0)
+            fail_msg("string %zu (%zu bytes) corrupted", i, sizes[i]);
+        assert_int_equal(got[sizes[i]], '\0');
+    }
+    for (size_t i = 0; i < NSMALL; i++) {
+        char s[64];
+        (void)snprintf(s, sizeof s, "content-%zu-%s", i, i % 3 ? "x" : "yyyyyyyyyyyyyyyyy");
+        assert_string_equal(lk_arena_get(&a, small[i]), s);
+    }
+    lk_arena_release(&a);
+    assert_int_equal(a.nchunk, 0);
+    lk_arena_release(&a); /* twice is fine */
+    free(small);
+    free(big);
+    free(want);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basic),          cmocka_unit_test(test_nul_and_empty),
+        cmocka_unit_test(test_random_million), cmocka_unit_test(test_pointer_stability),
+        cmocka_unit_test(test_arena),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
