@@ -282,7 +282,9 @@ static lk_status graphml_body(gw *w, const lk_graph_view *g)
     return put(w, "  </graph>\n</graphml>\n");
 }
 
-lk_status lk_write_graphml(const lk_graph_view *g, const char *path, char *errbuf)
+/* Check the view, write one format's body, close (removing a failed file). */
+static lk_status write_graph(const lk_graph_view *g, const char *path, char *errbuf,
+                             lk_status (*body)(gw *, const lk_graph_view *))
 {
     gw w;
     lk_status st;
@@ -291,10 +293,15 @@ lk_status lk_write_graphml(const lk_graph_view *g, const char *path, char *errbu
         return st;
     if ((st = gw_open(&w, path, errbuf)) != LK_OK)
         return st;
-    st = graphml_body(&w, g);
+    st = body(&w, g);
     if (st == LK_ENOMEM)
         lk_errf(errbuf, "cannot write '%s': out of memory", path);
     return gw_close(&w, st);
+}
+
+lk_status lk_write_graphml(const lk_graph_view *g, const char *path, char *errbuf)
+{
+    return write_graph(g, path, errbuf, graphml_body);
 }
 
 /* ---- GEXF 1.3 ------------------------------------------------------------- */
@@ -376,15 +383,5 @@ static lk_status gexf_body(gw *w, const lk_graph_view *g)
 
 lk_status lk_write_gexf(const lk_graph_view *g, const char *path, char *errbuf)
 {
-    gw w;
-    lk_status st;
-
-    if ((st = check_view(g, errbuf)) != LK_OK)
-        return st;
-    if ((st = gw_open(&w, path, errbuf)) != LK_OK)
-        return st;
-    st = gexf_body(&w, g);
-    if (st == LK_ENOMEM)
-        lk_errf(errbuf, "cannot write '%s': out of memory", path);
-    return gw_close(&w, st);
+    return write_graph(g, path, errbuf, gexf_body);
 }
