@@ -268,7 +268,20 @@ lk_status lk_detect_run(lk_detect *d)
 {
     lk_status st;
 
+    /* a handle may be run again: start from a clean slate */
     d->errmsg[0] = '\0';
+    if (d->ds_ready) {
+        lk_dataset_release(&d->ds);
+        d->ds_ready = 0;
+    }
+    free(d->in_stats);
+    d->in_stats = NULL;
+    memset(&d->stats, 0, sizeof d->stats);
+    memset(&d->cstats, 0, sizeof d->cstats);
+    memset(&d->burst, 0, sizeof d->burst);
+    d->cut = 0;
+    d->accounts_kept = 0;
+    d->components = 0;
     if ((st = check_opts(d)) != LK_OK)
         return st;
     if ((st = lk_mkdirs(d->o.out_dir, d->errmsg)) != LK_OK)

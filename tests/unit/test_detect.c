@@ -91,6 +91,11 @@ static void test_tiny_run(void **state)
     assert_true(exists_in(out, "summary.json") && exists_in(out, "edges.csv") &&
                 exists_in(out, "evidence.csv") && exists_in(out, "network.graphml") &&
                 exists_in(out, "network.gexf"));
+    /* the same handle runs again with the same result (and no leak under ASan) */
+    assert_int_equal(lk_detect_run(d), LK_OK);
+    lk_detect_get_stats(d, &s);
+    assert_int_equal(s.rows_read, 16);
+    assert_int_equal(s.coord_edges, 3);
     lk_detect_free(d);
 }
 
