@@ -666,11 +666,15 @@ lk_status lk_write_native(const lk_dataset *ds, const lk_objindex *ix, const lk_
         if (st != LK_OK)
             goto done;
     }
+    lk_log(LK_LOG_INFO, "evidence: %llu rows", (unsigned long long)c.rows);
     if ((st = write_edges(ds, cn, o->out_dir, errbuf)) != LK_OK ||
         (st = write_accounts(ds, cn, rows, o->out_dir, errbuf)) != LK_OK ||
-        (st = write_groups(cn, g, o->out_dir, errbuf)) != LK_OK ||
-        (st = write_graphs(ds, cn, o->out_dir, errbuf)) != LK_OK)
+        (st = write_groups(cn, g, o->out_dir, errbuf)) != LK_OK)
         goto done;
+    lk_log(LK_LOG_INFO, "tables written");
+    if ((st = write_graphs(ds, cn, o->out_dir, errbuf)) != LK_OK)
+        goto done;
+    lk_log(LK_LOG_INFO, "graph files written");
 done:
     if (st == LK_ENOMEM && !errbuf[0])
         lk_errf(errbuf, "out of memory writing results");
