@@ -228,6 +228,99 @@ static const char *show(const char *s, size_t n, char *buf, size_t cap)
     return buf;
 }
 
+/*
+ * Interning is the reader's hot path and each lookup is a cache miss or two
+ * (tables of millions of ids).  Good rows are therefore queued in batches:
+ * their ids are copied aside and hashed, all table slots are prefetched,
+ * then all strings, and only then are the ids interned, in input order, so
+ * the misses of a batch overlap instead of following one another.
+ */
+#define LK_READ_BATCH 256
+
+typedef struct pending {
+    int64_t t;
+    uint64_t line;
+    uint64_t cref;           /* content, already in the arena */
+    size_t acc_off, obj_off; /* in the batch's byte buffer */
+    uint32_t acc_len, obj_len;
+    uint32_t acc_h, obj_h;
+} pending;
+
+typedef struct batch {
+    pending p[LK_READ_BATCH];
+    size_t n;
+    lk_buf bytes;
+    /* the previous row's object: exports are often grouped by object */
+    int have_last;
+    uint32_t last_obj;
+    const char *last_str;
+    size_t last_len;
+} batch;
+
+static lk_status flush_batch(batch *bt, lk_dataset *ds, uint32_t file_index, const char *name,
+                             char *errbuf)
+{
+    lk_status ret;
+
+    if (bt->n == 0)
+        return LK_OK;
+    if (ds->n + bt->n >= UINT32_MAX) {
+        lk_errf(errbuf, "%s:%llu: more than 2^32 rows in one process", name,
+                (unsigned long long)bt->p[0].line);
+        return LK_ELIMIT;
+    }
+    if ((ret = LK_GROW(ds->a, ds->n + bt->n, ds->cap)) != LK_OK) {
+        lk_errf(errbuf, "%s:%llu: %s", name, (unsigned long long)bt->p[0].line, lk_strerror(ret));
+        return ret;
+    }
+    for (size_t k = 0; k < bt->n; k++) {
+        lk_strpool_prefetch(ds->accounts, bt->p[k].acc_h);
+        lk_strpool_prefetch(ds->objects, bt->p[k].obj_h);
+    }
+    for (size_t k = 0; k < bt->n; k++) {
+        lk_strpool_prefetch_str(ds->accounts, bt->p[k].acc_h);
+        lk_strpool_prefetch_str(ds->objects, bt->p[k].obj_h);
+    }
+    for (size_t k = 0; k < bt->n; k++) {
+        const pending *q = &bt->p[k];
+        const char *acc_s = bt->bytes.p + q->acc_off, *obj_s = bt->bytes.p + q->obj_off;
+        uint32_t acc, obj;
+        lk_action *a;
+
+        if (bt->have_last && q->obj_len == bt->last_len &&
+            memcmp(obj_s, bt->last_str, q->obj_len) == 0) {
+            obj = bt->last_obj;
+        } else {
+            size_t ln;
+            if ((ret = lk_strpool_intern_hashed(ds->objects, obj_s, q->obj_len, q->obj_h, &obj,
+                                                NULL)) != LK_OK)
+                goto fail;
+            bt->last_str = lk_strpool_get(ds->objects, obj, &ln);
+            bt->last_len = ln;
+            bt->last_obj = obj;
+            bt->have_last = 1;
+        }
+        if ((ret = lk_strpool_intern_hashed(ds->accounts, acc_s, q->acc_len, q->acc_h, &acc,
+                                            NULL)) != LK_OK)
+            goto fail;
+        a = &ds->a[ds->n];
+        a->t = q->t;
+        a->content = q->cref;
+        a->account = acc;
+        a->object = obj;
+        a->row = (uint32_t)ds->n;
+        a->file = file_index;
+        ds->n++;
+        continue;
+    fail:
+        lk_errf(errbuf, "%s:%llu: %s", name, (unsigned long long)q->line, lk_strerror(ret));
+        return ret;
+    }
+    bt->n = 0;
+    lk_buf_reset(&bt->bytes);
+    return LK_OK;
+}
+
 lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts *ro,
                        lk_dataset *ds, lk_input_stats *st, char *errbuf)
 {
@@ -236,11 +329,15 @@ lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts
     lk_csv_row r;
     colmap cm;
     lk_status rs, ret = LK_OK;
-    int have_header = 0, have_last = 0;
+    int have_header = 0;
     char tmp[64];
-    const char *last_str = NULL;
-    size_t last_len = 0;
-    uint32_t last_obj = 0, acc_h = 0;
+    batch *bt = calloc(1, sizeof *bt);
+
+    if (!bt) {
+        lk_errf(errbuf, "%s: out of memory", path);
+        return LK_ENOMEM;
+    }
+    lk_buf_init(&bt->bytes);
 
     st->path = path;
     st->format = "unknown";
@@ -299,10 +396,6 @@ lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts
                 goto cleanup;
             continue;
         }
-        /* start the account probe's cache miss now; validation and time
-         * parsing below run while it loads */
-        acc_h = lk_strpool_hash(r.field[cm.account], r.len[cm.account]);
-        lk_strpool_prefetch(ds->accounts, acc_h);
         {
             const size_t ci[3] = {cm.account, cm.object, cm.content};
             const char *const cname[3] = {cm.name_account, cm.name_object, cm.name_content};
@@ -323,9 +416,6 @@ lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts
         {
             int64_t t;
             const char *why = NULL;
-            lk_action *a;
-            uint32_t acc, obj;
-            uint64_t cref;
 
             if (lk_parse_time(r.field[cm.time], r.len[cm.time], &t, &why) != LK_OK) {
                 ret = bad_row(ro, st, LK_SKIP_BAD_TIMESTAMP, errbuf, name, r.line,
@@ -344,52 +434,51 @@ lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts
                 st->skipped[LK_SKIP_EMPTY_OBJECT]++;
                 continue;
             }
-            if (ds->n >= UINT32_MAX) {
-                lk_errf(errbuf, "%s:%llu: more than 2^32 rows in one process", name,
-                        (unsigned long long)r.line);
-                ret = LK_ELIMIT;
-                goto cleanup;
+            {
+                pending *q = &bt->p[bt->n];
+                const size_t la = r.len[cm.account], lo = r.len[cm.object];
+                if ((ret = lk_arena_add(&ds->content, r.field[cm.content], r.len[cm.content],
+                                        &q->cref)) != LK_OK ||
+                    (ret = lk_buf_reserve(&bt->bytes, la + lo)) != LK_OK) {
+                    lk_errf(errbuf, "%s:%llu: %s", name, (unsigned long long)r.line,
+                            lk_strerror(ret));
+                    goto cleanup;
+                }
+                q->t = t;
+                q->line = r.line;
+                q->acc_off = bt->bytes.len;
+                q->acc_len = (uint32_t)la;
+                q->acc_h = lk_strpool_hash(r.field[cm.account], la);
+                if (lk_buf_append(&bt->bytes, r.field[cm.account], la) != LK_OK)
+                    goto nomem;
+                q->obj_off = bt->bytes.len;
+                q->obj_len = (uint32_t)lo;
+                q->obj_h = lk_strpool_hash(r.field[cm.object], lo);
+                if (lk_buf_append(&bt->bytes, r.field[cm.object], lo) != LK_OK)
+                    goto nomem;
+                /* counted when queued, so that the accounting holds even
+                 * when a later row stops the run before the flush */
+                st->rows_used++;
+                if (++bt->n == LK_READ_BATCH &&
+                    (ret = flush_batch(bt, ds, file_index, name, errbuf)) != LK_OK)
+                    goto cleanup;
             }
-            /* exports are often grouped by object: the previous row's
-             * object spares a hash probe */
-            if (have_last && r.len[cm.object] == last_len &&
-                memcmp(r.field[cm.object], last_str, last_len) == 0) {
-                obj = last_obj;
-            } else if ((ret = lk_strpool_intern(ds->objects, r.field[cm.object], r.len[cm.object],
-                                                &obj, NULL)) != LK_OK) {
-                lk_errf(errbuf, "%s:%llu: %s", name, (unsigned long long)r.line, lk_strerror(ret));
-                goto cleanup;
-            } else {
-                size_t ln;
-                last_str = lk_strpool_get(ds->objects, obj, &ln);
-                last_len = ln;
-                last_obj = obj;
-                have_last = 1;
-            }
-            if ((ret = lk_strpool_intern_hashed(ds->accounts, r.field[cm.account],
-                                                r.len[cm.account], acc_h, &acc, NULL)) != LK_OK ||
-                (ret = lk_arena_add(&ds->content, r.field[cm.content], r.len[cm.content], &cref)) !=
-                    LK_OK ||
-                (ret = LK_GROW(ds->a, ds->n + 1, ds->cap)) != LK_OK) {
-                lk_errf(errbuf, "%s:%llu: %s", name, (unsigned long long)r.line, lk_strerror(ret));
-                goto cleanup;
-            }
-            a = &ds->a[ds->n];
-            a->t = t;
-            a->content = cref;
-            a->account = acc;
-            a->object = obj;
-            a->row = (uint32_t)ds->n;
-            a->file = file_index;
-            ds->n++;
-            st->rows_used++;
         }
     }
+    if (have_header && (ret = flush_batch(bt, ds, file_index, lk_stream_name(s), errbuf)) != LK_OK)
+        goto cleanup;
     if (!have_header) {
         lk_errf(errbuf, "%s: empty input: no header line", lk_stream_name(s));
         ret = LK_EPARSE;
     }
+    goto cleanup;
+nomem:
+    lk_errf(errbuf, "%s: out of memory", path);
+    ret = LK_ENOMEM;
 cleanup:
+    if (bt)
+        lk_buf_release(&bt->bytes);
+    free(bt);
     lk_csv_free(csv);
     lk_stream_close(s);
     return ret;

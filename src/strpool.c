@@ -157,6 +157,13 @@ void lk_strpool_prefetch(const lk_strpool *p, uint32_t h)
     __builtin_prefetch(&p->tab[h & p->mask]);
 }
 
+void lk_strpool_prefetch_str(const lk_strpool *p, uint32_t h)
+{
+    const slot *sl = &p->tab[h & p->mask];
+    if (sl->id1)
+        __builtin_prefetch(sl->str - 4);
+}
+
 lk_status lk_strpool_intern(lk_strpool *p, const char *s, size_t n, uint32_t *id, int *is_new)
 {
     return lk_strpool_intern_hashed(p, s, n, (uint32_t)lk_hash64(s, n), id, is_new);

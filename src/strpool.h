@@ -35,6 +35,10 @@ static inline uint32_t lk_strpool_hash(const char *s, size_t n)
  *  probe's cache miss overlaps with that work. */
 void lk_strpool_prefetch(const lk_strpool *p, uint32_t h);
 
+/** Second stage of a batched lookup: once the slot of h is in cache, start
+ *  loading the string it points to (a hint; no effect on results). */
+void lk_strpool_prefetch_str(const lk_strpool *p, uint32_t h);
+
 /** lk_strpool_intern() with the hash already computed by lk_strpool_hash(). */
 LK_RESULT_USED lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n,
                                                   uint32_t h, uint32_t *id, int *is_new);
