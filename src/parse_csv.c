@@ -35,6 +35,7 @@ struct lk_csv {
     lk_status dead; /* sticky LK_EIO / LK_ENOMEM: every later call returns it */
     int eof;        /* the stream has reported its end; never read again */
     int started;    /* the BOM check has been done */
+    int first;      /* first byte of the data after a BOM; -1 when empty */
     int skip_lf;    /* the last line ended in CR: one following LF belongs to it */
     int skip_line;  /* resync pending: discard bytes up to the next line end */
     char *win;      /* cap + 1 bytes: win[end] holds a '\n' sentinel */
@@ -94,6 +95,11 @@ void lk_csv_free(lk_csv *c)
 const char *lk_csv_errmsg(const lk_csv *c)
 {
     return c ? c->errmsg : "";
+}
+
+int lk_csv_first_byte(const lk_csv *c)
+{
+    return c && c->started ? c->first : -1;
 }
 
 uint64_t lk_csv_errline(const lk_csv *c)
@@ -204,6 +210,7 @@ static lk_status seek_record(lk_csv *c)
                 return st;
         if (c->end >= 3 && memcmp(c->win, "\xEF\xBB\xBF", 3) == 0)
             c->pos = 3;
+        c->first = c->pos < c->end ? (unsigned char)c->win[c->pos] : -1;
         c->started = 1;
     }
     for (;;) {

@@ -57,6 +57,11 @@ LK_RESULT_USED lk_status lk_csv_next(lk_csv *c, lk_csv_row *row);
 /** Message of the last error without file/line, e.g. "unterminated quoted field". */
 const char *lk_csv_errmsg(const lk_csv *c);
 
+/** The first byte of the data (after a BOM), once the first record was
+ *  asked for; -1 before that or for empty data.  Lets a caller tell a JSON
+ *  file given as CSV apart from a broken CSV header. */
+int lk_csv_first_byte(const lk_csv *c);
+
 /** 1-based line of the last error. */
 uint64_t lk_csv_errline(const lk_csv *c);
 

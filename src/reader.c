@@ -188,6 +188,12 @@ static lk_status map_header(const lk_csv_row *r, const lk_read_opts *ro, colmap 
     return LK_OK;
 }
 
+/* JSON lines start with '{' (or '[' for an array); no CSV header does. */
+static int looks_json(char c)
+{
+    return c == '{' || c == '[';
+}
+
 /* A row-level problem: fail with FILE:LINE or count it as skipped. */
 static lk_status bad_row(const lk_read_opts *ro, lk_input_stats *st, lk_skip why, char *errbuf,
                          const char *path, uint64_t line, const char *fmt, ...)
@@ -367,6 +373,16 @@ lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts
             goto cleanup;
         }
         if (rs != LK_OK) { /* LK_EPARSE, LK_ELIMIT: the scanner has resynchronised */
+            if (!have_header && lk_csv_errline(csv) == 1 &&
+                looks_json((char)lk_csv_first_byte(csv))) {
+                lk_errf(errbuf,
+                        "%s:1: this looks like JSON; this version reads CSV only (the "
+                        "generic object_id,account_id,content_id,timestamp_share "
+                        "columns or the QUT toolkit's 8 columns)",
+                        name);
+                ret = LK_EPARSE;
+                goto cleanup;
+            }
             if (!have_header) {
                 lk_errf(errbuf, "%s:%llu: header: %s", name,
                         (unsigned long long)lk_csv_errline(csv), lk_csv_errmsg(csv));
@@ -379,6 +395,15 @@ lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts
             if (ret != LK_OK)
                 goto cleanup;
             continue;
+        }
+        if (!have_header && r.nfields && r.len[0] && looks_json(r.field[0][0])) {
+            lk_errf(errbuf,
+                    "%s:%llu: this looks like JSON; this version reads CSV only (the "
+                    "generic object_id,account_id,content_id,timestamp_share columns or "
+                    "the QUT toolkit's 8 columns)",
+                    name, (unsigned long long)r.line);
+            ret = LK_EPARSE;
+            goto cleanup;
         }
         if (!have_header) {
             ret = map_header(&r, ro, &cm, name, errbuf);

@@ -20,9 +20,11 @@ printf 'object_id,account_id,content_id,time\n%s\n' "$good" >missing_column.csv
 gzip -c big.csv | head -c 2000 >truncated.csv.gz
 zstd -q -c big.csv | head -c 2000 >truncated.csv.zst
 printf 'this is not gzip' | gzip -c | head -c 10 >tiny_truncated.gz
+printf '{"id": "1", "text": "a, b"}\n{"id": "2"}\n' >tweets.jsonl
+printf '{"id":"1","user":{"id_str":"9"}}\n' | gzip -c >tweets.jsonl.gz
 for f in unterminated.csv junk_after_quote.csv few_fields.csv many_fields.csv bad_time.csv \
     huge_time.csv negative_time.csv bad_date.csv bad_utf8.csv empty.csv missing_column.csv \
-    truncated.csv.gz truncated.csv.zst no_such_file.csv .; do
+    truncated.csv.gz truncated.csv.zst tweets.jsonl tweets.jsonl.gz no_such_file.csv .; do
     rm -rf out
     "$LOCKSTEP" detect -o out "$f"
     rc=$?
