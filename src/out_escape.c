@@ -160,7 +160,10 @@ static const char *json_escape(int32_t cp, char tmp[16])
     return NULL;
 }
 
-lk_status lk_esc_json(lk_buf *b, const char *s, size_t n)
+/* Copy s to b, replacing each code point for which `escape` returns a
+ * string (NULL: keep it) and each invalid UTF-8 sequence by U+FFFD. */
+static lk_status escape_with(lk_buf *b, const char *s, size_t n,
+                             const char *(*escape)(int32_t cp, char *tmp))
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i, len, run;
@@ -169,7 +172,7 @@ lk_status lk_esc_json(lk_buf *b, const char *s, size_t n)
 
     for (i = run = 0; i < n; i += len) {
         len = utf8_next(p + i, n - i, &cp);
-        const char *esc = cp < 0 ? replacement : json_escape(cp, tmp);
+        const char *esc = cp < 0 ? replacement : escape(cp, tmp);
         if (!esc)
             continue;
         if (lk_buf_append(b, s + run, i - run) != LK_OK ||
@@ -178,6 +181,11 @@ lk_status lk_esc_json(lk_buf *b, const char *s, size_t n)
         run = i + len;
     }
     return lk_buf_append(b, s + run, n - run);
+}
+
+lk_status lk_esc_json(lk_buf *b, const char *s, size_t n)
+{
+    return escape_with(b, s, n, json_escape);
 }
 
 /* ---- XML ------------------------------------------------------------------ */
@@ -225,20 +233,5 @@ static const char *xml_escape(int32_t cp, char tmp[16])
 
 lk_status lk_esc_xml(lk_buf *b, const char *s, size_t n)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i, len, run;
-    char tmp[16];
-    int32_t cp;
-
-    for (i = run = 0; i < n; i += len) {
-        len = utf8_next(p + i, n - i, &cp);
-        const char *esc = cp < 0 ? replacement : xml_escape(cp, tmp);
-        if (!esc)
-            continue;
-        if (lk_buf_append(b, s + run, i - run) != LK_OK ||
-            lk_buf_append(b, esc, strlen(esc)) != LK_OK)
-            return LK_ENOMEM;
-        run = i + len;
-    }
-    return lk_buf_append(b, s + run, n - run);
+    return escape_with(b, s, n, xml_escape);
 }
