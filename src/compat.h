@@ -46,7 +46,13 @@ LK_RESULT_USED lk_status lk_compat_coortweet(const lk_dataset *ds, const lk_comp
 LK_RESULT_USED lk_status lk_compat_qut(const lk_dataset *ds, const lk_compat_opts *o,
                                        lk_compat_stats *cs, char *errbuf);
 
-/** R's type-7 quantile of sorted values x[0..n). 0 when n == 0. */
+/** R's type-7 quantile of sorted values x[0..n), computed in R's own
+ *  floating-point order (bit-identical). 0 when n == 0. */
 double lk_quantile7(const double *x, size_t n, double p);
+
+/** The same, for n sorted values given by nth(ctx, k), k = 0..n-1 (e.g. a
+ *  histogram that is never expanded). */
+double lk_quantile7_nth(uint64_t n, double p, double (*nth)(const void *ctx, uint64_t k),
+                        const void *ctx);
 
 #endif

@@ -62,10 +62,11 @@ static lk_status collect(void *vctx, const lk_objindex *ix, size_t i, size_t j)
     return LK_OK;
 }
 
-double lk_quantile7(const double *x, size_t n, double p)
+double lk_quantile7_nth(uint64_t n, double p, double (*nth)(const void *ctx, uint64_t k),
+                        const void *ctx)
 {
-    double index, lo, h, q;
-    size_t klo, khi;
+    double index, lo, h, q, x_hi;
+    uint64_t klo, khi;
 
     if (n == 0)
         return 0.0;
@@ -76,18 +77,29 @@ double lk_quantile7(const double *x, size_t n, double p)
      * bit (e.g. 63 x 63, 28 x 65 at p = 0.7) and flips a weight_threshold. */
     index = 1.0 + (double)(n - 1) * p;
     lo = floor(index);
-    klo = (size_t)lo;
-    khi = (size_t)ceil(index);
+    klo = (uint64_t)lo;
+    khi = (uint64_t)ceil(index);
     if (klo < 1)
         klo = 1;
     if (khi > n)
         khi = n;
-    q = x[klo - 1];
-    if (index > lo && x[khi - 1] != q) {
+    q = nth(ctx, klo - 1);
+    x_hi = nth(ctx, khi - 1);
+    if (index > lo && x_hi != q) {
         h = index - lo;
-        q = (1.0 - h) * q + h * x[khi - 1];
+        q = (1.0 - h) * q + h * x_hi;
     }
     return q;
+}
+
+static double array_nth(const void *ctx, uint64_t k)
+{
+    return ((const double *)ctx)[k];
+}
+
+double lk_quantile7(const double *x, size_t n, double p)
+{
+    return lk_quantile7_nth(n, p, array_nth, x);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -108,33 +120,6 @@ static int cmp_u64x2(const void *a, const void *b)
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Rank of every account id string in byte order (the edge key order). */
-static lk_status account_ranks(const lk_strpool *acc, uint32_t **rank_out)
-{
-    size_t n = lk_strpool_count(acc);
-    uint32_t *rank = malloc(LK_MAX(n, (size_t)1) * sizeof *rank);
-    const char **strs = malloc(LK_MAX(n, (size_t)1) * sizeof *strs);
-
-    if (!rank || !strs) {
-        free(rank);
-        free(strs);
-        return LK_ENOMEM;
-    }
-    for (size_t i = 0; i < n; i++)
-        strs[i] = lk_strpool_get(acc, (uint32_t)i, NULL);
-    /* strings live in the pool, so sorting pointers then mapping back by
-     * lookup gives the ranks without extra copies */
-    lk_qsort(strs, n, sizeof *strs, cmp_str);
-    for (size_t r = 0; r < n; r++) {
-        uint32_t id = 0;
-        (void)lk_strpool_find(acc, strs[r], strlen(strs[r]), &id);
-        rank[id] = (uint32_t)r;
-    }
-    free(strs);
-    *rank_out = rank;
-    return LK_OK;
 }
 
 /* Participation post-filter (step 4). */
@@ -249,7 +234,7 @@ static lk_status build_edges(const lk_dataset *ds, const lk_objindex *ix, const 
     const char **s1 = NULL, **s2 = NULL;
     cedge *e = NULL;
     size_t ne = 0, cap = 0;
-    lk_status st = account_ranks(ds->accounts, &rank);
+    lk_status st = lk_strpool_ranks(ds->accounts, &rank);
 
     if (st != LK_OK)
         return st;

@@ -60,11 +60,6 @@ static int cmp_qedge(const void *a, const void *b)
     return (x->rv > y->rv) - (x->rv < y->rv);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 lk_status lk_compat_qut(const lk_dataset *ds, const lk_compat_opts *o, lk_compat_stats *cs,
                         char *errbuf)
 {
@@ -75,7 +70,6 @@ lk_status lk_compat_qut(const lk_dataset *ds, const lk_compat_opts *o, lk_compat
     qedge *e = NULL;
     size_t ne = 0, ecap = 0, nacc = lk_strpool_count(ds->accounts), emptyobj = SIZE_MAX;
     uint32_t *rank = NULL, id;
-    const char **strs = NULL;
     uint8_t *seen = NULL;
     lk_outfile *f = NULL;
     lk_buf b;
@@ -117,19 +111,10 @@ lk_status lk_compat_qut(const lk_dataset *ds, const lk_compat_opts *o, lk_compat
         goto done;
     lk_qsort(c.t, c.n, sizeof *c.t, cmp_triple);
 
-    rank = malloc(LK_MAX(nacc, (size_t)1) * sizeof *rank);
-    strs = malloc(LK_MAX(nacc, (size_t)1) * sizeof *strs);
     seen = calloc(LK_MAX(nacc, (size_t)1), 1);
-    if (!rank || !strs || !seen) {
-        st = LK_ENOMEM;
+    if (!seen || lk_strpool_ranks(ds->accounts, &rank) != LK_OK) {
+        st = LK_ENOMEM; /* the only failure of both */
         goto done;
-    }
-    for (size_t a = 0; a < nacc; a++)
-        strs[a] = lk_strpool_get(ds->accounts, (uint32_t)a, NULL);
-    lk_qsort(strs, nacc, sizeof *strs, cmp_str);
-    for (size_t r = 0; r < nacc; r++) {
-        (void)lk_strpool_find(ds->accounts, strs[r], strlen(strs[r]), &id);
-        rank[id] = (uint32_t)r;
     }
     for (size_t k = 0; k < c.n;) {
         size_t end = k;
@@ -192,7 +177,6 @@ done:
     free(c.t);
     free(e);
     free(rank);
-    free(strs);
     free(seen);
     return st;
 }

@@ -1,7 +1,9 @@
 /* net.c - partitioned, sort-based pair aggregation and the threshold. */
 #include <math.h>
 
+#include "compat.h"
 #include "net.h"
+#include "rng.h"
 
 /* A co-action as the sweep reports it; 16 bytes so that a radix pass
  * streams through memory. */
@@ -10,17 +12,6 @@ typedef struct prec {
     uint32_t obj;
     uint32_t dt; /* |dt| in ms (the window is at most UINT32_MAX ms) */
 } prec;
-
-static inline uint64_t mix64(uint64_t k)
-{
-    /* splitmix64 finaliser: account ids are dense, so spread them */
-    k ^= k >> 30;
-    k *= UINT64_C(0xbf58476d1ce4e5b9);
-    k ^= k >> 27;
-    k *= UINT64_C(0x94d049bb133111eb);
-    k ^= k >> 31;
-    return k;
-}
 
 /* Partitions are ranges of the smaller account id of a pair, cut so that
  * each holds about the same number of pairs: the membership test is two
@@ -220,7 +211,7 @@ static lk_status build_lookup(lk_net *net)
     net->mask = size - 1;
     for (size_t k = 0; k < net->n; k++) {
         uint64_t key = (uint64_t)net->e[k].a << 32 | net->e[k].b;
-        size_t j = mix64(key) & net->mask;
+        size_t j = lk_mix64(key) & net->mask;
         while (net->tab[j].idx)
             j = (j + 1) & net->mask;
         net->tab[j].key = key;
@@ -235,7 +226,7 @@ lk_edge *lk_net_find(const lk_net *net, uint32_t x, uint32_t y)
     size_t j;
     if (!net->tab)
         return NULL;
-    j = mix64(key) & net->mask;
+    j = lk_mix64(key) & net->mask;
     while (net->tab[j].idx) {
         if (net->tab[j].key == key)
             return &net->e[net->tab[j].idx - 1];
@@ -375,36 +366,17 @@ fail:
     return st;
 }
 
-/* The k-th smallest weight (0-based) of the histogram h[0..nh). */
-static double hist_nth(const uint64_t *h, size_t nh, uint64_t k)
+/* The k-th smallest weight (0-based) of the weight histogram. */
+static double hist_nth(const void *ctx, uint64_t k)
 {
+    const lk_net *net = ctx;
     uint64_t seen = 0;
-    for (size_t w = 0; w < nh; w++) {
-        seen += h[w];
+    for (size_t w = 0; w < net->nwhist; w++) {
+        seen += net->whist[w];
         if (seen > k)
             return (double)w;
     }
-    return nh ? (double)(nh - 1) : 0.0;
-}
-
-/* Type-7 quantile of the weight multiset given as a histogram, computed
- * exactly as lk_quantile7() (R's own floating-point order). */
-static double hist_quantile(const uint64_t *h, size_t nh, uint64_t n, double p)
-{
-    double index = 1.0 + (double)(n - 1) * p, lo = floor(index), q, x_hi;
-    uint64_t klo = (uint64_t)lo, khi = (uint64_t)ceil(index);
-
-    if (klo < 1)
-        klo = 1;
-    if (khi > n)
-        khi = n;
-    q = hist_nth(h, nh, klo - 1);
-    x_hi = hist_nth(h, nh, khi - 1);
-    if (index > lo && x_hi != q) {
-        double f = index - lo;
-        q = (1.0 - f) * q + f * x_hi;
-    }
-    return q;
+    return net->nwhist ? (double)(net->nwhist - 1) : 0.0;
 }
 
 size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cut)
@@ -413,7 +385,7 @@ size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cu
     double q = value;
 
     if (kind == LK_THRESHOLD_QUANTILE)
-        q = net->n_all ? hist_quantile(net->whist, net->nwhist, net->n_all, value) : 0.0;
+        q = lk_quantile7_nth(net->n_all, value, hist_nth, net);
     for (size_t k = 0; k < net->n; k++) {
         double wt = net->e[k].objects;
         net->e[k].coord = kind == LK_THRESHOLD_QUANTILE ? wt > q : wt >= q;

@@ -230,6 +230,38 @@ const char *lk_strpool_get(const lk_strpool *p, uint32_t id, size_t *len)
     return p->str[id];
 }
 
+typedef struct strref {
+    const char *s;
+    uint32_t len, id;
+} strref;
+
+static int cmp_strref(const void *a, const void *b)
+{
+    const strref *x = a, *y = b;
+    int c = memcmp(x->s, y->s, LK_MIN(x->len, y->len));
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+lk_status lk_strpool_ranks(const lk_strpool *p, uint32_t **rank_out)
+{
+    strref *v = malloc(LK_MAX(p->n, (size_t)1) * sizeof *v);
+    uint32_t *rank = malloc(LK_MAX(p->n, (size_t)1) * sizeof *rank);
+
+    if (!v || !rank) {
+        free(v);
+        free(rank);
+        return LK_ENOMEM;
+    }
+    for (size_t i = 0; i < p->n; i++)
+        v[i] = (strref){p->str[i], p->len[i], (uint32_t)i};
+    lk_qsort(v, p->n, sizeof *v, cmp_strref);
+    for (size_t r = 0; r < p->n; r++)
+        rank[v[r].id] = (uint32_t)r;
+    free(v);
+    *rank_out = rank;
+    return LK_OK;
+}
+
 size_t lk_strpool_count(const lk_strpool *p)
 {
     return p->n;

@@ -46,6 +46,15 @@ LK_RESULT_USED lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, 
 /** Look up without adding.  @return 1 and *id when present, else 0. */
 int lk_strpool_find(const lk_strpool *p, const char *s, size_t n, uint32_t *id);
 
+/**
+ * rank[id] = position of string `id` among all the pool's strings in byte
+ * order (shorter first on a common prefix): the order every output sorts
+ * account ids by.  Time O(n log n).
+ * @param rank_out receives n entries the caller frees with free().
+ * @return LK_OK, LK_ENOMEM.
+ */
+LK_RESULT_USED lk_status lk_strpool_ranks(const lk_strpool *p, uint32_t **rank_out);
+
 /** The string of `id` (borrowed; valid until lk_strpool_free). len may be NULL. */
 const char *lk_strpool_get(const lk_strpool *p, uint32_t id, size_t *len);
 
