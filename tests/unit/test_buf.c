@@ -143,8 +143,10 @@ static void test_log(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf_basics),     cmocka_unit_test(test_buf_growth),
-        cmocka_unit_test(test_sizes_and_grow), cmocka_unit_test(test_table_alloc),
+        cmocka_unit_test(test_buf_basics),
+        cmocka_unit_test(test_buf_growth),
+        cmocka_unit_test(test_sizes_and_grow),
+        cmocka_unit_test(test_table_alloc),
         cmocka_unit_test(test_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "lk_testutil.h"
+
 #include <math.h>
 
 #include "compat.h"
@@ -71,14 +73,6 @@ static void test_small_n(void **state)
     assert_true(lk_quantile7(one, 1, 0.0) == 42.5);
     assert_true(lk_quantile7(one, 1, 0.37) == 42.5);
     assert_true(lk_quantile7(one, 1, 1.0) == 42.5);
-}
-
-static uint64_t next_u64(uint64_t *s)
-{
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
 }
 
 static int cmp_double(const void *a, const void *b)

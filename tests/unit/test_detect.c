@@ -14,24 +14,9 @@
 
 #include <cmocka.h>
 
+#include "lk_testutil.h"
+
 #include <lockstep/lockstep.h>
-
-static char tmpdir[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    (void)snprintf(tmpdir, sizeof tmpdir, "/tmp/lk_test_detect.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    char cmd[300];
-    (void)state;
-    (void)snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 static int exists_in(const char *dir, const char *name)
 {
@@ -155,8 +140,8 @@ static void test_failure_leaves_nothing_complete(void **state)
     assert_int_equal(run_with(&o, LK_TEST_DATA "/detect/tiny.csv", msg, sizeof msg), LK_OK);
     assert_true(exists_in(out, "summary.json"));
     assert_int_equal(run_with(&o, bad, msg, sizeof msg), LK_EPARSE);
-    (void)snprintf(want, sizeof want,
-                   "%s:3: field 4 ('timestamp_share'): not a timestamp: 'oops'", bad);
+    (void)snprintf(want, sizeof want, "%s:3: field 4 ('timestamp_share'): not a timestamp: 'oops'",
+                   bad);
     assert_string_equal(msg, want);
     assert_false(exists_in(out, "summary.json"));
     assert_false(exists_in(out, "edges.csv"));
@@ -194,5 +179,5 @@ int main(void)
         cmocka_unit_test(test_failure_leaves_nothing_complete),
         cmocka_unit_test(test_status_and_version),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, lk_test_setup_tmpdir, lk_test_teardown_tmpdir);
 }

@@ -10,17 +10,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "lk_testutil.h"
+
 #include <math.h>
 
 #include "net.h"
-
-static uint64_t next_u64(uint64_t *s)
-{
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
 
 static uint32_t intern(lk_strpool *p, const char *s)
 {

@@ -13,6 +13,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "lk_testutil.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <sys/stat.h>
@@ -21,31 +23,6 @@
 
 #include "out_file.h"
 #include "parse_time.h"
-
-static char tmpdir[64];
-
-static int setup(void **state)
-{
-    (void)state;
-    (void)snprintf(tmpdir, sizeof tmpdir, "/tmp/lk_test_out_file.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    char cmd[128];
-    (void)state;
-    (void)snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static uint64_t next_u64(uint64_t *s)
-{
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
 
 /* ---- number formats --------------------------------------------------------- */
 
@@ -409,5 +386,5 @@ int main(void)
         cmocka_unit_test(test_out_failures),
         cmocka_unit_test(test_mkdirs),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, lk_test_setup_tmpdir, lk_test_teardown_tmpdir);
 }

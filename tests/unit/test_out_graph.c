@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "lk_testutil.h"
+
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -59,24 +61,6 @@ static lk_graph_view full_view(void)
     const lk_graph_view g = {6,   ids, group,  component, degree, co,    3,
                              src, dst, weight, score,     eco,    traces};
     return g;
-}
-
-static char tmpdir[64];
-
-static int setup(void **state)
-{
-    (void)state;
-    (void)snprintf(tmpdir, sizeof tmpdir, "/tmp/lk_out_graph.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    char cmd[128];
-
-    (void)state;
-    (void)snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 static void tmp_path(char *out, size_t n, const char *name)
@@ -293,5 +277,5 @@ int main(void)
         cmocka_unit_test(test_full_device),
         cmocka_unit_test(test_partial_file_removed),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, lk_test_setup_tmpdir, lk_test_teardown_tmpdir);
 }

@@ -11,24 +11,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "lk_testutil.h"
+
 #include "dataset.h"
-
-static char tmpdir[64];
-
-static int setup(void **state)
-{
-    (void)state;
-    (void)snprintf(tmpdir, sizeof tmpdir, "/tmp/lk_test_reader.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    char cmd[128];
-    (void)state;
-    (void)snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 /* Write `text` to tmpdir/name; the path goes to path[256]. */
 static const char *write_file(const char *name, const char *text, char *path)
@@ -567,5 +552,5 @@ int main(void)
         cmocka_unit_test(test_file_errors),       cmocka_unit_test(test_utf8_known),
         cmocka_unit_test(test_utf8_exhaustive),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, lk_test_setup_tmpdir, lk_test_teardown_tmpdir);
 }

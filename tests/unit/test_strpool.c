@@ -12,16 +12,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "strpool.h"
+#include "lk_testutil.h"
 
-/* splitmix64: a tiny deterministic generator, independent of src/rng.h. */
-static uint64_t next_u64(uint64_t *s)
-{
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
+#include "strpool.h"
 
 /* The test string of `key` into buf (>= 64 bytes); returns its length (1..58).
  * Tails contain every byte value, NUL included. */
