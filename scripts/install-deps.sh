@@ -7,8 +7,9 @@ pkgs=(gcc g++ make cmake ninja-build pkg-config
       libigraph-dev libzstd-dev zlib1g-dev libxxhash-dev libcmocka-dev libutf8proc-dev
       zstd gzip python3)
 if [ "${1:-}" = "--test" ]; then
-    # sanitiser runtime for clang and the libFuzzer smoke run
-    pkgs+=(clang libclang-rt-14-dev clang-format clang-tidy)
+    # sanitiser runtime for clang and the libFuzzer smoke run; jansson as the
+    # reference JSON parser of the differential tests
+    pkgs+=(clang libclang-rt-14-dev clang-format clang-tidy libjansson-dev)
 fi
 
 missing=()

@@ -38,4 +38,40 @@ int64_t lk_days_from_civil(int64_t y, unsigned m, unsigned d);
  */
 char *lk_format_time_iso(int64_t ms, char *buf, size_t n);
 
+/**
+ * Twitter API v1.1 `created_at`: "Wed May 24 20:32:51 +0000 2017" (weekday
+ * and month names in English, any case; any +HHMM / -HHMM offset up to
+ * 23:59).  The weekday must match the (local) date.  Same conventions as
+ * lk_parse_time: surrounding space/tab ignored, ":60" read as ":59",
+ * *ms_out written only on success, why = "not a timestamp",
+ * "invalid date" (also a wrong weekday) or "out of range".  Thread-safe.
+ * @return LK_OK or LK_EPARSE.
+ */
+LK_RESULT_USED lk_status lk_parse_time_twitter(const char *s, size_t n, int64_t *ms_out,
+                                               const char **why);
+
+/** US dates "M/D/YYYY H:MM" or "M/D/YYYY H:MM:SS" (FiveThirtyEight IRA
+ *  publish_date), UTC; also "M/D/YYYY" alone.  M, D and H take one or two
+ *  digits.  Conventions and reasons as lk_parse_time_twitter.
+ *  @return LK_OK or LK_EPARSE. */
+LK_RESULT_USED lk_status lk_parse_time_mdy(const char *s, size_t n, int64_t *ms_out,
+                                           const char **why);
+
+/**
+ * A timestamp followed by a time-zone abbreviation, as CrowdTangle writes:
+ * "2021-03-01 17:05:09 EST".  The abbreviation maps to a fixed offset from a
+ * built-in table (UTC, GMT, Z, EST, EDT, CST, CDT, MST, MDT, PST, PDT, AKST,
+ * AKDT, HST, AST, ADT, NST, NDT, BST, IST, WET, WEST, CET, CEST, EET, EEST,
+ * MSK, GST, PKT, WIB, SGT, HKT, PHT, KST, JST, AWST, ACST, ACDT, AEST, AEDT,
+ * NZST, NZDT, any case, and "+HH", "+HHMM", "-HH:MM" numeric forms).  The
+ * part before the zone must be an ISO date[-time] without its own offset.
+ * Without a zone word (the last word is neither letters nor signed) this is
+ * lk_parse_time.  An abbreviation not in the table gives the static reason
+ * "unknown time zone" (the name is not in it: why must stay static); the
+ * others are those of lk_parse_time.
+ * @return LK_OK or LK_EPARSE.
+ */
+LK_RESULT_USED lk_status lk_parse_time_zoned(const char *s, size_t n, int64_t *ms_out,
+                                             const char **why);
+
 #endif

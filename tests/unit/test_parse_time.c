@@ -219,6 +219,158 @@ static void test_round_trip(void **state)
     }
 }
 
+typedef lk_status (*parse_fn)(const char *, size_t, int64_t *, const char **);
+
+static void ok_with(parse_fn fn, const char *name, const char *s, int64_t want_ms)
+{
+    int64_t ms = -1;
+    const char *why = NULL;
+    const lk_status st = fn(s, strlen(s), &ms, &why);
+
+    if (st != LK_OK)
+        fail_msg("%s('%s'): %s", name, s, why ? why : "(null)");
+    if (ms != want_ms)
+        fail_msg("%s('%s'): got %lld want %lld", name, s, (long long)ms, (long long)want_ms);
+}
+
+static void bad_with(parse_fn fn, const char *name, const char *s, const char *want_why)
+{
+    int64_t ms = 12345;
+    const char *why = NULL;
+    const lk_status st = fn(s, strlen(s), &ms, &why);
+
+    if (st != LK_EPARSE)
+        fail_msg("%s('%s'): accepted as %lld", name, s, (long long)ms);
+    assert_int_equal(ms, 12345);
+    assert_non_null(why);
+    if (strcmp(why, want_why) != 0)
+        fail_msg("%s('%s'): reason '%s', want '%s'", name, s, why, want_why);
+}
+
+#define OK(fn, s, ms)   ok_with(fn, #fn, s, ms)
+#define BAD(fn, s, why) bad_with(fn, #fn, s, why)
+
+static void test_twitter(void **state)
+{
+    (void)state;
+    OK(lk_parse_time_twitter, "Wed May 24 20:32:51 +0000 2017", INT64_C(1495657971000));
+    OK(lk_parse_time_twitter, " Wed May 24 20:32:51 +0000 2017\t", INT64_C(1495657971000));
+    OK(lk_parse_time_twitter, "wed MAY 24 20:32:51 +0000 2017", INT64_C(1495657971000));
+    /* The offset is local minus UTC: +0530 is 5.5 hours earlier in UTC. */
+    OK(lk_parse_time_twitter, "Wed May 24 20:32:51 +0530 2017", INT64_C(1495638171000));
+    OK(lk_parse_time_twitter, "Wed May 24 20:32:51 -0800 2017", INT64_C(1495686771000));
+    OK(lk_parse_time_twitter, "Thu Jan 01 01:00:00 +0100 1970", 0);
+    OK(lk_parse_time_twitter, "Thu Jan 01 00:00:00 +0000 1970", 0);
+    OK(lk_parse_time_twitter, "Sat Feb 29 12:00:00 +0000 2020", INT64_C(1582977600000));
+    OK(lk_parse_time_twitter, "Sat Dec 31 23:59:60 +0000 2016", INT64_C(1483228799000));
+    OK(lk_parse_time_twitter, "Fri Dec 31 23:59:59 +0000 9999", LK_TIME_MAX_MS - 999);
+    BAD(lk_parse_time_twitter, "Thu Jan 01 00:00:00 +0100 1970", "out of range");
+    BAD(lk_parse_time_twitter, "Fri Dec 31 23:59:59 -0001 9999", "out of range");
+    /* Names: unknown, wrong weekday for the date, wrong case length. */
+    BAD(lk_parse_time_twitter, "Wex May 24 20:32:51 +0000 2017", "not a timestamp");
+    BAD(lk_parse_time_twitter, "Wed Mai 24 20:32:51 +0000 2017", "not a timestamp");
+    BAD(lk_parse_time_twitter, "Wednesday May 24 20:32:51 +0000 2017", "not a timestamp");
+    BAD(lk_parse_time_twitter, "Thu May 24 20:32:51 +0000 2017", "invalid date");
+    BAD(lk_parse_time_twitter, "Wed Feb 29 12:00:00 +0000 2017", "invalid date");
+    BAD(lk_parse_time_twitter, "Wed May 24 24:00:00 +0000 2017", "invalid date");
+    BAD(lk_parse_time_twitter, "Wed May 24 20:32:51 +2400 2017", "invalid date");
+    BAD(lk_parse_time_twitter, "Wed May 24 20:32:51 +0060 2017", "invalid date");
+    /* Shape. */
+    BAD(lk_parse_time_twitter, "Wed May 24 20:32:51 2017", "not a timestamp");
+    BAD(lk_parse_time_twitter, "Wed May 24 20:32:51 +00:00 2017", "not a timestamp");
+    BAD(lk_parse_time_twitter, "Wed May 24 20:32:51 +0000 17", "not a timestamp");
+    BAD(lk_parse_time_twitter, "Wed May 24 20:32:51 +0000 2017x", "not a timestamp");
+    BAD(lk_parse_time_twitter, "Wed  May 24 20:32:51 +0000 2017", "not a timestamp");
+    BAD(lk_parse_time_twitter, "2017-05-24T20:32:51Z", "not a timestamp");
+    BAD(lk_parse_time_twitter, "", "not a timestamp");
+    BAD(lk_parse_time_twitter, "Wed", "not a timestamp");
+}
+
+static void test_mdy(void **state)
+{
+    (void)state;
+    OK(lk_parse_time_mdy, "6/19/2017 19:50", INT64_C(1497901800000));
+    OK(lk_parse_time_mdy, "06/19/2017 19:50:00", INT64_C(1497901800000));
+    OK(lk_parse_time_mdy, "12/31/2016 23:59:59", INT64_C(1483228799000));
+    OK(lk_parse_time_mdy, "12/31/2016", INT64_C(1483142400000));
+    OK(lk_parse_time_mdy, "6/9/2017 9:05", INT64_C(1496999100000));
+    OK(lk_parse_time_mdy, "1/1/1970 0:00", 0);
+    BAD(lk_parse_time_mdy, "13/1/2017 10:00", "invalid date");
+    BAD(lk_parse_time_mdy, "2/29/2017", "invalid date");
+    BAD(lk_parse_time_mdy, "6/19/2017 24:00", "invalid date");
+    BAD(lk_parse_time_mdy, "6/19/2017 19:5", "not a timestamp");
+    BAD(lk_parse_time_mdy, "6/19/17 19:50", "not a timestamp");
+    BAD(lk_parse_time_mdy, "6/19/2017 19:50:00 PM", "not a timestamp");
+    BAD(lk_parse_time_mdy, "6/19/2017T19:50", "not a timestamp");
+    BAD(lk_parse_time_mdy, "123/1/2017", "not a timestamp");
+    BAD(lk_parse_time_mdy, "2017-06-19", "not a timestamp");
+    BAD(lk_parse_time_mdy, "12/31/1969 23:59", "out of range");
+}
+
+static void test_zoned(void **state)
+{
+    const int64_t utc = INT64_C(1614618309000); /* 2021-03-01T17:05:09Z */
+    const int64_t hour = INT64_C(3600000), minute = INT64_C(60000);
+
+    (void)state;
+    OK(lk_parse_time_zoned, "2021-03-01 17:05:09 EST", INT64_C(1614636309000));
+    OK(lk_parse_time_zoned, "2021-03-01 17:05:09 EST", utc + 5 * hour);
+    OK(lk_parse_time_zoned, "2021-03-01 17:05:09 est", utc + 5 * hour);
+    OK(lk_parse_time_zoned, "2021-03-01 17:05:09 UTC", utc);
+    OK(lk_parse_time_zoned, "2021-03-01 17:05:09 GMT", utc);
+    OK(lk_parse_time_zoned, "2021-03-01 17:05:09 Z", utc);
+    OK(lk_parse_time_zoned, "2021-03-01T17:05:09 PST", utc + 8 * hour);
+    OK(lk_parse_time_zoned, "2021-07-01 10:00:00 CEST", INT64_C(1625126400000));
+    OK(lk_parse_time_zoned, "2024-01-14 09:15:26 NZDT", INT64_C(1705176926000));
+    OK(lk_parse_time_zoned, "2021-03-01 17:05:09 NST", utc + (3 * 60 + 30) * minute);
+    OK(lk_parse_time_zoned, "2021-03-01 17:05:09 ACST", INT64_C(1614584109000));
+    OK(lk_parse_time_zoned, "2021-03-01 17:05:09 IST", utc - (5 * 60 + 30) * minute);
+    /* Numeric offsets. */
+    OK(lk_parse_time_zoned, "2021-03-01 17:05:09 +05:30", INT64_C(1614598509000));
+    OK(lk_parse_time_zoned, "2021-03-01 17:05:09 +0530", INT64_C(1614598509000));
+    OK(lk_parse_time_zoned, "2021-03-01 17:05:09 -03", INT64_C(1614629109000));
+    /* No zone word: lk_parse_time. */
+    OK(lk_parse_time_zoned, "2021-03-01 17:05:09", utc);
+    OK(lk_parse_time_zoned, "2021-03-01T17:05:09+01:00", utc - hour);
+    OK(lk_parse_time_zoned, "1614618309", utc);
+    OK(lk_parse_time_zoned, "  2021-03-01 17:05:09  EST ", utc + 5 * hour);
+    OK(lk_parse_time_zoned, "1970-01-01 00:00:00 EST", 5 * hour);
+    BAD(lk_parse_time_zoned, "1970-01-01 00:30:00 CET", "out of range");
+    BAD(lk_parse_time_zoned, "9999-12-31 23:59:59 EST", "out of range");
+    /* Unknown zone: a static reason without the name. */
+    BAD(lk_parse_time_zoned, "2021-03-01 17:05:09 XYZ", "unknown time zone");
+    BAD(lk_parse_time_zoned, "2021-03-01 17:05:09 Europe", "unknown time zone");
+    BAD(lk_parse_time_zoned, "2021-03-01 17:05:09 +5", "not a timestamp");
+    BAD(lk_parse_time_zoned, "2021-03-01 17:05:09 +24:00", "invalid date");
+    BAD(lk_parse_time_zoned, "2021-03-01 17:05:09Z EST", "not a timestamp");
+    BAD(lk_parse_time_zoned, "2021-03-01 17:05:09+01:00 EST", "not a timestamp");
+    BAD(lk_parse_time_zoned, "2021-03-01 17:05:09-01:00 EST", "not a timestamp");
+    BAD(lk_parse_time_zoned, "1614618309 EST", "not a timestamp");
+    BAD(lk_parse_time_zoned, "2021-02-30 17:05:09 EST", "invalid date");
+    BAD(lk_parse_time_zoned, "hello EST", "not a timestamp");
+    BAD(lk_parse_time_zoned, "EST", "not a timestamp");
+    BAD(lk_parse_time_zoned, "", "not a timestamp");
+}
+
+static void test_new_null_args(void **state)
+{
+    int64_t ms = 0;
+    const parse_fn fns[] = {lk_parse_time_twitter, lk_parse_time_mdy, lk_parse_time_zoned};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
+        const char *why = NULL;
+        assert_int_equal(fns[i](NULL, 0, &ms, &why), LK_EPARSE);
+        assert_string_equal(why, "not a timestamp");
+        assert_int_equal(fns[i]("x", 1, &ms, NULL), LK_EPARSE);
+    }
+    /* Only n bytes are read. */
+    assert_int_equal(lk_parse_time_zoned("2021-03-01 17:05:09 ESTX", 23, &ms, NULL), LK_OK);
+    assert_int_equal(ms, INT64_C(1614636309000));
+    assert_int_equal(lk_parse_time_mdy("6/19/2017 19:50:00", 15, &ms, NULL), LK_OK);
+    assert_int_equal(ms, INT64_C(1497901800000));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +378,8 @@ int main(void)
         cmocka_unit_test(test_offsets),      cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_length_bound), cmocka_unit_test(test_days),
         cmocka_unit_test(test_format),       cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_twitter),      cmocka_unit_test(test_mdy),
+        cmocka_unit_test(test_zoned),        cmocka_unit_test(test_new_null_args),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
