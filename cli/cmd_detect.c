@@ -6,6 +6,7 @@
 
 enum {
     OPT_FORMAT = LK_OPT_CMD_BASE,
+    OPT_TRACES,
     OPT_THRESHOLD,
     OPT_EDGE_QUANTILE,
     OPT_COMPAT,
@@ -23,6 +24,7 @@ enum {
 
 static const struct option longopts[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
+    {"traces", required_argument, NULL, OPT_TRACES},
     {"col-object", required_argument, NULL, OPT_COL_OBJECT},
     {"col-account", required_argument, NULL, OPT_COL_ACCOUNT},
     {"col-content", required_argument, NULL, OPT_COL_CONTENT},
@@ -68,11 +70,22 @@ static void usage(FILE *f, const lk_detect_opts *o, const lk_cli *c)
                   "Usage: lockstep detect [options] INPUT...\n"
                   "\n"
                   "Find groups of accounts that act on the same objects within a short time\n"
-                  "window, again and again.  INPUT is a CSV file, plain, gzip or zstd ('-' reads\n"
+                  "window, again and again.  INPUT is a file of any supported format (CSV\n"
+                  "exports, JSON lines, Telegram's result.json), plain, gzip or zstd ('-' reads\n"
                   "standard input).  Tables and summary.json are written to the --out folder.\n");
 
     lk_cli_help_heading(f, "Input");
-    lk_cli_help_opt(f, "--format FMT", "input format: auto, generic or qut [%s]", o->format);
+    lk_cli_help_opt(f, "--format FMT",
+                    "input format, sniffed when auto: generic, qut,\n"
+                    "twitter-io, twarc-csv, ira-538, crowdtangle, mcl,\n"
+                    "twitter-v1, twitter-v2, pushshift, telegram, bluesky,\n"
+                    "mastodon [%s]",
+                    o->format);
+    lk_cli_help_opt(f, "--traces LIST",
+                    "what counts as the same object: share, quote, reply,\n"
+                    "url, domain, hashtag, mention, text; all; default =\n"
+                    "all but domain [%s]",
+                    o->traces);
     lk_cli_help_opt(f, "--col-object NAME", "generic CSV: column of the object [%s]",
                     o->col_object);
     lk_cli_help_opt(f, "--col-account NAME", "generic CSV: column of the account [%s]",
@@ -161,11 +174,18 @@ static int set_option(lk_cli *c, int opt, const char *arg, lk_detect_opts *o)
 
     switch (opt) {
     case OPT_FORMAT:
-        if (strcmp(arg, "auto") != 0 && strcmp(arg, "generic") != 0 && strcmp(arg, "qut") != 0)
-            return lk_cli_usage_error(c, "bad --format value '%s' (expected auto, generic or qut)",
-                                      arg);
+        if (!lk_format_known(arg))
+            return lk_cli_usage_error(c, "bad --format value '%s' (expected one of %s)", arg,
+                                      lk_format_names());
         o->format = arg;
         return 0;
+    case OPT_TRACES: {
+        char msg[512];
+        if (lk_traces_check(arg, msg, sizeof msg) != LK_OK)
+            return lk_cli_usage_error(c, "%s", msg);
+        o->traces = arg;
+        return 0;
+    }
     case OPT_COL_OBJECT:
     case OPT_COL_ACCOUNT:
     case OPT_COL_CONTENT:

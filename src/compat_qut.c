@@ -85,7 +85,8 @@ lk_status lk_compat_qut(const lk_dataset *ds, const lk_compat_opts *o, lk_compat
         goto done;
     {
         uint32_t oid;
-        if (lk_strpool_find(ds->objects, "", 0, &oid))
+        const char key[1] = {LK_TRACE_BYTE(LK_TR_GENERIC)}; /* the empty generic object */
+        if (lk_strpool_find(ds->objects, key, 1, &oid))
             emptyobj = oid;
     }
     /* insert-or-ignore on message id; then only rows with a repost id count */

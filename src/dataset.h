@@ -10,6 +10,7 @@
 #define LK_DATASET_H
 
 #include "strpool.h"
+#include "trace.h"
 
 typedef struct lk_action {
     int64_t t;        /* epoch milliseconds */
@@ -28,6 +29,13 @@ typedef enum lk_skip {
     LK_SKIP_INVALID_UTF8,      /* an id that is not valid UTF-8 */
     LK_SKIP_EMPTY_ACCOUNT,     /* no account id */
     LK_SKIP_EMPTY_OBJECT,      /* no object: empty objects never co-act */
+    LK_SKIP_MALFORMED_JSON,    /* a line that is not valid JSON (truncated, wrong syntax) */
+    LK_SKIP_LINE_TOO_LONG,     /* a line over the 64 MiB limit */
+    LK_SKIP_BAD_FIELD,         /* a required field missing or of the wrong type */
+    LK_SKIP_NOT_A_POST,        /* control line, user object, service message: no post */
+    LK_SKIP_DELETED_ACCOUNT,   /* "[deleted]" author (Reddit) */
+    LK_SKIP_BOT_ACCOUNT,       /* a platform's own bot (Reddit's AutoModerator) */
+    LK_SKIP_DUPLICATE,         /* the same post seen before in this run */
     LK_SKIP_N
 } lk_skip;
 
@@ -37,9 +45,11 @@ const char *lk_skip_name(lk_skip k);
 typedef struct lk_input_stats {
     const char *path;   /* borrowed from the caller */
     const char *codec;  /* "plain", "gzip", "zstd" (static) */
-    const char *format; /* "generic", "qut" (static) */
+    const char *format; /* lk_format_name of the file, "mixed" for several (static) */
     uint64_t rows_read, rows_used;
     uint64_t skipped[LK_SKIP_N];
+    uint64_t actions[LK_TR_N];      /* actions emitted per trace */
+    uint64_t format_rows[LK_FMT_N]; /* rows read per format (mixed JSON lines) */
 } lk_input_stats;
 
 typedef struct lk_dataset {
@@ -50,26 +60,28 @@ typedef struct lk_dataset {
     lk_arena content;
 } lk_dataset;
 
+/*
+ * Object keys in ds->objects are the trace as one byte (lk_trace + 'A', so
+ * keys stay printable) followed by the object string: the same id under two
+ * traces is two objects, and the sweep never mixes traces.
+ */
+#define LK_TRACE_BYTE(tr) ((char)('A' + (int)(tr)))
+
+/** Object string (without its trace byte) and length; *tr (if non-NULL) its trace. */
+static inline const char *lk_ds_object(const lk_dataset *ds, uint32_t id, size_t *len,
+                                       lk_trace *tr)
+{
+    size_t n;
+    const char *s = lk_strpool_get(ds->objects, id, &n);
+    if (tr)
+        *tr = (lk_trace)(s[0] - 'A');
+    if (len)
+        *len = n - 1;
+    return s + 1;
+}
+
 LK_RESULT_USED lk_status lk_dataset_init(lk_dataset *ds);
 void lk_dataset_release(lk_dataset *ds);
-
-/* Options of the readers. */
-typedef struct lk_read_opts {
-    const char *format; /* "auto", "generic", "qut" */
-    const char *col_object, *col_account, *col_content, *col_time;
-    int keep_empty_objects; /* CooRTweet compat: "" is an object like any other */
-    int skip_bad_rows;      /* --on-error skip */
-} lk_read_opts;
-
-/**
- * Read one input file (any codec) and append its actions to ds.
- * @param file_index stored in every action.
- * @param errbuf LK_ERRMSG_MAX bytes: "PATH:LINE: what was wrong".
- * @return LK_OK; LK_EIO, LK_EPARSE, LK_ELIMIT, LK_ENOMEM.  On error the
- *         stats still count the rows read so far.
- */
-LK_RESULT_USED lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts *ro,
-                                      lk_dataset *ds, lk_input_stats *st, char *errbuf);
 
 /** 1 when (s, n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int lk_utf8_valid(const char *s, size_t n);

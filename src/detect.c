@@ -11,6 +11,7 @@
 
 #include "detect_int.h"
 #include "out_file.h"
+#include "reader.h"
 
 const char *const lk_detect_outputs[] = {
     "summary.json",    "accounts.csv", "groups.csv", "edges.csv",   "evidence.csv",
@@ -28,6 +29,7 @@ void lk_detect_opts_init(lk_detect_opts *o)
     o->compat = LK_COMPAT_NONE;
     o->on_error = LK_ON_ERROR_FAIL;
     o->format = "auto";
+    o->traces = "default";
     o->col_object = "object_id";
     o->col_account = "account_id";
     o->col_content = "content_id";
@@ -155,33 +157,50 @@ static lk_status check_opts(lk_detect *d)
 static lk_status read_inputs(lk_detect *d)
 {
     lk_read_opts ro;
+    lk_sink_opts so;
+    lk_sink *k = NULL;
     lk_status st;
+    int f = lk_format_from_name(d->o.format ? d->o.format : "auto");
 
-    ro.format = d->o.format;
+    if (f < 0) {
+        lk_errf(d->errmsg, "unknown format '%s' (lockstep help formats lists them)",
+                d->o.format);
+        return LK_EINVAL;
+    }
+    memset(&so, 0, sizeof so);
+    if ((st = lk_traces_parse(d->o.traces ? d->o.traces : "default", &so.traces, d->errmsg)) !=
+        LK_OK)
+        return st;
+    ro.format = (lk_format)f;
     ro.col_object = d->o.col_object;
     ro.col_account = d->o.col_account;
     ro.col_content = d->o.col_content;
     ro.col_time = d->o.col_time;
     /* CooRTweet groups an empty object id like any other; QUT needs every row
      * for its message-id de-duplication */
-    ro.keep_empty_objects = d->o.compat != LK_COMPAT_NONE;
-    ro.skip_bad_rows = d->o.on_error == LK_ON_ERROR_SKIP;
+    so.keep_empty = d->o.compat != LK_COMPAT_NONE;
+    so.skip_bad_rows = d->o.on_error == LK_ON_ERROR_SKIP;
     d->in_stats = calloc(d->ninputs, sizeof *d->in_stats);
     if (!d->in_stats)
         return LK_ENOMEM;
     if ((st = lk_dataset_init(&d->ds)) != LK_OK)
         return st;
     d->ds_ready = 1;
+    if ((st = lk_sink_new(&so, NULL, NULL, &d->ds, &k)) != LK_OK)
+        return st;
     for (size_t i = 0; i < d->ninputs; i++) {
         lk_input_stats *s = &d->in_stats[i];
-        st = lk_read_file(d->inputs[i], (uint32_t)i, &ro, &d->ds, s, d->errmsg);
+        st = lk_read_file(d->inputs[i], (uint32_t)i, &ro, k, s, d->errmsg);
         d->stats.rows_read += s->rows_read;
         d->stats.rows_used += s->rows_used;
-        for (int k = 0; k < LK_SKIP_N; k++)
-            d->stats.rows_skipped += s->skipped[k];
+        for (int r = 0; r < LK_SKIP_N; r++)
+            d->stats.rows_skipped += s->skipped[r];
         if (st != LK_OK)
-            return st;
+            break;
     }
+    lk_sink_free(k);
+    if (st != LK_OK)
+        return st;
     d->stats.accounts = lk_strpool_count(d->ds.accounts);
     return LK_OK;
 }

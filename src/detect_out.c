@@ -12,7 +12,21 @@
 #include "out_graph.h"
 #include "parse_time.h"
 
-static const char *const trace_names[] = {"generic"};
+/* "share:3;url:2": the traces behind an edge or group with their co-actions,
+ * in trace order. */
+static lk_status put_traces(lk_buf *b, const uint64_t *count)
+{
+    int first = 1;
+    for (int t = 0; t < LK_TR_N; t++) {
+        if (!count[t])
+            continue;
+        if (lk_buf_printf(b, "%s%s:%llu", first ? "" : ";", lk_trace_name((lk_trace)t),
+                          (unsigned long long)count[t]))
+            return LK_ENOMEM;
+        first = 0;
+    }
+    return LK_OK;
+}
 
 static const lk_strpool *sort_pool; /* qsort has no context argument */
 
@@ -160,6 +174,7 @@ static lk_status put_acc(lk_buf *b, const lk_dataset *ds, uint32_t acc)
 /* Group statistics gathered in the evidence pass. */
 typedef struct gstat {
     uint64_t size, edges, co_actions, objects;
+    uint64_t traces[LK_TR_N]; /* co-actions per trace */
     uint32_t last_obj;
     int64_t first, last;
     double sum_dt;
@@ -197,6 +212,8 @@ typedef struct ectx {
     evitem *best;      /* per_edge slots per coordinated edge */
     uint32_t *nbest;   /* slots used per coordinated edge */
     evitem *cur;       /* per coordinated edge: its item for the object in progress */
+    uint8_t *otrace;   /* object id -> trace */
+    uint64_t *etraces; /* per coordinated edge: LK_TR_N co-action counts */
 } ectx;
 
 static int cmp_evpair(const void *a, const void *b)
@@ -218,13 +235,15 @@ static lk_status write_ev_row(ectx *c, const lk_objindex *ix, const evitem *it)
     /* account_a is the one first in string order (node order) */
     const lk_action *pa = nx < ny ? x : y, *pb = nx < ny ? y : x;
     size_t ol;
-    const char *obj = lk_strpool_get(c->ds->objects, it->obj, &ol);
+    lk_trace tr;
+    const char *obj = lk_ds_object(c->ds, it->obj, &ol, &tr);
+    const char *tn = lk_trace_name(tr);
     const char *ca = lk_arena_get(&c->ds->content, pa->content);
     const char *cb = lk_arena_get(&c->ds->content, pb->content);
 
     if (put_acc(&c->b, c->ds, pa->account) || lk_buf_putc(&c->b, ',') ||
         put_acc(&c->b, c->ds, pb->account) || lk_buf_putc(&c->b, ',') ||
-        lk_buf_append(&c->b, trace_names[0], strlen(trace_names[0])) || lk_buf_putc(&c->b, ',') ||
+        lk_buf_append(&c->b, tn, strlen(tn)) || lk_buf_putc(&c->b, ',') ||
         lk_esc_csv(&c->b, obj, ol) || lk_buf_putc(&c->b, ',') || lk_buf_time_iso(&c->b, pa->t) ||
         lk_buf_putc(&c->b, ',') || lk_buf_time_iso(&c->b, pb->t) || lk_buf_putc(&c->b, ',') ||
         lk_esc_csv(&c->b, ca, strlen(ca)) || lk_buf_putc(&c->b, ',') ||
@@ -345,9 +364,11 @@ static lk_status evidence_pair(void *vctx, const lk_objindex *ix, size_t i, size
     e = lk_net_find(c->net, x->account, y->account);
     if (!e || !e->coord)
         return LK_OK;
+    c->etraces[(size_t)e->cn_index * LK_TR_N + c->otrace[x->object]]++;
     if (c->cn->community[nx] == c->cn->community[ny]) {
         gstat *g = &c->g[c->cn->community[nx]];
         g->co_actions++;
+        g->traces[c->otrace[x->object]]++;
         g->sum_dt += (double)(y->t - x->t) / 1000.0;
         if (g->last_obj != x->object) {
             g->last_obj = x->object;
@@ -397,8 +418,8 @@ static lk_status evidence_pair(void *vctx, const lk_objindex *ix, size_t i, size
     return LK_OK;
 }
 
-static lk_status write_edges(const lk_dataset *ds, const lk_coordnet *cn, const char *dir,
-                             char *errbuf)
+static lk_status write_edges(const lk_dataset *ds, const lk_coordnet *cn,
+                             const uint64_t *etraces, const char *dir, char *errbuf)
 {
     lk_outfile *f;
     lk_buf b;
@@ -414,9 +435,10 @@ static lk_status write_edges(const lk_dataset *ds, const lk_coordnet *cn, const 
         uint32_t u = cn->eu[k], v = cn->ev[k];
         if (put_acc(&b, ds, cn->account[u]) || lk_buf_putc(&b, ',') ||
             put_acc(&b, ds, cn->account[v]) ||
-            lk_buf_printf(&b, ",%u,%llu,%u,%.6g,%.6g,%s,", e->objects,
+            lk_buf_printf(&b, ",%u,%llu,%u,%.6g,%.6g,", e->objects,
                           (unsigned long long)e->co_actions, e->objects,
-                          e->sum_dt_s / (double)e->co_actions, e->score, trace_names[0]))
+                          e->sum_dt_s / (double)e->co_actions, e->score) ||
+            put_traces(&b, &etraces[k * LK_TR_N]) || lk_buf_putc(&b, ','))
             goto nomem;
         if (cn->community[u] == cn->community[v] && lk_buf_printf(&b, "%u", cn->community[u] + 1))
             goto nomem;
@@ -517,9 +539,9 @@ static lk_status write_groups(const lk_coordnet *cn, const gstat *g, const char 
         } else if (lk_buf_putc(&b, ',')) {
             goto nomem;
         }
-        if (lk_buf_printf(&b, ",%u,%.6g,%s\n", g[k].component + 1,
-                          g[k].co_actions ? g[k].sum_dt / (double)g[k].co_actions : 0.0,
-                          trace_names[0]))
+        if (lk_buf_printf(&b, ",%u,%.6g,", g[k].component + 1,
+                          g[k].co_actions ? g[k].sum_dt / (double)g[k].co_actions : 0.0) ||
+            put_traces(&b, g[k].traces) || lk_buf_putc(&b, '\n'))
             goto nomem;
         if (b.len > (1u << 16))
             lk_out_flush_buf(f, &b);
@@ -533,9 +555,11 @@ nomem:
     return LK_ENOMEM;
 }
 
-static lk_status write_graphs(const lk_dataset *ds, const lk_coordnet *cn, const char *dir,
-                              char *errbuf)
+static lk_status write_graphs(const lk_dataset *ds, const lk_coordnet *cn,
+                              const uint64_t *etraces, const char *dir, char *errbuf)
 {
+    lk_buf tb;
+    size_t *toff = malloc(LK_MAX(cn->m, (size_t)1) * sizeof *toff);
     lk_graph_view g;
     const char **ids = malloc(LK_MAX(cn->n, (size_t)1) * sizeof *ids);
     double *w = malloc(LK_MAX(cn->m, (size_t)1) * sizeof *w);
@@ -545,15 +569,21 @@ static lk_status write_graphs(const lk_dataset *ds, const lk_coordnet *cn, const
     char path[4096];
     lk_status st = LK_ENOMEM;
 
-    if (!ids || !w || !sc || !co || !tr)
+    lk_buf_init(&tb);
+    if (!ids || !w || !sc || !co || !tr || !toff)
         goto done;
+    for (size_t k = 0; k < cn->m; k++) {
+        toff[k] = tb.len;
+        if (put_traces(&tb, &etraces[k * LK_TR_N]) || lk_buf_putc(&tb, '\0'))
+            goto done;
+    }
     for (size_t i = 0; i < cn->n; i++)
         ids[i] = lk_strpool_get(ds->accounts, cn->account[i], NULL);
     for (size_t k = 0; k < cn->m; k++) {
         w[k] = cn->edge[k]->objects;
         sc[k] = cn->edge[k]->score;
         co[k] = cn->edge[k]->co_actions;
-        tr[k] = trace_names[0];
+        tr[k] = tb.p + toff[k];
     }
     memset(&g, 0, sizeof g);
     g.n_nodes = cn->n;
@@ -580,6 +610,8 @@ done:
     free(sc);
     free(co);
     free(tr);
+    free(toff);
+    lk_buf_release(&tb);
     return st;
 }
 
@@ -623,6 +655,21 @@ lk_status lk_write_native(const lk_dataset *ds, const lk_objindex *ix, const lk_
         }
     }
     c.per_edge = o->evidence_per_edge;
+    {
+        const size_t nobj = lk_strpool_count(ds->objects);
+        size_t ne;
+        if (lk_mul_size(LK_MAX(cn->m, (size_t)1), LK_TR_N, &ne) ||
+            !(c.etraces = calloc(ne, sizeof *c.etraces)) ||
+            !(c.otrace = malloc(LK_MAX(nobj, (size_t)1)))) {
+            st = LK_ENOMEM;
+            goto done;
+        }
+        for (size_t i = 0; i < nobj; i++) {
+            lk_trace t;
+            (void)lk_ds_object(ds, (uint32_t)i, NULL, &t);
+            c.otrace[i] = (uint8_t)t;
+        }
+    }
     if (c.f && c.per_edge) {
         size_t nslots;
         if (lk_mul_size(LK_MAX(cn->m, (size_t)1), c.per_edge, &nslots) ||
@@ -667,12 +714,12 @@ lk_status lk_write_native(const lk_dataset *ds, const lk_objindex *ix, const lk_
             goto done;
     }
     lk_log(LK_LOG_INFO, "evidence: %llu rows", (unsigned long long)c.rows);
-    if ((st = write_edges(ds, cn, o->out_dir, errbuf)) != LK_OK ||
+    if ((st = write_edges(ds, cn, c.etraces, o->out_dir, errbuf)) != LK_OK ||
         (st = write_accounts(ds, cn, rows, o->out_dir, errbuf)) != LK_OK ||
         (st = write_groups(cn, g, o->out_dir, errbuf)) != LK_OK)
         goto done;
     lk_log(LK_LOG_INFO, "tables written");
-    if ((st = write_graphs(ds, cn, o->out_dir, errbuf)) != LK_OK)
+    if ((st = write_graphs(ds, cn, c.etraces, o->out_dir, errbuf)) != LK_OK)
         goto done;
     lk_log(LK_LOG_INFO, "graph files written");
 done:
@@ -684,6 +731,8 @@ done:
     free(c.best);
     free(c.nbest);
     free(c.cur);
+    free(c.etraces);
+    free(c.otrace);
     lk_objindex_release(&sub);
     free(g);
     return st;

@@ -29,6 +29,33 @@ static lk_status skipped(lk_buf *b, const uint64_t *sk, const char *indent)
     return lk_buf_printf(b, "\n%s}", indent);
 }
 
+/* {"share": 3, "url": 2}: the non-zero counts of an array indexed by enum. */
+static lk_status counts(lk_buf *b, const uint64_t *c, int n, const char *(*name)(int))
+{
+    int first = 1;
+    if (lk_buf_putc(b, '{'))
+        return LK_ENOMEM;
+    for (int k = 0; k < n; k++) {
+        if (!c[k])
+            continue;
+        if (lk_buf_printf(b, "%s\"%s\": %llu", first ? "" : ", ", name(k),
+                          (unsigned long long)c[k]))
+            return LK_ENOMEM;
+        first = 0;
+    }
+    return lk_buf_putc(b, '}');
+}
+
+static const char *trace_name(int k)
+{
+    return lk_trace_name((lk_trace)k);
+}
+
+static const char *format_name(int k)
+{
+    return lk_format_name((lk_format)k);
+}
+
 static const char *compat_name(lk_compat c)
 {
     return c == LK_COMPAT_COORTWEET ? "coortweet" : c == LK_COMPAT_QUT ? "qut" : "none";
@@ -37,19 +64,22 @@ static const char *compat_name(lk_compat c)
 lk_status lk_write_summary(const lk_detect *d, char *errbuf)
 {
     const lk_detect_opts *o = &d->o;
-    uint64_t tot[LK_SKIP_N];
+    uint64_t tot[LK_SKIP_N], tot_tr[LK_TR_N], tot_fmt[LK_FMT_N];
     lk_outfile *f;
     lk_buf b;
     lk_status st;
     double thr = o->threshold_value;
 
     memset(tot, 0, sizeof tot);
+    memset(tot_tr, 0, sizeof tot_tr);
+    memset(tot_fmt, 0, sizeof tot_fmt);
     lk_buf_init(&b);
     if (thr < 0)
         thr = o->compat == LK_COMPAT_QUT ? 1 : 2;
     if (lk_buf_printf(&b, "{\n  \"lockstep_version\": \"%s\",\n  \"command\": \"detect\",\n",
                       lk_version()) ||
         lk_buf_printf(&b, "  \"parameters\": {\n    \"format\": ") || jstr(&b, o->format) ||
+        lk_buf_printf(&b, ",\n    \"traces\": ") || jstr(&b, o->traces ? o->traces : "default") ||
         lk_buf_printf(&b, ",\n    \"columns\": {\"object\": ") || jstr(&b, o->col_object) ||
         lk_buf_printf(&b, ", \"account\": ") || jstr(&b, o->col_account) ||
         lk_buf_printf(&b, ", \"content\": ") || jstr(&b, o->col_content) ||
@@ -73,6 +103,10 @@ lk_status lk_write_summary(const lk_detect *d, char *errbuf)
         const lk_input_stats *s = &d->in_stats[i];
         for (int k = 0; k < LK_SKIP_N; k++)
             tot[k] += s->skipped[k];
+        for (int k = 0; k < LK_TR_N; k++)
+            tot_tr[k] += s->actions[k];
+        for (int k = 0; k < LK_FMT_N; k++)
+            tot_fmt[k] += s->format_rows[k];
         if (lk_buf_printf(&b, "%s\n    {\n      \"path\": ", i ? "," : "") ||
             jstr(&b, d->inputs[i]) || lk_buf_printf(&b, ",\n      \"codec\": ") ||
             jstr(&b, s->codec) || lk_buf_printf(&b, ",\n      \"format\": ") ||
@@ -80,13 +114,20 @@ lk_status lk_write_summary(const lk_detect *d, char *errbuf)
             lk_buf_printf(&b, ",\n      \"rows_read\": %llu,\n      \"rows_used\": %llu,\n",
                           (unsigned long long)s->rows_read, (unsigned long long)s->rows_used) ||
             lk_buf_printf(&b, "      \"rows_skipped\": ") || skipped(&b, s->skipped, "      ") ||
-            lk_buf_printf(&b, "\n    }"))
+            lk_buf_printf(&b, ",\n      \"rows_by_format\": ") ||
+            counts(&b, s->format_rows, LK_FMT_N, format_name) ||
+            lk_buf_printf(&b, ",\n      \"actions_by_trace\": ") ||
+            counts(&b, s->actions, LK_TR_N, trace_name) || lk_buf_printf(&b, "\n    }"))
             goto nomem;
     }
     if (lk_buf_printf(&b, "\n  ],\n  \"rows_read\": %llu,\n  \"rows_used\": %llu,\n",
                       (unsigned long long)d->stats.rows_read,
                       (unsigned long long)d->stats.rows_used) ||
         lk_buf_printf(&b, "  \"rows_skipped\": ") || skipped(&b, tot, "  ") ||
+        lk_buf_printf(&b, ",\n  \"rows_by_format\": ") ||
+        counts(&b, tot_fmt, LK_FMT_N, format_name) ||
+        lk_buf_printf(&b, ",\n  \"actions_by_trace\": ") ||
+        counts(&b, tot_tr, LK_TR_N, trace_name) ||
         lk_buf_printf(&b, ",\n  \"counts\": {\n    \"accounts\": %llu,\n",
                       (unsigned long long)d->stats.accounts) ||
         lk_buf_printf(&b, "    \"objects\": %zu,\n", lk_strpool_count(d->ds.objects)) ||

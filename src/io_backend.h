@@ -47,6 +47,10 @@ struct lk_stream {
     unsigned char peek[LK_STREAM_PEEK];
     size_t peek_len, peek_pos;
 
+    /* Decoded bytes given back with lk_stream_unread(): read again first. */
+    unsigned char *back;
+    size_t back_len, back_pos;
+
     uint64_t raw_bytes; /* compressed bytes handed to the backend */
     int done;           /* 1 after a clean end, or the lk_status of a failure */
     char *name;         /* owned copy; "(stdin)" for "-" */

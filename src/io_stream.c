@@ -233,6 +233,12 @@ ptrdiff_t lk_stream_read(lk_stream *s, void *buf, size_t n)
     /* Errors are sticky and EOF is latched: a backend is never re-entered
      * after it has given up, so a caller that keeps reading sees the same
      * answer instead of undefined decoder state. */
+    if (s->back_pos < s->back_len && n > 0) {
+        const size_t k = LK_MIN(n, s->back_len - s->back_pos);
+        memcpy(buf, s->back + s->back_pos, k);
+        s->back_pos += k;
+        return (ptrdiff_t)k;
+    }
     if (s->done < 0)
         return s->done;
     if (s->done > 0 || n == 0)
@@ -245,6 +251,24 @@ ptrdiff_t lk_stream_read(lk_stream *s, void *buf, size_t n)
     else if (got == 0)
         s->done = 1;
     return got;
+}
+
+lk_status lk_stream_unread(lk_stream *s, const void *data, size_t n)
+{
+    unsigned char *p;
+
+    if (s->back_pos < s->back_len)
+        return LK_EINVAL; /* one give-back at a time */
+    if (n == 0)
+        return LK_OK;
+    p = realloc(s->back, n);
+    if (!p)
+        return LK_ENOMEM;
+    memcpy(p, data, n);
+    s->back = p;
+    s->back_len = n;
+    s->back_pos = 0;
+    return LK_OK;
 }
 
 const char *lk_stream_errmsg(const lk_stream *s)
@@ -277,6 +301,7 @@ void lk_stream_close(lk_stream *s)
     if (s->own_fd && s->fd >= 0)
         (void)close(s->fd);
     free(s->name);
+    free(s->back);
     free(s);
     errno = saved_errno;
 }

@@ -38,6 +38,13 @@ LK_RESULT_USED lk_status lk_stream_open_mem(const void *data, size_t n, const ch
  */
 ptrdiff_t lk_stream_read(lk_stream *s, void *buf, size_t n);
 
+/**
+ * Give back n decoded bytes just read, so that the next reads return them
+ * first (format sniffing).  Only when no earlier give-back is still pending.
+ * @return LK_OK, LK_EINVAL, LK_ENOMEM.
+ */
+LK_RESULT_USED lk_status lk_stream_unread(lk_stream *s, const void *data, size_t n);
+
 /** Last error, e.g. "x.csv.gz: truncated gzip stream".  Borrowed. */
 const char *lk_stream_errmsg(const lk_stream *s);
 

@@ -1,17 +1,20 @@
 /*
- * reader.c - input files to actions: the generic CooRTweet-style CSV and the
- * QUT toolkit's positional CSV.  Every row read is either used or counted as
- * skipped with a reason; with --on-error fail the first bad row stops the run
- * with "PATH:LINE: what was wrong".
+ * reader.c - one input file to sink records: open the stream (any codec),
+ * decide CSV, JSON lines or one JSON document (by --format or by the first
+ * bytes), and drive the CSV scanner or the line reader and JSON parser into
+ * the format readers (fmt_csv.c, fmt_json.c).  Every row read is either
+ * used or counted as skipped with a reason; with --on-error fail the first
+ * bad row stops the run with "PATH:LINE: what was wrong".
  */
-#include "dataset.h"
+#include "fmt.h"
 #include "io_stream.h"
-#include "parse_csv.h"
-#include "parse_time.h"
+#include "reader.h"
 
 static const char *const skip_names[LK_SKIP_N] = {
-    "malformed_csv", "wrong_field_count", "bad_timestamp",
-    "invalid_utf8",  "empty_account",     "empty_object",
+    "malformed_csv",  "wrong_field_count", "bad_timestamp",   "invalid_utf8",
+    "empty_account",  "empty_object",      "malformed_json",  "line_too_long",
+    "bad_field",      "not_a_post",        "deleted_account", "bot_account",
+    "duplicate",
 };
 
 const char *lk_skip_name(lk_skip k)
@@ -79,292 +82,82 @@ int lk_utf8_valid(const char *str, size_t n)
     return 1;
 }
 
-/* Column positions of the four fields an action needs. */
-typedef struct colmap {
-    size_t object, account, content, time;
-    const char *name_time, *name_object, *name_account, *name_content;
-    size_t nfields; /* header width */
-    const char *format;
-} colmap;
+/* Bytes looked at to tell CSV from JSON. */
+#define SNIFF_BYTES ((size_t)64 << 10)
 
-static int field_is(const lk_csv_row *r, size_t i, const char *name)
+/* Longest JSON line (and the CSV scanner's longest record). */
+#define MAX_LINE ((size_t)64 << 20)
+
+/* Largest single JSON document (Telegram's result.json). */
+#define MAX_DOCUMENT ((size_t)4 << 30)
+
+/* "NAME: what" from the stream, as "NAME:LINE: what". */
+static void stream_error(lk_stream *s, uint64_t line, char *errbuf)
 {
-    const char *f = r->field[i];
-    size_t n = r->len[i];
-    /* tolerate spaces around header names */
-    while (n && (*f == ' ' || *f == '\t')) {
-        f++;
-        n--;
-    }
-    while (n && (f[n - 1] == ' ' || f[n - 1] == '\t'))
-        n--;
-    return n == strlen(name) && memcmp(f, name, n) == 0;
+    const char *name = lk_stream_name(s);
+    const char *m = lk_stream_errmsg(s);
+    const size_t nl = strlen(name);
+
+    if (strncmp(m, name, nl) == 0 && m[nl] == ':' && m[nl + 1] == ' ')
+        m += nl + 2;
+    lk_errf(errbuf, "%s:%llu: %s", name, (unsigned long long)line, m);
 }
 
-static size_t find_col(const lk_csv_row *r, const char *name)
+typedef enum sniffed { SNIFF_CSV, SNIFF_JSON, SNIFF_EMPTY } sniffed;
+
+/* Read the first bytes, give them back, and say whether they start JSON. */
+static lk_status sniff(lk_stream *s, sniffed *out, char *errbuf)
 {
-    for (size_t i = 0; i < r->nfields; i++)
-        if (field_is(r, i, name))
-            return i;
-    return SIZE_MAX;
-}
+    unsigned char *buf = malloc(SNIFF_BYTES);
+    size_t n = 0, i = 0;
+    lk_status st = LK_OK;
 
-/* The QUT toolkit's CSV: positional columns, header names not checked by the
- * toolkit itself, but we need them to tell the format apart. */
-static const char *const qut_cols[8] = {"message_id", "user_id", "username",  "repost_id",
-                                        "reply_id",   "message", "timestamp", "urls"};
-
-static int looks_qut(const lk_csv_row *r)
-{
-    if (r->nfields != 8)
-        return 0;
-    for (size_t i = 0; i < 8; i++)
-        if (!field_is(r, i, qut_cols[i]))
-            return 0;
-    return 1;
-}
-
-static void list_header(const lk_csv_row *r, char *out, size_t outlen)
-{
-    size_t pos = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < r->nfields && pos + 8 < outlen; i++) {
-        int k = snprintf(out + pos, outlen - pos, "%s'%.*s'", i ? ", " : "",
-                         (int)LK_MIN(r->len[i], 40), r->field[i]);
-        if (k < 0)
-            break;
-        pos += (size_t)k;
-    }
-}
-
-static lk_status map_header(const lk_csv_row *r, const lk_read_opts *ro, colmap *cm,
-                            const char *path, char *errbuf)
-{
-    const char *fmt = ro->format ? ro->format : "auto";
-    int want_qut = strcmp(fmt, "qut") == 0;
-    int want_generic = strcmp(fmt, "generic") == 0;
-    char cols[200];
-
-    if (!want_qut && !want_generic && strcmp(fmt, "auto") != 0) {
-        lk_errf(errbuf, "unknown format '%s' (expected auto, generic or qut)", fmt);
-        return LK_EINVAL;
-    }
-    cm->nfields = r->nfields;
-    if (want_qut || (!want_generic && looks_qut(r))) {
-        if (r->nfields != 8) {
-            lk_errf(errbuf, "%s:%llu: QUT format needs 8 columns, the header has %zu", path,
-                    (unsigned long long)r->line, r->nfields);
-            return LK_EPARSE;
-        }
-        cm->content = 0;
-        cm->account = 1;
-        cm->object = 3;
-        cm->time = 6;
-        cm->name_time = "timestamp";
-        cm->name_object = "repost_id";
-        cm->name_account = "user_id";
-        cm->name_content = "message_id";
-        cm->format = "qut";
-        return LK_OK;
-    }
-    {
-        const char *names[4] = {ro->col_object, ro->col_account, ro->col_content, ro->col_time};
-        size_t *dst[4] = {&cm->object, &cm->account, &cm->content, &cm->time};
-        for (int k = 0; k < 4; k++) {
-            *dst[k] = find_col(r, names[k]);
-            if (*dst[k] == SIZE_MAX) {
-                list_header(r, cols, sizeof cols);
-                lk_errf(errbuf, "%s:%llu: missing column '%s' (the header has %s)", path,
-                        (unsigned long long)r->line, names[k], cols);
-                return LK_EPARSE;
-            }
-        }
-    }
-    cm->name_time = ro->col_time;
-    cm->name_object = ro->col_object;
-    cm->name_account = ro->col_account;
-    cm->name_content = ro->col_content;
-    cm->format = "generic";
-    return LK_OK;
-}
-
-/* JSON lines start with '{' (or '[' for an array); no CSV header does. */
-static int looks_json(char c)
-{
-    return c == '{' || c == '[';
-}
-
-/* A row-level problem: fail with FILE:LINE or count it as skipped. */
-static lk_status bad_row(const lk_read_opts *ro, lk_input_stats *st, lk_skip why, char *errbuf,
-                         const char *path, uint64_t line, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
-
-static lk_status bad_row(const lk_read_opts *ro, lk_input_stats *st, lk_skip why, char *errbuf,
-                         const char *path, uint64_t line, const char *fmt, ...)
-{
-    char what[300];
-    va_list ap;
-
-    st->skipped[why]++;
-    if (ro->skip_bad_rows)
-        return LK_OK;
-    va_start(ap, fmt);
-    (void)vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    lk_errf(errbuf, "%s:%llu: %s", path, (unsigned long long)line, what);
-    return LK_EPARSE;
-}
-
-/* Quote a field for an error message: at most 40 bytes, control bytes as '?'. */
-static const char *show(const char *s, size_t n, char *buf, size_t cap)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n && k + 4 < cap && i < 40; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char ch = s[i];
-        if (c < 0x20 || c == 0x7f)
-            ch = '?';
-        buf[k++] = ch;
-    }
-    if (n > 40 && k + 4 < cap) {
-        memcpy(buf + k, "...", 3);
-        k += 3;
-    }
-    buf[k] = '\0';
-    return buf;
-}
-
-/*
- * Interning is the reader's hot path and each lookup is a cache miss or two
- * (tables of millions of ids).  Good rows are therefore queued in batches:
- * their ids are copied aside and hashed, all table slots are prefetched,
- * then all strings, and only then are the ids interned, in input order, so
- * the misses of a batch overlap instead of following one another.
- */
-#define LK_READ_BATCH 256
-
-typedef struct pending {
-    int64_t t;
-    uint64_t line;
-    uint64_t cref;           /* content, already in the arena */
-    size_t acc_off, obj_off; /* in the batch's byte buffer */
-    uint32_t acc_len, obj_len;
-    uint32_t acc_h, obj_h;
-} pending;
-
-typedef struct batch {
-    pending p[LK_READ_BATCH];
-    size_t n;
-    lk_buf bytes;
-    /* the previous row's object: exports are often grouped by object */
-    int have_last;
-    uint32_t last_obj;
-    const char *last_str;
-    size_t last_len;
-} batch;
-
-static lk_status flush_batch(batch *bt, lk_dataset *ds, uint32_t file_index, const char *name,
-                             char *errbuf)
-{
-    lk_status ret;
-
-    if (bt->n == 0)
-        return LK_OK;
-    if (ds->n + bt->n >= UINT32_MAX) {
-        lk_errf(errbuf, "%s:%llu: more than 2^32 rows in one process", name,
-                (unsigned long long)bt->p[0].line);
-        return LK_ELIMIT;
-    }
-    if ((ret = LK_GROW(ds->a, ds->n + bt->n, ds->cap)) != LK_OK) {
-        lk_errf(errbuf, "%s:%llu: %s", name, (unsigned long long)bt->p[0].line, lk_strerror(ret));
-        return ret;
-    }
-    for (size_t k = 0; k < bt->n; k++) {
-        lk_strpool_prefetch(ds->accounts, bt->p[k].acc_h);
-        lk_strpool_prefetch(ds->objects, bt->p[k].obj_h);
-    }
-    for (size_t k = 0; k < bt->n; k++) {
-        lk_strpool_prefetch_str(ds->accounts, bt->p[k].acc_h);
-        lk_strpool_prefetch_str(ds->objects, bt->p[k].obj_h);
-    }
-    for (size_t k = 0; k < bt->n; k++) {
-        const pending *q = &bt->p[k];
-        const char *acc_s = bt->bytes.p + q->acc_off, *obj_s = bt->bytes.p + q->obj_off;
-        uint32_t acc, obj;
-        lk_action *a;
-
-        if (bt->have_last && q->obj_len == bt->last_len &&
-            memcmp(obj_s, bt->last_str, q->obj_len) == 0) {
-            obj = bt->last_obj;
-        } else {
-            size_t ln;
-            if ((ret = lk_strpool_intern_hashed(ds->objects, obj_s, q->obj_len, q->obj_h, &obj,
-                                                NULL)) != LK_OK)
-                goto fail;
-            bt->last_str = lk_strpool_get(ds->objects, obj, &ln);
-            bt->last_len = ln;
-            bt->last_obj = obj;
-            bt->have_last = 1;
-        }
-        if ((ret = lk_strpool_intern_hashed(ds->accounts, acc_s, q->acc_len, q->acc_h, &acc,
-                                            NULL)) != LK_OK)
-            goto fail;
-        a = &ds->a[ds->n];
-        a->t = q->t;
-        a->content = q->cref;
-        a->account = acc;
-        a->object = obj;
-        a->row = (uint32_t)ds->n;
-        a->file = file_index;
-        ds->n++;
-        continue;
-    fail:
-        lk_errf(errbuf, "%s:%llu: %s", name, (unsigned long long)q->line, lk_strerror(ret));
-        return ret;
-    }
-    bt->n = 0;
-    lk_buf_reset(&bt->bytes);
-    return LK_OK;
-}
-
-lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts *ro,
-                       lk_dataset *ds, lk_input_stats *st, char *errbuf)
-{
-    lk_stream *s = NULL;
-    lk_csv *csv = NULL;
-    lk_csv_row r;
-    colmap cm;
-    lk_status rs, ret = LK_OK;
-    int have_header = 0;
-    char tmp[64];
-    batch *bt = calloc(1, sizeof *bt);
-
-    if (!bt) {
-        lk_errf(errbuf, "%s: out of memory", path);
+    if (!buf)
         return LK_ENOMEM;
+    while (n < SNIFF_BYTES) {
+        const ptrdiff_t got = lk_stream_read(s, buf + n, SNIFF_BYTES - n);
+        if (got < 0 && n == 0) {
+            stream_error(s, 1, errbuf);
+            free(buf);
+            return (lk_status)got;
+        }
+        /* an error after some bytes is sticky: the scanner meets it again,
+         * after the bytes given back, and reports it with its line */
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+        /* enough once a non-space byte past a BOM is in */
+        while (i < n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n' ||
+                         (i < 3 && (buf[i] == 0xef || buf[i] == 0xbb || buf[i] == 0xbf))))
+            i++;
+        if (i < n)
+            break;
     }
-    lk_buf_init(&bt->bytes);
+    if (i >= n)
+        *out = SNIFF_EMPTY;
+    else
+        *out = (buf[i] == '{' || buf[i] == '[') ? SNIFF_JSON : SNIFF_CSV;
+    st = lk_stream_unread(s, buf, n);
+    free(buf);
+    return st;
+}
 
-    st->path = path;
-    st->format = "unknown";
-    st->codec = "plain";
-    ret = lk_stream_open(path, &s, errbuf);
-    if (ret != LK_OK)
-        goto cleanup;
-    st->codec = lk_stream_codec(s);
-    ret = lk_csv_open(s, ',', &csv);
-    if (ret != LK_OK)
-        goto cleanup;
+static lk_status read_csv(lk_stream *s, const lk_read_opts *ro, lk_sink *k, lk_input_stats *st,
+                          char *errbuf)
+{
+    const char *name = lk_stream_name(s);
+    lk_csv *csv = NULL;
+    lk_csvfmt *cf = NULL;
+    lk_csv_row r;
+    lk_status rs, ret;
+    size_t width = 0;
+    lk_format f = LK_FMT_AUTO;
 
+    if ((ret = lk_csv_open(s, ',', &csv)) != LK_OK)
+        return ret;
     while ((rs = lk_csv_next(csv, &r)) != LK_EOF) {
-        const char *name = lk_stream_name(s);
         if (rs == LK_EIO) {
-            /* the stream says "NAME: what"; put the line in between */
-            const char *m = lk_stream_errmsg(s);
-            size_t nl = strlen(name);
-            if (strncmp(m, name, nl) == 0 && m[nl] == ':' && m[nl + 1] == ' ')
-                m += nl + 2;
-            lk_errf(errbuf, "%s:%llu: %s", name, (unsigned long long)lk_csv_errline(csv), m);
+            stream_error(s, lk_csv_errline(csv), errbuf);
             ret = LK_EIO;
             goto cleanup;
         }
@@ -373,138 +166,230 @@ lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts
             goto cleanup;
         }
         if (rs != LK_OK) { /* LK_EPARSE, LK_ELIMIT: the scanner has resynchronised */
-            if (!have_header && lk_csv_errline(csv) == 1 &&
-                looks_json((char)lk_csv_first_byte(csv))) {
-                lk_errf(errbuf,
-                        "%s:1: this looks like JSON; this version reads CSV only (the "
-                        "generic object_id,account_id,content_id,timestamp_share "
-                        "columns or the QUT toolkit's 8 columns)",
-                        name);
-                ret = LK_EPARSE;
-                goto cleanup;
-            }
-            if (!have_header) {
+            if (!cf) {
                 lk_errf(errbuf, "%s:%llu: header: %s", name,
                         (unsigned long long)lk_csv_errline(csv), lk_csv_errmsg(csv));
                 ret = LK_EPARSE;
                 goto cleanup;
             }
-            st->rows_read++;
-            ret = bad_row(ro, st, LK_SKIP_MALFORMED_CSV, errbuf, name, lk_csv_errline(csv), "%s",
-                          lk_csv_errmsg(csv));
-            if (ret != LK_OK)
+            if ((ret = lk_sink_bad_line(k, lk_csv_errline(csv), LK_SKIP_MALFORMED_CSV, "%s",
+                                        lk_csv_errmsg(csv))) != LK_OK)
                 goto cleanup;
             continue;
         }
-        if (!have_header && r.nfields && r.len[0] && looks_json(r.field[0][0])) {
-            lk_errf(errbuf,
-                    "%s:%llu: this looks like JSON; this version reads CSV only (the "
-                    "generic object_id,account_id,content_id,timestamp_share columns or "
-                    "the QUT toolkit's 8 columns)",
-                    name, (unsigned long long)r.line);
-            ret = LK_EPARSE;
+        if (!cf) {
+            lk_csv_cols cols = {ro->col_object, ro->col_account, ro->col_content, ro->col_time};
+            f = ro->format == LK_FMT_AUTO ? lk_csvfmt_sniff(&r) : ro->format;
+            if ((ret = lk_csvfmt_open(f, &r, &cols, name, &cf, errbuf)) != LK_OK)
+                goto cleanup;
+            width = r.nfields;
+            st->format = lk_format_name(f);
+            continue;
+        }
+        if (r.nfields != width) {
+            if ((ret = lk_sink_bad_line(k, r.line, LK_SKIP_FIELD_COUNT,
+                                        "expected %zu fields as in the header, found %zu", width,
+                                        r.nfields)) != LK_OK)
+                goto cleanup;
+            continue;
+        }
+        if ((ret = lk_csvfmt_row(cf, &r, k)) != LK_OK)
+            goto cleanup;
+    }
+    if (!cf) {
+        lk_errf(errbuf, "%s: empty input: no header line", name);
+        ret = LK_EPARSE;
+        goto cleanup;
+    }
+    st->format_rows[f] = st->rows_read;
+    ret = LK_OK;
+cleanup:
+    lk_csvfmt_free(cf);
+    lk_csv_free(csv);
+    return ret;
+}
+
+/* 1-based line of byte offset off in text. */
+static uint64_t line_of(const char *text, size_t off)
+{
+    uint64_t line = 1;
+    for (const char *p = text, *end = text + off; (p = memchr(p, '\n', (size_t)(end - p)));
+         p++)
+        line++;
+    return line;
+}
+
+static int blank(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+            return 0;
+    return 1;
+}
+
+/* The whole document is one JSON value (Telegram's result.json). */
+static lk_status read_document(lk_lines *ln, const char *first, size_t nfirst,
+                               lk_jsonfmt *jf, lk_json *j, lk_sink *k, char *errbuf,
+                               const char *name)
+{
+    lk_buf doc;
+    lk_status ret;
+
+    lk_buf_init(&doc);
+    if ((ret = lk_buf_append(&doc, first, nfirst)) != LK_OK ||
+        (ret = lk_buf_putc(&doc, '\n')) != LK_OK)
+        goto cleanup;
+    ret = lk_lines_rest(ln, &doc, MAX_DOCUMENT);
+    if (ret == LK_ELIMIT) {
+        lk_errf(errbuf, "%s: a JSON document over %zu GiB", name, MAX_DOCUMENT >> 30);
+        goto cleanup;
+    }
+    if (ret != LK_OK)
+        goto cleanup;
+    ret = lk_json_parse(j, doc.p, doc.len);
+    if (ret != LK_OK) {
+        const size_t off = lk_json_erroff(j);
+        /* one document: nothing after the error can be read, so it fails
+         * whatever --on-error says */
+        const uint64_t line = line_of(doc.p, LK_MIN(off, doc.len));
+        if (lk_sink_bad_line(k, line,
+                             lk_json_err_is_utf8(j) ? LK_SKIP_INVALID_UTF8 : LK_SKIP_MALFORMED_JSON,
+                             "invalid JSON: %s", lk_json_errmsg(j)) == LK_OK)
+            lk_errf(errbuf, "%s:%llu: invalid JSON: %s", name, (unsigned long long)line,
+                    lk_json_errmsg(j));
+        ret = LK_EPARSE;
+        goto cleanup;
+    }
+    ret = lk_jsonfmt_document(jf, j, doc.p, doc.len, k);
+cleanup:
+    lk_buf_release(&doc);
+    return ret;
+}
+
+static lk_status read_json(lk_stream *s, const lk_read_opts *ro, lk_sink *k,
+                           lk_input_stats *st, char *errbuf)
+{
+    const char *name = lk_stream_name(s);
+    lk_lines *ln = NULL;
+    lk_json *j = NULL;
+    lk_jsonfmt *jf = NULL;
+    const char *p;
+    size_t n;
+    uint64_t line;
+    lk_status rs, ret;
+    int first = 1;
+
+    if ((ret = lk_lines_open(s, MAX_LINE, &ln)) != LK_OK || (ret = lk_json_new(&j)) != LK_OK ||
+        (ret = lk_jsonfmt_new(ro->format, &jf)) != LK_OK)
+        goto cleanup;
+    while ((rs = lk_lines_next(ln, &p, &n, &line)) != LK_EOF) {
+        if (rs == LK_EIO) {
+            stream_error(s, line, errbuf);
+            ret = LK_EIO;
             goto cleanup;
         }
-        if (!have_header) {
-            ret = map_header(&r, ro, &cm, name, errbuf);
-            if (ret != LK_OK)
+        if (rs == LK_ENOMEM) {
+            ret = rs;
+            goto cleanup;
+        }
+        if (rs == LK_ELIMIT) {
+            if ((ret = lk_sink_bad_line(k, line, LK_SKIP_LINE_TOO_LONG,
+                                        "line longer than %zu MiB", MAX_LINE >> 20)) != LK_OK)
                 goto cleanup;
-            st->format = cm.format;
-            have_header = 1;
+            first = 0;
             continue;
         }
-        st->rows_read++;
-        if (r.nfields != cm.nfields) {
-            ret = bad_row(ro, st, LK_SKIP_FIELD_COUNT, errbuf, name, r.line,
-                          "expected %zu fields as in the header, found %zu", cm.nfields, r.nfields);
-            if (ret != LK_OK)
+        if (first && n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+            p += 3;
+            n -= 3;
+        }
+        if (blank(p, n))
+            continue;
+        rs = ro->format == LK_FMT_TELEGRAM ? LK_EPARSE : lk_json_parse(j, p, n);
+        if (rs == LK_ENOMEM) {
+            ret = rs;
+            goto cleanup;
+        }
+        if (rs != LK_OK && first &&
+            (ro->format == LK_FMT_TELEGRAM || lk_json_erroff(j) >= n)) {
+            /* the first line is not a whole value: a pretty-printed document */
+            ret = read_document(ln, p, n, jf, j, k, errbuf, name);
+            goto cleanup;
+        }
+        first = 0;
+        if (rs != LK_OK) {
+            if ((ret = lk_sink_bad_line(
+                     k, line, lk_json_err_is_utf8(j) ? LK_SKIP_INVALID_UTF8 : LK_SKIP_MALFORMED_JSON,
+                     "invalid JSON at byte %zu: %s", lk_json_erroff(j) + 1,
+                     lk_json_errmsg(j))) != LK_OK)
                 goto cleanup;
             continue;
         }
-        {
-            const size_t ci[3] = {cm.account, cm.object, cm.content};
-            const char *const cname[3] = {cm.name_account, cm.name_object, cm.name_content};
-            int bad = -1;
-            for (int k = 0; k < 3; k++)
-                if (!lk_utf8_valid(r.field[ci[k]], r.len[ci[k]])) {
-                    bad = k;
-                    break;
-                }
-            if (bad >= 0) {
-                ret = bad_row(ro, st, LK_SKIP_INVALID_UTF8, errbuf, name, r.line,
-                              "field %zu ('%s'): invalid UTF-8", ci[bad] + 1, cname[bad]);
-                if (ret != LK_OK)
-                    goto cleanup;
-                continue;
-            }
-        }
-        {
-            int64_t t;
-            const char *why = NULL;
-
-            if (lk_parse_time(r.field[cm.time], r.len[cm.time], &t, &why) != LK_OK) {
-                ret = bad_row(ro, st, LK_SKIP_BAD_TIMESTAMP, errbuf, name, r.line,
-                              "field %zu ('%s'): %s: '%s'", cm.time + 1, cm.name_time,
-                              why ? why : "invalid",
-                              show(r.field[cm.time], r.len[cm.time], tmp, sizeof tmp));
-                if (ret != LK_OK)
-                    goto cleanup;
-                continue;
-            }
-            if (r.len[cm.account] == 0) {
-                st->skipped[LK_SKIP_EMPTY_ACCOUNT]++;
-                continue;
-            }
-            if (r.len[cm.object] == 0 && !ro->keep_empty_objects) {
-                st->skipped[LK_SKIP_EMPTY_OBJECT]++;
-                continue;
-            }
-            {
-                pending *q = &bt->p[bt->n];
-                const size_t la = r.len[cm.account], lo = r.len[cm.object];
-                if ((ret = lk_arena_add(&ds->content, r.field[cm.content], r.len[cm.content],
-                                        &q->cref)) != LK_OK ||
-                    (ret = lk_buf_reserve(&bt->bytes, la + lo)) != LK_OK) {
-                    lk_errf(errbuf, "%s:%llu: %s", name, (unsigned long long)r.line,
-                            lk_strerror(ret));
-                    goto cleanup;
-                }
-                q->t = t;
-                q->line = r.line;
-                q->acc_off = bt->bytes.len;
-                q->acc_len = (uint32_t)la;
-                q->acc_h = lk_strpool_hash(r.field[cm.account], la);
-                if (lk_buf_append(&bt->bytes, r.field[cm.account], la) != LK_OK)
-                    goto nomem;
-                q->obj_off = bt->bytes.len;
-                q->obj_len = (uint32_t)lo;
-                q->obj_h = lk_strpool_hash(r.field[cm.object], lo);
-                if (lk_buf_append(&bt->bytes, r.field[cm.object], lo) != LK_OK)
-                    goto nomem;
-                /* counted when queued, so that the accounting holds even
-                 * when a later row stops the run before the flush */
-                st->rows_used++;
-                if (++bt->n == LK_READ_BATCH &&
-                    (ret = flush_batch(bt, ds, file_index, name, errbuf)) != LK_OK)
-                    goto cleanup;
-            }
-        }
+        if ((ret = lk_jsonfmt_line(jf, j, line, k)) != LK_OK)
+            goto cleanup;
     }
-    if (have_header && (ret = flush_batch(bt, ds, file_index, lk_stream_name(s), errbuf)) != LK_OK)
-        goto cleanup;
-    if (!have_header) {
-        lk_errf(errbuf, "%s: empty input: no header line", lk_stream_name(s));
-        ret = LK_EPARSE;
-    }
-    goto cleanup;
-nomem:
-    lk_errf(errbuf, "%s: out of memory", path);
-    ret = LK_ENOMEM;
+    ret = LK_OK;
 cleanup:
-    if (bt)
-        lk_buf_release(&bt->bytes);
-    free(bt);
-    lk_csv_free(csv);
+    (void)st;
+    lk_jsonfmt_free(jf);
+    lk_json_free(j);
+    lk_lines_free(ln);
+    return ret;
+}
+
+/* The format name of a file: its only format, or "mixed". */
+static const char *file_format(const lk_input_stats *st, const char *dflt)
+{
+    const char *one = NULL;
+    for (int f = 1; f < LK_FMT_N; f++) {
+        if (!st->format_rows[f])
+            continue;
+        if (one)
+            return "mixed";
+        one = lk_format_name((lk_format)f);
+    }
+    return one ? one : dflt;
+}
+
+lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts *ro, lk_sink *k,
+                       lk_input_stats *st, char *errbuf)
+{
+    lk_stream *s = NULL;
+    lk_status ret;
+    sniffed kind = SNIFF_EMPTY;
+    int json;
+
+    st->path = path;
+    st->format = "unknown";
+    st->codec = "plain";
+    errbuf[0] = '\0';
+    ret = lk_stream_open(path, &s, errbuf);
+    if (ret != LK_OK)
+        goto cleanup;
+    st->codec = lk_stream_codec(s);
+    lk_sink_file(k, lk_stream_name(s), file_index, st, errbuf);
+    if ((ret = sniff(s, &kind, errbuf)) != LK_OK) {
+        if (ret == LK_ENOMEM)
+            lk_errf(errbuf, "%s: out of memory", path);
+        goto cleanup;
+    }
+    if (ro->format != LK_FMT_AUTO)
+        json = !lk_format_is_csv(ro->format);
+    else if (kind == SNIFF_EMPTY) {
+        lk_errf(errbuf, "%s: empty input: no header line and no JSON", lk_stream_name(s));
+        ret = LK_EPARSE;
+        goto cleanup;
+    } else
+        json = kind == SNIFF_JSON;
+    ret = json ? read_json(s, ro, k, st, errbuf) : read_csv(s, ro, k, st, errbuf);
+    if (ret == LK_OK)
+        ret = lk_sink_flush(k);
+    else if (ret == LK_ENOMEM && !errbuf[0])
+        lk_errf(errbuf, "%s: out of memory", lk_stream_name(s));
+    if (json)
+        st->format = file_format(st, ro->format != LK_FMT_AUTO ? lk_format_name(ro->format)
+                                                                : "unknown");
+cleanup:
     lk_stream_close(s);
     return ret;
 }

@@ -115,7 +115,13 @@ typedef struct lk_detect_opts {
     lk_compat compat;           /**< output convention [LK_COMPAT_NONE] */
     int keep_loops;             /**< keep self-loops / same-content pairs (compat modes) [0] */
     lk_on_error on_error;       /**< [LK_ON_ERROR_FAIL] */
-    const char *format;         /**< "auto", "generic" or "qut" ["auto"] (borrowed) */
+    const char *format;         /**< "auto" or a format name (lockstep help formats):
+                                     generic, qut, twitter-io, twarc-csv, ira-538,
+                                     crowdtangle, mcl, twitter-v1, twitter-v2, pushshift,
+                                     telegram, bluesky, mastodon ["auto"] (borrowed) */
+    const char *traces;         /**< comma-separated traces: share, quote, reply, url,
+                                     domain, hashtag, mention, text; "all"; "default" =
+                                     all but domain ["default"] (borrowed) */
     const char *col_object;     /**< generic CSV column names (borrowed) ["object_id"] */
     const char *col_account;    /**< ["account_id"] */
     const char *col_content;    /**< ["content_id"] */
@@ -237,6 +243,61 @@ LK_API LK_RESULT_USED lk_status lk_simulate(const lk_simulate_opts *o, char *err
 /* ------------------------------------------------------------------------ */
 /* option value parsers shared by the command line and library users        */
 /* ------------------------------------------------------------------------ */
+
+/* ---- input formats and traces ------------------------------------------------ */
+
+/** The input format names, comma-separated: "auto, generic, qut, ...".  Static. */
+LK_API const char *lk_format_names(void);
+
+/** 1 when name is an input format or "auto". */
+LK_API int lk_format_known(const char *name);
+
+/** The trace names, comma-separated: "generic, share, quote, ...".  Static. */
+LK_API const char *lk_trace_names(void);
+
+/**
+ * Check a --traces list ("share,url", "all", "default").
+ * @param msg receives a one-line reason on failure (msglen bytes).
+ * @return LK_OK or LK_EINVAL.
+ */
+LK_API LK_RESULT_USED lk_status lk_traces_check(const char *list, char *msg, size_t msglen);
+
+/* ---- convert ------------------------------------------------------------------ */
+
+/** Options of a convert run.  Initialise with lk_convert_opts_init(). */
+typedef struct lk_convert_opts {
+    const char *format;      /**< as lk_detect_opts.format ["auto"] */
+    const char *traces;      /**< as lk_detect_opts.traces ["default"] */
+    const char *col_object;  /**< generic CSV column names ["object_id"] ... */
+    const char *col_account; /**< ["account_id"] */
+    const char *col_content; /**< ["content_id"] */
+    const char *col_time;    /**< ["timestamp_share"] */
+    lk_on_error on_error;    /**< [LK_ON_ERROR_FAIL] */
+    const char *out;         /**< output file, "-" for standard output ["-"] */
+} lk_convert_opts;
+
+/** Counts of a finished convert run. */
+typedef struct lk_convert_stats {
+    uint64_t rows_read, rows_used, rows_skipped;
+    uint64_t actions; /**< output rows */
+} lk_convert_stats;
+
+LK_API void lk_convert_opts_init(lk_convert_opts *o);
+
+/**
+ * Read every input (any supported format and codec) and write the generic
+ * action CSV `object_id,account_id,content_id,timestamp_share,trace`, one row
+ * per action in input order; timestamps in epoch seconds (with a fraction
+ * when the input has milliseconds).  lockstep detect reads it back as the
+ * same actions; R, pandas, CooRTweet and the QUT toolkit read it as CSV.
+ * A file output appears only when complete.
+ * @param why one-line summary of skipped rows by reason, written on success
+ *        (whylen bytes; may be NULL).
+ * @return LK_OK or an error with a FILE:LINE message in errbuf.
+ */
+LK_API LK_RESULT_USED lk_status lk_convert(const lk_convert_opts *o, const char *const *inputs,
+                                          size_t ninputs, lk_convert_stats *stats, char *why,
+                                          size_t whylen, char *errbuf, size_t errlen);
 
 /**
  * Parse a duration: a non-negative number with an optional unit

@@ -1,0 +1,26 @@
+/*
+ * reader.h - one input file (any codec, any supported format) into a sink.
+ */
+#ifndef LK_READER_H
+#define LK_READER_H
+
+#include "sink.h"
+
+/* Options of the readers. */
+typedef struct lk_read_opts {
+    lk_format format; /* LK_FMT_AUTO: sniffed from the first bytes and the header / keys */
+    const char *col_object, *col_account, *col_content, *col_time; /* generic CSV */
+} lk_read_opts;
+
+/**
+ * Read one input file and give its records to k (which counts them into st).
+ * @param file_index stored in every action.
+ * @param errbuf LK_ERRMSG_MAX bytes: "PATH:LINE: what was wrong".
+ * @return LK_OK; LK_EIO, LK_EPARSE, LK_ELIMIT, LK_ENOMEM, LK_EINVAL.  On
+ *         error the stats still count the rows read so far.
+ */
+LK_RESULT_USED lk_status lk_read_file(const char *path, uint32_t file_index,
+                                      const lk_read_opts *ro, lk_sink *k, lk_input_stats *st,
+                                      char *errbuf);
+
+#endif

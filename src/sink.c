@@ -1,0 +1,545 @@
+/*
+ * sink.c - records from the format readers to actions: normalisation per
+ * trace, UTF-8 checks, duplicate posts, row accounting, and the two
+ * backends (callback for convert and tests; dataset for detect).
+ *
+ * The dataset backend is the reader's hot path: each lookup in a pool of
+ * millions of ids is a cache miss or two.  Actions are therefore queued in
+ * batches: ids are copied aside and hashed, all table slots are prefetched,
+ * then all strings, and only then interned, in input order, so the misses
+ * of a batch overlap instead of following one another.
+ */
+#include <stdarg.h>
+
+#include "normalize.h"
+#include "parse_time.h"
+#include "sink.h"
+
+#define LK_SINK_BATCH 256
+
+typedef struct recobj {
+    uint32_t off, len; /* in k->objs: trace byte then the object */
+} recobj;
+
+typedef struct pending {
+    int64_t t;
+    uint64_t line;
+    uint64_t cref;           /* content, already in the arena */
+    size_t acc_off, obj_off; /* in the batch's byte buffer */
+    uint32_t acc_len, obj_len;
+    uint32_t acc_h, obj_h;
+} pending;
+
+struct lk_sink {
+    lk_sink_opts o;
+    lk_sink_emit_fn emit;
+    void *ctx;
+    lk_dataset *ds;
+
+    /* the file */
+    const char *name;
+    uint32_t file;
+    lk_input_stats *st;
+    char *errbuf;
+
+    /* the record in progress */
+    uint64_t line;
+    int64_t t;
+    int have_t, have_key;
+    const char *bad_utf8; /* what was not valid UTF-8, or NULL */
+    lk_buf acc, content, key, objs, scratch, scratch2;
+    recobj *ob;
+    size_t nob, obcap;
+
+    lk_strpool *keys; /* posts seen (lk_sink_key) */
+
+    /* dataset backend: the batch */
+    pending p[LK_SINK_BATCH];
+    size_t np;
+    uint64_t first_line;
+    lk_buf bytes;
+    int have_last; /* the previous action's object: exports are often grouped by object */
+    uint32_t last_obj;
+    const char *last_str;
+    size_t last_len;
+};
+
+lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk_dataset *ds,
+                      lk_sink **out)
+{
+    lk_sink *k;
+
+    if ((emit == NULL) == (ds == NULL))
+        return LK_EINVAL;
+    k = calloc(1, sizeof *k);
+    if (!k)
+        return LK_ENOMEM;
+    k->o = *o;
+    k->emit = emit;
+    k->ctx = ctx;
+    k->ds = ds;
+    lk_buf_init(&k->acc);
+    lk_buf_init(&k->content);
+    lk_buf_init(&k->key);
+    lk_buf_init(&k->objs);
+    lk_buf_init(&k->scratch);
+    lk_buf_init(&k->scratch2);
+    lk_buf_init(&k->bytes);
+    if (lk_strpool_new(&k->keys) != LK_OK) {
+        lk_sink_free(k);
+        return LK_ENOMEM;
+    }
+    *out = k;
+    return LK_OK;
+}
+
+void lk_sink_free(lk_sink *k)
+{
+    if (!k)
+        return;
+    lk_buf_release(&k->acc);
+    lk_buf_release(&k->content);
+    lk_buf_release(&k->key);
+    lk_buf_release(&k->objs);
+    lk_buf_release(&k->scratch);
+    lk_buf_release(&k->scratch2);
+    lk_buf_release(&k->bytes);
+    free(k->ob);
+    lk_strpool_free(k->keys);
+    free(k);
+}
+
+void lk_sink_file(lk_sink *k, const char *name, uint32_t file_index, lk_input_stats *stats,
+                  char *errbuf)
+{
+    k->name = name;
+    k->file = file_index;
+    k->st = stats;
+    k->errbuf = errbuf;
+}
+
+const char *lk_sink_name(const lk_sink *k)
+{
+    return k->name;
+}
+
+char *lk_sink_errbuf(lk_sink *k)
+{
+    return k->errbuf;
+}
+
+int lk_sink_wants(const lk_sink *k, lk_trace tr)
+{
+    if (tr == LK_TR_URL) /* URLs also give the domain trace */
+        return (k->o.traces & ((1u << LK_TR_URL) | (1u << LK_TR_DOMAIN))) != 0;
+    return (k->o.traces >> (unsigned)tr) & 1u;
+}
+
+void lk_sink_format(lk_sink *k, lk_format f)
+{
+    if ((unsigned)f < LK_FMT_N)
+        k->st->format_rows[f]++;
+}
+
+void lk_sink_begin(lk_sink *k, uint64_t line)
+{
+    k->line = line;
+    k->have_t = 0;
+    k->have_key = 0;
+    k->bad_utf8 = NULL;
+    lk_buf_reset(&k->acc);
+    lk_buf_reset(&k->content);
+    lk_buf_reset(&k->key);
+    lk_buf_reset(&k->objs);
+    k->nob = 0;
+    k->st->rows_read++;
+}
+
+static lk_status copy_checked(lk_sink *k, lk_buf *b, const char *s, size_t n, const char *what)
+{
+    lk_buf_reset(b);
+    if (!lk_utf8_valid(s, n) && !k->bad_utf8)
+        k->bad_utf8 = what;
+    return lk_buf_append(b, s, n);
+}
+
+lk_status lk_sink_account(lk_sink *k, const char *s, size_t n)
+{
+    return copy_checked(k, &k->acc, s, n, "the account id");
+}
+
+lk_status lk_sink_content(lk_sink *k, const char *s, size_t n)
+{
+    return copy_checked(k, &k->content, s, n, "the content id");
+}
+
+void lk_sink_time(lk_sink *k, int64_t ms)
+{
+    k->t = ms;
+    k->have_t = 1;
+}
+
+lk_status lk_sink_key(lk_sink *k, const char *s, size_t n)
+{
+    if (n == 0)
+        return LK_OK;
+    k->have_key = 1;
+    return copy_checked(k, &k->key, s, n, "the post id");
+}
+
+/* Add the object in k->objs from `start` (trace byte included) unless the
+ * record already has it; an empty object is dropped unless keep_empty. */
+static lk_status add_obj(lk_sink *k, size_t start)
+{
+    const uint32_t len = (uint32_t)(k->objs.len - start);
+    lk_status st;
+
+    if (len == 1 && !k->o.keep_empty) {
+        k->objs.len = start;
+        return LK_OK;
+    }
+    for (size_t i = 0; i < k->nob; i++)
+        if (k->ob[i].len == len && memcmp(k->objs.p + k->ob[i].off, k->objs.p + start, len) == 0) {
+            k->objs.len = start;
+            return LK_OK;
+        }
+    if ((st = LK_GROW(k->ob, k->nob + 1, k->obcap)) != LK_OK)
+        return st;
+    k->ob[k->nob].off = (uint32_t)start;
+    k->ob[k->nob].len = len;
+    k->nob++;
+    return LK_OK;
+}
+
+static lk_status begin_obj(lk_sink *k, lk_trace tr, size_t *start)
+{
+    *start = k->objs.len;
+    if (k->objs.len > UINT32_MAX / 2)
+        return LK_ELIMIT;
+    return lk_buf_putc(&k->objs, LK_TRACE_BYTE(tr));
+}
+
+lk_status lk_sink_obj_verbatim(lk_sink *k, lk_trace tr, const char *s, size_t n)
+{
+    size_t start;
+    lk_status st;
+
+    if ((unsigned)tr >= LK_TR_N || !((k->o.traces >> (unsigned)tr) & 1u))
+        return LK_OK;
+    if (!lk_utf8_valid(s, n) && !k->bad_utf8)
+        k->bad_utf8 = "the object";
+    if ((st = begin_obj(k, tr, &start)) != LK_OK || (st = lk_buf_append(&k->objs, s, n)) != LK_OK)
+        return st;
+    return add_obj(k, start);
+}
+
+static lk_status obj(lk_sink *k, lk_trace tr, const char *s, size_t n, int derive);
+
+lk_status lk_sink_obj(lk_sink *k, lk_trace tr, const char *s, size_t n)
+{
+    return obj(k, tr, s, n, 1);
+}
+
+lk_status lk_sink_obj_key(lk_sink *k, lk_trace tr, const char *s, size_t n)
+{
+    return obj(k, tr, s, n, 0);
+}
+
+static lk_status obj(lk_sink *k, lk_trace tr, const char *s, size_t n, int derive)
+{
+    size_t start;
+    lk_status st;
+
+    if ((unsigned)tr >= LK_TR_N || !lk_sink_wants(k, tr))
+        return LK_OK;
+    if (!lk_utf8_valid(s, n)) {
+        if (!k->bad_utf8)
+            k->bad_utf8 = "an object";
+        return LK_OK;
+    }
+    switch (tr) {
+    case LK_TR_URL: {
+        const int want_url = (k->o.traces >> LK_TR_URL) & 1u;
+        const int want_dom = derive && ((k->o.traces >> LK_TR_DOMAIN) & 1u);
+        size_t ustart, klen;
+        if ((st = begin_obj(k, LK_TR_URL, &ustart)) != LK_OK ||
+            (st = lk_norm_url(s, n, &k->objs)) != LK_OK)
+            return st;
+        klen = k->objs.len - ustart - 1;
+        if (want_dom && klen) {
+            /* the domain from the key, via scratch: k->objs may move */
+            lk_buf_reset(&k->scratch);
+            if ((st = lk_buf_append(&k->scratch, k->objs.p + ustart + 1, klen)) != LK_OK)
+                return st;
+        }
+        if (want_url) {
+            if ((st = add_obj(k, ustart)) != LK_OK)
+                return st;
+        } else {
+            k->objs.len = ustart;
+        }
+        if (want_dom && klen) {
+            if ((st = begin_obj(k, LK_TR_DOMAIN, &start)) != LK_OK ||
+                (st = lk_norm_domain(k->scratch.p, klen, &k->objs)) != LK_OK)
+                return st;
+            return add_obj(k, start);
+        }
+        return LK_OK;
+    }
+    case LK_TR_HASHTAG:
+        if ((st = begin_obj(k, tr, &start)) != LK_OK ||
+            (st = lk_norm_hashtag(s, n, &k->objs)) != LK_OK)
+            return st;
+        return add_obj(k, start);
+    case LK_TR_MENTION:
+        if ((st = begin_obj(k, tr, &start)) != LK_OK ||
+            (st = lk_norm_mention(s, n, &k->objs)) != LK_OK)
+            return st;
+        return add_obj(k, start);
+    case LK_TR_TEXT:
+        /* detect keys texts by a hash of the normalised text; convert writes
+         * the normalised text itself (readable, and reading it back
+         * normalises to the same text, hence the same key) */
+        if (!k->ds) {
+            if ((st = begin_obj(k, tr, &start)) != LK_OK ||
+                (st = lk_norm_text(s, n, &k->objs)) != LK_OK)
+                return st;
+            return add_obj(k, start);
+        }
+        lk_buf_reset(&k->scratch2);
+        if ((st = lk_norm_text(s, n, &k->scratch2)) != LK_OK ||
+            (st = begin_obj(k, tr, &start)) != LK_OK ||
+            (st = lk_norm_text_key(k->scratch2.p, k->scratch2.len, &k->objs)) != LK_OK)
+            return st;
+        return add_obj(k, start);
+    default: /* ids: verbatim */
+        if ((st = begin_obj(k, tr, &start)) != LK_OK ||
+            (st = lk_buf_append(&k->objs, s, n)) != LK_OK)
+            return st;
+        return add_obj(k, start);
+    }
+}
+
+static lk_status vbad(lk_sink *k, uint64_t line, lk_skip why, const char *fmt, va_list ap)
+{
+    char what[300];
+
+    k->st->skipped[why]++;
+    if (k->o.skip_bad_rows)
+        return LK_OK;
+    (void)vsnprintf(what, sizeof what, fmt, ap);
+    lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)line, what);
+    return LK_EPARSE;
+}
+
+lk_status lk_sink_bad(lk_sink *k, lk_skip why, const char *fmt, ...)
+{
+    va_list ap;
+    lk_status st;
+
+    va_start(ap, fmt);
+    st = vbad(k, k->line, why, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+lk_status lk_sink_bad_line(lk_sink *k, uint64_t line, lk_skip why, const char *fmt, ...)
+{
+    va_list ap;
+    lk_status st;
+
+    k->st->rows_read++;
+    va_start(ap, fmt);
+    st = vbad(k, line, why, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+void lk_sink_skip(lk_sink *k, lk_skip why)
+{
+    k->st->skipped[why]++;
+}
+
+void lk_sink_not_post(lk_sink *k, uint64_t line)
+{
+    (void)line;
+    k->st->rows_read++;
+    k->st->skipped[LK_SKIP_NOT_A_POST]++;
+}
+
+/* ---- dataset backend -------------------------------------------------------- */
+
+lk_status lk_sink_flush(lk_sink *k)
+{
+    lk_dataset *ds = k->ds;
+    lk_status ret;
+
+    if (!ds || k->np == 0)
+        return LK_OK;
+    if (ds->n + k->np >= UINT32_MAX) {
+        lk_errf(k->errbuf, "%s:%llu: more than 2^32 actions in one process", k->name,
+                (unsigned long long)k->p[0].line);
+        return LK_ELIMIT;
+    }
+    if ((ret = LK_GROW(ds->a, ds->n + k->np, ds->cap)) != LK_OK) {
+        lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)k->p[0].line,
+                lk_strerror(ret));
+        return ret;
+    }
+    for (size_t i = 0; i < k->np; i++) {
+        lk_strpool_prefetch(ds->accounts, k->p[i].acc_h);
+        lk_strpool_prefetch(ds->objects, k->p[i].obj_h);
+    }
+    for (size_t i = 0; i < k->np; i++) {
+        lk_strpool_prefetch_str(ds->accounts, k->p[i].acc_h);
+        lk_strpool_prefetch_str(ds->objects, k->p[i].obj_h);
+    }
+    for (size_t i = 0; i < k->np; i++) {
+        const pending *q = &k->p[i];
+        const char *acc_s = k->bytes.p + q->acc_off, *obj_s = k->bytes.p + q->obj_off;
+        uint32_t acc, obj;
+        lk_action *a;
+
+        if (k->have_last && q->obj_len == k->last_len &&
+            memcmp(obj_s, k->last_str, q->obj_len) == 0) {
+            obj = k->last_obj;
+        } else {
+            size_t ln;
+            if ((ret = lk_strpool_intern_hashed(ds->objects, obj_s, q->obj_len, q->obj_h, &obj,
+                                                NULL)) != LK_OK)
+                goto fail;
+            k->last_str = lk_strpool_get(ds->objects, obj, &ln);
+            k->last_len = ln;
+            k->last_obj = obj;
+            k->have_last = 1;
+        }
+        if ((ret = lk_strpool_intern_hashed(ds->accounts, acc_s, q->acc_len, q->acc_h, &acc,
+                                            NULL)) != LK_OK)
+            goto fail;
+        a = &ds->a[ds->n];
+        a->t = q->t;
+        a->content = q->cref;
+        a->account = acc;
+        a->object = obj;
+        a->row = (uint32_t)ds->n;
+        a->file = k->file;
+        ds->n++;
+        continue;
+    fail:
+        lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)q->line, lk_strerror(ret));
+        return ret;
+    }
+    k->np = 0;
+    lk_buf_reset(&k->bytes);
+    return LK_OK;
+}
+
+static lk_status queue_actions(lk_sink *k)
+{
+    uint64_t cref;
+    lk_status st;
+
+    if ((st = lk_arena_add(&k->ds->content, k->content.p, k->content.len, &cref)) != LK_OK)
+        return st;
+    for (size_t i = 0; i < k->nob; i++) {
+        pending *q;
+        const char *o = k->objs.p + k->ob[i].off;
+        const size_t on = k->ob[i].len, an = k->acc.len;
+
+        if (k->np == LK_SINK_BATCH && (st = lk_sink_flush(k)) != LK_OK)
+            return st;
+        q = &k->p[k->np];
+        if ((st = lk_buf_reserve(&k->bytes, an + on)) != LK_OK)
+            return st;
+        q->t = k->t;
+        q->line = k->line;
+        q->cref = cref;
+        q->acc_off = k->bytes.len;
+        q->acc_len = (uint32_t)an;
+        q->acc_h = lk_strpool_hash(k->acc.p, an);
+        if ((st = lk_buf_append(&k->bytes, k->acc.p, an)) != LK_OK)
+            return st;
+        q->obj_off = k->bytes.len;
+        q->obj_len = (uint32_t)on;
+        q->obj_h = lk_strpool_hash(o, on);
+        if ((st = lk_buf_append(&k->bytes, o, on)) != LK_OK)
+            return st;
+        k->np++;
+    }
+    return LK_OK;
+}
+
+static lk_status emit_actions(lk_sink *k)
+{
+    lk_sink_action a;
+    lk_status st;
+
+    a.account = k->acc.p;
+    a.account_len = k->acc.len;
+    a.content = k->content.p;
+    a.content_len = k->content.len;
+    a.t = k->t;
+    a.line = k->line;
+    for (size_t i = 0; i < k->nob; i++) {
+        char *o = k->objs.p + k->ob[i].off;
+        char save = o[k->ob[i].len];
+        a.trace = (lk_trace)(o[0] - 'A');
+        a.object = o + 1;
+        a.object_len = k->ob[i].len - 1u;
+        o[k->ob[i].len] = '\0'; /* NUL-terminate in place for the callback */
+        st = k->emit(k->ctx, &a);
+        o[k->ob[i].len] = save;
+        if (st != LK_OK)
+            return st;
+    }
+    return LK_OK;
+}
+
+lk_status lk_sink_end(lk_sink *k)
+{
+    lk_status st;
+    int fresh;
+
+    if (k->bad_utf8)
+        return lk_sink_bad(k, LK_SKIP_INVALID_UTF8, "invalid UTF-8 in %s", k->bad_utf8);
+    if (!k->have_t)
+        return lk_sink_bad(k, LK_SKIP_BAD_TIMESTAMP, "no timestamp");
+    if (k->t < 0 || k->t > LK_TIME_MAX_MS)
+        return lk_sink_bad(k, LK_SKIP_BAD_TIMESTAMP, "timestamp out of range");
+    if (k->acc.len == 0) {
+        k->st->skipped[LK_SKIP_EMPTY_ACCOUNT]++;
+        return LK_OK;
+    }
+    if (k->nob == 0) {
+        k->st->skipped[LK_SKIP_EMPTY_OBJECT]++;
+        return LK_OK;
+    }
+    if (k->have_key) {
+        uint32_t id;
+        if ((st = lk_strpool_intern(k->keys, k->key.p, k->key.len, &id, &fresh)) != LK_OK)
+            goto fail;
+        if (!fresh) {
+            k->st->skipped[LK_SKIP_DUPLICATE]++;
+            return LK_OK;
+        }
+    }
+    /* buffers end with a NUL for the callback */
+    if ((st = lk_buf_putc(&k->acc, '\0')) != LK_OK || (st = lk_buf_putc(&k->content, '\0')) != LK_OK ||
+        (st = lk_buf_putc(&k->objs, '\0')) != LK_OK)
+        goto fail;
+    k->acc.len--;
+    k->content.len--;
+    k->objs.len--;
+    k->st->rows_used++;
+    for (size_t i = 0; i < k->nob; i++)
+        k->st->actions[k->objs.p[k->ob[i].off] - 'A']++;
+    st = k->ds ? queue_actions(k) : emit_actions(k);
+    if (st == LK_OK)
+        return LK_OK;
+    if (st == LK_ENOMEM || st == LK_ELIMIT) {
+fail:
+        lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)k->line,
+                lk_strerror(st));
+    }
+    return st;
+}
