@@ -131,6 +131,7 @@ double lk_cli_cpu_seconds(void);
 /* Subcommands: argv[0] is the command name ("detect"). */
 int lk_cmd_detect(int argc, char **argv);
 int lk_cmd_simulate(int argc, char **argv);
+int lk_cmd_evaluate(int argc, char **argv);
 int lk_cmd_convert(int argc, char **argv);
 
 #endif /* LK_CLI_H */

@@ -13,6 +13,7 @@ static const struct lk_cmd {
 } cmds[] = {
     {"detect", lk_cmd_detect, "find coordinated groups in activity data; writes --out DIR"},
     {"simulate", lk_cmd_simulate, "write synthetic activity with planted groups + truth.csv"},
+    {"evaluate", lk_cmd_evaluate, "precision / recall / F1 of a detect output against truth"},
     {"convert", lk_cmd_convert, "any supported input -> the generic action CSV (with traces)"},
 };
 

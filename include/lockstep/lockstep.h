@@ -241,6 +241,81 @@ LK_API void lk_simulate_opts_init(lk_simulate_opts *o);
 LK_API LK_RESULT_USED lk_status lk_simulate(const lk_simulate_opts *o, char *errbuf, size_t errlen);
 
 /* ------------------------------------------------------------------------ */
+/* evaluate: precision / recall / F1 of a detect output against truth       */
+/* ------------------------------------------------------------------------ */
+
+/** Options of lk_evaluate().  Initialise with lk_eval_opts_init(). */
+typedef struct lk_eval_opts {
+    const char *truth; /**< truth.csv: account_id,label,group[,...] (borrowed) */
+    const char *dir;   /**< a detect output folder holding accounts.csv (borrowed) */
+    const char *out;   /**< JSON report: NULL for none, a path, or "-" for stdout */
+} lk_eval_opts;
+
+/** False-positive rate of one non-coordinated truth label. */
+typedef struct lk_eval_class {
+    const char *label; /**< borrowed from the result */
+    uint64_t accounts; /**< truth accounts with this label */
+    uint64_t flagged;  /**< of them, in accounts.csv */
+    double rate;       /**< flagged / accounts (0 when accounts is 0) */
+} lk_eval_class;
+
+/** How one planted group was recovered. */
+typedef struct lk_eval_group {
+    const char *group;     /**< planted group name (borrowed from the result) */
+    uint64_t size;         /**< members */
+    uint64_t found;        /**< members in accounts.csv */
+    const char *best;      /**< detected group holding most members, or NULL */
+    uint64_t best_members; /**< members in that detected group */
+    uint64_t best_others;  /**< non-members in that detected group */
+    double share;          /**< best_members / size */
+} lk_eval_group;
+
+/** Result of lk_evaluate(); release with lk_eval_result_release(). */
+typedef struct lk_eval_result {
+    const char *truth, *dir; /**< the inputs (owned copies) */
+    uint64_t truth_accounts; /**< rows of truth.csv */
+    uint64_t positives;      /**< truth accounts labelled coordinated */
+    uint64_t flagged;        /**< rows of accounts.csv */
+    uint64_t tp, fp, fn;     /**< account-level confusion counts */
+    uint64_t unknown_accounts; /**< flagged accounts absent from truth (counted in fp) */
+    uint64_t detected_groups;  /**< distinct group_id values in accounts.csv */
+    double precision, recall, f1; /**< a ratio with a zero denominator is 0 */
+    double group_recovery;        /**< mean share over planted groups */
+    lk_eval_class *classes;       /**< per non-coordinated label, sorted by label */
+    size_t nclasses;
+    lk_eval_group *groups; /**< per planted group, in numeric order */
+    size_t ngroups;
+    void *priv_; /**< internal */
+} lk_eval_result;
+
+/** Fill `o` with NULLs. */
+LK_API void lk_eval_opts_init(lk_eval_opts *o);
+
+/**
+ * Score the detect output folder o->dir against o->truth (plain, gzip or
+ * zstd CSVs, columns found by name) and write the JSON report to o->out.
+ * On failure *r is left empty.
+ * @return LK_OK; LK_EIO, LK_EPARSE (FILE:LINE message), LK_EINVAL, LK_ENOMEM.
+ */
+LK_API LK_RESULT_USED lk_status lk_evaluate(const lk_eval_opts *o, lk_eval_result *r,
+                                            char *errbuf, size_t errlen);
+
+/**
+ * The JSON report of r into buf (len bytes, NUL-terminated).  *needed gets
+ * the size required (NUL included).
+ * @return LK_OK, or LK_ELIMIT when len is too small, LK_ENOMEM.
+ */
+LK_API LK_RESULT_USED lk_status lk_eval_json(const lk_eval_result *r, char *buf, size_t len,
+                                             size_t *needed);
+
+/** Write the JSON report to path ("-" = stdout); a file appears only when complete. */
+LK_API LK_RESULT_USED lk_status lk_eval_write_json(const lk_eval_result *r, const char *path,
+                                                   char *errbuf, size_t errlen);
+
+/** Free what r owns; NULL-safe and safe twice. */
+LK_API void lk_eval_result_release(lk_eval_result *r);
+
+/* ------------------------------------------------------------------------ */
 /* option value parsers shared by the command line and library users        */
 /* ------------------------------------------------------------------------ */
 
