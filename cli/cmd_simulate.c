@@ -9,7 +9,9 @@ enum {
     OPT_GROUPS,
     OPT_GROUP_SIZE,
     OPT_MAX_POPULARITY,
-    OPT_SPAN
+    OPT_SPAN,
+    OPT_KINDS,
+    OPT_NO_TWEETS
 };
 
 static const struct option longopts[] = {
@@ -19,6 +21,8 @@ static const struct option longopts[] = {
     {"group-size", required_argument, NULL, OPT_GROUP_SIZE},
     {"max-popularity", required_argument, NULL, OPT_MAX_POPULARITY},
     {"span", required_argument, NULL, OPT_SPAN},
+    {"kinds", required_argument, NULL, OPT_KINDS},
+    {"no-tweets", no_argument, NULL, OPT_NO_TWEETS},
     {"out", required_argument, NULL, 'o'},
     LK_GLOBAL_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -33,12 +37,15 @@ static void usage(FILE *f, const lk_simulate_opts *o, const lk_cli *c)
     (void)fprintf(
         f, "Usage: lockstep simulate [options]\n"
            "\n"
-           "Write synthetic activity with planted coordinated groups: actions.csv (generic\n"
-           "object_id,account_id,content_id,timestamp_share) and truth.csv.  The same\n"
-           "options and --seed give byte-identical files.  Counts accept K, M, G (x1000).\n");
+           "Write synthetic posts (retweets, replies, quotes, originals with text, links,\n"
+           "hashtags, mentions) of an organic population with planted coordinated groups:\n"
+           "actions.csv (generic object_id,account_id,content_id,timestamp_share,trace;\n"
+           "one row per action), tweets.csv (the same posts as a Twitter IO-archive tweets\n"
+           "file) and truth.csv (account_id,label,group,kind).  The same options and --seed\n"
+           "give byte-identical files.  Counts accept K, M, G (x1000).\n");
 
     lk_cli_help_heading(f, "Data");
-    lk_cli_help_opt(f, "--actions N", "approximate number of actions [%llu]",
+    lk_cli_help_opt(f, "--actions N", "approximate number of action rows [%llu]",
                     (unsigned long long)o->actions);
     if (o->accounts)
         lk_cli_help_opt(f, "--accounts N", "organic accounts [%llu]",
@@ -47,13 +54,19 @@ static void usage(FILE *f, const lk_simulate_opts *o, const lk_cli *c)
         lk_cli_help_opt(f, "--accounts N", "organic accounts; 0 = actions / 20 [0]");
     lk_cli_help_opt(f, "--groups N", "planted coordinated groups [%u]", o->groups);
     lk_cli_help_opt(f, "--group-size N", "members per planted group [%u]", o->group_size);
-    lk_cli_help_opt(f, "--max-popularity N", "shares of the most popular object [%llu]",
+    lk_cli_help_opt(f, "--max-popularity N", "posts in the largest cascade [%llu]",
                     (unsigned long long)o->max_popularity);
     lk_cli_help_opt(f, "--span DUR", "time span of the data; s, m, h, d [%s]",
                     lk_cli_fmt_duration(o->span_s * 1000, dur, sizeof dur));
+    lk_cli_help_opt(f, "--kinds LIST",
+                    "planted group kinds, given to the groups in turn:\n"
+                    "retweet_ring, link_pusher, copypasta, hashtag_flood,\n"
+                    "reply_swarm, slow_ring; all = these six [%s]",
+                    o->kinds && *o->kinds ? o->kinds : "all");
 
     lk_cli_help_heading(f, "Output");
     lk_cli_help_opt(f, "-o, --out DIR", "output folder, created if missing [%s]", o->out_dir);
+    lk_cli_help_opt(f, "--no-tweets", "do not write tweets.csv (the largest file)");
 
     lk_cli_help_global(f, c, 0);
     (void)fprintf(f, "\nExit status: 0 success, 1 runtime error, 2 usage error.\n");
@@ -99,6 +112,17 @@ static int set_option(lk_cli *c, int opt, const char *arg, lk_simulate_opts *o)
                 c, "bad --span value '%s' (expected whole seconds >= 1s, such as 3600 or 30d)",
                 arg);
         o->span_s = ms / 1000;
+        return 0;
+    case OPT_KINDS: {
+        char msg[256];
+
+        if (lk_simulate_kinds_check(arg, msg, sizeof msg) != LK_OK)
+            return lk_cli_usage_error(c, "bad --kinds value: %s", msg);
+        o->kinds = arg;
+        return 0;
+    }
+    case OPT_NO_TWEETS:
+        o->write_tweets = 0;
         return 0;
     case 'o':
         if (!*arg)

@@ -11,6 +11,6 @@ rm -rf "$out"
 ./build-release/lockstep simulate --seed 1 --actions 200000 --out "$out/input"
 ./build-release/lockstep detect -w 30s -o "$out/results" "$out/input/actions.csv"
 echo
-echo "demo: input (synthetic, with planted groups) in $out/input/ (actions.csv, truth.csv)"
+echo "demo: input (synthetic, with planted groups) in $out/input/ (actions.csv, tweets.csv, truth.csv)"
 echo "demo: results in $out/results/ (groups.csv, accounts.csv, edges.csv, evidence.csv, summary.json, network.graphml, network.gexf)"
 head -n 6 "$out/results/groups.csv"

@@ -1,58 +1,115 @@
 /*
- * simulate.c - seeded synthetic activity with planted coordinated groups
- * (our "datagen"): the demo input, the benchmark input and the test oracle.
+ * simulate.c - seeded synthetic social-media activity with planted
+ * coordinated groups (our "datagen"): the demo input, the benchmark input
+ * and the test oracle.  This file holds the options, the output files,
+ * truth.csv and the driver; the model lives in simulate_gen.c, the texts
+ * and the two row formats in simulate_text.c.
  *
- * Generative model (all randomness from one xoshiro256** stream, rng.h):
+ * The model is one of POSTS.  A post is made by one account at one time
+ * and is a retweet (of a post), a reply (to a post, with its own text), a
+ * quote (of a post, with its own text) or an original (text with 0+ URLs,
+ * 0+ hashtags, 0+ mentions).  All randomness comes from one xoshiro256**
+ * stream (rng.h) seeded with --seed; each post's words come from a stream
+ * of its own, seeded from the main one.
  *
- *  Accounts.  o->accounts organic accounts (default actions / 20) with
- *  Pareto(alpha 1.5) activity weights, so a few heavy users write much of
- *  the data, as on real platforms.  Beside them:
- *   - fans (min(300, A/20)): ordinary users who also join each viral object
- *     with probability 0.3 within seconds of its birth (1 s + an exponential
- *     delay of mean 4 s).  They co-act with each other and with the burst
- *     crowd by accident - the classic false positive that a popularity- and
- *     timing-aware null must explain away;
- *   - newsbots (min(30, A/100)): post each "feed" object (1% of objects)
- *     with probability 1/2 after an independent log-uniform delay of 2 s to
- *     10 min - the "news aggregator" false positive; they do nothing else;
- *   - coordinated members: o->groups groups of o->group_size, who also share
- *     organically with ordinary weights.
+ * Accounts.  o->accounts organic accounts (default actions / 20) with
+ * Pareto(1.5) activity weights (capped at 10^4), so a few heavy users write
+ * much of the data.  They belong to min(50, accounts / 20) communities of
+ * Zipf-like sizes (weight k^-0.8), each with a UTC offset, 8 favourite
+ * hashtags and 5 favourite domains.  Beside them:
+ *  - fans (min(300, A/20)): ordinary users who also retweet each viral
+ *    post with probability 0.3, 1 s + an exponential delay of mean 4 s
+ *    after it appears: they co-act with each other by accident, the classic
+ *    false positive a popularity- and timing-aware null must explain away;
+ *  - newsbots (min(30, A/100)): after 3% of the cascades comes a feed item;
+ *    each bot posts it with probability 1/2 after an independent log-uniform
+ *    delay of 2 s to 10 min: the same headline (a third of the bots prefix
+ *    their name) and the same news URL (a third add their own utm_source).
+ *    They do nothing else: the "news aggregator" false positive;
+ *  - planted members: o->groups groups of o->group_size, who also post and
+ *    retweet organically with ordinary weights.
  *
- *  Objects.  Organic share counts follow a discrete power law
- *  P(size >= k) ~ 1/k on [1, max_popularity] (half the objects are shared
- *  once; every decade of sizes carries a similar number of rows), and the
- *  first object is a celebrity post of exactly max_popularity shares.
- *  An object is born uniformly in [0, span_s); its shares follow an
- *  exponential decay with a log-uniform time constant of 10 min..6 h, so most
- *  arrive within hours.  Half of the objects with >= 100 shares are viral: a
- *  further 30-70% of their shares form a burst with a 2-minute time constant.
- *  Sharers are drawn by activity weight, without repeats within an object
- *  (after 8 collisions a repeat is kept: a population smaller than an object
- *  then shares it more than once, like a link posted again).
+ * Time.  Data start at 2023-01-01T00:00:00Z and span span_s (+ one day of
+ * tail).  Organic posts are born following a daily rhythm in the author's
+ * community's local time (night trough at 4 h at 12% of the evening peak).
  *
- *  Planted groups.  Each group has 20-60 occasions.  85% target an object of
- *  their own, made a few minutes before the occasion and shared organically
- *  only 0-2 times; 15% target an organic object with >= 50 shares, 0-3 h
- *  after its birth (these are dropped if too few such objects turn up).  At
- *  an occasion each member joins with probability 0.7, 1-30 s after it
- *  starts, so joining members are always within 29 s of each other.
+ * Organic cascades.  A post by an account drawn by activity weight, of
+ * cascade size S (the post and S-1 reactions) from a discrete power law
+ * P(S >= k) ~ 1/k on [1, max_popularity]; the first cascade is a celebrity
+ * post of exactly min(max_popularity, actions / 10).  Reactions: 80% retweets, 11% replies,
+ * 7% quotes, 2% copies of the post's text as a new original (organic
+ * duplicate text).  Reactors are drawn by activity weight, 60% from the
+ * author's community (like-minded accounts share the same posts, tags and
+ * sites), without repeats within a cascade (after 8 collisions a repeat
+ * is kept).  Delays are exponential with a log-uniform time constant of
+ * 10 min..6 h; half the cascades of >= 100 posts are viral: 30-70% of
+ * their reactions come in a burst with a 2-min time constant, and the fans
+ * join.
  *
- *  Volume.  Objects are generated until the rows reach o->actions minus the
- *  expected rows of the planted occasions; the last object is truncated, so
- *  the total is o->actions plus the binomial noise of the occasions (under
- *  1% unless the run is tiny).  The planted objects are interleaved at random points of the stream.
+ * Texts and entities (simulate_text.c).  Words from a synthetic vocabulary
+ * of 4096 words with Zipf(1.05) popularity, 6-30 per original (3-20 per
+ * reply, 4-20 per quote), with commas, sentence ends, now and then a
+ * quoted word, a line break or an emoji.  An original has a URL with
+ * probability 0.3, 0/1/2/3 hashtags with probability .6/.25/.1/.05 and
+ * 0/1/2 mentions with .85/.12/.03 (mentioned accounts by activity weight);
+ * a reply starts with "@author" of the post it answers.  Hashtags: 60% a
+ * community favourite (mostly in CamelCase, 15% lower case), 40% one of 24
+ * global trending tags of Zipf popularity, posted as #Vote, #vote or #VOTE
+ * (70/15/15%).  URLs: 60% a community favourite domain, else one of 512
+ * domains of Zipf popularity; the article is Zipf over 10^5, so popular
+ * articles are linked by many; 15% http, 5% with the www habit of the
+ * domain flipped, 5% a trailing slash, 4% utm parameters.
  *
- * Output order: object by object (objects in generation order, unrelated to
- * time; the rows of one object in time order, ties by account index).  This
- * is what lets us stream: memory is O(accounts + largest object), never
- * O(rows).  Ids are 16 lower-case hex digits, lk_mix64 of (domain, index)
- * xored with a key drawn from the seed: a bijection, so ids never collide (not even across the
- * account, object and content domains) and reveal neither index nor label.
- * Timestamps are integer seconds in [2023-01-01, + span_s + 1 day).
+ * Planted groups.  Kinds are given round-robin over the groups from
+ * o->kinds (default: all six in the order below).  Each member has a join
+ * probability drawn from [0.5, 0.8] and joins each occasion with it; each
+ * group has 20-60 occasions, in its office hours (8-20 h in its own time
+ * zone), each with a campaign number that makes its URL, text or tag.
+ *  - retweet_ring: a member posts; the others retweet it 1-30 s after the
+ *    occasion starts (0-10 min after the post); 0-2 organic retweets
+ *    follow.  15% of the occasions instead retweet a popular organic post
+ *    (a cascade of >= 50) 0-3 h after it appears, again within 30 s.
+ *  - link_pusher: members post the campaign URL (the group's own obscure
+ *    domain, one article per occasion) with their own words, within
+ *    minutes (exponential, mean 60 s, at most 5 min), each in a variant:
+ *    utm_* parameters (1/2), fbclid (1/4), www flipped (0.3), http instead
+ *    of https (0.3), a trailing slash (0.3), a #fragment (0.2).  URL
+ *    normalisation makes them one object; raw strings mostly differ.
+ *  - copypasta: members post the campaign text (12-25 words) within
+ *    minutes (mean 90 s, at most 10 min): 30% exact copies, the rest with
+ *    each of these edits with probability 0.4 (at least one): 1-3 words
+ *    replaced, an emoji appended, a trending hashtag appended, the case
+ *    changed (all upper or all lower).
+ *  - hashtag_flood: each joining member posts 1-3 times within minutes
+ *    (mean 2 min, at most 15 min) with its own words and the occasion's
+ *    rare campaign hashtag (20% in lower case), half of the posts also
+ *    with a trending tag.
+ *  - reply_swarm: members reply to the same organic post within two
+ *    minutes (mean 25 s), 1 min-3 h after it appears; 70% of the targets
+ *    are popular (a cascade of >= 50), 30% any organic post.
+ *  - slow_ring: as retweet_ring on the group's own posts, but the members
+ *    retweet one after another 5-30 min apart: only wide windows see them.
+ *  Occasions on organic posts take a cascade as it is generated (with a
+ *  probability set so that they are placed early); any left at the end
+ *  get a fresh organic target post.
  *
+ * Volume.  Cascades are generated until the action rows plus the expected
+ * rows of the planted occasions not yet written reach o->actions; the last
+ * cascade is cut to the budget.  The total is o->actions plus the noise of
+ * the last occasions (well under 1% unless the run is tiny).  Occasions on
+ * the groups' own objects are placed at random points of the stream.
+ *
+ * Output.  Unit by unit (a cascade, a feed item, an occasion), each in time
+ * order, ties by creation order; units in no time order.  This is what lets
+ * us stream: memory is O(accounts + max_popularity), never O(rows).  Ids
+ * are 16 lower-case hex digits, lk_mix64 of (domain, index) xored with a
+ * key drawn from the seed: a bijection, so ids never collide (not even
+ * across the account and post domains) and reveal neither index nor label.
  * Byte-identical output for identical options on one platform; across libm
- * versions exp/log rounding could in principle differ.
+ * versions exp/log/pow rounding could in principle differ.
  */
+#include "simulate_int.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -60,85 +117,13 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "lk_internal.h"
-#include "rng.h"
+#define ACTIONS_MAX  UINT64_C(1000000000000)
+#define ACCOUNTS_MAX (UINT32_C(1) << 30) /* organic, and planted: indices fit u32 */
+#define SPAN_MAX     (INT64_C(100) * 366 * 86400)
+#define KINDS_MAX    64
 
-#define SIM_T0         INT64_C(1672531200) /* 2023-01-01T00:00:00Z */
-#define SIM_TAIL_S     INT64_C(86400)      /* shares may run one day past span */
-#define FAN_MAX        300
-#define BOT_MAX        30
-#define VIRAL_MIN      100  /* organic shares for an object to be viral... */
-#define P_VIRAL        0.5  /* ...with this probability */
-#define P_FEED         0.01 /* fraction of objects in the newsbots' feed */
-#define P_FAN_JOIN     0.3
-#define P_BOT_JOIN     0.5
-#define P_MEMBER_JOIN  0.7
-#define OCC_MIN        20
-#define OCC_MAX        60
-#define OCC_MEAN       40.0
-#define P_OCC_POPULAR  0.15
-#define POPULAR_MIN    50  /* organic shares for a hijackable object */
-#define OCC_EXTRA_MEAN 1.0 /* organic shares of a planted object: 0..2 */
-#define DEDUP_TRIES    8
-#define CHUNK_BYTES    ((size_t)64 * 1024)
-#define ROW_MAX        80 /* 3 * 16 hex + 3 commas + 20 digits + newline */
-#define ACTIONS_MAX    UINT64_C(1000000000000)
-#define ACCOUNTS_MAX   (UINT32_C(1) << 30) /* organic, and planted: indices fit u32 */
-#define SPAN_MAX       (INT64_C(100) * 366 * 86400)
-
-enum { DOM_ACCOUNT = 0, DOM_OBJECT = 1, DOM_CONTENT = 2 };
-
-/* One share of the current object, as a sort key: seconds since SIM_T0 in
- * the high half (SPAN_MAX + 1 day < 2^32), account index in the low half. */
-#define SHARE_KEY(t, a) ((uint64_t)(t) << 32 | (a))
-
-/* A planted occasion on an object of the group's own. */
-typedef struct occasion {
-    uint64_t pos; /* emitted once this many organic rows are out */
-    int64_t t;    /* start, seconds since SIM_T0 */
-    uint32_t group;
-} occasion;
-
-/* A buffered output file: rows are formatted into chunk, which goes to a
- * FILE with a 1 MiB buffer in 64 KiB fwrites. */
-typedef struct out {
-    FILE *f;
-    char *path; /* owned */
-    char *chunk;
-    size_t len;
-    int err;    /* errno of the first failure, 0 if none */
-    int opened; /* the file is ours: remove it on failure */
-} out;
-
-/* Exponential delay truncated to [0, max], by inverse CDF (no retries, so
- * the stream consumption per row is fixed). */
-typedef struct tdist {
-    double mean, f;
-    int64_t max;
-} tdist;
-
-typedef struct sim {
-    lk_rng rng;
-    uint64_t key;
-    int64_t span, limit; /* births in [0, span); times in [0, limit] */
-    uint64_t max_pop;
-    uint32_t n_org, n_fan, n_mem, n_bot, n_acc, n_alias;
-    uint32_t n_groups, group_size;
-    lk_alias_col *alias; /* activity weights of accounts [0, n_alias) */
-    uint32_t *mark;      /* mark[a] == epoch: a already shared this object */
-    uint32_t epoch;
-    uint8_t *seen;
-    uint64_t *rows; /* SHARE_KEY()s of the current object */
-    size_t nrows, caprows;
-    occasion *occ;
-    size_t nocc, next_occ;
-    uint32_t *pending; /* popular-object occasions still owed, per group */
-    uint64_t pending_total;
-    uint32_t rr;
-    double pop_q;
-    uint64_t target_org, org_written, written, objects;
-    out act;
-} sim;
+static const char *const kind_names[K_N] = {"retweet_ring",  "link_pusher", "copypasta",
+                                            "hashtag_flood", "reply_swarm", "slow_ring"};
 
 void lk_simulate_opts_init(lk_simulate_opts *o)
 {
@@ -150,6 +135,8 @@ void lk_simulate_opts_init(lk_simulate_opts *o)
     o->group_size = 8;
     o->max_popularity = 10000;
     o->span_s = INT64_C(30) * 86400;
+    o->kinds = NULL;
+    o->write_tweets = 1;
     o->out_dir = "sim-out";
 }
 
@@ -167,9 +154,56 @@ static void seterr(char *errbuf, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-/* ---- formatting -------------------------------------------------------- */
+/* ---- kinds ------------------------------------------------------------------ */
 
-static void put_hex16(char *p, uint64_t v)
+/* Parse a --kinds list into kinds[] (round-robin order); NULL, "" and
+ * "all" give the six kinds in their default order. */
+static lk_status parse_kinds(const char *list, sim_kind *kinds, size_t *n, char *msg, size_t msglen)
+{
+    size_t k = 0;
+
+    *n = 0;
+    if (!list || !*list || strcmp(list, "all") == 0) {
+        for (int i = 0; i < K_N; i++)
+            kinds[i] = (sim_kind)i;
+        *n = K_N;
+        return LK_OK;
+    }
+    for (const char *p = list;; p++) {
+        const char *e = strchr(p, ',');
+        const size_t len = e ? (size_t)(e - p) : strlen(p);
+        int i = 0;
+
+        while (i < K_N && (strlen(kind_names[i]) != len || memcmp(kind_names[i], p, len) != 0))
+            i++;
+        if (i == K_N || k == KINDS_MAX) {
+            seterr(msg, msglen,
+                   i == K_N ? "unknown group kind '%.*s' (expected retweet_ring, link_pusher, "
+                              "copypasta, hashtag_flood, reply_swarm, slow_ring or all)"
+                            : "too many group kinds in '%.*s'",
+                   (int)LK_MIN(len, 64), p);
+            return LK_EINVAL;
+        }
+        kinds[k++] = (sim_kind)i;
+        if (!e)
+            break;
+        p = e;
+    }
+    *n = k;
+    return LK_OK;
+}
+
+lk_status lk_simulate_kinds_check(const char *list, char *msg, size_t msglen)
+{
+    sim_kind kinds[KINDS_MAX];
+    size_t n;
+
+    return parse_kinds(list, kinds, &n, msg, msglen);
+}
+
+/* ---- output ------------------------------------------------------------------- */
+
+void sim_hex16(char *p, uint64_t v)
 {
     static const char digits[] = "0123456789abcdef";
 
@@ -179,57 +213,88 @@ static void put_hex16(char *p, uint64_t v)
     }
 }
 
-static size_t put_u64(char *p, uint64_t v)
-{
-    char tmp[20];
-    size_t n = 0;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        p[i] = tmp[n - 1 - i];
-    return n;
-}
-
-static uint64_t make_id(const sim *s, unsigned dom, uint64_t idx)
+uint64_t sim_make_id(const sim *s, unsigned dom, uint64_t idx)
 {
     return lk_mix64(((uint64_t)dom << 62 | idx) ^ s->key);
 }
 
-/* ---- buffered output ------------------------------------------------------ */
-
-static int out_flush(out *w)
+static void out_flush(sim_out *w)
 {
-    if (w->len && fwrite(w->chunk, 1, w->len, w->f) != w->len) {
+    if (w->len && !w->err && fwrite(w->chunk, 1, w->len, w->f) != w->len)
         w->err = errno ? errno : EIO;
-        return -1;
-    }
     w->len = 0;
-    return 0;
 }
 
-/* Make room for one row; -1 after a write failure. */
-static int out_room(out *w)
+void sim_out_put(sim_out *w, const void *p, size_t n)
 {
-    if (w->len + ROW_MAX > CHUNK_BYTES)
-        return out_flush(w);
-    return 0;
+    const char *c = p;
+
+    while (n) {
+        size_t k;
+
+        if (w->len == SIM_CHUNK)
+            out_flush(w);
+        k = LK_MIN(n, SIM_CHUNK - w->len);
+        memcpy(w->chunk + w->len, c, k);
+        w->len += k;
+        c += k;
+        n -= k;
+    }
 }
 
-static int out_str(out *w, const char *str)
+void sim_out_putc(sim_out *w, char c)
 {
-    const size_t n = strlen(str);
-
-    if (out_room(w))
-        return -1;
-    memcpy(w->chunk + w->len, str, n);
-    w->len += n;
-    return 0;
+    if (w->len == SIM_CHUNK)
+        out_flush(w);
+    w->chunk[w->len++] = c;
 }
 
-static lk_status out_open(out *w, const char *dir, const char *name, char *errbuf, size_t errlen)
+void sim_out_hex16(sim_out *w, uint64_t v)
+{
+    char p[16];
+
+    sim_hex16(p, v);
+    sim_out_put(w, p, 16);
+}
+
+void sim_out_u64(sim_out *w, uint64_t v)
+{
+    char tmp[20];
+    size_t n = sizeof tmp;
+
+    do {
+        tmp[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    sim_out_put(w, tmp + n, sizeof tmp - n);
+}
+
+void sim_out_csv(sim_out *w, const char *p, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n && p[i] != ',' && p[i] != '"' && p[i] != '\n' && p[i] != '\r')
+        i++;
+    if (i == n) {
+        sim_out_put(w, p, n);
+        return;
+    }
+    sim_out_putc(w, '"');
+    for (size_t b = 0;;) { /* runs up to and including each '"', which is doubled */
+        const char *q = memchr(p + b, '"', n - b);
+        const size_t e = q ? (size_t)(q - p) + 1 : n;
+
+        sim_out_put(w, p + b, e - b);
+        if (!q)
+            break;
+        sim_out_putc(w, '"');
+        b = e;
+    }
+    sim_out_putc(w, '"');
+}
+
+static lk_status out_open(sim_out *w, const char *dir, const char *name, char *errbuf,
+                          size_t errlen)
 {
     lk_buf path;
 
@@ -237,7 +302,7 @@ static lk_status out_open(out *w, const char *dir, const char *name, char *errbu
     if (lk_buf_printf(&path, "%s/%s", dir, name) != LK_OK)
         return LK_ENOMEM;
     w->path = path.p;
-    w->chunk = malloc(CHUNK_BYTES);
+    w->chunk = malloc(SIM_CHUNK);
     if (!w->chunk)
         return LK_ENOMEM;
     w->f = fopen(w->path, "w");
@@ -246,8 +311,8 @@ static lk_status out_open(out *w, const char *dir, const char *name, char *errbu
         return LK_EIO;
     }
     w->opened = 1;
-    /* The library's output is large and sequential: 1 MiB writes. */
-    if (setvbuf(w->f, NULL, _IOFBF, (size_t)1 << 20) != 0) {
+    /* The chunk is the buffer: large writes go straight to the file. */
+    if (setvbuf(w->f, NULL, _IONBF, 0) != 0) {
         seterr(errbuf, errlen, "cannot write '%s': cannot set buffer", w->path);
         return LK_EIO;
     }
@@ -256,14 +321,13 @@ static lk_status out_open(out *w, const char *dir, const char *name, char *errbu
 
 /* Flush and close after st, the status of writing; report the first
  * failure.  On other errors leave it to out_release to close and remove. */
-static lk_status out_finish(out *w, lk_status st, char *errbuf, size_t errlen)
+static lk_status out_finish(sim_out *w, lk_status st, char *errbuf, size_t errlen)
 {
     FILE *const f = w->f;
 
     if (!f || (st != LK_OK && st != LK_EIO))
         return st;
-    if (!w->err)
-        (void)out_flush(w);
+    out_flush(w);
     w->f = NULL;
     errno = 0;
     if (fclose(f) != 0 && !w->err)
@@ -272,12 +336,12 @@ static lk_status out_finish(out *w, lk_status st, char *errbuf, size_t errlen)
         seterr(errbuf, errlen, "cannot write '%s': %s", w->path, strerror(w->err));
         return LK_EIO;
     }
-    return LK_OK;
+    return st;
 }
 
-/* Release; on failure also remove the partial file (it was ours once
- * fopen succeeded). */
-static void out_release(out *w, int remove_file)
+/* Release; on failure also remove the file (it was ours once fopen
+ * succeeded). */
+static void out_release(sim_out *w, int remove_file)
 {
     const int saved = errno;
 
@@ -295,369 +359,52 @@ static void out_release(out *w, int remove_file)
     errno = saved;
 }
 
-/* ---- random variates -------------------------------------------------------- */
-
-static tdist tdist_make(double mean, int64_t max)
-{
-    tdist d;
-
-    d.mean = mean;
-    d.max = max < 0 ? 0 : max;
-    d.f = -expm1(-(double)d.max / mean); /* CDF mass below max */
-    return d;
-}
-
-static int64_t tdist_draw(lk_rng *r, const tdist *d)
-{
-    const double x = -d->mean * log1p(-lk_rng_unit(r) * d->f);
-    const int64_t t = (int64_t)x;
-
-    return t > d->max ? d->max : t;
-}
-
-/* Organic share count: floor of a Pareto(1) variable truncated to
- * [1, max_pop + 1), so P(size >= k) ~ 1/k. */
-static uint64_t draw_size(sim *s)
-{
-    const double top = 1.0 - 1.0 / ((double)s->max_pop + 1.0);
-    const double x = 1.0 / (1.0 - lk_rng_unit(&s->rng) * top);
-    const uint64_t n = x >= (double)s->max_pop ? s->max_pop : (uint64_t)x;
-
-    return n < 1 ? 1 : n;
-}
-
-/* An organic sharer not yet on this object (see the header comment). */
-static uint32_t draw_account(sim *s)
-{
-    uint32_t a = lk_alias_draw(&s->rng, s->alias, s->n_alias);
-
-    for (int i = 1; i < DEDUP_TRIES && s->mark[a] == s->epoch; i++)
-        a = lk_alias_draw(&s->rng, s->alias, s->n_alias);
-    s->mark[a] = s->epoch;
-    return a;
-}
-
-/* Organic activity weights: Pareto(1.5), capped so that one account
- * cannot swallow a small run. */
-static lk_status alias_build(sim *s)
-{
-    double *w = malloc((size_t)s->n_alias * sizeof *w);
-    uint32_t *work = malloc((size_t)s->n_alias * sizeof *work);
-    lk_status st = LK_ENOMEM;
-
-    if (w && work) {
-        for (uint32_t i = 0; i < s->n_alias; i++) {
-            const double x = pow(1.0 - lk_rng_unit(&s->rng), -1.0 / 1.5);
-
-            w[i] = x > 1e4 ? 1e4 : x;
-        }
-        lk_alias_build(s->alias, w, work, s->n_alias);
-        st = LK_OK;
-    }
-    free(w);
-    free(work);
-    return st;
-}
-
-/* ---- objects ---------------------------------------------------------------- */
-
-static void begin_object(sim *s)
-{
-    s->nrows = 0;
-    if (++s->epoch == 0) { /* wrapped after 2^32 objects: forget old marks */
-        memset(s->mark, 0, (size_t)s->n_acc * sizeof *s->mark);
-        s->epoch = 1;
-    }
-}
-
-static lk_status add_share(sim *s, uint32_t acct, int64_t t)
-{
-    if (s->nrows == s->caprows && LK_GROW(s->rows, s->nrows + 1, s->caprows) != LK_OK)
-        return LK_ENOMEM;
-    s->rows[s->nrows++] = SHARE_KEY(t, acct);
-    s->mark[acct] = s->epoch;
-    return LK_OK;
-}
-
-/* Members of group g at an occasion starting at t: each joins with
- * probability P_MEMBER_JOIN, 1-30 s late. */
-static lk_status add_members(sim *s, uint32_t g, int64_t t)
-{
-    const uint32_t base = s->n_org + s->n_fan + g * s->group_size;
-    const tdist lag = tdist_make(6.0, 29);
-
-    for (uint32_t m = 0; m < s->group_size; m++) {
-        if (lk_rng_unit(&s->rng) >= P_MEMBER_JOIN)
-            continue;
-        if (add_share(s, base + m, t + 1 + tdist_draw(&s->rng, &lag)) != LK_OK)
-            return LK_ENOMEM;
-    }
-    return LK_OK;
-}
-
-static void insertion_sort(uint64_t *v, size_t n)
-{
-    for (size_t i = 1; i < n; i++) {
-        const uint64_t x = v[i];
-        size_t j = i;
-
-        while (j > 0 && v[j - 1] > x) {
-            v[j] = v[j - 1];
-            j--;
-        }
-        v[j] = x;
-    }
-}
-
-/* Quicksort on plain keys: glibc's qsort spends most of its time in the
- * comparison callback.  Iterative, smaller side first, so the explicit stack
- * needs only log2(n) entries; most objects have a handful of shares and go
- * straight to insertion sort. */
-static void sort_keys(uint64_t *v, size_t n)
-{
-    size_t stack[2 * 64], top = 0, lo = 0, hi = n; /* [lo, hi) */
-
-    for (;;) {
-        while (hi - lo > 24) {
-            const size_t mid = lo + (hi - lo) / 2;
-            uint64_t a = v[lo], b = v[mid], c = v[hi - 1], pivot;
-            size_t i = lo, j = hi - 1;
-
-            pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-            for (;;) { /* Hoare partition: equal keys split evenly */
-                while (v[i] < pivot)
-                    i++;
-                while (v[j] > pivot)
-                    j--;
-                if (i >= j)
-                    break;
-                a = v[i];
-                v[i++] = v[j];
-                v[j--] = a;
-            }
-            /* [lo, j] <= pivot <= [j + 1, hi) */
-            if (j + 1 - lo < hi - (j + 1)) {
-                stack[top++] = j + 1;
-                stack[top++] = hi;
-                hi = j + 1;
-            } else {
-                stack[top++] = lo;
-                stack[top++] = j + 1;
-                lo = j + 1;
-            }
-        }
-        insertion_sort(v + lo, hi - lo);
-        if (top == 0)
-            break;
-        hi = stack[--top];
-        lo = stack[--top];
-    }
-}
-
-static lk_status emit_object(sim *s)
-{
-    out *const w = &s->act;
-    const uint64_t oidx = s->objects++;
-    const uint64_t oid = make_id(s, DOM_OBJECT, oidx);
-
-    sort_keys(s->rows, s->nrows);
-    for (size_t i = 0; i < s->nrows; i++) {
-        const uint32_t a = (uint32_t)s->rows[i];
-        char *p;
-
-        if (out_room(w))
-            return LK_EIO;
-        p = w->chunk + w->len;
-        put_hex16(p, oid);
-        p[16] = ',';
-        put_hex16(p + 17, make_id(s, DOM_ACCOUNT, a));
-        p[33] = ',';
-        put_hex16(p + 34, make_id(s, DOM_CONTENT, s->written++));
-        p[50] = ',';
-        p += 51;
-        p += put_u64(p, (uint64_t)SIM_T0 + (s->rows[i] >> 32));
-        *p++ = '\n';
-        w->len = (size_t)(p - w->chunk);
-        s->seen[a] = 1;
-    }
-    return LK_OK;
-}
-
-/* The next group owed a popular-object occasion, round robin. */
-static uint32_t next_pending_group(sim *s)
-{
-    while (s->pending[s->rr] == 0)
-        s->rr = (s->rr + 1) % s->n_groups;
-    s->pending[s->rr]--;
-    s->pending_total--;
-    return s->rr;
-}
-
-static lk_status gen_organic(sim *s, int celebrity)
-{
-    lk_rng *const r = &s->rng;
-    const int64_t b = (int64_t)lk_rng_below(r, (uint64_t)s->span);
-    const int64_t room = s->limit - b;
-    uint64_t size = celebrity ? s->max_pop : draw_size(s);
-    const int viral = celebrity || (size >= VIRAL_MIN && lk_rng_unit(r) < P_VIRAL);
-    const int feed = lk_rng_unit(r) < P_FEED;
-    const double tau = 600.0 * exp(lk_rng_unit(r) * log(36.0));
-    const double burst = viral ? 0.3 + 0.4 * lk_rng_unit(r) : 0.0;
-    const tdist slow = tdist_make(tau, room), fast = tdist_make(120.0, room);
-    const uint64_t left = s->target_org - s->org_written;
-
-    begin_object(s);
-    if (size >= POPULAR_MIN && s->pending_total > 0 && lk_rng_unit(r) < s->pop_q) {
-        const uint32_t g = next_pending_group(s);
-        const int64_t t = b + (int64_t)lk_rng_below(r, (uint64_t)LK_MIN(10800, room - 31) + 1);
-
-        if (add_members(s, g, t) != LK_OK)
-            return LK_ENOMEM;
-    }
-    if (viral) {
-        const tdist lag = tdist_make(4.0, room - 1);
-
-        for (uint32_t i = 0; i < s->n_fan; i++)
-            if (lk_rng_unit(r) < P_FAN_JOIN &&
-                add_share(s, s->n_org + i, b + 1 + tdist_draw(r, &lag)) != LK_OK)
-                return LK_ENOMEM;
-    }
-    if (feed) {
-        const uint32_t base = s->n_alias;
-
-        for (uint32_t i = 0; i < s->n_bot; i++) {
-            if (lk_rng_unit(r) >= P_BOT_JOIN)
-                continue;
-            const int64_t d = (int64_t)(2.0 * exp(lk_rng_unit(r) * log(300.0)));
-
-            if (add_share(s, base + i, b + LK_MIN(d, room)) != LK_OK)
-                return LK_ENOMEM;
-        }
-    }
-    /* The last object is cut to the budget so the total lands on target. */
-    if (size + s->nrows > left)
-        size = left > s->nrows ? left - s->nrows : 0;
-    for (uint64_t k = 0; k < size; k++) {
-        const uint32_t a = draw_account(s);
-        const int64_t d = lk_rng_unit(r) < burst ? tdist_draw(r, &fast) : tdist_draw(r, &slow);
-
-        if (add_share(s, a, b + d) != LK_OK)
-            return LK_ENOMEM;
-    }
-    s->org_written += s->nrows;
-    return emit_object(s);
-}
-
-/* A group's own obscure object: posted minutes before the occasion, shared
- * 0-2 times organically over the following hours. */
-static lk_status gen_planted(sim *s, const occasion *oc)
-{
-    lk_rng *const r = &s->rng;
-    const int64_t lead = (int64_t)lk_rng_below(r, 601);
-    const int64_t b = oc->t > lead ? oc->t - lead : 0;
-    const tdist slow = tdist_make(3600.0, s->limit - b);
-    const uint64_t extra = lk_rng_below(r, 3);
-
-    begin_object(s);
-    if (add_members(s, oc->group, oc->t) != LK_OK)
-        return LK_ENOMEM;
-    for (uint64_t k = 0; k < extra; k++) {
-        const uint32_t a = draw_account(s);
-
-        if (add_share(s, a, b + tdist_draw(r, &slow)) != LK_OK)
-            return LK_ENOMEM;
-    }
-    return s->nrows ? emit_object(s) : LK_OK;
-}
-
-static int occ_cmp(const void *a, const void *b)
-{
-    const occasion *x = a, *y = b;
-
-    if (x->pos != y->pos)
-        return x->pos < y->pos ? -1 : 1;
-    if (x->group != y->group)
-        return x->group < y->group ? -1 : 1;
-    return (x->t > y->t) - (x->t < y->t);
-}
-
-/* Draw every group's occasions up front (they are few) and return the
- * expected number of rows of the planted objects. */
-static lk_status plan_occasions(sim *s, uint64_t actions, double *planted_rows)
-{
-    lk_rng *const r = &s->rng;
-    size_t cap = 0;
-    const int64_t lead = s->span > 600 ? 600 : 0;
-
-    for (uint32_t g = 0; g < s->n_groups; g++) {
-        const uint64_t k = OCC_MIN + lk_rng_below(r, OCC_MAX - OCC_MIN + 1);
-
-        for (uint64_t j = 0; j < k; j++) {
-            if (lk_rng_unit(r) < P_OCC_POPULAR) {
-                s->pending[g]++;
-                s->pending_total++;
-                continue;
-            }
-            if (LK_GROW(s->occ, s->nocc + 1, cap) != LK_OK)
-                return LK_ENOMEM;
-            s->occ[s->nocc].t = lead + (int64_t)lk_rng_below(r, (uint64_t)(s->span - lead));
-            s->occ[s->nocc].group = g;
-            s->occ[s->nocc].pos = 0; /* set below, once the budget is known */
-            s->nocc++;
-        }
-    }
-    *planted_rows = (double)s->nocc * (s->group_size * P_MEMBER_JOIN + OCC_EXTRA_MEAN);
-    s->target_org = actions - (uint64_t)*planted_rows;
-    for (size_t i = 0; i < s->nocc; i++)
-        s->occ[i].pos = lk_rng_below(r, s->target_org);
-    if (s->nocc)
-        qsort(s->occ, s->nocc, sizeof *s->occ, occ_cmp);
-    return LK_OK;
-}
-
 /* ---- truth ---------------------------------------------------------------- */
 
-/* truth.csv: every account that appears, sorted by id (the order of the
- * account indices would give the labels away in a listing without them). */
-static lk_status write_truth(sim *s, out *w)
+static int cmp_u64(const void *a, const void *b)
 {
-    static const char *const label[] = {",organic,", ",fan,", ",coordinated,", ",newsbot,"};
-    uint64_t *v = malloc((size_t)s->n_acc * sizeof *v);
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* truth.csv: every account that acts, sorted by id (the order of the
+ * account indices would give the labels away). */
+static lk_status write_truth(sim *s, sim_out *w)
+{
+    static const char *const label[] = {",organic,,\n", ",fan,,\n", ",coordinated,",
+                                        ",newsbot,,\n"};
+    uint64_t *v = malloc((size_t)LK_MAX(s->n_acc, 1) * sizeof *v);
     size_t n = 0;
-    lk_status st = LK_OK;
 
     if (!v)
         return LK_ENOMEM;
     for (uint32_t a = 0; a < s->n_acc; a++)
         if (s->seen[a])
-            v[n++] = make_id(s, DOM_ACCOUNT, a);
-    sort_keys(v, n);
-    if (out_str(w, "account_id,label,group\n"))
-        st = LK_EIO;
-    for (size_t i = 0; i < n && st == LK_OK; i++) {
+            v[n++] = sim_make_id(s, DOM_ACCOUNT, a);
+    lk_qsort(v, n, sizeof *v, cmp_u64);
+    sim_out_put(w, "account_id,label,group,kind\n", 28);
+    for (size_t i = 0; i < n; i++) {
         const uint32_t a = (uint32_t)(lk_unmix64(v[i]) ^ s->key); /* the index back */
         const int k = a < s->n_org ? 0 : a < s->n_org + s->n_fan ? 1 : a < s->n_alias ? 2 : 3;
-        char *p;
 
-        if (out_room(w)) {
-            st = LK_EIO;
-            break;
+        sim_out_hex16(w, v[i]);
+        sim_out_put(w, label[k], strlen(label[k]));
+        if (k == 2) {
+            const uint32_t g = (a - s->n_org - s->n_fan) / s->group_size;
+            const char *kn = kind_names[s->groups[g].kind];
+
+            sim_out_u64(w, (uint64_t)g + 1);
+            sim_out_putc(w, ',');
+            sim_out_put(w, kn, strlen(kn));
+            sim_out_putc(w, '\n');
         }
-        p = w->chunk + w->len;
-        put_hex16(p, v[i]);
-        p += 16;
-        memcpy(p, label[k], strlen(label[k]));
-        p += strlen(label[k]);
-        if (k == 2)
-            p += put_u64(p, (a - s->n_org - s->n_fan) / s->group_size + 1);
-        *p++ = '\n';
-        w->len = (size_t)(p - w->chunk);
     }
     free(v);
-    return st;
+    return w->err ? LK_EIO : LK_OK;
 }
 
-/* ---- driver ------------------------------------------------------------------- */
+/* ---- setup ------------------------------------------------------------------- */
 
 #define REJECT(...)                          \
     do {                                     \
@@ -665,12 +412,11 @@ static lk_status write_truth(sim *s, out *w)
         return LK_EINVAL;                    \
     } while (0)
 
-static lk_status check_opts(const lk_simulate_opts *o, char *errbuf, size_t errlen)
+static lk_status check_opts(const lk_simulate_opts *o, const sim_kind *kinds, size_t nk,
+                            char *errbuf, size_t errlen)
 {
     const uint64_t accounts = o->accounts ? o->accounts : o->actions / 20;
-    /* Planted rows must leave room for the organic background they hide in:
-     * at most half the data, by the mean number of occasions. */
-    const double planted = o->groups * OCC_MEAN * (o->group_size * P_MEMBER_JOIN + OCC_EXTRA_MEAN);
+    double planted = 0;
 
     if (!o->out_dir || !*o->out_dir)
         REJECT("no output directory given");
@@ -687,6 +433,10 @@ static lk_status check_opts(const lk_simulate_opts *o, char *errbuf, size_t errl
         REJECT("invalid max popularity %" PRIu64 ": must be 2..10^9", o->max_popularity);
     if (o->span_s < 1 || o->span_s > SPAN_MAX)
         REJECT("invalid time span %" PRId64 " s: must be 1 s..100 years", o->span_s);
+    /* Planted rows must leave room for the organic background they hide
+     * in: at most half the data, by the mean number of occasions. */
+    for (uint32_t g = 0; g < o->groups && nk; g++)
+        planted += sim_kind_expect(kinds[g % nk], o->group_size);
     if (planted > (double)o->actions / 2)
         REJECT("%" PRIu32 " groups of %" PRIu32 " need about %.0f actions, more than half of "
                "%" PRIu64 ": raise the actions or plant fewer or smaller groups",
@@ -722,96 +472,164 @@ static lk_status make_dirs(const char *dir, char *errbuf, size_t errlen)
     return st;
 }
 
-static lk_status sim_setup(sim *s, const lk_simulate_opts *o)
+/* Activity weights: Pareto(1.5), capped so that one account cannot swallow
+ * a small run; one alias table over everybody, one per community block. */
+static lk_status build_weights(sim *s)
 {
+    double *w = malloc((size_t)s->n_alias * sizeof *w),
+           *w2 = malloc((size_t)s->n_alias * sizeof *w2);
+    uint32_t *work = malloc((size_t)s->n_alias * sizeof *work);
+    lk_status st = LK_ENOMEM;
+
+    if (w && w2 && work) {
+        for (uint32_t i = 0; i < s->n_alias; i++) {
+            const double x = pow(1.0 - lk_rng_unit(&s->rng), -1.0 / 1.5);
+
+            w[i] = w2[i] = x > 1e4 ? 1e4 : x;
+        }
+        lk_alias_build(s->alias, w2, work, s->n_alias);
+        for (uint32_t c = 0; c < s->n_comm; c++) {
+            const uint32_t lo = s->cstart[c], n = s->cstart[c + 1] - lo;
+
+            if (n)
+                lk_alias_build(s->calias + lo, w + lo, work, n);
+        }
+        st = LK_OK;
+    }
+    free(w);
+    free(w2);
+    free(work);
+    return st;
+}
+
+static lk_status sim_setup(sim *s, const lk_simulate_opts *o, const sim_kind *kinds, size_t nk)
+{
+    static const int zones[] = {-8, -6, -5, -5, -3, 0, 0, 1, 1, 2, 3, 5, 7, 8, 9};
     const uint64_t accounts = o->accounts ? o->accounts : LK_MAX(o->actions / 20, 1);
+    double wsum = 0, acc = 0;
 
     lk_rng_seed(&s->rng, o->seed);
     s->key = lk_rng_next(&s->rng);
+    s->actions = o->actions;
     s->span = o->span_s;
     s->limit = o->span_s + SIM_TAIL_S - 1;
     s->max_pop = o->max_popularity;
+    s->tweets = o->write_tweets;
+    s->tmin_key = -1;
     s->n_org = (uint32_t)accounts;
-    s->n_fan = LK_MIN(FAN_MAX, s->n_org / 20);
-    s->n_bot = LK_MIN(BOT_MAX, s->n_org / 100);
+    s->n_fan = LK_MIN(SIM_FAN_MAX, s->n_org / 20);
+    s->n_bot = LK_MIN(SIM_BOT_MAX, s->n_org / 100);
+    s->n_comm = LK_MAX(1, LK_MIN(SIM_COMM_MAX, s->n_org / 20));
     s->n_groups = o->groups;
     s->group_size = o->group_size;
     s->n_mem = o->groups * o->group_size;
     s->n_alias = s->n_org + s->n_fan + s->n_mem;
     s->n_acc = s->n_alias + s->n_bot;
     s->alias = malloc((size_t)s->n_alias * sizeof *s->alias);
+    s->calias = malloc((size_t)s->n_org * sizeof *s->calias);
+    s->cstart = malloc(((size_t)s->n_comm + 1) * sizeof *s->cstart);
+    s->ctz = malloc((size_t)s->n_comm * sizeof *s->ctz);
+    s->comm = calloc(s->n_acc, sizeof *s->comm);
+    s->pjoin = malloc(((size_t)s->n_mem + 1) * sizeof *s->pjoin);
+    s->groups = malloc(((size_t)s->n_groups + 1) * sizeof *s->groups);
     s->mark = calloc(s->n_acc, sizeof *s->mark);
     s->seen = calloc(s->n_acc, 1);
-    s->pending = calloc(LK_MAX(s->n_groups, 1), sizeof *s->pending);
-    if (!s->alias || !s->mark || !s->seen || !s->pending)
+    for (int c = 0; c < H_N; c++)
+        s->pend[c] = calloc(LK_MAX(s->n_groups, 1), sizeof *s->pend[c]);
+    if (!s->alias || !s->calias || !s->cstart || !s->ctz || !s->comm || !s->pjoin || !s->groups ||
+        !s->mark || !s->seen || !s->pend[0] || !s->pend[1])
         return LK_ENOMEM;
-    return alias_build(s);
+    /* Community c holds the organic block [cstart[c], cstart[c+1]), of size
+     * ~ (c+1)^-0.8; with >= 20 accounts per community none is empty. */
+    for (uint32_t c = 0; c < s->n_comm; c++)
+        wsum += pow(c + 1.0, -0.8);
+    for (uint32_t c = 0; c < s->n_comm; c++) {
+        s->cstart[c] = (uint32_t)((double)s->n_org * acc / wsum);
+        acc += pow(c + 1.0, -0.8);
+        s->ctz[c] = zones[lk_rng_below(&s->rng, sizeof zones / sizeof zones[0])];
+    }
+    s->cstart[s->n_comm] = s->n_org;
+    for (uint32_t c = 0; c < s->n_comm; c++)
+        for (uint32_t a = s->cstart[c]; a < s->cstart[c + 1]; a++)
+            s->comm[a] = (uint16_t)c;
+    for (uint32_t a = s->n_org; a < s->n_alias; a++)
+        s->comm[a] = (uint16_t)lk_rng_below(&s->rng, s->n_comm);
+    for (uint32_t g = 0; g < s->n_groups; g++) {
+        sim_group *G = &s->groups[g];
+
+        G->kind = kinds[g % nk];
+        G->base = s->n_org + s->n_fan + g * s->group_size;
+        G->tz = zones[lk_rng_below(&s->rng, sizeof zones / sizeof zones[0])];
+        G->sum_pj = 0;
+        for (uint32_t m = 0; m < s->group_size; m++) {
+            const float p = (float)(0.5 + 0.3 * lk_rng_unit(&s->rng));
+
+            s->pjoin[g * s->group_size + m] = p;
+            G->sum_pj += p;
+        }
+    }
+    if (build_weights(s) != LK_OK)
+        return LK_ENOMEM;
+    return sim_text_setup(s);
 }
 
 static void sim_release(sim *s)
 {
     free(s->alias);
+    free(s->calias);
+    free(s->cstart);
+    free(s->ctz);
+    free(s->comm);
+    free(s->pjoin);
+    free(s->groups);
     free(s->mark);
     free(s->seen);
-    free(s->pending);
-    free(s->rows);
+    for (int c = 0; c < H_N; c++)
+        free(s->pend[c]);
+    free(s->posts);
+    free(s->keys);
     free(s->occ);
+    sim_text_release(s);
 }
 
-static lk_status generate(sim *s, double planted)
-{
-    lk_status st = LK_OK;
-    /* Expected organic objects and, among them, hijackable ones: sets the
-     * chance that one is hijacked so that the owed occasions get placed. */
-    const double m = (double)s->max_pop;
-    const double mean_size = log(m + 1.0) * (m + 1.0) / m - 0.5;
-    const double popular = (double)s->target_org / mean_size / POPULAR_MIN;
-
-    s->pop_q = popular > 0 ? LK_MIN(1.0, 3.0 * (double)s->pending_total / popular) : 1.0;
-    if (s->pending_total == 0)
-        s->pop_q = 0;
-    while (st == LK_OK && s->org_written < s->target_org) {
-        st = gen_organic(s, s->objects == 0);
-        while (st == LK_OK && s->next_occ < s->nocc && s->occ[s->next_occ].pos < s->org_written)
-            st = gen_planted(s, &s->occ[s->next_occ++]);
-    }
-    while (st == LK_OK && s->next_occ < s->nocc)
-        st = gen_planted(s, &s->occ[s->next_occ++]);
-    lk_log(LK_LOG_DEBUG, "simulate: %" PRIu64 " organic rows, %.0f planted rows expected",
-           s->org_written, planted);
-    return st;
-}
+/* ---- driver --------------------------------------------------------------------- */
 
 lk_status lk_simulate(const lk_simulate_opts *o, char *errbuf, size_t errlen)
 {
     sim s;
-    out truth;
+    sim_out truth;
+    sim_kind kinds[KINDS_MAX];
+    size_t nk = 0;
     lk_status st;
-    double planted = 0;
     int failed = 1;
 
     memset(&s, 0, sizeof s);
     memset(&truth, 0, sizeof truth);
     if (errbuf && errlen)
         errbuf[0] = '\0';
-    st = check_opts(o, errbuf, errlen);
+    st = parse_kinds(o->kinds, kinds, &nk, errbuf, errlen);
+    if (st == LK_OK)
+        st = check_opts(o, kinds, nk, errbuf, errlen);
     if (st != LK_OK)
         return st;
     st = make_dirs(o->out_dir, errbuf, errlen);
     if (st != LK_OK)
         goto cleanup;
-    st = sim_setup(&s, o);
+    st = sim_setup(&s, o, kinds, nk);
     if (st == LK_OK)
-        st = plan_occasions(&s, o->actions, &planted);
+        st = sim_plan(&s);
     if (st == LK_OK)
         st = out_open(&s.act, o->out_dir, "actions.csv", errbuf, errlen);
+    if (st == LK_OK && s.tweets)
+        st = out_open(&s.tw, o->out_dir, "tweets.csv", errbuf, errlen);
     if (st != LK_OK)
         goto cleanup;
-    if (out_str(&s.act, "object_id,account_id,content_id,timestamp_share\n"))
-        st = LK_EIO;
-    if (st == LK_OK)
-        st = generate(&s, planted);
+    sim_out_put(&s.act, "object_id,account_id,content_id,timestamp_share,trace\n", 54);
+    if (s.tweets)
+        sim_write_tweets_header(&s);
+    st = sim_generate(&s);
     st = out_finish(&s.act, st, errbuf, errlen);
+    st = out_finish(&s.tw, st, errbuf, errlen);
     if (st != LK_OK)
         goto cleanup;
     st = out_open(&truth, o->out_dir, "truth.csv", errbuf, errlen);
@@ -821,12 +639,14 @@ lk_status lk_simulate(const lk_simulate_opts *o, char *errbuf, size_t errlen)
     if (st != LK_OK)
         goto cleanup;
     failed = 0;
-    lk_log(LK_LOG_INFO, "simulate: wrote %" PRIu64 " actions on %" PRIu64 " objects to '%s'",
-           s.written, s.objects, o->out_dir);
+    lk_log(LK_LOG_INFO,
+           "simulate: wrote %" PRIu64 " actions in %" PRIu64 " posts (%" PRIu64 " units) to '%s'",
+           s.written, s.posts_written, s.units, o->out_dir);
 cleanup:
     if (st == LK_ENOMEM)
         seterr(errbuf, errlen, "out of memory");
     out_release(&s.act, failed);
+    out_release(&s.tw, failed);
     out_release(&truth, failed);
     sim_release(&s);
     return st;

@@ -206,37 +206,64 @@ LK_API void lk_detect_free(lk_detect *d);
 /** Options of lk_simulate().  Initialise with lk_simulate_opts_init(). */
 typedef struct lk_simulate_opts {
     uint64_t seed;           /**< [1] */
-    uint64_t actions;        /**< approximate number of actions to write [100000] */
+    uint64_t actions;        /**< approximate number of action rows of actions.csv [100000] */
     uint64_t accounts;       /**< organic accounts; 0 = actions / 20 [0] */
     uint32_t groups;         /**< planted coordinated groups [5] */
     uint32_t group_size;     /**< members per planted group [8] */
-    uint64_t max_popularity; /**< shares of the most popular object [10000] */
+    uint64_t max_popularity; /**< posts in the largest cascade (the celebrity post) [10000] */
     int64_t span_s;          /**< time span of the data in seconds [30 days] */
-    const char *out_dir;     /**< writes actions.csv and truth.csv here ["sim-out"] */
+    const char *kinds;       /**< planted group kinds, comma-separated, given to the groups
+                                  round-robin: retweet_ring, link_pusher, copypasta,
+                                  hashtag_flood, reply_swarm, slow_ring; NULL, "" or "all" =
+                                  all six in this order [NULL] (borrowed) */
+    int write_tweets;        /**< also write tweets.csv [1] */
+    const char *out_dir;     /**< writes actions.csv, tweets.csv, truth.csv here ["sim-out"] */
 } lk_simulate_opts;
 
 /** Fill `o` with the defaults shown in brackets above. */
 LK_API void lk_simulate_opts_init(lk_simulate_opts *o);
 
 /**
+ * Check a list of planted group kinds (lk_simulate_opts.kinds).
+ * @param msg receives a one-line reason on failure (msglen bytes; may be NULL).
+ * @return LK_OK or LK_EINVAL.  Thread-safe.
+ */
+LK_API LK_RESULT_USED lk_status lk_simulate_kinds_check(const char *list, char *msg, size_t msglen);
+
+/**
  * Write a deterministic synthetic data set into o->out_dir (created, with
- * parents, if missing):
- *  - `actions.csv`: generic object_id,account_id,content_id,timestamp_share
- *    rows (integer epoch seconds from 2023-01-01T00:00:00Z to span_s + 1 day
- *    later), about o->actions of them (typically within 1%).  Rows come object by
- *    object; objects in no time order, rows of one object in time order.
- *  - `truth.csv`: account_id,label,group for every account in actions.csv,
- *    sorted by id; label is organic, fan, newsbot or coordinated; group is
- *    the planted group (1..o->groups) for coordinated accounts, else empty.
- * Ids are 16 hex digits that reveal nothing; content ids are unique.  The same
- * options give byte-identical files.  The model is documented in
- * src/simulate.c.  On failure no partial file is left behind.
+ * parents, if missing).  The data are posts (retweets, replies, quotes and
+ * originals with text, URLs, hashtags and mentions) of an organic
+ * population (heavy-tailed activity, a daily rhythm, communities with their
+ * own hashtags and sites, viral cascades with fast fans, newsbots posting
+ * the same feed links) and of planted groups of the kinds in o->kinds.
+ *  - `actions.csv`: generic CSV object_id,account_id,content_id,
+ *    timestamp_share,trace; one row per action, about o->actions of them
+ *    (typically within 1%).  A retweet gives one `share` row (object: the
+ *    retweeted post's id); a reply or quote a `reply` / `quote` row plus
+ *    the rows of its own content; an original (and a reply or quote) one
+ *    `url` row per URL (as posted, not normalised), one `hashtag` row per
+ *    tag (as posted: '#', original case), one `mention` row per mentioned
+ *    account id and one `text` row (the raw text, CSV-quoted when needed).
+ *    content_id is the post's id; times are integer epoch seconds from
+ *    2023-01-01T00:00:00Z to span_s + 1 day later.  Rows come in units
+ *    (a cascade, a feed item, a planted occasion), each in time order.
+ *  - `tweets.csv` (when o->write_tweets): the same posts, one row each, as
+ *    a Twitter information-operations archive tweets file (31 columns;
+ *    tweet_time at minute resolution; list cells as Python list reprs).
+ *  - `truth.csv`: account_id,label,group,kind for every account that acts,
+ *    sorted by id; label is organic, fan, newsbot or coordinated; group
+ *    (1..o->groups) and kind are set for coordinated accounts only.
+ * Ids are 16 hex digits that reveal nothing; post ids are unique.  The
+ * same options give byte-identical files.  The model and its parameters
+ * are documented in src/simulate.c.  On failure no file is left behind.
  * Memory: O(accounts + max_popularity), whatever the number of actions.
  * @param errbuf receives a one-line message on failure (may be NULL);
  *        errlen is its size.
  * @return LK_OK; LK_EINVAL (bad option, e.g. actions 0, group_size < 2,
- *         max_popularity < 2, groups too large for actions); LK_EIO (cannot
- *         create the folder or write a file); LK_ENOMEM.
+ *         max_popularity < 2, an unknown kind, groups too large for
+ *         actions); LK_EIO (cannot create the folder or write a file);
+ *         LK_ENOMEM.
  */
 LK_API LK_RESULT_USED lk_status lk_simulate(const lk_simulate_opts *o, char *errbuf, size_t errlen);
 
