@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "../src/json.c" /* NOLINT(bugprone-suspicious-include): tape access */
+#include "io_stream.h"
 
 #define CHECK(cond)           \
     do {                      \

@@ -10,8 +10,10 @@
  * ignoring case, spaces and '_' (the 2021 Twitter archives are reported to
  * use camelCase: tweetId, tweetTime, userMentions); the generic and QUT
  * headers are compared exactly, as before this file existed.
+ *
+ * List cells (Python-list and JSON-list) are split in fmt_csv_list.c.
  */
-#include "fmt.h"
+#include "fmt_csv_int.h"
 
 #include <strings.h>
 
@@ -151,22 +153,12 @@ struct lk_csvfmt {
 
 /* ---- header matching -------------------------------------------------------- */
 
-static void trim(const char **s, size_t *n)
-{
-    while (*n && (**s == ' ' || **s == '\t')) {
-        (*s)++;
-        (*n)--;
-    }
-    while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
-        (*n)--;
-}
-
 /* Exact match, tolerating spaces around the header name. */
 static int field_is(const lk_csv_row *r, size_t i, const char *name)
 {
     const char *f = r->field[i];
     size_t n = r->len[i];
-    trim(&f, &n);
+    lk_cf_trim(&f, &n);
     return n == strlen(name) && memcmp(f, name, n) == 0;
 }
 
@@ -299,7 +291,7 @@ static void set_col(lk_csvfmt *cf, const lk_csv_row *r, int role, size_t i)
 {
     const char *f = r->field[i];
     size_t n = r->len[i];
-    trim(&f, &n);
+    lk_cf_trim(&f, &n);
     cf->col[role] = i;
     (void)snprintf(cf->name[role], sizeof cf->name[role], "%.*s", (int)LK_MIN(n, 47), f);
 }
@@ -417,191 +409,6 @@ void lk_csvfmt_free(lk_csvfmt *cf)
     free(cf);
 }
 
-/* ---- list cells ------------------------------------------------------------- */
-
-typedef lk_status (*elem_fn)(void *ctx, const char *s, size_t n);
-
-static int is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)(c | 0x20);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Code point of `digits` hex digits at s, or -1. */
-static long hexnum(const char *s, size_t n, size_t digits)
-{
-    long v = 0;
-    if (n < digits)
-        return -1;
-    for (size_t i = 0; i < digits; i++) {
-        const int h = hexval(s[i]);
-        if (h < 0)
-            return -1;
-        v = v * 16 + h;
-    }
-    return v;
-}
-
-static lk_status put_utf8(lk_buf *b, long cp)
-{
-    char u[4];
-    size_t n;
-
-    if (cp < 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        cp = 0xfffd;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xc0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3f));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xe0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        u[2] = (char)(0x80 | (cp & 0x3f));
-        n = 3;
-    } else {
-        u[0] = (char)(0xf0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        u[3] = (char)(0x80 | (cp & 0x3f));
-        n = 4;
-    }
-    return lk_buf_append(b, u, n);
-}
-
-/* Decode a Python string literal body (between the quotes) into b. */
-static lk_status py_unescape(const char *s, size_t n, lk_buf *b)
-{
-    lk_status st = LK_OK;
-
-    lk_buf_reset(b);
-    for (size_t i = 0; i < n && st == LK_OK; i++) {
-        long cp = -1;
-        size_t used = 0;
-        if (s[i] != '\\' || i + 1 == n) {
-            st = lk_buf_putc(b, s[i]);
-            continue;
-        }
-        switch (s[i + 1]) {
-        case 'n':
-            cp = '\n';
-            break;
-        case 't':
-            cp = '\t';
-            break;
-        case 'r':
-            cp = '\r';
-            break;
-        case '\\':
-            cp = '\\';
-            break;
-        case '\'':
-            cp = '\'';
-            break;
-        case '"':
-            cp = '"';
-            break;
-        case 'x':
-            cp = hexnum(s + i + 2, n - i - 2, 2);
-            used = 2;
-            break;
-        case 'u':
-            cp = hexnum(s + i + 2, n - i - 2, 4);
-            used = 4;
-            break;
-        case 'U':
-            cp = hexnum(s + i + 2, n - i - 2, 8);
-            used = 8;
-            break;
-        default:
-            break;
-        }
-        if (cp < 0) { /* not an escape Python writes: keep it as it is */
-            st = lk_buf_putc(b, s[i]);
-            continue;
-        }
-        st = put_utf8(b, cp);
-        i += 1 + used;
-    }
-    return st;
-}
-
-/*
- * Split a list cell as the Twitter archive writes it: a Python list repr
- * (['a', 'b'], ["it's"], [u'x'] from Python 2), the unquoted [a, b] of
- * some 2018 files, [] or an empty cell.  Quoted elements may hold commas
- * and backslash escapes.  Malformed cells give what can be recovered
- * (an unterminated quote runs to the end): a list cell is never worth
- * rejecting the row.  Empty elements and None are skipped.
- */
-static lk_status split_pylist(const char *s, size_t n, lk_buf *scratch, elem_fn fn, void *ctx)
-{
-    size_t i = 0;
-    lk_status st;
-
-    trim(&s, &n);
-    while (n && is_space(s[n - 1]))
-        n--;
-    if (n && s[0] == '[') {
-        i = 1;
-        if (s[n - 1] == ']')
-            n--;
-    }
-    while (i < n) {
-        size_t b, e;
-        if (is_space(s[i]) || s[i] == ',') {
-            i++;
-            continue;
-        }
-        if ((s[i] == 'u' || s[i] == 'U' || s[i] == 'b') && i + 1 < n &&
-            (s[i + 1] == '\'' || s[i + 1] == '"'))
-            i++;
-        if (s[i] == '\'' || s[i] == '"') {
-            const char q = s[i];
-            int esc = 0;
-            b = ++i;
-            while (i < n && s[i] != q) {
-                if (s[i] == '\\' && i + 1 < n) {
-                    esc = 1;
-                    i++;
-                }
-                i++;
-            }
-            e = LK_MIN(i, n);
-            while (i < n && s[i] != ',') /* past the closing quote and any junk */
-                i++;
-            if (esc) {
-                if ((st = py_unescape(s + b, e - b, scratch)) != LK_OK)
-                    return st;
-                if (scratch->len && (st = fn(ctx, scratch->p, scratch->len)) != LK_OK)
-                    return st;
-            } else if (e > b && (st = fn(ctx, s + b, e - b)) != LK_OK) {
-                return st;
-            }
-            continue;
-        }
-        b = i;
-        while (i < n && s[i] != ',')
-            i++;
-        e = i;
-        while (e > b && is_space(s[e - 1]))
-            e--;
-        if (e > b && !(e - b == 4 && memcmp(s + b, "None", 4) == 0) &&
-            (st = fn(ctx, s + b, e - b)) != LK_OK)
-            return st;
-    }
-    return LK_OK;
-}
-
 /* ---- row helpers ------------------------------------------------------------ */
 
 /* The cell of `role`, or "" when the file has no such column. */
@@ -714,56 +521,20 @@ static lk_status obj_pylist(lk_csvfmt *cf, lk_sink *k, lk_trace tr, const lk_csv
     obj_ctx c = {k, tr};
     if (!n || !lk_sink_wants(k, tr))
         return LK_OK;
-    return split_pylist(s, n, &cf->list, obj_cb, &c);
+    return lk_cf_split_pylist(s, n, &cf->list, obj_cb, &c);
 }
 
-/*
- * Each element of a JSON-list cell as twarc-csv writes it: strings
- * (["#tag"]), numbers, or objects ([{"tag": "x", "start": 0}]) from which
- * the first of `keys` present is taken.  A cell that is not a JSON list is
- * read as a Python list: a list cell is never worth rejecting the row.
- */
+/* Each element of a JSON-list cell (twarc-csv): see lk_cf_split_jsonlist. */
 static lk_status obj_jsonlist(lk_csvfmt *cf, lk_sink *k, lk_trace tr, const lk_csv_row *r, int role,
                               const char *const *keys)
 {
     size_t n;
     const char *s = cell(cf, r, role, &n);
     obj_ctx c = {k, tr};
-    lk_json *j;
-    lk_status st;
 
     if (!n || !lk_sink_wants(k, tr))
         return LK_OK;
-    if (!cf->json && (st = lk_json_new(&cf->json)) != LK_OK)
-        return st;
-    j = cf->json;
-    st = lk_json_parse(j, s, n);
-    if (st == LK_ENOMEM)
-        return st;
-    if (st != LK_OK || lk_json_type_of(j, lk_json_root(j)) != LK_JSON_ARRAY)
-        return split_pylist(s, n, &cf->list, obj_cb, &c);
-    for (uint32_t e = lk_json_first(j, lk_json_root(j)); e != LK_JSON_NONE;
-         e = lk_json_next(j, e)) {
-        uint32_t v = e;
-        const char *p;
-        size_t len;
-        lk_json_type t;
-
-        if (lk_json_type_of(j, e) == LK_JSON_OBJECT) {
-            v = LK_JSON_NONE;
-            for (size_t i = 0; keys[i] && v == LK_JSON_NONE; i++)
-                v = lk_json_get(j, e, keys[i]);
-        }
-        if (v == LK_JSON_NONE)
-            continue;
-        t = lk_json_type_of(j, v);
-        if (t != LK_JSON_STRING && t != LK_JSON_NUMBER)
-            continue;
-        if ((st = lk_json_str(j, v, &cf->list, &p, &len)) != LK_OK ||
-            (st = obj(k, tr, p, len)) != LK_OK)
-            return st;
-    }
-    return LK_OK;
+    return lk_cf_split_jsonlist(&cf->json, s, n, &cf->list, keys, obj_cb, &c);
 }
 
 /* Objects found in free text by a textscan scanner. */
@@ -982,9 +753,9 @@ static const char *after_marker(const char *s, size_t n, size_t *len)
     if (!m)
         return NULL;
     i = (size_t)(m - s) + 3;
-    while (i < n && is_space(s[i]))
+    while (i < n && lk_cf_is_space(s[i]))
         i++;
-    for (e = i; e < n && !is_space(s[e]);)
+    for (e = i; e < n && !lk_cf_is_space(s[e]);)
         e++;
     *len = e - i;
     return e > i ? s + i : NULL;

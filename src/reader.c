@@ -362,36 +362,30 @@ static const char *file_format(const lk_input_stats *st, const char *dflt)
     return one ? one : dflt;
 }
 
-lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts *ro, lk_sink *k,
-                       lk_input_stats *st, char *errbuf)
+lk_status lk_read_stream(lk_stream *s, uint32_t file_index, const lk_read_opts *ro, lk_sink *k,
+                         lk_input_stats *st, char *errbuf)
 {
-    lk_stream *s = NULL;
     lk_status ret;
     sniffed kind = SNIFF_EMPTY;
     int json;
 
-    st->path = path;
     st->format = "unknown";
-    st->codec = "plain";
-    errbuf[0] = '\0';
-    ret = lk_stream_open(path, &s, errbuf);
-    if (ret != LK_OK)
-        goto cleanup;
     st->codec = lk_stream_codec(s);
+    errbuf[0] = '\0';
     lk_sink_file(k, lk_stream_name(s), file_index, st, errbuf);
     if ((ret = sniff(s, &kind, errbuf)) != LK_OK) {
         if (ret == LK_ENOMEM)
-            lk_errf(errbuf, "%s: out of memory", path);
-        goto cleanup;
+            lk_errf(errbuf, "%s: out of memory", lk_stream_name(s));
+        return ret;
     }
-    if (ro->format != LK_FMT_AUTO)
+    if (ro->format != LK_FMT_AUTO) {
         json = !lk_format_is_csv(ro->format);
-    else if (kind == SNIFF_EMPTY) {
+    } else if (kind == SNIFF_EMPTY) {
         lk_errf(errbuf, "%s: empty input: no header line and no JSON", lk_stream_name(s));
-        ret = LK_EPARSE;
-        goto cleanup;
-    } else
+        return LK_EPARSE;
+    } else {
         json = kind == SNIFF_JSON;
+    }
     ret = json ? read_json(s, ro, k, st, errbuf) : read_csv(s, ro, k, st, errbuf);
     if (ret == LK_OK)
         ret = lk_sink_flush(k);
@@ -400,7 +394,22 @@ lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts
     if (json)
         st->format = file_format(st, ro->format != LK_FMT_AUTO ? lk_format_name(ro->format)
                                                                 : "unknown");
-cleanup:
+    return ret;
+}
+
+lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts *ro, lk_sink *k,
+                       lk_input_stats *st, char *errbuf)
+{
+    lk_stream *s = NULL;
+    lk_status ret;
+
+    st->path = path;
+    st->format = "unknown";
+    st->codec = "plain";
+    errbuf[0] = '\0';
+    ret = lk_stream_open(path, &s, errbuf);
+    if (ret == LK_OK)
+        ret = lk_read_stream(s, file_index, ro, k, st, errbuf);
     lk_stream_close(s);
     return ret;
 }

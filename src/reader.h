@@ -4,6 +4,7 @@
 #ifndef LK_READER_H
 #define LK_READER_H
 
+#include "io_stream.h"
 #include "sink.h"
 
 /* Options of the readers. */
@@ -22,5 +23,11 @@ typedef struct lk_read_opts {
 LK_RESULT_USED lk_status lk_read_file(const char *path, uint32_t file_index,
                                       const lk_read_opts *ro, lk_sink *k, lk_input_stats *st,
                                       char *errbuf);
+
+/** lk_read_file on an open stream (the caller closes it); stats->path is
+ *  left to the caller. */
+LK_RESULT_USED lk_status lk_read_stream(lk_stream *s, uint32_t file_index,
+                                        const lk_read_opts *ro, lk_sink *k, lk_input_stats *st,
+                                        char *errbuf);
 
 #endif

@@ -674,7 +674,7 @@ static void check_list(const char *cell, const char *want)
     lk_buf out, scratch;
     lk_buf_init(&out);
     lk_buf_init(&scratch);
-    assert_int_equal(split_pylist(cell, strlen(cell), &scratch, join_cb, &out), LK_OK);
+    assert_int_equal(lk_cf_split_pylist(cell, strlen(cell), &scratch, join_cb, &out), LK_OK);
     if (strcmp(out.p, want) != 0)
         fail_msg("cell %s: got '%s', want '%s'", cell, out.p, want);
     lk_buf_release(&out);

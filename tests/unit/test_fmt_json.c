@@ -427,6 +427,38 @@ static void test_mastodon_fail(void **state)
     run_close(&r);
 }
 
+/* Streaming API envelopes: the statuses are in "payload" strings.  Line 2
+ * is a WebSocket message (with "stream"); the delete and the notification
+ * (whose payload holds a status too) carry no post. */
+static void test_mastodon_streaming(void **state)
+{
+    run r;
+
+    (void)state;
+    run_open(&r, 0, LK_FMT_AUTO);
+    assert_int_equal(feed_lines(&r, FIX("mastodon_streaming.jsonl")), LK_OK);
+    check_accounting(&r);
+    assert_int_equal(r.st.rows_read, 4);
+    assert_int_equal(r.st.rows_used, 2);
+    assert_int_equal(r.st.skipped[LK_SKIP_NOT_A_POST], 2);
+    assert_int_equal(r.st.format_rows[LK_FMT_MASTODON], 4);
+    assert_int_equal(r.st.format_rows[LK_FMT_TWITTER_V1], 0);
+    check_dump(&r, "hashtag alice@mastodon.social 2001 fediverse 1717243200000 1\n"
+                   "url alice@mastodon.social 2001 example.com/live 1717243200000 1\n"
+                   "reply bob@fosstodon.org 2002 mastodon.social:2001 1717243230000 2\n"
+                   "mention bob@fosstodon.org 2002 alice@mastodon.social 1717243230000 2\n");
+    assert_int_equal(r.c.per_trace[LK_TR_TEXT], 2);
+    assert_non_null(strstr(r.c.dump.p, "text alice@mastodon.social 2001 # 1717243200000 1\n"));
+    assert_non_null(strstr(r.c.dump.p, "text bob@fosstodon.org 2002 # 1717243230000 2\n"));
+    run_close(&r);
+
+    /* --format mastodon takes the envelopes as its own */
+    run_open(&r, 0, LK_FMT_MASTODON);
+    assert_int_equal(feed_lines(&r, FIX("mastodon_streaming.jsonl")), LK_OK);
+    assert_int_equal(r.st.rows_used, 2);
+    run_close(&r);
+}
+
 /* ---- small inline cases ---------------------------------------------------------- */
 
 /* Feed literal lines (no file). */
@@ -620,6 +652,60 @@ static void test_pushshift_inline(void **state)
     run_close(&r);
 }
 
+/* Envelopes that are not plain updates, and v1.1's "event" control lines
+ * (never with a payload), which stay Twitter control lines. */
+static void test_mastodon_stream_inline(void **state)
+{
+    static const char *const lines[] = {
+        /* 1: an edit of a status: read like an update */
+        "{\"event\":\"status.update\",\"payload\":\"{\\\"id\\\":\\\"7\\\",\\\"created_at\\\":"
+        "\\\"2024-06-01T12:00:00Z\\\",\\\"uri\\\":\\\"https://m.example/users/a/statuses/7\\\","
+        "\\\"content\\\":\\\"<p>edited</p>\\\",\\\"account\\\":{\\\"acct\\\":\\\"a\\\","
+        "\\\"url\\\":\\\"https://m.example/@a\\\"},\\\"tags\\\":[{\\\"name\\\":\\\"T\\\"}]}\"}",
+        /* 2: the payload is not JSON */
+        "{\"event\":\"update\",\"payload\":\"{\\\"id\\\":\"}",
+        /* 3: the payload is not a string */
+        "{\"event\":\"update\",\"payload\":{\"id\":\"8\"}}",
+        /* 4: the payload is JSON but not a status object */
+        "{\"event\":\"update\",\"payload\":\"[1,2]\"}",
+        /* 5: no payload at all (WebSocket) */
+        "{\"stream\":[\"user\"],\"event\":\"filters_changed\"}",
+        /* 6: a v1.1 user-stream event */
+        "{\"event\":\"favorite\",\"created_at\":\"Wed May 24 20:34:00 +0000 2017\",\"source\":"
+        "{\"id_str\":\"1\"},\"target\":{\"id_str\":\"2\"},\"target_object\":{\"id_str\":\"3\"}}",
+    };
+    run r;
+
+    (void)state;
+    run_open(&r, 1, LK_FMT_AUTO);
+    assert_int_equal(feed_text(&r, lines, sizeof lines / sizeof lines[0]), LK_OK);
+    check_accounting(&r);
+    assert_int_equal(r.st.rows_read, 6);
+    assert_int_equal(r.st.rows_used, 1);
+    assert_int_equal(r.st.skipped[LK_SKIP_MALFORMED_JSON], 1);
+    assert_int_equal(r.st.skipped[LK_SKIP_BAD_FIELD], 2);
+    assert_int_equal(r.st.skipped[LK_SKIP_NOT_A_POST], 2);
+    assert_int_equal(r.st.format_rows[LK_FMT_MASTODON], 5);
+    assert_int_equal(r.st.format_rows[LK_FMT_TWITTER_V1], 1);
+    check_dump(&r, "hashtag a@m.example 7 t 1717243200000 1\n");
+    assert_int_equal(r.c.per_trace[LK_TR_TEXT], 1);
+    run_close(&r);
+
+    /* under --on-error fail the messages say what was wrong */
+    run_open(&r, 0, LK_FMT_AUTO);
+    assert_int_equal(feed_text(&r, lines + 1, 1), LK_EPARSE);
+    assert_non_null(strstr(r.eb, "t.jsonl:1: payload: invalid JSON: "));
+    run_close(&r);
+    run_open(&r, 0, LK_FMT_AUTO);
+    assert_int_equal(feed_text(&r, lines + 2, 1), LK_EPARSE);
+    assert_string_equal(r.eb, "t.jsonl:1: 'payload': expected a string, not an object");
+    run_close(&r);
+    run_open(&r, 0, LK_FMT_AUTO);
+    assert_int_equal(feed_text(&r, lines + 3, 1), LK_EPARSE);
+    assert_string_equal(r.eb, "t.jsonl:1: 'payload': expected a status object, not an array");
+    run_close(&r);
+}
+
 /* ---- the real samples ------------------------------------------------------------ */
 
 static const char *shared(char *buf, size_t n, const char *rel)
@@ -786,12 +872,13 @@ static void test_real_pushshift(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_telegram_channel),  cmocka_unit_test(test_telegram_full_export),
-        cmocka_unit_test(test_telegram_one_line), cmocka_unit_test(test_bluesky),
-        cmocka_unit_test(test_mastodon),          cmocka_unit_test(test_mastodon_fail),
-        cmocka_unit_test(test_v1_inline),         cmocka_unit_test(test_v2_inline),
-        cmocka_unit_test(test_pushshift_inline),  cmocka_unit_test(test_real_twitter_v1),
-        cmocka_unit_test(test_real_twitter_v2),   cmocka_unit_test(test_real_v2_broken_line),
+        cmocka_unit_test(test_telegram_channel),   cmocka_unit_test(test_telegram_full_export),
+        cmocka_unit_test(test_telegram_one_line),  cmocka_unit_test(test_bluesky),
+        cmocka_unit_test(test_mastodon),           cmocka_unit_test(test_mastodon_fail),
+        cmocka_unit_test(test_mastodon_streaming), cmocka_unit_test(test_mastodon_stream_inline),
+        cmocka_unit_test(test_v1_inline),          cmocka_unit_test(test_v2_inline),
+        cmocka_unit_test(test_pushshift_inline),   cmocka_unit_test(test_real_twitter_v1),
+        cmocka_unit_test(test_real_twitter_v2),    cmocka_unit_test(test_real_v2_broken_line),
         cmocka_unit_test(test_real_pushshift),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
