@@ -8,6 +8,9 @@ enum {
     OPT_FORMAT = LK_OPT_CMD_BASE,
     OPT_TRACES,
     OPT_THRESHOLD,
+    OPT_FDR,
+    OPT_NEAR_TEXT,
+    OPT_MIN_SYNC,
     OPT_EDGE_QUANTILE,
     OPT_COMPAT,
     OPT_KEEP_LOOPS,
@@ -33,6 +36,9 @@ static const struct option longopts[] = {
     {"window", required_argument, NULL, 'w'},
     {"min-participation", required_argument, NULL, 'm'},
     {"threshold", required_argument, NULL, OPT_THRESHOLD},
+    {"fdr", required_argument, NULL, OPT_FDR},
+    {"near-text-threshold", required_argument, NULL, OPT_NEAR_TEXT},
+    {"min-sync", required_argument, NULL, OPT_MIN_SYNC},
     {"resolution", required_argument, NULL, OPT_RESOLUTION},
     {"compat", required_argument, NULL, OPT_COMPAT},
     {"edge-quantile", required_argument, NULL, OPT_EDGE_QUANTILE},
@@ -83,9 +89,12 @@ static void usage(FILE *f, const lk_detect_opts *o, const lk_cli *c)
                     o->format);
     lk_cli_help_opt(f, "--traces LIST",
                     "what counts as the same object: share, quote, reply,\n"
-                    "url, domain, hashtag, mention, text; all; default =\n"
-                    "all but domain [%s]",
+                    "url, domain, hashtag, mention, text, near-text; all;\n"
+                    "default = all but domain [%s]",
                     o->traces);
+    lk_cli_help_opt(f, "--near-text-threshold J",
+                    "near-text: least Jaccard similarity of word pairs [%.6g]",
+                    o->near_text_threshold);
     lk_cli_help_opt(f, "--col-object NAME", "generic CSV: column of the object [%s]",
                     o->col_object);
     lk_cli_help_opt(f, "--col-account NAME", "generic CSV: column of the account [%s]",
@@ -97,22 +106,33 @@ static void usage(FILE *f, const lk_detect_opts *o, const lk_cli *c)
                     o->on_error == LK_ON_ERROR_SKIP ? "skip" : "fail");
 
     lk_cli_help_heading(f, "Detection");
-    lk_cli_help_opt(f, "-w, --window DUR", "co-action window |dt| <= DUR; ms, s, m, h, d [%s]",
-                    lk_cli_fmt_duration(o->window_ms, dur, sizeof dur));
+    lk_cli_help_opt(f, "-w, --window DUR",
+                    "co-action window |dt| <= DUR (ms, s, m, h, d); DUR\n"
+                    "or auto (estimated from the data, see\n"
+                    "lockstep-detect(1)) [%s]",
+                    o->window_ms == LK_WINDOW_AUTO
+                        ? "auto"
+                        : lk_cli_fmt_duration(o->window_ms, dur, sizeof dur));
     lk_cli_help_opt(f, "-m, --min-participation N", "ignore accounts with fewer actions [%lld]",
                     (long long)o->min_participation);
-    /* A negative value asks the library for the default of the --compat mode
-     * (lockstep-detect(1) spells it out). */
-    if (o->threshold_value < 0)
-        (void)snprintf(thr, sizeof thr, "auto");
+    if (o->threshold == LK_THRESHOLD_FDR)
+        (void)snprintf(thr, sizeof thr, "fdr");
     else
         (void)snprintf(thr, sizeof thr, "%s:%.6g",
                        o->threshold == LK_THRESHOLD_QUANTILE ? "quantile" : "weight",
                        o->threshold_value);
-    lk_cli_help_opt(f, "--threshold KIND:V",
-                    "weight:N keeps edges of weight >= N; quantile:P keeps\n"
-                    "edges above the P-quantile of all weights [%s]",
+    lk_cli_help_opt(f, "--threshold KIND",
+                    "fdr: calibrated against a null model (see --fdr,\n"
+                    "--min-sync); weight:N keeps edges of weight >= N;\n"
+                    "quantile:P keeps edges above the P-quantile of all\n"
+                    "weights.  --compat modes use their tool's rule [%s]",
                     thr);
+    lk_cli_help_opt(f, "--fdr P", "false-discovery rate of the calibrated threshold [%.6g]",
+                    o->fdr);
+    lk_cli_help_opt(f, "--min-sync S",
+                    "calibrated: least share of the objects two accounts\n"
+                    "both acted on that they acted on within the window [%.6g]",
+                    o->min_sync);
     lk_cli_help_opt(f, "--resolution R", "Leiden resolution; higher gives smaller groups [%.6g]",
                     o->resolution);
     lk_cli_help_opt(f, "--compat MODE", "tables of another tool: none, coortweet, qut [%s]",
@@ -143,9 +163,16 @@ static int parse_threshold(const lk_cli *c, const char *arg, lk_detect_opts *o)
     const size_t klen = colon ? (size_t)(colon - arg) : strlen(arg);
     double v;
 
-    if (klen == 3 && strncmp(arg, "fdr", 3) == 0)
-        return lk_cli_usage_error(c, "--threshold fdr: calibration is not available yet; use "
-                                     "weight:N or quantile:P");
+    if (klen == 3 && strncmp(arg, "fdr", 3) == 0) {
+        if (colon) {
+            if (lk_cli_parse_double(colon + 1, 1e-12, 0.999999, &v) != 0)
+                return lk_cli_usage_error(c, "bad --threshold fdr '%s' (expected 0 < P < 1)",
+                                          colon + 1);
+            o->fdr = v;
+        }
+        o->threshold = LK_THRESHOLD_FDR;
+        return 0;
+    }
     if (colon && klen == 6 && strncmp(arg, "weight", 6) == 0) {
         if (lk_cli_parse_double(colon + 1, 0.0, 1e18, &v) != 0)
             return lk_cli_usage_error(c, "bad --threshold weight '%s' (expected a number >= 0)",
@@ -162,8 +189,8 @@ static int parse_threshold(const lk_cli *c, const char *arg, lk_detect_opts *o)
         o->threshold_value = v;
         return 0;
     }
-    return lk_cli_usage_error(c, "bad --threshold value '%s' (expected weight:N or quantile:P)",
-                              arg);
+    return lk_cli_usage_error(
+        c, "bad --threshold value '%s' (expected fdr, fdr:P, weight:N or quantile:P)", arg);
 }
 
 /* One option of the detect table; returns 0 or LK_EXIT_USAGE. */
@@ -210,16 +237,36 @@ static int set_option(lk_cli *c, int opt, const char *arg, lk_detect_opts *o)
             return lk_cli_usage_error(c, "bad --on-error value '%s' (expected fail or skip)", arg);
         return 0;
     case 'w':
-        if (lk_parse_duration_ms(arg, &o->window_ms) != LK_OK)
-            return lk_cli_usage_error(
-                c, "bad --window value '%s' (expected a duration such as 60, 30s, 5m or 250ms)",
-                arg);
+        if (strcmp(arg, "auto") == 0)
+            o->window_ms = LK_WINDOW_AUTO;
+        else if (lk_parse_duration_ms(arg, &o->window_ms) != LK_OK)
+            return lk_cli_usage_error(c,
+                                      "bad --window value '%s' (expected a duration such as 60, "
+                                      "30s, 5m or 250ms, or auto)",
+                                      arg);
         return 0;
     case 'm':
         if (lk_cli_parse_u64(arg, (uint64_t)INT64_MAX, &u) != 0)
             return lk_cli_usage_error(
                 c, "bad --min-participation value '%s' (expected a whole number)", arg);
         o->min_participation = (int64_t)u;
+        return 0;
+    case OPT_FDR:
+        if (lk_cli_parse_double(arg, 1e-12, 0.999999, &v) != 0)
+            return lk_cli_usage_error(c, "bad --fdr value '%s' (expected 0 < P < 1)", arg);
+        o->fdr = v;
+        o->threshold = LK_THRESHOLD_FDR;
+        return 0;
+    case OPT_NEAR_TEXT:
+        if (lk_cli_parse_double(arg, 1e-9, 1.0, &v) != 0)
+            return lk_cli_usage_error(c, "bad --near-text-threshold value '%s' (expected 0 < J <= 1)",
+                                      arg);
+        o->near_text_threshold = v;
+        return 0;
+    case OPT_MIN_SYNC:
+        if (lk_cli_parse_double(arg, 0.0, 1.0, &v) != 0)
+            return lk_cli_usage_error(c, "bad --min-sync value '%s' (expected 0 to 1)", arg);
+        o->min_sync = v;
         return 0;
     case OPT_THRESHOLD:
         return parse_threshold(c, arg, o);

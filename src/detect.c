@@ -11,11 +11,13 @@
 
 #include "detect_int.h"
 #include "out_file.h"
+#include "calibrate.h"
 #include "reader.h"
 
 const char *const lk_detect_outputs[] = {
     "summary.json",    "accounts.csv", "groups.csv", "edges.csv",   "evidence.csv",
-    "network.graphml", "network.gexf", "pairs.csv",  "report.html", NULL,
+    "network.graphml", "network.gexf", "pairs.csv",  "report.html", "group_objects.csv",
+    NULL,
 };
 
 void lk_detect_opts_init(lk_detect_opts *o)
@@ -23,8 +25,11 @@ void lk_detect_opts_init(lk_detect_opts *o)
     memset(o, 0, sizeof *o);
     o->window_ms = 60000;
     o->min_participation = 2;
-    o->threshold = LK_THRESHOLD_WEIGHT;
+    o->threshold = LK_THRESHOLD_FDR;
     o->threshold_value = -1;
+    o->fdr = 0.01;
+    o->min_sync = 0.5;
+    o->near_text_threshold = 0.3;
     o->edge_quantile = 0.5;
     o->compat = LK_COMPAT_NONE;
     o->on_error = LK_ON_ERROR_FAIL;
@@ -122,7 +127,7 @@ static void clear_outputs(const char *dir)
 static lk_status check_opts(lk_detect *d)
 {
     const lk_detect_opts *o = &d->o;
-    if (o->window_ms < 0) {
+    if (o->window_ms < 0 && o->window_ms != LK_WINDOW_AUTO) {
         lk_errf(d->errmsg, "the window must not be negative");
         return LK_EINVAL;
     }
@@ -137,6 +142,19 @@ static lk_status check_opts(lk_detect *d)
     if (o->threshold == LK_THRESHOLD_QUANTILE &&
         !(o->threshold_value >= 0 && o->threshold_value <= 1)) {
         lk_errf(d->errmsg, "a quantile threshold must be in [0, 1]");
+        return LK_EINVAL;
+    }
+    if (o->threshold == LK_THRESHOLD_FDR && o->compat == LK_COMPAT_NONE &&
+        !(o->fdr > 0 && o->fdr < 1)) {
+        lk_errf(d->errmsg, "the false-discovery rate must be in (0, 1)");
+        return LK_EINVAL;
+    }
+    if (!(o->near_text_threshold > 0 && o->near_text_threshold <= 1)) {
+        lk_errf(d->errmsg, "the near-text threshold must be in (0, 1]");
+        return LK_EINVAL;
+    }
+    if (!(o->min_sync >= 0 && o->min_sync <= 1)) {
+        lk_errf(d->errmsg, "the synchrony minimum must be in [0, 1]");
         return LK_EINVAL;
     }
     if (!(o->edge_quantile >= 0 && o->edge_quantile <= 1)) {
@@ -180,6 +198,9 @@ static lk_status read_inputs(lk_detect *d)
      * for its message-id de-duplication */
     so.keep_empty = d->o.compat != LK_COMPAT_NONE;
     so.skip_bad_rows = d->o.on_error == LK_ON_ERROR_SKIP;
+    so.near_text_threshold = d->o.near_text_threshold;
+    if (d->o.compat != LK_COMPAT_NONE) /* the peers' tables have one generic trace */
+        so.traces &= ~(1u << LK_TR_NEAR_TEXT);
     d->in_stats = calloc(d->ninputs, sizeof *d->in_stats);
     if (!d->in_stats)
         return LK_ENOMEM;
@@ -198,10 +219,36 @@ static lk_status read_inputs(lk_detect *d)
         if (st != LK_OK)
             break;
     }
+    if (st == LK_OK) {
+        double t0 = now_s();
+        st = lk_sink_finish(k);
+        lk_sink_neartext_stats(k, &d->ntst);
+        if (d->ntst.posts)
+            stage_done("near-text clustering", &t0);
+    }
     lk_sink_free(k);
     if (st != LK_OK)
         return st;
     d->stats.accounts = lk_strpool_count(d->ds.accounts);
+    return LK_OK;
+}
+
+/* --window auto: estimate the window over ix (NULL: over every action of
+ * d->ds) and run with it; a no-op for a given window (window_auto.c) */
+static lk_status estimate_window(lk_detect *d, const lk_objindex *ix)
+{
+    lk_window_auto_opts wo;
+    lk_status st;
+
+    if (d->o.window_ms != LK_WINDOW_AUTO)
+        return LK_OK;
+    lk_window_auto_opts_init(&wo);
+    wo.ds = &d->ds;
+    st = ix ? lk_window_auto(ix, &wo, &d->wauto) : lk_window_auto_ds(&d->ds, &wo, &d->wauto);
+    if (st != LK_OK)
+        return st;
+    d->window_auto = 1;
+    d->o.window_ms = d->wauto.window_ms;
     return LK_OK;
 }
 
@@ -237,6 +284,8 @@ static lk_status run_native(lk_detect *d)
     ds->a = NULL;
     ds->cap = 0;
     stage_done("object index", &t0);
+    if ((st = estimate_window(d, &ix)) != LK_OK)
+        goto done;
     if (value < 0)
         value = 2;
     {
@@ -247,8 +296,12 @@ static lk_status run_native(lk_detect *d)
         uint64_t budget = d->o.max_mem ? d->o.max_mem / 2 : (uint64_t)768 << 20;
         if (d->o.threshold == LK_THRESHOLD_WEIGHT)
             min_keep = value <= 1 ? 1 : value >= 4e9 ? UINT32_MAX : (uint32_t)ceil(value);
-        if ((st = lk_net_build(&ix, d->o.window_ms, d->o.max_burst, min_keep, budget, &net)) !=
-            LK_OK)
+        /* calibrated: coordination is co-action again and again, on at
+         * least LK_CALIB_MIN_OBJECTS distinct objects */
+        if (d->o.threshold == LK_THRESHOLD_FDR)
+            min_keep = LK_CALIB_MIN_OBJECTS;
+        if ((st = lk_net_build_idf(&ix, ds, d->o.window_ms, d->o.max_burst, min_keep, budget,
+                                   NULL, &net)) != LK_OK)
             goto done;
     }
     d->stats.pairs = net.pairs;
@@ -257,7 +310,32 @@ static lk_status run_native(lk_detect *d)
     lk_log(LK_LOG_INFO, "%llu pairs in %u partition(s), %llu edges, %zu kept",
            (unsigned long long)net.pairs, net.partitions, (unsigned long long)net.n_all, net.n);
     stage_done("pair aggregation", &t0);
-    d->stats.coord_edges = lk_net_threshold(&net, d->o.threshold, value, &d->cut);
+    if (d->o.threshold == LK_THRESHOLD_FDR) {
+        lk_calib_opts co;
+        size_t passed;
+        co.fdr = d->o.fdr;
+        co.min_sync = d->o.min_sync;
+        /* a fixed seed: --seed changes Leiden's labels only, never which
+         * edges are coordinated */
+        co.seed = UINT64_C(0x6c6f636b73746570);
+        co.window_ms = d->o.window_ms;
+        co.max_burst = d->o.max_burst;
+        co.budget = d->o.max_mem ? d->o.max_mem / 2 : (uint64_t)768 << 20;
+        co.min_keep = LK_CALIB_MIN_OBJECTS;
+        if ((st = lk_calibrate(&ix, ds, &net, &co, &d->calib, &passed)) != LK_OK)
+            goto done;
+        d->stats.coord_edges = passed;
+        d->cut = d->calib.score_cut;
+        lk_log(LK_LOG_INFO,
+               "calibration: %llu null edges; %llu edges at FDR <= %g (score >= %.4g), %llu "
+               "of them with synchrony >= %g",
+               (unsigned long long)d->calib.null_edges, (unsigned long long)d->calib.pass_score,
+               d->o.fdr, d->calib.score_cut, (unsigned long long)d->calib.pass_sync,
+               d->o.min_sync);
+        stage_done("calibration", &t0);
+    } else {
+        d->stats.coord_edges = lk_net_threshold(&net, d->o.threshold, value, &d->cut);
+    }
     if (d->stats.coord_edges == SIZE_MAX) {
         st = LK_ENOMEM;
         goto done;
@@ -299,8 +377,13 @@ lk_status lk_detect_run(lk_detect *d)
     memset(&d->cstats, 0, sizeof d->cstats);
     memset(&d->burst, 0, sizeof d->burst);
     d->cut = 0;
+    memset(&d->calib, 0, sizeof d->calib);
+    memset(&d->ntst, 0, sizeof d->ntst);
     d->accounts_kept = 0;
     d->components = 0;
+    if (d->window_auto) /* the last run estimated the window: estimate again */
+        d->o.window_ms = LK_WINDOW_AUTO;
+    d->window_auto = 0;
     if ((st = check_opts(d)) != LK_OK)
         return st;
     if ((st = lk_mkdirs(d->o.out_dir, d->errmsg)) != LK_OK)
@@ -317,7 +400,7 @@ lk_status lk_detect_run(lk_detect *d)
                (unsigned long long)d->stats.accounts);
         if (d->o.compat == LK_COMPAT_NONE) {
             st = run_native(d);
-        } else {
+        } else if ((st = estimate_window(d, NULL)) == LK_OK) {
             lk_compat_opts co;
             co.window_ms = d->o.window_ms;
             co.min_participation = d->o.min_participation;

@@ -5,8 +5,11 @@
 #ifndef LK_DETECT_INT_H
 #define LK_DETECT_INT_H
 
+#include "calibrate.h"
 #include "compat.h"
+#include "neartext.h"
 #include "net.h"
+#include "window_auto.h"
 
 struct lk_detect {
     lk_detect_opts o;
@@ -21,6 +24,12 @@ struct lk_detect {
     uint64_t accounts_kept; /* accounts passing min participation */
     uint64_t components;
     lk_sweep_stats burst; /* what the burst cap left out */
+    /* --window auto (window_auto.c): while a run with o.window_ms ==
+     * LK_WINDOW_AUTO is under way, o.window_ms holds the estimate */
+    int window_auto; /* 1: the window was estimated (wauto holds how) */
+    lk_window_auto_result wauto;
+    lk_calib_stats calib; /* LK_THRESHOLD_FDR */
+    lk_neartext_stats ntst; /* near-text clustering */
     char errmsg[LK_ERRMSG_MAX];
 };
 

@@ -6,6 +6,7 @@
  * account strings so the files do not depend on internal id assignment.
  */
 #include "cluster.h"
+#include "detect_groups.h"
 #include "detect_int.h"
 #include "out_escape.h"
 #include "out_file.h"
@@ -213,6 +214,7 @@ typedef struct ectx {
     uint32_t *nbest;   /* slots used per coordinated edge */
     evitem *cur;       /* per coordinated edge: its item for the object in progress */
     uint8_t *otrace;   /* object id -> trace */
+    lk_gchar gc;       /* group and account characterisation */
     uint64_t *etraces; /* per coordinated edge: LK_TR_N co-action counts */
 } ectx;
 
@@ -365,8 +367,11 @@ static lk_status evidence_pair(void *vctx, const lk_objindex *ix, size_t i, size
     if (!e || !e->coord)
         return LK_OK;
     c->etraces[(size_t)e->cn_index * LK_TR_N + c->otrace[x->object]]++;
+    lk_gchar_mark(&c->gc, i, j);
     if (c->cn->community[nx] == c->cn->community[ny]) {
         gstat *g = &c->g[c->cn->community[nx]];
+        if (lk_gchar_add(&c->gc, c->cn->community[nx], x->object, i, j, y->t - x->t) != LK_OK)
+            return LK_ENOMEM;
         g->co_actions++;
         g->traces[c->otrace[x->object]]++;
         g->sum_dt += (double)(y->t - x->t) / 1000.0;
@@ -428,7 +433,7 @@ static lk_status write_edges(const lk_dataset *ds, const lk_coordnet *cn,
         return st;
     lk_buf_init(&b);
     if (lk_buf_printf(&b, "account_a,account_b,weight,co_actions,objects,mean_dt,score,traces,"
-                          "group_id\n"))
+                          "group_id,qvalue,common_objects,sync\n"))
         goto nomem;
     for (size_t k = 0; k < cn->m; k++) {
         const lk_edge *e = cn->edge[k];
@@ -442,7 +447,9 @@ static lk_status write_edges(const lk_dataset *ds, const lk_coordnet *cn,
             goto nomem;
         if (cn->community[u] == cn->community[v] && lk_buf_printf(&b, "%u", cn->community[u] + 1))
             goto nomem;
-        if (lk_buf_putc(&b, '\n'))
+        /* calibration columns: empty under a weight or quantile threshold */
+        if ((e->common ? lk_buf_printf(&b, ",%.4g,%u,%.4g\n", e->qvalue, e->common, e->sync)
+                       : lk_buf_printf(&b, ",,,\n")))
             goto nomem;
         if (b.len > (1u << 16))
             lk_out_flush_buf(f, &b);
@@ -468,7 +475,8 @@ static int cmp_node_group(const void *a, const void *b)
 }
 
 static lk_status write_accounts(const lk_dataset *ds, const lk_coordnet *cn,
-                                const uint64_t *actions, const char *dir, char *errbuf)
+                                const uint64_t *actions, const uint64_t *coord_actions,
+                                const char *dir, char *errbuf)
 {
     lk_outfile *f;
     lk_buf b;
@@ -488,17 +496,22 @@ static lk_status write_accounts(const lk_dataset *ds, const lk_coordnet *cn,
     }
     lk_buf_init(&b);
     if (lk_buf_printf(&b, "account_id,group_id,degree,co_actions,component_id,strength,"
-                          "actions\n"))
+                          "actions,coordinated_actions,coordinated_share\n"))
         goto nomem;
     for (size_t k = 0; k < cn->n; k++) {
         /* order[0..n) was filled above; the analyser loses track of it */
         // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign)
         uint32_t i = order[k];
         if (put_acc(&b, ds, cn->account[i]) ||
-            lk_buf_printf(&b, ",%u,%llu,%llu,%u,%.6g,%llu\n", cn->community[i] + 1,
+            lk_buf_printf(&b, ",%u,%llu,%llu,%u,%.6g,%llu,%llu,%.4g\n", cn->community[i] + 1,
                           (unsigned long long)cn->degree[i], (unsigned long long)cn->co_actions[i],
                           cn->component[i] + 1, cn->strength[i],
-                          (unsigned long long)actions[cn->account[i]]))
+                          (unsigned long long)actions[cn->account[i]],
+                          (unsigned long long)coord_actions[cn->account[i]],
+                          actions[cn->account[i]]
+                              ? (double)coord_actions[cn->account[i]] /
+                                    (double)actions[cn->account[i]]
+                              : 0.0))
             goto nomem;
         if (b.len > (1u << 16))
             lk_out_flush_buf(f, &b);
@@ -514,7 +527,8 @@ nomem:
     return LK_ENOMEM;
 }
 
-static lk_status write_groups(const lk_coordnet *cn, const gstat *g, const char *dir, char *errbuf)
+static lk_status write_groups(const lk_coordnet *cn, const gstat *g, const double *median_s,
+                              const char *dir, char *errbuf)
 {
     lk_outfile *f;
     lk_buf b;
@@ -523,7 +537,7 @@ static lk_status write_groups(const lk_coordnet *cn, const gstat *g, const char 
         return st;
     lk_buf_init(&b);
     if (lk_buf_printf(&b, "group_id,size,edges,density,co_actions,objects,first_seen,"
-                          "last_seen,component_id,mean_dt,traces\n"))
+                          "last_seen,component_id,mean_dt,traces,median_dt\n"))
         goto nomem;
     for (size_t k = 0; k < cn->ngroups; k++) {
         double dens = g[k].size > 1
@@ -541,7 +555,7 @@ static lk_status write_groups(const lk_coordnet *cn, const gstat *g, const char 
         }
         if (lk_buf_printf(&b, ",%u,%.6g,", g[k].component + 1,
                           g[k].co_actions ? g[k].sum_dt / (double)g[k].co_actions : 0.0) ||
-            put_traces(&b, g[k].traces) || lk_buf_putc(&b, '\n'))
+            put_traces(&b, g[k].traces) || lk_buf_printf(&b, ",%.6g\n", median_s[k]))
             goto nomem;
         if (b.len > (1u << 16))
             lk_out_flush_buf(f, &b);
@@ -620,6 +634,8 @@ lk_status lk_write_native(const lk_dataset *ds, const lk_objindex *ix, const lk_
                           char *errbuf)
 {
     gstat *g = calloc(LK_MAX(cn->ngroups, (size_t)1), sizeof *g);
+    double *median_s = NULL;
+    uint64_t *coord_actions = NULL;
     lk_objindex sub;
     ectx c;
     lk_status st = LK_ENOMEM;
@@ -696,9 +712,24 @@ lk_status lk_write_native(const lk_dataset *ds, const lk_objindex *ix, const lk_
         if (st != LK_OK)
             goto done;
     }
+    if ((st = lk_gchar_init(&c.gc, sub.n)) != LK_OK)
+        goto done;
     if ((st = lk_sweep_marked(&sub, o->window_ms, NULL, evidence_pair, &c)) != LK_OK ||
         (st = flush_object(&c, &sub)) != LK_OK)
         goto done;
+    {
+        const size_t nacc = lk_strpool_count(ds->accounts);
+        if (!(median_s = calloc(LK_MAX(cn->ngroups, (size_t)1), sizeof *median_s)) ||
+            !(coord_actions = calloc(LK_MAX(nacc, (size_t)1), sizeof *coord_actions))) {
+            st = LK_ENOMEM;
+            goto done;
+        }
+        lk_gchar_coordinated(&c.gc, &sub, coord_actions);
+        if ((st = lk_gchar_write_objects(&c.gc, &sub, ds, net->idf, 10, o->out_dir, errbuf)) !=
+                LK_OK ||
+            (st = lk_gchar_medians(&c.gc, cn->ngroups, median_s)) != LK_OK)
+            goto done;
+    }
     if (c.f && c.per_edge) {
         for (size_t k = 0; k < cn->m; k++)
             if (c.cur[k].count)
@@ -715,8 +746,8 @@ lk_status lk_write_native(const lk_dataset *ds, const lk_objindex *ix, const lk_
     }
     lk_log(LK_LOG_INFO, "evidence: %llu rows", (unsigned long long)c.rows);
     if ((st = write_edges(ds, cn, c.etraces, o->out_dir, errbuf)) != LK_OK ||
-        (st = write_accounts(ds, cn, rows, o->out_dir, errbuf)) != LK_OK ||
-        (st = write_groups(cn, g, o->out_dir, errbuf)) != LK_OK)
+        (st = write_accounts(ds, cn, rows, coord_actions, o->out_dir, errbuf)) != LK_OK ||
+        (st = write_groups(cn, g, median_s, o->out_dir, errbuf)) != LK_OK)
         goto done;
     lk_log(LK_LOG_INFO, "tables written");
     if ((st = write_graphs(ds, cn, c.etraces, o->out_dir, errbuf)) != LK_OK)
@@ -733,6 +764,9 @@ done:
     free(c.cur);
     free(c.etraces);
     free(c.otrace);
+    lk_gchar_release(&c.gc);
+    free(median_s);
+    free(coord_actions);
     lk_objindex_release(&sub);
     free(g);
     return st;

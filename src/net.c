@@ -11,6 +11,8 @@ typedef struct prec {
     uint64_t key; /* (a << bits) | b, a < b */
     uint32_t obj;
     uint32_t dt; /* |dt| in ms (the window is at most UINT32_MAX ms) */
+    uint32_t ev; /* the pair of posts (hash): one co-action event */
+    uint32_t pad;
 } prec;
 
 /* Partitions are ranges of the smaller account id of a pair, cut so that
@@ -34,6 +36,7 @@ typedef struct bctx {
 typedef struct compact {
     int64_t *t;
     uint32_t *acc;
+    uint32_t *post; /* hash of the action's post (account, content id) */
 } compact;
 
 static void count_pairs(const lk_objindex *ix, const compact *cp, const uint8_t *burst, int64_t w,
@@ -82,6 +85,8 @@ static lk_status add_pairs(const lk_objindex *ix, const compact *cp, const uint8
                 c->p[c->n].key = (uint64_t)(a - c->lo) << c->bits | b;
                 c->p[c->n].obj = (uint32_t)o;
                 c->p[c->n].dt = (uint32_t)(tj - cp->t[i]);
+                c->p[c->n].ev = cp->post[i] ^ (cp->post[j] * 0x9e3779b1u);
+                c->p[c->n].pad = 0;
                 c->n++;
             }
         }
@@ -152,11 +157,54 @@ static lk_status hist_add(lk_net *net, uint64_t w)
     return LK_OK;
 }
 
+typedef struct evw {
+    uint32_t ev;
+    double w;
+} evw;
+
+static int cmp_evw(const void *x, const void *y)
+{
+    const evw *a = x, *b = y;
+    if (a->ev != b->ev)
+        return (a->ev > b->ev) - (a->ev < b->ev);
+    return (a->w < b->w) - (a->w > b->w); /* heaviest first */
+}
+
+/*
+ * An edge's score counts co-action *events*: one post of each account acting
+ * on the same objects within the window.  A post that co-acts on several
+ * objects at once (a copy with the same link, tags and text; a reply and
+ * its mention) is one event, scored by its rarest object, so the score says
+ * how often two accounts acted together, each time weighted by how rare the
+ * object was: sum over events of max ln(A / k_o).
+ */
+static double event_score(const lk_net *net, const prec *p, size_t n, evw **scratch,
+                          size_t *cap, uint32_t *events)
+{
+    double score = 0.0;
+    *events = 0;
+    if (LK_GROW(*scratch, n, *cap) != LK_OK)
+        return -1.0;
+    for (size_t i = 0; i < n; i++) {
+        (*scratch)[i].ev = p[i].ev;
+        (*scratch)[i].w = net->idf[p[i].obj];
+    }
+    lk_qsort(*scratch, n, sizeof **scratch, cmp_evw);
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || (*scratch)[i].ev != (*scratch)[i - 1].ev) {
+            score += (*scratch)[i].w;
+            (*events)++;
+        }
+    return score;
+}
+
 /* Reduce sorted pair records (accounts lo + key >> bits, key & mask) to edges. */
 static lk_status reduce(lk_net *net, const prec *p, size_t n, unsigned bits, uint32_t lo,
                         uint32_t min_keep)
 {
     const uint64_t mask = (UINT64_C(1) << bits) - 1;
+    evw *scratch = NULL;
+    size_t scap = 0;
     for (size_t k = 0; k < n;) {
         lk_edge e;
         size_t end = k;
@@ -171,7 +219,13 @@ static lk_status reduce(lk_net *net, const prec *p, size_t n, unsigned bits, uin
             if (p[end].obj != last) {
                 last = p[end].obj;
                 e.objects++;
-                e.score += net->idf[last];
+            }
+        }
+        if (e.objects >= min_keep) {
+            e.score = event_score(net, p + k, end - k, &scratch, &scap, &e.events);
+            if (e.score < 0) {
+                free(scratch);
+                return LK_ENOMEM;
             }
         }
         e.a = lo + (uint32_t)(p[k].key >> bits);
@@ -179,16 +233,22 @@ static lk_status reduce(lk_net *net, const prec *p, size_t n, unsigned bits, uin
         e.co_actions = end - k;
         e.sum_dt_s = (double)sum_ms / 1000.0;
         e.traces = 1u;
+        e.qvalue = 1.0;
         net->n_all++;
-        if (hist_add(net, e.objects) != LK_OK)
+        if (hist_add(net, e.objects) != LK_OK) {
+            free(scratch);
             return LK_ENOMEM;
+        }
         if (e.objects >= min_keep) {
-            if (LK_GROW(net->e, net->n + 1, net->cap) != LK_OK)
+            if (LK_GROW(net->e, net->n + 1, net->cap) != LK_OK) {
+                free(scratch);
                 return LK_ENOMEM;
+            }
             net->e[net->n++] = e;
         }
         k = end;
     }
+    free(scratch);
     return LK_OK;
 }
 
@@ -277,9 +337,16 @@ static unsigned bits_for(uint64_t n)
 lk_status lk_net_build(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst,
                        uint32_t min_keep, uint64_t budget, lk_net *net)
 {
+    return lk_net_build_idf(ix, NULL, window_ms, max_burst, min_keep, budget, NULL, net);
+}
+
+lk_status lk_net_build_idf(const lk_objindex *ix, const lk_dataset *ds, int64_t window_ms,
+                           uint64_t max_burst, uint32_t min_keep, uint64_t budget,
+                           const double *idf, lk_net *net)
+{
     size_t nacc = 0;
     uint8_t *burst = NULL;
-    compact cp = {NULL, NULL};
+    compact cp = {NULL, NULL, NULL};
     bctx c;
     lk_status st;
     uint64_t per_part;
@@ -296,21 +363,38 @@ lk_status lk_net_build(const lk_objindex *ix, int64_t window_ms, uint64_t max_bu
         st = LK_ENOMEM;
         goto fail;
     }
-    if ((st = compute_idf(ix, nacc, net)) != LK_OK)
+    if (idf) {
+        net->idf = malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *net->idf);
+        if (!net->idf) {
+            st = LK_ENOMEM;
+            goto fail;
+        }
+        memcpy(net->idf, idf, ix->nobj * sizeof *idf);
+    } else if ((st = compute_idf(ix, nacc, net)) != LK_OK) {
         goto fail;
+    }
     if ((st = lk_objindex_bursts(ix, window_ms, max_burst, &burst, &net->burst)) != LK_OK)
         goto fail;
     /* size the job, then cut it so that one partition's records (and the
      * radix sort's second buffer) fit the budget */
     cp.t = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *cp.t);
     cp.acc = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *cp.acc);
-    if (!cp.t || !cp.acc) {
+    cp.post = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *cp.post);
+    if (!cp.t || !cp.acc || !cp.post) {
         st = LK_ENOMEM;
         goto fail;
     }
     for (size_t r = 0; r < ix->n; r++) {
         cp.t[r] = ix->a[r].t;
         cp.acc[r] = ix->a[r].account;
+        /* a post = an account's actions with one content id (all objects of
+         * a native record; the rows of one post in a generic CSV) */
+        if (ds) {
+            const char *cid = lk_arena_get(&ds->content, ix->a[r].content);
+            cp.post[r] = (uint32_t)(lk_hash64(cid, strlen(cid)) ^ lk_mix64(ix->a[r].account));
+        } else {
+            cp.post[r] = (uint32_t)lk_mix64(ix->a[r].content);
+        }
     }
     count_pairs(ix, &cp, burst, window_ms, &c);
     net->pairs = c.pairs;
@@ -344,10 +428,12 @@ lk_status lk_net_build(const lk_objindex *ix, int64_t window_ms, uint64_t max_bu
     free(c.per_acc);
     free(cp.t);
     free(cp.acc);
+    free(cp.post);
     c.p = NULL;
     c.per_acc = NULL;
     cp.t = NULL;
     cp.acc = NULL;
+    cp.post = NULL;
     net->burst_mark = burst; /* the evidence pass must skip the same actions */
     burst = NULL;
     /* partitions come in account order and keys sorted within, so edges are
@@ -361,6 +447,7 @@ fail:
     free(c.per_acc);
     free(cp.t);
     free(cp.acc);
+    free(cp.post);
     free(burst);
     lk_net_release(net);
     return st;

@@ -19,9 +19,14 @@ typedef struct lk_edge {
     uint32_t coord;      /* 1 when the threshold keeps the edge */
     uint64_t co_actions; /* in-window pairs of a's and b's actions */
     double sum_dt_s;     /* sum of |dt| in seconds over the co-actions */
-    double score;        /* sum over distinct objects of ln(A / k_o) */
+    double score;        /* sum over co-action events (post pairs) of the largest ln(A / k_o)
+                            of the event's objects; computed for kept edges only */
     uint32_t traces;     /* bit mask of the traces behind the edge */
     uint32_t cn_index;   /* index in the coordinated network's edge list */
+    uint32_t common;     /* objects both accounts acted on, at any time (calibration) */
+    uint32_t events;     /* co-action events (post pairs) behind the score */
+    double qvalue;       /* false-discovery q-value of the score (calibration; else 1) */
+    double sync;         /* objects / common (calibration; else 0) */
 } lk_edge;
 
 typedef struct lk_net_slot {
@@ -57,6 +62,14 @@ typedef struct lk_net {
  */
 LK_RESULT_USED lk_status lk_net_build(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst,
                                       uint32_t min_keep, uint64_t budget, lk_net *net);
+
+/** lk_net_build with the dataset (content ids tell which actions are one post,
+ *  for the event score; NULL: each input record is a post) and the per-object
+ *  weights ln(A / k_o) given (n = ix->nobj; NULL: computed from ix): the null
+ *  copy of calibrate.c scores its edges with the real data's weights. */
+LK_RESULT_USED lk_status lk_net_build_idf(const lk_objindex *ix, const lk_dataset *ds,
+                                          int64_t window_ms, uint64_t max_burst, uint32_t min_keep,
+                                          uint64_t budget, const double *idf, lk_net *net);
 
 /** Find the kept edge of accounts (x, y) in either order; NULL when absent. */
 lk_edge *lk_net_find(const lk_net *net, uint32_t x, uint32_t y);

@@ -18,14 +18,16 @@
  * Zipf-like sizes (weight k^-0.8), each with a UTC offset, 8 favourite
  * hashtags and 5 favourite domains.  Beside them:
  *  - fans (min(300, A/20)): ordinary users who also retweet each viral
- *    post with probability 0.3, 1 s + an exponential delay of mean 4 s
- *    after it appears: they co-act with each other by accident, the classic
- *    false positive a popularity- and timing-aware null must explain away;
+ *    post of a big account (a cascade of >= 1000 posts) with probability
+ *    0.3, 1 s + an exponential delay of mean 4 s after it appears, inside
+ *    the crowd of its first minutes: they co-act with each other and with
+ *    the crowd by accident, the classic false positive;
  *  - newsbots (min(30, A/100)): after 3% of the cascades comes a feed item;
- *    each bot posts it with probability 1/2 after an independent log-uniform
- *    delay of 2 s to 10 min: the same headline (a third of the bots prefix
- *    their name) and the same news URL (a third add their own utm_source).
- *    They do nothing else: the "news aggregator" false positive;
+ *    each bot posts it with probability 1/2 at its next poll of the feed
+ *    (each bot polls every 5-60 min, log-uniform, at its own phase) plus
+ *    0-20 s: the same headline (a third of the bots prefix their name) and
+ *    the same news URL (a third add their own utm_source).  They do
+ *    nothing else: the "news aggregator" false positive;
  *  - planted members: o->groups groups of o->group_size, who also post and
  *    retweet organically with ordinary weights.
  *

@@ -18,6 +18,7 @@
 #define P_VIRAL       0.5  /* ...with this probability */
 #define P_FEED        0.03 /* a feed item follows this fraction of cascades */
 #define P_FAN_JOIN    0.3
+#define FAN_MIN       1000 /* fans join viral posts of at least this many posts */
 #define P_BOT_JOIN    0.5
 #define P_SAME_COMM   0.6 /* a sharer comes from the author's community */
 #define OCC_MIN       20
@@ -433,8 +434,24 @@ static lk_status gen_target(sim *s, uint32_t g)
 
 /* ---- organic activity -------------------------------------------------------------- */
 
+/* A newsbot polls its feeds on its own schedule, as aggregators (RSS
+ * relays, dlvr.it, IFTTT) do: every P seconds, P log-uniform in 5..60 min,
+ * at a phase of its own; both fixed per bot, derived from the run's key. */
+static int64_t bot_poll_after(const sim *s, uint32_t bot, int64_t b)
+{
+    const uint64_t h1 = lk_mix64(s->key ^ (UINT64_C(0x9e3779b97f4a7c15) * (bot + 1)));
+    const uint64_t h2 = lk_mix64(h1 + 1);
+    const int64_t period = (int64_t)(300.0 * exp((double)(h1 >> 11) * 0x1.0p-53 * log(12.0)));
+    const int64_t phase = (int64_t)(h2 % (uint64_t)period);
+    int64_t k = b - phase;
+    k = k >= 0 ? (k + period - 1) / period : 0;
+    return phase + k * period;
+}
+
 /* The newsbots' posts of one feed item: each bot posts it with probability
- * P_BOT_JOIN after its own log-uniform delay of 2 s to 10 min. */
+ * P_BOT_JOIN at its first poll after the item appears, plus 0-20 s of
+ * processing.  The bots react to the same public source independently, so
+ * their posts of one item are spread over minutes to an hour. */
 static lk_status gen_feed(sim *s)
 {
     const int64_t b = draw_time(s, 0, 0, s->span, rhythm);
@@ -446,8 +463,9 @@ static lk_status gen_feed(sim *s)
 
         if (lk_rng_unit(&s->rng) >= P_BOT_JOIN)
             continue;
-        p = unit_add(s, s->n_alias + i, b + (int64_t)(2.0 * exp(lk_rng_unit(&s->rng) * log(300.0))),
-                     P_ORIGINAL, S_NEWS, 0);
+        p = unit_add(s, s->n_alias + i,
+                     bot_poll_after(s, i, b) + (int64_t)(20.0 * lk_rng_unit(&s->rng)), P_ORIGINAL,
+                     S_NEWS, 0);
         if (!p)
             return LK_ENOMEM;
         p->nurl = 1;
@@ -488,7 +506,7 @@ static lk_status gen_cascade(sim *s, uint64_t budget)
         if (attach(s, next_pending(s, H_ANY), b) != LK_OK)
             return LK_ENOMEM;
     }
-    if (viral) { /* fans: within seconds of birth */
+    if (viral && size >= FAN_MIN) { /* fans of big accounts: within seconds of birth */
         const tdist lag = tdist_make(4.0, room - 1);
 
         for (uint32_t i = 0; i < s->n_fan && rows < budget; i++) {

@@ -11,6 +11,7 @@
  */
 #include <stdarg.h>
 
+#include "neartext.h"
 #include "normalize.h"
 #include "parse_time.h"
 #include "sink.h"
@@ -20,6 +21,12 @@
 typedef struct recobj {
     uint32_t off, len; /* in k->objs: trace byte then the object */
 } recobj;
+
+typedef struct ntpost {
+    int64_t t;
+    uint64_t cref, acc, line; /* content ref, account string ref (ntacc) */
+    uint32_t file;
+} ntpost;
 
 typedef struct pending {
     int64_t t;
@@ -53,6 +60,18 @@ struct lk_sink {
 
     lk_strpool *keys; /* posts seen (lk_sink_key) */
 
+    /* near-text (dataset backend): texts are clustered after the last file,
+     * then each clustered post gets an action on its cluster */
+    lk_neartext *nt;
+    int nt_pending;     /* the record in progress has a text for near-text */
+    lk_buf nt_text;     /* its normalised text */
+    ntpost *ntp;        /* per text added: who, when, which post */
+    size_t nntp, ntcap;
+    lk_arena ntacc;     /* account strings of ntp */
+    lk_input_stats **files; /* by file index, for the near-text counts */
+    size_t nfiles;
+    lk_neartext_stats ntst;
+
     /* dataset backend: the batch */
     pending p[LK_SINK_BATCH];
     size_t np;
@@ -62,6 +81,7 @@ struct lk_sink {
     uint32_t last_obj;
     const char *last_str;
     size_t last_len;
+    uint64_t last_cref; /* content ref of the last record queued */
 };
 
 lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk_dataset *ds,
@@ -85,9 +105,21 @@ lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk
     lk_buf_init(&k->scratch);
     lk_buf_init(&k->scratch2);
     lk_buf_init(&k->bytes);
+    lk_buf_init(&k->nt_text);
+    lk_arena_init(&k->ntacc);
     if (lk_strpool_new(&k->keys) != LK_OK) {
         lk_sink_free(k);
         return LK_ENOMEM;
+    }
+    if (ds && (o->traces >> LK_TR_NEAR_TEXT) & 1u) {
+        lk_neartext_opts no;
+        lk_neartext_opts_init(&no);
+        if (o->near_text_threshold > 0)
+            no.threshold = o->near_text_threshold;
+        if (lk_neartext_new(&no, &k->nt) != LK_OK) {
+            lk_sink_free(k);
+            return LK_EINVAL;
+        }
     }
     *out = k;
     return LK_OK;
@@ -104,6 +136,11 @@ void lk_sink_free(lk_sink *k)
     lk_buf_release(&k->scratch);
     lk_buf_release(&k->scratch2);
     lk_buf_release(&k->bytes);
+    lk_buf_release(&k->nt_text);
+    lk_arena_release(&k->ntacc);
+    free(k->ntp);
+    free(k->files);
+    lk_neartext_free(k->nt);
     free(k->ob);
     lk_strpool_free(k->keys);
     free(k);
@@ -116,6 +153,17 @@ void lk_sink_file(lk_sink *k, const char *name, uint32_t file_index, lk_input_st
     k->file = file_index;
     k->st = stats;
     k->errbuf = errbuf;
+    if (k->nt && file_index >= k->nfiles) {
+        lk_input_stats **f = realloc(k->files, (file_index + 1) * sizeof *f);
+        if (f) { /* on failure near-text counts go to the current file */
+            for (size_t i = k->nfiles; i <= file_index; i++)
+                f[i] = stats;
+            k->files = f;
+            k->nfiles = file_index + 1;
+        }
+    }
+    if (k->nt && file_index < k->nfiles)
+        k->files[file_index] = stats;
 }
 
 const char *lk_sink_name(const lk_sink *k)
@@ -132,6 +180,8 @@ int lk_sink_wants(const lk_sink *k, lk_trace tr)
 {
     if (tr == LK_TR_URL) /* URLs also give the domain trace */
         return (k->o.traces & ((1u << LK_TR_URL) | (1u << LK_TR_DOMAIN))) != 0;
+    if (tr == LK_TR_TEXT && k->nt) /* texts also feed near-text */
+        return 1;
     return (k->o.traces >> (unsigned)tr) & 1u;
 }
 
@@ -147,6 +197,7 @@ void lk_sink_begin(lk_sink *k, uint64_t line)
     k->have_t = 0;
     k->have_key = 0;
     k->bad_utf8 = NULL;
+    k->nt_pending = 0;
     lk_buf_reset(&k->acc);
     lk_buf_reset(&k->content);
     lk_buf_reset(&k->key);
@@ -300,6 +351,15 @@ static lk_status obj(lk_sink *k, lk_trace tr, const char *s, size_t n, int deriv
         /* detect keys texts by a hash of the normalised text; convert writes
          * the normalised text itself (readable, and reading it back
          * normalises to the same text, hence the same key) */
+        if (k->nt && !k->nt_pending) {
+            /* near-text works on the same normalised text, one per post */
+            lk_buf_reset(&k->nt_text);
+            if ((st = lk_norm_text(s, n, &k->nt_text)) != LK_OK)
+                return st;
+            k->nt_pending = k->nt_text.len > 0;
+        }
+        if (!((k->o.traces >> LK_TR_TEXT) & 1u))
+            return LK_OK;
         if (!k->ds) {
             if ((st = begin_obj(k, tr, &start)) != LK_OK ||
                 (st = lk_norm_text(s, n, &k->objs)) != LK_OK)
@@ -441,6 +501,7 @@ static lk_status queue_actions(lk_sink *k)
 
     if ((st = lk_arena_add(&k->ds->content, k->content.p, k->content.len, &cref)) != LK_OK)
         return st;
+    k->last_cref = cref;
     for (size_t i = 0; i < k->nob; i++) {
         pending *q;
         const char *o = k->objs.p + k->ob[i].off;
@@ -495,6 +556,95 @@ static lk_status emit_actions(lk_sink *k)
     return LK_OK;
 }
 
+static lk_status add_neartext(lk_sink *k)
+{
+    ntpost *p;
+    lk_status st;
+
+    if ((st = LK_GROW(k->ntp, k->nntp + 1, k->ntcap)) != LK_OK)
+        return st;
+    p = &k->ntp[k->nntp];
+    if ((st = lk_arena_add(&k->ntacc, k->acc.p, k->acc.len, &p->acc)) != LK_OK)
+        return st;
+    if (k->nob == 0 && (st = lk_arena_add(&k->ds->content, k->content.p, k->content.len,
+                                          &k->last_cref)) != LK_OK)
+        return st;
+    p->t = k->t;
+    p->cref = k->last_cref;
+    p->line = k->line;
+    p->file = k->file;
+    if ((st = lk_neartext_add(k->nt, k->nt_text.p, k->nt_text.len)) != LK_OK)
+        return st;
+    k->nntp++;
+    return LK_OK;
+}
+
+lk_status lk_sink_finish(lk_sink *k)
+{
+    uint32_t *cl = NULL;
+    lk_status st;
+    lk_buf key;
+
+    if (!k->nt || k->nntp == 0)
+        return LK_OK;
+    if ((st = lk_sink_flush(k)) != LK_OK)
+        return st;
+    if ((st = lk_neartext_cluster(k->nt, &cl, &k->ntst)) != LK_OK)
+        return st;
+    lk_buf_init(&key);
+    /* one action per clustered post, on the cluster named after its first
+     * post's content id (the copypasta's earliest version in input order) */
+    for (size_t i = 0; i < k->nntp && st == LK_OK; i++) {
+        const ntpost *p = &k->ntp[i];
+        const char *rep, *acc;
+        if (cl[i] == UINT32_MAX)
+            continue;
+        rep = lk_arena_get(&k->ds->content, k->ntp[cl[i]].cref);
+        acc = lk_arena_get(&k->ntacc, p->acc);
+        lk_buf_reset(&key);
+        if ((st = lk_buf_putc(&key, LK_TRACE_BYTE(LK_TR_NEAR_TEXT))) != LK_OK ||
+            (st = lk_buf_append(&key, rep, strlen(rep))) != LK_OK)
+            break;
+        if (k->np == LK_SINK_BATCH && (st = lk_sink_flush(k)) != LK_OK)
+            break;
+        {
+            pending *q = &k->p[k->np];
+            const size_t an = strlen(acc);
+            if ((st = lk_buf_reserve(&k->bytes, an + key.len)) != LK_OK)
+                break;
+            q->t = p->t;
+            q->line = p->line;
+            q->cref = p->cref;
+            q->acc_off = k->bytes.len;
+            q->acc_len = (uint32_t)an;
+            q->acc_h = lk_strpool_hash(acc, an);
+            if ((st = lk_buf_append(&k->bytes, acc, an)) != LK_OK)
+                break;
+            q->obj_off = k->bytes.len;
+            q->obj_len = (uint32_t)key.len;
+            q->obj_h = lk_strpool_hash(key.p, key.len);
+            if ((st = lk_buf_append(&k->bytes, key.p, key.len)) != LK_OK)
+                break;
+            k->np++;
+            if (p->file < k->nfiles)
+                k->files[p->file]->actions[LK_TR_NEAR_TEXT]++;
+        }
+    }
+    lk_buf_release(&key);
+    free(cl);
+    if (st == LK_OK)
+        st = lk_sink_flush(k);
+    return st;
+}
+
+void lk_sink_neartext_stats(const lk_sink *k, lk_neartext_stats *st)
+{
+    if (k->nt)
+        *st = k->ntst;
+    else
+        memset(st, 0, sizeof *st);
+}
+
 lk_status lk_sink_end(lk_sink *k)
 {
     lk_status st;
@@ -510,7 +660,7 @@ lk_status lk_sink_end(lk_sink *k)
         k->st->skipped[LK_SKIP_EMPTY_ACCOUNT]++;
         return LK_OK;
     }
-    if (k->nob == 0) {
+    if (k->nob == 0 && !k->nt_pending) {
         k->st->skipped[LK_SKIP_EMPTY_OBJECT]++;
         return LK_OK;
     }
@@ -534,6 +684,8 @@ lk_status lk_sink_end(lk_sink *k)
     for (size_t i = 0; i < k->nob; i++)
         k->st->actions[k->objs.p[k->ob[i].off] - 'A']++;
     st = k->ds ? queue_actions(k) : emit_actions(k);
+    if (st == LK_OK && k->nt_pending)
+        st = add_neartext(k);
     if (st == LK_OK)
         return LK_OK;
     if (st == LK_ENOMEM || st == LK_ELIMIT) {

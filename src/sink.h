@@ -31,6 +31,7 @@
 #define LK_SINK_H
 
 #include "dataset.h"
+#include "neartext.h"
 #include "trace.h"
 
 typedef struct lk_sink lk_sink;
@@ -140,6 +141,7 @@ typedef struct lk_sink_opts {
     uint32_t traces;     /* mask of selected traces (LK_TRACES_DEFAULT) */
     int skip_bad_rows;   /* --on-error skip */
     int keep_empty;      /* CooRTweet compat: "" is an object like any other */
+    double near_text_threshold; /* near-text Jaccard; <= 0: the default (neartext.h) */
 } lk_sink_opts;
 
 /**
@@ -155,6 +157,18 @@ LK_RESULT_USED lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit
  */
 void lk_sink_file(lk_sink *k, const char *name, uint32_t file_index, lk_input_stats *stats,
                   char *errbuf);
+
+/**
+ * After the last file: cluster the texts for the near-text trace (dataset
+ * backend with near-text selected; otherwise nothing) and add one action per
+ * post that has near-duplicates, on its cluster (named after the content id
+ * of the cluster's first post).  The callback backend never computes
+ * near-text: convert writes the normalised texts, from which detect does.
+ */
+LK_RESULT_USED lk_status lk_sink_finish(lk_sink *k);
+
+/** What near-text clustering did (zeros when it did not run). */
+void lk_sink_neartext_stats(const lk_sink *k, lk_neartext_stats *st);
 
 /** Emit what is still queued (the dataset backend batches records). */
 LK_RESULT_USED lk_status lk_sink_flush(lk_sink *k);

@@ -40,9 +40,7 @@ int lk_format_from_name(const char *s)
     return -1;
 }
 
-/* near-text is extracted by the calibration stage, not by readers: until it
- * exists, asking for it is an error rather than a silently empty trace. */
-#define LK_TRACES_AVAILABLE (((1u << LK_TR_N) - 1u) & ~(1u << LK_TR_NEAR_TEXT))
+#define LK_TRACES_AVAILABLE ((1u << LK_TR_N) - 1u)
 
 lk_status lk_traces_parse(const char *s, uint32_t *mask, char *errbuf)
 {
@@ -68,7 +66,8 @@ lk_status lk_traces_parse(const char *s, uint32_t *mask, char *errbuf)
         } else {
             lk_errf(errbuf,
                     "--traces: unknown trace '%.*s' (expected a comma-separated list of share, "
-                    "quote, reply, url, domain, hashtag, mention, text, generic, or all, default)",
+                    "quote, reply, url, domain, hashtag, mention, text, near-text, generic, or "
+                    "all, default)",
                     (int)LK_MIN(n, (size_t)40), p);
             return LK_EINVAL;
         }
@@ -95,7 +94,7 @@ int lk_format_known(const char *name)
 
 const char *lk_trace_names(void)
 {
-    return "share, quote, reply, url, domain, hashtag, mention, text, generic";
+    return "share, quote, reply, url, domain, hashtag, mention, text, near-text, generic";
 }
 
 lk_status lk_traces_check(const char *list, char *msg, size_t msglen)

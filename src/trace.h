@@ -18,7 +18,7 @@ typedef enum lk_trace {
     LK_TR_HASHTAG,     /* case-folded tag without '#' */
     LK_TR_MENTION,     /* mentioned account id */
     LK_TR_TEXT,        /* hash of the normalised text */
-    LK_TR_NEAR_TEXT,   /* near-duplicate text cluster (calibration issue) */
+    LK_TR_NEAR_TEXT,   /* near-duplicate text cluster (neartext.c, after reading) */
     LK_TR_N
 } lk_trace;
 
@@ -29,9 +29,8 @@ const char *lk_trace_name(lk_trace t);
 int lk_trace_from_name(const char *s, size_t n);
 
 /* Bit mask of the traces used when --traces is not given: all but domain
- * and near-text (generic is always on: it is the generic CSV's only trace). */
-#define LK_TRACES_DEFAULT                                                                      \
-    (((1u << LK_TR_N) - 1u) & ~(1u << LK_TR_DOMAIN) & ~(1u << LK_TR_NEAR_TEXT))
+ * (generic is always on: it is the generic CSV's only trace). */
+#define LK_TRACES_DEFAULT (((1u << LK_TR_N) - 1u) & ~(1u << LK_TR_DOMAIN))
 
 /**
  * Parse a --traces list: comma-separated trace names, or "all" (every trace

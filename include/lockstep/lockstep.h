@@ -93,8 +93,11 @@ typedef enum lk_compat {
 
 /** How the coordinated network is cut from the full co-action network. */
 typedef enum lk_threshold {
-    LK_THRESHOLD_WEIGHT = 0,  /**< keep edges with weight >= value */
-    LK_THRESHOLD_QUANTILE = 1 /**< keep edges with weight > type-7 quantile `value` of weights */
+    LK_THRESHOLD_WEIGHT = 0,   /**< keep edges with weight >= value */
+    LK_THRESHOLD_QUANTILE = 1, /**< keep edges with weight > type-7 quantile `value` of weights */
+    LK_THRESHOLD_FDR = 2       /**< calibrated: keep edges whose score a null model explains
+                                    at false-discovery rate <= fdr and whose synchrony is
+                                    >= min_sync (doc/calibration.md) */
 } lk_threshold;
 
 /** What to do with a malformed input row. */
@@ -103,14 +106,29 @@ typedef enum lk_on_error {
     LK_ON_ERROR_SKIP = 1  /**< skip the row, count it by reason, carry on */
 } lk_on_error;
 
+/** lk_detect_opts.window_ms: estimate the window from the data (`--window auto`).
+ *  After CooRnet's estimate_coord_interval: for each object acted on by two or
+ *  more accounts, the delay d until its second account; keep the objects at
+ *  or below the median delay (the fastest half); the window is the type-7
+ *  0.9-quantile of their delays, rounded up to whole seconds and clamped to
+ *  [1 s, 1 h].  With fewer than two such objects it is 60 s.  Computed over
+ *  the actions that enter the sweep (after min_participation); summary.json
+ *  reports it under "window_auto" (lockstep-detect(1), WINDOW ESTIMATION). */
+#define LK_WINDOW_AUTO (-1)
+
 /** Options of a detect run.  Initialise with lk_detect_opts_init(). */
 typedef struct lk_detect_opts {
-    int64_t window_ms;          /**< co-action window |dt| <= window, in ms [60000] */
+    int64_t window_ms;          /**< co-action window |dt| <= window, in ms, or
+                                     LK_WINDOW_AUTO (-1) to estimate it [60000] */
     int64_t min_participation;  /**< drop accounts with fewer input actions [2] */
-    lk_threshold threshold;     /**< threshold kind [LK_THRESHOLD_WEIGHT] */
+    lk_threshold threshold;     /**< threshold kind [LK_THRESHOLD_FDR]; the compat modes
+                                     use their own (weight / quantile) rules */
     double threshold_value;     /**< weight, or quantile in [0,1]; < 0 = the mode's default:
                                      weight 2 natively, QUT's min_edge_weight 1 with
                                      LK_COMPAT_QUT [-1] */
+    double fdr;                 /**< LK_THRESHOLD_FDR: false-discovery rate in (0, 1) [0.01] */
+    double min_sync;            /**< LK_THRESHOLD_FDR: least share of the objects both accounts
+                                     acted on that they acted on within the window [0.5] */
     double edge_quantile;       /**< CooRTweet compat: quantile for weight_threshold [0.5] */
     lk_compat compat;           /**< output convention [LK_COMPAT_NONE] */
     int keep_loops;             /**< keep self-loops / same-content pairs (compat modes) [0] */
@@ -120,8 +138,10 @@ typedef struct lk_detect_opts {
                                      crowdtangle, mcl, twitter-v1, twitter-v2, pushshift,
                                      telegram, bluesky, mastodon ["auto"] (borrowed) */
     const char *traces;         /**< comma-separated traces: share, quote, reply, url,
-                                     domain, hashtag, mention, text; "all"; "default" =
-                                     all but domain ["default"] (borrowed) */
+                                     domain, hashtag, mention, text, near-text; "all";
+                                     "default" = all but domain ["default"] (borrowed) */
+    double near_text_threshold; /**< near-text: least Jaccard similarity of word pairs
+                                     for two texts to be near-duplicates [0.3] */
     const char *col_object;     /**< generic CSV column names (borrowed) ["object_id"] */
     const char *col_account;    /**< ["account_id"] */
     const char *col_content;    /**< ["content_id"] */

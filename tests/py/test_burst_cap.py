@@ -27,7 +27,7 @@ with open(inp, "w") as f:
     f.write("\n".join(rows) + "\n")
 
 out = os.path.join(base, "capped")
-t.run(["detect", "-q", "-o", out, inp])
+t.run(["detect", "-q", "--threshold", "weight:2", "-o", out, inp])
 s = t.summary(out)["counts"]
 t.check(s["burst_actions"] == 250 and s["burst_objects"] == 1, "burst counts %s" % s)
 e = t.read_csv(os.path.join(out, "edges.csv"))
@@ -37,7 +37,7 @@ t.check(got == [("r1", "r2", "3"), ("r1", "r3", "3"), ("r2", "r3", "3")],
 t.check(s["edges"] == 3, "capped: no edge from the burst (%d)" % s["edges"])
 
 out = os.path.join(base, "uncapped")
-t.run(["detect", "-q", "--max-burst", "0", "-o", out, inp])
+t.run(["detect", "-q", "--threshold", "weight:2", "--max-burst", "0", "-o", out, inp])
 s = t.summary(out)["counts"]
 t.check(s["burst_actions"] == 0, "uncapped: no burst")
 t.check(s["edges"] == 250 * 249 // 2, "uncapped: every pair of the viral sharers (%d)" % s["edges"])

@@ -33,8 +33,12 @@ static void test_defaults(void **state)
     lk_detect_opts_init(&o);
     assert_int_equal(o.window_ms, 60000);
     assert_int_equal(o.min_participation, 2);
-    assert_int_equal(o.threshold, LK_THRESHOLD_WEIGHT);
+    assert_int_equal(o.threshold, LK_THRESHOLD_FDR);
     assert_true(o.threshold_value < 0); /* the mode's default */
+    assert_true(o.fdr == 0.01);
+    assert_true(o.min_sync == 0.5);
+    assert_true(o.near_text_threshold == 0.3);
+    assert_string_equal(o.traces, "default");
     assert_int_equal(o.compat, LK_COMPAT_NONE);
     assert_int_equal(o.on_error, LK_ON_ERROR_FAIL);
     assert_string_equal(o.col_object, "object_id");
@@ -114,7 +118,7 @@ static void test_bad_options(void **state)
     assert_string_equal(msg, "a quantile threshold must be in [0, 1]");
     lk_detect_opts_init(&o);
     o.out_dir = out;
-    o.window_ms = -1;
+    o.window_ms = -2; /* -1 is LK_WINDOW_AUTO */
     assert_int_equal(run_with(&o, LK_TEST_DATA "/detect/tiny.csv", msg, sizeof msg), LK_EINVAL);
     o.window_ms = (int64_t)60 * 86400 * 1000; /* 60 days */
     assert_int_equal(run_with(&o, LK_TEST_DATA "/detect/tiny.csv", msg, sizeof msg), LK_EINVAL);

@@ -33,6 +33,7 @@ static void add_action(lk_dataset *ds, const char *account, const char *object, 
     a->account = intern(ds->accounts, account);
     a->object = intern(ds->objects, object);
     a->row = (uint32_t)ds->n;
+    a->content = ds->n; /* each action its own post: every co-action is an event */
     ds->n++;
 }
 
@@ -106,7 +107,9 @@ static void test_hand_edges(void **state)
     assert_int_equal(ab->co_actions, 3);
     assert_int_equal(ab->objects, 2);
     assert_near(ab->sum_dt_s, 10.0 + 5.0 + 30.0, 1e-12);
-    assert_near(ab->score, log(5.0 / 3.0) + log(5.0 / 2.0), 1e-12);
+    /* the score counts events (pairs of posts): A's two posts on o0 each
+     * co-act with B's, and once more on o1 */
+    assert_near(ab->score, 2.0 * log(5.0 / 3.0) + log(5.0 / 2.0), 1e-12);
     assert_true(ab->traces != 0);
 
     cd = lk_net_find(&net, d, c);
@@ -162,7 +165,7 @@ static void test_keep_changes_idf(void **state)
     assert_int_equal(net.n, 1);
     assert_null(lk_net_find(&net, acc(&ds, "C"), acc(&ds, "D")));
     assert_near(lk_net_find(&net, acc(&ds, "A"), acc(&ds, "B"))->score,
-                log(4.0 / 3.0) + log(4.0 / 2.0), 1e-12);
+                2.0 * log(4.0 / 3.0) + log(4.0 / 2.0), 1e-12);
     lk_net_release(&net);
     lk_objindex_release(&ix);
     lk_dataset_release(&ds);
@@ -379,7 +382,8 @@ static void test_partitions(void **state)
 }
 
 /* Random datasets: co_actions, objects, sum |dt| and score of every account
- * pair recounted over all pairs of rows of each object. */
+ * pair recounted over all pairs of rows of each object (every action is its
+ * own post here, so every co-action is one event scored by its object). */
 static void check_random(uint64_t seed, int64_t window)
 {
     enum { MAXACC = 40 };
@@ -439,10 +443,10 @@ static void check_random(uint64_t seed, int64_t window)
                 co[lo][hi]++;
                 dts[lo][hi] += (double)dt / 1000.0;
                 npairs++;
+                score[lo][hi] += log((double)nact / (double)ko);
                 if (seen_at[lo][hi] != o) {
                     seen_at[lo][hi] = (uint32_t)o;
                     objs[lo][hi]++;
-                    score[lo][hi] += log((double)nact / (double)ko);
                 }
             }
     }

@@ -14,7 +14,7 @@ H='object_id,account_id,content_id,timestamp_share'
     printf 'o4,a2,c11,4001\n'
 } >mixed.csv
 printf '%s\no5,a1,c12,5000\no5,a2,c13,5001\no6,a1,c14,9999999999999999999\n' "$H" >second.csv
-"$LOCKSTEP" detect -q --on-error skip -o out mixed.csv second.csv
+"$LOCKSTEP" detect -q --threshold weight:2 --on-error skip -o out mixed.csv second.csv
 python3 - <<'PY'
 import json
 s = json.load(open("out/summary.json"))

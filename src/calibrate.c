@@ -1,0 +1,669 @@
+/*
+ * calibrate.c - null model, false-discovery rate and synchrony
+ * (calibrate.h; the model and its limits are in doc/calibration.md).
+ */
+#include <math.h>
+
+#include "calibrate.h"
+#include "rng.h"
+
+static unsigned pop_class(uint64_t n)
+{
+    unsigned c = 0;
+    while (n > 1) {
+        n >>= 1;
+        c++;
+    }
+    return c;
+}
+
+/* Time class of a delay in ms since the object's first action: 0 under a
+ * second, then log2 of the seconds + 1, at most 31. */
+static unsigned time_class(int64_t ms)
+{
+    const int64_t s = ms / 1000;
+    return s < 1 ? 0u : LK_MIN(pop_class((uint64_t)s) + 1u, 31u);
+}
+
+/* The window of an object's first moments, for how front-loaded it is. */
+#define EARLY_MS INT64_C(600000)
+
+/* Which of a post's objects is its primary one (its stratum and its delay
+ * are taken there): what the post reacts to first (the shared, quoted or
+ * replied-to post), then its near-duplicate text cluster (a copy's delay is
+ * after the first copy, not after its own unique text), then links, tags,
+ * its exact text, mentions. */
+static const uint8_t prim_rank[LK_TR_N] = {
+    [LK_TR_GENERIC] = 0, [LK_TR_SHARE] = 1,   [LK_TR_QUOTE] = 2,   [LK_TR_REPLY] = 3,
+    [LK_TR_NEAR_TEXT] = 4, [LK_TR_URL] = 5,   [LK_TR_HASHTAG] = 6, [LK_TR_TEXT] = 7,
+    [LK_TR_MENTION] = 8, [LK_TR_DOMAIN] = 9,
+};
+
+typedef struct postref {
+    uint64_t post;   /* hash of (account, content id) */
+    uint64_t action; /* index in ix */
+} postref;
+
+static int cmp_postref(const void *x, const void *y)
+{
+    const postref *a = x, *b = y;
+    if (a->post != b->post)
+        return (a->post > b->post) - (a->post < b->post);
+    return (a->action > b->action) - (a->action < b->action);
+}
+
+typedef struct poststrat {
+    uint64_t stratum;
+    uint32_t first;   /* first postref of the post */
+    uint32_t account; /* its account */
+    uint32_t key[4];  /* its stratum at each level, finest first (see below) */
+    int64_t birth;    /* first action time of the post's primary object */
+    int64_t delay;    /* the post's time after that */
+    int origin;       /* the post is its primary object's first action */
+} poststrat;
+
+/* A stratum must hold the posts of at least this many accounts, so that a
+ * planted group's posts never make up a stratum of their own (the null
+ * would then hand them back to the group). */
+#define STRATUM_ACCOUNTS 512
+
+typedef struct lvkey {
+    uint32_t key, account;
+    uint32_t post;
+} lvkey;
+
+static int cmp_lvkey(const void *x, const void *y)
+{
+    const lvkey *a = x, *b = y;
+    if (a->key != b->key)
+        return (a->key > b->key) - (a->key < b->key);
+    if (a->account != b->account)
+        return (a->account > b->account) - (a->account < b->account);
+    return (a->post > b->post) - (a->post < b->post);
+}
+
+/*
+ * Strata from fine to coarse: (traces, popularity, front-loading, delay),
+ * then without the delay, then without the front-loading, then popularity
+ * alone, then one stratum for all.  Each post takes the finest level whose
+ * stratum has posts of STRATUM_ACCOUNTS accounts or more.
+ */
+static lk_status assign_strata(poststrat *ps, size_t n)
+{
+    lvkey *lk = malloc(LK_MAX(n, (size_t)1) * sizeof *lk);
+    uint8_t *done = calloc(LK_MAX(n, (size_t)1), 1);
+    if (!lk || !done) {
+        free(lk);
+        free(done);
+        return LK_ENOMEM;
+    }
+    for (unsigned lv = 0; lv < 4; lv++) {
+        size_t m = 0;
+        for (size_t p = 0; p < n; p++)
+            if (!done[p]) {
+                lk[m].key = ps[p].key[lv];
+                lk[m].account = ps[p].account;
+                lk[m].post = (uint32_t)p;
+                m++;
+            }
+        lk_qsort(lk, m, sizeof *lk, cmp_lvkey);
+        for (size_t b = 0; b < m;) {
+            size_t e = b, accounts = 0;
+            for (; e < m && lk[e].key == lk[b].key; e++)
+                accounts += e == b || lk[e].account != lk[e - 1].account;
+            if (accounts >= STRATUM_ACCOUNTS)
+                for (size_t k = b; k < e; k++) {
+                    ps[lk[k].post].stratum = (uint64_t)lv << 32 | lk[k].key;
+                    done[lk[k].post] = 1;
+                }
+            b = e;
+        }
+    }
+    for (size_t p = 0; p < n; p++)
+        if (!done[p])
+            ps[p].stratum = (uint64_t)4 << 32;
+    free(lk);
+    free(done);
+    return LK_OK;
+}
+
+static int cmp_poststrat(const void *x, const void *y)
+{
+    const poststrat *a = x, *b = y;
+    if (a->stratum != b->stratum)
+        return (a->stratum > b->stratum) - (a->stratum < b->stratum);
+    return (a->first > b->first) - (a->first < b->first);
+}
+
+/*
+ * The unit of the shuffle is the *post* (all actions of one input record:
+ * a reply's reply and mention objects, a post's URLs and hashtags), so that
+ * what one post does on several traces stays together, as in the data.  A
+ * post's stratum is the trace mask of its actions and, for its primary
+ * action (the lowest trace), the popularity class of the object and the
+ * time class of its delay after the object's first action, and how many
+ * of the object's actions fall in its first ten minutes (a viral post is
+ * front-loaded, a slow cascade is not): a fan's early
+ * joins of viral posts are exchanged with other early joins of viral posts,
+ * a ring's early retweets of small posts with other early retweets of small
+ * posts.
+ */
+static int cmp_action_t(const void *x, const void *y)
+{
+    const lk_action *a = x, *b = y;
+    if (a->t != b->t)
+        return (a->t > b->t) - (a->t < b->t);
+    if (a->account != b->account)
+        return (a->account > b->account) - (a->account < b->account);
+    return (a->row > b->row) - (a->row < b->row);
+}
+
+lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_kind kind,
+                           uint64_t seed, lk_objindex *out, uint64_t *strata)
+{
+    postref *pr = NULL;
+    poststrat *ps = NULL;
+    uint8_t *otr = NULL; /* trace of each object */
+    size_t nposts = 0, *slot = NULL;
+    lk_status st = LK_ENOMEM;
+
+    memset(out, 0, sizeof *out);
+    *strata = 0;
+    if (ix->n >= UINT32_MAX)
+        return LK_ELIMIT;
+    out->a = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->a);
+    out->start = malloc((ix->nobj + 1) * sizeof *out->start);
+    pr = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *pr);
+    otr = malloc(LK_MAX(ix->nobj, (size_t)1));
+    if (!out->a || !out->start || !pr || !otr)
+        goto done;
+    out->n = ix->n;
+    out->nobj = ix->nobj;
+    memcpy(out->a, ix->a, ix->n * sizeof *ix->a);
+    memcpy(out->start, ix->start, (ix->nobj + 1) * sizeof *ix->start);
+    for (size_t o = 0; o < ix->nobj; o++) {
+        lk_trace tr = LK_TR_GENERIC;
+        if (ix->start[o + 1] > ix->start[o])
+            (void)lk_ds_object(ds, (uint32_t)o, NULL, &tr);
+        otr[o] = (uint8_t)tr;
+    }
+    /* one post = one account's actions with one content id (a native record,
+     * or the rows of one post in a generic CSV with a trace column) */
+    for (size_t r = 0; r < ix->n; r++) {
+        const char *c = lk_arena_get(&ds->content, ix->a[r].content);
+        pr[r].post = lk_hash64(c, strlen(c)) ^ lk_mix64((uint64_t)ix->a[r].account + 1);
+        pr[r].action = r;
+    }
+    lk_qsort(pr, ix->n, sizeof *pr, cmp_postref);
+    for (size_t r = 0; r < ix->n; r++)
+        nposts += r == 0 || pr[r].post != pr[r - 1].post;
+    ps = malloc(LK_MAX(nposts, (size_t)1) * sizeof *ps);
+    if (!ps)
+        goto done;
+    {
+        size_t p = 0;
+        for (size_t r = 0; r < ix->n;) {
+            size_t e = r, prim = r;
+            uint32_t mask = 0;
+            for (; e < ix->n && pr[e].post == pr[r].post; e++) {
+                const lk_action *x = &ix->a[pr[e].action];
+                mask |= 1u << otr[x->object];
+                if (prim_rank[otr[x->object]] < prim_rank[otr[ix->a[pr[prim].action].object]])
+                    prim = e;
+            }
+            {
+                const lk_action *x = &ix->a[pr[prim].action];
+                const uint64_t o = x->object;
+                const uint64_t n = ix->start[o + 1] - ix->start[o];
+                const int64_t t0 = ix->a[ix->start[o]].t, delay = x->t - t0;
+                /* how front-loaded the object is: its actions in the first
+                 * EARLY_MS (a viral post's burst vs a slow cascade) */
+                uint64_t early = 1;
+                while (early < n && ix->a[ix->start[o] + early].t - t0 <= EARLY_MS)
+                    early++;
+                const uint32_t pc = pop_class(n) << 11, ec = pop_class(early) << 5;
+                if (kind == LK_NULL_WHO) {
+                    ps[p].key[0] = mask << 17 | pc | ec | time_class(delay);
+                    ps[p].key[1] = mask << 17 | pc | ec;
+                } else { /* the delay is what is shuffled: never part of the stratum */
+                    ps[p].key[0] = mask << 17 | pc | ec;
+                    ps[p].key[1] = mask << 17 | pc | ec;
+                }
+                ps[p].key[2] = mask << 17 | pc;
+                ps[p].key[3] = pc;
+                ps[p].birth = t0;
+                ps[p].delay = delay;
+                ps[p].origin = pr[prim].action == ix->start[o];
+            }
+            ps[p].first = (uint32_t)r;
+            ps[p].account = ix->a[pr[r].action].account;
+            p++;
+            r = e;
+        }
+    }
+    if ((st = assign_strata(ps, nposts)) != LK_OK)
+        goto done;
+    if (!(slot = malloc(LK_MAX(nposts, (size_t)1) * sizeof *slot))) {
+        st = LK_ENOMEM;
+        goto done;
+    }
+    st = LK_ENOMEM;
+    lk_qsort(ps, nposts, sizeof *ps, cmp_poststrat);
+    /* shuffle within each stratum (Fisher-Yates, one seeded stream per
+     * stratum so that strata do not affect each other): the posts' accounts
+     * (LK_NULL_WHO) or their delays after their object's first action
+     * (LK_NULL_WHEN) */
+    for (size_t b = 0; b < nposts;) {
+        size_t e = b;
+        lk_rng rng;
+        while (e < nposts && ps[e].stratum == ps[b].stratum)
+            e++;
+        (*strata)++;
+        lk_rng_seed(&rng, seed ^ lk_mix64(ps[b].stratum + 1));
+        if (kind == LK_NULL_WHO) {
+            for (size_t k = e; k > b + 1; k--) {
+                const size_t j = b + (size_t)lk_rng_below(&rng, k - b);
+                const uint32_t t = ps[k - 1].account;
+                ps[k - 1].account = ps[j].account;
+                ps[j].account = t;
+            }
+        } else {
+            /* an object's first post defines when it appears: it keeps its
+             * time; the reactions' delays are shuffled among themselves */
+            size_t m = 0;
+            for (size_t k = b; k < e; k++)
+                if (!ps[k].origin)
+                    slot[m++] = k;
+            for (size_t k = m; k > 1; k--) {
+                const size_t j = (size_t)lk_rng_below(&rng, k);
+                const int64_t t = ps[slot[k - 1]].delay;
+                ps[slot[k - 1]].delay = ps[slot[j]].delay;
+                ps[slot[j]].delay = t;
+            }
+        }
+        for (size_t k = b; k < e; k++)
+            for (size_t r = ps[k].first; r < ix->n && pr[r].post == pr[ps[k].first].post; r++) {
+                lk_action *x = &out->a[pr[r].action];
+                if (kind == LK_NULL_WHO)
+                    x->account = ps[k].account;
+                else
+                    x->t = ps[k].birth + ps[k].delay;
+            }
+        b = e;
+    }
+    if (kind == LK_NULL_WHEN) /* new times: each object's run back in time order */
+        for (size_t o = 0; o < ix->nobj; o++)
+            lk_qsort(out->a + out->start[o], (size_t)(out->start[o + 1] - out->start[o]),
+                     sizeof *out->a, cmp_action_t);
+    st = LK_OK;
+done:
+    free(pr);
+    free(ps);
+    free(otr);
+    free(slot);
+    if (st != LK_OK)
+        lk_objindex_release(out);
+    return st;
+}
+
+/*
+ * Scores are compared across accounts of very different activity: a heavy
+ * user co-acts by chance with many accounts on many objects, in the null
+ * as in the data.  Each edge's score is therefore standardised by the null
+ * edges of the same *activity bin* (the log2 classes of both accounts'
+ * action counts): z = (score - median) / (p99 - median) of the bin's null
+ * scores.  A bin with fewer than BIN_MIN null edges borrows the scale of
+ * the pooled bin of its larger class, and that of all null edges when it is
+ * still too small.  One false-discovery rate is then computed over all
+ * edges on z, so that even small rings are judged against many null edges.
+ */
+#define N_CLASS 64
+#define BIN_MIN 50
+#define TAIL_K  50 /* null edges of the modelled tail */
+/* An edge is "exclusive" when its co-action events are on objects with this
+ * many accounts or fewer on average (geometric mean, from the idf weights). */
+#define EXCLUSIVE_K 32.0
+/* ... and repeated at least this many times. */
+#define EXCLUSIVE_EVENTS 3
+
+typedef struct binscale {
+    double loc, scale;
+} binscale;
+
+static uint32_t pair_bin(const uint8_t *cls, uint32_t a, uint32_t b)
+{
+    const uint32_t x = LK_MIN(cls[a], cls[b]), y = LK_MAX(cls[a], cls[b]);
+    return y * N_CLASS + x;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    const double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* median and p99 - median of sorted v[0..n) */
+static binscale scale_of(const double *v, size_t n)
+{
+    binscale bs = {0.0, 1.0};
+    if (n) {
+        const double med = v[(n - 1) / 2], hi = v[(size_t)((double)(n - 1) * 0.99)];
+        bs.loc = med;
+        bs.scale = LK_MAX(hi - med, 1e-9 + 0.05 * LK_MAX(med, 1.0));
+    }
+    return bs;
+}
+
+typedef struct binval {
+    uint32_t bin;
+    double score;
+} binval;
+
+static int cmp_binval(const void *x, const void *y)
+{
+    const binval *a = x, *b = y;
+    if (a->bin != b->bin)
+        return (a->bin > b->bin) - (a->bin < b->bin);
+    return (a->score > b->score) - (a->score < b->score);
+}
+
+/* scales[N_CLASS * N_CLASS] from the null edges (see above). */
+static lk_status bin_scales(const lk_net *null, const uint8_t *cls, binscale *scales)
+{
+    const size_t nb = (size_t)N_CLASS * N_CLASS;
+    binval *bv = malloc(LK_MAX(null->n, (size_t)1) * sizeof *bv);
+    double *tmp = malloc(LK_MAX(null->n, (size_t)1) * sizeof *tmp);
+    uint64_t *count = calloc(nb, sizeof *count);
+    uint64_t *rowc = calloc(N_CLASS, sizeof *rowc);
+    binscale all, *row = calloc(N_CLASS, sizeof *row);
+    lk_status st = LK_ENOMEM;
+
+    if (!bv || !tmp || !count || !rowc || !row)
+        goto done;
+    for (size_t k = 0; k < null->n; k++) {
+        bv[k].bin = pair_bin(cls, null->e[k].a, null->e[k].b);
+        bv[k].score = null->e[k].score;
+        tmp[k] = bv[k].score;
+    }
+    lk_qsort(tmp, null->n, sizeof *tmp, cmp_double);
+    all = scale_of(tmp, null->n);
+    /* per larger class: scores of its bins together */
+    for (uint32_t y = 0; y < N_CLASS; y++) {
+        size_t m = 0;
+        for (size_t k = 0; k < null->n; k++)
+            if (bv[k].bin / N_CLASS == y)
+                tmp[m++] = bv[k].score;
+        rowc[y] = m;
+        lk_qsort(tmp, m, sizeof *tmp, cmp_double);
+        row[y] = m >= BIN_MIN ? scale_of(tmp, m) : all;
+    }
+    lk_qsort(bv, null->n, sizeof *bv, cmp_binval);
+    for (size_t b = 0; b < nb; b++)
+        scales[b] = row[b / N_CLASS];
+    for (size_t k = 0; k < null->n;) {
+        size_t e = k;
+        while (e < null->n && bv[e].bin == bv[k].bin)
+            e++;
+        if (e - k >= BIN_MIN) {
+            for (size_t i = k; i < e; i++)
+                tmp[i - k] = bv[i].score;
+            scales[bv[k].bin] = scale_of(tmp, e - k);
+        }
+        count[bv[k].bin] = e - k;
+        k = e;
+    }
+    st = LK_OK;
+done:
+    free(bv);
+    free(tmp);
+    free(count);
+    free(rowc);
+    free(row);
+    return st;
+}
+
+typedef struct zval {
+    double z;
+    size_t edge;
+} zval;
+
+static int cmp_zval_desc(const void *x, const void *y)
+{
+    const zval *a = x, *b = y;
+    if (a->z != b->z)
+        return (a->z < b->z) - (a->z > b->z);
+    return (a->edge > b->edge) - (a->edge < b->edge);
+}
+
+static zval *zvals(const lk_net *net, const uint8_t *cls, const binscale *sc)
+{
+    zval *z = malloc(LK_MAX(net->n, (size_t)1) * sizeof *z);
+    if (!z)
+        return NULL;
+    for (size_t k = 0; k < net->n; k++) {
+        const binscale *b = &sc[pair_bin(cls, net->e[k].a, net->e[k].b)];
+        z[k].z = (net->e[k].score - b->loc) / b->scale;
+        z[k].edge = k;
+    }
+    lk_qsort(z, net->n, sizeof *z, cmp_zval_desc);
+    return z;
+}
+
+/*
+ * q-values: for a cut c on z, FDR(c) = (null edges with z >= c) / (real
+ * edges with z >= c), the null count taken from the tail model beyond the
+ * TAIL_K-th null edge; q = the smallest FDR of any cut at or below the
+ * edge's z (step-up).
+ */
+static lk_status qvalues(lk_net *net, const lk_net *null, const uint8_t *cls, double *zs)
+{
+    const size_t nb = (size_t)N_CLASS * N_CLASS;
+    binscale *sc = malloc(nb * sizeof *sc);
+    zval *nz = NULL, *rz = NULL;
+    size_t j = 0;
+    double run = 1.0;
+    lk_status st = LK_ENOMEM;
+
+    if (!sc || bin_scales(null, cls, sc) != LK_OK || !(nz = zvals(null, cls, sc)) ||
+        !(rz = zvals(net, cls, sc)))
+        goto done;
+    /* the null's upper tail beyond its TAIL_K-th largest z is modelled as
+     * exponential (mean excess beta): one null replicate cannot count how
+     * rare a z far beyond all of its own edges is, but it can say how fast
+     * its tail falls */
+    {
+        const size_t k = LK_MIN((size_t)TAIL_K, null->n);
+        const double u = k ? nz[k - 1].z : 0.0;
+        double beta = 0.0;
+        for (size_t i = 0; i < k; i++)
+            beta += nz[i].z - u;
+        beta = k > 1 ? LK_MAX(beta / (double)(k - 1), 1e-6) : 1.0;
+        for (size_t i = 0; i < net->n;) {
+            size_t e = i;
+            double fp;
+            while (e < net->n && rz[e].z == rz[i].z)
+                e++;
+            while (j < null->n && nz[j].z >= rz[i].z)
+                j++;
+            fp = k && rz[i].z > u ? (double)k * exp(-(rz[i].z - u) / beta) : (double)j;
+            for (size_t m = i; m < e; m++) {
+                net->e[rz[m].edge].qvalue = LK_MIN(fp / (double)e, 1.0);
+                zs[rz[m].edge] = rz[m].z;
+            }
+            i = e;
+        }
+    }
+    for (size_t i = net->n; i-- > 0;) {
+        lk_edge *e = &net->e[rz[i].edge];
+        run = LK_MIN(run, e->qvalue);
+        e->qvalue = run;
+    }
+    st = LK_OK;
+done:
+    free(sc);
+    free(nz);
+    free(rz);
+    return st;
+}
+
+/* Per account, its distinct objects in increasing order (CSR). */
+typedef struct objlists {
+    uint64_t *off;
+    uint32_t *obj;
+} objlists;
+
+static lk_status build_lists(const lk_objindex *ix, size_t nacc, objlists *l)
+{
+    uint64_t *fill;
+    uint32_t *last;
+
+    l->off = calloc(nacc + 1, sizeof *l->off);
+    l->obj = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *l->obj);
+    fill = malloc(LK_MAX(nacc, (size_t)1) * sizeof *fill);
+    last = malloc(LK_MAX(nacc, (size_t)1) * sizeof *last);
+    if (!l->off || !l->obj || !fill || !last) {
+        free(fill);
+        free(last);
+        return LK_ENOMEM;
+    }
+    memset(last, 0xff, LK_MAX(nacc, (size_t)1) * sizeof *last);
+    for (size_t o = 0; o < ix->nobj; o++)
+        for (uint64_t r = ix->start[o]; r < ix->start[o + 1]; r++) {
+            const uint32_t a = ix->a[r].account;
+            if (last[a] != (uint32_t)o) {
+                last[a] = (uint32_t)o;
+                l->off[a + 1]++;
+            }
+        }
+    for (size_t a = 0; a < nacc; a++)
+        l->off[a + 1] += l->off[a];
+    memcpy(fill, l->off, nacc * sizeof *fill);
+    memset(last, 0xff, LK_MAX(nacc, (size_t)1) * sizeof *last);
+    for (size_t o = 0; o < ix->nobj; o++)
+        for (uint64_t r = ix->start[o]; r < ix->start[o + 1]; r++) {
+            const uint32_t a = ix->a[r].account;
+            if (last[a] != (uint32_t)o) {
+                last[a] = (uint32_t)o;
+                l->obj[fill[a]++] = (uint32_t)o;
+            }
+        }
+    free(fill);
+    free(last);
+    return LK_OK;
+}
+
+static uint32_t intersect(const objlists *l, uint32_t a, uint32_t b)
+{
+    uint64_t i = l->off[a], ie = l->off[a + 1], j = l->off[b], je = l->off[b + 1];
+    uint32_t n = 0;
+    while (i < ie && j < je) {
+        if (l->obj[i] < l->obj[j]) {
+            i++;
+        } else if (l->obj[i] > l->obj[j]) {
+            j++;
+        } else {
+            n++;
+            i++;
+            j++;
+        }
+    }
+    return n;
+}
+
+/* One null network and the q-values of the real edges against it. */
+static lk_status null_qvalues(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
+                              const lk_calib_opts *o, lk_null_kind kind, const uint8_t *cls,
+                              double *q, lk_calib_stats *st)
+{
+    lk_objindex nix;
+    lk_net null;
+    double *zs = NULL;
+    uint64_t strata = 0;
+    lk_status ret;
+
+    memset(&null, 0, sizeof null);
+    if ((ret = lk_objindex_null(ix, ds, kind, o->seed + (uint64_t)kind, &nix, &strata)) != LK_OK)
+        return ret;
+    ret = lk_net_build_idf(&nix, ds, o->window_ms, o->max_burst, o->min_keep, o->budget,
+                           net->idf, &null);
+    lk_objindex_release(&nix);
+    if (ret != LK_OK)
+        return ret;
+    st->strata += strata;
+    st->null_pairs += null.pairs;
+    st->null_edges += null.n;
+    zs = malloc(LK_MAX(net->n, (size_t)1) * sizeof *zs);
+    ret = zs ? qvalues(net, &null, cls, zs) : LK_ENOMEM;
+    for (size_t k = 0; ret == LK_OK && k < net->n; k++)
+        q[k] = net->e[k].qvalue;
+    free(zs);
+    lk_net_release(&null);
+    return ret;
+}
+
+lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
+                       const lk_calib_opts *o, lk_calib_stats *st, size_t *passed)
+{
+    objlists l = {NULL, NULL};
+    size_t nacc = 0;
+    uint64_t *nact = NULL;
+    uint8_t *cls = NULL;
+    double *qwho = NULL, *qwhen = NULL, active = 0;
+    lk_status ret = LK_ENOMEM;
+
+    memset(st, 0, sizeof *st);
+    *passed = 0;
+    for (size_t r = 0; r < ix->n; r++)
+        nacc = LK_MAX(nacc, (size_t)ix->a[r].account + 1);
+    nact = calloc(LK_MAX(nacc, (size_t)1), sizeof *nact);
+    cls = malloc(LK_MAX(nacc, (size_t)1));
+    qwho = malloc(LK_MAX(net->n, (size_t)1) * sizeof *qwho);
+    qwhen = malloc(LK_MAX(net->n, (size_t)1) * sizeof *qwhen);
+    if (!nact || !cls || !qwho || !qwhen)
+        goto done;
+    for (size_t r = 0; r < ix->n; r++)
+        nact[ix->a[r].account]++;
+    for (size_t a = 0; a < nacc; a++) {
+        cls[a] = (uint8_t)pop_class(nact[a]);
+        active += nact[a] > 0;
+    }
+    if ((ret = null_qvalues(ix, ds, net, o, LK_NULL_WHO, cls, qwho, st)) != LK_OK ||
+        (ret = null_qvalues(ix, ds, net, o, LK_NULL_WHEN, cls, qwhen, st)) != LK_OK)
+        goto done;
+    if ((ret = build_lists(ix, nacc, &l)) != LK_OK)
+        goto done;
+    st->score_cut = 0;
+    for (size_t k = 0; k < net->n; k++) {
+        lk_edge *e = &net->e[k];
+        /* the popularity null must fail to explain the edge, and so must
+         * the timing null unless the edge's objects are exclusive (the
+         * timing null is blind to objects only a group touches: their
+         * time profile is the group's own) */
+        const double mean_k = e->events ? exp(-e->score / (double)e->events) * active : active;
+        e->qvalue = mean_k <= EXCLUSIVE_K && e->events >= EXCLUSIVE_EVENTS
+                        ? qwho[k]
+                        : LK_MAX(qwho[k], qwhen[k]);
+        e->coord = 0;
+        if (!(e->qvalue <= o->fdr))
+            continue;
+        st->pass_score++;
+        if (st->score_cut == 0 || e->score < st->score_cut)
+            st->score_cut = e->score;
+        e->common = intersect(&l, e->a, e->b);
+        e->sync = e->common ? (double)e->objects / (double)e->common : 0.0;
+        if (e->sync >= o->min_sync) {
+            e->coord = 1;
+            st->pass_sync++;
+        }
+    }
+    *passed = st->pass_sync;
+    ret = LK_OK;
+done:
+    free(nact);
+    free(cls);
+    free(qwho);
+    free(qwhen);
+    free(l.off);
+    free(l.obj);
+    return ret;
+}

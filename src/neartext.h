@@ -1,0 +1,134 @@
+/*
+ * neartext.h - near-duplicate text clusters (the `near-text` trace of
+ * DESIGN.md, "Traces"): MinHash signatures of word shingles, banded LSH for
+ * candidates, every candidate verified on the full signature, clusters as
+ * connected components of the verified pairs.
+ *
+ * Input is the normalised text of lk_norm_text() (case folded, URLs and
+ * mentions removed, white space collapsed).  Tokens are words split on ASCII
+ * white space; a shingle is `shingle` consecutive words (single words when a
+ * text has fewer than shingle + 1 words).  Texts of fewer than three tokens
+ * never cluster: two- and one-word posts ("thank you", "lol") are the same
+ * by chance, not by copying.
+ *
+ * Similarity.  Each post keeps K = 64 MinHash minima (32 bits each) of its
+ * shingle set; the estimated Jaccard of two posts is the share of equal
+ * slots, and a pair joins when it is >= threshold.  The estimate has a
+ * standard deviation of sqrt(J (1 - J) / 64), 0.06 at J = 0.5.
+ * Replacing m of n words (not adjacent, not at the ends) leaves a true
+ * Jaccard of (n - 1 - 2m) / (n - 1 + 2m) on word pairs, since each replaced
+ * word breaks two pairs: 3 of 20 words give 0.52, 3 of 25 0.60, 2 of 12
+ * 0.47, 3 of 12 0.29; an appended emoji or hashtag token 19/20 = 0.95.
+ * Hence the defaults, word pairs at threshold 0.3: 3-of-20 edits sit 3.5
+ * standard deviations above it.  Measured (tests/unit/test_neartext.c,
+ * pairs clustered alone): 3 of 20 and 3 of 25 replaced 100%, 2 of 12 100%,
+ * 3 of 12 78%.  On 10^6 synthetic Zipf posts (bench/neartext_speed.c) 0.3
+ * found 100% of the copypasta and put 0.014% of the unrelated posts into
+ * clusters; 0.4 found 99.9% and 0.0002%; 0.5 found 97.2% and none.
+ * Single words (shingle = 1) catch 3 of 12 (Jaccard 0.6) but merged 1.5%
+ * of the unrelated Zipf posts at 0.5: common words dominate word sets.
+ *
+ * Candidates.  The K slots are cut into b bands of r rows, r the largest
+ * for which a pair two standard deviations above the threshold becomes a
+ * candidate with probability >= 0.95 (threshold 0.3: r = 2, b = 32, S-curve
+ * midpoint (1/b)^(1/r) = 0.18, candidate probability 1 - (1 - J^2)^32 =
+ * 0.95 at J = 0.3, 0.9999 at 0.5, 0.28 at 0.1; 0.4 and 0.5: r = 3, b = 21,
+ * midpoint 0.36).  Per band the (band key, post) records are
+ * radix-sorted; within a run of equal keys each post is verified against the
+ * run's first post and the three posts before it, skipping those already in
+ * its cluster, so the work is at most 4 verifications per post and band
+ * whatever the run lengths (10^5 copies of one spam cost 10^5 unions).
+ * A separate pass over a hash of the whole signature joins posts with
+ * identical signatures first, so identical texts always share a cluster.
+ *
+ * Determinism.  The result depends only on the texts, their order and the
+ * seed: records are sorted by (key, post id), never visited in hash order,
+ * and a cluster is named by its smallest post id.  The seed picks the hash
+ * permutations, so a pair whose Jaccard is close to the threshold may join
+ * under one seed and not another; pairs far from it (the copypasta edits
+ * above, unrelated texts) do not depend on it.
+ *
+ * Memory.  Held per post with >= 3 tokens: 256 bytes of signature + 4 bytes
+ * of post id (amortised growth adds up to half of that); posts with fewer
+ * tokens cost nothing.  lk_neartext_cluster() needs in addition 20 bytes per
+ * sketched post while it runs, and returns 4 bytes per post.
+ *
+ * Thread safety: one handle must not be used from two threads at once.
+ */
+#ifndef LK_NEARTEXT_H
+#define LK_NEARTEXT_H
+
+#include "lk_internal.h"
+
+/** MinHash values per post. */
+#define LK_NEARTEXT_K 64
+
+/** Longest shingle accepted by lk_neartext_new(). */
+#define LK_NEARTEXT_MAX_SHINGLE 8
+
+typedef struct lk_neartext lk_neartext;
+
+typedef struct lk_neartext_opts {
+    double threshold; /**< minimum estimated Jaccard of shingle sets, in (0, 1]; default 0.3 */
+    unsigned shingle; /**< words per shingle, 1..LK_NEARTEXT_MAX_SHINGLE; default 2 */
+    uint64_t seed;    /**< picks the hash permutations; default 0 */
+} lk_neartext_opts;
+
+/** What lk_neartext_cluster() did; every count is over the posts added so far. */
+typedef struct lk_neartext_stats {
+    uint64_t posts;      /**< posts added */
+    uint64_t sketched;   /**< posts with >= 3 tokens (the ones that may cluster) */
+    uint64_t candidates; /**< candidate pairs verified on the full signature */
+    uint64_t joined;     /**< verified pairs that joined two clusters */
+    uint64_t clusters;   /**< clusters of two or more posts */
+    uint64_t clustered;  /**< posts in those clusters */
+    unsigned bands;      /**< LSH bands b */
+    unsigned rows;       /**< LSH rows per band r */
+} lk_neartext_stats;
+
+/** Defaults: threshold 0.3, shingle 2, seed 0. */
+void lk_neartext_opts_init(lk_neartext_opts *o);
+
+/**
+ * New, empty clusterer.
+ * @param o options (NULL: defaults); copied.
+ * @param out receives a handle the caller frees with lk_neartext_free().
+ * @return LK_OK, LK_EINVAL (threshold outside (0, 1], shingle outside
+ *         1..LK_NEARTEXT_MAX_SHINGLE), LK_ENOMEM.
+ */
+LK_RESULT_USED lk_status lk_neartext_new(const lk_neartext_opts *o, lk_neartext **out);
+
+/**
+ * Add one post's normalised text; posts are numbered 0, 1, 2, ... in call
+ * order.  A text of fewer than three tokens is counted and never clustered.
+ * No allocation beyond amortised growth of the handle's arrays.
+ * Time O(tokens * (shingle + K)).
+ * @param text n bytes (need not be NUL-terminated; NULL with n == 0 is an
+ *        empty text).
+ * @return LK_OK, LK_ENOMEM, LK_ELIMIT (2^32 - 1 posts already added); on
+ *         error the post is not added.
+ */
+LK_RESULT_USED lk_status lk_neartext_add(lk_neartext *nt, const char *text, size_t n);
+
+/**
+ * Cluster every post added so far (it may be called again after more adds).
+ * Clusters are the connected components of the graph of verified candidate
+ * pairs (estimated Jaccard >= threshold).
+ * Time O(S * (b + K)) for S sketched posts: b radix-sorted passes of S records
+ * plus at most 4 signature comparisons per record.
+ * @param out receives posts entries the caller frees with free(): out[i] is
+ *        the smallest post id of post i's cluster, or UINT32_MAX when post i
+ *        is alone.  Untouched on error.
+ * @param st when not NULL, receives the counts.
+ * @return LK_OK, LK_ENOMEM.
+ */
+LK_RESULT_USED lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out,
+                                             lk_neartext_stats *st);
+
+/** Bytes held by the handle (capacity, not just use). */
+size_t lk_neartext_bytes(const lk_neartext *nt);
+
+/** Free the handle; NULL is allowed. */
+void lk_neartext_free(lk_neartext *nt);
+
+#endif

@@ -1,0 +1,502 @@
+/*
+ * test_neartext.c - near-duplicate text clusters (neartext.h).
+ *
+ * Texts are generated here from a fixed vocabulary and normalised with
+ * lk_norm_text, as the pipeline does.  Copypasta families (a 20-word base,
+ * exact copies, 1-3 words replaced, emoji or a hashtag appended, an upper-case
+ * copy) must each form exactly one cluster, and 200 unrelated texts must stay
+ * alone, over several data and hash seeds.  The expected clusters are the
+ * generated families, never the code's own output.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "lk_testutil.h"
+
+#include "neartext.h"
+#include "normalize.h"
+
+#define VOCAB 2000
+
+static char vocab[VOCAB][24];
+
+/* A fixed vocabulary of distinct pronounceable-ish lower-case words. */
+static int make_vocab(void **state)
+{
+    uint64_t s = 42;
+
+    (void)state;
+    for (int i = 0; i < VOCAB; i++) {
+        const size_t len = 3 + (size_t)(next_u64(&s) % 6);
+        size_t j;
+
+        for (j = 0; j < len; j++)
+            vocab[i][j] = (char)('a' + next_u64(&s) % 26);
+        /* A unique suffix keeps the words distinct. */
+        (void)snprintf(vocab[i] + j, sizeof vocab[i] - j, "%d", i);
+    }
+    return 0;
+}
+
+/* A text as word indices. */
+typedef struct words {
+    int n;
+    int w[32];
+} words;
+
+static words random_words(uint64_t *s, int n)
+{
+    words t;
+
+    t.n = n;
+    for (int i = 0; i < n; i++)
+        t.w[i] = (int)(next_u64(s) % VOCAB);
+    return t;
+}
+
+static int has_word(const words *t, int w)
+{
+    for (int i = 0; i < t->n; i++)
+        if (t->w[i] == w)
+            return 1;
+    return 0;
+}
+
+/* t with m distinct positions replaced by words that are not in t. */
+static words replace(uint64_t *s, const words *t, int m)
+{
+    words v = *t;
+    int done[32] = {0};
+
+    for (int k = 0; k < m; k++) {
+        int pos, w;
+
+        do
+            pos = (int)(next_u64(s) % (uint64_t)t->n);
+        while (done[pos]);
+        done[pos] = 1;
+        do
+            w = (int)(next_u64(s) % VOCAB);
+        while (has_word(t, w) || has_word(&v, w));
+        v.w[pos] = w;
+    }
+    return v;
+}
+
+/* Render words (optionally upper-cased, with a suffix) and normalise. */
+static void render(const words *t, int upper, const char *suffix, lk_buf *raw, lk_buf *norm)
+{
+    lk_buf_reset(raw);
+    lk_buf_reset(norm);
+    for (int i = 0; i < t->n; i++) {
+        const char *w = vocab[t->w[i]];
+
+        if (i)
+            assert_int_equal(lk_buf_putc(raw, ' '), LK_OK);
+        for (size_t j = 0; w[j]; j++)
+            assert_int_equal(
+                lk_buf_putc(raw, upper && w[j] >= 'a' && w[j] <= 'z' ? (char)(w[j] - 32) : w[j]),
+                LK_OK);
+    }
+    assert_int_equal(lk_buf_append(raw, suffix, strlen(suffix)), LK_OK);
+    assert_int_equal(lk_norm_text(raw->p, raw->len, norm), LK_OK);
+}
+
+#define NFAM   5
+#define NUNREL 200
+#define MAXP   (NFAM * 20 + NUNREL)
+
+/* A generated data set: texts in shuffled order and their family (-1: none). */
+typedef struct dataset {
+    int n;
+    int family[MAXP];
+    lk_buf text[MAXP];
+} dataset;
+
+static void dataset_make(dataset *d, uint64_t seed)
+{
+    static const char *const suffix[] = {
+        " \xf0\x9f\x94\xa5\xf0\x9f\x94\xa5", /* " 🔥🔥" */
+        "\xf0\x9f\x98\x82",                  /* "😂" glued to the last word */
+        " #stopthesteal",
+        " #wakeup #share",
+    };
+    uint64_t s = seed;
+    lk_buf raw;
+    int perm[MAXP];
+
+    lk_buf_init(&raw);
+    d->n = 0;
+    for (int f = 0; f < NFAM; f++) {
+        const words base = random_words(&s, 20);
+
+        /* base + 3 exact copies + 1 upper-case copy */
+        for (int k = 0; k < 5; k++) {
+            d->family[d->n] = f;
+            lk_buf_init(&d->text[d->n]);
+            render(&base, k == 4, "", &raw, &d->text[d->n]);
+            d->n++;
+        }
+        /* 1, 1, 2, 2, 3, 3, 3 words replaced */
+        for (int k = 0; k < 7; k++) {
+            const words v = replace(&s, &base, k < 2 ? 1 : k < 4 ? 2 : 3);
+
+            d->family[d->n] = f;
+            lk_buf_init(&d->text[d->n]);
+            render(&v, 0, "", &raw, &d->text[d->n]);
+            d->n++;
+        }
+        /* emoji and hashtags appended, alone and after 2 replaced words */
+        for (int k = 0; k < 8; k++) {
+            const words v = k < 4 ? base : replace(&s, &base, 2);
+
+            d->family[d->n] = f;
+            lk_buf_init(&d->text[d->n]);
+            render(&v, 0, suffix[k % 4], &raw, &d->text[d->n]);
+            d->n++;
+        }
+    }
+    for (int k = 0; k < NUNREL; k++) {
+        const words t = random_words(&s, 12 + (int)(next_u64(&s) % 14));
+
+        d->family[d->n] = -1;
+        lk_buf_init(&d->text[d->n]);
+        render(&t, 0, "", &raw, &d->text[d->n]);
+        d->n++;
+    }
+    /* Shuffle (Fisher-Yates) so that families interleave with the rest. */
+    for (int i = 0; i < d->n; i++)
+        perm[i] = i;
+    for (int i = d->n - 1; i > 0; i--) {
+        const int j = (int)(next_u64(&s) % (uint64_t)(i + 1)), t = perm[i];
+
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    {
+        static int fam2[MAXP];
+        static lk_buf text2[MAXP];
+
+        for (int i = 0; i < d->n; i++) {
+            fam2[i] = d->family[perm[i]];
+            text2[i] = d->text[perm[i]];
+        }
+        memcpy(d->family, fam2, sizeof fam2);
+        memcpy(d->text, text2, sizeof text2);
+    }
+    lk_buf_release(&raw);
+}
+
+static void dataset_release(dataset *d)
+{
+    for (int i = 0; i < d->n; i++)
+        lk_buf_release(&d->text[i]);
+}
+
+static uint32_t *cluster_all(const dataset *d, const lk_neartext_opts *o, lk_neartext_stats *st)
+{
+    lk_neartext *nt = NULL;
+    uint32_t *out = NULL;
+
+    assert_int_equal(lk_neartext_new(o, &nt), LK_OK);
+    for (int i = 0; i < d->n; i++)
+        assert_int_equal(lk_neartext_add(nt, d->text[i].p, d->text[i].len), LK_OK);
+    assert_int_equal(lk_neartext_cluster(nt, &out, st), LK_OK);
+    lk_neartext_free(nt);
+    return out;
+}
+
+/* Every family is one cluster named by its first post; nothing else clusters. */
+static void check_families(const dataset *d, const uint32_t *out)
+{
+    for (int f = 0; f < NFAM; f++) {
+        uint32_t first = UINT32_MAX;
+
+        for (int i = 0; i < d->n; i++)
+            if (d->family[i] == f) {
+                if (first == UINT32_MAX)
+                    first = (uint32_t)i;
+                if (out[i] != first)
+                    fail_msg("family %d: post %d in cluster %u, want %u (%s)", f, i, out[i], first,
+                             d->text[i].p);
+            }
+    }
+    for (int i = 0; i < d->n; i++)
+        if (d->family[i] < 0 && out[i] != UINT32_MAX)
+            fail_msg("unrelated post %d merged into cluster %u", i, out[i]);
+}
+
+static void test_families(void **state)
+{
+    static dataset d;
+
+    (void)state;
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        lk_neartext_opts o;
+        lk_neartext_stats st;
+        uint32_t *out;
+
+        dataset_make(&d, seed);
+        lk_neartext_opts_init(&o);
+        o.seed = seed * 7919;
+        out = cluster_all(&d, &o, &st);
+        check_families(&d, out);
+        assert_int_equal(st.posts, (uint64_t)d.n);
+        assert_int_equal(st.sketched, (uint64_t)d.n);
+        assert_int_equal(st.clusters, NFAM);
+        assert_int_equal(st.clustered, NFAM * 20);
+        assert_int_equal(st.bands * st.rows <= LK_NEARTEXT_K, 1);
+        free(out);
+        dataset_release(&d);
+    }
+}
+
+/* Same input twice -> the same output; other hash seeds -> the same clusters
+ * here, where every pair is far from the threshold. */
+static void test_determinism(void **state)
+{
+    static dataset d;
+    lk_neartext_opts o;
+    uint32_t *a, *b;
+
+    (void)state;
+    dataset_make(&d, 99);
+    lk_neartext_opts_init(&o);
+    a = cluster_all(&d, &o, NULL);
+    b = cluster_all(&d, &o, NULL);
+    assert_memory_equal(a, b, (size_t)d.n * sizeof *a);
+    for (uint64_t seed = 1; seed < 6; seed++) {
+        o.seed = seed;
+        free(b);
+        b = cluster_all(&d, &o, NULL);
+        assert_memory_equal(a, b, (size_t)d.n * sizeof *a);
+    }
+    free(a);
+    free(b);
+    dataset_release(&d);
+}
+
+/* Pairwise recall of m replaced words out of n, each pair clustered alone
+ * (no third post can connect them), under the defaults (word pairs, 0.3).
+ * True Jaccard of word-pair sets for m non-adjacent inner replacements:
+ * (n - 1 - 2m) / (n - 1 + 2m): 20/3 0.52, 25/3 0.60, 12/2 0.47, 12/3 0.29
+ * (adjacent or edge replacements break fewer pairs).  The bounds are loose
+ * floors under the expected rates; the rates are printed for the record. */
+static void test_pair_recall(void **state)
+{
+    static const struct {
+        int n, m, min_pct;
+    } cases[] = {{20, 1, 100}, {20, 2, 97}, {20, 3, 85}, {25, 3, 90},
+                 {12, 1, 97},  {12, 2, 60}, {12, 3, 0}};
+
+    uint64_t s = 5;
+    lk_buf raw, x, y;
+
+    (void)state;
+    lk_buf_init(&raw);
+    lk_buf_init(&x);
+    lk_buf_init(&y);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int hit = 0;
+        const int trials = 400;
+
+        for (int t = 0; t < trials; t++) {
+            words base = random_words(&s, cases[c].n), v;
+            lk_neartext_opts o;
+            lk_neartext *nt;
+            uint32_t *out;
+
+            /* distinct words, so that the true Jaccard is as stated */
+            for (int i = 0; i < base.n; i++)
+                for (int j = 0; j < i; j++)
+                    if (base.w[j] == base.w[i]) {
+                        base.w[i] = (base.w[i] + 1) % VOCAB;
+                        j = -1;
+                    }
+            v = replace(&s, &base, cases[c].m);
+            render(&base, 0, "", &raw, &x);
+            render(&v, 0, "", &raw, &y);
+            lk_neartext_opts_init(&o);
+            o.seed = (uint64_t)t;
+            assert_int_equal(lk_neartext_new(&o, &nt), LK_OK);
+            assert_int_equal(lk_neartext_add(nt, x.p, x.len), LK_OK);
+            assert_int_equal(lk_neartext_add(nt, y.p, y.len), LK_OK);
+            assert_int_equal(lk_neartext_cluster(nt, &out, NULL), LK_OK);
+            hit += out[1] == 0;
+            free(out);
+            lk_neartext_free(nt);
+        }
+        print_message("pair recall, %d of %d words replaced: %d/%d\n", cases[c].m, cases[c].n, hit,
+                      trials);
+        assert_true(hit * 100 >= trials * cases[c].min_pct);
+    }
+    lk_buf_release(&raw);
+    lk_buf_release(&x);
+    lk_buf_release(&y);
+}
+
+static void add_str(lk_neartext *nt, const char *s)
+{
+    assert_int_equal(lk_neartext_add(nt, s, strlen(s)), LK_OK);
+}
+
+/* Fewer than 3 tokens never cluster, even when identical; 3 do. */
+static void test_short(void **state)
+{
+    lk_neartext *nt;
+    uint32_t *out;
+    lk_neartext_stats st;
+
+    (void)state;
+    assert_int_equal(lk_neartext_new(NULL, &nt), LK_OK);
+    add_str(nt, "");                                       /* 0 */
+    add_str(nt, "");                                       /* 1 */
+    add_str(nt, "lol");                                    /* 2 */
+    add_str(nt, "  lol  ");                                /* 3 */
+    add_str(nt, "thank you");                              /* 4 */
+    add_str(nt, "thank you");                              /* 5 */
+    assert_int_equal(lk_neartext_add(nt, NULL, 0), LK_OK); /* 6 */
+    add_str(nt, "thank you so");                           /* 7 */
+    add_str(nt, " thank\tyou  so\n");                      /* 8: the same tokens */
+    add_str(nt, "thank you");                              /* 9 */
+    assert_int_equal(lk_neartext_cluster(nt, &out, &st), LK_OK);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(out[i], i == 7 || i == 8 ? 7 : UINT32_MAX);
+    assert_int_equal(st.posts, 10);
+    assert_int_equal(st.sketched, 2);
+    assert_int_equal(st.clusters, 1);
+    assert_int_equal(st.clustered, 2);
+    free(out);
+    lk_neartext_free(nt);
+}
+
+/* Word order: shingle 1 sees sets of words, shingle 2 sees pairs. */
+static void test_shingle(void **state)
+{
+    const char *a = "alpha beta gamma delta epsilon zeta eta theta";
+    const char *b = "theta eta zeta epsilon delta gamma beta alpha";
+
+    (void)state;
+    for (unsigned k = 1; k <= 2; k++) {
+        lk_neartext_opts o;
+        lk_neartext *nt;
+        uint32_t *out;
+
+        lk_neartext_opts_init(&o);
+        o.shingle = k;
+        assert_int_equal(lk_neartext_new(&o, &nt), LK_OK);
+        add_str(nt, a);
+        add_str(nt, b);
+        add_str(nt, "one two three"); /* 3 words: pairs when k = 2 */
+        add_str(nt, "one two three");
+        assert_int_equal(lk_neartext_cluster(nt, &out, NULL), LK_OK);
+        assert_int_equal(out[1], k == 1 ? 0 : UINT32_MAX);
+        assert_int_equal(out[3], 2);
+        free(out);
+        lk_neartext_free(nt);
+    }
+}
+
+/* 10^5 copies of one spam text among others: one cluster, linear work. */
+static void test_spam_run(void **state)
+{
+    lk_neartext *nt;
+    uint32_t *out;
+    lk_neartext_stats st;
+    const uint32_t n = 100000;
+    char buf[64];
+
+    (void)state;
+    assert_int_equal(lk_neartext_new(NULL, &nt), LK_OK);
+    for (uint32_t i = 0; i < n; i++) {
+        if (i % 10 == 3) {
+            (void)snprintf(buf, sizeof buf, "a%u b%u c%u d%u", i, i, i, i);
+            add_str(nt, buf);
+        } else {
+            add_str(nt, "buy cheap followers now at our great store");
+        }
+    }
+    assert_true(lk_neartext_bytes(nt) >= (size_t)n * LK_NEARTEXT_K * 4);
+    assert_int_equal(lk_neartext_cluster(nt, &out, &st), LK_OK);
+    for (uint32_t i = 0; i < n; i++)
+        assert_int_equal(out[i], i % 10 == 3 ? UINT32_MAX : 0);
+    assert_int_equal(st.clusters, 1);
+    assert_int_equal(st.clustered, n - n / 10);
+    /* The identity pass joins the copies without verification; the unique
+     * posts share few band keys. */
+    assert_true(st.candidates < n);
+    free(out);
+    lk_neartext_free(nt);
+}
+
+static void test_opts_and_empty(void **state)
+{
+    lk_neartext_opts o;
+    lk_neartext *nt = NULL;
+    uint32_t *out = NULL;
+    lk_neartext_stats st;
+
+    (void)state;
+    lk_neartext_opts_init(&o);
+    assert_true(o.threshold == 0.3);
+    assert_int_equal(o.shingle, 2);
+    o.threshold = 0;
+    assert_int_equal(lk_neartext_new(&o, &nt), LK_EINVAL);
+    o.threshold = 1.5;
+    assert_int_equal(lk_neartext_new(&o, &nt), LK_EINVAL);
+    o.threshold = 0.4;
+    o.shingle = 0;
+    assert_int_equal(lk_neartext_new(&o, &nt), LK_EINVAL);
+    o.shingle = LK_NEARTEXT_MAX_SHINGLE + 1;
+    assert_int_equal(lk_neartext_new(&o, &nt), LK_EINVAL);
+    assert_null(nt);
+    lk_neartext_free(NULL);
+    assert_int_equal(lk_neartext_bytes(NULL), 0);
+
+    /* Nothing added: an empty result. */
+    assert_int_equal(lk_neartext_new(NULL, &nt), LK_OK);
+    assert_int_equal(lk_neartext_cluster(nt, &out, &st), LK_OK);
+    assert_non_null(out);
+    assert_int_equal(st.posts, 0);
+    assert_int_equal(st.clusters, 0);
+    free(out);
+    /* Cluster, add more, cluster again. */
+    add_str(nt, "a b c");
+    assert_int_equal(lk_neartext_cluster(nt, &out, NULL), LK_OK);
+    assert_int_equal(out[0], UINT32_MAX);
+    free(out);
+    add_str(nt, "a b c");
+    assert_int_equal(lk_neartext_cluster(nt, &out, NULL), LK_OK);
+    assert_int_equal(out[0], 0);
+    assert_int_equal(out[1], 0);
+    free(out);
+    lk_neartext_free(nt);
+
+    /* Threshold 1: identical word sets only. */
+    o.threshold = 1.0;
+    o.shingle = 1;
+    assert_int_equal(lk_neartext_new(&o, &nt), LK_OK);
+    add_str(nt, "one two three four");
+    add_str(nt, "four three two one one");
+    add_str(nt, "one two three five");
+    assert_int_equal(lk_neartext_cluster(nt, &out, &st), LK_OK);
+    assert_int_equal(out[0], 0);
+    assert_int_equal(out[1], 0);
+    assert_int_equal(out[2], UINT32_MAX);
+    free(out);
+    lk_neartext_free(nt);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_families),       cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_pair_recall),    cmocka_unit_test(test_short),
+        cmocka_unit_test(test_shingle),        cmocka_unit_test(test_spam_run),
+        cmocka_unit_test(test_opts_and_empty),
+    };
+    return cmocka_run_group_tests(tests, make_vocab, NULL);
+}
