@@ -36,8 +36,9 @@ static void usage(FILE *f, const lk_convert_opts *o, const lk_cli *c)
                   "Read any supported input (the formats of lockstep detect, plain, gzip or zstd)\n"
                   "and write the generic action CSV, one row per action:\n"
                   "  object_id,account_id,content_id,timestamp_share,trace\n"
-                  "Objects are normalised as detect sees them (URL keys, folded hashtags, text\n"
-                  "hashes); timestamps are epoch seconds.  lockstep detect, R, pandas, CooRTweet\n"
+                  "Objects are normalised as detect sees them (URL keys, folded hashtags,\n"
+                  "normalised texts; near-text is computed by detect, not written); timestamps\n"
+                  "are epoch seconds.  lockstep detect, R, pandas, CooRTweet\n"
                   "and the QUT toolkit read it.  The run summary goes to standard error.\n");
     lk_cli_help_heading(f, "Input");
     lk_cli_help_opt(f, "--format FMT", "input format (see lockstep help detect) [%s]", o->format);
@@ -80,8 +81,7 @@ static int set_option(lk_cli *c, int opt, const char *arg, lk_convert_opts *o)
         else if (strcmp(arg, "skip") == 0)
             o->on_error = LK_ON_ERROR_SKIP;
         else
-            return lk_cli_usage_error(c, "bad --on-error value '%s' (expected fail or skip)",
-                                      arg);
+            return lk_cli_usage_error(c, "bad --on-error value '%s' (expected fail or skip)", arg);
         return 0;
     case OPT_COL_OBJECT:
     case OPT_COL_ACCOUNT:
@@ -136,8 +136,8 @@ int lk_cmd_convert(int argc, char **argv)
     if (optind >= argc)
         return lk_cli_usage_error(&c, "no INPUT given");
     lk_cli_log_install(&c);
-    st = lk_convert(&o, (const char *const *)(argv + optind), (size_t)(argc - optind), &stats,
-                    why, sizeof why, errbuf, sizeof errbuf);
+    st = lk_convert(&o, (const char *const *)(argv + optind), (size_t)(argc - optind), &stats, why,
+                    sizeof why, errbuf, sizeof errbuf);
     lk_set_log_fn(NULL, NULL, LK_LOG_ERROR); /* the sink points into this frame */
     if (st != LK_OK) {
         lk_cli_msg(&c, "%s", errbuf[0] ? errbuf : lk_strerror(st));

@@ -259,8 +259,8 @@ static int set_option(lk_cli *c, int opt, const char *arg, lk_detect_opts *o)
         return 0;
     case OPT_NEAR_TEXT:
         if (lk_cli_parse_double(arg, 1e-9, 1.0, &v) != 0)
-            return lk_cli_usage_error(c, "bad --near-text-threshold value '%s' (expected 0 < J <= 1)",
-                                      arg);
+            return lk_cli_usage_error(
+                c, "bad --near-text-threshold value '%s' (expected 0 < J <= 1)", arg);
         o->near_text_threshold = v;
         return 0;
     case OPT_MIN_SYNC:

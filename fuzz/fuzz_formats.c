@@ -76,9 +76,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const lk_format forced[] = {LK_FMT_AUTO,      LK_FMT_TWITTER_V1, LK_FMT_TWITTER_V2,
-                                       LK_FMT_PUSHSHIFT, LK_FMT_TELEGRAM,   LK_FMT_BLUESKY,
-                                       LK_FMT_MASTODON,  LK_FMT_TWITTER_IO, LK_FMT_TWARC_CSV,
+    static const lk_format forced[] = {LK_FMT_AUTO,      LK_FMT_TWITTER_V1,  LK_FMT_TWITTER_V2,
+                                       LK_FMT_PUSHSHIFT, LK_FMT_TELEGRAM,    LK_FMT_BLUESKY,
+                                       LK_FMT_MASTODON,  LK_FMT_TWITTER_IO,  LK_FMT_TWARC_CSV,
                                        LK_FMT_IRA_538,   LK_FMT_CROWDTANGLE, LK_FMT_MCL};
     if (size > ((size_t)1 << 20))
         return 0;

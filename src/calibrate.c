@@ -34,9 +34,9 @@ static unsigned time_class(int64_t ms)
  * after the first copy, not after its own unique text), then links, tags,
  * its exact text, mentions. */
 static const uint8_t prim_rank[LK_TR_N] = {
-    [LK_TR_GENERIC] = 0, [LK_TR_SHARE] = 1,   [LK_TR_QUOTE] = 2,   [LK_TR_REPLY] = 3,
-    [LK_TR_NEAR_TEXT] = 4, [LK_TR_URL] = 5,   [LK_TR_HASHTAG] = 6, [LK_TR_TEXT] = 7,
-    [LK_TR_MENTION] = 8, [LK_TR_DOMAIN] = 9,
+    [LK_TR_GENERIC] = 0,   [LK_TR_SHARE] = 1,  [LK_TR_QUOTE] = 2,   [LK_TR_REPLY] = 3,
+    [LK_TR_NEAR_TEXT] = 4, [LK_TR_URL] = 5,    [LK_TR_HASHTAG] = 6, [LK_TR_TEXT] = 7,
+    [LK_TR_MENTION] = 8,   [LK_TR_DOMAIN] = 9,
 };
 
 typedef struct postref {
@@ -584,8 +584,8 @@ static lk_status null_qvalues(const lk_objindex *ix, const lk_dataset *ds, lk_ne
     memset(&null, 0, sizeof null);
     if ((ret = lk_objindex_null(ix, ds, kind, o->seed + (uint64_t)kind, &nix, &strata)) != LK_OK)
         return ret;
-    ret = lk_net_build_idf(&nix, ds, o->window_ms, o->max_burst, o->min_keep, o->budget,
-                           net->idf, &null);
+    ret = lk_net_build_idf(&nix, ds, o->window_ms, o->max_burst, o->min_keep, o->budget, net->idf,
+                           &null);
     lk_objindex_release(&nix);
     if (ret != LK_OK)
         return ret;

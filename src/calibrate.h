@@ -1,25 +1,20 @@
 /*
  * calibrate.h - the default threshold: edges whose co-activity chance does
- * not explain (doc/calibration.md).
+ * not explain.  The model, its assumptions and limits: doc/calibration.md.
  *
- * 1. Null model.  A copy of the object index in which the account of every
- *    action is shuffled among the actions of the same *stratum* (trace x
- *    popularity class of the object, log2 of its action count).  Objects
- *    keep their popularity and their timing, accounts keep how much they do
- *    on each kind of object (a fan still joins viral posts, a news bot still
- *    posts rare links), but who acted on which object is broken.
- * 2. Scores.  The same sweep and aggregation run on the null copy; every
- *    edge of both networks gets the same score, sum over its distinct
- *    co-acted objects of ln(A / k_o) (rare objects weigh more).
- * 3. False-discovery rate.  For a score cut s, FDR(s) = (null edges scoring
- *    >= s) / (real edges scoring >= s); an edge's q-value is the smallest
- *    FDR of any cut at or below its score (Storey's step-up); edges with q
- *    <= --fdr pass.
- * 4. Synchrony.  Of the objects both accounts acted on (at any time), the
- *    share they acted on within the window must reach --min-sync: accounts
- *    that react independently to the same public source (feed aggregators)
- *    share the same rare objects again and again, but only a minority of
- *    them within the window.
+ * 1. Two null models, each a shuffled copy of the object index aggregated
+ *    exactly like the data: WHO (posts' accounts shuffled within strata of
+ *    trace mask, object popularity, front-loading and delay) and WHEN
+ *    (posts' delays after their primary object's first post shuffled
+ *    within strata; who did what kept).  Strata hold posts of >= 512
+ *    accounts (coarsened otherwise), the unit is the post.
+ * 2. Scores (co-action events weighted by the rarity of their objects,
+ *    net.c) are standardised per activity bin against the null edges; one
+ *    false-discovery rate over all edges, the null's far tail modelled as
+ *    exponential; q-values by step-up.
+ * 3. An edge passes when it beats WHO, and WHEN too unless its objects are
+ *    exclusive (small audiences, >= 3 events), and its synchrony (co-acted /
+ *    common objects) reaches min_sync.
  */
 #ifndef LK_CALIBRATE_H
 #define LK_CALIBRATE_H
@@ -41,12 +36,12 @@ typedef struct lk_calib_opts {
 } lk_calib_opts;
 
 typedef struct lk_calib_stats {
-    uint64_t null_pairs;  /* in-window pairs of the null copy */
-    uint64_t null_edges;  /* null edges of weight >= min_keep */
-    uint64_t strata;      /* non-empty strata shuffled */
-    uint64_t pass_score;  /* real edges with q <= fdr */
-    uint64_t pass_sync;   /* of them, with synchrony >= min_sync */
-    double score_cut;     /* lowest score of an edge with q <= fdr (0 if none) */
+    uint64_t null_pairs; /* in-window pairs of the null copy */
+    uint64_t null_edges; /* null edges of weight >= min_keep */
+    uint64_t strata;     /* non-empty strata shuffled */
+    uint64_t pass_score; /* real edges with q <= fdr */
+    uint64_t pass_sync;  /* of them, with synchrony >= min_sync */
+    double score_cut;    /* lowest score of an edge with q <= fdr (0 if none) */
 } lk_calib_stats;
 
 /**
@@ -57,8 +52,7 @@ typedef struct lk_calib_stats {
  * @return the number of coordinated edges in *passed; LK_OK or LK_ENOMEM.
  */
 LK_RESULT_USED lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
-                                      const lk_calib_opts *o, lk_calib_stats *st,
-                                      size_t *passed);
+                                      const lk_calib_opts *o, lk_calib_stats *st, size_t *passed);
 
 /* The two null models. */
 typedef enum lk_null_kind {

@@ -58,8 +58,8 @@ static lk_status cv_emit(void *vctx, const lk_sink_action *a)
     if (lk_esc_csv(&c->b, a->object, a->object_len) || lk_buf_putc(&c->b, ',') ||
         lk_esc_csv(&c->b, a->account, a->account_len) || lk_buf_putc(&c->b, ',') ||
         lk_esc_csv(&c->b, a->content, a->content_len) || lk_buf_putc(&c->b, ',') ||
-        put_epoch(&c->b, a->t) || lk_buf_putc(&c->b, ',') ||
-        lk_buf_append(&c->b, tn, strlen(tn)) || lk_buf_putc(&c->b, '\n'))
+        put_epoch(&c->b, a->t) || lk_buf_putc(&c->b, ',') || lk_buf_append(&c->b, tn, strlen(tn)) ||
+        lk_buf_putc(&c->b, '\n'))
         return LK_ENOMEM;
     c->actions++;
     if (c->b.len > (1u << 16))
@@ -85,8 +85,7 @@ static lk_status open_out(const char *path, lk_outfile **f, char *errbuf)
 }
 
 lk_status lk_convert(const lk_convert_opts *o, const char *const *inputs, size_t ninputs,
-                     lk_convert_stats *stats, char *why, size_t whylen, char *errbuf,
-                     size_t errlen)
+                     lk_convert_stats *stats, char *why, size_t whylen, char *errbuf, size_t errlen)
 {
     char eb[LK_ERRMSG_MAX];
     lk_read_opts ro;

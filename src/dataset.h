@@ -68,8 +68,7 @@ typedef struct lk_dataset {
 #define LK_TRACE_BYTE(tr) ((char)('A' + (int)(tr)))
 
 /** Object string (without its trace byte) and length; *tr (if non-NULL) its trace. */
-static inline const char *lk_ds_object(const lk_dataset *ds, uint32_t id, size_t *len,
-                                       lk_trace *tr)
+static inline const char *lk_ds_object(const lk_dataset *ds, uint32_t id, size_t *len, lk_trace *tr)
 {
     size_t n;
     const char *s = lk_strpool_get(ds->objects, id, &n);

@@ -15,9 +15,9 @@
 #include "reader.h"
 
 const char *const lk_detect_outputs[] = {
-    "summary.json",    "accounts.csv", "groups.csv", "edges.csv",   "evidence.csv",
-    "network.graphml", "network.gexf", "pairs.csv",  "report.html", "group_objects.csv",
-    NULL,
+    "summary.json", "accounts.csv",      "groups.csv",   "edges.csv",
+    "evidence.csv", "network.graphml",   "network.gexf", "pairs.csv",
+    "report.html",  "group_objects.csv", NULL,
 };
 
 void lk_detect_opts_init(lk_detect_opts *o)
@@ -28,7 +28,7 @@ void lk_detect_opts_init(lk_detect_opts *o)
     o->threshold = LK_THRESHOLD_FDR;
     o->threshold_value = -1;
     o->fdr = 0.01;
-    o->min_sync = 0.5;
+    o->min_sync = 0.45;
     o->near_text_threshold = 0.3;
     o->edge_quantile = 0.5;
     o->compat = LK_COMPAT_NONE;
@@ -181,8 +181,8 @@ static lk_status read_inputs(lk_detect *d)
     int f = lk_format_from_name(d->o.format ? d->o.format : "auto");
 
     if (f < 0) {
-        lk_errf(d->errmsg, "unknown format '%s' (lockstep help formats lists them)",
-                d->o.format);
+        lk_errf(d->errmsg, "unknown format '%s' (expected one of %s)", d->o.format,
+                lk_format_names());
         return LK_EINVAL;
     }
     memset(&so, 0, sizeof so);
@@ -300,8 +300,8 @@ static lk_status run_native(lk_detect *d)
          * least LK_CALIB_MIN_OBJECTS distinct objects */
         if (d->o.threshold == LK_THRESHOLD_FDR)
             min_keep = LK_CALIB_MIN_OBJECTS;
-        if ((st = lk_net_build_idf(&ix, ds, d->o.window_ms, d->o.max_burst, min_keep, budget,
-                                   NULL, &net)) != LK_OK)
+        if ((st = lk_net_build_idf(&ix, ds, d->o.window_ms, d->o.max_burst, min_keep, budget, NULL,
+                                   &net)) != LK_OK)
             goto done;
     }
     d->stats.pairs = net.pairs;
@@ -330,8 +330,7 @@ static lk_status run_native(lk_detect *d)
                "calibration: %llu null edges; %llu edges at FDR <= %g (score >= %.4g), %llu "
                "of them with synchrony >= %g",
                (unsigned long long)d->calib.null_edges, (unsigned long long)d->calib.pass_score,
-               d->o.fdr, d->calib.score_cut, (unsigned long long)d->calib.pass_sync,
-               d->o.min_sync);
+               d->o.fdr, d->calib.score_cut, (unsigned long long)d->calib.pass_sync, d->o.min_sync);
         stage_done("calibration", &t0);
     } else {
         d->stats.coord_edges = lk_net_threshold(&net, d->o.threshold, value, &d->cut);

@@ -62,8 +62,8 @@ lk_status lk_gchar_medians(lk_gchar *g, size_t ngroups, double *median_s)
         {
             const size_t n = e - b, m = b + (n - 1) / 2;
             /* the middle value, or the mean of the two middle ones */
-            const double v = n % 2 ? (double)g->c[m].dt
-                                   : ((double)g->c[m].dt + (double)g->c[m + 1].dt) / 2.0;
+            const double v =
+                n % 2 ? (double)g->c[m].dt : ((double)g->c[m].dt + (double)g->c[m + 1].dt) / 2.0;
             if (g->c[b].group < ngroups)
                 median_s[g->c[b].group] = v / 1000.0;
         }

@@ -10,7 +10,7 @@
 /* One co-action of two members of the same group. */
 typedef struct lk_gco {
     uint32_t group, obj;
-    int64_t dt; /* |dt| ms */
+    int64_t dt;    /* |dt| ms */
     uint32_t i, j; /* sub-index actions */
 } lk_gco;
 
@@ -25,8 +25,8 @@ LK_RESULT_USED lk_status lk_gchar_init(lk_gchar *g, size_t nactions);
 void lk_gchar_release(lk_gchar *g);
 
 /** An in-group co-action (i, j: sub-index actions). */
-LK_RESULT_USED lk_status lk_gchar_add(lk_gchar *g, uint32_t group, uint32_t obj, size_t i,
-                                      size_t j, int64_t dt);
+LK_RESULT_USED lk_status lk_gchar_add(lk_gchar *g, uint32_t group, uint32_t obj, size_t i, size_t j,
+                                      int64_t dt);
 
 /** A co-action on any coordinated edge: both actions were coordinated. */
 void lk_gchar_mark(lk_gchar *g, size_t i, size_t j);

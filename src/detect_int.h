@@ -28,7 +28,7 @@ struct lk_detect {
      * LK_WINDOW_AUTO is under way, o.window_ms holds the estimate */
     int window_auto; /* 1: the window was estimated (wauto holds how) */
     lk_window_auto_result wauto;
-    lk_calib_stats calib; /* LK_THRESHOLD_FDR */
+    lk_calib_stats calib;   /* LK_THRESHOLD_FDR */
     lk_neartext_stats ntst; /* near-text clustering */
     char errmsg[LK_ERRMSG_MAX];
 };

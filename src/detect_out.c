@@ -423,8 +423,8 @@ static lk_status evidence_pair(void *vctx, const lk_objindex *ix, size_t i, size
     return LK_OK;
 }
 
-static lk_status write_edges(const lk_dataset *ds, const lk_coordnet *cn,
-                             const uint64_t *etraces, const char *dir, char *errbuf)
+static lk_status write_edges(const lk_dataset *ds, const lk_coordnet *cn, const uint64_t *etraces,
+                             const char *dir, char *errbuf)
 {
     lk_outfile *f;
     lk_buf b;
@@ -508,10 +508,9 @@ static lk_status write_accounts(const lk_dataset *ds, const lk_coordnet *cn,
                           cn->component[i] + 1, cn->strength[i],
                           (unsigned long long)actions[cn->account[i]],
                           (unsigned long long)coord_actions[cn->account[i]],
-                          actions[cn->account[i]]
-                              ? (double)coord_actions[cn->account[i]] /
-                                    (double)actions[cn->account[i]]
-                              : 0.0))
+                          actions[cn->account[i]] ? (double)coord_actions[cn->account[i]] /
+                                                        (double)actions[cn->account[i]]
+                                                  : 0.0))
             goto nomem;
         if (b.len > (1u << 16))
             lk_out_flush_buf(f, &b);
@@ -569,8 +568,8 @@ nomem:
     return LK_ENOMEM;
 }
 
-static lk_status write_graphs(const lk_dataset *ds, const lk_coordnet *cn,
-                              const uint64_t *etraces, const char *dir, char *errbuf)
+static lk_status write_graphs(const lk_dataset *ds, const lk_coordnet *cn, const uint64_t *etraces,
+                              const char *dir, char *errbuf)
 {
     lk_buf tb;
     size_t *toff = malloc(LK_MAX(cn->m, (size_t)1) * sizeof *toff);

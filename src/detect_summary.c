@@ -87,11 +87,12 @@ lk_status lk_write_summary(const lk_detect *d, char *errbuf)
         lk_buf_printf(&b, "},\n    \"window_s\": %.6g,\n    \"min_participation\": %lld,\n",
                       (double)o->window_ms / 1000.0, (long long)o->min_participation) ||
         (o->threshold == LK_THRESHOLD_FDR && o->compat == LK_COMPAT_NONE
-             ? lk_buf_printf(&b, "    \"threshold\": \"fdr:%.6g\",\n    \"min_sync\": %.6g,\n",
-                             o->fdr, o->min_sync)
+             ? lk_buf_printf(&b,
+                             "    \"threshold\": \"fdr:%.6g\",\n    \"min_sync\": %.6g,\n"
+                             "    \"near_text_threshold\": %.6g,\n",
+                             o->fdr, o->min_sync, o->near_text_threshold)
              : lk_buf_printf(&b, "    \"threshold\": \"%s:%.6g\",\n",
-                             o->threshold == LK_THRESHOLD_QUANTILE ? "quantile" : "weight",
-                             thr)) ||
+                             o->threshold == LK_THRESHOLD_QUANTILE ? "quantile" : "weight", thr)) ||
         lk_buf_printf(&b, "    \"compat\": \"%s\",\n    \"edge_quantile\": %.6g,\n",
                       compat_name(o->compat), o->edge_quantile) ||
         lk_buf_printf(&b, "    \"keep_loops\": %s,\n    \"on_error\": \"%s\",\n",
@@ -158,15 +159,14 @@ lk_status lk_write_summary(const lk_detect *d, char *errbuf)
                            (unsigned long long)d->ntst.clusters,
                            (unsigned long long)d->ntst.clustered, d->ntst.bands, d->ntst.rows)) ||
             (o->threshold == LK_THRESHOLD_FDR &&
-             (lk_buf_printf(&b,
-                            "    \"calibration\": {\"strata\": %llu, \"null_pairs\": %llu, "
-                            "\"null_edges\": %llu, \"edges_passing_fdr\": %llu, "
-                            "\"score_cut\": %.6g, \"edges_passing_sync\": %llu},\n",
-                            (unsigned long long)d->calib.strata,
-                            (unsigned long long)d->calib.null_pairs,
-                            (unsigned long long)d->calib.null_edges,
-                            (unsigned long long)d->calib.pass_score, d->calib.score_cut,
-                            (unsigned long long)d->calib.pass_sync))) ||
+             (lk_buf_printf(
+                 &b,
+                 "    \"calibration\": {\"strata\": %llu, \"null_pairs\": %llu, "
+                 "\"null_edges\": %llu, \"edges_passing_fdr\": %llu, "
+                 "\"score_cut\": %.6g, \"edges_passing_sync\": %llu},\n",
+                 (unsigned long long)d->calib.strata, (unsigned long long)d->calib.null_pairs,
+                 (unsigned long long)d->calib.null_edges, (unsigned long long)d->calib.pass_score,
+                 d->calib.score_cut, (unsigned long long)d->calib.pass_sync))) ||
             lk_buf_printf(&b, "    \"coordinated_edges\": %llu,\n",
                           (unsigned long long)d->stats.coord_edges) ||
             lk_buf_printf(&b, "    \"coordinated_accounts\": %llu,\n",

@@ -31,9 +31,8 @@ typedef struct lk_csv_cols {
  * Map the header of a CSV file of format f.
  * @param errbuf "FILE:LINE: missing column 'x' (the header has ...)".
  */
-LK_RESULT_USED lk_status lk_csvfmt_open(lk_format f, const lk_csv_row *hdr,
-                                        const lk_csv_cols *cols, const char *name,
-                                        lk_csvfmt **out, char *errbuf);
+LK_RESULT_USED lk_status lk_csvfmt_open(lk_format f, const lk_csv_row *hdr, const lk_csv_cols *cols,
+                                        const char *name, lk_csvfmt **out, char *errbuf);
 
 /** One data row: lk_sink_begin .. lk_sink_end/bad.  The field count has
  *  already been checked against the header. */

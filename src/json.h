@@ -132,8 +132,7 @@ void lk_lines_free(lk_lines *l);
  *         the line after it); LK_EIO (lk_stream_errmsg of the stream);
  *         LK_ENOMEM.
  */
-LK_RESULT_USED lk_status lk_lines_next(lk_lines *l, const char **p, size_t *n,
-                                       uint64_t *line_no);
+LK_RESULT_USED lk_status lk_lines_next(lk_lines *l, const char **p, size_t *n, uint64_t *line_no);
 
 /**
  * Everything not yet returned by lk_lines_next, appended to *out: for

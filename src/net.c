@@ -178,8 +178,8 @@ static int cmp_evw(const void *x, const void *y)
  * how often two accounts acted together, each time weighted by how rare the
  * object was: sum over events of max ln(A / k_o).
  */
-static double event_score(const lk_net *net, const prec *p, size_t n, evw **scratch,
-                          size_t *cap, uint32_t *events)
+static double event_score(const lk_net *net, const prec *p, size_t n, evw **scratch, size_t *cap,
+                          uint32_t *events)
 {
     double score = 0.0;
     *events = 0;

@@ -11,10 +11,9 @@
 #include "reader.h"
 
 static const char *const skip_names[LK_SKIP_N] = {
-    "malformed_csv",  "wrong_field_count", "bad_timestamp",   "invalid_utf8",
-    "empty_account",  "empty_object",      "malformed_json",  "line_too_long",
-    "bad_field",      "not_a_post",        "deleted_account", "bot_account",
-    "duplicate",
+    "malformed_csv",   "wrong_field_count", "bad_timestamp", "invalid_utf8", "empty_account",
+    "empty_object",    "malformed_json",    "line_too_long", "bad_field",    "not_a_post",
+    "deleted_account", "bot_account",       "duplicate",
 };
 
 const char *lk_skip_name(lk_skip k)
@@ -224,8 +223,7 @@ cleanup:
 static uint64_t line_of(const char *text, size_t off)
 {
     uint64_t line = 1;
-    for (const char *p = text, *end = text + off; (p = memchr(p, '\n', (size_t)(end - p)));
-         p++)
+    for (const char *p = text, *end = text + off; (p = memchr(p, '\n', (size_t)(end - p))); p++)
         line++;
     return line;
 }
@@ -239,9 +237,8 @@ static int blank(const char *p, size_t n)
 }
 
 /* The whole document is one JSON value (Telegram's result.json). */
-static lk_status read_document(lk_lines *ln, const char *first, size_t nfirst,
-                               lk_jsonfmt *jf, lk_json *j, lk_sink *k, char *errbuf,
-                               const char *name)
+static lk_status read_document(lk_lines *ln, const char *first, size_t nfirst, lk_jsonfmt *jf,
+                               lk_json *j, lk_sink *k, char *errbuf, const char *name)
 {
     lk_buf doc;
     lk_status ret;
@@ -277,8 +274,8 @@ cleanup:
     return ret;
 }
 
-static lk_status read_json(lk_stream *s, const lk_read_opts *ro, lk_sink *k,
-                           lk_input_stats *st, char *errbuf)
+static lk_status read_json(lk_stream *s, const lk_read_opts *ro, lk_sink *k, lk_input_stats *st,
+                           char *errbuf)
 {
     const char *name = lk_stream_name(s);
     lk_lines *ln = NULL;
@@ -304,8 +301,8 @@ static lk_status read_json(lk_stream *s, const lk_read_opts *ro, lk_sink *k,
             goto cleanup;
         }
         if (rs == LK_ELIMIT) {
-            if ((ret = lk_sink_bad_line(k, line, LK_SKIP_LINE_TOO_LONG,
-                                        "line longer than %zu MiB", MAX_LINE >> 20)) != LK_OK)
+            if ((ret = lk_sink_bad_line(k, line, LK_SKIP_LINE_TOO_LONG, "line longer than %zu MiB",
+                                        MAX_LINE >> 20)) != LK_OK)
                 goto cleanup;
             first = 0;
             continue;
@@ -321,8 +318,7 @@ static lk_status read_json(lk_stream *s, const lk_read_opts *ro, lk_sink *k,
             ret = rs;
             goto cleanup;
         }
-        if (rs != LK_OK && first &&
-            (ro->format == LK_FMT_TELEGRAM || lk_json_erroff(j) >= n)) {
+        if (rs != LK_OK && first && (ro->format == LK_FMT_TELEGRAM || lk_json_erroff(j) >= n)) {
             /* the first line is not a whole value: a pretty-printed document */
             ret = read_document(ln, p, n, jf, j, k, errbuf, name);
             goto cleanup;
@@ -330,9 +326,10 @@ static lk_status read_json(lk_stream *s, const lk_read_opts *ro, lk_sink *k,
         first = 0;
         if (rs != LK_OK) {
             if ((ret = lk_sink_bad_line(
-                     k, line, lk_json_err_is_utf8(j) ? LK_SKIP_INVALID_UTF8 : LK_SKIP_MALFORMED_JSON,
-                     "invalid JSON at byte %zu: %s", lk_json_erroff(j) + 1,
-                     lk_json_errmsg(j))) != LK_OK)
+                     k, line,
+                     lk_json_err_is_utf8(j) ? LK_SKIP_INVALID_UTF8 : LK_SKIP_MALFORMED_JSON,
+                     "invalid JSON at byte %zu: %s", lk_json_erroff(j) + 1, lk_json_errmsg(j))) !=
+                LK_OK)
                 goto cleanup;
             continue;
         }
@@ -392,8 +389,8 @@ lk_status lk_read_stream(lk_stream *s, uint32_t file_index, const lk_read_opts *
     else if (ret == LK_ENOMEM && !errbuf[0])
         lk_errf(errbuf, "%s: out of memory", lk_stream_name(s));
     if (json)
-        st->format = file_format(st, ro->format != LK_FMT_AUTO ? lk_format_name(ro->format)
-                                                                : "unknown");
+        st->format =
+            file_format(st, ro->format != LK_FMT_AUTO ? lk_format_name(ro->format) : "unknown");
     return ret;
 }
 

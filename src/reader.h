@@ -20,14 +20,12 @@ typedef struct lk_read_opts {
  * @return LK_OK; LK_EIO, LK_EPARSE, LK_ELIMIT, LK_ENOMEM, LK_EINVAL.  On
  *         error the stats still count the rows read so far.
  */
-LK_RESULT_USED lk_status lk_read_file(const char *path, uint32_t file_index,
-                                      const lk_read_opts *ro, lk_sink *k, lk_input_stats *st,
-                                      char *errbuf);
+LK_RESULT_USED lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts *ro,
+                                      lk_sink *k, lk_input_stats *st, char *errbuf);
 
 /** lk_read_file on an open stream (the caller closes it); stats->path is
  *  left to the caller. */
-LK_RESULT_USED lk_status lk_read_stream(lk_stream *s, uint32_t file_index,
-                                        const lk_read_opts *ro, lk_sink *k, lk_input_stats *st,
-                                        char *errbuf);
+LK_RESULT_USED lk_status lk_read_stream(lk_stream *s, uint32_t file_index, const lk_read_opts *ro,
+                                        lk_sink *k, lk_input_stats *st, char *errbuf);
 
 #endif

@@ -63,11 +63,11 @@ struct lk_sink {
     /* near-text (dataset backend): texts are clustered after the last file,
      * then each clustered post gets an action on its cluster */
     lk_neartext *nt;
-    int nt_pending;     /* the record in progress has a text for near-text */
-    lk_buf nt_text;     /* its normalised text */
-    ntpost *ntp;        /* per text added: who, when, which post */
+    int nt_pending; /* the record in progress has a text for near-text */
+    lk_buf nt_text; /* its normalised text */
+    ntpost *ntp;    /* per text added: who, when, which post */
     size_t nntp, ntcap;
-    lk_arena ntacc;     /* account strings of ntp */
+    lk_arena ntacc;         /* account strings of ntp */
     lk_input_stats **files; /* by file index, for the near-text counts */
     size_t nfiles;
     lk_neartext_stats ntst;
@@ -566,8 +566,8 @@ static lk_status add_neartext(lk_sink *k)
     p = &k->ntp[k->nntp];
     if ((st = lk_arena_add(&k->ntacc, k->acc.p, k->acc.len, &p->acc)) != LK_OK)
         return st;
-    if (k->nob == 0 && (st = lk_arena_add(&k->ds->content, k->content.p, k->content.len,
-                                          &k->last_cref)) != LK_OK)
+    if (k->nob == 0 &&
+        (st = lk_arena_add(&k->ds->content, k->content.p, k->content.len, &k->last_cref)) != LK_OK)
         return st;
     p->t = k->t;
     p->cref = k->last_cref;
@@ -674,7 +674,8 @@ lk_status lk_sink_end(lk_sink *k)
         }
     }
     /* buffers end with a NUL for the callback */
-    if ((st = lk_buf_putc(&k->acc, '\0')) != LK_OK || (st = lk_buf_putc(&k->content, '\0')) != LK_OK ||
+    if ((st = lk_buf_putc(&k->acc, '\0')) != LK_OK ||
+        (st = lk_buf_putc(&k->content, '\0')) != LK_OK ||
         (st = lk_buf_putc(&k->objs, '\0')) != LK_OK)
         goto fail;
     k->acc.len--;
@@ -689,9 +690,8 @@ lk_status lk_sink_end(lk_sink *k)
     if (st == LK_OK)
         return LK_OK;
     if (st == LK_ENOMEM || st == LK_ELIMIT) {
-fail:
-        lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)k->line,
-                lk_strerror(st));
+    fail:
+        lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)k->line, lk_strerror(st));
     }
     return st;
 }

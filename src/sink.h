@@ -97,9 +97,8 @@ LK_RESULT_USED lk_status lk_sink_bad(lk_sink *k, lk_skip why, const char *fmt, .
 
 /** Like lk_sink_bad for a line no record was begun for (malformed JSON,
  *  an over-long line): counts one row read and skipped at `line`. */
-LK_RESULT_USED lk_status lk_sink_bad_line(lk_sink *k, uint64_t line, lk_skip why,
-                                          const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+LK_RESULT_USED lk_status lk_sink_bad_line(lk_sink *k, uint64_t line, lk_skip why, const char *fmt,
+                                          ...) __attribute__((format(printf, 4, 5)));
 
 /** The record begun is a post that is deliberately not used (a "[deleted]"
  *  author, a platform bot): counted as skipped for `why`, never an error. */
@@ -119,7 +118,6 @@ const char *lk_sink_name(const lk_sink *k);
 /** The error buffer (LK_ERRMSG_MAX bytes) for messages the reader writes itself. */
 char *lk_sink_errbuf(lk_sink *k);
 
-
 /* ---- making a sink (reader.c, convert, tests) ----------------------------- */
 
 /** One action as the sink emits it.  Strings are NUL-terminated, borrowed
@@ -127,9 +125,9 @@ char *lk_sink_errbuf(lk_sink *k);
 typedef struct lk_sink_action {
     const char *account, *content, *object;
     size_t account_len, content_len, object_len;
-    int64_t t;      /* epoch ms */
+    int64_t t; /* epoch ms */
     lk_trace trace;
-    uint64_t line;  /* input line of the record */
+    uint64_t line; /* input line of the record */
 } lk_sink_action;
 
 /** Callback backend: called once per action, in record order and, within a
@@ -138,9 +136,9 @@ typedef struct lk_sink_action {
 typedef lk_status (*lk_sink_emit_fn)(void *ctx, const lk_sink_action *a);
 
 typedef struct lk_sink_opts {
-    uint32_t traces;     /* mask of selected traces (LK_TRACES_DEFAULT) */
-    int skip_bad_rows;   /* --on-error skip */
-    int keep_empty;      /* CooRTweet compat: "" is an object like any other */
+    uint32_t traces;            /* mask of selected traces (LK_TRACES_DEFAULT) */
+    int skip_bad_rows;          /* --on-error skip */
+    int keep_empty;             /* CooRTweet compat: "" is an object like any other */
     double near_text_threshold; /* near-text Jaccard; <= 0: the default (neartext.h) */
 } lk_sink_opts;
 

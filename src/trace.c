@@ -9,9 +9,8 @@ static const char *const trace_names[LK_TR_N] = {
 };
 
 static const char *const format_names[LK_FMT_N] = {
-    "auto",       "generic",    "qut",       "twitter-io", "twarc-csv",
-    "ira-538",    "crowdtangle", "mcl",      "twitter-v1", "twitter-v2",
-    "pushshift",  "telegram",   "bluesky",   "mastodon",
+    "auto", "generic",    "qut",        "twitter-io", "twarc-csv", "ira-538", "crowdtangle",
+    "mcl",  "twitter-v1", "twitter-v2", "pushshift",  "telegram",  "bluesky", "mastodon",
 };
 
 const char *lk_trace_name(lk_trace t)

@@ -128,7 +128,7 @@ typedef struct lk_detect_opts {
                                      LK_COMPAT_QUT [-1] */
     double fdr;                 /**< LK_THRESHOLD_FDR: false-discovery rate in (0, 1) [0.01] */
     double min_sync;            /**< LK_THRESHOLD_FDR: least share of the objects both accounts
-                                     acted on that they acted on within the window [0.5] */
+                                     acted on that they acted on within the window [0.45] */
     double edge_quantile;       /**< CooRTweet compat: quantile for weight_threshold [0.5] */
     lk_compat compat;           /**< output convention [LK_COMPAT_NONE] */
     int keep_loops;             /**< keep self-loops / same-content pairs (compat modes) [0] */
@@ -319,13 +319,13 @@ typedef struct lk_eval_group {
 
 /** Result of lk_evaluate(); release with lk_eval_result_release(). */
 typedef struct lk_eval_result {
-    const char *truth, *dir; /**< the inputs (owned copies) */
-    uint64_t truth_accounts; /**< rows of truth.csv */
-    uint64_t positives;      /**< truth accounts labelled coordinated */
-    uint64_t flagged;        /**< rows of accounts.csv */
-    uint64_t tp, fp, fn;     /**< account-level confusion counts */
-    uint64_t unknown_accounts; /**< flagged accounts absent from truth (counted in fp) */
-    uint64_t detected_groups;  /**< distinct group_id values in accounts.csv */
+    const char *truth, *dir;      /**< the inputs (owned copies) */
+    uint64_t truth_accounts;      /**< rows of truth.csv */
+    uint64_t positives;           /**< truth accounts labelled coordinated */
+    uint64_t flagged;             /**< rows of accounts.csv */
+    uint64_t tp, fp, fn;          /**< account-level confusion counts */
+    uint64_t unknown_accounts;    /**< flagged accounts absent from truth (counted in fp) */
+    uint64_t detected_groups;     /**< distinct group_id values in accounts.csv */
     double precision, recall, f1; /**< a ratio with a zero denominator is 0 */
     double group_recovery;        /**< mean share over planted groups */
     lk_eval_class *classes;       /**< per non-coordinated label, sorted by label */
@@ -344,8 +344,8 @@ LK_API void lk_eval_opts_init(lk_eval_opts *o);
  * On failure *r is left empty.
  * @return LK_OK; LK_EIO, LK_EPARSE (FILE:LINE message), LK_EINVAL, LK_ENOMEM.
  */
-LK_API LK_RESULT_USED lk_status lk_evaluate(const lk_eval_opts *o, lk_eval_result *r,
-                                            char *errbuf, size_t errlen);
+LK_API LK_RESULT_USED lk_status lk_evaluate(const lk_eval_opts *o, lk_eval_result *r, char *errbuf,
+                                            size_t errlen);
 
 /**
  * The JSON report of r into buf (len bytes, NUL-terminated).  *needed gets
@@ -418,8 +418,8 @@ LK_API void lk_convert_opts_init(lk_convert_opts *o);
  * @return LK_OK or an error with a FILE:LINE message in errbuf.
  */
 LK_API LK_RESULT_USED lk_status lk_convert(const lk_convert_opts *o, const char *const *inputs,
-                                          size_t ninputs, lk_convert_stats *stats, char *why,
-                                          size_t whylen, char *errbuf, size_t errlen);
+                                           size_t ninputs, lk_convert_stats *stats, char *why,
+                                           size_t whylen, char *errbuf, size_t errlen);
 
 /**
  * Parse a duration: a non-negative number with an optional unit

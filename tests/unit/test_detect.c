@@ -36,7 +36,7 @@ static void test_defaults(void **state)
     assert_int_equal(o.threshold, LK_THRESHOLD_FDR);
     assert_true(o.threshold_value < 0); /* the mode's default */
     assert_true(o.fdr == 0.01);
-    assert_true(o.min_sync == 0.5);
+    assert_true(o.min_sync == 0.45);
     assert_true(o.near_text_threshold == 0.3);
     assert_string_equal(o.traces, "default");
     assert_int_equal(o.compat, LK_COMPAT_NONE);

@@ -1,0 +1,2 @@
+# lockstep help convert: the whole help text.
+"$LOCKSTEP" help convert

@@ -1,0 +1,184 @@
+/*
+ * test_calibrate.c - the two null models of calibrate.c keep what they must
+ * keep and break what they must break, deterministically.
+ *
+ * A random dataset of posts (1-3 objects each, several traces, shared
+ * content ids within a post) is indexed; then:
+ *  - WHO (accounts shuffled): every object keeps its actions' times, in
+ *    order; every post keeps one account for all its actions; each
+ *    account keeps its number of posts; some posts change account.
+ *  - WHEN (delays shuffled): every action keeps its account and object;
+ *    each object keeps its action count, and its first action's time when
+ *    that post has no other object; runs stay in time order; all actions of
+ *    a post move together; some times change.
+ *  - the same seed gives the same copy, another seed another one.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "lk_testutil.h"
+
+#include "calibrate.h"
+
+#define NPOST 3000
+
+static uint32_t intern(lk_strpool *p, const char *s, size_t n)
+{
+    uint32_t id;
+    assert_int_equal(lk_strpool_intern(p, s, n, &id, NULL), LK_OK);
+    return id;
+}
+
+static void make(lk_dataset *ds, uint64_t seed)
+{
+    uint64_t rng = seed;
+    assert_int_equal(lk_dataset_init(ds), LK_OK);
+    for (int p = 0; p < NPOST; p++) {
+        char acc[32], cont[32], obj[40];
+        const int nobj = 1 + (int)(next_u64(&rng) % 3);
+        const int64_t t = (int64_t)(next_u64(&rng) % 86400) * 1000;
+        uint64_t cref;
+        (void)snprintf(acc, sizeof acc, "acc%u", (unsigned)(next_u64(&rng) % 300));
+        (void)snprintf(cont, sizeof cont, "post%d", p);
+        assert_int_equal(lk_arena_add(&ds->content, cont, strlen(cont), &cref), LK_OK);
+        for (int k = 0; k < nobj; k++) {
+            lk_action *a;
+            const lk_trace tr = (lk_trace)(1 + (next_u64(&rng) % 8));
+            obj[0] = LK_TRACE_BYTE(tr);
+            (void)snprintf(obj + 1, sizeof obj - 1, "o%u", (unsigned)(next_u64(&rng) % 400));
+            assert_int_equal(LK_GROW(ds->a, ds->n + 1, ds->cap), LK_OK);
+            a = &ds->a[ds->n];
+            memset(a, 0, sizeof *a);
+            a->t = t;
+            a->account = intern(ds->accounts, acc, strlen(acc));
+            a->object = intern(ds->objects, obj, strlen(obj));
+            a->content = cref;
+            a->row = (uint32_t)ds->n;
+            ds->n++;
+        }
+    }
+}
+
+static int same(const lk_objindex *x, const lk_objindex *y)
+{
+    return x->n == y->n && memcmp(x->a, y->a, x->n * sizeof *x->a) == 0;
+}
+
+static void test_who(void **state)
+{
+    lk_dataset ds;
+    lk_objindex ix, a, b, c;
+    uint64_t strata = 0;
+    size_t moved = 0;
+    uint64_t posts_before[300] = {0}, posts_after[300] = {0};
+    (void)state;
+    make(&ds, 1);
+    assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 7, &a, &strata), LK_OK);
+    assert_true(strata >= 1);
+    for (size_t o = 0; o < ix.nobj; o++)
+        for (uint64_t r = ix.start[o]; r < ix.start[o + 1]; r++) {
+            assert_true(a.a[r].object == ix.a[r].object);
+            assert_true(a.a[r].t == ix.a[r].t);
+            assert_true(a.a[r].content == ix.a[r].content);
+            moved += a.a[r].account != ix.a[r].account;
+        }
+    assert_true(moved > ix.n / 2);
+    /* one account per post, and each account keeps its number of posts */
+    {
+        uint32_t owner[NPOST];
+        memset(owner, 0xff, sizeof owner);
+        for (size_t r = 0; r < a.n; r++) {
+            const int p = (int)strtol(lk_arena_get(&ds.content, a.a[r].content) + 4, NULL, 10);
+            if (owner[p] == UINT32_MAX) {
+                owner[p] = a.a[r].account;
+                posts_after[a.a[r].account]++;
+            }
+            assert_int_equal(owner[p], a.a[r].account);
+        }
+        memset(owner, 0xff, sizeof owner);
+        for (size_t r = 0; r < ix.n; r++) {
+            const int p = (int)strtol(lk_arena_get(&ds.content, ix.a[r].content) + 4, NULL, 10);
+            if (owner[p] == UINT32_MAX) {
+                owner[p] = ix.a[r].account;
+                posts_before[ix.a[r].account]++;
+            }
+        }
+        assert_memory_equal(posts_before, posts_after, sizeof posts_before);
+    }
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 7, &b, &strata), LK_OK);
+    assert_true(same(&a, &b));
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 8, &c, &strata), LK_OK);
+    assert_false(same(&a, &c));
+    lk_objindex_release(&a);
+    lk_objindex_release(&b);
+    lk_objindex_release(&c);
+    lk_objindex_release(&ix);
+    lk_dataset_release(&ds);
+}
+
+static void test_when(void **state)
+{
+    lk_dataset ds;
+    lk_objindex ix, a, b;
+    uint64_t strata = 0;
+    size_t changed = 0;
+    int64_t post_t[NPOST];
+    unsigned size[NPOST];
+    (void)state;
+    make(&ds, 2);
+    assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 7, &a, &strata), LK_OK);
+    for (int p = 0; p < NPOST; p++) {
+        post_t[p] = INT64_MIN;
+        size[p] = 0;
+    }
+    for (size_t r = 0; r < ix.n; r++)
+        size[(int)strtol(lk_arena_get(&ds.content, ix.a[r].content) + 4, NULL, 10)]++;
+    for (size_t o = 0; o < ix.nobj; o++) {
+        uint64_t acc_x = 0, acc_y = 0;
+        assert_true(a.start[o] == ix.start[o]);
+        /* an object's first post keeps its time when the object is that
+         * post's only one (otherwise the post moves with its primary object) */
+        if (ix.start[o + 1] > ix.start[o]) {
+            const int p0 =
+                (int)strtol(lk_arena_get(&ds.content, ix.a[ix.start[o]].content) + 4, NULL, 10);
+            if (size[p0] == 1)
+                for (uint64_t r = a.start[o]; r < a.start[o + 1]; r++)
+                    if (a.a[r].content == ix.a[ix.start[o]].content)
+                        assert_true(a.a[r].t == ix.a[ix.start[o]].t);
+        }
+        for (uint64_t r = ix.start[o]; r < ix.start[o + 1]; r++) {
+            const int p = (int)strtol(lk_arena_get(&ds.content, a.a[r].content) + 4, NULL, 10);
+            assert_true(a.a[r].object == (uint32_t)o);
+            if (r > a.start[o])
+                assert_true(a.a[r - 1].t <= a.a[r].t);
+            acc_x += ix.a[r].account * 2654435761u + 1;
+            acc_y += a.a[r].account * 2654435761u + 1;
+            if (post_t[p] == INT64_MIN)
+                post_t[p] = a.a[r].t;
+            assert_true(post_t[p] == a.a[r].t); /* a post moves as one */
+            changed += a.a[r].t != ix.a[r].t;
+        }
+        assert_true(acc_x == acc_y); /* same accounts on the object */
+    }
+    assert_true(changed > 0);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 7, &b, &strata), LK_OK);
+    assert_true(same(&a, &b));
+    lk_objindex_release(&a);
+    lk_objindex_release(&b);
+    lk_objindex_release(&ix);
+    lk_dataset_release(&ds);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_who),
+        cmocka_unit_test(test_when),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
