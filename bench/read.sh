@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Reading speed (formats issue): trace extraction = decode + scan + extract +
 # normalise + intern, i.e. detect's "reading" stage (-v prints it), on about
-# 1 GB of input in the page cache, one thread.  Inputs are generated under
+# 1 GB of input in the page cache, one thread.  Every trace the readers
+# extract is on; near-text (a clustering pass after reading, with its own
+# budget, see bench/neartext_speed.c) is off.  Inputs are generated under
 # bench/data (never committed):
 #   - JSON lines: the Twitter v1.1 sample (../shared/data) repeated with the
 #     ids made unique per copy, so no copy is skipped as a duplicate;
@@ -56,7 +58,8 @@ for f in "$data/v1_1g.jsonl" "$data/sim_io/tweets.csv" "$data/generic_1g.csv"; d
     cat "$f" >/dev/null # page cache
     mb=$(( $(stat -c %s "$f") / 1000000 ))
     for i in 1 2 3; do
-        s=$("$LK" detect -v -m 1000000000 --no-evidence -o "$data/out_read" "$f" 2>&1 |
+        s=$("$LK" detect -v -m 1000000000 --no-evidence -o "$data/out_read" \
+            --traces share,quote,reply,url,hashtag,mention,text "$f" 2>&1 |
             sed -n 's/.*reading: \([0-9.]*\) s.*/\1/p')
         python3 -c 'import sys; f, mb, s = sys.argv[1:]; print("| %s | %s | %s | %.0f |" % (f, mb, s, int(mb) / float(s)))' \
             "$(basename "$f")" "$mb" "$s"

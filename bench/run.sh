@@ -45,7 +45,7 @@ for s in "${sizes[@]}"; do
     [ "$pop" -ge 100 ] || pop=100
     in=$data/sim_$s
     if [ ! -f "$in/actions.csv" ]; then
-        "$LK" simulate -q --seed 1 --actions "$n" --max-popularity "$pop" -o "$in"
+        "$LK" simulate -q --seed 1 --actions "$n" --max-popularity "$pop" --no-tweets -o "$in"
     fi
     measure "detect -w 60s, simulated $s rows (max popularity $pop)" detect -w 60s -o "$data/out_$s" "$in/actions.csv"
 done

@@ -129,6 +129,27 @@ double lk_cli_now(void);
 double lk_cli_cpu_seconds(void);
 
 /* Subcommands: argv[0] is the command name ("detect"). */
+/* The input options detect and convert share, and where each value goes. */
+typedef enum lk_cli_input_opt {
+    LK_IN_FORMAT,
+    LK_IN_TRACES,
+    LK_IN_ON_ERROR,
+    LK_IN_COL_OBJECT,
+    LK_IN_COL_ACCOUNT,
+    LK_IN_COL_CONTENT,
+    LK_IN_COL_TIME
+} lk_cli_input_opt;
+
+typedef struct lk_cli_input {
+    const char **format, **traces;
+    const char **col_object, **col_account, **col_content, **col_time;
+    lk_on_error *on_error;
+} lk_cli_input;
+
+/** Check and store one input option; 0 or LK_EXIT_USAGE (message printed). */
+int lk_cli_input_set(const lk_cli *c, lk_cli_input_opt which, const char *arg,
+                     const lk_cli_input *in);
+
 int lk_cmd_detect(int argc, char **argv);
 int lk_cmd_simulate(int argc, char **argv);
 int lk_cmd_evaluate(int argc, char **argv);

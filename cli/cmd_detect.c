@@ -5,8 +5,14 @@
 #include "cli.h"
 
 enum {
+    /* the first seven in the order of lk_cli_input_opt */
     OPT_FORMAT = LK_OPT_CMD_BASE,
     OPT_TRACES,
+    OPT_ON_ERROR,
+    OPT_COL_OBJECT,
+    OPT_COL_ACCOUNT,
+    OPT_COL_CONTENT,
+    OPT_COL_TIME,
     OPT_THRESHOLD,
     OPT_FDR,
     OPT_NEAR_TEXT,
@@ -15,14 +21,9 @@ enum {
     OPT_COMPAT,
     OPT_KEEP_LOOPS,
     OPT_RESOLUTION,
-    OPT_ON_ERROR,
     OPT_NO_EVIDENCE,
     OPT_MAX_BURST,
-    OPT_EVIDENCE_PER_EDGE,
-    OPT_COL_OBJECT,
-    OPT_COL_ACCOUNT,
-    OPT_COL_CONTENT,
-    OPT_COL_TIME
+    OPT_EVIDENCE_PER_EDGE
 };
 
 static const struct option longopts[] = {
@@ -201,41 +202,16 @@ static int set_option(lk_cli *c, int opt, const char *arg, lk_detect_opts *o)
 
     switch (opt) {
     case OPT_FORMAT:
-        if (!lk_format_known(arg))
-            return lk_cli_usage_error(c, "bad --format value '%s' (expected one of %s)", arg,
-                                      lk_format_names());
-        o->format = arg;
-        return 0;
-    case OPT_TRACES: {
-        char msg[512];
-        if (lk_traces_check(arg, msg, sizeof msg) != LK_OK)
-            return lk_cli_usage_error(c, "%s", msg);
-        o->traces = arg;
-        return 0;
-    }
+    case OPT_TRACES:
+    case OPT_ON_ERROR:
     case OPT_COL_OBJECT:
     case OPT_COL_ACCOUNT:
     case OPT_COL_CONTENT:
-    case OPT_COL_TIME:
-        if (!*arg)
-            return lk_cli_usage_error(c, "column names cannot be empty");
-        if (opt == OPT_COL_OBJECT)
-            o->col_object = arg;
-        else if (opt == OPT_COL_ACCOUNT)
-            o->col_account = arg;
-        else if (opt == OPT_COL_CONTENT)
-            o->col_content = arg;
-        else
-            o->col_time = arg;
-        return 0;
-    case OPT_ON_ERROR:
-        if (strcmp(arg, "fail") == 0)
-            o->on_error = LK_ON_ERROR_FAIL;
-        else if (strcmp(arg, "skip") == 0)
-            o->on_error = LK_ON_ERROR_SKIP;
-        else
-            return lk_cli_usage_error(c, "bad --on-error value '%s' (expected fail or skip)", arg);
-        return 0;
+    case OPT_COL_TIME: {
+        const lk_cli_input in = {&o->format,      &o->traces,   &o->col_object, &o->col_account,
+                                 &o->col_content, &o->col_time, &o->on_error};
+        return lk_cli_input_set(c, (lk_cli_input_opt)(opt - OPT_FORMAT), arg, &in);
+    }
     case 'w':
         if (strcmp(arg, "auto") == 0)
             o->window_ms = LK_WINDOW_AUTO;

@@ -388,3 +388,43 @@ double lk_cli_cpu_seconds(void)
     return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 }
+
+int lk_cli_input_set(const lk_cli *c, lk_cli_input_opt which, const char *arg,
+                     const lk_cli_input *in)
+{
+    char msg[512];
+
+    switch (which) {
+    case LK_IN_FORMAT:
+        if (!lk_format_known(arg))
+            return lk_cli_usage_error(c, "bad --format value '%s' (expected one of %s)", arg,
+                                      lk_format_names());
+        *in->format = arg;
+        return 0;
+    case LK_IN_TRACES:
+        if (lk_traces_check(arg, msg, sizeof msg) != LK_OK)
+            return lk_cli_usage_error(c, "%s", msg);
+        *in->traces = arg;
+        return 0;
+    case LK_IN_ON_ERROR:
+        if (strcmp(arg, "fail") == 0)
+            *in->on_error = LK_ON_ERROR_FAIL;
+        else if (strcmp(arg, "skip") == 0)
+            *in->on_error = LK_ON_ERROR_SKIP;
+        else
+            return lk_cli_usage_error(c, "bad --on-error value '%s' (expected fail or skip)", arg);
+        return 0;
+    case LK_IN_COL_OBJECT:
+    case LK_IN_COL_ACCOUNT:
+    case LK_IN_COL_CONTENT:
+    case LK_IN_COL_TIME:
+        if (!*arg)
+            return lk_cli_usage_error(c, "column names cannot be empty");
+        *(which == LK_IN_COL_OBJECT    ? in->col_object
+          : which == LK_IN_COL_ACCOUNT ? in->col_account
+          : which == LK_IN_COL_CONTENT ? in->col_content
+                                       : in->col_time) = arg;
+        return 0;
+    }
+    return LK_EXIT_USAGE;
+}

@@ -60,6 +60,7 @@ typedef struct poststrat {
     int64_t birth;    /* first action time of the post's primary object */
     int64_t delay;    /* the post's time after that */
     int origin;       /* the post is its primary object's first action */
+    uint32_t end;     /* one past its last postref */
 } poststrat;
 
 /* A stratum must hold the posts of at least this many accounts, so that a
@@ -236,6 +237,7 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
                 ps[p].origin = pr[prim].action == ix->start[o];
             }
             ps[p].first = (uint32_t)r;
+            ps[p].end = (uint32_t)e;
             ps[p].account = ix->a[pr[r].action].account;
             p++;
             r = e;
@@ -247,7 +249,6 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
         st = LK_ENOMEM;
         goto done;
     }
-    st = LK_ENOMEM;
     lk_qsort(ps, nposts, sizeof *ps, cmp_poststrat);
     /* shuffle within each stratum (Fisher-Yates, one seeded stream per
      * stratum so that strata do not affect each other): the posts' accounts
@@ -282,7 +283,9 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
             }
         }
         for (size_t k = b; k < e; k++)
-            for (size_t r = ps[k].first; r < ix->n && pr[r].post == pr[ps[k].first].post; r++) {
+            for (size_t r = ps[k].first; r < ps[k].end; r++) {
+                /* pr[0..n) was filled before the sort; the analyser loses it */
+                // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.ArraySubscript)
                 lk_action *x = &out->a[pr[r].action];
                 if (kind == LK_NULL_WHO)
                     x->account = ps[k].account;
@@ -373,12 +376,10 @@ static lk_status bin_scales(const lk_net *null, const uint8_t *cls, binscale *sc
     const size_t nb = (size_t)N_CLASS * N_CLASS;
     binval *bv = malloc(LK_MAX(null->n, (size_t)1) * sizeof *bv);
     double *tmp = malloc(LK_MAX(null->n, (size_t)1) * sizeof *tmp);
-    uint64_t *count = calloc(nb, sizeof *count);
-    uint64_t *rowc = calloc(N_CLASS, sizeof *rowc);
     binscale all, *row = calloc(N_CLASS, sizeof *row);
     lk_status st = LK_ENOMEM;
 
-    if (!bv || !tmp || !count || !rowc || !row)
+    if (!bv || !tmp || !row)
         goto done;
     for (size_t k = 0; k < null->n; k++) {
         bv[k].bin = pair_bin(cls, null->e[k].a, null->e[k].b);
@@ -393,7 +394,6 @@ static lk_status bin_scales(const lk_net *null, const uint8_t *cls, binscale *sc
         for (size_t k = 0; k < null->n; k++)
             if (bv[k].bin / N_CLASS == y)
                 tmp[m++] = bv[k].score;
-        rowc[y] = m;
         lk_qsort(tmp, m, sizeof *tmp, cmp_double);
         row[y] = m >= BIN_MIN ? scale_of(tmp, m) : all;
     }
@@ -409,15 +409,12 @@ static lk_status bin_scales(const lk_net *null, const uint8_t *cls, binscale *sc
                 tmp[i - k] = bv[i].score;
             scales[bv[k].bin] = scale_of(tmp, e - k);
         }
-        count[bv[k].bin] = e - k;
         k = e;
     }
     st = LK_OK;
 done:
     free(bv);
     free(tmp);
-    free(count);
-    free(rowc);
     free(row);
     return st;
 }
@@ -621,6 +618,8 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
     qwhen = malloc(LK_MAX(net->n, (size_t)1) * sizeof *qwhen);
     if (!nact || !cls || !qwho || !qwhen)
         goto done;
+    for (size_t k = 0; k < net->n; k++)
+        qwho[k] = qwhen[k] = 1.0;
     for (size_t r = 0; r < ix->n; r++)
         nact[ix->a[r].account]++;
     for (size_t a = 0; a < nacc; a++) {
@@ -640,9 +639,10 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
          * timing null is blind to objects only a group touches: their
          * time profile is the group's own) */
         const double mean_k = e->events ? exp(-e->score / (double)e->events) * active : active;
-        e->qvalue = mean_k <= EXCLUSIVE_K && e->events >= EXCLUSIVE_EVENTS
-                        ? qwho[k]
-                        : LK_MAX(qwho[k], qwhen[k]);
+        /* qwho/qwhen[0..n) are set above and by null_qvalues */
+        const double q1 = qwho[k];  // NOLINT(clang-analyzer-core.uninitialized.Assign)
+        const double q2 = qwhen[k]; // NOLINT(clang-analyzer-core.uninitialized.Assign)
+        e->qvalue = mean_k <= EXCLUSIVE_K && e->events >= EXCLUSIVE_EVENTS ? q1 : LK_MAX(q1, q2);
         e->coord = 0;
         if (!(e->qvalue <= o->fdr))
             continue;

@@ -178,21 +178,25 @@ static int cmp_evw(const void *x, const void *y)
  * how often two accounts acted together, each time weighted by how rare the
  * object was: sum over events of max ln(A / k_o).
  */
-static double event_score(const lk_net *net, const prec *p, size_t n, evw **scratch, size_t *cap,
-                          uint32_t *events)
+typedef struct evbuf {
+    evw *p;
+    size_t cap;
+} evbuf;
+
+static double event_score(const lk_net *net, const prec *p, size_t n, evbuf *sb, uint32_t *events)
 {
     double score = 0.0;
     *events = 0;
-    if (LK_GROW(*scratch, n, *cap) != LK_OK)
+    if (LK_GROW(sb->p, n, sb->cap) != LK_OK)
         return -1.0;
     for (size_t i = 0; i < n; i++) {
-        (*scratch)[i].ev = p[i].ev;
-        (*scratch)[i].w = net->idf[p[i].obj];
+        sb->p[i].ev = p[i].ev;
+        sb->p[i].w = net->idf[p[i].obj];
     }
-    lk_qsort(*scratch, n, sizeof **scratch, cmp_evw);
+    lk_qsort(sb->p, n, sizeof *sb->p, cmp_evw);
     for (size_t i = 0; i < n; i++)
-        if (i == 0 || (*scratch)[i].ev != (*scratch)[i - 1].ev) {
-            score += (*scratch)[i].w;
+        if (i == 0 || sb->p[i].ev != sb->p[i - 1].ev) {
+            score += sb->p[i].w;
             (*events)++;
         }
     return score;
@@ -203,8 +207,7 @@ static lk_status reduce(lk_net *net, const prec *p, size_t n, unsigned bits, uin
                         uint32_t min_keep)
 {
     const uint64_t mask = (UINT64_C(1) << bits) - 1;
-    evw *scratch = NULL;
-    size_t scap = 0;
+    evbuf sb = {NULL, 0};
     for (size_t k = 0; k < n;) {
         lk_edge e;
         size_t end = k;
@@ -222,9 +225,9 @@ static lk_status reduce(lk_net *net, const prec *p, size_t n, unsigned bits, uin
             }
         }
         if (e.objects >= min_keep) {
-            e.score = event_score(net, p + k, end - k, &scratch, &scap, &e.events);
+            e.score = event_score(net, p + k, end - k, &sb, &e.events);
             if (e.score < 0) {
-                free(scratch);
+                free(sb.p);
                 return LK_ENOMEM;
             }
         }
@@ -236,19 +239,19 @@ static lk_status reduce(lk_net *net, const prec *p, size_t n, unsigned bits, uin
         e.qvalue = 1.0;
         net->n_all++;
         if (hist_add(net, e.objects) != LK_OK) {
-            free(scratch);
+            free(sb.p);
             return LK_ENOMEM;
         }
         if (e.objects >= min_keep) {
             if (LK_GROW(net->e, net->n + 1, net->cap) != LK_OK) {
-                free(scratch);
+                free(sb.p);
                 return LK_ENOMEM;
             }
             net->e[net->n++] = e;
         }
         k = end;
     }
-    free(scratch);
+    free(sb.p);
     return LK_OK;
 }
 

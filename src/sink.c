@@ -69,7 +69,7 @@ struct lk_sink {
     size_t nntp, ntcap;
     lk_arena ntacc;         /* account strings of ntp */
     lk_input_stats **files; /* by file index, for the near-text counts */
-    size_t nfiles;
+    size_t nfiles, files_cap;
     lk_neartext_stats ntst;
 
     /* dataset backend: the batch */
@@ -153,14 +153,13 @@ void lk_sink_file(lk_sink *k, const char *name, uint32_t file_index, lk_input_st
     k->file = file_index;
     k->st = stats;
     k->errbuf = errbuf;
-    if (k->nt && file_index >= k->nfiles) {
-        lk_input_stats **f = realloc(k->files, (file_index + 1) * sizeof *f);
-        if (f) { /* on failure near-text counts go to the current file */
-            for (size_t i = k->nfiles; i <= file_index; i++)
-                f[i] = stats;
-            k->files = f;
-            k->nfiles = file_index + 1;
-        }
+    /* on failure to grow, near-text counts go to the files known so far */
+    if (k->nt && file_index >= k->nfiles &&
+        // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
+        LK_GROW(k->files, (size_t)file_index + 1, k->files_cap) == LK_OK) {
+        for (size_t i = k->nfiles; i <= file_index; i++)
+            k->files[i] = stats;
+        k->nfiles = (size_t)file_index + 1;
     }
     if (k->nt && file_index < k->nfiles)
         k->files[file_index] = stats;
@@ -182,7 +181,7 @@ int lk_sink_wants(const lk_sink *k, lk_trace tr)
         return (k->o.traces & ((1u << LK_TR_URL) | (1u << LK_TR_DOMAIN))) != 0;
     if (tr == LK_TR_TEXT && k->nt) /* texts also feed near-text */
         return 1;
-    return (k->o.traces >> (unsigned)tr) & 1u;
+    return (int)((k->o.traces >> (unsigned)tr) & 1u);
 }
 
 void lk_sink_format(lk_sink *k, lk_format f)
@@ -310,7 +309,7 @@ static lk_status obj(lk_sink *k, lk_trace tr, const char *s, size_t n, int deriv
     }
     switch (tr) {
     case LK_TR_URL: {
-        const int want_url = (k->o.traces >> LK_TR_URL) & 1u;
+        const int want_url = (int)((k->o.traces >> LK_TR_URL) & 1u);
         const int want_dom = derive && ((k->o.traces >> LK_TR_DOMAIN) & 1u);
         size_t ustart, klen;
         if ((st = begin_obj(k, LK_TR_URL, &ustart)) != LK_OK ||
