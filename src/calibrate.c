@@ -164,7 +164,8 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
 {
     postref *pr = NULL;
     poststrat *ps = NULL;
-    uint8_t *otr = NULL; /* trace of each object */
+    uint8_t *otr = NULL;       /* trace of each object */
+    uint64_t *early_of = NULL; /* actions in each object's first EARLY_MS */
     size_t nposts = 0, *slot = NULL;
     lk_status st = LK_ENOMEM;
 
@@ -176,7 +177,8 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
     out->start = malloc((ix->nobj + 1) * sizeof *out->start);
     pr = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *pr);
     otr = malloc(LK_MAX(ix->nobj, (size_t)1));
-    if (!out->a || !out->start || !pr || !otr)
+    early_of = malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *early_of);
+    if (!out->a || !out->start || !pr || !otr || !early_of)
         goto done;
     out->n = ix->n;
     out->nobj = ix->nobj;
@@ -184,9 +186,18 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
     memcpy(out->start, ix->start, (ix->nobj + 1) * sizeof *ix->start);
     for (size_t o = 0; o < ix->nobj; o++) {
         lk_trace tr = LK_TR_GENERIC;
-        if (ix->start[o + 1] > ix->start[o])
+        uint64_t early = 0;
+        if (ix->start[o + 1] > ix->start[o]) {
+            const int64_t t0 = ix->a[ix->start[o]].t;
             (void)lk_ds_object(ds, (uint32_t)o, NULL, &tr);
+            /* how front-loaded the object is: its actions in the first
+             * EARLY_MS (a viral post's burst vs a slow cascade) */
+            while (ix->start[o] + early < ix->start[o + 1] &&
+                   ix->a[ix->start[o] + early].t - t0 <= EARLY_MS)
+                early++;
+        }
         otr[o] = (uint8_t)tr;
+        early_of[o] = early;
     }
     /* one post = one account's actions with one content id (a native record,
      * or the rows of one post in a generic CSV with a trace column) */
@@ -217,11 +228,7 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
                 const uint64_t o = x->object;
                 const uint64_t n = ix->start[o + 1] - ix->start[o];
                 const int64_t t0 = ix->a[ix->start[o]].t, delay = x->t - t0;
-                /* how front-loaded the object is: its actions in the first
-                 * EARLY_MS (a viral post's burst vs a slow cascade) */
-                uint64_t early = 1;
-                while (early < n && ix->a[ix->start[o] + early].t - t0 <= EARLY_MS)
-                    early++;
+                const uint64_t early = early_of[o];
                 const uint32_t pc = pop_class(n) << 11, ec = pop_class(early) << 5;
                 if (kind == LK_NULL_WHO) {
                     ps[p].key[0] = mask << 17 | pc | ec | time_class(delay);
@@ -303,6 +310,7 @@ done:
     free(pr);
     free(ps);
     free(otr);
+    free(early_of);
     free(slot);
     if (st != LK_OK)
         lk_objindex_release(out);
@@ -388,16 +396,23 @@ static lk_status bin_scales(const lk_net *null, const uint8_t *cls, binscale *sc
     }
     lk_qsort(tmp, null->n, sizeof *tmp, cmp_double);
     all = scale_of(tmp, null->n);
-    /* per larger class: scores of its bins together */
-    for (uint32_t y = 0; y < N_CLASS; y++) {
-        size_t m = 0;
-        for (size_t k = 0; k < null->n; k++)
-            if (bv[k].bin / N_CLASS == y)
-                tmp[m++] = bv[k].score;
-        lk_qsort(tmp, m, sizeof *tmp, cmp_double);
-        row[y] = m >= BIN_MIN ? scale_of(tmp, m) : all;
-    }
     lk_qsort(bv, null->n, sizeof *bv, cmp_binval);
+    /* per larger class: scores of its bins together (bins of one larger
+     * class are contiguous in bin order) */
+    for (uint32_t y = 0; y < N_CLASS; y++)
+        row[y] = all;
+    for (size_t k = 0; k < null->n;) {
+        const uint32_t y = bv[k].bin / N_CLASS;
+        size_t e = k;
+        while (e < null->n && bv[e].bin / N_CLASS == y)
+            e++;
+        for (size_t i = k; i < e; i++)
+            tmp[i - k] = bv[i].score;
+        lk_qsort(tmp, e - k, sizeof *tmp, cmp_double);
+        if (e - k >= BIN_MIN)
+            row[y] = scale_of(tmp, e - k);
+        k = e;
+    }
     for (size_t b = 0; b < nb; b++)
         scales[b] = row[b / N_CLASS];
     for (size_t k = 0; k < null->n;) {
