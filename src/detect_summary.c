@@ -91,6 +91,9 @@ lk_status lk_write_summary(const lk_detect *d, char *errbuf)
                              "    \"threshold\": \"fdr:%.6g\",\n    \"min_sync\": %.6g,\n"
                              "    \"near_text_threshold\": %.6g,\n",
                              o->fdr, o->min_sync, o->near_text_threshold)
+         /* CooRTweet's rule is its edge quantile (weight > q) */
+         : o->compat == LK_COMPAT_COORTWEET
+             ? lk_buf_printf(&b, "    \"threshold\": \"quantile:%.6g\",\n", o->edge_quantile)
              : lk_buf_printf(&b, "    \"threshold\": \"%s:%.6g\",\n",
                              o->threshold == LK_THRESHOLD_QUANTILE ? "quantile" : "weight", thr)) ||
         lk_buf_printf(&b, "    \"compat\": \"%s\",\n    \"edge_quantile\": %.6g,\n",
