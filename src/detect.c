@@ -212,10 +212,6 @@ static lk_status read_inputs(lk_detect *d)
     for (size_t i = 0; i < d->ninputs; i++) {
         lk_input_stats *s = &d->in_stats[i];
         st = lk_read_file(d->inputs[i], (uint32_t)i, &ro, k, s, d->errmsg);
-        d->stats.rows_read += s->rows_read;
-        d->stats.rows_used += s->rows_used;
-        for (int r = 0; r < LK_SKIP_N; r++)
-            d->stats.rows_skipped += s->skipped[r];
         if (st != LK_OK)
             break;
     }
@@ -225,6 +221,14 @@ static lk_status read_inputs(lk_detect *d)
         lk_sink_neartext_stats(k, &d->ntst);
         if (d->ntst.posts)
             stage_done("near-text clustering", &t0);
+    }
+    /* totals after near-text, which may turn a used row into a skipped one */
+    for (size_t i = 0; i < d->ninputs; i++) {
+        const lk_input_stats *s = &d->in_stats[i];
+        d->stats.rows_read += s->rows_read;
+        d->stats.rows_used += s->rows_used;
+        for (int r = 0; r < LK_SKIP_N; r++)
+            d->stats.rows_skipped += s->skipped[r];
     }
     lk_sink_free(k);
     if (st != LK_OK)

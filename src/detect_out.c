@@ -579,12 +579,19 @@ static lk_status write_graphs(const lk_dataset *ds, const lk_coordnet *cn, const
     double *sc = malloc(LK_MAX(cn->m, (size_t)1) * sizeof *sc);
     uint64_t *co = malloc(LK_MAX(cn->m, (size_t)1) * sizeof *co);
     const char **tr = malloc(LK_MAX(cn->m, (size_t)1) * sizeof *tr);
+    /* group and component ids as in the CSV tables: from 1 */
+    uint32_t *gid = malloc(LK_MAX(cn->n, (size_t)1) * sizeof *gid);
+    uint32_t *cid = malloc(LK_MAX(cn->n, (size_t)1) * sizeof *cid);
     char path[4096];
     lk_status st = LK_ENOMEM;
 
     lk_buf_init(&tb);
-    if (!ids || !w || !sc || !co || !tr || !toff)
+    if (!ids || !w || !sc || !co || !tr || !toff || !gid || !cid)
         goto done;
+    for (size_t i = 0; i < cn->n; i++) {
+        gid[i] = cn->community[i] + 1;
+        cid[i] = cn->component[i] + 1;
+    }
     for (size_t k = 0; k < cn->m; k++) {
         toff[k] = tb.len;
         if (put_traces(&tb, &etraces[k * LK_TR_N]) || lk_buf_putc(&tb, '\0'))
@@ -601,8 +608,8 @@ static lk_status write_graphs(const lk_dataset *ds, const lk_coordnet *cn, const
     memset(&g, 0, sizeof g);
     g.n_nodes = cn->n;
     g.node_id = ids;
-    g.group = cn->community;
-    g.component = cn->component;
+    g.group = gid;
+    g.component = cid;
     g.degree = cn->degree;
     g.co_actions = cn->co_actions;
     g.n_edges = cn->m;
@@ -623,6 +630,8 @@ done:
     free(sc);
     free(co);
     free(tr);
+    free(gid);
+    free(cid);
     free(toff);
     lk_buf_release(&tb);
     return st;

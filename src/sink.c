@@ -26,6 +26,7 @@ typedef struct ntpost {
     int64_t t;
     uint64_t cref, acc, line; /* content ref, account string ref (ntacc) */
     uint32_t file;
+    int only; /* near-text was the record's only possible object */
 } ntpost;
 
 typedef struct pending {
@@ -572,6 +573,7 @@ static lk_status add_neartext(lk_sink *k)
     p->cref = k->last_cref;
     p->line = k->line;
     p->file = k->file;
+    p->only = k->nob == 0;
     if ((st = lk_neartext_add(k->nt, k->nt_text.p, k->nt_text.len)) != LK_OK)
         return st;
     k->nntp++;
@@ -596,8 +598,15 @@ lk_status lk_sink_finish(lk_sink *k)
     for (size_t i = 0; i < k->nntp && st == LK_OK; i++) {
         const ntpost *p = &k->ntp[i];
         const char *rep, *acc;
-        if (cl[i] == UINT32_MAX)
+        if (cl[i] == UINT32_MAX) {
+            /* a record counted as used for its text alone, which clusters
+             * with nothing, gave no action after all */
+            if (p->only && p->file < k->nfiles) {
+                k->files[p->file]->rows_used--;
+                k->files[p->file]->skipped[LK_SKIP_EMPTY_OBJECT]++;
+            }
             continue;
+        }
         rep = lk_arena_get(&k->ds->content, k->ntp[cl[i]].cref);
         acc = lk_arena_get(&k->ntacc, p->acc);
         lk_buf_reset(&key);
