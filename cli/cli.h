@@ -146,6 +146,33 @@ typedef struct lk_cli_input {
     lk_on_error *on_error;
 } lk_cli_input;
 
+/* Long-option codes of the shared input options: LK_OPT_INPUT_BASE + the
+ * lk_cli_input_opt; a command's own codes start at LK_OPT_INPUT_END. */
+#define LK_OPT_INPUT_BASE LK_OPT_CMD_BASE
+#define LK_OPT_INPUT_END  (LK_OPT_INPUT_BASE + LK_IN_COL_TIME + 1)
+
+/* Spliced into the option tables of detect and convert. */
+#define LK_INPUT_OPTIONS                                                                 \
+    {"format", required_argument, NULL, LK_OPT_INPUT_BASE + LK_IN_FORMAT},               \
+        {"traces", required_argument, NULL, LK_OPT_INPUT_BASE + LK_IN_TRACES},           \
+        {"on-error", required_argument, NULL, LK_OPT_INPUT_BASE + LK_IN_ON_ERROR},       \
+        {"col-object", required_argument, NULL, LK_OPT_INPUT_BASE + LK_IN_COL_OBJECT},   \
+        {"col-account", required_argument, NULL, LK_OPT_INPUT_BASE + LK_IN_COL_ACCOUNT}, \
+        {"col-content", required_argument, NULL, LK_OPT_INPUT_BASE + LK_IN_COL_CONTENT}, \
+    {                                                                                    \
+        "col-time", required_argument, NULL, LK_OPT_INPUT_BASE + LK_IN_COL_TIME          \
+    }
+
+/** 1 when a getopt code is one of LK_INPUT_OPTIONS. */
+static inline int lk_cli_is_input_opt(int opt)
+{
+    return opt >= LK_OPT_INPUT_BASE && opt < LK_OPT_INPUT_END;
+}
+
+/** Help lines of the --col-* options and --on-error, with their current values. */
+void lk_cli_help_columns(FILE *f, const char *col_object, const char *col_account,
+                         const char *col_content, const char *col_time, lk_on_error on_error);
+
 /** Check and store one input option; 0 or LK_EXIT_USAGE (message printed). */
 int lk_cli_input_set(const lk_cli *c, lk_cli_input_opt which, const char *arg,
                      const lk_cli_input *in);

@@ -3,25 +3,8 @@
 
 #include "cli.h"
 
-enum {
-    /* in the order of lk_cli_input_opt */
-    OPT_FORMAT = LK_OPT_CMD_BASE,
-    OPT_TRACES,
-    OPT_ON_ERROR,
-    OPT_COL_OBJECT,
-    OPT_COL_ACCOUNT,
-    OPT_COL_CONTENT,
-    OPT_COL_TIME
-};
-
 static const struct option longopts[] = {
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"traces", required_argument, NULL, OPT_TRACES},
-    {"on-error", required_argument, NULL, OPT_ON_ERROR},
-    {"col-object", required_argument, NULL, OPT_COL_OBJECT},
-    {"col-account", required_argument, NULL, OPT_COL_ACCOUNT},
-    {"col-content", required_argument, NULL, OPT_COL_CONTENT},
-    {"col-time", required_argument, NULL, OPT_COL_TIME},
+    LK_INPUT_OPTIONS,
     {"out", required_argument, NULL, 'o'},
     LK_GLOBAL_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -45,15 +28,7 @@ static void usage(FILE *f, const lk_convert_opts *o, const lk_cli *c)
     lk_cli_help_opt(f, "--format FMT", "input format (see lockstep help detect) [%s]", o->format);
     lk_cli_help_opt(f, "--traces LIST", "traces to extract (see lockstep help detect) [%s]",
                     o->traces);
-    lk_cli_help_opt(f, "--col-object NAME", "generic CSV: column of the object [%s]",
-                    o->col_object);
-    lk_cli_help_opt(f, "--col-account NAME", "generic CSV: column of the account [%s]",
-                    o->col_account);
-    lk_cli_help_opt(f, "--col-content NAME", "generic CSV: column of the content [%s]",
-                    o->col_content);
-    lk_cli_help_opt(f, "--col-time NAME", "generic CSV: column of the time [%s]", o->col_time);
-    lk_cli_help_opt(f, "--on-error MODE", "bad row: fail, or skip and count it [%s]",
-                    o->on_error == LK_ON_ERROR_SKIP ? "skip" : "fail");
+    lk_cli_help_columns(f, o->col_object, o->col_account, o->col_content, o->col_time, o->on_error);
     lk_cli_help_heading(f, "Output");
     lk_cli_help_opt(f, "-o, --out FILE", "output file; - is standard output [%s]", o->out);
     lk_cli_help_global(f, c, 0);
@@ -62,18 +37,12 @@ static void usage(FILE *f, const lk_convert_opts *o, const lk_cli *c)
 
 static int set_option(lk_cli *c, int opt, const char *arg, lk_convert_opts *o)
 {
-    switch (opt) {
-    case OPT_FORMAT:
-    case OPT_TRACES:
-    case OPT_ON_ERROR:
-    case OPT_COL_OBJECT:
-    case OPT_COL_ACCOUNT:
-    case OPT_COL_CONTENT:
-    case OPT_COL_TIME: {
+    if (lk_cli_is_input_opt(opt)) {
         const lk_cli_input in = {&o->format,      &o->traces,   &o->col_object, &o->col_account,
                                  &o->col_content, &o->col_time, &o->on_error};
-        return lk_cli_input_set(c, (lk_cli_input_opt)(opt - OPT_FORMAT), arg, &in);
+        return lk_cli_input_set(c, (lk_cli_input_opt)(opt - LK_OPT_INPUT_BASE), arg, &in);
     }
+    switch (opt) {
     case 'o':
         if (!*arg)
             return lk_cli_usage_error(c, "--out needs a file name (or -)");

@@ -5,15 +5,7 @@
 #include "cli.h"
 
 enum {
-    /* the first seven in the order of lk_cli_input_opt */
-    OPT_FORMAT = LK_OPT_CMD_BASE,
-    OPT_TRACES,
-    OPT_ON_ERROR,
-    OPT_COL_OBJECT,
-    OPT_COL_ACCOUNT,
-    OPT_COL_CONTENT,
-    OPT_COL_TIME,
-    OPT_THRESHOLD,
+    OPT_THRESHOLD = LK_OPT_INPUT_END,
     OPT_FDR,
     OPT_NEAR_TEXT,
     OPT_MIN_SYNC,
@@ -27,13 +19,7 @@ enum {
 };
 
 static const struct option longopts[] = {
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"traces", required_argument, NULL, OPT_TRACES},
-    {"col-object", required_argument, NULL, OPT_COL_OBJECT},
-    {"col-account", required_argument, NULL, OPT_COL_ACCOUNT},
-    {"col-content", required_argument, NULL, OPT_COL_CONTENT},
-    {"col-time", required_argument, NULL, OPT_COL_TIME},
-    {"on-error", required_argument, NULL, OPT_ON_ERROR},
+    LK_INPUT_OPTIONS,
     {"window", required_argument, NULL, 'w'},
     {"min-participation", required_argument, NULL, 'm'},
     {"threshold", required_argument, NULL, OPT_THRESHOLD},
@@ -96,15 +82,7 @@ static void usage(FILE *f, const lk_detect_opts *o, const lk_cli *c)
     lk_cli_help_opt(f, "--near-text-threshold J",
                     "near-text: least Jaccard similarity of word pairs [%.6g]",
                     o->near_text_threshold);
-    lk_cli_help_opt(f, "--col-object NAME", "generic CSV: column of the object [%s]",
-                    o->col_object);
-    lk_cli_help_opt(f, "--col-account NAME", "generic CSV: column of the account [%s]",
-                    o->col_account);
-    lk_cli_help_opt(f, "--col-content NAME", "generic CSV: column of the content [%s]",
-                    o->col_content);
-    lk_cli_help_opt(f, "--col-time NAME", "generic CSV: column of the time [%s]", o->col_time);
-    lk_cli_help_opt(f, "--on-error MODE", "bad row: fail, or skip and count it [%s]",
-                    o->on_error == LK_ON_ERROR_SKIP ? "skip" : "fail");
+    lk_cli_help_columns(f, o->col_object, o->col_account, o->col_content, o->col_time, o->on_error);
 
     lk_cli_help_heading(f, "Detection");
     lk_cli_help_opt(f, "-w, --window DUR",
@@ -200,18 +178,12 @@ static int set_option(lk_cli *c, int opt, const char *arg, lk_detect_opts *o)
     uint64_t u;
     double v;
 
-    switch (opt) {
-    case OPT_FORMAT:
-    case OPT_TRACES:
-    case OPT_ON_ERROR:
-    case OPT_COL_OBJECT:
-    case OPT_COL_ACCOUNT:
-    case OPT_COL_CONTENT:
-    case OPT_COL_TIME: {
+    if (lk_cli_is_input_opt(opt)) {
         const lk_cli_input in = {&o->format,      &o->traces,   &o->col_object, &o->col_account,
                                  &o->col_content, &o->col_time, &o->on_error};
-        return lk_cli_input_set(c, (lk_cli_input_opt)(opt - OPT_FORMAT), arg, &in);
+        return lk_cli_input_set(c, (lk_cli_input_opt)(opt - LK_OPT_INPUT_BASE), arg, &in);
     }
+    switch (opt) {
     case 'w':
         if (strcmp(arg, "auto") == 0)
             o->window_ms = LK_WINDOW_AUTO;

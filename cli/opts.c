@@ -428,3 +428,16 @@ int lk_cli_input_set(const lk_cli *c, lk_cli_input_opt which, const char *arg,
     }
     return LK_EXIT_USAGE;
 }
+
+void lk_cli_help_columns(FILE *f, const char *col_object, const char *col_account,
+                         const char *col_content, const char *col_time, lk_on_error on_error)
+{
+    lk_cli_help_opt(f, "--col-object NAME", "generic CSV: column of the object [%s]", col_object);
+    lk_cli_help_opt(f, "--col-account NAME", "generic CSV: column of the account [%s]",
+                    col_account);
+    lk_cli_help_opt(f, "--col-content NAME", "generic CSV: column of the content [%s]",
+                    col_content);
+    lk_cli_help_opt(f, "--col-time NAME", "generic CSV: column of the time [%s]", col_time);
+    lk_cli_help_opt(f, "--on-error MODE", "bad row: fail, or skip and count it [%s]",
+                    on_error == LK_ON_ERROR_SKIP ? "skip" : "fail");
+}
