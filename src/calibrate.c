@@ -5,6 +5,8 @@
 #include <math.h>
 
 #include "calibrate.h"
+#include "par.h"
+#include "sort.h"
 #include "rng.h"
 
 static unsigned pop_class(uint64_t n)
@@ -39,18 +41,9 @@ static const uint8_t prim_rank[LK_TR_N] = {
     [LK_TR_MENTION] = 8,   [LK_TR_DOMAIN] = 9,
 };
 
-typedef struct postref {
-    uint64_t post;   /* hash of (account, content id) */
-    uint64_t action; /* index in ix */
-} postref;
-
-static int cmp_postref(const void *x, const void *y)
-{
-    const postref *a = x, *b = y;
-    if (a->post != b->post)
-        return (a->post > b->post) - (a->post < b->post);
-    return (a->action > b->action) - (a->action < b->action);
-}
+/* A post's actions are found by sorting (post, action) pairs: key = hash
+ * of (account, content id), val = index in ix. */
+typedef lk_kv postref;
 
 typedef struct poststrat {
     uint64_t stratum;
@@ -68,21 +61,6 @@ typedef struct poststrat {
  * would then hand them back to the group). */
 #define STRATUM_ACCOUNTS 512
 
-typedef struct lvkey {
-    uint32_t key, account;
-    uint32_t post;
-} lvkey;
-
-static int cmp_lvkey(const void *x, const void *y)
-{
-    const lvkey *a = x, *b = y;
-    if (a->key != b->key)
-        return (a->key > b->key) - (a->key < b->key);
-    if (a->account != b->account)
-        return (a->account > b->account) - (a->account < b->account);
-    return (a->post > b->post) - (a->post < b->post);
-}
-
 /*
  * Strata from fine to coarse: (traces, popularity, front-loading, delay),
  * then without the delay, then without the front-loading, then popularity
@@ -91,31 +69,42 @@ static int cmp_lvkey(const void *x, const void *y)
  */
 static lk_status assign_strata(poststrat *ps, size_t n)
 {
-    lvkey *lk = malloc(LK_MAX(n, (size_t)1) * sizeof *lk);
+    lk_kv *lk = malloc(LK_MAX(n, (size_t)1) * sizeof *lk);
     uint8_t *done = calloc(LK_MAX(n, (size_t)1), 1);
+    uint32_t maxacc = 0;
+    unsigned abits = 1;
+    lk_status st = LK_OK;
+
     if (!lk || !done) {
         free(lk);
         free(done);
         return LK_ENOMEM;
     }
-    for (unsigned lv = 0; lv < 4; lv++) {
+    for (size_t p = 0; p < n; p++)
+        maxacc = LK_MAX(maxacc, ps[p].account);
+    while (abits < 32 && (maxacc >> abits) != 0)
+        abits++;
+    for (unsigned lv = 0; lv < 4 && st == LK_OK; lv++) {
         size_t m = 0;
+        /* (stratum key, account), posts in increasing order as the
+         * stable sort's tie-break */
         for (size_t p = 0; p < n; p++)
             if (!done[p]) {
-                lk[m].key = ps[p].key[lv];
-                lk[m].account = ps[p].account;
-                lk[m].post = (uint32_t)p;
+                lk[m].key = (uint64_t)ps[p].key[lv] << abits | ps[p].account;
+                lk[m].val = p;
                 m++;
             }
-        lk_qsort(lk, m, sizeof *lk, cmp_lvkey);
+        if ((st = lk_sort_kv(lk, m, lk_kv_keybits(lk, m))) != LK_OK)
+            break;
         for (size_t b = 0; b < m;) {
+            const uint64_t key = lk[b].key >> abits;
             size_t e = b, accounts = 0;
-            for (; e < m && lk[e].key == lk[b].key; e++)
-                accounts += e == b || lk[e].account != lk[e - 1].account;
+            for (; e < m && lk[e].key >> abits == key; e++)
+                accounts += e == b || lk[e].key != lk[e - 1].key;
             if (accounts >= STRATUM_ACCOUNTS)
                 for (size_t k = b; k < e; k++) {
-                    ps[lk[k].post].stratum = (uint64_t)lv << 32 | lk[k].key;
-                    done[lk[k].post] = 1;
+                    ps[lk[k].val].stratum = (uint64_t)lv << 32 | key;
+                    done[lk[k].val] = 1;
                 }
             b = e;
         }
@@ -125,15 +114,35 @@ static lk_status assign_strata(poststrat *ps, size_t n)
             ps[p].stratum = (uint64_t)4 << 32;
     free(lk);
     free(done);
-    return LK_OK;
+    return st;
 }
 
-static int cmp_poststrat(const void *x, const void *y)
+/* Posts in stratum order, in their order before that within a stratum. */
+static lk_status sort_by_stratum(poststrat **pps, size_t n)
 {
-    const poststrat *a = x, *b = y;
-    if (a->stratum != b->stratum)
-        return (a->stratum > b->stratum) - (a->stratum < b->stratum);
-    return (a->first > b->first) - (a->first < b->first);
+    poststrat *ps = *pps, *out = malloc(LK_MAX(n, (size_t)1) * sizeof *out);
+    lk_kv *kv = malloc(LK_MAX(n, (size_t)1) * sizeof *kv);
+    lk_status st;
+
+    if (!out || !kv) {
+        free(out);
+        free(kv);
+        return LK_ENOMEM;
+    }
+    for (size_t p = 0; p < n; p++) {
+        kv[p].key = ps[p].stratum;
+        kv[p].val = p;
+    }
+    if ((st = lk_sort_kv(kv, n, lk_kv_keybits(kv, n))) == LK_OK) {
+        for (size_t p = 0; p < n; p++)
+            out[p] = ps[kv[p].val];
+        free(ps);
+        *pps = out;
+        out = NULL;
+    }
+    free(out);
+    free(kv);
+    return st;
 }
 
 /*
@@ -203,12 +212,14 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
      * or the rows of one post in a generic CSV with a trace column) */
     for (size_t r = 0; r < ix->n; r++) {
         const char *c = lk_arena_get(&ds->content, ix->a[r].content);
-        pr[r].post = lk_hash64(c, strlen(c)) ^ lk_mix64((uint64_t)ix->a[r].account + 1);
-        pr[r].action = r;
+        pr[r].key = lk_hash64(c, strlen(c)) ^ lk_mix64((uint64_t)ix->a[r].account + 1);
+        pr[r].val = r;
     }
-    lk_qsort(pr, ix->n, sizeof *pr, cmp_postref);
+    if ((st = lk_sort_kv(pr, ix->n, 64)) != LK_OK)
+        goto done;
+    st = LK_ENOMEM;
     for (size_t r = 0; r < ix->n; r++)
-        nposts += r == 0 || pr[r].post != pr[r - 1].post;
+        nposts += r == 0 || pr[r].key != pr[r - 1].key;
     ps = malloc(LK_MAX(nposts, (size_t)1) * sizeof *ps);
     if (!ps)
         goto done;
@@ -217,14 +228,14 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
         for (size_t r = 0; r < ix->n;) {
             size_t e = r, prim = r;
             uint32_t mask = 0;
-            for (; e < ix->n && pr[e].post == pr[r].post; e++) {
-                const lk_action *x = &ix->a[pr[e].action];
+            for (; e < ix->n && pr[e].key == pr[r].key; e++) {
+                const lk_action *x = &ix->a[pr[e].val];
                 mask |= 1u << otr[x->object];
-                if (prim_rank[otr[x->object]] < prim_rank[otr[ix->a[pr[prim].action].object]])
+                if (prim_rank[otr[x->object]] < prim_rank[otr[ix->a[pr[prim].val].object]])
                     prim = e;
             }
             {
-                const lk_action *x = &ix->a[pr[prim].action];
+                const lk_action *x = &ix->a[pr[prim].val];
                 const uint64_t o = x->object;
                 const uint64_t n = ix->start[o + 1] - ix->start[o];
                 const int64_t t0 = ix->a[ix->start[o]].t, delay = x->t - t0;
@@ -241,11 +252,11 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
                 ps[p].key[3] = pc;
                 ps[p].birth = t0;
                 ps[p].delay = delay;
-                ps[p].origin = pr[prim].action == ix->start[o];
+                ps[p].origin = pr[prim].val == ix->start[o];
             }
             ps[p].first = (uint32_t)r;
             ps[p].end = (uint32_t)e;
-            ps[p].account = ix->a[pr[r].action].account;
+            ps[p].account = ix->a[pr[r].val].account;
             p++;
             r = e;
         }
@@ -256,7 +267,8 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
         st = LK_ENOMEM;
         goto done;
     }
-    lk_qsort(ps, nposts, sizeof *ps, cmp_poststrat);
+    if ((st = sort_by_stratum(&ps, nposts)) != LK_OK)
+        goto done;
     /* shuffle within each stratum (Fisher-Yates, one seeded stream per
      * stratum so that strata do not affect each other): the posts' accounts
      * (LK_NULL_WHO) or their delays after their object's first action
@@ -293,7 +305,7 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
             for (size_t r = ps[k].first; r < ps[k].end; r++) {
                 /* pr[0..n) was filled before the sort; the analyser loses it */
                 // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.ArraySubscript)
-                lk_action *x = &out->a[pr[r].action];
+                lk_action *x = &out->a[pr[r].val];
                 if (kind == LK_NULL_WHO)
                     x->account = ps[k].account;
                 else
@@ -582,28 +594,32 @@ static uint32_t intersect(const objlists *l, uint32_t a, uint32_t b)
     return n;
 }
 
-/* One null network and the q-values of the real edges against it. */
-static lk_status null_qvalues(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
-                              const lk_calib_opts *o, lk_null_kind kind, const uint8_t *cls,
-                              double *q, lk_calib_stats *st)
+/* The q-values of the real edges against one null copy nix (released here). */
+static lk_status null_qvalues(lk_objindex *nix, const lk_dataset *ds, lk_net *net,
+                              const lk_calib_opts *o, const uint8_t *cls, double *q,
+                              lk_calib_stats *st)
 {
-    lk_objindex nix;
     lk_net null;
+    lk_net_opts no;
     double *zs = NULL;
-    uint64_t strata = 0;
     lk_status ret;
 
     memset(&null, 0, sizeof null);
-    if ((ret = lk_objindex_null(ix, ds, kind, o->seed + (uint64_t)kind, &nix, &strata)) != LK_OK)
-        return ret;
-    ret = lk_net_build_idf(&nix, ds, o->window_ms, o->max_burst, o->min_keep, o->budget, net->idf,
-                           &null);
-    lk_objindex_release(&nix);
+    memset(&no, 0, sizeof no);
+    no.window_ms = o->window_ms;
+    no.max_burst = o->max_burst;
+    no.min_keep = o->min_keep;
+    no.budget = o->budget;
+    no.threads = o->threads;
+    no.tmp_dir = o->tmp_dir;
+    no.errbuf = o->errbuf;
+    ret = lk_net_build_ex(nix, ds, net->idf, &no, &null);
+    lk_objindex_release(nix);
     if (ret != LK_OK)
         return ret;
-    st->strata += strata;
     st->null_pairs += null.pairs;
     st->null_edges += null.n;
+    st->spilled += null.spilled;
     zs = malloc(LK_MAX(net->n, (size_t)1) * sizeof *zs);
     ret = zs ? qvalues(net, &null, cls, zs) : LK_ENOMEM;
     for (size_t k = 0; ret == LK_OK && k < net->n; k++)
@@ -611,6 +627,24 @@ static lk_status null_qvalues(const lk_objindex *ix, const lk_dataset *ds, lk_ne
     free(zs);
     lk_net_release(&null);
     return ret;
+}
+
+/* The two null copies are built side by side (one task each). */
+typedef struct nulls {
+    const lk_objindex *ix;
+    const lk_dataset *ds;
+    uint64_t seed;
+    lk_objindex nix[2];
+    uint64_t strata[2];
+    lk_status st[2];
+} nulls;
+
+static void null_task(void *ctx, size_t kind, unsigned worker)
+{
+    nulls *n = ctx;
+    (void)worker;
+    n->st[kind] = lk_objindex_null(n->ix, n->ds, (lk_null_kind)kind, n->seed + (uint64_t)kind,
+                                   &n->nix[kind], &n->strata[kind]);
 }
 
 lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
@@ -621,9 +655,11 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
     uint64_t *nact = NULL;
     uint8_t *cls = NULL;
     double *qwho = NULL, *qwhen = NULL, active = 0;
+    nulls nl;
     lk_status ret = LK_ENOMEM;
 
     memset(st, 0, sizeof *st);
+    memset(&nl, 0, sizeof nl);
     *passed = 0;
     for (size_t r = 0; r < ix->n; r++)
         nacc = LK_MAX(nacc, (size_t)ix->a[r].account + 1);
@@ -641,8 +677,17 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
         cls[a] = (uint8_t)pop_class(nact[a]);
         active += nact[a] > 0;
     }
-    if ((ret = null_qvalues(ix, ds, net, o, LK_NULL_WHO, cls, qwho, st)) != LK_OK ||
-        (ret = null_qvalues(ix, ds, net, o, LK_NULL_WHEN, cls, qwhen, st)) != LK_OK)
+    nl.ix = ix;
+    nl.ds = ds;
+    nl.seed = o->seed;
+    if ((ret = lk_par_run(LK_MIN(o->threads, 2u), 2, null_task, &nl)) != LK_OK)
+        goto done;
+    for (int k = 0; k < 2; k++)
+        if ((ret = nl.st[k]) != LK_OK)
+            goto done;
+    st->strata = nl.strata[0] + nl.strata[1];
+    if ((ret = null_qvalues(&nl.nix[LK_NULL_WHO], ds, net, o, cls, qwho, st)) != LK_OK ||
+        (ret = null_qvalues(&nl.nix[LK_NULL_WHEN], ds, net, o, cls, qwhen, st)) != LK_OK)
         goto done;
     if ((ret = build_lists(ix, nacc, &l)) != LK_OK)
         goto done;
@@ -680,5 +725,7 @@ done:
     free(qwhen);
     free(l.off);
     free(l.obj);
+    lk_objindex_release(&nl.nix[0]); /* after a failure; a no-op otherwise */
+    lk_objindex_release(&nl.nix[1]);
     return ret;
 }

@@ -31,7 +31,10 @@ typedef struct lk_calib_opts {
     uint64_t seed;     /* of the null shuffle */
     int64_t window_ms; /* as for lk_net_build */
     uint64_t max_burst;
-    uint64_t budget;
+    uint64_t budget;  /* as lk_net_opts */
+    unsigned threads; /* as lk_net_opts */
+    const char *tmp_dir;
+    char *errbuf;      /* as lk_net_opts */
     uint32_t min_keep; /* edges lighter than this are in neither network */
 } lk_calib_opts;
 
@@ -42,6 +45,8 @@ typedef struct lk_calib_stats {
     uint64_t pass_score; /* real edges with q <= fdr */
     uint64_t pass_sync;  /* of them, with synchrony >= min_sync */
     double score_cut;    /* lowest score of an edge with q <= fdr (0 if none) */
+    uint64_t spilled;    /* bytes the null aggregations wrote to temporary files
+                            (a run figure, not an output) */
 } lk_calib_stats;
 
 /**

@@ -12,6 +12,7 @@
 #include "detect_int.h"
 #include "out_file.h"
 #include "calibrate.h"
+#include "par.h"
 #include "reader.h"
 
 const char *const lk_detect_outputs[] = {
@@ -111,6 +112,46 @@ static uint64_t peak_rss(void)
     if (getrusage(RUSAGE_SELF, &ru) != 0)
         return 0;
     return (uint64_t)ru.ru_maxrss * 1024u;
+}
+
+/* Resident bytes now (/proc/self/statm: size, then resident pages); 0 when
+ * unknown. */
+static uint64_t rss_now(void)
+{
+    char line[128], *p;
+    unsigned long long resident;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return 0;
+    p = fgets(line, sizeof line, f);
+    (void)fclose(f);
+    if (!p || !(p = strchr(line, ' ')))
+        return 0;
+    resident = strtoull(p + 1, NULL, 10);
+    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * Bytes the pair stage may hold in memory: under --max-mem what the cap
+ * leaves beside what is already resident (the action table and index);
+ * without a cap 60% of physical memory less that.  Records beyond half of
+ * it are spilled to --tmp-dir (net.h).
+ */
+static uint64_t pair_budget(const lk_detect *d)
+{
+    const uint64_t floor = (uint64_t)64 << 20, used = rss_now();
+    uint64_t cap = d->o.max_mem;
+    if (!cap) {
+        const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        cap = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 10 * 6 : (uint64_t)4 << 30;
+    }
+    if (d->o.max_mem && used + floor > cap)
+        lk_log(LK_LOG_WARN,
+               "the action table and index already take %llu MB of the %llu MB --max-mem; "
+               "the pair stage uses %llu MB more",
+               (unsigned long long)(used >> 20), (unsigned long long)(cap >> 20),
+               (unsigned long long)(floor >> 20));
+    return cap > used + floor ? cap - used : floor;
 }
 
 /* Remove every file a run writes: stale results must never sit beside new
@@ -296,23 +337,30 @@ static lk_status run_native(lk_detect *d)
         /* an edge lighter than this can pass neither threshold: weights are
          * >= 1, so a quantile cut is >= 1 and keeps weights >= 2 only */
         uint32_t min_keep = 2;
-        /* the pair buffer of one partition: half the memory budget */
-        uint64_t budget = d->o.max_mem ? d->o.max_mem / 2 : (uint64_t)768 << 20;
+        lk_net_opts no;
         if (d->o.threshold == LK_THRESHOLD_WEIGHT)
             min_keep = value <= 1 ? 1 : value >= 4e9 ? UINT32_MAX : (uint32_t)ceil(value);
         /* calibrated: coordination is co-action again and again, on at
          * least LK_CALIB_MIN_OBJECTS distinct objects */
         if (d->o.threshold == LK_THRESHOLD_FDR)
             min_keep = LK_CALIB_MIN_OBJECTS;
-        if ((st = lk_net_build_idf(&ix, ds, d->o.window_ms, d->o.max_burst, min_keep, budget, NULL,
-                                   &net)) != LK_OK)
+        memset(&no, 0, sizeof no);
+        no.window_ms = d->o.window_ms;
+        no.max_burst = d->o.max_burst;
+        no.min_keep = min_keep;
+        no.budget = pair_budget(d);
+        no.threads = lk_par_threads(d->o.threads);
+        no.tmp_dir = d->o.tmp_dir;
+        no.errbuf = d->errmsg;
+        if ((st = lk_net_build_ex(&ix, ds, NULL, &no, &net)) != LK_OK)
             goto done;
     }
     d->stats.pairs = net.pairs;
     d->burst = net.burst;
     d->stats.edges = net.n_all;
-    lk_log(LK_LOG_INFO, "%llu pairs in %u partition(s), %llu edges, %zu kept",
-           (unsigned long long)net.pairs, net.partitions, (unsigned long long)net.n_all, net.n);
+    lk_log(LK_LOG_INFO, "%llu pairs in %u partition(s), %llu edges, %zu kept; %llu bytes spilled",
+           (unsigned long long)net.pairs, net.partitions, (unsigned long long)net.n_all, net.n,
+           (unsigned long long)net.spilled);
     stage_done("pair aggregation", &t0);
     if (d->o.threshold == LK_THRESHOLD_FDR) {
         lk_calib_opts co;
@@ -324,17 +372,21 @@ static lk_status run_native(lk_detect *d)
         co.seed = UINT64_C(0x6c6f636b73746570);
         co.window_ms = d->o.window_ms;
         co.max_burst = d->o.max_burst;
-        co.budget = d->o.max_mem ? d->o.max_mem / 2 : (uint64_t)768 << 20;
+        co.budget = pair_budget(d);
+        co.threads = lk_par_threads(d->o.threads);
+        co.tmp_dir = d->o.tmp_dir;
+        co.errbuf = d->errmsg;
         co.min_keep = LK_CALIB_MIN_OBJECTS;
         if ((st = lk_calibrate(&ix, ds, &net, &co, &d->calib, &passed)) != LK_OK)
             goto done;
         d->stats.coord_edges = passed;
         d->cut = d->calib.score_cut;
         lk_log(LK_LOG_INFO,
-               "calibration: %llu null edges; %llu edges at FDR <= %g (score >= %.4g), %llu "
-               "of them with synchrony >= %g",
-               (unsigned long long)d->calib.null_edges, (unsigned long long)d->calib.pass_score,
-               d->o.fdr, d->calib.score_cut, (unsigned long long)d->calib.pass_sync, d->o.min_sync);
+               "calibration: %llu null edges (%llu bytes spilled); %llu edges at FDR <= %g "
+               "(score >= %.4g), %llu of them with synchrony >= %g",
+               (unsigned long long)d->calib.null_edges, (unsigned long long)d->calib.spilled,
+               (unsigned long long)d->calib.pass_score, d->o.fdr, d->calib.score_cut,
+               (unsigned long long)d->calib.pass_sync, d->o.min_sync);
         stage_done("calibration", &t0);
     } else {
         d->stats.coord_edges = lk_net_threshold(&net, d->o.threshold, value, &d->cut);

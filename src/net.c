@@ -1,11 +1,14 @@
 /* net.c - partitioned, sort-based pair aggregation and the threshold. */
+#include <errno.h>
 #include <math.h>
+#include <unistd.h>
 
 #include "compat.h"
 #include "net.h"
+#include "par.h"
 #include "rng.h"
 
-/* A co-action as the sweep reports it; 16 bytes so that a radix pass
+/* A co-action as the sweep reports it; 24 bytes, so that a radix pass
  * streams through memory. */
 typedef struct prec {
     uint64_t key; /* (a << bits) | b, a < b */
@@ -15,23 +18,11 @@ typedef struct prec {
     uint32_t pad;
 } prec;
 
-/* Partitions are ranges of the smaller account id of a pair, cut so that
- * each holds about the same number of pairs: the membership test is two
- * comparisons and the packed keys of a partition need fewer radix passes. */
-typedef struct bctx {
-    unsigned bits;     /* bits of the larger account id in the packed key */
-    uint32_t lo, hi;   /* this partition: lo <= min(a, b) < hi */
-    uint64_t *per_acc; /* counting pass: pairs per smaller account */
-    prec *p;
-    size_t n, cap;
-    uint64_t pairs; /* counting pass: all pairs */
-} bctx;
-
 /*
- * The aggregation's sweeps (one to count, one per partition) run over
- * compact copies of the two fields they read, time and account: 12 bytes an
- * action instead of the index's 32, which is what loops over 10^8 pairs are
- * bound by.  Same pairs, same order as lk_sweep_marked().
+ * The aggregation's sweeps run over compact copies of the fields they read,
+ * time, account and post: 16 bytes an action instead of the index's 32,
+ * which is what loops over 10^8 pairs are bound by.  Same pairs, same order
+ * as lk_sweep_marked().
  */
 typedef struct compact {
     int64_t *t;
@@ -39,59 +30,204 @@ typedef struct compact {
     uint32_t *post; /* hash of the action's post (account, content id) */
 } compact;
 
-static void count_pairs(const lk_objindex *ix, const compact *cp, const uint8_t *burst, int64_t w,
-                        bctx *c)
+/* A chunk: the objects [o0, o1), swept by one task. */
+typedef struct chunk {
+    size_t o0, o1;
+    uint64_t pairs;
+} chunk;
+
+/* A block of pair records of one (chunk, partition): in memory, or at
+ * `off` in the spill file of worker `file`. */
+typedef struct block {
+    prec *mem;
+    uint64_t off;
+    uint32_t n, file;
+} block;
+
+typedef struct blist {
+    block *b;
+    size_t n, cap;
+} blist;
+
+typedef struct spill {
+    int fd; /* -1: not opened yet */
+    uint64_t size;
+} spill;
+
+/* Partitions are ranges of the smaller account id of a pair, cut so that
+ * each holds about the same number of pairs: the membership test is a
+ * table lookup and the packed keys of a partition need fewer radix passes. */
+typedef struct job {
+    const lk_objindex *ix;
+    compact cp;
+    const uint8_t *burst;
+    int64_t w;
+    unsigned bits; /* bits of the larger account id in the packed key */
+    unsigned threads;
+    size_t nacc;
+    chunk *ch;
+    size_t nch;
+    uint64_t **per_acc; /* counting pass, per worker: pairs per smaller account */
+    uint32_t *part_of;  /* account -> partition */
+    uint32_t *part_lo;  /* partition p: part_lo[p] <= min(a, b) < part_lo[p + 1] */
+    size_t nparts;
+    size_t brec; /* records per block */
+    int to_disk;
+    blist *bl;        /* [chunk * nparts + partition] */
+    prec **wbuf;      /* per worker: nparts write buffers of brec records */
+    uint32_t **wfill; /* per worker: records in each write buffer */
+    spill *sp;        /* per worker */
+    const char *tmp_dir;
+    lk_status *st; /* per task */
+    char (*msg)[LK_ERRMSG_MAX];
+    const lk_net *net; /* idf */
+    uint32_t min_keep;
+    struct part_out *out;
+} job;
+
+static void count_chunk(void *ctx, size_t task, unsigned worker)
 {
-    for (size_t o = 0; o < ix->nobj; o++) {
+    job *j = ctx;
+    const compact *cp = &j->cp;
+    const lk_objindex *ix = j->ix;
+    uint64_t *per_acc = j->per_acc[worker], pairs = 0;
+    for (size_t o = j->ch[task].o0; o < j->ch[task].o1; o++) {
         const size_t s = (size_t)ix->start[o], e = (size_t)ix->start[o + 1];
         size_t lo = s;
-        for (size_t j = s + 1; j < e; j++) {
-            const uint32_t aj = cp->acc[j];
-            while (cp->t[j] - cp->t[lo] > w)
+        for (size_t k = s + 1; k < e; k++) {
+            const uint32_t ak = cp->acc[k];
+            while (cp->t[k] - cp->t[lo] > j->w)
                 lo++;
-            if (burst[j])
+            if (j->burst[k])
                 continue;
-            for (size_t i = lo; i < j; i++) {
+            for (size_t i = lo; i < k; i++) {
                 const uint32_t ai = cp->acc[i];
-                if (burst[i] || ai == aj)
+                if (j->burst[i] || ai == ak)
                     continue;
-                c->pairs++;
-                c->per_acc[LK_MIN(ai, aj)]++;
+                pairs++;
+                per_acc[LK_MIN(ai, ak)]++;
             }
         }
     }
+    j->ch[task].pairs = pairs;
 }
 
-static lk_status add_pairs(const lk_objindex *ix, const compact *cp, const uint8_t *burst,
-                           int64_t w, bctx *c)
+static lk_status spill_open(job *j, unsigned worker, char *msg)
 {
-    for (size_t o = 0; o < ix->nobj; o++) {
+    char path[4096];
+    spill *sp = &j->sp[worker];
+    if (sp->fd >= 0)
+        return LK_OK;
+    if (snprintf(path, sizeof path, "%s/lockstep-pairs-XXXXXX", j->tmp_dir) >= (int)sizeof path) {
+        lk_errf(msg, "temporary folder name too long: %s", j->tmp_dir);
+        return LK_EIO;
+    }
+    sp->fd = mkstemp(path);
+    if (sp->fd < 0) {
+        lk_errf(msg, "cannot create a temporary file in %s: %s", j->tmp_dir, strerror(errno));
+        return LK_EIO;
+    }
+    /* gone from the folder at once: the space is freed when the process
+     * ends, however it ends */
+    (void)unlink(path);
+    return LK_OK;
+}
+
+/* Move the write buffer of (chunk, partition p) of this worker into its
+ * block list: as is (in memory) or appended to the worker's spill file. */
+static lk_status flush_block(job *j, size_t task, unsigned worker, size_t p)
+{
+    prec *buf = j->wbuf[worker] + p * j->brec;
+    uint32_t n = j->wfill[worker][p];
+    blist *l = &j->bl[task * j->nparts + p];
+    block blk;
+
+    if (n == 0)
+        return LK_OK;
+    memset(&blk, 0, sizeof blk);
+    blk.n = n;
+    blk.file = worker;
+    if (LK_GROW(l->b, l->n + 1, l->cap) != LK_OK)
+        return LK_ENOMEM;
+    if (!j->to_disk) {
+        blk.mem = malloc((size_t)n * sizeof *blk.mem);
+        if (!blk.mem)
+            return LK_ENOMEM;
+        memcpy(blk.mem, buf, (size_t)n * sizeof *buf);
+    } else {
+        spill *sp = &j->sp[worker];
+        const char *q = (const char *)buf;
+        size_t left = (size_t)n * sizeof *buf;
+        lk_status st = spill_open(j, worker, j->msg[task]);
+        if (st != LK_OK)
+            return st;
+        blk.off = sp->size;
+        while (left > 0) {
+            ssize_t r = pwrite(sp->fd, q, left, (off_t)sp->size);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0) {
+                lk_errf(j->msg[task], "cannot write a temporary file in %s: %s", j->tmp_dir,
+                        r < 0 ? strerror(errno) : "no space written");
+                return LK_EIO;
+            }
+            q += r;
+            left -= (size_t)r;
+            sp->size += (uint64_t)r;
+        }
+    }
+    l->b[l->n++] = blk;
+    j->wfill[worker][p] = 0;
+    return LK_OK;
+}
+
+static lk_status scatter(job *j, size_t task, unsigned worker)
+{
+    const compact *cp = &j->cp;
+    const lk_objindex *ix = j->ix;
+    uint32_t *fill = j->wfill[worker];
+    prec *wb = j->wbuf[worker];
+    lk_status st;
+
+    for (size_t o = j->ch[task].o0; o < j->ch[task].o1; o++) {
         const size_t s = (size_t)ix->start[o], e = (size_t)ix->start[o + 1];
         size_t lo = s;
-        for (size_t j = s + 1; j < e; j++) {
-            const uint32_t aj = cp->acc[j];
-            const int64_t tj = cp->t[j];
-            while (tj - cp->t[lo] > w)
+        for (size_t k = s + 1; k < e; k++) {
+            const uint32_t ak = cp->acc[k];
+            const int64_t tk = cp->t[k];
+            while (tk - cp->t[lo] > j->w)
                 lo++;
-            if (burst[j])
+            if (j->burst[k])
                 continue;
-            for (size_t i = lo; i < j; i++) {
+            for (size_t i = lo; i < k; i++) {
                 const uint32_t ai = cp->acc[i];
-                const uint32_t a = LK_MIN(ai, aj), b = LK_MAX(ai, aj);
-                if (burst[i] || a == b || a < c->lo || a >= c->hi)
+                const uint32_t a = LK_MIN(ai, ak), b = LK_MAX(ai, ak);
+                size_t p;
+                prec *r;
+                if (j->burst[i] || a == b)
                     continue;
-                if (c->n == c->cap && LK_GROW(c->p, c->n + 1, c->cap) != LK_OK)
-                    return LK_ENOMEM;
-                c->p[c->n].key = (uint64_t)(a - c->lo) << c->bits | b;
-                c->p[c->n].obj = (uint32_t)o;
-                c->p[c->n].dt = (uint32_t)(tj - cp->t[i]);
-                c->p[c->n].ev = cp->post[i] ^ (cp->post[j] * 0x9e3779b1u);
-                c->p[c->n].pad = 0;
-                c->n++;
+                p = j->part_of[a];
+                r = wb + p * j->brec + fill[p];
+                r->key = (uint64_t)(a - j->part_lo[p]) << j->bits | b;
+                r->obj = (uint32_t)o;
+                r->dt = (uint32_t)(tk - cp->t[i]);
+                r->ev = cp->post[i] ^ (cp->post[k] * 0x9e3779b1u);
+                r->pad = 0;
+                if (++fill[p] == j->brec && (st = flush_block(j, task, worker, p)) != LK_OK)
+                    return st;
             }
         }
     }
+    for (size_t p = 0; p < j->nparts; p++)
+        if ((st = flush_block(j, task, worker, p)) != LK_OK)
+            return st;
     return LK_OK;
+}
+
+static void scatter_chunk(void *ctx, size_t task, unsigned worker)
+{
+    job *j = ctx;
+    j->st[task] = scatter(j, task, worker);
 }
 
 /* Stable LSD radix sort of p[0..n) on the low `keybits` bits of key, in as
@@ -142,18 +278,28 @@ static lk_status radix_sort(prec **pp, size_t n, unsigned keybits)
     return LK_OK;
 }
 
-static lk_status hist_add(lk_net *net, uint64_t w)
+/* What the reduction of one partition gives: its kept edges and the weight
+ * histogram of all its edges, merged in partition order afterwards. */
+typedef struct part_out {
+    lk_edge *e;
+    size_t n, cap;
+    uint64_t n_all;
+    uint64_t *whist;
+    size_t nwhist;
+} part_out;
+
+static lk_status hist_add(part_out *po, uint64_t w)
 {
-    if (w >= net->nwhist) {
-        size_t nn = LK_MAX((size_t)w + 1, net->nwhist * 2);
-        uint64_t *h = realloc(net->whist, nn * sizeof *h);
+    if (w >= po->nwhist) {
+        size_t nn = LK_MAX((size_t)w + 1, po->nwhist * 2);
+        uint64_t *h = realloc(po->whist, nn * sizeof *h);
         if (!h)
             return LK_ENOMEM;
-        memset(h + net->nwhist, 0, (nn - net->nwhist) * sizeof *h);
-        net->whist = h;
-        net->nwhist = nn;
+        memset(h + po->nwhist, 0, (nn - po->nwhist) * sizeof *h);
+        po->whist = h;
+        po->nwhist = nn;
     }
-    net->whist[w]++;
+    po->whist[w]++;
     return LK_OK;
 }
 
@@ -183,7 +329,7 @@ typedef struct evbuf {
     size_t cap;
 } evbuf;
 
-static double event_score(const lk_net *net, const prec *p, size_t n, evbuf *sb, uint32_t *events)
+static double event_score(const double *idf, const prec *p, size_t n, evbuf *sb, uint32_t *events)
 {
     double score = 0.0;
     *events = 0;
@@ -191,7 +337,7 @@ static double event_score(const lk_net *net, const prec *p, size_t n, evbuf *sb,
         return -1.0;
     for (size_t i = 0; i < n; i++) {
         sb->p[i].ev = p[i].ev;
-        sb->p[i].w = net->idf[p[i].obj];
+        sb->p[i].w = idf[p[i].obj];
     }
     lk_qsort(sb->p, n, sizeof *sb->p, cmp_evw);
     for (size_t i = 0; i < n; i++)
@@ -203,8 +349,8 @@ static double event_score(const lk_net *net, const prec *p, size_t n, evbuf *sb,
 }
 
 /* Reduce sorted pair records (accounts lo + key >> bits, key & mask) to edges. */
-static lk_status reduce(lk_net *net, const prec *p, size_t n, unsigned bits, uint32_t lo,
-                        uint32_t min_keep)
+static lk_status reduce(part_out *po, const double *idf, const prec *p, size_t n, unsigned bits,
+                        uint32_t lo, uint32_t min_keep)
 {
     const uint64_t mask = (UINT64_C(1) << bits) - 1;
     evbuf sb = {NULL, 0};
@@ -225,7 +371,7 @@ static lk_status reduce(lk_net *net, const prec *p, size_t n, unsigned bits, uin
             }
         }
         if (e.objects >= min_keep) {
-            e.score = event_score(net, p + k, end - k, &sb, &e.events);
+            e.score = event_score(idf, p + k, end - k, &sb, &e.events);
             if (e.score < 0) {
                 free(sb.p);
                 return LK_ENOMEM;
@@ -237,17 +383,17 @@ static lk_status reduce(lk_net *net, const prec *p, size_t n, unsigned bits, uin
         e.sum_dt_s = (double)sum_ms / 1000.0;
         e.traces = 1u;
         e.qvalue = 1.0;
-        net->n_all++;
-        if (hist_add(net, e.objects) != LK_OK) {
+        po->n_all++;
+        if (hist_add(po, e.objects) != LK_OK) {
             free(sb.p);
             return LK_ENOMEM;
         }
         if (e.objects >= min_keep) {
-            if (LK_GROW(net->e, net->n + 1, net->cap) != LK_OK) {
+            if (LK_GROW(po->e, po->n + 1, po->cap) != LK_OK) {
                 free(sb.p);
                 return LK_ENOMEM;
             }
-            net->e[net->n++] = e;
+            po->e[po->n++] = e;
         }
         k = end;
     }
@@ -337,35 +483,242 @@ static unsigned bits_for(uint64_t n)
     return b;
 }
 
-lk_status lk_net_build(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst,
-                       uint32_t min_keep, uint64_t budget, lk_net *net)
+static void reduce_task(void *ctx, size_t p, unsigned worker)
 {
-    return lk_net_build_idf(ix, NULL, window_ms, max_burst, min_keep, budget, NULL, net);
+    job *j = ctx;
+    const uint32_t lo = j->part_lo[p], hi = j->part_lo[p + 1];
+    size_t n = 0, pos = 0;
+    prec *buf;
+
+    (void)worker;
+    j->st[p] = LK_OK;
+    for (size_t c = 0; c < j->nch; c++) {
+        const blist *l = &j->bl[c * j->nparts + p];
+        for (size_t k = 0; k < l->n; k++)
+            n += l->b[k].n;
+    }
+    if (n == 0)
+        return;
+    if (!(buf = malloc(n * sizeof *buf))) {
+        j->st[p] = LK_ENOMEM;
+        return;
+    }
+    /* chunks in object order, blocks in sweep order: the records of a pair
+     * come in sweep order, which the stable sort keeps */
+    for (size_t c = 0; c < j->nch; c++) {
+        blist *l = &j->bl[c * j->nparts + p];
+        for (size_t k = 0; k < l->n; k++) {
+            block *blk = &l->b[k];
+            if (blk->mem) {
+                memcpy(buf + pos, blk->mem, (size_t)blk->n * sizeof *buf);
+                free(blk->mem);
+                blk->mem = NULL;
+            } else {
+                char *q = (char *)(buf + pos);
+                size_t left = (size_t)blk->n * sizeof *buf;
+                uint64_t off = blk->off;
+                while (left > 0) {
+                    ssize_t r = pread(j->sp[blk->file].fd, q, left, (off_t)off);
+                    if (r < 0 && errno == EINTR)
+                        continue;
+                    if (r <= 0) {
+                        lk_errf(j->msg[p], "cannot read back a temporary file in %s: %s",
+                                j->tmp_dir, r < 0 ? strerror(errno) : "file shorter than written");
+                        free(buf);
+                        j->st[p] = LK_EIO;
+                        return;
+                    }
+                    q += r;
+                    left -= (size_t)r;
+                    off += (uint64_t)r;
+                }
+            }
+            pos += blk->n;
+        }
+    }
+    if ((j->st[p] = radix_sort(&buf, n, bits_for(hi - lo) + j->bits)) == LK_OK)
+        j->st[p] = reduce(&j->out[p], j->net->idf, buf, n, j->bits, lo, j->min_keep);
+    free(buf);
 }
 
-lk_status lk_net_build_idf(const lk_objindex *ix, const lk_dataset *ds, int64_t window_ms,
-                           uint64_t max_burst, uint32_t min_keep, uint64_t budget,
-                           const double *idf, lk_net *net)
+typedef struct fill_ctx {
+    const lk_objindex *ix;
+    const lk_dataset *ds;
+    compact *cp;
+} fill_ctx;
+
+#define FILL_STEP ((size_t)1 << 18)
+
+static void fill_task(void *ctx, size_t task, unsigned worker)
 {
-    size_t nacc = 0;
+    const fill_ctx *f = ctx;
+    const lk_objindex *ix = f->ix;
+    const size_t end = LK_MIN(ix->n, (task + 1) * FILL_STEP);
+    (void)worker;
+    for (size_t r = task * FILL_STEP; r < end; r++) {
+        f->cp->t[r] = ix->a[r].t;
+        f->cp->acc[r] = ix->a[r].account;
+        /* a post = an account's actions with one content id (all objects of
+         * a native record; the rows of one post in a generic CSV) */
+        if (f->ds) {
+            const char *cid = lk_arena_get(&f->ds->content, ix->a[r].content);
+            f->cp->post[r] = (uint32_t)(lk_hash64(cid, strlen(cid)) ^ lk_mix64(ix->a[r].account));
+        } else {
+            f->cp->post[r] = (uint32_t)lk_mix64(ix->a[r].content);
+        }
+    }
+}
+
+/* The first failed task's status, its message in errbuf. */
+static lk_status first_error(const job *j, size_t ntasks, char *errbuf)
+{
+    for (size_t t = 0; t < ntasks; t++)
+        if (j->st[t] != LK_OK) {
+            if (errbuf && j->msg[t][0])
+                lk_errf(errbuf, "%s", j->msg[t]);
+            return j->st[t];
+        }
+    return LK_OK;
+}
+
+static void job_release(job *j)
+{
+    if (j->bl)
+        for (size_t k = 0; k < j->nch * j->nparts; k++) {
+            for (size_t b = 0; b < j->bl[k].n; b++)
+                free(j->bl[k].b[b].mem);
+            free(j->bl[k].b);
+        }
+    for (unsigned w = 0; w < j->threads; w++) {
+        if (j->per_acc)
+            free(j->per_acc[w]);
+        if (j->wbuf)
+            free(j->wbuf[w]);
+        if (j->wfill)
+            free(j->wfill[w]);
+        if (j->sp && j->sp[w].fd >= 0)
+            (void)close(j->sp[w].fd);
+    }
+    if (j->out)
+        for (size_t p = 0; p < j->nparts; p++) {
+            free(j->out[p].e);
+            free(j->out[p].whist);
+        }
+    free(j->bl);
+    free(j->per_acc);
+    free(j->wbuf);
+    free(j->wfill);
+    free(j->sp);
+    free(j->out);
+    free(j->ch);
+    free(j->part_of);
+    free(j->part_lo);
+    free(j->st);
+    free(j->msg);
+    free(j->cp.t);
+    free(j->cp.acc);
+    free(j->cp.post);
+}
+
+/* Cut the objects into chunks of about equal numbers of actions (the
+ * results do not depend on the cut: chunks are concatenated in order). */
+static lk_status make_chunks(job *j)
+{
+    const lk_objindex *ix = j->ix;
+    const size_t want = j->threads > 1 ? 8 * (size_t)j->threads : 1;
+    size_t o0 = 0;
+
+    j->ch = calloc(want, sizeof *j->ch);
+    if (!j->ch)
+        return LK_ENOMEM;
+    for (size_t c = 0; c < want; c++) {
+        size_t o1 = ix->nobj;
+        if (c + 1 < want) {
+            const uint64_t target = (uint64_t)ix->n / want * (c + 1);
+            o1 = o0;
+            while (o1 < ix->nobj && ix->start[o1] < target)
+                o1++;
+        }
+        j->ch[c].o0 = o0;
+        j->ch[c].o1 = o1;
+        o0 = o1;
+    }
+    j->nch = want;
+    return LK_OK;
+}
+
+#define PART_MAX (UINT64_C(1) << 22)
+
+/* Partition the accounts so that each partition's records fit `cap`, and
+ * size the scatter's write buffers. */
+static lk_status make_partitions(job *j, uint64_t budget, uint64_t pairs)
+{
+    const uint64_t rec = sizeof(prec);
+    /* at most PART_MAX records a partition: smaller sorts stay in cache
+     * longer and give the workers more partitions to share */
+    const uint64_t cap =
+        LK_MIN(LK_MAX(budget / 2 / (2 * (uint64_t)j->threads * rec), (uint64_t)4096), PART_MAX);
+    uint64_t *per = j->per_acc[0];
+    size_t np = 0;
+
+    for (unsigned w = 1; w < j->threads; w++)
+        for (size_t a = 0; a < j->nacc; a++)
+            per[a] += j->per_acc[w][a];
+    j->part_of = malloc(LK_MAX(j->nacc, (size_t)1) * sizeof *j->part_of);
+    j->part_lo = malloc((LK_MAX(j->nacc, (size_t)1) + 1) * sizeof *j->part_lo);
+    if (!j->part_of || !j->part_lo)
+        return LK_ENOMEM;
+    for (size_t lo = 0; lo < LK_MAX(j->nacc, (size_t)1);) {
+        size_t hi = lo;
+        uint64_t sum = 0;
+        /* at least one account per partition, even if it alone overflows */
+        do {
+            sum += j->nacc ? per[hi] : 0;
+            if (j->nacc)
+                j->part_of[hi] = (uint32_t)np;
+            hi++;
+        } while (hi < j->nacc && sum + per[hi] <= cap);
+        j->part_lo[np++] = (uint32_t)lo;
+        lo = hi;
+    }
+    j->part_lo[np] = (uint32_t)LK_MAX(j->nacc, (size_t)1);
+    j->nparts = np;
+    j->to_disk = pairs * rec > budget / 2;
+    /* write buffers: a quarter of the budget when spilling, else blocks of
+     * up to 16k records (they are copied out at their exact size) */
+    j->brec = 16384;
+    if (j->to_disk)
+        j->brec = (size_t)LK_MIN(
+            LK_MAX(budget / 4 / ((uint64_t)j->threads * np * rec), (uint64_t)256), (uint64_t)16384);
+    return LK_OK;
+}
+
+lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const double *idf,
+                          const lk_net_opts *o, lk_net *net)
+{
+    const unsigned threads = LK_MAX(o->threads, 1u);
+    const uint64_t budget = LK_MAX(o->budget, (uint64_t)1 << 20);
     uint8_t *burst = NULL;
-    compact cp = {NULL, NULL, NULL};
-    bctx c;
+    size_t ntasks;
+    job j;
+    fill_ctx fc;
     lk_status st;
-    uint64_t per_part;
 
     memset(net, 0, sizeof *net);
-    memset(&c, 0, sizeof c);
-    if (window_ms < 0 || (uint64_t)window_ms > UINT32_MAX)
+    memset(&j, 0, sizeof j);
+    if (o->window_ms < 0 || (uint64_t)o->window_ms > UINT32_MAX)
         return LK_EINVAL;
+    j.ix = ix;
+    j.w = o->window_ms;
+    j.threads = threads;
+    j.min_keep = o->min_keep;
+    j.net = net;
+    j.tmp_dir = o->tmp_dir ? o->tmp_dir : getenv("TMPDIR");
+    if (!j.tmp_dir || !j.tmp_dir[0])
+        j.tmp_dir = "/tmp";
     for (size_t r = 0; r < ix->n; r++)
-        nacc = LK_MAX(nacc, (size_t)ix->a[r].account + 1);
-    c.bits = bits_for(nacc);
-    c.per_acc = calloc(LK_MAX(nacc, (size_t)1), sizeof *c.per_acc);
-    if (!c.per_acc) {
-        st = LK_ENOMEM;
-        goto fail;
-    }
+        j.nacc = LK_MAX(j.nacc, (size_t)ix->a[r].account + 1);
+    j.bits = bits_for(j.nacc);
     if (idf) {
         net->idf = malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *net->idf);
         if (!net->idf) {
@@ -373,87 +726,138 @@ lk_status lk_net_build_idf(const lk_objindex *ix, const lk_dataset *ds, int64_t 
             goto fail;
         }
         memcpy(net->idf, idf, ix->nobj * sizeof *idf);
-    } else if ((st = compute_idf(ix, nacc, net)) != LK_OK) {
+    } else if ((st = compute_idf(ix, j.nacc, net)) != LK_OK) {
         goto fail;
     }
-    if ((st = lk_objindex_bursts(ix, window_ms, max_burst, &burst, &net->burst)) != LK_OK)
+    if ((st = lk_objindex_bursts(ix, o->window_ms, o->max_burst, &burst, &net->burst)) != LK_OK)
         goto fail;
-    /* size the job, then cut it so that one partition's records (and the
-     * radix sort's second buffer) fit the budget */
-    cp.t = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *cp.t);
-    cp.acc = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *cp.acc);
-    cp.post = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *cp.post);
-    if (!cp.t || !cp.acc || !cp.post) {
+    j.burst = burst;
+    j.cp.t = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.cp.t);
+    j.cp.acc = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.cp.acc);
+    j.cp.post = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.cp.post);
+    j.per_acc = calloc(threads, sizeof *j.per_acc);
+    j.wbuf = calloc(threads, sizeof(prec *)); // NOLINT(bugprone-sizeof-expression)
+    j.wfill = calloc(threads, sizeof *j.wfill);
+    if ((j.sp = malloc(threads * sizeof *j.sp)) != NULL)
+        for (unsigned w = 0; w < threads; w++) {
+            j.sp[w].fd = -1;
+            j.sp[w].size = 0;
+        }
+    if (!j.cp.t || !j.cp.acc || !j.cp.post || !j.per_acc || !j.wbuf || !j.wfill || !j.sp) {
         st = LK_ENOMEM;
         goto fail;
     }
-    for (size_t r = 0; r < ix->n; r++) {
-        cp.t[r] = ix->a[r].t;
-        cp.acc[r] = ix->a[r].account;
-        /* a post = an account's actions with one content id (all objects of
-         * a native record; the rows of one post in a generic CSV) */
-        if (ds) {
-            const char *cid = lk_arena_get(&ds->content, ix->a[r].content);
-            cp.post[r] = (uint32_t)(lk_hash64(cid, strlen(cid)) ^ lk_mix64(ix->a[r].account));
-        } else {
-            cp.post[r] = (uint32_t)lk_mix64(ix->a[r].content);
+    for (unsigned w = 0; w < threads; w++) {
+        if (!(j.per_acc[w] = calloc(LK_MAX(j.nacc, (size_t)1), sizeof **j.per_acc))) {
+            st = LK_ENOMEM;
+            goto fail;
         }
     }
-    count_pairs(ix, &cp, burst, window_ms, &c);
-    net->pairs = c.pairs;
-    per_part = LK_MAX(budget, (uint64_t)1 << 20) / (2 * sizeof(prec));
-    for (size_t lo = 0; lo < LK_MAX(nacc, (size_t)1);) {
-        size_t hi = lo;
-        uint64_t sum = 0;
-        /* at least one account per partition, even if it alone overflows */
-        do
-            sum += nacc ? c.per_acc[hi++] : (hi++, 0);
-        while (hi < nacc && sum + c.per_acc[hi] <= per_part);
-        c.lo = (uint32_t)lo;
-        c.hi = (uint32_t)hi;
-        c.n = 0;
-        net->partitions++;
-        if (sum > 0) {
-            if ((st = add_pairs(ix, &cp, burst, window_ms, &c)) != LK_OK ||
-                (st = radix_sort(&c.p, c.n, bits_for(hi - lo) + c.bits)) != LK_OK ||
-                (st = reduce(net, c.p, c.n, c.bits, c.lo, min_keep)) != LK_OK)
+    fc.ix = ix;
+    fc.ds = ds;
+    fc.cp = &j.cp;
+    if ((st = lk_par_run(threads, (ix->n + FILL_STEP - 1) / FILL_STEP, fill_task, &fc)) != LK_OK ||
+        (st = make_chunks(&j)) != LK_OK)
+        goto fail;
+    /* size the job, then cut it so that the partitions being sorted fit
+     * the budget */
+    if ((st = lk_par_run(threads, j.nch, count_chunk, &j)) != LK_OK)
+        goto fail;
+    for (size_t c = 0; c < j.nch; c++)
+        net->pairs += j.ch[c].pairs;
+    if ((st = make_partitions(&j, budget, net->pairs)) != LK_OK)
+        goto fail;
+    net->partitions = (unsigned)j.nparts;
+    ntasks = LK_MAX(j.nch, j.nparts);
+    j.st = calloc(LK_MAX(ntasks, (size_t)1), sizeof *j.st);
+    j.msg = calloc(LK_MAX(ntasks, (size_t)1), sizeof *j.msg);
+    j.bl = calloc(LK_MAX(j.nch * j.nparts, (size_t)1), sizeof *j.bl);
+    j.out = calloc(LK_MAX(j.nparts, (size_t)1), sizeof *j.out);
+    if (!j.st || !j.msg || !j.bl || !j.out) {
+        st = LK_ENOMEM;
+        goto fail;
+    }
+    for (unsigned w = 0; w < threads; w++) {
+        free(j.per_acc[w]); /* done with the counts */
+        j.per_acc[w] = NULL;
+        j.wbuf[w] = malloc(LK_MAX(j.nparts, (size_t)1) * j.brec * sizeof **j.wbuf);
+        j.wfill[w] = calloc(LK_MAX(j.nparts, (size_t)1), sizeof **j.wfill);
+        if (!j.wbuf[w] || !j.wfill[w]) {
+            st = LK_ENOMEM;
+            goto fail;
+        }
+    }
+    if ((st = lk_par_run(threads, j.nch, scatter_chunk, &j)) != LK_OK ||
+        (st = first_error(&j, j.nch, o->errbuf)) != LK_OK)
+        goto fail;
+    for (unsigned w = 0; w < threads; w++) {
+        free(j.wbuf[w]);
+        j.wbuf[w] = NULL;
+        net->spilled += j.sp[w].size;
+    }
+    free(j.cp.t);
+    free(j.cp.acc);
+    free(j.cp.post);
+    j.cp.t = NULL;
+    j.cp.acc = NULL;
+    j.cp.post = NULL;
+    memset(j.st, 0, ntasks * sizeof *j.st);
+    if ((st = lk_par_run(threads, j.nparts, reduce_task, &j)) != LK_OK ||
+        (st = first_error(&j, j.nparts, o->errbuf)) != LK_OK)
+        goto fail;
+    /* partitions come in account order and keys sorted within, so edges
+     * are in (a, b) order */
+    for (size_t p = 0; p < j.nparts; p++) {
+        part_out *po = &j.out[p];
+        if (po->n && LK_GROW(net->e, net->n + po->n, net->cap) != LK_OK) {
+            st = LK_ENOMEM;
+            goto fail;
+        }
+        if (po->n)
+            memcpy(net->e + net->n, po->e, po->n * sizeof *po->e);
+        net->n += po->n;
+        net->n_all += po->n_all;
+        if (po->nwhist > net->nwhist) {
+            uint64_t *h = realloc(net->whist, po->nwhist * sizeof *h);
+            if (!h) {
+                st = LK_ENOMEM;
                 goto fail;
+            }
+            memset(h + net->nwhist, 0, (po->nwhist - net->nwhist) * sizeof *h);
+            net->whist = h;
+            net->nwhist = po->nwhist;
         }
-        if (c.cap > c.n + c.n / 4 + 1024) {
-            /* keep the buffer near the partition size, not the largest seen */
-            free(c.p);
-            c.p = NULL;
-            c.cap = 0;
-        }
-        lo = hi;
+        for (size_t w = 0; w < po->nwhist; w++)
+            net->whist[w] += po->whist[w];
+        free(po->e);
+        po->e = NULL;
     }
-    free(c.p);
-    free(c.per_acc);
-    free(cp.t);
-    free(cp.acc);
-    free(cp.post);
-    c.p = NULL;
-    c.per_acc = NULL;
-    cp.t = NULL;
-    cp.acc = NULL;
-    cp.post = NULL;
+    job_release(&j);
     net->burst_mark = burst; /* the evidence pass must skip the same actions */
     burst = NULL;
-    /* partitions come in account order and keys sorted within, so edges are
-     * already in (a, b) order; the sort only guards that invariant */
-    lk_qsort(net->e, net->n, sizeof *net->e, cmp_edge);
+    lk_qsort(net->e, net->n, sizeof *net->e, cmp_edge); /* guards the invariant */
     if ((st = build_lookup(net)) != LK_OK)
-        goto fail;
+        goto fail_net;
     return LK_OK;
 fail:
-    free(c.p);
-    free(c.per_acc);
-    free(cp.t);
-    free(cp.acc);
-    free(cp.post);
+    job_release(&j);
+fail_net:
     free(burst);
     lk_net_release(net);
     return st;
+}
+
+lk_status lk_net_build(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst,
+                       uint32_t min_keep, uint64_t budget, lk_net *net)
+{
+    lk_net_opts o;
+    memset(&o, 0, sizeof o);
+    o.window_ms = window_ms;
+    o.max_burst = max_burst;
+    o.min_keep = min_keep;
+    o.budget = budget;
+    o.threads = 1;
+    return lk_net_build_ex(ix, NULL, NULL, &o, net);
 }
 
 /* The k-th smallest weight (0-based) of the weight histogram. */

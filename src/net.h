@@ -3,10 +3,10 @@
  * their statistics, and the threshold that cuts the coordinated network.
  *
  * Aggregation is sort-based and partitioned: a counting sweep sizes the job,
- * then each partition of the account-pair space (by a hash of the pair) is
- * swept, its pair records radix-sorted by pair and reduced to edges in one
- * sequential pass.  Memory is bounded by the partition buffer whatever the
- * number of pairs, and only edges that can pass the threshold are kept.
+ * a second sweep scatters pair records into partitions of the account space
+ * (in memory, or spilled to temporary files over the memory budget), and
+ * each partition is radix-sorted by pair and reduced to edges in one
+ * sequential pass.  Only edges that can pass the threshold are kept.
  */
 #ifndef LK_NET_H
 #define LK_NET_H
@@ -45,31 +45,54 @@ typedef struct lk_net {
     double *idf;          /* per object: ln(A / k_o), A = active accounts */
     uint64_t pairs;       /* in-window pairs (same-account pairs excluded) */
     unsigned partitions;  /* how many partitions the aggregation used */
+    uint64_t spilled;     /* bytes written to temporary files */
     lk_sweep_stats burst; /* what the burst cap left out */
     uint8_t *burst_mark;  /* per index action: 1 when in a burst (see lk_sweep) */
 } lk_net;
 
+/* How lk_net_build_ex runs. */
+typedef struct lk_net_opts {
+    int64_t window_ms;   /* co-action window, 0 .. UINT32_MAX ms */
+    uint64_t max_burst;  /* burst cap (see lk_sweep); 0 = none */
+    uint32_t min_keep;   /* keep edges of at least this weight; lighter ones are
+                            only counted (n_all, whist) */
+    uint64_t budget;     /* bytes of pair records held in memory at once
+                            (>= 1 MiB is used whatever is given) */
+    unsigned threads;    /* worker threads, >= 1 */
+    const char *tmp_dir; /* where records over the budget are spilled; NULL:
+                            $TMPDIR, else /tmp */
+    char *errbuf;        /* LK_ERRMSG_MAX bytes for an I/O error; may be NULL */
+} lk_net_opts;
+
 /**
  * Sweep the index and aggregate every in-window pair of two different
  * accounts (pairs inside bursts excepted, see lk_sweep) into edges.
- * @param min_keep  keep edges whose weight (distinct objects) is at least
- *                  this; lighter ones are only counted (n_all, whist).
- * @param budget    bytes for the pair buffer of one partition (>= 1 MiB);
- *                  more pairs than fit are handled in several partitions.
- * Deterministic: the kept edges and their statistics do not depend on the
- * budget.  Time O(P log_256(A^2)) for P pairs and A accounts.
- * @return LK_OK, LK_ENOMEM, LK_EINVAL (window < 0 or > UINT32_MAX ms).
+ *
+ * The sweep runs over contiguous object ranges (one task each, o->threads
+ * at a time) and scatters its pair records into partitions of the account
+ * space; each partition is then sorted and reduced (again in parallel).
+ * When all records fit half the budget they stay in memory; otherwise they
+ * are spilled to one temporary file per worker in o->tmp_dir, unlinked as
+ * soon as it is created so that nothing is left behind whatever ends the
+ * process.  Partitions are cut so that the sorting workers together hold at
+ * most half the budget.
+ *
+ * Deterministic: the kept edges and their statistics depend neither on the
+ * budget nor on the number of threads.  Time O(P log_256(A^2)) for P pairs
+ * and A accounts.
+ * @param ds   content ids tell which actions are one post, for the event
+ *             score; NULL: each input record is a post.
+ * @param idf  per-object weights ln(A / k_o) (n = ix->nobj); NULL: computed
+ *             from ix (the null copies of calibrate.c pass the real data's).
+ * @return LK_OK, LK_ENOMEM, LK_EINVAL (window < 0 or > UINT32_MAX ms),
+ *         LK_EIO (a temporary file could not be written: errbuf says why).
  */
+LK_RESULT_USED lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds,
+                                         const double *idf, const lk_net_opts *o, lk_net *net);
+
+/** lk_net_build_ex on one thread, without a dataset or weights. */
 LK_RESULT_USED lk_status lk_net_build(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst,
                                       uint32_t min_keep, uint64_t budget, lk_net *net);
-
-/** lk_net_build with the dataset (content ids tell which actions are one post,
- *  for the event score; NULL: each input record is a post) and the per-object
- *  weights ln(A / k_o) given (n = ix->nobj; NULL: computed from ix): the null
- *  copy of calibrate.c scores its edges with the real data's weights. */
-LK_RESULT_USED lk_status lk_net_build_idf(const lk_objindex *ix, const lk_dataset *ds,
-                                          int64_t window_ms, uint64_t max_burst, uint32_t min_keep,
-                                          uint64_t budget, const double *idf, lk_net *net);
 
 /** Find the kept edge of accounts (x, y) in either order; NULL when absent. */
 lk_edge *lk_net_find(const lk_net *net, uint32_t x, uint32_t y);

@@ -357,9 +357,22 @@ static void test_partitions(void **state)
     }
     assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
     assert_int_equal(lk_net_build(&ix, 30000, 0, 1, UINT64_C(1) << 32, &one), LK_OK);
-    assert_int_equal(lk_net_build(&ix, 30000, 0, 1, 1, &many), LK_OK);
+    {
+        /* three threads, and a budget so small that the records are
+         * spilled to a temporary file: the same edges */
+        lk_net_opts o;
+        memset(&o, 0, sizeof o);
+        o.window_ms = 30000;
+        o.min_keep = 1;
+        o.budget = 1;
+        o.threads = 3;
+        o.tmp_dir = tmpdir;
+        assert_int_equal(lk_net_build_ex(&ix, NULL, NULL, &o, &many), LK_OK);
+    }
     assert_int_equal(one.partitions, 1);
+    assert_int_equal(one.spilled, 0);
     assert_true(many.partitions > 1);
+    assert_int_equal(many.spilled, one.pairs * 24); /* every record went to disk */
     assert_true(one.pairs > 2 * ((UINT64_C(1) << 20) / 32)); /* > 2 partitions of 1 MiB */
     assert_int_equal(one.pairs, many.pairs);
     assert_int_equal(one.n_all, many.n_all);
@@ -544,5 +557,5 @@ int main(void)
         cmocka_unit_test(test_random_vs_brute_force),
         cmocka_unit_test(test_quantile_matches_r),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, lk_test_setup_tmpdir, lk_test_teardown_tmpdir);
 }

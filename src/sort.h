@@ -1,0 +1,27 @@
+/*
+ * sort.h - stable radix sort of (key, value) pairs.
+ *
+ * The calibration's null copies group millions of actions by post and
+ * posts by stratum; an LSD radix sort over the key's significant bits does
+ * it in a few streaming passes, where qsort's comparator calls cost an
+ * order of magnitude more.  Stable: pairs with equal keys keep their input
+ * order, so a value that was increasing stays the tie-break.
+ */
+#ifndef LK_SORT_H
+#define LK_SORT_H
+
+#include "lk_internal.h"
+
+typedef struct lk_kv {
+    uint64_t key;
+    uint64_t val;
+} lk_kv;
+
+/** Sort p[0..n) by the low `keybits` bits of key (1..64; higher bits must be
+ *  zero), stably.  @return LK_OK or LK_ENOMEM (p unchanged). */
+LK_RESULT_USED lk_status lk_sort_kv(lk_kv *p, size_t n, unsigned keybits);
+
+/** Bits needed to write the largest key of p[0..n) (at least 1). */
+unsigned lk_kv_keybits(const lk_kv *p, size_t n);
+
+#endif
