@@ -99,10 +99,13 @@ static double now_s(void)
 }
 
 /* Stage timings go to the log (-v), never into the output files. */
+static uint64_t rss_now(void);
+
 static void stage_done(const char *what, double *t0)
 {
     double t = now_s();
-    lk_log(LK_LOG_INFO, "%s: %.3f s", what, t - *t0);
+    lk_log(LK_LOG_INFO, "%s: %.3f s (resident %.0f MB)", what, t - *t0,
+           (double)rss_now() / 1048576.0);
     *t0 = t;
 }
 
@@ -139,7 +142,7 @@ static uint64_t rss_now(void)
  */
 static uint64_t pair_budget(const lk_detect *d)
 {
-    const uint64_t floor = (uint64_t)64 << 20, used = rss_now();
+    const uint64_t floor = (uint64_t)8 << 20, used = rss_now();
     uint64_t cap = d->o.max_mem;
     if (!cap) {
         const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
