@@ -686,9 +686,16 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
         if ((ret = nl.st[k]) != LK_OK)
             goto done;
     st->strata = nl.strata[0] + nl.strata[1];
-    if ((ret = null_qvalues(&nl.nix[LK_NULL_WHO], ds, net, o, cls, qwho, st)) != LK_OK ||
-        (ret = null_qvalues(&nl.nix[LK_NULL_WHEN], ds, net, o, cls, qwhen, st)) != LK_OK)
-        goto done;
+    {
+        /* the pair stage's budget was set before the two null copies
+         * existed: they come out of it */
+        lk_calib_opts no = *o;
+        const uint64_t copies = 2 * (uint64_t)ix->n * sizeof *ix->a, floor = (uint64_t)8 << 20;
+        no.budget = o->budget > copies + floor ? o->budget - copies : floor;
+        if ((ret = null_qvalues(&nl.nix[LK_NULL_WHO], ds, net, &no, cls, qwho, st)) != LK_OK ||
+            (ret = null_qvalues(&nl.nix[LK_NULL_WHEN], ds, net, &no, cls, qwhen, st)) != LK_OK)
+            goto done;
+    }
     if ((ret = build_lists(ix, nacc, &l)) != LK_OK)
         goto done;
     st->score_cut = 0;

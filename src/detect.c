@@ -4,6 +4,7 @@
  * (DESIGN.md, "Pipeline").
  */
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -104,6 +105,10 @@ static uint64_t rss_now(void);
 static void stage_done(const char *what, double *t0)
 {
     double t = now_s();
+    /* the stage's buffers are freed: give the pages back, so that the next
+     * stage (and --max-mem's budget, which subtracts what is resident)
+     * starts from what is really in use */
+    (void)malloc_trim(0);
     lk_log(LK_LOG_INFO, "%s: %.3f s (resident %.0f MB)", what, t - *t0,
            (double)rss_now() / 1048576.0);
     *t0 = t;
