@@ -9,6 +9,7 @@
 
 #include "out_escape.h"
 #include "out_file.h"
+#include "par.h"
 #include "reader.h"
 
 void lk_convert_opts_init(lk_convert_opts *o)
@@ -22,6 +23,7 @@ void lk_convert_opts_init(lk_convert_opts *o)
     o->col_time = "timestamp_share";
     o->on_error = LK_ON_ERROR_FAIL;
     o->out = "-";
+    o->threads = 0;
 }
 
 typedef struct cvctx {
@@ -116,6 +118,8 @@ lk_status lk_convert(const lk_convert_opts *o, const char *const *inputs, size_t
     ro.col_account = o->col_account;
     ro.col_content = o->col_content;
     ro.col_time = o->col_time;
+    ro.threads = lk_par_threads(o->threads);
+    ro.chunk_bytes = 0;
     if (ninputs == 0) {
         lk_errf(eb, "no input files");
         ret = LK_EINVAL;

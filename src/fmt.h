@@ -38,6 +38,10 @@ LK_RESULT_USED lk_status lk_csvfmt_open(lk_format f, const lk_csv_row *hdr, cons
  *  already been checked against the header. */
 LK_RESULT_USED lk_status lk_csvfmt_row(lk_csvfmt *cf, const lk_csv_row *r, lk_sink *k);
 
+/** A copy of cf's column map with scratch of its own, for another thread
+ *  (the parallel reader maps the header once and clones it per worker). */
+LK_RESULT_USED lk_status lk_csvfmt_clone(const lk_csvfmt *cf, lk_csvfmt **out);
+
 void lk_csvfmt_free(lk_csvfmt *cf);
 
 /* ---- JSON formats --------------------------------------------------------- */
@@ -59,6 +63,11 @@ void lk_jsonfmt_free(lk_jsonfmt *jf);
  */
 LK_RESULT_USED lk_status lk_jsonfmt_line(lk_jsonfmt *jf, const lk_json *j, uint64_t line,
                                          lk_sink *k);
+
+/** 1 once a line was read whose reading depends on earlier lines (a
+ *  Mastodon status: the serving instance is learned from earlier ones).
+ *  The parallel reader reads such input serially. */
+int lk_jsonfmt_stateful(const lk_jsonfmt *jf);
 
 /**
  * A whole JSON document (Telegram Desktop's result.json, a single chat or a

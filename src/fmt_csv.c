@@ -399,6 +399,20 @@ lk_status lk_csvfmt_open(lk_format f, const lk_csv_row *hdr, const lk_csv_cols *
     return LK_OK;
 }
 
+lk_status lk_csvfmt_clone(const lk_csvfmt *cf, lk_csvfmt **out)
+{
+    lk_csvfmt *c = malloc(sizeof *c);
+
+    if (!c)
+        return LK_ENOMEM;
+    *c = *cf;
+    lk_buf_init(&c->tmp);
+    lk_buf_init(&c->list);
+    c->json = NULL;
+    *out = c;
+    return LK_OK;
+}
+
 void lk_csvfmt_free(lk_csvfmt *cf)
 {
     if (!cf)

@@ -38,6 +38,11 @@ lk_status lk_jsonfmt_new(lk_format forced, lk_jsonfmt **out)
     return LK_OK;
 }
 
+int lk_jsonfmt_stateful(const lk_jsonfmt *jf)
+{
+    return jf->stateful;
+}
+
 void lk_jsonfmt_free(lk_jsonfmt *jf)
 {
     if (!jf)

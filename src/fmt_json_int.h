@@ -53,6 +53,7 @@ struct lk_jsonfmt {
     char host[256];
     size_t hostn;
     int host_learned;
+    int stateful; /* a Mastodon status was read: see lk_jsonfmt_stateful */
     /* Mastodon streaming envelopes: the decoded "payload" string, and the
      * parser its tape lives in (made on first use; see lk_jf_masto_stream) */
     lk_buf payload;

@@ -486,6 +486,7 @@ static lk_status masto_host(lk_jsonfmt *jf, const lk_json *j, uint32_t t, uint32
     uint32_t e;
     int learned = 0;
 
+    jf->stateful = 1;
     if (lk_jf_str_get(jf, j, acc, "acct", &s, &n) && n > 0 && !memchr(s, '@', n) &&
         lk_jf_str_get(jf, j, acc, "url", &s, &n))
         (void)url_host(s, n, &h, &hn);

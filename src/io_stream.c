@@ -196,8 +196,8 @@ cleanup:
     return st;
 }
 
-lk_status lk_stream_open_mem(const void *data, size_t n, const char *name, lk_stream **out,
-                             char *errbuf)
+static lk_status open_mem(const void *data, size_t n, const char *name, int plain, lk_stream **out,
+                          char *errbuf)
 {
     lk_stream *s = NULL;
     lk_status st = LK_OK;
@@ -213,7 +213,12 @@ lk_status lk_stream_open_mem(const void *data, size_t n, const char *name, lk_st
      * not, so point at something harmless. */
     s->mem = n > 0 ? data : (const unsigned char *)"";
     s->mem_len = n;
-    st = stream_start(s, errbuf);
+    if (plain) {
+        s->be = &plain_backend;
+        st = s->be->init(s);
+    } else {
+        st = stream_start(s, errbuf);
+    }
     if (st != LK_OK)
         goto cleanup;
     *out = s;
@@ -222,6 +227,18 @@ lk_status lk_stream_open_mem(const void *data, size_t n, const char *name, lk_st
 cleanup:
     lk_stream_close(s);
     return st;
+}
+
+lk_status lk_stream_open_mem(const void *data, size_t n, const char *name, lk_stream **out,
+                             char *errbuf)
+{
+    return open_mem(data, n, name, 0, out, errbuf);
+}
+
+lk_status lk_stream_open_mem_plain(const void *data, size_t n, const char *name, lk_stream **out,
+                                   char *errbuf)
+{
+    return open_mem(data, n, name, 1, out, errbuf);
 }
 
 /* ---- reading and accessors ---------------------------------------------- */

@@ -31,6 +31,14 @@ LK_RESULT_USED lk_status lk_stream_open_mem(const void *data, size_t n, const ch
                                             lk_stream **out, char *errbuf);
 
 /**
+ * lk_stream_open_mem without sniffing: the bytes are taken as they are
+ * (already decoded text, e.g. one chunk of a larger stream, which may start
+ * with anything).  Codec "plain".
+ */
+LK_RESULT_USED lk_status lk_stream_open_mem_plain(const void *data, size_t n, const char *name,
+                                                  lk_stream **out, char *errbuf);
+
+/**
  * Read up to n decompressed bytes into buf.
  * @return the number of bytes (> 0), 0 at a clean end of stream, or a
  *         negative lk_status (LK_EIO: read error, corrupt or truncated gzip /

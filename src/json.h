@@ -134,6 +134,13 @@ void lk_lines_free(lk_lines *l);
  */
 LK_RESULT_USED lk_status lk_lines_next(lk_lines *l, const char **p, size_t *n, uint64_t *line_no);
 
+/** Lines passed so far (the next line is number lk_lines_line() + 1). */
+uint64_t lk_lines_line(const lk_lines *l);
+
+/** Number the lines as if `passed` lines came before (call before the first
+ *  lk_lines_next: a reader continuing a stream another one began). */
+void lk_lines_set_line(lk_lines *l, uint64_t passed);
+
 /**
  * Everything not yet returned by lk_lines_next, appended to *out: for
  * whole-document formats (Telegram's result.json).  At most max bytes.

@@ -151,6 +151,16 @@ lk_status lk_lines_next(lk_lines *l, const char **p, size_t *n, uint64_t *line_n
     }
 }
 
+uint64_t lk_lines_line(const lk_lines *l)
+{
+    return l->line_no;
+}
+
+void lk_lines_set_line(lk_lines *l, uint64_t passed)
+{
+    l->line_no = passed;
+}
+
 /* Whatever it returns, the reader is at its end afterwards: lk_lines_next
  * gives LK_EOF (or the sticky error). */
 lk_status lk_lines_rest(lk_lines *l, lk_buf *out, size_t max)

@@ -69,7 +69,10 @@ LK_RESULT_USED lk_status lk_buf_printf(lk_buf *b, const char *fmt, ...)
 static inline void lk_buf_reset(lk_buf *b)
 {
     b->len = 0;
-    b->p[0] = '\0';
+    /* an unallocated buffer points at one shared "": never written, so
+     * that buffers of different threads do not race on it */
+    if (b->cap)
+        b->p[0] = '\0';
 }
 
 /* qsort that accepts (NULL, 0): calling qsort with a NULL base is undefined
@@ -84,6 +87,12 @@ static inline void lk_qsort(void *base, size_t n, size_t size,
 /* Internal logger: forwards to the callback set with lk_set_log_fn(); silent
  * by default.  Levels are LK_LOG_*. */
 void lk_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Called before each message that reaches the log callback (the progress
+ * meter wipes its terminal line); NULL removes it.  Process-global, like
+ * lk_set_log_fn(). */
+typedef void (*lk_log_hook_fn)(void *userdata);
+void lk_log_set_hook(lk_log_hook_fn fn, void *userdata);
 
 /* Format into a fixed error buffer (never overflows; truncates). */
 void lk_errf(char *errbuf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -10,6 +10,7 @@
 
 #include <math.h>
 
+#include "par.h"
 #include "rng.h"
 
 #define K LK_NEARTEXT_K
@@ -40,6 +41,7 @@ void lk_neartext_opts_init(lk_neartext_opts *o)
     o->threshold = 0.3;
     o->shingle = 2;
     o->seed = 0;
+    o->threads = 1;
 }
 
 /* Rows per band: the largest r (fewest candidates) for which a pair two
@@ -133,15 +135,14 @@ static uint64_t shingle_hash(const uint64_t *w, unsigned k)
     return h;
 }
 
-lk_status lk_neartext_add(lk_neartext *nt, const char *text, size_t n)
+int lk_neartext_sketch(const lk_neartext *nt, const char *text, size_t n, uint32_t *mins,
+                       uint64_t **words, size_t *words_cap)
 {
     const unsigned char *s = (const unsigned char *)text;
-    uint32_t mins[K];
-    size_t ntok = 0, i = 0;
+    uint64_t *w = *words;
+    size_t ntok = 0, i = 0, cap = *words_cap;
     unsigned k;
 
-    if (nt->nposts == UINT32_MAX)
-        return LK_ELIMIT;
     while (i < n) {
         size_t start;
 
@@ -152,11 +153,40 @@ lk_status lk_neartext_add(lk_neartext *nt, const char *text, size_t n)
         start = i;
         while (i < n && !is_space(s[i]))
             i++;
-        if (LK_GROW(nt->word, ntok + 1, nt->word_cap) != LK_OK)
-            return LK_ENOMEM;
-        nt->word[ntok++] = lk_hash64(s + start, i - start);
+        if (LK_GROW(w, ntok + 1, cap) != LK_OK) {
+            *words = w;
+            *words_cap = cap;
+            return -1;
+        }
+        w[ntok++] = lk_hash64(s + start, i - start);
     }
-    if (ntok < 3) {
+    *words = w;
+    *words_cap = cap;
+    if (ntok < 3)
+        return 0;
+    k = ntok < (size_t)nt->o.shingle + 1 ? 1 : nt->o.shingle;
+    for (unsigned j = 0; j < K; j++)
+        mins[j] = UINT32_MAX;
+    for (size_t t = 0; t + k <= ntok; t++) {
+        const uint64_t h = shingle_hash(w + t, k);
+
+        /* The high half of a multiply-add of a 64-bit hash: a cheap family
+         * of permutations whose minima are as good as a full mixer's here,
+         * and a loop the compiler can keep in registers. */
+        for (unsigned j = 0; j < K; j++) {
+            const uint32_t v = (uint32_t)((nt->mul[j] * h + nt->add[j]) >> 32);
+
+            mins[j] = v < mins[j] ? v : mins[j];
+        }
+    }
+    return 1;
+}
+
+lk_status lk_neartext_add_sketch(lk_neartext *nt, const uint32_t *mins)
+{
+    if (nt->nposts == UINT32_MAX)
+        return LK_ELIMIT;
+    if (!mins) {
         nt->nposts++;
         return LK_OK;
     }
@@ -177,35 +207,41 @@ lk_status lk_neartext_add(lk_neartext *nt, const char *text, size_t n)
         nt->sig = p;
         nt->sig_cap = cap;
     }
-    k = ntok < (size_t)nt->o.shingle + 1 ? 1 : nt->o.shingle;
-    for (unsigned j = 0; j < K; j++)
-        mins[j] = UINT32_MAX;
-    for (size_t t = 0; t + k <= ntok; t++) {
-        const uint64_t h = shingle_hash(nt->word + t, k);
-
-        /* The high half of a multiply-add of a 64-bit hash: a cheap family
-         * of permutations whose minima are as good as a full mixer's here,
-         * and a loop the compiler can keep in registers. */
-        for (unsigned j = 0; j < K; j++) {
-            const uint32_t v = (uint32_t)((nt->mul[j] * h + nt->add[j]) >> 32);
-
-            mins[j] = v < mins[j] ? v : mins[j];
-        }
-    }
-    memcpy(nt->sig + nt->nsig * K, mins, sizeof mins);
+    memcpy(nt->sig + nt->nsig * K, mins, K * sizeof *mins);
     nt->post[nt->nsig++] = nt->nposts++;
     return LK_OK;
 }
 
+lk_status lk_neartext_add(lk_neartext *nt, const char *text, size_t n)
+{
+    uint32_t mins[K];
+    int r;
+
+    if (nt->nposts == UINT32_MAX)
+        return LK_ELIMIT;
+    r = lk_neartext_sketch(nt, text, n, mins, &nt->word, &nt->word_cap);
+    if (r < 0)
+        return LK_ENOMEM;
+    return lk_neartext_add_sketch(nt, r ? mins : NULL);
+}
+
 /* ---- clustering ---------------------------------------------------------- */
 
-/* Work state of one lk_neartext_cluster() call. */
+/* Work state of one lk_neartext_cluster() call.  Passes are the identity
+ * pass (0) and the bands (1..b); each is prepared (records made and
+ * sorted) and then swept (union-find, in pass order).  With two threads,
+ * pass p + 1 is prepared while pass p is swept: the sweeps run in the same
+ * order on the same sorted records, so the result and the counts do not
+ * depend on the threads. */
 typedef struct ctx {
     const lk_neartext *nt;
     uint32_t *parent; /* union-find over signature indices; a root is its set's minimum */
-    uint64_t *rec;    /* (key << 32 | index) records of one pass */
-    uint64_t *tmp;    /* radix sort scratch */
-    uint32_t *reps;   /* identity pass: distinct signatures of one run */
+    uint64_t *buf[3]; /* record buffers: one being swept, two for the next pass's sort */
+    int sweep_buf;    /* buf holding the pass being swept */
+    int prep_buf;     /* out: buf holding the pass just prepared */
+    unsigned prep_pass, sweep_pass;
+    lk_status sweep_st;
+    uint32_t *reps; /* identity pass: distinct signatures of one run */
     size_t reps_cap;
     uint64_t candidates, joined;
 } ctx;
@@ -252,13 +288,14 @@ static void try_pair(ctx *c, uint32_t a, uint32_t b)
         join(c, ra, rb);
 }
 
-/* Stable LSD radix sort of c->rec[0..n) by the high 32 bits (3 passes of 11,
- * 11 and 10 bits).  Records are made in index order, so equal keys stay in
- * index order: the sweeps never see hash order. */
-static void sort_records(ctx *c, size_t n)
+/* Stable LSD radix sort of rec[0..n) by the high 32 bits (3 passes of 11,
+ * 11 and 10 bits), with tmp as scratch; returns the buffer holding the
+ * result (tmp: an odd number of passes).  Records are made in index order,
+ * so equal keys stay in index order: the sweeps never see hash order. */
+static uint64_t *sort_records(uint64_t *rec, uint64_t *tmp, size_t n)
 {
     static const unsigned shift[3] = {32, 43, 54};
-    uint64_t *src = c->rec, *dst = c->tmp;
+    uint64_t *src = rec, *dst = tmp;
     size_t count[2048];
 
     for (unsigned p = 0; p < 3; p++) {
@@ -276,39 +313,79 @@ static void sort_records(ctx *c, size_t n)
         for (size_t i = 0; i < n; i++)
             dst[count[(src[i] >> shift[p]) & 2047]++] = src[i];
         src = dst;
-        dst = src == c->rec ? c->tmp : c->rec;
+        dst = src == rec ? tmp : rec;
     }
-    /* Three passes leave the result in tmp: swap the roles. */
-    c->tmp = c->rec;
-    c->rec = src;
+    return src;
+}
+
+/* 32-bit key of band `band` of signature s. */
+static uint32_t band_key(const uint32_t *s, unsigned band, unsigned rows)
+{
+    uint64_t h = lk_mix64(UINT64_C(0x2545f4914f6cdd1d) * (band + 1));
+    unsigned j = 0;
+
+    for (; j + 1 < rows; j += 2)
+        h = lk_mix64(h ^ ((uint64_t)s[j] << 32 | s[j + 1]));
+    if (j < rows)
+        h = lk_mix64(h ^ s[j]);
+    return (uint32_t)(h >> 32);
+}
+
+/* Records of pass p, sorted, into one of the two buffers other than
+ * c->sweep_buf (c->prep_buf says which).  Pass 0: a 32-bit hash of the
+ * whole signature; pass 1 + b: band b's key. */
+static void prepare(ctx *c, unsigned p)
+{
+    const lk_neartext *nt = c->nt;
+    const size_t n = nt->nsig;
+    const unsigned rows = nt->rows;
+    int a = -1, b = -1;
+    uint64_t *out;
+
+    for (int i = 0; i < 3; i++) {
+        if (i == c->sweep_buf)
+            continue;
+        if (a < 0)
+            a = i;
+        else if (b < 0)
+            b = i;
+    }
+    if (p == 0) {
+        for (size_t i = 0; i < n; i++)
+            c->buf[a][i] = (lk_hash64(nt->sig + i * K, K * sizeof *nt->sig) << 32) | i;
+    } else {
+        const unsigned band = p - 1;
+        for (size_t i = 0; i < n; i++)
+            c->buf[a][i] =
+                (uint64_t)band_key(nt->sig + i * K + (size_t)band * rows, band, rows) << 32 | i;
+    }
+    out = sort_records(c->buf[a], c->buf[b], n);
+    c->prep_buf = out == c->buf[a] ? a : b;
 }
 
 /* Identity pass: posts with identical signatures (identical texts among
  * them) join whatever the bands do.  Runs share a 32-bit hash of the whole
  * signature; a run holding more than one signature (a hash collision) is
  * split exactly with memcmp against each distinct one seen in the run. */
-static lk_status identity_pass(ctx *c)
+static lk_status identity_sweep(ctx *c, const uint64_t *rec)
 {
     const lk_neartext *nt = c->nt;
     const size_t n = nt->nsig;
     size_t a = 0;
 
-    for (size_t i = 0; i < n; i++)
-        c->rec[i] = (lk_hash64(nt->sig + i * K, K * sizeof *nt->sig) << 32) | i;
-    sort_records(c, n);
     while (a < n) {
-        const uint64_t key = c->rec[a] >> 32;
+        const uint64_t key = rec[a] >> 32;
         size_t e = a + 1, nreps = 1;
 
-        while (e < n && c->rec[e] >> 32 == key)
+        while (e < n && rec[e] >> 32 == key)
             e++;
         if (e - a > 1) {
             if (LK_GROW(c->reps, 1, c->reps_cap) != LK_OK)
                 return LK_ENOMEM;
-            c->reps[0] = (uint32_t)c->rec[a];
+            c->reps[0] = (uint32_t)rec[a];
         }
         for (size_t p = a + 1; p < e; p++) {
-            const uint32_t x = (uint32_t)c->rec[p];
+            const uint32_t x = (uint32_t)rec[p];
             size_t r = 0;
 
             while (r < nreps && memcmp(nt->sig + (size_t)x * K, nt->sig + (size_t)c->reps[r] * K,
@@ -330,50 +407,56 @@ static lk_status identity_pass(ctx *c)
     return LK_OK;
 }
 
-/* 32-bit key of band `band` of signature s. */
-static uint32_t band_key(const uint32_t *s, unsigned band, unsigned rows)
+static void band_sweep(ctx *c, const uint64_t *rec)
 {
-    uint64_t h = lk_mix64(UINT64_C(0x2545f4914f6cdd1d) * (band + 1));
-    unsigned j = 0;
-
-    for (; j + 1 < rows; j += 2)
-        h = lk_mix64(h ^ ((uint64_t)s[j] << 32 | s[j + 1]));
-    if (j < rows)
-        h = lk_mix64(h ^ s[j]);
-    return (uint32_t)(h >> 32);
-}
-
-static void band_pass(ctx *c, unsigned band)
-{
-    const lk_neartext *nt = c->nt;
-    const size_t n = nt->nsig;
-    const unsigned rows = nt->rows;
+    const size_t n = c->nt->nsig;
     size_t a = 0;
 
-    for (size_t i = 0; i < n; i++)
-        c->rec[i] = (uint64_t)band_key(nt->sig + i * K + (size_t)band * rows, band, rows) << 32 | i;
-    sort_records(c, n);
     while (a < n) {
-        const uint64_t key = c->rec[a] >> 32;
+        const uint64_t key = rec[a] >> 32;
         size_t e = a + 1;
 
-        while (e < n && c->rec[e] >> 32 == key)
+        while (e < n && rec[e] >> 32 == key)
             e++;
         for (size_t p = a + 1; p < e; p++) {
-            const uint32_t x = (uint32_t)c->rec[p];
+            const uint32_t x = (uint32_t)rec[p];
 
             for (size_t q = p; q-- > a && p - q <= LK_NT_WINDOW;)
-                try_pair(c, x, (uint32_t)c->rec[q]);
+                try_pair(c, x, (uint32_t)rec[q]);
             if (p - a > LK_NT_WINDOW)
-                try_pair(c, x, (uint32_t)c->rec[a]);
+                try_pair(c, x, (uint32_t)rec[a]);
         }
         a = e;
     }
 }
 
+static void sweep(ctx *c, unsigned p)
+{
+    const uint64_t *rec = c->buf[c->sweep_buf];
+
+    if (p == 0)
+        c->sweep_st = identity_sweep(c, rec);
+    else
+        band_sweep(c, rec);
+}
+
+/* Task 0 sweeps c->sweep_pass, task 1 prepares c->prep_pass: disjoint
+ * buffers and state. */
+static void step_task(void *vc, size_t task, unsigned worker)
+{
+    ctx *c = vc;
+
+    (void)worker;
+    if (task == 0)
+        sweep(c, c->sweep_pass);
+    else
+        prepare(c, c->prep_pass);
+}
+
 lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats *st)
 {
     const size_t n = nt->nsig;
+    const unsigned passes = nt->bands + 1;
     ctx c = {0};
     uint32_t *res = NULL;
     size_t bytes;
@@ -382,23 +465,49 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
 
     c.nt = nt;
     res = malloc(nt->nposts ? (size_t)nt->nposts * sizeof *res : 1);
-    if (!res || lk_mul_size(n ? n : 1, sizeof *c.rec, &bytes) != 0)
+    if (!res || lk_mul_size(n ? n : 1, sizeof *c.buf[0], &bytes) != 0)
         goto cleanup;
     c.parent = malloc((n ? n : 1) * sizeof *c.parent);
-    c.rec = malloc(bytes);
-    c.tmp = malloc(bytes);
-    if (!c.parent || !c.rec || !c.tmp)
+    c.buf[0] = malloc(bytes);
+    c.buf[1] = malloc(bytes);
+    /* the third buffer only when passes overlap */
+    if (nt->o.threads > 1)
+        c.buf[2] = malloc(bytes);
+    if (!c.parent || !c.buf[0] || !c.buf[1] || (nt->o.threads > 1 && !c.buf[2]))
         goto cleanup;
     for (size_t i = 0; i < n; i++)
         c.parent[i] = (uint32_t)i;
-    if ((ret = identity_pass(&c)) != LK_OK)
-        goto cleanup;
-    for (unsigned b = 0; b < nt->bands; b++)
-        band_pass(&c, b);
+    if (nt->o.threads > 1) {
+        c.sweep_buf = -1;
+        prepare(&c, 0);
+        for (unsigned p = 0; p < passes; p++) {
+            c.sweep_buf = c.prep_buf;
+            c.sweep_pass = p;
+            c.prep_pass = p + 1;
+            (void)lk_par_run(2, p + 1 < passes ? 2 : 1, step_task, &c);
+            if (c.sweep_st != LK_OK) {
+                ret = c.sweep_st;
+                goto cleanup;
+            }
+        }
+    } else {
+        c.sweep_buf = 2; /* absent: prepare uses buffers 0 and 1 */
+        for (unsigned p = 0; p < passes; p++) {
+            const int keep = c.sweep_buf;
+            prepare(&c, p);
+            c.sweep_buf = c.prep_buf;
+            sweep(&c, p);
+            c.sweep_buf = keep;
+            if (c.sweep_st != LK_OK) {
+                ret = c.sweep_st;
+                goto cleanup;
+            }
+        }
+    }
 
-    /* Sizes of the sets, counted at their roots (tmp is free now). */
+    /* Sizes of the sets, counted at their roots (a record buffer is free now). */
     {
-        uint32_t *size = (uint32_t *)c.tmp;
+        uint32_t *size = (uint32_t *)c.buf[0];
 
         memset(size, 0, n * sizeof *size);
         for (size_t i = 0; i < n; i++)
@@ -431,8 +540,8 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
 cleanup:
     free(res);
     free(c.parent);
-    free(c.rec);
-    free(c.tmp);
+    for (int i = 0; i < 3; i++)
+        free(c.buf[i]);
     free(c.reps);
     return ret;
 }

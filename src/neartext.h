@@ -51,7 +51,8 @@
  * Memory.  Held per post with >= 3 tokens: 256 bytes of signature + 4 bytes
  * of post id (amortised growth adds up to half of that); posts with fewer
  * tokens cost nothing.  lk_neartext_cluster() needs in addition 20 bytes per
- * sketched post while it runs, and returns 4 bytes per post.
+ * sketched post while it runs (28 with threads > 1), and returns 4 bytes
+ * per post.
  *
  * Thread safety: one handle must not be used from two threads at once.
  */
@@ -72,6 +73,9 @@ typedef struct lk_neartext_opts {
     double threshold; /**< minimum estimated Jaccard of shingle sets, in (0, 1]; default 0.3 */
     unsigned shingle; /**< words per shingle, 1..LK_NEARTEXT_MAX_SHINGLE; default 2 */
     uint64_t seed;    /**< picks the hash permutations; default 0 */
+    unsigned threads; /**< > 1: lk_neartext_cluster() sorts the next pass on a
+                           second thread while it sweeps one (same result, one more
+                           buffer of 8 bytes per sketched post); default 1 */
 } lk_neartext_opts;
 
 /** What lk_neartext_cluster() did; every count is over the posts added so far. */
@@ -109,6 +113,26 @@ LK_RESULT_USED lk_status lk_neartext_new(const lk_neartext_opts *o, lk_neartext 
  *         error the post is not added.
  */
 LK_RESULT_USED lk_status lk_neartext_add(lk_neartext *nt, const char *text, size_t n);
+
+/**
+ * The signature lk_neartext_add() would keep for a text, computed without
+ * touching the handle: several threads may sketch at once (the parallel
+ * reader sketches in its workers and adds the sketches in input order).
+ * @param mins receives LK_NEARTEXT_K minima when the text has >= 3 tokens.
+ * @param words, words_cap the caller's scratch for word hashes (grown here;
+ *        the caller frees *words).
+ * @return 1 (sketched), 0 (fewer than three tokens: never clusters), -1
+ *         (out of memory).
+ */
+int lk_neartext_sketch(const lk_neartext *nt, const char *text, size_t n, uint32_t *mins,
+                       uint64_t **words, size_t *words_cap);
+
+/**
+ * Add one post from its sketch: lk_neartext_add() of the text that gave
+ * `mins` (NULL for a text lk_neartext_sketch() returned 0 for).
+ * @return LK_OK, LK_ENOMEM, LK_ELIMIT, as lk_neartext_add().
+ */
+LK_RESULT_USED lk_status lk_neartext_add_sketch(lk_neartext *nt, const uint32_t *mins);
 
 /**
  * Cluster every post added so far (it may be called again after more adds).

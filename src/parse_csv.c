@@ -102,6 +102,26 @@ int lk_csv_first_byte(const lk_csv *c)
     return c && c->started ? c->first : -1;
 }
 
+uint64_t lk_csv_line(const lk_csv *c)
+{
+    return c->line;
+}
+
+void lk_csv_resume(lk_csv *c, uint64_t line, int skip_lf)
+{
+    c->started = 1;
+    c->first = -1;
+    c->line = line;
+    c->skip_lf = skip_lf;
+}
+
+void lk_csv_rest(const lk_csv *c, const char **p, size_t *n, int *skip_lf)
+{
+    *p = c->win + c->pos;
+    *n = c->end - c->pos;
+    *skip_lf = c->skip_lf;
+}
+
 uint64_t lk_csv_errline(const lk_csv *c)
 {
     return c ? c->errline : 0;

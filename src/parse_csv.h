@@ -62,6 +62,25 @@ const char *lk_csv_errmsg(const lk_csv *c);
  *  file given as CSV apart from a broken CSV header. */
 int lk_csv_first_byte(const lk_csv *c);
 
+/** The physical line the scanner is at (after the last record returned;
+ *  at LK_EOF one past the last line). */
+uint64_t lk_csv_line(const lk_csv *c);
+
+/**
+ * Make a new scanner continue a stream another scanner began: no BOM is
+ * looked for, the next record is on physical line `line`, and skip_lf says
+ * that the previous record ended in CR (a '\n' first belongs to it).
+ * Call before the first lk_csv_next.
+ */
+void lk_csv_resume(lk_csv *c, uint64_t line, int skip_lf);
+
+/**
+ * The bytes read from the stream but not yet scanned (after the last
+ * record returned), borrowed until the next call on c; *skip_lf as for
+ * lk_csv_resume.  Lets a caller take over the stream after the header.
+ */
+void lk_csv_rest(const lk_csv *c, const char **p, size_t *n, int *skip_lf);
+
 /** 1-based line of the last error. */
 uint64_t lk_csv_errline(const lk_csv *c);
 

@@ -5,10 +5,14 @@
  * the format readers (fmt_csv.c, fmt_json.c).  Every row read is either
  * used or counted as skipped with a reason; with --on-error fail the first
  * bad row stops the run with "PATH:LINE: what was wrong".
+ *
+ * With ro->threads > 1 the data of a CSV or JSON-lines file (after the CSV
+ * header, or once the first JSON line is known to be a whole value) goes
+ * through reader_par.c: the same row loops below then run on chunks, on
+ * worker threads, and on what cannot be cut into chunks.
  */
-#include "fmt.h"
 #include "io_stream.h"
-#include "reader.h"
+#include "reader_int.h"
 
 static const char *const skip_names[LK_SKIP_N] = {
     "malformed_csv",   "wrong_field_count", "bad_timestamp", "invalid_utf8", "empty_account",
@@ -152,6 +156,123 @@ static lk_status sniff(lk_stream *s, sniffed *out, char *errbuf)
     return st;
 }
 
+/* The data rows of a CSV file, after its header.  serial == NULL: a whole
+ * stream, scanner errors are bad rows; else a chunk, where a scanner error
+ * sets *serial and stops (see lk_chunk_ops). */
+static lk_status csv_rows(lk_csv *csv, lk_stream *s, lk_csvfmt *cf, size_t width, lk_sink *k,
+                          char *errbuf, int *serial)
+{
+    lk_csv_row r;
+    lk_status rs, ret;
+
+    while ((rs = lk_csv_next(csv, &r)) != LK_EOF) {
+        if (rs == LK_EIO) {
+            stream_error(s, lk_csv_errline(csv), errbuf);
+            return LK_EIO;
+        }
+        if (rs == LK_ENOMEM)
+            return LK_ENOMEM;
+        if (rs != LK_OK) { /* LK_EPARSE, LK_ELIMIT: the scanner has resynchronised */
+            if (serial) {
+                *serial = 1;
+                return LK_OK;
+            }
+            if ((ret = lk_sink_bad_line(k, lk_csv_errline(csv), LK_SKIP_MALFORMED_CSV, "%s",
+                                        lk_csv_errmsg(csv))) != LK_OK)
+                return ret;
+            continue;
+        }
+        if (r.nfields != width) {
+            if ((ret = lk_sink_bad_line(k, r.line, LK_SKIP_FIELD_COUNT,
+                                        "expected %zu fields as in the header, found %zu", width,
+                                        r.nfields)) != LK_OK)
+                return ret;
+            continue;
+        }
+        if ((ret = lk_csvfmt_row(cf, &r, k)) != LK_OK)
+            return ret;
+    }
+    return LK_OK;
+}
+
+/* A CSV file read in parallel: the header's column map, cloned per worker. */
+typedef struct csv_par {
+    lk_stream *s;
+    lk_csvfmt *cf;
+    lk_csvfmt **wcf; /* per worker, made on first use */
+    size_t width;
+    int skip_lf; /* the header ended in CR */
+    lk_sink *k;
+    char *errbuf;
+} csv_par;
+
+static lk_status csv_chunk(void *ctx, unsigned worker, const char *p, size_t n, int first,
+                           lk_sink *wk, uint64_t *lines, int *serial)
+{
+    csv_par *c = ctx;
+    char eb[LK_ERRMSG_MAX];
+    lk_stream *ms = NULL;
+    lk_csv *csv = NULL;
+    lk_status ret;
+
+    if ((!c->wcf[worker] && (ret = lk_csvfmt_clone(c->cf, &c->wcf[worker])) != LK_OK) ||
+        (ret = lk_stream_open_mem_plain(p, n, lk_stream_name(c->s), &ms, eb)) != LK_OK ||
+        (ret = lk_csv_open(ms, ',', &csv)) != LK_OK)
+        goto cleanup;
+    lk_csv_resume(csv, 1, first ? c->skip_lf : 0);
+    ret = csv_rows(csv, ms, c->wcf[worker], c->width, wk, eb, serial);
+    *lines = lk_csv_line(csv) - 1;
+cleanup:
+    lk_csv_free(csv);
+    lk_stream_close(ms);
+    return ret;
+}
+
+static lk_status csv_rest(void *ctx, uint64_t line, int first)
+{
+    csv_par *c = ctx;
+    lk_csv *csv = NULL;
+    lk_status ret;
+
+    if ((ret = lk_csv_open(c->s, ',', &csv)) != LK_OK)
+        return ret;
+    lk_csv_resume(csv, line, first ? c->skip_lf : 0);
+    ret = csv_rows(csv, c->s, c->cf, c->width, c->k, c->errbuf, NULL);
+    lk_csv_free(csv);
+    return ret;
+}
+
+static lk_status csv_parallel(lk_stream *s, lk_csv *csv, lk_csvfmt *cf, size_t width,
+                              const lk_read_opts *ro, lk_sink *k, char *errbuf)
+{
+    csv_par c;
+    lk_chunk_ops ops;
+    const char *rest;
+    size_t nrest;
+    lk_status ret;
+
+    memset(&c, 0, sizeof c);
+    c.s = s;
+    c.cf = cf;
+    c.width = width;
+    c.k = k;
+    c.errbuf = errbuf;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
+    if (!(c.wcf = calloc(ro->threads, sizeof *c.wcf)))
+        return LK_ENOMEM;
+    lk_csv_rest(csv, &rest, &nrest, &c.skip_lf);
+    ops.csv = 1;
+    ops.first_end = 1;
+    ops.chunk = csv_chunk;
+    ops.rest = csv_rest;
+    ops.ctx = &c;
+    ret = lk_read_chunked(s, ro, rest, nrest, lk_csv_line(csv), &ops, k, errbuf);
+    for (unsigned w = 0; w < ro->threads; w++)
+        lk_csvfmt_free(c.wcf[w]);
+    free(c.wcf);
+    return ret;
+}
+
 static lk_status read_csv(lk_stream *s, const lk_read_opts *ro, lk_sink *k, lk_input_stats *st,
                           char *errbuf)
 {
@@ -160,59 +281,43 @@ static lk_status read_csv(lk_stream *s, const lk_read_opts *ro, lk_sink *k, lk_i
     lk_csvfmt *cf = NULL;
     lk_csv_row r;
     lk_status rs, ret;
-    size_t width = 0;
-    lk_format f = LK_FMT_AUTO;
+    lk_csv_cols cols = {ro->col_object, ro->col_account, ro->col_content, ro->col_time};
+    lk_format f;
 
     if ((ret = lk_csv_open(s, ',', &csv)) != LK_OK)
         return ret;
-    while ((rs = lk_csv_next(csv, &r)) != LK_EOF) {
-        if (rs == LK_EIO) {
-            stream_error(s, lk_csv_errline(csv), errbuf);
-            ret = LK_EIO;
-            goto cleanup;
-        }
-        if (rs == LK_ENOMEM) {
-            ret = LK_ENOMEM;
-            goto cleanup;
-        }
-        if (rs != LK_OK) { /* LK_EPARSE, LK_ELIMIT: the scanner has resynchronised */
-            if (!cf) {
-                lk_errf(errbuf, "%s:%llu: header: %s", name,
-                        (unsigned long long)lk_csv_errline(csv), lk_csv_errmsg(csv));
-                ret = LK_EPARSE;
-                goto cleanup;
-            }
-            if ((ret = lk_sink_bad_line(k, lk_csv_errline(csv), LK_SKIP_MALFORMED_CSV, "%s",
-                                        lk_csv_errmsg(csv))) != LK_OK)
-                goto cleanup;
-            continue;
-        }
-        if (!cf) {
-            lk_csv_cols cols = {ro->col_object, ro->col_account, ro->col_content, ro->col_time};
-            f = ro->format == LK_FMT_AUTO ? lk_csvfmt_sniff(&r) : ro->format;
-            if ((ret = lk_csvfmt_open(f, &r, &cols, name, &cf, errbuf)) != LK_OK)
-                goto cleanup;
-            width = r.nfields;
-            st->format = lk_format_name(f);
-            continue;
-        }
-        if (r.nfields != width) {
-            if ((ret = lk_sink_bad_line(k, r.line, LK_SKIP_FIELD_COUNT,
-                                        "expected %zu fields as in the header, found %zu", width,
-                                        r.nfields)) != LK_OK)
-                goto cleanup;
-            continue;
-        }
-        if ((ret = lk_csvfmt_row(cf, &r, k)) != LK_OK)
-            goto cleanup;
-    }
-    if (!cf) {
+    /* the header: the first record */
+    rs = lk_csv_next(csv, &r);
+    if (rs == LK_EOF) {
         lk_errf(errbuf, "%s: empty input: no header line", name);
         ret = LK_EPARSE;
         goto cleanup;
     }
-    st->format_rows[f] = st->rows_read;
-    ret = LK_OK;
+    if (rs == LK_EIO) {
+        stream_error(s, lk_csv_errline(csv), errbuf);
+        ret = LK_EIO;
+        goto cleanup;
+    }
+    if (rs == LK_ENOMEM) {
+        ret = LK_ENOMEM;
+        goto cleanup;
+    }
+    if (rs != LK_OK) {
+        lk_errf(errbuf, "%s:%llu: header: %s", name, (unsigned long long)lk_csv_errline(csv),
+                lk_csv_errmsg(csv));
+        ret = LK_EPARSE;
+        goto cleanup;
+    }
+    f = ro->format == LK_FMT_AUTO ? lk_csvfmt_sniff(&r) : ro->format;
+    if ((ret = lk_csvfmt_open(f, &r, &cols, name, &cf, errbuf)) != LK_OK)
+        goto cleanup;
+    st->format = lk_format_name(f);
+    if (ro->threads > 1)
+        ret = csv_parallel(s, csv, cf, r.nfields, ro, k, errbuf);
+    else
+        ret = csv_rows(csv, s, cf, r.nfields, k, errbuf, NULL);
+    if (ret == LK_OK)
+        st->format_rows[f] = st->rows_read;
 cleanup:
     lk_csvfmt_free(cf);
     lk_csv_free(csv);
@@ -274,36 +379,31 @@ cleanup:
     return ret;
 }
 
-static lk_status read_json(lk_stream *s, const lk_read_opts *ro, lk_sink *k, lk_input_stats *st,
-                           char *errbuf)
+/* The lines of a JSON-lines stream.  first: the first non-blank line is
+ * still to come (a BOM is dropped; a line that is no whole value starts a
+ * document).  serial == NULL: a whole stream; else a chunk, where a document
+ * sets *serial and stops (see lk_chunk_ops). */
+static lk_status json_lines(lk_lines *ln, lk_stream *s, lk_json *j, lk_jsonfmt *jf,
+                            const lk_read_opts *ro, lk_sink *k, char *errbuf, int first,
+                            int *serial)
 {
     const char *name = lk_stream_name(s);
-    lk_lines *ln = NULL;
-    lk_json *j = NULL;
-    lk_jsonfmt *jf = NULL;
     const char *p;
     size_t n;
     uint64_t line;
     lk_status rs, ret;
-    int first = 1;
 
-    if ((ret = lk_lines_open(s, MAX_LINE, &ln)) != LK_OK || (ret = lk_json_new(&j)) != LK_OK ||
-        (ret = lk_jsonfmt_new(ro->format, &jf)) != LK_OK)
-        goto cleanup;
     while ((rs = lk_lines_next(ln, &p, &n, &line)) != LK_EOF) {
         if (rs == LK_EIO) {
             stream_error(s, line, errbuf);
-            ret = LK_EIO;
-            goto cleanup;
+            return LK_EIO;
         }
-        if (rs == LK_ENOMEM) {
-            ret = rs;
-            goto cleanup;
-        }
+        if (rs == LK_ENOMEM)
+            return rs;
         if (rs == LK_ELIMIT) {
             if ((ret = lk_sink_bad_line(k, line, LK_SKIP_LINE_TOO_LONG, "line longer than %zu MiB",
                                         MAX_LINE >> 20)) != LK_OK)
-                goto cleanup;
+                return ret;
             first = 0;
             continue;
         }
@@ -314,14 +414,15 @@ static lk_status read_json(lk_stream *s, const lk_read_opts *ro, lk_sink *k, lk_
         if (blank(p, n))
             continue;
         rs = ro->format == LK_FMT_TELEGRAM ? LK_EPARSE : lk_json_parse(j, p, n);
-        if (rs == LK_ENOMEM) {
-            ret = rs;
-            goto cleanup;
-        }
+        if (rs == LK_ENOMEM)
+            return rs;
         if (rs != LK_OK && first && (ro->format == LK_FMT_TELEGRAM || lk_json_erroff(j) >= n)) {
             /* the first line is not a whole value: a pretty-printed document */
-            ret = read_document(ln, p, n, jf, j, k, errbuf, name);
-            goto cleanup;
+            if (serial) {
+                *serial = 1;
+                return LK_OK;
+            }
+            return read_document(ln, p, n, jf, j, k, errbuf, name);
         }
         first = 0;
         if (rs != LK_OK) {
@@ -330,15 +431,197 @@ static lk_status read_json(lk_stream *s, const lk_read_opts *ro, lk_sink *k, lk_
                      lk_json_err_is_utf8(j) ? LK_SKIP_INVALID_UTF8 : LK_SKIP_MALFORMED_JSON,
                      "invalid JSON at byte %zu: %s", lk_json_erroff(j) + 1, lk_json_errmsg(j))) !=
                 LK_OK)
-                goto cleanup;
+                return ret;
             continue;
         }
         if ((ret = lk_jsonfmt_line(jf, j, line, k)) != LK_OK)
+            return ret;
+        if (serial && lk_jsonfmt_stateful(jf)) {
+            *serial = 1;
+            return LK_OK;
+        }
+    }
+    return LK_OK;
+}
+
+/* A JSON-lines file read in parallel: a parser and format state per worker. */
+typedef struct json_par {
+    lk_stream *s;
+    const lk_read_opts *ro;
+    lk_json **wj;
+    lk_jsonfmt **wjf;
+    lk_sink *k;
+    char *errbuf;
+} json_par;
+
+static lk_status json_chunk(void *ctx, unsigned worker, const char *p, size_t n, int first,
+                            lk_sink *wk, uint64_t *lines, int *serial)
+{
+    json_par *c = ctx;
+    char eb[LK_ERRMSG_MAX];
+    lk_stream *ms = NULL;
+    lk_lines *ln = NULL;
+    lk_status ret;
+
+    if ((!c->wj[worker] && (ret = lk_json_new(&c->wj[worker])) != LK_OK) ||
+        (!c->wjf[worker] && (ret = lk_jsonfmt_new(c->ro->format, &c->wjf[worker])) != LK_OK) ||
+        (ret = lk_stream_open_mem_plain(p, n, lk_stream_name(c->s), &ms, eb)) != LK_OK ||
+        (ret = lk_lines_open(ms, MAX_LINE, &ln)) != LK_OK)
+        goto cleanup;
+    ret = json_lines(ln, ms, c->wj[worker], c->wjf[worker], c->ro, wk, eb, first, serial);
+    *lines = lk_lines_line(ln);
+cleanup:
+    lk_lines_free(ln);
+    lk_stream_close(ms);
+    return ret;
+}
+
+static lk_status json_rest(void *ctx, uint64_t line, int first)
+{
+    json_par *c = ctx;
+    lk_lines *ln = NULL;
+    lk_json *j = NULL;
+    lk_jsonfmt *jf = NULL;
+    lk_status ret;
+
+    if ((ret = lk_lines_open(c->s, MAX_LINE, &ln)) == LK_OK && (ret = lk_json_new(&j)) == LK_OK &&
+        (ret = lk_jsonfmt_new(c->ro->format, &jf)) == LK_OK) {
+        lk_lines_set_line(ln, line - 1);
+        ret = json_lines(ln, c->s, j, jf, c->ro, c->k, c->errbuf, first, NULL);
+    }
+    lk_jsonfmt_free(jf);
+    lk_json_free(j);
+    lk_lines_free(ln);
+    return ret;
+}
+
+/* Bytes read ahead to find the first line of a JSON file. */
+#define JSON_HEAD_MAX ((size_t)16 << 20)
+
+/* Whether the first non-blank line of (p, n) is complete and a whole value
+ * (1; *start: its offset), starts a document (0), or is not complete in p
+ * yet (-1). */
+static int first_line_whole(const char *p, size_t n, int eof, lk_json *j, size_t *start,
+                            lk_status *err)
+{
+    size_t a = 0;
+
+    *err = LK_OK;
+    while (a < n) {
+        const char *nl = memchr(p + a, '\n', n - a);
+        size_t e, len;
+        const char *l = p + a;
+        lk_status rs;
+
+        if (!nl && !eof)
+            return -1;
+        e = nl ? (size_t)(nl - p) : n;
+        len = e - a;
+        if (len > 0 && l[len - 1] == '\r')
+            len--;
+        /* as json_lines with first set: a BOM goes on every line until the first non-blank one */
+        if (len >= 3 && memcmp(l, "\xef\xbb\xbf", 3) == 0) {
+            l += 3;
+            len -= 3;
+        }
+        *start = a;
+        a = e + 1;
+        if (blank(l, len))
+            continue;
+        rs = lk_json_parse(j, l, len);
+        if (rs == LK_ENOMEM) {
+            *err = rs;
+            return 0;
+        }
+        return !(rs != LK_OK && lk_json_erroff(j) >= len);
+    }
+    return eof ? 1 : -1;
+}
+
+/* JSON lines on several threads, unless the file is one document (or its
+ * first line does not fit the read-ahead): then serially.  *done = 0: read
+ * it serially (the bytes taken have been given back to the stream). */
+static lk_status json_parallel(lk_stream *s, const lk_read_opts *ro, lk_sink *k, char *errbuf,
+                               int *done)
+{
+    json_par c;
+    lk_chunk_ops ops;
+    lk_buf head;
+    lk_json *j = NULL;
+    lk_status ret;
+    size_t start = 0;
+    int eof = 0, whole = -1;
+
+    *done = 0;
+    lk_buf_init(&head);
+    if ((ret = lk_json_new(&j)) != LK_OK)
+        goto cleanup;
+    while (whole < 0 && !eof && head.len <= JSON_HEAD_MAX) {
+        ptrdiff_t got;
+        /* reads of 1 MiB: a give-back of the sniffer is taken whole */
+        if ((ret = lk_buf_reserve(&head, (size_t)1 << 20)) != LK_OK)
+            goto cleanup;
+        got = lk_stream_read(s, head.p + head.len, (size_t)1 << 20);
+        if (got < 0)
+            break; /* the serial reader meets the error again, after these bytes */
+        eof = got == 0;
+        head.len += (size_t)got;
+        whole = first_line_whole(head.p, head.len, eof, j, &start, &ret);
+        if (ret != LK_OK)
             goto cleanup;
     }
-    ret = LK_OK;
+    if (whole != 1) {
+        ret = lk_stream_unread(s, head.p, head.len);
+        goto cleanup;
+    }
+    *done = 1;
+    memset(&c, 0, sizeof c);
+    c.s = s;
+    c.ro = ro;
+    c.k = k;
+    c.errbuf = errbuf;
+    // NOLINTBEGIN(bugprone-sizeof-expression): arrays of pointers
+    c.wj = calloc(ro->threads, sizeof *c.wj);
+    c.wjf = calloc(ro->threads, sizeof *c.wjf);
+    // NOLINTEND(bugprone-sizeof-expression)
+    if (c.wj && c.wjf) {
+        ops.csv = 0;
+        ops.first_end = (uint64_t)start + 1;
+        ops.chunk = json_chunk;
+        ops.rest = json_rest;
+        ops.ctx = &c;
+        ret = lk_read_chunked(s, ro, head.p, head.len, 1, &ops, k, errbuf);
+    } else {
+        ret = LK_ENOMEM;
+    }
+    for (unsigned w = 0; c.wj && w < ro->threads; w++)
+        lk_json_free(c.wj[w]);
+    for (unsigned w = 0; c.wjf && w < ro->threads; w++)
+        lk_jsonfmt_free(c.wjf[w]);
+    free(c.wj);
+    free(c.wjf);
 cleanup:
-    (void)st;
+    lk_json_free(j);
+    lk_buf_release(&head);
+    return ret;
+}
+
+static lk_status read_json(lk_stream *s, const lk_read_opts *ro, lk_sink *k, char *errbuf)
+{
+    lk_lines *ln = NULL;
+    lk_json *j = NULL;
+    lk_jsonfmt *jf = NULL;
+    lk_status ret;
+
+    if (ro->threads > 1 && ro->format != LK_FMT_TELEGRAM) {
+        int done;
+        ret = json_parallel(s, ro, k, errbuf, &done);
+        if (done || ret != LK_OK)
+            return ret;
+    }
+    if ((ret = lk_lines_open(s, MAX_LINE, &ln)) == LK_OK && (ret = lk_json_new(&j)) == LK_OK &&
+        (ret = lk_jsonfmt_new(ro->format, &jf)) == LK_OK)
+        ret = json_lines(ln, s, j, jf, ro, k, errbuf, 1, NULL);
     lk_jsonfmt_free(jf);
     lk_json_free(j);
     lk_lines_free(ln);
@@ -383,7 +666,7 @@ lk_status lk_read_stream(lk_stream *s, uint32_t file_index, const lk_read_opts *
     } else {
         json = kind == SNIFF_JSON;
     }
-    ret = json ? read_json(s, ro, k, st, errbuf) : read_csv(s, ro, k, st, errbuf);
+    ret = json ? read_json(s, ro, k, errbuf) : read_csv(s, ro, k, st, errbuf);
     if (ret == LK_OK)
         ret = lk_sink_flush(k);
     else if (ret == LK_ENOMEM && !errbuf[0])
@@ -405,8 +688,11 @@ lk_status lk_read_file(const char *path, uint32_t file_index, const lk_read_opts
     st->codec = "plain";
     errbuf[0] = '\0';
     ret = lk_stream_open(path, &s, errbuf);
-    if (ret == LK_OK)
+    if (ret == LK_OK) {
+        lk_progress_file(lk_sink_progress(k), s, &st->rows_read);
         ret = lk_read_stream(s, file_index, ro, k, st, errbuf);
+        lk_progress_file(lk_sink_progress(k), NULL, NULL); /* before s is closed */
+    }
     lk_stream_close(s);
     return ret;
 }

@@ -11,6 +11,12 @@
 typedef struct lk_read_opts {
     lk_format format; /* LK_FMT_AUTO: sniffed from the first bytes and the header / keys */
     const char *col_object, *col_account, *col_content, *col_time; /* generic CSV */
+    /* Threads parsing one file (reader_par.c); <= 1: serial.  The result
+     * is the same for any number. */
+    unsigned threads;
+    /* Bytes per chunk of parallel reading; 0: the environment variable
+     * LK_CHUNK_BYTES (for tests: many chunks from small files), else 512 KiB. */
+    size_t chunk_bytes;
 } lk_read_opts;
 
 /**

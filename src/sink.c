@@ -18,9 +18,83 @@
 
 #define LK_SINK_BATCH 256
 
+/* Records between two ticks of the progress meter (a mask): a few hundred
+ * clock reads a second at the fastest reading speeds. */
+#define LK_SINK_TICK 0x1fffu
+
 typedef struct recobj {
     uint32_t off, len; /* in k->objs: trace byte then the object */
 } recobj;
+
+/* A record that passed the per-record checks, ready to be committed (the
+ * steps that depend on earlier records: duplicate keys, interning in input
+ * order, accounting).  Its strings come from the sink's own buffers when
+ * reading serially, from a journal when replaying a worker's chunk. */
+typedef struct rec {
+    const char *acc, *content, *key; /* NUL-terminated */
+    size_t acc_len, content_len, key_len;
+    int have_key;
+    char *objs; /* per ob: trace byte then the object; NUL after the last */
+    const recobj *ob;
+    const uint32_t *obj_h; /* strpool hashes per ob, or NULL (computed here) */
+    size_t nob;
+    uint32_t acc_h; /* when obj_h is not NULL */
+    int64_t t;
+    uint64_t line;
+    int nt;              /* has a text for near-text */
+    const char *nt_text; /* serial: the normalised text */
+    size_t nt_len;       /* (nt_text == NULL: the sketch below) */
+    const uint32_t *sig; /* replay: its sketch, NULL for a text too short */
+} rec;
+
+/* ---- journals: what a worker's sink records for the main thread --------
+ *
+ * Parallel reading (reader_par.c) runs the format readers of several chunks
+ * at once, each into a worker sink.  A worker sink does everything that
+ * depends on the record alone (normalisation, text keys, UTF-8, the checks
+ * of lk_sink_end, near-text sketches, strpool hashes) and appends the
+ * outcome to its journal; lk_sink_replay() then commits journals in chunk
+ * order, which gives exactly the serial result. */
+
+enum jkind {
+    J_REC,     /* a record to commit */
+    J_SKIP,    /* skipped for `why`, never an error */
+    J_BAD,     /* lk_sink_bad / lk_sink_bad_line: skipped, or the run's error */
+    J_NOTPOST, /* lk_sink_not_post */
+    J_ROW,     /* a record begun and left (counts its row only) */
+    J_FMT      /* a format count alone */
+};
+
+#define F_ROW  1u /* the entry counts one row read */
+#define F_KEY  2u /* J_REC: has a dedup key */
+#define F_NT   4u /* J_REC: has a near-text text */
+#define NO_SIG UINT32_MAX
+
+typedef struct jent {
+    uint64_t line; /* chunk-local */
+    int64_t t;
+    size_t off; /* in bytes: J_REC acc\0 content\0 key\0 objs\0; J_BAD the message */
+    uint32_t acc_len, content_len, key_len, objs_len;
+    uint32_t ob0, nob; /* in ob / oh */
+    uint32_t sig;      /* J_REC with F_NT: index of the sketch in sig (K each), or NO_SIG */
+    uint32_t acc_h;
+    uint8_t kind, why, flags;
+    int8_t fmt; /* lk_sink_format before the entry, or -1 */
+} jent;
+
+struct lk_journal {
+    jent *e;
+    size_t n, cap;
+    lk_buf bytes;
+    recobj *ob; /* offsets relative to the record's objs */
+    uint32_t *oh;
+    size_t nob, obcap, ohcap;
+    uint32_t *sig;
+    size_t nsig, sigcap; /* in uint32 */
+    int8_t fmt;          /* pending lk_sink_format */
+    int open;            /* a record is begun and has no entry yet */
+    lk_status err;       /* sticky: an entry could not be added */
+};
 
 typedef struct ntpost {
     int64_t t;
@@ -43,6 +117,11 @@ struct lk_sink {
     lk_sink_emit_fn emit;
     void *ctx;
     lk_dataset *ds;
+    int text_keys;   /* texts become hash keys (the dataset backend's) */
+    lk_journal *jr;  /* a worker sink: records go here (lk_sink_new_worker) */
+    int nt_borrowed; /* a worker sink: nt is the parent's, used to sketch only */
+    uint64_t *words; /* worker: lk_neartext_sketch scratch */
+    size_t words_cap;
 
     /* the file */
     const char *name;
@@ -83,6 +162,8 @@ struct lk_sink {
     const char *last_str;
     size_t last_len;
     uint64_t last_cref; /* content ref of the last record queued */
+
+    lk_progress *prog; /* ticked every LK_SINK_TICK records (borrowed) */
 };
 
 lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk_dataset *ds,
@@ -99,6 +180,7 @@ lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk
     k->emit = emit;
     k->ctx = ctx;
     k->ds = ds;
+    k->text_keys = ds != NULL;
     lk_buf_init(&k->acc);
     lk_buf_init(&k->content);
     lk_buf_init(&k->key);
@@ -117,6 +199,7 @@ lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk
         lk_neartext_opts_init(&no);
         if (o->near_text_threshold > 0)
             no.threshold = o->near_text_threshold;
+        no.threads = o->threads;
         if (lk_neartext_new(&no, &k->nt) != LK_OK) {
             lk_sink_free(k);
             return LK_EINVAL;
@@ -141,7 +224,9 @@ void lk_sink_free(lk_sink *k)
     lk_arena_release(&k->ntacc);
     free(k->ntp);
     free(k->files);
-    lk_neartext_free(k->nt);
+    free(k->words);
+    if (!k->nt_borrowed)
+        lk_neartext_free(k->nt);
     free(k->ob);
     lk_strpool_free(k->keys);
     free(k);
@@ -185,14 +270,138 @@ int lk_sink_wants(const lk_sink *k, lk_trace tr)
     return (int)((k->o.traces >> (unsigned)tr) & 1u);
 }
 
+/* ---- journal entries (worker sinks) ------------------------------------------ */
+
+/* A new entry of `kind` at `line`; counts a row when `row`.  NULL when it
+ * could not be added (the journal's error is then set). */
+static jent *jpush(lk_journal *j, int kind, uint64_t line, int row)
+{
+    jent *e;
+
+    if (j->err != LK_OK)
+        return NULL;
+    if ((j->err = LK_GROW(j->e, j->n + 1, j->cap)) != LK_OK)
+        return NULL;
+    e = &j->e[j->n++];
+    memset(e, 0, sizeof *e);
+    e->kind = (uint8_t)kind;
+    e->line = line;
+    e->flags = row ? F_ROW : 0;
+    e->fmt = j->fmt;
+    e->sig = NO_SIG;
+    j->fmt = -1;
+    return e;
+}
+
+/* The record begun gets no entry of its own: count its row. */
+static void jclose(lk_sink *k)
+{
+    if (k->jr->open) {
+        k->jr->open = 0;
+        (void)jpush(k->jr, J_ROW, k->line, 1);
+    }
+}
+
+/* The entry that ends the record begun (and counts its row). */
+static jent *jpush_rec(lk_sink *k, int kind)
+{
+    const int row = k->jr->open;
+
+    k->jr->open = 0;
+    return jpush(k->jr, kind, k->line, row);
+}
+
+lk_status lk_journal_new(lk_journal **out)
+{
+    lk_journal *j = calloc(1, sizeof *j);
+
+    if (!j)
+        return LK_ENOMEM;
+    lk_buf_init(&j->bytes);
+    j->fmt = -1;
+    *out = j;
+    return LK_OK;
+}
+
+void lk_journal_free(lk_journal *j)
+{
+    if (!j)
+        return;
+    free(j->e);
+    lk_buf_release(&j->bytes);
+    free(j->ob);
+    free(j->oh);
+    free(j->sig);
+    free(j);
+}
+
+lk_status lk_sink_new_worker(const lk_sink *parent, lk_sink **out)
+{
+    lk_sink *k = calloc(1, sizeof *k);
+
+    if (!k)
+        return LK_ENOMEM;
+    k->o = parent->o;
+    k->text_keys = parent->text_keys;
+    k->nt = parent->nt;
+    k->nt_borrowed = 1;
+    lk_buf_init(&k->acc);
+    lk_buf_init(&k->content);
+    lk_buf_init(&k->key);
+    lk_buf_init(&k->objs);
+    lk_buf_init(&k->scratch);
+    lk_buf_init(&k->scratch2);
+    lk_buf_init(&k->bytes);
+    lk_buf_init(&k->nt_text);
+    lk_arena_init(&k->ntacc);
+    *out = k;
+    return LK_OK;
+}
+
+void lk_sink_journal_begin(lk_sink *k, lk_journal *j)
+{
+    j->n = 0;
+    j->nob = 0;
+    j->nsig = 0;
+    j->fmt = -1;
+    j->open = 0;
+    j->err = LK_OK;
+    lk_buf_reset(&j->bytes);
+    k->jr = j;
+}
+
+lk_status lk_sink_journal_end(lk_sink *k)
+{
+    lk_journal *j = k->jr;
+
+    jclose(k);
+    if (j->fmt >= 0)
+        (void)jpush(j, J_FMT, k->line, 0);
+    k->jr = NULL;
+    return j->err;
+}
+
+/* ---- the record in progress ------------------------------------------------------ */
+
 void lk_sink_format(lk_sink *k, lk_format f)
 {
-    if ((unsigned)f < LK_FMT_N)
-        k->st->format_rows[f]++;
+    if ((unsigned)f >= LK_FMT_N)
+        return;
+    if (k->jr) {
+        if (k->jr->fmt >= 0)
+            (void)jpush(k->jr, J_FMT, k->line, 0);
+        k->jr->fmt = (int8_t)f;
+        return;
+    }
+    k->st->format_rows[f]++;
 }
 
 void lk_sink_begin(lk_sink *k, uint64_t line)
 {
+    if (k->jr) {
+        jclose(k);
+        k->jr->open = 1;
+    }
     k->line = line;
     k->have_t = 0;
     k->have_key = 0;
@@ -203,7 +412,8 @@ void lk_sink_begin(lk_sink *k, uint64_t line)
     lk_buf_reset(&k->key);
     lk_buf_reset(&k->objs);
     k->nob = 0;
-    k->st->rows_read++;
+    if (!k->jr && (++k->st->rows_read & LK_SINK_TICK) == 0)
+        lk_progress_poll(k->prog);
 }
 
 static lk_status copy_checked(lk_sink *k, lk_buf *b, const char *s, size_t n, const char *what)
@@ -360,7 +570,7 @@ static lk_status obj(lk_sink *k, lk_trace tr, const char *s, size_t n, int deriv
         }
         if (!((k->o.traces >> LK_TR_TEXT) & 1u))
             return LK_OK;
-        if (!k->ds) {
+        if (!k->text_keys) {
             if ((st = begin_obj(k, tr, &start)) != LK_OK ||
                 (st = lk_norm_text(s, n, &k->objs)) != LK_OK)
                 return st;
@@ -380,10 +590,30 @@ static lk_status obj(lk_sink *k, lk_trace tr, const char *s, size_t n, int deriv
     }
 }
 
-static lk_status vbad(lk_sink *k, uint64_t line, lk_skip why, const char *fmt, va_list ap)
+/* A bad record at `line`; `row`: a row no record was begun for. */
+static lk_status vbad(lk_sink *k, uint64_t line, lk_skip why, int row, const char *fmt, va_list ap)
 {
     char what[300];
 
+    if (k->jr) {
+        jent *e;
+        if (row)
+            jclose(k);
+        e = row ? jpush(k->jr, J_BAD, line, 1) : jpush_rec(k, J_BAD);
+        if (!e)
+            return k->jr->err;
+        e->why = (uint8_t)why;
+        if (k->o.skip_bad_rows)
+            return LK_OK;
+        /* the message is formatted here, the file and line at replay */
+        (void)vsnprintf(what, sizeof what, fmt, ap);
+        e->off = k->jr->bytes.len;
+        if ((k->jr->err = lk_buf_append(&k->jr->bytes, what, strlen(what) + 1)) != LK_OK)
+            return k->jr->err;
+        return LK_EPARSE;
+    }
+    if (row)
+        k->st->rows_read++;
     k->st->skipped[why]++;
     if (k->o.skip_bad_rows)
         return LK_OK;
@@ -398,7 +628,7 @@ lk_status lk_sink_bad(lk_sink *k, lk_skip why, const char *fmt, ...)
     lk_status st;
 
     va_start(ap, fmt);
-    st = vbad(k, k->line, why, fmt, ap);
+    st = vbad(k, k->line, why, 0, fmt, ap);
     va_end(ap);
     return st;
 }
@@ -408,21 +638,30 @@ lk_status lk_sink_bad_line(lk_sink *k, uint64_t line, lk_skip why, const char *f
     va_list ap;
     lk_status st;
 
-    k->st->rows_read++;
     va_start(ap, fmt);
-    st = vbad(k, line, why, fmt, ap);
+    st = vbad(k, line, why, 1, fmt, ap);
     va_end(ap);
     return st;
 }
 
 void lk_sink_skip(lk_sink *k, lk_skip why)
 {
+    if (k->jr) {
+        jent *e = jpush_rec(k, J_SKIP);
+        if (e)
+            e->why = (uint8_t)why;
+        return;
+    }
     k->st->skipped[why]++;
 }
 
 void lk_sink_not_post(lk_sink *k, uint64_t line)
 {
-    (void)line;
+    if (k->jr) {
+        jclose(k);
+        (void)jpush(k->jr, J_NOTPOST, line, 1);
+        return;
+    }
     k->st->rows_read++;
     k->st->skipped[LK_SKIP_NOT_A_POST]++;
 }
@@ -494,35 +733,37 @@ lk_status lk_sink_flush(lk_sink *k)
     return LK_OK;
 }
 
-static lk_status queue_actions(lk_sink *k)
+static lk_status queue_actions(lk_sink *k, const rec *r)
 {
+    const size_t an = r->acc_len;
+    const uint32_t acc_h = r->obj_h ? r->acc_h : lk_strpool_hash(r->acc, an);
     uint64_t cref;
     lk_status st;
 
-    if ((st = lk_arena_add(&k->ds->content, k->content.p, k->content.len, &cref)) != LK_OK)
+    if ((st = lk_arena_add(&k->ds->content, r->content, r->content_len, &cref)) != LK_OK)
         return st;
     k->last_cref = cref;
-    for (size_t i = 0; i < k->nob; i++) {
+    for (size_t i = 0; i < r->nob; i++) {
         pending *q;
-        const char *o = k->objs.p + k->ob[i].off;
-        const size_t on = k->ob[i].len, an = k->acc.len;
+        const char *o = r->objs + r->ob[i].off;
+        const size_t on = r->ob[i].len;
 
         if (k->np == LK_SINK_BATCH && (st = lk_sink_flush(k)) != LK_OK)
             return st;
         q = &k->p[k->np];
         if ((st = lk_buf_reserve(&k->bytes, an + on)) != LK_OK)
             return st;
-        q->t = k->t;
-        q->line = k->line;
+        q->t = r->t;
+        q->line = r->line;
         q->cref = cref;
         q->acc_off = k->bytes.len;
         q->acc_len = (uint32_t)an;
-        q->acc_h = lk_strpool_hash(k->acc.p, an);
-        if ((st = lk_buf_append(&k->bytes, k->acc.p, an)) != LK_OK)
+        q->acc_h = acc_h;
+        if ((st = lk_buf_append(&k->bytes, r->acc, an)) != LK_OK)
             return st;
         q->obj_off = k->bytes.len;
         q->obj_len = (uint32_t)on;
-        q->obj_h = lk_strpool_hash(o, on);
+        q->obj_h = r->obj_h ? r->obj_h[i] : lk_strpool_hash(o, on);
         if ((st = lk_buf_append(&k->bytes, o, on)) != LK_OK)
             return st;
         k->np++;
@@ -530,33 +771,33 @@ static lk_status queue_actions(lk_sink *k)
     return LK_OK;
 }
 
-static lk_status emit_actions(lk_sink *k)
+static lk_status emit_actions(lk_sink *k, const rec *r)
 {
     lk_sink_action a;
     lk_status st;
 
-    a.account = k->acc.p;
-    a.account_len = k->acc.len;
-    a.content = k->content.p;
-    a.content_len = k->content.len;
-    a.t = k->t;
-    a.line = k->line;
-    for (size_t i = 0; i < k->nob; i++) {
-        char *o = k->objs.p + k->ob[i].off;
-        char save = o[k->ob[i].len];
+    a.account = r->acc;
+    a.account_len = r->acc_len;
+    a.content = r->content;
+    a.content_len = r->content_len;
+    a.t = r->t;
+    a.line = r->line;
+    for (size_t i = 0; i < r->nob; i++) {
+        char *o = r->objs + r->ob[i].off;
+        char save = o[r->ob[i].len];
         a.trace = (lk_trace)(o[0] - 'A');
         a.object = o + 1;
-        a.object_len = k->ob[i].len - 1u;
-        o[k->ob[i].len] = '\0'; /* NUL-terminate in place for the callback */
+        a.object_len = r->ob[i].len - 1u;
+        o[r->ob[i].len] = '\0'; /* NUL-terminate in place for the callback */
         st = k->emit(k->ctx, &a);
-        o[k->ob[i].len] = save;
+        o[r->ob[i].len] = save;
         if (st != LK_OK)
             return st;
     }
     return LK_OK;
 }
 
-static lk_status add_neartext(lk_sink *k)
+static lk_status add_neartext(lk_sink *k, const rec *r)
 {
     ntpost *p;
     lk_status st;
@@ -564,17 +805,19 @@ static lk_status add_neartext(lk_sink *k)
     if ((st = LK_GROW(k->ntp, k->nntp + 1, k->ntcap)) != LK_OK)
         return st;
     p = &k->ntp[k->nntp];
-    if ((st = lk_arena_add(&k->ntacc, k->acc.p, k->acc.len, &p->acc)) != LK_OK)
+    if ((st = lk_arena_add(&k->ntacc, r->acc, r->acc_len, &p->acc)) != LK_OK)
         return st;
-    if (k->nob == 0 &&
-        (st = lk_arena_add(&k->ds->content, k->content.p, k->content.len, &k->last_cref)) != LK_OK)
+    if (r->nob == 0 &&
+        (st = lk_arena_add(&k->ds->content, r->content, r->content_len, &k->last_cref)) != LK_OK)
         return st;
-    p->t = k->t;
+    p->t = r->t;
     p->cref = k->last_cref;
-    p->line = k->line;
+    p->line = r->line;
     p->file = k->file;
-    p->only = k->nob == 0;
-    if ((st = lk_neartext_add(k->nt, k->nt_text.p, k->nt_text.len)) != LK_OK)
+    p->only = r->nob == 0;
+    st = r->nt_text ? lk_neartext_add(k->nt, r->nt_text, r->nt_len)
+                    : lk_neartext_add_sketch(k->nt, r->sig);
+    if (st != LK_OK)
         return st;
     k->nntp++;
     return LK_OK;
@@ -653,10 +896,119 @@ void lk_sink_neartext_stats(const lk_sink *k, lk_neartext_stats *st)
         memset(st, 0, sizeof *st);
 }
 
-lk_status lk_sink_end(lk_sink *k)
+/* The steps of lk_sink_end that depend on earlier records: duplicate keys,
+ * accounting, interning or emitting, near-text. */
+static lk_status commit(lk_sink *k, const rec *r)
 {
     lk_status st;
     int fresh;
+
+    if (r->have_key) {
+        uint32_t id;
+        if ((st = lk_strpool_intern(k->keys, r->key, r->key_len, &id, &fresh)) != LK_OK)
+            goto fail;
+        if (!fresh) {
+            k->st->skipped[LK_SKIP_DUPLICATE]++;
+            return LK_OK;
+        }
+    }
+    k->st->rows_used++;
+    for (size_t i = 0; i < r->nob; i++)
+        k->st->actions[r->objs[r->ob[i].off] - 'A']++;
+    st = k->ds ? queue_actions(k, r) : emit_actions(k, r);
+    if (st == LK_OK && r->nt)
+        st = add_neartext(k, r);
+    if (st == LK_OK)
+        return LK_OK;
+    if (st == LK_ENOMEM || st == LK_ELIMIT) {
+    fail:
+        lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)r->line, lk_strerror(st));
+    }
+    return st;
+}
+
+/* Worker: the record, checked, into the journal. */
+static lk_status journal_rec(lk_sink *k)
+{
+    lk_journal *j = k->jr;
+    lk_buf *b = &j->bytes;
+    jent *e;
+    size_t need;
+    lk_status st;
+
+    if (!(e = jpush_rec(k, J_REC)))
+        return j->err;
+    e->t = k->t;
+    e->off = b->len;
+    e->acc_len = (uint32_t)k->acc.len;
+    e->content_len = (uint32_t)k->content.len;
+    e->key_len = k->have_key ? (uint32_t)k->key.len : 0;
+    e->objs_len = (uint32_t)k->objs.len;
+    e->flags |= (uint8_t)((k->have_key ? F_KEY : 0) | (k->nt_pending ? F_NT : 0));
+    need = k->acc.len + k->content.len + k->key.len + k->objs.len + 4;
+    if ((st = lk_buf_reserve(b, need)) != LK_OK)
+        goto fail;
+    /* buffers end with a NUL (lk_sink_end put them there) */
+    memcpy(b->p + b->len, k->acc.p, k->acc.len + 1);
+    b->len += k->acc.len + 1;
+    memcpy(b->p + b->len, k->content.p, k->content.len + 1);
+    b->len += k->content.len + 1;
+    if (k->have_key)
+        memcpy(b->p + b->len, k->key.p, k->key.len);
+    b->len += e->key_len;
+    b->p[b->len++] = '\0';
+    memcpy(b->p + b->len, k->objs.p, k->objs.len + 1);
+    b->len += k->objs.len + 1;
+    e->ob0 = (uint32_t)j->nob;
+    e->nob = (uint32_t)k->nob;
+    if ((st = LK_GROW(j->ob, j->nob + k->nob, j->obcap)) != LK_OK ||
+        (st = LK_GROW(j->oh, j->nob + k->nob, j->ohcap)) != LK_OK)
+        goto fail;
+    memcpy(j->ob + j->nob, k->ob, k->nob * sizeof *k->ob);
+    if (k->text_keys) { /* the dataset's hashes, off the main thread */
+        e->acc_h = lk_strpool_hash(k->acc.p, k->acc.len);
+        for (size_t i = 0; i < k->nob; i++)
+            j->oh[j->nob + i] = lk_strpool_hash(k->objs.p + k->ob[i].off, k->ob[i].len);
+    }
+    j->nob += k->nob;
+    if (k->nt_pending) {
+        int r;
+        if ((st = LK_GROW(j->sig, j->nsig + LK_NEARTEXT_K, j->sigcap)) != LK_OK)
+            goto fail;
+        r = lk_neartext_sketch(k->nt, k->nt_text.p, k->nt_text.len, j->sig + j->nsig, &k->words,
+                               &k->words_cap);
+        if (r < 0) {
+            st = LK_ENOMEM;
+            goto fail;
+        }
+        if (r > 0) {
+            e->sig = (uint32_t)j->nsig;
+            j->nsig += LK_NEARTEXT_K;
+        }
+    }
+    return LK_OK;
+fail:
+    j->err = st;
+    return st;
+}
+
+static lk_status skip_rec(lk_sink *k, lk_skip why)
+{
+    if (k->jr) {
+        jent *e = jpush_rec(k, J_SKIP);
+        if (!e)
+            return k->jr->err;
+        e->why = (uint8_t)why;
+        return LK_OK;
+    }
+    k->st->skipped[why]++;
+    return LK_OK;
+}
+
+lk_status lk_sink_end(lk_sink *k)
+{
+    lk_status st;
+    rec r;
 
     if (k->bad_utf8)
         return lk_sink_bad(k, LK_SKIP_INVALID_UTF8, "invalid UTF-8 in %s", k->bad_utf8);
@@ -664,42 +1016,111 @@ lk_status lk_sink_end(lk_sink *k)
         return lk_sink_bad(k, LK_SKIP_BAD_TIMESTAMP, "no timestamp");
     if (k->t < 0 || k->t > LK_TIME_MAX_MS)
         return lk_sink_bad(k, LK_SKIP_BAD_TIMESTAMP, "timestamp out of range");
-    if (k->acc.len == 0) {
-        k->st->skipped[LK_SKIP_EMPTY_ACCOUNT]++;
-        return LK_OK;
-    }
-    if (k->nob == 0 && !k->nt_pending) {
-        k->st->skipped[LK_SKIP_EMPTY_OBJECT]++;
-        return LK_OK;
-    }
-    if (k->have_key) {
-        uint32_t id;
-        if ((st = lk_strpool_intern(k->keys, k->key.p, k->key.len, &id, &fresh)) != LK_OK)
-            goto fail;
-        if (!fresh) {
-            k->st->skipped[LK_SKIP_DUPLICATE]++;
-            return LK_OK;
-        }
-    }
+    if (k->acc.len == 0)
+        return skip_rec(k, LK_SKIP_EMPTY_ACCOUNT);
+    if (k->nob == 0 && !k->nt_pending)
+        return skip_rec(k, LK_SKIP_EMPTY_OBJECT);
     /* buffers end with a NUL for the callback */
     if ((st = lk_buf_putc(&k->acc, '\0')) != LK_OK ||
         (st = lk_buf_putc(&k->content, '\0')) != LK_OK ||
-        (st = lk_buf_putc(&k->objs, '\0')) != LK_OK)
-        goto fail;
+        (st = lk_buf_putc(&k->objs, '\0')) != LK_OK) {
+        if (k->jr)
+            return k->jr->err = st;
+        lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)k->line, lk_strerror(st));
+        return st;
+    }
     k->acc.len--;
     k->content.len--;
     k->objs.len--;
-    k->st->rows_used++;
-    for (size_t i = 0; i < k->nob; i++)
-        k->st->actions[k->objs.p[k->ob[i].off] - 'A']++;
-    st = k->ds ? queue_actions(k) : emit_actions(k);
-    if (st == LK_OK && k->nt_pending)
-        st = add_neartext(k);
-    if (st == LK_OK)
-        return LK_OK;
-    if (st == LK_ENOMEM || st == LK_ELIMIT) {
-    fail:
-        lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)k->line, lk_strerror(st));
+    if (k->jr)
+        return journal_rec(k);
+    memset(&r, 0, sizeof r);
+    r.acc = k->acc.p;
+    r.acc_len = k->acc.len;
+    r.content = k->content.p;
+    r.content_len = k->content.len;
+    r.key = k->key.p;
+    r.key_len = k->key.len;
+    r.have_key = k->have_key;
+    r.objs = k->objs.p;
+    r.ob = k->ob;
+    r.nob = k->nob;
+    r.t = k->t;
+    r.line = k->line;
+    r.nt = k->nt_pending;
+    r.nt_text = k->nt_text.p;
+    r.nt_len = k->nt_text.len;
+    return commit(k, &r);
+}
+
+lk_status lk_sink_replay(lk_sink *k, const lk_journal *j, uint64_t line_base)
+{
+    lk_input_stats *st = k->st;
+    lk_status ret;
+
+    for (size_t i = 0; i < j->n; i++) {
+        const jent *e = &j->e[i];
+
+        if (e->fmt >= 0)
+            st->format_rows[e->fmt]++;
+        if (e->flags & F_ROW)
+            st->rows_read++;
+        switch (e->kind) {
+        case J_REC: {
+            char *p = j->bytes.p + e->off;
+            rec r;
+            r.acc = p;
+            r.acc_len = e->acc_len;
+            p += e->acc_len + 1;
+            r.content = p;
+            r.content_len = e->content_len;
+            p += e->content_len + 1;
+            r.key = p;
+            r.key_len = e->key_len;
+            r.have_key = (e->flags & F_KEY) != 0;
+            p += e->key_len + 1;
+            r.objs = p;
+            r.ob = j->ob + e->ob0;
+            r.obj_h = k->ds ? j->oh + e->ob0 : NULL;
+            r.acc_h = e->acc_h;
+            r.nob = e->nob;
+            r.t = e->t;
+            r.line = e->line + line_base;
+            r.nt = (e->flags & F_NT) != 0;
+            r.nt_text = NULL;
+            r.nt_len = 0;
+            r.sig = e->sig == NO_SIG ? NULL : j->sig + e->sig;
+            if ((ret = commit(k, &r)) != LK_OK)
+                return ret;
+            break;
+        }
+        case J_SKIP:
+            st->skipped[e->why]++;
+            break;
+        case J_NOTPOST:
+            st->skipped[LK_SKIP_NOT_A_POST]++;
+            break;
+        case J_BAD:
+            st->skipped[e->why]++;
+            if (!k->o.skip_bad_rows) {
+                lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)e->line + line_base,
+                        j->bytes.p + e->off);
+                return LK_EPARSE;
+            }
+            break;
+        default: /* J_ROW, J_FMT: counted above */
+            break;
+        }
     }
-    return st;
+    return LK_OK;
+}
+
+void lk_sink_set_progress(lk_sink *k, lk_progress *p)
+{
+    k->prog = p;
+}
+
+lk_progress *lk_sink_progress(const lk_sink *k)
+{
+    return k->prog;
 }

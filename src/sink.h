@@ -32,6 +32,7 @@
 
 #include "dataset.h"
 #include "neartext.h"
+#include "progress.h"
 #include "trace.h"
 
 typedef struct lk_sink lk_sink;
@@ -140,6 +141,7 @@ typedef struct lk_sink_opts {
     int skip_bad_rows;          /* --on-error skip */
     int keep_empty;             /* CooRTweet compat: "" is an object like any other */
     double near_text_threshold; /* near-text Jaccard; <= 0: the default (neartext.h) */
+    unsigned threads;           /* > 1: near-text clustering on two threads */
 } lk_sink_opts;
 
 /**
@@ -172,5 +174,48 @@ void lk_sink_neartext_stats(const lk_sink *k, lk_neartext_stats *st);
 LK_RESULT_USED lk_status lk_sink_flush(lk_sink *k);
 
 void lk_sink_free(lk_sink *k);
+
+/* ---- parallel reading: worker sinks and journals --------------------------
+ *
+ * A worker sink takes records from a format reader running on another
+ * thread.  It does what depends on the record alone (normalisation, text
+ * keys, UTF-8, the checks of lk_sink_end, near-text sketches, hashes) and
+ * appends the outcome (record, skip with reason, bad row with its message)
+ * to a journal.  The main sink then replays journals in input order: the
+ * duplicate check, interning, accounting and errors happen there, so the
+ * result is the serial one whatever the number of workers.  Line numbers in
+ * a journal are local to its chunk.  One worker sink and one journal per
+ * thread at a time; the parent must outlive its workers.
+ */
+
+typedef struct lk_journal lk_journal;
+
+/** An empty journal (reused: lk_sink_journal_begin resets it). */
+LK_RESULT_USED lk_status lk_journal_new(lk_journal **out);
+void lk_journal_free(lk_journal *j);
+
+/** A worker sink with parent's options; free with lk_sink_free. */
+LK_RESULT_USED lk_status lk_sink_new_worker(const lk_sink *parent, lk_sink **out);
+
+/** Direct the worker's records into j (emptied first). */
+void lk_sink_journal_begin(lk_sink *k, lk_journal *j);
+
+/** Close j after the chunk.  @return LK_OK, or LK_ENOMEM when an entry
+ *  could not be added (j is then incomplete and must not be replayed). */
+LK_RESULT_USED lk_status lk_sink_journal_end(lk_sink *k);
+
+/**
+ * Commit a journal into the main sink k (the current file of k): as if the
+ * chunk's records had been given to k, with line_base added to each line.
+ * @return LK_OK; under --on-error fail the first bad row's LK_EPARSE with
+ *         "FILE:LINE: what" in the error buffer (nothing after it is
+ *         committed); the errors of lk_sink_end.
+ */
+LK_RESULT_USED lk_status lk_sink_replay(lk_sink *k, const lk_journal *j, uint64_t line_base);
+
+/** Tick the progress meter p (borrowed; NULL: none) every few thousand
+ *  records; readers find it with lk_sink_progress(). */
+void lk_sink_set_progress(lk_sink *k, lk_progress *p);
+lk_progress *lk_sink_progress(const lk_sink *k);
 
 #endif

@@ -254,6 +254,51 @@ static void test_families(void **state)
     }
 }
 
+/* Two threads (the next pass sorted while one is swept) and sketches made
+ * apart from the handle (lk_neartext_sketch + add_sketch, as the parallel
+ * reader does) give the serial clusters and counts, at thresholds where
+ * the bands and the sweeps differ. */
+static void test_threads(void **state)
+{
+    static dataset d;
+    static const double thr[3] = {0.3, 0.5, 0.8};
+
+    (void)state;
+    for (int k = 0; k < 3; k++) {
+        lk_neartext_opts o;
+        lk_neartext_stats s1, s2, s3;
+        lk_neartext *nt = NULL;
+        uint32_t *a, *b, *c = NULL, mins[LK_NEARTEXT_K];
+        uint64_t *words = NULL;
+        size_t words_cap = 0;
+
+        dataset_make(&d, 40 + (uint64_t)k);
+        lk_neartext_opts_init(&o);
+        o.threshold = thr[k];
+        a = cluster_all(&d, &o, &s1);
+        o.threads = 2;
+        b = cluster_all(&d, &o, &s2);
+        assert_memory_equal(a, b, (size_t)d.n * sizeof *a);
+        assert_memory_equal(&s1, &s2, sizeof s1);
+        assert_int_equal(lk_neartext_new(&o, &nt), LK_OK);
+        for (int i = 0; i < d.n; i++) {
+            const int r =
+                lk_neartext_sketch(nt, d.text[i].p, d.text[i].len, mins, &words, &words_cap);
+            assert_true(r >= 0);
+            assert_int_equal(lk_neartext_add_sketch(nt, r ? mins : NULL), LK_OK);
+        }
+        assert_int_equal(lk_neartext_cluster(nt, &c, &s3), LK_OK);
+        assert_memory_equal(a, c, (size_t)d.n * sizeof *a);
+        assert_memory_equal(&s1, &s3, sizeof s1);
+        lk_neartext_free(nt);
+        free(words);
+        free(a);
+        free(b);
+        free(c);
+        dataset_release(&d);
+    }
+}
+
 /* Same input twice -> the same output; other hash seeds -> the same clusters
  * here, where every pair is far from the threshold. */
 static void test_determinism(void **state)
@@ -496,7 +541,7 @@ int main(void)
         cmocka_unit_test(test_families),       cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_pair_recall),    cmocka_unit_test(test_short),
         cmocka_unit_test(test_shingle),        cmocka_unit_test(test_spam_run),
-        cmocka_unit_test(test_opts_and_empty),
+        cmocka_unit_test(test_opts_and_empty), cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, make_vocab, NULL);
 }

@@ -1,0 +1,405 @@
+/*
+ * reader_par.c - one file read on several threads (--threads), with the
+ * result of a serial read, byte for byte.
+ *
+ * The main thread's pipeline works in rounds.  In each round, on up to
+ * `threads` threads at once (lk_par_run):
+ *   - one task reads the next T x K chunks of about chunk_bytes each from
+ *     the stream (plain or decompressed alike) and cuts them at record
+ *     boundaries: JSON lines at a '\n', CSV at a '\n' where an even number
+ *     of quotes has been seen since the last cut;
+ *   - the chunks read in the previous round are parsed, one task each, by
+ *     the format readers into worker sinks, which journal each record with
+ *     chunk-local line numbers (sink.h);
+ *   - one task replays the journals parsed in the previous round into the
+ *     main sink, in chunk order (duplicates, interning, accounting, errors).
+ * So reading, parsing and committing overlap, and memory stays at three
+ * rounds of chunks and journals, reused from round to round.
+ *
+ * Exactness.  A chunk parsed from a true record boundary without a CSV
+ * scanner error ends at a true boundary (its last '\n' was outside quotes,
+ * or the scanner would have met the end inside a quoted field), so by
+ * induction every chunk is parsed as the serial scanner would.  Quote
+ * parity is only a guess at the boundaries (a quote inside an unquoted
+ * field, which the scanner takes as data, upsets it), and a scanner error
+ * may resynchronise on bytes beyond its chunk: so a chunk with a scanner
+ * error, a stateful JSON format (Mastodon), a record longer than the
+ * largest chunk, or a read error makes the rest of the file, from that
+ * chunk's start, go to the serial reader (the bytes already read are given
+ * back to the stream).  Line numbers: each chunk reports the lines it
+ * spans; its first line is the sum of those before it.  Under --on-error
+ * fail the first bad row in input order stops the replay, and nothing
+ * after it is committed.
+ */
+#include <stdlib.h>
+
+#include "par.h"
+#include "reader_int.h"
+
+/* Chunks per thread and round: enough for the tasks to even out (each
+ * round ends at a barrier: on average half a chunk per thread is lost
+ * there), few enough to bound memory: 3 rounds of T x PER_THREAD chunks
+ * and their journals, about 2 x 3 x 8 x 0.5 MiB = 24 MiB per thread. */
+#define PER_THREAD 8
+
+/* Bytes per chunk (LK_CHUNK_BYTES or lk_read_opts.chunk_bytes override). */
+#define CHUNK_DEFAULT ((size_t)512 << 10)
+
+/* A record may take a chunk this far past its size; longer ones (and a
+ * quote-parity guess gone wrong) go to the serial reader. */
+#define EXTEND_MAX ((size_t)8 << 20)
+
+/* Smallest read from the stream. */
+#define READ_MIN ((size_t)1 << 20)
+
+typedef struct chunk {
+    size_t off, len; /* in the set's data */
+    lk_journal *jr;
+    uint64_t lines, first_line;
+    lk_status st;
+    int serial;
+} chunk;
+
+typedef struct cset {
+    lk_buf d;      /* data read in one round */
+    chunk *c;      /* per_round slots, journals kept from round to round */
+    size_t n;      /* chunks cut */
+    size_t cut;    /* end of the last chunk: [cut, d.len) is carried over or the tail */
+    uint64_t base; /* offset of d[0] in the data */
+    int tail;      /* [cut, d.len) and the rest of the stream go to the serial reader */
+    int eof;       /* the stream has ended */
+} cset;
+
+typedef struct eng {
+    lk_stream *s;
+    const lk_chunk_ops *ops;
+    lk_sink *k;
+    char *errbuf;
+    unsigned threads;
+    size_t chunk, per_round;
+    int csv;
+    lk_sink **w; /* per thread */
+    cset set[3];
+    /* the round */
+    cset *cm, *rd, *ps; /* commit, read into, parse */
+    const char *carry;  /* for rd */
+    size_t ncarry;
+    lk_status cm_st, rd_st;
+} eng;
+
+/* Cut point: the end of the first '\n' at or after `target` (outside
+ * quotes for CSV), or 0 when p[0, len) has none yet.  (*scan, *inq): how far
+ * the search got and the quote parity there, kept between calls while more
+ * data arrives. */
+static size_t find_cut(int csv, const char *p, size_t len, size_t target, size_t *scan, int *inq)
+{
+    size_t i = *scan;
+
+    if (csv) {
+        const size_t lim = LK_MIN(target, len);
+        while (i < lim) {
+            const char *q = memchr(p + i, '"', lim - i);
+            if (!q) {
+                i = lim;
+                break;
+            }
+            *inq ^= 1;
+            i = (size_t)(q - p) + 1;
+        }
+        *scan = i;
+        if (i < target)
+            return 0;
+    } else if (i < target) {
+        if (len <= target)
+            return 0;
+        i = target;
+    }
+    for (;;) {
+        const char *nl = i < len ? memchr(p + i, '\n', len - i) : NULL;
+        const size_t e = nl ? (size_t)(nl - p) : len;
+
+        if (csv)
+            for (const char *q = p + i; (q = memchr(q, '"', (size_t)(p + e - q))); q++)
+                *inq ^= 1;
+        if (!nl) {
+            *scan = len;
+            return 0;
+        }
+        i = e + 1;
+        if (!*inq) {
+            *scan = i;
+            return i;
+        }
+    }
+}
+
+/* Read more of the stream into d: at least `want` bytes unless it ends. */
+static lk_status fill(eng *e, cset *d, size_t want)
+{
+    lk_status st;
+
+    if ((st = lk_buf_reserve(&d->d, want)) != LK_OK)
+        return st;
+    while (want > 0) {
+        const ptrdiff_t got = lk_stream_read(e->s, d->d.p + d->d.len, want);
+        if (got < 0)
+            return LK_EIO; /* met again by the serial reader, after the bytes read */
+        if (got == 0) {
+            d->eof = 1;
+            break;
+        }
+        d->d.len += (size_t)got;
+        want -= (size_t)got;
+    }
+    return LK_OK;
+}
+
+/* Fill set d for one round: the carry, then chunks cut from the stream. */
+static lk_status read_set(eng *e, cset *d, const char *carry, size_t ncarry, uint64_t base)
+{
+    size_t pos = 0, scan = 0;
+    int inq = 0;
+    lk_status st;
+
+    d->n = 0;
+    d->base = base;
+    d->tail = 0;
+    d->eof = 0;
+    lk_buf_reset(&d->d);
+    if ((st = lk_buf_append(&d->d, carry, ncarry)) != LK_OK)
+        return st;
+    while (d->n < e->per_round) {
+        const size_t target = pos + e->chunk;
+        size_t cut = 0;
+
+        while (!(cut = find_cut(e->csv, d->d.p, d->d.len, target, &scan, &inq)) && !d->eof) {
+            const size_t need = target > d->d.len ? target - d->d.len : 0;
+            if (d->d.len - pos > e->chunk + EXTEND_MAX) {
+                d->tail = 1;
+                break;
+            }
+            if ((st = fill(e, d, LK_MAX(need, READ_MIN))) == LK_ENOMEM)
+                return st;
+            if (st != LK_OK) {
+                d->tail = 1;
+                break;
+            }
+        }
+        if (!cut) {
+            if (!d->tail && pos < d->d.len) /* the end of the stream */
+                cut = d->d.len;
+            else
+                break;
+        }
+        d->c[d->n].off = pos;
+        d->c[d->n].len = cut - pos;
+        d->n++;
+        pos = scan = cut;
+        inq = 0;
+        if (d->eof && pos == d->d.len)
+            break;
+    }
+    d->cut = pos;
+    return LK_OK;
+}
+
+static void parse_chunk(eng *e, cset *ps, size_t i, unsigned worker)
+{
+    chunk *c = &ps->c[i];
+    lk_sink *wk = e->w[worker];
+    lk_status st, st2;
+
+    c->serial = 0;
+    c->lines = 0;
+    lk_sink_journal_begin(wk, c->jr);
+    st = e->ops->chunk(e->ops->ctx, worker, ps->d.p + c->off, c->len,
+                       ps->base + c->off < e->ops->first_end, wk, &c->lines, &c->serial);
+    st2 = lk_sink_journal_end(wk);
+    c->st = st != LK_OK ? st : st2;
+}
+
+/* Replay chunks [0, upto) of cs into the main sink. */
+static lk_status commit_set(eng *e, const cset *cs, size_t upto)
+{
+    for (size_t i = 0; i < upto; i++) {
+        const chunk *c = &cs->c[i];
+        lk_status st;
+
+        if (c->st != LK_OK && c->st != LK_EPARSE)
+            return c->st; /* out of memory in a worker: its journal is incomplete */
+        if ((st = lk_sink_replay(e->k, c->jr, c->first_line - 1)) != LK_OK)
+            return st;
+        if (c->st != LK_OK) /* a worker stopped without a journaled error: not expected */
+            return c->st;
+    }
+    return LK_OK;
+}
+
+static void task(void *ctx, size_t t, unsigned worker)
+{
+    eng *e = ctx;
+
+    if (e->cm) {
+        if (t == 0) {
+            e->cm_st = commit_set(e, e->cm, e->cm->n);
+            return;
+        }
+        t--;
+    }
+    if (e->rd) {
+        if (t == 0) {
+            e->rd_st = read_set(e, e->rd, e->carry, e->ncarry, e->ps->base + e->ps->cut);
+            return;
+        }
+        t--;
+    }
+    parse_chunk(e, e->ps, t, worker);
+}
+
+/* Chunk bytes: the option, else LK_CHUNK_BYTES, else CHUNK_DEFAULT. */
+static size_t chunk_size(const lk_read_opts *ro)
+{
+    const char *env = getenv("LK_CHUNK_BYTES");
+
+    if (ro->chunk_bytes)
+        return ro->chunk_bytes;
+    if (env && *env) {
+        char *end;
+        const unsigned long long v = strtoull(env, &end, 10);
+        if (*end == '\0' && v > 0 && v <= ((size_t)1 << 30))
+            return (size_t)v;
+    }
+    return CHUNK_DEFAULT;
+}
+
+/* Hand everything read and not committed, from ps's byte `from` on, back
+ * to the stream and read it serially. */
+static lk_status fall_back(eng *e, const cset *ps, const cset *rd, size_t from, uint64_t line)
+{
+    const int first = ps->base + from < e->ops->first_end;
+    lk_buf b;
+    lk_status st;
+    const size_t ncarry = ps->d.len - ps->cut;
+
+    lk_buf_init(&b);
+    st = lk_buf_append(&b, ps->d.p + from, ps->d.len - from);
+    if (st == LK_OK && rd && rd->d.len > ncarry)
+        st = lk_buf_append(&b, rd->d.p + ncarry, rd->d.len - ncarry);
+    if (st == LK_OK)
+        st = lk_stream_unread(e->s, b.p, b.len);
+    lk_buf_release(&b);
+    if (st != LK_OK)
+        return st;
+    return e->ops->rest(e->ops->ctx, line, first);
+}
+
+/* Whether the stream has more for another round after d. */
+static int more(const cset *d)
+{
+    return !d->tail && !(d->eof && d->cut == d->d.len);
+}
+
+static lk_status run(eng *e, const char *pre, size_t npre, uint64_t line)
+{
+    cset *cm = NULL, *ps = &e->set[0];
+    uint64_t next_line = line;
+    int reading;
+    lk_status st;
+
+    if ((st = read_set(e, ps, pre, npre, 0)) != LK_OK)
+        return st;
+    reading = more(ps);
+    while (ps) {
+        cset *rd = NULL;
+        size_t ntasks = ps->n, bad;
+
+        if (reading)
+            for (int i = 0; i < 3 && !rd; i++)
+                if (&e->set[i] != ps && &e->set[i] != cm)
+                    rd = &e->set[i];
+        e->cm = cm;
+        e->rd = rd;
+        e->ps = ps;
+        e->carry = ps->d.p + ps->cut;
+        e->ncarry = ps->d.len - ps->cut;
+        ntasks += (cm != NULL) + (rd != NULL);
+        e->cm_st = e->rd_st = LK_OK;
+        /* the tasks all run even if a thread could not be started */
+        (void)lk_par_run(e->threads, ntasks, task, e);
+        lk_progress_poll(lk_sink_progress(e->k)); /* the round's tasks are done */
+        if (e->cm_st != LK_OK)
+            return e->cm_st;
+        if (e->rd_st != LK_OK)
+            return e->rd_st;
+        for (bad = 0; bad < ps->n; bad++) {
+            ps->c[bad].first_line = next_line;
+            if (ps->c[bad].serial)
+                break;
+            next_line += ps->c[bad].lines;
+        }
+        if (bad < ps->n || ps->tail) {
+            if ((st = commit_set(e, ps, bad)) != LK_OK)
+                return st;
+            return fall_back(e, ps, rd, bad < ps->n ? ps->c[bad].off : ps->cut, next_line);
+        }
+        cm = ps;
+        ps = rd;
+        if (rd)
+            reading = more(rd);
+        if (!ps && cm) { /* the last round: commit alone */
+            if ((st = commit_set(e, cm, cm->n)) != LK_OK)
+                return st;
+            cm = NULL;
+        }
+    }
+    return LK_OK;
+}
+
+lk_status lk_read_chunked(lk_stream *s, const lk_read_opts *ro, const char *pre, size_t npre,
+                          uint64_t line, const lk_chunk_ops *ops, lk_sink *k, char *errbuf)
+{
+    eng e;
+    lk_status st = LK_OK;
+
+    memset(&e, 0, sizeof e);
+    e.s = s;
+    e.ops = ops;
+    e.k = k;
+    e.errbuf = errbuf;
+    e.threads = LK_MIN(LK_MAX(ro->threads, 1u), (unsigned)LK_PAR_MAX);
+    e.chunk = chunk_size(ro);
+    e.per_round = (size_t)e.threads * PER_THREAD;
+    e.csv = ops->csv;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
+    if (!(e.w = calloc(e.threads, sizeof *e.w))) {
+        st = LK_ENOMEM;
+        goto done;
+    }
+    for (unsigned w = 0; w < e.threads && st == LK_OK; w++)
+        st = lk_sink_new_worker(k, &e.w[w]);
+    for (int i = 0; i < 3; i++)
+        lk_buf_init(&e.set[i].d);
+    for (int i = 0; i < 3 && st == LK_OK; i++) {
+        if (!(e.set[i].c = calloc(e.per_round, sizeof *e.set[i].c))) {
+            st = LK_ENOMEM;
+            break;
+        }
+        for (size_t c = 0; c < e.per_round && st == LK_OK; c++)
+            st = lk_journal_new(&e.set[i].c[c].jr);
+    }
+    if (st == LK_OK)
+        st = run(&e, pre, npre, line);
+done:
+    if (st == LK_ENOMEM && !errbuf[0])
+        lk_errf(errbuf, "%s: out of memory", lk_stream_name(s));
+    for (unsigned w = 0; e.w && w < e.threads; w++)
+        lk_sink_free(e.w[w]);
+    free(e.w);
+    for (int i = 0; i < 3; i++) {
+        for (size_t c = 0; e.set[i].c && c < e.per_round; c++)
+            lk_journal_free(e.set[i].c[c].jr);
+        free(e.set[i].c);
+        lk_buf_release(&e.set[i].d);
+    }
+    return st;
+}
