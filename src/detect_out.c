@@ -569,7 +569,7 @@ nomem:
 }
 
 static lk_status write_graphs(const lk_dataset *ds, const lk_coordnet *cn, const uint64_t *etraces,
-                              const char *dir, char *errbuf)
+                              const uint64_t *rows, const char *dir, char *errbuf)
 {
     lk_buf tb;
     size_t *toff = malloc(LK_MAX(cn->m, (size_t)1) * sizeof *toff);
@@ -582,15 +582,17 @@ static lk_status write_graphs(const lk_dataset *ds, const lk_coordnet *cn, const
     /* group and component ids as in the CSV tables: from 1 */
     uint32_t *gid = malloc(LK_MAX(cn->n, (size_t)1) * sizeof *gid);
     uint32_t *cid = malloc(LK_MAX(cn->n, (size_t)1) * sizeof *cid);
+    uint64_t *acts = malloc(LK_MAX(cn->n, (size_t)1) * sizeof *acts);
     char path[4096];
     lk_status st = LK_ENOMEM;
 
     lk_buf_init(&tb);
-    if (!ids || !w || !sc || !co || !tr || !toff || !gid || !cid)
+    if (!ids || !w || !sc || !co || !tr || !toff || !gid || !cid || !acts)
         goto done;
     for (size_t i = 0; i < cn->n; i++) {
         gid[i] = cn->community[i] + 1;
         cid[i] = cn->component[i] + 1;
+        acts[i] = rows[cn->account[i]];
     }
     for (size_t k = 0; k < cn->m; k++) {
         toff[k] = tb.len;
@@ -612,6 +614,8 @@ static lk_status write_graphs(const lk_dataset *ds, const lk_coordnet *cn, const
     g.component = cid;
     g.degree = cn->degree;
     g.co_actions = cn->co_actions;
+    g.strength = cn->strength;
+    g.actions = acts;
     g.n_edges = cn->m;
     g.src = cn->eu;
     g.dst = cn->ev;
@@ -632,6 +636,7 @@ done:
     free(tr);
     free(gid);
     free(cid);
+    free(acts);
     free(toff);
     lk_buf_release(&tb);
     return st;
@@ -758,7 +763,7 @@ lk_status lk_write_native(const lk_dataset *ds, const lk_objindex *ix, const lk_
         (st = write_groups(cn, g, median_s, o->out_dir, errbuf)) != LK_OK)
         goto done;
     lk_log(LK_LOG_INFO, "tables written");
-    if ((st = write_graphs(ds, cn, c.etraces, o->out_dir, errbuf)) != LK_OK)
+    if ((st = write_graphs(ds, cn, c.etraces, rows, o->out_dir, errbuf)) != LK_OK)
         goto done;
     lk_log(LK_LOG_INFO, "graph files written");
 done:

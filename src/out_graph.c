@@ -1,5 +1,5 @@
 /*
- * out_graph.c - GraphML and GEXF 1.3 writers for the coordinated network.
+ * out_graph.c - GraphML and GEXF 1.2 writers for the coordinated network.
  *
  * Both files are assembled in an lk_buf and handed to an unbuffered FILE in
  * chunks of about 1 MiB, so each byte is copied once and every write is
@@ -165,6 +165,10 @@ static lk_status check_view(const lk_graph_view *g, char *errbuf)
  * data, so partial views still give valid files. */
 enum { A_U32, A_U64, A_DOUBLE, A_STRING };
 
+/* The most attributes node_attrs() and edge_attrs() can give. */
+#define GW_NODE_ATTRS 6
+#define GW_EDGE_ATTRS 4
+
 typedef struct attr {
     const char *name;
     int type;
@@ -182,6 +186,10 @@ static size_t node_attrs(const lk_graph_view *g, attr *a)
         a[k++] = (attr){"degree", A_U64, g->degree};
     if (g->co_actions)
         a[k++] = (attr){"co_actions", A_U64, g->co_actions};
+    if (g->strength)
+        a[k++] = (attr){"strength", A_DOUBLE, g->strength};
+    if (g->actions)
+        a[k++] = (attr){"actions", A_U64, g->actions};
     return k;
 }
 
@@ -248,7 +256,7 @@ static lk_status graphml_data(gw *w, const char *prefix, const attr *a, size_t n
 
 static lk_status graphml_body(gw *w, const lk_graph_view *g)
 {
-    attr na[4], ea[4];
+    attr na[GW_NODE_ATTRS], ea[GW_EDGE_ATTRS];
     const size_t nna = node_attrs(g, na), nea = edge_attrs(g, ea, 1);
     lk_status st;
 
@@ -304,7 +312,12 @@ lk_status lk_write_graphml(const lk_graph_view *g, const char *path, char *errbu
     return write_graph(g, path, errbuf, graphml_body);
 }
 
-/* ---- GEXF 1.3 ------------------------------------------------------------- */
+/* ---- GEXF 1.2 -------------------------------------------------------------
+ * GEXF 1.2draft rather than 1.3: the two are the same for what we write
+ * (static graph, declared attributes, native label and weight), and 1.2draft
+ * is what every reader takes: Gephi 0.8 to 0.10, graphology and networkx of
+ * all versions, whereas networkx before 3.0 (Debian 12 packages 2.8.8) finds
+ * "no <graph> element" in a 1.3 file. */
 
 static lk_status gexf_decls(gw *w, const char *cls, const attr *a, size_t na)
 {
@@ -339,15 +352,15 @@ static lk_status gexf_values(gw *w, const attr *a, size_t na, size_t i)
 
 static lk_status gexf_body(gw *w, const lk_graph_view *g)
 {
-    attr na[4], ea[4];
+    attr na[GW_NODE_ATTRS], ea[GW_EDGE_ATTRS];
     const size_t nna = node_attrs(g, na), nea = edge_attrs(g, ea, 0);
     lk_status st;
 
     if ((st = put(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                     "<gexf xmlns=\"http://gexf.net/1.3\"\n"
+                     "<gexf xmlns=\"http://www.gexf.net/1.2draft\"\n"
                      "    xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"\n"
-                     "    xsi:schemaLocation=\"http://gexf.net/1.3 "
-                     "http://gexf.net/1.3/gexf.xsd\" version=\"1.3\">\n"
+                     "    xsi:schemaLocation=\"http://www.gexf.net/1.2draft "
+                     "http://www.gexf.net/1.2draft/gexf.xsd\" version=\"1.2\">\n"
                      "  <meta>\n"
                      "    <creator>lockstep</creator>\n"
                      "    <description>coordinated network</description>\n"

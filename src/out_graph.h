@@ -22,11 +22,15 @@ typedef struct lk_graph_view {
     const double *score;       /* edge score */
     const uint64_t *edge_co_actions;
     const char *const *traces; /* e.g. "share" or "share;url" per edge */
+    /* added later, last so that positional initialisers stay valid */
+    const double *strength;  /* per node: sum of its edges' weights */
+    const uint64_t *actions; /* per node: the account's actions in the input */
 } lk_graph_view;
 
 /**
  * Write GraphML (undirected; node keys: label, group, component, degree,
- * co_actions; edge keys: weight, score, co_actions, traces) to `path`.
+ * co_actions, strength, actions; edge keys: weight, score, co_actions,
+ * traces) to `path`.
  * Nodes are "n<index>" with the escaped account id as `label`; edges are
  * "e<index>".  Integers are declared attr.type "long", floats "double" and
  * printed with "%.6g".  node_id (when n_nodes > 0) and src/dst (when
@@ -40,7 +44,8 @@ typedef struct lk_graph_view {
  */
 LK_RESULT_USED lk_status lk_write_graphml(const lk_graph_view *g, const char *path, char *errbuf);
 
-/** Write GEXF 1.3 (namespace http://gexf.net/1.3, static, undirected) with
+/** Write GEXF 1.2draft (namespace http://www.gexf.net/1.2draft, version "1.2": every
+ *  reader takes it, see out_graph.c; static, undirected) with
  *  the same attributes: label and weight are GEXF's native node label and
  *  edge weight, the rest are declared in <attributes class="node|edge">.
  *  Same contract as above. */

@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 TOOL = os.path.join(os.environ.get("LK_TOOLS_DIR", ""), "lk_graphwrite")
 
 GRAPHML = "{http://graphml.graphdrawing.org/xmlns}"
-GEXF = "{http://gexf.net/1.3}"
+GEXF = "{http://www.gexf.net/1.2draft}"
 
 # The node ids of lk_graphwrite.c as a conforming XML parser must return them:
 # invalid UTF-8 -> U+FFFD; C0 controls other than TAB/LF/CR dropped.
@@ -131,7 +131,7 @@ class GraphFiles(unittest.TestCase):
     def test_gexf(self):
         root = ET.parse(self.gexf).getroot()
         self.assertEqual(root.tag, GEXF + "gexf")
-        self.assertEqual(root.get("version"), "1.3")
+        self.assertEqual(root.get("version"), "1.2")
         self.assertEqual(tags(root), {GEXF + t for t in (
             "gexf", "meta", "creator", "description", "graph", "attributes", "attribute",
             "nodes", "node", "attvalues", "attvalue", "edges", "edge")})
