@@ -620,6 +620,7 @@ static lk_status null_qvalues(lk_objindex *nix, const lk_dataset *ds, lk_net *ne
     st->null_pairs += null.pairs;
     st->null_edges += null.n;
     st->spilled += null.spilled;
+    st->shuffled += null.shuffled;
     zs = malloc(LK_MAX(net->n, (size_t)1) * sizeof *zs);
     ret = zs ? qvalues(net, &null, cls, zs) : LK_ENOMEM;
     for (size_t k = 0; ret == LK_OK && k < net->n; k++)

@@ -47,6 +47,7 @@ typedef struct lk_calib_stats {
     double score_cut;    /* lowest score of an edge with q <= fdr (0 if none) */
     uint64_t spilled;    /* bytes the null aggregations wrote to temporary files
                             (a run figure, not an output) */
+    uint64_t shuffled;   /* bytes of pair records they sent between ranks (dist.h) */
 } lk_calib_stats;
 
 /**

@@ -4,94 +4,20 @@
 #include <unistd.h>
 
 #include "compat.h"
-#include "net.h"
+#include "dist.h"
+#include "net_int.h"
 #include "par.h"
 #include "rng.h"
 
-/* A co-action as the sweep reports it; 24 bytes, so that a radix pass
- * streams through memory. */
-typedef struct prec {
-    uint64_t key; /* (a << bits) | b, a < b */
-    uint32_t obj;
-    uint32_t dt; /* |dt| in ms (the window is at most UINT32_MAX ms) */
-    uint32_t ev; /* the pair of posts (hash): one co-action event */
-    uint32_t pad;
-} prec;
-
-/*
- * The aggregation's sweeps run over compact copies of the fields they read,
- * time, account and post: 16 bytes an action instead of the index's 32,
- * which is what loops over 10^8 pairs are bound by.  Same pairs, same order
- * as lk_sweep_marked().
- */
-typedef struct compact {
-    int64_t *t;
-    uint32_t *acc;
-    uint32_t *post; /* hash of the action's post (account, content id) */
-} compact;
-
-/* A chunk: the objects [o0, o1), swept by one task. */
-typedef struct chunk {
-    size_t o0, o1;
-    uint64_t pairs;
-} chunk;
-
-/* A block of pair records of one (chunk, partition): in memory, or at
- * `off` in the spill file of worker `file`. */
-typedef struct block {
-    prec *mem;
-    uint64_t off;
-    uint32_t n, file;
-} block;
-
-typedef struct blist {
-    block *b;
-    size_t n, cap;
-} blist;
-
-typedef struct spill {
-    int fd; /* -1: not opened yet */
-    uint64_t size;
-} spill;
-
-/* Partitions are ranges of the smaller account id of a pair, cut so that
- * each holds about the same number of pairs: the membership test is a
- * table lookup and the packed keys of a partition need fewer radix passes. */
-typedef struct job {
-    const lk_objindex *ix;
-    compact cp;
-    const uint8_t *burst;
-    int64_t w;
-    unsigned bits; /* bits of the larger account id in the packed key */
-    unsigned threads;
-    size_t nacc;
-    chunk *ch;
-    size_t nch;
-    uint64_t **per_acc; /* counting pass, per worker: pairs per smaller account */
-    uint32_t *part_of;  /* account -> partition */
-    uint32_t *part_lo;  /* partition p: part_lo[p] <= min(a, b) < part_lo[p + 1] */
-    size_t nparts;
-    size_t brec; /* records per block */
-    int to_disk;
-    blist *bl;        /* [chunk * nparts + partition] */
-    prec **wbuf;      /* per worker: nparts write buffers of brec records */
-    uint32_t **wfill; /* per worker: records in each write buffer */
-    spill *sp;        /* per worker */
-    const char *tmp_dir;
-    lk_status *st; /* per task */
-    char (*msg)[LK_ERRMSG_MAX];
-    const lk_net *net; /* idf */
-    uint32_t min_keep;
-    struct part_out *out;
-} job;
-
+/* Task t of this rank sweeps chunk t * nranks + rank. */
 static void count_chunk(void *ctx, size_t task, unsigned worker)
 {
     job *j = ctx;
     const compact *cp = &j->cp;
     const lk_objindex *ix = j->ix;
+    const size_t c = task * (size_t)j->nranks + (size_t)j->rank;
     uint64_t *per_acc = j->per_acc[worker], pairs = 0;
-    for (size_t o = j->ch[task].o0; o < j->ch[task].o1; o++) {
+    for (size_t o = j->ch[c].o0; o < j->ch[c].o1; o++) {
         const size_t s = (size_t)ix->start[o], e = (size_t)ix->start[o + 1];
         size_t lo = s;
         for (size_t k = s + 1; k < e; k++) {
@@ -109,13 +35,13 @@ static void count_chunk(void *ctx, size_t task, unsigned worker)
             }
         }
     }
-    j->ch[task].pairs = pairs;
+    j->ch[c].pairs = pairs;
 }
 
-static lk_status spill_open(job *j, unsigned worker, char *msg)
+lk_status lk_net_spill_open(job *j, unsigned file, char *msg)
 {
     char path[4096];
-    spill *sp = &j->sp[worker];
+    spill *sp = &j->sp[file];
     if (sp->fd >= 0)
         return LK_OK;
     if (snprintf(path, sizeof path, "%s/lockstep-pairs-XXXXXX", j->tmp_dir) >= (int)sizeof path) {
@@ -130,6 +56,52 @@ static lk_status spill_open(job *j, unsigned worker, char *msg)
     /* gone from the folder at once: the space is freed when the process
      * ends, however it ends */
     (void)unlink(path);
+    return LK_OK;
+}
+
+lk_status lk_net_spill_write(job *j, unsigned file, const void *buf, size_t len, uint64_t *off,
+                             char *msg)
+{
+    spill *sp = &j->sp[file];
+    const char *q = buf;
+    lk_status st = lk_net_spill_open(j, file, msg);
+
+    if (st != LK_OK)
+        return st;
+    *off = sp->size;
+    while (len > 0) {
+        ssize_t r = pwrite(sp->fd, q, len, (off_t)sp->size);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            lk_errf(msg, "cannot write a temporary file in %s: %s", j->tmp_dir,
+                    r < 0 ? strerror(errno) : "no space written");
+            return LK_EIO;
+        }
+        q += r;
+        len -= (size_t)r;
+        sp->size += (uint64_t)r;
+    }
+    return LK_OK;
+}
+
+lk_status lk_net_spill_read(const job *j, unsigned file, void *buf, size_t len, uint64_t off,
+                            char *msg)
+{
+    char *q = buf;
+    while (len > 0) {
+        ssize_t r = pread(j->sp[file].fd, q, len, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            lk_errf(msg, "cannot read back a temporary file in %s: %s", j->tmp_dir,
+                    r < 0 ? strerror(errno) : "file shorter than written");
+            return LK_EIO;
+        }
+        q += r;
+        len -= (size_t)r;
+        off += (uint64_t)r;
+    }
     return LK_OK;
 }
 
@@ -155,26 +127,10 @@ static lk_status flush_block(job *j, size_t task, unsigned worker, size_t p)
             return LK_ENOMEM;
         memcpy(blk.mem, buf, (size_t)n * sizeof *buf);
     } else {
-        spill *sp = &j->sp[worker];
-        const char *q = (const char *)buf;
-        size_t left = (size_t)n * sizeof *buf;
-        lk_status st = spill_open(j, worker, j->msg[task]);
+        lk_status st =
+            lk_net_spill_write(j, worker, buf, (size_t)n * sizeof *buf, &blk.off, j->msg[task]);
         if (st != LK_OK)
             return st;
-        blk.off = sp->size;
-        while (left > 0) {
-            ssize_t r = pwrite(sp->fd, q, left, (off_t)sp->size);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0) {
-                lk_errf(j->msg[task], "cannot write a temporary file in %s: %s", j->tmp_dir,
-                        r < 0 ? strerror(errno) : "no space written");
-                return LK_EIO;
-            }
-            q += r;
-            left -= (size_t)r;
-            sp->size += (uint64_t)r;
-        }
     }
     l->b[l->n++] = blk;
     j->wfill[worker][p] = 0;
@@ -227,7 +183,8 @@ static lk_status scatter(job *j, size_t task, unsigned worker)
 static void scatter_chunk(void *ctx, size_t task, unsigned worker)
 {
     job *j = ctx;
-    j->st[task] = scatter(j, task, worker);
+    const size_t c = task * (size_t)j->nranks + (size_t)j->rank;
+    j->st[c] = scatter(j, c, worker);
 }
 
 /* Stable LSD radix sort of p[0..n) on the low `keybits` bits of key, in as
@@ -277,16 +234,6 @@ static lk_status radix_sort(prec **pp, size_t n, unsigned keybits)
     *pp = src;
     return LK_OK;
 }
-
-/* What the reduction of one partition gives: its kept edges and the weight
- * histogram of all its edges, merged in partition order afterwards. */
-typedef struct part_out {
-    lk_edge *e;
-    size_t n, cap;
-    uint64_t n_all;
-    uint64_t *whist;
-    size_t nwhist;
-} part_out;
 
 static lk_status hist_add(part_out *po, uint64_t w)
 {
@@ -483,9 +430,11 @@ static unsigned bits_for(uint64_t n)
     return b;
 }
 
-static void reduce_task(void *ctx, size_t p, unsigned worker)
+/* Task t of this rank reduces partition t * nranks + rank. */
+static void reduce_task(void *ctx, size_t task, unsigned worker)
 {
     job *j = ctx;
+    const size_t p = task * (size_t)j->nranks + (size_t)j->rank;
     const uint32_t lo = j->part_lo[p], hi = j->part_lo[p + 1];
     size_t n = 0, pos = 0;
     prec *buf;
@@ -513,25 +462,11 @@ static void reduce_task(void *ctx, size_t p, unsigned worker)
                 memcpy(buf + pos, blk->mem, (size_t)blk->n * sizeof *buf);
                 free(blk->mem);
                 blk->mem = NULL;
-            } else {
-                char *q = (char *)(buf + pos);
-                size_t left = (size_t)blk->n * sizeof *buf;
-                uint64_t off = blk->off;
-                while (left > 0) {
-                    ssize_t r = pread(j->sp[blk->file].fd, q, left, (off_t)off);
-                    if (r < 0 && errno == EINTR)
-                        continue;
-                    if (r <= 0) {
-                        lk_errf(j->msg[p], "cannot read back a temporary file in %s: %s",
-                                j->tmp_dir, r < 0 ? strerror(errno) : "file shorter than written");
-                        free(buf);
-                        j->st[p] = LK_EIO;
-                        return;
-                    }
-                    q += r;
-                    left -= (size_t)r;
-                    off += (uint64_t)r;
-                }
+            } else if ((j->st[p] =
+                            lk_net_spill_read(j, blk->file, buf + pos, (size_t)blk->n * sizeof *buf,
+                                              blk->off, j->msg[p])) != LK_OK) {
+                free(buf);
+                return;
             }
             pos += blk->n;
         }
@@ -596,9 +531,10 @@ static void job_release(job *j)
             free(j->wbuf[w]);
         if (j->wfill)
             free(j->wfill[w]);
-        if (j->sp && j->sp[w].fd >= 0)
-            (void)close(j->sp[w].fd);
     }
+    for (unsigned w = 0; j->sp && w <= j->threads; w++)
+        if (j->sp[w].fd >= 0)
+            (void)close(j->sp[w].fd);
     if (j->out)
         for (size_t p = 0; p < j->nparts; p++) {
             free(j->out[p].e);
@@ -621,11 +557,15 @@ static void job_release(job *j)
 }
 
 /* Cut the objects into chunks of about equal numbers of actions (the
- * results do not depend on the cut: chunks are concatenated in order). */
-static lk_status make_chunks(job *j)
+ * results do not depend on the cut: chunks are concatenated in order).
+ * `lthreads` is the thread count all ranks agreed on: every rank must cut
+ * the same chunks, 8 per thread and rank so that each rank's share is
+ * spread over the whole object range. */
+static lk_status make_chunks(job *j, unsigned lthreads)
 {
     const lk_objindex *ix = j->ix;
-    const size_t want = j->threads > 1 ? 8 * (size_t)j->threads : 1;
+    const size_t want =
+        lthreads > 1 || j->nranks > 1 ? 8 * (size_t)lthreads * (size_t)j->nranks : 1;
     size_t o0 = 0;
 
     j->ch = calloc(want, sizeof *j->ch);
@@ -649,21 +589,29 @@ static lk_status make_chunks(job *j)
 
 #define PART_MAX (UINT64_C(1) << 22)
 
-/* Partition the accounts so that each partition's records fit `cap`, and
- * size the scatter's write buffers. */
-static lk_status make_partitions(job *j, uint64_t budget, uint64_t pairs)
+/*
+ * Partition the accounts so that each partition's records fit the share
+ * of the budget one of `lthreads` sorting workers may hold, and size the
+ * scatter's write buffers.  per_acc[0] holds the pair counts of all ranks,
+ * so that every rank cuts the same partitions; `local` pairs are this
+ * rank's chunks', `pairs` all.
+ */
+static lk_status make_partitions(job *j, uint64_t budget, unsigned lthreads, uint64_t local,
+                                 uint64_t pairs)
 {
     const uint64_t rec = sizeof(prec);
     /* at most PART_MAX records a partition: smaller sorts stay in cache
      * longer and give the workers more partitions to share */
-    const uint64_t cap =
-        LK_MIN(LK_MAX(budget / 2 / (2 * (uint64_t)j->threads * rec), (uint64_t)4096), PART_MAX);
-    uint64_t *per = j->per_acc[0];
+    uint64_t cap =
+        LK_MIN(LK_MAX(budget / 2 / (2 * (uint64_t)lthreads * rec), (uint64_t)4096), PART_MAX);
+    const uint64_t *per = j->per_acc[0];
+    uint64_t own = 0, held;
     size_t np = 0;
 
-    for (unsigned w = 1; w < j->threads; w++)
-        for (size_t a = 0; a < j->nacc; a++)
-            per[a] += j->per_acc[w][a];
+    /* distributed: at least two partitions a worker of every rank, or
+     * the reduction would fall to a few ranks */
+    if (j->nranks > 1)
+        cap = LK_MIN(cap, LK_MAX(pairs / (2 * (uint64_t)j->nranks * lthreads), (uint64_t)4096));
     j->part_of = malloc(LK_MAX(j->nacc, (size_t)1) * sizeof *j->part_of);
     j->part_lo = malloc((LK_MAX(j->nacc, (size_t)1) + 1) * sizeof *j->part_lo);
     if (!j->part_of || !j->part_lo)
@@ -678,12 +626,17 @@ static lk_status make_partitions(job *j, uint64_t budget, uint64_t pairs)
                 j->part_of[hi] = (uint32_t)np;
             hi++;
         } while (hi < j->nacc && sum + per[hi] <= cap);
+        if (np % (size_t)j->nranks == (size_t)j->rank)
+            own += sum;
         j->part_lo[np++] = (uint32_t)lo;
         lo = hi;
     }
     j->part_lo[np] = (uint32_t)LK_MAX(j->nacc, (size_t)1);
     j->nparts = np;
-    j->to_disk = pairs * rec > budget / 2;
+    /* what this rank holds at most: its chunks' records, and during the
+     * exchange those of its partitions as they arrive */
+    held = j->nranks > 1 ? local + own : pairs;
+    j->to_disk = held * rec > budget / 2;
     /* write buffers: a quarter of the budget when spilling, else blocks of
      * up to 16k records (they are copied out at their exact size) */
     j->brec = 16384;
@@ -693,12 +646,58 @@ static lk_status make_partitions(job *j, uint64_t budget, uint64_t pairs)
     return LK_OK;
 }
 
+/* Tasks of this rank among n chunks or partitions dealt round robin. */
+static size_t own_tasks(const job *j, size_t n)
+{
+    return n > (size_t)j->rank ? (n - (size_t)j->rank + (size_t)j->nranks - 1) / (size_t)j->nranks
+                               : 0;
+}
+
+/* Merge the partitions' results in partition order: partitions come in
+ * account order and keys sorted within, so edges are in (a, b) order. */
+static lk_status merge_parts(const part_view *v, size_t nparts, lk_net *net)
+{
+    for (size_t p = 0; p < nparts; p++) {
+        const part_view *pv = &v[p];
+        if (pv->n && LK_GROW(net->e, net->n + pv->n, net->cap) != LK_OK)
+            return LK_ENOMEM;
+        if (pv->n)
+            memcpy(net->e + net->n, pv->e, pv->n * sizeof *pv->e);
+        net->n += pv->n;
+        net->n_all += pv->n_all;
+        if (pv->nwhist > net->nwhist) {
+            uint64_t *h = realloc(net->whist, pv->nwhist * sizeof *h);
+            if (!h)
+                return LK_ENOMEM;
+            memset(h + net->nwhist, 0, (pv->nwhist - net->nwhist) * sizeof *h);
+            net->whist = h;
+            net->nwhist = pv->nwhist;
+        }
+        for (size_t w = 0; w < pv->nwhist; w++)
+            net->whist[w] += pv->whist[w];
+    }
+    return LK_OK;
+}
+
+/*
+ * Distributed over R ranks (dist.h), rank r sweeps the chunks c with
+ * c % R == r and reduces the partitions p with p % R == r; in between, the
+ * records of each partition travel to its rank (lk_net_exchange), and
+ * after the reduction every rank gathers all partitions' edges
+ * (lk_net_gather), so that all go on identically.  The cut into chunks and
+ * partitions depends on the thread count and budget, which the ranks agree
+ * on first (the smallest of each); the result depends on neither.  Every
+ * collective step is preceded by lk_dist_agree(), so a failure on one rank
+ * stops all.
+ */
 lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const double *idf,
                           const lk_net_opts *o, lk_net *net)
 {
     const unsigned threads = LK_MAX(o->threads, 1u);
-    const uint64_t budget = LK_MAX(o->budget, (uint64_t)1 << 20);
+    uint64_t budget = LK_MAX(o->budget, (uint64_t)1 << 20), layout[2], local = 0, sums[2];
     uint8_t *burst = NULL;
+    part_view *views = NULL;
+    void *gathered = NULL;
     size_t ntasks;
     job j;
     fill_ctx fc;
@@ -711,6 +710,8 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     j.ix = ix;
     j.w = o->window_ms;
     j.threads = threads;
+    j.rank = lk_dist_rank();
+    j.nranks = lk_dist_size();
     j.min_keep = o->min_keep;
     j.net = net;
     j.tmp_dir = o->tmp_dir ? o->tmp_dir : getenv("TMPDIR");
@@ -738,8 +739,8 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     j.per_acc = calloc(threads, sizeof *j.per_acc);
     j.wbuf = calloc(threads, sizeof(prec *)); // NOLINT(bugprone-sizeof-expression)
     j.wfill = calloc(threads, sizeof *j.wfill);
-    if ((j.sp = malloc(threads * sizeof *j.sp)) != NULL)
-        for (unsigned w = 0; w < threads; w++) {
+    if ((j.sp = malloc((threads + 1) * sizeof *j.sp)) != NULL)
+        for (unsigned w = 0; w <= threads; w++) {
             j.sp[w].fd = -1;
             j.sp[w].size = 0;
         }
@@ -756,16 +757,32 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     fc.ix = ix;
     fc.ds = ds;
     fc.cp = &j.cp;
-    if ((st = lk_par_run(threads, (ix->n + FILL_STEP - 1) / FILL_STEP, fill_task, &fc)) != LK_OK ||
-        (st = make_chunks(&j)) != LK_OK)
+    if ((st = lk_par_run(threads, (ix->n + FILL_STEP - 1) / FILL_STEP, fill_task, &fc)) != LK_OK)
+        goto fail;
+    /* the same cut on every rank: the smallest budget and thread count */
+    layout[0] = budget;
+    layout[1] = threads;
+    if ((st = lk_dist_agree(LK_OK, o->errbuf)) != LK_OK ||
+        (st = lk_dist_allreduce_u64(layout, 2, LK_DIST_MIN)) != LK_OK)
+        goto fail;
+    budget = layout[0];
+    if ((st = make_chunks(&j, (unsigned)layout[1])) != LK_OK)
         goto fail;
     /* size the job, then cut it so that the partitions being sorted fit
      * the budget */
-    if ((st = lk_par_run(threads, j.nch, count_chunk, &j)) != LK_OK)
+    if ((st = lk_par_run(threads, own_tasks(&j, j.nch), count_chunk, &j)) != LK_OK)
         goto fail;
-    for (size_t c = 0; c < j.nch; c++)
-        net->pairs += j.ch[c].pairs;
-    if ((st = make_partitions(&j, budget, net->pairs)) != LK_OK)
+    for (size_t c = (size_t)j.rank; c < j.nch; c += (size_t)j.nranks)
+        local += j.ch[c].pairs;
+    for (unsigned w = 1; w < threads; w++)
+        for (size_t a = 0; a < j.nacc; a++)
+            j.per_acc[0][a] += j.per_acc[w][a];
+    net->pairs = local;
+    if ((st = lk_dist_agree(LK_OK, o->errbuf)) != LK_OK ||
+        (st = lk_dist_allreduce_u64(j.per_acc[0], j.nacc, LK_DIST_SUM)) != LK_OK ||
+        (st = lk_dist_allreduce_u64(&net->pairs, 1, LK_DIST_SUM)) != LK_OK)
+        goto fail;
+    if ((st = make_partitions(&j, budget, (unsigned)layout[1], local, net->pairs)) != LK_OK)
         goto fail;
     net->partitions = (unsigned)j.nparts;
     ntasks = LK_MAX(j.nch, j.nparts);
@@ -787,13 +804,12 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
             goto fail;
         }
     }
-    if ((st = lk_par_run(threads, j.nch, scatter_chunk, &j)) != LK_OK ||
+    if ((st = lk_par_run(threads, own_tasks(&j, j.nch), scatter_chunk, &j)) != LK_OK ||
         (st = first_error(&j, j.nch, o->errbuf)) != LK_OK)
         goto fail;
     for (unsigned w = 0; w < threads; w++) {
         free(j.wbuf[w]);
         j.wbuf[w] = NULL;
-        net->spilled += j.sp[w].size;
     }
     free(j.cp.t);
     free(j.cp.acc);
@@ -801,37 +817,49 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     j.cp.t = NULL;
     j.cp.acc = NULL;
     j.cp.post = NULL;
+    if (j.nranks > 1) {
+        /* each partition's records to its rank, in chunk order */
+        st = lk_net_exchange(&j);
+        if (st != LK_OK && o->errbuf && j.xmsg[0])
+            lk_errf(o->errbuf, "%s", j.xmsg);
+        if ((st = lk_dist_agree(st, o->errbuf)) != LK_OK)
+            goto fail;
+    }
+    sums[0] = j.shuffled;
+    sums[1] = 0;
+    for (unsigned w = 0; w <= threads; w++)
+        sums[1] += j.sp[w].size;
+    if ((st = lk_dist_allreduce_u64(sums, 2, LK_DIST_SUM)) != LK_OK)
+        goto fail;
+    net->shuffled = sums[0];
+    net->spilled = sums[1];
     memset(j.st, 0, ntasks * sizeof *j.st);
-    if ((st = lk_par_run(threads, j.nparts, reduce_task, &j)) != LK_OK ||
+    if ((st = lk_par_run(threads, own_tasks(&j, j.nparts), reduce_task, &j)) != LK_OK ||
         (st = first_error(&j, j.nparts, o->errbuf)) != LK_OK)
         goto fail;
-    /* partitions come in account order and keys sorted within, so edges
-     * are in (a, b) order */
-    for (size_t p = 0; p < j.nparts; p++) {
-        part_out *po = &j.out[p];
-        if (po->n && LK_GROW(net->e, net->n + po->n, net->cap) != LK_OK) {
-            st = LK_ENOMEM;
-            goto fail;
-        }
-        if (po->n)
-            memcpy(net->e + net->n, po->e, po->n * sizeof *po->e);
-        net->n += po->n;
-        net->n_all += po->n_all;
-        if (po->nwhist > net->nwhist) {
-            uint64_t *h = realloc(net->whist, po->nwhist * sizeof *h);
-            if (!h) {
-                st = LK_ENOMEM;
-                goto fail;
-            }
-            memset(h + net->nwhist, 0, (po->nwhist - net->nwhist) * sizeof *h);
-            net->whist = h;
-            net->nwhist = po->nwhist;
-        }
-        for (size_t w = 0; w < po->nwhist; w++)
-            net->whist[w] += po->whist[w];
-        free(po->e);
-        po->e = NULL;
+    if (!(views = calloc(LK_MAX(j.nparts, (size_t)1), sizeof *views))) {
+        st = LK_ENOMEM;
+        goto fail;
     }
+    if (j.nranks > 1) {
+        /* every rank gets every partition's edges */
+        if ((st = lk_net_gather(&j, views, &gathered)) != LK_OK)
+            goto fail;
+    } else {
+        for (size_t p = 0; p < j.nparts; p++) {
+            views[p].e = j.out[p].e;
+            views[p].n = j.out[p].n;
+            views[p].whist = j.out[p].whist;
+            views[p].nwhist = j.out[p].nwhist;
+            views[p].n_all = j.out[p].n_all;
+        }
+    }
+    if ((st = merge_parts(views, j.nparts, net)) != LK_OK)
+        goto fail;
+    free(views);
+    views = NULL;
+    free(gathered);
+    gathered = NULL;
     job_release(&j);
     net->burst_mark = burst; /* the evidence pass must skip the same actions */
     burst = NULL;
@@ -840,6 +868,8 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         goto fail_net;
     return LK_OK;
 fail:
+    free(views);
+    free(gathered);
     job_release(&j);
 fail_net:
     free(burst);

@@ -45,7 +45,9 @@ typedef struct lk_net {
     double *idf;          /* per object: ln(A / k_o), A = active accounts */
     uint64_t pairs;       /* in-window pairs (same-account pairs excluded) */
     unsigned partitions;  /* how many partitions the aggregation used */
-    uint64_t spilled;     /* bytes written to temporary files */
+    uint64_t spilled;     /* bytes written to temporary files (all ranks) */
+    uint64_t shuffled;    /* bytes of pair records sent between ranks (dist.h; all
+                             ranks; 0 in a single process) */
     lk_sweep_stats burst; /* what the burst cap left out */
     uint8_t *burst_mark;  /* per index action: 1 when in a burst (see lk_sweep) */
 } lk_net;
@@ -77,8 +79,12 @@ typedef struct lk_net_opts {
  * process.  Partitions are cut so that the sorting workers together hold at
  * most half the budget.
  *
+ * Under mpirun (dist.h) every rank calls this with the same index: the
+ * sweep, the scatter and the reduction are shared out among the ranks and
+ * every rank returns the whole network.
+ *
  * Deterministic: the kept edges and their statistics depend neither on the
- * budget nor on the number of threads.  Time O(P log_256(A^2)) for P pairs
+ * budget nor on the number of threads or ranks.  Time O(P log_256(A^2)) for P pairs
  * and A accounts.
  * @param ds   content ids tell which actions are one post, for the event
  *             score; NULL: each input record is a post.

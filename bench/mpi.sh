@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Distributed detect on one machine (not run in CI): one process, then
+# `mpirun -np R` for R = 1, 2, 4 (--oversubscribe, one thread a rank), on
+# one input.  Prints one Markdown row per run: wall time, CPU seconds of all
+# ranks, the largest rank's peak RSS, the pair-aggregation and calibration
+# stage times of -v (rank 0), and the bytes of pair records shuffled between
+# ranks (pair aggregation + calibration).  Every run's outputs are compared
+# with the single-process run's (byte-identical, or the script fails).
+#
+# Phase 1: every rank still reads the whole input and builds the index and
+# null copies; only the pair stage is shared out.  On one machine the ranks
+# compete for the same cores, so this measures overhead, not speed-up.
+#
+#   bash bench/mpi.sh                         # bench/data/sim_1e6 (made by bench/run.sh)
+#   LK=/path/to/lockstep bash bench/mpi.sh 1e7  # another binary and size
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size=${1:-1e6}
+ranks=${RANKS:-"1 2 4"}
+if [ -z "${LK:-}" ]; then
+    cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+    cmake --build build-release --target lockstep >/dev/null
+    LK=$PWD/build-release/lockstep
+fi
+"$LK" --version -v | grep -qw mpi || { echo "$LK was built without MPI" >&2; exit 1; }
+in=bench/data/sim_$size/actions.csv
+[ -f "$in" ] || { echo "$in is missing: run bench/run.sh first" >&2; exit 1; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 # containers run as root
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ref=""
+
+stage() { # log, stage name -> seconds
+    sed -n "s/^lockstep detect: $2: \([0-9.]*\) s.*/\1/p" "$1" | tail -n 1
+}
+
+one() { # label, then the command before "detect"
+    local label=$1
+    shift
+    local out=$tmp/out_$RANDOM log=$tmp/log
+    /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$@" detect -v -t 1 -o "$out" "$in" \
+        2>"$log" >/dev/null
+    read -r wall user sys rss <"$tmp/time"
+    local shuffled
+    shuffled=$(awk 'match($0, /[0-9]+ bytes shuffled/) {
+        split(substr($0, RSTART, RLENGTH), f, " "); s += f[1] } END { print s + 0 }' "$log")
+    python3 -c 'import sys
+l, w, u, s, r, ag, ca, sh = sys.argv[1:]
+print("| %s | %.1f | %.1f | %.0f MB | %s | %s | %.0f MB |" % (l, float(w), float(u) + float(s),
+      int(r) / 1024, ag, ca, int(sh) / 1e6))' "$label" "$wall" "$user" "$sys" "$rss" \
+        "$(stage "$log" 'pair aggregation')" "$(stage "$log" calibration)" "$shuffled"
+    if [ -z "$ref" ]; then
+        ref=$out
+    else
+        diff -r "$ref" "$out" >/dev/null || { echo "outputs differ: $label" >&2; exit 1; }
+        rm -rf "$out"
+    fi
+}
+
+echo "input: $in ($(($(wc -l <"$in") - 1)) actions); $(nproc) cores; -t 1 a rank"
+echo
+echo "| run | wall s | CPU s | peak RSS (largest rank) | aggregation s | calibration s | shuffled |"
+echo "|---|---|---|---|---|---|---|"
+one "1 process, no mpirun" "$LK"
+for r in $ranks; do
+    one "mpirun -np $r" mpirun -np "$r" --oversubscribe --bind-to none --mca btl self,vader "$LK"
+done

@@ -1,0 +1,72 @@
+/*
+ * dist.h - the MPI glue of distributed runs (internal).
+ *
+ * `mpirun -np R lockstep detect ...` runs R copies of the pipeline.  In
+ * this phase every rank reads the whole input and builds the same dataset,
+ * index and null copies (all deterministic); the pair aggregation
+ * (net.c), which dominates at scale, is split: each rank sweeps a share of
+ * the object chunks, pair records are exchanged so that each rank reduces
+ * a share of the account partitions, and the reduced edges are gathered on
+ * every rank.  Only rank 0 writes.
+ *
+ * Nothing here exposes an MPI type, and only dist.c includes <mpi.h>.
+ * Built without MPI (LK_HAVE_MPI undefined), or when lk_dist_init() was
+ * not called, every function is the single-process case: rank 0 of 1,
+ * collectives return at once.
+ *
+ * Failures and collectives.  Every collective sequence begins with
+ * lk_dist_agree(), so that a rank that failed on its own (out of memory, a
+ * file it cannot read) never leaves the others waiting: all learn the
+ * worst status and the message of the lowest rank that has it, and all
+ * take the same error path.  lk_detect_run() ends with lk_dist_final(),
+ * which keeps answering agreements until every rank has reached it.
+ * Only the thread that called lk_dist_init() may call these
+ * (MPI_THREAD_FUNNELED).
+ */
+#ifndef LK_DIST_H
+#define LK_DIST_H
+
+#include "lk_internal.h"
+
+/* lk_dist_init, _finalize, _rank, _size and _available are public
+ * (lockstep.h): the CLI starts and ends the MPI run. */
+
+/**
+ * Collective: agree on a status.  Returns the worst status of all ranks
+ * (the most negative); when it is an error, errbuf (LK_ERRMSG_MAX bytes,
+ * may be NULL) receives the message of the lowest failing rank, prefixed
+ * with "rank N: " on the other ranks.  A rank that has already entered
+ * lk_dist_final() counts as failed here: ranks out of step never go on.
+ */
+LK_RESULT_USED lk_status lk_dist_agree(lk_status st, char *errbuf);
+
+/**
+ * Collective, the last of a run: as lk_dist_agree, but it goes on taking
+ * part in the agreements of ranks still inside the pipeline (each sees a
+ * failure and comes here too) until all ranks have arrived.
+ */
+LK_RESULT_USED lk_status lk_dist_final(lk_status st, char *errbuf);
+
+typedef enum lk_dist_op { LK_DIST_SUM, LK_DIST_MIN, LK_DIST_MAX } lk_dist_op;
+
+/** Collective: element-wise reduction of v[0..n) over all ranks, in place. */
+LK_RESULT_USED lk_status lk_dist_allreduce_u64(uint64_t *v, size_t n, lk_dist_op op);
+
+/**
+ * Point to point, both at once: send slen bytes to rank dst and receive
+ * rlen bytes from rank src (either length may be 0: that side is skipped;
+ * the partner must pass the same length).  Lengths are 64-bit: the
+ * transfer is cut into messages of at most 1 GiB.
+ */
+LK_RESULT_USED lk_status lk_dist_sendrecv(const void *sbuf, size_t slen, int dst, void *rbuf,
+                                          size_t rlen, int src);
+
+/**
+ * Collective: every rank contributes len bytes; *out receives all
+ * contributions concatenated in rank order (caller frees with free()) and
+ * lens[0..size) their lengths.  64-bit safe.
+ * @return LK_OK or LK_ENOMEM (agreed: all ranks return the same).
+ */
+LK_RESULT_USED lk_status lk_dist_allgather(const void *buf, size_t len, void **out, uint64_t *lens);
+
+#endif

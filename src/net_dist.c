@@ -1,0 +1,272 @@
+/*
+ * net_dist.c - the distributed steps of the pair aggregation (net_int.h):
+ * pair records to the rank that reduces their partition, then every
+ * partition's edges to every rank.
+ */
+#include "dist.h"
+#include "net_int.h"
+
+/* Records a message of the exchange (3 MiB): big enough to stream, small
+ * enough that the two staging buffers do not count against the budget. */
+#define XMSG ((size_t)1 << 17)
+
+/* Of n items dealt round robin to `ranks` ranks, how many rank r gets. */
+static size_t dealt(size_t n, size_t r, size_t ranks)
+{
+    return n > r ? (n - r + ranks - 1) / ranks : 0;
+}
+
+/*
+ * A position in the stream one rank sends another: the cells (chunk c of
+ * the sender, partition p of the receiver) in (c, p) order, each cell's
+ * blocks in order, which is the order reduce_task concatenates them in.
+ */
+typedef struct xcur {
+    size_t cell, ncells;
+    size_t c0, p0, nranks;
+    size_t nprt;  /* partitions of the receiver: cells per chunk */
+    size_t blk;   /* sender: block of the cell */
+    uint64_t off; /* sender: records of the block sent; receiver: of the cell received */
+} xcur;
+
+static blist *cell_list(const job *j, const xcur *x)
+{
+    const size_t c = x->c0 + x->cell / x->nprt * x->nranks;
+    const size_t p = x->p0 + x->cell % x->nprt * x->nranks;
+    return &j->bl[c * j->nparts + p];
+}
+
+/* The next n records of the send stream into out; memory blocks are freed
+ * once sent.  After a failure (*bad set) the stream still advances, so the
+ * partner receives what it expects. */
+static void pack(job *j, xcur *x, prec *out, size_t n, lk_status *bad)
+{
+    size_t got = 0;
+
+    while (got < n) {
+        blist *l;
+        block *b;
+        size_t m;
+        if (x->cell >= x->ncells) {
+            /* the counts sent say otherwise: a bug */
+            lk_errf(j->xmsg, "pair exchange: send stream shorter than counted");
+            *bad = LK_EINVAL;
+            memset(out + got, 0, (n - got) * sizeof *out);
+            return;
+        }
+        l = cell_list(j, x);
+        if (x->blk == l->n) {
+            x->cell++;
+            x->blk = 0;
+            x->off = 0;
+            continue;
+        }
+        b = &l->b[x->blk];
+        m = (size_t)LK_MIN((uint64_t)(n - got), b->n - x->off);
+        if (b->mem)
+            memcpy(out + got, b->mem + x->off, m * sizeof *out);
+        else if (*bad != LK_OK ||
+                 (*bad = lk_net_spill_read(j, b->file, out + got, m * sizeof *out,
+                                           b->off + x->off * sizeof *out, j->xmsg)) != LK_OK)
+            memset(out + got, 0, m * sizeof *out);
+        got += m;
+        x->off += m;
+        if (x->off == b->n) {
+            free(b->mem);
+            b->mem = NULL;
+            x->blk++;
+            x->off = 0;
+        }
+    }
+}
+
+/* Append m received records to a cell as one block. */
+static lk_status store(job *j, blist *l, const prec *r, size_t m)
+{
+    block blk;
+
+    memset(&blk, 0, sizeof blk);
+    blk.n = (uint32_t)m; /* m <= XMSG */
+    blk.file = j->threads;
+    if (LK_GROW(l->b, l->n + 1, l->cap) != LK_OK)
+        return LK_ENOMEM;
+    if (!j->to_disk) {
+        if (!(blk.mem = malloc(m * sizeof *r)))
+            return LK_ENOMEM;
+        memcpy(blk.mem, r, m * sizeof *r);
+    } else {
+        const lk_status st = lk_net_spill_write(j, j->threads, r, m * sizeof *r, &blk.off, j->xmsg);
+        if (st != LK_OK)
+            return st;
+    }
+    l->b[l->n++] = blk;
+    return LK_OK;
+}
+
+/* Deal n received records into their cells, whose sizes cnt[] says. */
+static void unpack(job *j, xcur *x, const uint64_t *cnt, const prec *in, size_t n, lk_status *bad)
+{
+    size_t used = 0;
+
+    while (used < n) {
+        size_t m;
+        if (x->cell >= x->ncells) {
+            lk_errf(j->xmsg, "pair exchange: received more than counted");
+            *bad = LK_EINVAL;
+            return;
+        }
+        if (x->off == cnt[x->cell]) {
+            x->cell++;
+            x->off = 0;
+            continue;
+        }
+        m = (size_t)LK_MIN((uint64_t)(n - used), cnt[x->cell] - x->off);
+        if (*bad == LK_OK)
+            *bad = store(j, cell_list(j, x), in + used, m);
+        used += m;
+        x->off += m;
+    }
+}
+
+/*
+ * R - 1 rounds; in round k every rank sends to rank + k and receives from
+ * rank - k, so each pair of ranks meets once and no rank waits on one
+ * that is not sending to it.  A round first swaps the record count of
+ * every cell, then the records in messages of XMSG.
+ */
+lk_status lk_net_exchange(job *j)
+{
+    const size_t nr = (size_t)j->nranks, me = (size_t)j->rank, myc = j->nch / nr;
+    const size_t maxc = myc * dealt(j->nparts, 0, nr);
+    uint64_t *scnt = malloc(LK_MAX(maxc, (size_t)1) * sizeof *scnt);
+    uint64_t *rcnt = malloc(LK_MAX(maxc, (size_t)1) * sizeof *rcnt);
+    prec *sbuf = malloc(XMSG * sizeof *sbuf), *rbuf = malloc(XMSG * sizeof *rbuf);
+    lk_status st, bad = LK_OK;
+
+    st = scnt && rcnt && sbuf && rbuf ? LK_OK : LK_ENOMEM;
+    /* (a missing buffer means a failed agreement; the test is for the analyser) */
+    if ((st = lk_dist_agree(st, j->xmsg)) != LK_OK || !scnt || !rcnt || !sbuf || !rbuf) {
+        st = st != LK_OK ? st : LK_ENOMEM;
+        goto done;
+    }
+    for (size_t k = 1; k < nr; k++) {
+        const size_t dst = (me + k) % nr, src = (me + nr - k) % nr;
+        xcur sx, rx;
+        uint64_t stot = 0, rtot = 0;
+
+        memset(&sx, 0, sizeof sx);
+        memset(&rx, 0, sizeof rx);
+        sx.c0 = me;
+        sx.p0 = dst;
+        sx.nranks = nr;
+        sx.nprt = dealt(j->nparts, dst, nr);
+        sx.ncells = myc * sx.nprt;
+        rx.c0 = src;
+        rx.p0 = me;
+        rx.nranks = nr;
+        rx.nprt = dealt(j->nparts, me, nr);
+        rx.ncells = myc * rx.nprt;
+        for (sx.cell = 0; sx.cell < sx.ncells; sx.cell++) {
+            const blist *l = cell_list(j, &sx);
+            scnt[sx.cell] = 0;
+            for (size_t b = 0; b < l->n; b++)
+                scnt[sx.cell] += l->b[b].n;
+            stot += scnt[sx.cell];
+        }
+        sx.cell = 0;
+        if ((st = lk_dist_sendrecv(scnt, sx.ncells * sizeof *scnt, (int)dst, rcnt,
+                                   rx.ncells * sizeof *rcnt, (int)src)) != LK_OK)
+            goto done;
+        for (size_t c = 0; c < rx.ncells; c++)
+            rtot += rcnt[c];
+        for (uint64_t sd = 0, rd = 0; sd < stot || rd < rtot;) {
+            const size_t sn = (size_t)LK_MIN((uint64_t)XMSG, stot - sd);
+            const size_t rn = (size_t)LK_MIN((uint64_t)XMSG, rtot - rd);
+            pack(j, &sx, sbuf, sn, &bad);
+            if ((st = lk_dist_sendrecv(sbuf, sn * sizeof *sbuf, (int)dst, rbuf, rn * sizeof *rbuf,
+                                       (int)src)) != LK_OK)
+                goto done;
+            unpack(j, &rx, rcnt, rbuf, rn, &bad);
+            sd += sn;
+            rd += rn;
+        }
+        j->shuffled += stot * sizeof(prec);
+    }
+    st = bad;
+done:
+    free(scnt);
+    free(rcnt);
+    free(sbuf);
+    free(rbuf);
+    return st;
+}
+
+/* A partition's result on the wire: n, nwhist, n_all, then its edges and
+ * its weight histogram (all multiples of 8 bytes: views stay aligned). */
+#define HDR 3
+
+lk_status lk_net_gather(job *j, part_view *v, void **buf)
+{
+    const size_t nr = (size_t)j->nranks, me = (size_t)j->rank;
+    uint64_t *lens = malloc(nr * sizeof *lens);
+    size_t len = 0, off = 0;
+    char *mine;
+    const char *all;
+    lk_status st;
+
+    *buf = NULL;
+    for (size_t p = me; p < j->nparts; p += nr)
+        len += HDR * sizeof(uint64_t) + j->out[p].n * sizeof(lk_edge) +
+               j->out[p].nwhist * sizeof(uint64_t);
+    mine = malloc(LK_MAX(len, (size_t)1));
+    if ((st = lk_dist_agree(mine && lens ? LK_OK : LK_ENOMEM, NULL)) != LK_OK || !mine || !lens) {
+        st = st != LK_OK ? st : LK_ENOMEM;
+        goto done;
+    }
+    for (size_t p = me; p < j->nparts; p += nr) {
+        const part_out *po = &j->out[p];
+        const uint64_t hdr[HDR] = {po->n, po->nwhist, po->n_all};
+        memcpy(mine + off, hdr, sizeof hdr);
+        off += sizeof hdr;
+        if (po->n)
+            memcpy(mine + off, po->e, po->n * sizeof *po->e);
+        off += po->n * sizeof *po->e;
+        if (po->nwhist)
+            memcpy(mine + off, po->whist, po->nwhist * sizeof *po->whist);
+        off += po->nwhist * sizeof *po->whist;
+    }
+    if ((st = lk_dist_allgather(mine, len, buf, lens)) != LK_OK)
+        goto done;
+    all = *buf;
+    off = 0;
+    for (size_t r = 0; r < nr; r++) {
+        const size_t end = off + (size_t)lens[r];
+        for (size_t p = r; p < j->nparts; p += nr) {
+            uint64_t hdr[HDR];
+            if (end - off < sizeof hdr)
+                goto corrupt;
+            memcpy(hdr, all + off, sizeof hdr);
+            off += sizeof hdr;
+            if (hdr[0] > (end - off) / sizeof(lk_edge) ||
+                hdr[1] > (end - off - hdr[0] * sizeof(lk_edge)) / sizeof(uint64_t))
+                goto corrupt;
+            v[p].n = (size_t)hdr[0];
+            v[p].nwhist = (size_t)hdr[1];
+            v[p].n_all = hdr[2];
+            v[p].e = (const lk_edge *)(const void *)(all + off);
+            off += v[p].n * sizeof(lk_edge);
+            v[p].whist = (const uint64_t *)(const void *)(all + off);
+            off += v[p].nwhist * sizeof(uint64_t);
+        }
+        if (off != end)
+            goto corrupt;
+    }
+    st = LK_OK;
+    goto done;
+corrupt:
+    st = LK_EINVAL; /* the same bytes on every rank: all fail alike */
+done:
+    free(mine);
+    free(lens);
+    return st;
+}

@@ -1,0 +1,141 @@
+/*
+ * net_int.h - what the pair aggregation (net.c) and its distributed steps
+ * (net_dist.c) share: the record, block and job types and the spill-file
+ * helpers.  Internal to those two files.
+ */
+#ifndef LK_NET_INT_H
+#define LK_NET_INT_H
+
+#include "net.h"
+
+/* A co-action as the sweep reports it; 24 bytes, so that a radix pass
+ * streams through memory. */
+typedef struct prec {
+    uint64_t key; /* (a << bits) | b, a < b */
+    uint32_t obj;
+    uint32_t dt; /* |dt| in ms (the window is at most UINT32_MAX ms) */
+    uint32_t ev; /* the pair of posts (hash): one co-action event */
+    uint32_t pad;
+} prec;
+
+/*
+ * The aggregation's sweeps run over compact copies of the fields they read,
+ * time, account and post: 16 bytes an action instead of the index's 32,
+ * which is what loops over 10^8 pairs are bound by.  Same pairs, same order
+ * as lk_sweep_marked().
+ */
+typedef struct compact {
+    int64_t *t;
+    uint32_t *acc;
+    uint32_t *post; /* hash of the action's post (account, content id) */
+} compact;
+
+/* A chunk: the objects [o0, o1), swept by one task. */
+typedef struct chunk {
+    size_t o0, o1;
+    uint64_t pairs;
+} chunk;
+
+/* A block of pair records of one (chunk, partition): in memory, or at
+ * `off` in the spill file of worker `file`. */
+typedef struct block {
+    prec *mem;
+    uint64_t off;
+    uint32_t n, file;
+} block;
+
+typedef struct blist {
+    block *b;
+    size_t n, cap;
+} blist;
+
+/* A spill file: one per worker, and one for the records other ranks send. */
+typedef struct spill {
+    int fd; /* -1: not opened yet */
+    uint64_t size;
+} spill;
+
+/* Partitions are ranges of the smaller account id of a pair, cut so that
+ * each holds about the same number of pairs: the membership test is a
+ * table lookup and the packed keys of a partition need fewer radix passes. */
+typedef struct job {
+    const lk_objindex *ix;
+    compact cp;
+    const uint8_t *burst;
+    int64_t w;
+    unsigned bits;    /* bits of the larger account id in the packed key */
+    unsigned threads; /* this rank's workers */
+    int rank, nranks; /* chunk c is swept and partition p reduced by rank c, p % nranks */
+    size_t nacc;
+    chunk *ch;
+    size_t nch;         /* a multiple of nranks */
+    uint64_t **per_acc; /* counting pass, per worker: pairs per smaller account */
+    uint32_t *part_of;  /* account -> partition */
+    uint32_t *part_lo;  /* partition p: part_lo[p] <= min(a, b) < part_lo[p + 1] */
+    size_t nparts;
+    size_t brec; /* records per block */
+    int to_disk;
+    blist *bl;        /* [chunk * nparts + partition] */
+    prec **wbuf;      /* per worker: nparts write buffers of brec records */
+    uint32_t **wfill; /* per worker: records in each write buffer */
+    spill *sp;        /* per worker, then [threads]: records received from other ranks */
+    const char *tmp_dir;
+    lk_status *st; /* per task */
+    char (*msg)[LK_ERRMSG_MAX];
+    const lk_net *net; /* idf */
+    uint32_t min_keep;
+    struct part_out *out;
+    uint64_t shuffled;        /* bytes of records this rank sent to others */
+    char xmsg[LK_ERRMSG_MAX]; /* what failed in the exchange */
+} job;
+
+/* What the reduction of one partition gives: its kept edges and the weight
+ * histogram of all its edges, merged in partition order afterwards. */
+typedef struct part_out {
+    lk_edge *e;
+    size_t n, cap;
+    uint64_t n_all;
+    uint64_t *whist;
+    size_t nwhist;
+} part_out;
+
+/* Open the spill file `file` (a worker's, or [threads] for received
+ * records) on first use: created in tmp_dir and unlinked at once. */
+LK_RESULT_USED lk_status lk_net_spill_open(job *j, unsigned file, char *msg);
+
+/* Append len bytes to spill file `file`; *off receives where they start. */
+LK_RESULT_USED lk_status lk_net_spill_write(job *j, unsigned file, const void *buf, size_t len,
+                                            uint64_t *off, char *msg);
+
+/* Read len bytes at off of spill file `file` back into buf. */
+LK_RESULT_USED lk_status lk_net_spill_read(const job *j, unsigned file, void *buf, size_t len,
+                                           uint64_t off, char *msg);
+
+/**
+ * Distributed runs: send the blocks of this rank's chunks that belong to
+ * other ranks' partitions, and receive the blocks of this rank's
+ * partitions from theirs, appended to bl[] (in memory or to the receive
+ * spill file).  Every rank must call it; a local failure (memory, spill
+ * file) does not stop the exchange, it is returned afterwards with its
+ * message in j->xmsg.  Adds the bytes sent to j->shuffled.
+ */
+LK_RESULT_USED lk_status lk_net_exchange(job *j);
+
+/* A partition's reduction, as merged into the network. */
+typedef struct part_view {
+    const lk_edge *e;
+    size_t n;
+    const uint64_t *whist;
+    size_t nwhist;
+    uint64_t n_all;
+} part_view;
+
+/**
+ * Distributed runs: gather every rank's reduced partitions (j->out[p] for
+ * its own p) on every rank.  v[0..nparts) receives a view of each
+ * partition, into j->out or into *buf (caller frees with free()).
+ * Collective; the status is the same on all ranks.
+ */
+LK_RESULT_USED lk_status lk_net_gather(job *j, part_view *v, void **buf);
+
+#endif
