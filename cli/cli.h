@@ -47,11 +47,8 @@ enum {
         "help", no_argument, NULL, 'h'                                                             \
     }
 
-typedef enum lk_cli_progress {
-    LK_PROGRESS_AUTO = 0, /* only when stderr is a terminal */
-    LK_PROGRESS_ALWAYS = 1,
-    LK_PROGRESS_NEVER = 2
-} lk_cli_progress;
+/* --progress: LK_PROGRESS_AUTO (the CLI's default), _ALWAYS or _NEVER. */
+typedef lk_progress_mode lk_cli_progress;
 
 /* One subcommand invocation: its message prefix and the global options.
  * Commands copy their library defaults into threads/max_mem/tmp_dir/seed
@@ -71,7 +68,10 @@ typedef struct lk_cli {
 
 /* Which global options apply to a command; the others are accepted for
  * uniformity and said to be ignored in its help. */
-enum { LK_CLI_G_RESOURCES = 1 /* --threads, --max-mem, --tmp-dir */ };
+enum {
+    LK_CLI_G_RESOURCES = 1, /* --threads, --max-mem, --tmp-dir */
+    LK_CLI_G_THREADS = 2    /* --threads only */
+};
 
 void lk_cli_init(lk_cli *c, const char *cmd);
 
@@ -178,6 +178,7 @@ int lk_cli_input_set(const lk_cli *c, lk_cli_input_opt which, const char *arg,
                      const lk_cli_input *in);
 
 int lk_cmd_detect(int argc, char **argv);
+int lk_cmd_report(int argc, char **argv);
 int lk_cmd_simulate(int argc, char **argv);
 int lk_cmd_evaluate(int argc, char **argv);
 int lk_cmd_convert(int argc, char **argv);

@@ -31,7 +31,7 @@ static void usage(FILE *f, const lk_convert_opts *o, const lk_cli *c)
     lk_cli_help_columns(f, o->col_object, o->col_account, o->col_content, o->col_time, o->on_error);
     lk_cli_help_heading(f, "Output");
     lk_cli_help_opt(f, "-o, --out FILE", "output file; - is standard output [%s]", o->out);
-    lk_cli_help_global(f, c, 0);
+    lk_cli_help_global(f, c, LK_CLI_G_THREADS);
     (void)fprintf(f, "\nExit status: 0 success, 1 input or runtime error, 2 usage error.\n");
 }
 
@@ -66,6 +66,7 @@ int lk_cmd_convert(int argc, char **argv)
 
     lk_convert_opts_init(&o);
     lk_cli_init(&c, "convert");
+    c.threads = o.threads;
     opterr = 0;
     optind = 0; /* GNU: also resets getopt's internal state between commands */
     while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
@@ -81,6 +82,7 @@ int lk_cmd_convert(int argc, char **argv)
     if (optind >= argc)
         return lk_cli_usage_error(&c, "no INPUT given");
     lk_cli_log_install(&c);
+    o.threads = c.threads;
     st = lk_convert(&o, (const char *const *)(argv + optind), (size_t)(argc - optind), &stats, why,
                     sizeof why, errbuf, sizeof errbuf);
     lk_set_log_fn(NULL, NULL, LK_LOG_ERROR); /* the sink points into this frame */

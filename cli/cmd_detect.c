@@ -15,7 +15,8 @@ enum {
     OPT_RESOLUTION,
     OPT_NO_EVIDENCE,
     OPT_MAX_BURST,
-    OPT_EVIDENCE_PER_EDGE
+    OPT_EVIDENCE_PER_EDGE,
+    OPT_NO_REPORT
 };
 
 static const struct option longopts[] = {
@@ -34,6 +35,7 @@ static const struct option longopts[] = {
     {"no-evidence", no_argument, NULL, OPT_NO_EVIDENCE},
     {"max-burst", required_argument, NULL, OPT_MAX_BURST},
     {"evidence-per-edge", required_argument, NULL, OPT_EVIDENCE_PER_EDGE},
+    {"no-report", no_argument, NULL, OPT_NO_REPORT},
     LK_GLOBAL_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -131,6 +133,7 @@ static void usage(FILE *f, const lk_detect_opts *o, const lk_cli *c)
                     "evidence.csv: the N rarest objects of each edge;\n"
                     "0 = every object [%u]",
                     o->evidence_per_edge);
+    lk_cli_help_opt(f, "--no-report", "do not write report.html (never written under --compat)");
 
     lk_cli_help_global(f, c, LK_CLI_G_RESOURCES);
     (void)fprintf(f, "\nExit status: 0 success, 1 runtime or data error, 2 usage error.\n");
@@ -263,6 +266,9 @@ static int set_option(lk_cli *c, int opt, const char *arg, lk_detect_opts *o)
     case OPT_NO_EVIDENCE:
         o->write_evidence = 0;
         return 0;
+    case OPT_NO_REPORT:
+        o->write_report = 0;
+        return 0;
     default:
         break;
     }
@@ -342,6 +348,7 @@ int lk_cmd_detect(int argc, char **argv)
     o.max_mem = c.max_mem;
     o.tmp_dir = c.tmp_dir;
     o.seed = c.seed;
+    o.progress = c.progress;
     lk_cli_log_install(&c);
 
     d = lk_detect_new(&o);

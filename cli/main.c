@@ -1,5 +1,6 @@
 /* main.c - the lockstep command: dispatch, help, version, exit status. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -12,6 +13,7 @@ static const struct lk_cmd {
     const char *summary;
 } cmds[] = {
     {"detect", lk_cmd_detect, "find coordinated groups in activity data; writes --out DIR"},
+    {"report", lk_cmd_report, "(re)build report.html from a detect output folder"},
     {"simulate", lk_cmd_simulate, "write synthetic activity with planted groups + truth.csv"},
     {"evaluate", lk_cmd_evaluate, "precision / recall / F1 of a detect output against truth"},
     {"convert", lk_cmd_convert, "any supported input -> the generic action CSV (with traces)"},
@@ -104,29 +106,82 @@ static int close_stdout(int rc)
     return rc == LK_EXIT_OK ? LK_EXIT_FAILURE : rc;
 }
 
-int main(int argc, char **argv)
+/* mpirun (Open MPI's, or any PMIx launcher) marks the processes it starts:
+ * only then is MPI initialised, so a plain run never touches it. */
+static int launched_by_mpirun(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") != NULL || getenv("PMIX_RANK") != NULL;
+}
+
+/*
+ * Join the MPI job.  Rank 0 speaks for all: the other ranks' stdout and
+ * stderr streams go to /dev/null (glibc's are assignable variables; file
+ * descriptors 1 and 2 stay, so a crash or sanitizer report still shows).
+ * @return 0, or LK_EXIT_FAILURE after a message.
+ */
+static int join_mpi(int *argc, char ***argv)
+{
+    char msg[256];
+    FILE *devnull;
+
+    if (lk_dist_init(argc, argv, msg, sizeof msg) != LK_OK) {
+        (void)fprintf(stderr, "lockstep: started by mpirun, but %s\n", msg);
+        return LK_EXIT_FAILURE;
+    }
+    if (lk_dist_rank() != 0 && (devnull = fopen("/dev/null", "w")) != NULL) {
+        stdout = devnull;
+        stderr = devnull;
+    }
+    return 0;
+}
+
+static void print_version(int argc, char **argv)
+{
+    (void)printf("lockstep %s\n", lk_version());
+    /* `--version -v`: what this build can do (tests ask for "mpi") */
+    if (argc > 2 && (strcmp(argv[2], "-v") == 0 || strcmp(argv[2], "--verbose") == 0))
+        (void)printf("features: threads%s\n", lk_dist_available() ? " mpi" : "");
+}
+
+static int dispatch(int argc, char **argv)
 {
     const struct lk_cmd *cmd;
     const char *name;
-    int rc;
 
     if (argc < 2) {
         usage(stderr);
-        return close_stdout(LK_EXIT_USAGE);
+        return LK_EXIT_USAGE;
     }
     name = argv[1];
-    if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
-        rc = help(argc - 1, argv + 1);
-    } else if (strcmp(name, "--version") == 0) {
-        (void)printf("lockstep %s\n", lk_version());
-        rc = LK_EXIT_OK;
-    } else if (name[0] == '-') {
-        (void)fprintf(stderr, "lockstep: unknown option '%s'; see 'lockstep help'\n", name);
-        rc = LK_EXIT_USAGE;
-    } else if ((cmd = find_cmd(name)) != NULL) {
-        rc = cmd->fn(argc - 1, argv + 1);
-    } else {
-        rc = not_a_command(name);
+    if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+        return help(argc - 1, argv + 1);
+    if (strcmp(name, "--version") == 0) {
+        print_version(argc, argv);
+        return LK_EXIT_OK;
     }
-    return close_stdout(rc);
+    if (name[0] == '-') {
+        (void)fprintf(stderr, "lockstep: unknown option '%s'; see 'lockstep help'\n", name);
+        return LK_EXIT_USAGE;
+    }
+    if ((cmd = find_cmd(name)) != NULL)
+        return cmd->fn(argc - 1, argv + 1);
+    return not_a_command(name);
+}
+
+int main(int argc, char **argv)
+{
+    const int mpi = launched_by_mpirun();
+    int rc;
+
+    if (mpi && (rc = join_mpi(&argc, &argv)) != 0)
+        return close_stdout(rc);
+    /* only detect is distributed: any other command runs on rank 0 alone */
+    if (mpi && lk_dist_rank() != 0 && !(argc >= 2 && strcmp(argv[1], "detect") == 0))
+        rc = LK_EXIT_OK;
+    else
+        rc = dispatch(argc, argv);
+    rc = close_stdout(rc);
+    if (mpi)
+        lk_dist_finalize();
+    return rc;
 }

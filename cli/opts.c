@@ -213,28 +213,33 @@ void lk_cli_help_global(FILE *f, const lk_cli *c, int which)
     char size[32];
 
     lk_cli_help_heading(f, "Global");
-    if (which & LK_CLI_G_RESOURCES) {
+    if (which & (LK_CLI_G_RESOURCES | LK_CLI_G_THREADS))
         lk_cli_help_opt(f, "-t, --threads N",
-                        "worker threads; 0 = all cores (this release\n"
-                        "runs one thread whatever N is) [%d]",
+                        "worker threads; 0 = all cores; the output is the\n"
+                        "same for any N [%d]",
                         c->threads);
+    if (which & LK_CLI_G_RESOURCES) {
         lk_cli_help_opt(f, "--max-mem SIZE",
-                        "memory budget (K, M, G, T); this release sizes the\n"
-                        "pair buffers from it (half); 0 = 768M buffers [%s]",
+                        "memory cap (K, M, G, T) for the pair stage: pair\n"
+                        "records beyond it go to --tmp-dir; 0 = 60%% of RAM [%s]",
                         lk_cli_fmt_size(c->max_mem, size, sizeof size));
-        lk_cli_help_opt(f, "--tmp-dir DIR", "folder for temporary files (not used yet) [%s]",
+        lk_cli_help_opt(f, "--tmp-dir DIR",
+                        "folder for spilled pair records (removed at once,\n"
+                        "whatever ends the run) [%s]",
                         c->tmp_dir ? c->tmp_dir : "$TMPDIR or /tmp");
     }
     lk_cli_help_opt(f, "--seed N", "seed of every random choice [%llu]",
                     (unsigned long long)c->seed);
     lk_cli_help_opt(f, "--progress WHEN",
-                    "progress on stderr: auto, always, never (stage\n"
-                    "timings are shown with -v; a live meter is planned) [%s]",
+                    "progress meter on stderr (detect): auto (when it is\n"
+                    "a terminal), always, never [%s]",
                     progress_name(c->progress));
     lk_cli_help_opt(f, "-v, --verbose", "more messages; repeat for debug output");
     lk_cli_help_opt(f, "-q, --quiet", "errors only; no summary line");
     lk_cli_help_opt(f, "-h, --help", "show this help and exit");
-    if (!(which & LK_CLI_G_RESOURCES))
+    if (which & LK_CLI_G_THREADS)
+        (void)fprintf(f, "  (--max-mem and --tmp-dir are accepted and ignored)\n");
+    else if (!(which & LK_CLI_G_RESOURCES))
         (void)fprintf(f, "  (--threads, --max-mem and --tmp-dir are accepted and ignored)\n");
 }
 

@@ -5,11 +5,17 @@ set -euo pipefail
 
 pkgs=(gcc g++ make cmake ninja-build pkg-config
       libigraph-dev libzstd-dev zlib1g-dev libxxhash-dev libcmocka-dev libutf8proc-dev
-      zstd gzip python3)
+      libopenmpi-dev openmpi-bin zstd gzip python3)
 if [ "${1:-}" = "--test" ]; then
     # sanitiser runtime for clang and the libFuzzer smoke run; jansson as the
-    # reference JSON parser of the differential tests
-    pkgs+=(clang libclang-rt-14-dev clang-format clang-tidy libjansson-dev)
+    # reference JSON parser of the differential tests; networkx
+    # reads the graph files back; chromium and node run the report's browser test
+    pkgs+=(clang libclang-rt-14-dev clang-format clang-tidy libjansson-dev
+           python3-networkx chromium)
+    # node and npm: Debian's packages unless a Node.js with npm is already
+    # there (a NodeSource nodejs bundles npm and conflicts with Debian's npm)
+    command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+    command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
 
 missing=()

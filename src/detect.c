@@ -13,8 +13,10 @@
 #include "detect_int.h"
 #include "out_file.h"
 #include "calibrate.h"
+#include "dist.h"
 #include "par.h"
 #include "reader.h"
+#include "report.h"
 
 const char *const lk_detect_outputs[] = {
     "summary.json", "accounts.csv",      "groups.csv",   "edges.csv",
@@ -45,8 +47,10 @@ void lk_detect_opts_init(lk_detect_opts *o)
     o->seed = 1;
     o->resolution = 1.0;
     o->write_evidence = 1;
+    o->write_report = 1;
     o->max_burst = 200;
     o->evidence_per_edge = 10;
+    o->progress = LK_PROGRESS_NEVER; /* a library is silent unless asked */
 }
 
 lk_detect *lk_detect_new(const lk_detect_opts *o)
@@ -243,6 +247,9 @@ static lk_status read_inputs(lk_detect *d)
     ro.col_account = d->o.col_account;
     ro.col_content = d->o.col_content;
     ro.col_time = d->o.col_time;
+    ro.threads = lk_par_threads(d->o.threads);
+    ro.chunk_bytes = 0;
+    so.threads = ro.threads;
     /* CooRTweet groups an empty object id like any other; QUT needs every row
      * for its message-id de-duplication */
     so.keep_empty = d->o.compat != LK_COMPAT_NONE;
@@ -258,6 +265,8 @@ static lk_status read_inputs(lk_detect *d)
     d->ds_ready = 1;
     if ((st = lk_sink_new(&so, NULL, NULL, &d->ds, &k)) != LK_OK)
         return st;
+    lk_sink_set_progress(k, &d->prog);
+    lk_progress_inputs(&d->prog, d->inputs, d->ninputs);
     for (size_t i = 0; i < d->ninputs; i++) {
         lk_input_stats *s = &d->in_stats[i];
         st = lk_read_file(d->inputs[i], (uint32_t)i, &ro, k, s, d->errmsg);
@@ -266,6 +275,7 @@ static lk_status read_inputs(lk_detect *d)
     }
     if (st == LK_OK) {
         double t0 = now_s();
+        lk_progress_stage(&d->prog, "near-text", 0);
         st = lk_sink_finish(k);
         lk_sink_neartext_stats(k, &d->ntst);
         if (d->ntst.posts)
@@ -323,6 +333,7 @@ static lk_status run_native(lk_detect *d)
     memset(&cn, 0, sizeof cn);
     if (!rows || !keep)
         goto done;
+    lk_progress_stage(&d->prog, "index", 0);
     for (size_t r = 0; r < ds->n; r++)
         rows[ds->a[r].account]++;
     for (size_t a = 0; a < nacc; a++) {
@@ -341,6 +352,7 @@ static lk_status run_native(lk_detect *d)
         goto done;
     if (value < 0)
         value = 2;
+    lk_progress_stage(&d->prog, "aggregate", 0);
     {
         /* an edge lighter than this can pass neither threshold: weights are
          * >= 1, so a quantile cut is >= 1 and keeps weights >= 2 only */
@@ -369,10 +381,14 @@ static lk_status run_native(lk_detect *d)
     lk_log(LK_LOG_INFO, "%llu pairs in %u partition(s), %llu edges, %zu kept; %llu bytes spilled",
            (unsigned long long)net.pairs, net.partitions, (unsigned long long)net.n_all, net.n,
            (unsigned long long)net.spilled);
+    if (lk_dist_size() > 1)
+        lk_log(LK_LOG_INFO, "pair aggregation over %d ranks: %llu bytes shuffled", lk_dist_size(),
+               (unsigned long long)net.shuffled);
     stage_done("pair aggregation", &t0);
     if (d->o.threshold == LK_THRESHOLD_FDR) {
         lk_calib_opts co;
         size_t passed;
+        lk_progress_stage(&d->prog, "calibrate", 0);
         co.fdr = d->o.fdr;
         co.min_sync = d->o.min_sync;
         /* a fixed seed: --seed changes Leiden's labels only, never which
@@ -389,6 +405,9 @@ static lk_status run_native(lk_detect *d)
             goto done;
         d->stats.coord_edges = passed;
         d->cut = d->calib.score_cut;
+        if (lk_dist_size() > 1)
+            lk_log(LK_LOG_INFO, "calibration over %d ranks: %llu bytes shuffled", lk_dist_size(),
+                   (unsigned long long)d->calib.shuffled);
         lk_log(LK_LOG_INFO,
                "calibration: %llu null edges (%llu bytes spilled); %llu edges at FDR <= %g "
                "(score >= %.4g), %llu of them with synchrony >= %g",
@@ -403,6 +422,11 @@ static lk_status run_native(lk_detect *d)
         st = LK_ENOMEM;
         goto done;
     }
+    /* distributed: every rank holds the whole network now; rank 0 alone
+     * clusters and writes */
+    if (lk_dist_rank() != 0)
+        goto done;
+    lk_progress_stage(&d->prog, "cluster", 0);
     if ((st = lk_coordnet_build(ds, &net, &d->o, &cn, d->errmsg)) != LK_OK)
         goto done;
     stage_done("clustering", &t0);
@@ -411,6 +435,7 @@ static lk_status run_native(lk_detect *d)
     d->components = 0;
     for (size_t i = 0; i < cn.n; i++)
         d->components = LK_MAX(d->components, (uint64_t)cn.component[i] + 1);
+    lk_progress_stage(&d->prog, "write", 0);
     st = lk_write_native(ds, &ix, &net, &cn, rows, &d->o, d->errmsg);
     stage_done("evidence and tables", &t0);
 done:
@@ -424,7 +449,9 @@ done:
     return st;
 }
 
-lk_status lk_detect_run(lk_detect *d)
+/* One run; `writer` is 0 on the ranks of a distributed run that do not
+ * write (all but rank 0): they never touch the output folder. */
+static lk_status run(lk_detect *d, int writer)
 {
     lk_status st;
 
@@ -449,9 +476,14 @@ lk_status lk_detect_run(lk_detect *d)
     d->window_auto = 0;
     if ((st = check_opts(d)) != LK_OK)
         return st;
-    if ((st = lk_mkdirs(d->o.out_dir, d->errmsg)) != LK_OK)
+    if (writer && (st = lk_mkdirs(d->o.out_dir, d->errmsg)) == LK_OK)
+        clear_outputs(d->o.out_dir);
+    /* distributed: an output folder rank 0 cannot make stops all ranks
+     * before they read */
+    if ((st = lk_dist_agree(st, d->errmsg)) != LK_OK)
         return st;
-    clear_outputs(d->o.out_dir);
+    lk_progress_init(&d->prog, d->o.progress);
+    lk_progress_stage(&d->prog, "read", 0);
     {
         double t0 = now_s();
         st = read_inputs(d);
@@ -465,6 +497,7 @@ lk_status lk_detect_run(lk_detect *d)
             st = run_native(d);
         } else if ((st = estimate_window(d, NULL)) == LK_OK) {
             lk_compat_opts co;
+            lk_progress_stage(&d->prog, "compat", 0);
             co.window_ms = d->o.window_ms;
             co.min_participation = d->o.min_participation;
             co.keep_loops = d->o.keep_loops;
@@ -483,12 +516,38 @@ lk_status lk_detect_run(lk_detect *d)
         }
     }
     d->stats.peak_rss_bytes = peak_rss();
-    if (st == LK_OK)
+    if (st == LK_OK && writer)
         st = lk_write_summary(d, d->errmsg);
+    /* read back from the folder, so `lockstep report DIR` gives the same bytes */
+    if (st == LK_OK && writer && d->o.compat == LK_COMPAT_NONE && d->o.write_report)
+        st = lk_report_dir(d->o.out_dir, d->errmsg);
+    lk_progress_done(&d->prog);
     if (st != LK_OK) {
         if (!d->errmsg[0])
             lk_errf(d->errmsg, "%s", lk_strerror(st));
-        clear_outputs(d->o.out_dir);
+        if (writer)
+            clear_outputs(d->o.out_dir);
     }
     return st;
+}
+
+/*
+ * Under mpirun (dist.h) every rank runs the pipeline; the pair
+ * aggregations are shared out and all ranks end with the same network,
+ * which rank 0 alone clusters and writes.  --compat modes are not
+ * distributed: rank 0 runs them alone.  All ranks end here and agree on
+ * the outcome, so a failure anywhere fails the run everywhere, with the
+ * failing rank's message.
+ */
+lk_status lk_detect_run(lk_detect *d)
+{
+    const int writer = lk_dist_rank() == 0;
+    lk_status st = LK_OK, all;
+
+    if (writer || d->o.compat == LK_COMPAT_NONE)
+        st = run(d, writer);
+    all = lk_dist_final(st, d->errmsg);
+    if (all != LK_OK && st == LK_OK && writer) /* failed elsewhere, after rank 0 wrote */
+        clear_outputs(d->o.out_dir);
+    return all;
 }

@@ -9,6 +9,7 @@
 #include "compat.h"
 #include "neartext.h"
 #include "net.h"
+#include "progress.h"
 #include "window_auto.h"
 
 struct lk_detect {
@@ -30,6 +31,7 @@ struct lk_detect {
     lk_window_auto_result wauto;
     lk_calib_stats calib;   /* LK_THRESHOLD_FDR */
     lk_neartext_stats ntst; /* near-text clustering */
+    lk_progress prog;       /* the meter of the run under way */
     char errmsg[LK_ERRMSG_MAX];
 };
 

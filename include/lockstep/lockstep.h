@@ -14,7 +14,8 @@
  *    available through its *_errmsg() function.
  *  - The library never prints, exits or aborts on bad data or I/O failure.
  *    Diagnostics go to the callback installed with lk_set_log_fn(), which is
- *    silent by default.
+ *    silent by default; the only exception is the progress meter that
+ *    lk_detect_opts.progress may ask for (off by default).
  *  - Ownership is stated on every pointer-returning function.
  *  - Thread safety: distinct handles may be used from distinct threads;
  *    one handle must not be used from two threads at once.  lk_set_log_fn()
@@ -81,6 +82,35 @@ typedef void (*lk_log_fn)(int level, const char *msg, void *userdata);
 LK_API void lk_set_log_fn(lk_log_fn fn, void *userdata, int max_level);
 
 /* ------------------------------------------------------------------------ */
+/* distributed runs (MPI; lockstep-detect(1), DISTRIBUTED MODE)              */
+/* ------------------------------------------------------------------------ */
+
+/** 1 when the library was built with MPI, else 0.  Thread-safe. */
+LK_API int lk_dist_available(void);
+
+/**
+ * Join the MPI job this process was started in (by mpirun): afterwards
+ * lk_detect_run() aggregates pairs across all ranks and only rank 0 writes
+ * the outputs.  Call once, from the main thread, before any other thread
+ * starts; only that thread may run lk_detect_run() then.  Not calling it
+ * (a plain run) keeps MPI untouched.
+ * @param argc, argv  main()'s, passed to MPI_Init_thread.
+ * @param errbuf      receives a one-line message on failure (errlen bytes).
+ * @return LK_OK; LK_EINVAL when built without MPI; LK_EIO when MPI cannot
+ *         start or lacks MPI_THREAD_FUNNELED.
+ */
+LK_API LK_RESULT_USED lk_status lk_dist_init(int *argc, char ***argv, char *errbuf, size_t errlen);
+
+/** This process's rank (0 when lk_dist_init was not called). */
+LK_API int lk_dist_rank(void);
+
+/** Number of ranks (1 when lk_dist_init was not called). */
+LK_API int lk_dist_size(void);
+
+/** Leave the MPI job (MPI_Finalize); a no-op without lk_dist_init. */
+LK_API void lk_dist_finalize(void);
+
+/* ------------------------------------------------------------------------ */
 /* detect: find coordinated groups                                           */
 /* ------------------------------------------------------------------------ */
 
@@ -115,6 +145,17 @@ typedef enum lk_on_error {
  *  the actions that enter the sweep (after min_participation); summary.json
  *  reports it under "window_auto" (lockstep-detect(1), WINDOW ESTIMATION). */
 #define LK_WINDOW_AUTO (-1)
+
+/** lk_detect_opts.progress: when lk_detect_run() shows a progress meter on
+ *  standard error (stage, rows, bytes, rates, ETA while reading; the stage
+ *  and its time after).  On a terminal one line is rewritten in place at
+ *  most 4 times a second; into a file or pipe a plain line at most once a
+ *  second.  The meter never changes an output file. */
+typedef enum lk_progress_mode {
+    LK_PROGRESS_NEVER = 0, /**< no meter (the library's default) */
+    LK_PROGRESS_AUTO = 1,  /**< only when standard error is a terminal */
+    LK_PROGRESS_ALWAYS = 2 /**< also when it is a file or pipe */
+} lk_progress_mode;
 
 /** Options of a detect run.  Initialise with lk_detect_opts_init(). */
 typedef struct lk_detect_opts {
@@ -160,6 +201,11 @@ typedef struct lk_detect_opts {
                                      viral moment): its co-actions are not counted, which
                                      keeps the cost linear.  0 = no cap.  The compat
                                      modes never cap [200] */
+    int write_report;           /**< write report.html (lk_report_write()) after
+                                     summary.json; native runs only, never under
+                                     compat [1] */
+    lk_progress_mode progress;  /**< progress meter on standard error
+                                     [LK_PROGRESS_NEVER] */
 } lk_detect_opts;
 
 /** Fill `o` with the defaults shown in brackets above. */
@@ -218,6 +264,47 @@ LK_API void lk_detect_get_stats(const lk_detect *d, lk_detect_stats *out);
 
 /** Free a detect run.  NULL-safe. */
 LK_API void lk_detect_free(lk_detect *d);
+
+/* ------------------------------------------------------------------------ */
+/* report: the analyst's HTML report of a detect output folder              */
+/* ------------------------------------------------------------------------ */
+
+/** Options of lk_report_write().  Initialise with lk_report_opts_init(). */
+typedef struct lk_report_opts {
+    const char *dir;       /**< a complete native detect output folder (borrowed) */
+    const char *out;       /**< the HTML file; NULL = DIR/report.html [NULL] (borrowed) */
+    uint32_t max_nodes;    /**< accounts drawn in the network: the largest groups that fit
+                                whole (the first group, when larger, by its strongest
+                                members); the others are summarised [3000] */
+    uint32_t max_edges;    /**< edges drawn, the heaviest first [20000] */
+    uint32_t max_accounts; /**< accounts listed for search (the drawn ones, then the
+                                others in accounts.csv order) [100000] */
+} lk_report_opts;
+
+/** Fill `o` with the defaults shown in brackets above. */
+LK_API void lk_report_opts_init(lk_report_opts *o);
+
+/**
+ * Write report.html from a finished native detect output folder: accounts.csv,
+ * groups.csv, edges.csv, group_objects.csv, evidence.csv (when present) and
+ * summary.json.  The file is self-contained and makes no network request (a
+ * Content-Security-Policy forbids it); every input-derived string is embedded
+ * as JSON script data with < > & and U+2028/2029 escaped and invalid UTF-8
+ * replaced by U+FFFD, and the page renders it as text only.  The network
+ * layout is computed here (igraph Fruchterman-Reingold, seeded with the run's
+ * seed from summary.json), so the same folder and options always give the same
+ * bytes: detect's report.html and a later lk_report_write() are identical.
+ * Size: about 80 bytes per listed account plus the drawn edges and the
+ * detailed groups; doc/report.md gives measured sizes.  The file appears only
+ * when complete.  Not thread-safe (the layout uses igraph's global RNG).
+ * Time: O(rows of the folder's tables) plus the layout of the drawn nodes.
+ * @param errbuf receives a one-line message on failure (errlen bytes; may be NULL).
+ * @return LK_OK; LK_EIO (a file cannot be read or written), LK_EPARSE (a
+ *         table or summary.json is malformed), LK_EINVAL (NULL dir, limits of
+ *         0, a --compat folder), LK_ENOMEM, LK_EGRAPH (layout).
+ */
+LK_API LK_RESULT_USED lk_status lk_report_write(const lk_report_opts *o, char *errbuf,
+                                                size_t errlen);
 
 /* ------------------------------------------------------------------------ */
 /* simulate: synthetic activity with planted coordinated groups             */
@@ -396,6 +483,7 @@ typedef struct lk_convert_opts {
     const char *col_time;    /**< ["timestamp_share"] */
     lk_on_error on_error;    /**< [LK_ON_ERROR_FAIL] */
     const char *out;         /**< output file, "-" for standard output ["-"] */
+    int threads;             /**< threads reading each file; 0 = all cores [0] */
 } lk_convert_opts;
 
 /** Counts of a finished convert run. */
