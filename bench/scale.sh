@@ -40,7 +40,7 @@ one() { # label, then lockstep options
         --tmp-dir "$tmp/spill" "$in" 2>"$log" >/dev/null
     read -r wall user sys rss <"$tmp/time"
     local spilled
-    spilled=$(grep -o '[0-9]* bytes spilled' "$log" | awk '{s += $1} END {print s + 0}')
+    spilled=$(grep -o '[0-9]* bytes spilled' "$log" | awk '{s += $1} END {printf "%d", s}')
     python3 -c 'import sys
 l, w, u, s, r, rd, ag, ca, sp = sys.argv[1:]
 print("| %s | %.1f | %.1f | %.2f GB | %s | %s | %s | %.2f GB |" % (l, float(w), float(u) + float(s),
