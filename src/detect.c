@@ -231,6 +231,7 @@ static lk_status read_inputs(lk_detect *d)
     lk_sink_opts so;
     lk_sink *k = NULL;
     lk_status st;
+    uint64_t exchanged = 0;
     int f = lk_format_from_name(d->o.format ? d->o.format : "auto");
 
     if (f < 0) {
@@ -249,6 +250,8 @@ static lk_status read_inputs(lk_detect *d)
     ro.col_time = d->o.col_time;
     ro.threads = lk_par_threads(d->o.threads);
     ro.chunk_bytes = 0;
+    /* distributed, the ranks share out the parsing (--compat: rank 0 alone reads) */
+    ro.dist_bytes = lk_dist_size() > 1 && d->o.compat == LK_COMPAT_NONE ? &exchanged : NULL;
     so.threads = ro.threads;
     /* CooRTweet groups an empty object id like any other; QUT needs every row
      * for its message-id de-duplication */
@@ -273,6 +276,9 @@ static lk_status read_inputs(lk_detect *d)
         if (st != LK_OK)
             break;
     }
+    if (st == LK_OK && ro.dist_bytes)
+        lk_log(LK_LOG_INFO, "reading over %d ranks: %llu bytes of journals exchanged",
+               lk_dist_size(), (unsigned long long)exchanged);
     if (st == LK_OK) {
         double t0 = now_s();
         lk_progress_stage(&d->prog, "near-text", 0);

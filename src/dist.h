@@ -1,9 +1,11 @@
 /*
  * dist.h - the MPI glue of distributed runs (internal).
  *
- * `mpirun -np R lockstep detect ...` runs R copies of the pipeline.  In
- * this phase every rank reads the whole input and builds the same dataset,
- * index and null copies (all deterministic); the pair aggregation
+ * `mpirun -np R lockstep detect ...` runs R copies of the pipeline.  Every
+ * rank reads the whole input and builds the same dataset, index and null
+ * copies (all deterministic); the parsing of the input is split (each rank
+ * parses a share of the chunks, reader_par.c, and the journals are
+ * gathered on every rank); the pair aggregation
  * (net.c), which dominates at scale, is split: each rank sweeps a share of
  * the object chunks, pair records are exchanged so that each rank reduces
  * a share of the account partitions, and the reduced edges are gathered on

@@ -6,7 +6,8 @@
  * used or counted as skipped with a reason; with --on-error fail the first
  * bad row stops the run with "PATH:LINE: what was wrong".
  *
- * With ro->threads > 1 the data of a CSV or JSON-lines file (after the CSV
+ * With ro->threads > 1, or split over the ranks of a distributed run
+ * (ro->dist_bytes), the data of a CSV or JSON-lines file (after the CSV
  * header, or once the first JSON line is known to be a whole value) goes
  * through reader_par.c: the same row loops below then run on chunks, on
  * worker threads, and on what cannot be cut into chunks.
@@ -312,7 +313,7 @@ static lk_status read_csv(lk_stream *s, const lk_read_opts *ro, lk_sink *k, lk_i
     if ((ret = lk_csvfmt_open(f, &r, &cols, name, &cf, errbuf)) != LK_OK)
         goto cleanup;
     st->format = lk_format_name(f);
-    if (ro->threads > 1)
+    if (ro->threads > 1 || ro->dist_bytes)
         ret = csv_parallel(s, csv, cf, r.nfields, ro, k, errbuf);
     else
         ret = csv_rows(csv, s, cf, r.nfields, k, errbuf, NULL);
@@ -613,7 +614,7 @@ static lk_status read_json(lk_stream *s, const lk_read_opts *ro, lk_sink *k, cha
     lk_jsonfmt *jf = NULL;
     lk_status ret;
 
-    if (ro->threads > 1 && ro->format != LK_FMT_TELEGRAM) {
+    if ((ro->threads > 1 || ro->dist_bytes) && ro->format != LK_FMT_TELEGRAM) {
         int done;
         ret = json_parallel(s, ro, k, errbuf, &done);
         if (done || ret != LK_OK)

@@ -17,6 +17,11 @@ typedef struct lk_read_opts {
     /* Bytes per chunk of parallel reading; 0: the environment variable
      * LK_CHUNK_BYTES (for tests: many chunks from small files), else 512 KiB. */
     size_t chunk_bytes;
+    /* Non-NULL: a distributed run (dist.h) in which every rank reads the
+     * same files with the same options: the chunks of parallel reading are
+     * parsed one rank each and their journals exchanged (reader_par.c);
+     * the bytes exchanged are added here.  Every read is then collective. */
+    uint64_t *dist_bytes;
 } lk_read_opts;
 
 /**

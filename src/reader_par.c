@@ -30,9 +30,21 @@
  * spans; its first line is the sum of those before it.  Under --on-error
  * fail the first bad row in input order stops the replay, and nothing
  * after it is committed.
+ *
+ * Distributed (ro->dist_bytes, under mpirun).  Every rank reads the whole
+ * stream and cuts it the same way (the cutting depends on the bytes, the
+ * chunk size and the chunks per round alone: the latter from the largest
+ * thread count of any rank), but parses only chunks i with i % R == its
+ * rank.  After each round the parsed journals, with each chunk's status,
+ * serial flag and line count, are gathered on every rank, which then
+ * replays all of them in chunk order as above: every rank takes the same
+ * decisions and builds the same dataset.  What goes to the serial reader
+ * is read by every rank alike.  Each round begins with lk_dist_agree(), so
+ * a rank that fails (out of memory, packing) stops all of them.
  */
 #include <stdlib.h>
 
+#include "dist.h"
 #include "par.h"
 #include "reader_int.h"
 
@@ -85,7 +97,19 @@ typedef struct eng {
     const char *carry;  /* for rd */
     size_t ncarry;
     lk_status cm_st, rd_st;
+    /* distributed: this rank parses chunks rank, rank + ranks, ... */
+    int dist;
+    size_t rank, ranks;
+    lk_buf xb;           /* this rank's packed journals of a round */
+    uint64_t *lens;      /* per rank */
+    uint64_t *exchanged; /* bytes gathered, added up */
 } eng;
+
+/* Before each chunk's journal in a round's exchange. */
+typedef struct xhead {
+    uint64_t index, lines, len; /* len: of the packed journal after this */
+    int32_t st, serial;
+} xhead;
 
 /* Cut point: the end of the first '\n' at or after `target` (outside
  * quotes for CSV), or 0 when p[0, len) has none yet.  (*scan, *inq): how far
@@ -253,7 +277,110 @@ static void task(void *ctx, size_t t, unsigned worker)
         }
         t--;
     }
-    parse_chunk(e, e->ps, t, worker);
+    parse_chunk(e, e->ps, e->rank + t * e->ranks, worker);
+}
+
+/* Chunks of ps this rank parses. */
+static size_t mine(const eng *e, const cset *ps)
+{
+    return ps->n > e->rank ? (ps->n - e->rank + e->ranks - 1) / e->ranks : 0;
+}
+
+/* This rank's parsed journals of ps, each after its xhead, into e->xb. */
+static lk_status pack_mine(eng *e, const cset *ps)
+{
+    lk_buf *b = &e->xb;
+    lk_status st;
+
+    lk_buf_reset(b);
+    for (size_t i = e->rank; i < ps->n; i += e->ranks) {
+        const chunk *c = &ps->c[i];
+        xhead h;
+        size_t at;
+
+        if (c->st != LK_OK && c->st != LK_EPARSE)
+            return c->st; /* out of memory: the journal is incomplete */
+        memset(&h, 0, sizeof h);
+        h.index = i;
+        h.lines = c->lines;
+        h.st = (int32_t)c->st;
+        h.serial = c->serial;
+        at = b->len;
+        if ((st = lk_buf_append(b, &h, sizeof h)) != LK_OK ||
+            (st = lk_journal_pack(c->jr, b)) != LK_OK)
+            return st;
+        h.len = b->len - at - sizeof h;
+        memcpy(b->p + at, &h, sizeof h);
+    }
+    return LK_OK;
+}
+
+/*
+ * Distributed: after a round, give every rank every chunk of ps, with st
+ * this rank's status of the round so far.  The ranks first agree on the
+ * status, then check that they cut the same chunks from the same bytes.
+ * @return the agreed status; LK_EINVAL when the ranks' data differ.
+ */
+static lk_status exchange(eng *e, cset *ps, lk_status st)
+{
+    uint64_t v[10];
+    const uint64_t own[5] = {ps->n, ps->cut, ps->d.len, ps->base, (uint64_t)ps->tail};
+    void *all = NULL;
+    const char *p, *end;
+
+    if (st == LK_OK)
+        st = pack_mine(e, ps);
+    if ((st = lk_dist_agree(st, e->errbuf)) != LK_OK)
+        return st;
+    /* one reduction tells min and max apart: max of x and of ~x */
+    for (size_t i = 0; i < 5; i++) {
+        v[2 * i] = own[i];
+        v[2 * i + 1] = ~own[i];
+    }
+    if ((st = lk_dist_allreduce_u64(v, 10, LK_DIST_MAX)) != LK_OK)
+        return st;
+    for (size_t i = 0; i < 5; i++)
+        if (v[2 * i] != ~v[2 * i + 1]) {
+            lk_errf(e->errbuf,
+                    "%s: the ranks read different data (inputs must be the same files on a path "
+                    "shared by all ranks)",
+                    lk_stream_name(e->s));
+            return LK_EINVAL;
+        }
+    if ((st = lk_dist_allgather(e->xb.p, e->xb.len, &all, e->lens)) != LK_OK)
+        return st;
+    p = all;
+    end = p;
+    for (size_t r = 0; r < e->ranks; r++) {
+        end += e->lens[r];
+        *e->exchanged += e->lens[r];
+    }
+    while (st == LK_OK && p < end) {
+        xhead h;
+        chunk *c;
+
+        if ((size_t)(end - p) < sizeof h) {
+            st = LK_EINVAL;
+            break;
+        }
+        memcpy(&h, p, sizeof h);
+        p += sizeof h;
+        if (h.index >= ps->n || h.len > (uint64_t)(end - p)) {
+            st = LK_EINVAL;
+            break;
+        }
+        c = &ps->c[h.index];
+        c->lines = h.lines;
+        c->st = (lk_status)h.st;
+        c->serial = h.serial;
+        if ((size_t)h.index % e->ranks != e->rank) /* this rank's own are in place */
+            st = lk_journal_unpack(c->jr, p, (size_t)h.len);
+        p += h.len;
+    }
+    free(all);
+    if (st == LK_EINVAL) /* not expected: the same binary packed it */
+        lk_errf(e->errbuf, "%s: a journal from another rank is malformed", lk_stream_name(e->s));
+    return st;
 }
 
 /* Chunk bytes: the option, else LK_CHUNK_BYTES, else CHUNK_DEFAULT. */
@@ -311,7 +438,7 @@ static lk_status run(eng *e, const char *pre, size_t npre, uint64_t line)
     reading = more(ps);
     while (ps) {
         cset *rd = NULL;
-        size_t ntasks = ps->n, bad;
+        size_t ntasks = mine(e, ps), bad;
 
         if (reading)
             for (int i = 0; i < 3 && !rd; i++)
@@ -327,6 +454,8 @@ static lk_status run(eng *e, const char *pre, size_t npre, uint64_t line)
         /* the tasks all run even if a thread could not be started */
         (void)lk_par_run(e->threads, ntasks, task, e);
         lk_progress_poll(lk_sink_progress(e->k)); /* the round's tasks are done */
+        if (e->dist && (st = exchange(e, ps, e->cm_st != LK_OK ? e->cm_st : e->rd_st)) != LK_OK)
+            return st;
         if (e->cm_st != LK_OK)
             return e->cm_st;
         if (e->rd_st != LK_OK)
@@ -370,15 +499,31 @@ lk_status lk_read_chunked(lk_stream *s, const lk_read_opts *ro, const char *pre,
     e.chunk = chunk_size(ro);
     e.per_round = (size_t)e.threads * PER_THREAD;
     e.csv = ops->csv;
-    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
-    if (!(e.w = calloc(e.threads, sizeof *e.w))) {
-        st = LK_ENOMEM;
-        goto done;
-    }
-    for (unsigned w = 0; w < e.threads && st == LK_OK; w++)
-        st = lk_sink_new_worker(k, &e.w[w]);
+    e.ranks = 1;
+    e.dist = ro->dist_bytes && lk_dist_size() > 1;
+    e.exchanged = ro->dist_bytes;
+    lk_buf_init(&e.xb);
     for (int i = 0; i < 3; i++)
         lk_buf_init(&e.set[i].d);
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
+    if (!(e.w = calloc(e.threads, sizeof *e.w)))
+        st = LK_ENOMEM;
+    for (unsigned w = 0; e.w && w < e.threads && st == LK_OK; w++)
+        st = lk_sink_new_worker(k, &e.w[w]);
+    if (e.dist) {
+        /* every rank cuts the same chunks: as many per round as the rank
+         * with the most threads would take, times the ranks */
+        uint64_t t = e.threads;
+        e.rank = (size_t)lk_dist_rank();
+        e.ranks = (size_t)lk_dist_size();
+        if (st == LK_OK && !(e.lens = calloc(e.ranks, sizeof *e.lens)))
+            st = LK_ENOMEM;
+        if ((st = lk_dist_agree(st, errbuf)) == LK_OK)
+            st = lk_dist_allreduce_u64(&t, 1, LK_DIST_MAX);
+        e.per_round = (size_t)t * PER_THREAD * e.ranks;
+    }
+    if (st != LK_OK)
+        goto done;
     for (int i = 0; i < 3 && st == LK_OK; i++) {
         if (!(e.set[i].c = calloc(e.per_round, sizeof *e.set[i].c))) {
             st = LK_ENOMEM;
@@ -401,5 +546,7 @@ done:
         free(e.set[i].c);
         lk_buf_release(&e.set[i].d);
     }
+    lk_buf_release(&e.xb);
+    free(e.lens);
     return st;
 }

@@ -335,6 +335,94 @@ void lk_journal_free(lk_journal *j)
     free(j);
 }
 
+/* Packed journal: a header of counts, then the arrays as they are in
+ * memory.  Only ranks of one job running the same binary exchange these,
+ * so the layout needs no conversion (entries are zeroed before they are
+ * filled: no stray padding bytes). */
+typedef struct jhead {
+    uint64_t n, bytes, nob, nsig;
+} jhead;
+
+/* The bytes of the arrays after the header; 0 with *ok = 0 on overflow. */
+static size_t jbody(const jhead *h, int *ok)
+{
+    size_t a, b, c, t;
+
+    *ok = h->n <= SIZE_MAX && h->nob <= SIZE_MAX && h->nsig <= SIZE_MAX && h->bytes <= SIZE_MAX &&
+          !lk_mul_size((size_t)h->n, sizeof(jent), &a) &&
+          !lk_mul_size((size_t)h->nob, sizeof(recobj) + sizeof(uint32_t), &b) &&
+          !lk_mul_size((size_t)h->nsig, sizeof(uint32_t), &c) && !lk_add_size(a, b, &t) &&
+          !lk_add_size(t, c, &t) && !lk_add_size(t, (size_t)h->bytes, &t);
+    return *ok ? t : 0;
+}
+
+/* Append n bytes unless there are none (p may then be NULL). */
+static lk_status put(lk_buf *out, const void *p, size_t n)
+{
+    return n ? lk_buf_append(out, p, n) : LK_OK;
+}
+
+/* Copy n bytes from *q to dst and step past them. */
+static void take(void *dst, const char **q, size_t n)
+{
+    if (n)
+        memcpy(dst, *q, n);
+    *q += n;
+}
+
+lk_status lk_journal_pack(const lk_journal *j, lk_buf *out)
+{
+    jhead h;
+    int ok;
+    lk_status st;
+
+    h.n = j->n;
+    h.bytes = j->bytes.len;
+    h.nob = j->nob;
+    h.nsig = j->nsig;
+    if ((st = lk_buf_reserve(out, sizeof h + jbody(&h, &ok))) != LK_OK ||
+        (st = put(out, &h, sizeof h)) != LK_OK ||
+        (st = put(out, j->e, j->n * sizeof *j->e)) != LK_OK ||
+        (st = put(out, j->ob, j->nob * sizeof *j->ob)) != LK_OK ||
+        (st = put(out, j->oh, j->nob * sizeof *j->oh)) != LK_OK ||
+        (st = put(out, j->sig, j->nsig * sizeof *j->sig)) != LK_OK)
+        return st;
+    return put(out, j->bytes.p, j->bytes.len);
+}
+
+lk_status lk_journal_unpack(lk_journal *j, const void *p, size_t len)
+{
+    const char *q = p;
+    jhead h;
+    int ok;
+    lk_status st;
+
+    if (len < sizeof h)
+        return LK_EINVAL;
+    memcpy(&h, q, sizeof h);
+    if (len - sizeof h != jbody(&h, &ok) || !ok)
+        return LK_EINVAL;
+    q += sizeof h;
+    j->n = j->nob = j->nsig = 0;
+    j->fmt = -1;
+    j->open = 0;
+    j->err = LK_OK;
+    lk_buf_reset(&j->bytes);
+    if ((st = LK_GROW(j->e, (size_t)h.n, j->cap)) != LK_OK ||
+        (st = LK_GROW(j->ob, (size_t)h.nob, j->obcap)) != LK_OK ||
+        (st = LK_GROW(j->oh, (size_t)h.nob, j->ohcap)) != LK_OK ||
+        (st = LK_GROW(j->sig, (size_t)h.nsig, j->sigcap)) != LK_OK)
+        return st;
+    j->n = (size_t)h.n;
+    j->nob = (size_t)h.nob;
+    j->nsig = (size_t)h.nsig;
+    take(j->e, &q, j->n * sizeof *j->e);
+    take(j->ob, &q, j->nob * sizeof *j->ob);
+    take(j->oh, &q, j->nob * sizeof *j->oh);
+    take(j->sig, &q, j->nsig * sizeof *j->sig);
+    return put(&j->bytes, q, (size_t)h.bytes);
+}
+
 lk_status lk_sink_new_worker(const lk_sink *parent, lk_sink **out)
 {
     lk_sink *k = calloc(1, sizeof *k);

@@ -194,6 +194,22 @@ typedef struct lk_journal lk_journal;
 LK_RESULT_USED lk_status lk_journal_new(lk_journal **out);
 void lk_journal_free(lk_journal *j);
 
+/**
+ * Append journal j, serialised, to out (a distributed run sends journals
+ * to the other ranks: reader_par.c).  Only a process running the same
+ * binary can unpack it.
+ * @return LK_OK or LK_ENOMEM (out then holds a partial copy).
+ */
+LK_RESULT_USED lk_status lk_journal_pack(const lk_journal *j, lk_buf *out);
+
+/**
+ * Make j a copy of the journal packed in (p, len), exactly len bytes of
+ * one lk_journal_pack; j can then be replayed.  p is borrowed.
+ * @return LK_OK; LK_ENOMEM; LK_EINVAL when len does not match the packed
+ *         counts.
+ */
+LK_RESULT_USED lk_status lk_journal_unpack(lk_journal *j, const void *p, size_t len);
+
 /** A worker sink with parent's options; free with lk_sink_free. */
 LK_RESULT_USED lk_status lk_sink_new_worker(const lk_sink *parent, lk_sink **out);
 

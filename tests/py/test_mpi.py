@@ -8,6 +8,16 @@ ranks.  A failure on the ranks (an output folder that cannot be made, a
 spill folder that does not exist) stops all of them with one message and
 exit status 1, without hanging.
 
+Reading is split over the ranks (src/reader_par.c): each rank parses a
+share of the chunks and the journals are exchanged.  With LK_CHUNK_BYTES
+small (passed to the ranks with mpirun -x) the inputs span many chunks and
+rounds: the simulated actions.csv, a gzip copy, the simulated IO archive
+(quoted newlines, near-text), the russian sample, and a CSV with bad rows
+of several kinds (one malformed row sends the rest of the file to the
+serial reader) under --on-error skip (identical outputs) and --on-error
+fail (the exit status and message of one process).  -v reports the bytes
+of journals exchanged.
+
 Skipped (77) when mpirun is absent or lockstep was built without MPI.
 
 Under AddressSanitizer, Open MPI's own allocations at init and finalize
@@ -19,6 +29,8 @@ suppressions to see them, the ranks keep the components loaded
 (fast_unwind_on_malloc=0: Open MPI is built without frame pointers).
 """
 import os
+import gzip
+import random
 import re
 import shutil
 import subprocess
@@ -46,9 +58,14 @@ ENV["ASAN_OPTIONS"] = (ENV["ASAN_OPTIONS"] + ":" + unwind) if ENV.get("ASAN_OPTI
 ENV["OMPI_MCA_mca_base_component_disable_dlclose"] = "1"
 
 
-def mpirun(np, args, btl):
-    cmd = [MPIRUN, "-np", str(np), "--oversubscribe"] + btl + [LOCKSTEP] + args
-    return subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=TIMEOUT)
+def mpirun(np, args, btl, chunk=None):
+    env, fwd = ENV, []
+    if chunk:  # small chunks, on every rank
+        env = dict(ENV)
+        env["LK_CHUNK_BYTES"] = chunk
+        fwd = ["-x", "LK_CHUNK_BYTES"]
+    cmd = [MPIRUN, "-np", str(np), "--oversubscribe"] + btl + fwd + [LOCKSTEP] + args
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=TIMEOUT)
 
 
 # shared memory between the ranks; TCP on loopback where vader cannot map
@@ -131,7 +148,45 @@ def failures(inp):
                   "%s: the message says what failed (%r vs %r)" % (what, msgs[0], one.stderr))
 
 
+def exchanged(stderr):
+    m = re.findall(r"reading over (\d+) ranks: (\d+) bytes of journals exchanged", stderr)
+    return (int(m[0][0]), int(m[0][1])) if len(m) == 1 else (0, 0)
+
+
+def split_read(name, args, inputs, chunk, runs=((2, 1), (3, 2))):
+    """Reading split over the ranks, in small chunks: every output file as
+    one process writes it.  runs: (ranks, threads per rank)."""
+    base = tmpdir()
+    ref = os.path.join(base, "one")
+    run(["detect", "-q", "-o", ref] + args + inputs)
+    for np, nt in runs:
+        out = os.path.join(base, "np%d" % np)
+        p = mpirun(np, ["detect", "-v", "-t", str(nt), "-o", out] + args + inputs, BTL, chunk)
+        what = "%s, %d ranks x %d threads" % (name, np, nt)
+        check(p.returncode == 0, "%s: exit 0 (got %d: %s)" % (what, p.returncode, p.stderr[-2000:]))
+        if p.returncode != 0:
+            continue
+        same_outputs(ref, out, what + " vs 1 process")
+        r, n = exchanged(p.stderr)
+        check(r == np and n > 0, "%s: -v reports journal bytes exchanged (%d, %d)" % (what, r, n))
+
+
+def split_failure(name, inputs, chunk):
+    """--on-error fail: the same exit status and message as one process."""
+    one = run(["detect", "-q", "-o", os.path.join(tmpdir(), "out")] + inputs, check=False)
+    check(one.returncode == 1, "%s: one process exits 1 (got %d)" % (name, one.returncode))
+    for np, nt in ((2, 1), (3, 2)):
+        p = mpirun(np, ["detect", "-q", "-t", str(nt), "-o", os.path.join(tmpdir(), "out")] +
+                   inputs, BTL, chunk)
+        # mpirun adds its own notice of a failed job: lockstep's lines alone
+        msgs = [l for l in p.stderr.splitlines() if l.startswith("lockstep detect:")]
+        check(p.returncode == one.returncode and msgs == one.stderr.splitlines(),
+              "%s, %d ranks: %r (exit %d), one process %r (exit %d)"
+              % (name, np, msgs, p.returncode, one.stderr, one.returncode))
+
+
 if os.path.exists(RUSSIAN):
+    split_read("russian sample, split reading", [], [RUSSIAN], "16384")
     compare("russian sample, calibrated", [], [RUSSIAN])
     compare("russian sample, weight:2", ["--threshold", "weight:2"], [RUSSIAN])
 else:
@@ -142,4 +197,35 @@ run(["simulate", "-q", "--seed", "7", "--actions", "300000", "--no-tweets", "-o"
 compare("simulated", [], [os.path.join(sim, "actions.csv")])
 compare("simulated, spilling", [], [os.path.join(sim, "actions.csv")], ranks=(3,), spill=True)
 failures([os.path.join(sim, "actions.csv")])
+
+actions = os.path.join(sim, "actions.csv")
+split_read("simulated, split reading", [], [actions], "65536")
+gz = os.path.join(tmpdir(), "actions.csv.gz")
+with open(actions, "rb") as f, gzip.open(gz, "wb", compresslevel=1) as g:
+    shutil.copyfileobj(f, g)
+split_read("simulated gzip, split reading", [], [gz], "65536", runs=((2, 1),))
+
+simt = os.path.join(tmpdir(), "simt")
+run(["simulate", "-q", "--seed", "5", "--actions", "40000", "-o", simt])
+split_read("IO archive, split reading", [], [os.path.join(simt, "tweets.csv")], "4099")
+
+# bad rows of several kinds among the first rows of actions.csv; the
+# malformed one sends the rest of the file to the serial reader
+with open(actions, encoding="utf-8", newline="") as f:
+    lines = f.readlines()
+rows = lines[1:40001]
+rng = random.Random(3)
+kinds = ["o1,a1,c,yesterday,share\n", "o1,a1,c,1600000000\n", "o1,,c,1600000000,share\n",
+         "o1,a1,c,1600000000,nosuchtrace\n"]
+for k in range(40):
+    rows.insert(rng.randrange(len(rows)), kinds[k % len(kinds)])
+dirty = os.path.join(tmpdir(), "dirty.csv")
+with open(dirty, "w", encoding="utf-8", newline="") as f:
+    f.write(lines[0] + "".join(rows))
+split_read("bad rows, skip", ["--on-error", "skip"], [dirty], "8192")
+split_failure("bad rows, fail", [dirty], "8192")
+rows.insert(len(rows) * 2 // 3, 'o1,a1,"c"x,1600000000,share\n')
+with open(dirty, "w", encoding="utf-8", newline="") as f:
+    f.write(lines[0] + "".join(rows))
+split_read("bad rows and a malformed one, skip", ["--on-error", "skip"], [dirty], "8192")
 finish()

@@ -44,6 +44,7 @@ static lk_status rd(const char *path, uint32_t idx, const topts *t, lk_dataset *
     ro.col_time = t->col_time;
     ro.threads = 1;
     ro.chunk_bytes = 0;
+    ro.dist_bytes = NULL;
     assert_int_equal(lk_sink_new(&so, NULL, NULL, ds, &k), LK_OK);
     ret = lk_read_file(path, idx, &ro, k, st, eb);
     lk_sink_free(k);
