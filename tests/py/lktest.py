@@ -52,6 +52,15 @@ def tmpdir():
     return tempfile.mkdtemp(prefix="lktest.")
 
 
+def folder_files(d):
+    """{name: bytes} of every file in folder d."""
+    out = {}
+    for name in sorted(os.listdir(d)):
+        with open(os.path.join(d, name), "rb") as f:
+            out[name] = f.read()
+    return out
+
+
 failures = []
 
 
@@ -59,6 +68,15 @@ def check(cond, what):
     if not cond:
         failures.append(what)
         print("FAIL: " + what)
+
+
+def check_same_folders(a, b, what):
+    """Folders a and b hold the same files, byte for byte."""
+    fa, fb = folder_files(a), folder_files(b)
+    check(sorted(fa) == sorted(fb), "%s: same files (%s vs %s)" % (what, sorted(fa), sorted(fb)))
+    for name in fa:
+        if name in fb:
+            check(fa[name] == fb[name], "%s: %s byte-identical" % (what, name))
 
 
 def finish():

@@ -35,7 +35,8 @@ import re
 import shutil
 import subprocess
 
-from lktest import LOCKSTEP, SHARED, check, finish, run, skip, tmpdir
+from lktest import (LOCKSTEP, SHARED, check, check_same_folders, finish, run, skip,
+                    tmpdir)
 
 RUSSIAN = os.path.join(SHARED, "coortweet", "russian_coord_tweets.csv.zst")
 SUPP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lsan-mpi.supp")
@@ -81,22 +82,6 @@ if BTL is None:
 print("mpirun options: %s" % " ".join(BTL))
 
 
-def files(d):
-    out = {}
-    for name in sorted(os.listdir(d)):
-        with open(os.path.join(d, name), "rb") as f:
-            out[name] = f.read()
-    return out
-
-
-def same_outputs(a, b, what):
-    fa, fb = files(a), files(b)
-    check(sorted(fa) == sorted(fb), "%s: same files (%s vs %s)" % (what, sorted(fa), sorted(fb)))
-    for name in fa:
-        if name in fb:
-            check(fa[name] == fb[name], "%s: %s byte-identical" % (what, name))
-
-
 def shuffled(stderr):
     return sum(int(x) for x in re.findall(r"(\d+) bytes shuffled", stderr))
 
@@ -116,7 +101,7 @@ def compare(name, args, inputs, ranks=(2, 3), spill=False):
               % (name, np, p.returncode, p.stderr[-2000:]))
         if p.returncode != 0:
             continue
-        same_outputs(ref, out, "%s, %d ranks vs 1 process" % (name, np))
+        check_same_folders(ref, out, "%s, %d ranks vs 1 process" % (name, np))
         check(shuffled(p.stderr) > 0, "%s, %d ranks: -v reports bytes shuffled" % (name, np))
         # rank 0 alone speaks: one summary line
         check(len(re.findall(r" s wall, .* results in ", p.stderr)) == 1,
@@ -166,7 +151,7 @@ def split_read(name, args, inputs, chunk, runs=((2, 1), (3, 2))):
         check(p.returncode == 0, "%s: exit 0 (got %d: %s)" % (what, p.returncode, p.stderr[-2000:]))
         if p.returncode != 0:
             continue
-        same_outputs(ref, out, what + " vs 1 process")
+        check_same_folders(ref, out, what + " vs 1 process")
         r, n = exchanged(p.stderr)
         check(r == np and n > 0, "%s: -v reports journal bytes exchanged (%d, %d)" % (what, r, n))
 

@@ -187,17 +187,6 @@ def check_tty(tag, out, wall, outdir):
     check_summary(tag, final, outdir)
 
 
-def same_outputs(a, b):
-    fa, fb = sorted(os.listdir(a)), sorted(os.listdir(b))
-    if fa != fb:
-        return False
-    for f in fa:
-        with open(os.path.join(a, f), "rb") as x, open(os.path.join(b, f), "rb") as y:
-            if x.read() != y.read():
-                return False
-    return True
-
-
 def main():
     with tempfile.TemporaryDirectory(prefix="lktest.") as tmp:
         sim = os.path.join(tmp, "sim")
@@ -225,7 +214,7 @@ def main():
               "never, terminal: no carriage return: %r" % text[:200])
 
         for k in ("always", "never", "default", "tty", "tty-never"):
-            check(same_outputs(out["never"], out[k]),
+            check(lktest.folder_files(out["never"]) == lktest.folder_files(out[k]),
                   "%s: output files byte-identical to --progress never" % k)
         # from stdin the summary names "-" as the input: compare the tables
         for f in ("accounts.csv", "edges.csv", "groups.csv", "network.gexf"):

@@ -14,25 +14,10 @@ import signal
 import subprocess
 import time
 
-from lktest import LOCKSTEP, SHARED, check, finish, run, skip, tmpdir
+from lktest import (LOCKSTEP, SHARED, check, check_same_folders, finish, run, skip,
+                    tmpdir)
 
 RUSSIAN = os.path.join(SHARED, "coortweet", "russian_coord_tweets.csv.zst")
-
-
-def files(d):
-    out = {}
-    for name in sorted(os.listdir(d)):
-        with open(os.path.join(d, name), "rb") as f:
-            out[name] = f.read()
-    return out
-
-
-def same_outputs(a, b, what):
-    fa, fb = files(a), files(b)
-    check(sorted(fa) == sorted(fb), "%s: same files (%s vs %s)" % (what, sorted(fa), sorted(fb)))
-    for name in fa:
-        if name in fb:
-            check(fa[name] == fb[name], "%s: %s byte-identical" % (what, name))
 
 
 def spilled(stderr):
@@ -48,14 +33,14 @@ def compare_runs(name, args, inputs, caps, must_spill=True):
     for threads in ("2", "3"):
         out = os.path.join(base, "t" + threads)
         run(["detect", "-q", "-t", threads, "-o", out] + args + inputs)
-        same_outputs(ref, out, "%s, %s threads vs 1" % (name, threads))
+        check_same_folders(ref, out, "%s, %s threads vs 1" % (name, threads))
     for cap in caps:
         for threads in ("1", "2"):
             tmp = tmpdir()
             out = os.path.join(base, "cap%s_t%s" % (cap, threads))
             p = run(["detect", "-v", "-t", threads, "--max-mem", cap, "--tmp-dir", tmp,
                      "-o", out] + args + inputs)
-            same_outputs(ref, out, "%s, --max-mem %s, %s threads" % (name, cap, threads))
+            check_same_folders(ref, out, "%s, --max-mem %s, %s threads" % (name, cap, threads))
             if must_spill:
                 check(spilled(p.stderr) > 0,
                       "%s: --max-mem %s spills pair records (-v says %d bytes)"

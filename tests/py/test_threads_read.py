@@ -44,14 +44,6 @@ def run_env(args, chunk):
     return subprocess.run([t.LOCKSTEP] + args, capture_output=True, text=True, env=env)
 
 
-def files_of(d):
-    out = {}
-    for name in sorted(os.listdir(d)):
-        with open(os.path.join(d, name), "rb") as f:
-            out[name] = f.read()
-    return out
-
-
 def same_detect(label, inputs, extra=(), chunk=MEDIUM, threads=(2, 3)):
     """detect with --threads 1 and each of threads: identical folders."""
     ref_dir = os.path.join(work, "ref")
@@ -60,7 +52,7 @@ def same_detect(label, inputs, extra=(), chunk=MEDIUM, threads=(2, 3)):
     t.check(ref.returncode == 0, "%s: serial detect failed: %s" % (label, ref.stderr))
     if ref.returncode != 0:
         return None
-    want = files_of(ref_dir)
+    want = t.folder_files(ref_dir)
     for n in threads:
         d = os.path.join(work, "par%d" % n)
         shutil.rmtree(d, ignore_errors=True)
@@ -68,7 +60,7 @@ def same_detect(label, inputs, extra=(), chunk=MEDIUM, threads=(2, 3)):
         t.check(p.returncode == 0, "%s: detect -t %d failed: %s" % (label, n, p.stderr))
         if p.returncode != 0:
             continue
-        got = files_of(d)
+        got = t.folder_files(d)
         t.check(sorted(got) == sorted(want), "%s -t %d: same files" % (label, n))
         for name in want:
             t.check(got.get(name) == want[name], "%s -t %d: %s identical" % (label, n, name))
