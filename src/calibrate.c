@@ -613,6 +613,7 @@ static lk_status null_qvalues(lk_objindex *nix, const lk_dataset *ds, lk_net *ne
     no.threads = o->threads;
     no.tmp_dir = o->tmp_dir;
     no.errbuf = o->errbuf;
+    no.no_lookup = 1; /* null edges are only scored, never looked up */
     ret = lk_net_build_ex(nix, ds, net->idf, &no, &null);
     lk_objindex_release(nix);
     if (ret != LK_OK)
@@ -681,22 +682,34 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
     nl.ix = ix;
     nl.ds = ds;
     nl.seed = o->seed;
-    if ((ret = lk_par_run(LK_MIN(o->threads, 2u), 2, null_task, &nl)) != LK_OK)
-        goto done;
-    for (int k = 0; k < 2; k++)
-        if ((ret = nl.st[k]) != LK_OK)
-            goto done;
-    st->strata = nl.strata[0] + nl.strata[1];
-    {
-        /* the pair stage's budget was set before the two null copies
-         * existed: they come out of it */
+    if (o->sequential) {
+        /* under a memory cap: one null copy at a time */
+        lk_calib_opts no = *o;
+        const uint64_t copy = (uint64_t)ix->n * sizeof *ix->a, floor = (uint64_t)8 << 20;
+        no.budget = o->budget > copy + floor ? o->budget - copy : floor;
+        for (size_t k = 0; k < 2; k++) {
+            null_task(&nl, k, 0);
+            if ((ret = nl.st[k]) != LK_OK ||
+                (ret = null_qvalues(&nl.nix[k], ds, net, &no, cls, k == LK_NULL_WHO ? qwho : qwhen,
+                                    st)) != LK_OK)
+                goto done;
+        }
+    } else {
+        /* both copies side by side; the pair stage's budget was set before
+         * they existed: they come out of it */
         lk_calib_opts no = *o;
         const uint64_t copies = 2 * (uint64_t)ix->n * sizeof *ix->a, floor = (uint64_t)8 << 20;
         no.budget = o->budget > copies + floor ? o->budget - copies : floor;
+        if ((ret = lk_par_run(LK_MIN(o->threads, 2u), 2, null_task, &nl)) != LK_OK)
+            goto done;
+        for (int k = 0; k < 2; k++)
+            if ((ret = nl.st[k]) != LK_OK)
+                goto done;
         if ((ret = null_qvalues(&nl.nix[LK_NULL_WHO], ds, net, &no, cls, qwho, st)) != LK_OK ||
             (ret = null_qvalues(&nl.nix[LK_NULL_WHEN], ds, net, &no, cls, qwhen, st)) != LK_OK)
             goto done;
     }
+    st->strata = nl.strata[0] + nl.strata[1];
     if ((ret = build_lists(ix, nacc, &l)) != LK_OK)
         goto done;
     st->score_cut = 0;

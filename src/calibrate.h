@@ -35,6 +35,8 @@ typedef struct lk_calib_opts {
     unsigned threads; /* as lk_net_opts */
     const char *tmp_dir;
     char *errbuf;      /* as lk_net_opts */
+    int sequential;    /* build and aggregate the two null copies one at a
+                          time (less memory; the same result) */
     uint32_t min_keep; /* edges lighter than this are in neither network */
 } lk_calib_opts;
 

@@ -395,6 +395,7 @@ static lk_status run_native(lk_detect *d)
         lk_calib_opts co;
         size_t passed;
         lk_progress_stage(&d->prog, "calibrate", 0);
+        memset(&co, 0, sizeof co);
         co.fdr = d->o.fdr;
         co.min_sync = d->o.min_sync;
         /* a fixed seed: --seed changes Leiden's labels only, never which
@@ -406,6 +407,7 @@ static lk_status run_native(lk_detect *d)
         co.threads = lk_par_threads(d->o.threads);
         co.tmp_dir = d->o.tmp_dir;
         co.errbuf = d->errmsg;
+        co.sequential = d->o.max_mem != 0;
         co.min_keep = LK_CALIB_MIN_OBJECTS;
         if ((st = lk_calibrate(&ix, ds, &net, &co, &d->calib, &passed)) != LK_OK)
             goto done;

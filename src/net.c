@@ -864,7 +864,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     net->burst_mark = burst; /* the evidence pass must skip the same actions */
     burst = NULL;
     lk_qsort(net->e, net->n, sizeof *net->e, cmp_edge); /* guards the invariant */
-    if ((st = build_lookup(net)) != LK_OK)
+    if (!o->no_lookup && (st = build_lookup(net)) != LK_OK)
         goto fail_net;
     return LK_OK;
 fail:

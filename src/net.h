@@ -64,6 +64,7 @@ typedef struct lk_net_opts {
     const char *tmp_dir; /* where records over the budget are spilled; NULL:
                             $TMPDIR, else /tmp */
     char *errbuf;        /* LK_ERRMSG_MAX bytes for an I/O error; may be NULL */
+    int no_lookup;       /* 1: no lk_net_find table (the null copies' networks) */
 } lk_net_opts;
 
 /**
