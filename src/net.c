@@ -1,5 +1,6 @@
 /* net.c - partitioned, sort-based pair aggregation and the threshold. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <unistd.h>
 
@@ -44,6 +45,17 @@ lk_status lk_net_spill_open(job *j, unsigned file, char *msg)
     spill *sp = &j->sp[file];
     if (sp->fd >= 0)
         return LK_OK;
+    /* a file without a name (Linux, most local filesystems): nothing can
+     * ever be left behind, however the process ends */
+    sp->fd = open(j->tmp_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (sp->fd >= 0)
+        return LK_OK;
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+        lk_errf(msg, "cannot create a temporary file in %s: %s", j->tmp_dir, strerror(errno));
+        return LK_EIO;
+    }
+    /* elsewhere a named file, unlinked at once: its space is freed when the
+     * process ends, however it ends */
     if (snprintf(path, sizeof path, "%s/lockstep-pairs-XXXXXX", j->tmp_dir) >= (int)sizeof path) {
         lk_errf(msg, "temporary folder name too long: %s", j->tmp_dir);
         return LK_EIO;
@@ -53,8 +65,6 @@ lk_status lk_net_spill_open(job *j, unsigned file, char *msg)
         lk_errf(msg, "cannot create a temporary file in %s: %s", j->tmp_dir, strerror(errno));
         return LK_EIO;
     }
-    /* gone from the folder at once: the space is freed when the process
-     * ends, however it ends */
     (void)unlink(path);
     return LK_OK;
 }

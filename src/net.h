@@ -75,9 +75,9 @@ typedef struct lk_net_opts {
  * at a time) and scatters its pair records into partitions of the account
  * space; each partition is then sorted and reduced (again in parallel).
  * When all records fit half the budget they stay in memory; otherwise they
- * are spilled to one temporary file per worker in o->tmp_dir, unlinked as
- * soon as it is created so that nothing is left behind whatever ends the
- * process.  Partitions are cut so that the sorting workers together hold at
+ * are spilled to one temporary file per worker in o->tmp_dir, made without
+ * a name (O_TMPFILE; else unlinked at once) so that nothing is left behind
+ * whatever ends the process.  Partitions are cut so that the sorting workers together hold at
  * most half the budget.
  *
  * Under mpirun (dist.h) every rank calls this with the same index: the
