@@ -25,5 +25,5 @@ fi
 echo
 echo "demo: synthetic input with planted groups in $out/input/ (actions.csv, tweets.csv, truth.csv)"
 echo "demo: results in $out/results/ (groups.csv, group_objects.csv, accounts.csv, edges.csv,"
-echo "      evidence.csv, summary.json, network.graphml, network.gexf, evaluation.json)"
+echo "      evidence.csv, summary.json, network.graphml, network.gexf, report.html, evaluation.json)"
 head -n 6 "$out/results/groups.csv"
