@@ -1,5 +1,5 @@
 /* dist.c - MPI glue (dist.h): ranks, status agreement, reductions and
- * exchanges; single-process stubs when built without MPI. */
+ * exchanges; their one-process forms (rank 0 of 1) when built without MPI. */
 #include <stdio.h>
 
 #include "dist.h"
