@@ -47,13 +47,11 @@ typedef lk_kv postref;
 
 typedef struct poststrat {
     uint64_t stratum;
-    uint32_t first;   /* first postref of the post */
     uint32_t account; /* its account */
+    uint32_t origin;  /* 1: the post is its primary object's first action */
     uint32_t key[4];  /* its stratum at each level, finest first (see below) */
     int64_t birth;    /* first action time of the post's primary object */
     int64_t delay;    /* the post's time after that */
-    int origin;       /* the post is its primary object's first action */
-    uint32_t end;     /* one past its last postref */
 } poststrat;
 
 /* A stratum must hold the posts of at least this many accounts, so that a
@@ -117,32 +115,75 @@ static lk_status assign_strata(poststrat *ps, size_t n)
     return st;
 }
 
-/* Posts in stratum order, in their order before that within a stratum. */
-static lk_status sort_by_stratum(poststrat **pps, size_t n)
+/* *ord receives the posts in stratum order (key = stratum, val = post),
+ * in their order before that within a stratum. */
+static lk_status sort_by_stratum(const poststrat *ps, size_t n, lk_kv **ord)
 {
-    poststrat *ps = *pps, *out = malloc(LK_MAX(n, (size_t)1) * sizeof *out);
     lk_kv *kv = malloc(LK_MAX(n, (size_t)1) * sizeof *kv);
     lk_status st;
 
-    if (!out || !kv) {
-        free(out);
-        free(kv);
+    *ord = NULL;
+    if (!kv)
         return LK_ENOMEM;
-    }
     for (size_t p = 0; p < n; p++) {
         kv[p].key = ps[p].stratum;
         kv[p].val = p;
     }
-    if ((st = lk_sort_kv(kv, n, lk_kv_keybits(kv, n))) == LK_OK) {
-        for (size_t p = 0; p < n; p++)
-            out[p] = ps[kv[p].val];
-        free(ps);
-        *pps = out;
-        out = NULL;
+    if ((st = lk_sort_kv(kv, n, lk_kv_keybits(kv, n))) != LK_OK) {
+        free(kv);
+        return st;
     }
-    free(out);
-    free(kv);
-    return st;
+    *ord = kv;
+    return LK_OK;
+}
+
+/* One object's run of a WHEN copy, re-sorted by its new times. */
+typedef struct runrec {
+    int64_t t;
+    uint32_t acc, row, post, src;
+} runrec;
+
+static int cmp_runrec(const void *x, const void *y)
+{
+    const runrec *a = x, *b = y;
+    if (a->t != b->t)
+        return (a->t > b->t) - (a->t < b->t);
+    if (a->acc != b->acc)
+        return (a->acc > b->acc) - (a->acc < b->acc);
+    return (a->row > b->row) - (a->row < b->row);
+}
+
+/* Each object's run of the WHEN copy back in (time, account, row) order,
+ * as lk_objindex_build orders the data; perm (may be NULL) follows. */
+static lk_status resort_runs(const lk_objindex *ix, lk_cols *out, uint32_t *perm)
+{
+    size_t maxrun = 0;
+    runrec *buf;
+
+    for (size_t o = 0; o < ix->nobj; o++)
+        maxrun = LK_MAX(maxrun, (size_t)(ix->start[o + 1] - ix->start[o]));
+    if (!(buf = malloc(LK_MAX(maxrun, (size_t)1) * sizeof *buf)))
+        return LK_ENOMEM;
+    for (size_t o = 0; o < ix->nobj; o++) {
+        const size_t s = (size_t)ix->start[o], k = (size_t)ix->start[o + 1] - s;
+        for (size_t i = 0; i < k; i++) {
+            buf[i].t = out->t[s + i];
+            buf[i].acc = out->acc[s + i];
+            buf[i].row = ix->a[s + i].row;
+            buf[i].post = out->post[s + i];
+            buf[i].src = perm ? perm[s + i] : 0;
+        }
+        lk_qsort(buf, k, sizeof *buf, cmp_runrec);
+        for (size_t i = 0; i < k; i++) {
+            out->t[s + i] = buf[i].t;
+            out->acc[s + i] = buf[i].acc;
+            out->post[s + i] = buf[i].post;
+            if (perm)
+                perm[s + i] = buf[i].src;
+        }
+    }
+    free(buf);
+    return LK_OK;
 }
 
 /*
@@ -157,22 +198,17 @@ static lk_status sort_by_stratum(poststrat **pps, size_t n)
  * joins of viral posts are exchanged with other early joins of viral posts,
  * a ring's early retweets of small posts with other early retweets of small
  * posts.
+ *
+ * The copy is built as the aggregation reads it (lk_cols: 16 bytes an
+ * action, index order, the same object runs as ix).  perm (may be NULL; ix->n entries) receives for
+ * each position the index action it came from (tests).
  */
-static int cmp_action_t(const void *x, const void *y)
-{
-    const lk_action *a = x, *b = y;
-    if (a->t != b->t)
-        return (a->t > b->t) - (a->t < b->t);
-    if (a->account != b->account)
-        return (a->account > b->account) - (a->account < b->account);
-    return (a->row > b->row) - (a->row < b->row);
-}
-
-lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_kind kind,
-                           uint64_t seed, lk_objindex *out, uint64_t *strata)
+static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, lk_null_kind kind,
+                           uint64_t seed, lk_cols *out, uint32_t *perm, uint64_t *strata)
 {
     postref *pr = NULL;
     poststrat *ps = NULL;
+    lk_kv *ord = NULL;         /* posts in stratum order */
     uint8_t *otr = NULL;       /* trace of each object */
     uint64_t *early_of = NULL; /* actions in each object's first EARLY_MS */
     size_t nposts = 0, *slot = NULL;
@@ -182,17 +218,14 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
     *strata = 0;
     if (ix->n >= UINT32_MAX)
         return LK_ELIMIT;
-    out->a = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->a);
-    out->start = malloc((ix->nobj + 1) * sizeof *out->start);
+    out->t = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->t);
+    out->acc = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->acc);
+    out->post = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->post);
     pr = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *pr);
     otr = malloc(LK_MAX(ix->nobj, (size_t)1));
     early_of = malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *early_of);
-    if (!out->a || !out->start || !pr || !otr || !early_of)
+    if (!out->t || !out->acc || !out->post || !pr || !otr || !early_of)
         goto done;
-    out->n = ix->n;
-    out->nobj = ix->nobj;
-    memcpy(out->a, ix->a, ix->n * sizeof *ix->a);
-    memcpy(out->start, ix->start, (ix->nobj + 1) * sizeof *ix->start);
     for (size_t o = 0; o < ix->nobj; o++) {
         lk_trace tr = LK_TR_GENERIC;
         uint64_t early = 0;
@@ -230,6 +263,10 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
             uint32_t mask = 0;
             for (; e < ix->n && pr[e].key == pr[r].key; e++) {
                 const lk_action *x = &ix->a[pr[e].val];
+                /* until the shuffle: the action's post, and the low bits of
+                 * its content id's hash (the post key without the account) */
+                out->acc[pr[e].val] = (uint32_t)p;
+                out->post[pr[e].val] = (uint32_t)(pr[e].key ^ lk_mix64((uint64_t)x->account + 1));
                 mask |= 1u << otr[x->object];
                 if (prim_rank[otr[x->object]] < prim_rank[otr[ix->a[pr[prim].val].object]])
                     prim = e;
@@ -254,20 +291,20 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
                 ps[p].delay = delay;
                 ps[p].origin = pr[prim].val == ix->start[o];
             }
-            ps[p].first = (uint32_t)r;
-            ps[p].end = (uint32_t)e;
             ps[p].account = ix->a[pr[r].val].account;
             p++;
             r = e;
         }
     }
+    free(pr); /* the actions know their posts now */
+    pr = NULL;
     if ((st = assign_strata(ps, nposts)) != LK_OK)
         goto done;
     if (!(slot = malloc(LK_MAX(nposts, (size_t)1) * sizeof *slot))) {
         st = LK_ENOMEM;
         goto done;
     }
-    if ((st = sort_by_stratum(&ps, nposts)) != LK_OK)
+    if ((st = sort_by_stratum(ps, nposts, &ord)) != LK_OK)
         goto done;
     /* shuffle within each stratum (Fisher-Yates, one seeded stream per
      * stratum so that strata do not affect each other): the posts' accounts
@@ -276,24 +313,25 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
     for (size_t b = 0; b < nposts;) {
         size_t e = b;
         lk_rng rng;
-        while (e < nposts && ps[e].stratum == ps[b].stratum)
+        while (e < nposts && ord[e].key == ord[b].key)
             e++;
         (*strata)++;
-        lk_rng_seed(&rng, seed ^ lk_mix64(ps[b].stratum + 1));
+        lk_rng_seed(&rng, seed ^ lk_mix64(ord[b].key + 1));
         if (kind == LK_NULL_WHO) {
             for (size_t k = e; k > b + 1; k--) {
-                const size_t j = b + (size_t)lk_rng_below(&rng, k - b);
-                const uint32_t t = ps[k - 1].account;
-                ps[k - 1].account = ps[j].account;
-                ps[j].account = t;
+                poststrat *x = &ps[ord[k - 1].val];
+                poststrat *y = &ps[ord[b + (size_t)lk_rng_below(&rng, k - b)].val];
+                const uint32_t t = x->account;
+                x->account = y->account;
+                y->account = t;
             }
         } else {
             /* an object's first post defines when it appears: it keeps its
              * time; the reactions' delays are shuffled among themselves */
             size_t m = 0;
             for (size_t k = b; k < e; k++)
-                if (!ps[k].origin)
-                    slot[m++] = k;
+                if (!ps[ord[k].val].origin)
+                    slot[m++] = (size_t)ord[k].val;
             for (size_t k = m; k > 1; k--) {
                 const size_t j = (size_t)lk_rng_below(&rng, k);
                 const int64_t t = ps[slot[k - 1]].delay;
@@ -301,29 +339,63 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
                 ps[slot[j]].delay = t;
             }
         }
-        for (size_t k = b; k < e; k++)
-            for (size_t r = ps[k].first; r < ps[k].end; r++) {
-                /* pr[0..n) was filled before the sort; the analyser loses it */
-                // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.ArraySubscript)
-                lk_action *x = &out->a[pr[r].val];
-                if (kind == LK_NULL_WHO)
-                    x->account = ps[k].account;
-                else
-                    x->t = ps[k].birth + ps[k].delay;
-            }
         b = e;
     }
-    if (kind == LK_NULL_WHEN) /* new times: each object's run back in time order */
-        for (size_t o = 0; o < ix->nobj; o++)
-            lk_qsort(out->a + out->start[o], (size_t)(out->start[o + 1] - out->start[o]),
-                     sizeof *out->a, cmp_action_t);
-    st = LK_OK;
+    /* every action takes its post's new account or time */
+    for (size_t x = 0; x < ix->n; x++) {
+        const poststrat *q = &ps[out->acc[x]];
+        const uint32_t acc = kind == LK_NULL_WHO ? q->account : ix->a[x].account;
+        out->t[x] = kind == LK_NULL_WHO ? ix->a[x].t : q->birth + q->delay;
+        out->acc[x] = acc;
+        out->post[x] ^= (uint32_t)lk_mix64(acc); /* = lk_post_hash(content hash, acc) */
+    }
+    if (perm)
+        for (size_t r = 0; r < ix->n; r++)
+            perm[r] = (uint32_t)r;
+    st = kind == LK_NULL_WHEN ? resort_runs(ix, out, perm) : LK_OK;
 done:
     free(pr);
     free(ps);
+    free(ord);
     free(otr);
     free(early_of);
     free(slot);
+    if (st != LK_OK)
+        lk_cols_release(out);
+    return st;
+}
+
+lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_kind kind,
+                           uint64_t seed, lk_objindex *out, uint64_t *strata)
+{
+    uint32_t *perm = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *perm);
+    lk_cols c;
+    lk_status st = LK_ENOMEM;
+
+    memset(out, 0, sizeof *out);
+    memset(&c, 0, sizeof c);
+    *strata = 0;
+    if (!perm)
+        return LK_ENOMEM;
+    if ((st = null_cols(ix, ds, kind, seed, &c, perm, strata)) != LK_OK)
+        goto done;
+    st = LK_ENOMEM;
+    out->a = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->a);
+    out->start = malloc((ix->nobj + 1) * sizeof *out->start);
+    if (!out->a || !out->start)
+        goto done;
+    out->n = ix->n;
+    out->nobj = ix->nobj;
+    memcpy(out->start, ix->start, (ix->nobj + 1) * sizeof *ix->start);
+    for (size_t r = 0; r < ix->n; r++) {
+        out->a[r] = ix->a[perm[r]];
+        out->a[r].t = c.t[r];
+        out->a[r].account = c.acc[r];
+    }
+    st = LK_OK;
+done:
+    free(perm);
+    lk_cols_release(&c);
     if (st != LK_OK)
         lk_objindex_release(out);
     return st;
@@ -594,8 +666,9 @@ static uint32_t intersect(const objlists *l, uint32_t a, uint32_t b)
     return n;
 }
 
-/* The q-values of the real edges against one null copy nix (released here). */
-static lk_status null_qvalues(lk_objindex *nix, const lk_dataset *ds, lk_net *net,
+/* The q-values of the real edges against one null copy nc of ix (released
+ * here). */
+static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, lk_net *net,
                               const lk_calib_opts *o, const uint8_t *cls, double *q,
                               lk_calib_stats *st)
 {
@@ -613,9 +686,9 @@ static lk_status null_qvalues(lk_objindex *nix, const lk_dataset *ds, lk_net *ne
     no.threads = o->threads;
     no.tmp_dir = o->tmp_dir;
     no.errbuf = o->errbuf;
-    no.no_lookup = 1; /* null edges are only scored, never looked up */
-    ret = lk_net_build_ex(nix, ds, net->idf, &no, &null);
-    lk_objindex_release(nix);
+    no.cols = nc;
+    ret = lk_net_build_ex(ix, NULL, net->idf, &no, &null);
+    lk_cols_release(nc);
     if (ret != LK_OK)
         return ret;
     st->null_pairs += null.pairs;
@@ -631,12 +704,15 @@ static lk_status null_qvalues(lk_objindex *nix, const lk_dataset *ds, lk_net *ne
     return ret;
 }
 
+/* Bytes of one action of a null copy (lk_cols). */
+#define COLS_BYTES (sizeof(int64_t) + 2 * sizeof(uint32_t))
+
 /* The two null copies are built side by side (one task each). */
 typedef struct nulls {
     const lk_objindex *ix;
     const lk_dataset *ds;
     uint64_t seed;
-    lk_objindex nix[2];
+    lk_cols nc[2];
     uint64_t strata[2];
     lk_status st[2];
 } nulls;
@@ -645,8 +721,8 @@ static void null_task(void *ctx, size_t kind, unsigned worker)
 {
     nulls *n = ctx;
     (void)worker;
-    n->st[kind] = lk_objindex_null(n->ix, n->ds, (lk_null_kind)kind, n->seed + (uint64_t)kind,
-                                   &n->nix[kind], &n->strata[kind]);
+    n->st[kind] = null_cols(n->ix, n->ds, (lk_null_kind)kind, n->seed + (uint64_t)kind,
+                            &n->nc[kind], NULL, &n->strata[kind]);
 }
 
 lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
@@ -685,12 +761,12 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
     if (o->sequential) {
         /* under a memory cap: one null copy at a time */
         lk_calib_opts no = *o;
-        const uint64_t copy = (uint64_t)ix->n * sizeof *ix->a, floor = (uint64_t)8 << 20;
+        const uint64_t copy = (uint64_t)ix->n * COLS_BYTES, floor = (uint64_t)8 << 20;
         no.budget = o->budget > copy + floor ? o->budget - copy : floor;
         for (size_t k = 0; k < 2; k++) {
             null_task(&nl, k, 0);
             if ((ret = nl.st[k]) != LK_OK ||
-                (ret = null_qvalues(&nl.nix[k], ds, net, &no, cls, k == LK_NULL_WHO ? qwho : qwhen,
+                (ret = null_qvalues(ix, &nl.nc[k], net, &no, cls, k == LK_NULL_WHO ? qwho : qwhen,
                                     st)) != LK_OK)
                 goto done;
         }
@@ -698,15 +774,15 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
         /* both copies side by side; the pair stage's budget was set before
          * they existed: they come out of it */
         lk_calib_opts no = *o;
-        const uint64_t copies = 2 * (uint64_t)ix->n * sizeof *ix->a, floor = (uint64_t)8 << 20;
+        const uint64_t copies = 2 * (uint64_t)ix->n * COLS_BYTES, floor = (uint64_t)8 << 20;
         no.budget = o->budget > copies + floor ? o->budget - copies : floor;
         if ((ret = lk_par_run(LK_MIN(o->threads, 2u), 2, null_task, &nl)) != LK_OK)
             goto done;
         for (int k = 0; k < 2; k++)
             if ((ret = nl.st[k]) != LK_OK)
                 goto done;
-        if ((ret = null_qvalues(&nl.nix[LK_NULL_WHO], ds, net, &no, cls, qwho, st)) != LK_OK ||
-            (ret = null_qvalues(&nl.nix[LK_NULL_WHEN], ds, net, &no, cls, qwhen, st)) != LK_OK)
+        if ((ret = null_qvalues(ix, &nl.nc[LK_NULL_WHO], net, &no, cls, qwho, st)) != LK_OK ||
+            (ret = null_qvalues(ix, &nl.nc[LK_NULL_WHEN], net, &no, cls, qwhen, st)) != LK_OK)
             goto done;
     }
     st->strata = nl.strata[0] + nl.strata[1];
@@ -746,7 +822,7 @@ done:
     free(qwhen);
     free(l.off);
     free(l.obj);
-    lk_objindex_release(&nl.nix[0]); /* after a failure; a no-op otherwise */
-    lk_objindex_release(&nl.nix[1]);
+    lk_cols_release(&nl.nc[0]); /* after a failure; a no-op otherwise */
+    lk_cols_release(&nl.nc[1]);
     return ret;
 }

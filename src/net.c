@@ -14,7 +14,7 @@
 static void count_chunk(void *ctx, size_t task, unsigned worker)
 {
     job *j = ctx;
-    const compact *cp = &j->cp;
+    const lk_cols *cp = &j->cp;
     const lk_objindex *ix = j->ix;
     const size_t c = task * (size_t)j->nranks + (size_t)j->rank;
     uint64_t *per_acc = j->per_acc[worker], pairs = 0;
@@ -149,7 +149,7 @@ static lk_status flush_block(job *j, size_t task, unsigned worker, size_t p)
 
 static lk_status scatter(job *j, size_t task, unsigned worker)
 {
-    const compact *cp = &j->cp;
+    const lk_cols *cp = &j->cp;
     const lk_objindex *ix = j->ix;
     uint32_t *fill = j->wfill[worker];
     prec *wb = j->wbuf[worker];
@@ -355,6 +355,13 @@ static lk_status reduce(part_out *po, const double *idf, const prec *p, size_t n
         k = end;
     }
     free(sb.p);
+    if (po->n && po->n < po->cap) { /* give the growth slack back */
+        lk_edge *e = realloc(po->e, po->n * sizeof *e);
+        if (e) {
+            po->e = e;
+            po->cap = po->n;
+        }
+    }
     return LK_OK;
 }
 
@@ -366,42 +373,24 @@ static int cmp_edge(const void *x, const void *y)
     return (a->b > b->b) - (a->b < b->b);
 }
 
-static lk_status build_lookup(lk_net *net)
-{
-    size_t size = 1024;
-    while (size < 2 * net->n + 2)
-        size *= 2;
-    net->tab = lk_table_alloc(size * sizeof *net->tab);
-    if (!net->tab)
-        return LK_ENOMEM;
-    net->mask = size - 1;
-    for (size_t k = 0; k < net->n; k++) {
-        uint64_t key = (uint64_t)net->e[k].a << 32 | net->e[k].b;
-        size_t j = lk_mix64(key) & net->mask;
-        while (net->tab[j].idx)
-            j = (j + 1) & net->mask;
-        net->tab[j].key = key;
-        net->tab[j].idx = k + 1;
-    }
-    return LK_OK;
-}
-
 lk_edge *lk_net_find(const lk_net *net, uint32_t x, uint32_t y)
 {
-    uint64_t key = x < y ? ((uint64_t)x << 32 | y) : ((uint64_t)y << 32 | x);
-    size_t j;
-    if (!net->tab)
-        return NULL;
-    j = lk_mix64(key) & net->mask;
-    while (net->tab[j].idx) {
-        if (net->tab[j].key == key)
-            return &net->e[net->tab[j].idx - 1];
-        j = (j + 1) & net->mask;
+    const uint32_t a = LK_MIN(x, y), b = LK_MAX(x, y);
+    size_t lo = 0, hi = net->n;
+    /* the kept edges are sorted by (a, b): a binary search needs no table
+     * beside them (a hash table over 10^7 edges would take 268 MB) */
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        const lk_edge *e = &net->e[mid];
+        if (e->a < a || (e->a == a && e->b < b))
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return NULL;
+    return lo < net->n && net->e[lo].a == a && net->e[lo].b == b ? &net->e[lo] : NULL;
 }
 
-static lk_status compute_idf(const lk_objindex *ix, size_t nacc, lk_net *net)
+static lk_status compute_idf(const lk_objindex *ix, const uint32_t *acc, size_t nacc, lk_net *net)
 {
     uint32_t *mark = malloc(LK_MAX(nacc, (size_t)1) * sizeof *mark);
     size_t active = 0;
@@ -414,16 +403,16 @@ static lk_status compute_idf(const lk_objindex *ix, size_t nacc, lk_net *net)
     /* k_o = distinct accounts per object; A = accounts with any action */
     memset(mark, 0xff, LK_MAX(nacc, (size_t)1) * sizeof *mark);
     for (size_t r = 0; r < ix->n; r++)
-        if (mark[ix->a[r].account] == UINT32_MAX) {
-            mark[ix->a[r].account] = 0;
+        if (mark[acc[r]] == UINT32_MAX) {
+            mark[acc[r]] = 0;
             active++;
         }
     memset(mark, 0xff, LK_MAX(nacc, (size_t)1) * sizeof *mark);
     for (size_t o = 0; o < ix->nobj; o++) {
         size_t k = 0;
         for (size_t r = (size_t)ix->start[o]; r < (size_t)ix->start[o + 1]; r++)
-            if (mark[ix->a[r].account] != (uint32_t)o) {
-                mark[ix->a[r].account] = (uint32_t)o;
+            if (mark[acc[r]] != (uint32_t)o) {
+                mark[acc[r]] = (uint32_t)o;
                 k++;
             }
         net->idf[o] = k ? log((double)active / (double)k) : 0.0;
@@ -489,7 +478,7 @@ static void reduce_task(void *ctx, size_t task, unsigned worker)
 typedef struct fill_ctx {
     const lk_objindex *ix;
     const lk_dataset *ds;
-    compact *cp;
+    lk_cols *cp;
 } fill_ctx;
 
 #define FILL_STEP ((size_t)1 << 18)
@@ -507,7 +496,7 @@ static void fill_task(void *ctx, size_t task, unsigned worker)
          * a native record; the rows of one post in a generic CSV) */
         if (f->ds) {
             const char *cid = lk_arena_get(&f->ds->content, ix->a[r].content);
-            f->cp->post[r] = (uint32_t)(lk_hash64(cid, strlen(cid)) ^ lk_mix64(ix->a[r].account));
+            f->cp->post[r] = lk_post_hash(lk_hash64(cid, strlen(cid)), ix->a[r].account);
         } else {
             f->cp->post[r] = (uint32_t)lk_mix64(ix->a[r].content);
         }
@@ -561,9 +550,8 @@ static void job_release(job *j)
     free(j->part_lo);
     free(j->st);
     free(j->msg);
-    free(j->cp.t);
-    free(j->cp.acc);
-    free(j->cp.post);
+    if (j->own_cols)
+        lk_cols_release(&j->cp);
 }
 
 /* Cut the objects into chunks of about equal numbers of actions (the
@@ -664,15 +652,27 @@ static size_t own_tasks(const job *j, size_t n)
 }
 
 /* Merge the partitions' results in partition order: partitions come in
- * account order and keys sorted within, so edges are in (a, b) order. */
-static lk_status merge_parts(const part_view *v, size_t nparts, lk_net *net)
+ * account order and keys sorted within, so edges are in (a, b) order.
+ * own (may be NULL) is where the views' edges live when they are this
+ * rank's own results: each is freed once copied, so that the edges are
+ * held about once, not twice (the edge list grows by exact reallocs, which
+ * the allocator does in place for large blocks). */
+static lk_status merge_parts(const part_view *v, size_t nparts, part_out *own, lk_net *net)
 {
     for (size_t p = 0; p < nparts; p++) {
         const part_view *pv = &v[p];
-        if (pv->n && LK_GROW(net->e, net->n + pv->n, net->cap) != LK_OK)
-            return LK_ENOMEM;
-        if (pv->n)
+        if (pv->n) {
+            lk_edge *e = realloc(net->e, (net->n + pv->n) * sizeof *e);
+            if (!e)
+                return LK_ENOMEM;
+            net->e = e;
+            net->cap = net->n + pv->n;
             memcpy(net->e + net->n, pv->e, pv->n * sizeof *pv->e);
+        }
+        if (own && own[p].e == pv->e) {
+            free(own[p].e);
+            own[p].e = NULL;
+        }
         net->n += pv->n;
         net->n_all += pv->n_all;
         if (pv->nwhist > net->nwhist) {
@@ -727,25 +727,6 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     j.tmp_dir = o->tmp_dir ? o->tmp_dir : getenv("TMPDIR");
     if (!j.tmp_dir || !j.tmp_dir[0])
         j.tmp_dir = "/tmp";
-    for (size_t r = 0; r < ix->n; r++)
-        j.nacc = LK_MAX(j.nacc, (size_t)ix->a[r].account + 1);
-    j.bits = bits_for(j.nacc);
-    if (idf) {
-        net->idf = malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *net->idf);
-        if (!net->idf) {
-            st = LK_ENOMEM;
-            goto fail;
-        }
-        memcpy(net->idf, idf, ix->nobj * sizeof *idf);
-    } else if ((st = compute_idf(ix, j.nacc, net)) != LK_OK) {
-        goto fail;
-    }
-    if ((st = lk_objindex_bursts(ix, o->window_ms, o->max_burst, &burst, &net->burst)) != LK_OK)
-        goto fail;
-    j.burst = burst;
-    j.cp.t = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.cp.t);
-    j.cp.acc = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.cp.acc);
-    j.cp.post = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.cp.post);
     j.per_acc = calloc(threads, sizeof *j.per_acc);
     j.wbuf = calloc(threads, sizeof(prec *)); // NOLINT(bugprone-sizeof-expression)
     j.wfill = calloc(threads, sizeof *j.wfill);
@@ -754,21 +735,51 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
             j.sp[w].fd = -1;
             j.sp[w].size = 0;
         }
-    if (!j.cp.t || !j.cp.acc || !j.cp.post || !j.per_acc || !j.wbuf || !j.wfill || !j.sp) {
+    if (!j.per_acc || !j.wbuf || !j.wfill || !j.sp) {
         st = LK_ENOMEM;
         goto fail;
     }
+    if (o->cols) {
+        j.cp = *o->cols;
+    } else {
+        j.own_cols = 1;
+        j.cp.t = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.cp.t);
+        j.cp.acc = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.cp.acc);
+        j.cp.post = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.cp.post);
+        if (!j.cp.t || !j.cp.acc || !j.cp.post) {
+            st = LK_ENOMEM;
+            goto fail;
+        }
+        fc.ix = ix;
+        fc.ds = ds;
+        fc.cp = &j.cp;
+        if ((st = lk_par_run(threads, (ix->n + FILL_STEP - 1) / FILL_STEP, fill_task, &fc)) !=
+            LK_OK)
+            goto fail;
+    }
+    for (size_t r = 0; r < ix->n; r++)
+        j.nacc = LK_MAX(j.nacc, (size_t)j.cp.acc[r] + 1);
+    j.bits = bits_for(j.nacc);
+    if (idf) {
+        net->idf = malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *net->idf);
+        if (!net->idf) {
+            st = LK_ENOMEM;
+            goto fail;
+        }
+        memcpy(net->idf, idf, ix->nobj * sizeof *idf);
+    } else if ((st = compute_idf(ix, j.cp.acc, j.nacc, net)) != LK_OK) {
+        goto fail;
+    }
+    if ((st = lk_bursts_t(ix->start, ix->nobj, j.cp.t, o->window_ms, o->max_burst, &burst,
+                          &net->burst)) != LK_OK)
+        goto fail;
+    j.burst = burst;
     for (unsigned w = 0; w < threads; w++) {
         if (!(j.per_acc[w] = calloc(LK_MAX(j.nacc, (size_t)1), sizeof **j.per_acc))) {
             st = LK_ENOMEM;
             goto fail;
         }
     }
-    fc.ix = ix;
-    fc.ds = ds;
-    fc.cp = &j.cp;
-    if ((st = lk_par_run(threads, (ix->n + FILL_STEP - 1) / FILL_STEP, fill_task, &fc)) != LK_OK)
-        goto fail;
     /* the same cut on every rank: the smallest budget and thread count */
     layout[0] = budget;
     layout[1] = threads;
@@ -821,12 +832,9 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         free(j.wbuf[w]);
         j.wbuf[w] = NULL;
     }
-    free(j.cp.t);
-    free(j.cp.acc);
-    free(j.cp.post);
-    j.cp.t = NULL;
-    j.cp.acc = NULL;
-    j.cp.post = NULL;
+    if (j.own_cols)
+        lk_cols_release(&j.cp);
+    memset(&j.cp, 0, sizeof j.cp);
     if (j.nranks > 1) {
         /* each partition's records to its rank, in chunk order */
         st = lk_net_exchange(&j);
@@ -864,7 +872,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
             views[p].n_all = j.out[p].n_all;
         }
     }
-    if ((st = merge_parts(views, j.nparts, net)) != LK_OK)
+    if ((st = merge_parts(views, j.nparts, j.nranks > 1 ? NULL : j.out, net)) != LK_OK)
         goto fail;
     free(views);
     views = NULL;
@@ -873,18 +881,29 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     job_release(&j);
     net->burst_mark = burst; /* the evidence pass must skip the same actions */
     burst = NULL;
-    lk_qsort(net->e, net->n, sizeof *net->e, cmp_edge); /* guards the invariant */
-    if (!o->no_lookup && (st = build_lookup(net)) != LK_OK)
-        goto fail_net;
+    /* guards the invariant (glibc's qsort would take a copy's worth of
+     * memory even for sorted edges) */
+    for (size_t k = 1; k < net->n; k++)
+        if (cmp_edge(&net->e[k - 1], &net->e[k]) > 0) {
+            lk_qsort(net->e, net->n, sizeof *net->e, cmp_edge);
+            break;
+        }
     return LK_OK;
 fail:
     free(views);
     free(gathered);
     job_release(&j);
-fail_net:
     free(burst);
     lk_net_release(net);
     return st;
+}
+
+void lk_cols_release(lk_cols *c)
+{
+    free(c->t);
+    free(c->acc);
+    free(c->post);
+    memset(c, 0, sizeof *c);
 }
 
 lk_status lk_net_build(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst,
@@ -934,8 +953,6 @@ void lk_net_release(lk_net *net)
 {
     free(net->e);
     free(net->whist);
-    if (net->tab)
-        lk_table_free(net->tab, (net->mask + 1) * sizeof *net->tab);
     free(net->idf);
     free(net->burst_mark);
     memset(net, 0, sizeof *net);

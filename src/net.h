@@ -11,6 +11,7 @@
 #ifndef LK_NET_H
 #define LK_NET_H
 
+#include "rng.h"
 #include "window.h"
 
 typedef struct lk_edge {
@@ -29,19 +30,12 @@ typedef struct lk_edge {
     double sync;         /* objects / common (calibration; else 0) */
 } lk_edge;
 
-typedef struct lk_net_slot {
-    uint64_t key; /* a << 32 | b */
-    uint64_t idx; /* edge index + 1; 0 = empty */
-} lk_net_slot;
-
 typedef struct lk_net {
     lk_edge *e; /* kept edges (weight >= min_keep), sorted by (a, b) */
     size_t n, cap;
     uint64_t n_all;  /* distinct account pairs with any co-action */
     uint64_t *whist; /* whist[w] = edges of weight w (all edges) */
     size_t nwhist;
-    lk_net_slot *tab; /* lookup over the kept edges */
-    size_t mask;
     double *idf;          /* per object: ln(A / k_o), A = active accounts */
     uint64_t pairs;       /* in-window pairs (same-account pairs excluded) */
     unsigned partitions;  /* how many partitions the aggregation used */
@@ -51,6 +45,27 @@ typedef struct lk_net {
     lk_sweep_stats burst; /* what the burst cap left out */
     uint8_t *burst_mark;  /* per index action: 1 when in a burst (see lk_sweep) */
 } lk_net;
+
+/*
+ * What the aggregation reads of each action, as columns in index order:
+ * 16 bytes an action instead of the index's 32, which is what loops over
+ * 10^8 pairs are bound by.  The null copies of calibrate.c are built
+ * directly in this form (lk_net_opts.cols).
+ */
+typedef struct lk_cols {
+    int64_t *t;
+    uint32_t *acc;
+    uint32_t *post; /* lk_post_hash of the action's post */
+} lk_cols;
+
+/* A post (an account's actions with one content id) as the event score
+ * sees it: ch = lk_hash64 of the content id. */
+static inline uint32_t lk_post_hash(uint64_t ch, uint32_t account)
+{
+    return (uint32_t)(ch ^ lk_mix64(account));
+}
+
+void lk_cols_release(lk_cols *c);
 
 /* How lk_net_build_ex runs. */
 typedef struct lk_net_opts {
@@ -64,7 +79,8 @@ typedef struct lk_net_opts {
     const char *tmp_dir; /* where records over the budget are spilled; NULL:
                             $TMPDIR, else /tmp */
     char *errbuf;        /* LK_ERRMSG_MAX bytes for an I/O error; may be NULL */
-    int no_lookup;       /* 1: no lk_net_find table (the null copies' networks) */
+    const lk_cols *cols; /* the actions' columns (borrowed); NULL: read from the
+                            index (and the dataset for the posts) */
 } lk_net_opts;
 
 /**
@@ -87,8 +103,10 @@ typedef struct lk_net_opts {
  * Deterministic: the kept edges and their statistics depend neither on the
  * budget nor on the number of threads or ranks.  Time O(P log_256(A^2)) for P pairs
  * and A accounts.
+ * @param ix   the object runs (start, nobj, n); its actions are read only
+ *             when o->cols is NULL.
  * @param ds   content ids tell which actions are one post, for the event
- *             score; NULL: each input record is a post.
+ *             score; NULL: each input record is a post.  Unused with o->cols.
  * @param idf  per-object weights ln(A / k_o) (n = ix->nobj); NULL: computed
  *             from ix (the null copies of calibrate.c pass the real data's).
  * @return LK_OK, LK_ENOMEM, LK_EINVAL (window < 0 or > UINT32_MAX ms),
@@ -101,7 +119,8 @@ LK_RESULT_USED lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset
 LK_RESULT_USED lk_status lk_net_build(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst,
                                       uint32_t min_keep, uint64_t budget, lk_net *net);
 
-/** Find the kept edge of accounts (x, y) in either order; NULL when absent. */
+/** Find the kept edge of accounts (x, y) in either order (binary search);
+ * NULL when absent. */
 lk_edge *lk_net_find(const lk_net *net, uint32_t x, uint32_t y);
 
 /**

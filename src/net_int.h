@@ -18,18 +18,6 @@ typedef struct prec {
     uint32_t pad;
 } prec;
 
-/*
- * The aggregation's sweeps run over compact copies of the fields they read,
- * time, account and post: 16 bytes an action instead of the index's 32,
- * which is what loops over 10^8 pairs are bound by.  Same pairs, same order
- * as lk_sweep_marked().
- */
-typedef struct compact {
-    int64_t *t;
-    uint32_t *acc;
-    uint32_t *post; /* hash of the action's post (account, content id) */
-} compact;
-
 /* A chunk: the objects [o0, o1), swept by one task. */
 typedef struct chunk {
     size_t o0, o1;
@@ -60,7 +48,8 @@ typedef struct spill {
  * table lookup and the packed keys of a partition need fewer radix passes. */
 typedef struct job {
     const lk_objindex *ix;
-    compact cp;
+    lk_cols cp;   /* the actions' columns */
+    int own_cols; /* 1: cp was filled here (and is freed here) */
     const uint8_t *burst;
     int64_t w;
     unsigned bits;    /* bits of the larger account id in the packed key */

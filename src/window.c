@@ -154,26 +154,25 @@ void lk_objindex_release(lk_objindex *ix)
     memset(ix, 0, sizeof *ix);
 }
 
-lk_status lk_objindex_bursts(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst,
-                             uint8_t **out, lk_sweep_stats *stats)
+lk_status lk_bursts_t(const uint64_t *start, size_t nobj, const int64_t *t, int64_t window_ms,
+                      uint64_t max_burst, uint8_t **out, lk_sweep_stats *stats)
 {
-    uint8_t *burst = calloc(LK_MAX(ix->n, (size_t)1), 1);
+    uint8_t *burst = calloc(LK_MAX(start ? (size_t)start[nobj] : 0, (size_t)1), 1);
 
     if (stats)
         memset(stats, 0, sizeof *stats);
     if (!burst)
         return LK_ENOMEM;
-    for (size_t o = 0; o < ix->nobj && max_burst; o++) {
-        const size_t s = (size_t)ix->start[o], e = (size_t)ix->start[o + 1];
+    for (size_t o = 0; o < nobj && max_burst; o++) {
+        const size_t s = (size_t)start[o], e = (size_t)start[o + 1];
         size_t lo = s, hi = s, nburst = 0;
         if (e - s <= max_burst + 1) /* too few actions for any burst */
             continue;
         /* neighbours of r within +-window: [lo, hi) minus itself */
         for (size_t r = s; r < e; r++) {
-            const int64_t t = ix->a[r].t;
-            while (t - ix->a[lo].t > window_ms)
+            while (t[r] - t[lo] > window_ms)
                 lo++;
-            while (hi < e && ix->a[hi].t - t <= window_ms)
+            while (hi < e && t[hi] - t[r] <= window_ms)
                 hi++;
             burst[r] = (uint64_t)(hi - lo - 1) > max_burst;
             nburst += burst[r];
@@ -185,6 +184,21 @@ lk_status lk_objindex_bursts(const lk_objindex *ix, int64_t window_ms, uint64_t 
     }
     *out = burst;
     return LK_OK;
+}
+
+lk_status lk_objindex_bursts(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst,
+                             uint8_t **out, lk_sweep_stats *stats)
+{
+    int64_t *t = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *t);
+    lk_status st;
+
+    if (!t)
+        return LK_ENOMEM;
+    for (size_t r = 0; r < ix->n; r++)
+        t[r] = ix->a[r].t;
+    st = lk_bursts_t(ix->start, ix->nobj, t, window_ms, max_burst, out, stats);
+    free(t);
+    return st;
 }
 
 lk_status lk_sweep(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst, lk_pair_fn fn,

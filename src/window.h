@@ -63,6 +63,12 @@ typedef struct lk_sweep_stats {
 LK_RESULT_USED lk_status lk_objindex_bursts(const lk_objindex *ix, int64_t window_ms,
                                             uint64_t max_burst, uint8_t **out, lk_sweep_stats *st);
 
+/** lk_objindex_bursts over the time column t (index order) of the objects
+ * start[0..nobj] (start[nobj] actions). */
+LK_RESULT_USED lk_status lk_bursts_t(const uint64_t *start, size_t nobj, const int64_t *t,
+                                     int64_t window_ms, uint64_t max_burst, uint8_t **out,
+                                     lk_sweep_stats *stats);
+
 /**
  * Report every pair of the same object with a[j].t - a[i].t <= window_ms and
  * neither action marked in `burst` (NULL: no marks), object by object in
