@@ -462,33 +462,30 @@ static int cmp_binval(const void *x, const void *y)
     return (a->score > b->score) - (a->score < b->score);
 }
 
-/* scales[N_CLASS * N_CLASS] from the null edges (see above). */
-static lk_status bin_scales(const lk_net *null, const uint8_t *cls, binscale *scales)
+/* scales[N_CLASS * N_CLASS] from the null edges bv[0..n) (see above),
+ * which this sorts by (bin, score). */
+static lk_status bin_scales(binval *bv, size_t n, binscale *scales)
 {
     const size_t nb = (size_t)N_CLASS * N_CLASS;
-    binval *bv = malloc(LK_MAX(null->n, (size_t)1) * sizeof *bv);
-    double *tmp = malloc(LK_MAX(null->n, (size_t)1) * sizeof *tmp);
+    double *tmp = malloc(LK_MAX(n, (size_t)1) * sizeof *tmp);
     binscale all, *row = calloc(N_CLASS, sizeof *row);
     lk_status st = LK_ENOMEM;
 
-    if (!bv || !tmp || !row)
+    if (!tmp || !row)
         goto done;
-    for (size_t k = 0; k < null->n; k++) {
-        bv[k].bin = pair_bin(cls, null->e[k].a, null->e[k].b);
-        bv[k].score = null->e[k].score;
+    for (size_t k = 0; k < n; k++)
         tmp[k] = bv[k].score;
-    }
-    lk_qsort(tmp, null->n, sizeof *tmp, cmp_double);
-    all = scale_of(tmp, null->n);
-    lk_qsort(bv, null->n, sizeof *bv, cmp_binval);
+    lk_qsort(tmp, n, sizeof *tmp, cmp_double);
+    all = scale_of(tmp, n);
+    lk_qsort(bv, n, sizeof *bv, cmp_binval);
     /* per larger class: scores of its bins together (bins of one larger
      * class are contiguous in bin order) */
     for (uint32_t y = 0; y < N_CLASS; y++)
         row[y] = all;
-    for (size_t k = 0; k < null->n;) {
+    for (size_t k = 0; k < n;) {
         const uint32_t y = bv[k].bin / N_CLASS;
         size_t e = k;
-        while (e < null->n && bv[e].bin / N_CLASS == y)
+        while (e < n && bv[e].bin / N_CLASS == y)
             e++;
         for (size_t i = k; i < e; i++)
             tmp[i - k] = bv[i].score;
@@ -499,11 +496,11 @@ static lk_status bin_scales(const lk_net *null, const uint8_t *cls, binscale *sc
     }
     for (size_t b = 0; b < nb; b++)
         scales[b] = row[b / N_CLASS];
-    for (size_t k = 0; k < null->n;) {
+    for (size_t k = 0; k < n;) {
         size_t e = k;
-        while (e < null->n && bv[e].bin == bv[k].bin)
+        while (e < n && bv[e].bin == bv[k].bin)
             e++;
-        if (e - k >= BIN_MIN) {
+        if (e - k >= BIN_MIN) { /* scores within a bin are sorted already */
             for (size_t i = k; i < e; i++)
                 tmp[i - k] = bv[i].score;
             scales[bv[k].bin] = scale_of(tmp, e - k);
@@ -512,7 +509,6 @@ static lk_status bin_scales(const lk_net *null, const uint8_t *cls, binscale *sc
     }
     st = LK_OK;
 done:
-    free(bv);
     free(tmp);
     free(row);
     return st;
@@ -531,6 +527,12 @@ static int cmp_zval_desc(const void *x, const void *y)
     return (a->edge > b->edge) - (a->edge < b->edge);
 }
 
+static int cmp_double_desc(const void *x, const void *y)
+{
+    return cmp_double(y, x);
+}
+
+/* The real edges' z, largest first. */
 static zval *zvals(const lk_net *net, const uint8_t *cls, const binscale *sc)
 {
     zval *z = malloc(LK_MAX(net->n, (size_t)1) * sizeof *z);
@@ -545,22 +547,35 @@ static zval *zvals(const lk_net *net, const uint8_t *cls, const binscale *sc)
     return z;
 }
 
+/* The null edges' z, largest first. */
+static double *null_zvals(const binval *bv, size_t n, const binscale *sc)
+{
+    double *z = malloc(LK_MAX(n, (size_t)1) * sizeof *z);
+    if (!z)
+        return NULL;
+    for (size_t k = 0; k < n; k++)
+        z[k] = (bv[k].score - sc[bv[k].bin].loc) / sc[bv[k].bin].scale;
+    lk_qsort(z, n, sizeof *z, cmp_double_desc);
+    return z;
+}
+
 /*
  * q-values: for a cut c on z, FDR(c) = (null edges with z >= c) / (real
  * edges with z >= c), the null count taken from the tail model beyond the
  * TAIL_K-th null edge; q = the smallest FDR of any cut at or below the
- * edge's z (step-up).
+ * edge's z (step-up).  The null edges bv[0..nn) are (bin, score) only.
  */
-static lk_status qvalues(lk_net *net, const lk_net *null, const uint8_t *cls, double *zs)
+static lk_status qvalues(lk_net *net, const uint8_t *cls, binval *bv, size_t nn)
 {
     const size_t nb = (size_t)N_CLASS * N_CLASS;
     binscale *sc = malloc(nb * sizeof *sc);
-    zval *nz = NULL, *rz = NULL;
+    double *nz = NULL;
+    zval *rz = NULL;
     size_t j = 0;
     double run = 1.0;
     lk_status st = LK_ENOMEM;
 
-    if (!sc || bin_scales(null, cls, sc) != LK_OK || !(nz = zvals(null, cls, sc)) ||
+    if (!sc || bin_scales(bv, nn, sc) != LK_OK || !(nz = null_zvals(bv, nn, sc)) ||
         !(rz = zvals(net, cls, sc)))
         goto done;
     /* the null's upper tail beyond its TAIL_K-th largest z is modelled as
@@ -568,24 +583,22 @@ static lk_status qvalues(lk_net *net, const lk_net *null, const uint8_t *cls, do
      * rare a z far beyond all of its own edges is, but it can say how fast
      * its tail falls */
     {
-        const size_t k = LK_MIN((size_t)TAIL_K, null->n);
-        const double u = k ? nz[k - 1].z : 0.0;
+        const size_t k = LK_MIN((size_t)TAIL_K, nn);
+        const double u = k ? nz[k - 1] : 0.0;
         double beta = 0.0;
         for (size_t i = 0; i < k; i++)
-            beta += nz[i].z - u;
+            beta += nz[i] - u;
         beta = k > 1 ? LK_MAX(beta / (double)(k - 1), 1e-6) : 1.0;
         for (size_t i = 0; i < net->n;) {
             size_t e = i;
             double fp;
             while (e < net->n && rz[e].z == rz[i].z)
                 e++;
-            while (j < null->n && nz[j].z >= rz[i].z)
+            while (j < nn && nz[j] >= rz[i].z)
                 j++;
             fp = k && rz[i].z > u ? (double)k * exp(-(rz[i].z - u) / beta) : (double)j;
-            for (size_t m = i; m < e; m++) {
+            for (size_t m = i; m < e; m++)
                 net->e[rz[m].edge].qvalue = LK_MIN(fp / (double)e, 1.0);
-                zs[rz[m].edge] = rz[m].z;
-            }
             i = e;
         }
     }
@@ -674,7 +687,8 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, lk_net *net,
 {
     lk_net null;
     lk_net_opts no;
-    double *zs = NULL;
+    binval *bv;
+    size_t nn;
     lk_status ret;
 
     memset(&null, 0, sizeof null);
@@ -695,12 +709,19 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, lk_net *net,
     st->null_edges += null.n;
     st->spilled += null.spilled;
     st->shuffled += null.shuffled;
-    zs = malloc(LK_MAX(net->n, (size_t)1) * sizeof *zs);
-    ret = zs ? qvalues(net, &null, cls, zs) : LK_ENOMEM;
+    /* a null edge is only its bin and score from here on: 16 bytes, not
+     * the 88 of an lk_edge */
+    nn = null.n;
+    bv = malloc(LK_MAX(nn, (size_t)1) * sizeof *bv);
+    for (size_t k = 0; bv && k < nn; k++) {
+        bv[k].bin = pair_bin(cls, null.e[k].a, null.e[k].b);
+        bv[k].score = null.e[k].score;
+    }
+    lk_net_release(&null);
+    ret = bv ? qvalues(net, cls, bv, nn) : LK_ENOMEM;
     for (size_t k = 0; ret == LK_OK && k < net->n; k++)
         q[k] = net->e[k].qvalue;
-    free(zs);
-    lk_net_release(&null);
+    free(bv);
     return ret;
 }
 
