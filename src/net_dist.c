@@ -219,7 +219,9 @@ lk_status lk_net_gather(job *j, part_view *v, void **buf)
         len += HDR * sizeof(uint64_t) + j->out[p].n * sizeof(lk_edge) +
                j->out[p].nwhist * sizeof(uint64_t);
     mine = malloc(LK_MAX(len, (size_t)1));
-    if ((st = lk_dist_agree(mine && lens ? LK_OK : LK_ENOMEM, NULL)) != LK_OK || !mine || !lens) {
+    /* a rank that failed before this step tells the others why, in j->xmsg */
+    st = lk_dist_agree(mine && lens ? LK_OK : LK_ENOMEM, j->xmsg);
+    if (st != LK_OK || !mine || !lens) {
         st = st != LK_OK ? st : LK_ENOMEM;
         goto done;
     }
