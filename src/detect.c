@@ -381,7 +381,7 @@ static lk_status run_native(lk_detect *d)
         if ((st = lk_net_build_ex(&ix, ds, NULL, &no, &net)) != LK_OK)
             goto done;
     }
-    /* distributed: rank 0 alone holds the edges (the others 0, and n_all 0) */
+    /* distributed: rank 0 holds every edge, the other ranks none */
     lk_log(LK_LOG_DEBUG, "rank %d: %zu edges held after aggregation (resident %.0f MB)",
            lk_dist_rank(), net.n, (double)rss_now() / 1048576.0);
     d->stats.pairs = net.pairs;

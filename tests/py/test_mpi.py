@@ -6,9 +6,9 @@ memory cap that spills pair records to disk), for 2 and 3 ranks
 (--oversubscribe: CI has 2 cores).  -v reports the bytes shuffled between
 ranks.  The edges are gathered on rank 0 alone: at -vv each rank reports
 the edges it holds after each aggregation (the data's and both null
-copies'), all of them on rank 0 (as many as one process holds) and none
-on the others.  A failure on the ranks (an output folder that cannot be made, a
-spill folder that does not exist) stops all of them with one message and
+copies'), all of them on rank 0 (as many as one process holds) and none on
+the others.  A failure on the ranks (an output folder that cannot be made,
+a spill folder that does not exist) stops all of them with one message and
 exit status 1, without hanging.
 
 Reading is split over the ranks (src/reader_par.c): each rank parses a
@@ -228,7 +228,8 @@ run(["simulate", "-q", "--seed", "7", "--actions", "300000", "--no-tweets", "-o"
 compare("simulated", [], [os.path.join(sim, "actions.csv")])
 compare("simulated, spilling", [], [os.path.join(sim, "actions.csv")], ranks=(3,), spill=True)
 held_on_root("simulated, calibrated", [], [os.path.join(sim, "actions.csv")])
-held_on_root("simulated, weight:2", ["--threshold", "weight:2"], [os.path.join(sim, "actions.csv")])
+held_on_root("simulated, weight:2", ["--threshold", "weight:2"],
+             [os.path.join(sim, "actions.csv")])
 failures([os.path.join(sim, "actions.csv")])
 
 actions = os.path.join(sim, "actions.csv")
