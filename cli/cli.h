@@ -113,6 +113,11 @@ void lk_cli_help_global(FILE *f, const lk_cli *c, int which);
  * chosen by -v/-q (warnings by default). */
 void lk_cli_log_install(const lk_cli *c);
 
+/* In an MPI run, on ranks other than 0, the standard error that main()
+ * silenced (stderr points to /dev/null there): debug messages (-vv) still
+ * go to it, so that each rank can report its own state.  NULL elsewhere. */
+extern FILE *lk_cli_rank_debug;
+
 /* Strict value parsers: no blanks, signs or trailing junk.  Return 0 or -1. */
 int lk_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 /* A count with an optional K, M or G suffix (powers of 1000: "10M"). */

@@ -117,6 +117,8 @@ static int launched_by_mpirun(void)
  * Join the MPI job.  Rank 0 speaks for all: the other ranks' stdout and
  * stderr streams go to /dev/null (glibc's are assignable variables; file
  * descriptors 1 and 2 stay, so a crash or sanitizer report still shows).
+ * Their debug messages (-vv) alone still reach the real stderr
+ * (lk_cli_rank_debug).
  * @return 0, or LK_EXIT_FAILURE after a message.
  */
 static int join_mpi(int *argc, char ***argv)
@@ -129,6 +131,7 @@ static int join_mpi(int *argc, char ***argv)
         return LK_EXIT_FAILURE;
     }
     if (lk_dist_rank() != 0 && (devnull = fopen("/dev/null", "w")) != NULL) {
+        lk_cli_rank_debug = stderr;
         stdout = devnull;
         stderr = devnull;
     }

@@ -243,19 +243,25 @@ void lk_cli_help_global(FILE *f, const lk_cli *c, int which)
         (void)fprintf(f, "  (--threads, --max-mem and --tmp-dir are accepted and ignored)\n");
 }
 
+FILE *lk_cli_rank_debug;
+
 /* Library messages carry no prefix; the level decides the tag, in the
  * "warning: " style that users of git and samtools already read. */
 static void log_sink(int level, const char *msg, void *userdata)
 {
     const char *prog = userdata;
     const char *tag = "";
+    FILE *f = stderr;
 
     if (level == LK_LOG_WARN)
         tag = "warning: ";
     else if (level == LK_LOG_DEBUG)
         tag = "debug: ";
+    /* rank 0 speaks for all; at -vv every rank shows its debug lines */
+    if (level == LK_LOG_DEBUG && lk_cli_rank_debug)
+        f = lk_cli_rank_debug;
     (void)fflush(stdout);
-    (void)fprintf(stderr, "%s: %s%s\n", prog, tag, msg);
+    (void)fprintf(f, "%s: %s%s\n", prog, tag, msg);
 }
 
 void lk_cli_log_install(const lk_cli *c)

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "calibrate.h"
+#include "dist.h"
 #include "par.h"
 #include "sort.h"
 #include "rng.h"
@@ -679,11 +680,15 @@ static uint32_t intersect(const objlists *l, uint32_t a, uint32_t b)
     return n;
 }
 
-/* The q-values of the real edges against one null copy nc of ix (released
- * here). */
+/*
+ * The q-values of the real edges against one null copy nc of ix (released
+ * here).  Under mpirun every rank takes part in the null's aggregation
+ * (collective), but only rank 0 holds its edges and the real ones, and
+ * computes q[]; the other ranks pass cls and q NULL.
+ */
 static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, lk_net *net,
-                              const lk_calib_opts *o, const uint8_t *cls, double *q,
-                              lk_calib_stats *st)
+                              const lk_calib_opts *o, lk_null_kind kind, const uint8_t *cls,
+                              double *q, lk_calib_stats *st)
 {
     lk_net null;
     lk_net_opts no;
@@ -705,12 +710,18 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, lk_net *net,
     lk_cols_release(nc);
     if (ret != LK_OK)
         return ret;
-    st->null_pairs += null.pairs;
-    st->null_edges += null.n;
+    st->null_pairs += null.pairs; /* these three summed over the ranks */
     st->spilled += null.spilled;
     st->shuffled += null.shuffled;
+    st->null_edges += null.n; /* rank 0: all of them; elsewhere 0 */
+    lk_log(LK_LOG_DEBUG, "rank %d: %zu edges of the %s null copy held after aggregation",
+           lk_dist_rank(), null.n, kind == LK_NULL_WHO ? "WHO" : "WHEN");
+    if (!q || !cls) { /* not rank 0: no edges to judge */
+        lk_net_release(&null);
+        return LK_OK;
+    }
     /* a null edge is only its bin and score from here on: 16 bytes, not
-     * the 88 of an lk_edge */
+     * the 72 of an lk_edge */
     nn = null.n;
     bv = malloc(LK_MAX(nn, (size_t)1) * sizeof *bv);
     for (size_t k = 0; bv && k < nn; k++) {
@@ -754,27 +765,30 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
     uint64_t *nact = NULL;
     uint8_t *cls = NULL;
     double *qwho = NULL, *qwhen = NULL, active = 0;
+    const int root = lk_dist_rank() == 0;
     nulls nl;
     lk_status ret = LK_ENOMEM;
 
     memset(st, 0, sizeof *st);
     memset(&nl, 0, sizeof nl);
     *passed = 0;
-    for (size_t r = 0; r < ix->n; r++)
-        nacc = LK_MAX(nacc, (size_t)ix->a[r].account + 1);
-    nact = calloc(LK_MAX(nacc, (size_t)1), sizeof *nact);
-    cls = malloc(LK_MAX(nacc, (size_t)1));
-    qwho = malloc(LK_MAX(net->n, (size_t)1) * sizeof *qwho);
-    qwhen = malloc(LK_MAX(net->n, (size_t)1) * sizeof *qwhen);
-    if (!nact || !cls || !qwho || !qwhen)
-        goto done;
-    for (size_t k = 0; k < net->n; k++)
-        qwho[k] = qwhen[k] = 1.0;
-    for (size_t r = 0; r < ix->n; r++)
-        nact[ix->a[r].account]++;
-    for (size_t a = 0; a < nacc; a++) {
-        cls[a] = (uint8_t)pop_class(nact[a]);
-        active += nact[a] > 0;
+    if (root) {
+        for (size_t r = 0; r < ix->n; r++)
+            nacc = LK_MAX(nacc, (size_t)ix->a[r].account + 1);
+        nact = calloc(LK_MAX(nacc, (size_t)1), sizeof *nact);
+        cls = malloc(LK_MAX(nacc, (size_t)1));
+        qwho = malloc(LK_MAX(net->n, (size_t)1) * sizeof *qwho);
+        qwhen = malloc(LK_MAX(net->n, (size_t)1) * sizeof *qwhen);
+        if (!nact || !cls || !qwho || !qwhen)
+            goto done;
+        for (size_t k = 0; k < net->n; k++)
+            qwho[k] = qwhen[k] = 1.0;
+        for (size_t r = 0; r < ix->n; r++)
+            nact[ix->a[r].account]++;
+        for (size_t a = 0; a < nacc; a++) {
+            cls[a] = (uint8_t)pop_class(nact[a]);
+            active += nact[a] > 0;
+        }
     }
     nl.ix = ix;
     nl.ds = ds;
@@ -787,8 +801,8 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
         for (size_t k = 0; k < 2; k++) {
             null_task(&nl, k, 0);
             if ((ret = nl.st[k]) != LK_OK ||
-                (ret = null_qvalues(ix, &nl.nc[k], net, &no, cls, k == LK_NULL_WHO ? qwho : qwhen,
-                                    st)) != LK_OK)
+                (ret = null_qvalues(ix, &nl.nc[k], net, &no, (lk_null_kind)k, cls,
+                                    k == LK_NULL_WHO ? qwho : qwhen, st)) != LK_OK)
                 goto done;
         }
     } else {
@@ -802,11 +816,19 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
         for (int k = 0; k < 2; k++)
             if ((ret = nl.st[k]) != LK_OK)
                 goto done;
-        if ((ret = null_qvalues(ix, &nl.nc[LK_NULL_WHO], net, &no, cls, qwho, st)) != LK_OK ||
-            (ret = null_qvalues(ix, &nl.nc[LK_NULL_WHEN], net, &no, cls, qwhen, st)) != LK_OK)
+        ret = null_qvalues(ix, &nl.nc[LK_NULL_WHO], net, &no, LK_NULL_WHO, cls, qwho, st);
+        if (ret == LK_OK)
+            ret = null_qvalues(ix, &nl.nc[LK_NULL_WHEN], net, &no, LK_NULL_WHEN, cls, qwhen, st);
+        if (ret != LK_OK)
             goto done;
     }
     st->strata = nl.strata[0] + nl.strata[1];
+    /* the rest is rank 0's: the other ranks hold no edges to judge, and
+     * skip the per-account object lists (O(actions)) as well */
+    if (!root) {
+        ret = LK_OK;
+        goto done;
+    }
     if ((ret = build_lists(ix, nacc, &l)) != LK_OK)
         goto done;
     st->score_cut = 0;

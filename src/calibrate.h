@@ -41,8 +41,8 @@ typedef struct lk_calib_opts {
 } lk_calib_opts;
 
 typedef struct lk_calib_stats {
-    uint64_t null_pairs; /* in-window pairs of the null copy */
-    uint64_t null_edges; /* null edges of weight >= min_keep */
+    uint64_t null_pairs; /* in-window pairs of the null copies */
+    uint64_t null_edges; /* null edges of weight >= min_keep (both copies) */
     uint64_t strata;     /* non-empty strata shuffled */
     uint64_t pass_score; /* real edges with q <= fdr */
     uint64_t pass_sync;  /* of them, with synchrony >= min_sync */
@@ -57,7 +57,14 @@ typedef struct lk_calib_stats {
  * net its q-value, common objects and synchrony, and `coord` for those that
  * pass.  net must come from lk_net_build(ix, ...) with the same window,
  * burst cap and min_keep.
- * @return the number of coordinated edges in *passed; LK_OK or LK_ENOMEM.
+ *
+ * Under mpirun (dist.h) every rank calls it: all build the null copies and
+ * take part in their aggregation, whose edges only rank 0 holds, like
+ * net's.  Rank 0 alone computes q-values, common objects and synchrony;
+ * on the other ranks *passed is 0 and st holds only null_pairs, strata,
+ * spilled and shuffled (the same as on rank 0).
+ * @return the number of coordinated edges in *passed; LK_OK, LK_ENOMEM, or
+ *         an error of lk_net_build_ex().
  */
 LK_RESULT_USED lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
                                       const lk_calib_opts *o, lk_calib_stats *st, size_t *passed);

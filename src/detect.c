@@ -381,6 +381,9 @@ static lk_status run_native(lk_detect *d)
         if ((st = lk_net_build_ex(&ix, ds, NULL, &no, &net)) != LK_OK)
             goto done;
     }
+    /* distributed: rank 0 holds every edge, the other ranks none */
+    lk_log(LK_LOG_DEBUG, "rank %d: %zu edges held after aggregation (resident %.0f MB)",
+           lk_dist_rank(), net.n, (double)rss_now() / 1048576.0);
     d->stats.pairs = net.pairs;
     d->burst = net.burst;
     d->stats.edges = net.n_all;
@@ -423,17 +426,17 @@ static lk_status run_native(lk_detect *d)
                (unsigned long long)d->calib.pass_score, d->o.fdr, d->calib.score_cut,
                (unsigned long long)d->calib.pass_sync, d->o.min_sync);
         stage_done("calibration", &t0);
-    } else {
-        d->stats.coord_edges = lk_net_threshold(&net, d->o.threshold, value, &d->cut);
     }
+    /* distributed: the calibration above was the last collective step;
+     * rank 0 alone holds the network, thresholds, clusters and writes */
+    if (lk_dist_rank() != 0)
+        goto done;
+    if (d->o.threshold != LK_THRESHOLD_FDR)
+        d->stats.coord_edges = lk_net_threshold(&net, d->o.threshold, value, &d->cut);
     if (d->stats.coord_edges == SIZE_MAX) {
         st = LK_ENOMEM;
         goto done;
     }
-    /* distributed: every rank holds the whole network now; rank 0 alone
-     * clusters and writes */
-    if (lk_dist_rank() != 0)
-        goto done;
     lk_progress_stage(&d->prog, "cluster", 0);
     if ((st = lk_coordnet_build(ds, &net, &d->o, &cn, d->errmsg)) != LK_OK)
         goto done;
@@ -541,8 +544,9 @@ static lk_status run(lk_detect *d, int writer)
 
 /*
  * Under mpirun (dist.h) every rank runs the pipeline; the pair
- * aggregations are shared out and all ranks end with the same network,
- * which rank 0 alone clusters and writes.  --compat modes are not
+ * aggregations (of the data and of the calibration's null copies) are
+ * shared out and their edges gathered on rank 0, which alone computes
+ * q-values, clusters and writes.  --compat modes are not
  * distributed: rank 0 runs them alone.  All ranks end here and agree on
  * the outcome, so a failure anywhere fails the run everywhere, with the
  * failing rank's message.

@@ -20,11 +20,27 @@ int lk_dist_size(void)
     return g_size;
 }
 
+/* A gather over one rank: *out receives a copy of buf, lens[0] its length. */
+static lk_status gather_self(const void *buf, size_t len, void **out, uint64_t *lens)
+{
+    char *all = malloc(LK_MAX(len, (size_t)1));
+
+    *out = NULL;
+    if (!all)
+        return LK_ENOMEM;
+    if (len)
+        memcpy(all, buf, len);
+    lens[0] = len;
+    *out = all;
+    return LK_OK;
+}
+
 #ifdef LK_HAVE_MPI
 
 /* MPI counts are int: longer transfers go in pieces of at most this. */
-#    define PIECE ((size_t)1 << 30)
-#    define TAG   0x6c6b
+#    define PIECE      ((size_t)1 << 30)
+#    define TAG        0x6c6b
+#    define TAG_GATHER 0x6c6c
 
 static int g_on;            /* lk_dist_init succeeded, more than one rank */
 static int *g_votes;        /* agree(): 2 ints a rank */
@@ -212,15 +228,8 @@ lk_status lk_dist_allgather(const void *buf, size_t len, void **out, uint64_t *l
     lk_status st;
 
     *out = NULL;
-    if (!g_on || g_size == 1) {
-        lens[0] = len;
-        if (!(all = malloc(LK_MAX(len, (size_t)1))))
-            return LK_ENOMEM;
-        if (len)
-            memcpy(all, buf, len);
-        *out = all;
-        return LK_OK;
-    }
+    if (!g_on || g_size == 1)
+        return gather_self(buf, len, out, lens);
     if (MPI_Allgather(&mine, 1, MPI_UINT64_T, lens, 1, MPI_UINT64_T, MPI_COMM_WORLD) != MPI_SUCCESS)
         return LK_EIO;
     for (int r = 0; r < g_size; r++)
@@ -237,6 +246,65 @@ lk_status lk_dist_allgather(const void *buf, size_t len, void **out, uint64_t *l
         for (uint64_t k = 0; k < lens[r]; k += PIECE) {
             const size_t m = (size_t)LK_MIN((uint64_t)PIECE, lens[r] - k);
             if (MPI_Bcast(all + off + k, (int)m, MPI_BYTE, r, MPI_COMM_WORLD) != MPI_SUCCESS) {
+                free(all);
+                return LK_EIO;
+            }
+        }
+        off += lens[r];
+    }
+    *out = all;
+    return LK_OK;
+}
+
+/*
+ * Not MPI_Gatherv: its int displacements into rank 0's buffer would cap
+ * the gathered network at 2 GiB.  The pieces go point to point instead,
+ * rank by rank in rank order (rank 0's link is the bottleneck either way),
+ * under a tag of their own so that they never match lk_dist_sendrecv's.
+ */
+lk_status lk_dist_gather(const void *buf, size_t len, void **out, uint64_t *lens)
+{
+    const char *mine = buf;
+    uint64_t len64 = len, total = 0, off = 0;
+    char *all = NULL;
+    lk_status st;
+
+    *out = NULL;
+    if (!g_on || g_size == 1)
+        return gather_self(buf, len, out, lens);
+    if (MPI_Gather(&len64, 1, MPI_UINT64_T, lens, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD) !=
+        MPI_SUCCESS)
+        return LK_EIO;
+    if (g_rank == 0) {
+        for (int r = 0; r < g_size; r++)
+            total += lens[r];
+        all = total <= SIZE_MAX ? malloc(LK_MAX((size_t)total, (size_t)1)) : NULL;
+    } else {
+        memset(lens, 0, (size_t)g_size * sizeof *lens);
+    }
+    /* rank 0's buffer is the one allocation: without it no piece travels.
+     * (rank 0 without `all` implies a failed agreement; the test is for the
+     * analyser) */
+    if ((st = lk_dist_agree(g_rank != 0 || all ? LK_OK : LK_ENOMEM, NULL)) != LK_OK ||
+        (g_rank == 0 && !all)) {
+        free(all);
+        return st != LK_OK ? st : LK_ENOMEM;
+    }
+    if (g_rank != 0) {
+        for (size_t k = 0; k < len; k += PIECE)
+            if (MPI_Send(mine + k, (int)LK_MIN(PIECE, len - k), MPI_BYTE, 0, TAG_GATHER,
+                         MPI_COMM_WORLD) != MPI_SUCCESS)
+                return LK_EIO; /* unreachable under MPI_ERRORS_ARE_FATAL */
+        return LK_OK;
+    }
+    if (len)
+        memcpy(all, mine, len);
+    off = lens[0];
+    for (int r = 1; r < g_size; r++) {
+        for (uint64_t k = 0; k < lens[r]; k += PIECE) {
+            const size_t m = (size_t)LK_MIN((uint64_t)PIECE, lens[r] - k);
+            if (MPI_Recv(all + off + k, (int)m, MPI_BYTE, r, TAG_GATHER, MPI_COMM_WORLD,
+                         MPI_STATUS_IGNORE) != MPI_SUCCESS) {
                 free(all);
                 return LK_EIO;
             }
@@ -298,15 +366,12 @@ lk_status lk_dist_sendrecv(const void *sbuf, size_t slen, int dst, void *rbuf, s
 
 lk_status lk_dist_allgather(const void *buf, size_t len, void **out, uint64_t *lens)
 {
-    char *all = malloc(LK_MAX(len, (size_t)1));
-    *out = NULL;
-    if (!all)
-        return LK_ENOMEM;
-    if (len)
-        memcpy(all, buf, len);
-    lens[0] = len;
-    *out = all;
-    return LK_OK;
+    return gather_self(buf, len, out, lens);
+}
+
+lk_status lk_dist_gather(const void *buf, size_t len, void **out, uint64_t *lens)
+{
+    return gather_self(buf, len, out, lens);
 }
 
 #endif

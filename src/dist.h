@@ -9,7 +9,8 @@
  * (net.c), which dominates at scale, is split: each rank sweeps a share of
  * the object chunks, pair records are exchanged so that each rank reduces
  * a share of the account partitions, and the reduced edges are gathered on
- * every rank.  Only rank 0 writes.
+ * rank 0 alone, which scores, clusters and writes; the other ranks hold no
+ * edges.
  *
  * Nothing here exposes an MPI type, and only dist.c includes <mpi.h>.
  * Built without MPI (LK_HAVE_MPI undefined), or when lk_dist_init() was
@@ -70,5 +71,18 @@ LK_RESULT_USED lk_status lk_dist_sendrecv(const void *sbuf, size_t slen, int dst
  * @return LK_OK or LK_ENOMEM (agreed: all ranks return the same).
  */
 LK_RESULT_USED lk_status lk_dist_allgather(const void *buf, size_t len, void **out, uint64_t *lens);
+
+/**
+ * Collective: every rank contributes len bytes, and rank 0 alone receives
+ * them: on rank 0 *out receives all contributions concatenated in rank
+ * order (caller frees with free()) and lens[0..size) their lengths; on the
+ * other ranks *out is NULL and lens[] is all 0.  64-bit safe: the
+ * contributions travel point to point in pieces of at most 1 GiB (with
+ * MPI_Gatherv's int displacements rank 0's buffer could not pass 2 GiB).
+ * Rank 0 holds the sum of all lengths at once; the others nothing more.
+ * @return LK_OK or LK_ENOMEM (rank 0's buffer; agreed: all ranks return
+ *         the same).
+ */
+LK_RESULT_USED lk_status lk_dist_gather(const void *buf, size_t len, void **out, uint64_t *lens);
 
 #endif

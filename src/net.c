@@ -693,12 +693,15 @@ static lk_status merge_parts(const part_view *v, size_t nparts, part_out *own, l
  * Distributed over R ranks (dist.h), rank r sweeps the chunks c with
  * c % R == r and reduces the partitions p with p % R == r; in between, the
  * records of each partition travel to its rank (lk_net_exchange), and
- * after the reduction every rank gathers all partitions' edges
- * (lk_net_gather), so that all go on identically.  The cut into chunks and
- * partitions depends on the thread count and budget, which the ranks agree
- * on first (the smallest of each); the result depends on neither.  Every
- * collective step is preceded by lk_dist_agree(), so a failure on one rank
- * stops all.
+ * after the reduction rank 0 gathers all partitions' edges and weight
+ * histograms (lk_net_gather): the network exists once, where it is scored,
+ * clustered and written, and the other ranks free their share.  The
+ * totals every rank needs alike (pairs, spilled, shuffled) are summed over
+ * the ranks before.  The cut into chunks and partitions depends on the
+ * thread count and budget, which the ranks agree on first (the smallest of
+ * each); the result depends on neither.  Every collective step is preceded
+ * by lk_dist_agree(), and a last agreement covers rank 0's merge, so a
+ * failure on one rank stops all.
  */
 lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const double *idf,
                           const lk_net_opts *o, lk_net *net)
@@ -860,9 +863,11 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         goto fail;
     }
     if (j.nranks > 1) {
-        /* every rank gets every partition's edges */
-        if ((st = lk_net_gather(&j, views, &gathered)) != LK_OK)
-            goto fail;
+        /* rank 0 gets every partition's edges, the other ranks none: rank
+         * 0 alone scores them against the null, clusters and writes */
+        st = lk_net_gather(&j, views, &gathered);
+        if (st != LK_OK && o->errbuf && j.xmsg[0])
+            lk_errf(o->errbuf, "%s", j.xmsg);
     } else {
         for (size_t p = 0; p < j.nparts; p++) {
             views[p].e = j.out[p].e;
@@ -872,8 +877,8 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
             views[p].n_all = j.out[p].n_all;
         }
     }
-    if ((st = merge_parts(views, j.nparts, j.nranks > 1 ? NULL : j.out, net)) != LK_OK)
-        goto fail;
+    if (st == LK_OK)
+        st = merge_parts(views, j.nparts, j.nranks > 1 ? NULL : j.out, net);
     free(views);
     views = NULL;
     free(gathered);
@@ -883,12 +888,16 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     burst = NULL;
     /* guards the invariant (glibc's qsort would take a copy's worth of
      * memory even for sorted edges) */
-    for (size_t k = 1; k < net->n; k++)
+    for (size_t k = 1; st == LK_OK && k < net->n; k++)
         if (cmp_edge(&net->e[k - 1], &net->e[k]) > 0) {
             lk_qsort(net->e, net->n, sizeof *net->e, cmp_edge);
             break;
         }
-    return LK_OK;
+    /* rank 0 alone merged, which may fail (memory): the other ranks learn
+     * it here rather than at their next collective */
+    if ((st = lk_dist_agree(st, o->errbuf)) != LK_OK)
+        lk_net_release(net);
+    return st;
 fail:
     free(views);
     free(gathered);

@@ -30,6 +30,8 @@ typedef struct lk_edge {
     double sync;         /* objects / common (calibration; else 0) */
 } lk_edge;
 
+/* Under mpirun, e, n, n_all and whist are rank 0's alone (net.h,
+ * lk_net_build_ex): the other ranks hold no edges. */
 typedef struct lk_net {
     lk_edge *e; /* kept edges (weight >= min_keep), sorted by (a, b) */
     size_t n, cap;
@@ -97,8 +99,12 @@ typedef struct lk_net_opts {
  * most half the budget.
  *
  * Under mpirun (dist.h) every rank calls this with the same index: the
- * sweep, the scatter and the reduction are shared out among the ranks and
- * every rank returns the whole network.
+ * sweep, the scatter and the reduction are shared out among the ranks, and
+ * the reduced edges are gathered on rank 0, which alone returns the whole
+ * network.  The other ranks return no edges (n == 0, no whist, n_all == 0)
+ * but the same pairs, partitions, spilled, shuffled, burst, idf and
+ * burst_mark as rank 0.  A failure on any rank fails the
+ * call on all.
  *
  * Deterministic: the kept edges and their statistics depend neither on the
  * budget nor on the number of threads or ranks.  Time O(P log_256(A^2)) for P pairs
@@ -110,7 +116,8 @@ typedef struct lk_net_opts {
  * @param idf  per-object weights ln(A / k_o) (n = ix->nobj); NULL: computed
  *             from ix (the null copies of calibrate.c pass the real data's).
  * @return LK_OK, LK_ENOMEM, LK_EINVAL (window < 0 or > UINT32_MAX ms),
- *         LK_EIO (a temporary file could not be written: errbuf says why).
+ *         LK_EIO (a temporary file could not be written: errbuf says why);
+ *         under mpirun also another rank's failure (errbuf: "rank N: ...").
  */
 LK_RESULT_USED lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds,
                                          const double *idf, const lk_net_opts *o, lk_net *net);

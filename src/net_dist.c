@@ -1,7 +1,7 @@
 /*
  * net_dist.c - the distributed steps of the pair aggregation (net_int.h):
  * pair records to the rank that reduces their partition, then every
- * partition's edges to every rank.
+ * partition's edges to rank 0.
  */
 #include "dist.h"
 #include "net_int.h"
@@ -219,7 +219,9 @@ lk_status lk_net_gather(job *j, part_view *v, void **buf)
         len += HDR * sizeof(uint64_t) + j->out[p].n * sizeof(lk_edge) +
                j->out[p].nwhist * sizeof(uint64_t);
     mine = malloc(LK_MAX(len, (size_t)1));
-    if ((st = lk_dist_agree(mine && lens ? LK_OK : LK_ENOMEM, NULL)) != LK_OK || !mine || !lens) {
+    /* a rank that failed before this step tells the others why, in j->xmsg */
+    st = lk_dist_agree(mine && lens ? LK_OK : LK_ENOMEM, j->xmsg);
+    if (st != LK_OK || !mine || !lens) {
         st = st != LK_OK ? st : LK_ENOMEM;
         goto done;
     }
@@ -235,7 +237,12 @@ lk_status lk_net_gather(job *j, part_view *v, void **buf)
             memcpy(mine + off, po->whist, po->nwhist * sizeof *po->whist);
         off += po->nwhist * sizeof *po->whist;
     }
-    if ((st = lk_dist_allgather(mine, len, buf, lens)) != LK_OK)
+    if ((st = lk_dist_gather(mine, len, buf, lens)) != LK_OK)
+        goto done;
+    /* only rank 0 receives: the other ranks' views stay empty */
+    free(mine);
+    mine = NULL;
+    if (j->rank != 0)
         goto done;
     all = *buf;
     off = 0;
@@ -264,7 +271,10 @@ lk_status lk_net_gather(job *j, part_view *v, void **buf)
     st = LK_OK;
     goto done;
 corrupt:
-    st = LK_EINVAL; /* the same bytes on every rank: all fail alike */
+    /* a bug; rank 0 alone sees it, and the caller's agreement tells the
+     * others */
+    lk_errf(j->xmsg, "edge gather: partition records do not match their lengths");
+    st = LK_EINVAL;
 done:
     free(mine);
     free(lens);

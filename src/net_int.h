@@ -121,9 +121,12 @@ typedef struct part_view {
 
 /**
  * Distributed runs: gather every rank's reduced partitions (j->out[p] for
- * its own p) on every rank.  v[0..nparts) receives a view of each
- * partition, into j->out or into *buf (caller frees with free()).
- * Collective; the status is the same on all ranks.
+ * its own p) on rank 0.  There v[0..nparts) receives a view of each
+ * partition, into *buf (caller frees with free()); on the other ranks v[]
+ * is left as it is (the caller's zeroed views: no edges) and *buf is NULL.
+ * Collective; a failure to allocate is agreed (the same status on all
+ * ranks), while records that do not parse (a bug) fail rank 0 alone, with
+ * the message in j->xmsg.
  */
 LK_RESULT_USED lk_status lk_net_gather(job *j, part_view *v, void **buf);
 

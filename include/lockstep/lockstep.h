@@ -90,10 +90,12 @@ LK_API int lk_dist_available(void);
 
 /**
  * Join the MPI job this process was started in (by mpirun): afterwards
- * lk_detect_run() aggregates pairs across all ranks and only rank 0 writes
- * the outputs.  Call once, from the main thread, before any other thread
- * starts; only that thread may run lk_detect_run() then.  Not calling it
- * (a plain run) keeps MPI untouched.
+ * lk_detect_run() aggregates pairs across all ranks, and rank 0 alone
+ * holds the network, clusters it and writes the outputs (on the other
+ * ranks lk_detect_get_stats() gives 0 edges, coordinated edges and
+ * accounts, and groups).  Call once, from the main thread, before any
+ * other thread starts; only that thread may run lk_detect_run() then.  Not
+ * calling it (a plain run) keeps MPI untouched.
  * @param argc, argv  main()'s, passed to MPI_Init_thread.
  * @param errbuf      receives a one-line message on failure (errlen bytes).
  * @return LK_OK; LK_EINVAL when built without MPI; LK_EIO when MPI cannot

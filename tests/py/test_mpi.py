@@ -4,8 +4,11 @@ every output file byte for byte, on CooRTweet's russian sample (calibrated
 and weight threshold) and on a simulated input (default settings, and with a
 memory cap that spills pair records to disk), for 2 and 3 ranks
 (--oversubscribe: CI has 2 cores).  -v reports the bytes shuffled between
-ranks.  A failure on the ranks (an output folder that cannot be made, a
-spill folder that does not exist) stops all of them with one message and
+ranks.  The edges are gathered on rank 0 alone: at -vv each rank reports
+the edges it holds after each aggregation (the data's and both null
+copies'), all of them on rank 0 (as many as one process holds) and none on
+the others.  A failure on the ranks (an output folder that cannot be made,
+a spill folder that does not exist) stops all of them with one message and
 exit status 1, without hanging.
 
 Reading is split over the ranks (src/reader_par.c): each rank parses a
@@ -111,6 +114,49 @@ def compare(name, args, inputs, ranks=(2, 3), spill=False):
                   "%s, %d ranks: records spilled under --max-mem 1M" % (name, np))
 
 
+HELD = re.compile(r"^lockstep detect: debug: rank (\d+): (\d+) edges (?:of the (\w+) null copy )?"
+                  r"held after aggregation", re.M)
+
+
+def held(stderr):
+    """{(network, rank): edges held}, network "data", "WHO" or "WHEN"."""
+    return {(m.group(3) or "data", int(m.group(1))): int(m.group(2))
+            for m in HELD.finditer(stderr)}
+
+
+def held_on_root(name, args, inputs, np=3):
+    """Rank 0 holds every edge, as one process does; the others none."""
+    base = tmpdir()
+    ref = os.path.join(base, "one")
+    one = run(["detect", "-vv", "-o", ref] + args + inputs)
+    want = held(one.stderr)
+    nets = sorted({k[0] for k in want})
+    check(("data", 0) in want and set(want) == {(n, 0) for n in nets},
+          "%s, 1 process: -vv reports the edges held (%r)" % (name, want))
+    kept = re.search(r"edges, (\d+) kept;", one.stderr)
+    check(kept is not None and want.get(("data", 0)) == int(kept.group(1)),
+          "%s, 1 process: the edges held are the edges kept (%r)" % (name, want))
+    out = os.path.join(base, "np%d" % np)
+    p = mpirun(np, ["detect", "-vv", "-o", out] + args + inputs, BTL)
+    check(p.returncode == 0, "%s, %d ranks -vv: exit 0 (got %d: %s)"
+          % (name, np, p.returncode, p.stderr[-2000:]))
+    if p.returncode != 0:
+        return
+    got = held(p.stderr)
+    for net in nets:
+        check(got.get((net, 0)) == want[(net, 0)] and want[(net, 0)] > 0,
+              "%s, %s network: rank 0 holds all %d edges (got %r)"
+              % (name, net, want[(net, 0)], got.get((net, 0))))
+        for r in range(1, np):
+            check(got.get((net, r)) == 0, "%s, %s network: rank %d holds no edges (got %r)"
+                  % (name, net, r, got.get((net, r))))
+    check(len(got) == np * len(nets), "%s: one line per network and rank (%r)" % (name, got))
+    check_same_folders(ref, out, "%s, %d ranks -vv vs 1 process" % (name, np))
+    # the other ranks show their debug lines only: still one summary line
+    check(len(re.findall(r" s wall, .* results in ", p.stderr)) == 1,
+          "%s, %d ranks -vv: one summary line" % (name, np))
+
+
 def failures(inp):
     """A failure stops every rank: one message, exit 1, no hang."""
     blocker = os.path.join(tmpdir(), "file")
@@ -181,6 +227,9 @@ sim = os.path.join(tmpdir(), "sim")
 run(["simulate", "-q", "--seed", "7", "--actions", "300000", "--no-tweets", "-o", sim])
 compare("simulated", [], [os.path.join(sim, "actions.csv")])
 compare("simulated, spilling", [], [os.path.join(sim, "actions.csv")], ranks=(3,), spill=True)
+held_on_root("simulated, calibrated", [], [os.path.join(sim, "actions.csv")])
+held_on_root("simulated, weight:2", ["--threshold", "weight:2"],
+             [os.path.join(sim, "actions.csv")])
 failures([os.path.join(sim, "actions.csv")])
 
 actions = os.path.join(sim, "actions.csv")
