@@ -739,6 +739,14 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, lk_net *net,
 /* Bytes of one action of a null copy (lk_cols). */
 #define COLS_BYTES (sizeof(int64_t) + 2 * sizeof(uint32_t))
 
+/* The null aggregations' budget: the pair stage's less the null copies
+ * held beside it, but at least half of it (a smaller one would only cut
+ * the spilled records into smaller blocks, see detect.c). */
+static uint64_t null_budget(uint64_t budget, uint64_t copies)
+{
+    return budget / 2 > copies ? budget - copies : budget / 2;
+}
+
 /* The two null copies are built side by side (one task each). */
 typedef struct nulls {
     const lk_objindex *ix;
@@ -796,8 +804,8 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
     if (o->sequential) {
         /* under a memory cap: one null copy at a time */
         lk_calib_opts no = *o;
-        const uint64_t copy = (uint64_t)ix->n * COLS_BYTES, floor = (uint64_t)8 << 20;
-        no.budget = o->budget > copy + floor ? o->budget - copy : floor;
+        const uint64_t copy = (uint64_t)ix->n * COLS_BYTES;
+        no.budget = null_budget(o->budget, copy);
         for (size_t k = 0; k < 2; k++) {
             null_task(&nl, k, 0);
             if ((ret = nl.st[k]) != LK_OK ||
@@ -809,8 +817,8 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
         /* both copies side by side; the pair stage's budget was set before
          * they existed: they come out of it */
         lk_calib_opts no = *o;
-        const uint64_t copies = 2 * (uint64_t)ix->n * COLS_BYTES, floor = (uint64_t)8 << 20;
-        no.budget = o->budget > copies + floor ? o->budget - copies : floor;
+        const uint64_t copies = 2 * (uint64_t)ix->n * COLS_BYTES;
+        no.budget = null_budget(o->budget, copies);
         if ((ret = lk_par_run(LK_MIN(o->threads, 2u), 2, null_task, &nl)) != LK_OK)
             goto done;
         for (int k = 0; k < 2; k++)
