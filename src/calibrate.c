@@ -3,12 +3,23 @@
  * (calibrate.h; the model and its limits are in doc/calibration.md).
  */
 #include <math.h>
+#include <time.h>
 
 #include "calibrate.h"
 #include "dist.h"
 #include "par.h"
 #include "sort.h"
 #include "rng.h"
+
+/* Monotonic seconds, for the -vv timings of the calibration's steps. */
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static const char *const null_name[2] = {"WHO", "WHEN"};
 
 static unsigned pop_class(uint64_t n)
 {
@@ -432,12 +443,6 @@ static uint32_t pair_bin(const uint8_t *cls, uint32_t a, uint32_t b)
     return y * N_CLASS + x;
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-    const double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
 /* median and p99 - median of sorted v[0..n) */
 static binscale scale_of(const double *v, size_t n)
 {
@@ -450,113 +455,114 @@ static binscale scale_of(const double *v, size_t n)
     return bs;
 }
 
-typedef struct binval {
-    uint32_t bin;
-    double score;
-} binval;
-
-static int cmp_binval(const void *x, const void *y)
+/*
+ * The sorts below run over tens of millions of null and real edges at 10^8
+ * actions: they are radix sorts (sort.h) of doubles mapped to keys whose
+ * unsigned order is the numbers' order, not qsorts.
+ */
+static uint64_t dkey(double d)
 {
-    const binval *a = x, *b = y;
-    if (a->bin != b->bin)
-        return (a->bin > b->bin) - (a->bin < b->bin);
-    return (a->score > b->score) - (a->score < b->score);
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u >> 63 ? ~u : u | (UINT64_C(1) << 63);
 }
 
-/* scales[N_CLASS * N_CLASS] from the null edges bv[0..n) (see above),
- * which this sorts by (bin, score). */
-static lk_status bin_scales(binval *bv, size_t n, binscale *scales)
+static double dval(uint64_t k)
+{
+    const uint64_t u = k >> 63 ? k & ~(UINT64_C(1) << 63) : ~k;
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+/* Stable counting sort of the scores of kv[0..n) (sorted by score, val =
+ * bin) by group = bin / div into out[0..n): each group's scores, sorted;
+ * off[g] is where group g starts (ngroups + 1 entries). */
+static void by_group(const lk_kv *kv, size_t n, uint32_t div, size_t ngroups, double *out,
+                     size_t *off)
+{
+    memset(off, 0, (ngroups + 1) * sizeof *off);
+    for (size_t k = 0; k < n; k++)
+        off[kv[k].val / div + 1]++;
+    for (size_t g = 0; g < ngroups; g++)
+        off[g + 1] += off[g];
+    for (size_t k = 0; k < n; k++)
+        out[off[kv[k].val / div]++] = dval(kv[k].key);
+    for (size_t g = ngroups; g > 0; g--)
+        off[g] = off[g - 1];
+    off[0] = 0;
+}
+
+/* scales[N_CLASS * N_CLASS] from the null edges kv[0..n) (key = dkey of
+ * the score, val = the activity bin; see above), which this sorts by
+ * score. */
+static lk_status bin_scales(lk_kv *kv, size_t n, binscale *scales)
 {
     const size_t nb = (size_t)N_CLASS * N_CLASS;
     double *tmp = malloc(LK_MAX(n, (size_t)1) * sizeof *tmp);
-    binscale all, *row = calloc(N_CLASS, sizeof *row);
+    size_t *off = malloc((nb + 1) * sizeof *off);
+    binscale all, row[N_CLASS];
     lk_status st = LK_ENOMEM;
 
-    if (!tmp || !row)
+    if (!tmp || !off || (st = lk_sort_kv(kv, n, 64)) != LK_OK)
         goto done;
     for (size_t k = 0; k < n; k++)
-        tmp[k] = bv[k].score;
-    lk_qsort(tmp, n, sizeof *tmp, cmp_double);
+        tmp[k] = dval(kv[k].key);
     all = scale_of(tmp, n);
-    lk_qsort(bv, n, sizeof *bv, cmp_binval);
-    /* per larger class: scores of its bins together (bins of one larger
-     * class are contiguous in bin order) */
-    for (uint32_t y = 0; y < N_CLASS; y++)
-        row[y] = all;
-    for (size_t k = 0; k < n;) {
-        const uint32_t y = bv[k].bin / N_CLASS;
-        size_t e = k;
-        while (e < n && bv[e].bin / N_CLASS == y)
-            e++;
-        for (size_t i = k; i < e; i++)
-            tmp[i - k] = bv[i].score;
-        lk_qsort(tmp, e - k, sizeof *tmp, cmp_double);
-        if (e - k >= BIN_MIN)
-            row[y] = scale_of(tmp, e - k);
-        k = e;
-    }
+    /* per larger class: the scores of its bins together */
+    by_group(kv, n, N_CLASS, N_CLASS, tmp, off);
+    for (size_t y = 0; y < N_CLASS; y++)
+        row[y] = off[y + 1] - off[y] >= BIN_MIN ? scale_of(tmp + off[y], off[y + 1] - off[y]) : all;
     for (size_t b = 0; b < nb; b++)
         scales[b] = row[b / N_CLASS];
-    for (size_t k = 0; k < n;) {
-        size_t e = k;
-        while (e < n && bv[e].bin == bv[k].bin)
-            e++;
-        if (e - k >= BIN_MIN) { /* scores within a bin are sorted already */
-            for (size_t i = k; i < e; i++)
-                tmp[i - k] = bv[i].score;
-            scales[bv[k].bin] = scale_of(tmp, e - k);
-        }
-        k = e;
-    }
+    by_group(kv, n, 1, nb, tmp, off);
+    for (size_t b = 0; b < nb; b++)
+        if (off[b + 1] - off[b] >= BIN_MIN)
+            scales[b] = scale_of(tmp + off[b], off[b + 1] - off[b]);
     st = LK_OK;
 done:
     free(tmp);
-    free(row);
+    free(off);
     return st;
 }
 
-typedef struct zval {
-    double z;
-    size_t edge;
-} zval;
-
-static int cmp_zval_desc(const void *x, const void *y)
+/* The real edges' z, largest first (ties in edge order): key = ~dkey(z),
+ * val = edge. */
+static lk_kv *zvals(const lk_net *net, const uint8_t *cls, const binscale *sc)
 {
-    const zval *a = x, *b = y;
-    if (a->z != b->z)
-        return (a->z < b->z) - (a->z > b->z);
-    return (a->edge > b->edge) - (a->edge < b->edge);
-}
-
-static int cmp_double_desc(const void *x, const void *y)
-{
-    return cmp_double(y, x);
-}
-
-/* The real edges' z, largest first. */
-static zval *zvals(const lk_net *net, const uint8_t *cls, const binscale *sc)
-{
-    zval *z = malloc(LK_MAX(net->n, (size_t)1) * sizeof *z);
+    lk_kv *z = malloc(LK_MAX(net->n, (size_t)1) * sizeof *z);
     if (!z)
         return NULL;
     for (size_t k = 0; k < net->n; k++) {
         const binscale *b = &sc[pair_bin(cls, net->e[k].a, net->e[k].b)];
-        z[k].z = (net->e[k].score - b->loc) / b->scale;
-        z[k].edge = k;
+        z[k].key = ~dkey((net->e[k].score - b->loc) / b->scale);
+        z[k].val = k;
     }
-    lk_qsort(z, net->n, sizeof *z, cmp_zval_desc);
+    if (lk_sort_kv(z, net->n, 64) != LK_OK) {
+        free(z);
+        return NULL;
+    }
     return z;
 }
 
-/* The null edges' z, largest first. */
-static double *null_zvals(const binval *bv, size_t n, const binscale *sc)
+/* The null edges' z, largest first, from kv[0..n) as bin_scales left it
+ * (which this overwrites). */
+static double *null_zvals(lk_kv *kv, size_t n, const binscale *sc)
 {
     double *z = malloc(LK_MAX(n, (size_t)1) * sizeof *z);
     if (!z)
         return NULL;
+    for (size_t k = 0; k < n; k++) {
+        const binscale *b = &sc[kv[k].val];
+        kv[k].key = ~dkey((dval(kv[k].key) - b->loc) / b->scale);
+        kv[k].val = 0;
+    }
+    if (lk_sort_kv(kv, n, 64) != LK_OK) {
+        free(z);
+        return NULL;
+    }
     for (size_t k = 0; k < n; k++)
-        z[k] = (bv[k].score - sc[bv[k].bin].loc) / sc[bv[k].bin].scale;
-    lk_qsort(z, n, sizeof *z, cmp_double_desc);
+        z[k] = dval(~kv[k].key);
     return z;
 }
 
@@ -564,19 +570,20 @@ static double *null_zvals(const binval *bv, size_t n, const binscale *sc)
  * q-values: for a cut c on z, FDR(c) = (null edges with z >= c) / (real
  * edges with z >= c), the null count taken from the tail model beyond the
  * TAIL_K-th null edge; q = the smallest FDR of any cut at or below the
- * edge's z (step-up).  The null edges bv[0..nn) are (bin, score) only.
+ * edge's z (step-up).  The null edges kv[0..nn) are (dkey(score), bin)
+ * only; this overwrites them.
  */
-static lk_status qvalues(lk_net *net, const uint8_t *cls, binval *bv, size_t nn)
+static lk_status qvalues(lk_net *net, const uint8_t *cls, lk_kv *kv, size_t nn)
 {
     const size_t nb = (size_t)N_CLASS * N_CLASS;
     binscale *sc = malloc(nb * sizeof *sc);
     double *nz = NULL;
-    zval *rz = NULL;
+    lk_kv *rz = NULL;
     size_t j = 0;
     double run = 1.0;
     lk_status st = LK_ENOMEM;
 
-    if (!sc || bin_scales(bv, nn, sc) != LK_OK || !(nz = null_zvals(bv, nn, sc)) ||
+    if (!sc || bin_scales(kv, nn, sc) != LK_OK || !(nz = null_zvals(kv, nn, sc)) ||
         !(rz = zvals(net, cls, sc)))
         goto done;
     /* the null's upper tail beyond its TAIL_K-th largest z is modelled as
@@ -591,20 +598,21 @@ static lk_status qvalues(lk_net *net, const uint8_t *cls, binval *bv, size_t nn)
             beta += nz[i] - u;
         beta = k > 1 ? LK_MAX(beta / (double)(k - 1), 1e-6) : 1.0;
         for (size_t i = 0; i < net->n;) {
+            const double zi = dval(~rz[i].key);
             size_t e = i;
             double fp;
-            while (e < net->n && rz[e].z == rz[i].z)
+            while (e < net->n && rz[e].key == rz[i].key)
                 e++;
-            while (j < nn && nz[j] >= rz[i].z)
+            while (j < nn && nz[j] >= zi)
                 j++;
-            fp = k && rz[i].z > u ? (double)k * exp(-(rz[i].z - u) / beta) : (double)j;
+            fp = k && zi > u ? (double)k * exp(-(zi - u) / beta) : (double)j;
             for (size_t m = i; m < e; m++)
-                net->e[rz[m].edge].qvalue = LK_MIN(fp / (double)e, 1.0);
+                net->e[rz[m].val].qvalue = LK_MIN(fp / (double)e, 1.0);
             i = e;
         }
     }
     for (size_t i = net->n; i-- > 0;) {
-        lk_edge *e = &net->e[rz[i].edge];
+        lk_edge *e = &net->e[rz[i].val];
         run = LK_MIN(run, e->qvalue);
         e->qvalue = run;
     }
@@ -692,8 +700,9 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, lk_net *net,
 {
     lk_net null;
     lk_net_opts no;
-    binval *bv;
+    lk_kv *bv;
     size_t nn;
+    double t0;
     lk_status ret;
 
     memset(&null, 0, sizeof null);
@@ -706,10 +715,14 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, lk_net *net,
     no.tmp_dir = o->tmp_dir;
     no.errbuf = o->errbuf;
     no.cols = nc;
+    t0 = mono_s();
     ret = lk_net_build_ex(ix, NULL, net->idf, &no, &null);
     lk_cols_release(nc);
     if (ret != LK_OK)
         return ret;
+    lk_log(LK_LOG_DEBUG, "calibration: %s null copy aggregated in %.3f s", null_name[kind],
+           mono_s() - t0);
+    t0 = mono_s();
     st->null_pairs += null.pairs; /* these three summed over the ranks */
     st->spilled += null.spilled;
     st->shuffled += null.shuffled;
@@ -725,11 +738,13 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, lk_net *net,
     nn = null.n;
     bv = malloc(LK_MAX(nn, (size_t)1) * sizeof *bv);
     for (size_t k = 0; bv && k < nn; k++) {
-        bv[k].bin = pair_bin(cls, null.e[k].a, null.e[k].b);
-        bv[k].score = null.e[k].score;
+        bv[k].key = dkey(null.e[k].score);
+        bv[k].val = pair_bin(cls, null.e[k].a, null.e[k].b);
     }
     lk_net_release(&null);
     ret = bv ? qvalues(net, cls, bv, nn) : LK_ENOMEM;
+    lk_log(LK_LOG_DEBUG, "calibration: q-values against the %s null in %.3f s", null_name[kind],
+           mono_s() - t0);
     for (size_t k = 0; ret == LK_OK && k < net->n; k++)
         q[k] = net->e[k].qvalue;
     free(bv);
@@ -760,9 +775,12 @@ typedef struct nulls {
 static void null_task(void *ctx, size_t kind, unsigned worker)
 {
     nulls *n = ctx;
+    const double t0 = mono_s();
     (void)worker;
     n->st[kind] = null_cols(n->ix, n->ds, (lk_null_kind)kind, n->seed + (uint64_t)kind,
                             &n->nc[kind], NULL, &n->strata[kind]);
+    lk_log(LK_LOG_DEBUG, "calibration: %s null copy built in %.3f s (%llu strata)", null_name[kind],
+           mono_s() - t0, (unsigned long long)n->strata[kind]);
 }
 
 lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
