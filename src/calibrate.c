@@ -460,21 +460,6 @@ static binscale scale_of(const double *v, size_t n)
  * actions: they are radix sorts (sort.h) of doubles mapped to keys whose
  * unsigned order is the numbers' order, not qsorts.
  */
-static uint64_t dkey(double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u >> 63 ? ~u : u | (UINT64_C(1) << 63);
-}
-
-static double dval(uint64_t k)
-{
-    const uint64_t u = k >> 63 ? k & ~(UINT64_C(1) << 63) : ~k;
-    double d;
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
-
 /* Stable counting sort of the scores of kv[0..n) (sorted by score, val =
  * bin) by group = bin / div into out[0..n): each group's scores, sorted;
  * off[g] is where group g starts (ngroups + 1 entries). */
@@ -487,7 +472,7 @@ static void by_group(const lk_kv *kv, size_t n, uint32_t div, size_t ngroups, do
     for (size_t g = 0; g < ngroups; g++)
         off[g + 1] += off[g];
     for (size_t k = 0; k < n; k++)
-        out[off[kv[k].val / div]++] = dval(kv[k].key);
+        out[off[kv[k].val / div]++] = lk_key_double(kv[k].key);
     for (size_t g = ngroups; g > 0; g--)
         off[g] = off[g - 1];
     off[0] = 0;
@@ -507,7 +492,7 @@ static lk_status bin_scales(lk_kv *kv, size_t n, binscale *scales)
     if (!tmp || !off || (st = lk_sort_kv(kv, n, 64)) != LK_OK)
         goto done;
     for (size_t k = 0; k < n; k++)
-        tmp[k] = dval(kv[k].key);
+        tmp[k] = lk_key_double(kv[k].key);
     all = scale_of(tmp, n);
     /* per larger class: the scores of its bins together */
     by_group(kv, n, N_CLASS, N_CLASS, tmp, off);
@@ -526,7 +511,7 @@ done:
     return st;
 }
 
-/* The real edges' z, largest first (ties in edge order): key = ~dkey(z),
+/* The real edges' z, largest first (ties in edge order): key = ~lk_double_key(z),
  * val = edge. */
 static lk_kv *zvals(const lk_net *net, const uint8_t *cls, const binscale *sc)
 {
@@ -535,7 +520,7 @@ static lk_kv *zvals(const lk_net *net, const uint8_t *cls, const binscale *sc)
         return NULL;
     for (size_t k = 0; k < net->n; k++) {
         const binscale *b = &sc[pair_bin(cls, net->e[k].a, net->e[k].b)];
-        z[k].key = ~dkey((net->e[k].score - b->loc) / b->scale);
+        z[k].key = ~lk_double_key((net->e[k].score - b->loc) / b->scale);
         z[k].val = k;
     }
     if (lk_sort_kv(z, net->n, 64) != LK_OK) {
@@ -554,7 +539,7 @@ static double *null_zvals(lk_kv *kv, size_t n, const binscale *sc)
         return NULL;
     for (size_t k = 0; k < n; k++) {
         const binscale *b = &sc[kv[k].val];
-        kv[k].key = ~dkey((dval(kv[k].key) - b->loc) / b->scale);
+        kv[k].key = ~lk_double_key((lk_key_double(kv[k].key) - b->loc) / b->scale);
         kv[k].val = 0;
     }
     if (lk_sort_kv(kv, n, 64) != LK_OK) {
@@ -562,7 +547,7 @@ static double *null_zvals(lk_kv *kv, size_t n, const binscale *sc)
         return NULL;
     }
     for (size_t k = 0; k < n; k++)
-        z[k] = dval(~kv[k].key);
+        z[k] = lk_key_double(~kv[k].key);
     return z;
 }
 
@@ -570,7 +555,7 @@ static double *null_zvals(lk_kv *kv, size_t n, const binscale *sc)
  * q-values: for a cut c on z, FDR(c) = (null edges with z >= c) / (real
  * edges with z >= c), the null count taken from the tail model beyond the
  * TAIL_K-th null edge; q = the smallest FDR of any cut at or below the
- * edge's z (step-up).  The null edges kv[0..nn) are (dkey(score), bin)
+ * edge's z (step-up).  The null edges kv[0..nn) are (lk_double_key(score), bin)
  * only; this overwrites them.
  */
 static lk_status qvalues(lk_net *net, const uint8_t *cls, lk_kv *kv, size_t nn)
@@ -598,7 +583,7 @@ static lk_status qvalues(lk_net *net, const uint8_t *cls, lk_kv *kv, size_t nn)
             beta += nz[i] - u;
         beta = k > 1 ? LK_MAX(beta / (double)(k - 1), 1e-6) : 1.0;
         for (size_t i = 0; i < net->n;) {
-            const double zi = dval(~rz[i].key);
+            const double zi = lk_key_double(~rz[i].key);
             size_t e = i;
             double fp;
             while (e < net->n && rz[e].key == rz[i].key)
@@ -715,6 +700,7 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, lk_net *net,
     no.tmp_dir = o->tmp_dir;
     no.errbuf = o->errbuf;
     no.cols = nc;
+    no.scores_only = 1; /* a null edge is only ever its bin and score */
     t0 = mono_s();
     ret = lk_net_build_ex(ix, NULL, net->idf, &no, &null);
     lk_cols_release(nc);
@@ -733,16 +719,14 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, lk_net *net,
         lk_net_release(&null);
         return LK_OK;
     }
-    /* a null edge is only its bin and score from here on: 16 bytes, not
-     * the 72 of an lk_edge */
+    /* the pair of each kept null edge becomes its activity bin */
     nn = null.n;
-    bv = malloc(LK_MAX(nn, (size_t)1) * sizeof *bv);
-    for (size_t k = 0; bv && k < nn; k++) {
-        bv[k].key = dkey(null.e[k].score);
-        bv[k].val = pair_bin(cls, null.e[k].a, null.e[k].b);
-    }
+    bv = null.sk;
+    null.sk = NULL;
+    for (size_t k = 0; k < nn; k++)
+        bv[k].val = pair_bin(cls, (uint32_t)(bv[k].val >> 32), (uint32_t)bv[k].val);
     lk_net_release(&null);
-    ret = bv ? qvalues(net, cls, bv, nn) : LK_ENOMEM;
+    ret = qvalues(net, cls, bv, nn);
     lk_log(LK_LOG_DEBUG, "calibration: q-values against the %s null in %.3f s", null_name[kind],
            mono_s() - t0);
     for (size_t k = 0; ret == LK_OK && k < net->n; k++)

@@ -305,9 +305,25 @@ static double event_score(const double *idf, const prec *p, size_t n, evbuf *sb,
     return score;
 }
 
+/* Keep edge e in po (its pair and score alone under scores_only). */
+static lk_status keep_edge(part_out *po, const lk_edge *e, int scores_only)
+{
+    if (scores_only) {
+        if (LK_GROW(po->sk, po->n + 1, po->cap) != LK_OK)
+            return LK_ENOMEM;
+        po->sk[po->n].key = lk_double_key(e->score);
+        po->sk[po->n++].val = (uint64_t)e->a << 32 | e->b;
+        return LK_OK;
+    }
+    if (LK_GROW(po->e, po->n + 1, po->cap) != LK_OK)
+        return LK_ENOMEM;
+    po->e[po->n++] = *e;
+    return LK_OK;
+}
+
 /* Reduce sorted pair records (accounts lo + key >> bits, key & mask) to edges. */
 static lk_status reduce(part_out *po, const double *idf, const prec *p, size_t n, unsigned bits,
-                        uint32_t lo, uint32_t min_keep)
+                        uint32_t lo, uint32_t min_keep, int scores_only)
 {
     const uint64_t mask = (UINT64_C(1) << bits) - 1;
     evbuf sb = {NULL, 0};
@@ -345,22 +361,22 @@ static lk_status reduce(part_out *po, const double *idf, const prec *p, size_t n
             free(sb.p);
             return LK_ENOMEM;
         }
-        if (e.objects >= min_keep) {
-            if (LK_GROW(po->e, po->n + 1, po->cap) != LK_OK) {
-                free(sb.p);
-                return LK_ENOMEM;
-            }
-            po->e[po->n++] = e;
+        if (e.objects >= min_keep && keep_edge(po, &e, scores_only) != LK_OK) {
+            free(sb.p);
+            return LK_ENOMEM;
         }
         k = end;
     }
     free(sb.p);
     if (po->n && po->n < po->cap) { /* give the growth slack back */
-        lk_edge *e = realloc(po->e, po->n * sizeof *e);
-        if (e) {
-            po->e = e;
-            po->cap = po->n;
+        if (scores_only) {
+            lk_kv *x = realloc(po->sk, po->n * sizeof *x);
+            po->sk = x ? x : po->sk;
+        } else {
+            lk_edge *x = realloc(po->e, po->n * sizeof *x);
+            po->e = x ? x : po->e;
         }
+        po->cap = po->n;
     }
     return LK_OK;
 }
@@ -471,7 +487,8 @@ static void reduce_task(void *ctx, size_t task, unsigned worker)
         }
     }
     if ((j->st[p] = radix_sort(&buf, n, bits_for(hi - lo) + j->bits)) == LK_OK)
-        j->st[p] = reduce(&j->out[p], j->net->idf, buf, n, j->bits, lo, j->min_keep);
+        j->st[p] =
+            reduce(&j->out[p], j->net->idf, buf, n, j->bits, lo, j->min_keep, j->scores_only);
     free(buf);
 }
 
@@ -537,6 +554,7 @@ static void job_release(job *j)
     if (j->out)
         for (size_t p = 0; p < j->nparts; p++) {
             free(j->out[p].e);
+            free(j->out[p].sk);
             free(j->out[p].whist);
         }
     free(j->bl);
@@ -657,21 +675,26 @@ static size_t own_tasks(const job *j, size_t n)
  * rank's own results: each is freed once copied, so that the edges are
  * held about once, not twice (the edge list grows by exact reallocs, which
  * the allocator does in place for large blocks). */
-static lk_status merge_parts(const part_view *v, size_t nparts, part_out *own, lk_net *net)
+static lk_status merge_parts(const part_view *v, size_t nparts, part_out *own, int scores_only,
+                             lk_net *net)
 {
+    const size_t esz = scores_only ? sizeof(lk_kv) : sizeof(lk_edge);
+    void **dst = scores_only ? (void **)&net->sk : (void **)&net->e;
     for (size_t p = 0; p < nparts; p++) {
         const part_view *pv = &v[p];
         if (pv->n) {
-            lk_edge *e = realloc(net->e, (net->n + pv->n) * sizeof *e);
+            char *e = realloc(*dst, (net->n + pv->n) * esz);
             if (!e)
                 return LK_ENOMEM;
-            net->e = e;
+            *dst = e;
             net->cap = net->n + pv->n;
-            memcpy(net->e + net->n, pv->e, pv->n * sizeof *pv->e);
+            memcpy(e + net->n * esz, pv->rec, pv->n * esz);
         }
-        if (own && own[p].e == pv->e) {
+        if (own && (own[p].e || own[p].sk)) {
             free(own[p].e);
+            free(own[p].sk);
             own[p].e = NULL;
+            own[p].sk = NULL;
         }
         net->n += pv->n;
         net->n_all += pv->n_all;
@@ -726,6 +749,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     j.rank = lk_dist_rank();
     j.nranks = lk_dist_size();
     j.min_keep = o->min_keep;
+    j.scores_only = o->scores_only;
     j.net = net;
     j.tmp_dir = o->tmp_dir ? o->tmp_dir : getenv("TMPDIR");
     if (!j.tmp_dir || !j.tmp_dir[0])
@@ -870,7 +894,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
             lk_errf(o->errbuf, "%s", j.xmsg);
     } else {
         for (size_t p = 0; p < j.nparts; p++) {
-            views[p].e = j.out[p].e;
+            views[p].rec = j.scores_only ? (const void *)j.out[p].sk : (const void *)j.out[p].e;
             views[p].n = j.out[p].n;
             views[p].whist = j.out[p].whist;
             views[p].nwhist = j.out[p].nwhist;
@@ -878,7 +902,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         }
     }
     if (st == LK_OK)
-        st = merge_parts(views, j.nparts, j.nranks > 1 ? NULL : j.out, net);
+        st = merge_parts(views, j.nparts, j.nranks > 1 ? NULL : j.out, j.scores_only, net);
     free(views);
     views = NULL;
     free(gathered);
@@ -888,7 +912,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     burst = NULL;
     /* guards the invariant (glibc's qsort would take a copy's worth of
      * memory even for sorted edges) */
-    for (size_t k = 1; st == LK_OK && k < net->n; k++)
+    for (size_t k = 1; st == LK_OK && !j.scores_only && k < net->n; k++)
         if (cmp_edge(&net->e[k - 1], &net->e[k]) > 0) {
             lk_qsort(net->e, net->n, sizeof *net->e, cmp_edge);
             break;
@@ -961,6 +985,7 @@ size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cu
 void lk_net_release(lk_net *net)
 {
     free(net->e);
+    free(net->sk);
     free(net->whist);
     free(net->idf);
     free(net->burst_mark);

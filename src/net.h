@@ -12,6 +12,7 @@
 #define LK_NET_H
 
 #include "rng.h"
+#include "sort.h"
 #include "window.h"
 
 typedef struct lk_edge {
@@ -34,6 +35,8 @@ typedef struct lk_edge {
  * lk_net_build_ex): the other ranks hold no edges. */
 typedef struct lk_net {
     lk_edge *e; /* kept edges (weight >= min_keep), sorted by (a, b) */
+    lk_kv *sk;  /* instead of e under lk_net_opts.scores_only: per kept edge
+                   key = lk_double_key(score), val = a << 32 | b, in (a, b) order */
     size_t n, cap;
     uint64_t n_all;  /* distinct account pairs with any co-action */
     uint64_t *whist; /* whist[w] = edges of weight w (all edges) */
@@ -83,6 +86,8 @@ typedef struct lk_net_opts {
     char *errbuf;        /* LK_ERRMSG_MAX bytes for an I/O error; may be NULL */
     const lk_cols *cols; /* the actions' columns (borrowed); NULL: read from the
                             index (and the dataset for the posts) */
+    int scores_only;     /* 1: keep only each kept edge's pair and score (net->sk,
+                            16 bytes an edge instead of 72; the null copies) */
 } lk_net_opts;
 
 /**

@@ -208,6 +208,7 @@ done:
 lk_status lk_net_gather(job *j, part_view *v, void **buf)
 {
     const size_t nr = (size_t)j->nranks, me = (size_t)j->rank;
+    const size_t esz = j->scores_only ? sizeof(lk_kv) : sizeof(lk_edge);
     uint64_t *lens = malloc(nr * sizeof *lens);
     size_t len = 0, off = 0;
     char *mine;
@@ -216,8 +217,7 @@ lk_status lk_net_gather(job *j, part_view *v, void **buf)
 
     *buf = NULL;
     for (size_t p = me; p < j->nparts; p += nr)
-        len += HDR * sizeof(uint64_t) + j->out[p].n * sizeof(lk_edge) +
-               j->out[p].nwhist * sizeof(uint64_t);
+        len += HDR * sizeof(uint64_t) + j->out[p].n * esz + j->out[p].nwhist * sizeof(uint64_t);
     mine = malloc(LK_MAX(len, (size_t)1));
     /* a rank that failed before this step tells the others why, in j->xmsg */
     st = lk_dist_agree(mine && lens ? LK_OK : LK_ENOMEM, j->xmsg);
@@ -231,8 +231,9 @@ lk_status lk_net_gather(job *j, part_view *v, void **buf)
         memcpy(mine + off, hdr, sizeof hdr);
         off += sizeof hdr;
         if (po->n)
-            memcpy(mine + off, po->e, po->n * sizeof *po->e);
-        off += po->n * sizeof *po->e;
+            memcpy(mine + off, j->scores_only ? (const void *)po->sk : (const void *)po->e,
+                   po->n * esz);
+        off += po->n * esz;
         if (po->nwhist)
             memcpy(mine + off, po->whist, po->nwhist * sizeof *po->whist);
         off += po->nwhist * sizeof *po->whist;
@@ -254,14 +255,14 @@ lk_status lk_net_gather(job *j, part_view *v, void **buf)
                 goto corrupt;
             memcpy(hdr, all + off, sizeof hdr);
             off += sizeof hdr;
-            if (hdr[0] > (end - off) / sizeof(lk_edge) ||
-                hdr[1] > (end - off - hdr[0] * sizeof(lk_edge)) / sizeof(uint64_t))
+            if (hdr[0] > (end - off) / esz ||
+                hdr[1] > (end - off - hdr[0] * esz) / sizeof(uint64_t))
                 goto corrupt;
             v[p].n = (size_t)hdr[0];
             v[p].nwhist = (size_t)hdr[1];
             v[p].n_all = hdr[2];
-            v[p].e = (const lk_edge *)(const void *)(all + off);
-            off += v[p].n * sizeof(lk_edge);
+            v[p].rec = all + off;
+            off += v[p].n * esz;
             v[p].whist = (const uint64_t *)(const void *)(all + off);
             off += v[p].nwhist * sizeof(uint64_t);
         }

@@ -73,6 +73,7 @@ typedef struct job {
     char (*msg)[LK_ERRMSG_MAX];
     const lk_net *net; /* idf */
     uint32_t min_keep;
+    int scores_only; /* lk_net_opts.scores_only */
     struct part_out *out;
     uint64_t shuffled;        /* bytes of records this rank sent to others */
     char xmsg[LK_ERRMSG_MAX]; /* what failed in the exchange */
@@ -81,7 +82,8 @@ typedef struct job {
 /* What the reduction of one partition gives: its kept edges and the weight
  * histogram of all its edges, merged in partition order afterwards. */
 typedef struct part_out {
-    lk_edge *e;
+    lk_edge *e; /* its kept edges; under scores_only sk instead */
+    lk_kv *sk;
     size_t n, cap;
     uint64_t n_all;
     uint64_t *whist;
@@ -112,7 +114,7 @@ LK_RESULT_USED lk_status lk_net_exchange(job *j);
 
 /* A partition's reduction, as merged into the network. */
 typedef struct part_view {
-    const lk_edge *e;
+    const void *rec; /* n lk_edge, or n lk_kv under scores_only */
     size_t n;
     const uint64_t *whist;
     size_t nwhist;

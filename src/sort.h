@@ -21,6 +21,23 @@ typedef struct lk_kv {
  *  zero), stably.  @return LK_OK or LK_ENOMEM (p unchanged). */
 LK_RESULT_USED lk_status lk_sort_kv(lk_kv *p, size_t n, unsigned keybits);
 
+/** A key whose unsigned order is the order of the (non-NaN) double d, so
+ *  that doubles sort by radix; lk_key_double() inverts it exactly. */
+static inline uint64_t lk_double_key(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u >> 63 ? ~u : u | (UINT64_C(1) << 63);
+}
+
+static inline double lk_key_double(uint64_t k)
+{
+    const uint64_t u = k >> 63 ? k & ~(UINT64_C(1) << 63) : ~k;
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
 /** Bits needed to write the largest key of p[0..n) (at least 1). */
 unsigned lk_kv_keybits(const lk_kv *p, size_t n);
 

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """--progress: the meter of `lockstep detect` on standard error.
 
-On a simulated input (500k actions, several seconds of work):
+On a simulated input (2M actions, several seconds of work on the project's
+2-core machine; checks that need a run of some length say so and are
+skipped, with a note, when the run is shorter):
   - `--progress always` into a pipe writes plain lines, at most one a second
     of wall time: while reading "read N rows, ..., R rows/s, ..." (from a
     throttled standard input, so that reading surely lasts several updates:
@@ -148,9 +150,15 @@ def check_plain(tag, err, wall, outdir, want_read):
         check(rows == sorted(rows) and rows[-1] > rows[0], "%s: rows grow: %s" % (tag, rows))
         check(all(m.group(3) is None for m in reads if m),
               "%s: no ETA for standard input (size unknown)" % tag)
-    if wall > 2.5:  # (a fast machine may finish within the first interval or two)
+    # a stage after reading is on screen for a whole interval (one second)
+    # only when the run goes on for some time after reading: reading from
+    # the throttled pipe takes about 3 s, from the file about 40% of the run
+    after = wall - 3.0 if want_read else wall * 0.6
+    if after > 2.0:
         check(any(m and m.group(1) != "read" for m in stages),
               "%s: a stage after reading is shown" % tag)
+    else:
+        print("note: %s: %.1f s after reading, too short to require a stage line" % (tag, after))
 
 
 def check_quiet(tag, err, outdir):
@@ -166,7 +174,11 @@ def check_tty(tag, out, wall, outdir):
     lines = out.replace("\r\n", "\n").split("\n")
     pieces = [d.rstrip(" ") for l in lines for d in l.split("\r")]
     draws = [d for d in pieces if READ.match(d) or STAGE.match(d)]
-    check(len(draws) >= 3, "%s: the line is rewritten with \\r (%d updates)" % (tag, len(draws)))
+    if wall > 1.5:  # 4 draws a second
+        check(len(draws) >= 3,
+              "%s: the line is rewritten with \\r (%d updates)" % (tag, len(draws)))
+    else:
+        print("note: %s: a %.1f s run is too short to require 3 draws" % (tag, wall))
     check(len(draws) <= 4 * wall + 2,
           "%s: %d updates in %.1f s: at most about 4 a second" % (tag, len(draws), wall))
     reads = [READ.match(d) for d in draws if READ.match(d)]
@@ -190,7 +202,7 @@ def check_tty(tag, out, wall, outdir):
 def main():
     with tempfile.TemporaryDirectory(prefix="lktest.") as tmp:
         sim = os.path.join(tmp, "sim")
-        lktest.run(["simulate", "-q", "--seed", "11", "--actions", "500k", "--no-tweets",
+        lktest.run(["simulate", "-q", "--seed", "11", "--actions", "2M", "--no-tweets",
                     "-o", sim])
         actions = os.path.join(sim, "actions.csv")
         out = {k: os.path.join(tmp, k) for k in ("always", "stdin", "never", "default", "tty",
