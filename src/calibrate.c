@@ -215,14 +215,25 @@ static lk_status resort_runs(const lk_objindex *ix, lk_cols *out, uint32_t *perm
  * action, index order, the same object runs as ix).  perm (may be NULL; ix->n entries) receives for
  * each position the index action it came from (tests).
  */
+/* What the null copies need of an object, in one place (the post loop
+ * visits objects in random order): its first action's time and index, and
+ * its popularity class << 11 | front-loading class << 5 | trace << 24. */
+typedef struct objinfo {
+    int64_t t0;
+    uint32_t first;
+    uint32_t info;
+} objinfo;
+
+#define OI_TRACE(i)   (((i) >> 24) & 0xfu)
+#define OI_CLASSES(i) ((i)&0xffffffu)
+
 static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, lk_null_kind kind,
                            uint64_t seed, lk_cols *out, uint32_t *perm, uint64_t *strata)
 {
     postref *pr = NULL;
     poststrat *ps = NULL;
-    lk_kv *ord = NULL;         /* posts in stratum order */
-    uint8_t *otr = NULL;       /* trace of each object */
-    uint64_t *early_of = NULL; /* actions in each object's first EARLY_MS */
+    lk_kv *ord = NULL; /* posts in stratum order */
+    objinfo *oi = NULL;
     size_t nposts = 0, *slot = NULL;
     lk_status st = LK_ENOMEM;
 
@@ -234,31 +245,35 @@ static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, lk_null_
     out->acc = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->acc);
     out->post = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->post);
     pr = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *pr);
-    otr = malloc(LK_MAX(ix->nobj, (size_t)1));
-    early_of = malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *early_of);
-    if (!out->t || !out->acc || !out->post || !pr || !otr || !early_of)
+    oi = malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *oi);
+    if (!out->t || !out->acc || !out->post || !pr || !oi)
         goto done;
     for (size_t o = 0; o < ix->nobj; o++) {
         lk_trace tr = LK_TR_GENERIC;
         uint64_t early = 0;
-        if (ix->start[o + 1] > ix->start[o]) {
-            const int64_t t0 = ix->a[ix->start[o]].t;
+        const uint64_t n = ix->start[o + 1] - ix->start[o];
+        oi[o].t0 = 0;
+        oi[o].first = (uint32_t)ix->start[o];
+        if (n) {
+            oi[o].t0 = ix->a[ix->start[o]].t;
             (void)lk_ds_object(ds, (uint32_t)o, NULL, &tr);
             /* how front-loaded the object is: its actions in the first
              * EARLY_MS (a viral post's burst vs a slow cascade) */
-            while (ix->start[o] + early < ix->start[o + 1] &&
-                   ix->a[ix->start[o] + early].t - t0 <= EARLY_MS)
+            while (early < n && ix->a[ix->start[o] + early].t - oi[o].t0 <= EARLY_MS)
                 early++;
         }
-        otr[o] = (uint8_t)tr;
-        early_of[o] = early;
+        oi[o].info = (uint32_t)tr << 24 | pop_class(n) << 11 | pop_class(early) << 5;
     }
     /* one post = one account's actions with one content id (a native record,
-     * or the rows of one post in a generic CSV with a trace column) */
+     * or the rows of one post in a generic CSV with a trace column); the
+     * sort records carry each action's index and object */
     for (size_t r = 0; r < ix->n; r++) {
         const char *c = lk_arena_get(&ds->content, ix->a[r].content);
-        pr[r].key = lk_hash64(c, strlen(c)) ^ lk_mix64((uint64_t)ix->a[r].account + 1);
-        pr[r].val = r;
+        const uint64_t ch = lk_hash64(c, strlen(c));
+        pr[r].key = ch ^ lk_mix64((uint64_t)ix->a[r].account + 1);
+        pr[r].val = (uint64_t)r << 32 | ix->a[r].object;
+        /* until the shuffle: the low bits of the content id's hash */
+        out->post[r] = (uint32_t)ch;
     }
     if ((st = lk_sort_kv(pr, ix->n, 64)) != LK_OK)
         goto done;
@@ -273,37 +288,37 @@ static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, lk_null_
         for (size_t r = 0; r < ix->n;) {
             size_t e = r, prim = r;
             uint32_t mask = 0;
+            unsigned best = UINT32_MAX;
             for (; e < ix->n && pr[e].key == pr[r].key; e++) {
-                const lk_action *x = &ix->a[pr[e].val];
-                /* until the shuffle: the action's post, and the low bits of
-                 * its content id's hash (the post key without the account) */
-                out->acc[pr[e].val] = (uint32_t)p;
-                out->post[pr[e].val] = (uint32_t)(pr[e].key ^ lk_mix64((uint64_t)x->account + 1));
-                mask |= 1u << otr[x->object];
-                if (prim_rank[otr[x->object]] < prim_rank[otr[ix->a[pr[prim].val].object]])
+                const unsigned tr = OI_TRACE(oi[(uint32_t)pr[e].val].info);
+                /* until the shuffle: the action's post */
+                out->acc[pr[e].val >> 32] = (uint32_t)p;
+                mask |= 1u << tr;
+                if (prim_rank[tr] < best) {
+                    best = prim_rank[tr];
                     prim = e;
+                }
             }
             {
-                const lk_action *x = &ix->a[pr[prim].val];
-                const uint64_t o = x->object;
-                const uint64_t n = ix->start[o + 1] - ix->start[o];
-                const int64_t t0 = ix->a[ix->start[o]].t, delay = x->t - t0;
-                const uint64_t early = early_of[o];
-                const uint32_t pc = pop_class(n) << 11, ec = pop_class(early) << 5;
+                const size_t xi = (size_t)(pr[prim].val >> 32);
+                const objinfo *q = &oi[(uint32_t)pr[prim].val];
+                const lk_action *x = &ix->a[xi];
+                const int64_t delay = x->t - q->t0;
+                const uint32_t cl = OI_CLASSES(q->info), pc = cl & ~((1u << 11) - 1);
                 if (kind == LK_NULL_WHO) {
-                    ps[p].key[0] = mask << 17 | pc | ec | time_class(delay);
-                    ps[p].key[1] = mask << 17 | pc | ec;
+                    ps[p].key[0] = mask << 17 | cl | time_class(delay);
+                    ps[p].key[1] = mask << 17 | cl;
                 } else { /* the delay is what is shuffled: never part of the stratum */
-                    ps[p].key[0] = mask << 17 | pc | ec;
-                    ps[p].key[1] = mask << 17 | pc | ec;
+                    ps[p].key[0] = mask << 17 | cl;
+                    ps[p].key[1] = mask << 17 | cl;
                 }
                 ps[p].key[2] = mask << 17 | pc;
                 ps[p].key[3] = pc;
-                ps[p].birth = t0;
+                ps[p].birth = q->t0;
                 ps[p].delay = delay;
-                ps[p].origin = pr[prim].val == ix->start[o];
+                ps[p].origin = xi == q->first;
+                ps[p].account = x->account; /* the post's */
             }
-            ps[p].account = ix->a[pr[r].val].account;
             p++;
             r = e;
         }
@@ -369,8 +384,7 @@ done:
     free(pr);
     free(ps);
     free(ord);
-    free(otr);
-    free(early_of);
+    free(oi);
     free(slot);
     if (st != LK_OK)
         lk_cols_release(out);
