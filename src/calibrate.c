@@ -227,8 +227,9 @@ typedef struct objinfo {
 #define OI_TRACE(i)   (((i) >> 24) & 0xfu)
 #define OI_CLASSES(i) ((i)&0xffffffu)
 
-static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, lk_null_kind kind,
-                           uint64_t seed, lk_cols *out, uint32_t *perm, uint64_t *strata)
+static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, const uint64_t *chash,
+                           const uint8_t *otrace, lk_null_kind kind, uint64_t seed, lk_cols *out,
+                           uint32_t *perm, uint64_t *strata)
 {
     postref *pr = NULL;
     poststrat *ps = NULL;
@@ -256,7 +257,10 @@ static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, lk_null_
         oi[o].first = (uint32_t)ix->start[o];
         if (n) {
             oi[o].t0 = ix->a[ix->start[o]].t;
-            (void)lk_ds_object(ds, (uint32_t)o, NULL, &tr);
+            if (otrace)
+                tr = (lk_trace)otrace[o];
+            else
+                (void)lk_ds_object(ds, (uint32_t)o, NULL, &tr);
             /* how front-loaded the object is: its actions in the first
              * EARLY_MS (a viral post's burst vs a slow cascade) */
             while (early < n && ix->a[ix->start[o] + early].t - oi[o].t0 <= EARLY_MS)
@@ -268,8 +272,8 @@ static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, lk_null_
      * or the rows of one post in a generic CSV with a trace column); the
      * sort records carry each action's index and object */
     for (size_t r = 0; r < ix->n; r++) {
-        const char *c = lk_arena_get(&ds->content, ix->a[r].content);
-        const uint64_t ch = lk_hash64(c, strlen(c));
+        const char *c = chash ? NULL : lk_arena_get(&ds->content, ix->a[r].content);
+        const uint64_t ch = chash ? chash[r] : lk_hash64(c, strlen(c));
         pr[r].key = ch ^ lk_mix64((uint64_t)ix->a[r].account + 1);
         pr[r].val = (uint64_t)r << 32 | ix->a[r].object;
         /* until the shuffle: the low bits of the content id's hash */
@@ -403,7 +407,7 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
     *strata = 0;
     if (!perm)
         return LK_ENOMEM;
-    if ((st = null_cols(ix, ds, kind, seed, &c, perm, strata)) != LK_OK)
+    if ((st = null_cols(ix, ds, NULL, NULL, kind, seed, &c, perm, strata)) != LK_OK)
         goto done;
     st = LK_ENOMEM;
     out->a = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->a);
@@ -764,6 +768,7 @@ static uint64_t null_budget(uint64_t budget, uint64_t copies)
 typedef struct nulls {
     const lk_objindex *ix;
     const lk_dataset *ds;
+    const lk_calib_opts *o;
     uint64_t seed;
     lk_cols nc[2];
     uint64_t strata[2];
@@ -775,8 +780,8 @@ static void null_task(void *ctx, size_t kind, unsigned worker)
     nulls *n = ctx;
     const double t0 = mono_s();
     (void)worker;
-    n->st[kind] = null_cols(n->ix, n->ds, (lk_null_kind)kind, n->seed + (uint64_t)kind,
-                            &n->nc[kind], NULL, &n->strata[kind]);
+    n->st[kind] = null_cols(n->ix, n->ds, n->o->content_hash, n->o->obj_trace, (lk_null_kind)kind,
+                            n->seed + (uint64_t)kind, &n->nc[kind], NULL, &n->strata[kind]);
     lk_log(LK_LOG_DEBUG, "calibration: %s null copy built in %.3f s (%llu strata)", null_name[kind],
            mono_s() - t0, (unsigned long long)n->strata[kind]);
 }
@@ -816,6 +821,7 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
     }
     nl.ix = ix;
     nl.ds = ds;
+    nl.o = o;
     nl.seed = o->seed;
     if (o->sequential) {
         /* under a memory cap: one null copy at a time */

@@ -58,6 +58,9 @@ typedef struct lk_dataset {
     lk_strpool *accounts;
     lk_strpool *objects;
     lk_arena content;
+    int park_fd1;         /* while the strings are parked: their file's descriptor + 1
+                             (0, as zeroed: not parked) */
+    const char *park_dir; /* its folder (borrowed) */
 } lk_dataset;
 
 /*
@@ -81,6 +84,19 @@ static inline const char *lk_ds_object(const lk_dataset *ds, uint32_t id, size_t
 
 LK_RESULT_USED lk_status lk_dataset_init(lk_dataset *ds);
 void lk_dataset_release(lk_dataset *ds);
+
+/**
+ * Park the string tables (account and object ids, content ids) in a
+ * temporary file in dir (tmpfile.h) and free their memory, until
+ * lk_dataset_unpark(): under --max-mem, the pair stage and the calibration
+ * need none of them.  Ids and content refs stay valid; no string may be
+ * read in between.  Errors are one line naming dir.
+ * @return LK_OK, LK_ENOMEM, LK_EIO.
+ */
+LK_RESULT_USED lk_status lk_dataset_park(lk_dataset *ds, const char *dir, char *errbuf);
+
+/** Read the parked strings back (a no-op when not parked). */
+LK_RESULT_USED lk_status lk_dataset_unpark(lk_dataset *ds, char *errbuf);
 
 /** 1 when (s, n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int lk_utf8_valid(const char *s, size_t n);

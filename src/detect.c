@@ -327,12 +327,47 @@ static lk_status estimate_window(lk_detect *d, const lk_objindex *ix)
     return LK_OK;
 }
 
+/*
+ * Under --max-mem the string tables (account, object and content ids) are
+ * parked in --tmp-dir from the index to the clustering: the pair stage and
+ * the calibration read only each action's content hash and each object's
+ * trace, computed here first (8 bytes an action and 1 an object, against
+ * about 70 bytes a string; 4.2 GB of the 7.6 GB held after indexing 10^8
+ * actions).
+ */
+static lk_status park_strings(lk_detect *d, const lk_objindex *ix, uint64_t **chash,
+                              uint8_t **otrace)
+{
+    lk_dataset *ds = &d->ds;
+    double t0 = now_s();
+    lk_status st;
+
+    *chash = malloc(LK_MAX(ix->n, (size_t)1) * sizeof **chash);
+    *otrace = malloc(LK_MAX(ix->nobj, (size_t)1));
+    if (!*chash || !*otrace)
+        return LK_ENOMEM;
+    for (size_t r = 0; r < ix->n; r++) {
+        const char *c = lk_arena_get(&ds->content, ix->a[r].content);
+        (*chash)[r] = lk_hash64(c, strlen(c));
+    }
+    for (size_t o = 0; o < ix->nobj; o++) {
+        lk_trace tr;
+        (void)lk_ds_object(ds, (uint32_t)o, NULL, &tr);
+        (*otrace)[o] = (uint8_t)tr;
+    }
+    if ((st = lk_dataset_park(ds, d->o.tmp_dir, d->errmsg)) == LK_OK)
+        stage_done("string tables parked", &t0);
+    return st;
+}
+
 static lk_status run_native(lk_detect *d)
 {
     lk_dataset *ds = &d->ds;
     size_t nacc = lk_strpool_count(ds->accounts);
     uint64_t *rows = calloc(LK_MAX(nacc, (size_t)1), sizeof *rows);
     uint8_t *keep = calloc(LK_MAX(nacc, (size_t)1), 1);
+    uint64_t *chash = NULL; /* under --max-mem: content hashes (park_strings) */
+    uint8_t *otrace = NULL;
     lk_objindex ix;
     lk_net net;
     lk_coordnet cn;
@@ -362,6 +397,8 @@ static lk_status run_native(lk_detect *d)
     stage_done("object index", &t0);
     if ((st = estimate_window(d, &ix)) != LK_OK)
         goto done;
+    if (d->o.max_mem && (st = park_strings(d, &ix, &chash, &otrace)) != LK_OK)
+        goto done;
     if (value < 0)
         value = 2;
     lk_progress_stage(&d->prog, "aggregate", 0);
@@ -384,6 +421,7 @@ static lk_status run_native(lk_detect *d)
         no.threads = lk_par_threads(d->o.threads);
         no.tmp_dir = d->o.tmp_dir;
         no.errbuf = d->errmsg;
+        no.content_hash = chash;
         if ((st = lk_net_build_ex(&ix, ds, NULL, &no, &net)) != LK_OK)
             goto done;
     }
@@ -418,6 +456,8 @@ static lk_status run_native(lk_detect *d)
         co.errbuf = d->errmsg;
         co.sequential = d->o.max_mem != 0;
         co.min_keep = LK_CALIB_MIN_OBJECTS;
+        co.content_hash = chash;
+        co.obj_trace = otrace;
         if ((st = lk_calibrate(&ix, ds, &net, &co, &d->calib, &passed)) != LK_OK)
             goto done;
         d->stats.coord_edges = passed;
@@ -443,6 +483,15 @@ static lk_status run_native(lk_detect *d)
         st = LK_ENOMEM;
         goto done;
     }
+    free(chash);
+    free(otrace);
+    chash = NULL;
+    otrace = NULL;
+    if (ds->park_fd1) {
+        if ((st = lk_dataset_unpark(ds, d->errmsg)) != LK_OK)
+            goto done;
+        stage_done("string tables read back", &t0);
+    }
     lk_progress_stage(&d->prog, "cluster", 0);
     if ((st = lk_coordnet_build(ds, &net, &d->o, &cn, d->errmsg)) != LK_OK)
         goto done;
@@ -460,6 +509,8 @@ done:
         lk_errf(d->errmsg, "out of memory");
     free(rows);
     free(keep);
+    free(chash);
+    free(otrace);
     lk_coordnet_release(&cn);
     lk_net_release(&net);
     lk_objindex_release(&ix);

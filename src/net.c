@@ -1,6 +1,4 @@
 /* net.c - partitioned, sort-based pair aggregation and the threshold. */
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <unistd.h>
 
@@ -9,6 +7,7 @@
 #include "net_int.h"
 #include "par.h"
 #include "rng.h"
+#include "tmpfile.h"
 
 /* Task t of this rank sweeps chunk t * nranks + rank. */
 static void count_chunk(void *ctx, size_t task, unsigned worker)
@@ -41,78 +40,28 @@ static void count_chunk(void *ctx, size_t task, unsigned worker)
 
 lk_status lk_net_spill_open(job *j, unsigned file, char *msg)
 {
-    char path[4096];
     spill *sp = &j->sp[file];
-    if (sp->fd >= 0)
-        return LK_OK;
-    /* a file without a name (Linux, most local filesystems): nothing can
-     * ever be left behind, however the process ends */
-    sp->fd = open(j->tmp_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (sp->fd >= 0)
-        return LK_OK;
-    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
-        lk_errf(msg, "cannot create a temporary file in %s: %s", j->tmp_dir, strerror(errno));
-        return LK_EIO;
-    }
-    /* elsewhere a named file, unlinked at once: its space is freed when the
-     * process ends, however it ends */
-    if (snprintf(path, sizeof path, "%s/lockstep-pairs-XXXXXX", j->tmp_dir) >= (int)sizeof path) {
-        lk_errf(msg, "temporary folder name too long: %s", j->tmp_dir);
-        return LK_EIO;
-    }
-    sp->fd = mkstemp(path);
-    if (sp->fd < 0) {
-        lk_errf(msg, "cannot create a temporary file in %s: %s", j->tmp_dir, strerror(errno));
-        return LK_EIO;
-    }
-    (void)unlink(path);
-    return LK_OK;
+    return sp->fd >= 0 ? LK_OK : lk_tmpfile_open(j->tmp_dir, &sp->fd, msg);
 }
 
 lk_status lk_net_spill_write(job *j, unsigned file, const void *buf, size_t len, uint64_t *off,
                              char *msg)
 {
     spill *sp = &j->sp[file];
-    const char *q = buf;
     lk_status st = lk_net_spill_open(j, file, msg);
 
     if (st != LK_OK)
         return st;
     *off = sp->size;
-    while (len > 0) {
-        ssize_t r = pwrite(sp->fd, q, len, (off_t)sp->size);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            lk_errf(msg, "cannot write a temporary file in %s: %s", j->tmp_dir,
-                    r < 0 ? strerror(errno) : "no space written");
-            return LK_EIO;
-        }
-        q += r;
-        len -= (size_t)r;
-        sp->size += (uint64_t)r;
-    }
-    return LK_OK;
+    if ((st = lk_tmpfile_write(sp->fd, buf, len, sp->size, j->tmp_dir, msg)) == LK_OK)
+        sp->size += len;
+    return st;
 }
 
 lk_status lk_net_spill_read(const job *j, unsigned file, void *buf, size_t len, uint64_t off,
                             char *msg)
 {
-    char *q = buf;
-    while (len > 0) {
-        ssize_t r = pread(j->sp[file].fd, q, len, (off_t)off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            lk_errf(msg, "cannot read back a temporary file in %s: %s", j->tmp_dir,
-                    r < 0 ? strerror(errno) : "file shorter than written");
-            return LK_EIO;
-        }
-        q += r;
-        len -= (size_t)r;
-        off += (uint64_t)r;
-    }
-    return LK_OK;
+    return lk_tmpfile_read(j->sp[file].fd, buf, len, off, j->tmp_dir, msg);
 }
 
 /* Move the write buffer of (chunk, partition p) of this worker into its
@@ -495,6 +444,7 @@ static void reduce_task(void *ctx, size_t task, unsigned worker)
 typedef struct fill_ctx {
     const lk_objindex *ix;
     const lk_dataset *ds;
+    const uint64_t *ch; /* content hashes, or NULL */
     lk_cols *cp;
 } fill_ctx;
 
@@ -511,7 +461,9 @@ static void fill_task(void *ctx, size_t task, unsigned worker)
         f->cp->acc[r] = ix->a[r].account;
         /* a post = an account's actions with one content id (all objects of
          * a native record; the rows of one post in a generic CSV) */
-        if (f->ds) {
+        if (f->ch) {
+            f->cp->post[r] = lk_post_hash(f->ch[r], ix->a[r].account);
+        } else if (f->ds) {
             const char *cid = lk_arena_get(&f->ds->content, ix->a[r].content);
             f->cp->post[r] = lk_post_hash(lk_hash64(cid, strlen(cid)), ix->a[r].account);
         } else {
@@ -751,9 +703,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     j.min_keep = o->min_keep;
     j.scores_only = o->scores_only;
     j.net = net;
-    j.tmp_dir = o->tmp_dir ? o->tmp_dir : getenv("TMPDIR");
-    if (!j.tmp_dir || !j.tmp_dir[0])
-        j.tmp_dir = "/tmp";
+    j.tmp_dir = lk_tmpfile_dir(o->tmp_dir);
     j.per_acc = calloc(threads, sizeof *j.per_acc);
     j.wbuf = calloc(threads, sizeof(prec *)); // NOLINT(bugprone-sizeof-expression)
     j.wfill = calloc(threads, sizeof *j.wfill);
@@ -779,6 +729,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         }
         fc.ix = ix;
         fc.ds = ds;
+        fc.ch = o->content_hash;
         fc.cp = &j.cp;
         if ((st = lk_par_run(threads, (ix->n + FILL_STEP - 1) / FILL_STEP, fill_task, &fc)) !=
             LK_OK)

@@ -12,7 +12,10 @@
  * through reader_par.c: the same row loops below then run on chunks, on
  * worker threads, and on what cannot be cut into chunks.
  */
+#include <unistd.h>
+
 #include "io_stream.h"
+#include "tmpfile.h"
 #include "reader_int.h"
 
 static const char *const skip_names[LK_SKIP_N] = {
@@ -43,7 +46,47 @@ void lk_dataset_release(lk_dataset *ds)
     lk_strpool_free(ds->accounts);
     lk_strpool_free(ds->objects);
     lk_arena_release(&ds->content);
+    if (ds->park_fd1)
+        (void)close(ds->park_fd1 - 1);
     memset(ds, 0, sizeof *ds);
+}
+
+lk_status lk_dataset_park(lk_dataset *ds, const char *dir, char *errbuf)
+{
+    uint64_t off = 0;
+    int fd;
+    lk_status st;
+
+    if (ds->park_fd1)
+        return LK_OK;
+    dir = lk_tmpfile_dir(dir);
+    if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
+        return st;
+    ds->park_fd1 = fd + 1;
+    ds->park_dir = dir;
+    /* a failure part-way leaves what is not parked in memory; the caller
+     * gives up (lk_dataset_release frees both kinds) */
+    if ((st = lk_strpool_park(ds->accounts, fd, &off, dir, errbuf)) != LK_OK ||
+        (st = lk_strpool_park(ds->objects, fd, &off, dir, errbuf)) != LK_OK ||
+        (st = lk_arena_park(&ds->content, fd, &off, dir, errbuf)) != LK_OK)
+        return st;
+    return LK_OK;
+}
+
+lk_status lk_dataset_unpark(lk_dataset *ds, char *errbuf)
+{
+    const int fd = ds->park_fd1 - 1;
+    lk_status st;
+
+    if (!ds->park_fd1)
+        return LK_OK;
+    if ((st = lk_strpool_unpark(ds->accounts, fd, ds->park_dir, errbuf)) != LK_OK ||
+        (st = lk_strpool_unpark(ds->objects, fd, ds->park_dir, errbuf)) != LK_OK ||
+        (st = lk_arena_unpark(&ds->content, fd, ds->park_dir, errbuf)) != LK_OK)
+        return st;
+    (void)close(fd);
+    ds->park_fd1 = 0;
+    return LK_OK;
 }
 
 int lk_utf8_valid(const char *str, size_t n)

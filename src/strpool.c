@@ -1,5 +1,6 @@
 /* strpool.c - string interning (open addressing) and an append-only arena. */
 #include "strpool.h"
+#include "tmpfile.h"
 
 #define CHUNK_MIN ((size_t)1 << 20)
 
@@ -14,13 +15,22 @@ lk_status lk_arena_reserve(lk_arena *a, size_t n, uint64_t *ref, char **out)
     if (n >= ((size_t)1 << 31))
         return LK_ELIMIT;
     if (a->nchunk == 0 || a->used + n + 1 > a->csize) {
-        size_t sz = LK_MAX(CHUNK_MIN, n + 1);
+        size_t sz = LK_MAX(CHUNK_MIN, n + 1), cap = a->cap_chunk;
         char *c;
-        if (LK_GROW(a->chunk, a->nchunk + 1, a->cap_chunk) != LK_OK)
+        if (LK_GROW(a->chunk, a->nchunk + 1, cap) != LK_OK)
             return LK_ENOMEM;
+        if (cap != a->cap_chunk) { /* cused keeps chunk's capacity */
+            size_t *u = realloc(a->cused, cap * sizeof *u);
+            if (!u)
+                return LK_ENOMEM; /* chunk grew alone: harmless, cap_chunk is still cused's */
+            a->cused = u;
+            a->cap_chunk = cap;
+        }
         c = malloc(sz);
         if (!c)
             return LK_ENOMEM;
+        if (a->nchunk)
+            a->cused[a->nchunk - 1] = a->used;
         a->chunk[a->nchunk++] = c;
         a->used = 0;
         a->csize = sz;
@@ -53,7 +63,46 @@ void lk_arena_release(lk_arena *a)
     for (size_t i = 0; i < a->nchunk; i++)
         free(a->chunk[i]);
     free(a->chunk);
+    free(a->cused);
     lk_arena_init(a);
+}
+
+lk_status lk_arena_park(lk_arena *a, int fd, uint64_t *off, const char *dir, char *errbuf)
+{
+    if (a->nchunk)
+        a->cused[a->nchunk - 1] = a->used;
+    a->park_off = *off;
+    for (size_t i = 0; i < a->nchunk; i++) {
+        lk_status st = lk_tmpfile_write(fd, a->chunk[i], a->cused[i], *off, dir, errbuf);
+        if (st != LK_OK)
+            return st; /* the chunks written so far are still in memory too */
+        *off += a->cused[i];
+    }
+    for (size_t i = 0; i < a->nchunk; i++) {
+        free(a->chunk[i]);
+        a->chunk[i] = NULL;
+    }
+    a->parked = 1;
+    return LK_OK;
+}
+
+lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, char *errbuf)
+{
+    uint64_t off = a->park_off;
+    if (!a->parked)
+        return LK_OK;
+    for (size_t i = 0; i < a->nchunk; i++) {
+        /* the last chunk at its full size: appends go on there */
+        const size_t sz = i + 1 == a->nchunk ? a->csize : LK_MAX(a->cused[i], (size_t)1);
+        lk_status st;
+        if (!(a->chunk[i] = malloc(sz)))
+            return LK_ENOMEM;
+        if ((st = lk_tmpfile_read(fd, a->chunk[i], a->cused[i], off, dir, errbuf)) != LK_OK)
+            return st;
+        off += a->cused[i];
+    }
+    a->parked = 0;
+    return LK_OK;
 }
 
 /* The pool: strings in an arena, an index of (pointer, length) per id, and a
@@ -80,7 +129,8 @@ struct lk_strpool {
     uint32_t *len;
     size_t n, cap;
     slot *tab;
-    size_t mask; /* table size - 1 (power of two) */
+    size_t mask;        /* table size - 1 (power of two) */
+    uint64_t park_refs; /* while parked: where the refs and lengths are in the file */
 };
 
 lk_status lk_strpool_new(lk_strpool **out)
@@ -282,4 +332,88 @@ void lk_strpool_free(lk_strpool *p)
     free(p->len);
     lk_table_free(p->tab, (p->mask + 1) * sizeof *p->tab);
     free(p);
+}
+
+/* Parked, a pool keeps its arena's chunk list and counts: its strings, the
+ * per-id arena refs and lengths are in the file, and the hash table is
+ * rebuilt from them when it is unparked. */
+lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, const char *dir, char *errbuf)
+{
+    uint64_t *ref = malloc(LK_MAX(p->n, (size_t)1) * sizeof *ref);
+    size_t c = 0;
+    lk_status st;
+
+    if (!ref)
+        return LK_ENOMEM;
+    /* strings are in the arena in id order: each id's chunk is found by
+     * walking the chunks along */
+    for (size_t i = 0; i < p->n; i++) {
+        const uintptr_t s = (uintptr_t)(p->str[i] - 4);
+        while (c < p->arena.nchunk &&
+               ((uintptr_t)p->arena.chunk[c] > s ||
+                s - (uintptr_t)p->arena.chunk[c] >=
+                    (c + 1 == p->arena.nchunk ? p->arena.used : p->arena.cused[c])))
+            c++;
+        if (c == p->arena.nchunk) { /* cannot be: a string outside the pool's arena */
+            free(ref);
+            lk_errf(errbuf, "string table: a string outside its arena");
+            return LK_EINVAL;
+        }
+        ref[i] = (uint64_t)c << 32 | (uint64_t)(s - (uintptr_t)p->arena.chunk[c]);
+    }
+    p->park_refs = *off;
+    if ((st = lk_tmpfile_write(fd, ref, p->n * sizeof *ref, *off, dir, errbuf)) != LK_OK ||
+        (st = lk_tmpfile_write(fd, p->len, p->n * sizeof *p->len, *off + p->n * sizeof *ref, dir,
+                               errbuf)) != LK_OK) {
+        free(ref);
+        return st;
+    }
+    free(ref);
+    *off += p->n * (sizeof *ref + sizeof *p->len);
+    if ((st = lk_arena_park(&p->arena, fd, off, dir, errbuf)) != LK_OK)
+        return st;
+    free(p->str);
+    free(p->len);
+    lk_table_free(p->tab, (p->mask + 1) * sizeof *p->tab);
+    p->str = NULL;
+    p->len = NULL;
+    p->tab = NULL;
+    return LK_OK;
+}
+
+lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, char *errbuf)
+{
+    uint64_t *ref;
+    lk_status st;
+
+    if (!p->arena.parked)
+        return LK_OK;
+    if ((st = lk_arena_unpark(&p->arena, fd, dir, errbuf)) != LK_OK)
+        return st;
+    ref = malloc(LK_MAX(p->n, (size_t)1) * sizeof *ref);
+    p->str = malloc(LK_MAX(p->cap, (size_t)1) * sizeof *p->str);
+    p->len = malloc(LK_MAX(p->cap, (size_t)1) * sizeof *p->len);
+    p->tab = lk_table_alloc((p->mask + 1) * sizeof *p->tab);
+    if (!ref || !p->str || !p->len || !p->tab) {
+        free(ref);
+        return LK_ENOMEM;
+    }
+    if ((st = lk_tmpfile_read(fd, ref, p->n * sizeof *ref, p->park_refs, dir, errbuf)) != LK_OK ||
+        (st = lk_tmpfile_read(fd, p->len, p->n * sizeof *p->len, p->park_refs + p->n * sizeof *ref,
+                              dir, errbuf)) != LK_OK) {
+        free(ref);
+        return st;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        const uint32_t h = lk_strpool_hash(lk_arena_get(&p->arena, ref[i]) + 4, p->len[i]);
+        size_t j = h & p->mask;
+        p->str[i] = lk_arena_get(&p->arena, ref[i]) + 4;
+        while (p->tab[j].id1)
+            j = (j + 1) & p->mask;
+        p->tab[j].str = p->str[i];
+        p->tab[j].h = h;
+        p->tab[j].id1 = (uint32_t)i + 1;
+    }
+    free(ref);
+    return LK_OK;
 }

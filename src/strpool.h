@@ -73,10 +73,13 @@ void lk_strpool_free(lk_strpool *p);
  */
 typedef struct lk_arena {
     char **chunk;
+    size_t *cused; /* bytes used in each chunk but the last (set when it is closed) */
     size_t nchunk, cap_chunk;
     size_t used;  /* bytes used in the last chunk */
     size_t csize; /* size of the last chunk */
     uint64_t total;
+    uint64_t park_off; /* while parked: where its chunks start in the file */
+    int parked;
 } lk_arena;
 
 void lk_arena_init(lk_arena *a);
@@ -87,5 +90,20 @@ LK_RESULT_USED lk_status lk_arena_reserve(lk_arena *a, size_t n, uint64_t *ref, 
 /** The string behind ref (borrowed). */
 const char *lk_arena_get(const lk_arena *a, uint64_t ref);
 void lk_arena_release(lk_arena *a);
+
+/*
+ * Parking: a table that is not needed for a while (the string tables during
+ * the pair stage and the calibration, under --max-mem) is written to the
+ * temporary file fd (tmpfile.h) at *off, which advances, and its memory is
+ * freed; unparking reads it back.  Between the two nothing of it may be
+ * read, and refs and ids stay valid across.  Errors are one line naming
+ * the folder dir.  @return LK_OK, LK_ENOMEM, LK_EIO.
+ */
+LK_RESULT_USED lk_status lk_arena_park(lk_arena *a, int fd, uint64_t *off, const char *dir,
+                                       char *errbuf);
+LK_RESULT_USED lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, char *errbuf);
+LK_RESULT_USED lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, const char *dir,
+                                         char *errbuf);
+LK_RESULT_USED lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, char *errbuf);
 
 #endif

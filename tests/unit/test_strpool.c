@@ -9,12 +9,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
 #include "lk_testutil.h"
 
 #include "strpool.h"
+#include "tmpfile.h"
 
 /* The test string of `key` into buf (>= 64 bytes); returns its length (1..58).
  * Tails contain every byte value, NUL included. */
@@ -281,12 +283,84 @@ static void test_arena(void **state)
     free(want);
 }
 
+/* Parking writes a pool and an arena to a temporary file and frees them;
+ * unparked, every id, string, lookup and ref is as before, and both grow on
+ * as if never parked. */
+static void test_park(void **state)
+{
+    enum { N = 200000 };
+
+    lk_strpool *p = new_pool();
+    lk_arena a;
+    uint64_t *refs = malloc(N * sizeof *refs);
+    char *big = malloc(((size_t)2 << 20) + 1);
+    char buf[64], errbuf[LK_ERRMSG_MAX] = "";
+    uint64_t off = 0;
+    const char *dir = lk_tmpfile_dir(NULL);
+    int fd = -1;
+    uint32_t id;
+
+    (void)state;
+    assert_non_null(refs);
+    assert_non_null(big);
+    lk_arena_init(&a);
+    /* key k has id k up to N / 2, then k + 1: a string larger than a chunk
+     * comes in the middle (id N / 2 + 1) */
+#define PARK_ID(k) ((uint32_t)((k) <= N / 2 ? (k) : (k) + 1))
+    for (uint64_t k = 0; k < N; k++) {
+        const size_t n = key_string(k, buf);
+        intern_ok(p, buf, n, PARK_ID(k), 1);
+        assert_int_equal(lk_arena_add(&a, buf, n, &refs[k]), LK_OK);
+        if (k == N / 2) {
+            memset(big, 'b', (size_t)2 << 20);
+            intern_ok(p, big, (size_t)2 << 20, (uint32_t)N / 2 + 1, 1);
+        }
+    }
+    assert_int_equal(lk_tmpfile_open(dir, &fd, errbuf), LK_OK);
+    assert_int_equal(lk_strpool_park(p, fd, &off, dir, errbuf), LK_OK);
+    assert_int_equal(lk_arena_park(&a, fd, &off, dir, errbuf), LK_OK);
+    assert_true(off > (uint64_t)N * 12);
+    assert_int_equal(lk_strpool_count(p), N + 1);
+    assert_int_equal(lk_strpool_unpark(p, fd, dir, errbuf), LK_OK);
+    assert_int_equal(lk_arena_unpark(&a, fd, dir, errbuf), LK_OK);
+    (void)close(fd);
+    for (uint64_t k = 0; k < N; k++) {
+        const size_t n = key_string(k, buf);
+        size_t len = 0;
+        const char *got = lk_strpool_get(p, PARK_ID(k), &len);
+        assert_int_equal(len, n);
+        assert_memory_equal(got, buf, n);
+        assert_int_equal(got[n], '\0');
+        assert_int_equal(lk_strpool_find(p, buf, n, &id), 1);
+        assert_int_equal(id, PARK_ID(k));
+        intern_ok(p, buf, n, PARK_ID(k), 0);
+        assert_memory_equal(lk_arena_get(&a, refs[k]), buf, n);
+    }
+    assert_int_equal(lk_strpool_find(p, big, (size_t)2 << 20, &id), 1);
+    assert_int_equal(id, (uint32_t)N / 2 + 1);
+#undef PARK_ID
+    /* both grow on */
+    intern_ok(p, "after parking", 13, (uint32_t)N + 1, 1);
+    assert_int_equal(lk_arena_add(&a, "more", 4, &refs[0]), LK_OK);
+    assert_string_equal(lk_arena_get(&a, refs[0]), "more");
+    /* a file that cannot be written: a one-line error naming the folder */
+    fd = -1;
+    off = 0;
+    assert_int_equal(lk_strpool_park(p, fd, &off, "/some/dir", errbuf), LK_EIO);
+    assert_non_null(strstr(errbuf, "/some/dir"));
+    assert_string_equal(lk_strpool_get(p, 3, NULL), lk_strpool_get(p, 3, NULL)); /* still usable */
+    lk_strpool_free(p);
+    lk_arena_release(&a);
+    free(refs);
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic),          cmocka_unit_test(test_nul_and_empty),
         cmocka_unit_test(test_random_million), cmocka_unit_test(test_pointer_stability),
-        cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_arena),          cmocka_unit_test(test_park),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
