@@ -2,10 +2,11 @@
 """--threads, --max-mem and --tmp-dir change how detect runs, never what it
 writes: every output file is byte-identical for 1, 2 and 3 threads and with
 a memory cap so small that the pair records are spilled to disk (checked by
-the spilled bytes -v reports).  Temporary files never outlive the run, not
-even one killed by SIGTERM, and a full disk (emulated with RLIMIT_FSIZE) is
-a one-line error naming the folder.  Inputs: a simulated run with planted
-groups and CooRTweet's russian sample from ../shared/data.
+the spilled bytes -v reports) and the string tables parked there.  Temporary
+files never outlive the run, not even one killed by SIGTERM, and a full disk
+(emulated with RLIMIT_FSIZE) is a one-line error naming the folder.
+Inputs: a simulated run with planted groups and CooRTweet's russian sample
+from ../shared/data.
 """
 import os
 import re
@@ -45,6 +46,9 @@ def compare_runs(name, args, inputs, caps, must_spill=True):
                 check(spilled(p.stderr) > 0,
                       "%s: --max-mem %s spills pair records (-v says %d bytes)"
                       % (name, cap, spilled(p.stderr)))
+            # under a cap the string tables go to --tmp-dir and come back
+            check("string tables parked" in p.stderr and "string tables read back" in p.stderr,
+                  "%s: --max-mem %s parks the string tables (-v)" % (name, cap))
             check(os.listdir(tmp) == [], "%s: --tmp-dir empty after the run" % name)
     return ref
 
