@@ -8,8 +8,9 @@
 #include "calibrate.h"
 #include "dist.h"
 #include "par.h"
-#include "sort.h"
 #include "rng.h"
+#include "sort.h"
+#include "tmpfile.h"
 
 /* Monotonic seconds, for the -vv timings of the calibration's steps. */
 static double mono_s(void)
@@ -60,11 +61,14 @@ typedef lk_kv postref;
 typedef struct poststrat {
     uint64_t stratum;
     uint32_t account; /* its account */
-    uint32_t origin;  /* 1: the post is its primary object's first action */
-    uint32_t key[4];  /* its stratum at each level, finest first (see below) */
+    uint32_t cls;     /* trace mask << 17 | its primary object's classes (objinfo),
+                         | PS_ORIGIN; its stratum keys derive from it (post_key) */
     int64_t birth;    /* first action time of the post's primary object */
     int64_t delay;    /* the post's time after that */
 } poststrat;
+
+/* In poststrat.cls: the post is its primary object's first action. */
+#define PS_ORIGIN (UINT32_C(1) << 31)
 
 /* A stratum must hold the posts of at least this many accounts, so that a
  * planted group's posts never make up a stratum of their own (the null
@@ -77,7 +81,9 @@ typedef struct poststrat {
  * alone, then one stratum for all.  Each post takes the finest level whose
  * stratum has posts of STRATUM_ACCOUNTS accounts or more.
  */
-static lk_status assign_strata(poststrat *ps, size_t n)
+static uint32_t post_key(const poststrat *p, unsigned lv, lk_null_kind kind);
+
+static lk_status assign_strata(poststrat *ps, size_t n, lk_null_kind kind)
 {
     lk_kv *lk = malloc(LK_MAX(n, (size_t)1) * sizeof *lk);
     uint8_t *done = calloc(LK_MAX(n, (size_t)1), 1);
@@ -100,7 +106,7 @@ static lk_status assign_strata(poststrat *ps, size_t n)
          * stable sort's tie-break */
         for (size_t p = 0; p < n; p++)
             if (!done[p]) {
-                lk[m].key = (uint64_t)ps[p].key[lv] << abits | ps[p].account;
+                lk[m].key = (uint64_t)post_key(&ps[p], lv, kind) << abits | ps[p].account;
                 lk[m].val = p;
                 m++;
             }
@@ -227,6 +233,27 @@ typedef struct objinfo {
 #define OI_TRACE(i)   (((i) >> 24) & 0xfu)
 #define OI_CLASSES(i) ((i)&0xffffffu)
 
+/* A post's stratum key at level lv (assign_strata), from its trace mask
+ * (bits 17 on), its primary object's popularity (bits 11-16) and
+ * front-loading (5-10) classes, and for the popularity null the time class
+ * of its delay (0-4; the timing null shuffles the delay: never part of its
+ * stratum). */
+static uint32_t post_key(const poststrat *p, unsigned lv, lk_null_kind kind)
+{
+    const uint32_t mc = p->cls & ~PS_ORIGIN,
+                   pop = mc & (((UINT32_C(1) << 17) - 1) & ~UINT32_C(0x7ff));
+    switch (lv) {
+    case 0:
+        return kind == LK_NULL_WHO ? mc | time_class(p->delay) : mc;
+    case 1:
+        return mc;
+    case 2:
+        return mc & ~UINT32_C(0x7ff);
+    default:
+        return pop;
+    }
+}
+
 static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, const uint64_t *chash,
                            const uint8_t *otrace, lk_null_kind kind, uint64_t seed, lk_cols *out,
                            uint32_t *perm, uint64_t *strata)
@@ -235,7 +262,8 @@ static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, const ui
     poststrat *ps = NULL;
     lk_kv *ord = NULL; /* posts in stratum order */
     objinfo *oi = NULL;
-    size_t nposts = 0, *slot = NULL;
+    size_t nposts = 0;
+    uint32_t *slot = NULL; /* the timing null: one stratum's reactions */
     lk_status st = LK_ENOMEM;
 
     memset(out, 0, sizeof *out);
@@ -308,19 +336,9 @@ static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, const ui
                 const objinfo *q = &oi[(uint32_t)pr[prim].val];
                 const lk_action *x = &ix->a[xi];
                 const int64_t delay = x->t - q->t0;
-                const uint32_t cl = OI_CLASSES(q->info), pc = cl & ~((1u << 11) - 1);
-                if (kind == LK_NULL_WHO) {
-                    ps[p].key[0] = mask << 17 | cl | time_class(delay);
-                    ps[p].key[1] = mask << 17 | cl;
-                } else { /* the delay is what is shuffled: never part of the stratum */
-                    ps[p].key[0] = mask << 17 | cl;
-                    ps[p].key[1] = mask << 17 | cl;
-                }
-                ps[p].key[2] = mask << 17 | pc;
-                ps[p].key[3] = pc;
+                ps[p].cls = mask << 17 | OI_CLASSES(q->info) | (xi == q->first ? PS_ORIGIN : 0);
                 ps[p].birth = q->t0;
                 ps[p].delay = delay;
-                ps[p].origin = xi == q->first;
                 ps[p].account = x->account; /* the post's */
             }
             p++;
@@ -329,14 +347,22 @@ static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, const ui
     }
     free(pr); /* the actions know their posts now */
     pr = NULL;
-    if ((st = assign_strata(ps, nposts)) != LK_OK)
+    if ((st = assign_strata(ps, nposts, kind)) != LK_OK)
         goto done;
-    if (!(slot = malloc(LK_MAX(nposts, (size_t)1) * sizeof *slot))) {
-        st = LK_ENOMEM;
-        goto done;
-    }
     if ((st = sort_by_stratum(ps, nposts, &ord)) != LK_OK)
         goto done;
+    if (kind == LK_NULL_WHEN) {
+        size_t big = 1;
+        for (size_t b = 0, e; b < nposts; b = e) {
+            for (e = b; e < nposts && ord[e].key == ord[b].key;)
+                e++;
+            big = LK_MAX(big, e - b);
+        }
+        if (!(slot = malloc(big * sizeof *slot))) {
+            st = LK_ENOMEM;
+            goto done;
+        }
+    }
     /* shuffle within each stratum (Fisher-Yates, one seeded stream per
      * stratum so that strata do not affect each other): the posts' accounts
      * (LK_NULL_WHO) or their delays after their object's first action
@@ -361,8 +387,8 @@ static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, const ui
              * time; the reactions' delays are shuffled among themselves */
             size_t m = 0;
             for (size_t k = b; k < e; k++)
-                if (!ps[ord[k].val].origin)
-                    slot[m++] = (size_t)ord[k].val;
+                if (!(ps[ord[k].val].cls & PS_ORIGIN))
+                    slot[m++] = (uint32_t)ord[k].val;
             for (size_t k = m; k > 1; k--) {
                 const size_t j = (size_t)lk_rng_below(&rng, k);
                 const int64_t t = ps[slot[k - 1]].delay;
@@ -530,18 +556,18 @@ done:
 }
 
 /* The real edges' z, largest first (ties in edge order): key = ~lk_double_key(z),
- * val = edge. */
-static lk_kv *zvals(const lk_net *net, const uint8_t *cls, const binscale *sc)
+ * val = edge; real[0..n) as for qvalues. */
+static lk_kv *zvals(const lk_kv *real, size_t n, const binscale *sc)
 {
-    lk_kv *z = malloc(LK_MAX(net->n, (size_t)1) * sizeof *z);
+    lk_kv *z = malloc(LK_MAX(n, (size_t)1) * sizeof *z);
     if (!z)
         return NULL;
-    for (size_t k = 0; k < net->n; k++) {
-        const binscale *b = &sc[pair_bin(cls, net->e[k].a, net->e[k].b)];
-        z[k].key = ~lk_double_key((net->e[k].score - b->loc) / b->scale);
+    for (size_t k = 0; k < n; k++) {
+        const binscale *b = &sc[real[k].val];
+        z[k].key = ~lk_double_key((lk_key_double(real[k].key) - b->loc) / b->scale);
         z[k].val = k;
     }
-    if (lk_sort_kv(z, net->n, 64) != LK_OK) {
+    if (lk_sort_kv(z, n, 64) != LK_OK) {
         free(z);
         return NULL;
     }
@@ -573,10 +599,11 @@ static double *null_zvals(lk_kv *kv, size_t n, const binscale *sc)
  * q-values: for a cut c on z, FDR(c) = (null edges with z >= c) / (real
  * edges with z >= c), the null count taken from the tail model beyond the
  * TAIL_K-th null edge; q = the smallest FDR of any cut at or below the
- * edge's z (step-up).  The null edges kv[0..nn) are (lk_double_key(score), bin)
- * only; this overwrites them.
+ * edge's z (step-up).  The real edges real[0..nr) and the null edges
+ * kv[0..nn) are (lk_double_key(score), bin) only (this overwrites kv);
+ * q[0..nr) receives the real edges' q-values.
  */
-static lk_status qvalues(lk_net *net, const uint8_t *cls, lk_kv *kv, size_t nn)
+static lk_status qvalues(const lk_kv *real, size_t nr, lk_kv *kv, size_t nn, double *q)
 {
     const size_t nb = (size_t)N_CLASS * N_CLASS;
     binscale *sc = malloc(nb * sizeof *sc);
@@ -587,7 +614,7 @@ static lk_status qvalues(lk_net *net, const uint8_t *cls, lk_kv *kv, size_t nn)
     lk_status st = LK_ENOMEM;
 
     if (!sc || bin_scales(kv, nn, sc) != LK_OK || !(nz = null_zvals(kv, nn, sc)) ||
-        !(rz = zvals(net, cls, sc)))
+        !(rz = zvals(real, nr, sc)))
         goto done;
     /* the null's upper tail beyond its TAIL_K-th largest z is modelled as
      * exponential (mean excess beta): one null replicate cannot count how
@@ -600,24 +627,24 @@ static lk_status qvalues(lk_net *net, const uint8_t *cls, lk_kv *kv, size_t nn)
         for (size_t i = 0; i < k; i++)
             beta += nz[i] - u;
         beta = k > 1 ? LK_MAX(beta / (double)(k - 1), 1e-6) : 1.0;
-        for (size_t i = 0; i < net->n;) {
+        for (size_t i = 0; i < nr;) {
             const double zi = lk_key_double(~rz[i].key);
             size_t e = i;
             double fp;
-            while (e < net->n && rz[e].key == rz[i].key)
+            while (e < nr && rz[e].key == rz[i].key)
                 e++;
             while (j < nn && nz[j] >= zi)
                 j++;
             fp = k && zi > u ? (double)k * exp(-(zi - u) / beta) : (double)j;
             for (size_t m = i; m < e; m++)
-                net->e[rz[m].val].qvalue = LK_MIN(fp / (double)e, 1.0);
+                q[rz[m].val] = LK_MIN(fp / (double)e, 1.0);
             i = e;
         }
     }
-    for (size_t i = net->n; i-- > 0;) {
-        lk_edge *e = &net->e[rz[i].val];
-        run = LK_MIN(run, e->qvalue);
-        e->qvalue = run;
+    for (size_t i = nr; i-- > 0;) {
+        double *x = &q[rz[i].val];
+        run = LK_MIN(run, *x);
+        *x = run;
     }
     st = LK_OK;
 done:
@@ -692,14 +719,15 @@ static uint32_t intersect(const objlists *l, uint32_t a, uint32_t b)
 }
 
 /*
- * The q-values of the real edges against one null copy nc of ix (released
- * here).  Under mpirun every rank takes part in the null's aggregation
+ * The q-values of the real edges real[0..nr) (as for qvalues) against one
+ * null copy nc of ix (released here), aggregated with the real network's
+ * idf.  Under mpirun every rank takes part in the null's aggregation
  * (collective), but only rank 0 holds its edges and the real ones, and
  * computes q[]; the other ranks pass cls and q NULL.
  */
-static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, lk_net *net,
-                              const lk_calib_opts *o, lk_null_kind kind, const uint8_t *cls,
-                              double *q, lk_calib_stats *st)
+static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *idf,
+                              const lk_kv *real, size_t nr, const lk_calib_opts *o,
+                              lk_null_kind kind, const uint8_t *cls, double *q, lk_calib_stats *st)
 {
     lk_net null;
     lk_net_opts no;
@@ -720,7 +748,7 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, lk_net *net,
     no.cols = nc;
     no.scores_only = 1; /* a null edge is only ever its bin and score */
     t0 = mono_s();
-    ret = lk_net_build_ex(ix, NULL, net->idf, &no, &null);
+    ret = lk_net_build_ex(ix, NULL, idf, &no, &null);
     lk_cols_release(nc);
     if (ret != LK_OK)
         return ret;
@@ -744,11 +772,9 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, lk_net *net,
     for (size_t k = 0; k < nn; k++)
         bv[k].val = pair_bin(cls, (uint32_t)(bv[k].val >> 32), (uint32_t)bv[k].val);
     lk_net_release(&null);
-    ret = qvalues(net, cls, bv, nn);
+    ret = qvalues(real, nr, bv, nn, q);
     lk_log(LK_LOG_DEBUG, "calibration: q-values against the %s null in %.3f s", null_name[kind],
            mono_s() - t0);
-    for (size_t k = 0; ret == LK_OK && k < net->n; k++)
-        q[k] = net->e[k].qvalue;
     free(bv);
     return ret;
 }
@@ -794,7 +820,9 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
     uint64_t *nact = NULL;
     uint8_t *cls = NULL;
     double *qwho = NULL, *qwhen = NULL, active = 0;
+    lk_kv *real = NULL; /* per real edge: its score key and bin (qvalues) */
     const int root = lk_dist_rank() == 0;
+    int park_fd = -1;
     nulls nl;
     lk_status ret = LK_ENOMEM;
 
@@ -818,6 +846,12 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
             cls[a] = (uint8_t)pop_class(nact[a]);
             active += nact[a] > 0;
         }
+        if (!(real = malloc(LK_MAX(net->n, (size_t)1) * sizeof *real)))
+            goto done;
+        for (size_t k = 0; k < net->n; k++) {
+            real[k].key = lk_double_key(net->e[k].score);
+            real[k].val = pair_bin(cls, net->e[k].a, net->e[k].b);
+        }
     }
     nl.ix = ix;
     nl.ds = ds;
@@ -828,13 +862,24 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
         lk_calib_opts no = *o;
         const uint64_t copy = (uint64_t)ix->n * COLS_BYTES;
         no.budget = null_budget(o->budget, copy);
+        /* and the kept edges (72 bytes each) wait on disk: the copies need
+         * only real[] (16 bytes an edge) */
+        if ((ret = lk_net_park(net, o->tmp_dir, &park_fd, o->errbuf)) != LK_OK)
+            goto done;
+        if (park_fd >= 0)
+            lk_log(LK_LOG_INFO, "calibration: %zu kept edges (%zu bytes) parked in %s", net->n,
+                   net->n * sizeof(lk_edge), lk_tmpfile_dir(o->tmp_dir));
         for (size_t k = 0; k < 2; k++) {
             null_task(&nl, k, 0);
             if ((ret = nl.st[k]) != LK_OK ||
-                (ret = null_qvalues(ix, &nl.nc[k], net, &no, (lk_null_kind)k, cls,
-                                    k == LK_NULL_WHO ? qwho : qwhen, st)) != LK_OK)
+                (ret = null_qvalues(ix, &nl.nc[k], net->idf, real, net->n, &no, (lk_null_kind)k,
+                                    cls, k == LK_NULL_WHO ? qwho : qwhen, st)) != LK_OK)
                 goto done;
         }
+        ret = lk_net_unpark(net, park_fd, o->tmp_dir, o->errbuf);
+        park_fd = -1;
+        if (ret != LK_OK)
+            goto done;
     } else {
         /* both copies side by side; the pair stage's budget was set before
          * they existed: they come out of it */
@@ -846,9 +891,11 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
         for (int k = 0; k < 2; k++)
             if ((ret = nl.st[k]) != LK_OK)
                 goto done;
-        ret = null_qvalues(ix, &nl.nc[LK_NULL_WHO], net, &no, LK_NULL_WHO, cls, qwho, st);
+        ret = null_qvalues(ix, &nl.nc[LK_NULL_WHO], net->idf, real, net->n, &no, LK_NULL_WHO, cls,
+                           qwho, st);
         if (ret == LK_OK)
-            ret = null_qvalues(ix, &nl.nc[LK_NULL_WHEN], net, &no, LK_NULL_WHEN, cls, qwhen, st);
+            ret = null_qvalues(ix, &nl.nc[LK_NULL_WHEN], net->idf, real, net->n, &no, LK_NULL_WHEN,
+                               cls, qwhen, st);
         if (ret != LK_OK)
             goto done;
     }
@@ -889,6 +936,9 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
     *passed = st->pass_sync;
     ret = LK_OK;
 done:
+    if (park_fd >= 0 && lk_net_unpark(net, park_fd, o->tmp_dir, NULL) != LK_OK)
+        lk_log(LK_LOG_DEBUG, "calibration: parked edges lost after an error");
+    free(real);
     free(nact);
     free(cls);
     free(qwho);

@@ -145,7 +145,8 @@ static uint64_t rss_now(void)
 
 /*
  * Bytes the pair stage may hold in memory: under --max-mem what the cap
- * leaves beside what is already resident (the action table and index);
+ * leaves beside what is already resident (the action index, and for the
+ * calibration the kept edges);
  * without a cap 60% of physical memory less that.  Records beyond half of
  * it are spilled to --tmp-dir (net.h).  It is never less than an eighth of
  * the cap: when what is resident already takes (nearly) all of it, a
@@ -165,8 +166,8 @@ static uint64_t pair_budget(const lk_detect *d)
     floor = LK_MAX(cap / 8, (uint64_t)8 << 20);
     if (d->o.max_mem && used + floor > cap)
         lk_log(LK_LOG_WARN,
-               "the action table and index already take %llu MB of the %llu MB --max-mem; "
-               "the pair stage uses %llu MB more",
+               "the data held in memory (index, kept edges) already take %llu MB of the %llu MB "
+               "--max-mem; the pair stage uses %llu MB more",
                (unsigned long long)(used >> 20), (unsigned long long)(cap >> 20),
                (unsigned long long)(floor >> 20));
     return cap > used + floor ? cap - used : floor;

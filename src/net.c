@@ -933,6 +933,47 @@ size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cu
     return kept;
 }
 
+lk_status lk_net_park(lk_net *net, const char *dir, int *fd, char *errbuf)
+{
+    lk_status st;
+
+    *fd = -1;
+    if (!net->e || net->n == 0)
+        return LK_OK;
+    dir = lk_tmpfile_dir(dir);
+    if ((st = lk_tmpfile_open(dir, fd, errbuf)) != LK_OK)
+        return st;
+    if ((st = lk_tmpfile_write(*fd, net->e, net->n * sizeof *net->e, 0, dir, errbuf)) != LK_OK) {
+        (void)close(*fd);
+        *fd = -1;
+        return st;
+    }
+    free(net->e);
+    net->e = NULL;
+    net->cap = 0;
+    return LK_OK;
+}
+
+lk_status lk_net_unpark(lk_net *net, int fd, const char *dir, char *errbuf)
+{
+    lk_status st = LK_ENOMEM;
+
+    if (fd < 0)
+        return LK_OK;
+    net->e = malloc(net->n * sizeof *net->e);
+    if (net->e)
+        st = lk_tmpfile_read(fd, net->e, net->n * sizeof *net->e, 0, lk_tmpfile_dir(dir), errbuf);
+    (void)close(fd);
+    if (st != LK_OK) {
+        free(net->e);
+        net->e = NULL;
+        net->n = 0;
+        return st;
+    }
+    net->cap = net->n;
+    return LK_OK;
+}
+
 void lk_net_release(lk_net *net)
 {
     free(net->e);

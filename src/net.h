@@ -149,4 +149,21 @@ size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cu
 
 void lk_net_release(lk_net *net);
 
+/**
+ * Under a memory cap: write the kept edges to a new temporary file in dir
+ * (tmpfile.h) and free them until lk_net_unpark(); net->n stays, net->e is
+ * NULL in between (calibrate.c parks them while it builds and aggregates
+ * its null copies, which never read them).  *fd receives the file's
+ * descriptor (-1 when nothing was parked); errors are one line naming dir.
+ * @return LK_OK, LK_EIO (the edges stay in memory).
+ */
+LK_RESULT_USED lk_status lk_net_park(lk_net *net, const char *dir, int *fd, char *errbuf);
+
+/**
+ * Read the edges parked by lk_net_park() back and close fd (a no-op for
+ * fd -1).  On failure the network is emptied (net->n = 0) and fd closed.
+ * @return LK_OK, LK_ENOMEM, LK_EIO.
+ */
+LK_RESULT_USED lk_status lk_net_unpark(lk_net *net, int fd, const char *dir, char *errbuf);
+
 #endif

@@ -2,9 +2,10 @@
 """--threads, --max-mem and --tmp-dir change how detect runs, never what it
 writes: every output file is byte-identical for 1, 2 and 3 threads and with
 a memory cap so small that the pair records are spilled to disk (checked by
-the spilled bytes -v reports) and the string tables parked there.  Temporary
-files never outlive the run, not even one killed by SIGTERM, and a full disk
-(emulated with RLIMIT_FSIZE) is a one-line error naming the folder.
+the spilled bytes -v reports) and the string tables and, during the
+calibration, the kept edges parked there.  Temporary files never outlive the
+run, not even one killed by SIGTERM, and a full disk (emulated with
+RLIMIT_FSIZE) is a one-line error naming the folder.
 Inputs: a simulated run with planted groups and CooRTweet's russian sample
 from ../shared/data.
 """
@@ -49,6 +50,12 @@ def compare_runs(name, args, inputs, caps, must_spill=True):
             # under a cap the string tables go to --tmp-dir and come back
             check("string tables parked" in p.stderr and "string tables read back" in p.stderr,
                   "%s: --max-mem %s parks the string tables (-v)" % (name, cap))
+            # and the calibration parks the kept edges while it builds its null copies
+            if "--threshold" not in args:
+                check(re.search(r"calibration: [1-9][0-9]* kept edges \([0-9]+ bytes\) parked",
+                                p.stderr) is not None,
+                      "%s: --max-mem %s parks the kept edges during calibration (-v)"
+                      % (name, cap))
             check(os.listdir(tmp) == [], "%s: --tmp-dir empty after the run" % name)
     return ref
 
