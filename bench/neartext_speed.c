@@ -14,8 +14,8 @@
  *
  * Build (not part of CMake, not run in CI):
  *   gcc -std=c11 -O2 -D_GNU_SOURCE -Isrc -Iinclude bench/neartext_speed.c src/neartext.c
- *       src/normalize.c src/buf.c src/log.c src/status.c -lxxhash -lutf8proc -lm
- *       -o neartext_speed
+ *       src/normalize.c src/buf.c src/log.c src/status.c src/par.c -lxxhash -lutf8proc
+ *       -lm -lpthread -o neartext_speed
  */
 #include <math.h>
 #include <stdio.h>

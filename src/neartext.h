@@ -11,10 +11,15 @@
  * never cluster: two- and one-word posts ("thank you", "lol") are the same
  * by chance, not by copying.
  *
- * Similarity.  Each post keeps K = 64 MinHash minima (32 bits each) of its
- * shingle set; the estimated Jaccard of two posts is the share of equal
- * slots, and a pair joins when it is >= threshold.  The estimate has a
- * standard deviation of sqrt(J (1 - J) / 64), 0.06 at J = 0.5.
+ * Similarity.  Each post keeps K = 64 MinHash minima of its shingle set,
+ * each the minimum of a 32-bit permutation of which only the low 16 bits
+ * are kept (b-bit MinHash, Li and Koenig); the estimated Jaccard of two
+ * posts is the share of equal slots, and a pair joins when it is >=
+ * threshold.  The estimate has a standard deviation of
+ * sqrt(J (1 - J) / 64), 0.06 at J = 0.5.  Two slots whose minima differ
+ * still agree with probability 2^-16, which raises the expected estimate
+ * by (1 - J) / 65536: negligible (one chance slot in 1,000 unrelated
+ * pairs, where a join needs 20 of 64 at 0.3).
  * Replacing m of n words (not adjacent, not at the ends) leaves a true
  * Jaccard of (n - 1 - 2m) / (n - 1 + 2m) on word pairs, since each replaced
  * word breaks two pairs: 3 of 20 words give 0.52, 3 of 25 0.60, 2 of 12
@@ -24,7 +29,8 @@
  * pairs clustered alone): 3 of 20 and 3 of 25 replaced 100%, 2 of 12 100%,
  * 3 of 12 78%.  On 10^6 synthetic Zipf posts (bench/neartext_speed.c) 0.3
  * found 100% of the copypasta and put 0.014% of the unrelated posts into
- * clusters; 0.4 found 99.9% and 0.0002%; 0.5 found 97.2% and none.
+ * clusters; 0.4 found 99.7% and none; 0.5 found 97.2% and none (the same
+ * with 32-bit slots, measured side by side).
  * Single words (shingle = 1) catch 3 of 12 (Jaccard 0.6) but merged 1.5%
  * of the unrelated Zipf posts at 0.5: common words dominate word sets.
  *
@@ -40,6 +46,11 @@
  * whatever the run lengths (10^5 copies of one spam cost 10^5 unions).
  * A separate pass over a hash of the whole signature joins posts with
  * identical signatures first, so identical texts always share a cluster.
+ * With 16-bit slots a band also matches when its last slot agrees by
+ * chance: 2-5% more candidates than 32-bit slots gave, and in long runs
+ * (the minima of frequent word pairs) those can push a true copy out of
+ * the window of three (measured at 10^7 simulated actions: 0.04% fewer
+ * posts clustered, bench/RESULTS.md).
  *
  * Determinism.  The result depends only on the texts, their order and the
  * seed: records are sorted by (key, post id), never visited in hash order,
@@ -48,7 +59,7 @@
  * under one seed and not another; pairs far from it (the copypasta edits
  * above, unrelated texts) do not depend on it.
  *
- * Memory.  Held per post with >= 3 tokens: 256 bytes of signature + 4 bytes
+ * Memory.  Held per post with >= 3 tokens: 128 bytes of signature + 4 bytes
  * of post id (amortised growth adds up to half of that); posts with fewer
  * tokens cost nothing.  lk_neartext_cluster() needs in addition 20 bytes per
  * sketched post while it runs (28 with threads > 1), and returns 4 bytes
@@ -61,7 +72,7 @@
 
 #include "lk_internal.h"
 
-/** MinHash values per post. */
+/** MinHash values per post (16 bits each). */
 #define LK_NEARTEXT_K 64
 
 /** Longest shingle accepted by lk_neartext_new(). */
@@ -118,13 +129,14 @@ LK_RESULT_USED lk_status lk_neartext_add(lk_neartext *nt, const char *text, size
  * The signature lk_neartext_add() would keep for a text, computed without
  * touching the handle: several threads may sketch at once (the parallel
  * reader sketches in its workers and adds the sketches in input order).
- * @param mins receives LK_NEARTEXT_K minima when the text has >= 3 tokens.
+ * @param mins receives LK_NEARTEXT_K minima (their low 16 bits) when the
+ *        text has >= 3 tokens.
  * @param words, words_cap the caller's scratch for word hashes (grown here;
  *        the caller frees *words).
  * @return 1 (sketched), 0 (fewer than three tokens: never clusters), -1
  *         (out of memory).
  */
-int lk_neartext_sketch(const lk_neartext *nt, const char *text, size_t n, uint32_t *mins,
+int lk_neartext_sketch(const lk_neartext *nt, const char *text, size_t n, uint16_t *mins,
                        uint64_t **words, size_t *words_cap);
 
 /**
@@ -132,7 +144,7 @@ int lk_neartext_sketch(const lk_neartext *nt, const char *text, size_t n, uint32
  * `mins` (NULL for a text lk_neartext_sketch() returned 0 for).
  * @return LK_OK, LK_ENOMEM, LK_ELIMIT, as lk_neartext_add().
  */
-LK_RESULT_USED lk_status lk_neartext_add_sketch(lk_neartext *nt, const uint32_t *mins);
+LK_RESULT_USED lk_status lk_neartext_add_sketch(lk_neartext *nt, const uint16_t *mins);
 
 /**
  * Cluster every post added so far (it may be called again after more adds).

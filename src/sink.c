@@ -44,7 +44,7 @@ typedef struct rec {
     int nt;              /* has a text for near-text */
     const char *nt_text; /* serial: the normalised text */
     size_t nt_len;       /* (nt_text == NULL: the sketch below) */
-    const uint32_t *sig; /* replay: its sketch, NULL for a text too short */
+    const uint16_t *sig; /* replay: its sketch, NULL for a text too short */
 } rec;
 
 /* ---- journals: what a worker's sink records for the main thread --------
@@ -76,7 +76,7 @@ typedef struct jent {
     size_t off; /* in bytes: J_REC acc\0 content\0 key\0 objs\0; J_BAD the message */
     uint32_t acc_len, content_len, key_len, objs_len;
     uint32_t ob0, nob; /* in ob / oh */
-    uint32_t sig;      /* J_REC with F_NT: index of the sketch in sig (K each), or NO_SIG */
+    uint32_t sig;      /* J_REC with F_NT: index of the sketch in sig (K slots each), or NO_SIG */
     uint32_t acc_h;
     uint8_t kind, why, flags;
     int8_t fmt; /* lk_sink_format before the entry, or -1 */
@@ -89,8 +89,8 @@ struct lk_journal {
     recobj *ob; /* offsets relative to the record's objs */
     uint32_t *oh;
     size_t nob, obcap, ohcap;
-    uint32_t *sig;
-    size_t nsig, sigcap; /* in uint32 */
+    uint16_t *sig;       /* sketches, K slots each */
+    size_t nsig, sigcap; /* in slots (uint16) */
     int8_t fmt;          /* pending lk_sink_format */
     int open;            /* a record is begun and has no entry yet */
     lk_status err;       /* sticky: an entry could not be added */
@@ -351,7 +351,7 @@ static size_t jbody(const jhead *h, int *ok)
     *ok = h->n <= SIZE_MAX && h->nob <= SIZE_MAX && h->nsig <= SIZE_MAX && h->bytes <= SIZE_MAX &&
           !lk_mul_size((size_t)h->n, sizeof(jent), &a) &&
           !lk_mul_size((size_t)h->nob, sizeof(recobj) + sizeof(uint32_t), &b) &&
-          !lk_mul_size((size_t)h->nsig, sizeof(uint32_t), &c) && !lk_add_size(a, b, &t) &&
+          !lk_mul_size((size_t)h->nsig, sizeof(uint16_t), &c) && !lk_add_size(a, b, &t) &&
           !lk_add_size(t, c, &t) && !lk_add_size(t, (size_t)h->bytes, &t);
     return *ok ? t : 0;
 }

@@ -268,7 +268,8 @@ static void test_threads(void **state)
         lk_neartext_opts o;
         lk_neartext_stats s1, s2, s3;
         lk_neartext *nt = NULL;
-        uint32_t *a, *b, *c = NULL, mins[LK_NEARTEXT_K];
+        uint32_t *a, *b, *c = NULL;
+        uint16_t mins[LK_NEARTEXT_K];
         uint64_t *words = NULL;
         size_t words_cap = 0;
 
@@ -464,7 +465,7 @@ static void test_spam_run(void **state)
             add_str(nt, "buy cheap followers now at our great store");
         }
     }
-    assert_true(lk_neartext_bytes(nt) >= (size_t)n * LK_NEARTEXT_K * 4);
+    assert_true(lk_neartext_bytes(nt) >= (size_t)n * LK_NEARTEXT_K * sizeof(uint16_t));
     assert_int_equal(lk_neartext_cluster(nt, &out, &st), LK_OK);
     for (uint32_t i = 0; i < n; i++)
         assert_int_equal(out[i], i % 10 == 3 ? UINT32_MAX : 0);
@@ -475,6 +476,104 @@ static void test_spam_run(void **state)
     assert_true(st.candidates < n);
     free(out);
     lk_neartext_free(nt);
+}
+
+/* Equal 16-bit slots of the sketches of two rendered texts. */
+static int equal_slots(const lk_neartext *nt, const lk_buf *x, const lk_buf *y, uint64_t **wbuf,
+                       size_t *wbuf_cap)
+{
+    uint16_t a[LK_NEARTEXT_K + 4], b[LK_NEARTEXT_K];
+    int m = 0;
+
+    /* Slots past K stay as they were: a slot is 16 bits, not 32. */
+    for (int j = LK_NEARTEXT_K; j < LK_NEARTEXT_K + 4; j++)
+        a[j] = 0xabcd;
+    assert_int_equal(lk_neartext_sketch(nt, x->p, x->len, a, wbuf, wbuf_cap), 1);
+    assert_int_equal(lk_neartext_sketch(nt, y->p, y->len, b, wbuf, wbuf_cap), 1);
+    for (int j = LK_NEARTEXT_K; j < LK_NEARTEXT_K + 4; j++)
+        assert_int_equal(a[j], 0xabcd);
+    for (int j = 0; j < LK_NEARTEXT_K; j++)
+        m += a[j] == b[j];
+    return m;
+}
+
+/* Sketches are K slots of 16 bits (b-bit MinHash) and still estimate the
+ * Jaccard: identical texts agree in all 64 slots; one of 20 words replaced
+ * (true word-pair Jaccard 17/21 = 0.81 inside, 18/20 at an end: about 52
+ * slots expected, standard deviation 3) agrees in 52 on average; unrelated
+ * texts in almost none (a chance agreement has probability 2^-16 a slot).
+ * Each of the 16 bits kept is set in half of the slots, so the bits kept
+ * are uniform (the high bits of a minimum are mostly 0).  The handle holds
+ * 128 bytes of signature per sketched post (+ 4 of post id, and growth):
+ * bytes < 256 per post at every count past 1,000 cannot hold with 256-byte
+ * signatures, and the fewest bytes per post, reached when the arrays are
+ * full, is close to 132. */
+static void test_sketch_bits(void **state)
+{
+    const int trials = 200;
+    uint64_t s = 11, *wbuf = NULL;
+    size_t wbuf_cap = 0, bytes, min_per_post = SIZE_MAX;
+    lk_buf raw, x, y;
+    lk_neartext *nt;
+    int edit_sum = 0, ones[16] = {0};
+    double mean = 0;
+
+    (void)state;
+    lk_buf_init(&raw);
+    lk_buf_init(&x);
+    lk_buf_init(&y);
+    assert_int_equal(lk_neartext_new(NULL, &nt), LK_OK);
+    for (int t = 0; t < trials; t++) {
+        const words base = random_words(&s, 20), other = random_words(&s, 20);
+        const words v = replace(&s, &base, 1);
+        uint16_t mins[LK_NEARTEXT_K];
+        int m;
+
+        render(&base, 0, "", &raw, &x);
+        assert_int_equal(equal_slots(nt, &x, &x, &wbuf, &wbuf_cap), LK_NEARTEXT_K);
+        render(&v, 0, "", &raw, &y);
+        m = equal_slots(nt, &x, &y, &wbuf, &wbuf_cap);
+        assert_true(m >= 38 && m <= LK_NEARTEXT_K);
+        edit_sum += m;
+        render(&other, 0, "", &raw, &y);
+        assert_true(equal_slots(nt, &x, &y, &wbuf, &wbuf_cap) < 8);
+        assert_int_equal(lk_neartext_sketch(nt, x.p, x.len, mins, &wbuf, &wbuf_cap), 1);
+        for (int j = 0; j < LK_NEARTEXT_K; j++) {
+            mean += mins[j];
+            for (int bit = 0; bit < 16; bit++)
+                ones[bit] += (mins[j] >> bit) & 1;
+        }
+    }
+    print_message("equal slots, 1 of 20 words replaced: mean %.1f of 64\n",
+                  (double)edit_sum / trials);
+    assert_true(edit_sum >= 49 * trials && edit_sum <= 56 * trials);
+    mean /= trials * LK_NEARTEXT_K; /* uniform: 32767.5, standard deviation 170 here */
+    assert_true(mean > 31768 && mean < 33768);
+    for (int bit = 0; bit < 16; bit++) /* half of 12,800, standard deviation 57 */
+        assert_true(ones[bit] > trials * LK_NEARTEXT_K * 45 / 100 &&
+                    ones[bit] < trials * LK_NEARTEXT_K * 55 / 100);
+    lk_neartext_free(nt);
+
+    assert_int_equal(lk_neartext_new(NULL, &nt), LK_OK);
+    for (size_t n = 1; n <= 20000; n++) {
+        const words t = random_words(&s, 20);
+
+        render(&t, 0, "", &raw, &x);
+        assert_int_equal(lk_neartext_add(nt, x.p, x.len), LK_OK);
+        bytes = lk_neartext_bytes(nt);
+        assert_true(bytes >= n * 128);
+        if (n >= 1000) {
+            assert_true(bytes < n * 256);
+            min_per_post = LK_MIN(min_per_post, bytes / n);
+        }
+    }
+    print_message("bytes per sketched post: at least %zu\n", min_per_post);
+    assert_true(min_per_post >= 132 && min_per_post <= 140);
+    lk_neartext_free(nt);
+    free(wbuf);
+    lk_buf_release(&raw);
+    lk_buf_release(&x);
+    lk_buf_release(&y);
 }
 
 static void test_opts_and_empty(void **state)
@@ -542,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_pair_recall),    cmocka_unit_test(test_short),
         cmocka_unit_test(test_shingle),        cmocka_unit_test(test_spam_run),
         cmocka_unit_test(test_opts_and_empty), cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_sketch_bits),
     };
     return cmocka_run_group_tests(tests, make_vocab, NULL);
 }
