@@ -372,7 +372,7 @@ static void test_partitions(void **state)
     assert_int_equal(one.partitions, 1);
     assert_int_equal(one.spilled, 0);
     assert_true(many.partitions > 1);
-    assert_int_equal(many.spilled, one.pairs * 24); /* every record went to disk */
+    assert_int_equal(many.spilled, one.pairs * 24);          /* every record went to disk */
     assert_true(one.pairs > 2 * ((UINT64_C(1) << 20) / 32)); /* > 2 partitions of 1 MiB */
     assert_int_equal(one.pairs, many.pairs);
     assert_int_equal(one.n_all, many.n_all);
