@@ -89,7 +89,6 @@ static lk_status assign_strata(poststrat *ps, size_t n, lk_null_kind kind)
     uint8_t *done = calloc(LK_MAX(n, (size_t)1), 1);
     uint32_t maxacc = 0;
     unsigned abits = 1;
-    lk_status st = LK_OK;
 
     if (!lk || !done) {
         free(lk);
@@ -100,18 +99,17 @@ static lk_status assign_strata(poststrat *ps, size_t n, lk_null_kind kind)
         maxacc = LK_MAX(maxacc, ps[p].account);
     while (abits < 32 && (maxacc >> abits) != 0)
         abits++;
-    for (unsigned lv = 0; lv < 4 && st == LK_OK; lv++) {
+    for (unsigned lv = 0; lv < 4; lv++) {
         size_t m = 0;
         /* (stratum key, account), posts in increasing order as the
-         * stable sort's tie-break */
+         * tie-break (sort.h: in place, no second buffer) */
         for (size_t p = 0; p < n; p++)
             if (!done[p]) {
                 lk[m].key = (uint64_t)post_key(&ps[p], lv, kind) << abits | ps[p].account;
                 lk[m].val = p;
                 m++;
             }
-        if ((st = lk_sort_kv(lk, m, lk_kv_keybits(lk, m))) != LK_OK)
-            break;
+        lk_sort_kv_inplace(lk, m);
         for (size_t b = 0; b < m;) {
             const uint64_t key = lk[b].key >> abits;
             size_t e = b, accounts = 0;
@@ -130,7 +128,7 @@ static lk_status assign_strata(poststrat *ps, size_t n, lk_null_kind kind)
             ps[p].stratum = (uint64_t)4 << 32;
     free(lk);
     free(done);
-    return st;
+    return LK_OK;
 }
 
 /* *ord receives the posts in stratum order (key = stratum, val = post),
@@ -138,7 +136,6 @@ static lk_status assign_strata(poststrat *ps, size_t n, lk_null_kind kind)
 static lk_status sort_by_stratum(const poststrat *ps, size_t n, lk_kv **ord)
 {
     lk_kv *kv = malloc(LK_MAX(n, (size_t)1) * sizeof *kv);
-    lk_status st;
 
     *ord = NULL;
     if (!kv)
@@ -147,10 +144,7 @@ static lk_status sort_by_stratum(const poststrat *ps, size_t n, lk_kv **ord)
         kv[p].key = ps[p].stratum;
         kv[p].val = p;
     }
-    if ((st = lk_sort_kv(kv, n, lk_kv_keybits(kv, n))) != LK_OK) {
-        free(kv);
-        return st;
-    }
+    lk_sort_kv_inplace(kv, n);
     *ord = kv;
     return LK_OK;
 }
@@ -307,9 +301,7 @@ static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, const ui
         /* until the shuffle: the low bits of the content id's hash */
         out->post[r] = (uint32_t)ch;
     }
-    if ((st = lk_sort_kv(pr, ix->n, 64)) != LK_OK)
-        goto done;
-    st = LK_ENOMEM;
+    lk_sort_kv_inplace(pr, ix->n); /* by post, then index */
     for (size_t r = 0; r < ix->n; r++)
         nposts += r == 0 || pr[r].key != pr[r - 1].key;
     ps = malloc(LK_MAX(nposts, (size_t)1) * sizeof *ps);

@@ -1,4 +1,5 @@
-/* sort.c - stable LSD radix sort of (key, value) pairs. */
+/* sort.c - radix sorts of (key, value) pairs: stable LSD with a second
+ * buffer, and in-place MSD by (key, value). */
 #include "sort.h"
 
 unsigned lk_kv_keybits(const lk_kv *p, size_t n)
@@ -59,4 +60,100 @@ lk_status lk_sort_kv(lk_kv *p, size_t n, unsigned keybits)
     free(tmp);
     free(cnt);
     return LK_OK;
+}
+
+/* In-place (key, val) sort: byte b of the 128-bit composite, 15 (the key's
+ * highest) down to 0 (the value's lowest). */
+static inline unsigned kv_byte(const lk_kv *x, int b)
+{
+    return b >= 8 ? (unsigned)(x->key >> (8 * (b - 8))) & 0xffu
+                  : (unsigned)(x->val >> (8 * b)) & 0xffu;
+}
+
+static inline int kv_less(const lk_kv *x, const lk_kv *y)
+{
+    return x->key < y->key || (x->key == y->key && x->val < y->val);
+}
+
+static void kv_insertion(lk_kv *p, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        const lk_kv v = p[i];
+        size_t j = i;
+        while (j > 0 && kv_less(&v, &p[j - 1])) {
+            p[j] = p[j - 1];
+            j--;
+        }
+        p[j] = v;
+    }
+}
+
+#define KV_SMALL 32
+
+/* p[0..n) agree on every byte above b. */
+static void kv_msd(lk_kv *p, size_t n, int b)
+{
+    size_t cnt[256], head[256], tail[256];
+
+    for (;;) {
+        if (n <= KV_SMALL) {
+            kv_insertion(p, n);
+            return;
+        }
+        if (b < 0)
+            return; /* all equal */
+        memset(cnt, 0, sizeof cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[kv_byte(&p[i], b)]++;
+        if (cnt[kv_byte(&p[0], b)] != n)
+            break;
+        b--; /* one bucket: the next byte, no move */
+    }
+    head[0] = 0;
+    for (unsigned d = 0; d < 256; d++) {
+        tail[d] = head[d] + cnt[d];
+        if (d < 255)
+            head[d + 1] = tail[d];
+    }
+    /* American flag: walk each bucket's head, swapping elements home */
+    for (unsigned d = 0; d < 256; d++)
+        while (head[d] < tail[d]) {
+            lk_kv v = p[head[d]];
+            unsigned e = kv_byte(&v, b);
+            while (e != d) {
+                const lk_kv t = p[head[e]];
+                p[head[e]++] = v;
+                v = t;
+                e = kv_byte(&v, b);
+            }
+            p[head[d]++] = v;
+        }
+    for (size_t d = 0, start = 0; d < 256; d++) {
+        if (cnt[d] > 1)
+            kv_msd(p + start, cnt[d], b - 1);
+        start += cnt[d];
+    }
+}
+
+void lk_sort_kv_inplace(lk_kv *p, size_t n)
+{
+    uint64_t korr = 0, vorr = 0;
+    int b = 15;
+
+    if (n < 2)
+        return;
+    /* start at the highest byte any key or value uses */
+    for (size_t i = 0; i < n; i++) {
+        korr |= p[i].key;
+        vorr |= p[i].val;
+    }
+    if (korr == 0) {
+        b = 7;
+        while (b > 0 && ((vorr >> (8 * b)) & 0xffu) == 0)
+            b--;
+    } else {
+        while (b > 8 && ((korr >> (8 * (b - 8))) & 0xffu) == 0)
+            b--;
+    }
+    kv_msd(p, n, b);
 }

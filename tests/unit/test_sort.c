@@ -1,0 +1,130 @@
+/*
+ * test_sort.c - the radix sorts of src/sort.c against qsort: lk_sort_kv
+ * (stable LSD on the key) and lk_sort_kv_inplace (MSD by key, then value),
+ * on inputs shaped like the calibration's (64-bit hashes, small strata
+ * keys with long runs of equal keys, all keys equal, sorted and reversed
+ * input, sizes around the insertion-sort cut-off); and the order-keeping
+ * double keys.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "rng.h"
+#include "sort.h"
+
+static int cmp_kv(const void *x, const void *y)
+{
+    const lk_kv *a = x, *b = y;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    if (a->val != b->val)
+        return a->val < b->val ? -1 : 1;
+    return 0;
+}
+
+enum shape { RANDOM64, SMALL_KEYS, ONE_KEY, SORTED, REVERSED, HIGH_BYTE_ONLY, NSHAPES };
+
+/* n pairs of the given shape; values are 0..n-1 in input order (as the
+ * calibration gives them), or random when rand_val */
+static lk_kv *make(size_t n, enum shape sh, int rand_val, uint64_t seed)
+{
+    lk_kv *p = malloc((n ? n : 1) * sizeof *p);
+    lk_rng r;
+    lk_rng_seed(&r, seed);
+    assert_non_null(p);
+    for (size_t i = 0; i < n; i++) {
+        switch (sh) {
+        case RANDOM64:
+            p[i].key = lk_rng_next(&r);
+            break;
+        case SMALL_KEYS: /* strata: few keys, long equal runs */
+            p[i].key = lk_rng_below(&r, 7) << 20 | lk_rng_below(&r, 3);
+            break;
+        case ONE_KEY:
+            p[i].key = 42;
+            break;
+        case SORTED:
+            p[i].key = i / 3;
+            break;
+        case REVERSED:
+            p[i].key = (uint64_t)(n - i) * 1000003u;
+            break;
+        default: /* only the top byte varies */
+            p[i].key = lk_rng_below(&r, 5) << 56;
+            break;
+        }
+        p[i].val = rand_val ? lk_rng_next(&r) >> lk_rng_below(&r, 64) : i;
+    }
+    return p;
+}
+
+static void test_inplace_matches_qsort(void **state)
+{
+    static const size_t sizes[] = {0, 1, 2, 31, 32, 33, 100, 1000, 70000};
+    (void)state;
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+        for (int sh = 0; sh < NSHAPES; sh++)
+            for (int rv = 0; rv < 2; rv++) {
+                const size_t n = sizes[si];
+                lk_kv *a = make(n, (enum shape)sh, rv, 1000 + si * 10 + (size_t)sh);
+                lk_kv *b = malloc((n ? n : 1) * sizeof *b);
+                assert_non_null(b);
+                memcpy(b, a, n * sizeof *a);
+                lk_sort_kv_inplace(a, n);
+                qsort(b, n, sizeof *b, cmp_kv);
+                assert_memory_equal(a, b, n * sizeof *a);
+                free(a);
+                free(b);
+            }
+}
+
+/* With increasing values, the in-place sort gives the stable radix sort's
+ * order: what lets the calibration use either. */
+static void test_inplace_equals_stable(void **state)
+{
+    (void)state;
+    for (int sh = 0; sh < NSHAPES; sh++) {
+        const size_t n = 50000;
+        lk_kv *a = make(n, (enum shape)sh, 0, 77 + (uint64_t)sh);
+        lk_kv *b = malloc(n * sizeof *b);
+        assert_non_null(b);
+        memcpy(b, a, n * sizeof *a);
+        lk_sort_kv_inplace(a, n);
+        assert_int_equal(lk_sort_kv(b, n, lk_kv_keybits(b, n)), LK_OK);
+        assert_memory_equal(a, b, n * sizeof *a);
+        for (size_t i = 1; i < n; i++) /* and it is sorted, not just equal */
+            assert_true(a[i - 1].key < a[i].key ||
+                        (a[i - 1].key == a[i].key && a[i - 1].val < a[i].val));
+        free(a);
+        free(b);
+    }
+}
+
+static void test_double_keys(void **state)
+{
+    static const double d[] = {-1e300, -2.5, -1.0, -1e-300, -0.0, 0.0,
+                               1e-300, 0.5,  1.0,  3.0,     1e300};
+    (void)state;
+    for (size_t i = 0; i < sizeof d / sizeof *d; i++) {
+        uint64_t k = lk_double_key(d[i]);
+        double back = lk_key_double(k);
+        assert_memory_equal(&back, &d[i], sizeof back);
+        if (i > 0)
+            assert_true(lk_double_key(d[i - 1]) < k || (d[i - 1] == 0.0 && d[i] == 0.0));
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_inplace_matches_qsort),
+        cmocka_unit_test(test_inplace_equals_stable),
+        cmocka_unit_test(test_double_keys),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
