@@ -220,12 +220,13 @@ void lk_cli_help_global(FILE *f, const lk_cli *c, int which)
                         c->threads);
     if (which & LK_CLI_G_RESOURCES) {
         lk_cli_help_opt(f, "--max-mem SIZE",
-                        "memory cap (K, M, G, T) for the pair stage: pair\n"
-                        "records beyond it go to --tmp-dir; 0 = 60%% of RAM [%s]",
+                        "memory cap (K, M, G, T): pair records beyond it go\n"
+                        "to --tmp-dir, and the string tables and kept edges\n"
+                        "while unused; 0 = 60%% of RAM, no parking [%s]",
                         lk_cli_fmt_size(c->max_mem, size, sizeof size));
         lk_cli_help_opt(f, "--tmp-dir DIR",
-                        "folder for spilled pair records (removed at once,\n"
-                        "whatever ends the run) [%s]",
+                        "folder for spilled and parked data (removed at\n"
+                        "once, whatever ends the run) [%s]",
                         c->tmp_dir ? c->tmp_dir : "$TMPDIR or /tmp");
     }
     lk_cli_help_opt(f, "--seed N", "seed of every random choice [%llu]",
