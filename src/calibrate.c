@@ -75,14 +75,33 @@ typedef struct poststrat {
  * would then hand them back to the group). */
 #define STRATUM_ACCOUNTS 512
 
+/* A post's stratum key at level lv (assign_strata), from its trace mask
+ * (bits 17 on), its primary object's popularity (bits 11-16) and
+ * front-loading (5-10) classes, and for the popularity null the time class
+ * of its delay (0-4; the timing null shuffles the delay: never part of its
+ * stratum). */
+static uint32_t post_key(const poststrat *p, unsigned lv, lk_null_kind kind)
+{
+    const uint32_t mc = p->cls & ~PS_ORIGIN,
+                   pop = mc & (((UINT32_C(1) << 17) - 1) & ~UINT32_C(0x7ff));
+    switch (lv) {
+    case 0:
+        return kind == LK_NULL_WHO ? mc | time_class(p->delay) : mc;
+    case 1:
+        return mc;
+    case 2:
+        return mc & ~UINT32_C(0x7ff);
+    default:
+        return pop;
+    }
+}
+
 /*
  * Strata from fine to coarse: (traces, popularity, front-loading, delay),
  * then without the delay, then without the front-loading, then popularity
  * alone, then one stratum for all.  Each post takes the finest level whose
  * stratum has posts of STRATUM_ACCOUNTS accounts or more.
  */
-static uint32_t post_key(const poststrat *p, unsigned lv, lk_null_kind kind);
-
 static lk_status assign_strata(poststrat *ps, size_t n, lk_null_kind kind)
 {
     lk_kv *lk = malloc(LK_MAX(n, (size_t)1) * sizeof *lk);
@@ -227,27 +246,6 @@ typedef struct objinfo {
 #define OI_TRACE(i)   (((i) >> 24) & 0xfu)
 #define OI_CLASSES(i) ((i)&0xffffffu)
 
-/* A post's stratum key at level lv (assign_strata), from its trace mask
- * (bits 17 on), its primary object's popularity (bits 11-16) and
- * front-loading (5-10) classes, and for the popularity null the time class
- * of its delay (0-4; the timing null shuffles the delay: never part of its
- * stratum). */
-static uint32_t post_key(const poststrat *p, unsigned lv, lk_null_kind kind)
-{
-    const uint32_t mc = p->cls & ~PS_ORIGIN,
-                   pop = mc & (((UINT32_C(1) << 17) - 1) & ~UINT32_C(0x7ff));
-    switch (lv) {
-    case 0:
-        return kind == LK_NULL_WHO ? mc | time_class(p->delay) : mc;
-    case 1:
-        return mc;
-    case 2:
-        return mc & ~UINT32_C(0x7ff);
-    default:
-        return pop;
-    }
-}
-
 static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, const uint64_t *chash,
                            const uint8_t *otrace, lk_null_kind kind, uint64_t seed, lk_cols *out,
                            uint32_t *perm, uint64_t *strata)
@@ -314,6 +312,9 @@ static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, const ui
             uint32_t mask = 0;
             unsigned best = UINT32_MAX;
             for (; e < ix->n && pr[e].key == pr[r].key; e++) {
+                /* oi[0..nobj) is set above, pr[0..n) names objects below
+                 * nobj (the analyser loses track through the sort) */
+                // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
                 const unsigned tr = OI_TRACE(oi[(uint32_t)pr[e].val].info);
                 /* until the shuffle: the action's post */
                 out->acc[pr[e].val >> 32] = (uint32_t)p;
@@ -555,6 +556,8 @@ static lk_kv *zvals(const lk_kv *real, size_t n, const binscale *sc)
     if (!z)
         return NULL;
     for (size_t k = 0; k < n; k++) {
+        /* real[0..n) is set by lk_calibrate, bins below N_CLASS^2 */
+        // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.ArraySubscript)
         const binscale *b = &sc[real[k].val];
         z[k].key = ~lk_double_key((lk_key_double(real[k].key) - b->loc) / b->scale);
         z[k].val = k;

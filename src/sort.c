@@ -90,24 +90,36 @@ static void kv_insertion(lk_kv *p, size_t n)
 
 #define KV_SMALL 32
 
-/* p[0..n) agree on every byte above b. */
-static void kv_msd(lk_kv *p, size_t n, int b)
+/* A run of pairs that agree on every byte above b, still to be sorted. */
+typedef struct kv_run {
+    lk_kv *p;
+    size_t n;
+    int b;
+} kv_run;
+
+/* Runs waiting, taken last in first out: each of the 16 byte levels leaves
+ * at most 255 buckets behind while its last one is sorted further. */
+#define KV_STACK (16 * 256)
+
+/* Sort run r by its byte b (by the next byte while all of r shares one):
+ * small runs by insertion, the rest into buckets pushed on stack. */
+static void kv_split(kv_run r, kv_run *stack, size_t *top)
 {
     size_t cnt[256], head[256], tail[256];
 
     for (;;) {
-        if (n <= KV_SMALL) {
-            kv_insertion(p, n);
+        if (r.n <= KV_SMALL) {
+            kv_insertion(r.p, r.n);
             return;
         }
-        if (b < 0)
+        if (r.b < 0)
             return; /* all equal */
         memset(cnt, 0, sizeof cnt);
-        for (size_t i = 0; i < n; i++)
-            cnt[kv_byte(&p[i], b)]++;
-        if (cnt[kv_byte(&p[0], b)] != n)
+        for (size_t i = 0; i < r.n; i++)
+            cnt[kv_byte(&r.p[i], r.b)]++;
+        if (cnt[kv_byte(&r.p[0], r.b)] != r.n)
             break;
-        b--; /* one bucket: the next byte, no move */
+        r.b--; /* one bucket: the next byte, no move */
     }
     head[0] = 0;
     for (unsigned d = 0; d < 256; d++) {
@@ -118,19 +130,19 @@ static void kv_msd(lk_kv *p, size_t n, int b)
     /* American flag: walk each bucket's head, swapping elements home */
     for (unsigned d = 0; d < 256; d++)
         while (head[d] < tail[d]) {
-            lk_kv v = p[head[d]];
-            unsigned e = kv_byte(&v, b);
+            lk_kv v = r.p[head[d]];
+            unsigned e = kv_byte(&v, r.b);
             while (e != d) {
-                const lk_kv t = p[head[e]];
-                p[head[e]++] = v;
+                const lk_kv t = r.p[head[e]];
+                r.p[head[e]++] = v;
                 v = t;
-                e = kv_byte(&v, b);
+                e = kv_byte(&v, r.b);
             }
-            p[head[d]++] = v;
+            r.p[head[d]++] = v;
         }
     for (size_t d = 0, start = 0; d < 256; d++) {
         if (cnt[d] > 1)
-            kv_msd(p + start, cnt[d], b - 1);
+            stack[(*top)++] = (kv_run){r.p + start, cnt[d], r.b - 1};
         start += cnt[d];
     }
 }
@@ -155,5 +167,13 @@ void lk_sort_kv_inplace(lk_kv *p, size_t n)
         while (b > 8 && ((korr >> (8 * (b - 8))) & 0xffu) == 0)
             b--;
     }
-    kv_msd(p, n, b);
+    {
+        kv_run stack[KV_STACK];
+        size_t top = 0;
+        stack[top++] = (kv_run){p, n, b};
+        while (top > 0) {
+            const kv_run r = stack[--top];
+            kv_split(r, stack, &top);
+        }
+    }
 }
