@@ -82,6 +82,15 @@ static inline const char *lk_ds_object(const lk_dataset *ds, uint32_t id, size_t
     return s + 1;
 }
 
+/** The 64-bit hash of a content id (lk_arena ref): what tells posts apart in
+ *  the pair stage and the null copies, and what park_strings (detect.c)
+ *  keeps while the strings are parked, so it is computed here alone. */
+static inline uint64_t lk_ds_content_hash(const lk_dataset *ds, uint64_t ref)
+{
+    const char *c = lk_arena_get(&ds->content, ref);
+    return lk_hash64(c, strlen(c));
+}
+
 LK_RESULT_USED lk_status lk_dataset_init(lk_dataset *ds);
 void lk_dataset_release(lk_dataset *ds);
 

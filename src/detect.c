@@ -347,10 +347,8 @@ static lk_status park_strings(lk_detect *d, const lk_objindex *ix, uint64_t **ch
     *otrace = malloc(LK_MAX(ix->nobj, (size_t)1));
     if (!*chash || !*otrace)
         return LK_ENOMEM;
-    for (size_t r = 0; r < ix->n; r++) {
-        const char *c = lk_arena_get(&ds->content, ix->a[r].content);
-        (*chash)[r] = lk_hash64(c, strlen(c));
-    }
+    for (size_t r = 0; r < ix->n; r++)
+        (*chash)[r] = lk_ds_content_hash(ds, ix->a[r].content);
     for (size_t o = 0; o < ix->nobj; o++) {
         lk_trace tr;
         (void)lk_ds_object(ds, (uint32_t)o, NULL, &tr);

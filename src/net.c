@@ -464,8 +464,8 @@ static void fill_task(void *ctx, size_t task, unsigned worker)
         if (f->ch) {
             f->cp->post[r] = lk_post_hash(f->ch[r], ix->a[r].account);
         } else if (f->ds) {
-            const char *cid = lk_arena_get(&f->ds->content, ix->a[r].content);
-            f->cp->post[r] = lk_post_hash(lk_hash64(cid, strlen(cid)), ix->a[r].account);
+            f->cp->post[r] =
+                lk_post_hash(lk_ds_content_hash(f->ds, ix->a[r].content), ix->a[r].account);
         } else {
             f->cp->post[r] = (uint32_t)lk_mix64(ix->a[r].content);
         }
