@@ -386,13 +386,9 @@ static lk_status run_native(lk_detect *d)
         keep[a] = (int64_t)rows[a] >= d->o.min_participation;
         d->accounts_kept += keep[a];
     }
-    if ((st = lk_objindex_build(ds, keep, &ix)) != LK_OK)
+    /* the index takes the action table over (ds->n stays for the summary) */
+    if ((st = lk_objindex_take(ds, keep, &ix)) != LK_OK)
         goto done;
-    /* the index holds every action still needed: give the input-order copy
-     * back to the pair buffers (ds->n stays for the summary) */
-    free(ds->a);
-    ds->a = NULL;
-    ds->cap = 0;
     stage_done("object index", &t0);
     if ((st = estimate_window(d, &ix)) != LK_OK)
         goto done;

@@ -28,6 +28,14 @@ typedef struct lk_objindex {
 LK_RESULT_USED lk_status lk_objindex_build(const lk_dataset *ds, const uint8_t *keep,
                                            lk_objindex *ix);
 
+/**
+ * The same index, built in ds's action table instead of a copy: on
+ * success ds->a belongs to the index and is NULL in ds (ds->n stays, the
+ * count read); on failure ds is unchanged.
+ * @return LK_OK, LK_ENOMEM.
+ */
+LK_RESULT_USED lk_status lk_objindex_take(lk_dataset *ds, const uint8_t *keep, lk_objindex *ix);
+
 void lk_objindex_release(lk_objindex *ix);
 
 /**

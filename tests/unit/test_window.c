@@ -436,6 +436,20 @@ static void check_differential(uint64_t seed, const uint8_t *keep)
     for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++)
         for (size_t b = 0; b < sizeof bursts / sizeof bursts[0]; b++)
             check_pairs(seed, &ix, want, n, windows[w], bursts[b]);
+    {
+        /* built in the table itself: the same index, the table handed over */
+        lk_objindex ix2;
+        const size_t read = ds.n;
+        assert_int_equal(lk_objindex_take(&ds, keep, &ix2), LK_OK);
+        assert_null(ds.a);
+        assert_int_equal(ds.n, read);
+        assert_int_equal(ix2.n, n);
+        assert_int_equal(ix2.nobj, nobj);
+        if (n)
+            assert_memory_equal(ix2.a, want, n * sizeof *want);
+        assert_memory_equal(ix2.start, ix.start, (nobj + 1) * sizeof *ix.start);
+        lk_objindex_release(&ix2);
+    }
     lk_objindex_release(&ix);
     free(want);
     lk_dataset_release(&ds);
@@ -461,12 +475,62 @@ static void test_sweep_differential_keep(void **state)
     }
 }
 
+/* Many objects (the in-place build's two passes: groups of objects by
+ * their ids' high bits, then objects), against the copying build. */
+static void test_take_many_objects(void **state)
+{
+    static const size_t nobjs[] = {255, 256, 257, 5000, 70000};
+    uint64_t rng = 7;
+    char name[32], obj[32];
+
+    (void)state;
+    for (size_t c = 0; c < sizeof nobjs / sizeof nobjs[0]; c++) {
+        lk_dataset ds;
+        lk_objindex ix, ix2;
+        uint8_t keep[50];
+        for (size_t i = 0; i < sizeof keep; i++)
+            keep[i] = (uint8_t)(next_u64(&rng) % 4 != 0);
+        assert_int_equal(lk_dataset_init(&ds), LK_OK);
+        for (size_t o = 0; o < nobjs[c]; o++) { /* ids in this order */
+            (void)snprintf(obj, sizeof obj, "o%zu", o);
+            (void)intern(ds.objects, obj);
+        }
+        for (uint32_t i = 0; i < 3 * nobjs[c]; i++) {
+            (void)snprintf(name, sizeof name, "a%u", (unsigned)(next_u64(&rng) % 50));
+            (void)snprintf(obj, sizeof obj, "o%zu", (size_t)(next_u64(&rng) % nobjs[c]));
+            add_action(&ds, name, obj, (int64_t)(next_u64(&rng) % 100) * 1000, i);
+        }
+        for (int k = 0; k < 2; k++) {
+            const uint8_t *kp = k ? keep : NULL;
+            assert_int_equal(lk_objindex_build(&ds, kp, &ix), LK_OK);
+            if (k) {
+                assert_int_equal(lk_objindex_take(&ds, kp, &ix2), LK_OK);
+            } else {
+                /* take a copy of the table: the build above needs it again */
+                lk_dataset cp = ds;
+                cp.a = malloc(ds.n * sizeof *cp.a);
+                assert_non_null(cp.a);
+                memcpy(cp.a, ds.a, ds.n * sizeof *cp.a);
+                assert_int_equal(lk_objindex_take(&cp, kp, &ix2), LK_OK);
+                assert_null(cp.a);
+            }
+            assert_int_equal(ix2.n, ix.n);
+            assert_memory_equal(ix2.a, ix.a, ix.n * sizeof *ix.a);
+            assert_memory_equal(ix2.start, ix.start, (ix.nobj + 1) * sizeof *ix.start);
+            lk_objindex_release(&ix);
+            lk_objindex_release(&ix2);
+        }
+        lk_dataset_release(&ds);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_index_order),        cmocka_unit_test(test_keep_mask),
         cmocka_unit_test(test_sweep_small),        cmocka_unit_test(test_empty),
         cmocka_unit_test(test_sweep_differential), cmocka_unit_test(test_sweep_differential_keep),
+        cmocka_unit_test(test_take_many_objects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
