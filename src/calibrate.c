@@ -806,6 +806,55 @@ static void null_task(void *ctx, size_t kind, unsigned worker)
            mono_s() - t0, (unsigned long long)n->strata[kind]);
 }
 
+/* What a real edge's q-values are computed from: its score and bin. */
+typedef struct realctx {
+    lk_kv *real;
+    const uint8_t *cls;
+} realctx;
+
+static int real_key(void *ctx, lk_edge *e, size_t k)
+{
+    const realctx *c = ctx;
+    c->real[k].key = lk_double_key(e->score);
+    c->real[k].val = pair_bin(c->cls, e->a, e->b);
+    return 1;
+}
+
+typedef struct judgectx {
+    const lk_calib_opts *o;
+    lk_calib_stats *st;
+    const objlists *l;
+    const double *qwho, *qwhen;
+    double active;
+} judgectx;
+
+/* The verdict on edge k: its q-value, and for those that pass, the
+ * synchrony; 1 when it is coordinated. */
+static int judge(void *ctx, lk_edge *e, size_t k)
+{
+    const judgectx *c = ctx;
+    /* the popularity null must fail to explain the edge, and so must the
+     * timing null unless the edge's objects are exclusive (the timing null
+     * is blind to objects only a group touches: their time profile is the
+     * group's own) */
+    const double mean_k = e->events ? exp(-e->score / (double)e->events) * c->active : c->active;
+    const double q1 = c->qwho[k], q2 = c->qwhen[k];
+    e->qvalue = mean_k <= EXCLUSIVE_K && e->events >= EXCLUSIVE_EVENTS ? q1 : LK_MAX(q1, q2);
+    e->coord = 0;
+    if (!(e->qvalue <= c->o->fdr))
+        return 0;
+    c->st->pass_score++;
+    if (c->st->score_cut == 0 || e->score < c->st->score_cut)
+        c->st->score_cut = e->score;
+    e->common = intersect(c->l, e->a, e->b);
+    e->sync = e->common ? (double)e->objects / (double)e->common : 0.0;
+    if (e->sync >= c->o->min_sync) {
+        e->coord = 1;
+        c->st->pass_sync++;
+    }
+    return (int)e->coord;
+}
+
 lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
                        const lk_calib_opts *o, lk_calib_stats *st, size_t *passed)
 {
@@ -816,7 +865,6 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
     double *qwho = NULL, *qwhen = NULL, active = 0;
     lk_kv *real = NULL; /* per real edge: its score key and bin (qvalues) */
     const int root = lk_dist_rank() == 0;
-    int park_fd = -1;
     nulls nl;
     lk_status ret = LK_ENOMEM;
 
@@ -842,9 +890,15 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
         }
         if (!(real = malloc(LK_MAX(net->n, (size_t)1) * sizeof *real)))
             goto done;
-        for (size_t k = 0; k < net->n; k++) {
-            real[k].key = lk_double_key(net->e[k].score);
-            real[k].val = pair_bin(cls, net->e[k].a, net->e[k].b);
+        if (lk_net_parked(net)) {
+            realctx rc = {real, cls};
+            if ((ret = lk_net_scan(net, real_key, &rc, o->errbuf)) != LK_OK)
+                goto done;
+            ret = LK_ENOMEM;
+        } else {
+            realctx rc = {real, cls};
+            for (size_t k = 0; k < net->n; k++)
+                (void)real_key(&rc, &net->e[k], k);
         }
     }
     nl.ix = ix;
@@ -856,13 +910,16 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
         lk_calib_opts no = *o;
         const uint64_t copy = (uint64_t)ix->n * COLS_BYTES;
         no.budget = null_budget(o->budget, copy);
-        /* and the kept edges (72 bytes each) wait on disk: the copies need
-         * only real[] (16 bytes an edge) */
-        if ((ret = lk_net_park(net, o->tmp_dir, &park_fd, o->errbuf)) != LK_OK)
-            goto done;
-        if (park_fd >= 0)
-            lk_log(LK_LOG_INFO, "calibration: %zu kept edges (%zu bytes) parked in %s", net->n,
-                   net->n * sizeof(lk_edge), lk_tmpfile_dir(o->tmp_dir));
+        /* and the kept edges (72 bytes each) wait on disk, if the pair
+         * stage did not leave them there: the copies need only real[] (16
+         * bytes an edge) */
+        if (!lk_net_parked(net)) {
+            if ((ret = lk_net_park(net, o->tmp_dir, o->errbuf)) != LK_OK)
+                goto done;
+            if (lk_net_parked(net))
+                lk_log(LK_LOG_INFO, "calibration: %zu kept edges (%zu bytes) parked in %s", net->n,
+                       net->n * sizeof(lk_edge), lk_tmpfile_dir(o->tmp_dir));
+        }
         for (size_t k = 0; k < 2; k++) {
             null_task(&nl, k, 0);
             if ((ret = nl.st[k]) != LK_OK ||
@@ -870,10 +927,6 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
                                     cls, k == LK_NULL_WHO ? qwho : qwhen, st)) != LK_OK)
                 goto done;
         }
-        ret = lk_net_unpark(net, park_fd, o->tmp_dir, o->errbuf);
-        park_fd = -1;
-        if (ret != LK_OK)
-            goto done;
     } else {
         /* both copies side by side; the pair stage's budget was set before
          * they existed: they come out of it */
@@ -903,35 +956,20 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
     if ((ret = build_lists(ix, nacc, &l)) != LK_OK)
         goto done;
     st->score_cut = 0;
-    for (size_t k = 0; k < net->n; k++) {
-        lk_edge *e = &net->e[k];
-        /* the popularity null must fail to explain the edge, and so must
-         * the timing null unless the edge's objects are exclusive (the
-         * timing null is blind to objects only a group touches: their
-         * time profile is the group's own) */
-        const double mean_k = e->events ? exp(-e->score / (double)e->events) * active : active;
-        /* qwho/qwhen[0..n) are set above and by null_qvalues */
-        const double q1 = qwho[k];  // NOLINT(clang-analyzer-core.uninitialized.Assign)
-        const double q2 = qwhen[k]; // NOLINT(clang-analyzer-core.uninitialized.Assign)
-        e->qvalue = mean_k <= EXCLUSIVE_K && e->events >= EXCLUSIVE_EVENTS ? q1 : LK_MAX(q1, q2);
-        e->coord = 0;
-        if (!(e->qvalue <= o->fdr))
-            continue;
-        st->pass_score++;
-        if (st->score_cut == 0 || e->score < st->score_cut)
-            st->score_cut = e->score;
-        e->common = intersect(&l, e->a, e->b);
-        e->sync = e->common ? (double)e->objects / (double)e->common : 0.0;
-        if (e->sync >= o->min_sync) {
-            e->coord = 1;
-            st->pass_sync++;
+    {
+        judgectx jc = {o, st, &l, qwho, qwhen, active};
+        if (lk_net_parked(net)) {
+            /* read back only what passes: the output needs no other edge */
+            if ((ret = lk_net_unpark_if(net, judge, &jc, o->errbuf)) != LK_OK)
+                goto done;
+        } else {
+            for (size_t k = 0; k < net->n; k++)
+                (void)judge(&jc, &net->e[k], k);
         }
     }
     *passed = st->pass_sync;
     ret = LK_OK;
 done:
-    if (park_fd >= 0 && lk_net_unpark(net, park_fd, o->tmp_dir, NULL) != LK_OK)
-        lk_log(LK_LOG_DEBUG, "calibration: parked edges lost after an error");
     free(real);
     free(nact);
     free(cls);

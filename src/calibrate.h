@@ -60,7 +60,10 @@ typedef struct lk_calib_stats {
  * Build the null copy of ix, aggregate it, and set on every kept edge of
  * net its q-value, common objects and synchrony, and `coord` for those that
  * pass.  net must come from lk_net_build(ix, ...) with the same window,
- * burst cap and min_keep.
+ * burst cap and min_keep.  Under o->sequential (a memory cap) the kept
+ * edges wait on disk meanwhile (lk_net_park; they may come parked from
+ * the pair stage), and only the coordinated ones are read back: net->n
+ * becomes *passed.
  *
  * Under mpirun (dist.h) every rank calls it: all build the null copies and
  * take part in their aggregation, whose edges only rank 0 holds, like

@@ -417,6 +417,9 @@ static lk_status run_native(lk_detect *d)
         no.tmp_dir = d->o.tmp_dir;
         no.errbuf = d->errmsg;
         no.content_hash = chash;
+        /* calibrated under a cap: the kept edges go to disk as they are
+         * reduced, and wait there through the calibration */
+        no.park = d->o.max_mem != 0 && d->o.threshold == LK_THRESHOLD_FDR;
         if ((st = lk_net_build_ex(&ix, ds, NULL, &no, &net)) != LK_OK)
             goto done;
     }
@@ -429,6 +432,9 @@ static lk_status run_native(lk_detect *d)
     lk_log(LK_LOG_INFO, "%llu pairs in %u partition(s), %llu edges, %zu kept; %llu bytes spilled",
            (unsigned long long)net.pairs, net.partitions, (unsigned long long)net.n_all, net.n,
            (unsigned long long)net.spilled);
+    if (lk_net_parked(&net))
+        lk_log(LK_LOG_INFO, "pair aggregation: %zu kept edges (%zu bytes) parked in %s", net.n,
+               net.n * sizeof(lk_edge), net.park_dir);
     if (lk_dist_size() > 1)
         lk_log(LK_LOG_INFO, "pair aggregation over %d ranks: %llu bytes shuffled", lk_dist_size(),
                (unsigned long long)net.shuffled);
@@ -477,6 +483,19 @@ static lk_status run_native(lk_detect *d)
     if (d->stats.coord_edges == SIZE_MAX) {
         st = LK_ENOMEM;
         goto done;
+    }
+    {
+        /* the tables, graphs and evidence need the coordinated edges
+         * alone: the others go before the string tables come back */
+        size_t m = 0;
+        for (size_t k = 0; k < net.n; k++)
+            if (net.e[k].coord)
+                net.e[m++] = net.e[k];
+        if (m < net.n) {
+            lk_edge *e = realloc(net.e, LK_MAX(m, (size_t)1) * sizeof *e);
+            net.e = e ? e : net.e;
+            net.n = net.cap = m;
+        }
     }
     free(chash);
     free(otrace);

@@ -439,6 +439,23 @@ static void reduce_task(void *ctx, size_t task, unsigned worker)
         j->st[p] =
             reduce(&j->out[p], j->net->idf, buf, n, j->bits, lo, j->min_keep, j->scores_only);
     free(buf);
+    if (j->st[p] == LK_OK && j->park && j->out[p].n) {
+        /* to this worker's file at once: the partitions' edges never
+         * pile up in memory */
+        part_out *po = &j->out[p];
+        spill *sp = &j->ep[worker];
+        const size_t len = po->n * sizeof *po->e;
+        if (sp->fd < 0 && (j->st[p] = lk_tmpfile_open(j->tmp_dir, &sp->fd, j->msg[p])) != LK_OK)
+            return;
+        if ((j->st[p] = lk_tmpfile_write(sp->fd, po->e, len, sp->size, j->tmp_dir, j->msg[p])) !=
+            LK_OK)
+            return;
+        po->park_off = sp->size;
+        po->park_file = worker;
+        sp->size += len;
+        free(po->e);
+        po->e = NULL;
+    }
 }
 
 typedef struct fill_ctx {
@@ -503,6 +520,10 @@ static void job_release(job *j)
     for (unsigned w = 0; j->sp && w <= j->threads; w++)
         if (j->sp[w].fd >= 0)
             (void)close(j->sp[w].fd);
+    for (unsigned w = 0; j->ep && w < j->threads; w++)
+        if (j->ep[w].fd >= 0)
+            (void)close(j->ep[w].fd);
+    free(j->ep);
     if (j->out)
         for (size_t p = 0; p < j->nparts; p++) {
             free(j->out[p].e);
@@ -634,7 +655,7 @@ static lk_status merge_parts(const part_view *v, size_t nparts, part_out *own, i
     void **dst = scores_only ? (void **)&net->sk : (void **)&net->e;
     for (size_t p = 0; p < nparts; p++) {
         const part_view *pv = &v[p];
-        if (pv->n) {
+        if (pv->n && pv->rec) {
             char *e = realloc(*dst, (net->n + pv->n) * esz);
             if (!e)
                 return LK_ENOMEM;
@@ -660,6 +681,37 @@ static lk_status merge_parts(const part_view *v, size_t nparts, part_out *own, i
         }
         for (size_t w = 0; w < pv->nwhist; w++)
             net->whist[w] += pv->whist[w];
+    }
+    return LK_OK;
+}
+
+/* Under job.park: the network takes the workers' edge files over, and
+ * the partitions' places in them as its segments (in partition order,
+ * which is (a, b) order); the views then carry counts only. */
+static lk_status take_parked(job *j, part_view *v, lk_net *net)
+{
+    size_t nseg = 0;
+
+    for (size_t p = 0; p < j->nparts; p++)
+        nseg += j->out[p].n > 0;
+    net->park_fd = malloc(j->threads * sizeof *net->park_fd);
+    net->seg = malloc(LK_MAX(nseg, (size_t)1) * sizeof *net->seg);
+    if (!net->park_fd || !net->seg)
+        return LK_ENOMEM;
+    for (unsigned w = 0; w < j->threads; w++) {
+        net->park_fd[w] = j->ep[w].fd;
+        j->ep[w].fd = -1;
+    }
+    net->npark_fd = j->threads;
+    net->park_dir = j->tmp_dir;
+    for (size_t p = 0; p < j->nparts; p++) {
+        const part_out *po = &j->out[p];
+        if (po->n) {
+            net->seg[net->nseg].off = po->park_off;
+            net->seg[net->nseg].n = po->n;
+            net->seg[net->nseg++].file = po->park_file;
+        }
+        v[p].rec = NULL;
     }
     return LK_OK;
 }
@@ -704,6 +756,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     j.scores_only = o->scores_only;
     j.net = net;
     j.tmp_dir = lk_tmpfile_dir(o->tmp_dir);
+    j.park = o->park && !o->scores_only && j.nranks == 1;
     j.per_acc = calloc(threads, sizeof *j.per_acc);
     j.wbuf = calloc(threads, sizeof(prec *)); // NOLINT(bugprone-sizeof-expression)
     j.wfill = calloc(threads, sizeof *j.wfill);
@@ -712,7 +765,12 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
             j.sp[w].fd = -1;
             j.sp[w].size = 0;
         }
-    if (!j.per_acc || !j.wbuf || !j.wfill || !j.sp) {
+    if (j.park && (j.ep = malloc(threads * sizeof *j.ep)) != NULL)
+        for (unsigned w = 0; w < threads; w++) {
+            j.ep[w].fd = -1;
+            j.ep[w].size = 0;
+        }
+    if (!j.per_acc || !j.wbuf || !j.wfill || !j.sp || (j.park && !j.ep)) {
         st = LK_ENOMEM;
         goto fail;
     }
@@ -852,6 +910,8 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
             views[p].n_all = j.out[p].n_all;
         }
     }
+    if (st == LK_OK && j.park)
+        st = take_parked(&j, views, net);
     if (st == LK_OK)
         st = merge_parts(views, j.nparts, j.nranks > 1 ? NULL : j.out, j.scores_only, net);
     free(views);
@@ -863,7 +923,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     burst = NULL;
     /* guards the invariant (glibc's qsort would take a copy's worth of
      * memory even for sorted edges) */
-    for (size_t k = 1; st == LK_OK && !j.scores_only && k < net->n; k++)
+    for (size_t k = 1; st == LK_OK && !j.scores_only && net->e && k < net->n; k++)
         if (cmp_edge(&net->e[k - 1], &net->e[k]) > 0) {
             lk_qsort(net->e, net->n, sizeof *net->e, cmp_edge);
             break;
@@ -933,49 +993,130 @@ size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cu
     return kept;
 }
 
-lk_status lk_net_park(lk_net *net, const char *dir, int *fd, char *errbuf)
+lk_status lk_net_park(lk_net *net, const char *dir, char *errbuf)
 {
+    int fd = -1;
     lk_status st;
 
-    *fd = -1;
-    if (!net->e || net->n == 0)
+    if (lk_net_parked(net) || !net->e || net->n == 0)
         return LK_OK;
     dir = lk_tmpfile_dir(dir);
-    if ((st = lk_tmpfile_open(dir, fd, errbuf)) != LK_OK)
-        return st;
-    if ((st = lk_tmpfile_write(*fd, net->e, net->n * sizeof *net->e, 0, dir, errbuf)) != LK_OK) {
-        (void)close(*fd);
-        *fd = -1;
+    if (!(net->park_fd = malloc(sizeof *net->park_fd)) || !(net->seg = malloc(sizeof *net->seg))) {
+        free(net->park_fd);
+        net->park_fd = NULL;
+        return LK_ENOMEM;
+    }
+    if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK ||
+        (st = lk_tmpfile_write(fd, net->e, net->n * sizeof *net->e, 0, dir, errbuf)) != LK_OK) {
+        if (st != LK_OK && fd >= 0)
+            (void)close(fd);
+        free(net->park_fd);
+        free(net->seg);
+        net->park_fd = NULL;
+        net->seg = NULL;
         return st;
     }
+    net->park_fd[0] = fd;
+    net->npark_fd = 1;
+    net->seg[0].off = 0;
+    net->seg[0].n = net->n;
+    net->seg[0].file = 0;
+    net->nseg = 1;
+    net->park_dir = dir;
     free(net->e);
     net->e = NULL;
     net->cap = 0;
     return LK_OK;
 }
 
-lk_status lk_net_unpark(lk_net *net, int fd, const char *dir, char *errbuf)
-{
-    lk_status st = LK_ENOMEM;
+/* Parked edges are read in pieces of this many. */
+#define PARK_PIECE ((size_t)1 << 16)
 
-    if (fd < 0)
+/* Every parked edge in order to fn, or (keep) the kept ones appended to
+ * net->e. */
+static lk_status read_parked(lk_net *net, lk_edge_fn fn, void *ctx, int keep, char *errbuf)
+{
+    lk_edge *buf = malloc(PARK_PIECE * sizeof *buf);
+    size_t k = 0, kept = 0;
+    lk_status st = LK_OK;
+
+    if (!buf)
+        return LK_ENOMEM;
+    for (size_t s = 0; s < net->nseg && st == LK_OK; s++) {
+        const lk_net_seg *g = &net->seg[s];
+        for (size_t i = 0; i < g->n && st == LK_OK;) {
+            const size_t m = LK_MIN(PARK_PIECE, g->n - i);
+            if ((st = lk_tmpfile_read(net->park_fd[g->file], buf, m * sizeof *buf,
+                                      g->off + i * sizeof *buf, net->park_dir, errbuf)) != LK_OK)
+                break;
+            for (size_t x = 0; x < m; x++, k++) {
+                const int take = fn ? fn(ctx, &buf[x], k) : 1;
+                if (!keep || !take)
+                    continue;
+                if (LK_GROW(net->e, kept + 1, net->cap) != LK_OK) {
+                    st = LK_ENOMEM;
+                    break;
+                }
+                net->e[kept++] = buf[x];
+            }
+            i += m;
+        }
+    }
+    free(buf);
+    if (keep && st == LK_OK) {
+        net->n = kept;
+        if (kept && kept < net->cap) { /* give the growth slack back */
+            lk_edge *x = realloc(net->e, kept * sizeof *x);
+            net->e = x ? x : net->e;
+            net->cap = kept;
+        }
+    }
+    return st;
+}
+
+lk_status lk_net_scan(const lk_net *net, lk_edge_fn fn, void *ctx, char *errbuf)
+{
+    /* read_parked changes net only when keeping */
+    return read_parked((lk_net *)net, fn, ctx, 0,
+                       errbuf); // NOLINT(cppcoreguidelines-pro-type-const-cast)
+}
+
+/* Close the parked edges' files and forget them. */
+static void drop_parked(lk_net *net)
+{
+    for (unsigned f = 0; net->park_fd && f < net->npark_fd; f++)
+        if (net->park_fd[f] >= 0)
+            (void)close(net->park_fd[f]);
+    free(net->park_fd);
+    free(net->seg);
+    net->park_fd = NULL;
+    net->npark_fd = 0;
+    net->seg = NULL;
+    net->nseg = 0;
+}
+
+lk_status lk_net_unpark_if(lk_net *net, lk_edge_fn keep, void *ctx, char *errbuf)
+{
+    lk_status st;
+
+    if (!lk_net_parked(net))
         return LK_OK;
-    net->e = malloc(net->n * sizeof *net->e);
-    if (net->e)
-        st = lk_tmpfile_read(fd, net->e, net->n * sizeof *net->e, 0, lk_tmpfile_dir(dir), errbuf);
-    (void)close(fd);
+    free(net->e);
+    net->e = NULL;
+    net->cap = 0;
+    st = read_parked(net, keep, ctx, 1, errbuf);
+    drop_parked(net);
     if (st != LK_OK) {
         free(net->e);
         net->e = NULL;
-        net->n = 0;
-        return st;
+        net->n = net->cap = 0;
     }
-    net->cap = net->n;
-    return LK_OK;
+    return st;
 }
 
 void lk_net_release(lk_net *net)
 {
+    drop_parked(net);
     free(net->e);
     free(net->sk);
     free(net->whist);

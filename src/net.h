@@ -31,10 +31,18 @@ typedef struct lk_edge {
     double sync;         /* objects / common (calibration; else 0) */
 } lk_edge;
 
+/* A piece of the parked edges: n edges at byte off of file park_fd[file]. */
+typedef struct lk_net_seg {
+    uint64_t off;
+    size_t n;
+    unsigned file;
+} lk_net_seg;
+
 /* Under mpirun, e, n, n_all and whist are rank 0's alone (net.h,
  * lk_net_build_ex): the other ranks hold no edges. */
 typedef struct lk_net {
-    lk_edge *e; /* kept edges (weight >= min_keep), sorted by (a, b) */
+    lk_edge *e; /* kept edges (weight >= min_keep), sorted by (a, b); NULL
+                   while they are parked (lk_net_parked) */
     lk_kv *sk;  /* instead of e under lk_net_opts.scores_only: per kept edge
                    key = lk_double_key(score), val = a << 32 | b, in (a, b) order */
     size_t n, cap;
@@ -49,6 +57,13 @@ typedef struct lk_net {
                              ranks; 0 in a single process) */
     lk_sweep_stats burst; /* what the burst cap left out */
     uint8_t *burst_mark;  /* per index action: 1 when in a burst (see lk_sweep) */
+    /* parked edges: the n kept edges in temporary files, segment after
+     * segment in (a, b) order (lk_net_park, lk_net_opts.park) */
+    int *park_fd;
+    unsigned npark_fd;
+    lk_net_seg *seg;
+    size_t nseg;
+    const char *park_dir; /* borrowed */
 } lk_net;
 
 /*
@@ -91,6 +106,10 @@ typedef struct lk_net_opts {
                                      hashed from ds */
     int scores_only;              /* 1: keep only each kept edge's pair and score (net->sk,
                                      16 bytes an edge instead of 72; the null copies) */
+    int park;                     /* 1: each partition's kept edges go to a temporary file
+                                     in tmp_dir once reduced, and the network comes back
+                                     parked (lk_net_parked; a single process only: under
+                                     mpirun rank 0 gathers them in memory) */
 } lk_net_opts;
 
 /**
@@ -149,21 +168,39 @@ size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cu
 
 void lk_net_release(lk_net *net);
 
-/**
- * Under a memory cap: write the kept edges to a new temporary file in dir
- * (tmpfile.h) and free them until lk_net_unpark(); net->n stays, net->e is
- * NULL in between (calibrate.c parks them while it builds and aggregates
- * its null copies, which never read them).  *fd receives the file's
- * descriptor (-1 when nothing was parked); errors are one line naming dir.
- * @return LK_OK, LK_EIO (the edges stay in memory).
- */
-LK_RESULT_USED lk_status lk_net_park(lk_net *net, const char *dir, int *fd, char *errbuf);
+/** 1 when the kept edges are parked (net->e is NULL, net->n stays). */
+static inline int lk_net_parked(const lk_net *net)
+{
+    return net->park_fd != NULL;
+}
 
 /**
- * Read the edges parked by lk_net_park() back and close fd (a no-op for
- * fd -1).  On failure the network is emptied (net->n = 0) and fd closed.
+ * Under a memory cap: write the kept edges to a new temporary file in dir
+ * (tmpfile.h) and free them until lk_net_unpark_if(); net->n stays, net->e
+ * is NULL in between (calibrate.c parks them while it builds and
+ * aggregates its null copies, which never read them).  A no-op when they
+ * are parked already or there are none.  Errors are one line naming dir.
+ * @return LK_OK, LK_ENOMEM, LK_EIO (the edges stay in memory).
+ */
+LK_RESULT_USED lk_status lk_net_park(lk_net *net, const char *dir, char *errbuf);
+
+/* Called with each parked edge and its rank k in (a, b) order. */
+typedef int (*lk_edge_fn)(void *ctx, lk_edge *e, size_t k);
+
+/**
+ * Read the parked edges in order, a piece at a time, and hand each to fn
+ * (a copy: changes are lost); the edges stay parked.
  * @return LK_OK, LK_ENOMEM, LK_EIO.
  */
-LK_RESULT_USED lk_status lk_net_unpark(lk_net *net, int fd, const char *dir, char *errbuf);
+LK_RESULT_USED lk_status lk_net_scan(const lk_net *net, lk_edge_fn fn, void *ctx, char *errbuf);
+
+/**
+ * Read the parked edges back, a piece at a time, keeping those for which
+ * keep (may be NULL: all) returns non-zero, as it left them, in order;
+ * then close the files.  net->n becomes the number kept.  A no-op when
+ * nothing is parked.  On failure the network is emptied (net->n = 0).
+ * @return LK_OK, LK_ENOMEM, LK_EIO.
+ */
+LK_RESULT_USED lk_status lk_net_unpark_if(lk_net *net, lk_edge_fn keep, void *ctx, char *errbuf);
 
 #endif

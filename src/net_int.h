@@ -75,6 +75,8 @@ typedef struct job {
     uint32_t min_keep;
     int scores_only; /* lk_net_opts.scores_only */
     struct part_out *out;
+    int park;                 /* lk_net_opts.park (a single process) */
+    spill *ep;                /* per worker: the file of the kept edges it parked */
     uint64_t shuffled;        /* bytes of records this rank sent to others */
     char xmsg[LK_ERRMSG_MAX]; /* what failed in the exchange */
 } job;
@@ -88,6 +90,8 @@ typedef struct part_out {
     uint64_t n_all;
     uint64_t *whist;
     size_t nwhist;
+    uint64_t park_off; /* under job.park: where its n edges went (e freed) */
+    unsigned park_file;
 } part_out;
 
 /* Open the spill file `file` (a worker's, or [threads] for received

@@ -50,10 +50,11 @@ def compare_runs(name, args, inputs, caps, must_spill=True):
             # under a cap the string tables go to --tmp-dir and come back
             check("string tables parked" in p.stderr and "string tables read back" in p.stderr,
                   "%s: --max-mem %s parks the string tables (-v)" % (name, cap))
-            # and the calibration parks the kept edges while it builds its null copies
+            # and the pair stage parks the kept edges as it reduces them, for
+            # the calibration to read back only the coordinated ones
             if "--threshold" not in args:
-                check(re.search(r"calibration: [1-9][0-9]* kept edges \([0-9]+ bytes\) parked",
-                                p.stderr) is not None,
+                check(re.search(r"pair aggregation: [1-9][0-9]* kept edges \([0-9]+ bytes\) "
+                                r"parked", p.stderr) is not None,
                       "%s: --max-mem %s parks the kept edges during calibration (-v)"
                       % (name, cap))
             check(os.listdir(tmp) == [], "%s: --tmp-dir empty after the run" % name)

@@ -334,6 +334,24 @@ static void test_min_keep(void **state)
     lk_dataset_release(&ds);
 }
 
+static int count_edge(void *ctx, lk_edge *e, size_t k)
+{
+    size_t *n = ctx;
+    (void)e;
+    assert_int_equal(k, *n); /* in order, each once */
+    (*n)++;
+    return 1;
+}
+
+/* Keeps the edges of odd weight, marked. */
+static int odd_weight(void *ctx, lk_edge *e, size_t k)
+{
+    (void)ctx;
+    (void)k;
+    e->coord = e->objects % 2;
+    return (int)e->coord;
+}
+
 /* The result does not depend on the memory budget: a small budget splits
  * the pairs into several partitions and gives the same edges. */
 static void test_partitions(void **state)
@@ -387,6 +405,61 @@ static void test_partitions(void **state)
             fail_msg("edge %zu differs between 1 and %u partitions", k, many.partitions);
         if (k && (x[-1].a > x->a || (x[-1].a == x->a && x[-1].b >= x->b)))
             fail_msg("edges not in (a, b) order at %zu", k);
+    }
+    {
+        /* the same with the kept edges parked as they are reduced: read
+         * back whole, or only those a filter keeps (and as it left them) */
+        lk_net_opts o;
+        lk_net pk;
+        size_t seen = 0, want = 0;
+        memset(&o, 0, sizeof o);
+        o.window_ms = 30000;
+        o.min_keep = 1;
+        o.budget = 1;
+        o.threads = 3;
+        o.tmp_dir = tmpdir;
+        o.park = 1;
+        for (int pass = 0; pass < 3; pass++) {
+            assert_int_equal(lk_net_build_ex(&ix, NULL, NULL, &o, &pk), LK_OK);
+            assert_true(lk_net_parked(&pk));
+            assert_null(pk.e);
+            assert_int_equal(pk.n, one.n);
+            assert_int_equal(pk.n_all, one.n_all);
+            if (pass == 0) {
+                assert_int_equal(lk_net_scan(&pk, count_edge, &seen, NULL), LK_OK);
+                assert_int_equal(seen, one.n);
+                assert_int_equal(lk_net_unpark_if(&pk, NULL, NULL, NULL), LK_OK);
+                assert_int_equal(pk.n, one.n);
+                for (size_t k = 0; k < one.n; k++)
+                    assert_memory_equal(&pk.e[k], &one.e[k], sizeof one.e[k]);
+            } else if (pass == 1) {
+                assert_int_equal(lk_net_unpark_if(&pk, odd_weight, NULL, NULL), LK_OK);
+                want = 0;
+                for (size_t k = 0; k < one.n; k++)
+                    if (one.e[k].objects % 2) {
+                        lk_edge e = one.e[k];
+                        e.coord = 1;
+                        assert_true(want < pk.n);
+                        assert_memory_equal(&pk.e[want], &e, sizeof e);
+                        want++;
+                    }
+                assert_int_equal(pk.n, want);
+                assert_true(want > 0 && want < one.n);
+            } else {
+                /* parked, then released without reading back */
+                assert_int_equal(pk.nseg > 1, 1);
+            }
+            assert_false(lk_net_parked(&pk) && pass < 2);
+            lk_net_release(&pk);
+        }
+        /* lk_net_park: one piece, the same edges back */
+        assert_int_equal(lk_net_park(&many, tmpdir, NULL), LK_OK);
+        assert_true(lk_net_parked(&many));
+        assert_null(many.e);
+        assert_int_equal(lk_net_unpark_if(&many, NULL, NULL, NULL), LK_OK);
+        assert_int_equal(many.n, one.n);
+        for (size_t k = 0; k < one.n; k++)
+            assert_memory_equal(&many.e[k], &one.e[k], sizeof one.e[k]);
     }
     lk_net_release(&one);
     lk_net_release(&many);
