@@ -292,7 +292,7 @@ static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, const ui
      * or the rows of one post in a generic CSV with a trace column); the
      * sort records carry each action's index and object */
     for (size_t r = 0; r < ix->n; r++) {
-        const uint64_t ch = chash ? chash[r] : lk_ds_content_hash(ds, ix->a[r].content);
+        const uint64_t ch = chash ? chash[r] : lk_objindex_chash(ix, ds, r);
         pr[r].key = ch ^ lk_mix64((uint64_t)ix->a[r].account + 1);
         pr[r].val = (uint64_t)r << 32 | ix->a[r].object;
         /* until the shuffle: the low bits of the content id's hash */

@@ -331,24 +331,23 @@ static lk_status estimate_window(lk_detect *d, const lk_objindex *ix)
 /*
  * Under --max-mem the string tables (account, object and content ids) are
  * parked in --tmp-dir from the index to the clustering: the pair stage and
- * the calibration read only each action's content hash and each object's
- * trace, computed here first (8 bytes an action and 1 an object, against
+ * the calibration read only each action's content hash, which takes its
+ * content ref's place in the index meanwhile (the refs wait on disk too),
+ * and each object's trace, computed here first (1 byte an object, against
  * about 70 bytes a string; 4.2 GB of the 7.6 GB held after indexing 10^8
  * actions).
  */
-static lk_status park_strings(lk_detect *d, const lk_objindex *ix, uint64_t **chash,
-                              uint8_t **otrace)
+static lk_status park_strings(lk_detect *d, lk_objindex *ix, uint8_t **otrace)
 {
     lk_dataset *ds = &d->ds;
     double t0 = now_s();
     lk_status st;
 
-    *chash = malloc(LK_MAX(ix->n, (size_t)1) * sizeof **chash);
     *otrace = malloc(LK_MAX(ix->nobj, (size_t)1));
-    if (!*chash || !*otrace)
+    if (!*otrace)
         return LK_ENOMEM;
-    for (size_t r = 0; r < ix->n; r++)
-        (*chash)[r] = lk_ds_content_hash(ds, ix->a[r].content);
+    if ((st = lk_objindex_hash_content(ix, ds, d->o.tmp_dir, d->errmsg)) != LK_OK)
+        return st;
     for (size_t o = 0; o < ix->nobj; o++) {
         lk_trace tr;
         (void)lk_ds_object(ds, (uint32_t)o, NULL, &tr);
@@ -365,8 +364,7 @@ static lk_status run_native(lk_detect *d)
     size_t nacc = lk_strpool_count(ds->accounts);
     uint64_t *rows = calloc(LK_MAX(nacc, (size_t)1), sizeof *rows);
     uint8_t *keep = calloc(LK_MAX(nacc, (size_t)1), 1);
-    uint64_t *chash = NULL; /* under --max-mem: content hashes (park_strings) */
-    uint8_t *otrace = NULL;
+    uint8_t *otrace = NULL; /* under --max-mem: each object's trace (park_strings) */
     lk_objindex ix;
     lk_net net;
     lk_coordnet cn;
@@ -392,7 +390,7 @@ static lk_status run_native(lk_detect *d)
     stage_done("object index", &t0);
     if ((st = estimate_window(d, &ix)) != LK_OK)
         goto done;
-    if (d->o.max_mem && (st = park_strings(d, &ix, &chash, &otrace)) != LK_OK)
+    if (d->o.max_mem && (st = park_strings(d, &ix, &otrace)) != LK_OK)
         goto done;
     if (value < 0)
         value = 2;
@@ -416,7 +414,6 @@ static lk_status run_native(lk_detect *d)
         no.threads = lk_par_threads(d->o.threads);
         no.tmp_dir = d->o.tmp_dir;
         no.errbuf = d->errmsg;
-        no.content_hash = chash;
         /* calibrated under a cap: the kept edges go to disk as they are
          * reduced, and wait there through the calibration */
         no.park = d->o.max_mem != 0 && d->o.threshold == LK_THRESHOLD_FDR;
@@ -457,7 +454,6 @@ static lk_status run_native(lk_detect *d)
         co.errbuf = d->errmsg;
         co.sequential = d->o.max_mem != 0;
         co.min_keep = LK_CALIB_MIN_OBJECTS;
-        co.content_hash = chash;
         co.obj_trace = otrace;
         if ((st = lk_calibrate(&ix, ds, &net, &co, &d->calib, &passed)) != LK_OK)
             goto done;
@@ -497,12 +493,11 @@ static lk_status run_native(lk_detect *d)
             net.n = net.cap = m;
         }
     }
-    free(chash);
     free(otrace);
-    chash = NULL;
     otrace = NULL;
     if (ds->park_fd1) {
-        if ((st = lk_dataset_unpark(ds, d->errmsg)) != LK_OK)
+        if ((st = lk_dataset_unpark(ds, d->errmsg)) != LK_OK ||
+            (st = lk_objindex_content_back(&ix, d->errmsg)) != LK_OK)
             goto done;
         stage_done("string tables read back", &t0);
     }
@@ -523,7 +518,6 @@ done:
         lk_errf(d->errmsg, "out of memory");
     free(rows);
     free(keep);
-    free(chash);
     free(otrace);
     lk_coordnet_release(&cn);
     lk_net_release(&net);

@@ -480,9 +480,8 @@ static void fill_task(void *ctx, size_t task, unsigned worker)
          * a native record; the rows of one post in a generic CSV) */
         if (f->ch) {
             f->cp->post[r] = lk_post_hash(f->ch[r], ix->a[r].account);
-        } else if (f->ds) {
-            f->cp->post[r] =
-                lk_post_hash(lk_ds_content_hash(f->ds, ix->a[r].content), ix->a[r].account);
+        } else if (f->ds || ix->content_fd1) {
+            f->cp->post[r] = lk_post_hash(lk_objindex_chash(ix, f->ds, r), ix->a[r].account);
         } else {
             f->cp->post[r] = (uint32_t)lk_mix64(ix->a[r].content);
         }

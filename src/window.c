@@ -1,6 +1,10 @@
 /* window.c - object index (counting sort + merge sort) and the window sweep. */
 #include "window.h"
 
+#include <unistd.h>
+
+#include "tmpfile.h"
+
 /* Total order inside an object's run: time, then account (first-appearance
  * rank), then input row.  The tie-break reproduces CooRTweet's orientation
  * rule and makes every output independent of the sort algorithm. */
@@ -253,8 +257,70 @@ lk_status lk_objindex_subset(const lk_objindex *ix, const uint8_t *keep, const u
     return LK_OK;
 }
 
+/* Content refs go to disk and come back in pieces of this many. */
+#define REF_PIECE ((size_t)1 << 16)
+
+lk_status lk_objindex_hash_content(lk_objindex *ix, const lk_dataset *ds, const char *dir,
+                                   char *errbuf)
+{
+    uint64_t *buf = malloc(REF_PIECE * sizeof *buf);
+    int fd = -1;
+    lk_status st = LK_ENOMEM;
+
+    if (ix->content_fd1)
+        return LK_OK;
+    dir = lk_tmpfile_dir(dir);
+    if (!buf || (st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
+        goto done;
+    /* every ref is on disk before the first hash overwrites one */
+    for (size_t r = 0; r < ix->n && st == LK_OK; r += REF_PIECE) {
+        const size_t m = LK_MIN(REF_PIECE, ix->n - r);
+        for (size_t i = 0; i < m; i++)
+            buf[i] = ix->a[r + i].content;
+        st = lk_tmpfile_write(fd, buf, m * sizeof *buf, r * sizeof *buf, dir, errbuf);
+    }
+    if (st != LK_OK)
+        goto done;
+    for (size_t r = 0; r < ix->n; r++)
+        ix->a[r].content = lk_ds_content_hash(ds, ix->a[r].content);
+    ix->content_fd1 = fd + 1;
+    ix->content_dir = dir;
+    fd = -1;
+done:
+    if (fd >= 0)
+        (void)close(fd);
+    free(buf);
+    return st;
+}
+
+lk_status lk_objindex_content_back(lk_objindex *ix, char *errbuf)
+{
+    uint64_t *buf;
+    lk_status st = LK_OK;
+
+    if (!ix->content_fd1)
+        return LK_OK;
+    if (!(buf = malloc(REF_PIECE * sizeof *buf)))
+        return LK_ENOMEM;
+    for (size_t r = 0; r < ix->n && st == LK_OK; r += REF_PIECE) {
+        const size_t m = LK_MIN(REF_PIECE, ix->n - r);
+        st = lk_tmpfile_read(ix->content_fd1 - 1, buf, m * sizeof *buf, r * sizeof *buf,
+                             ix->content_dir, errbuf);
+        for (size_t i = 0; i < m && st == LK_OK; i++)
+            ix->a[r + i].content = buf[i];
+    }
+    free(buf);
+    if (st == LK_OK) {
+        (void)close(ix->content_fd1 - 1);
+        ix->content_fd1 = 0;
+    }
+    return st;
+}
+
 void lk_objindex_release(lk_objindex *ix)
 {
+    if (ix->content_fd1)
+        (void)close(ix->content_fd1 - 1);
     free(ix->a);
     free(ix->start);
     memset(ix, 0, sizeof *ix);

@@ -18,7 +18,32 @@ typedef struct lk_objindex {
     size_t n;
     uint64_t *start; /* object o occupies a[start[o] .. start[o+1]) */
     size_t nobj;
+    int content_fd1;         /* 0, or while a[].content holds content hashes: the
+                                file of the arena refs + 1 (lk_objindex_hash_content) */
+    const char *content_dir; /* its folder (borrowed) */
 } lk_objindex;
+
+/** The content hash of index action r (lk_ds_content_hash): from ds, or
+ *  in the action itself while lk_objindex_hash_content() is in force. */
+static inline uint64_t lk_objindex_chash(const lk_objindex *ix, const lk_dataset *ds, size_t r)
+{
+    return ix->content_fd1 ? ix->a[r].content : lk_ds_content_hash(ds, ix->a[r].content);
+}
+
+/**
+ * Under a memory cap, before the string tables are parked: write each
+ * action's content ref to a temporary file in dir (tmpfile.h) and put the
+ * content's hash in its place, so that the pair stage and the calibration
+ * read the hash where the ref was, without a column of their own (8 bytes
+ * an action), until lk_objindex_content_back().  Errors name dir.
+ * @return LK_OK, LK_ENOMEM, LK_EIO (ix unchanged).
+ */
+LK_RESULT_USED lk_status lk_objindex_hash_content(lk_objindex *ix, const lk_dataset *ds,
+                                                  const char *dir, char *errbuf);
+
+/** Put the content refs back (a no-op when they were not taken away).
+ *  @return LK_OK, LK_ENOMEM, LK_EIO. */
+LK_RESULT_USED lk_status lk_objindex_content_back(lk_objindex *ix, char *errbuf);
 
 /**
  * Build the sorted index over ds's actions whose account has keep[account]
