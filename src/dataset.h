@@ -58,9 +58,12 @@ typedef struct lk_dataset {
     lk_strpool *accounts;
     lk_strpool *objects;
     lk_arena content;
-    int park_fd1;         /* while the strings are parked: their file's descriptor + 1
+    int park_fd1;         /* while anything is parked: the file's descriptor + 1
                              (0, as zeroed: not parked) */
     const char *park_dir; /* its folder (borrowed) */
+    uint64_t park_end;    /* bytes written to that file */
+    uint64_t a_off;       /* while the action table is parked: where it is in the file */
+    int a_parked;         /* the action table is parked (a is NULL; n, cap stay) */
 } lk_dataset;
 
 /*
@@ -104,7 +107,17 @@ void lk_dataset_release(lk_dataset *ds);
  */
 LK_RESULT_USED lk_status lk_dataset_park(lk_dataset *ds, const char *dir, char *errbuf);
 
-/** Read the parked strings back (a no-op when not parked). */
+/**
+ * Park the action table too (into the same file, opened here when the
+ * strings are not parked), and free it: under --max-mem the near-text
+ * clustering at the end of reading needs nothing of the dataset (sink.c).
+ * ds->n and ds->cap stay; no action may be read or added in between.
+ * @return LK_OK, LK_EIO.
+ */
+LK_RESULT_USED lk_status lk_dataset_park_actions(lk_dataset *ds, const char *dir, char *errbuf);
+
+/** Read back whatever is parked (strings, action table) and close the
+ *  file; a no-op when nothing is parked.  @return LK_OK, LK_ENOMEM, LK_EIO. */
 LK_RESULT_USED lk_status lk_dataset_unpark(lk_dataset *ds, char *errbuf);
 
 /** 1 when (s, n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */

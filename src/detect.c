@@ -232,6 +232,13 @@ static lk_status check_opts(lk_detect *d)
     return LK_OK;
 }
 
+/* The sink's steps of a spilling near-text clustering, as stages (ctx: the
+ * time the last one ended). */
+static void sink_stage(void *ctx, const char *what)
+{
+    stage_done(what, ctx);
+}
+
 static lk_status read_inputs(lk_detect *d)
 {
     lk_read_opts ro;
@@ -239,6 +246,7 @@ static lk_status read_inputs(lk_detect *d)
     lk_sink *k = NULL;
     lk_status st;
     uint64_t exchanged = 0;
+    double t_step = 0; /* sink_stage's clock */
     int f = lk_format_from_name(d->o.format ? d->o.format : "auto");
 
     if (f < 0) {
@@ -265,6 +273,10 @@ static lk_status read_inputs(lk_detect *d)
     so.keep_empty = d->o.compat != LK_COMPAT_NONE;
     so.skip_bad_rows = d->o.on_error == LK_ON_ERROR_SKIP;
     so.near_text_threshold = d->o.near_text_threshold;
+    so.max_mem = d->o.max_mem;
+    so.tmp_dir = d->o.tmp_dir;
+    so.stage = sink_stage;
+    so.stage_ctx = &t_step;
     if (d->o.compat != LK_COMPAT_NONE) /* the peers' tables have one generic trace */
         so.traces &= ~(1u << LK_TR_NEAR_TEXT);
     d->in_stats = calloc(d->ninputs, sizeof *d->in_stats);
@@ -288,6 +300,7 @@ static lk_status read_inputs(lk_detect *d)
                lk_dist_size(), (unsigned long long)exchanged);
     if (st == LK_OK) {
         double t0 = now_s();
+        t_step = t0;
         lk_progress_stage(&d->prog, "near-text", 0);
         st = lk_sink_finish(k);
         lk_sink_neartext_stats(k, &d->ntst);

@@ -9,9 +9,11 @@
 #include "neartext.h"
 
 #include <math.h>
+#include <unistd.h>
 
 #include "par.h"
 #include "rng.h"
+#include "tmpfile.h"
 
 #define K LK_NEARTEXT_K
 
@@ -20,19 +22,30 @@
  * copies sit close together; a fixed window keeps a run of any length linear. */
 #define LK_NT_WINDOW 3
 
+/* Signatures per block written by a spilling handle (1 MiB). */
+#define LK_NT_SPILL_BLOCK 8192
+
 struct lk_neartext {
     lk_neartext_opts o;
     unsigned rows, bands; /* LSH: bands * rows <= K */
     unsigned need;        /* equal slots for a join: ceil(threshold * K) */
     uint32_t nposts;      /* posts added */
     size_t nsig;          /* posts with a signature */
-    uint16_t *sig;        /* nsig * K minima, the low 16 bits of each */
+    uint16_t *sig;        /* nsig * K minima, the low 16 bits of each (spilling: the
+                             last nsig - nspilled, a block at most) */
     size_t sig_cap;       /* in posts */
     uint32_t *post;       /* post id of signature i (increasing) */
     size_t post_cap;
     uint64_t *word; /* scratch: word hashes of the text being added */
     size_t word_cap;
     uint64_t mul[K], add[K]; /* permutation j: x -> (mul[j] x + add[j]) >> 32 */
+
+    /* lk_neartext_spill(): the folder, else NULL; the file once a block was
+     * written (else -1) and the signatures in it, the first nspilled */
+    const char *spill_dir;
+    int spill_fd;
+    size_t nspilled;
+    char errbuf[LK_ERRMSG_MAX];
 };
 
 void lk_neartext_opts_init(lk_neartext_opts *o)
@@ -83,6 +96,7 @@ lk_status lk_neartext_new(const lk_neartext_opts *o, lk_neartext **out)
     if (!nt)
         return LK_ENOMEM;
     nt->o = *o;
+    nt->spill_fd = -1;
     nt->rows = pick_rows(o->threshold);
     nt->bands = K / nt->rows;
     /* The small epsilon keeps 0.5 * 64 = 32 from becoming 33 through
@@ -109,7 +123,41 @@ void lk_neartext_free(lk_neartext *nt)
     free(nt->sig);
     free(nt->post);
     free(nt->word);
+    if (nt->spill_fd >= 0)
+        (void)close(nt->spill_fd);
     free(nt);
+}
+
+void lk_neartext_spill(lk_neartext *nt, const char *dir)
+{
+    nt->spill_dir = lk_tmpfile_dir(dir);
+}
+
+uint64_t lk_neartext_spilled_bytes(const lk_neartext *nt)
+{
+    return (uint64_t)nt->nspilled * K * sizeof *nt->sig;
+}
+
+const char *lk_neartext_errmsg(const lk_neartext *nt)
+{
+    return nt->errbuf;
+}
+
+/* Spilling: the signatures in memory to the end of the file. */
+static lk_status spill_block(lk_neartext *nt)
+{
+    const size_t n = nt->nsig - nt->nspilled;
+    lk_status st;
+
+    if (nt->spill_fd < 0 &&
+        (st = lk_tmpfile_open(nt->spill_dir, &nt->spill_fd, nt->errbuf)) != LK_OK)
+        return st;
+    if ((st = lk_tmpfile_write(nt->spill_fd, nt->sig, n * K * sizeof *nt->sig,
+                               (uint64_t)nt->nspilled * K * sizeof *nt->sig, nt->spill_dir,
+                               nt->errbuf)) != LK_OK)
+        return st;
+    nt->nspilled = nt->nsig;
+    return LK_OK;
 }
 
 size_t lk_neartext_bytes(const lk_neartext *nt)
@@ -200,7 +248,12 @@ lk_status lk_neartext_add_sketch(lk_neartext *nt, const uint16_t *mins)
     }
     if (LK_GROW(nt->post, nt->nsig + 1, nt->post_cap) != LK_OK)
         return LK_ENOMEM;
-    if (nt->sig_cap < nt->nsig + 1) {
+    if (nt->spill_dir && nt->nsig - nt->nspilled >= LK_NT_SPILL_BLOCK) {
+        const lk_status st = spill_block(nt);
+        if (st != LK_OK)
+            return st;
+    }
+    if (nt->sig_cap < nt->nsig - nt->nspilled + 1) {
         /* Grown by hand: LK_GROW counts elements, a signature is K of them. */
         size_t cap = nt->sig_cap + nt->sig_cap / 2, bytes;
         uint16_t *p;
@@ -215,7 +268,7 @@ lk_status lk_neartext_add_sketch(lk_neartext *nt, const uint16_t *mins)
         nt->sig = p;
         nt->sig_cap = cap;
     }
-    memcpy(nt->sig + nt->nsig * K, mins, K * sizeof *mins);
+    memcpy(nt->sig + (nt->nsig - nt->nspilled) * K, mins, K * sizeof *mins);
     nt->post[nt->nsig++] = nt->nposts++;
     return LK_OK;
 }
@@ -252,6 +305,7 @@ typedef struct ctx {
     uint32_t *reps; /* identity pass: distinct signatures of one run */
     size_t reps_cap;
     uint64_t candidates, joined;
+    const uint16_t *sig; /* all nt->nsig signatures (read back when spilled) */
 } ctx;
 
 static uint32_t find(uint32_t *parent, uint32_t x)
@@ -289,7 +343,7 @@ static unsigned equal_slots(const uint16_t *x, const uint16_t *y)
 static void try_pair(ctx *c, uint32_t a, uint32_t b)
 {
     const uint32_t ra = find(c->parent, a), rb = find(c->parent, b);
-    const uint16_t *sig = c->nt->sig;
+    const uint16_t *sig = c->sig;
 
     if (ra == rb)
         return;
@@ -365,12 +419,12 @@ static void prepare(ctx *c, unsigned p)
     }
     if (p == 0) {
         for (size_t i = 0; i < n; i++)
-            c->buf[a][i] = (lk_hash64(nt->sig + i * K, K * sizeof *nt->sig) << 32) | i;
+            c->buf[a][i] = (lk_hash64(c->sig + i * K, K * sizeof *c->sig) << 32) | i;
     } else {
         const unsigned band = p - 1;
         for (size_t i = 0; i < n; i++)
             c->buf[a][i] =
-                (uint64_t)band_key(nt->sig + i * K + (size_t)band * rows, band, rows) << 32 | i;
+                (uint64_t)band_key(c->sig + i * K + (size_t)band * rows, band, rows) << 32 | i;
     }
     out = sort_records(c->buf[a], c->buf[b], n);
     c->prep_buf = out == c->buf[a] ? a : b;
@@ -401,8 +455,8 @@ static lk_status identity_sweep(ctx *c, const uint64_t *rec)
             const uint32_t x = (uint32_t)rec[p];
             size_t r = 0;
 
-            while (r < nreps && memcmp(nt->sig + (size_t)x * K, nt->sig + (size_t)c->reps[r] * K,
-                                       K * sizeof *nt->sig) != 0)
+            while (r < nreps && memcmp(c->sig + (size_t)x * K, c->sig + (size_t)c->reps[r] * K,
+                                       K * sizeof *c->sig) != 0)
                 r++;
             if (r < nreps) {
                 const uint32_t rx = find(c->parent, x), rr = find(c->parent, c->reps[r]);
@@ -466,17 +520,46 @@ static void step_task(void *vc, size_t task, unsigned worker)
         prepare(c, c->prep_pass);
 }
 
+/* Spilling: every signature, the file's then the memory's, into *out
+ * (the caller frees it). */
+static lk_status read_back(lk_neartext *nt, uint16_t **out)
+{
+    const size_t tail = nt->nsig - nt->nspilled;
+    size_t bytes;
+    uint16_t *s;
+    lk_status st;
+
+    if (lk_mul_size(nt->nsig, K * sizeof *s, &bytes) != 0 || !(s = malloc(bytes)))
+        return LK_ENOMEM;
+    if ((st = lk_tmpfile_read(nt->spill_fd, s, nt->nspilled * K * sizeof *s, 0, nt->spill_dir,
+                              nt->errbuf)) != LK_OK) {
+        free(s);
+        return st;
+    }
+    memcpy(s + nt->nspilled * K, nt->sig, tail * K * sizeof *s);
+    *out = s;
+    return LK_OK;
+}
+
 lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats *st)
 {
     const size_t n = nt->nsig;
     const unsigned passes = nt->bands + 1;
     ctx c = {0};
     uint32_t *res = NULL;
+    uint16_t *loaded = NULL; /* spilled: the signatures read back, for this call only */
     size_t bytes;
     lk_status ret = LK_ENOMEM;
     uint64_t clusters = 0, clustered = 0;
 
     c.nt = nt;
+    c.sig = nt->sig;
+    if (nt->nspilled) {
+        if ((ret = read_back(nt, &loaded)) != LK_OK)
+            return ret;
+        c.sig = loaded;
+        ret = LK_ENOMEM;
+    }
     res = malloc(nt->nposts ? (size_t)nt->nposts * sizeof *res : 1);
     if (!res || lk_mul_size(n ? n : 1, sizeof *c.buf[0], &bytes) != 0)
         goto cleanup;
@@ -552,6 +635,7 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     ret = LK_OK;
 cleanup:
     free(res);
+    free(loaded);
     free(c.parent);
     for (int i = 0; i < 3; i++)
         free(c.buf[i]);

@@ -63,7 +63,10 @@
  * of post id (amortised growth adds up to half of that); posts with fewer
  * tokens cost nothing.  lk_neartext_cluster() needs in addition 20 bytes per
  * sketched post while it runs (28 with threads > 1), and returns 4 bytes
- * per post.
+ * per post.  A handle made to spill (lk_neartext_spill(), under --max-mem)
+ * writes the signatures to a temporary file in blocks of 1 MiB instead and
+ * holds one block: 4 bytes a post while adding, and while clustering the
+ * 128 bytes a post again, read back for the call and freed before it returns.
  *
  * Thread safety: one handle must not be used from two threads at once.
  */
@@ -114,14 +117,32 @@ void lk_neartext_opts_init(lk_neartext_opts *o);
 LK_RESULT_USED lk_status lk_neartext_new(const lk_neartext_opts *o, lk_neartext **out);
 
 /**
+ * From now on keep the signatures in a nameless temporary file in dir
+ * (tmpfile.h; NULL or "": $TMPDIR or /tmp, borrowed) rather than in memory:
+ * they are written a block at a time as posts are added (the file is made
+ * with the first block, so a few texts never touch the disk) and read back
+ * by each lk_neartext_cluster() for its run alone.  The file goes with
+ * lk_neartext_free() or the process.  Results do not change.
+ */
+void lk_neartext_spill(lk_neartext *nt, const char *dir);
+
+/** Bytes of signatures written to the spill file so far (0 when none). */
+uint64_t lk_neartext_spilled_bytes(const lk_neartext *nt);
+
+/** The last I/O error of a spilling handle, one line naming the folder
+ *  (borrowed; valid until the next call on nt). */
+const char *lk_neartext_errmsg(const lk_neartext *nt);
+
+/**
  * Add one post's normalised text; posts are numbered 0, 1, 2, ... in call
  * order.  A text of fewer than three tokens is counted and never clustered.
  * No allocation beyond amortised growth of the handle's arrays.
  * Time O(tokens * (shingle + K)).
  * @param text n bytes (need not be NUL-terminated; NULL with n == 0 is an
  *        empty text).
- * @return LK_OK, LK_ENOMEM, LK_ELIMIT (2^32 - 1 posts already added); on
- *         error the post is not added.
+ * @return LK_OK, LK_ENOMEM, LK_ELIMIT (2^32 - 1 posts already added),
+ *         LK_EIO (spilling: the file could not be written, see
+ *         lk_neartext_errmsg()); on error the post is not added.
  */
 LK_RESULT_USED lk_status lk_neartext_add(lk_neartext *nt, const char *text, size_t n);
 
@@ -142,7 +163,7 @@ int lk_neartext_sketch(const lk_neartext *nt, const char *text, size_t n, uint16
 /**
  * Add one post from its sketch: lk_neartext_add() of the text that gave
  * `mins` (NULL for a text lk_neartext_sketch() returned 0 for).
- * @return LK_OK, LK_ENOMEM, LK_ELIMIT, as lk_neartext_add().
+ * @return LK_OK, LK_ENOMEM, LK_ELIMIT, LK_EIO, as lk_neartext_add().
  */
 LK_RESULT_USED lk_status lk_neartext_add_sketch(lk_neartext *nt, const uint16_t *mins);
 
@@ -156,7 +177,8 @@ LK_RESULT_USED lk_status lk_neartext_add_sketch(lk_neartext *nt, const uint16_t 
  *        the smallest post id of post i's cluster, or UINT32_MAX when post i
  *        is alone.  Untouched on error.
  * @param st when not NULL, receives the counts.
- * @return LK_OK, LK_ENOMEM.
+ * @return LK_OK, LK_ENOMEM, LK_EIO (spilling: the signatures could not be
+ *         read back, see lk_neartext_errmsg()).
  */
 LK_RESULT_USED lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out,
                                              lk_neartext_stats *st);

@@ -51,9 +51,9 @@ void lk_dataset_release(lk_dataset *ds)
     memset(ds, 0, sizeof *ds);
 }
 
-lk_status lk_dataset_park(lk_dataset *ds, const char *dir, char *errbuf)
+/* The park file, made on first use. */
+static lk_status park_file(lk_dataset *ds, const char *dir, char *errbuf)
 {
-    uint64_t off = 0;
     int fd;
     lk_status st;
 
@@ -64,12 +64,48 @@ lk_status lk_dataset_park(lk_dataset *ds, const char *dir, char *errbuf)
         return st;
     ds->park_fd1 = fd + 1;
     ds->park_dir = dir;
+    ds->park_end = 0;
+    return LK_OK;
+}
+
+lk_status lk_dataset_park(lk_dataset *ds, const char *dir, char *errbuf)
+{
+    uint64_t off;
+    int fd;
+    lk_status st;
+
+    if (ds->content.parked)
+        return LK_OK;
+    if ((st = park_file(ds, dir, errbuf)) != LK_OK)
+        return st;
+    fd = ds->park_fd1 - 1;
+    dir = ds->park_dir;
+    off = ds->park_end;
     /* a failure part-way leaves what is not parked in memory; the caller
      * gives up (lk_dataset_release frees both kinds) */
     if ((st = lk_strpool_park(ds->accounts, fd, &off, dir, errbuf)) != LK_OK ||
         (st = lk_strpool_park(ds->objects, fd, &off, dir, errbuf)) != LK_OK ||
         (st = lk_arena_park(&ds->content, fd, &off, dir, errbuf)) != LK_OK)
         return st;
+    ds->park_end = off;
+    return LK_OK;
+}
+
+lk_status lk_dataset_park_actions(lk_dataset *ds, const char *dir, char *errbuf)
+{
+    lk_status st;
+
+    if (ds->a_parked)
+        return LK_OK;
+    if ((st = park_file(ds, dir, errbuf)) != LK_OK ||
+        (st = lk_tmpfile_write(ds->park_fd1 - 1, ds->a, ds->n * sizeof *ds->a, ds->park_end,
+                               ds->park_dir, errbuf)) != LK_OK)
+        return st;
+    ds->a_off = ds->park_end;
+    ds->park_end += ds->n * sizeof *ds->a;
+    free(ds->a);
+    ds->a = NULL;
+    ds->a_parked = 1;
     return LK_OK;
 }
 
@@ -84,8 +120,18 @@ lk_status lk_dataset_unpark(lk_dataset *ds, char *errbuf)
         (st = lk_strpool_unpark(ds->objects, fd, ds->park_dir, errbuf)) != LK_OK ||
         (st = lk_arena_unpark(&ds->content, fd, ds->park_dir, errbuf)) != LK_OK)
         return st;
+    if (ds->a_parked) {
+        /* at the old capacity: the table grows on as if never parked */
+        if (ds->cap && !(ds->a = malloc(ds->cap * sizeof *ds->a)))
+            return LK_ENOMEM;
+        if ((st = lk_tmpfile_read(fd, ds->a, ds->n * sizeof *ds->a, ds->a_off, ds->park_dir,
+                                  errbuf)) != LK_OK)
+            return st;
+        ds->a_parked = 0;
+    }
     (void)close(fd);
     ds->park_fd1 = 0;
+    ds->park_end = 0;
     return LK_OK;
 }
 

@@ -10,11 +10,13 @@
  * of a batch overlap instead of following one another.
  */
 #include <stdarg.h>
+#include <unistd.h>
 
 #include "neartext.h"
 #include "normalize.h"
 #include "parse_time.h"
 #include "sink.h"
+#include "tmpfile.h"
 
 #define LK_SINK_BATCH 256
 
@@ -98,10 +100,15 @@ struct lk_journal {
 
 typedef struct ntpost {
     int64_t t;
-    uint64_t cref, acc, line; /* content ref, account string ref (ntacc) */
+    uint64_t cref, acc, line; /* content ref, account string ref (ntacc); spilled: the
+                                 account's length, its bytes follow the ntpost */
     uint32_t file;
     int only; /* near-text was the record's only possible object */
 } ntpost;
+
+/* Spilled posts are written in blocks of about this many bytes (a post and
+ * its account never straddle two blocks). */
+#define NT_BLOCK ((size_t)1 << 20)
 
 typedef struct pending {
     int64_t t;
@@ -151,6 +158,15 @@ struct lk_sink {
     lk_input_stats **files; /* by file index, for the near-text counts */
     size_t nfiles, files_cap;
     lk_neartext_stats ntst;
+    /* near-text under o.max_mem: signatures (nt) and posts go to o.tmp_dir
+     * while reading, the posts with their account strings in blocks */
+    int spill;
+    const char *tmp_dir; /* the folder (lk_tmpfile_dir) */
+    lk_buf ntblk;        /* the block of posts being filled */
+    int ntfd1;           /* descriptor + 1 of the posts' file (0: none yet) */
+    uint64_t ntoff;      /* its size */
+    uint64_t *blk;       /* the sizes of its blocks */
+    size_t nblk, blk_cap;
 
     /* dataset backend: the batch */
     pending p[LK_SINK_BATCH];
@@ -189,6 +205,7 @@ lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk
     lk_buf_init(&k->scratch2);
     lk_buf_init(&k->bytes);
     lk_buf_init(&k->nt_text);
+    lk_buf_init(&k->ntblk);
     lk_arena_init(&k->ntacc);
     if (lk_strpool_new(&k->keys) != LK_OK) {
         lk_sink_free(k);
@@ -203,6 +220,11 @@ lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk
         if (lk_neartext_new(&no, &k->nt) != LK_OK) {
             lk_sink_free(k);
             return LK_EINVAL;
+        }
+        if (o->max_mem) {
+            k->spill = 1;
+            k->tmp_dir = lk_tmpfile_dir(o->tmp_dir);
+            lk_neartext_spill(k->nt, k->tmp_dir);
         }
     }
     *out = k;
@@ -221,6 +243,10 @@ void lk_sink_free(lk_sink *k)
     lk_buf_release(&k->scratch2);
     lk_buf_release(&k->bytes);
     lk_buf_release(&k->nt_text);
+    lk_buf_release(&k->ntblk);
+    if (k->ntfd1)
+        (void)close(k->ntfd1 - 1);
+    free(k->blk);
     lk_arena_release(&k->ntacc);
     free(k->ntp);
     free(k->files);
@@ -441,6 +467,7 @@ lk_status lk_sink_new_worker(const lk_sink *parent, lk_sink **out)
     lk_buf_init(&k->scratch2);
     lk_buf_init(&k->bytes);
     lk_buf_init(&k->nt_text);
+    lk_buf_init(&k->ntblk);
     lk_arena_init(&k->ntacc);
     *out = k;
     return LK_OK;
@@ -885,16 +912,44 @@ static lk_status emit_actions(lk_sink *k, const rec *r)
     return LK_OK;
 }
 
-static lk_status add_neartext(lk_sink *k, const rec *r)
+/* Spill: the block of posts to the end of the posts' file. */
+static lk_status spill_posts(lk_sink *k)
 {
-    ntpost *p;
     lk_status st;
 
-    if ((st = LK_GROW(k->ntp, k->nntp + 1, k->ntcap)) != LK_OK)
+    if (k->ntblk.len == 0)
+        return LK_OK;
+    if (!k->ntfd1) {
+        int fd;
+        if ((st = lk_tmpfile_open(k->tmp_dir, &fd, k->errbuf)) != LK_OK)
+            return st;
+        k->ntfd1 = fd + 1;
+    }
+    if ((st = LK_GROW(k->blk, k->nblk + 1, k->blk_cap)) != LK_OK ||
+        (st = lk_tmpfile_write(k->ntfd1 - 1, k->ntblk.p, k->ntblk.len, k->ntoff, k->tmp_dir,
+                               k->errbuf)) != LK_OK)
         return st;
-    p = &k->ntp[k->nntp];
-    if ((st = lk_arena_add(&k->ntacc, r->acc, r->acc_len, &p->acc)) != LK_OK)
-        return st;
+    k->blk[k->nblk++] = k->ntblk.len;
+    k->ntoff += k->ntblk.len;
+    lk_buf_reset(&k->ntblk);
+    return LK_OK;
+}
+
+static lk_status add_neartext(lk_sink *k, const rec *r)
+{
+    ntpost spilled, *p = &spilled;
+    lk_status st;
+
+    if (!k->spill) {
+        if ((st = LK_GROW(k->ntp, k->nntp + 1, k->ntcap)) != LK_OK)
+            return st;
+        p = &k->ntp[k->nntp];
+        if ((st = lk_arena_add(&k->ntacc, r->acc, r->acc_len, &p->acc)) != LK_OK)
+            return st;
+    } else {
+        memset(p, 0, sizeof *p); /* no stray padding bytes in the file */
+        p->acc = r->acc_len;
+    }
     if (r->nob == 0 &&
         (st = lk_arena_add(&k->ds->content, r->content, r->content_len, &k->last_cref)) != LK_OK)
         return st;
@@ -905,15 +960,116 @@ static lk_status add_neartext(lk_sink *k, const rec *r)
     p->only = r->nob == 0;
     st = r->nt_text ? lk_neartext_add(k->nt, r->nt_text, r->nt_len)
                     : lk_neartext_add_sketch(k->nt, r->sig);
+    if (st == LK_EIO)
+        lk_errf(k->errbuf, "%s", lk_neartext_errmsg(k->nt));
     if (st != LK_OK)
         return st;
+    if (k->spill) {
+        if (k->ntblk.len + sizeof *p + r->acc_len > NT_BLOCK && (st = spill_posts(k)) != LK_OK)
+            return st;
+        if ((st = lk_buf_append(&k->ntblk, p, sizeof *p)) != LK_OK ||
+            (st = lk_buf_append(&k->ntblk, r->acc, r->acc_len)) != LK_OK)
+            return st;
+    }
     k->nntp++;
+    return LK_OK;
+}
+
+/* Reading the posts back in order, from ntp and ntacc, or spilled, from the
+ * posts' file a block at a time and then the last block still in memory. */
+typedef struct ntcur {
+    size_t i;        /* next post (in memory) */
+    size_t blk;      /* next block of the file */
+    uint64_t off;    /* its offset */
+    lk_buf buf;      /* the block read */
+    const char *b;   /* the block being walked: buf.p or ntblk.p */
+    size_t pos, len; /* the next post in it, its size */
+} ntcur;
+
+static lk_status next_post(lk_sink *k, ntcur *c, ntpost *p, const char **acc, size_t *acc_len)
+{
+    lk_status st;
+
+    if (!k->spill) {
+        *p = k->ntp[c->i++];
+        *acc = lk_arena_get(&k->ntacc, p->acc);
+        *acc_len = strlen(*acc);
+        return LK_OK;
+    }
+    if (c->pos == c->len) {
+        if (c->blk < k->nblk) {
+            const size_t n = (size_t)k->blk[c->blk];
+            lk_buf_reset(&c->buf);
+            if ((st = lk_buf_reserve(&c->buf, n)) != LK_OK ||
+                (st = lk_tmpfile_read(k->ntfd1 - 1, c->buf.p, n, c->off, k->tmp_dir, k->errbuf)) !=
+                    LK_OK)
+                return st;
+            c->b = c->buf.p;
+            c->len = n;
+            c->off += n;
+            c->blk++;
+        } else {
+            c->b = k->ntblk.p;
+            c->len = k->ntblk.len;
+        }
+        c->pos = 0;
+        if (c->len < sizeof *p) { /* cannot be: as many posts are read as were written */
+            lk_errf(k->errbuf, "a temporary file in %s holds fewer posts than written", k->tmp_dir);
+            return LK_EIO;
+        }
+    }
+    memcpy(p, c->b + c->pos, sizeof *p);
+    *acc = c->b + c->pos + sizeof *p;
+    *acc_len = (size_t)p->acc;
+    c->pos += sizeof *p + *acc_len;
+    return LK_OK;
+}
+
+/* Call the stage hook with a formatted description. */
+static void stage(const lk_sink *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void stage(const lk_sink *k, const char *fmt, ...)
+{
+    char what[200];
+    va_list ap;
+
+    if (!k->o.stage)
+        return;
+    va_start(ap, fmt);
+    (void)vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    k->o.stage(k->o.stage_ctx, what);
+}
+
+/*
+ * Spill, before clustering: the posts' key set goes (no file follows), the
+ * dataset is parked and nothing of the reading is left in memory but the
+ * near-text posts' ids and one block of signatures and of posts.
+ */
+static lk_status park_for_clustering(lk_sink *k)
+{
+    lk_dataset *ds = k->ds;
+    lk_status st;
+
+    lk_strpool_free(k->keys);
+    k->keys = NULL;
+    lk_log(LK_LOG_INFO,
+           "near-text: %llu bytes of signatures and %llu of posts spilled to %s while reading",
+           (unsigned long long)lk_neartext_spilled_bytes(k->nt), (unsigned long long)k->ntoff,
+           k->tmp_dir);
+    if ((st = lk_dataset_park(ds, k->tmp_dir, k->errbuf)) != LK_OK ||
+        (st = lk_dataset_park_actions(ds, k->tmp_dir, k->errbuf)) != LK_OK)
+        return st;
+    stage(k, "near-text: dataset parked (%llu bytes)", (unsigned long long)ds->park_end);
     return LK_OK;
 }
 
 lk_status lk_sink_finish(lk_sink *k)
 {
     uint32_t *cl = NULL;
+    uint64_t *repcref = NULL; /* content ref of each cluster's first post, in order */
+    size_t nrep = 0, repcap = 0;
+    ntcur cur;
     lk_status st;
     lk_buf key;
 
@@ -921,25 +1077,58 @@ lk_status lk_sink_finish(lk_sink *k)
         return LK_OK;
     if ((st = lk_sink_flush(k)) != LK_OK)
         return st;
-    if ((st = lk_neartext_cluster(k->nt, &cl, &k->ntst)) != LK_OK)
+    if (k->spill && (st = park_for_clustering(k)) != LK_OK)
         return st;
+    if ((st = lk_neartext_cluster(k->nt, &cl, &k->ntst)) != LK_OK) {
+        if (st == LK_EIO)
+            lk_errf(k->errbuf, "%s", lk_neartext_errmsg(k->nt));
+        return st;
+    }
+    if (k->spill) {
+        /* the signatures and their file go; the dataset comes back for the
+         * near-text actions (pointers into its strings changed) */
+        lk_neartext_free(k->nt);
+        k->nt = NULL;
+        stage(k, "near-text: %llu texts clustered", (unsigned long long)k->ntst.posts);
+        if ((st = lk_dataset_unpark(k->ds, k->errbuf)) != LK_OK) {
+            free(cl);
+            return st;
+        }
+        k->have_last = 0;
+        stage(k, "near-text: dataset read back");
+    }
     lk_buf_init(&key);
+    memset(&cur, 0, sizeof cur);
+    lk_buf_init(&cur.buf);
     /* one action per clustered post, on the cluster named after its first
      * post's content id (the copypasta's earliest version in input order) */
     for (size_t i = 0; i < k->nntp && st == LK_OK; i++) {
-        const ntpost *p = &k->ntp[i];
+        ntpost p;
         const char *rep, *acc;
+        size_t an;
+        if ((st = next_post(k, &cur, &p, &acc, &an)) != LK_OK)
+            break;
         if (cl[i] == UINT32_MAX) {
             /* a record counted as used for its text alone, which clusters
              * with nothing, gave no action after all */
-            if (p->only && p->file < k->nfiles) {
-                k->files[p->file]->rows_used--;
-                k->files[p->file]->skipped[LK_SKIP_EMPTY_OBJECT]++;
+            if (p.only && p.file < k->nfiles) {
+                k->files[p.file]->rows_used--;
+                k->files[p.file]->skipped[LK_SKIP_EMPTY_OBJECT]++;
             }
             continue;
         }
-        rep = lk_arena_get(&k->ds->content, k->ntp[cl[i]].cref);
-        acc = lk_arena_get(&k->ntacc, p->acc);
+        /* a cluster's first post is its own cluster (cl[i] == i) and comes
+         * before the others: its content ref is kept, and cl[i] then says
+         * where, for the posts of the cluster still to come */
+        if (cl[i] == i) {
+            if ((st = LK_GROW(repcref, nrep + 1, repcap)) != LK_OK)
+                break;
+            repcref[nrep] = p.cref;
+            cl[i] = (uint32_t)nrep++;
+            rep = lk_arena_get(&k->ds->content, p.cref);
+        } else {
+            rep = lk_arena_get(&k->ds->content, repcref[cl[cl[i]]]);
+        }
         lk_buf_reset(&key);
         if ((st = lk_buf_putc(&key, LK_TRACE_BYTE(LK_TR_NEAR_TEXT))) != LK_OK ||
             (st = lk_buf_append(&key, rep, strlen(rep))) != LK_OK)
@@ -948,12 +1137,11 @@ lk_status lk_sink_finish(lk_sink *k)
             break;
         {
             pending *q = &k->p[k->np];
-            const size_t an = strlen(acc);
             if ((st = lk_buf_reserve(&k->bytes, an + key.len)) != LK_OK)
                 break;
-            q->t = p->t;
-            q->line = p->line;
-            q->cref = p->cref;
+            q->t = p.t;
+            q->line = p.line;
+            q->cref = p.cref;
             q->acc_off = k->bytes.len;
             q->acc_len = (uint32_t)an;
             q->acc_h = lk_strpool_hash(acc, an);
@@ -965,11 +1153,13 @@ lk_status lk_sink_finish(lk_sink *k)
             if ((st = lk_buf_append(&k->bytes, key.p, key.len)) != LK_OK)
                 break;
             k->np++;
-            if (p->file < k->nfiles)
-                k->files[p->file]->actions[LK_TR_NEAR_TEXT]++;
+            if (p.file < k->nfiles)
+                k->files[p.file]->actions[LK_TR_NEAR_TEXT]++;
         }
     }
     lk_buf_release(&key);
+    lk_buf_release(&cur.buf);
+    free(repcref);
     free(cl);
     if (st == LK_OK)
         st = lk_sink_flush(k);
@@ -978,10 +1168,7 @@ lk_status lk_sink_finish(lk_sink *k)
 
 void lk_sink_neartext_stats(const lk_sink *k, lk_neartext_stats *st)
 {
-    if (k->nt)
-        *st = k->ntst;
-    else
-        memset(st, 0, sizeof *st);
+    *st = k->ntst; /* zeros (calloc) until lk_sink_finish clustered */
 }
 
 /* The steps of lk_sink_end that depend on earlier records: duplicate keys,

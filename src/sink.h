@@ -142,6 +142,15 @@ typedef struct lk_sink_opts {
     int keep_empty;             /* CooRTweet compat: "" is an object like any other */
     double near_text_threshold; /* near-text Jaccard; <= 0: the default (neartext.h) */
     unsigned threads;           /* > 1: near-text clustering on two threads */
+    uint64_t max_mem;           /* --max-mem; > 0: near-text data spilled while reading and
+                                   the dataset parked while clustering (lk_sink_finish) */
+    const char *tmp_dir;        /* --tmp-dir for those (NULL: $TMPDIR or /tmp); borrowed */
+    /* Called, when not NULL, at the end of each step of a spilling
+     * lk_sink_finish (what: "near-text: dataset parked (N bytes)", ...),
+     * right after the step freed its memory: detect logs the step and gives
+     * the pages back there. */
+    void (*stage)(void *ctx, const char *what);
+    void *stage_ctx;
 } lk_sink_opts;
 
 /**
@@ -164,6 +173,13 @@ void lk_sink_file(lk_sink *k, const char *name, uint32_t file_index, lk_input_st
  * post that has near-duplicates, on its cluster (named after the content id
  * of the cluster's first post).  The callback backend never computes
  * near-text: convert writes the normalised texts, from which detect does.
+ *
+ * With o->max_mem the texts' signatures and posts were spilled to
+ * o->tmp_dir while reading; here the dataset (action table and string
+ * tables) is parked there while the signatures are read back and
+ * clustered, then read back itself for the near-text actions.  Same result.
+ * @return LK_OK; LK_ENOMEM; LK_ELIMIT; LK_EIO (a temporary file: one line
+ *         naming the folder in the error buffer).
  */
 LK_RESULT_USED lk_status lk_sink_finish(lk_sink *k);
 

@@ -3,8 +3,11 @@
  * made without a name (O_TMPFILE), or, on a filesystem without it, unlinked
  * the moment they are made.  Their space goes back when the descriptor is
  * closed or the process ends, however it ends.  Used by the pair stage's
- * spill files (net.c) and the string tables parked during the pair stage and
- * the calibration (strpool.c).  Every error is one line naming the folder.
+ * spill files (net.c), the string tables parked during the pair stage and
+ * the calibration (strpool.c), the kept edges parked during the calibration
+ * (net.c), and at the end of reading the near-text signatures and posts
+ * (neartext.c, sink.c) and the dataset parked while the texts are clustered
+ * (reader.c).  Every error is one line naming the folder.
  */
 #ifndef LK_TMPFILE_H
 #define LK_TMPFILE_H

@@ -112,6 +112,12 @@ def compare(name, args, inputs, ranks=(2, 3), spill=False):
         if spill:
             check(re.search(r"[1-9]\d* bytes spilled", p.stderr) is not None,
                   "%s, %d ranks: records spilled under --max-mem 1M" % (name, np))
+            # every rank spills its near-text signatures and parks its dataset
+            # while it clusters the same gathered texts (rank 0 reports it)
+            check(re.search(r"near-text: [1-9]\d* bytes of signatures", p.stderr) is not None
+                  and "near-text: dataset parked" in p.stderr,
+                  "%s, %d ranks: near-text spilled and dataset parked under --max-mem 1M"
+                  % (name, np))
 
 
 HELD = re.compile(r"^lockstep detect: debug: rank (\d+): (\d+) edges (?:of the (\w+) null copy )?"

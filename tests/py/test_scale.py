@@ -3,9 +3,12 @@
 writes: every output file is byte-identical for 1, 2 and 3 threads and with
 a memory cap so small that the pair records are spilled to disk (checked by
 the spilled bytes -v reports) and the string tables and, during the
-calibration, the kept edges parked there.  Temporary files never outlive the
-run, not even one killed by SIGTERM, and a full disk (emulated with
-RLIMIT_FSIZE) is a one-line error naming the folder.
+calibration, the kept edges parked there; while reading, the near-text
+signatures and posts are spilled too and the dataset parked during the
+near-text clustering.  Temporary files never outlive the run, not even one
+killed by SIGTERM, and a full disk (emulated with RLIMIT_FSIZE) is a
+one-line error naming the folder, whether it strikes while reading (the
+near-text spill) or in the pair stage.
 Inputs: a simulated run with planted groups and CooRTweet's russian sample
 from ../shared/data.
 """
@@ -27,7 +30,13 @@ def spilled(stderr):
     return sum(int(x) for x in re.findall(r"(\d+) bytes spilled", stderr))
 
 
-def compare_runs(name, args, inputs, caps, must_spill=True):
+def neartext_spilled(stderr):
+    """Bytes of near-text signatures spilled while reading (from -v), or None."""
+    m = re.search(r"near-text: (\d+) bytes of signatures and (\d+) of posts spilled", stderr)
+    return int(m.group(1)) if m else None
+
+
+def compare_runs(name, args, inputs, caps, must_spill=True, must_spill_text=False):
     base = tmpdir()
     ref = os.path.join(base, "t1")
     run(["detect", "-q", "-t", "1", "-o", ref] + args + inputs)
@@ -57,6 +66,19 @@ def compare_runs(name, args, inputs, caps, must_spill=True):
                                 r"parked", p.stderr) is not None,
                       "%s: --max-mem %s parks the kept edges during calibration (-v)"
                       % (name, cap))
+            # near-text under a cap: signatures and posts spilled while reading, the
+            # dataset parked while the texts are clustered
+            if "near-text clustering" in p.stderr:
+                nts = neartext_spilled(p.stderr)
+                check(nts is not None and (nts > 0 or not must_spill_text),
+                      "%s: --max-mem %s spills near-text signatures while reading (-v: %r)"
+                      % (name, cap, nts))
+                check(re.search(r"near-text: dataset parked \([1-9][0-9]* bytes\)", p.stderr)
+                      is not None and "near-text: dataset read back" in p.stderr,
+                      "%s: --max-mem %s parks the dataset during near-text clustering (-v)"
+                      % (name, cap))
+            else:
+                check(not must_spill_text, "%s: near-text clustering ran (-v)" % name)
             check(os.listdir(tmp) == [], "%s: --tmp-dir empty after the run" % name)
     return ref
 
@@ -68,12 +90,14 @@ def main():
     simfile = os.path.join(sim, "actions.csv")
 
     # planted groups found, whatever the threads and cap
-    ref = compare_runs("simulated", ["-w", "60s"], [simfile], ["1M"])
+    ref = compare_runs("simulated", ["-w", "60s"], [simfile], ["1M"], must_spill_text=True)
     with open(os.path.join(ref, "summary.json"), encoding="utf-8") as f:
         check('"coordinated_edges": 0' not in f.read(), "simulated: edges found")
     # the default run does not spill on this machine
     p = run(["detect", "-v", "-o", os.path.join(base, "nocap"), "-w", "60s", simfile])
     check(spilled(p.stderr) == 0, "no spill without a cap (-v says %d)" % spilled(p.stderr))
+    check(neartext_spilled(p.stderr) is None and "parked" not in p.stderr,
+          "no near-text spill nor parking without a cap (-v)")
 
     if os.path.exists(RUSSIAN):
         # too few pairs to spill at the smallest budget: threads and cap only
@@ -101,17 +125,23 @@ def main():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
 
-    tmp = tmpdir()
-    out = os.path.join(base, "full")
-    p = subprocess.run([LOCKSTEP, "detect", "-q", "--max-mem", "1M", "--tmp-dir", tmp, "-o", out,
-                        "-w", "60s", simfile], capture_output=True, text=True, preexec_fn=limit)
-    err = p.stderr.strip().splitlines()
-    check(p.returncode != 0, "full disk: non-zero exit (%d)" % p.returncode)
-    check(len(err) == 1, "full disk: one line of error (%r)" % err)
-    check(bool(err) and tmp in err[-1] and "temporary file" in err[-1]
-          and "File too large" in err[-1], "full disk: message names folder and cause (%r)" % err)
-    check(not os.path.exists(os.path.join(out, "summary.json")), "full disk: no summary.json")
-    check(os.listdir(tmp) == [], "full disk: --tmp-dir empty")
+    # while reading (the near-text signatures), and without near-text in the pair stage
+    for what, traces in (("reading", []),
+                         ("pair stage", ["--traces", "share,quote,reply,url,hashtag,mention,text"])):
+        tmp = tmpdir()
+        out = os.path.join(base, "full")
+        p = subprocess.run([LOCKSTEP, "detect", "-q", "--max-mem", "1M", "--tmp-dir", tmp, "-o",
+                            out, "-w", "60s"] + traces + [simfile],
+                           capture_output=True, text=True, preexec_fn=limit)
+        err = p.stderr.strip().splitlines()
+        check(p.returncode != 0, "full disk, %s: non-zero exit (%d)" % (what, p.returncode))
+        check(len(err) == 1, "full disk, %s: one line of error (%r)" % (what, err))
+        check(bool(err) and tmp in err[-1] and "temporary file" in err[-1]
+              and "File too large" in err[-1],
+              "full disk, %s: message names folder and cause (%r)" % (what, err))
+        check(not os.path.exists(os.path.join(out, "summary.json")),
+              "full disk, %s: no summary.json" % what)
+        check(os.listdir(tmp) == [], "full disk, %s: --tmp-dir empty" % what)
     finish()
 
 

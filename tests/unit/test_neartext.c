@@ -18,6 +18,7 @@
 
 #include "neartext.h"
 #include "normalize.h"
+#include "tmpfile.h"
 
 #define VOCAB 2000
 
@@ -298,6 +299,59 @@ static void test_threads(void **state)
         free(c);
         dataset_release(&d);
     }
+}
+
+/* A spilling handle (signatures in a temporary file, read back per
+ * cluster call) gives the clusters and counts of one that keeps them, over
+ * enough posts for several blocks and a part block, and again after more
+ * posts; a folder that cannot take the file is LK_EIO naming it. */
+static void test_spill(void **state)
+{
+    enum { ROUNDS = 60 }; /* 18,000 posts: two blocks of 8,192 and a part */
+
+    static dataset d;
+    lk_neartext *mem = NULL, *sp = NULL, *bad = NULL;
+    lk_neartext_opts o;
+    lk_neartext_stats s1, s2;
+    uint32_t *a = NULL, *b = NULL;
+    lk_status st = LK_OK;
+    int n = 0;
+
+    (void)state;
+    lk_neartext_opts_init(&o);
+    o.threads = 2;
+    assert_int_equal(lk_neartext_new(&o, &mem), LK_OK);
+    assert_int_equal(lk_neartext_new(&o, &sp), LK_OK);
+    assert_int_equal(lk_neartext_new(&o, &bad), LK_OK);
+    lk_neartext_spill(sp, NULL);
+    lk_neartext_spill(bad, "/nonexistent-lockstep-dir");
+    for (int r = 0; r < ROUNDS; r++) {
+        dataset_make(&d, 100 + (uint64_t)r);
+        for (int i = 0; i < d.n; i++, n++) {
+            assert_int_equal(lk_neartext_add(mem, d.text[i].p, d.text[i].len), LK_OK);
+            assert_int_equal(lk_neartext_add(sp, d.text[i].p, d.text[i].len), LK_OK);
+            if (st == LK_OK)
+                st = lk_neartext_add(bad, d.text[i].p, d.text[i].len);
+        }
+        dataset_release(&d);
+        if (r == ROUNDS / 2 || r == ROUNDS - 1) { /* cluster, add more, cluster again */
+            assert_int_equal(lk_neartext_cluster(mem, &a, &s1), LK_OK);
+            assert_int_equal(lk_neartext_cluster(sp, &b, &s2), LK_OK);
+            assert_memory_equal(a, b, (size_t)n * sizeof *a);
+            assert_memory_equal(&s1, &s2, sizeof s1);
+            assert_true(s1.clusters >= (uint64_t)(r + 1) * NFAM);
+            free(a);
+            free(b);
+        }
+    }
+    assert_int_equal(lk_neartext_spilled_bytes(mem), 0);
+    assert_int_equal(lk_neartext_spilled_bytes(sp),
+                     (uint64_t)2 * 8192 * LK_NEARTEXT_K * sizeof(uint16_t));
+    assert_int_equal(st, LK_EIO);
+    assert_non_null(strstr(lk_neartext_errmsg(bad), "/nonexistent-lockstep-dir"));
+    lk_neartext_free(mem);
+    lk_neartext_free(sp);
+    lk_neartext_free(bad);
 }
 
 /* Same input twice -> the same output; other hash seeds -> the same clusters
@@ -641,7 +695,7 @@ int main(void)
         cmocka_unit_test(test_pair_recall),    cmocka_unit_test(test_short),
         cmocka_unit_test(test_shingle),        cmocka_unit_test(test_spam_run),
         cmocka_unit_test(test_opts_and_empty), cmocka_unit_test(test_threads),
-        cmocka_unit_test(test_sketch_bits),
+        cmocka_unit_test(test_sketch_bits),    cmocka_unit_test(test_spill),
     };
     return cmocka_run_group_tests(tests, make_vocab, NULL);
 }

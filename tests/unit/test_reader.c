@@ -159,6 +159,56 @@ static void test_generic_reordered(void **state)
     lk_dataset_release(&ds);
 }
 
+/* Parking the action table and the string tables (sink.c does it for the
+ * near-text clustering under --max-mem, in either order) and reading them
+ * back leaves the dataset as it was, and reading goes on into it. */
+static void test_park_dataset(void **state)
+{
+    char p1[256], p2[256], eb[LK_ERRMSG_MAX] = "";
+    const topts ro = default_opts();
+    lk_dataset ds;
+    lk_input_stats st;
+
+    (void)state;
+    write_file("park1.csv",
+               "object_id,account_id,content_id,timestamp_share\n"
+               "P1,alice,c1,1623881091\nP1,bob,c2,1623881092\nP2,alice,c3,1623881093\n",
+               p1);
+    write_file("park2.csv",
+               "object_id,account_id,content_id,timestamp_share\nP2,carol,c4,1623881100\n", p2);
+    assert_int_equal(lk_dataset_init(&ds), LK_OK);
+    memset(&st, 0, sizeof st);
+    assert_int_equal(rd(p1, 0, &ro, &ds, &st, eb), LK_OK);
+    for (int order = 0; order < 2; order++) {
+        if (order == 0) {
+            assert_int_equal(lk_dataset_park(&ds, tmpdir, eb), LK_OK);
+            assert_int_equal(lk_dataset_park_actions(&ds, tmpdir, eb), LK_OK);
+        } else {
+            assert_int_equal(lk_dataset_park_actions(&ds, tmpdir, eb), LK_OK);
+            assert_int_equal(lk_dataset_park(&ds, tmpdir, eb), LK_OK);
+        }
+        assert_null(ds.a);
+        assert_int_equal(ds.n, 3);
+        assert_true(ds.park_fd1 > 0);
+        assert_true(ds.park_end >= 3 * sizeof(lk_action));
+        assert_int_equal(lk_dataset_unpark(&ds, eb), LK_OK);
+        assert_int_equal(ds.park_fd1, 0);
+        expect_action(&ds, 0, INT64_C(1623881091000), "alice", "P1", "c1", 0);
+        expect_action(&ds, 1, INT64_C(1623881092000), "bob", "P1", "c2", 0);
+        expect_action(&ds, 2, INT64_C(1623881093000), "alice", "P2", "c3", 0);
+    }
+    memset(&st, 0, sizeof st);
+    assert_int_equal(rd(p2, 1, &ro, &ds, &st, eb), LK_OK);
+    assert_int_equal(ds.n, 4);
+    expect_action(&ds, 3, INT64_C(1623881100000), "carol", "P2", "c4", 1);
+    assert_int_equal(ds.a[3].object, 1);
+    /* a folder that cannot take the file: a one-line error naming it */
+    assert_int_equal(lk_dataset_park_actions(&ds, "/nonexistent-lockstep-dir", eb), LK_EIO);
+    assert_non_null(strstr(eb, "/nonexistent-lockstep-dir"));
+    assert_non_null(ds.a);
+    lk_dataset_release(&ds);
+}
+
 static void test_column_mapping(void **state)
 {
     char p[256], eb[LK_ERRMSG_MAX] = "";
@@ -584,7 +634,7 @@ int main(void)
         cmocka_unit_test(test_qut_auto),          cmocka_unit_test(test_accounting),
         cmocka_unit_test(test_error_messages),    cmocka_unit_test(test_empty_ids_not_errors),
         cmocka_unit_test(test_file_errors),       cmocka_unit_test(test_utf8_known),
-        cmocka_unit_test(test_utf8_exhaustive),
+        cmocka_unit_test(test_utf8_exhaustive),   cmocka_unit_test(test_park_dataset),
     };
     return cmocka_run_group_tests(tests, lk_test_setup_tmpdir, lk_test_teardown_tmpdir);
 }
