@@ -1,5 +1,6 @@
 /* sort.c - radix sorts of (key, value) pairs: stable LSD with a second
- * buffer, and in-place MSD by (key, value). */
+ * buffer, and in-place MSD by (key, value), serial or threaded. */
+#include "par.h"
 #include "sort.h"
 
 unsigned lk_kv_keybits(const lk_kv *p, size_t n)
@@ -147,14 +148,12 @@ static void kv_split(kv_run r, kv_run *stack, size_t *top)
     }
 }
 
-void lk_sort_kv_inplace(lk_kv *p, size_t n)
+/* The byte to start at: the highest any key or value uses. */
+static int kv_top_byte(const lk_kv *p, size_t n)
 {
     uint64_t korr = 0, vorr = 0;
     int b = 15;
 
-    if (n < 2)
-        return;
-    /* start at the highest byte any key or value uses */
     for (size_t i = 0; i < n; i++) {
         korr |= p[i].key;
         vorr |= p[i].val;
@@ -167,13 +166,89 @@ void lk_sort_kv_inplace(lk_kv *p, size_t n)
         while (b > 8 && ((korr >> (8 * (b - 8))) & 0xffu) == 0)
             b--;
     }
-    {
-        kv_run stack[KV_STACK];
-        size_t top = 0;
-        stack[top++] = (kv_run){p, n, b};
-        while (top > 0) {
-            const kv_run r = stack[--top];
-            kv_split(r, stack, &top);
-        }
+    return b;
+}
+
+/* Sort run r to the end (the pending runs on an explicit stack). */
+static void kv_sort_run(kv_run r)
+{
+    kv_run stack[KV_STACK];
+    size_t top = 0;
+
+    stack[top++] = r;
+    while (top > 0) {
+        const kv_run x = stack[--top];
+        kv_split(x, stack, &top);
     }
+}
+
+void lk_sort_kv_inplace(lk_kv *p, size_t n)
+{
+    if (n < 2)
+        return;
+    kv_sort_run((kv_run){p, n, kv_top_byte(p, n)});
+}
+
+/* Below this many pairs the threaded sort is the serial one: a thread
+ * costs more than it saves. */
+#define KV_PAR_MIN (1u << 16)
+
+/* Runs are split serially until none holds more than 1 / (KV_PAR_SHARE *
+ * threads) of the pairs (a worker's fair share, with slack for the largest
+ * first scheduling), or KV_PAR_SPLITS splits were made (keys that agree on
+ * their high bytes: the rest is sorted with fewer workers busy). */
+#define KV_PAR_SHARE  4
+#define KV_PAR_SPLITS 8
+#define KV_PAR_RUNS   (1 + KV_PAR_SPLITS * 255)
+
+typedef struct kv_par {
+    kv_run run[KV_PAR_RUNS];
+    size_t nrun;
+} kv_par;
+
+static void kv_run_task(void *ctx, size_t task, unsigned worker)
+{
+    const kv_par *k = ctx;
+    (void)worker;
+    kv_sort_run(k->run[task]);
+}
+
+/* Largest first, the order the workers claim them in. */
+static int cmp_run_size(const void *x, const void *y)
+{
+    const kv_run *a = x, *b = y;
+    return (a->n < b->n) - (a->n > b->n);
+}
+
+void lk_sort_kv_inplace_par(lk_kv *p, size_t n, unsigned threads)
+{
+    kv_par *k;
+    const size_t share = n / ((size_t)KV_PAR_SHARE * LK_MAX(threads, 1u));
+
+    if (threads <= 1 || n < KV_PAR_MIN || !(k = malloc(sizeof *k))) {
+        lk_sort_kv_inplace(p, n);
+        return;
+    }
+    k->run[0] = (kv_run){p, n, kv_top_byte(p, n)};
+    k->nrun = 1;
+    for (unsigned split = 0; split < KV_PAR_SPLITS; split++) {
+        /* split the largest run by its next byte; its buckets take its
+         * place in the list (kv_split pushes them; a run small enough for
+         * insertion or all equal is sorted there and then) */
+        size_t big = 0;
+        kv_run r;
+        for (size_t i = 1; i < k->nrun; i++)
+            if (k->run[i].n > k->run[big].n)
+                big = i;
+        if (k->run[big].n <= LK_MAX(share, (size_t)KV_PAR_MIN))
+            break;
+        r = k->run[big];
+        k->run[big] = k->run[--k->nrun];
+        kv_split(r, k->run, &k->nrun);
+    }
+    /* the result is the one order of the pairs, whichever worker sorts
+     * which run: runs are disjoint and sorted in place */
+    lk_qsort(k->run, k->nrun, sizeof *k->run, cmp_run_size);
+    (void)lk_par_run(threads, k->nrun, kv_run_task, k);
+    free(k);
 }

@@ -10,7 +10,8 @@
  * lk_sort_kv_inplace() gives the same order when the values are distinct
  * and increasing in the input (it sorts by key, then value) without the
  * radix sort's second buffer of n pairs: at 10^8 actions that buffer was
- * 1.7 GB of a null copy's peak.
+ * 1.7 GB of a null copy's peak.  lk_sort_kv_inplace_par() is its threaded
+ * form.
  */
 #ifndef LK_SORT_H
 #define LK_SORT_H
@@ -30,6 +31,13 @@ LK_RESULT_USED lk_status lk_sort_kv(lk_kv *p, size_t n, unsigned keybits);
  *  (American flag sort), insertion sort for small runs.  Not stable, but
  *  pairs are equal only when both halves are.  No allocation. */
 void lk_sort_kv_inplace(lk_kv *p, size_t n);
+
+/** lk_sort_kv_inplace() on up to `threads` threads (par.h), the same
+ *  result whatever their number: the largest runs are split by their
+ *  leading bytes in the calling thread, then the runs are sorted by the
+ *  workers, largest first.  Below 65536 pairs, with threads <= 1, or when
+ *  its 49 KB list of runs cannot be allocated, it is the serial sort. */
+void lk_sort_kv_inplace_par(lk_kv *p, size_t n, unsigned threads);
 
 /** A key whose unsigned order is the order of the (non-NaN) double d, so
  *  that doubles sort by radix; lk_key_double() inverts it exactly. */
