@@ -5,8 +5,9 @@
  * keys with long runs of equal keys, all keys equal, sorted and reversed
  * input, sizes around the insertion-sort cut-off); its threaded form
  * lk_sort_kv_inplace_par against qsort on sizes around its own cut-off,
- * skewed keys included, for several thread counts; and the order-keeping
- * double keys.
+ * skewed keys included, for several thread counts; lk_sort_u64_inplace
+ * and its threaded form on the same keys; and the order-keeping double
+ * keys.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -140,6 +141,45 @@ static void test_inplace_par_matches_qsort(void **state)
             }
 }
 
+static int cmp_u64(const void *x, const void *y)
+{
+    const uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* The 64-bit values' sort, serial and threaded, on the pairs' keys. */
+static void test_u64_matches_qsort(void **state)
+{
+    static const size_t sizes[] = {0, 1, 2, 31, 33, 1000, 65535, 65537, 300000};
+    static const unsigned threads[] = {1, 2, 3, 8};
+    (void)state;
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+        for (int sh = 0; sh < NSHAPES; sh++) {
+            const size_t n = sizes[si];
+            lk_kv *kv = make(n, (enum shape)sh, 0, 9000 + si * 10 + (size_t)sh);
+            uint64_t *a = malloc((n ? n : 1) * sizeof *a);
+            uint64_t *b = malloc((n ? n : 1) * sizeof *b);
+            assert_non_null(a);
+            assert_non_null(b);
+            for (size_t i = 0; i < n; i++)
+                b[i] = kv[i].key;
+            qsort(b, n, sizeof *b, cmp_u64);
+            for (size_t i = 0; i < n; i++)
+                a[i] = kv[i].key;
+            lk_sort_u64_inplace(a, n);
+            assert_memory_equal(a, b, n * sizeof *a);
+            for (size_t ti = 0; ti < sizeof threads / sizeof *threads; ti++) {
+                for (size_t i = 0; i < n; i++)
+                    a[i] = kv[i].key;
+                lk_sort_u64_inplace_par(a, n, threads[ti]);
+                assert_memory_equal(a, b, n * sizeof *a);
+            }
+            free(kv);
+            free(a);
+            free(b);
+        }
+}
+
 static void test_double_keys(void **state)
 {
     static const double d[] = {-1e300, -2.5, -1.0, -1e-300, -0.0, 0.0,
@@ -160,6 +200,7 @@ int main(void)
         cmocka_unit_test(test_inplace_matches_qsort),
         cmocka_unit_test(test_inplace_equals_stable),
         cmocka_unit_test(test_inplace_par_matches_qsort),
+        cmocka_unit_test(test_u64_matches_qsort),
         cmocka_unit_test(test_double_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
