@@ -22,14 +22,10 @@ static double mono_s(void)
 
 static const char *const null_name[2] = {"WHO", "WHEN"};
 
+/* floor(log2(n)), 0 for n <= 1. */
 static unsigned pop_class(uint64_t n)
 {
-    unsigned c = 0;
-    while (n > 1) {
-        n >>= 1;
-        c++;
-    }
-    return c;
+    return n > 1 ? 63u - (unsigned)__builtin_clzll(n) : 0u;
 }
 
 /* Time class of a delay in ms since the object's first action: 0 under a
@@ -54,21 +50,237 @@ static const uint8_t prim_rank[LK_TR_N] = {
     [LK_TR_MENTION] = 8,   [LK_TR_DOMAIN] = 9,
 };
 
-/* A post's actions are found by sorting (post, action) pairs: key = hash
- * of (account, content id), val = index in ix. */
-typedef lk_kv postref;
+/* What the null copies need of an object, in one place (the posts read it
+ * in random order): its first action's time and index, and its popularity
+ * class << 11 | front-loading class << 5 | trace << 24. */
+typedef struct objinfo {
+    int64_t t0;
+    uint32_t first;
+    uint32_t info;
+} objinfo;
 
+#define OI_TRACE(i)   (((i) >> 24) & 0xfu)
+#define OI_CLASSES(i) ((i)&0xffffffu)
+
+/*
+ * What both null copies share, computed once per calibration
+ * (null_shared_init) and read by both (side by side without a cap): each
+ * action's post and each object's objinfo.  One post = one account's
+ * actions with one content id (a native record, or the rows of one post in
+ * a generic CSV with a trace column); posts are numbered in increasing
+ * order of their key, the content id's hash ^ lk_mix64(account + 1).
+ */
+typedef struct nullshared {
+    const lk_objindex *ix;
+    const lk_dataset *ds;
+    const uint64_t *chash; /* borrowed (lk_calib_opts.content_hash); NULL: from ds */
+    uint32_t *pid;         /* per index action: its post, 0 .. nposts - 1 */
+    size_t nposts;
+    objinfo *oi; /* per object */
+} nullshared;
+
+/* Bytes held by a nullshared beside the index. */
+static uint64_t shared_bytes(const lk_objindex *ix)
+{
+    return (uint64_t)ix->n * sizeof(uint32_t) + (uint64_t)ix->nobj * sizeof(objinfo);
+}
+
+static void null_shared_release(nullshared *sh)
+{
+    free(sh->pid);
+    free(sh->oi);
+    sh->pid = NULL;
+    sh->oi = NULL;
+}
+
+/* The passes over all actions (or objects) are cut into STEP of them per
+ * task (lk_par_run): each task writes its own slots, so the result never
+ * depends on the number of threads. */
+#define STEP ((size_t)1 << 18)
+
+static size_t nsteps(size_t n)
+{
+    return (n + STEP - 1) / STEP;
+}
+
+/* How far ahead the loops that visit posts (or actions) in random order
+ * prefetch them: the misses overlap instead of queueing. */
+#define PREFETCH 16
+
+static uint64_t content_hash(const nullshared *sh, size_t r)
+{
+    return sh->chash ? sh->chash[r] : lk_objindex_chash(sh->ix, sh->ds, r);
+}
+
+/* The post numbering's work: (key, action) pairs sorted; per step the
+ * number of posts that begin in it, then the numbers. */
+typedef struct postjob {
+    nullshared *sh;
+    const uint8_t *otrace;
+    lk_kv *pr;
+    size_t *cnt; /* per step: posts beginning in it, then the posts before it */
+} postjob;
+
+static void pr_fill_task(void *ctx, size_t task, unsigned worker)
+{
+    const postjob *j = ctx;
+    const lk_objindex *ix = j->sh->ix;
+    const size_t e = LK_MIN(ix->n, (task + 1) * STEP);
+    (void)worker;
+    for (size_t r = task * STEP; r < e; r++) {
+        j->pr[r].key = content_hash(j->sh, r) ^ lk_mix64((uint64_t)ix->a[r].account + 1);
+        j->pr[r].val = r;
+    }
+}
+
+static void post_count_task(void *ctx, size_t task, unsigned worker)
+{
+    const postjob *j = ctx;
+    const size_t e = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
+    size_t c = 0;
+    (void)worker;
+    for (size_t i = task * STEP; i < e; i++)
+        c += i == 0 || j->pr[i].key != j->pr[i - 1].key;
+    j->cnt[task] = c;
+}
+
+static void post_number_task(void *ctx, size_t task, unsigned worker)
+{
+    const postjob *j = ctx;
+    const size_t e = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
+    size_t p = j->cnt[task]; /* posts begun before this step */
+    (void)worker;
+    for (size_t i = task * STEP; i < e; i++) {
+        if (i + PREFETCH < e)
+            __builtin_prefetch(&j->sh->pid[j->pr[i + PREFETCH].val], 1);
+        p += i == 0 || j->pr[i].key != j->pr[i - 1].key;
+        j->sh->pid[j->pr[i].val] = (uint32_t)(p - 1);
+    }
+}
+
+static void objinfo_task(void *ctx, size_t task, unsigned worker)
+{
+    const postjob *j = ctx;
+    const lk_objindex *ix = j->sh->ix;
+    const size_t oe = LK_MIN(ix->nobj, (task + 1) * STEP);
+    (void)worker;
+    for (size_t o = task * STEP; o < oe; o++) {
+        objinfo *q = &j->sh->oi[o];
+        lk_trace tr = LK_TR_GENERIC;
+        uint64_t early = 0;
+        const uint64_t n = ix->start[o + 1] - ix->start[o];
+        q->t0 = 0;
+        q->first = (uint32_t)ix->start[o];
+        if (n) {
+            q->t0 = ix->a[ix->start[o]].t;
+            if (j->otrace)
+                tr = (lk_trace)j->otrace[o];
+            else
+                (void)lk_ds_object(j->sh->ds, (uint32_t)o, NULL, &tr);
+            /* how front-loaded the object is: its actions in the first
+             * EARLY_MS (a viral post's burst vs a slow cascade) */
+            while (early < n && ix->a[ix->start[o] + early].t - q->t0 <= EARLY_MS)
+                early++;
+        }
+        q->info = (uint32_t)tr << 24 | pop_class(n) << 11 | pop_class(early) << 5;
+    }
+}
+
+/* Fill *sh for ix (chash and otrace as in lk_calib_opts) on `threads`
+ * threads.  The (key, action) pairs of the numbering (16 bytes an action)
+ * live only in here. */
+static lk_status null_shared_init(nullshared *sh, const lk_objindex *ix, const lk_dataset *ds,
+                                  const uint64_t *chash, const uint8_t *otrace, unsigned threads)
+{
+    postjob j;
+    const size_t ns = nsteps(ix->n);
+    lk_status st = LK_ENOMEM;
+
+    memset(sh, 0, sizeof *sh);
+    memset(&j, 0, sizeof j);
+    sh->ix = ix;
+    sh->ds = ds;
+    sh->chash = chash;
+    if (ix->n >= UINT32_MAX)
+        return LK_ELIMIT;
+    j.sh = sh;
+    j.otrace = otrace;
+    sh->pid = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *sh->pid);
+    sh->oi = malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *sh->oi);
+    j.pr = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.pr);
+    j.cnt = malloc(LK_MAX(ns, (size_t)1) * sizeof *j.cnt);
+    if (!sh->pid || !sh->oi || !j.pr || !j.cnt)
+        goto done;
+    /* lk_par_run runs every task even when a thread fails to start: its
+     * LK_ENOMEM only says fewer threads worked */
+    (void)lk_par_run(threads, nsteps(ix->nobj), objinfo_task, &j);
+    (void)lk_par_run(threads, ns, pr_fill_task, &j);
+    lk_sort_kv_inplace_par(j.pr, ix->n, threads); /* by post, then index */
+    (void)lk_par_run(threads, ns, post_count_task, &j);
+    for (size_t s = 0, before = 0; s < ns; s++) {
+        const size_t c = j.cnt[s];
+        j.cnt[s] = before;
+        before += c;
+        sh->nposts = before;
+    }
+    (void)lk_par_run(threads, ns, post_number_task, &j);
+    st = LK_OK;
+done:
+    free(j.pr);
+    free(j.cnt);
+    if (st != LK_OK)
+        null_shared_release(sh);
+    return st;
+}
+
+/* A post of a null copy: 24 bytes (10^8 posts are 2.4 GB). */
 typedef struct poststrat {
-    uint64_t stratum;
-    uint32_t account; /* its account */
+    int64_t delay;    /* the post's time after its primary object's first action */
+    uint32_t stratum; /* its stratum's rank among all strata (assign_strata) */
     uint32_t cls;     /* trace mask << 17 | its primary object's classes (objinfo),
                          | PS_ORIGIN; its stratum keys derive from it (post_key) */
-    int64_t birth;    /* first action time of the post's primary object */
-    int64_t delay;    /* the post's time after that */
+    uint32_t account; /* its account */
+    uint32_t obj;     /* its primary object (its birth: that object's objinfo.t0) */
 } poststrat;
 
 /* In poststrat.cls: the post is its primary object's first action. */
 #define PS_ORIGIN (UINT32_C(1) << 31)
+/* In poststrat.cls while the posts are built: 1 + prim_rank of the primary
+ * action so far (0: none yet), where the classes go later (bits 5-16). */
+#define PS_RANK UINT32_C(0x1f)
+/* In poststrat.stratum until assign_strata gives the post one. */
+#define PS_UNSET UINT32_MAX
+
+/* A stratum is level << PS_LEVEL_SHIFT | key (post_key, whose trace mask
+ * ends at bit 17 + LK_TR_N), in 32 bits. */
+#define PS_LEVEL_SHIFT 29
+
+_Static_assert(17 + LK_TR_N <= PS_LEVEL_SHIFT, "a stratum key must fit below its level");
+_Static_assert(LK_TR_N <= PS_RANK, "prim_rank + 1 must fit in PS_RANK");
+
+/* The stratum as the order of the strata and their shuffles' seeds know it:
+ * level << 32 | key. */
+static uint64_t stratum_key(uint32_t s)
+{
+    return (uint64_t)(s >> PS_LEVEL_SHIFT) << 32 | (s & ((UINT32_C(1) << PS_LEVEL_SHIFT) - 1));
+}
+
+/* The strata of a null copy, in increasing order (of stratum_key), and
+ * where each one's posts are in ord. */
+typedef struct stratlist {
+    uint32_t *s; /* level << PS_LEVEL_SHIFT | key */
+    size_t n, cap;
+    size_t *off; /* stratum k's posts: ord[off[k] .. off[k + 1]) */
+    uint32_t *ord;
+} stratlist;
+
+static void stratlist_release(stratlist *st)
+{
+    free(st->s);
+    free(st->off);
+    free(st->ord);
+    memset(st, 0, sizeof *st);
+}
 
 /* A stratum must hold the posts of at least this many accounts, so that a
  * planted group's posts never make up a stratum of their own (the null
@@ -96,83 +308,319 @@ static uint32_t post_key(const poststrat *p, unsigned lv, lk_null_kind kind)
     }
 }
 
-/*
- * Strata from fine to coarse: (traces, popularity, front-loading, delay),
- * then without the delay, then without the front-loading, then popularity
- * alone, then one stratum for all.  Each post takes the finest level whose
- * stratum has posts of STRATUM_ACCOUNTS accounts or more.
- */
-static lk_status assign_strata(poststrat *ps, size_t n, lk_null_kind kind)
-{
-    lk_kv *lk = malloc(LK_MAX(n, (size_t)1) * sizeof *lk);
-    uint8_t *done = calloc(LK_MAX(n, (size_t)1), 1);
-    uint32_t maxacc = 0;
-    unsigned abits = 1;
-
-    if (!lk || !done) {
-        free(lk);
-        free(done);
-        return LK_ENOMEM;
-    }
-    for (size_t p = 0; p < n; p++)
-        maxacc = LK_MAX(maxacc, ps[p].account);
-    while (abits < 32 && (maxacc >> abits) != 0)
-        abits++;
-    for (unsigned lv = 0; lv < 4; lv++) {
-        size_t m = 0;
-        /* (stratum key, account), posts in increasing order as the
-         * tie-break (sort.h: in place, no second buffer) */
-        for (size_t p = 0; p < n; p++)
-            if (!done[p]) {
-                lk[m].key = (uint64_t)post_key(&ps[p], lv, kind) << abits | ps[p].account;
-                lk[m].val = p;
-                m++;
-            }
-        lk_sort_kv_inplace(lk, m);
-        for (size_t b = 0; b < m;) {
-            const uint64_t key = lk[b].key >> abits;
-            size_t e = b, accounts = 0;
-            for (; e < m && lk[e].key >> abits == key; e++)
-                accounts += e == b || lk[e].key != lk[e - 1].key;
-            if (accounts >= STRATUM_ACCOUNTS)
-                for (size_t k = b; k < e; k++) {
-                    ps[lk[k].val].stratum = (uint64_t)lv << 32 | key;
-                    done[lk[k].val] = 1;
-                }
-            b = e;
-        }
-    }
-    for (size_t p = 0; p < n; p++)
-        if (!done[p])
-            ps[p].stratum = (uint64_t)4 << 32;
-    free(lk);
-    free(done);
-    return LK_OK;
-}
-
-/* *ord receives the posts in stratum order (key = stratum, val = post),
- * in their order before that within a stratum. */
-static lk_status sort_by_stratum(const poststrat *ps, size_t n, lk_kv **ord)
-{
-    lk_kv *kv = malloc(LK_MAX(n, (size_t)1) * sizeof *kv);
-
-    *ord = NULL;
-    if (!kv)
-        return LK_ENOMEM;
-    for (size_t p = 0; p < n; p++) {
-        kv[p].key = ps[p].stratum;
-        kv[p].val = p;
-    }
-    lk_sort_kv_inplace(kv, n);
-    *ord = kv;
-    return LK_OK;
-}
-
 /* One object's run of a WHEN copy, re-sorted by its new times. */
 typedef struct runrec {
     int64_t t;
     uint32_t acc, row, post, src;
 } runrec;
+
+/*
+ * The steps of one null copy on `threads` threads (lk_par_run): over posts
+ * or actions (or objects) in STEP-sized tasks, over strata one task each.
+ * Every task writes only its own posts, actions or objects, so the copy is
+ * the same on any number of threads.
+ */
+typedef struct copyjob {
+    const nullshared *sh;
+    lk_null_kind kind;
+    uint64_t seed;
+    poststrat *ps;
+    size_t parts; /* build_posts: post ranges, one task each */
+    uint64_t *ka; /* assign_strata: (stratum key << abits | account) of a level */
+    unsigned abits, lv;
+    stratlist *sv; /* the strata; at level lv, sv->s[base .. sv->n) are its */
+    size_t base;
+    size_t *cnt;    /* per task: posts given a stratum */
+    uint32_t *pacc; /* after the shuffle, per post: WHO its account, */
+    int64_t *ptime; /* WHEN its time (its primary object's birth + its delay) */
+    lk_cols *out;
+    uint32_t *perm;
+    runrec *buf; /* resort_runs: maxrun records per worker */
+    size_t maxrun;
+} copyjob;
+
+static void posts_init_task(void *ctx, size_t task, unsigned worker)
+{
+    const copyjob *j = ctx;
+    const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
+    (void)worker;
+    for (size_t p = task * STEP; p < e; p++) {
+        j->ps[p].cls = 0;
+        j->ps[p].stratum = PS_UNSET;
+    }
+}
+
+/* The posts in part `task` of the post numbers from all actions, in index
+ * order: for each, its trace mask and its primary action (the lowest
+ * prim_rank, ties to the lowest index position), which gives its account,
+ * its primary object and its delay.  Each part reads all of pid[] but
+ * touches only its own posts (the random accesses are what costs). */
+static void posts_scan_task(void *ctx, size_t task, unsigned worker)
+{
+    const copyjob *j = ctx;
+    const lk_objindex *ix = j->sh->ix;
+    const uint32_t lo = (uint32_t)(j->sh->nposts * task / j->parts),
+                   hi = (uint32_t)(j->sh->nposts * (task + 1) / j->parts);
+    (void)worker;
+    for (size_t r = 0; r < ix->n; r++) {
+        const uint32_t p = j->sh->pid[r];
+        const lk_action *x;
+        const objinfo *q;
+        unsigned tr;
+        uint32_t rank, best;
+        poststrat *s;
+        if (r + PREFETCH < ix->n) {
+            const uint32_t pf = j->sh->pid[r + PREFETCH];
+            if (pf >= lo && pf < hi)
+                __builtin_prefetch(&j->ps[pf], 1);
+        }
+        if (p < lo || p >= hi)
+            continue;
+        x = &ix->a[r];
+        q = &j->sh->oi[x->object];
+        tr = OI_TRACE(q->info);
+        rank = prim_rank[tr] + 1u;
+        s = &j->ps[p];
+        /* ps[0..nposts) is set by posts_init_task, pid[] names posts below
+         * nposts (the analyser loses track of them across tasks) */
+        // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
+        best = s->cls & PS_RANK;
+        s->cls |= UINT32_C(1) << tr << 17;
+        if (best == 0 || rank < best) {
+            s->cls = (s->cls & ~(PS_RANK | PS_ORIGIN)) | rank | (r == q->first ? PS_ORIGIN : 0);
+            s->delay = x->t - q->t0;
+            s->account = x->account; /* the post's */
+            s->obj = x->object;
+        }
+    }
+}
+
+static void posts_classes_task(void *ctx, size_t task, unsigned worker)
+{
+    const copyjob *j = ctx;
+    const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
+    (void)worker;
+    for (size_t p = task * STEP; p < e; p++) /* every post has an action: obj is set */
+        // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.ArraySubscript)
+        j->ps[p].cls = (j->ps[p].cls & ~PS_RANK) | OI_CLASSES(j->sh->oi[j->ps[p].obj].info);
+}
+
+/* The posts of the copy with their strata's inputs (posts_scan_task). */
+static void build_posts(copyjob *j, unsigned threads)
+{
+    const size_t ns = nsteps(j->sh->nposts);
+    j->parts = LK_MAX(LK_MIN((size_t)threads, j->sh->nposts), (size_t)1);
+    (void)lk_par_run(threads, ns, posts_init_task, j);
+    (void)lk_par_run(threads, j->parts, posts_scan_task, j);
+    (void)lk_par_run(threads, ns, posts_classes_task, j);
+}
+
+/* Where stratum x is in v[lo..hi) (increasing), or hi: a binary search
+ * without branches on the data (the strata are few, the posts many). */
+static size_t find_stratum(const uint32_t *v, size_t lo, size_t hi, uint32_t x)
+{
+    const uint32_t *b = v + lo;
+    size_t len = hi - lo;
+    if (len == 0)
+        return hi;
+    while (len > 1) {
+        const size_t half = len / 2;
+        b = b[half] <= x ? b + half : b;
+        len -= half;
+    }
+    return *b == x ? (size_t)(b - v) : hi;
+}
+
+/* Level 0: every post's (stratum key, account). */
+static void strata_fill_task(void *ctx, size_t task, unsigned worker)
+{
+    const copyjob *j = ctx;
+    const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
+    (void)worker;
+    for (size_t p = task * STEP; p < e; p++)
+        j->ka[p] = (uint64_t)post_key(&j->ps[p], 0, j->kind) << j->abits | j->ps[p].account;
+}
+
+/* The posts without a stratum whose key at level lv is one of the level's
+ * strata take it. */
+static void strata_take_task(void *ctx, size_t task, unsigned worker)
+{
+    const copyjob *j = ctx;
+    const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
+    size_t c = 0;
+    (void)worker;
+    for (size_t p = task * STEP; p < e; p++)
+        if (j->ps[p].stratum == PS_UNSET) {
+            const uint32_t x =
+                (uint32_t)j->lv << PS_LEVEL_SHIFT | post_key(&j->ps[p], j->lv, j->kind);
+            const size_t k = find_stratum(j->sv->s, j->base, j->sv->n, x);
+            if (k < j->sv->n) {
+                j->ps[p].stratum = (uint32_t)k;
+                c++;
+            }
+        }
+    j->cnt[task] = c;
+}
+
+/*
+ * Strata from fine to coarse: (traces, popularity, front-loading, delay),
+ * then without the delay, then without the front-loading, then popularity
+ * alone, then one stratum for all.  Each post takes the finest level whose
+ * stratum has posts of STRATUM_ACCOUNTS accounts or more.  A level's
+ * strata are found by sorting the (stratum key, account) values of the
+ * posts still without one (8 bytes a post, in place); they come out in
+ * increasing order into j->sv, and each post receives its stratum's rank.
+ */
+static lk_status assign_strata(copyjob *j, unsigned threads)
+{
+    const size_t n = j->sh->nposts, ns = nsteps(n);
+    const poststrat *ps = j->ps;
+    stratlist *sv = j->sv;
+    uint32_t maxacc = 0;
+    size_t left = n;
+    lk_status st = LK_ENOMEM;
+
+    j->ka = malloc(LK_MAX(n, (size_t)1) * sizeof *j->ka);
+    j->cnt = malloc(LK_MAX(ns, (size_t)1) * sizeof *j->cnt);
+    if (!j->ka || !j->cnt)
+        goto done;
+    for (size_t p = 0; p < n; p++)
+        maxacc = LK_MAX(maxacc, ps[p].account);
+    j->abits = 1;
+    while (j->abits < 32 && (maxacc >> j->abits) != 0)
+        j->abits++;
+    for (unsigned lv = 0; lv < 4 && left > 0; lv++) {
+        size_t m = 0;
+        j->lv = lv;
+        j->base = sv->n;
+        if (lv == 0) {
+            (void)lk_par_run(threads, ns, strata_fill_task, j);
+            m = n;
+        } else {
+            for (size_t p = 0; p < n; p++)
+                if (ps[p].stratum == PS_UNSET)
+                    j->ka[m++] =
+                        (uint64_t)post_key(&ps[p], lv, j->kind) << j->abits | ps[p].account;
+        }
+        lk_sort_u64_inplace_par(j->ka, m, threads);
+        for (size_t b = 0; b < m;) {
+            const uint64_t key = j->ka[b] >> j->abits;
+            size_t e = b, accounts = 0;
+            for (; e < m && j->ka[e] >> j->abits == key; e++)
+                accounts += e == b || j->ka[e] != j->ka[e - 1];
+            if (accounts >= STRATUM_ACCOUNTS) {
+                if (LK_GROW(sv->s, sv->n + 1, sv->cap) != LK_OK)
+                    goto done;
+                sv->s[sv->n++] = (uint32_t)lv << PS_LEVEL_SHIFT | (uint32_t)key;
+            }
+            b = e;
+        }
+        if (sv->n == j->base)
+            continue;
+        (void)lk_par_run(threads, ns, strata_take_task, j);
+        for (size_t t = 0; t < ns; t++)
+            left -= j->cnt[t];
+    }
+    if (left > 0) { /* one stratum for the rest */
+        if (LK_GROW(sv->s, sv->n + 1, sv->cap) != LK_OK)
+            goto done;
+        sv->s[sv->n++] = UINT32_C(4) << PS_LEVEL_SHIFT;
+        for (size_t p = 0; p < n; p++)
+            if (ps[p].stratum == PS_UNSET)
+                j->ps[p].stratum = (uint32_t)(sv->n - 1);
+    }
+    st = LK_OK;
+done:
+    free(j->ka);
+    free(j->cnt);
+    j->ka = NULL;
+    j->cnt = NULL;
+    return st;
+}
+
+/* sv->ord receives the posts in stratum order, in increasing order within
+ * a stratum (a counting sort on the strata's ranks: 4 bytes a post). */
+static lk_status sort_by_stratum(const poststrat *ps, size_t n, stratlist *sv)
+{
+    size_t *off = calloc(sv->n + 1, sizeof *off);
+
+    sv->off = off;
+    if (!off || !(sv->ord = malloc(LK_MAX(n, (size_t)1) * sizeof *sv->ord)))
+        return LK_ENOMEM;
+    for (size_t p = 0; p < n; p++)
+        off[ps[p].stratum + 1]++;
+    for (size_t k = 0; k < sv->n; k++)
+        off[k + 1] += off[k];
+    for (size_t p = 0; p < n; p++)
+        sv->ord[off[ps[p].stratum]++] = (uint32_t)p;
+    for (size_t k = sv->n; k > 0; k--)
+        off[k] = off[k - 1];
+    off[0] = 0;
+    return LK_OK;
+}
+
+/* Swaps of a shuffle whose posts are prefetched together. */
+#define SHUFFLE_BLOCK 32
+
+/*
+ * The shuffle of stratum `task` (Fisher-Yates, one seeded stream per
+ * stratum so that strata do not affect each other, nor the order they are
+ * shuffled in): the posts' accounts (LK_NULL_WHO) or their delays after
+ * their object's first action (LK_NULL_WHEN).
+ */
+static void shuffle_task(void *ctx, size_t task, unsigned worker)
+{
+    const copyjob *j = ctx;
+    uint32_t *o = j->sv->ord + j->sv->off[task];
+    size_t m = j->sv->off[task + 1] - j->sv->off[task];
+    poststrat *ps = j->ps;
+    uint32_t y[SHUFFLE_BLOCK];
+    lk_rng rng;
+
+    (void)worker;
+    lk_rng_seed(&rng, j->seed ^ lk_mix64(stratum_key(j->sv->s[task]) + 1));
+    if (j->kind == LK_NULL_WHEN) {
+        /* an object's first post defines when it appears: it keeps its
+         * time; the reactions' delays are shuffled among themselves (they
+         * are moved to the front of the stratum's posts, in order: ord is
+         * not read again) */
+        size_t r = 0;
+        for (size_t i = 0; i < m; i++) {
+            if (i + PREFETCH < m)
+                __builtin_prefetch(&ps[o[i + PREFETCH]]);
+            if (!(ps[o[i]].cls & PS_ORIGIN))
+                o[r++] = o[i];
+        }
+        m = r;
+    }
+    /* in blocks: the block's draws first (their places in o prefetched),
+     * then its posts (prefetched), then its swaps (which move accounts or
+     * delays, never posts) */
+    for (size_t i = m; i > 1;) {
+        const size_t nb = LK_MIN((size_t)SHUFFLE_BLOCK, i - 1);
+        for (size_t k = 0; k < nb; k++) {
+            y[k] = (uint32_t)lk_rng_below(&rng, i - k);
+            __builtin_prefetch(&o[y[k]]);
+            __builtin_prefetch(&ps[o[i - k - 1]], 1);
+        }
+        for (size_t k = 0; k < nb; k++) {
+            y[k] = o[y[k]];
+            __builtin_prefetch(&ps[y[k]], 1);
+        }
+        for (size_t k = 0; k < nb; k++, i--) {
+            poststrat *a = &ps[o[i - 1]], *b = &ps[y[k]];
+            if (j->kind == LK_NULL_WHO) {
+                const uint32_t t = a->account;
+                a->account = b->account;
+                b->account = t;
+            } else {
+                const int64_t t = a->delay;
+                a->delay = b->delay;
+                b->delay = t;
+            }
+        }
+    }
+}
 
 static int cmp_runrec(const void *x, const void *y)
 {
@@ -184,36 +632,139 @@ static int cmp_runrec(const void *x, const void *y)
     return (a->row > b->row) - (a->row < b->row);
 }
 
-/* Each object's run of the WHEN copy back in (time, account, row) order,
- * as lk_objindex_build orders the data; perm (may be NULL) follows. */
-static lk_status resort_runs(const lk_objindex *ix, lk_cols *out, uint32_t *perm)
-{
-    size_t maxrun = 0;
-    runrec *buf;
+/* Most runs are short: up to this many records are sorted by insertion
+ * (stable, like glibc's merge sort behind qsort: the same order even for
+ * equal records), longer ones by lk_qsort. */
+#define RUN_SMALL 32
 
-    for (size_t o = 0; o < ix->nobj; o++)
-        maxrun = LK_MAX(maxrun, (size_t)(ix->start[o + 1] - ix->start[o]));
-    if (!(buf = malloc(LK_MAX(maxrun, (size_t)1) * sizeof *buf)))
-        return LK_ENOMEM;
-    for (size_t o = 0; o < ix->nobj; o++) {
+static void sort_run(runrec *r, size_t k)
+{
+    if (k > RUN_SMALL) {
+        lk_qsort(r, k, sizeof *r, cmp_runrec);
+        return;
+    }
+    for (size_t i = 1; i < k; i++) {
+        const runrec v = r[i];
+        size_t j = i;
+        while (j > 0 && cmp_runrec(&v, &r[j - 1]) < 0) {
+            r[j] = r[j - 1];
+            j--;
+        }
+        r[j] = v;
+    }
+}
+
+/* What the actions take from their post after the shuffle, in an array
+ * of its own (4 or 8 bytes a post): the posts can go before the columns
+ * come. */
+static void post_out_task(void *ctx, size_t task, unsigned worker)
+{
+    const copyjob *j = ctx;
+    const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
+    (void)worker;
+    for (size_t p = task * STEP; p < e; p++)
+        if (j->kind == LK_NULL_WHO)
+            j->pacc[p] = j->ps[p].account;
+        else
+            j->ptime[p] = j->sh->oi[j->ps[p].obj].t0 + j->ps[p].delay;
+}
+
+/* WHO: each action takes its post's new account. */
+static void who_acc_task(void *ctx, size_t task, unsigned worker)
+{
+    const copyjob *j = ctx;
+    const size_t e = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
+    (void)worker;
+    for (size_t x = task * STEP; x < e; x++) {
+        if (x + PREFETCH < e)
+            __builtin_prefetch(&j->pacc[j->sh->pid[x + PREFETCH]]);
+        j->out->acc[x] = j->pacc[j->sh->pid[x]];
+    }
+}
+
+/* WHO: the times are the index's. */
+static void who_rest_task(void *ctx, size_t task, unsigned worker)
+{
+    const copyjob *j = ctx;
+    const size_t e = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
+    (void)worker;
+    for (size_t x = task * STEP; x < e; x++) {
+        j->out->t[x] = j->sh->ix->a[x].t;
+        /* = lk_post_hash(content hash, acc) */
+        j->out->post[x] = (uint32_t)content_hash(j->sh, x) ^ (uint32_t)lk_mix64(j->out->acc[x]);
+    }
+}
+
+/* WHEN: each action takes its post's new time. */
+static void when_t_task(void *ctx, size_t task, unsigned worker)
+{
+    const copyjob *j = ctx;
+    const size_t e = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
+    (void)worker;
+    for (size_t x = task * STEP; x < e; x++) {
+        if (x + PREFETCH < e)
+            __builtin_prefetch(&j->ptime[j->sh->pid[x + PREFETCH]]);
+        j->out->t[x] = j->ptime[j->sh->pid[x]];
+    }
+}
+
+/* WHEN: the accounts are the index's. */
+static void when_rest_task(void *ctx, size_t task, unsigned worker)
+{
+    const copyjob *j = ctx;
+    const size_t e = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
+    (void)worker;
+    for (size_t x = task * STEP; x < e; x++) {
+        const uint32_t acc = j->sh->ix->a[x].account;
+        j->out->acc[x] = acc;
+        j->out->post[x] = (uint32_t)content_hash(j->sh, x) ^ (uint32_t)lk_mix64(acc);
+    }
+}
+
+/* WHEN: the runs of STEP objects back in (time, account, row) order, as
+ * lk_objindex_build orders the data; perm (may be NULL) follows. */
+static void resort_task(void *ctx, size_t task, unsigned worker)
+{
+    const copyjob *j = ctx;
+    const lk_objindex *ix = j->sh->ix;
+    lk_cols *out = j->out;
+    runrec *buf = j->buf + (size_t)worker * j->maxrun;
+    const size_t oe = LK_MIN(ix->nobj, (task + 1) * STEP);
+
+    for (size_t o = task * STEP; o < oe; o++) {
         const size_t s = (size_t)ix->start[o], k = (size_t)ix->start[o + 1] - s;
         for (size_t i = 0; i < k; i++) {
             buf[i].t = out->t[s + i];
             buf[i].acc = out->acc[s + i];
             buf[i].row = ix->a[s + i].row;
             buf[i].post = out->post[s + i];
-            buf[i].src = perm ? perm[s + i] : 0;
+            buf[i].src = j->perm ? j->perm[s + i] : 0;
         }
-        lk_qsort(buf, k, sizeof *buf, cmp_runrec);
+        sort_run(buf, k);
         for (size_t i = 0; i < k; i++) {
             out->t[s + i] = buf[i].t;
             out->acc[s + i] = buf[i].acc;
             out->post[s + i] = buf[i].post;
-            if (perm)
-                perm[s + i] = buf[i].src;
+            if (j->perm)
+                j->perm[s + i] = buf[i].src;
         }
     }
-    free(buf);
+}
+
+static lk_status resort_runs(copyjob *j, unsigned threads)
+{
+    const lk_objindex *ix = j->sh->ix;
+    const unsigned w = LK_MAX(LK_MIN(threads, (unsigned)LK_PAR_MAX), 1u);
+    size_t maxrun = 1, bytes;
+
+    for (size_t o = 0; o < ix->nobj; o++)
+        maxrun = LK_MAX(maxrun, (size_t)(ix->start[o + 1] - ix->start[o]));
+    if (lk_mul_size(maxrun * sizeof *j->buf, w, &bytes) || !(j->buf = malloc(bytes)))
+        return LK_ENOMEM;
+    j->maxrun = maxrun;
+    (void)lk_par_run(w, nsteps(ix->nobj), resort_task, j);
+    free(j->buf);
+    j->buf = NULL;
     return LK_OK;
 }
 
@@ -231,201 +782,102 @@ static lk_status resort_runs(const lk_objindex *ix, lk_cols *out, uint32_t *perm
  * posts.
  *
  * The copy is built as the aggregation reads it (lk_cols: 16 bytes an
- * action, index order, the same object runs as ix).  perm (may be NULL; ix->n entries) receives for
- * each position the index action it came from (tests).
+ * action, index order, the same object runs as ix), on `threads` threads
+ * (the same copy on any number).  Its columns are allocated only once the
+ * posts are sorted into strata and shuffled, and the posts (24 bytes each)
+ * are freed as soon as the columns that need them are written.  perm (may
+ * be NULL; ix->n entries) receives for each position the index action it
+ * came from (tests).
  */
-/* What the null copies need of an object, in one place (the post loop
- * visits objects in random order): its first action's time and index, and
- * its popularity class << 11 | front-loading class << 5 | trace << 24. */
-typedef struct objinfo {
-    int64_t t0;
-    uint32_t first;
-    uint32_t info;
-} objinfo;
-
-#define OI_TRACE(i)   (((i) >> 24) & 0xfu)
-#define OI_CLASSES(i) ((i)&0xffffffu)
-
-static lk_status null_cols(const lk_objindex *ix, const lk_dataset *ds, const uint64_t *chash,
-                           const uint8_t *otrace, lk_null_kind kind, uint64_t seed, lk_cols *out,
-                           uint32_t *perm, uint64_t *strata)
+static lk_status null_cols(const nullshared *sh, lk_null_kind kind, uint64_t seed, unsigned threads,
+                           lk_cols *out, uint32_t *perm, uint64_t *strata)
 {
-    postref *pr = NULL;
-    poststrat *ps = NULL;
-    lk_kv *ord = NULL; /* posts in stratum order */
-    objinfo *oi = NULL;
-    size_t nposts = 0;
-    uint32_t *slot = NULL; /* the timing null: one stratum's reactions */
+    const lk_objindex *ix = sh->ix;
+    const size_t n = LK_MAX(ix->n, (size_t)1), np = LK_MAX(sh->nposts, (size_t)1),
+                 na = nsteps(ix->n);
+    stratlist sv;
+    copyjob j;
     lk_status st = LK_ENOMEM;
 
     memset(out, 0, sizeof *out);
+    memset(&j, 0, sizeof j);
+    memset(&sv, 0, sizeof sv);
     *strata = 0;
-    if (ix->n >= UINT32_MAX)
-        return LK_ELIMIT;
-    out->t = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->t);
-    out->acc = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->acc);
-    out->post = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->post);
-    pr = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *pr);
-    oi = malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *oi);
-    if (!out->t || !out->acc || !out->post || !pr || !oi)
+    j.sh = sh;
+    j.kind = kind;
+    j.seed = seed;
+    j.sv = &sv;
+    j.out = out;
+    j.perm = perm;
+    if (!(j.ps = malloc(np * sizeof *j.ps)))
         goto done;
-    for (size_t o = 0; o < ix->nobj; o++) {
-        lk_trace tr = LK_TR_GENERIC;
-        uint64_t early = 0;
-        const uint64_t n = ix->start[o + 1] - ix->start[o];
-        oi[o].t0 = 0;
-        oi[o].first = (uint32_t)ix->start[o];
-        if (n) {
-            oi[o].t0 = ix->a[ix->start[o]].t;
-            if (otrace)
-                tr = (lk_trace)otrace[o];
-            else
-                (void)lk_ds_object(ds, (uint32_t)o, NULL, &tr);
-            /* how front-loaded the object is: its actions in the first
-             * EARLY_MS (a viral post's burst vs a slow cascade) */
-            while (early < n && ix->a[ix->start[o] + early].t - oi[o].t0 <= EARLY_MS)
-                early++;
-        }
-        oi[o].info = (uint32_t)tr << 24 | pop_class(n) << 11 | pop_class(early) << 5;
-    }
-    /* one post = one account's actions with one content id (a native record,
-     * or the rows of one post in a generic CSV with a trace column); the
-     * sort records carry each action's index and object */
-    for (size_t r = 0; r < ix->n; r++) {
-        const uint64_t ch = chash ? chash[r] : lk_objindex_chash(ix, ds, r);
-        pr[r].key = ch ^ lk_mix64((uint64_t)ix->a[r].account + 1);
-        pr[r].val = (uint64_t)r << 32 | ix->a[r].object;
-        /* until the shuffle: the low bits of the content id's hash */
-        out->post[r] = (uint32_t)ch;
-    }
-    lk_sort_kv_inplace(pr, ix->n); /* by post, then index */
-    for (size_t r = 0; r < ix->n; r++)
-        nposts += r == 0 || pr[r].key != pr[r - 1].key;
-    ps = malloc(LK_MAX(nposts, (size_t)1) * sizeof *ps);
-    if (!ps)
+    build_posts(&j, threads);
+    if ((st = assign_strata(&j, threads)) != LK_OK ||
+        (st = sort_by_stratum(j.ps, sh->nposts, &sv)) != LK_OK)
         goto done;
-    {
-        size_t p = 0;
-        for (size_t r = 0; r < ix->n;) {
-            size_t e = r, prim = r;
-            uint32_t mask = 0;
-            unsigned best = UINT32_MAX;
-            for (; e < ix->n && pr[e].key == pr[r].key; e++) {
-                /* oi[0..nobj) is set above, pr[0..n) names objects below
-                 * nobj (the analyser loses track through the sort) */
-                // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
-                const unsigned tr = OI_TRACE(oi[(uint32_t)pr[e].val].info);
-                /* until the shuffle: the action's post */
-                out->acc[pr[e].val >> 32] = (uint32_t)p;
-                mask |= 1u << tr;
-                if (prim_rank[tr] < best) {
-                    best = prim_rank[tr];
-                    prim = e;
-                }
-            }
-            {
-                const size_t xi = (size_t)(pr[prim].val >> 32);
-                const objinfo *q = &oi[(uint32_t)pr[prim].val];
-                const lk_action *x = &ix->a[xi];
-                const int64_t delay = x->t - q->t0;
-                ps[p].cls = mask << 17 | OI_CLASSES(q->info) | (xi == q->first ? PS_ORIGIN : 0);
-                ps[p].birth = q->t0;
-                ps[p].delay = delay;
-                ps[p].account = x->account; /* the post's */
-            }
-            p++;
-            r = e;
-        }
-    }
-    free(pr); /* the actions know their posts now */
-    pr = NULL;
-    if ((st = assign_strata(ps, nposts, kind)) != LK_OK)
+    (void)lk_par_run(threads, sv.n, shuffle_task, &j);
+    *strata = sv.n;
+    stratlist_release(&sv);
+    /* every action takes its post's new account (WHO) or time (WHEN):
+     * the posts go before the columns come, and what is taken from them
+     * (pacc, ptime) before the rest of the columns */
+    st = LK_ENOMEM;
+    if (kind == LK_NULL_WHO ? !(j.pacc = malloc(np * sizeof *j.pacc))
+                            : !(j.ptime = malloc(np * sizeof *j.ptime)))
         goto done;
-    if ((st = sort_by_stratum(ps, nposts, &ord)) != LK_OK)
-        goto done;
-    if (kind == LK_NULL_WHEN) {
-        size_t big = 1;
-        for (size_t b = 0, e; b < nposts; b = e) {
-            for (e = b; e < nposts && ord[e].key == ord[b].key;)
-                e++;
-            big = LK_MAX(big, e - b);
-        }
-        if (!(slot = malloc(big * sizeof *slot))) {
-            st = LK_ENOMEM;
+    (void)lk_par_run(threads, nsteps(sh->nposts), post_out_task, &j);
+    free(j.ps);
+    j.ps = NULL;
+    if (kind == LK_NULL_WHO) {
+        if (!(out->acc = malloc(n * sizeof *out->acc)))
             goto done;
-        }
-    }
-    /* shuffle within each stratum (Fisher-Yates, one seeded stream per
-     * stratum so that strata do not affect each other): the posts' accounts
-     * (LK_NULL_WHO) or their delays after their object's first action
-     * (LK_NULL_WHEN) */
-    for (size_t b = 0; b < nposts;) {
-        size_t e = b;
-        lk_rng rng;
-        while (e < nposts && ord[e].key == ord[b].key)
-            e++;
-        (*strata)++;
-        lk_rng_seed(&rng, seed ^ lk_mix64(ord[b].key + 1));
-        if (kind == LK_NULL_WHO) {
-            for (size_t k = e; k > b + 1; k--) {
-                poststrat *x = &ps[ord[k - 1].val];
-                poststrat *y = &ps[ord[b + (size_t)lk_rng_below(&rng, k - b)].val];
-                const uint32_t t = x->account;
-                x->account = y->account;
-                y->account = t;
-            }
-        } else {
-            /* an object's first post defines when it appears: it keeps its
-             * time; the reactions' delays are shuffled among themselves */
-            size_t m = 0;
-            for (size_t k = b; k < e; k++)
-                if (!(ps[ord[k].val].cls & PS_ORIGIN))
-                    slot[m++] = (uint32_t)ord[k].val;
-            for (size_t k = m; k > 1; k--) {
-                const size_t j = (size_t)lk_rng_below(&rng, k);
-                const int64_t t = ps[slot[k - 1]].delay;
-                ps[slot[k - 1]].delay = ps[slot[j]].delay;
-                ps[slot[j]].delay = t;
-            }
-        }
-        b = e;
-    }
-    /* every action takes its post's new account or time */
-    for (size_t x = 0; x < ix->n; x++) {
-        const poststrat *q = &ps[out->acc[x]];
-        const uint32_t acc = kind == LK_NULL_WHO ? q->account : ix->a[x].account;
-        out->t[x] = kind == LK_NULL_WHO ? ix->a[x].t : q->birth + q->delay;
-        out->acc[x] = acc;
-        out->post[x] ^= (uint32_t)lk_mix64(acc); /* = lk_post_hash(content hash, acc) */
+        (void)lk_par_run(threads, na, who_acc_task, &j);
+        free(j.pacc);
+        j.pacc = NULL;
+        if (!(out->t = malloc(n * sizeof *out->t)) || !(out->post = malloc(n * sizeof *out->post)))
+            goto done;
+        (void)lk_par_run(threads, na, who_rest_task, &j);
+    } else {
+        if (!(out->t = malloc(n * sizeof *out->t)))
+            goto done;
+        (void)lk_par_run(threads, na, when_t_task, &j);
+        free(j.ptime);
+        j.ptime = NULL;
+        if (!(out->acc = malloc(n * sizeof *out->acc)) ||
+            !(out->post = malloc(n * sizeof *out->post)))
+            goto done;
+        (void)lk_par_run(threads, na, when_rest_task, &j);
     }
     if (perm)
         for (size_t r = 0; r < ix->n; r++)
             perm[r] = (uint32_t)r;
-    st = kind == LK_NULL_WHEN ? resort_runs(ix, out, perm) : LK_OK;
+    st = kind == LK_NULL_WHEN ? resort_runs(&j, threads) : LK_OK;
 done:
-    free(pr);
-    free(ps);
-    free(ord);
-    free(oi);
-    free(slot);
+    free(j.ps);
+    free(j.pacc);
+    free(j.ptime);
+    stratlist_release(&sv);
     if (st != LK_OK)
         lk_cols_release(out);
     return st;
 }
 
 lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_kind kind,
-                           uint64_t seed, lk_objindex *out, uint64_t *strata)
+                           uint64_t seed, unsigned threads, lk_objindex *out, uint64_t *strata)
 {
     uint32_t *perm = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *perm);
+    nullshared sh;
     lk_cols c;
     lk_status st = LK_ENOMEM;
 
     memset(out, 0, sizeof *out);
     memset(&c, 0, sizeof c);
+    memset(&sh, 0, sizeof sh);
     *strata = 0;
     if (!perm)
         return LK_ENOMEM;
-    if ((st = null_cols(ix, ds, NULL, NULL, kind, seed, &c, perm, strata)) != LK_OK)
+    if ((st = null_shared_init(&sh, ix, ds, NULL, NULL, threads)) != LK_OK ||
+        (st = null_cols(&sh, kind, seed, threads, &c, perm, strata)) != LK_OK)
         goto done;
     st = LK_ENOMEM;
     out->a = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->a);
@@ -437,12 +889,16 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
     memcpy(out->start, ix->start, (ix->nobj + 1) * sizeof *ix->start);
     for (size_t r = 0; r < ix->n; r++) {
         out->a[r] = ix->a[perm[r]];
+        /* c.t[0..n) is written by null_cols' tasks (the analyser cannot
+         * follow lk_par_run's function pointer) */
+        // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign)
         out->a[r].t = c.t[r];
         out->a[r].account = c.acc[r];
     }
     st = LK_OK;
 done:
     free(perm);
+    null_shared_release(&sh);
     lk_cols_release(&c);
     if (st != LK_OK)
         lk_objindex_release(out);
@@ -784,11 +1240,11 @@ static uint64_t null_budget(uint64_t budget, uint64_t copies)
     return budget / 2 > copies ? budget - copies : budget / 2;
 }
 
-/* The two null copies are built side by side (one task each). */
+/* The two null copies, built one after the other or side by side (one
+ * task each). */
 typedef struct nulls {
-    const lk_objindex *ix;
-    const lk_dataset *ds;
-    const lk_calib_opts *o;
+    nullshared sh;
+    unsigned threads; /* each copy's */
     uint64_t seed;
     lk_cols nc[2];
     uint64_t strata[2];
@@ -800,8 +1256,8 @@ static void null_task(void *ctx, size_t kind, unsigned worker)
     nulls *n = ctx;
     const double t0 = mono_s();
     (void)worker;
-    n->st[kind] = null_cols(n->ix, n->ds, n->o->content_hash, n->o->obj_trace, (lk_null_kind)kind,
-                            n->seed + (uint64_t)kind, &n->nc[kind], NULL, &n->strata[kind]);
+    n->st[kind] = null_cols(&n->sh, (lk_null_kind)kind, n->seed + (uint64_t)kind, n->threads,
+                            &n->nc[kind], NULL, &n->strata[kind]);
     lk_log(LK_LOG_DEBUG, "calibration: %s null copy built in %.3f s (%llu strata)", null_name[kind],
            mono_s() - t0, (unsigned long long)n->strata[kind]);
 }
@@ -855,6 +1311,19 @@ static int judge(void *ctx, lk_edge *e, size_t k)
     return (int)e->coord;
 }
 
+/* The copies' shared part (their posts), on all of o's threads. */
+static lk_status null_shared(nulls *nl, const lk_objindex *ix, const lk_dataset *ds,
+                             const lk_calib_opts *o)
+{
+    const double t0 = mono_s();
+    const lk_status st =
+        null_shared_init(&nl->sh, ix, ds, o->content_hash, o->obj_trace, LK_MAX(o->threads, 1u));
+    if (st == LK_OK)
+        lk_log(LK_LOG_DEBUG, "calibration: %zu posts numbered in %.3f s", nl->sh.nposts,
+               mono_s() - t0);
+    return st;
+}
+
 lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
                        const lk_calib_opts *o, lk_calib_stats *st, size_t *passed)
 {
@@ -901,15 +1370,13 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
                 (void)real_key(&rc, &net->e[k], k);
         }
     }
-    nl.ix = ix;
-    nl.ds = ds;
-    nl.o = o;
     nl.seed = o->seed;
     if (o->sequential) {
-        /* under a memory cap: one null copy at a time */
+        /* under a memory cap: one null copy at a time, on all threads */
         lk_calib_opts no = *o;
         const uint64_t copy = (uint64_t)ix->n * COLS_BYTES;
         no.budget = null_budget(o->budget, copy);
+        nl.threads = LK_MAX(o->threads, 1u);
         /* and the kept edges (72 bytes each) wait on disk, if the pair
          * stage did not leave them there: the copies need only real[] (16
          * bytes an edge) */
@@ -920,21 +1387,31 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
                 lk_log(LK_LOG_INFO, "calibration: %zu kept edges (%zu bytes) parked in %s", net->n,
                        net->n * sizeof(lk_edge), lk_tmpfile_dir(o->tmp_dir));
         }
+        if ((ret = null_shared(&nl, ix, ds, o)) != LK_OK)
+            goto done;
         for (size_t k = 0; k < 2; k++) {
             null_task(&nl, k, 0);
+            /* the WHO copy's aggregation runs beside the shared part, which
+             * the WHEN copy needs next */
+            if (k == LK_NULL_WHEN)
+                null_shared_release(&nl.sh);
+            no.budget = null_budget(o->budget, copy + (k == LK_NULL_WHO ? shared_bytes(ix) : 0));
             if ((ret = nl.st[k]) != LK_OK ||
                 (ret = null_qvalues(ix, &nl.nc[k], net->idf, real, net->n, &no, (lk_null_kind)k,
                                     cls, k == LK_NULL_WHO ? qwho : qwhen, st)) != LK_OK)
                 goto done;
         }
     } else {
-        /* both copies side by side; the pair stage's budget was set before
-         * they existed: they come out of it */
+        /* both copies side by side, each on half the threads; the pair
+         * stage's budget was set before they existed: they come out of it */
         lk_calib_opts no = *o;
         const uint64_t copies = 2 * (uint64_t)ix->n * COLS_BYTES;
         no.budget = null_budget(o->budget, copies);
-        if ((ret = lk_par_run(LK_MIN(o->threads, 2u), 2, null_task, &nl)) != LK_OK)
+        nl.threads = LK_MAX(o->threads / 2, 1u);
+        if ((ret = null_shared(&nl, ix, ds, o)) != LK_OK ||
+            (ret = lk_par_run(LK_MIN(o->threads, 2u), 2, null_task, &nl)) != LK_OK)
             goto done;
+        null_shared_release(&nl.sh);
         for (int k = 0; k < 2; k++)
             if ((ret = nl.st[k]) != LK_OK)
                 goto done;
@@ -977,7 +1454,8 @@ done:
     free(qwhen);
     free(l.off);
     free(l.obj);
-    lk_cols_release(&nl.nc[0]); /* after a failure; a no-op otherwise */
+    null_shared_release(&nl.sh); /* after a failure; a no-op otherwise */
+    lk_cols_release(&nl.nc[0]);
     lk_cols_release(&nl.nc[1]);
     return ret;
 }

@@ -84,11 +84,12 @@ typedef enum lk_null_kind {
 } lk_null_kind;
 
 /**
- * A null copy of ix (exposed for tests); *strata receives the number of
- * non-empty strata shuffled.
+ * A null copy of ix (exposed for tests), built on `threads` threads (the
+ * same copy on any number); *strata receives the number of non-empty
+ * strata shuffled.
  */
 LK_RESULT_USED lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds,
-                                          lk_null_kind kind, uint64_t seed, lk_objindex *out,
-                                          uint64_t *strata);
+                                          lk_null_kind kind, uint64_t seed, unsigned threads,
+                                          lk_objindex *out, uint64_t *strata);
 
 #endif

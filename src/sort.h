@@ -1,5 +1,5 @@
 /*
- * sort.h - stable radix sort of (key, value) pairs.
+ * sort.h - radix sorts of (key, value) pairs and of 64-bit values.
  *
  * The calibration's null copies group millions of actions by post and
  * posts by stratum; an LSD radix sort over the key's significant bits does
@@ -10,7 +10,8 @@
  * lk_sort_kv_inplace() gives the same order when the values are distinct
  * and increasing in the input (it sorts by key, then value) without the
  * radix sort's second buffer of n pairs: at 10^8 actions that buffer was
- * 1.7 GB of a null copy's peak.
+ * 1.7 GB of a null copy's peak.  lk_sort_u64_inplace() sorts plain 64-bit
+ * values the same way; both have threaded forms (_par).
  */
 #ifndef LK_SORT_H
 #define LK_SORT_H
@@ -30,6 +31,22 @@ LK_RESULT_USED lk_status lk_sort_kv(lk_kv *p, size_t n, unsigned keybits);
  *  (American flag sort), insertion sort for small runs.  Not stable, but
  *  pairs are equal only when both halves are.  No allocation. */
 void lk_sort_kv_inplace(lk_kv *p, size_t n);
+
+/** lk_sort_kv_inplace() on up to `threads` threads (par.h), the same
+ *  result whatever their number: the largest runs are split by their
+ *  leading bytes in the calling thread, then the runs are sorted by the
+ *  workers, largest first.  Below 65536 pairs, with threads <= 1, or when
+ *  its list of runs (49 KB) cannot be allocated, it is the serial sort. */
+void lk_sort_kv_inplace_par(lk_kv *p, size_t n, unsigned threads);
+
+/** Sort p[0..n) in increasing order, in place, as lk_sort_kv_inplace()
+ *  sorts pairs: half the bytes to move when a value can carry all of
+ *  what is sorted.  No allocation. */
+void lk_sort_u64_inplace(uint64_t *p, size_t n);
+
+/** lk_sort_u64_inplace() on up to `threads` threads, as
+ *  lk_sort_kv_inplace_par(). */
+void lk_sort_u64_inplace_par(uint64_t *p, size_t n, unsigned threads);
 
 /** A key whose unsigned order is the order of the (non-NaN) double d, so
  *  that doubles sort by radix; lk_key_double() inverts it exactly. */

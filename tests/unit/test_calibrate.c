@@ -11,7 +11,9 @@
  *    each object keeps its action count, and its first action's time when
  *    that post has no other object; runs stay in time order; all actions of
  *    a post move together; some times change.
- *  - the same seed gives the same copy, another seed another one.
+ *  - the same seed gives the same copy, another seed another one, and the
+ *    number of threads does not change it (also on a dataset large enough
+ *    for the threaded sorts and several tasks per pass).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,16 +34,17 @@ static uint32_t intern(lk_strpool *p, const char *s, size_t n)
     return id;
 }
 
-static void make(lk_dataset *ds, uint64_t seed)
+/* nposts posts of naccounts accounts */
+static void make_n(lk_dataset *ds, uint64_t seed, int nposts, unsigned naccounts)
 {
     uint64_t rng = seed;
     assert_int_equal(lk_dataset_init(ds), LK_OK);
-    for (int p = 0; p < NPOST; p++) {
+    for (int p = 0; p < nposts; p++) {
         char acc[32], cont[32], obj[40];
         const int nobj = 1 + (int)(next_u64(&rng) % 3);
         const int64_t t = (int64_t)(next_u64(&rng) % 86400) * 1000;
         uint64_t cref;
-        (void)snprintf(acc, sizeof acc, "acc%u", (unsigned)(next_u64(&rng) % 300));
+        (void)snprintf(acc, sizeof acc, "acc%u", (unsigned)(next_u64(&rng) % naccounts));
         (void)snprintf(cont, sizeof cont, "post%d", p);
         assert_int_equal(lk_arena_add(&ds->content, cont, strlen(cont), &cref), LK_OK);
         for (int k = 0; k < nobj; k++) {
@@ -62,6 +65,11 @@ static void make(lk_dataset *ds, uint64_t seed)
     }
 }
 
+static void make(lk_dataset *ds, uint64_t seed)
+{
+    make_n(ds, seed, NPOST, 300);
+}
+
 static int same(const lk_objindex *x, const lk_objindex *y)
 {
     return x->n == y->n && memcmp(x->a, y->a, x->n * sizeof *x->a) == 0;
@@ -77,7 +85,7 @@ static void test_who(void **state)
     (void)state;
     make(&ds, 1);
     assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
-    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 7, &a, &strata), LK_OK);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 7, 1, &a, &strata), LK_OK);
     assert_true(strata >= 1);
     for (size_t o = 0; o < ix.nobj; o++)
         for (uint64_t r = ix.start[o]; r < ix.start[o + 1]; r++) {
@@ -109,9 +117,9 @@ static void test_who(void **state)
         }
         assert_memory_equal(posts_before, posts_after, sizeof posts_before);
     }
-    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 7, &b, &strata), LK_OK);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 7, 3, &b, &strata), LK_OK);
     assert_true(same(&a, &b));
-    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 8, &c, &strata), LK_OK);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 8, 1, &c, &strata), LK_OK);
     assert_false(same(&a, &c));
     lk_objindex_release(&a);
     lk_objindex_release(&b);
@@ -131,7 +139,7 @@ static void test_when(void **state)
     (void)state;
     make(&ds, 2);
     assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
-    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 7, &a, &strata), LK_OK);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 7, 1, &a, &strata), LK_OK);
     for (int p = 0; p < NPOST; p++) {
         post_t[p] = INT64_MIN;
         size[p] = 0;
@@ -166,10 +174,39 @@ static void test_when(void **state)
         assert_true(acc_x == acc_y); /* same accounts on the object */
     }
     assert_true(changed > 0);
-    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 7, &b, &strata), LK_OK);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 7, 3, &b, &strata), LK_OK);
     assert_true(same(&a, &b));
     lk_objindex_release(&a);
     lk_objindex_release(&b);
+    lk_objindex_release(&ix);
+    lk_dataset_release(&ds);
+}
+
+/* Over 2^18 actions (several tasks per pass) and 65536 posts (the threaded
+ * sorts split), of enough accounts for fine strata: the copies on 1, 2 and
+ * 5 threads are the same. */
+static void test_threads(void **state)
+{
+    lk_dataset ds;
+    lk_objindex ix;
+    (void)state;
+    make_n(&ds, 3, 150000, 4000);
+    assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
+    assert_true(ix.n > ((size_t)1 << 18));
+    for (int kind = 0; kind < 2; kind++) {
+        lk_objindex a, b, c;
+        uint64_t sa = 0, sb = 0, sc = 0;
+        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 1, &a, &sa), LK_OK);
+        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 2, &b, &sb), LK_OK);
+        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 5, &c, &sc), LK_OK);
+        assert_true(sa > 1); /* strata finer than one for all */
+        assert_true(sa == sb && sa == sc);
+        assert_true(same(&a, &b));
+        assert_true(same(&a, &c));
+        lk_objindex_release(&a);
+        lk_objindex_release(&b);
+        lk_objindex_release(&c);
+    }
     lk_objindex_release(&ix);
     lk_dataset_release(&ds);
 }
@@ -179,6 +216,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_who),
         cmocka_unit_test(test_when),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,8 +3,11 @@
  * (stable LSD on the key) and lk_sort_kv_inplace (MSD by key, then value),
  * on inputs shaped like the calibration's (64-bit hashes, small strata
  * keys with long runs of equal keys, all keys equal, sorted and reversed
- * input, sizes around the insertion-sort cut-off); and the order-keeping
- * double keys.
+ * input, sizes around the insertion-sort cut-off); its threaded form
+ * lk_sort_kv_inplace_par against qsort on sizes around its own cut-off,
+ * skewed keys included, for several thread counts; lk_sort_u64_inplace
+ * and its threaded form on the same keys; and the order-keeping double
+ * keys.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,7 +30,7 @@ static int cmp_kv(const void *x, const void *y)
     return 0;
 }
 
-enum shape { RANDOM64, SMALL_KEYS, ONE_KEY, SORTED, REVERSED, HIGH_BYTE_ONLY, NSHAPES };
+enum shape { RANDOM64, SMALL_KEYS, ONE_KEY, SORTED, REVERSED, HIGH_BYTE_ONLY, SKEWED, NSHAPES };
 
 /* n pairs of the given shape; values are 0..n-1 in input order (as the
  * calibration gives them), or random when rand_val */
@@ -54,8 +57,12 @@ static lk_kv *make(size_t n, enum shape sh, int rand_val, uint64_t seed)
         case REVERSED:
             p[i].key = (uint64_t)(n - i) * 1000003u;
             break;
-        default: /* only the top byte varies */
+        case HIGH_BYTE_ONLY: /* only the top byte varies */
             p[i].key = lk_rng_below(&r, 5) << 56;
+            break;
+        default: /* skewed: most keys share their top bytes, a few do not */
+            p[i].key = lk_rng_below(&r, 10) == 0 ? lk_rng_next(&r)
+                                                 : UINT64_C(0x42) << 56 | lk_rng_below(&r, 1000);
             break;
         }
         p[i].val = rand_val ? lk_rng_next(&r) >> lk_rng_below(&r, 64) : i;
@@ -105,6 +112,74 @@ static void test_inplace_equals_stable(void **state)
     }
 }
 
+/* The threaded sort gives the serial sort's one order, whatever the
+ * number of threads, below and above the size where it starts to split. */
+static void test_inplace_par_matches_qsort(void **state)
+{
+    static const size_t sizes[] = {0, 1, 2, 1000, 65535, 65536, 65537, 300000};
+    static const unsigned threads[] = {1, 2, 3, 8};
+    (void)state;
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+        for (int sh = 0; sh < NSHAPES; sh++)
+            for (int rv = 0; rv < 2; rv++) {
+                const size_t n = sizes[si];
+                lk_kv *a = make(n, (enum shape)sh, rv, 5000 + si * 10 + (size_t)sh);
+                lk_kv *b = malloc((n ? n : 1) * sizeof *b);
+                lk_kv *c = malloc((n ? n : 1) * sizeof *c);
+                assert_non_null(b);
+                assert_non_null(c);
+                memcpy(b, a, n * sizeof *a);
+                qsort(b, n, sizeof *b, cmp_kv);
+                for (size_t ti = 0; ti < sizeof threads / sizeof *threads; ti++) {
+                    memcpy(c, a, n * sizeof *a);
+                    lk_sort_kv_inplace_par(c, n, threads[ti]);
+                    assert_memory_equal(c, b, n * sizeof *c);
+                }
+                free(a);
+                free(b);
+                free(c);
+            }
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+    const uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* The 64-bit values' sort, serial and threaded, on the pairs' keys. */
+static void test_u64_matches_qsort(void **state)
+{
+    static const size_t sizes[] = {0, 1, 2, 31, 33, 1000, 65535, 65537, 300000};
+    static const unsigned threads[] = {1, 2, 3, 8};
+    (void)state;
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+        for (int sh = 0; sh < NSHAPES; sh++) {
+            const size_t n = sizes[si];
+            lk_kv *kv = make(n, (enum shape)sh, 0, 9000 + si * 10 + (size_t)sh);
+            uint64_t *a = malloc((n ? n : 1) * sizeof *a);
+            uint64_t *b = malloc((n ? n : 1) * sizeof *b);
+            assert_non_null(a);
+            assert_non_null(b);
+            for (size_t i = 0; i < n; i++)
+                b[i] = kv[i].key;
+            qsort(b, n, sizeof *b, cmp_u64);
+            for (size_t i = 0; i < n; i++)
+                a[i] = kv[i].key;
+            lk_sort_u64_inplace(a, n);
+            assert_memory_equal(a, b, n * sizeof *a);
+            for (size_t ti = 0; ti < sizeof threads / sizeof *threads; ti++) {
+                for (size_t i = 0; i < n; i++)
+                    a[i] = kv[i].key;
+                lk_sort_u64_inplace_par(a, n, threads[ti]);
+                assert_memory_equal(a, b, n * sizeof *a);
+            }
+            free(kv);
+            free(a);
+            free(b);
+        }
+}
+
 static void test_double_keys(void **state)
 {
     static const double d[] = {-1e300, -2.5, -1.0, -1e-300, -0.0, 0.0,
@@ -124,6 +199,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_inplace_matches_qsort),
         cmocka_unit_test(test_inplace_equals_stable),
+        cmocka_unit_test(test_inplace_par_matches_qsort),
+        cmocka_unit_test(test_u64_matches_qsort),
         cmocka_unit_test(test_double_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
