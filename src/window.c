@@ -67,6 +67,34 @@ static int is_sorted_run(const lk_action *a, size_t n)
     return 1;
 }
 
+/* start[o + 1] = kept actions of object o, then summed into run starts;
+ * *n the kept actions, *maxrun the longest run. */
+static void count_runs(const lk_dataset *ds, const uint8_t *keep, uint64_t *start, size_t nobj,
+                       size_t *n, size_t *maxrun)
+{
+    *n = *maxrun = 0;
+    for (size_t i = 0; i < ds->n; i++)
+        if (!keep || keep[ds->a[i].account]) {
+            start[ds->a[i].object + 1]++;
+            (*n)++;
+        }
+    for (size_t o = 0; o < nobj; o++) {
+        *maxrun = LK_MAX(*maxrun, (size_t)start[o + 1]);
+        start[o + 1] += start[o];
+    }
+}
+
+/* Each object's run into (t, account, row) order, tmp holding the longest. */
+static void sort_runs(lk_action *a, const uint64_t *start, size_t nobj, lk_action *tmp)
+{
+    for (size_t o = 0; o < nobj; o++) {
+        size_t k = (size_t)(start[o + 1] - start[o]);
+        /* real dumps are often already time-ordered per object */
+        if (k > 1 && !is_sorted_run(a + start[o], k))
+            merge_sort(a + start[o], tmp, k);
+    }
+}
+
 lk_status lk_objindex_build(const lk_dataset *ds, const uint8_t *keep, lk_objindex *ix)
 {
     size_t nobj = lk_strpool_count(ds->objects), n = 0, maxrun = 0;
@@ -77,15 +105,7 @@ lk_status lk_objindex_build(const lk_dataset *ds, const uint8_t *keep, lk_objind
     start = calloc(nobj + 1, sizeof *start);
     if (!start)
         goto nomem;
-    for (size_t i = 0; i < ds->n; i++)
-        if (!keep || keep[ds->a[i].account]) {
-            start[ds->a[i].object + 1]++;
-            n++;
-        }
-    for (size_t o = 0; o < nobj; o++) {
-        maxrun = LK_MAX(maxrun, (size_t)start[o + 1]);
-        start[o + 1] += start[o];
-    }
+    count_runs(ds, keep, start, nobj, &n, &maxrun);
     a = malloc(LK_MAX(n, (size_t)1) * sizeof *a);
     if (!a)
         goto nomem;
@@ -103,12 +123,7 @@ lk_status lk_objindex_build(const lk_dataset *ds, const uint8_t *keep, lk_objind
     tmp = malloc(LK_MAX(maxrun, (size_t)1) * sizeof *tmp);
     if (!tmp)
         goto nomem;
-    for (size_t o = 0; o < nobj; o++) {
-        size_t k = (size_t)(start[o + 1] - start[o]);
-        /* real dumps are often already time-ordered per object */
-        if (k > 1 && !is_sorted_run(a + start[o], k))
-            merge_sort(a + start[o], tmp, k);
-    }
+    sort_runs(a, start, nobj, tmp);
     free(tmp);
     ix->a = a;
     ix->n = n;
@@ -159,7 +174,7 @@ static void permute(lk_action *a, uint64_t *fill, const uint64_t *end, size_t nb
 lk_status lk_objindex_take(lk_dataset *ds, const uint8_t *keep, lk_objindex *ix)
 {
     size_t nobj = lk_strpool_count(ds->objects), n = 0, maxrun = 0;
-    uint64_t *start = NULL, *fill = NULL, gfill[257], gend[256];
+    uint64_t *start = NULL, *fill = NULL, gfill[256], gend[256];
     lk_action *a = ds->a, *tmp = NULL;
     unsigned shift = 0;
 
@@ -168,15 +183,7 @@ lk_status lk_objindex_take(lk_dataset *ds, const uint8_t *keep, lk_objindex *ix)
     fill = malloc((nobj + 1) * sizeof *fill);
     if (!start || !fill)
         goto nomem;
-    for (size_t i = 0; i < ds->n; i++)
-        if (!keep || keep[a[i].account]) {
-            start[a[i].object + 1]++;
-            n++;
-        }
-    for (size_t o = 0; o < nobj; o++) {
-        maxrun = LK_MAX(maxrun, (size_t)start[o + 1]);
-        start[o + 1] += start[o];
-    }
+    count_runs(ds, keep, start, nobj, &n, &maxrun);
     tmp = malloc(LK_MAX(maxrun, (size_t)1) * sizeof *tmp);
     if (!tmp)
         goto nomem;
@@ -204,11 +211,7 @@ lk_status lk_objindex_take(lk_dataset *ds, const uint8_t *keep, lk_objindex *ix)
     }
     free(fill);
     fill = NULL;
-    for (size_t o = 0; o < nobj; o++) {
-        size_t k = (size_t)(start[o + 1] - start[o]);
-        if (k > 1 && !is_sorted_run(a + start[o], k))
-            merge_sort(a + start[o], tmp, k);
-    }
+    sort_runs(a, start, nobj, tmp);
     free(tmp);
     ds->a = NULL;
     ds->cap = 0;
