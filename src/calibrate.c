@@ -1363,7 +1363,6 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
             realctx rc = {real, cls};
             if ((ret = lk_net_scan(net, real_key, &rc, o->errbuf)) != LK_OK)
                 goto done;
-            ret = LK_ENOMEM;
         } else {
             realctx rc = {real, cls};
             for (size_t k = 0; k < net->n; k++)

@@ -266,12 +266,13 @@ lk_status lk_objindex_subset(const lk_objindex *ix, const uint8_t *keep, const u
 lk_status lk_objindex_hash_content(lk_objindex *ix, const lk_dataset *ds, const char *dir,
                                    char *errbuf)
 {
-    uint64_t *buf = malloc(REF_PIECE * sizeof *buf);
+    uint64_t *buf;
     int fd = -1;
     lk_status st = LK_ENOMEM;
 
     if (ix->content_fd1)
         return LK_OK;
+    buf = malloc(REF_PIECE * sizeof *buf);
     dir = lk_tmpfile_dir(dir);
     if (!buf || (st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
         goto done;
