@@ -73,8 +73,7 @@ typedef struct objinfo {
 typedef struct nullshared {
     const lk_objindex *ix;
     const lk_dataset *ds;
-    const uint64_t *chash; /* borrowed (lk_calib_opts.content_hash); NULL: from ds */
-    uint32_t *pid;         /* per index action: its post, 0 .. nposts - 1 */
+    uint32_t *pid; /* per index action: its post, 0 .. nposts - 1 */
     size_t nposts;
     objinfo *oi; /* per object */
 } nullshared;
@@ -109,7 +108,7 @@ static size_t nsteps(size_t n)
 
 static uint64_t content_hash(const nullshared *sh, size_t r)
 {
-    return sh->chash ? sh->chash[r] : lk_objindex_chash(sh->ix, sh->ds, r);
+    return lk_objindex_chash(sh->ix, sh->ds, r);
 }
 
 /* The post numbering's work: (key, action) pairs sorted; per step the
@@ -186,11 +185,11 @@ static void objinfo_task(void *ctx, size_t task, unsigned worker)
     }
 }
 
-/* Fill *sh for ix (chash and otrace as in lk_calib_opts) on `threads`
+/* Fill *sh for ix (otrace as lk_calib_opts.obj_trace) on `threads`
  * threads.  The (key, action) pairs of the numbering (16 bytes an action)
  * live only in here. */
 static lk_status null_shared_init(nullshared *sh, const lk_objindex *ix, const lk_dataset *ds,
-                                  const uint64_t *chash, const uint8_t *otrace, unsigned threads)
+                                  const uint8_t *otrace, unsigned threads)
 {
     postjob j;
     const size_t ns = nsteps(ix->n);
@@ -200,7 +199,6 @@ static lk_status null_shared_init(nullshared *sh, const lk_objindex *ix, const l
     memset(&j, 0, sizeof j);
     sh->ix = ix;
     sh->ds = ds;
-    sh->chash = chash;
     if (ix->n >= UINT32_MAX)
         return LK_ELIMIT;
     j.sh = sh;
@@ -876,7 +874,7 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
     *strata = 0;
     if (!perm)
         return LK_ENOMEM;
-    if ((st = null_shared_init(&sh, ix, ds, NULL, NULL, threads)) != LK_OK ||
+    if ((st = null_shared_init(&sh, ix, ds, NULL, threads)) != LK_OK ||
         (st = null_cols(&sh, kind, seed, threads, &c, perm, strata)) != LK_OK)
         goto done;
     st = LK_ENOMEM;
@@ -1316,8 +1314,7 @@ static lk_status null_shared(nulls *nl, const lk_objindex *ix, const lk_dataset 
                              const lk_calib_opts *o)
 {
     const double t0 = mono_s();
-    const lk_status st =
-        null_shared_init(&nl->sh, ix, ds, o->content_hash, o->obj_trace, LK_MAX(o->threads, 1u));
+    const lk_status st = null_shared_init(&nl->sh, ix, ds, o->obj_trace, LK_MAX(o->threads, 1u));
     if (st == LK_OK)
         lk_log(LK_LOG_DEBUG, "calibration: %zu posts numbered in %.3f s", nl->sh.nposts,
                mono_s() - t0);

@@ -34,14 +34,13 @@ typedef struct lk_calib_opts {
     uint64_t budget;  /* as lk_net_opts */
     unsigned threads; /* as lk_net_opts */
     const char *tmp_dir;
-    char *errbuf;                 /* as lk_net_opts */
-    int sequential;               /* build and aggregate the two null copies one at a
-                                     time (less memory; the same result) */
-    uint32_t min_keep;            /* edges lighter than this are in neither network */
-    const uint64_t *content_hash; /* per index action: lk_hash64 of its content id;
-                                     NULL: hashed from ds */
-    const uint8_t *obj_trace;     /* per object: its lk_trace; NULL: from ds (with
-                                     both given, ds's strings may be parked) */
+    char *errbuf;             /* as lk_net_opts */
+    int sequential;           /* build and aggregate the two null copies one at a
+                                 time (less memory; the same result) */
+    uint32_t min_keep;        /* edges lighter than this are in neither network */
+    const uint8_t *obj_trace; /* per object: its lk_trace; NULL: from ds (given, ds's
+                                 strings may be parked: the content hashes are in the
+                                 index then, lk_objindex_hash_content) */
 } lk_calib_opts;
 
 typedef struct lk_calib_stats {

@@ -461,7 +461,6 @@ static void reduce_task(void *ctx, size_t task, unsigned worker)
 typedef struct fill_ctx {
     const lk_objindex *ix;
     const lk_dataset *ds;
-    const uint64_t *ch; /* content hashes, or NULL */
     lk_cols *cp;
 } fill_ctx;
 
@@ -478,9 +477,7 @@ static void fill_task(void *ctx, size_t task, unsigned worker)
         f->cp->acc[r] = ix->a[r].account;
         /* a post = an account's actions with one content id (all objects of
          * a native record; the rows of one post in a generic CSV) */
-        if (f->ch) {
-            f->cp->post[r] = lk_post_hash(f->ch[r], ix->a[r].account);
-        } else if (f->ds || ix->content_fd1) {
+        if (f->ds || ix->content_fd1) {
             f->cp->post[r] = lk_post_hash(lk_objindex_chash(ix, f->ds, r), ix->a[r].account);
         } else {
             f->cp->post[r] = (uint32_t)lk_mix64(ix->a[r].content);
@@ -786,7 +783,6 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         }
         fc.ix = ix;
         fc.ds = ds;
-        fc.ch = o->content_hash;
         fc.cp = &j.cp;
         if ((st = lk_par_run(threads, (ix->n + FILL_STEP - 1) / FILL_STEP, fill_task, &fc)) !=
             LK_OK)

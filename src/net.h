@@ -89,27 +89,24 @@ void lk_cols_release(lk_cols *c);
 
 /* How lk_net_build_ex runs. */
 typedef struct lk_net_opts {
-    int64_t window_ms;            /* co-action window, 0 .. UINT32_MAX ms */
-    uint64_t max_burst;           /* burst cap (see lk_sweep); 0 = none */
-    uint32_t min_keep;            /* keep edges of at least this weight; lighter ones are
-                                     only counted (n_all, whist) */
-    uint64_t budget;              /* bytes of pair records held in memory at once
-                                     (>= 1 MiB is used whatever is given) */
-    unsigned threads;             /* worker threads, >= 1 */
-    const char *tmp_dir;          /* where records over the budget are spilled; NULL:
-                                     $TMPDIR, else /tmp */
-    char *errbuf;                 /* LK_ERRMSG_MAX bytes for an I/O error; may be NULL */
-    const lk_cols *cols;          /* the actions' columns (borrowed); NULL: read from the
-                                     index (and the dataset for the posts) */
-    const uint64_t *content_hash; /* per index action: lk_hash64 of its content id
-                                     (borrowed; the strings may be parked); NULL:
-                                     hashed from ds */
-    int scores_only;              /* 1: keep only each kept edge's pair and score (net->sk,
-                                     16 bytes an edge instead of 72; the null copies) */
-    int park;                     /* 1: each partition's kept edges go to a temporary file
-                                     in tmp_dir once reduced, and the network comes back
-                                     parked (lk_net_parked; a single process only: under
-                                     mpirun rank 0 gathers them in memory) */
+    int64_t window_ms;   /* co-action window, 0 .. UINT32_MAX ms */
+    uint64_t max_burst;  /* burst cap (see lk_sweep); 0 = none */
+    uint32_t min_keep;   /* keep edges of at least this weight; lighter ones are
+                            only counted (n_all, whist) */
+    uint64_t budget;     /* bytes of pair records held in memory at once
+                            (>= 1 MiB is used whatever is given) */
+    unsigned threads;    /* worker threads, >= 1 */
+    const char *tmp_dir; /* where records over the budget are spilled; NULL:
+                            $TMPDIR, else /tmp */
+    char *errbuf;        /* LK_ERRMSG_MAX bytes for an I/O error; may be NULL */
+    const lk_cols *cols; /* the actions' columns (borrowed); NULL: read from the
+                            index (and the dataset for the posts) */
+    int scores_only;     /* 1: keep only each kept edge's pair and score (net->sk,
+                            16 bytes an edge instead of 72; the null copies) */
+    int park;            /* 1: each partition's kept edges go to a temporary file
+                            in tmp_dir once reduced, and the network comes back
+                            parked (lk_net_parked; a single process only: under
+                            mpirun rank 0 gathers them in memory) */
 } lk_net_opts;
 
 /**
