@@ -44,24 +44,120 @@ lk_status lk_net_spill_open(job *j, unsigned file, char *msg)
     return sp->fd >= 0 ? LK_OK : lk_tmpfile_open(j->tmp_dir, &sp->fd, msg);
 }
 
-lk_status lk_net_spill_write(job *j, unsigned file, const void *buf, size_t len, uint64_t *off,
-                             char *msg)
+/* Bit i of a record goes to bit i % 64 of word i / 64; the words' first
+ * `size` bytes are the packed record (least significant first). */
+static void put_bits(uint64_t *w, unsigned *pos, uint64_t v, unsigned bits)
+{
+    const unsigned i = *pos >> 6, s = *pos & 63;
+
+    if (bits == 0)
+        return;
+    w[i] |= v << s;
+    if (s && s + bits > 64)
+        w[i + 1] |= v >> (64 - s);
+    *pos += bits;
+}
+
+static uint64_t get_bits(const uint64_t *w, unsigned *pos, unsigned bits)
+{
+    const unsigned i = *pos >> 6, s = *pos & 63;
+    uint64_t v;
+
+    if (bits == 0)
+        return 0;
+    v = w[i] >> s;
+    if (s && s + bits > 64)
+        v |= w[i + 1] << (64 - s);
+    *pos += bits;
+    return bits < 64 ? v & ((UINT64_C(1) << bits) - 1) : v;
+}
+
+static void words_to_bytes(const uint64_t *w, uint8_t *out, unsigned size)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(out, w, size);
+#else
+    for (unsigned b = 0; b < size; b++)
+        out[b] = (uint8_t)(w[b >> 3] >> (8 * (b & 7)));
+#endif
+}
+
+static void bytes_to_words(const uint8_t *in, uint64_t *w, unsigned size)
+{
+    w[0] = w[1] = w[2] = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(w, in, size);
+#else
+    for (unsigned b = 0; b < size; b++)
+        w[b >> 3] |= (uint64_t)in[b] << (8 * (b & 7));
+#endif
+}
+
+/* r[0..n) packed in place: record k to bytes [k size, (k + 1) size), which
+ * never reach a record not yet read (size < sizeof(prec)). */
+static void encode(const reccodec *c, prec *r, size_t n)
+{
+    uint8_t *out = (uint8_t *)r;
+
+    for (size_t k = 0; k < n; k++) {
+        uint64_t w[3] = {0, 0, 0};
+        unsigned pos = 0;
+        const prec x = r[k];
+
+        put_bits(w, &pos, x.key, c->kbits);
+        put_bits(w, &pos, x.obj, c->obits);
+        put_bits(w, &pos, x.dt, c->dbits);
+        put_bits(w, &pos, x.ev, 32);
+        words_to_bytes(w, out + k * c->size, c->size);
+    }
+}
+
+/* The n packed records at the end of out[0..n) unpacked in place, first to
+ * last: record k is read before anything is written over it. */
+static void decode(const reccodec *c, prec *out, size_t n)
+{
+    const uint8_t *in = (const uint8_t *)out + n * (sizeof *out - c->size);
+
+    for (size_t k = 0; k < n; k++) {
+        uint64_t w[3];
+        unsigned pos = 0;
+        prec x;
+
+        bytes_to_words(in + k * c->size, w, c->size);
+        x.key = get_bits(w, &pos, c->kbits);
+        x.obj = (uint32_t)get_bits(w, &pos, c->obits);
+        x.dt = (uint32_t)get_bits(w, &pos, c->dbits);
+        x.ev = (uint32_t)get_bits(w, &pos, 32);
+        x.pad = 0;
+        out[k] = x;
+    }
+}
+
+lk_status lk_net_spill_write(job *j, unsigned file, prec *r, size_t n, uint64_t *off, char *msg)
 {
     spill *sp = &j->sp[file];
+    const size_t len = n * j->codec.size;
     lk_status st = lk_net_spill_open(j, file, msg);
 
     if (st != LK_OK)
         return st;
+    encode(&j->codec, r, n);
     *off = sp->size;
-    if ((st = lk_tmpfile_write(sp->fd, buf, len, sp->size, j->tmp_dir, msg)) == LK_OK)
+    if ((st = lk_tmpfile_write(sp->fd, r, len, sp->size, j->tmp_dir, msg)) == LK_OK)
         sp->size += len;
     return st;
 }
 
-lk_status lk_net_spill_read(const job *j, unsigned file, void *buf, size_t len, uint64_t off,
-                            char *msg)
+lk_status lk_net_spill_read(const job *j, unsigned file, prec *out, size_t n, uint64_t off,
+                            uint64_t first, char *msg)
 {
-    return lk_tmpfile_read(j->sp[file].fd, buf, len, off, j->tmp_dir, msg);
+    const size_t len = n * j->codec.size;
+    lk_status st = lk_tmpfile_read(j->sp[file].fd, (uint8_t *)out + n * sizeof *out - len, len,
+                                   off + first * j->codec.size, j->tmp_dir, msg);
+
+    if (st == LK_OK)
+        decode(&j->codec, out, n);
+    return st;
 }
 
 /* Move the write buffer of (chunk, partition p) of this worker into its
@@ -86,8 +182,7 @@ static lk_status flush_block(job *j, size_t task, unsigned worker, size_t p)
             return LK_ENOMEM;
         memcpy(blk.mem, buf, (size_t)n * sizeof *buf);
     } else {
-        lk_status st =
-            lk_net_spill_write(j, worker, buf, (size_t)n * sizeof *buf, &blk.off, j->msg[task]);
+        lk_status st = lk_net_spill_write(j, worker, buf, n, &blk.off, j->msg[task]);
         if (st != LK_OK)
             return st;
     }
@@ -146,26 +241,24 @@ static void scatter_chunk(void *ctx, size_t task, unsigned worker)
     j->st[c] = scatter(j, c, worker);
 }
 
-/* Stable LSD radix sort of p[0..n) on the low `keybits` bits of key, in as
- * few passes of at most 11 bits as cover them (2048 buckets still fit the
- * caches); passes whose digit is constant are skipped.  Stability keeps
- * the sweep order (object by object) inside each pair. */
-static lk_status radix_sort(prec **pp, size_t n, unsigned keybits)
+/* Stable LSD radix sort of (*src)[0..n) on the low `keybits` bits of key,
+ * in as few passes of at most 11 bits as cover them (2048 buckets still fit
+ * the caches), with *dst (n records) as scratch; passes whose digit is
+ * constant are skipped, and the two buffers swapped so that *src holds the
+ * result.  Stability keeps the sweep order (object by object) inside each
+ * pair. */
+static lk_status radix_sort(prec **src_p, prec **dst_p, size_t n, unsigned keybits)
 {
-    prec *src = *pp, *dst;
+    prec *src = *src_p, *dst = *dst_p;
     size_t *cnt;
     unsigned passes = (keybits + 10) / 11, dbits;
 
     if (n < 2)
         return LK_OK;
     dbits = (keybits + passes - 1) / passes;
-    dst = malloc(n * sizeof *dst);
     cnt = malloc(((size_t)1 << dbits) * sizeof *cnt);
-    if (!dst || !cnt) {
-        free(dst);
-        free(cnt);
+    if (!cnt)
         return LK_ENOMEM;
-    }
     for (unsigned shift = 0; shift < keybits; shift += dbits) {
         const uint64_t mask = ((uint64_t)1 << dbits) - 1;
         size_t pos = 0;
@@ -189,8 +282,8 @@ static lk_status radix_sort(prec **pp, size_t n, unsigned keybits)
         dst = t;
     }
     free(cnt);
-    free(dst);
-    *pp = src;
+    *src_p = src;
+    *dst_p = dst;
     return LK_OK;
 }
 
@@ -394,6 +487,28 @@ static unsigned bits_for(uint64_t n)
     return b;
 }
 
+/* Worker w's two sorting buffers, grown to n records if they are smaller;
+ * kept from one partition to the next (fresh pages for every partition
+ * cost the kernel as much as the sort). */
+static lk_status sort_bufs(job *j, unsigned w, size_t n)
+{
+    if (n <= j->scap[w])
+        return LK_OK;
+    free(j->sbuf[w][0]);
+    free(j->sbuf[w][1]);
+    j->sbuf[w][0] = malloc(n * sizeof(prec));
+    j->sbuf[w][1] = malloc(n * sizeof(prec));
+    if (!j->sbuf[w][0] || !j->sbuf[w][1]) {
+        free(j->sbuf[w][0]);
+        free(j->sbuf[w][1]);
+        j->sbuf[w][0] = j->sbuf[w][1] = NULL;
+        j->scap[w] = 0;
+        return LK_ENOMEM;
+    }
+    j->scap[w] = n;
+    return LK_OK;
+}
+
 /* Task t of this rank reduces partition t * nranks + rank. */
 static void reduce_task(void *ctx, size_t task, unsigned worker)
 {
@@ -403,7 +518,6 @@ static void reduce_task(void *ctx, size_t task, unsigned worker)
     size_t n = 0, pos = 0;
     prec *buf;
 
-    (void)worker;
     j->st[p] = LK_OK;
     for (size_t c = 0; c < j->nch; c++) {
         const blist *l = &j->bl[c * j->nparts + p];
@@ -412,10 +526,9 @@ static void reduce_task(void *ctx, size_t task, unsigned worker)
     }
     if (n == 0)
         return;
-    if (!(buf = malloc(n * sizeof *buf))) {
-        j->st[p] = LK_ENOMEM;
+    if ((j->st[p] = sort_bufs(j, worker, n)) != LK_OK)
         return;
-    }
+    buf = j->sbuf[worker][0];
     /* chunks in object order, blocks in sweep order: the records of a pair
      * come in sweep order, which the stable sort keeps */
     for (size_t c = 0; c < j->nch; c++) {
@@ -426,19 +539,17 @@ static void reduce_task(void *ctx, size_t task, unsigned worker)
                 memcpy(buf + pos, blk->mem, (size_t)blk->n * sizeof *buf);
                 free(blk->mem);
                 blk->mem = NULL;
-            } else if ((j->st[p] =
-                            lk_net_spill_read(j, blk->file, buf + pos, (size_t)blk->n * sizeof *buf,
-                                              blk->off, j->msg[p])) != LK_OK) {
-                free(buf);
+            } else if ((j->st[p] = lk_net_spill_read(j, blk->file, buf + pos, blk->n, blk->off, 0,
+                                                     j->msg[p])) != LK_OK) {
                 return;
             }
             pos += blk->n;
         }
     }
-    if ((j->st[p] = radix_sort(&buf, n, bits_for(hi - lo) + j->bits)) == LK_OK)
-        j->st[p] =
-            reduce(&j->out[p], j->net->idf, buf, n, j->bits, lo, j->min_keep, j->scores_only);
-    free(buf);
+    if ((j->st[p] = radix_sort(&j->sbuf[worker][0], &j->sbuf[worker][1], n,
+                               bits_for(hi - lo) + j->bits)) == LK_OK)
+        j->st[p] = reduce(&j->out[p], j->net->idf, j->sbuf[worker][0], n, j->bits, lo, j->min_keep,
+                          j->scores_only);
     if (j->st[p] == LK_OK && j->park && j->out[p].n) {
         /* to this worker's file at once: the partitions' edges never
          * pile up in memory */
@@ -506,6 +617,10 @@ static void job_release(job *j)
             free(j->bl[k].b);
         }
     for (unsigned w = 0; w < j->threads; w++) {
+        if (j->sbuf) {
+            free(j->sbuf[w][0]);
+            free(j->sbuf[w][1]);
+        }
         if (j->per_acc)
             free(j->per_acc[w]);
         if (j->wbuf)
@@ -527,6 +642,8 @@ static void job_release(job *j)
             free(j->out[p].whist);
         }
     free(j->bl);
+    free(j->sbuf);
+    free(j->scap);
     free(j->per_acc);
     free(j->wbuf);
     free(j->wfill);
@@ -629,6 +746,20 @@ static lk_status make_partitions(job *j, uint64_t budget, unsigned lthreads, uin
         j->brec = (size_t)LK_MIN(
             LK_MAX(budget / 4 / ((uint64_t)j->threads * np * rec), (uint64_t)256), (uint64_t)16384);
     return LK_OK;
+}
+
+/* The spill files' packing (reccodec) for the partitions just cut. */
+static void set_codec(job *j, int64_t window_ms)
+{
+    unsigned span = 1;
+
+    for (size_t p = 0; p < j->nparts; p++)
+        span = LK_MAX(span, bits_for((uint64_t)(j->part_lo[p + 1] - j->part_lo[p])));
+    j->codec.kbits = span + j->bits;
+    j->codec.obits = bits_for(LK_MAX(j->ix->nobj, (size_t)1));
+    /* null copies are scored alone, without the time differences */
+    j->codec.dbits = j->scores_only ? 0 : bits_for((uint64_t)window_ms + 1);
+    j->codec.size = (j->codec.kbits + j->codec.obits + j->codec.dbits + 32 + 7) / 8;
 }
 
 /* Tasks of this rank among n chunks or partitions dealt round robin. */
@@ -756,6 +887,8 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     j.per_acc = calloc(threads, sizeof *j.per_acc);
     j.wbuf = calloc(threads, sizeof(prec *)); // NOLINT(bugprone-sizeof-expression)
     j.wfill = calloc(threads, sizeof *j.wfill);
+    j.sbuf = calloc(threads, sizeof *j.sbuf);
+    j.scap = calloc(threads, sizeof *j.scap);
     if ((j.sp = malloc((threads + 1) * sizeof *j.sp)) != NULL)
         for (unsigned w = 0; w <= threads; w++) {
             j.sp[w].fd = -1;
@@ -766,7 +899,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
             j.ep[w].fd = -1;
             j.ep[w].size = 0;
         }
-    if (!j.per_acc || !j.wbuf || !j.wfill || !j.sp || (j.park && !j.ep)) {
+    if (!j.per_acc || !j.wbuf || !j.wfill || !j.sbuf || !j.scap || !j.sp || (j.park && !j.ep)) {
         st = LK_ENOMEM;
         goto fail;
     }
@@ -837,6 +970,8 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     if ((st = make_partitions(&j, budget, (unsigned)layout[1], local, net->pairs)) != LK_OK)
         goto fail;
     net->partitions = (unsigned)j.nparts;
+    set_codec(&j, o->window_ms);
+    net->spill_rec = j.codec.size;
     ntasks = LK_MAX(j.nch, j.nparts);
     j.st = calloc(LK_MAX(ntasks, (size_t)1), sizeof *j.st);
     j.msg = calloc(LK_MAX(ntasks, (size_t)1), sizeof *j.msg);
@@ -883,8 +1018,13 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     net->shuffled = sums[0];
     net->spilled = sums[1];
     memset(j.st, 0, ntasks * sizeof *j.st);
-    if ((st = lk_par_run(threads, own_tasks(&j, j.nparts), reduce_task, &j)) != LK_OK ||
-        (st = first_error(&j, j.nparts, o->errbuf)) != LK_OK)
+    st = lk_par_run(threads, own_tasks(&j, j.nparts), reduce_task, &j);
+    for (unsigned w = 0; w < threads; w++) {
+        free(j.sbuf[w][0]);
+        free(j.sbuf[w][1]);
+        j.sbuf[w][0] = j.sbuf[w][1] = NULL;
+    }
+    if (st != LK_OK || (st = first_error(&j, j.nparts, o->errbuf)) != LK_OK)
         goto fail;
     if (!(views = calloc(LK_MAX(j.nparts, (size_t)1), sizeof *views))) {
         st = LK_ENOMEM;

@@ -53,6 +53,7 @@ typedef struct lk_net {
     uint64_t pairs;       /* in-window pairs (same-account pairs excluded) */
     unsigned partitions;  /* how many partitions the aggregation used */
     uint64_t spilled;     /* bytes written to temporary files (all ranks) */
+    unsigned spill_rec;   /* bytes a pair record takes there (packed: 24 in memory) */
     uint64_t shuffled;    /* bytes of pair records sent between ranks (dist.h; all
                              ranks; 0 in a single process) */
     lk_sweep_stats burst; /* what the burst cap left out */

@@ -65,9 +65,8 @@ static void pack(job *j, xcur *x, prec *out, size_t n, lk_status *bad)
         m = (size_t)LK_MIN((uint64_t)(n - got), b->n - x->off);
         if (b->mem)
             memcpy(out + got, b->mem + x->off, m * sizeof *out);
-        else if (*bad != LK_OK ||
-                 (*bad = lk_net_spill_read(j, b->file, out + got, m * sizeof *out,
-                                           b->off + x->off * sizeof *out, j->xmsg)) != LK_OK)
+        else if (*bad != LK_OK || (*bad = lk_net_spill_read(j, b->file, out + got, m, b->off,
+                                                            x->off, j->xmsg)) != LK_OK)
             memset(out + got, 0, m * sizeof *out);
         got += m;
         x->off += m;
@@ -80,8 +79,9 @@ static void pack(job *j, xcur *x, prec *out, size_t n, lk_status *bad)
     }
 }
 
-/* Append m received records to a cell as one block. */
-static lk_status store(job *j, blist *l, const prec *r, size_t m)
+/* Append m received records to a cell as one block (spilled, r[0..m) is
+ * packed in place). */
+static lk_status store(job *j, blist *l, prec *r, size_t m)
 {
     block blk;
 
@@ -95,7 +95,7 @@ static lk_status store(job *j, blist *l, const prec *r, size_t m)
             return LK_ENOMEM;
         memcpy(blk.mem, r, m * sizeof *r);
     } else {
-        const lk_status st = lk_net_spill_write(j, j->threads, r, m * sizeof *r, &blk.off, j->xmsg);
+        const lk_status st = lk_net_spill_write(j, j->threads, r, m, &blk.off, j->xmsg);
         if (st != LK_OK)
             return st;
     }
@@ -104,7 +104,7 @@ static lk_status store(job *j, blist *l, const prec *r, size_t m)
 }
 
 /* Deal n received records into their cells, whose sizes cnt[] says. */
-static void unpack(job *j, xcur *x, const uint64_t *cnt, const prec *in, size_t n, lk_status *bad)
+static void unpack(job *j, xcur *x, const uint64_t *cnt, prec *in, size_t n, lk_status *bad)
 {
     size_t used = 0;
 

@@ -37,6 +37,18 @@ typedef struct blist {
     size_t n, cap;
 } blist;
 
+/*
+ * Pair records as they are spilled: each field in as few bits as the job
+ * needs (the key's, the object ids', the window's and the event hash's 32),
+ * packed one after the other into `size` bytes, 13 to 16 where a record
+ * takes 24 in memory.  The null aggregations (scores only) drop the time
+ * difference.  Spill files never leave the process that wrote them.
+ */
+typedef struct reccodec {
+    unsigned kbits, obits, dbits; /* key, object and |dt| bits; dbits 0: dt not kept */
+    unsigned size;                /* bytes a record: ceil((kbits + obits + dbits + 32) / 8) */
+} reccodec;
+
 /* A spill file: one per worker, and one for the records other ranks send. */
 typedef struct spill {
     int fd; /* -1: not opened yet */
@@ -67,7 +79,10 @@ typedef struct job {
     blist *bl;        /* [chunk * nparts + partition] */
     prec **wbuf;      /* per worker: nparts write buffers of brec records */
     uint32_t **wfill; /* per worker: records in each write buffer */
+    prec *(*sbuf)[2]; /* per worker: its two sorting buffers (reduce_task), */
+    size_t *scap;     /* of scap[w] records each */
     spill *sp;        /* per worker, then [threads]: records received from other ranks */
+    reccodec codec;   /* how records are packed in the spill files */
     const char *tmp_dir;
     lk_status *st; /* per task */
     char (*msg)[LK_ERRMSG_MAX];
@@ -98,13 +113,15 @@ typedef struct part_out {
  * records) on first use: created in tmp_dir and unlinked at once. */
 LK_RESULT_USED lk_status lk_net_spill_open(job *j, unsigned file, char *msg);
 
-/* Append len bytes to spill file `file`; *off receives where they start. */
-LK_RESULT_USED lk_status lk_net_spill_write(job *j, unsigned file, const void *buf, size_t len,
-                                            uint64_t *off, char *msg);
+/* Append the n records r[0..n) to spill file `file`, packed (j->codec;
+ * this overwrites r); *off receives where they start. */
+LK_RESULT_USED lk_status lk_net_spill_write(job *j, unsigned file, prec *r, size_t n, uint64_t *off,
+                                            char *msg);
 
-/* Read len bytes at off of spill file `file` back into buf. */
-LK_RESULT_USED lk_status lk_net_spill_read(const job *j, unsigned file, void *buf, size_t len,
-                                           uint64_t off, char *msg);
+/* Read records [first, first + n) of the block at off of spill file
+ * `file` back into out[0..n). */
+LK_RESULT_USED lk_status lk_net_spill_read(const job *j, unsigned file, prec *out, size_t n,
+                                           uint64_t off, uint64_t first, char *msg);
 
 /**
  * Distributed runs: send the blocks of this rank's chunks that belong to

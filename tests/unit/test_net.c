@@ -375,6 +375,30 @@ static void test_partitions(void **state)
     }
     assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
     assert_int_equal(lk_net_build(&ix, 30000, 0, 1, UINT64_C(1) << 32, &one), LK_OK);
+    /* a window as wide as a record's time difference can be (32 bits of
+     * it in the packed spill records): every pair of an object co-acts */
+    {
+        lk_net wide, wspill;
+        lk_net_opts o;
+        memset(&o, 0, sizeof o);
+        o.window_ms = UINT32_MAX;
+        o.min_keep = 1;
+        o.budget = UINT64_C(1) << 32;
+        o.threads = 1;
+        assert_int_equal(lk_net_build_ex(&ix, NULL, NULL, &o, &wide), LK_OK);
+        o.budget = 1;
+        o.threads = 2;
+        o.tmp_dir = tmpdir;
+        assert_int_equal(lk_net_build_ex(&ix, NULL, NULL, &o, &wspill), LK_OK);
+        assert_true(wide.pairs > one.pairs);
+        assert_int_equal(wspill.pairs, wide.pairs);
+        assert_int_equal(wspill.spilled, wspill.pairs * wspill.spill_rec);
+        assert_int_equal(wspill.n, wide.n);
+        for (size_t k = 0; k < wide.n; k++)
+            assert_memory_equal(&wspill.e[k], &wide.e[k], sizeof wide.e[k]);
+        lk_net_release(&wide);
+        lk_net_release(&wspill);
+    }
     {
         /* three threads, and a budget so small that the records are
          * spilled to a temporary file: the same edges */
@@ -390,7 +414,12 @@ static void test_partitions(void **state)
     assert_int_equal(one.partitions, 1);
     assert_int_equal(one.spilled, 0);
     assert_true(many.partitions > 1);
-    assert_int_equal(many.spilled, one.pairs * 24);          /* every record went to disk */
+    /* every record went to disk, packed: the key in (9 bits of the larger
+     * account of 300 and at least 1 of the smaller one's place in its
+     * partition), 8 object bits (200), 15 of |dt| (<= 30000 ms) and the 32
+     * of the event hash: 9 or 10 bytes of the 24 in memory */
+    assert_true(many.spill_rec == 9 || many.spill_rec == 10);
+    assert_int_equal(many.spilled, one.pairs * many.spill_rec);
     assert_true(one.pairs > 2 * ((UINT64_C(1) << 20) / 32)); /* > 2 partitions of 1 MiB */
     assert_int_equal(one.pairs, many.pairs);
     assert_int_equal(one.n_all, many.n_all);
