@@ -95,7 +95,7 @@ static void bytes_to_words(const uint8_t *in, uint64_t *w, unsigned size)
 
 /* r[0..n) packed in place: record k to bytes [k size, (k + 1) size), which
  * never reach a record not yet read (size < sizeof(prec)). */
-static void encode(const reccodec *c, prec *r, size_t n)
+void lk_net_encode(const reccodec *c, prec *r, size_t n)
 {
     uint8_t *out = (uint8_t *)r;
 
@@ -114,7 +114,7 @@ static void encode(const reccodec *c, prec *r, size_t n)
 
 /* The n packed records at the end of out[0..n) unpacked in place, first to
  * last: record k is read before anything is written over it. */
-static void decode(const reccodec *c, prec *out, size_t n)
+void lk_net_decode(const reccodec *c, prec *out, size_t n)
 {
     const uint8_t *in = (const uint8_t *)out + n * (sizeof *out - c->size);
 
@@ -141,7 +141,7 @@ lk_status lk_net_spill_write(job *j, unsigned file, prec *r, size_t n, uint64_t 
 
     if (st != LK_OK)
         return st;
-    encode(&j->codec, r, n);
+    lk_net_encode(&j->codec, r, n);
     *off = sp->size;
     if ((st = lk_tmpfile_write(sp->fd, r, len, sp->size, j->tmp_dir, msg)) == LK_OK)
         sp->size += len;
@@ -156,7 +156,7 @@ lk_status lk_net_spill_read(const job *j, unsigned file, prec *out, size_t n, ui
                                    off + first * j->codec.size, j->tmp_dir, msg);
 
     if (st == LK_OK)
-        decode(&j->codec, out, n);
+        lk_net_decode(&j->codec, out, n);
     return st;
 }
 

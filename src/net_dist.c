@@ -183,14 +183,19 @@ lk_status lk_net_exchange(job *j)
             const size_t sn = (size_t)LK_MIN((uint64_t)XMSG, stot - sd);
             const size_t rn = (size_t)LK_MIN((uint64_t)XMSG, rtot - rd);
             pack(j, &sx, sbuf, sn, &bad);
-            if ((st = lk_dist_sendrecv(sbuf, sn * sizeof *sbuf, (int)dst, rbuf, rn * sizeof *rbuf,
-                                       (int)src)) != LK_OK)
+            /* packed as in the spill files (every rank cut the same
+             * partitions, so all have the same codec) */
+            lk_net_encode(&j->codec, sbuf, sn);
+            if ((st = lk_dist_sendrecv(sbuf, sn * j->codec.size, (int)dst,
+                                       (uint8_t *)rbuf + rn * (sizeof *rbuf - j->codec.size),
+                                       rn * j->codec.size, (int)src)) != LK_OK)
                 goto done;
+            lk_net_decode(&j->codec, rbuf, rn);
             unpack(j, &rx, rcnt, rbuf, rn, &bad);
             sd += sn;
             rd += rn;
         }
-        j->shuffled += stot * sizeof(prec);
+        j->shuffled += stot * j->codec.size;
     }
     st = bad;
 done:

@@ -49,6 +49,13 @@ typedef struct reccodec {
     unsigned size;                /* bytes a record: ceil((kbits + obits + dbits + 32) / 8) */
 } reccodec;
 
+/* r[0..n) packed in place by c: record k to bytes [k c->size, (k + 1) c->size). */
+void lk_net_encode(const reccodec *c, prec *r, size_t n);
+
+/* The n records packed by c at the end of out[0..n) (its last n c->size
+ * bytes) unpacked in place. */
+void lk_net_decode(const reccodec *c, prec *out, size_t n);
+
 /* A spill file: one per worker, and one for the records other ranks send. */
 typedef struct spill {
     int fd; /* -1: not opened yet */
