@@ -1309,6 +1309,30 @@ static int judge(void *ctx, lk_edge *e, size_t k)
     return (int)e->coord;
 }
 
+/* Under a memory cap, while a null copy is aggregated: the copy has its
+ * own accounts, times and posts, and the aggregation reads only the
+ * index's object runs, so the actions (32 bytes each) wait on disk. */
+static lk_status park_index(lk_objindex *ix, const lk_calib_opts *o, lk_null_kind kind)
+{
+    const double t0 = mono_s();
+    const lk_status st = lk_objindex_park(ix, lk_tmpfile_dir(o->tmp_dir), o->errbuf);
+    if (st == LK_OK)
+        lk_log(LK_LOG_INFO,
+               "calibration: index (%zu bytes) parked in %s for the %s null copy: %.3f s",
+               ix->n * sizeof *ix->a, lk_tmpfile_dir(o->tmp_dir), null_name[kind], mono_s() - t0);
+    return st;
+}
+
+static lk_status unpark_index(lk_objindex *ix, const lk_calib_opts *o, lk_null_kind kind)
+{
+    const double t0 = mono_s();
+    const lk_status st = lk_objindex_unpark(ix, o->errbuf);
+    if (st == LK_OK)
+        lk_log(LK_LOG_DEBUG, "calibration: index read back after the %s null copy: %.3f s",
+               null_name[kind], mono_s() - t0);
+    return st;
+}
+
 /* The copies' shared part (their posts), on all of o's threads. */
 static lk_status null_shared(nulls *nl, const lk_objindex *ix, const lk_dataset *ds,
                              const lk_calib_opts *o)
@@ -1321,8 +1345,8 @@ static lk_status null_shared(nulls *nl, const lk_objindex *ix, const lk_dataset 
     return st;
 }
 
-lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
-                       const lk_calib_opts *o, lk_calib_stats *st, size_t *passed)
+lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const lk_calib_opts *o,
+                       lk_calib_stats *st, size_t *passed)
 {
     objlists l = {NULL, NULL};
     size_t nacc = 0;
@@ -1392,9 +1416,13 @@ lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
             if (k == LK_NULL_WHEN)
                 null_shared_release(&nl.sh);
             no.budget = null_budget(o->budget, copy + (k == LK_NULL_WHO ? shared_bytes(ix) : 0));
-            if ((ret = nl.st[k]) != LK_OK ||
-                (ret = null_qvalues(ix, &nl.nc[k], net->idf, real, net->n, &no, (lk_null_kind)k,
-                                    cls, k == LK_NULL_WHO ? qwho : qwhen, st)) != LK_OK)
+            if ((ret = nl.st[k]) != LK_OK || (ret = park_index(ix, o, (lk_null_kind)k)) != LK_OK)
+                goto done;
+            ret = null_qvalues(ix, &nl.nc[k], net->idf, real, net->n, &no, (lk_null_kind)k, cls,
+                               k == LK_NULL_WHO ? qwho : qwhen, st);
+            if (ret == LK_OK)
+                ret = unpark_index(ix, o, (lk_null_kind)k);
+            if (ret != LK_OK)
                 goto done;
         }
     } else {

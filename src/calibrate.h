@@ -72,7 +72,7 @@ typedef struct lk_calib_stats {
  * @return the number of coordinated edges in *passed; LK_OK, LK_ENOMEM, or
  *         an error of lk_net_build_ex().
  */
-LK_RESULT_USED lk_status lk_calibrate(const lk_objindex *ix, const lk_dataset *ds, lk_net *net,
+LK_RESULT_USED lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net,
                                       const lk_calib_opts *o, lk_calib_stats *st, size_t *passed);
 
 /* The two null models. */

@@ -321,10 +321,52 @@ lk_status lk_objindex_content_back(lk_objindex *ix, char *errbuf)
     return st;
 }
 
+lk_status lk_objindex_park(lk_objindex *ix, const char *dir, char *errbuf)
+{
+    int fd;
+    lk_status st;
+
+    if (ix->park_fd1 || !ix->a)
+        return LK_OK;
+    if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
+        return st;
+    if ((st = lk_tmpfile_write(fd, ix->a, ix->n * sizeof *ix->a, 0, dir, errbuf)) != LK_OK) {
+        (void)close(fd);
+        return st;
+    }
+    free(ix->a);
+    ix->a = NULL;
+    ix->park_fd1 = fd + 1;
+    ix->park_dir = dir;
+    return LK_OK;
+}
+
+lk_status lk_objindex_unpark(lk_objindex *ix, char *errbuf)
+{
+    lk_action *a;
+    lk_status st;
+
+    if (!ix->park_fd1)
+        return LK_OK;
+    if (!(a = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *a)))
+        return LK_ENOMEM;
+    if ((st = lk_tmpfile_read(ix->park_fd1 - 1, a, ix->n * sizeof *a, 0, ix->park_dir, errbuf)) !=
+        LK_OK) {
+        free(a);
+        return st;
+    }
+    (void)close(ix->park_fd1 - 1);
+    ix->park_fd1 = 0;
+    ix->a = a;
+    return LK_OK;
+}
+
 void lk_objindex_release(lk_objindex *ix)
 {
     if (ix->content_fd1)
         (void)close(ix->content_fd1 - 1);
+    if (ix->park_fd1)
+        (void)close(ix->park_fd1 - 1);
     free(ix->a);
     free(ix->start);
     memset(ix, 0, sizeof *ix);

@@ -21,6 +21,8 @@ typedef struct lk_objindex {
     int content_fd1;         /* 0, or while a[].content holds content hashes: the
                                 file of the arena refs + 1 (lk_objindex_hash_content) */
     const char *content_dir; /* its folder (borrowed) */
+    int park_fd1;            /* 0, or while a is parked (NULL): its file + 1 */
+    const char *park_dir;    /* its folder (borrowed) */
 } lk_objindex;
 
 /** The content hash of index action r (lk_ds_content_hash): from ds, or
@@ -60,6 +62,19 @@ LK_RESULT_USED lk_status lk_objindex_build(const lk_dataset *ds, const uint8_t *
  * @return LK_OK, LK_ENOMEM.
  */
 LK_RESULT_USED lk_status lk_objindex_take(lk_dataset *ds, const uint8_t *keep, lk_objindex *ix);
+
+/**
+ * Under a memory cap: write the actions a[0..n) to a temporary file in dir
+ * (tmpfile.h) and free them (a becomes NULL; n, start and nobj stay), for
+ * a stage that needs only the object runs (a null copy's aggregation),
+ * until lk_objindex_unpark().  Errors name dir.
+ * @return LK_OK, LK_EIO (ix unchanged).
+ */
+LK_RESULT_USED lk_status lk_objindex_park(lk_objindex *ix, const char *dir, char *errbuf);
+
+/** Read the parked actions back (a no-op when they are not parked).
+ *  @return LK_OK, LK_ENOMEM, LK_EIO (still parked). */
+LK_RESULT_USED lk_status lk_objindex_unpark(lk_objindex *ix, char *errbuf);
 
 void lk_objindex_release(lk_objindex *ix);
 

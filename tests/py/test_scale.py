@@ -66,6 +66,13 @@ def compare_runs(name, args, inputs, caps, must_spill=True, must_spill_text=Fals
                                 r"parked", p.stderr) is not None,
                       "%s: --max-mem %s parks the kept edges during calibration (-v)"
                       % (name, cap))
+                # and the index while each null copy is aggregated
+                parked = re.findall(r"calibration: index \(([0-9]+) bytes\) parked in .* for "
+                                    r"the (WHO|WHEN) null copy", p.stderr)
+                check([k for _, k in parked] == ["WHO", "WHEN"] and
+                      all(int(b) > 0 for b, _ in parked),
+                      "%s: --max-mem %s parks the index during the null aggregations (-v: %r)"
+                      % (name, cap, parked))
             # near-text under a cap: signatures and posts spilled while reading, the
             # dataset parked while the texts are clustered
             if "near-text clustering" in p.stderr:

@@ -524,13 +524,54 @@ static void test_take_many_objects(void **state)
     }
 }
 
+/* The actions parked to a temporary file and read back are the same; a
+ * folder that cannot hold the file leaves the index as it was. */
+static void test_park(void **state)
+{
+    uint64_t rng = 11;
+    lk_dataset ds;
+    lk_objindex ix;
+    lk_action *copy;
+    char name[32], obj[32], err[LK_ERRMSG_MAX] = "";
+
+    (void)state;
+    assert_int_equal(lk_dataset_init(&ds), LK_OK);
+    for (uint32_t i = 0; i < 20000; i++) {
+        (void)snprintf(name, sizeof name, "a%u", (unsigned)(next_u64(&rng) % 300));
+        (void)snprintf(obj, sizeof obj, "o%u", (unsigned)(next_u64(&rng) % 3000));
+        add_action(&ds, name, obj, (int64_t)(next_u64(&rng) % 1000) * 1000, i);
+    }
+    assert_int_equal(lk_objindex_take(&ds, NULL, &ix), LK_OK);
+    copy = malloc(ix.n * sizeof *copy);
+    assert_non_null(copy);
+    memcpy(copy, ix.a, ix.n * sizeof *copy);
+    assert_int_equal(lk_objindex_park(&ix, "/nonexistent/lk", err), LK_EIO);
+    assert_non_null(strstr(err, "/nonexistent/lk"));
+    assert_int_equal(ix.park_fd1, 0);
+    assert_memory_equal(ix.a, copy, ix.n * sizeof *copy);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(lk_objindex_park(&ix, tmpdir, err), LK_OK);
+        assert_null(ix.a);
+        assert_int_equal(ix.n, 20000);
+        assert_int_equal(ix.start[ix.nobj], 20000);
+        assert_int_equal(lk_objindex_unpark(&ix, err), LK_OK);
+        assert_int_equal(ix.park_fd1, 0);
+        assert_memory_equal(ix.a, copy, ix.n * sizeof *copy);
+    }
+    /* released while parked: the file goes with it */
+    assert_int_equal(lk_objindex_park(&ix, tmpdir, err), LK_OK);
+    lk_objindex_release(&ix);
+    free(copy);
+    lk_dataset_release(&ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_index_order),        cmocka_unit_test(test_keep_mask),
         cmocka_unit_test(test_sweep_small),        cmocka_unit_test(test_empty),
         cmocka_unit_test(test_sweep_differential), cmocka_unit_test(test_sweep_differential_keep),
-        cmocka_unit_test(test_take_many_objects),
+        cmocka_unit_test(test_take_many_objects),  cmocka_unit_test(test_park),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, lk_test_setup_tmpdir, lk_test_teardown_tmpdir);
 }
