@@ -1166,16 +1166,58 @@ static uint32_t intersect(const objlists *l, uint32_t a, uint32_t b)
     return n;
 }
 
+/* What a real edge's q-values are computed from: its score and bin. */
+typedef struct realctx {
+    lk_kv *real;
+    const uint8_t *cls;
+} realctx;
+
+static int real_key(void *ctx, lk_edge *e, size_t k)
+{
+    const realctx *c = ctx;
+    c->real[k].key = lk_double_key(e->score);
+    c->real[k].val = pair_bin(c->cls, e->a, e->b);
+    return 1;
+}
+
+/* Where null_qvalues gets the real edges' keys (per edge its score key and
+ * bin) when it needs them: from the network's edges, in memory or parked.
+ * Under a memory cap (lazy) they are read for each null copy's q-values
+ * and freed after, so that they are not held while the copies are built. */
+typedef struct realsrc {
+    lk_net *net;
+    const uint8_t *cls;
+    lk_kv *real; /* NULL until wanted */
+    int lazy;
+} realsrc;
+
+static lk_status real_keys(realsrc *rs, char *errbuf)
+{
+    realctx rc;
+
+    if (rs->real)
+        return LK_OK;
+    if (!(rs->real = malloc(LK_MAX(rs->net->n, (size_t)1) * sizeof *rs->real)))
+        return LK_ENOMEM;
+    rc.real = rs->real;
+    rc.cls = rs->cls;
+    if (lk_net_parked(rs->net))
+        return lk_net_scan(rs->net, real_key, &rc, errbuf);
+    for (size_t k = 0; k < rs->net->n; k++)
+        (void)real_key(&rc, &rs->net->e[k], k);
+    return LK_OK;
+}
+
 /*
- * The q-values of the real edges real[0..nr) (as for qvalues) against one
- * null copy nc of ix (released here), aggregated with the real network's
- * idf.  Under mpirun every rank takes part in the null's aggregation
+ * The q-values of the real edges (rs, as for qvalues) against one null
+ * copy nc of ix (released here), aggregated with the real network's idf.
+ * Under mpirun every rank takes part in the null's aggregation
  * (collective), but only rank 0 holds its edges and the real ones, and
  * computes q[]; the other ranks pass cls and q NULL.
  */
-static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *idf,
-                              const lk_kv *real, size_t nr, const lk_calib_opts *o,
-                              lk_null_kind kind, const uint8_t *cls, double *q, lk_calib_stats *st)
+static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *idf, realsrc *rs,
+                              const lk_calib_opts *o, lk_null_kind kind, const uint8_t *cls,
+                              double *q, lk_calib_stats *st)
 {
     lk_net null;
     lk_net_opts no;
@@ -1220,7 +1262,12 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
     for (size_t k = 0; k < nn; k++)
         bv[k].val = pair_bin(cls, (uint32_t)(bv[k].val >> 32), (uint32_t)bv[k].val);
     lk_net_release(&null);
-    ret = qvalues(real, nr, bv, nn, q);
+    if ((ret = real_keys(rs, o->errbuf)) == LK_OK)
+        ret = qvalues(rs->real, rs->net->n, bv, nn, q);
+    if (rs->lazy) {
+        free(rs->real);
+        rs->real = NULL;
+    }
     lk_log(LK_LOG_DEBUG, "calibration: q-values against the %s null in %.3f s", null_name[kind],
            mono_s() - t0);
     free(bv);
@@ -1260,20 +1307,6 @@ static void null_task(void *ctx, size_t kind, unsigned worker)
            mono_s() - t0, (unsigned long long)n->strata[kind]);
 }
 
-/* What a real edge's q-values are computed from: its score and bin. */
-typedef struct realctx {
-    lk_kv *real;
-    const uint8_t *cls;
-} realctx;
-
-static int real_key(void *ctx, lk_edge *e, size_t k)
-{
-    const realctx *c = ctx;
-    c->real[k].key = lk_double_key(e->score);
-    c->real[k].val = pair_bin(c->cls, e->a, e->b);
-    return 1;
-}
-
 typedef struct judgectx {
     const lk_calib_opts *o;
     lk_calib_stats *st;
@@ -1307,6 +1340,15 @@ static int judge(void *ctx, lk_edge *e, size_t k)
         c->st->pass_sync++;
     }
     return (int)e->coord;
+}
+
+/* A q-value array for n real edges, all 1 until computed. */
+static double *new_q(size_t n)
+{
+    double *q = malloc(LK_MAX(n, (size_t)1) * sizeof *q);
+    for (size_t k = 0; q && k < n; k++)
+        q[k] = 1.0;
+    return q;
 }
 
 /* Under a memory cap, while a null copy is aggregated: the copy has its
@@ -1352,44 +1394,37 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     size_t nacc = 0;
     uint64_t *nact = NULL;
     uint8_t *cls = NULL;
-    double *qwho = NULL, *qwhen = NULL, active = 0;
-    lk_kv *real = NULL; /* per real edge: its score key and bin (qvalues) */
+    double *q[2] = {NULL, NULL}, active = 0; /* per real edge: its q-values (WHO, WHEN) */
+    realsrc rs;
     const int root = lk_dist_rank() == 0;
     nulls nl;
     lk_status ret = LK_ENOMEM;
 
     memset(st, 0, sizeof *st);
     memset(&nl, 0, sizeof nl);
+    memset(&rs, 0, sizeof rs);
     *passed = 0;
     if (root) {
         for (size_t r = 0; r < ix->n; r++)
             nacc = LK_MAX(nacc, (size_t)ix->a[r].account + 1);
         nact = calloc(LK_MAX(nacc, (size_t)1), sizeof *nact);
         cls = malloc(LK_MAX(nacc, (size_t)1));
-        qwho = malloc(LK_MAX(net->n, (size_t)1) * sizeof *qwho);
-        qwhen = malloc(LK_MAX(net->n, (size_t)1) * sizeof *qwhen);
-        if (!nact || !cls || !qwho || !qwhen)
+        if (!nact || !cls)
             goto done;
-        for (size_t k = 0; k < net->n; k++)
-            qwho[k] = qwhen[k] = 1.0;
         for (size_t r = 0; r < ix->n; r++)
             nact[ix->a[r].account]++;
         for (size_t a = 0; a < nacc; a++) {
             cls[a] = (uint8_t)pop_class(nact[a]);
             active += nact[a] > 0;
         }
-        if (!(real = malloc(LK_MAX(net->n, (size_t)1) * sizeof *real)))
+        /* without a cap the q-value arrays now, the real keys when first
+         * needed, kept for both copies */
+        if (!o->sequential && (!(q[0] = new_q(net->n)) || !(q[1] = new_q(net->n))))
             goto done;
-        if (lk_net_parked(net)) {
-            realctx rc = {real, cls};
-            if ((ret = lk_net_scan(net, real_key, &rc, o->errbuf)) != LK_OK)
-                goto done;
-        } else {
-            realctx rc = {real, cls};
-            for (size_t k = 0; k < net->n; k++)
-                (void)real_key(&rc, &net->e[k], k);
-        }
     }
+    rs.net = net;
+    rs.cls = cls;
+    rs.lazy = o->sequential;
     nl.seed = o->seed;
     if (o->sequential) {
         /* under a memory cap: one null copy at a time, on all threads */
@@ -1398,8 +1433,8 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
         no.budget = null_budget(o->budget, copy);
         nl.threads = LK_MAX(o->threads, 1u);
         /* and the kept edges (72 bytes each) wait on disk, if the pair
-         * stage did not leave them there: the copies need only real[] (16
-         * bytes an edge) */
+         * stage did not leave them there: each copy's q-values read their
+         * scores and bins from there (16 bytes an edge, realsrc) */
         if (!lk_net_parked(net)) {
             if ((ret = lk_net_park(net, o->tmp_dir, o->errbuf)) != LK_OK)
                 goto done;
@@ -1418,8 +1453,13 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             no.budget = null_budget(o->budget, copy + (k == LK_NULL_WHO ? shared_bytes(ix) : 0));
             if ((ret = nl.st[k]) != LK_OK || (ret = park_index(ix, o, (lk_null_kind)k)) != LK_OK)
                 goto done;
-            ret = null_qvalues(ix, &nl.nc[k], net->idf, real, net->n, &no, (lk_null_kind)k, cls,
-                               k == LK_NULL_WHO ? qwho : qwhen, st);
+            /* a copy's q-values once it is built (the real edges' keys,
+             * in null_qvalues, once it is aggregated) */
+            if (root && !(q[k] = new_q(net->n))) {
+                ret = LK_ENOMEM;
+                goto done;
+            }
+            ret = null_qvalues(ix, &nl.nc[k], net->idf, &rs, &no, (lk_null_kind)k, cls, q[k], st);
             if (ret == LK_OK)
                 ret = unpark_index(ix, o, (lk_null_kind)k);
             if (ret != LK_OK)
@@ -1439,11 +1479,11 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
         for (int k = 0; k < 2; k++)
             if ((ret = nl.st[k]) != LK_OK)
                 goto done;
-        ret = null_qvalues(ix, &nl.nc[LK_NULL_WHO], net->idf, real, net->n, &no, LK_NULL_WHO, cls,
-                           qwho, st);
+        ret = null_qvalues(ix, &nl.nc[LK_NULL_WHO], net->idf, &rs, &no, LK_NULL_WHO, cls,
+                           q[LK_NULL_WHO], st);
         if (ret == LK_OK)
-            ret = null_qvalues(ix, &nl.nc[LK_NULL_WHEN], net->idf, real, net->n, &no, LK_NULL_WHEN,
-                               cls, qwhen, st);
+            ret = null_qvalues(ix, &nl.nc[LK_NULL_WHEN], net->idf, &rs, &no, LK_NULL_WHEN, cls,
+                               q[LK_NULL_WHEN], st);
         if (ret != LK_OK)
             goto done;
     }
@@ -1458,7 +1498,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
         goto done;
     st->score_cut = 0;
     {
-        judgectx jc = {o, st, &l, qwho, qwhen, active};
+        judgectx jc = {o, st, &l, q[LK_NULL_WHO], q[LK_NULL_WHEN], active};
         if (lk_net_parked(net)) {
             /* read back only what passes: the output needs no other edge */
             if ((ret = lk_net_unpark_if(net, judge, &jc, o->errbuf)) != LK_OK)
@@ -1471,11 +1511,11 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     *passed = st->pass_sync;
     ret = LK_OK;
 done:
-    free(real);
+    free(rs.real);
     free(nact);
     free(cls);
-    free(qwho);
-    free(qwhen);
+    free(q[0]);
+    free(q[1]);
     free(l.off);
     free(l.obj);
     null_shared_release(&nl.sh); /* after a failure; a no-op otherwise */
