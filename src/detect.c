@@ -322,6 +322,36 @@ static lk_status read_inputs(lk_detect *d)
     return LK_OK;
 }
 
+/*
+ * The tables, graphs and evidence read only the actions of accounts in
+ * coordinated edges, outside bursts (lk_write_native): the index is cut
+ * down to them, and the burst marks dropped with the rest, before the
+ * string tables come back (under a cap the full index beside them was the
+ * run's peak).  keep[0..nacc) is scratch.
+ */
+static lk_status narrow_index(lk_objindex *ix, lk_net *net, uint8_t *keep, size_t nacc)
+{
+    lk_objindex sub;
+    size_t naccounts = 0;
+    lk_status st;
+
+    memset(keep, 0, LK_MAX(nacc, (size_t)1));
+    for (size_t k = 0; k < net->n; k++)
+        if (net->e[k].coord)
+            keep[net->e[k].a] = keep[net->e[k].b] = 1;
+    for (size_t a = 0; a < nacc; a++)
+        naccounts += keep[a];
+    if ((st = lk_objindex_subset(ix, keep, net->burst_mark, &sub)) != LK_OK)
+        return st;
+    lk_log(LK_LOG_DEBUG, "index narrowed to the %zu actions of %zu coordinated accounts (of %zu)",
+           sub.n, naccounts, ix->n);
+    lk_objindex_release(ix);
+    *ix = sub;
+    free(net->burst_mark);
+    net->burst_mark = NULL;
+    return LK_OK;
+}
+
 /* --window auto: estimate the window over ix (NULL: over every action of
  * d->ds) and run with it; a no-op for a given window (window_auto.c) */
 static lk_status estimate_window(lk_detect *d, const lk_objindex *ix)
@@ -508,9 +538,11 @@ static lk_status run_native(lk_detect *d)
     }
     free(otrace);
     otrace = NULL;
+    if ((st = lk_objindex_content_back(&ix, d->errmsg)) != LK_OK ||
+        (st = narrow_index(&ix, &net, keep, nacc)) != LK_OK)
+        goto done;
     if (ds->park_fd1) {
-        if ((st = lk_dataset_unpark(ds, d->errmsg)) != LK_OK ||
-            (st = lk_objindex_content_back(&ix, d->errmsg)) != LK_OK)
+        if ((st = lk_dataset_unpark(ds, d->errmsg)) != LK_OK)
             goto done;
         stage_done("string tables read back", &t0);
     }
