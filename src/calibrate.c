@@ -1166,45 +1166,37 @@ static uint32_t intersect(const objlists *l, uint32_t a, uint32_t b)
     return n;
 }
 
-/* What a real edge's q-values are computed from: its score and bin. */
-typedef struct realctx {
-    lk_kv *real;
-    const uint8_t *cls;
-} realctx;
-
-static int real_key(void *ctx, lk_edge *e, size_t k)
-{
-    const realctx *c = ctx;
-    c->real[k].key = lk_double_key(e->score);
-    c->real[k].val = pair_bin(c->cls, e->a, e->b);
-    return 1;
-}
-
-/* Where null_qvalues gets the real edges' keys (per edge its score key and
- * bin) when it needs them: from the network's edges, in memory or parked.
- * Under a memory cap (lazy) they are read for each null copy's q-values
- * and freed after, so that they are not held while the copies are built. */
+/* Where null_qvalues gets what a real edge's q-values are computed from,
+ * its score key and activity bin, when it needs them: from the network's
+ * edges, in memory or parked.  Under a memory cap (lazy) they are read for
+ * each null copy's q-values and freed after, so that they are not held
+ * while the copies are built.  cls is NULL on the ranks other than 0,
+ * which compute no q-values. */
 typedef struct realsrc {
     lk_net *net;
-    const uint8_t *cls;
-    lk_kv *real; /* NULL until wanted */
+    const uint8_t *cls; /* per account: its activity class */
+    lk_kv *real;        /* NULL until wanted */
     int lazy;
 } realsrc;
 
+static int real_key(void *ctx, lk_edge *e, size_t k)
+{
+    const realsrc *rs = ctx;
+    rs->real[k].key = lk_double_key(e->score);
+    rs->real[k].val = pair_bin(rs->cls, e->a, e->b);
+    return 1;
+}
+
 static lk_status real_keys(realsrc *rs, char *errbuf)
 {
-    realctx rc;
-
     if (rs->real)
         return LK_OK;
     if (!(rs->real = malloc(LK_MAX(rs->net->n, (size_t)1) * sizeof *rs->real)))
         return LK_ENOMEM;
-    rc.real = rs->real;
-    rc.cls = rs->cls;
     if (lk_net_parked(rs->net))
-        return lk_net_scan(rs->net, real_key, &rc, errbuf);
+        return lk_net_scan(rs->net, real_key, rs, errbuf);
     for (size_t k = 0; k < rs->net->n; k++)
-        (void)real_key(&rc, &rs->net->e[k], k);
+        (void)real_key(rs, &rs->net->e[k], k);
     return LK_OK;
 }
 
@@ -1213,11 +1205,11 @@ static lk_status real_keys(realsrc *rs, char *errbuf)
  * copy nc of ix (released here), aggregated with the real network's idf.
  * Under mpirun every rank takes part in the null's aggregation
  * (collective), but only rank 0 holds its edges and the real ones, and
- * computes q[]; the other ranks pass cls and q NULL.
+ * computes q[]; the other ranks pass rs->cls and q NULL.
  */
 static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *idf, realsrc *rs,
-                              const lk_calib_opts *o, lk_null_kind kind, const uint8_t *cls,
-                              double *q, lk_calib_stats *st)
+                              const lk_calib_opts *o, lk_null_kind kind, double *q,
+                              lk_calib_stats *st)
 {
     lk_net null;
     lk_net_opts no;
@@ -1251,7 +1243,7 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
     st->null_edges += null.n; /* rank 0: all of them; elsewhere 0 */
     lk_log(LK_LOG_DEBUG, "rank %d: %zu edges of the %s null copy held after aggregation",
            lk_dist_rank(), null.n, kind == LK_NULL_WHO ? "WHO" : "WHEN");
-    if (!q || !cls) { /* not rank 0: no edges to judge */
+    if (!q || !rs->cls) { /* not rank 0: no edges to judge */
         lk_net_release(&null);
         return LK_OK;
     }
@@ -1260,7 +1252,7 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
     bv = null.sk;
     null.sk = NULL;
     for (size_t k = 0; k < nn; k++)
-        bv[k].val = pair_bin(cls, (uint32_t)(bv[k].val >> 32), (uint32_t)bv[k].val);
+        bv[k].val = pair_bin(rs->cls, (uint32_t)(bv[k].val >> 32), (uint32_t)bv[k].val);
     lk_net_release(&null);
     if ((ret = real_keys(rs, o->errbuf)) == LK_OK)
         ret = qvalues(rs->real, rs->net->n, bv, nn, q);
@@ -1459,7 +1451,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
                 ret = LK_ENOMEM;
                 goto done;
             }
-            ret = null_qvalues(ix, &nl.nc[k], net->idf, &rs, &no, (lk_null_kind)k, cls, q[k], st);
+            ret = null_qvalues(ix, &nl.nc[k], net->idf, &rs, &no, (lk_null_kind)k, q[k], st);
             if (ret == LK_OK)
                 ret = unpark_index(ix, o, (lk_null_kind)k);
             if (ret != LK_OK)
@@ -1479,10 +1471,10 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
         for (int k = 0; k < 2; k++)
             if ((ret = nl.st[k]) != LK_OK)
                 goto done;
-        ret = null_qvalues(ix, &nl.nc[LK_NULL_WHO], net->idf, &rs, &no, LK_NULL_WHO, cls,
-                           q[LK_NULL_WHO], st);
+        ret = null_qvalues(ix, &nl.nc[LK_NULL_WHO], net->idf, &rs, &no, LK_NULL_WHO, q[LK_NULL_WHO],
+                           st);
         if (ret == LK_OK)
-            ret = null_qvalues(ix, &nl.nc[LK_NULL_WHEN], net->idf, &rs, &no, LK_NULL_WHEN, cls,
+            ret = null_qvalues(ix, &nl.nc[LK_NULL_WHEN], net->idf, &rs, &no, LK_NULL_WHEN,
                                q[LK_NULL_WHEN], st);
         if (ret != LK_OK)
             goto done;
