@@ -178,6 +178,8 @@ struct lk_sink {
     const char *last_str;
     size_t last_len;
     uint64_t last_cref; /* content ref of the last record queued */
+    size_t last_clen;   /* its length */
+    int have_cref;      /* last_cref is set */
 
     lk_progress *prog; /* ticked every LK_SINK_TICK records (borrowed) */
 };
@@ -848,6 +850,24 @@ lk_status lk_sink_flush(lk_sink *k)
     return LK_OK;
 }
 
+/* The record's content id into the dataset's arena, as k->last_cref.  The
+ * rows of one post usually follow each other (one row an object in the
+ * generic CSV) and share their content id: the previous record's copy is
+ * used again then, so the arena holds about one copy a post instead of one
+ * a row (a ref only ever leads to its string; nothing compares refs). */
+static lk_status add_content(lk_sink *k, const rec *r)
+{
+    lk_status st;
+    if (k->have_cref && r->content_len == k->last_clen &&
+        memcmp(lk_arena_get(&k->ds->content, k->last_cref), r->content, r->content_len) == 0)
+        return LK_OK;
+    if ((st = lk_arena_add(&k->ds->content, r->content, r->content_len, &k->last_cref)) != LK_OK)
+        return st;
+    k->last_clen = r->content_len;
+    k->have_cref = 1;
+    return LK_OK;
+}
+
 static lk_status queue_actions(lk_sink *k, const rec *r)
 {
     const size_t an = r->acc_len;
@@ -855,9 +875,9 @@ static lk_status queue_actions(lk_sink *k, const rec *r)
     uint64_t cref;
     lk_status st;
 
-    if ((st = lk_arena_add(&k->ds->content, r->content, r->content_len, &cref)) != LK_OK)
+    if ((st = add_content(k, r)) != LK_OK)
         return st;
-    k->last_cref = cref;
+    cref = k->last_cref;
     for (size_t i = 0; i < r->nob; i++) {
         pending *q;
         const char *o = r->objs + r->ob[i].off;
@@ -950,8 +970,7 @@ static lk_status add_neartext(lk_sink *k, const rec *r)
         memset(p, 0, sizeof *p); /* no stray padding bytes in the file */
         p->acc = r->acc_len;
     }
-    if (r->nob == 0 &&
-        (st = lk_arena_add(&k->ds->content, r->content, r->content_len, &k->last_cref)) != LK_OK)
+    if (r->nob == 0 && (st = add_content(k, r)) != LK_OK)
         return st;
     p->t = r->t;
     p->cref = k->last_cref;
