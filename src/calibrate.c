@@ -106,6 +106,10 @@ static size_t nsteps(size_t n)
  * prefetch them: the misses overlap instead of queueing. */
 #define PREFETCH 16
 
+/* While the index is mapped (lk_objindex_park_map), a pass that reads all
+ * of it in one task lets its pages go every this many actions (2 MB). */
+#define EVICT_STEP ((size_t)1 << 16)
+
 static uint64_t content_hash(const nullshared *sh, size_t r)
 {
     return lk_objindex_chash(sh->ix, sh->ds, r);
@@ -130,6 +134,7 @@ static void pr_fill_task(void *ctx, size_t task, unsigned worker)
         j->pr[r].key = content_hash(j->sh, r) ^ lk_mix64((uint64_t)ix->a[r].account + 1);
         j->pr[r].val = r;
     }
+    lk_objindex_evict(ix, task * STEP, e);
 }
 
 static void post_count_task(void *ctx, size_t task, unsigned worker)
@@ -183,6 +188,7 @@ static void objinfo_task(void *ctx, size_t task, unsigned worker)
         }
         q->info = (uint32_t)tr << 24 | pop_class(n) << 11 | pop_class(early) << 5;
     }
+    lk_objindex_evict(ix, (size_t)ix->start[task * STEP], (size_t)ix->start[oe]);
 }
 
 /* Fill *sh for ix (otrace as lk_calib_opts.obj_trace) on `threads`
@@ -372,6 +378,8 @@ static void posts_scan_task(void *ctx, size_t task, unsigned worker)
             if (pf >= lo && pf < hi)
                 __builtin_prefetch(&j->ps[pf], 1);
         }
+        if ((r & (EVICT_STEP - 1)) == EVICT_STEP - 1)
+            lk_objindex_evict(ix, r + 1 - EVICT_STEP, r + 1);
         if (p < lo || p >= hi)
             continue;
         x = &ix->a[r];
@@ -391,6 +399,7 @@ static void posts_scan_task(void *ctx, size_t task, unsigned worker)
             s->obj = x->object;
         }
     }
+    lk_objindex_evict(ix, ix->n & ~(EVICT_STEP - 1), ix->n);
 }
 
 static void posts_classes_task(void *ctx, size_t task, unsigned worker)
@@ -691,6 +700,7 @@ static void who_rest_task(void *ctx, size_t task, unsigned worker)
         /* = lk_post_hash(content hash, acc) */
         j->out->post[x] = (uint32_t)content_hash(j->sh, x) ^ (uint32_t)lk_mix64(j->out->acc[x]);
     }
+    lk_objindex_evict(j->sh->ix, task * STEP, e);
 }
 
 /* WHEN: each action takes its post's new time. */
@@ -717,6 +727,7 @@ static void when_rest_task(void *ctx, size_t task, unsigned worker)
         j->out->acc[x] = acc;
         j->out->post[x] = (uint32_t)content_hash(j->sh, x) ^ (uint32_t)lk_mix64(acc);
     }
+    lk_objindex_evict(j->sh->ix, task * STEP, e);
 }
 
 /* WHEN: the runs of STEP objects back in (time, account, row) order, as
@@ -747,6 +758,7 @@ static void resort_task(void *ctx, size_t task, unsigned worker)
                 j->perm[s + i] = buf[i].src;
         }
     }
+    lk_objindex_evict(ix, (size_t)ix->start[task * STEP], (size_t)ix->start[oe]);
 }
 
 static lk_status resort_runs(copyjob *j, unsigned threads)
@@ -1102,6 +1114,16 @@ done:
     return st;
 }
 
+/* A one-task pass over the (mapped) index at action `done`, its pages let
+ * go up to `ev` so far: the new mark. */
+static size_t evict_behind(const lk_objindex *ix, size_t ev, size_t done)
+{
+    if (done - ev < EVICT_STEP)
+        return ev;
+    lk_objindex_evict(ix, ev, done);
+    return done;
+}
+
 /* Per account, its distinct objects in increasing order (CSR). */
 typedef struct objlists {
     uint64_t *off;
@@ -1123,7 +1145,7 @@ static lk_status build_lists(const lk_objindex *ix, size_t nacc, objlists *l)
         return LK_ENOMEM;
     }
     memset(last, 0xff, LK_MAX(nacc, (size_t)1) * sizeof *last);
-    for (size_t o = 0; o < ix->nobj; o++)
+    for (size_t o = 0, ev = 0; o < ix->nobj; o++) {
         for (uint64_t r = ix->start[o]; r < ix->start[o + 1]; r++) {
             const uint32_t a = ix->a[r].account;
             if (last[a] != (uint32_t)o) {
@@ -1131,11 +1153,13 @@ static lk_status build_lists(const lk_objindex *ix, size_t nacc, objlists *l)
                 l->off[a + 1]++;
             }
         }
+        ev = evict_behind(ix, ev, (size_t)ix->start[o + 1]);
+    }
     for (size_t a = 0; a < nacc; a++)
         l->off[a + 1] += l->off[a];
     memcpy(fill, l->off, nacc * sizeof *fill);
     memset(last, 0xff, LK_MAX(nacc, (size_t)1) * sizeof *last);
-    for (size_t o = 0; o < ix->nobj; o++)
+    for (size_t o = 0, ev = 0; o < ix->nobj; o++) {
         for (uint64_t r = ix->start[o]; r < ix->start[o + 1]; r++) {
             const uint32_t a = ix->a[r].account;
             if (last[a] != (uint32_t)o) {
@@ -1143,6 +1167,8 @@ static lk_status build_lists(const lk_objindex *ix, size_t nacc, objlists *l)
                 l->obj[fill[a]++] = (uint32_t)o;
             }
         }
+        ev = evict_behind(ix, ev, (size_t)ix->start[o + 1]);
+    }
     free(fill);
     free(last);
     return LK_OK;
@@ -1343,27 +1369,18 @@ static double *new_q(size_t n)
     return q;
 }
 
-/* Under a memory cap, while a null copy is aggregated: the copy has its
- * own accounts, times and posts, and the aggregation reads only the
- * index's object runs, so the actions (32 bytes each) wait on disk. */
-static lk_status park_index(lk_objindex *ix, const lk_calib_opts *o, lk_null_kind kind)
+/* Under a memory cap, unless the caller did it: the copies are built in
+ * passes over the index, and their aggregations read only its object runs,
+ * so the actions (32 bytes each) wait on disk, mapped (read a few
+ * megabytes at a time, lk_objindex_evict). */
+static lk_status park_index(lk_objindex *ix, const lk_calib_opts *o)
 {
     const double t0 = mono_s();
-    const lk_status st = lk_objindex_park(ix, lk_tmpfile_dir(o->tmp_dir), o->errbuf);
+    const lk_status st = lk_objindex_park_map(ix, lk_tmpfile_dir(o->tmp_dir), o->errbuf);
     if (st == LK_OK)
         lk_log(LK_LOG_INFO,
-               "calibration: index (%zu bytes) parked in %s for the %s null copy: %.3f s",
-               ix->n * sizeof *ix->a, lk_tmpfile_dir(o->tmp_dir), null_name[kind], mono_s() - t0);
-    return st;
-}
-
-static lk_status unpark_index(lk_objindex *ix, const lk_calib_opts *o, lk_null_kind kind)
-{
-    const double t0 = mono_s();
-    const lk_status st = lk_objindex_unpark(ix, o->errbuf);
-    if (st == LK_OK)
-        lk_log(LK_LOG_DEBUG, "calibration: index read back after the %s null copy: %.3f s",
-               null_name[kind], mono_s() - t0);
+               "calibration: index (%zu bytes) parked in %s for the null copies: %.3f s",
+               ix->n * sizeof *ix->a, lk_tmpfile_dir(o->tmp_dir), mono_s() - t0);
     return st;
 }
 
@@ -1389,6 +1406,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     double *q[2] = {NULL, NULL}, active = 0; /* per real edge: its q-values (WHO, WHEN) */
     realsrc rs;
     const int root = lk_dist_rank() == 0;
+    int parked = 0; /* the index parked here (and read back at the end) */
     nulls nl;
     lk_status ret = LK_ENOMEM;
 
@@ -1397,14 +1415,18 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     memset(&rs, 0, sizeof rs);
     *passed = 0;
     if (root) {
-        for (size_t r = 0; r < ix->n; r++)
+        for (size_t r = 0, ev = 0; r < ix->n; r++) {
             nacc = LK_MAX(nacc, (size_t)ix->a[r].account + 1);
+            ev = evict_behind(ix, ev, r + 1);
+        }
         nact = calloc(LK_MAX(nacc, (size_t)1), sizeof *nact);
         cls = malloc(LK_MAX(nacc, (size_t)1));
         if (!nact || !cls)
             goto done;
-        for (size_t r = 0; r < ix->n; r++)
+        for (size_t r = 0, ev = 0; r < ix->n; r++) {
             nact[ix->a[r].account]++;
+            ev = evict_behind(ix, ev, r + 1);
+        }
         for (size_t a = 0; a < nacc; a++) {
             cls[a] = (uint8_t)pop_class(nact[a]);
             active += nact[a] > 0;
@@ -1436,6 +1458,11 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
         }
         if ((ret = null_shared(&nl, ix, ds, o)) != LK_OK)
             goto done;
+        if (!ix->park_fd1) {
+            if ((ret = park_index(ix, o)) != LK_OK)
+                goto done;
+            parked = 1;
+        }
         for (size_t k = 0; k < 2; k++) {
             null_task(&nl, k, 0);
             /* the WHO copy's aggregation runs beside the shared part, which
@@ -1443,7 +1470,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             if (k == LK_NULL_WHEN)
                 null_shared_release(&nl.sh);
             no.budget = null_budget(o->budget, copy + (k == LK_NULL_WHO ? shared_bytes(ix) : 0));
-            if ((ret = nl.st[k]) != LK_OK || (ret = park_index(ix, o, (lk_null_kind)k)) != LK_OK)
+            if ((ret = nl.st[k]) != LK_OK)
                 goto done;
             /* a copy's q-values once it is built (the real edges' keys,
              * in null_qvalues, once it is aggregated) */
@@ -1451,10 +1478,8 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
                 ret = LK_ENOMEM;
                 goto done;
             }
-            ret = null_qvalues(ix, &nl.nc[k], net->idf, &rs, &no, (lk_null_kind)k, q[k], st);
-            if (ret == LK_OK)
-                ret = unpark_index(ix, o, (lk_null_kind)k);
-            if (ret != LK_OK)
+            if ((ret = null_qvalues(ix, &nl.nc[k], net->idf, &rs, &no, (lk_null_kind)k, q[k],
+                                    st)) != LK_OK)
                 goto done;
         }
     } else {
@@ -1513,5 +1538,10 @@ done:
     null_shared_release(&nl.sh); /* after a failure; a no-op otherwise */
     lk_cols_release(&nl.nc[0]);
     lk_cols_release(&nl.nc[1]);
+    if (parked && ret == LK_OK) {
+        const double t0 = mono_s();
+        if ((ret = lk_objindex_unpark(ix, o->errbuf)) == LK_OK)
+            lk_log(LK_LOG_DEBUG, "calibration: index read back: %.3f s", mono_s() - t0);
+    }
     return ret;
 }

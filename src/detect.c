@@ -14,6 +14,7 @@
 #include "out_file.h"
 #include "calibrate.h"
 #include "dist.h"
+#include "tmpfile.h"
 #include "par.h"
 #include "reader.h"
 #include "report.h"
@@ -396,9 +397,18 @@ static lk_status park_strings(lk_detect *d, lk_objindex *ix, uint8_t **otrace)
         (void)lk_ds_object(ds, (uint32_t)o, NULL, &tr);
         (*otrace)[o] = (uint8_t)tr;
     }
-    if ((st = lk_dataset_park(ds, d->o.tmp_dir, d->errmsg)) == LK_OK)
-        stage_done("string tables parked", &t0);
-    return st;
+    if ((st = lk_dataset_park(ds, d->o.tmp_dir, d->errmsg)) != LK_OK)
+        return st;
+    stage_done("string tables parked", &t0);
+    /* the pair stage and the calibration read the actions in passes (the
+     * pair stage copies them into its columns once): they wait on disk,
+     * mapped, until the outputs need them (lk_objindex_park_map) */
+    if ((st = lk_objindex_park_map(ix, d->o.tmp_dir, d->errmsg)) != LK_OK)
+        return st;
+    lk_log(LK_LOG_INFO, "index (%zu bytes) parked in %s until the outputs", ix->n * sizeof *ix->a,
+           lk_tmpfile_dir(d->o.tmp_dir));
+    stage_done("index parked", &t0);
+    return LK_OK;
 }
 
 static lk_status run_native(lk_detect *d)
@@ -538,6 +548,11 @@ static lk_status run_native(lk_detect *d)
     }
     free(otrace);
     otrace = NULL;
+    if (ix.park_fd1) {
+        if ((st = lk_objindex_unpark(&ix, d->errmsg)) != LK_OK)
+            goto done;
+        stage_done("index read back", &t0);
+    }
     if ((st = lk_objindex_content_back(&ix, d->errmsg)) != LK_OK ||
         (st = narrow_index(&ix, &net, keep, nacc)) != LK_OK)
         goto done;

@@ -594,6 +594,7 @@ static void fill_task(void *ctx, size_t task, unsigned worker)
             f->cp->post[r] = (uint32_t)lk_mix64(ix->a[r].content);
         }
     }
+    lk_objindex_evict(ix, task * FILL_STEP, end);
 }
 
 /* The first failed task's status, its message in errbuf. */

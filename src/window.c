@@ -1,6 +1,9 @@
 /* window.c - object index (counting sort + merge sort) and the window sweep. */
 #include "window.h"
 
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "tmpfile.h"
@@ -341,6 +344,51 @@ lk_status lk_objindex_park(lk_objindex *ix, const char *dir, char *errbuf)
     return LK_OK;
 }
 
+lk_status lk_objindex_park_map(lk_objindex *ix, const char *dir, char *errbuf)
+{
+    const size_t len = ix->n * sizeof *ix->a;
+    void *m;
+    lk_status st;
+
+    if (ix->park_fd1 || !ix->a || len == 0)
+        return LK_OK;
+    if ((st = lk_objindex_park(ix, dir, errbuf)) != LK_OK)
+        return st;
+    m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, ix->park_fd1 - 1, 0);
+    if (m == MAP_FAILED) {
+        lk_errf(errbuf, "cannot map the index parked in %s: %s", dir, strerror(errno));
+        return LK_EIO;
+    }
+    ix->a = m;
+    ix->mapped = 1;
+    return LK_OK;
+}
+
+void lk_objindex_evict(const lk_objindex *ix, size_t r0, size_t r1)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t b, e;
+
+    if (!ix->mapped || r1 <= r0)
+        return;
+    /* offsets in the mapping, which begins on a page */
+    b = (r0 * sizeof *ix->a + page - 1) / page * page;
+    e = r1 * sizeof *ix->a / page * page;
+    /* read-only private pages: dropped, and read from the file if touched
+     * again; failing leaves them resident, which is only memory */
+    if (e > b)
+        (void)madvise((char *)ix->a + b, e - b, MADV_DONTNEED);
+}
+
+/* Unmap a mapped index's actions (a becomes NULL, still parked). */
+static void unmap(lk_objindex *ix)
+{
+    if (ix->mapped)
+        (void)munmap(ix->a, ix->n * sizeof *ix->a);
+    ix->a = NULL;
+    ix->mapped = 0;
+}
+
 lk_status lk_objindex_unpark(lk_objindex *ix, char *errbuf)
 {
     lk_action *a;
@@ -348,6 +396,7 @@ lk_status lk_objindex_unpark(lk_objindex *ix, char *errbuf)
 
     if (!ix->park_fd1)
         return LK_OK;
+    unmap(ix);
     if (!(a = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *a)))
         return LK_ENOMEM;
     if ((st = lk_tmpfile_read(ix->park_fd1 - 1, a, ix->n * sizeof *a, 0, ix->park_dir, errbuf)) !=
@@ -367,6 +416,8 @@ void lk_objindex_release(lk_objindex *ix)
         (void)close(ix->content_fd1 - 1);
     if (ix->park_fd1)
         (void)close(ix->park_fd1 - 1);
+    if (ix->mapped)
+        unmap(ix);
     free(ix->a);
     free(ix->start);
     memset(ix, 0, sizeof *ix);

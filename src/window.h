@@ -21,8 +21,9 @@ typedef struct lk_objindex {
     int content_fd1;         /* 0, or while a[].content holds content hashes: the
                                 file of the arena refs + 1 (lk_objindex_hash_content) */
     const char *content_dir; /* its folder (borrowed) */
-    int park_fd1;            /* 0, or while a is parked (NULL): its file + 1 */
+    int park_fd1;            /* 0, or while a is parked (NULL, or mapped): its file + 1 */
     const char *park_dir;    /* its folder (borrowed) */
+    int mapped;              /* a is the parked file, mapped read-only (lk_objindex_park_map) */
 } lk_objindex;
 
 /** The content hash of index action r (lk_ds_content_hash): from ds, or
@@ -71,6 +72,22 @@ LK_RESULT_USED lk_status lk_objindex_take(lk_dataset *ds, const uint8_t *keep, l
  * @return LK_OK, LK_EIO (ix unchanged).
  */
 LK_RESULT_USED lk_status lk_objindex_park(lk_objindex *ix, const char *dir, char *errbuf);
+
+/**
+ * lk_objindex_park(), then the file mapped read-only in a's place, for
+ * stages that read the actions in passes (the null copies' builds): a page
+ * is read from the file (the page cache) when touched, and
+ * lk_objindex_evict() lets a pass's pages go behind it, so that the
+ * resident part of the actions stays a few megabytes a thread.  Nothing
+ * may write to a until lk_objindex_unpark().  Errors name dir.
+ * @return LK_OK, LK_EIO (ix unchanged, or parked without the mapping).
+ */
+LK_RESULT_USED lk_status lk_objindex_park_map(lk_objindex *ix, const char *dir, char *errbuf);
+
+/** While mapped (lk_objindex_park_map): the pages wholly inside actions
+ *  [r0, r1) leave the process (they are read again if touched again);
+ *  otherwise a no-op. */
+void lk_objindex_evict(const lk_objindex *ix, size_t r0, size_t r1);
 
 /** Read the parked actions back (a no-op when they are not parked).
  *  @return LK_OK, LK_ENOMEM, LK_EIO (still parked). */

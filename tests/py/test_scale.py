@@ -66,13 +66,15 @@ def compare_runs(name, args, inputs, caps, must_spill=True, must_spill_text=Fals
                                 r"parked", p.stderr) is not None,
                       "%s: --max-mem %s parks the kept edges during calibration (-v)"
                       % (name, cap))
-                # and the index while each null copy is aggregated
-                parked = re.findall(r"calibration: index \(([0-9]+) bytes\) parked in .* for "
-                                    r"the (WHO|WHEN) null copy", p.stderr)
-                check([k for _, k in parked] == ["WHO", "WHEN"] and
-                      all(int(b) > 0 for b, _ in parked),
-                      "%s: --max-mem %s parks the index during the null aggregations (-v: %r)"
-                      % (name, cap, parked))
+            # and the index's actions wait on disk (mapped) from the pair stage to
+            # the outputs, once: the calibration does not park them again
+            parked = re.findall(r"index \(([0-9]+) bytes\) parked in (.*) until the outputs",
+                                p.stderr)
+            check(len(parked) == 1 and int(parked[0][0]) > 0 and parked[0][1] == tmp and
+                  "index read back" in p.stderr and
+                  "calibration: index" not in p.stderr,
+                  "%s: --max-mem %s parks the index from the pair stage to the outputs (-v: %r)"
+                  % (name, cap, parked))
             # near-text under a cap: signatures and posts spilled while reading, the
             # dataset parked while the texts are clustered
             if "near-text clustering" in p.stderr:

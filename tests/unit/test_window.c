@@ -565,6 +565,89 @@ static void test_park(void **state)
     lk_dataset_release(&ds);
 }
 
+/* Resident kilobytes of the mapping that begins at p (/proc/self/smaps), or
+ * -1 when there is none. */
+static long mapping_rss_kb(const void *p)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512];
+    int found = 0;
+    long kb = -1;
+
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+            found = lo == (unsigned long)(uintptr_t)p;
+        else if (found && sscanf(line, "Rss: %ld kB", &kb) == 1)
+            break;
+    }
+    (void)fclose(f);
+    return found ? kb : -1;
+}
+
+/* Parked and mapped: the same actions, readable; evicted pages leave the
+ * process and read the same when touched again; read back the same. */
+static void test_park_map(void **state)
+{
+    uint64_t rng = 12;
+    lk_dataset ds;
+    lk_objindex ix;
+    lk_action *copy;
+    size_t bytes;
+    char name[32], obj[32], err[LK_ERRMSG_MAX] = "";
+
+    (void)state;
+    assert_int_equal(lk_dataset_init(&ds), LK_OK);
+    for (uint32_t i = 0; i < 50000; i++) {
+        (void)snprintf(name, sizeof name, "a%u", (unsigned)(next_u64(&rng) % 300));
+        (void)snprintf(obj, sizeof obj, "o%u", (unsigned)(next_u64(&rng) % 3000));
+        add_action(&ds, name, obj, (int64_t)(next_u64(&rng) % 1000) * 1000, i);
+    }
+    assert_int_equal(lk_objindex_take(&ds, NULL, &ix), LK_OK);
+    bytes = ix.n * sizeof *copy;
+    copy = malloc(bytes);
+    assert_non_null(copy);
+    memcpy(copy, ix.a, bytes);
+    assert_int_equal(lk_objindex_park_map(&ix, "/nonexistent/lk", err), LK_EIO);
+    assert_non_null(strstr(err, "/nonexistent/lk"));
+    assert_int_equal(ix.park_fd1, 0);
+    assert_int_equal(ix.mapped, 0);
+    assert_memory_equal(ix.a, copy, bytes);
+    lk_objindex_evict(&ix, 0, ix.n); /* not mapped: a no-op */
+    assert_memory_equal(ix.a, copy, bytes);
+
+    assert_int_equal(lk_objindex_park_map(&ix, tmpdir, err), LK_OK);
+    assert_int_equal(ix.mapped, 1);
+    assert_int_not_equal(ix.park_fd1, 0);
+    assert_memory_equal(ix.a, copy, bytes);
+    /* all touched: resident; evicted: gone but for the partial last page */
+    assert_true(mapping_rss_kb(ix.a) >= (long)(bytes / 1024) - 4);
+    lk_objindex_evict(&ix, 0, ix.n);
+    assert_true(mapping_rss_kb(ix.a) <= 4);
+    assert_memory_equal(ix.a, copy, bytes);
+    /* a range: only its whole pages go */
+    lk_objindex_evict(&ix, 1000, 30000);
+    assert_true(mapping_rss_kb(ix.a) >= (long)(bytes / 1024) - (30000 - 1000) * 32 / 1024 - 4);
+    assert_true(mapping_rss_kb(ix.a) <= (long)(bytes / 1024) - (30000 - 1000 - 256) * 32 / 1024);
+    assert_memory_equal(ix.a, copy, bytes);
+    /* parked again: a no-op */
+    assert_int_equal(lk_objindex_park_map(&ix, tmpdir, err), LK_OK);
+    assert_int_equal(lk_objindex_unpark(&ix, err), LK_OK);
+    assert_int_equal(ix.park_fd1, 0);
+    assert_int_equal(ix.mapped, 0);
+    assert_memory_equal(ix.a, copy, bytes);
+    /* released while mapped: the mapping and the file go with it */
+    assert_int_equal(lk_objindex_park_map(&ix, tmpdir, err), LK_OK);
+    {
+        const void *was = ix.a;
+        lk_objindex_release(&ix);
+        assert_int_equal(mapping_rss_kb(was), -1);
+    }
+    free(copy);
+    lk_dataset_release(&ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -572,6 +655,7 @@ int main(void)
         cmocka_unit_test(test_sweep_small),        cmocka_unit_test(test_empty),
         cmocka_unit_test(test_sweep_differential), cmocka_unit_test(test_sweep_differential_keep),
         cmocka_unit_test(test_take_many_objects),  cmocka_unit_test(test_park),
+        cmocka_unit_test(test_park_map),
     };
     return cmocka_run_group_tests(tests, lk_test_setup_tmpdir, lk_test_teardown_tmpdir);
 }
