@@ -107,8 +107,20 @@ static size_t nsteps(size_t n)
 #define PREFETCH 16
 
 /* While the index is mapped (lk_objindex_park_map), a pass that reads all
- * of it in one task lets its pages go every this many actions (2 MB). */
+ * of it in one task lets its pages go every this many actions (2 MB); the
+ * tasks of a pass let their ranges go, and the pass all of it at the end
+ * (pages shared by two tasks' ranges). */
 #define EVICT_STEP ((size_t)1 << 16)
+
+/* lk_par_run(threads, ntasks, fn, ctx), then the mapped index's pages let
+ * go (see EVICT_STEP). */
+static void pass(const lk_objindex *ix, unsigned threads, size_t ntasks, lk_task_fn fn, void *ctx)
+{
+    /* lk_par_run runs every task even when a thread fails to start: its
+     * LK_ENOMEM only says fewer threads worked */
+    (void)lk_par_run(threads, ntasks, fn, ctx);
+    lk_objindex_evict(ix, 0, ix->n);
+}
 
 static uint64_t content_hash(const nullshared *sh, size_t r)
 {
@@ -217,8 +229,8 @@ static lk_status null_shared_init(nullshared *sh, const lk_objindex *ix, const l
         goto done;
     /* lk_par_run runs every task even when a thread fails to start: its
      * LK_ENOMEM only says fewer threads worked */
-    (void)lk_par_run(threads, nsteps(ix->nobj), objinfo_task, &j);
-    (void)lk_par_run(threads, ns, pr_fill_task, &j);
+    pass(ix, threads, nsteps(ix->nobj), objinfo_task, &j);
+    pass(ix, threads, ns, pr_fill_task, &j);
     lk_sort_kv_inplace_par(j.pr, ix->n, threads); /* by post, then index */
     (void)lk_par_run(threads, ns, post_count_task, &j);
     for (size_t s = 0, before = 0; s < ns; s++) {
@@ -378,8 +390,10 @@ static void posts_scan_task(void *ctx, size_t task, unsigned worker)
             if (pf >= lo && pf < hi)
                 __builtin_prefetch(&j->ps[pf], 1);
         }
-        if ((r & (EVICT_STEP - 1)) == EVICT_STEP - 1)
-            lk_objindex_evict(ix, r + 1 - EVICT_STEP, r + 1);
+        /* a step behind: touching a page maps its neighbours (the page
+         * cache's large folios), so the step just left may still come back */
+        if ((r & (EVICT_STEP - 1)) == 0 && r >= 2 * EVICT_STEP)
+            lk_objindex_evict(ix, r - 2 * EVICT_STEP, r - EVICT_STEP);
         if (p < lo || p >= hi)
             continue;
         x = &ix->a[r];
@@ -399,7 +413,6 @@ static void posts_scan_task(void *ctx, size_t task, unsigned worker)
             s->obj = x->object;
         }
     }
-    lk_objindex_evict(ix, ix->n & ~(EVICT_STEP - 1), ix->n);
 }
 
 static void posts_classes_task(void *ctx, size_t task, unsigned worker)
@@ -418,7 +431,7 @@ static void build_posts(copyjob *j, unsigned threads)
     const size_t ns = nsteps(j->sh->nposts);
     j->parts = LK_MAX(LK_MIN((size_t)threads, j->sh->nposts), (size_t)1);
     (void)lk_par_run(threads, ns, posts_init_task, j);
-    (void)lk_par_run(threads, j->parts, posts_scan_task, j);
+    pass(j->sh->ix, threads, j->parts, posts_scan_task, j);
     (void)lk_par_run(threads, ns, posts_classes_task, j);
 }
 
@@ -772,7 +785,7 @@ static lk_status resort_runs(copyjob *j, unsigned threads)
     if (lk_mul_size(maxrun * sizeof *j->buf, w, &bytes) || !(j->buf = malloc(bytes)))
         return LK_ENOMEM;
     j->maxrun = maxrun;
-    (void)lk_par_run(w, nsteps(ix->nobj), resort_task, j);
+    pass(ix, w, nsteps(ix->nobj), resort_task, j);
     free(j->buf);
     j->buf = NULL;
     return LK_OK;
@@ -846,7 +859,7 @@ static lk_status null_cols(const nullshared *sh, lk_null_kind kind, uint64_t see
         j.pacc = NULL;
         if (!(out->t = malloc(n * sizeof *out->t)) || !(out->post = malloc(n * sizeof *out->post)))
             goto done;
-        (void)lk_par_run(threads, na, who_rest_task, &j);
+        pass(ix, threads, na, who_rest_task, &j);
     } else {
         if (!(out->t = malloc(n * sizeof *out->t)))
             goto done;
@@ -856,7 +869,7 @@ static lk_status null_cols(const nullshared *sh, lk_null_kind kind, uint64_t see
         if (!(out->acc = malloc(n * sizeof *out->acc)) ||
             !(out->post = malloc(n * sizeof *out->post)))
             goto done;
-        (void)lk_par_run(threads, na, when_rest_task, &j);
+        pass(ix, threads, na, when_rest_task, &j);
     }
     if (perm)
         for (size_t r = 0; r < ix->n; r++)
@@ -1115,13 +1128,14 @@ done:
 }
 
 /* A one-task pass over the (mapped) index at action `done`, its pages let
- * go up to `ev` so far: the new mark. */
+ * go up to `ev` so far: the new mark.  A step behind (see posts_scan_task);
+ * the pass lets all go at its end. */
 static size_t evict_behind(const lk_objindex *ix, size_t ev, size_t done)
 {
-    if (done - ev < EVICT_STEP)
+    if (done < ev + 2 * EVICT_STEP)
         return ev;
-    lk_objindex_evict(ix, ev, done);
-    return done;
+    lk_objindex_evict(ix, ev, done - EVICT_STEP);
+    return done - EVICT_STEP;
 }
 
 /* Per account, its distinct objects in increasing order (CSR). */
@@ -1155,6 +1169,7 @@ static lk_status build_lists(const lk_objindex *ix, size_t nacc, objlists *l)
         }
         ev = evict_behind(ix, ev, (size_t)ix->start[o + 1]);
     }
+    lk_objindex_evict(ix, 0, ix->n);
     for (size_t a = 0; a < nacc; a++)
         l->off[a + 1] += l->off[a];
     memcpy(fill, l->off, nacc * sizeof *fill);
@@ -1169,6 +1184,7 @@ static lk_status build_lists(const lk_objindex *ix, size_t nacc, objlists *l)
         }
         ev = evict_behind(ix, ev, (size_t)ix->start[o + 1]);
     }
+    lk_objindex_evict(ix, 0, ix->n);
     free(fill);
     free(last);
     return LK_OK;
@@ -1427,6 +1443,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             nact[ix->a[r].account]++;
             ev = evict_behind(ix, ev, r + 1);
         }
+        lk_objindex_evict(ix, 0, ix->n);
         for (size_t a = 0; a < nacc; a++) {
             cls[a] = (uint8_t)pop_class(nact[a]);
             active += nact[a] > 0;

@@ -40,7 +40,7 @@ typedef struct lk_calib_opts {
     uint32_t min_keep;        /* edges lighter than this are in neither network */
     const uint8_t *obj_trace; /* per object: its lk_trace; NULL: from ds (given, ds's
                                  strings may be parked: the content hashes are in the
-                                 index then, lk_objindex_hash_content) */
+                                 index then, lk_objindex_from_spill) */
 } lk_calib_opts;
 
 typedef struct lk_calib_stats {

@@ -64,7 +64,21 @@ typedef struct lk_dataset {
     uint64_t park_end;    /* bytes written to that file */
     uint64_t a_off;       /* while the action table is parked: where it is in the file */
     int a_parked;         /* the action table is parked (a is NULL; n, cap stay) */
+    /* Spilled (lk_dataset_spill, native detect under --max-mem): the actions
+     * go to a temporary file as they come, and a[0 .. n - spill_n) holds the
+     * ones not written yet (cap of them); each action's content is the
+     * content id's hash (lk_ds_content_hash), and its content ref waits in a
+     * second file, 8 bytes an action at a[].row (which is the action's place
+     * in the table). */
+    int spill_fd1;         /* the actions' file + 1 (0: not spilled) */
+    int refs_fd1;          /* the content refs' file + 1 */
+    const char *spill_dir; /* their folder (borrowed) */
+    size_t spill_n;        /* actions in the file */
+    uint64_t *trefs;       /* the content refs of a[0 .. n - spill_n) */
 } lk_dataset;
+
+/* Actions held in memory at most while a spilled table grows (2 MB). */
+#define LK_DS_BLOCK ((size_t)1 << 16)
 
 /*
  * Object keys in ds->objects are the trace as one byte (lk_trace + 'A', so
@@ -119,6 +133,28 @@ LK_RESULT_USED lk_status lk_dataset_park_actions(lk_dataset *ds, const char *dir
 /** Read back whatever is parked (strings, action table) and close the
  *  file; a no-op when nothing is parked.  @return LK_OK, LK_ENOMEM, LK_EIO. */
 LK_RESULT_USED lk_status lk_dataset_unpark(lk_dataset *ds, char *errbuf);
+
+/**
+ * From now on the actions go to temporary files in dir as they are added
+ * (see lk_dataset; ds must hold none yet).  For native detect under
+ * --max-mem: the action table never stays in memory beside the string
+ * tables.  Errors name dir.  @return LK_OK, LK_EIO.
+ */
+LK_RESULT_USED lk_status lk_dataset_spill(lk_dataset *ds, const char *dir, char *errbuf);
+
+/** Write the actions held in memory of a spilled table to its files; with
+ *  `drop`, free that memory too (it comes back when an action is added).
+ *  A no-op when not spilled.  @return LK_OK, LK_EIO. */
+LK_RESULT_USED lk_status lk_dataset_spill_flush(lk_dataset *ds, int drop, char *errbuf);
+
+/** Room for m more actions in a spilled table's memory (written out first
+ *  when full; m <= LK_DS_BLOCK).  @return LK_OK, LK_ENOMEM, LK_EIO. */
+LK_RESULT_USED lk_status lk_dataset_spill_room(lk_dataset *ds, size_t m, char *errbuf);
+
+/** Actions [from, from + m) of a spilled and flushed table into buf.
+ *  @return LK_OK, LK_EIO. */
+LK_RESULT_USED lk_status lk_dataset_spilled(const lk_dataset *ds, size_t from, lk_action *buf,
+                                            size_t m, char *errbuf);
 
 /** 1 when (s, n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int lk_utf8_valid(const char *s, size_t n);

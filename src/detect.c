@@ -286,6 +286,11 @@ static lk_status read_inputs(lk_detect *d)
     if ((st = lk_dataset_init(&d->ds)) != LK_OK)
         return st;
     d->ds_ready = 1;
+    /* native detect under a cap: the actions go to --tmp-dir as they come
+     * (the compatibility modes read the table as it is) */
+    if (d->o.max_mem && d->o.compat == LK_COMPAT_NONE &&
+        (st = lk_dataset_spill(&d->ds, d->o.tmp_dir, d->errmsg)) != LK_OK)
+        return st;
     if ((st = lk_sink_new(&so, NULL, NULL, &d->ds, &k)) != LK_OK)
         return st;
     lk_sink_set_progress(k, &d->prog);
@@ -346,6 +351,9 @@ static lk_status narrow_index(lk_objindex *ix, lk_net *net, uint8_t *keep, size_
         return st;
     lk_log(LK_LOG_DEBUG, "index narrowed to the %zu actions of %zu coordinated accounts (of %zu)",
            sub.n, naccounts, ix->n);
+    sub.content_fd1 = ix->content_fd1; /* the refs' file goes with it */
+    sub.content_dir = ix->content_dir;
+    ix->content_fd1 = 0;
     lk_objindex_release(ix);
     *ix = sub;
     free(net->burst_mark);
@@ -355,7 +363,7 @@ static lk_status narrow_index(lk_objindex *ix, lk_net *net, uint8_t *keep, size_
 
 /* --window auto: estimate the window over ix (NULL: over every action of
  * d->ds) and run with it; a no-op for a given window (window_auto.c) */
-static lk_status estimate_window(lk_detect *d, const lk_objindex *ix)
+static lk_status estimate_window(lk_detect *d, const lk_objindex *ix, const uint8_t *otrace)
 {
     lk_window_auto_opts wo;
     lk_status st;
@@ -363,7 +371,9 @@ static lk_status estimate_window(lk_detect *d, const lk_objindex *ix)
     if (d->o.window_ms != LK_WINDOW_AUTO)
         return LK_OK;
     lk_window_auto_opts_init(&wo);
-    wo.ds = &d->ds;
+    /* under a cap the string tables are parked: each object's trace */
+    wo.ds = otrace ? NULL : &d->ds;
+    wo.otrace = otrace;
     st = ix ? lk_window_auto(ix, &wo, &d->wauto) : lk_window_auto_ds(&d->ds, &wo, &d->wauto);
     if (st != LK_OK)
         return st;
@@ -373,26 +383,25 @@ static lk_status estimate_window(lk_detect *d, const lk_objindex *ix)
 }
 
 /*
- * Under --max-mem the string tables (account, object and content ids) are
- * parked in --tmp-dir from the index to the clustering: the pair stage and
- * the calibration read only each action's content hash, which takes its
- * content ref's place in the index meanwhile (the refs wait on disk too),
- * and each object's trace, computed here first (1 byte an object, against
- * about 70 bytes a string; 4.2 GB of the 7.6 GB held after indexing 10^8
- * actions).
+ * Under --max-mem the actions were spilled to --tmp-dir as they were read
+ * (lk_dataset_spill), each with its content id's hash in place of its
+ * content ref (the refs wait on disk by row).  The string tables (account,
+ * object and content ids) are parked there too, from before the index is
+ * built to the clustering: the pair stage and the calibration need only
+ * each object's trace, computed here first (1 byte an object, against
+ * about 70 bytes a string: 3.6 GB at 10^8 actions).
  */
-static lk_status park_strings(lk_detect *d, lk_objindex *ix, uint8_t **otrace)
+static lk_status park_strings(lk_detect *d, uint8_t **otrace)
 {
     lk_dataset *ds = &d->ds;
+    const size_t nobj = lk_strpool_count(ds->objects);
     double t0 = now_s();
     lk_status st;
 
-    *otrace = malloc(LK_MAX(ix->nobj, (size_t)1));
+    *otrace = malloc(LK_MAX(nobj, (size_t)1));
     if (!*otrace)
         return LK_ENOMEM;
-    if ((st = lk_objindex_hash_content(ix, ds, d->o.tmp_dir, d->errmsg)) != LK_OK)
-        return st;
-    for (size_t o = 0; o < ix->nobj; o++) {
+    for (size_t o = 0; o < nobj; o++) {
         lk_trace tr;
         (void)lk_ds_object(ds, (uint32_t)o, NULL, &tr);
         (*otrace)[o] = (uint8_t)tr;
@@ -400,9 +409,42 @@ static lk_status park_strings(lk_detect *d, lk_objindex *ix, uint8_t **otrace)
     if ((st = lk_dataset_park(ds, d->o.tmp_dir, d->errmsg)) != LK_OK)
         return st;
     stage_done("string tables parked", &t0);
-    /* the pair stage and the calibration read the actions in passes (the
-     * pair stage copies them into its columns once): they wait on disk,
-     * mapped, until the outputs need them (lk_objindex_park_map) */
+    return LK_OK;
+}
+
+/* Under --max-mem, the spilled actions: rows[] counted from their file. */
+static lk_status count_spilled(lk_detect *d, uint64_t *rows)
+{
+    lk_dataset *ds = &d->ds;
+    const size_t piece = LK_DS_BLOCK;
+    lk_action *buf;
+    lk_status st;
+
+    if ((st = lk_dataset_spill_flush(ds, 1, d->errmsg)) != LK_OK)
+        return st;
+    lk_log(LK_LOG_INFO,
+           "%zu actions (%zu bytes) and their content refs spilled to %s while reading",
+           ds->spill_n, ds->spill_n * sizeof(lk_action), ds->spill_dir);
+    if (!(buf = malloc(piece * sizeof *buf)))
+        return LK_ENOMEM;
+    for (size_t from = 0; from < ds->spill_n && st == LK_OK; from += piece) {
+        const size_t m = LK_MIN(piece, ds->spill_n - from);
+        if ((st = lk_dataset_spilled(ds, from, buf, m, d->errmsg)) == LK_OK)
+            for (size_t i = 0; i < m; i++)
+                rows[buf[i].account]++;
+    }
+    free(buf);
+    return st;
+}
+
+/* Under --max-mem, once built: the pair stage and the calibration read the
+ * actions in passes (the pair stage copies them into its columns once), so
+ * they wait on disk, mapped, until the outputs (lk_objindex_park_map). */
+static lk_status park_index(lk_detect *d, lk_objindex *ix)
+{
+    double t0 = now_s();
+    lk_status st;
+
     if ((st = lk_objindex_park_map(ix, d->o.tmp_dir, d->errmsg)) != LK_OK)
         return st;
     lk_log(LK_LOG_INFO, "index (%zu bytes) parked in %s until the outputs", ix->n * sizeof *ix->a,
@@ -431,19 +473,31 @@ static lk_status run_native(lk_detect *d)
     if (!rows || !keep)
         goto done;
     lk_progress_stage(&d->prog, "index", 0);
-    for (size_t r = 0; r < ds->n; r++)
-        rows[ds->a[r].account]++;
+    if (ds->spill_fd1) {
+        if ((st = count_spilled(d, rows)) != LK_OK)
+            goto done;
+    } else {
+        for (size_t r = 0; r < ds->n; r++)
+            rows[ds->a[r].account]++;
+    }
     for (size_t a = 0; a < nacc; a++) {
         keep[a] = (int64_t)rows[a] >= d->o.min_participation;
         d->accounts_kept += keep[a];
     }
-    /* the index takes the action table over (ds->n stays for the summary) */
-    if ((st = lk_objindex_take(ds, keep, &ix)) != LK_OK)
+    if (ds->spill_fd1) {
+        /* under a cap: the index is built from the spilled actions once the
+         * string tables are on disk, so the two are never in memory together */
+        if ((st = park_strings(d, &otrace)) != LK_OK ||
+            (st = lk_objindex_from_spill(ds, keep, &ix, d->errmsg)) != LK_OK)
+            goto done;
+    } else if ((st = lk_objindex_take(ds, keep, &ix)) != LK_OK) {
+        /* the index takes the action table over (ds->n stays for the summary) */
         goto done;
+    }
     stage_done("object index", &t0);
-    if ((st = estimate_window(d, &ix)) != LK_OK)
+    if ((st = estimate_window(d, &ix, otrace)) != LK_OK)
         goto done;
-    if (d->o.max_mem && (st = park_strings(d, &ix, &otrace)) != LK_OK)
+    if (d->o.max_mem && (st = park_index(d, &ix)) != LK_OK)
         goto done;
     if (value < 0)
         value = 2;
@@ -548,13 +602,10 @@ static lk_status run_native(lk_detect *d)
     }
     free(otrace);
     otrace = NULL;
-    if (ix.park_fd1) {
-        if ((st = lk_objindex_unpark(&ix, d->errmsg)) != LK_OK)
-            goto done;
-        stage_done("index read back", &t0);
-    }
-    if ((st = lk_objindex_content_back(&ix, d->errmsg)) != LK_OK ||
-        (st = narrow_index(&ix, &net, keep, nacc)) != LK_OK)
+    /* from the parked index's mapping, under a cap; then the narrowed
+     * index's content refs, by row */
+    if ((st = narrow_index(&ix, &net, keep, nacc)) != LK_OK ||
+        (st = lk_objindex_content_back(&ix, d->errmsg)) != LK_OK)
         goto done;
     if (ds->park_fd1) {
         if ((st = lk_dataset_unpark(ds, d->errmsg)) != LK_OK)
@@ -631,7 +682,7 @@ static lk_status run(lk_detect *d, int writer)
                (unsigned long long)d->stats.accounts);
         if (d->o.compat == LK_COMPAT_NONE) {
             st = run_native(d);
-        } else if ((st = estimate_window(d, NULL)) == LK_OK) {
+        } else if ((st = estimate_window(d, NULL, NULL)) == LK_OK) {
             lk_compat_opts co;
             lk_progress_stage(&d->prog, "compat", 0);
             co.window_ms = d->o.window_ms;

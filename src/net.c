@@ -918,8 +918,9 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         fc.ix = ix;
         fc.ds = ds;
         fc.cp = &j.cp;
-        if ((st = lk_par_run(threads, (ix->n + FILL_STEP - 1) / FILL_STEP, fill_task, &fc)) !=
-            LK_OK)
+        st = lk_par_run(threads, (ix->n + FILL_STEP - 1) / FILL_STEP, fill_task, &fc);
+        lk_objindex_evict(ix, 0, ix->n); /* a mapped index's pages go (window.h) */
+        if (st != LK_OK)
             goto fail;
     }
     for (size_t r = 0; r < ix->n; r++)

@@ -43,6 +43,11 @@ lk_status lk_dataset_init(lk_dataset *ds)
 void lk_dataset_release(lk_dataset *ds)
 {
     free(ds->a);
+    free(ds->trefs);
+    if (ds->spill_fd1)
+        (void)close(ds->spill_fd1 - 1);
+    if (ds->refs_fd1)
+        (void)close(ds->refs_fd1 - 1);
     lk_strpool_free(ds->accounts);
     lk_strpool_free(ds->objects);
     lk_arena_release(&ds->content);
@@ -91,10 +96,92 @@ lk_status lk_dataset_park(lk_dataset *ds, const char *dir, char *errbuf)
     return LK_OK;
 }
 
+lk_status lk_dataset_spill(lk_dataset *ds, const char *dir, char *errbuf)
+{
+    int fd, rfd;
+    lk_status st;
+
+    if (ds->spill_fd1 || ds->n)
+        return LK_OK;
+    dir = lk_tmpfile_dir(dir);
+    if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
+        return st;
+    if ((st = lk_tmpfile_open(dir, &rfd, errbuf)) != LK_OK) {
+        (void)close(fd);
+        return st;
+    }
+    free(ds->a);
+    ds->a = NULL;
+    ds->cap = 0;
+    ds->spill_fd1 = fd + 1;
+    ds->refs_fd1 = rfd + 1;
+    ds->spill_dir = dir;
+    ds->spill_n = 0;
+    return LK_OK;
+}
+
+lk_status lk_dataset_spill_flush(lk_dataset *ds, int drop, char *errbuf)
+{
+    const size_t m = ds->n - ds->spill_n;
+    lk_status st;
+
+    if (!ds->spill_fd1)
+        return LK_OK;
+    if (m > 0) {
+        if ((st = lk_tmpfile_write(ds->spill_fd1 - 1, ds->a, m * sizeof *ds->a,
+                                   (uint64_t)ds->spill_n * sizeof *ds->a, ds->spill_dir, errbuf)) !=
+                LK_OK ||
+            (st = lk_tmpfile_write(ds->refs_fd1 - 1, ds->trefs, m * sizeof *ds->trefs,
+                                   (uint64_t)ds->spill_n * sizeof *ds->trefs, ds->spill_dir,
+                                   errbuf)) != LK_OK)
+            return st;
+        ds->spill_n = ds->n;
+    }
+    if (drop) {
+        free(ds->a);
+        free(ds->trefs);
+        ds->a = NULL;
+        ds->trefs = NULL;
+        ds->cap = 0;
+    }
+    return LK_OK;
+}
+
+lk_status lk_dataset_spill_room(lk_dataset *ds, size_t m, char *errbuf)
+{
+    lk_status st;
+
+    if (ds->n - ds->spill_n + m > LK_DS_BLOCK &&
+        (st = lk_dataset_spill_flush(ds, 0, errbuf)) != LK_OK)
+        return st;
+    if (!ds->a) {
+        ds->a = malloc(LK_DS_BLOCK * sizeof *ds->a);
+        ds->trefs = malloc(LK_DS_BLOCK * sizeof *ds->trefs);
+        if (!ds->a || !ds->trefs) {
+            free(ds->a);
+            free(ds->trefs);
+            ds->a = NULL;
+            ds->trefs = NULL;
+            return LK_ENOMEM;
+        }
+        ds->cap = LK_DS_BLOCK;
+    }
+    return LK_OK;
+}
+
+lk_status lk_dataset_spilled(const lk_dataset *ds, size_t from, lk_action *buf, size_t m,
+                             char *errbuf)
+{
+    return lk_tmpfile_read(ds->spill_fd1 - 1, buf, m * sizeof *buf, (uint64_t)from * sizeof *buf,
+                           ds->spill_dir, errbuf);
+}
+
 lk_status lk_dataset_park_actions(lk_dataset *ds, const char *dir, char *errbuf)
 {
     lk_status st;
 
+    if (ds->spill_fd1) /* already on disk: what is left goes there */
+        return lk_dataset_spill_flush(ds, 1, errbuf);
     if (ds->a_parked)
         return LK_OK;
     if ((st = park_file(ds, dir, errbuf)) != LK_OK ||

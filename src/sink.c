@@ -179,7 +179,10 @@ struct lk_sink {
     size_t last_len;
     uint64_t last_cref; /* content ref of the last record queued */
     size_t last_clen;   /* its length */
+    uint64_t hcref;     /* a spilled dataset's last content ref hashed, */
+    uint64_t hval;      /* its hash */
     int have_cref;      /* last_cref is set */
+    int have_h;         /* hcref is set */
 
     lk_progress *prog; /* ticked every LK_SINK_TICK records (borrowed) */
 };
@@ -797,7 +800,15 @@ lk_status lk_sink_flush(lk_sink *k)
                 (unsigned long long)k->p[0].line);
         return LK_ELIMIT;
     }
-    if ((ret = LK_GROW(ds->a, ds->n + k->np, ds->cap)) != LK_OK) {
+    if (ds->spill_fd1) {
+        /* the errors of the files name their folder */
+        if ((ret = lk_dataset_spill_room(ds, k->np, k->errbuf)) != LK_OK) {
+            if (ret == LK_ENOMEM)
+                lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)k->p[0].line,
+                        lk_strerror(ret));
+            return ret;
+        }
+    } else if ((ret = LK_GROW(ds->a, ds->n + k->np, ds->cap)) != LK_OK) {
         lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)k->p[0].line,
                 lk_strerror(ret));
         return ret;
@@ -832,9 +843,20 @@ lk_status lk_sink_flush(lk_sink *k)
         if ((ret = lk_strpool_intern_hashed(ds->accounts, acc_s, q->acc_len, q->acc_h, &acc,
                                             NULL)) != LK_OK)
             goto fail;
-        a = &ds->a[ds->n];
+        a = &ds->a[ds->n - ds->spill_n];
         a->t = q->t;
         a->content = q->cref;
+        if (ds->spill_fd1) {
+            /* spilled: the hash in the action, the ref beside it (one hash
+             * a post: its actions follow each other) */
+            ds->trefs[ds->n - ds->spill_n] = q->cref;
+            if (!k->have_h || k->hcref != q->cref) {
+                k->hcref = q->cref;
+                k->hval = lk_ds_content_hash(ds, q->cref);
+                k->have_h = 1;
+            }
+            a->content = k->hval;
+        }
         a->account = acc;
         a->object = obj;
         a->row = (uint32_t)ds->n;

@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "sort.h"
 #include "tmpfile.h"
 
 /* Total order inside an object's run: time, then account (first-appearance
@@ -234,6 +235,9 @@ nomem:
     return LK_ENOMEM;
 }
 
+/* Passes over a mapped index let its pages go every this many actions. */
+#define EVICT_PIECE ((size_t)1 << 16)
+
 lk_status lk_objindex_subset(const lk_objindex *ix, const uint8_t *keep, const uint8_t *drop,
                              lk_objindex *sub)
 {
@@ -243,20 +247,31 @@ lk_status lk_objindex_subset(const lk_objindex *ix, const uint8_t *keep, const u
     sub->start = malloc((ix->nobj + 1) * sizeof *sub->start);
     if (!sub->start)
         return LK_ENOMEM;
-    for (size_t r = 0; r < ix->n; r++)
+    /* both passes let a mapped index's pages go behind them */
+    for (size_t r = 0; r < ix->n; r++) {
         n += keep[ix->a[r].account] && !(drop && drop[r]);
+        if ((r & (EVICT_PIECE - 1)) == EVICT_PIECE - 1 && r + 1 >= 2 * EVICT_PIECE)
+            lk_objindex_evict(ix, r + 1 - 2 * EVICT_PIECE, r + 1 - EVICT_PIECE);
+    }
+    lk_objindex_evict(ix, 0, ix->n);
     sub->a = malloc(LK_MAX(n, (size_t)1) * sizeof *sub->a);
     if (!sub->a) {
         lk_objindex_release(sub);
         return LK_ENOMEM;
     }
     n = 0;
-    for (size_t o = 0; o < ix->nobj; o++) {
+    for (size_t o = 0, ev = 0; o < ix->nobj; o++) {
         sub->start[o] = n;
         for (size_t r = (size_t)ix->start[o]; r < (size_t)ix->start[o + 1]; r++)
             if (keep[ix->a[r].account] && !(drop && drop[r]))
                 sub->a[n++] = ix->a[r];
+        if ((size_t)ix->start[o + 1] >= ev + 2 * EVICT_PIECE) {
+            /* a piece behind: touching a page maps its neighbours */
+            lk_objindex_evict(ix, ev, (size_t)ix->start[o + 1] - EVICT_PIECE);
+            ev = (size_t)ix->start[o + 1] - EVICT_PIECE;
+        }
     }
+    lk_objindex_evict(ix, 0, ix->n);
     sub->start[ix->nobj] = n;
     sub->n = n;
     sub->nobj = ix->nobj;
@@ -266,61 +281,119 @@ lk_status lk_objindex_subset(const lk_objindex *ix, const uint8_t *keep, const u
 /* Content refs go to disk and come back in pieces of this many. */
 #define REF_PIECE ((size_t)1 << 16)
 
-lk_status lk_objindex_hash_content(lk_objindex *ix, const lk_dataset *ds, const char *dir,
-                                   char *errbuf)
+/* A spilled table is read back in pieces of this many actions (2 MB). */
+#define SPILL_PIECE ((size_t)1 << 16)
+
+lk_status lk_objindex_from_spill(lk_dataset *ds, const uint8_t *keep, lk_objindex *ix, char *errbuf)
 {
-    uint64_t *buf;
-    int fd = -1;
+    const size_t nobj = lk_strpool_count(ds->objects);
+    size_t n = 0, maxrun = 0;
+    uint64_t *start = calloc(nobj + 1, sizeof *start);
+    lk_action *buf = malloc(SPILL_PIECE * sizeof *buf), *a = NULL, *tmp = NULL;
     lk_status st = LK_ENOMEM;
 
-    if (ix->content_fd1)
-        return LK_OK;
-    buf = malloc(REF_PIECE * sizeof *buf);
-    dir = lk_tmpfile_dir(dir);
-    if (!buf || (st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
+    memset(ix, 0, sizeof *ix);
+    if (!start || !buf)
         goto done;
-    /* every ref is on disk before the first hash overwrites one */
-    for (size_t r = 0; r < ix->n && st == LK_OK; r += REF_PIECE) {
-        const size_t m = LK_MIN(REF_PIECE, ix->n - r);
+    /* the runs' sizes, then the actions scattered to them (in table order
+     * within an object, as lk_objindex_build) */
+    for (size_t from = 0; from < ds->spill_n; from += SPILL_PIECE) {
+        const size_t m = LK_MIN(SPILL_PIECE, ds->spill_n - from);
+        if ((st = lk_dataset_spilled(ds, from, buf, m, errbuf)) != LK_OK)
+            goto done;
         for (size_t i = 0; i < m; i++)
-            buf[i] = ix->a[r + i].content;
-        st = lk_tmpfile_write(fd, buf, m * sizeof *buf, r * sizeof *buf, dir, errbuf);
+            if (!keep || keep[buf[i].account]) {
+                start[buf[i].object + 1]++;
+                n++;
+            }
     }
-    if (st != LK_OK)
+    for (size_t o = 0; o < nobj; o++) {
+        maxrun = LK_MAX(maxrun, (size_t)start[o + 1]);
+        start[o + 1] += start[o];
+    }
+    st = LK_ENOMEM;
+    if (!(a = malloc(LK_MAX(n, (size_t)1) * sizeof *a)))
         goto done;
-    for (size_t r = 0; r < ix->n; r++)
-        ix->a[r].content = lk_ds_content_hash(ds, ix->a[r].content);
-    ix->content_fd1 = fd + 1;
-    ix->content_dir = dir;
-    fd = -1;
+    /* start[o] fills object o's run, and ends at start[o + 1] */
+    for (size_t from = 0; from < ds->spill_n; from += SPILL_PIECE) {
+        const size_t m = LK_MIN(SPILL_PIECE, ds->spill_n - from);
+        if ((st = lk_dataset_spilled(ds, from, buf, m, errbuf)) != LK_OK)
+            goto done;
+        for (size_t i = 0; i < m; i++)
+            if (!keep || keep[buf[i].account])
+                a[start[buf[i].object]++] = buf[i];
+    }
+    if (nobj > 0)
+        memmove(start + 1, start, nobj * sizeof *start);
+    start[0] = 0;
+    st = LK_ENOMEM;
+    if (!(tmp = malloc(LK_MAX(maxrun, (size_t)1) * sizeof *tmp)))
+        goto done;
+    sort_runs(a, start, nobj, tmp);
+    ix->a = a;
+    ix->n = n;
+    ix->start = start;
+    ix->nobj = nobj;
+    /* the content refs' file goes with the index; the actions' file goes */
+    ix->content_fd1 = ds->refs_fd1;
+    ix->content_dir = ds->spill_dir;
+    ds->refs_fd1 = 0;
+    (void)close(ds->spill_fd1 - 1);
+    ds->spill_fd1 = 0;
+    a = NULL;
+    start = NULL;
+    st = LK_OK;
 done:
-    if (fd >= 0)
-        (void)close(fd);
+    free(start);
     free(buf);
+    free(a);
+    free(tmp);
     return st;
 }
 
+/* Content refs come back in pieces of this many. */
+#define REF_PIECE ((size_t)1 << 16)
+
 lk_status lk_objindex_content_back(lk_objindex *ix, char *errbuf)
 {
-    uint64_t *buf;
-    lk_status st = LK_OK;
+    uint64_t *buf = NULL, b0 = 0, bn = 0;
+    lk_kv *kv = NULL;
+    lk_status st = LK_ENOMEM;
 
     if (!ix->content_fd1)
         return LK_OK;
-    if (!(buf = malloc(REF_PIECE * sizeof *buf)))
-        return LK_ENOMEM;
-    for (size_t r = 0; r < ix->n && st == LK_OK; r += REF_PIECE) {
-        const size_t m = LK_MIN(REF_PIECE, ix->n - r);
-        st = lk_tmpfile_read(ix->content_fd1 - 1, buf, m * sizeof *buf, r * sizeof *buf,
-                             ix->content_dir, errbuf);
-        for (size_t i = 0; i < m && st == LK_OK; i++)
-            ix->a[r + i].content = buf[i];
+    /* the actions in the order of their rows, so that each piece of the
+     * file is read once */
+    buf = malloc(REF_PIECE * sizeof *buf);
+    kv = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *kv);
+    if (!buf || !kv)
+        goto done;
+    for (size_t r = 0; r < ix->n; r++) {
+        kv[r].key = ix->a[r].row;
+        kv[r].val = r;
     }
+    if ((st = lk_sort_kv(kv, ix->n, 32)) != LK_OK)
+        goto done;
+    for (size_t i = 0; i < ix->n; i++) {
+        const uint64_t row = kv[i].key;
+        if (i == 0 || row >= b0 + bn) {
+            /* the refs' file has one for every row up to the last one read
+             * here; pieces end there */
+            const uint64_t last = kv[ix->n - 1].key;
+            b0 = row;
+            bn = LK_MIN((uint64_t)REF_PIECE, last + 1 - row);
+            if ((st = lk_tmpfile_read(ix->content_fd1 - 1, buf, bn * sizeof *buf, b0 * sizeof *buf,
+                                      ix->content_dir, errbuf)) != LK_OK)
+                goto done;
+        }
+        ix->a[kv[i].val].content = buf[row - b0];
+    }
+    (void)close(ix->content_fd1 - 1);
+    ix->content_fd1 = 0;
+    st = LK_OK;
+done:
     free(buf);
-    if (st == LK_OK) {
-        (void)close(ix->content_fd1 - 1);
-        ix->content_fd1 = 0;
-    }
+    free(kv);
     return st;
 }
 

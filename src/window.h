@@ -19,7 +19,7 @@ typedef struct lk_objindex {
     uint64_t *start; /* object o occupies a[start[o] .. start[o+1]) */
     size_t nobj;
     int content_fd1;         /* 0, or while a[].content holds content hashes: the
-                                file of the arena refs + 1 (lk_objindex_hash_content) */
+                                file of the arena refs by row + 1 (lk_objindex_from_spill) */
     const char *content_dir; /* its folder (borrowed) */
     int park_fd1;            /* 0, or while a is parked (NULL, or mapped): its file + 1 */
     const char *park_dir;    /* its folder (borrowed) */
@@ -27,25 +27,27 @@ typedef struct lk_objindex {
 } lk_objindex;
 
 /** The content hash of index action r (lk_ds_content_hash): from ds, or
- *  in the action itself while lk_objindex_hash_content() is in force. */
+ *  in the action itself while its ref waits on disk (content_fd1). */
 static inline uint64_t lk_objindex_chash(const lk_objindex *ix, const lk_dataset *ds, size_t r)
 {
     return ix->content_fd1 ? ix->a[r].content : lk_ds_content_hash(ds, ix->a[r].content);
 }
 
 /**
- * Under a memory cap, before the string tables are parked: write each
- * action's content ref to a temporary file in dir (tmpfile.h) and put the
- * content's hash in its place, so that the pair stage and the calibration
- * read the hash where the ref was, without a column of their own (8 bytes
- * an action), until lk_objindex_content_back().  Errors name dir.
- * @return LK_OK, LK_ENOMEM, LK_EIO (ix unchanged).
+ * The index of a spilled table (lk_dataset_spill, all of it flushed), built
+ * from its file in two passes and held in memory; as lk_objindex_build
+ * otherwise.  The actions' file is closed; the content refs' file goes to
+ * the index (content_fd1: its actions hold content hashes until
+ * lk_objindex_content_back()).  Errors name the folder.
+ * @return LK_OK, LK_ENOMEM, LK_EIO (ds unchanged).
  */
-LK_RESULT_USED lk_status lk_objindex_hash_content(lk_objindex *ix, const lk_dataset *ds,
-                                                  const char *dir, char *errbuf);
+LK_RESULT_USED lk_status lk_objindex_from_spill(lk_dataset *ds, const uint8_t *keep,
+                                                lk_objindex *ix, char *errbuf);
 
-/** Put the content refs back (a no-op when they were not taken away).
- *  @return LK_OK, LK_ENOMEM, LK_EIO. */
+/** Put the content refs of a spilled table back into the index's actions
+ *  (found by their rows: cut the index down first, this reads only the
+ *  pieces of the refs' file its actions need); a no-op when they hold
+ *  refs already.  @return LK_OK, LK_ENOMEM, LK_EIO. */
 LK_RESULT_USED lk_status lk_objindex_content_back(lk_objindex *ix, char *errbuf);
 
 /**
@@ -86,7 +88,9 @@ LK_RESULT_USED lk_status lk_objindex_park_map(lk_objindex *ix, const char *dir, 
 
 /** While mapped (lk_objindex_park_map): the pages wholly inside actions
  *  [r0, r1) leave the process (they are read again if touched again);
- *  otherwise a no-op. */
+ *  otherwise a no-op.  Touching a page may map its neighbours too (the page
+ *  cache's large folios, up to 2 MB), so a pass lets go a step behind where
+ *  it reads, and all of the index at its end. */
 void lk_objindex_evict(const lk_objindex *ix, size_t r0, size_t r1);
 
 /** Read the parked actions back (a no-op when they are not parked).

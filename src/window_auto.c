@@ -117,9 +117,12 @@ lk_status lk_window_auto(const lk_objindex *ix, const lk_window_auto_opts *o,
         uint64_t tr = LK_TR_N; /* no trace known: counted overall only */
         if (e - s < 2 || (d = second_account_delay(ix->a + s, e - s)) < 0)
             continue;
-        if (o->ds) {
-            lk_trace t;
-            (void)lk_ds_object(o->ds, ix->a[s].object, NULL, &t);
+        if (o->otrace || o->ds) {
+            lk_trace t = LK_TR_GENERIC;
+            if (o->otrace)
+                t = (lk_trace)o->otrace[ix->a[s].object];
+            else
+                (void)lk_ds_object(o->ds, ix->a[s].object, NULL, &t);
             if ((int)t >= 0 && (int)t < LK_TR_N)
                 tr = (uint64_t)t;
         }
@@ -130,7 +133,7 @@ lk_status lk_window_auto(const lk_objindex *ix, const lk_window_auto_opts *o,
     }
     lk_qsort(all, m, sizeof *all, cmp_u64);
     estimate(all, m, o, LK_MAX(o->min_objects, (uint64_t)1), &r->all);
-    if (o->ds) {
+    if (o->otrace || o->ds) {
         size_t lo = 0;
         lk_qsort(by_trace, m, sizeof *by_trace, cmp_u64);
         while (lo < m) {

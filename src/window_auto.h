@@ -41,6 +41,7 @@ typedef struct lk_window_auto_opts {
     uint64_t min_objects_trace; /* per-trace estimate only from this many [50] */
     const lk_dataset *ds;       /* for each object's trace; NULL: no per-trace
                                    estimates (borrowed) */
+    const uint8_t *otrace;      /* or each object's trace itself (borrowed; before ds) */
 } lk_window_auto_opts;
 
 /* One estimate (over all objects, or over one trace's). */

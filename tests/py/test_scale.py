@@ -66,12 +66,17 @@ def compare_runs(name, args, inputs, caps, must_spill=True, must_spill_text=Fals
                                 r"parked", p.stderr) is not None,
                       "%s: --max-mem %s parks the kept edges during calibration (-v)"
                       % (name, cap))
+            # the actions go to --tmp-dir as they are read (32 bytes each)
+            sp = re.findall(r"([0-9]+) actions \(([0-9]+) bytes\) and their content refs "
+                            r"spilled to (.*) while reading", p.stderr)
+            check(len(sp) == 1 and int(sp[0][0]) > 0 and int(sp[0][1]) == 32 * int(sp[0][0])
+                  and sp[0][2] == tmp,
+                  "%s: --max-mem %s spills the actions while reading (-v: %r)" % (name, cap, sp))
             # and the index's actions wait on disk (mapped) from the pair stage to
             # the outputs, once: the calibration does not park them again
             parked = re.findall(r"index \(([0-9]+) bytes\) parked in (.*) until the outputs",
                                 p.stderr)
             check(len(parked) == 1 and int(parked[0][0]) > 0 and parked[0][1] == tmp and
-                  "index read back" in p.stderr and
                   "calibration: index" not in p.stderr,
                   "%s: --max-mem %s parks the index from the pair stage to the outputs (-v: %r)"
                   % (name, cap, parked))
@@ -113,6 +118,12 @@ def main():
         compare_runs("russian native", ["-w", "60s", "--threshold", "weight:2"], [RUSSIAN], ["1M"],
                      must_spill=False)
         compare_runs("russian calibrated", ["-w", "60s"], [RUSSIAN], ["1M"], must_spill=False)
+        # --window auto under a cap reads the objects' traces with the string tables parked
+        auto = compare_runs("russian auto window", ["-w", "auto"], [RUSSIAN], ["1M"],
+                            must_spill=False)
+        with open(os.path.join(auto, "summary.json"), encoding="utf-8") as f:
+            check(re.search(r'"per_trace": \{\s*"[a-z]', f.read()) is not None,
+                  "russian auto window: per-trace estimates in summary.json")
         compare_runs("russian coortweet", ["--compat", "coortweet", "-w", "60", "-m", "2"],
                      [RUSSIAN], [], must_spill=False)
     else:

@@ -576,11 +576,14 @@ static long mapping_rss_kb(const void *p)
 
     assert_non_null(f);
     while (fgets(line, sizeof line, f)) {
-        unsigned long lo, hi;
-        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+        char *end;
+        const unsigned long lo = strtoul(line, &end, 16);
+        if (*end == '-' && strchr(line, ' ') > end)
             found = lo == (unsigned long)(uintptr_t)p;
-        else if (found && sscanf(line, "Rss: %ld kB", &kb) == 1)
+        else if (found && strncmp(line, "Rss:", 4) == 0) {
+            kb = strtol(line + 4, NULL, 10);
             break;
+        }
     }
     (void)fclose(f);
     return found ? kb : -1;
@@ -648,6 +651,100 @@ static void test_park_map(void **state)
     lk_dataset_release(&ds);
 }
 
+/* One action into a spilled dataset as the sink adds it: the content id's
+ * hash in the action, its ref beside it, the row its place in the table. */
+static void add_spilled(lk_dataset *ds, const char *account, const char *object, int64_t t,
+                        const char *content)
+{
+    lk_action *a;
+    uint64_t ref;
+    char err[LK_ERRMSG_MAX] = "";
+    assert_int_equal(lk_dataset_spill_room(ds, 1, err), LK_OK);
+    assert_int_equal(lk_arena_add(&ds->content, content, strlen(content), &ref), LK_OK);
+    a = &ds->a[ds->n - ds->spill_n];
+    memset(a, 0, sizeof *a);
+    a->t = t;
+    a->account = intern(ds->accounts, account);
+    a->object = intern(ds->objects, object);
+    a->row = (uint32_t)ds->n;
+    a->content = lk_ds_content_hash(ds, ref);
+    ds->trefs[ds->n - ds->spill_n] = ref;
+    ds->n++;
+}
+
+/* The index of a spilled table (over several blocks, with a keep mask) is
+ * the index of the same table in memory, content hashes in place of refs;
+ * cut down and given its refs back by row, it is the same cut of the
+ * in-memory index exactly. */
+static void test_from_spill(void **state)
+{
+    uint64_t rng = 13;
+    lk_dataset mem, sp;
+    lk_objindex a, b, sa, sb;
+    uint8_t keep[400], keep2[400];
+    char name[32], obj[32], content[32], err[LK_ERRMSG_MAX] = "";
+    const size_t n = 3 * LK_DS_BLOCK + 123;
+
+    (void)state;
+    assert_int_equal(lk_dataset_init(&mem), LK_OK);
+    assert_int_equal(lk_dataset_init(&sp), LK_OK);
+    assert_int_equal(lk_dataset_spill(&sp, "/nonexistent/lk", err), LK_EIO);
+    assert_non_null(strstr(err, "/nonexistent/lk"));
+    assert_int_equal(sp.spill_fd1, 0);
+    assert_int_equal(lk_dataset_spill(&sp, tmpdir, err), LK_OK);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t ref;
+        const int64_t t = (int64_t)(next_u64(&rng) % 5000) * 1000;
+        (void)snprintf(name, sizeof name, "a%u", (unsigned)(next_u64(&rng) % 400));
+        (void)snprintf(obj, sizeof obj, "o%u", (unsigned)(next_u64(&rng) % 20000));
+        (void)snprintf(content, sizeof content, "post%u", (unsigned)(i / 3));
+        add_action(&mem, name, obj, t, (uint32_t)i);
+        assert_int_equal(lk_arena_add(&mem.content, content, strlen(content), &ref), LK_OK);
+        mem.a[i].content = ref;
+        add_spilled(&sp, name, obj, t, content);
+    }
+    /* at most a block in memory while it grows */
+    assert_true(sp.n - sp.spill_n <= LK_DS_BLOCK);
+    assert_true(sp.spill_n >= 3 * LK_DS_BLOCK);
+    assert_int_equal(lk_dataset_spill_flush(&sp, 1, err), LK_OK);
+    assert_int_equal(sp.spill_n, n);
+    assert_null(sp.a);
+    for (size_t i = 0; i < 400; i++) {
+        keep[i] = (uint8_t)(next_u64(&rng) % 4 != 0);
+        keep2[i] = (uint8_t)(next_u64(&rng) % 9 == 0);
+    }
+    assert_int_equal(lk_objindex_build(&mem, keep, &a), LK_OK);
+    assert_int_equal(lk_objindex_from_spill(&sp, keep, &b, err), LK_OK);
+    assert_int_equal(sp.spill_fd1, 0); /* its file went; the refs' went to b */
+    assert_int_equal(sp.refs_fd1, 0);
+    assert_int_not_equal(b.content_fd1, 0);
+    assert_int_equal(a.n, b.n);
+    assert_int_equal(a.nobj, b.nobj);
+    assert_memory_equal(a.start, b.start, (a.nobj + 1) * sizeof *a.start);
+    for (size_t r = 0; r < a.n; r++) {
+        lk_action x = a.a[r];
+        assert_int_equal(lk_objindex_chash(&b, &sp, r), lk_ds_content_hash(&mem, x.content));
+        x.content = b.a[r].content;
+        assert_memory_equal(&x, &b.a[r], sizeof x);
+    }
+    assert_int_equal(lk_objindex_subset(&a, keep2, NULL, &sa), LK_OK);
+    assert_int_equal(lk_objindex_subset(&b, keep2, NULL, &sb), LK_OK);
+    sb.content_fd1 = b.content_fd1;
+    sb.content_dir = b.content_dir;
+    b.content_fd1 = 0;
+    assert_true(sa.n > 0 && sa.n < a.n / 4);
+    assert_int_equal(lk_objindex_content_back(&sb, err), LK_OK);
+    assert_int_equal(sb.content_fd1, 0);
+    assert_int_equal(sa.n, sb.n);
+    assert_memory_equal(sa.a, sb.a, sa.n * sizeof *sa.a);
+    lk_objindex_release(&a);
+    lk_objindex_release(&b);
+    lk_objindex_release(&sa);
+    lk_objindex_release(&sb);
+    lk_dataset_release(&mem);
+    lk_dataset_release(&sp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -655,7 +752,7 @@ int main(void)
         cmocka_unit_test(test_sweep_small),        cmocka_unit_test(test_empty),
         cmocka_unit_test(test_sweep_differential), cmocka_unit_test(test_sweep_differential_keep),
         cmocka_unit_test(test_take_many_objects),  cmocka_unit_test(test_park),
-        cmocka_unit_test(test_park_map),
+        cmocka_unit_test(test_park_map),           cmocka_unit_test(test_from_spill),
     };
     return cmocka_run_group_tests(tests, lk_test_setup_tmpdir, lk_test_teardown_tmpdir);
 }
