@@ -4,6 +4,7 @@
  */
 #include <math.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "calibrate.h"
 #include "dist.h"
@@ -1316,7 +1317,43 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
  * the spilled records into smaller blocks, see detect.c). */
 static uint64_t null_budget(uint64_t budget, uint64_t copies)
 {
-    return budget / 2 > copies ? budget - copies : budget / 2;
+    /* the copies come out of the budget, down to an eighth of it (the
+     * pair stage's floor): half of it was room for pairs beyond the cap
+     * when the copies are large (1.7 GB more at 10^8 actions under 4G) */
+    return budget - budget / 8 > copies ? budget - copies : budget / 8;
+}
+
+/* Under a cap: the WHO copy's q-values (8 bytes a kept edge) wait in a
+ * temporary file while the WHEN copy is built and aggregated (*fd). */
+static lk_status park_q(double **q, size_t n, const lk_calib_opts *o, int *fd)
+{
+    const char *dir = lk_tmpfile_dir(o->tmp_dir);
+    lk_status st;
+
+    if ((st = lk_tmpfile_open(dir, fd, o->errbuf)) != LK_OK)
+        return st;
+    if ((st = lk_tmpfile_write(*fd, *q, n * sizeof **q, 0, dir, o->errbuf)) != LK_OK) {
+        (void)close(*fd);
+        *fd = -1;
+        return st;
+    }
+    free(*q);
+    *q = NULL;
+    return LK_OK;
+}
+
+static lk_status unpark_q(double **q, size_t n, const lk_calib_opts *o, int *fd)
+{
+    lk_status st;
+
+    if (!(*q = malloc(LK_MAX(n, (size_t)1) * sizeof **q)))
+        return LK_ENOMEM;
+    if ((st = lk_tmpfile_read(*fd, *q, n * sizeof **q, 0, lk_tmpfile_dir(o->tmp_dir), o->errbuf)) !=
+        LK_OK)
+        return st;
+    (void)close(*fd);
+    *fd = -1;
+    return LK_OK;
 }
 
 /* The two null copies, built one after the other or side by side (one
@@ -1423,6 +1460,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     realsrc rs;
     const int root = lk_dist_rank() == 0;
     int parked = 0; /* the index parked here (and read back at the end) */
+    int qfd = -1;   /* the WHO q-values' file while they wait there */
     nulls nl;
     lk_status ret = LK_ENOMEM;
 
@@ -1498,7 +1536,11 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             if ((ret = null_qvalues(ix, &nl.nc[k], net->idf, &rs, &no, (lk_null_kind)k, q[k],
                                     st)) != LK_OK)
                 goto done;
+            if (root && k == LK_NULL_WHO && (ret = park_q(&q[k], net->n, o, &qfd)) != LK_OK)
+                goto done;
         }
+        if (qfd >= 0 && (ret = unpark_q(&q[LK_NULL_WHO], net->n, o, &qfd)) != LK_OK)
+            goto done;
     } else {
         /* both copies side by side, each on half the threads; the pair
          * stage's budget was set before they existed: they come out of it */
@@ -1555,6 +1597,8 @@ done:
     null_shared_release(&nl.sh); /* after a failure; a no-op otherwise */
     lk_cols_release(&nl.nc[0]);
     lk_cols_release(&nl.nc[1]);
+    if (qfd >= 0)
+        (void)close(qfd);
     if (parked && ret == LK_OK) {
         const double t0 = mono_s();
         if ((ret = lk_objindex_unpark(ix, o->errbuf)) == LK_OK)

@@ -130,9 +130,21 @@ LK_RESULT_USED lk_status lk_dataset_park(lk_dataset *ds, const char *dir, char *
  */
 LK_RESULT_USED lk_status lk_dataset_park_actions(lk_dataset *ds, const char *dir, char *errbuf);
 
+/**
+ * While the string tables are parked: keep of the content ids only those
+ * behind refs[0..n) (read from the file, for the few actions the tables
+ * show), rewriting refs[] to the new ones; lk_dataset_unpark() then leaves
+ * the content ids alone.  A no-op when they are not parked.
+ * @return LK_OK, LK_ENOMEM, LK_EIO.
+ */
+LK_RESULT_USED lk_status lk_dataset_pick_content(lk_dataset *ds, uint64_t *refs, size_t n,
+                                                 char *errbuf);
+
 /** Read back whatever is parked (strings, action table) and close the
- *  file; a no-op when nothing is parked.  @return LK_OK, LK_ENOMEM, LK_EIO. */
-LK_RESULT_USED lk_status lk_dataset_unpark(lk_dataset *ds, char *errbuf);
+ *  file; a no-op when nothing is parked.  lookup 0: the pools without their
+ *  hash tables, for reading strings by id (lk_strpool_unpark).
+ *  @return LK_OK, LK_ENOMEM, LK_EIO. */
+LK_RESULT_USED lk_status lk_dataset_unpark(lk_dataset *ds, int lookup, char *errbuf);
 
 /**
  * From now on the actions go to temporary files in dir as they are added

@@ -196,15 +196,30 @@ lk_status lk_dataset_park_actions(lk_dataset *ds, const char *dir, char *errbuf)
     return LK_OK;
 }
 
-lk_status lk_dataset_unpark(lk_dataset *ds, char *errbuf)
+lk_status lk_dataset_pick_content(lk_dataset *ds, uint64_t *refs, size_t n, char *errbuf)
+{
+    lk_arena picked;
+    lk_status st;
+
+    if (!ds->park_fd1 || !ds->content.parked)
+        return LK_OK;
+    if ((st = lk_arena_pick(&ds->content, ds->park_fd1 - 1, ds->park_dir, refs, n, &picked,
+                            errbuf)) != LK_OK)
+        return st;
+    lk_arena_release(&ds->content);
+    ds->content = picked;
+    return LK_OK;
+}
+
+lk_status lk_dataset_unpark(lk_dataset *ds, int lookup, char *errbuf)
 {
     const int fd = ds->park_fd1 - 1;
     lk_status st;
 
     if (!ds->park_fd1)
         return LK_OK;
-    if ((st = lk_strpool_unpark(ds->accounts, fd, ds->park_dir, errbuf)) != LK_OK ||
-        (st = lk_strpool_unpark(ds->objects, fd, ds->park_dir, errbuf)) != LK_OK ||
+    if ((st = lk_strpool_unpark(ds->accounts, fd, ds->park_dir, lookup, errbuf)) != LK_OK ||
+        (st = lk_strpool_unpark(ds->objects, fd, ds->park_dir, lookup, errbuf)) != LK_OK ||
         (st = lk_arena_unpark(&ds->content, fd, ds->park_dir, errbuf)) != LK_OK)
         return st;
     if (ds->a_parked) {

@@ -86,6 +86,62 @@ lk_status lk_arena_park(lk_arena *a, int fd, uint64_t *off, const char *dir, cha
     return LK_OK;
 }
 
+lk_status lk_arena_pick(const lk_arena *a, int fd, const char *dir, uint64_t *refs, size_t n,
+                        lk_arena *out, char *errbuf)
+{
+    uint64_t *at = malloc((a->nchunk + 1) * sizeof *at); /* each chunk's place in the file */
+    lk_buf s;
+    uint64_t last = UINT64_MAX, lastnew = 0;
+    lk_status st = LK_OK;
+
+    lk_arena_init(out);
+    lk_buf_init(&s);
+    if (!at)
+        return LK_ENOMEM;
+    at[0] = a->park_off;
+    for (size_t c = 0; c < a->nchunk; c++)
+        at[c + 1] = at[c] + a->cused[c];
+    for (size_t i = 0; i < n && st == LK_OK; i++) {
+        const uint64_t c = refs[i] >> 32, o = refs[i] & 0xffffffffu;
+        size_t got = 0;
+        if (refs[i] == last) { /* a post's actions share their ref */
+            refs[i] = lastnew;
+            continue;
+        }
+        if (c >= a->nchunk || o >= a->cused[c]) {
+            lk_errf(errbuf, "a content reference outside its table");
+            st = LK_EINVAL;
+            break;
+        }
+        /* a piece at a time up to the NUL, which ends every string in its chunk */
+        lk_buf_reset(&s);
+        for (;;) {
+            const size_t want = (size_t)LK_MIN((uint64_t)4096, a->cused[c] - o - got);
+            const char *nul;
+            if (want == 0 || (st = lk_buf_reserve(&s, want)) != LK_OK ||
+                (st = lk_tmpfile_read(fd, s.p + s.len, want, at[c] + o + got, dir, errbuf)) !=
+                    LK_OK)
+                break;
+            nul = memchr(s.p + s.len, '\0', want);
+            if (nul) {
+                s.len = (size_t)(nul - s.p);
+                break;
+            }
+            s.len += want;
+            got += want;
+        }
+        if (st == LK_OK && (st = lk_arena_add(out, s.p, s.len, &lastnew)) == LK_OK) {
+            last = refs[i];
+            refs[i] = lastnew;
+        }
+    }
+    free(at);
+    lk_buf_release(&s);
+    if (st != LK_OK)
+        lk_arena_release(out);
+    return st;
+}
+
 lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, char *errbuf)
 {
     uint64_t off = a->park_off;
@@ -176,6 +232,8 @@ static lk_status rehash(lk_strpool *p)
 
 /* Table positions use the low hash bits; the stored 32 bits are the same
  * low bits, so a rehash needs no string access. */
+static lk_status build_table(lk_strpool *p);
+
 static size_t probe(const lk_strpool *p, const char *s, size_t n, uint32_t h, int *found)
 {
     size_t j = h & p->mask;
@@ -196,7 +254,16 @@ static size_t probe(const lk_strpool *p, const char *s, size_t n, uint32_t h, in
 int lk_strpool_find(const lk_strpool *p, const char *s, size_t n, uint32_t *id)
 {
     int found;
-    size_t j = probe(p, s, n, (uint32_t)lk_hash64(s, n), &found);
+    size_t j;
+    if (!p->tab) { /* unparked without its table: a scan */
+        for (size_t i = 0; i < p->n; i++)
+            if (p->len[i] == n && memcmp(p->str[i], s, n) == 0) {
+                *id = (uint32_t)i;
+                return 1;
+            }
+        return 0;
+    }
+    j = probe(p, s, n, (uint32_t)lk_hash64(s, n), &found);
     if (found)
         *id = p->tab[j].id1 - 1;
     return found;
@@ -204,13 +271,14 @@ int lk_strpool_find(const lk_strpool *p, const char *s, size_t n, uint32_t *id)
 
 void lk_strpool_prefetch(const lk_strpool *p, uint32_t h)
 {
-    __builtin_prefetch(&p->tab[h & p->mask]);
+    if (p->tab)
+        __builtin_prefetch(&p->tab[h & p->mask]);
 }
 
 void lk_strpool_prefetch_str(const lk_strpool *p, uint32_t h)
 {
-    const slot *sl = &p->tab[h & p->mask];
-    if (sl->id1)
+    const slot *sl = p->tab ? &p->tab[h & p->mask] : NULL;
+    if (sl && sl->id1)
         __builtin_prefetch(sl->str - 4);
 }
 
@@ -223,9 +291,13 @@ lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n, uint3
                                    int *is_new)
 {
     int found;
-    size_t j = probe(p, s, n, h, &found);
+    size_t j;
     uint64_t ref;
     lk_status st;
+
+    if (!p->tab && (st = build_table(p)) != LK_OK)
+        return st;
+    j = probe(p, s, n, h, &found);
 
     if (found) {
         *id = p->tab[j].id1 - 1;
@@ -320,7 +392,7 @@ size_t lk_strpool_count(const lk_strpool *p)
 size_t lk_strpool_bytes(const lk_strpool *p)
 {
     return (size_t)p->arena.total + p->cap * (sizeof(char *) + sizeof(uint32_t)) +
-           (p->mask + 1) * sizeof(slot);
+           (p->tab ? (p->mask + 1) * sizeof(slot) : 0);
 }
 
 void lk_strpool_free(lk_strpool *p)
@@ -381,7 +453,26 @@ lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, const char *dir,
     return LK_OK;
 }
 
-lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, char *errbuf)
+/* The hash table of ids, built from str[] and len[] (unparked without
+ * one, or when first needed after that). */
+static lk_status build_table(lk_strpool *p)
+{
+    p->tab = lk_table_alloc((p->mask + 1) * sizeof *p->tab);
+    if (!p->tab)
+        return LK_ENOMEM;
+    for (size_t i = 0; i < p->n; i++) {
+        const uint32_t h = lk_strpool_hash(p->str[i], p->len[i]);
+        size_t j = h & p->mask;
+        while (p->tab[j].id1)
+            j = (j + 1) & p->mask;
+        p->tab[j].str = p->str[i];
+        p->tab[j].h = h;
+        p->tab[j].id1 = (uint32_t)i + 1;
+    }
+    return LK_OK;
+}
+
+lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, int lookup, char *errbuf)
 {
     uint64_t *ref;
     lk_status st;
@@ -393,8 +484,7 @@ lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, char *errbuf
     ref = malloc(LK_MAX(p->n, (size_t)1) * sizeof *ref);
     p->str = malloc(LK_MAX(p->cap, (size_t)1) * sizeof *p->str);
     p->len = malloc(LK_MAX(p->cap, (size_t)1) * sizeof *p->len);
-    p->tab = lk_table_alloc((p->mask + 1) * sizeof *p->tab);
-    if (!ref || !p->str || !p->len || !p->tab) {
+    if (!ref || !p->str || !p->len) {
         free(ref);
         return LK_ENOMEM;
     }
@@ -404,16 +494,8 @@ lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, char *errbuf
         free(ref);
         return st;
     }
-    for (size_t i = 0; i < p->n; i++) {
-        const uint32_t h = lk_strpool_hash(lk_arena_get(&p->arena, ref[i]) + 4, p->len[i]);
-        size_t j = h & p->mask;
+    for (size_t i = 0; i < p->n; i++)
         p->str[i] = lk_arena_get(&p->arena, ref[i]) + 4;
-        while (p->tab[j].id1)
-            j = (j + 1) & p->mask;
-        p->tab[j].str = p->str[i];
-        p->tab[j].h = h;
-        p->tab[j].id1 = (uint32_t)i + 1;
-    }
     free(ref);
-    return LK_OK;
+    return lookup ? build_table(p) : LK_OK;
 }

@@ -102,8 +102,19 @@ void lk_arena_release(lk_arena *a);
 LK_RESULT_USED lk_status lk_arena_park(lk_arena *a, int fd, uint64_t *off, const char *dir,
                                        char *errbuf);
 LK_RESULT_USED lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, char *errbuf);
+/* Of a parked arena, only the strings behind refs[0..n) into *out (a new
+ * arena, released by the caller), refs[] rewritten to point there: read
+ * from the file one string at a time, for when a few are needed.
+ * @return LK_OK, LK_ENOMEM, LK_ELIMIT, LK_EIO. */
+LK_RESULT_USED lk_status lk_arena_pick(const lk_arena *a, int fd, const char *dir, uint64_t *refs,
+                                       size_t n, lk_arena *out, char *errbuf);
 LK_RESULT_USED lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, const char *dir,
                                          char *errbuf);
-LK_RESULT_USED lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, char *errbuf);
+/* With lookup 0 the pool comes back without its hash table (16 bytes a
+ * slot, two to four slots a string): lk_strpool_get() as before, and the
+ * table is rebuilt by the first lk_strpool_intern(); lk_strpool_find()
+ * without it scans (O(n)). */
+LK_RESULT_USED lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, int lookup,
+                                           char *errbuf);
 
 #endif

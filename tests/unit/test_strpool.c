@@ -275,6 +275,63 @@ static void test_arena(void **state)
         (void)snprintf(s, sizeof s, "content-%zu-%s", i, i % 3 ? "x" : "yyyyyyyyyyyyyyyyy");
         assert_string_equal(lk_arena_get(&a, small[i]), s);
     }
+    {
+        /* parked, a few strings picked from the file: the big ones (beyond
+         * a read piece), the empty ones, small ones twice in a row and
+         * across chunks, in any order */
+        char errbuf[LK_ERRMSG_MAX] = "";
+        const char *tdir = lk_tmpfile_dir(NULL);
+        lk_arena out;
+        uint64_t off = 0, pick[NS + 8], rq, rz;
+        size_t np = 0;
+        int fd;
+        /* without NULs: across read pieces, and beyond a chunk */
+        memset(big, 'q', 10000);
+        assert_int_equal(lk_arena_add(&a, big, 10000, &rq), LK_OK);
+        memset(big, 'z', (size_t)3 << 20);
+        assert_int_equal(lk_arena_add(&a, big, (size_t)3 << 20, &rz), LK_OK);
+        for (size_t i = NS; i-- > 0;)
+            pick[np++] = refs[i];
+        pick[np++] = small[5];
+        pick[np++] = small[5];
+        pick[np++] = small[NSMALL - 1];
+        pick[np++] = small[0];
+        pick[np++] = small[NSMALL / 2];
+        pick[np++] = refs[7];
+        pick[np++] = rz;
+        pick[np++] = rq;
+        assert_int_equal(lk_tmpfile_open(tdir, &fd, errbuf), LK_OK);
+        assert_int_equal(lk_tmpfile_write(fd, "header", 6, 0, tdir, errbuf), LK_OK);
+        off = 6;
+        assert_int_equal(lk_arena_park(&a, fd, &off, tdir, errbuf), LK_OK);
+        assert_int_equal(lk_arena_pick(&a, fd, tdir, pick, np, &out, errbuf), LK_OK);
+        (void)close(fd);
+        for (size_t k = 0; k < NS; k++) {
+            const size_t i = NS - 1 - k;
+            const char *got = lk_arena_get(&out, pick[k]);
+            size_t len;
+            fill_pattern(want, sizes[i], (unsigned)i);
+            /* a string ends at its first NUL, as lk_arena_get's readers see it */
+            len = strnlen(want, sizes[i]);
+            assert_int_equal(strlen(got), len);
+            if (len && memcmp(got, want, len) != 0)
+                fail_msg("picked string %zu (%zu bytes) corrupted", i, len);
+        }
+        assert_string_equal(lk_arena_get(&out, pick[NS]), "content-5-x");
+        assert_int_equal(pick[NS + 1], pick[NS]);
+        assert_string_equal(lk_arena_get(&out, pick[NS + 2]), "content-99999-yyyyyyyyyyyyyyyyy");
+        assert_string_equal(lk_arena_get(&out, pick[NS + 3]), "content-0-yyyyyyyyyyyyyyyyy");
+        assert_string_equal(lk_arena_get(&out, pick[NS + 4]), "content-50000-x");
+        fill_pattern(want, sizes[7], 7);
+        assert_int_equal(strlen(lk_arena_get(&out, pick[NS + 5])), strnlen(want, sizes[7]));
+        memset(big, 'z', (size_t)3 << 20);
+        assert_int_equal(strlen(lk_arena_get(&out, pick[NS + 6])), (size_t)3 << 20);
+        assert_memory_equal(lk_arena_get(&out, pick[NS + 6]), big, (size_t)3 << 20);
+        memset(big, 'q', 10000);
+        assert_int_equal(strlen(lk_arena_get(&out, pick[NS + 7])), 10000);
+        assert_memory_equal(lk_arena_get(&out, pick[NS + 7]), big, 10000);
+        lk_arena_release(&out);
+    }
     lk_arena_release(&a);
     assert_int_equal(a.nchunk, 0);
     lk_arena_release(&a); /* twice is fine */
@@ -321,7 +378,7 @@ static void test_park(void **state)
     assert_int_equal(lk_arena_park(&a, fd, &off, dir, errbuf), LK_OK);
     assert_true(off > (uint64_t)N * 12);
     assert_int_equal(lk_strpool_count(p), N + 1);
-    assert_int_equal(lk_strpool_unpark(p, fd, dir, errbuf), LK_OK);
+    assert_int_equal(lk_strpool_unpark(p, fd, dir, 1, errbuf), LK_OK);
     assert_int_equal(lk_arena_unpark(&a, fd, dir, errbuf), LK_OK);
     (void)close(fd);
     for (uint64_t k = 0; k < N; k++) {
@@ -338,6 +395,27 @@ static void test_park(void **state)
     }
     assert_int_equal(lk_strpool_find(p, big, (size_t)2 << 20, &id), 1);
     assert_int_equal(id, (uint32_t)N / 2 + 1);
+
+    /* parked again and back without the hash table: strings by id, find
+     * by a scan, and the first intern rebuilds the table */
+    assert_int_equal(lk_tmpfile_open(dir, &fd, errbuf), LK_OK);
+    assert_int_equal(lk_strpool_park(p, fd, &off, dir, errbuf), LK_OK);
+    assert_int_equal(lk_strpool_unpark(p, fd, dir, 0, errbuf), LK_OK);
+    (void)close(fd);
+    for (uint64_t k = 0; k < N; k += 997) {
+        const size_t n = key_string(k, buf);
+        size_t len = 0;
+        const char *got = lk_strpool_get(p, PARK_ID(k), &len);
+        assert_int_equal(len, n);
+        assert_memory_equal(got, buf, n);
+        assert_int_equal(lk_strpool_find(p, buf, n, &id), 1);
+        assert_int_equal(id, PARK_ID(k));
+    }
+    assert_int_equal(lk_strpool_find(p, "no such key", 11, &id), 0);
+    for (uint64_t k = 0; k < N; k++) {
+        const size_t n = key_string(k, buf);
+        intern_ok(p, buf, n, PARK_ID(k), 0);
+    }
 #undef PARK_ID
     /* both grow on */
     intern_ok(p, "after parking", 13, (uint32_t)N + 1, 1);
