@@ -996,8 +996,10 @@ static void by_group(const lk_kv *kv, size_t n, uint32_t div, size_t ngroups, do
 
 /* scales[N_CLASS * N_CLASS] from the null edges kv[0..n) (key = dkey of
  * the score, val = the activity bin; see above), which this sorts by
- * score. */
-static lk_status bin_scales(lk_kv *kv, size_t n, binscale *scales)
+ * score (and bin: equal scores in any order give the same scales).  The
+ * sorts here are in place, on `threads` threads: a copy of the 16-byte
+ * pairs was the calibration's peak at 10^8 actions. */
+static lk_status bin_scales(lk_kv *kv, size_t n, binscale *scales, unsigned threads)
 {
     const size_t nb = (size_t)N_CLASS * N_CLASS;
     double *tmp = malloc(LK_MAX(n, (size_t)1) * sizeof *tmp);
@@ -1005,8 +1007,9 @@ static lk_status bin_scales(lk_kv *kv, size_t n, binscale *scales)
     binscale all, row[N_CLASS];
     lk_status st = LK_ENOMEM;
 
-    if (!tmp || !off || (st = lk_sort_kv(kv, n, 64)) != LK_OK)
+    if (!tmp || !off)
         goto done;
+    lk_sort_kv_inplace_par(kv, n, threads);
     for (size_t k = 0; k < n; k++)
         tmp[k] = lk_key_double(kv[k].key);
     all = scale_of(tmp, n);
@@ -1029,7 +1032,7 @@ done:
 
 /* The real edges' z, largest first (ties in edge order): key = ~lk_double_key(z),
  * val = edge; real[0..n) as for qvalues. */
-static lk_kv *zvals(const lk_kv *real, size_t n, const binscale *sc)
+static lk_kv *zvals(const lk_kv *real, size_t n, const binscale *sc, unsigned threads)
 {
     lk_kv *z = malloc(LK_MAX(n, (size_t)1) * sizeof *z);
     if (!z)
@@ -1041,16 +1044,13 @@ static lk_kv *zvals(const lk_kv *real, size_t n, const binscale *sc)
         z[k].key = ~lk_double_key((lk_key_double(real[k].key) - b->loc) / b->scale);
         z[k].val = k;
     }
-    if (lk_sort_kv(z, n, 64) != LK_OK) {
-        free(z);
-        return NULL;
-    }
+    lk_sort_kv_inplace_par(z, n, threads); /* (z, edge): ties in edge order */
     return z;
 }
 
 /* The null edges' z, largest first, from kv[0..n) as bin_scales left it
  * (which this overwrites). */
-static double *null_zvals(lk_kv *kv, size_t n, const binscale *sc)
+static double *null_zvals(lk_kv *kv, size_t n, const binscale *sc, unsigned threads)
 {
     double *z = malloc(LK_MAX(n, (size_t)1) * sizeof *z);
     if (!z)
@@ -1060,72 +1060,10 @@ static double *null_zvals(lk_kv *kv, size_t n, const binscale *sc)
         kv[k].key = ~lk_double_key((lk_key_double(kv[k].key) - b->loc) / b->scale);
         kv[k].val = 0;
     }
-    if (lk_sort_kv(kv, n, 64) != LK_OK) {
-        free(z);
-        return NULL;
-    }
+    lk_sort_kv_inplace_par(kv, n, threads);
     for (size_t k = 0; k < n; k++)
         z[k] = lk_key_double(~kv[k].key);
     return z;
-}
-
-/*
- * q-values: for a cut c on z, FDR(c) = (null edges with z >= c) / (real
- * edges with z >= c), the null count taken from the tail model beyond the
- * TAIL_K-th null edge; q = the smallest FDR of any cut at or below the
- * edge's z (step-up).  The real edges real[0..nr) and the null edges
- * kv[0..nn) are (lk_double_key(score), bin) only (this overwrites kv);
- * q[0..nr) receives the real edges' q-values.
- */
-static lk_status qvalues(const lk_kv *real, size_t nr, lk_kv *kv, size_t nn, double *q)
-{
-    const size_t nb = (size_t)N_CLASS * N_CLASS;
-    binscale *sc = malloc(nb * sizeof *sc);
-    double *nz = NULL;
-    lk_kv *rz = NULL;
-    size_t j = 0;
-    double run = 1.0;
-    lk_status st = LK_ENOMEM;
-
-    if (!sc || bin_scales(kv, nn, sc) != LK_OK || !(nz = null_zvals(kv, nn, sc)) ||
-        !(rz = zvals(real, nr, sc)))
-        goto done;
-    /* the null's upper tail beyond its TAIL_K-th largest z is modelled as
-     * exponential (mean excess beta): one null replicate cannot count how
-     * rare a z far beyond all of its own edges is, but it can say how fast
-     * its tail falls */
-    {
-        const size_t k = LK_MIN((size_t)TAIL_K, nn);
-        const double u = k ? nz[k - 1] : 0.0;
-        double beta = 0.0;
-        for (size_t i = 0; i < k; i++)
-            beta += nz[i] - u;
-        beta = k > 1 ? LK_MAX(beta / (double)(k - 1), 1e-6) : 1.0;
-        for (size_t i = 0; i < nr;) {
-            const double zi = lk_key_double(~rz[i].key);
-            size_t e = i;
-            double fp;
-            while (e < nr && rz[e].key == rz[i].key)
-                e++;
-            while (j < nn && nz[j] >= zi)
-                j++;
-            fp = k && zi > u ? (double)k * exp(-(zi - u) / beta) : (double)j;
-            for (size_t m = i; m < e; m++)
-                q[rz[m].val] = LK_MIN(fp / (double)e, 1.0);
-            i = e;
-        }
-    }
-    for (size_t i = nr; i-- > 0;) {
-        double *x = &q[rz[i].val];
-        run = LK_MIN(run, *x);
-        *x = run;
-    }
-    st = LK_OK;
-done:
-    free(sc);
-    free(nz);
-    free(rz);
-    return st;
 }
 
 /* A one-task pass over the (mapped) index at action `done`, its pages let
@@ -1244,6 +1182,79 @@ static lk_status real_keys(realsrc *rs, char *errbuf)
 }
 
 /*
+ * q-values: for a cut c on z, FDR(c) = (null edges with z >= c) / (real
+ * edges with z >= c), the null count taken from the tail model beyond the
+ * TAIL_K-th null edge; q = the smallest FDR of any cut at or below the
+ * edge's z (step-up).  The real edges real[0..nr) and the null edges
+ * kv[0..nn) are (lk_double_key(score), bin) only (this overwrites kv);
+ * q[0..nr) receives the real edges' q-values.
+ */
+static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double *q, unsigned threads,
+                         char *errbuf)
+{
+    const size_t nb = (size_t)N_CLASS * N_CLASS, nr = rs->net->n;
+    binscale *sc = malloc(nb * sizeof *sc);
+    double *nz = NULL;
+    lk_kv *rz = NULL;
+    size_t j = 0;
+    double run = 1.0;
+    lk_status st = LK_ENOMEM;
+
+    /* each array goes as soon as the next one is made of it: the null
+     * edges once their z are, the real keys (lazy) once theirs are */
+    if (!sc || bin_scales(kv, nn, sc, threads) != LK_OK || !(nz = null_zvals(kv, nn, sc, threads)))
+        goto done;
+    free(kv);
+    kv = NULL;
+    if ((st = real_keys(rs, errbuf)) != LK_OK)
+        goto done;
+    st = LK_ENOMEM;
+    if (!(rz = zvals(rs->real, nr, sc, threads)))
+        goto done;
+    if (rs->lazy) {
+        free(rs->real);
+        rs->real = NULL;
+    }
+    /* the null's upper tail beyond its TAIL_K-th largest z is modelled as
+     * exponential (mean excess beta): one null replicate cannot count how
+     * rare a z far beyond all of its own edges is, but it can say how fast
+     * its tail falls */
+    {
+        const size_t k = LK_MIN((size_t)TAIL_K, nn);
+        const double u = k ? nz[k - 1] : 0.0;
+        double beta = 0.0;
+        for (size_t i = 0; i < k; i++)
+            beta += nz[i] - u;
+        beta = k > 1 ? LK_MAX(beta / (double)(k - 1), 1e-6) : 1.0;
+        for (size_t i = 0; i < nr;) {
+            const double zi = lk_key_double(~rz[i].key);
+            size_t e = i;
+            double fp;
+            while (e < nr && rz[e].key == rz[i].key)
+                e++;
+            while (j < nn && nz[j] >= zi)
+                j++;
+            fp = k && zi > u ? (double)k * exp(-(zi - u) / beta) : (double)j;
+            for (size_t m = i; m < e; m++)
+                q[rz[m].val] = LK_MIN(fp / (double)e, 1.0);
+            i = e;
+        }
+    }
+    for (size_t i = nr; i-- > 0;) {
+        double *x = &q[rz[i].val];
+        run = LK_MIN(run, *x);
+        *x = run;
+    }
+    st = LK_OK;
+done:
+    free(kv);
+    free(sc);
+    free(nz);
+    free(rz);
+    return st;
+}
+
+/*
  * The q-values of the real edges (rs, as for qvalues) against one null
  * copy nc of ix (released here), aggregated with the real network's idf.
  * Under mpirun every rank takes part in the null's aggregation
@@ -1297,15 +1308,13 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
     for (size_t k = 0; k < nn; k++)
         bv[k].val = pair_bin(rs->cls, (uint32_t)(bv[k].val >> 32), (uint32_t)bv[k].val);
     lk_net_release(&null);
-    if ((ret = real_keys(rs, o->errbuf)) == LK_OK)
-        ret = qvalues(rs->real, rs->net->n, bv, nn, q);
+    ret = qvalues(rs, bv, nn, q, LK_MAX(o->threads, 1u), o->errbuf); /* bv freed there */
     if (rs->lazy) {
         free(rs->real);
         rs->real = NULL;
     }
     lk_log(LK_LOG_DEBUG, "calibration: q-values against the %s null in %.3f s", null_name[kind],
            mono_s() - t0);
-    free(bv);
     return ret;
 }
 
@@ -1524,7 +1533,11 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
              * the WHEN copy needs next */
             if (k == LK_NULL_WHEN)
                 null_shared_release(&nl.sh);
-            no.budget = null_budget(o->budget, copy + (k == LK_NULL_WHO ? shared_bytes(ix) : 0));
+            /* what the aggregation holds beside its pairs: the copy, the
+             * shared part (WHO), and its null edges' (score, bin) pairs
+             * as they are reduced, about as many as the real kept edges */
+            no.budget = null_budget(o->budget, copy + (k == LK_NULL_WHO ? shared_bytes(ix) : 0) +
+                                                   (uint64_t)net->n * sizeof(lk_kv));
             if ((ret = nl.st[k]) != LK_OK)
                 goto done;
             /* a copy's q-values once it is built (the real edges' keys,
