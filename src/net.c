@@ -1,4 +1,5 @@
 /* net.c - partitioned, sort-based pair aggregation and the threshold. */
+#include <malloc.h>
 #include <math.h>
 #include <unistd.h>
 
@@ -781,6 +782,7 @@ static lk_status merge_parts(const part_view *v, size_t nparts, part_out *own, i
 {
     const size_t esz = scores_only ? sizeof(lk_kv) : sizeof(lk_edge);
     void **dst = scores_only ? (void **)&net->sk : (void **)&net->e;
+    size_t freed = 0;
     for (size_t p = 0; p < nparts; p++) {
         const part_view *pv = &v[p];
         if (pv->n && pv->rec) {
@@ -796,6 +798,13 @@ static lk_status merge_parts(const part_view *v, size_t nparts, part_out *own, i
             free(own[p].sk);
             own[p].e = NULL;
             own[p].sk = NULL;
+            /* a partition's edges are a few megabytes, which the allocator
+             * keeps in its arenas once freed: given back every 64 MB, or the
+             * merged list and the freed ones would be held together */
+            if ((freed += pv->n * esz) >= (size_t)64 << 20) {
+                (void)malloc_trim(0);
+                freed = 0;
+            }
         }
         net->n += pv->n;
         net->n_all += pv->n_all;
