@@ -988,12 +988,22 @@ static void by_group(const lk_kv *kv, size_t n, uint32_t div, size_t ngroups, do
     off[0] = 0;
 }
 
+/* kv[0..n) by (key, val): under a cap in place on `threads` threads (a
+ * copy of the 16-byte pairs was the calibration's peak at 10^8 actions),
+ * otherwise by the faster stable radix sort with a copy, or in place when
+ * the copy cannot be had.  The same order either way: the stable sort by
+ * key keeps equal keys in val order wherever the callers rely on it. */
+static void sort_pairs(lk_kv *kv, size_t n, int inplace, unsigned threads)
+{
+    if (inplace || lk_sort_kv(kv, n, 64) != LK_OK)
+        lk_sort_kv_inplace_par(kv, n, threads);
+}
+
 /* scales[N_CLASS * N_CLASS] from the null edges kv[0..n) (key = dkey of
  * the score, val = the activity bin; see above), which this sorts by
  * score (and bin: equal scores in any order give the same scales).  The
- * sorts here are in place, on `threads` threads: a copy of the 16-byte
- * pairs was the calibration's peak at 10^8 actions. */
-static lk_status bin_scales(lk_kv *kv, size_t n, binscale *scales, unsigned threads)
+ * sorts here are sort_pairs(). */
+static lk_status bin_scales(lk_kv *kv, size_t n, binscale *scales, int inplace, unsigned threads)
 {
     const size_t nb = (size_t)N_CLASS * N_CLASS;
     double *tmp = malloc(LK_MAX(n, (size_t)1) * sizeof *tmp);
@@ -1003,7 +1013,7 @@ static lk_status bin_scales(lk_kv *kv, size_t n, binscale *scales, unsigned thre
 
     if (!tmp || !off)
         goto done;
-    lk_sort_kv_inplace_par(kv, n, threads);
+    sort_pairs(kv, n, inplace, threads);
     for (size_t k = 0; k < n; k++)
         tmp[k] = lk_key_double(kv[k].key);
     all = scale_of(tmp, n);
@@ -1026,7 +1036,7 @@ done:
 
 /* The real edges' z, largest first (ties in edge order): key = ~lk_double_key(z),
  * val = edge; real[0..n) as for qvalues. */
-static lk_kv *zvals(const lk_kv *real, size_t n, const binscale *sc, unsigned threads)
+static lk_kv *zvals(const lk_kv *real, size_t n, const binscale *sc, int inplace, unsigned threads)
 {
     lk_kv *z = malloc(LK_MAX(n, (size_t)1) * sizeof *z);
     if (!z)
@@ -1038,13 +1048,13 @@ static lk_kv *zvals(const lk_kv *real, size_t n, const binscale *sc, unsigned th
         z[k].key = ~lk_double_key((lk_key_double(real[k].key) - b->loc) / b->scale);
         z[k].val = k;
     }
-    lk_sort_kv_inplace_par(z, n, threads); /* (z, edge): ties in edge order */
+    sort_pairs(z, n, inplace, threads); /* (z, edge): ties in edge order */
     return z;
 }
 
 /* The null edges' z, largest first, from kv[0..n) as bin_scales left it
  * (which this overwrites). */
-static double *null_zvals(lk_kv *kv, size_t n, const binscale *sc, unsigned threads)
+static double *null_zvals(lk_kv *kv, size_t n, const binscale *sc, int inplace, unsigned threads)
 {
     double *z = malloc(LK_MAX(n, (size_t)1) * sizeof *z);
     if (!z)
@@ -1054,7 +1064,7 @@ static double *null_zvals(lk_kv *kv, size_t n, const binscale *sc, unsigned thre
         kv[k].key = ~lk_double_key((lk_key_double(kv[k].key) - b->loc) / b->scale);
         kv[k].val = 0;
     }
-    lk_sort_kv_inplace_par(kv, n, threads);
+    sort_pairs(kv, n, inplace, threads);
     for (size_t k = 0; k < n; k++)
         z[k] = lk_key_double(~kv[k].key);
     return z;
@@ -1196,14 +1206,15 @@ static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double *q, unsigned 
 
     /* each array goes as soon as the next one is made of it: the null
      * edges once their z are, the real keys (lazy) once theirs are */
-    if (!sc || bin_scales(kv, nn, sc, threads) != LK_OK || !(nz = null_zvals(kv, nn, sc, threads)))
+    if (!sc || bin_scales(kv, nn, sc, rs->lazy, threads) != LK_OK ||
+        !(nz = null_zvals(kv, nn, sc, rs->lazy, threads)))
         goto done;
     free(kv);
     kv = NULL;
     if ((st = real_keys(rs, errbuf)) != LK_OK)
         goto done;
     st = LK_ENOMEM;
-    if (!(rz = zvals(rs->real, nr, sc, threads)))
+    if (!(rz = zvals(rs->real, nr, sc, rs->lazy, threads)))
         goto done;
     if (rs->lazy) {
         free(rs->real);
