@@ -163,10 +163,13 @@ LK_RESULT_USED lk_status lk_dataset_spill_flush(lk_dataset *ds, int drop, char *
  *  when full; m <= LK_DS_BLOCK).  @return LK_OK, LK_ENOMEM, LK_EIO. */
 LK_RESULT_USED lk_status lk_dataset_spill_room(lk_dataset *ds, size_t m, char *errbuf);
 
-/** Actions [from, from + m) of a spilled and flushed table into buf.
- *  @return LK_OK, LK_EIO. */
-LK_RESULT_USED lk_status lk_dataset_spilled(const lk_dataset *ds, size_t from, lk_action *buf,
-                                            size_t m, char *errbuf);
+/** The actions of a spilled and flushed table, in order, a piece of up to
+ *  LK_DS_BLOCK at a time: fn(ctx, piece, m) for each (a buffer of its own).
+ *  @return LK_OK, LK_ENOMEM, LK_EIO. */
+LK_RESULT_USED lk_status lk_dataset_spilled_each(const lk_dataset *ds,
+                                                 void (*fn)(void *ctx, const lk_action *a,
+                                                            size_t m),
+                                                 void *ctx, char *errbuf);
 
 /** 1 when (s, n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int lk_utf8_valid(const char *s, size_t n);

@@ -436,11 +436,16 @@ static lk_status park_strings(lk_detect *d, uint8_t **otrace)
 }
 
 /* Under --max-mem, the spilled actions: rows[] counted from their file. */
+static void count_piece(void *ctx, const lk_action *a, size_t m)
+{
+    uint64_t *rows = ctx;
+    for (size_t i = 0; i < m; i++)
+        rows[a[i].account]++;
+}
+
 static lk_status count_spilled(lk_detect *d, uint64_t *rows)
 {
     lk_dataset *ds = &d->ds;
-    const size_t piece = LK_DS_BLOCK;
-    lk_action *buf;
     lk_status st;
 
     if ((st = lk_dataset_spill_flush(ds, 1, d->errmsg)) != LK_OK)
@@ -448,16 +453,7 @@ static lk_status count_spilled(lk_detect *d, uint64_t *rows)
     lk_log(LK_LOG_INFO,
            "%zu actions (%zu bytes) and their content refs spilled to %s while reading",
            ds->spill_n, ds->spill_n * sizeof(lk_action), ds->spill_dir);
-    if (!(buf = malloc(piece * sizeof *buf)))
-        return LK_ENOMEM;
-    for (size_t from = 0; from < ds->spill_n && st == LK_OK; from += piece) {
-        const size_t m = LK_MIN(piece, ds->spill_n - from);
-        if ((st = lk_dataset_spilled(ds, from, buf, m, d->errmsg)) == LK_OK)
-            for (size_t i = 0; i < m; i++)
-                rows[buf[i].account]++;
-    }
-    free(buf);
-    return st;
+    return lk_dataset_spilled_each(ds, count_piece, rows, d->errmsg);
 }
 
 /* Under --max-mem, once built: the pair stage and the calibration read the

@@ -169,11 +169,23 @@ lk_status lk_dataset_spill_room(lk_dataset *ds, size_t m, char *errbuf)
     return LK_OK;
 }
 
-lk_status lk_dataset_spilled(const lk_dataset *ds, size_t from, lk_action *buf, size_t m,
-                             char *errbuf)
+lk_status lk_dataset_spilled_each(const lk_dataset *ds,
+                                  void (*fn)(void *ctx, const lk_action *a, size_t m), void *ctx,
+                                  char *errbuf)
 {
-    return lk_tmpfile_read(ds->spill_fd1 - 1, buf, m * sizeof *buf, (uint64_t)from * sizeof *buf,
-                           ds->spill_dir, errbuf);
+    lk_action *buf = malloc(LK_DS_BLOCK * sizeof *buf);
+    lk_status st = LK_OK;
+
+    if (!buf)
+        return LK_ENOMEM;
+    for (size_t from = 0; from < ds->spill_n && st == LK_OK; from += LK_DS_BLOCK) {
+        const size_t m = LK_MIN(LK_DS_BLOCK, ds->spill_n - from);
+        if ((st = lk_tmpfile_read(ds->spill_fd1 - 1, buf, m * sizeof *buf,
+                                  (uint64_t)from * sizeof *buf, ds->spill_dir, errbuf)) == LK_OK)
+            fn(ctx, buf, m);
+    }
+    free(buf);
+    return st;
 }
 
 lk_status lk_dataset_park_actions(lk_dataset *ds, const char *dir, char *errbuf)

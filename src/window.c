@@ -281,58 +281,61 @@ lk_status lk_objindex_subset(const lk_objindex *ix, const uint8_t *keep, const u
 /* Content refs go to disk and come back in pieces of this many. */
 #define REF_PIECE ((size_t)1 << 16)
 
-/* A spilled table is read back in pieces of this many actions (2 MB). */
-#define SPILL_PIECE ((size_t)1 << 16)
+/* lk_objindex_from_spill's passes over the spilled actions: first the runs'
+ * sizes (start[o + 1], n), then the actions scattered to them (start[o]
+ * fills object o's run and ends at start[o + 1]). */
+typedef struct spillpass {
+    const uint8_t *keep;
+    uint64_t *start;
+    lk_action *a; /* NULL: counting */
+    size_t n;
+} spillpass;
+
+static void spill_piece(void *ctx, const lk_action *x, size_t m)
+{
+    spillpass *sp = ctx;
+    for (size_t i = 0; i < m; i++)
+        if (!sp->keep || sp->keep[x[i].account]) {
+            if (sp->a)
+                sp->a[sp->start[x[i].object]++] = x[i];
+            else
+                sp->start[x[i].object + 1]++;
+            sp->n++;
+        }
+}
 
 lk_status lk_objindex_from_spill(lk_dataset *ds, const uint8_t *keep, lk_objindex *ix, char *errbuf)
 {
     const size_t nobj = lk_strpool_count(ds->objects);
-    size_t n = 0, maxrun = 0;
-    uint64_t *start = calloc(nobj + 1, sizeof *start);
-    lk_action *buf = malloc(SPILL_PIECE * sizeof *buf), *a = NULL, *tmp = NULL;
+    size_t maxrun = 0;
+    spillpass sp = {keep, calloc(nobj + 1, sizeof(uint64_t)), NULL, 0};
+    lk_action *tmp = NULL;
     lk_status st = LK_ENOMEM;
 
     memset(ix, 0, sizeof *ix);
-    if (!start || !buf)
-        goto done;
     /* the runs' sizes, then the actions scattered to them (in table order
      * within an object, as lk_objindex_build) */
-    for (size_t from = 0; from < ds->spill_n; from += SPILL_PIECE) {
-        const size_t m = LK_MIN(SPILL_PIECE, ds->spill_n - from);
-        if ((st = lk_dataset_spilled(ds, from, buf, m, errbuf)) != LK_OK)
-            goto done;
-        for (size_t i = 0; i < m; i++)
-            if (!keep || keep[buf[i].account]) {
-                start[buf[i].object + 1]++;
-                n++;
-            }
-    }
+    if (!sp.start || (st = lk_dataset_spilled_each(ds, spill_piece, &sp, errbuf)) != LK_OK)
+        goto done;
     for (size_t o = 0; o < nobj; o++) {
-        maxrun = LK_MAX(maxrun, (size_t)start[o + 1]);
-        start[o + 1] += start[o];
+        maxrun = LK_MAX(maxrun, (size_t)sp.start[o + 1]);
+        sp.start[o + 1] += sp.start[o];
     }
     st = LK_ENOMEM;
-    if (!(a = malloc(LK_MAX(n, (size_t)1) * sizeof *a)))
+    if (!(sp.a = malloc(LK_MAX(sp.n, (size_t)1) * sizeof *sp.a)))
         goto done;
-    /* start[o] fills object o's run, and ends at start[o + 1] */
-    for (size_t from = 0; from < ds->spill_n; from += SPILL_PIECE) {
-        const size_t m = LK_MIN(SPILL_PIECE, ds->spill_n - from);
-        if ((st = lk_dataset_spilled(ds, from, buf, m, errbuf)) != LK_OK)
-            goto done;
-        for (size_t i = 0; i < m; i++)
-            if (!keep || keep[buf[i].account])
-                a[start[buf[i].object]++] = buf[i];
-    }
+    ix->n = sp.n;
+    if ((st = lk_dataset_spilled_each(ds, spill_piece, &sp, errbuf)) != LK_OK)
+        goto done;
     if (nobj > 0)
-        memmove(start + 1, start, nobj * sizeof *start);
-    start[0] = 0;
+        memmove(sp.start + 1, sp.start, nobj * sizeof *sp.start);
+    sp.start[0] = 0;
     st = LK_ENOMEM;
     if (!(tmp = malloc(LK_MAX(maxrun, (size_t)1) * sizeof *tmp)))
         goto done;
-    sort_runs(a, start, nobj, tmp);
-    ix->a = a;
-    ix->n = n;
-    ix->start = start;
+    sort_runs(sp.a, sp.start, nobj, tmp);
+    ix->a = sp.a;
+    ix->start = sp.start;
     ix->nobj = nobj;
     /* the content refs' file goes with the index; the actions' file goes */
     ix->content_fd1 = ds->refs_fd1;
@@ -340,13 +343,14 @@ lk_status lk_objindex_from_spill(lk_dataset *ds, const uint8_t *keep, lk_objinde
     ds->refs_fd1 = 0;
     (void)close(ds->spill_fd1 - 1);
     ds->spill_fd1 = 0;
-    a = NULL;
-    start = NULL;
+    sp.a = NULL;
+    sp.start = NULL;
     st = LK_OK;
 done:
-    free(start);
-    free(buf);
-    free(a);
+    if (st != LK_OK)
+        ix->n = 0;
+    free(sp.start);
+    free(sp.a);
     free(tmp);
     return st;
 }
