@@ -101,14 +101,10 @@ static size_t nsteps(size_t n)
  * prefetch them: the misses overlap instead of queueing. */
 #define PREFETCH 16
 
-/* While the index is mapped (lk_objindex_park_map), a pass that reads all
- * of it in one task lets its pages go every this many actions (2 MB); the
- * tasks of a pass let their ranges go, and the pass all of it at the end
- * (pages shared by two tasks' ranges). */
-#define EVICT_STEP ((size_t)1 << 16)
-
 /* lk_par_run(threads, ntasks, fn, ctx), then the mapped index's pages let
- * go (see EVICT_STEP). */
+ * go (lk_objindex_park_map): the tasks of a pass let their ranges go (or a
+ * step behind, lk_objindex_evict_behind), and the pass all of it at the
+ * end (pages shared by two tasks' ranges). */
 static void pass(const lk_objindex *ix, unsigned threads, size_t ntasks, lk_task_fn fn, void *ctx)
 {
     /* lk_par_run runs every task even when a thread fails to start: its
@@ -373,7 +369,8 @@ static void posts_scan_task(void *ctx, size_t task, unsigned worker)
     const uint32_t lo = (uint32_t)(j->sh->nposts * task / j->parts),
                    hi = (uint32_t)(j->sh->nposts * (task + 1) / j->parts);
     (void)worker;
-    for (size_t r = 0; r < ix->n; r++) {
+    /* every part reads all of the index: each lets it go behind itself */
+    for (size_t r = 0, ev = 0; r < ix->n; r++) {
         const uint32_t p = j->sh->pid[r];
         const lk_action *x;
         const objinfo *q;
@@ -385,10 +382,7 @@ static void posts_scan_task(void *ctx, size_t task, unsigned worker)
             if (pf >= lo && pf < hi)
                 __builtin_prefetch(&j->ps[pf], 1);
         }
-        /* a step behind: touching a page maps its neighbours (the page
-         * cache's large folios), so the step just left may still come back */
-        if ((r & (EVICT_STEP - 1)) == 0 && r >= 2 * EVICT_STEP)
-            lk_objindex_evict(ix, r - 2 * EVICT_STEP, r - EVICT_STEP);
+        ev = lk_objindex_evict_behind(ix, ev, r);
         if (p < lo || p >= hi)
             continue;
         x = &ix->a[r];
@@ -1070,17 +1064,6 @@ static double *null_zvals(lk_kv *kv, size_t n, const binscale *sc, int inplace, 
     return z;
 }
 
-/* A one-task pass over the (mapped) index at action `done`, its pages let
- * go up to `ev` so far: the new mark.  A step behind (see posts_scan_task);
- * the pass lets all go at its end. */
-static size_t evict_behind(const lk_objindex *ix, size_t ev, size_t done)
-{
-    if (done < ev + 2 * EVICT_STEP)
-        return ev;
-    lk_objindex_evict(ix, ev, done - EVICT_STEP);
-    return done - EVICT_STEP;
-}
-
 /* Per account, its distinct objects in increasing order (CSR). */
 typedef struct objlists {
     uint64_t *off;
@@ -1110,7 +1093,7 @@ static lk_status build_lists(const lk_objindex *ix, size_t nacc, objlists *l)
                 l->off[a + 1]++;
             }
         }
-        ev = evict_behind(ix, ev, (size_t)ix->start[o + 1]);
+        ev = lk_objindex_evict_behind(ix, ev, (size_t)ix->start[o + 1]);
     }
     lk_objindex_evict(ix, 0, ix->n);
     for (size_t a = 0; a < nacc; a++)
@@ -1125,7 +1108,7 @@ static lk_status build_lists(const lk_objindex *ix, size_t nacc, objlists *l)
                 l->obj[fill[a]++] = (uint32_t)o;
             }
         }
-        ev = evict_behind(ix, ev, (size_t)ix->start[o + 1]);
+        ev = lk_objindex_evict_behind(ix, ev, (size_t)ix->start[o + 1]);
     }
     lk_objindex_evict(ix, 0, ix->n);
     free(fill);
@@ -1485,7 +1468,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     if (root) {
         for (size_t r = 0, ev = 0; r < ix->n; r++) {
             nacc = LK_MAX(nacc, (size_t)ix->a[r].account + 1);
-            ev = evict_behind(ix, ev, r + 1);
+            ev = lk_objindex_evict_behind(ix, ev, r + 1);
         }
         nact = calloc(LK_MAX(nacc, (size_t)1), sizeof *nact);
         cls = malloc(LK_MAX(nacc, (size_t)1));
@@ -1493,7 +1476,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             goto done;
         for (size_t r = 0, ev = 0; r < ix->n; r++) {
             nact[ix->a[r].account]++;
-            ev = evict_behind(ix, ev, r + 1);
+            ev = lk_objindex_evict_behind(ix, ev, r + 1);
         }
         lk_objindex_evict(ix, 0, ix->n);
         for (size_t a = 0; a < nacc; a++) {

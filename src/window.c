@@ -235,9 +235,6 @@ nomem:
     return LK_ENOMEM;
 }
 
-/* Passes over a mapped index let its pages go every this many actions. */
-#define EVICT_PIECE ((size_t)1 << 16)
-
 lk_status lk_objindex_subset(const lk_objindex *ix, const uint8_t *keep, const uint8_t *drop,
                              lk_objindex *sub)
 {
@@ -248,10 +245,9 @@ lk_status lk_objindex_subset(const lk_objindex *ix, const uint8_t *keep, const u
     if (!sub->start)
         return LK_ENOMEM;
     /* both passes let a mapped index's pages go behind them */
-    for (size_t r = 0; r < ix->n; r++) {
+    for (size_t r = 0, ev = 0; r < ix->n; r++) {
         n += keep[ix->a[r].account] && !(drop && drop[r]);
-        if ((r & (EVICT_PIECE - 1)) == EVICT_PIECE - 1 && r + 1 >= 2 * EVICT_PIECE)
-            lk_objindex_evict(ix, r + 1 - 2 * EVICT_PIECE, r + 1 - EVICT_PIECE);
+        ev = lk_objindex_evict_behind(ix, ev, r + 1);
     }
     lk_objindex_evict(ix, 0, ix->n);
     sub->a = malloc(LK_MAX(n, (size_t)1) * sizeof *sub->a);
@@ -265,11 +261,7 @@ lk_status lk_objindex_subset(const lk_objindex *ix, const uint8_t *keep, const u
         for (size_t r = (size_t)ix->start[o]; r < (size_t)ix->start[o + 1]; r++)
             if (keep[ix->a[r].account] && !(drop && drop[r]))
                 sub->a[n++] = ix->a[r];
-        if ((size_t)ix->start[o + 1] >= ev + 2 * EVICT_PIECE) {
-            /* a piece behind: touching a page maps its neighbours */
-            lk_objindex_evict(ix, ev, (size_t)ix->start[o + 1] - EVICT_PIECE);
-            ev = (size_t)ix->start[o + 1] - EVICT_PIECE;
-        }
+        ev = lk_objindex_evict_behind(ix, ev, (size_t)ix->start[o + 1]);
     }
     lk_objindex_evict(ix, 0, ix->n);
     sub->start[ix->nobj] = n;
@@ -455,6 +447,14 @@ void lk_objindex_evict(const lk_objindex *ix, size_t r0, size_t r1)
      * again; failing leaves them resident, which is only memory */
     if (e > b)
         (void)madvise((char *)ix->a + b, e - b, MADV_DONTNEED);
+}
+
+size_t lk_objindex_evict_behind(const lk_objindex *ix, size_t ev, size_t done)
+{
+    if (!ix->mapped || done < ev + 2 * LK_EVICT_STEP)
+        return ev;
+    lk_objindex_evict(ix, ev, done - LK_EVICT_STEP);
+    return done - LK_EVICT_STEP;
 }
 
 /* Unmap a mapped index's actions (a becomes NULL, still parked). */

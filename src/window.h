@@ -93,6 +93,15 @@ LK_RESULT_USED lk_status lk_objindex_park_map(lk_objindex *ix, const char *dir, 
  *  it reads, and all of the index at its end. */
 void lk_objindex_evict(const lk_objindex *ix, size_t r0, size_t r1);
 
+/* The step a one-task pass lets go behind it (2 MB of actions). */
+#define LK_EVICT_STEP ((size_t)1 << 16)
+
+/** For a pass in one task that has read actions [0, done) and let go of
+ *  [0, ev) so far: lets go a step behind `done` once two steps have gathered
+ *  (see lk_objindex_evict), and returns the new `ev`.  Call it as the pass
+ *  goes, and lk_objindex_evict(ix, 0, ix->n) at its end. */
+size_t lk_objindex_evict_behind(const lk_objindex *ix, size_t ev, size_t done);
+
 /** Read the parked actions back (a no-op when they are not parked).
  *  @return LK_OK, LK_ENOMEM, LK_EIO (still parked). */
 LK_RESULT_USED lk_status lk_objindex_unpark(lk_objindex *ix, char *errbuf);
