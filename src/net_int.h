@@ -18,6 +18,15 @@ typedef struct prec {
     uint32_t pad;
 } prec;
 
+/*
+ * Stable sort of (*src)[0..n) on the low `keybits` bits of key (no key has
+ * a higher bit set), with *dst (n records) as scratch; the two pointers
+ * are swapped when the result ends in the scratch, so that *src holds it.
+ * Stability keeps the sweep order (object by object) inside each pair.
+ * @return LK_OK or LK_ENOMEM.
+ */
+LK_RESULT_USED lk_status lk_net_sort_records(prec **src, prec **dst, size_t n, unsigned keybits);
+
 /* A chunk: the objects [o0, o1), swept by one task. */
 typedef struct chunk {
     size_t o0, o1;

@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "net.h"
+#include "net_int.h"
 
 static uint32_t intern(lk_strpool *p, const char *s)
 {
@@ -647,6 +648,68 @@ static void test_quantile_matches_r(void **state)
                  kept);
 }
 
+/* The reference order: key, then the position before the sort (stability). */
+static int cmp_key_then_obj(const void *x, const void *y)
+{
+    const prec *a = x, *b = y;
+    if (a->key != b->key)
+        return (a->key > b->key) - (a->key < b->key);
+    return (a->obj > b->obj) - (a->obj < b->obj);
+}
+
+/*
+ * lk_net_sort_records against qsort on (key, original position), over key
+ * widths below, at and above its first pass's 12 bits, buckets from empty
+ * to one holding most records (a heavy account), and sizes on both sides
+ * of its insertion-sort limit.
+ */
+static void test_sort_records(void **state)
+{
+    static const unsigned widths[] = {1, 5, 12, 13, 20, 35, 38, 46, 63};
+    static const size_t sizes[] = {0, 1, 2, 24, 25, 3000, 200000};
+    uint64_t x = 0x9e3779b97f4a7c15u;
+
+    (void)state;
+    for (size_t w = 0; w < sizeof widths / sizeof *widths; w++)
+        for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++)
+            for (int heavy = 0; heavy < 2; heavy++) {
+                const unsigned kb = widths[w];
+                const size_t n = sizes[z];
+                const uint64_t mask = kb == 64 ? UINT64_MAX : (UINT64_C(1) << kb) - 1;
+                prec *a = calloc(n + 1, sizeof *a), *t = calloc(n + 1, sizeof *t);
+                prec *ref = calloc(n + 1, sizeof *ref), *src = a, *dst = t;
+
+                assert_non_null(a);
+                assert_non_null(t);
+                assert_non_null(ref);
+                for (size_t i = 0; i < n; i++) {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    /* heavy: 3 records in 4 share their top bits */
+                    a[i].key = heavy && (x & 3) ? (mask & ~(mask >> 1)) | (x >> 40 & (mask >> 1))
+                                                : x & mask;
+                    if (i % 5 == 1)
+                        a[i].key = a[i - 1].key; /* equal keys: stability shows */
+                    a[i].obj = (uint32_t)i;
+                    a[i].ev = (uint32_t)(x >> 32);
+                }
+                memcpy(ref, a, n * sizeof *a);
+                qsort(ref, n, sizeof *ref, cmp_key_then_obj);
+                assert_int_equal(lk_net_sort_records(&src, &dst, n, kb), LK_OK);
+                for (size_t i = 0; i < n; i++)
+                    if (src[i].key != ref[i].key || src[i].obj != ref[i].obj ||
+                        src[i].ev != ref[i].ev)
+                        fail_msg("%u key bits, %zu records%s: record %zu is (%llx, %u), not "
+                                 "(%llx, %u)",
+                                 kb, n, heavy ? ", heavy" : "", i, (unsigned long long)src[i].key,
+                                 src[i].obj, (unsigned long long)ref[i].key, ref[i].obj);
+                free(a);
+                free(t);
+                free(ref);
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -657,6 +720,7 @@ int main(void)
         cmocka_unit_test(test_min_keep),
         cmocka_unit_test(test_partitions),
         cmocka_unit_test(test_random_vs_brute_force),
+        cmocka_unit_test(test_sort_records),
         cmocka_unit_test(test_quantile_matches_r),
     };
     return cmocka_run_group_tests(tests, lk_test_setup_tmpdir, lk_test_teardown_tmpdir);
