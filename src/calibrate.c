@@ -1330,7 +1330,7 @@ static lk_status park_q(double **q, size_t n, const lk_calib_opts *o, int *fd)
     if ((st = lk_tmpfile_open(dir, fd, o->errbuf)) != LK_OK)
         return st;
     if ((st = lk_tmpfile_write(*fd, *q, n * sizeof **q, 0, dir, o->errbuf)) != LK_OK) {
-        (void)close(*fd);
+        lk_tmpfile_close(*fd);
         *fd = -1;
         return st;
     }
@@ -1348,7 +1348,7 @@ static lk_status unpark_q(double **q, size_t n, const lk_calib_opts *o, int *fd)
     if ((st = lk_tmpfile_read(*fd, *q, n * sizeof **q, 0, lk_tmpfile_dir(o->tmp_dir), o->errbuf)) !=
         LK_OK)
         return st;
-    (void)close(*fd);
+    lk_tmpfile_close(*fd);
     *fd = -1;
     return LK_OK;
 }
@@ -1601,7 +1601,7 @@ done:
     lk_cols_release(&nl.nc[0]);
     lk_cols_release(&nl.nc[1]);
     if (qfd >= 0)
-        (void)close(qfd);
+        lk_tmpfile_close(qfd);
     if (parked && ret == LK_OK) {
         const double t0 = mono_s();
         if ((ret = lk_objindex_unpark(ix, o->errbuf)) == LK_OK)

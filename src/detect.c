@@ -14,10 +14,10 @@
 #include "out_file.h"
 #include "calibrate.h"
 #include "dist.h"
-#include "tmpfile.h"
 #include "par.h"
 #include "reader.h"
 #include "report.h"
+#include "tmpfile.h"
 
 const char *const lk_detect_outputs[] = {
     "summary.json", "accounts.csv",      "groups.csv",   "edges.csv",
@@ -757,6 +757,7 @@ lk_status lk_detect_run(lk_detect *d)
 
     if (writer || d->o.compat == LK_COMPAT_NONE)
         st = run(d, writer);
+    lk_tmpfile_drain(); /* the temporary files kept for reuse go (tmpfile.h) */
     all = lk_dist_final(st, d->errmsg);
     if (all != LK_OK && st == LK_OK && writer) /* failed elsewhere, after rank 0 wrote */
         clear_outputs(d->o.out_dir);

@@ -124,7 +124,7 @@ void lk_neartext_free(lk_neartext *nt)
     free(nt->post);
     free(nt->word);
     if (nt->spill_fd >= 0)
-        (void)close(nt->spill_fd);
+        lk_tmpfile_close(nt->spill_fd);
     free(nt);
 }
 

@@ -691,10 +691,10 @@ static void job_release(job *j)
     }
     for (unsigned w = 0; j->sp && w <= j->threads; w++)
         if (j->sp[w].fd >= 0)
-            (void)close(j->sp[w].fd);
+            lk_tmpfile_close(j->sp[w].fd);
     for (unsigned w = 0; j->ep && w < j->threads; w++)
         if (j->ep[w].fd >= 0)
-            (void)close(j->ep[w].fd);
+            lk_tmpfile_close(j->ep[w].fd);
     free(j->ep);
     if (j->out)
         for (size_t p = 0; p < j->nparts; p++) {
@@ -1227,7 +1227,7 @@ lk_status lk_net_park(lk_net *net, const char *dir, char *errbuf)
     if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK ||
         (st = lk_tmpfile_write(fd, net->e, net->n * sizeof *net->e, 0, dir, errbuf)) != LK_OK) {
         if (st != LK_OK && fd >= 0)
-            (void)close(fd);
+            lk_tmpfile_close(fd);
         free(net->park_fd);
         free(net->seg);
         net->park_fd = NULL;
@@ -1304,7 +1304,7 @@ static void drop_parked(lk_net *net)
 {
     for (unsigned f = 0; net->park_fd && f < net->npark_fd; f++)
         if (net->park_fd[f] >= 0)
-            (void)close(net->park_fd[f]);
+            lk_tmpfile_close(net->park_fd[f]);
     free(net->park_fd);
     free(net->seg);
     net->park_fd = NULL;

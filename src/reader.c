@@ -45,14 +45,14 @@ void lk_dataset_release(lk_dataset *ds)
     free(ds->a);
     free(ds->trefs);
     if (ds->spill_fd1)
-        (void)close(ds->spill_fd1 - 1);
+        lk_tmpfile_close(ds->spill_fd1 - 1);
     if (ds->refs_fd1)
-        (void)close(ds->refs_fd1 - 1);
+        lk_tmpfile_close(ds->refs_fd1 - 1);
     lk_strpool_free(ds->accounts);
     lk_strpool_free(ds->objects);
     lk_arena_release(&ds->content);
     if (ds->park_fd1)
-        (void)close(ds->park_fd1 - 1);
+        lk_tmpfile_close(ds->park_fd1 - 1);
     memset(ds, 0, sizeof *ds);
 }
 
@@ -107,7 +107,7 @@ lk_status lk_dataset_spill(lk_dataset *ds, const char *dir, char *errbuf)
     if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
         return st;
     if ((st = lk_tmpfile_open(dir, &rfd, errbuf)) != LK_OK) {
-        (void)close(fd);
+        lk_tmpfile_close(fd);
         return st;
     }
     free(ds->a);
@@ -243,7 +243,7 @@ lk_status lk_dataset_unpark(lk_dataset *ds, int lookup, char *errbuf)
             return st;
         ds->a_parked = 0;
     }
-    (void)close(fd);
+    lk_tmpfile_close(fd);
     ds->park_fd1 = 0;
     ds->park_end = 0;
     return LK_OK;

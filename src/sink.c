@@ -250,7 +250,7 @@ void lk_sink_free(lk_sink *k)
     lk_buf_release(&k->nt_text);
     lk_buf_release(&k->ntblk);
     if (k->ntfd1)
-        (void)close(k->ntfd1 - 1);
+        lk_tmpfile_close(k->ntfd1 - 1);
     free(k->blk);
     lk_arena_release(&k->ntacc);
     free(k->ntp);

@@ -1,9 +1,43 @@
 /* tmpfile.c - nameless temporary files (tmpfile.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tmpfile.h"
+
+/* Files kept by lk_tmpfile_close() for reuse. */
+#define LK_TMPFILE_POOL 16
+
+static struct {
+    pthread_mutex_t lock;
+    size_t n;
+    int fd[LK_TMPFILE_POOL];
+    dev_t dev[LK_TMPFILE_POOL]; /* the filesystem each lives on */
+} pool = {PTHREAD_MUTEX_INITIALIZER, 0, {0}, {0}};
+
+/* The last kept file on dir's filesystem, taken out of the pool; else -1.
+ * A file without a name belongs to no folder, only to a filesystem. */
+static int pool_take(const char *dir)
+{
+    struct stat sb;
+    int fd = -1;
+
+    if (stat(dir, &sb) != 0)
+        return -1;
+    pthread_mutex_lock(&pool.lock);
+    for (size_t i = pool.n; i-- > 0;)
+        if (pool.dev[i] == sb.st_dev) {
+            fd = pool.fd[i];
+            memmove(pool.fd + i, pool.fd + i + 1, (pool.n - i - 1) * sizeof *pool.fd);
+            memmove(pool.dev + i, pool.dev + i + 1, (pool.n - i - 1) * sizeof *pool.dev);
+            pool.n--;
+            break;
+        }
+    pthread_mutex_unlock(&pool.lock);
+    return fd;
+}
 
 const char *lk_tmpfile_dir(const char *dir)
 {
@@ -16,6 +50,8 @@ lk_status lk_tmpfile_open(const char *dir, int *fd, char *errbuf)
 {
     char path[4096];
 
+    if ((*fd = pool_take(dir)) >= 0)
+        return LK_OK;
     /* a file without a name (Linux, most local filesystems): nothing can
      * ever be left behind, however the process ends */
     *fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -38,6 +74,33 @@ lk_status lk_tmpfile_open(const char *dir, int *fd, char *errbuf)
     }
     (void)unlink(path);
     return LK_OK;
+}
+
+void lk_tmpfile_close(int fd)
+{
+    struct stat sb;
+
+    if (fd < 0)
+        return;
+    if (fstat(fd, &sb) == 0) {
+        pthread_mutex_lock(&pool.lock);
+        if (pool.n < LK_TMPFILE_POOL) {
+            pool.fd[pool.n] = fd;
+            pool.dev[pool.n++] = sb.st_dev;
+            fd = -1;
+        }
+        pthread_mutex_unlock(&pool.lock);
+    }
+    if (fd >= 0)
+        (void)close(fd);
+}
+
+void lk_tmpfile_drain(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    while (pool.n > 0)
+        (void)close(pool.fd[--pool.n]);
+    pthread_mutex_unlock(&pool.lock);
 }
 
 lk_status lk_tmpfile_write(int fd, const void *buf, size_t len, uint64_t off, const char *dir,

@@ -333,7 +333,7 @@ lk_status lk_objindex_from_spill(lk_dataset *ds, const uint8_t *keep, lk_objinde
     ix->content_fd1 = ds->refs_fd1;
     ix->content_dir = ds->spill_dir;
     ds->refs_fd1 = 0;
-    (void)close(ds->spill_fd1 - 1);
+    lk_tmpfile_close(ds->spill_fd1 - 1);
     ds->spill_fd1 = 0;
     sp.a = NULL;
     sp.start = NULL;
@@ -384,7 +384,7 @@ lk_status lk_objindex_content_back(lk_objindex *ix, char *errbuf)
         }
         ix->a[kv[i].val].content = buf[row - b0];
     }
-    (void)close(ix->content_fd1 - 1);
+    lk_tmpfile_close(ix->content_fd1 - 1);
     ix->content_fd1 = 0;
     st = LK_OK;
 done:
@@ -403,7 +403,7 @@ lk_status lk_objindex_park(lk_objindex *ix, const char *dir, char *errbuf)
     if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
         return st;
     if ((st = lk_tmpfile_write(fd, ix->a, ix->n * sizeof *ix->a, 0, dir, errbuf)) != LK_OK) {
-        (void)close(fd);
+        lk_tmpfile_close(fd);
         return st;
     }
     free(ix->a);
@@ -481,7 +481,7 @@ lk_status lk_objindex_unpark(lk_objindex *ix, char *errbuf)
         free(a);
         return st;
     }
-    (void)close(ix->park_fd1 - 1);
+    lk_tmpfile_close(ix->park_fd1 - 1);
     ix->park_fd1 = 0;
     ix->a = a;
     return LK_OK;
@@ -489,12 +489,12 @@ lk_status lk_objindex_unpark(lk_objindex *ix, char *errbuf)
 
 void lk_objindex_release(lk_objindex *ix)
 {
-    if (ix->content_fd1)
-        (void)close(ix->content_fd1 - 1);
-    if (ix->park_fd1)
-        (void)close(ix->park_fd1 - 1);
-    if (ix->mapped)
+    if (ix->mapped) /* before its file goes back (tmpfile.h) */
         unmap(ix);
+    if (ix->content_fd1)
+        lk_tmpfile_close(ix->content_fd1 - 1);
+    if (ix->park_fd1)
+        lk_tmpfile_close(ix->park_fd1 - 1);
     free(ix->a);
     free(ix->start);
     memset(ix, 0, sizeof *ix);

@@ -1,0 +1,140 @@
+/*
+ * test_tmpfile.c - temporary files and their reuse (src/tmpfile.c): a file
+ * given back is taken again by the next open on its filesystem, with its
+ * pages; at most LK_TMPFILE_POOL are kept; a drain closes them; a file is
+ * never taken for another filesystem; write and read errors name the folder.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lk_internal.h"
+#include "tmpfile.h"
+
+#include "lk_testutil.h"
+
+static ino_t ino_of(int fd)
+{
+    struct stat sb;
+    assert_int_equal(fstat(fd, &sb), 0);
+    return sb.st_ino;
+}
+
+static int is_open(int fd)
+{
+    return fcntl(fd, F_GETFD) != -1 || errno != EBADF;
+}
+
+/* Given back, taken again: the same file, its bytes still there. */
+static void test_reuse(void **state)
+{
+    char errbuf[LK_ERRMSG_MAX], got[8] = {0};
+    int fd, fd2;
+    ino_t ino;
+
+    (void)state;
+    lk_tmpfile_drain();
+    assert_int_equal(lk_tmpfile_open(tmpdir, &fd, errbuf), LK_OK);
+    ino = ino_of(fd);
+    assert_int_equal(lk_tmpfile_write(fd, "abcdef", 6, 0, tmpdir, errbuf), LK_OK);
+    lk_tmpfile_close(fd);
+    assert_true(is_open(fd)); /* kept */
+    assert_int_equal(lk_tmpfile_open(tmpdir, &fd2, errbuf), LK_OK);
+    assert_int_equal(fd2, fd);
+    assert_true(ino_of(fd2) == ino);
+    /* a new user writes from 0; what it did not write is the old bytes */
+    assert_int_equal(lk_tmpfile_write(fd2, "XY", 2, 0, tmpdir, errbuf), LK_OK);
+    assert_int_equal(lk_tmpfile_read(fd2, got, 6, 0, tmpdir, errbuf), LK_OK);
+    assert_memory_equal(got, "XYcdef", 6);
+    lk_tmpfile_close(fd2);
+    lk_tmpfile_drain();
+    assert_false(is_open(fd2));
+    lk_tmpfile_close(-1); /* nothing */
+}
+
+/* The last given back is taken first; the pool keeps 16, closes the rest. */
+static void test_pool_bounds(void **state)
+{
+    enum { N = 20, POOL = 16 };
+
+    char errbuf[LK_ERRMSG_MAX];
+    int fd[N], again[N];
+
+    (void)state;
+    lk_tmpfile_drain();
+    for (int i = 0; i < N; i++)
+        assert_int_equal(lk_tmpfile_open(tmpdir, &fd[i], errbuf), LK_OK);
+    for (int i = 0; i < N; i++)
+        lk_tmpfile_close(fd[i]);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(is_open(fd[i]), i < POOL);
+    for (int i = 0; i < POOL; i++) {
+        assert_int_equal(lk_tmpfile_open(tmpdir, &again[i], errbuf), LK_OK);
+        assert_int_equal(again[i], fd[POOL - 1 - i]);
+    }
+    for (int i = 0; i < POOL; i++)
+        lk_tmpfile_close(again[i]);
+    lk_tmpfile_drain();
+    for (int i = 0; i < POOL; i++)
+        assert_false(is_open(again[i]));
+}
+
+/* A file kept on one filesystem is not taken for another: /dev/shm is a
+ * tmpfs where it exists, apart from the scratch folder's. */
+static void test_other_filesystem(void **state)
+{
+    char errbuf[LK_ERRMSG_MAX];
+    struct stat shm, here, got;
+    int fd, fd2;
+
+    (void)state;
+    if (stat("/dev/shm", &shm) != 0 || stat(tmpdir, &here) != 0 || shm.st_dev == here.st_dev ||
+        access("/dev/shm", W_OK) != 0)
+        skip();
+    lk_tmpfile_drain();
+    assert_int_equal(lk_tmpfile_open(tmpdir, &fd, errbuf), LK_OK);
+    lk_tmpfile_close(fd);
+    assert_int_equal(lk_tmpfile_open("/dev/shm", &fd2, errbuf), LK_OK);
+    assert_int_not_equal(fd2, fd);
+    assert_int_equal(fstat(fd2, &got), 0);
+    assert_true(got.st_dev == shm.st_dev);
+    lk_tmpfile_close(fd2);
+    lk_tmpfile_drain();
+}
+
+/* Errors are one line naming the folder. */
+static void test_errors(void **state)
+{
+    char errbuf[LK_ERRMSG_MAX], b[4];
+    int fd;
+
+    (void)state;
+    lk_tmpfile_drain();
+    assert_int_equal(lk_tmpfile_open("/nonexistent/lockstep", &fd, errbuf), LK_EIO);
+    assert_non_null(strstr(errbuf, "/nonexistent/lockstep"));
+    assert_int_equal(lk_tmpfile_open(tmpdir, &fd, errbuf), LK_OK);
+    assert_int_equal(lk_tmpfile_read(fd, b, sizeof b, 0, tmpdir, errbuf), LK_EIO);
+    assert_non_null(strstr(errbuf, "file shorter than written"));
+    assert_non_null(strstr(errbuf, tmpdir));
+    lk_tmpfile_close(fd);
+    lk_tmpfile_drain();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reuse),
+        cmocka_unit_test(test_pool_bounds),
+        cmocka_unit_test(test_other_filesystem),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, lk_test_setup_tmpdir, lk_test_teardown_tmpdir);
+}
