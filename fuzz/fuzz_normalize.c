@@ -103,6 +103,15 @@ static void check_text(const char *s, size_t n, lk_buf *k, lk_buf *t)
     CHECK(len == 0 ? t->len == 2 : t->len == 34);
     for (size_t i = 2; i < t->len; i++)
         CHECK((t->p[i] >= '0' && t->p[i] <= '9') || (t->p[i] >= 'a' && t->p[i] <= 'f'));
+    /* The key of the normalised text, not normalised again, is the same
+     * (the sink keys texts so: fixed point above) */
+    {
+        lk_buf hk;
+        lk_buf_init(&hk);
+        if (run(lk_text_key, p, len, &hk) == 0)
+            CHECK(hk.len == t->len && memcmp(hk.p, t->p, t->len) == 0);
+        lk_buf_release(&hk);
+    }
 }
 
 static void check_tags(const char *s, size_t n, lk_buf *k, lk_buf *t)

@@ -788,11 +788,23 @@ lk_status lk_norm_text(const char *s, size_t n, lk_buf *out)
     return LK_OK;
 }
 
-lk_status lk_norm_text_key(const char *s, size_t n, lk_buf *out)
+/* The key of normalised text p[0..n): its XXH3-128 in 32 hex digits. */
+static void key_hex(const char *p, size_t n, char hex32[32])
 {
     static const char hex[] = "0123456789abcdef";
-    const size_t start = out->len;
     XXH128_canonical_t c;
+
+    XXH128_canonicalFromHash(&c, XXH3_128bits(p, n));
+    for (size_t i = 0; i < 16; i++) {
+        hex32[2 * i] = hex[c.digest[i] >> 4];
+        hex32[2 * i + 1] = hex[c.digest[i] & 15];
+    }
+}
+
+lk_status lk_norm_text_key(const char *s, size_t n, lk_buf *out)
+{
+    const size_t start = out->len;
+    char key[32];
 
     /* The text is normalised into out itself, hashed, then replaced by
      * its key: no scratch buffer. */
@@ -800,17 +812,19 @@ lk_status lk_norm_text_key(const char *s, size_t n, lk_buf *out)
         return LK_ENOMEM;
     if (out->len == start)
         return LK_OK;
-    XXH128_canonicalFromHash(&c, XXH3_128bits(out->p + start, out->len - start));
-    if (lk_buf_reserve(out, 32) != LK_OK) {
-        truncate_to(out, start);
-        return LK_ENOMEM;
-    }
-    for (size_t i = 0; i < 16; i++) {
-        out->p[start + 2 * i] = hex[c.digest[i] >> 4];
-        out->p[start + 2 * i + 1] = hex[c.digest[i] & 15];
-    }
-    truncate_to(out, start + 32);
-    return LK_OK;
+    key_hex(out->p + start, out->len - start, key);
+    truncate_to(out, start);
+    return lk_buf_append(out, key, sizeof key);
+}
+
+lk_status lk_text_key(const char *norm, size_t n, lk_buf *out)
+{
+    char key[32];
+
+    if (n == 0)
+        return LK_OK;
+    key_hex(norm, n, key);
+    return lk_buf_append(out, key, sizeof key);
 }
 
 /* ---- HTML -------------------------------------------------------------- */

@@ -63,6 +63,11 @@ LK_RESULT_USED lk_status lk_norm_text(const char *s, size_t n, lk_buf *out);
  *  (nothing appended when that is empty). */
 LK_RESULT_USED lk_status lk_norm_text_key(const char *s, size_t n, lk_buf *out);
 
+/** The same key of a text lk_norm_text() already gave (norm[0..n)), without
+ *  normalising it again: normalised text is a fixed point of lk_norm_text
+ *  (fuzz_normalize checks it on every input), so the key is the same. */
+LK_RESULT_USED lk_status lk_text_key(const char *norm, size_t n, lk_buf *out);
+
 /**
  * Plain text of HTML (Mastodon's `content`): tags removed ("<br>" and
  * "</p><p>" become a space), character references decoded (&amp; &lt; &gt;

@@ -681,27 +681,32 @@ static lk_status obj(lk_sink *k, lk_trace tr, const char *s, size_t n, int deriv
         /* detect keys texts by a hash of the normalised text; convert writes
          * the normalised text itself (readable, and reading it back
          * normalises to the same text, hence the same key) */
-        if (k->nt && !k->nt_pending) {
-            /* near-text works on the same normalised text, one per post */
-            lk_buf_reset(&k->nt_text);
-            if ((st = lk_norm_text(s, n, &k->nt_text)) != LK_OK)
-                return st;
-            k->nt_pending = k->nt_text.len > 0;
-        }
-        if (!((k->o.traces >> LK_TR_TEXT) & 1u))
-            return LK_OK;
-        if (!k->text_keys) {
+        {
+            /* the text normalised once, for near-text and the text object */
+            const lk_buf *norm = NULL;
+
+            if (k->nt && !k->nt_pending) {
+                /* near-text works on the same normalised text, one per post */
+                lk_buf_reset(&k->nt_text);
+                if ((st = lk_norm_text(s, n, &k->nt_text)) != LK_OK)
+                    return st;
+                k->nt_pending = k->nt_text.len > 0;
+                norm = &k->nt_text;
+            }
+            if (!((k->o.traces >> LK_TR_TEXT) & 1u))
+                return LK_OK;
+            if (!norm) {
+                lk_buf_reset(&k->scratch2);
+                if ((st = lk_norm_text(s, n, &k->scratch2)) != LK_OK)
+                    return st;
+                norm = &k->scratch2;
+            }
             if ((st = begin_obj(k, tr, &start)) != LK_OK ||
-                (st = lk_norm_text(s, n, &k->objs)) != LK_OK)
+                (st = k->text_keys ? lk_text_key(norm->p, norm->len, &k->objs)
+                                   : lk_buf_append(&k->objs, norm->p, norm->len)) != LK_OK)
                 return st;
             return add_obj(k, start);
         }
-        lk_buf_reset(&k->scratch2);
-        if ((st = lk_norm_text(s, n, &k->scratch2)) != LK_OK ||
-            (st = begin_obj(k, tr, &start)) != LK_OK ||
-            (st = lk_norm_text_key(k->scratch2.p, k->scratch2.len, &k->objs)) != LK_OK)
-            return st;
-        return add_obj(k, start);
     default: /* ids: verbatim */
         if ((st = begin_obj(k, tr, &start)) != LK_OK ||
             (st = lk_buf_append(&k->objs, s, n)) != LK_OK)

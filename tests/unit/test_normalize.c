@@ -478,6 +478,16 @@ static void test_text_key(void **state)
     assert_int_equal(lk_norm_text_key("Hello World", 11, &b), LK_OK);
     assert_int_equal(b.len, 34);
     assert_string_equal(b.p + 2, a.p);
+    /* The key of text already normalised, hashed alone: the same key, and
+     * nothing for an empty text. */
+    lk_buf_reset(&b);
+    assert_int_equal(lk_buf_append(&b, "k=", 2), LK_OK);
+    assert_int_equal(lk_text_key("hello world", 11, &b), LK_OK);
+    assert_int_equal(b.len, 34);
+    assert_string_equal(b.p + 2, a.p);
+    lk_buf_reset(&b);
+    assert_int_equal(lk_text_key("", 0, &b), LK_OK);
+    assert_int_equal(b.len, 0);
     /* A long non-ASCII text (past the stack buffer of the folder). */
     lk_buf_reset(&a);
     for (int i = 0; i < 400; i++)
