@@ -288,44 +288,78 @@ lk_status lk_neartext_add(lk_neartext *nt, const char *text, size_t n)
 
 /* ---- clustering ---------------------------------------------------------- */
 
+/* Pieces a band pass is swept in when threads > 1 (each starts a run). */
+#define LK_NT_PIECES 16
+
 /* Work state of one lk_neartext_cluster() call.  Passes are the identity
  * pass (0) and the bands (1..b); each is prepared (records made and
- * sorted) and then swept (union-find, in pass order).  With two threads,
- * pass p + 1 is prepared while pass p is swept: the sweeps run in the same
- * order on the same sorted records, so the result and the counts do not
- * depend on the threads. */
+ * sorted) and then swept (union-find).  With two threads or more, pass
+ * p + 1 is prepared while pass p is swept, and a band pass is swept in
+ * pieces by whichever threads are free, the union-find shared through
+ * atomic operations.  The result does not depend on the threads or the
+ * order: the pairs a sweep compares follow from the sorted records alone,
+ * a pair already in one set is only skipped, so the sets are the connected
+ * components of the pairs that verify; every link hangs the larger root
+ * under the smaller, so a set's root is its minimum; and the counts are of
+ * pairs and links, not of the order they came in. */
 typedef struct ctx {
     const lk_neartext *nt;
-    uint32_t *parent; /* union-find over signature indices; a root is its set's minimum */
+    /* two per signature: [2 i] its union-find parent (a root is its set's
+     * minimum, parents only ever point lower), [2 i + 1] its root after
+     * the identity pass: equal ones mean identical signatures */
+    uint32_t *uf;
     uint64_t *buf[3]; /* record buffers: one being swept, two for the next pass's sort */
     int sweep_buf;    /* buf holding the pass being swept */
     int prep_buf;     /* out: buf holding the pass just prepared */
     unsigned prep_pass, sweep_pass;
+    int prep;       /* this step: task 0 prepares prep_pass */
+    size_t npieces; /* this step: sweep tasks */
     lk_status sweep_st;
     uint32_t *reps; /* identity pass: distinct signatures of one run */
     size_t reps_cap;
-    uint64_t candidates, joined;
+    uint64_t joined; /* identity pass */
+    size_t bound[LK_NT_PIECES + 1];
+    uint64_t pcand[LK_NT_PIECES], pjoin[LK_NT_PIECES]; /* per piece of a band pass */
     const uint16_t *sig; /* all nt->nsig signatures (read back when spilled) */
 } ctx;
 
-static uint32_t find(uint32_t *parent, uint32_t x)
+/* Root of x's set, halving the path on the way (every parent is an
+ * ancestor, so a store racing another leaves an ancestor too). */
+/* (path halving writes uf through __atomic_store_n, which the analyser misses) */
+// NOLINTNEXTLINE(readability-non-const-parameter)
+static uint32_t find(uint32_t *uf, uint32_t x)
 {
-    while (parent[x] != x) {
-        parent[x] = parent[parent[x]]; /* path halving */
-        x = parent[x];
+    for (;;) {
+        const uint32_t p = __atomic_load_n(&uf[2 * (size_t)x], __ATOMIC_RELAXED);
+        uint32_t g;
+
+        if (p == x)
+            return x;
+        g = __atomic_load_n(&uf[2 * (size_t)p], __ATOMIC_RELAXED);
+        if (g != p)
+            __atomic_store_n(&uf[2 * (size_t)x], g, __ATOMIC_RELAXED);
+        x = g;
     }
-    return x;
 }
 
-/* Join the sets of a and b under the smaller root, so that a root is the
- * smallest index, hence the smallest post id, of its set. */
-static void join(ctx *c, uint32_t ra, uint32_t rb)
+/* Join the sets of a and b: the larger root goes under the smaller, by a
+ * compare-and-swap that fails (and is tried again from the new roots)
+ * when another thread linked that root first.  1 when two sets became one. */
+static int join(uint32_t *uf, uint32_t a, uint32_t b)
 {
-    if (ra < rb)
-        c->parent[rb] = ra;
-    else
-        c->parent[ra] = rb;
-    c->joined++;
+    for (;;) {
+        const uint32_t ra = find(uf, a), rb = find(uf, b);
+        const uint32_t lo = LK_MIN(ra, rb), hi = LK_MAX(ra, rb);
+        uint32_t expect = hi;
+
+        if (ra == rb)
+            return 0;
+        if (__atomic_compare_exchange_n(&uf[2 * (size_t)hi], &expect, lo, 0, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+            return 1;
+        a = ra;
+        b = rb;
+    }
 }
 
 /* A loop of fixed length the compiler vectorises (gcc -O2, SSE2: eight slots
@@ -339,17 +373,22 @@ static unsigned equal_slots(const uint16_t *x, const uint16_t *y)
     return m;
 }
 
-/* Verify a against b and join them when similar (unless already joined). */
-static void try_pair(ctx *c, uint32_t a, uint32_t b)
+/* Verify a against b and join them when similar: a candidate unless their
+ * signatures are identical (the identity pass joined those), verified
+ * unless they are in one set already. */
+static void try_pair(ctx *c, size_t piece, uint32_t a, uint32_t b)
 {
-    const uint32_t ra = find(c->parent, a), rb = find(c->parent, b);
+    uint32_t *uf = c->uf;
     const uint16_t *sig = c->sig;
+    uint32_t ra, rb;
 
-    if (ra == rb)
+    if (uf[2 * (size_t)a + 1] == uf[2 * (size_t)b + 1])
         return;
-    c->candidates++;
-    if (equal_slots(sig + (size_t)a * K, sig + (size_t)b * K) >= c->nt->need)
-        join(c, ra, rb);
+    c->pcand[piece]++;
+    ra = find(uf, a);
+    rb = find(uf, b);
+    if (ra != rb && equal_slots(sig + (size_t)a * K, sig + (size_t)b * K) >= c->nt->need)
+        c->pjoin[piece] += (uint64_t)join(uf, ra, rb);
 }
 
 /* Stable LSD radix sort of rec[0..n) by the high 32 bits (3 passes of 11,
@@ -459,10 +498,7 @@ static lk_status identity_sweep(ctx *c, const uint64_t *rec)
                                        K * sizeof *c->sig) != 0)
                 r++;
             if (r < nreps) {
-                const uint32_t rx = find(c->parent, x), rr = find(c->parent, c->reps[r]);
-
-                if (rx != rr)
-                    join(c, rx, rr);
+                c->joined += (uint64_t)join(c->uf, x, c->reps[r]);
             } else {
                 if (LK_GROW(c->reps, nreps + 1, c->reps_cap) != LK_OK)
                     return LK_ENOMEM;
@@ -479,36 +515,36 @@ static lk_status identity_sweep(ctx *c, const uint64_t *rec)
 #define LK_NT_AHEAD 24
 
 /* Start fetching what try_pair will read of post x: its signature (two
- * cache lines at K = 64) and its union-find parent. */
+ * cache lines at K = 64) and its union-find entries (one). */
 static void fetch_post(const ctx *c, uint32_t x)
 {
     const uint16_t *s = c->sig + (size_t)x * K;
 
     __builtin_prefetch(s);
     __builtin_prefetch(s + K - 1);
-    __builtin_prefetch(c->parent + x);
+    __builtin_prefetch(c->uf + 2 * (size_t)x);
 }
 
 /*
  * Each post of a run of equal band keys against the LK_NT_WINDOW before it
- * and the run's first.  The signatures of a band's candidates lie anywhere
- * in gigabytes of them at 10^8 actions, so the sweep fetches the posts
- * LK_NT_AHEAD records ahead that sit in a run (most records are alone under
- * their key and need nothing); the comparisons and joins stay in the same
- * order, hence the same clusters.
+ * and the run's first, for the records [lo, hi) (lo starts a run).  The
+ * signatures of a band's candidates lie anywhere in gigabytes of them at
+ * 10^8 actions, so the sweep fetches the posts LK_NT_AHEAD records ahead
+ * that sit in a run (most records are alone under their key and need
+ * nothing); the comparisons stay the same, hence the same clusters.
  */
-static void band_sweep(ctx *c, const uint64_t *rec)
+static void band_sweep(ctx *c, const uint64_t *rec, size_t lo, size_t hi, size_t piece)
 {
     const size_t n = c->nt->nsig;
-    size_t a = 0;
+    size_t a = lo;
 
-    for (size_t p = 0; p < n; p++) {
+    for (size_t p = lo; p < hi; p++) {
         const size_t f = p + LK_NT_AHEAD;
 
         if (f < n &&
             ((rec[f] ^ rec[f - 1]) >> 32 == 0 || (f + 1 < n && (rec[f] ^ rec[f + 1]) >> 32 == 0)))
             fetch_post(c, (uint32_t)rec[f]);
-        if (p == 0 || (rec[p] ^ rec[p - 1]) >> 32 != 0) {
+        if (p == lo || (rec[p] ^ rec[p - 1]) >> 32 != 0) {
             a = p; /* a new run */
             continue;
         }
@@ -516,34 +552,60 @@ static void band_sweep(ctx *c, const uint64_t *rec)
             const uint32_t x = (uint32_t)rec[p];
 
             for (size_t q = p; q-- > a && p - q <= LK_NT_WINDOW;)
-                try_pair(c, x, (uint32_t)rec[q]);
+                try_pair(c, piece, x, (uint32_t)rec[q]);
             if (p - a > LK_NT_WINDOW)
-                try_pair(c, x, (uint32_t)rec[a]);
+                try_pair(c, piece, x, (uint32_t)rec[a]);
         }
     }
 }
 
-static void sweep(ctx *c, unsigned p)
+/* Cut the records of the pass in c->sweep_buf into `pieces` ranges, each
+ * starting a run of equal keys (some may be empty). */
+static void cut_pieces(ctx *c, size_t pieces)
 {
     const uint64_t *rec = c->buf[c->sweep_buf];
+    const size_t n = c->nt->nsig;
 
-    if (p == 0)
-        c->sweep_st = identity_sweep(c, rec);
-    else
-        band_sweep(c, rec);
+    c->npieces = pieces;
+    c->bound[0] = 0;
+    for (size_t i = 1; i < pieces; i++) {
+        size_t q = LK_MAX(c->bound[i - 1], n / pieces * i);
+
+        while (q > 0 && q < n && (rec[q] ^ rec[q - 1]) >> 32 == 0)
+            q++;
+        c->bound[i] = q;
+    }
+    c->bound[pieces] = n;
 }
 
-/* Task 0 sweeps c->sweep_pass, task 1 prepares c->prep_pass: disjoint
- * buffers and state. */
+/* Task 0 prepares c->prep_pass when c->prep says so; the others sweep
+ * c->sweep_pass: the identity pass in one task, a band pass piece by piece.
+ * Disjoint buffers, per-piece counts. */
 static void step_task(void *vc, size_t task, unsigned worker)
 {
     ctx *c = vc;
+    const uint64_t *rec = c->buf[c->sweep_buf];
 
     (void)worker;
-    if (task == 0)
-        sweep(c, c->sweep_pass);
+    if (c->prep) {
+        if (task == 0) {
+            prepare(c, c->prep_pass);
+            return;
+        }
+        task--;
+    }
+    if (c->sweep_pass == 0)
+        c->sweep_st = identity_sweep(c, rec);
     else
-        prepare(c, c->prep_pass);
+        band_sweep(c, rec, c->bound[task], c->bound[task + 1], task);
+}
+
+/* After the identity pass: each signature's root, which identical
+ * signatures share. */
+static void note_identity(ctx *c)
+{
+    for (size_t i = 0; i < c->nt->nsig; i++)
+        c->uf[2 * i + 1] = find(c->uf, (uint32_t)i);
 }
 
 /* Spilling: every signature, the file's then the memory's, into *out
@@ -589,16 +651,16 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     res = malloc(nt->nposts ? (size_t)nt->nposts * sizeof *res : 1);
     if (!res || lk_mul_size(n ? n : 1, sizeof *c.buf[0], &bytes) != 0)
         goto cleanup;
-    c.parent = malloc((n ? n : 1) * sizeof *c.parent);
+    c.uf = malloc(2 * (n ? n : 1) * sizeof *c.uf);
     c.buf[0] = malloc(bytes);
     c.buf[1] = malloc(bytes);
     /* the third buffer only when passes overlap */
     if (nt->o.threads > 1)
         c.buf[2] = malloc(bytes);
-    if (!c.parent || !c.buf[0] || !c.buf[1] || (nt->o.threads > 1 && !c.buf[2]))
+    if (!c.uf || !c.buf[0] || !c.buf[1] || (nt->o.threads > 1 && !c.buf[2]))
         goto cleanup;
     for (size_t i = 0; i < n; i++)
-        c.parent[i] = (uint32_t)i;
+        c.uf[2 * i] = c.uf[2 * i + 1] = (uint32_t)i;
     if (nt->o.threads > 1) {
         c.sweep_buf = -1;
         prepare(&c, 0);
@@ -606,7 +668,14 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
             c.sweep_buf = c.prep_buf;
             c.sweep_pass = p;
             c.prep_pass = p + 1;
-            (void)lk_par_run(2, p + 1 < passes ? 2 : 1, step_task, &c);
+            c.prep = p + 1 < passes;
+            if (p == 1)
+                note_identity(&c);
+            if (p == 0)
+                c.npieces = 1;
+            else
+                cut_pieces(&c, LK_NT_PIECES);
+            (void)lk_par_run(nt->o.threads, (size_t)c.prep + c.npieces, step_task, &c);
             if (c.sweep_st != LK_OK) {
                 ret = c.sweep_st;
                 goto cleanup;
@@ -618,7 +687,12 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
             const int keep = c.sweep_buf;
             prepare(&c, p);
             c.sweep_buf = c.prep_buf;
-            sweep(&c, p);
+            c.sweep_pass = p;
+            c.prep = 0;
+            if (p == 1)
+                note_identity(&c);
+            cut_pieces(&c, 1);
+            step_task(&c, 0, 0);
             c.sweep_buf = keep;
             if (c.sweep_st != LK_OK) {
                 ret = c.sweep_st;
@@ -633,11 +707,11 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
 
         memset(size, 0, n * sizeof *size);
         for (size_t i = 0; i < n; i++)
-            size[find(c.parent, (uint32_t)i)]++;
+            size[find(c.uf, (uint32_t)i)]++;
         for (uint32_t i = 0; i < nt->nposts; i++)
             res[i] = UINT32_MAX;
         for (size_t i = 0; i < n; i++) {
-            const uint32_t r = find(c.parent, (uint32_t)i);
+            const uint32_t r = find(c.uf, (uint32_t)i);
 
             if (size[r] < 2)
                 continue;
@@ -649,8 +723,12 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     if (st) {
         st->posts = nt->nposts;
         st->sketched = n;
-        st->candidates = c.candidates;
+        st->candidates = 0;
         st->joined = c.joined;
+        for (size_t i = 0; i < LK_NT_PIECES; i++) {
+            st->candidates += c.pcand[i];
+            st->joined += c.pjoin[i];
+        }
         st->clusters = clusters;
         st->clustered = clustered;
         st->bands = nt->bands;
@@ -662,7 +740,7 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
 cleanup:
     free(res);
     free(loaded);
-    free(c.parent);
+    free(c.uf);
     for (int i = 0; i < 3; i++)
         free(c.buf[i]);
     free(c.reps);

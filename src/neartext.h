@@ -87,17 +87,20 @@ typedef struct lk_neartext_opts {
     double threshold; /**< minimum estimated Jaccard of shingle sets, in (0, 1]; default 0.3 */
     unsigned shingle; /**< words per shingle, 1..LK_NEARTEXT_MAX_SHINGLE; default 2 */
     uint64_t seed;    /**< picks the hash permutations; default 0 */
-    unsigned threads; /**< > 1: lk_neartext_cluster() sorts the next pass on a
-                           second thread while it sweeps one (same result, one more
-                           buffer of 8 bytes per sketched post); default 1 */
+    unsigned threads; /**< > 1: lk_neartext_cluster() sorts the next pass while
+                           it sweeps one, and sweeps a band on every thread (same
+                           result and counts, one more buffer of 8 bytes per
+                           sketched post); default 1 */
 } lk_neartext_opts;
 
 /** What lk_neartext_cluster() did; every count is over the posts added so far. */
 typedef struct lk_neartext_stats {
     uint64_t posts;      /**< posts added */
     uint64_t sketched;   /**< posts with >= 3 tokens (the ones that may cluster) */
-    uint64_t candidates; /**< candidate pairs verified on the full signature */
-    uint64_t joined;     /**< verified pairs that joined two clusters */
+    uint64_t candidates; /**< pairs with different signatures that a band made
+                              candidates (compared, unless already clustered) */
+    uint64_t joined;     /**< pairs that joined two clusters (identical
+                              signatures included) */
     uint64_t clusters;   /**< clusters of two or more posts */
     uint64_t clustered;  /**< posts in those clusters */
     unsigned bands;      /**< LSH bands b */

@@ -255,9 +255,9 @@ static void test_families(void **state)
     }
 }
 
-/* Two threads (the next pass sorted while one is swept) and sketches made
- * apart from the handle (lk_neartext_sketch + add_sketch, as the parallel
- * reader does) give the serial clusters and counts, at thresholds where
+/* Two and four threads (the next pass sorted while one is swept, a band
+ * swept in pieces on every thread) and sketches made apart from the handle (lk_neartext_sketch +
+ * add_sketch, as the parallel reader does) give the serial clusters and counts, at thresholds where
  * the bands and the sweeps differ. */
 static void test_threads(void **state)
 {
@@ -278,6 +278,11 @@ static void test_threads(void **state)
         lk_neartext_opts_init(&o);
         o.threshold = thr[k];
         a = cluster_all(&d, &o, &s1);
+        o.threads = 4; /* band pieces swept by four threads at once */
+        b = cluster_all(&d, &o, &s2);
+        assert_memory_equal(a, b, (size_t)d.n * sizeof *a);
+        assert_memory_equal(&s1, &s2, sizeof s1);
+        free(b);
         o.threads = 2;
         b = cluster_all(&d, &o, &s2);
         assert_memory_equal(a, b, (size_t)d.n * sizeof *a);
