@@ -324,8 +324,8 @@ typedef struct ctx {
 } ctx;
 
 /* Root of x's set, halving the path on the way (every parent is an
- * ancestor, so a store racing another leaves an ancestor too). */
-/* (path halving writes uf through __atomic_store_n, which the analyser misses) */
+ * ancestor, so a store racing another leaves an ancestor too; the store is
+ * __atomic_store_n, which the analyser does not count as a write). */
 // NOLINTNEXTLINE(readability-non-const-parameter)
 static uint32_t find(uint32_t *uf, uint32_t x)
 {
