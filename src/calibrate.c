@@ -1046,21 +1046,28 @@ static lk_kv *zvals(const lk_kv *real, size_t n, const binscale *sc, int inplace
     return z;
 }
 
-/* The null edges' z, largest first, from kv[0..n) as bin_scales left it
- * (which this overwrites). */
-static double *null_zvals(lk_kv *kv, size_t n, const binscale *sc, int inplace, unsigned threads)
+/* The null edges' z, largest first, from the n pairs *kv as bin_scales
+ * left them, which this frees once it has their keys: the z are sorted as
+ * 8-byte keys alone (the pairs' values are not needed), and the pairs and
+ * the result never coexist. */
+static double *null_zvals(lk_kv **kv, size_t n, const binscale *sc, unsigned threads)
 {
-    double *z = malloc(LK_MAX(n, (size_t)1) * sizeof *z);
-    if (!z)
+    uint64_t *key = malloc(LK_MAX(n, (size_t)1) * sizeof *key);
+    double *z;
+
+    if (!key)
         return NULL;
     for (size_t k = 0; k < n; k++) {
-        const binscale *b = &sc[kv[k].val];
-        kv[k].key = ~lk_double_key((lk_key_double(kv[k].key) - b->loc) / b->scale);
-        kv[k].val = 0;
+        const binscale *b = &sc[(*kv)[k].val];
+        key[k] = ~lk_double_key((lk_key_double((*kv)[k].key) - b->loc) / b->scale);
     }
-    sort_pairs(kv, n, inplace, threads);
-    for (size_t k = 0; k < n; k++)
-        z[k] = lk_key_double(~kv[k].key);
+    free(*kv);
+    *kv = NULL;
+    lk_sort_u64_inplace_par(key, n, threads);
+    if ((z = malloc(LK_MAX(n, (size_t)1) * sizeof *z)))
+        for (size_t k = 0; k < n; k++)
+            z[k] = lk_key_double(~key[k]);
+    free(key);
     return z;
 }
 
@@ -1190,10 +1197,8 @@ static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double *q, unsigned 
     /* each array goes as soon as the next one is made of it: the null
      * edges once their z are, the real keys (lazy) once theirs are */
     if (!sc || bin_scales(kv, nn, sc, rs->lazy, threads) != LK_OK ||
-        !(nz = null_zvals(kv, nn, sc, rs->lazy, threads)))
+        !(nz = null_zvals(&kv, nn, sc, threads)))
         goto done;
-    free(kv);
-    kv = NULL;
     if ((st = real_keys(rs, errbuf)) != LK_OK)
         goto done;
     st = LK_ENOMEM;
