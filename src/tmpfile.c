@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "tmpfile.h"
@@ -14,27 +15,35 @@ static struct {
     pthread_mutex_t lock;
     size_t n;
     int fd[LK_TMPFILE_POOL];
-    dev_t dev[LK_TMPFILE_POOL]; /* the filesystem each lives on */
-} pool = {PTHREAD_MUTEX_INITIALIZER, 0, {0}, {0}};
+    dev_t dev[LK_TMPFILE_POOL];  /* the filesystem each lives on */
+    off_t size[LK_TMPFILE_POOL]; /* its length when given back */
+} pool = {PTHREAD_MUTEX_INITIALIZER, 0, {0}, {0}, {0}};
 
-/* The last kept file on dir's filesystem, taken out of the pool; else -1.
- * A file without a name belongs to no folder, only to a filesystem. */
+/* The largest kept file on dir's filesystem (of equal ones the last given
+ * back), taken out of the pool; else -1.  The largest has the most pages to
+ * write over, and a large stage taking a small file would make it grow while
+ * the large one sits idle.  A file without a name belongs to no folder,
+ * only to a filesystem. */
 static int pool_take(const char *dir)
 {
     struct stat sb;
+    size_t best = SIZE_MAX;
     int fd = -1;
 
     if (stat(dir, &sb) != 0)
         return -1;
     pthread_mutex_lock(&pool.lock);
     for (size_t i = pool.n; i-- > 0;)
-        if (pool.dev[i] == sb.st_dev) {
-            fd = pool.fd[i];
-            memmove(pool.fd + i, pool.fd + i + 1, (pool.n - i - 1) * sizeof *pool.fd);
-            memmove(pool.dev + i, pool.dev + i + 1, (pool.n - i - 1) * sizeof *pool.dev);
-            pool.n--;
-            break;
-        }
+        if (pool.dev[i] == sb.st_dev && (best == SIZE_MAX || pool.size[i] > pool.size[best]))
+            best = i;
+    if (best != SIZE_MAX) {
+        const size_t i = best, m = pool.n - i - 1;
+        fd = pool.fd[i];
+        memmove(pool.fd + i, pool.fd + i + 1, m * sizeof *pool.fd);
+        memmove(pool.dev + i, pool.dev + i + 1, m * sizeof *pool.dev);
+        memmove(pool.size + i, pool.size + i + 1, m * sizeof *pool.size);
+        pool.n--;
+    }
     pthread_mutex_unlock(&pool.lock);
     return fd;
 }
@@ -79,14 +88,19 @@ lk_status lk_tmpfile_open(const char *dir, int *fd, char *errbuf)
 void lk_tmpfile_close(int fd)
 {
     struct stat sb;
+    struct statvfs vf;
 
     if (fd < 0)
         return;
-    if (fstat(fd, &sb) == 0) {
+    /* kept only while the filesystem has room for as much again: near a
+     * full disk, files go as they used to */
+    if (fstat(fd, &sb) == 0 && fstatvfs(fd, &vf) == 0 &&
+        (uint64_t)vf.f_bavail * vf.f_frsize >= (uint64_t)sb.st_size) {
         pthread_mutex_lock(&pool.lock);
         if (pool.n < LK_TMPFILE_POOL) {
             pool.fd[pool.n] = fd;
-            pool.dev[pool.n++] = sb.st_dev;
+            pool.dev[pool.n] = sb.st_dev;
+            pool.size[pool.n++] = sb.st_size;
             fd = -1;
         }
         pthread_mutex_unlock(&pool.lock);

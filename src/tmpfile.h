@@ -10,16 +10,16 @@
  * (reader.c).  Every error is one line naming the folder.
  *
  * A file given back with lk_tmpfile_close() is kept open, up to
- * LK_TMPFILE_POOL of them, and the next lk_tmpfile_open() on the same
- * filesystem takes it back (the last one given back first) instead of making a
- * new one: its pages stay in the page cache, so the next stage's writes
- * overwrite them instead of the kernel finding, zeroing and charging fresh
- * ones (on this project's virtual machines, whose freed memory goes back
- * to the host, a write to a fresh file ran at 0.4-1.1 GB/s and an
- * overwrite at 3.5-7.5 GB/s).  A file taken back keeps its old length and
- * bytes past what the new user writes: every user reads only what it
- * wrote.  lk_tmpfile_drain() closes the kept files; a detect run calls it
- * when it ends.
+ * LK_TMPFILE_POOL of them while the filesystem has as much room again, and
+ * the next lk_tmpfile_open() on the same filesystem takes one back (the
+ * largest first) instead of making a new one: its pages stay in the page
+ * cache, so the next stage's writes overwrite them instead of the kernel
+ * finding, zeroing and charging fresh ones (on this project's virtual
+ * machines, whose freed memory goes back to the host, a write to a fresh
+ * file ran at 0.4-1.1 GB/s and an overwrite at 3.5-7.5 GB/s).  A file taken
+ * back keeps its old length and bytes past what the new user writes: every
+ * user reads only what it wrote.  lk_tmpfile_drain() closes the kept files;
+ * a detect run calls it when it ends.
  */
 #ifndef LK_TMPFILE_H
 #define LK_TMPFILE_H

@@ -1,8 +1,9 @@
 /*
  * test_tmpfile.c - temporary files and their reuse (src/tmpfile.c): a file
  * given back is taken again by the next open on its filesystem, with its
- * pages; at most LK_TMPFILE_POOL are kept; a drain closes them; a file is
- * never taken for another filesystem; write and read errors name the folder.
+ * pages, the largest first; at most LK_TMPFILE_POOL are kept; a drain
+ * closes them; a file is never taken for another filesystem; write and read
+ * errors name the folder.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -60,7 +61,8 @@ static void test_reuse(void **state)
     lk_tmpfile_close(-1); /* nothing */
 }
 
-/* The last given back is taken first; the pool keeps 16, closes the rest. */
+/* Of equal (empty) files the last given back is taken first; the pool keeps
+ * 16, closes the rest. */
 static void test_pool_bounds(void **state)
 {
     enum { N = 20, POOL = 16 };
@@ -85,6 +87,32 @@ static void test_pool_bounds(void **state)
     lk_tmpfile_drain();
     for (int i = 0; i < POOL; i++)
         assert_false(is_open(again[i]));
+}
+
+/* The largest file kept is taken first; of equal ones, the last given back. */
+static void test_largest_first(void **state)
+{
+    static const size_t sizes[4] = {10, 3000, 200, 3000};
+    char errbuf[LK_ERRMSG_MAX], buf[3000];
+    int fd[4], got;
+
+    (void)state;
+    lk_tmpfile_drain();
+    memset(buf, 'x', sizeof buf);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(lk_tmpfile_open(tmpdir, &fd[i], errbuf), LK_OK);
+        assert_int_equal(lk_tmpfile_write(fd[i], buf, sizes[i], 0, tmpdir, errbuf), LK_OK);
+    }
+    for (int i = 0; i < 4; i++)
+        lk_tmpfile_close(fd[i]);
+    for (int want = 0; want < 4; want++) {
+        static const int order[4] = {3, 1, 2, 0};
+        assert_int_equal(lk_tmpfile_open(tmpdir, &got, errbuf), LK_OK);
+        assert_int_equal(got, fd[order[want]]);
+    }
+    for (int i = 0; i < 4; i++)
+        lk_tmpfile_close(fd[i]);
+    lk_tmpfile_drain();
 }
 
 /* A file kept on one filesystem is not taken for another: /dev/shm is a
@@ -131,9 +159,8 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reuse),
-        cmocka_unit_test(test_pool_bounds),
-        cmocka_unit_test(test_other_filesystem),
+        cmocka_unit_test(test_reuse),         cmocka_unit_test(test_pool_bounds),
+        cmocka_unit_test(test_largest_first), cmocka_unit_test(test_other_filesystem),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, lk_test_setup_tmpdir, lk_test_teardown_tmpdir);
