@@ -8,7 +8,9 @@
  */
 #include "neartext.h"
 
+#include <errno.h>
 #include <math.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "par.h"
@@ -22,7 +24,8 @@
  * copies sit close together; a fixed window keeps a run of any length linear. */
 #define LK_NT_WINDOW 3
 
-/* Signatures per block written by a spilling handle (1 MiB). */
+/* Signatures per block written by a spilling handle (1 MiB: a whole number
+ * of pages, which map_back() relies on). */
 #define LK_NT_SPILL_BLOCK 8192
 
 struct lk_neartext {
@@ -608,24 +611,37 @@ static void note_identity(ctx *c)
         c->uf[2 * i + 1] = find(c->uf, (uint32_t)i);
 }
 
-/* Spilling: every signature, the file's then the memory's, into *out
- * (the caller frees it). */
-static lk_status read_back(lk_neartext *nt, uint16_t **out)
+/* Spilling: every signature in one region of *len bytes to unmap: the
+ * file's mapped read-only where the region starts (whole blocks, so a
+ * multiple of the page), the ones still in memory copied after them.  The
+ * file was just written and its pages are in the page cache: mapping them
+ * costs neither the copy nor the fresh memory that reading them back into
+ * an array did (2.65 GB at 10^8 actions). */
+static lk_status map_back(lk_neartext *nt, void **out, size_t *len)
 {
-    const size_t tail = nt->nsig - nt->nspilled;
-    size_t bytes;
-    uint16_t *s;
-    lk_status st;
+    const size_t row = K * sizeof *nt->sig, head = nt->nspilled * row;
+    char *m;
 
-    if (lk_mul_size(nt->nsig, K * sizeof *s, &bytes) != 0 || !(s = malloc(bytes)))
+    if (lk_mul_size(nt->nsig, row, len) != 0)
         return LK_ENOMEM;
-    if ((st = lk_tmpfile_read(nt->spill_fd, s, nt->nspilled * K * sizeof *s, 0, nt->spill_dir,
-                              nt->errbuf)) != LK_OK) {
-        free(s);
-        return st;
+    m = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return LK_ENOMEM;
+    if (head % (size_t)sysconf(_SC_PAGESIZE) != 0) { /* not whole pages: read */
+        const lk_status st = lk_tmpfile_read(nt->spill_fd, m, head, 0, nt->spill_dir, nt->errbuf);
+        if (st != LK_OK) {
+            (void)munmap(m, *len);
+            return st;
+        }
+    } else if (head &&
+               mmap(m, head, PROT_READ, MAP_PRIVATE | MAP_FIXED, nt->spill_fd, 0) == MAP_FAILED) {
+        lk_errf(nt->errbuf, "cannot map the near-text signatures in %s: %s", nt->spill_dir,
+                strerror(errno));
+        (void)munmap(m, *len);
+        return LK_EIO;
     }
-    memcpy(s + nt->nspilled * K, nt->sig, tail * K * sizeof *s);
-    *out = s;
+    memcpy(m + head, nt->sig, *len - head);
+    *out = m;
     return LK_OK;
 }
 
@@ -635,7 +651,8 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     const unsigned passes = nt->bands + 1;
     ctx c = {0};
     uint32_t *res = NULL;
-    uint16_t *loaded = NULL; /* spilled: the signatures read back, for this call only */
+    void *mapped = NULL; /* spilled: the signatures mapped, for this call only */
+    size_t mapped_len = 0;
     size_t bytes;
     lk_status ret = LK_ENOMEM;
     uint64_t clusters = 0, clustered = 0;
@@ -643,9 +660,9 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     c.nt = nt;
     c.sig = nt->sig;
     if (nt->nspilled) {
-        if ((ret = read_back(nt, &loaded)) != LK_OK)
+        if ((ret = map_back(nt, &mapped, &mapped_len)) != LK_OK)
             return ret;
-        c.sig = loaded;
+        c.sig = mapped;
         ret = LK_ENOMEM;
     }
     res = malloc(nt->nposts ? (size_t)nt->nposts * sizeof *res : 1);
@@ -739,7 +756,8 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     ret = LK_OK;
 cleanup:
     free(res);
-    free(loaded);
+    if (mapped)
+        (void)munmap(mapped, mapped_len);
     free(c.uf);
     for (int i = 0; i < 3; i++)
         free(c.buf[i]);
