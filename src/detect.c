@@ -453,6 +453,9 @@ static lk_status count_spilled(lk_detect *d, uint64_t *rows)
     lk_log(LK_LOG_INFO,
            "%zu actions (%zu bytes) and their content refs spilled to %s while reading",
            ds->spill_n, ds->spill_n * sizeof(lk_action), ds->spill_dir);
+    lk_log(LK_LOG_INFO, "content ids: %llu bytes spilled to %s while reading, %zu in memory",
+           (unsigned long long)ds->content.spill_end, ds->spill_dir,
+           ds->content.parked ? (size_t)0 : ds->content.used);
     return lk_dataset_spilled_each(ds, count_piece, rows, d->errmsg);
 }
 

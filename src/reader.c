@@ -110,6 +110,12 @@ lk_status lk_dataset_spill(lk_dataset *ds, const char *dir, char *errbuf)
         lk_tmpfile_close(fd);
         return st;
     }
+    /* and the content ids to a file of their own, a chunk at a time */
+    if ((st = lk_arena_spill(&ds->content, dir, errbuf)) != LK_OK) {
+        lk_tmpfile_close(rfd);
+        lk_tmpfile_close(fd);
+        return st;
+    }
     free(ds->a);
     ds->a = NULL;
     ds->cap = 0;

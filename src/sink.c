@@ -102,6 +102,7 @@ typedef struct ntpost {
     int64_t t;
     uint64_t cref, acc, line; /* content ref, account string ref (ntacc); spilled: the
                                  account's length, its bytes follow the ntpost */
+    uint64_t chash;           /* a spilled dataset's: the content id's hash */
     uint32_t file;
     int only; /* near-text was the record's only possible object */
 } ntpost;
@@ -114,6 +115,7 @@ typedef struct pending {
     int64_t t;
     uint64_t line;
     uint64_t cref;           /* content, already in the arena */
+    uint64_t chash;          /* a spilled dataset's: the content id's hash */
     size_t acc_off, obj_off; /* in the batch's byte buffer */
     uint32_t acc_len, obj_len;
     uint32_t acc_h, obj_h;
@@ -177,12 +179,10 @@ struct lk_sink {
     uint32_t last_obj;
     const char *last_str;
     size_t last_len;
-    uint64_t last_cref; /* content ref of the last record queued */
-    size_t last_clen;   /* its length */
-    uint64_t hcref;     /* a spilled dataset's last content ref hashed, */
-    uint64_t hval;      /* its hash */
-    int have_cref;      /* last_cref is set */
-    int have_h;         /* hcref is set */
+    uint64_t last_cref;  /* content ref of the last record queued */
+    size_t last_clen;    /* its length */
+    uint64_t last_chash; /* a spilled dataset's: its hash (lk_ds_content_hash) */
+    int have_cref;       /* last_cref is set */
 
     lk_progress *prog; /* ticked every LK_SINK_TICK records (borrowed) */
 };
@@ -852,15 +852,10 @@ lk_status lk_sink_flush(lk_sink *k)
         a->t = q->t;
         a->content = q->cref;
         if (ds->spill_fd1) {
-            /* spilled: the hash in the action, the ref beside it (one hash
-             * a post: its actions follow each other) */
+            /* spilled: the hash in the action, the ref beside it (the
+             * content id itself may be in the arena's file by now) */
             ds->trefs[ds->n - ds->spill_n] = q->cref;
-            if (!k->have_h || k->hcref != q->cref) {
-                k->hcref = q->cref;
-                k->hval = lk_ds_content_hash(ds, q->cref);
-                k->have_h = 1;
-            }
-            a->content = k->hval;
+            a->content = q->chash;
         }
         a->account = acc;
         a->object = obj;
@@ -881,7 +876,10 @@ lk_status lk_sink_flush(lk_sink *k)
  * rows of one post usually follow each other (one row an object in the
  * generic CSV) and share their content id: the previous record's copy is
  * used again then, so the arena holds about one copy a post instead of one
- * a row (a ref only ever leads to its string; nothing compares refs). */
+ * a row (a ref only ever leads to its string; nothing compares refs).  The
+ * last string added is always in the arena's chunk in memory, even when it
+ * spills.  A spilled dataset's actions hold the content id's hash, which is
+ * computed here (k->last_chash), while the string is at hand. */
 static lk_status add_content(lk_sink *k, const rec *r)
 {
     lk_status st;
@@ -892,6 +890,11 @@ static lk_status add_content(lk_sink *k, const rec *r)
         return st;
     k->last_clen = r->content_len;
     k->have_cref = 1;
+    if (k->ds->spill_fd1) {
+        /* as lk_ds_content_hash: the string as far as its first NUL */
+        const char *nul = memchr(r->content, '\0', r->content_len);
+        k->last_chash = lk_hash64(r->content, nul ? (size_t)(nul - r->content) : r->content_len);
+    }
     return LK_OK;
 }
 
@@ -918,6 +921,7 @@ static lk_status queue_actions(lk_sink *k, const rec *r)
         q->t = r->t;
         q->line = r->line;
         q->cref = cref;
+        q->chash = k->last_chash;
         q->acc_off = k->bytes.len;
         q->acc_len = (uint32_t)an;
         q->acc_h = acc_h;
@@ -1001,6 +1005,7 @@ static lk_status add_neartext(lk_sink *k, const rec *r)
         return st;
     p->t = r->t;
     p->cref = k->last_cref;
+    p->chash = k->last_chash;
     p->line = r->line;
     p->file = k->file;
     p->only = r->nob == 0;
@@ -1113,8 +1118,10 @@ static lk_status park_for_clustering(lk_sink *k)
 lk_status lk_sink_finish(lk_sink *k)
 {
     uint32_t *cl = NULL;
-    uint64_t *repcref = NULL; /* content ref of each cluster's first post, in order */
+    uint64_t *repcref = NULL; /* each cluster's first post's content id, in reps */
     size_t nrep = 0, repcap = 0;
+    lk_arena reps; /* copies of those content ids: a spilled arena's are on disk */
+    lk_buf cid;
     ntcur cur;
     lk_status st;
     lk_buf key;
@@ -1144,6 +1151,8 @@ lk_status lk_sink_finish(lk_sink *k)
         stage(k, "near-text: dataset read back");
     }
     lk_buf_init(&key);
+    lk_buf_init(&cid);
+    lk_arena_init(&reps);
     memset(&cur, 0, sizeof cur);
     lk_buf_init(&cur.buf);
     /* one action per clustered post, on the cluster named after its first
@@ -1167,13 +1176,14 @@ lk_status lk_sink_finish(lk_sink *k)
          * before the others: its content ref is kept, and cl[i] then says
          * where, for the posts of the cluster still to come */
         if (cl[i] == i) {
-            if ((st = LK_GROW(repcref, nrep + 1, repcap)) != LK_OK)
+            if ((st = LK_GROW(repcref, nrep + 1, repcap)) != LK_OK ||
+                (st = lk_arena_copy(&k->ds->content, p.cref, &cid, k->errbuf)) != LK_OK ||
+                (st = lk_arena_add(&reps, cid.p, cid.len, &repcref[nrep])) != LK_OK)
                 break;
-            repcref[nrep] = p.cref;
             cl[i] = (uint32_t)nrep++;
-            rep = lk_arena_get(&k->ds->content, p.cref);
+            rep = lk_arena_get(&reps, repcref[cl[i]]);
         } else {
-            rep = lk_arena_get(&k->ds->content, repcref[cl[cl[i]]]);
+            rep = lk_arena_get(&reps, repcref[cl[cl[i]]]);
         }
         lk_buf_reset(&key);
         if ((st = lk_buf_putc(&key, LK_TRACE_BYTE(LK_TR_NEAR_TEXT))) != LK_OK ||
@@ -1188,6 +1198,7 @@ lk_status lk_sink_finish(lk_sink *k)
             q->t = p.t;
             q->line = p.line;
             q->cref = p.cref;
+            q->chash = p.chash;
             q->acc_off = k->bytes.len;
             q->acc_len = (uint32_t)an;
             q->acc_h = lk_strpool_hash(acc, an);
@@ -1204,7 +1215,9 @@ lk_status lk_sink_finish(lk_sink *k)
         }
     }
     lk_buf_release(&key);
+    lk_buf_release(&cid);
     lk_buf_release(&cur.buf);
+    lk_arena_release(&reps);
     free(repcref);
     free(cl);
     if (st == LK_OK)

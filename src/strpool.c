@@ -16,21 +16,47 @@ lk_status lk_arena_reserve(lk_arena *a, size_t n, uint64_t *ref, char **out)
         return LK_ELIMIT;
     if (a->nchunk == 0 || a->used + n + 1 > a->csize) {
         size_t sz = LK_MAX(CHUNK_MIN, n + 1), cap = a->cap_chunk;
-        char *c;
+        const size_t last = a->nchunk - 1; /* when nchunk > 0 */
+        /* a spilled arena writes its full chunk to its file and fills the
+         * same memory again when it is large enough (fresh pages are slow
+         * on this kind of VM) */
+        const int spill = a->nchunk > 0 && a->spill_fd1, reuse = spill && a->csize >= sz;
+        char *c = NULL;
         if (LK_GROW(a->chunk, a->nchunk + 1, cap) != LK_OK)
             return LK_ENOMEM;
-        if (cap != a->cap_chunk) { /* cused keeps chunk's capacity */
+        if (cap != a->cap_chunk) { /* cused and coff keep chunk's capacity */
             size_t *u = realloc(a->cused, cap * sizeof *u);
+            uint64_t *f;
             if (!u)
                 return LK_ENOMEM; /* chunk grew alone: harmless, cap_chunk is still cused's */
             a->cused = u;
+            if (!(f = realloc(a->coff, cap * sizeof *f)))
+                return LK_ENOMEM; /* the same, cused too */
+            a->coff = f;
             a->cap_chunk = cap;
         }
-        c = malloc(sz);
-        if (!c)
+        if (!reuse && !(c = malloc(sz)))
             return LK_ENOMEM;
         if (a->nchunk)
-            a->cused[a->nchunk - 1] = a->used;
+            a->cused[last] = a->used;
+        if (spill) {
+            /* nothing changes unless the write succeeds */
+            const lk_status st = lk_tmpfile_write(a->spill_fd1 - 1, a->chunk[last], a->used,
+                                                  a->spill_end, a->spill_dir, a->spill_err);
+            if (st != LK_OK) {
+                free(c);
+                return st;
+            }
+            a->coff[last] = a->spill_end;
+            a->spill_end += a->used;
+            if (reuse) {
+                c = a->chunk[last];
+                sz = a->csize;
+            } else {
+                free(a->chunk[last]);
+            }
+            a->chunk[last] = NULL;
+        }
         a->chunk[a->nchunk++] = c;
         a->used = 0;
         a->csize = sz;
@@ -64,13 +90,55 @@ void lk_arena_release(lk_arena *a)
         free(a->chunk[i]);
     free(a->chunk);
     free(a->cused);
+    free(a->coff);
+    if (a->spill_fd1)
+        lk_tmpfile_close(a->spill_fd1 - 1);
     lk_arena_init(a);
+}
+
+lk_status lk_arena_spill(lk_arena *a, const char *dir, char *errbuf)
+{
+    int fd;
+    lk_status st;
+
+    if (a->spill_fd1)
+        return LK_OK;
+    if (a->parked)
+        return LK_EINVAL;
+    dir = lk_tmpfile_dir(dir);
+    if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
+        return st;
+    a->spill_fd1 = fd + 1;
+    a->spill_dir = dir;
+    a->spill_err = errbuf;
+    a->spill_end = 0;
+    return LK_OK;
 }
 
 lk_status lk_arena_park(lk_arena *a, int fd, uint64_t *off, const char *dir, char *errbuf)
 {
+    if (a->parked)
+        return LK_OK;
     if (a->nchunk)
         a->cused[a->nchunk - 1] = a->used;
+    if (a->spill_fd1) {
+        /* the closed chunks are in its own file already: the last one goes
+         * after them (written again, from its start, if parked again) */
+        const size_t last = a->nchunk - 1;
+        lk_status st;
+        if (a->nchunk == 0) {
+            a->parked = 1;
+            return LK_OK;
+        }
+        if ((st = lk_tmpfile_write(a->spill_fd1 - 1, a->chunk[last], a->used, a->spill_end,
+                                   a->spill_dir, errbuf)) != LK_OK)
+            return st;
+        a->coff[last] = a->spill_end;
+        free(a->chunk[last]);
+        a->chunk[last] = NULL;
+        a->parked = 1;
+        return LK_OK;
+    }
     a->park_off = *off;
     for (size_t i = 0; i < a->nchunk; i++) {
         lk_status st = lk_tmpfile_write(fd, a->chunk[i], a->cused[i], *off, dir, errbuf);
@@ -86,6 +154,64 @@ lk_status lk_arena_park(lk_arena *a, int fd, uint64_t *off, const char *dir, cha
     return LK_OK;
 }
 
+/* The string at byte `at` of file fd (at most avail bytes, the rest of its
+ * chunk) into s, a piece at a time up to the NUL that ends every string in
+ * its chunk; s->p[s->len] is that NUL. */
+static lk_status read_str(int fd, uint64_t at, uint64_t avail, lk_buf *s, const char *dir,
+                          char *errbuf)
+{
+    uint64_t got = 0;
+
+    lk_buf_reset(s);
+    for (;;) {
+        const size_t want = (size_t)LK_MIN((uint64_t)4096, avail - got);
+        const char *nul;
+        lk_status st;
+        if (want == 0) { /* the chunk ended first: not written by an arena */
+            if ((st = lk_buf_reserve(s, 0)) != LK_OK)
+                return st;
+            s->p[s->len] = '\0';
+            return LK_OK;
+        }
+        if ((st = lk_buf_reserve(s, want)) != LK_OK ||
+            (st = lk_tmpfile_read(fd, s->p + s->len, want, at + got, dir, errbuf)) != LK_OK)
+            return st;
+        nul = memchr(s->p + s->len, '\0', want);
+        if (nul) {
+            s->len = (size_t)(nul - s->p);
+            return LK_OK;
+        }
+        s->len += want;
+        got += want;
+    }
+}
+
+/* Bytes of chunk c written (or, for the last one while not parked, used). */
+static uint64_t chunk_len(const lk_arena *a, size_t c)
+{
+    return c + 1 == a->nchunk && !a->parked ? a->used : a->cused[c];
+}
+
+lk_status lk_arena_copy(const lk_arena *a, uint64_t ref, lk_buf *out, char *errbuf)
+{
+    const uint64_t c = ref >> 32, o = ref & 0xffffffffu;
+
+    if (c >= a->nchunk || o >= chunk_len(a, (size_t)c)) {
+        lk_errf(errbuf, "a content reference outside its table");
+        return LK_EINVAL;
+    }
+    if (a->chunk[c]) {
+        const char *str = a->chunk[c] + o;
+        lk_buf_reset(out);
+        return lk_buf_append(out, str, strlen(str));
+    }
+    if (!a->spill_fd1) {
+        lk_errf(errbuf, "a content id read while its table is parked");
+        return LK_EINVAL;
+    }
+    return read_str(a->spill_fd1 - 1, a->coff[c] + o, a->cused[c] - o, out, a->spill_dir, errbuf);
+}
+
 lk_status lk_arena_pick(const lk_arena *a, int fd, const char *dir, uint64_t *refs, size_t n,
                         lk_arena *out, char *errbuf)
 {
@@ -98,12 +224,18 @@ lk_status lk_arena_pick(const lk_arena *a, int fd, const char *dir, uint64_t *re
     lk_buf_init(&s);
     if (!at)
         return LK_ENOMEM;
-    at[0] = a->park_off;
-    for (size_t c = 0; c < a->nchunk; c++)
-        at[c + 1] = at[c] + a->cused[c];
+    if (a->spill_fd1) { /* a spilled arena's chunks are in its own file */
+        fd = a->spill_fd1 - 1;
+        dir = a->spill_dir;
+        for (size_t c = 0; c < a->nchunk; c++)
+            at[c] = a->coff[c];
+    } else {
+        at[0] = a->park_off;
+        for (size_t c = 0; c < a->nchunk; c++)
+            at[c + 1] = at[c] + a->cused[c];
+    }
     for (size_t i = 0; i < n && st == LK_OK; i++) {
         const uint64_t c = refs[i] >> 32, o = refs[i] & 0xffffffffu;
-        size_t got = 0;
         if (refs[i] == last) { /* a post's actions share their ref */
             refs[i] = lastnew;
             continue;
@@ -113,24 +245,8 @@ lk_status lk_arena_pick(const lk_arena *a, int fd, const char *dir, uint64_t *re
             st = LK_EINVAL;
             break;
         }
-        /* a piece at a time up to the NUL, which ends every string in its chunk */
-        lk_buf_reset(&s);
-        for (;;) {
-            const size_t want = (size_t)LK_MIN((uint64_t)4096, a->cused[c] - o - got);
-            const char *nul;
-            if (want == 0 || (st = lk_buf_reserve(&s, want)) != LK_OK ||
-                (st = lk_tmpfile_read(fd, s.p + s.len, want, at[c] + o + got, dir, errbuf)) !=
-                    LK_OK)
-                break;
-            nul = memchr(s.p + s.len, '\0', want);
-            if (nul) {
-                s.len = (size_t)(nul - s.p);
-                break;
-            }
-            s.len += want;
-            got += want;
-        }
-        if (st == LK_OK && (st = lk_arena_add(out, s.p, s.len, &lastnew)) == LK_OK) {
+        if ((st = read_str(fd, at[c] + o, a->cused[c] - o, &s, dir, errbuf)) == LK_OK &&
+            (st = lk_arena_add(out, s.p, s.len, &lastnew)) == LK_OK) {
             last = refs[i];
             refs[i] = lastnew;
         }
@@ -147,6 +263,18 @@ lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, char *errbuf)
     uint64_t off = a->park_off;
     if (!a->parked)
         return LK_OK;
+    if (a->spill_fd1 && a->nchunk) {
+        /* the chunk being filled alone: the others stay in the file */
+        const size_t last = a->nchunk - 1;
+        lk_status st;
+        if (!(a->chunk[last] = malloc(a->csize)))
+            return LK_ENOMEM;
+        if ((st = lk_tmpfile_read(a->spill_fd1 - 1, a->chunk[last], a->cused[last], a->coff[last],
+                                  a->spill_dir, errbuf)) != LK_OK)
+            return st;
+        a->parked = 0;
+        return LK_OK;
+    }
     for (size_t i = 0; i < a->nchunk; i++) {
         /* the last chunk at its full size: appends go on there */
         const size_t sz = i + 1 == a->nchunk ? a->csize : LK_MAX(a->cused[i], (size_t)1);

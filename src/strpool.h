@@ -72,14 +72,19 @@ void lk_strpool_free(lk_strpool *p);
  * up (content ids).  Offsets are stable; each string is NUL-terminated.
  */
 typedef struct lk_arena {
-    char **chunk;
-    size_t *cused; /* bytes used in each chunk but the last (set when it is closed) */
+    char **chunk;   /* NULL: on disk (parked, or spilled) */
+    size_t *cused;  /* bytes used in each chunk but the last (set when it is closed) */
+    uint64_t *coff; /* spilled: each written chunk's place in the spill file */
     size_t nchunk, cap_chunk;
     size_t used;  /* bytes used in the last chunk */
     size_t csize; /* size of the last chunk */
     uint64_t total;
     uint64_t park_off; /* while parked: where its chunks start in the file */
     int parked;
+    int spill_fd1;         /* 0, or (lk_arena_spill) its own file + 1 */
+    const char *spill_dir; /* that file's folder (borrowed) */
+    char *spill_err;       /* where a write error is told (borrowed) */
+    uint64_t spill_end;    /* bytes of closed chunks in that file */
 } lk_arena;
 
 void lk_arena_init(lk_arena *a);
@@ -87,9 +92,33 @@ void lk_arena_init(lk_arena *a);
 LK_RESULT_USED lk_status lk_arena_add(lk_arena *a, const char *s, size_t n, uint64_t *ref);
 /** Reserve n + 1 bytes (the caller writes n bytes and a NUL at *out). */
 LK_RESULT_USED lk_status lk_arena_reserve(lk_arena *a, size_t n, uint64_t *ref, char **out);
-/** The string behind ref (borrowed). */
+/** The string behind ref (borrowed); its chunk must be in memory (always,
+ *  unless parked or spilled: see lk_arena_copy). */
 const char *lk_arena_get(const lk_arena *a, uint64_t ref);
+/** Free the chunks (and close a spilled arena's file).  NULL-safe twice. */
 void lk_arena_release(lk_arena *a);
+
+/*
+ * Spilling: from now on every chunk the arena closes (when a string does not
+ * fit in it) is written to a temporary file of its own in dir (tmpfile.h)
+ * and its memory is used for the next one, so that only the chunk being
+ * filled is resident (native detect under --max-mem: the content ids, about
+ * 20 bytes an action, which only a few actions' evidence reads back).  A
+ * string in a written chunk is reached with lk_arena_copy() or
+ * lk_arena_pick(), never lk_arena_get(); the last chunk stays in memory
+ * until parked (lk_arena_park writes it to the same file, and unparking
+ * reads back that chunk alone).  errbuf (LK_ERRMSG_MAX bytes) receives the
+ * one-line error, naming dir, of a write that fails while strings are
+ * added: lk_arena_add() then returns LK_EIO.  A no-op when already spilled.
+ * @return LK_OK, LK_EIO (opening the file), LK_EINVAL (parked).
+ */
+LK_RESULT_USED lk_status lk_arena_spill(lk_arena *a, const char *dir, char *errbuf);
+
+/** The string behind ref into out (replacing its content; out->len is the
+ *  string's length, followed by a NUL): from memory when its chunk is
+ *  there, else read from a spilled arena's file.
+ *  @return LK_OK, LK_ENOMEM, LK_EIO, LK_EINVAL (a ref of no string). */
+LK_RESULT_USED lk_status lk_arena_copy(const lk_arena *a, uint64_t ref, lk_buf *out, char *errbuf);
 
 /*
  * Parking: a table that is not needed for a while (the string tables during
@@ -104,7 +133,8 @@ LK_RESULT_USED lk_status lk_arena_park(lk_arena *a, int fd, uint64_t *off, const
 LK_RESULT_USED lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, char *errbuf);
 /* Of a parked arena, only the strings behind refs[0..n) into *out (a new
  * arena, released by the caller), refs[] rewritten to point there: read
- * from the file one string at a time, for when a few are needed.
+ * from the file one string at a time, for when a few are needed (a
+ * spilled arena's from its own file: fd and dir are not used then).
  * @return LK_OK, LK_ENOMEM, LK_ELIMIT, LK_EIO. */
 LK_RESULT_USED lk_status lk_arena_pick(const lk_arena *a, int fd, const char *dir, uint64_t *refs,
                                        size_t n, lk_arena *out, char *errbuf);

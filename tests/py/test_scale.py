@@ -72,6 +72,13 @@ def compare_runs(name, args, inputs, caps, must_spill=True, must_spill_text=Fals
             check(len(sp) == 1 and int(sp[0][0]) > 0 and int(sp[0][1]) == 32 * int(sp[0][0])
                   and sp[0][2] == tmp,
                   "%s: --max-mem %s spills the actions while reading (-v: %r)" % (name, cap, sp))
+            # the content ids too, a chunk at a time (all but the one being filled)
+            ci = re.findall(r"content ids: ([0-9]+) bytes spilled to (.*) while reading, "
+                            r"([0-9]+) in memory", p.stderr)
+            check(len(ci) == 1 and ci[0][1] == tmp and
+                  (int(ci[0][0]) > 0 or not must_spill_text),
+                  "%s: --max-mem %s spills the content ids while reading (-v: %r)"
+                  % (name, cap, ci))
             # and the index's actions wait on disk (mapped) from the pair stage to
             # the outputs, once: the calibration does not park them again
             parked = re.findall(r"index \(([0-9]+) bytes\) parked in (.*) until the outputs",

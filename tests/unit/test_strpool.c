@@ -340,6 +340,125 @@ static void test_arena(void **state)
     free(want);
 }
 
+static size_t spill_string(size_t i, char *s)
+{
+    return (size_t)snprintf(s, 64, "post-%zu%s", i * 7919u, i % 5 ? "" : "-with-a-longer-tail");
+}
+
+/* Every string of a spilled arena (N of them, the big one at N / 2) reads
+ * back the same with lk_arena_copy, wherever its chunk is. */
+static void spill_check_all(const lk_arena *a, const uint64_t *refs, size_t n, uint64_t rbig,
+                            const char *big, size_t nbig)
+{
+    char s[64], errbuf[LK_ERRMSG_MAX] = "";
+    lk_buf b;
+
+    lk_buf_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        const size_t len = spill_string(i, s);
+        assert_int_equal(lk_arena_copy(a, refs[i], &b, errbuf), LK_OK);
+        assert_int_equal(b.len, len);
+        assert_memory_equal(b.p, s, len + 1); /* and its NUL */
+    }
+    assert_int_equal(lk_arena_copy(a, rbig, &b, errbuf), LK_OK);
+    assert_int_equal(b.len, nbig);
+    assert_memory_equal(b.p, big, nbig);
+    lk_buf_release(&b);
+}
+
+/* A spilled arena: the chunks it closes go to its own file and leave
+ * memory (the one being filled stays); every string reads back the same
+ * from memory or the file, before and after parking; picking works from the
+ * file; unparked, only the last chunk comes back and the arena grows on. */
+static void test_arena_spill(void **state)
+{
+    enum { N = 300000, M = 100000 };
+
+    const size_t nbig = (size_t)3 << 20;
+    const char *dir = lk_tmpfile_dir(NULL);
+    char errbuf[LK_ERRMSG_MAX] = "", s[64];
+    lk_arena a, out;
+    uint64_t *refs = malloc((N + M) * sizeof *refs), rbig = 0, off = 5, pick[5];
+    char *big = malloc(nbig);
+    lk_buf b;
+
+    (void)state;
+    assert_non_null(refs);
+    assert_non_null(big);
+    memset(big, 'b', nbig);
+    lk_arena_init(&a);
+    lk_buf_init(&b);
+    assert_int_equal(lk_arena_spill(&a, dir, errbuf), LK_OK);
+    assert_int_equal(lk_arena_spill(&a, dir, errbuf), LK_OK); /* a no-op the second time */
+    for (size_t i = 0; i < N; i++) {
+        const size_t len = spill_string(i, s);
+        assert_int_equal(lk_arena_add(&a, s, len, &refs[i]), LK_OK);
+        if (i == N / 2)
+            assert_int_equal(lk_arena_add(&a, big, nbig, &rbig), LK_OK);
+    }
+    /* about 4.7 MB of small strings and the big one: several chunks, all
+     * but the last on disk, and the file holds exactly the closed ones */
+    assert_true(a.nchunk >= 5);
+    for (size_t c = 0; c + 1 < a.nchunk; c++)
+        assert_null(a.chunk[c]);
+    assert_non_null(a.chunk[a.nchunk - 1]);
+    assert_int_equal(a.spill_end, a.total - a.used);
+    /* the last string is in memory, as the sink needs */
+    assert_string_equal(lk_arena_get(&a, refs[N - 1]), (spill_string(N - 1, s), s));
+    spill_check_all(&a, refs, N, rbig, big, nbig);
+
+    /* parked: the last chunk joins the others in the arena's own file (the
+     * shared file and its offset are not used) */
+    assert_int_equal(lk_arena_park(&a, -1, &off, dir, errbuf), LK_OK);
+    assert_int_equal(off, 5);
+    assert_null(a.chunk[a.nchunk - 1]);
+    spill_check_all(&a, refs, N, rbig, big, nbig);
+    pick[0] = refs[N - 1];
+    pick[1] = refs[0];
+    pick[2] = rbig;
+    pick[3] = refs[N / 3];
+    pick[4] = refs[N / 3];
+    assert_int_equal(lk_arena_pick(&a, -1, "unused", pick, 5, &out, errbuf), LK_OK);
+    assert_string_equal(lk_arena_get(&out, pick[0]), (spill_string(N - 1, s), s));
+    assert_string_equal(lk_arena_get(&out, pick[1]), (spill_string(0, s), s));
+    assert_int_equal(strlen(lk_arena_get(&out, pick[2])), nbig);
+    assert_string_equal(lk_arena_get(&out, pick[3]), (spill_string(N / 3, s), s));
+    assert_int_equal(pick[4], pick[3]);
+    lk_arena_release(&out);
+
+    /* unparked: the chunk being filled alone comes back, and appends go on */
+    assert_int_equal(lk_arena_unpark(&a, -1, dir, errbuf), LK_OK);
+    for (size_t c = 0; c + 1 < a.nchunk; c++)
+        assert_null(a.chunk[c]);
+    assert_non_null(a.chunk[a.nchunk - 1]);
+    for (size_t i = N; i < N + M; i++) {
+        const size_t len = spill_string(i, s);
+        assert_int_equal(lk_arena_add(&a, s, len, &refs[i]), LK_OK);
+    }
+    spill_check_all(&a, refs, N + M, rbig, big, nbig);
+    /* parked again (the last chunk written over its earlier copy) */
+    assert_int_equal(lk_arena_park(&a, -1, &off, dir, errbuf), LK_OK);
+    spill_check_all(&a, refs, N + M, rbig, big, nbig);
+
+    /* a ref of no string */
+    assert_int_equal(lk_arena_copy(&a, (uint64_t)(a.nchunk + 3) << 32, &b, errbuf), LK_EINVAL);
+    assert_non_null(strstr(errbuf, "outside"));
+    lk_arena_release(&a);
+    assert_int_equal(a.nchunk, 0);
+    assert_int_equal(a.spill_fd1, 0);
+
+    /* a folder that cannot hold the file: one line naming it */
+    lk_arena_init(&a);
+    errbuf[0] = '\0';
+    assert_int_equal(lk_arena_spill(&a, "/nonexistent/lockstep-dir", errbuf), LK_EIO);
+    assert_non_null(strstr(errbuf, "/nonexistent/lockstep-dir"));
+    assert_int_equal(a.spill_fd1, 0);
+    lk_arena_release(&a);
+    lk_buf_release(&b);
+    free(refs);
+    free(big);
+}
+
 /* Parking writes a pool and an arena to a temporary file and frees them;
  * unparked, every id, string, lookup and ref is as before, and both grow on
  * as if never parked. */
@@ -438,7 +557,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic),          cmocka_unit_test(test_nul_and_empty),
         cmocka_unit_test(test_random_million), cmocka_unit_test(test_pointer_stability),
-        cmocka_unit_test(test_arena),          cmocka_unit_test(test_park),
+        cmocka_unit_test(test_arena),          cmocka_unit_test(test_arena_spill),
+        cmocka_unit_test(test_park),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
