@@ -145,7 +145,8 @@ static uint64_t rss_now(void)
 }
 
 /*
- * Bytes the pair stage may hold in memory: under --max-mem what the cap
+ * Bytes the pair stage (and, under a cap, the object index's build) may hold
+ * in memory: under --max-mem what the cap
  * leaves beside what is already resident (the action index, and for the
  * calibration the kept edges), less a sixteenth of the cap for what the
  * stages hold beyond their records and copies (sort and partition tables,
@@ -159,7 +160,7 @@ static uint64_t rss_now(void)
  * 15,798 partitions of 10^8 actions' pairs, and the stage 33 times slower
  * than at 10^7).
  */
-static uint64_t pair_budget(const lk_detect *d)
+static uint64_t mem_budget(const lk_detect *d, int warn)
 {
     const uint64_t used = rss_now();
     uint64_t cap = d->o.max_mem, floor, room;
@@ -169,13 +170,20 @@ static uint64_t pair_budget(const lk_detect *d)
     }
     floor = LK_MAX(cap / 8, (uint64_t)8 << 20);
     room = d->o.max_mem ? cap - cap / 16 : cap;
-    if (d->o.max_mem && used + floor > room)
+    if (warn && d->o.max_mem && used + floor > room)
         lk_log(LK_LOG_WARN,
                "the data held in memory (index, kept edges) already take %llu MB of the %llu MB "
                "--max-mem; the pair stage uses %llu MB more",
                (unsigned long long)(used >> 20), (unsigned long long)(cap >> 20),
                (unsigned long long)(floor >> 20));
     return room > used + floor ? room - used : floor;
+}
+
+/* The pair stage's budget, with a warning when the resident data leave it
+ * less than its floor. */
+static uint64_t pair_budget(const lk_detect *d)
+{
+    return mem_budget(d, 1);
 }
 
 /* Remove every file a run writes: stale results must never sit beside new
@@ -509,9 +517,14 @@ static lk_status run_native(lk_detect *d)
     if (ds->spill_fd1) {
         /* under a cap: the index is built from the spilled actions once the
          * string tables are on disk, so the two are never in memory together */
+        unsigned passes = 0;
         if ((st = park_strings(d, &otrace)) != LK_OK ||
-            (st = lk_objindex_from_spill(ds, keep, &ix, d->errmsg)) != LK_OK)
+            (st = lk_objindex_from_spill(ds, keep, mem_budget(d, 0), &ix, &passes, d->errmsg)) !=
+                LK_OK)
             goto done;
+        if (passes > 1)
+            lk_log(LK_LOG_INFO, "object index built in %u passes over the actions, into %s", passes,
+                   ds->spill_dir);
     } else if ((st = lk_objindex_take(ds, keep, &ix)) != LK_OK) {
         /* the index takes the action table over (ds->n stays for the summary) */
         goto done;

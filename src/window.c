@@ -274,37 +274,110 @@ lk_status lk_objindex_subset(const lk_objindex *ix, const uint8_t *keep, const u
 #define REF_PIECE ((size_t)1 << 16)
 
 /* lk_objindex_from_spill's passes over the spilled actions: first the runs'
- * sizes (start[o + 1], n), then the actions scattered to them (start[o]
- * fills object o's run and ends at start[o + 1]). */
+ * sizes (start[o + 1], n), then the actions of objects [o0, o1) scattered to
+ * their runs (start[o] fills object o's run and ends at start[o + 1]; a[0]
+ * is the place of the run of o0, base). */
 typedef struct spillpass {
     const uint8_t *keep;
     uint64_t *start;
     lk_action *a; /* NULL: counting */
     size_t n;
+    uint32_t o0, o1;
+    uint64_t base;
 } spillpass;
 
 static void spill_piece(void *ctx, const lk_action *x, size_t m)
 {
     spillpass *sp = ctx;
+    const uint32_t o0 = sp->o0, span = sp->o1 - sp->o0;
     for (size_t i = 0; i < m; i++)
         if (!sp->keep || sp->keep[x[i].account]) {
-            if (sp->a)
-                sp->a[sp->start[x[i].object]++] = x[i];
-            else
+            if (!sp->a)
                 sp->start[x[i].object + 1]++;
+            else if (x[i].object - o0 < span)
+                sp->a[sp->start[x[i].object]++ - sp->base] = x[i];
             sp->n++;
         }
 }
 
-lk_status lk_objindex_from_spill(lk_dataset *ds, const uint8_t *keep, lk_objindex *ix, char *errbuf)
+/* After a scatter of [o0, o1) from base: each object's run into order
+ * (start[o] is where its run ends now). */
+static void sort_pass(lk_action *a, const uint64_t *start, uint32_t o0, uint32_t o1, uint64_t base,
+                      lk_action *tmp)
+{
+    uint64_t from = base;
+    for (uint32_t o = o0; o < o1; o++) {
+        const size_t k = (size_t)(start[o] - from);
+        lk_action *run = a + (from - base);
+        if (k > 1 && !is_sorted_run(run, k))
+            merge_sort(run, tmp, k);
+        from = start[o];
+    }
+}
+
+/* More actions than the budget holds: the index is written to a temporary
+ * file in passes over the spilled actions, each pass the runs of as many
+ * objects as fit (at least one), then mapped read-only as
+ * lk_objindex_park_map leaves it.  sp counted; *passes set. */
+static lk_status spill_passes(lk_dataset *ds, spillpass *sp, size_t nobj, size_t per_pass,
+                              lk_action *tmp, lk_objindex *ix, unsigned *passes, char *errbuf)
+{
+    const char *dir = ds->spill_dir;
+    const size_t total = sp->n;
+    lk_status st;
+    int fd;
+    void *m;
+
+    if (!(sp->a = malloc(per_pass * sizeof *sp->a)))
+        return LK_ENOMEM;
+    if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
+        return st;
+    ix->park_fd1 = fd + 1; /* from here on the index owns the file */
+    ix->park_dir = dir;
+    for (uint32_t o0 = 0; o0 < nobj;) {
+        /* objects not yet scattered still hold their runs' starts */
+        const uint64_t base = sp->start[o0];
+        uint32_t o1 = o0 + 1;
+        while (o1 < nobj && sp->start[o1 + 1] - base <= per_pass)
+            o1++;
+        sp->o0 = o0;
+        sp->o1 = o1;
+        sp->base = base;
+        sp->n = 0;
+        if ((st = lk_dataset_spilled_each(ds, spill_piece, sp, errbuf)) != LK_OK)
+            return st;
+        sort_pass(sp->a, sp->start, o0, o1, base, tmp);
+        if ((st = lk_tmpfile_write(fd, sp->a, (size_t)(sp->start[o1 - 1] - base) * sizeof *sp->a,
+                                   base * sizeof *sp->a, dir, errbuf)) != LK_OK)
+            return st;
+        (*passes)++;
+        o0 = o1;
+    }
+    free(sp->a);
+    sp->a = NULL;
+    if (total == 0)
+        return LK_OK;
+    m = mmap(NULL, total * sizeof(lk_action), PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED) {
+        lk_errf(errbuf, "cannot map the index written to %s: %s", dir, strerror(errno));
+        return LK_EIO;
+    }
+    ix->a = m;
+    ix->mapped = 1;
+    return LK_OK;
+}
+
+lk_status lk_objindex_from_spill(lk_dataset *ds, const uint8_t *keep, uint64_t budget,
+                                 lk_objindex *ix, unsigned *passes, char *errbuf)
 {
     const size_t nobj = lk_strpool_count(ds->objects);
-    size_t maxrun = 0;
-    spillpass sp = {keep, calloc(nobj + 1, sizeof(uint64_t)), NULL, 0};
+    size_t maxrun = 0, total = 0;
+    spillpass sp = {keep, calloc(nobj + 1, sizeof(uint64_t)), NULL, 0, 0, (uint32_t)nobj, 0};
     lk_action *tmp = NULL;
     lk_status st = LK_ENOMEM;
 
     memset(ix, 0, sizeof *ix);
+    *passes = 0;
     /* the runs' sizes, then the actions scattered to them (in table order
      * within an object, as lk_objindex_build) */
     if (!sp.start || (st = lk_dataset_spilled_each(ds, spill_piece, &sp, errbuf)) != LK_OK)
@@ -313,20 +386,36 @@ lk_status lk_objindex_from_spill(lk_dataset *ds, const uint8_t *keep, lk_objinde
         maxrun = LK_MAX(maxrun, (size_t)sp.start[o + 1]);
         sp.start[o + 1] += sp.start[o];
     }
-    st = LK_ENOMEM;
-    if (!(sp.a = malloc(LK_MAX(sp.n, (size_t)1) * sizeof *sp.a)))
-        goto done;
-    ix->n = sp.n;
-    if ((st = lk_dataset_spilled_each(ds, spill_piece, &sp, errbuf)) != LK_OK)
-        goto done;
-    if (nobj > 0)
-        memmove(sp.start + 1, sp.start, nobj * sizeof *sp.start);
-    sp.start[0] = 0;
+    total = sp.n;
     st = LK_ENOMEM;
     if (!(tmp = malloc(LK_MAX(maxrun, (size_t)1) * sizeof *tmp)))
         goto done;
-    sort_runs(sp.a, sp.start, nobj, tmp);
-    ix->a = sp.a;
+    {
+        /* what the budget leaves for the actions beside the runs' starts
+         * and the sort's room for the longest run; one object at least */
+        const uint64_t fixed = (nobj + 1) * sizeof(uint64_t) + maxrun * sizeof(lk_action);
+        const size_t per_pass =
+            LK_MAX((size_t)((budget > fixed ? budget - fixed : 0) / sizeof(lk_action)),
+                   LK_MAX(maxrun, (size_t)1));
+        if (total > per_pass) {
+            if ((st = spill_passes(ds, &sp, nobj, per_pass, tmp, ix, passes, errbuf)) != LK_OK)
+                goto done;
+        } else {
+            if (!(sp.a = malloc(LK_MAX(total, (size_t)1) * sizeof *sp.a)))
+                goto done;
+            sp.n = 0;
+            if ((st = lk_dataset_spilled_each(ds, spill_piece, &sp, errbuf)) != LK_OK)
+                goto done;
+            sort_pass(sp.a, sp.start, 0, (uint32_t)nobj, 0, tmp);
+            ix->a = sp.a;
+            sp.a = NULL;
+            *passes = 1;
+        }
+    }
+    ix->n = total;
+    if (nobj > 0)
+        memmove(sp.start + 1, sp.start, nobj * sizeof *sp.start);
+    sp.start[0] = 0;
     ix->start = sp.start;
     ix->nobj = nobj;
     /* the content refs' file goes with the index; the actions' file goes */
@@ -335,20 +424,21 @@ lk_status lk_objindex_from_spill(lk_dataset *ds, const uint8_t *keep, lk_objinde
     ds->refs_fd1 = 0;
     lk_tmpfile_close(ds->spill_fd1 - 1);
     ds->spill_fd1 = 0;
-    sp.a = NULL;
     sp.start = NULL;
     st = LK_OK;
 done:
-    if (st != LK_OK)
-        ix->n = 0;
+    if (st != LK_OK) {
+        if (ix->mapped)
+            (void)munmap(ix->a, total * sizeof *ix->a);
+        if (ix->park_fd1)
+            lk_tmpfile_close(ix->park_fd1 - 1);
+        memset(ix, 0, sizeof *ix);
+    }
     free(sp.start);
     free(sp.a);
     free(tmp);
     return st;
 }
-
-/* Content refs come back in pieces of this many. */
-#define REF_PIECE ((size_t)1 << 16)
 
 lk_status lk_objindex_content_back(lk_objindex *ix, char *errbuf)
 {

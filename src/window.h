@@ -35,14 +35,22 @@ static inline uint64_t lk_objindex_chash(const lk_objindex *ix, const lk_dataset
 
 /**
  * The index of a spilled table (lk_dataset_spill, all of it flushed), built
- * from its file in two passes and held in memory; as lk_objindex_build
- * otherwise.  The actions' file is closed; the content refs' file goes to
- * the index (content_fd1: its actions hold content hashes until
+ * from its file; as lk_objindex_build otherwise.  A pass over the file
+ * counts each object's actions; when they fit in budget bytes (beside 8
+ * bytes an object and the sort's room for the longest run) a second pass
+ * scatters them and the index is held in memory (*passes = 1).  Otherwise
+ * the index is written to a temporary file in ds's folder, each pass over
+ * the actions' file scattering and sorting the runs of as many objects as
+ * fit (at least one), and comes back mapped read-only, as
+ * lk_objindex_park_map() leaves it (*passes > 1, or 0 without actions).
+ * The actions' file is closed; the content refs' file goes to the index
+ * (content_fd1: its actions hold content hashes until
  * lk_objindex_content_back()).  Errors name the folder.
  * @return LK_OK, LK_ENOMEM, LK_EIO (ds unchanged).
  */
 LK_RESULT_USED lk_status lk_objindex_from_spill(lk_dataset *ds, const uint8_t *keep,
-                                                lk_objindex *ix, char *errbuf);
+                                                uint64_t budget, lk_objindex *ix, unsigned *passes,
+                                                char *errbuf);
 
 /** Put the content refs of a spilled table back into the index's actions
  *  (found by their rows: cut the index down first, this reads only the

@@ -79,6 +79,13 @@ def compare_runs(name, args, inputs, caps, must_spill=True, must_spill_text=Fals
                   (int(ci[0][0]) > 0 or not must_spill_text),
                   "%s: --max-mem %s spills the content ids while reading (-v: %r)"
                   % (name, cap, ci))
+            # a cap this small builds the simulated input's index in passes
+            # (one range of objects at a time), into --tmp-dir
+            ip = re.findall(r"object index built in ([0-9]+) passes over the actions, into (.*)",
+                            p.stderr)
+            check(not must_spill_text or (len(ip) == 1 and int(ip[0][0]) > 1
+                                          and ip[0][1] == tmp),
+                  "%s: --max-mem %s builds the index in passes (-v: %r)" % (name, cap, ip))
             # and the index's actions wait on disk (mapped) from the pair stage to
             # the outputs, once: the calibration does not park them again
             parked = re.findall(r"index \(([0-9]+) bytes\) parked in (.*) until the outputs",

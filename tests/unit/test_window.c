@@ -673,10 +673,11 @@ static void add_spilled(lk_dataset *ds, const char *account, const char *object,
 }
 
 /* The index of a spilled table (over several blocks, with a keep mask) is
- * the index of the same table in memory, content hashes in place of refs;
- * cut down and given its refs back by row, it is the same cut of the
- * in-memory index exactly. */
-static void test_from_spill(void **state)
+ * the index of the same table in memory, content hashes in place of refs,
+ * whether it fits the budget (one pass, in memory) or not (written in
+ * passes and mapped); cut down and given its refs back by row, it is the
+ * same cut of the in-memory index exactly. */
+static void from_spill_case(uint64_t budget, int want_passes)
 {
     uint64_t rng = 13;
     lk_dataset mem, sp;
@@ -684,8 +685,8 @@ static void test_from_spill(void **state)
     uint8_t keep[400], keep2[400];
     char name[32], obj[32], content[32], err[LK_ERRMSG_MAX] = "";
     const size_t n = 3 * LK_DS_BLOCK + 123;
+    unsigned passes = 99;
 
-    (void)state;
     assert_int_equal(lk_dataset_init(&mem), LK_OK);
     assert_int_equal(lk_dataset_init(&sp), LK_OK);
     assert_int_equal(lk_dataset_spill(&sp, "/nonexistent/lk", err), LK_EIO);
@@ -714,7 +715,17 @@ static void test_from_spill(void **state)
         keep2[i] = (uint8_t)(next_u64(&rng) % 9 == 0);
     }
     assert_int_equal(lk_objindex_build(&mem, keep, &a), LK_OK);
-    assert_int_equal(lk_objindex_from_spill(&sp, keep, &b, err), LK_OK);
+    assert_int_equal(lk_objindex_from_spill(&sp, keep, budget, &b, &passes, err), LK_OK);
+    if (want_passes == 1) {
+        assert_int_equal(passes, 1);
+        assert_int_equal(b.mapped, 0);
+        assert_int_equal(b.park_fd1, 0);
+    } else {
+        /* written in passes, each of as many whole objects as fit */
+        assert_true(passes >= (unsigned)want_passes);
+        assert_int_equal(b.mapped, 1);
+        assert_int_not_equal(b.park_fd1, 0);
+    }
     assert_int_equal(sp.spill_fd1, 0); /* its file went; the refs' went to b */
     assert_int_equal(sp.refs_fd1, 0);
     assert_int_not_equal(b.content_fd1, 0);
@@ -743,6 +754,15 @@ static void test_from_spill(void **state)
     lk_objindex_release(&sb);
     lk_dataset_release(&mem);
     lk_dataset_release(&sp);
+}
+
+static void test_from_spill(void **state)
+{
+    (void)state;
+    /* about 147 K kept actions (4.7 MB), 20,000 objects (160 KB of starts) */
+    from_spill_case(UINT64_MAX, 1);
+    from_spill_case((uint64_t)1 << 20, 6);    /* about 27 K actions a pass: 6 passes */
+    from_spill_case((uint64_t)300 << 10, 25); /* about 4.4 K: 31 */
 }
 
 int main(void)
