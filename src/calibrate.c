@@ -1358,6 +1358,57 @@ static lk_status unpark_q(double **q, size_t n, const lk_calib_opts *o, int *fd)
     return LK_OK;
 }
 
+/* Under a cap: the copies' shared part (each action's post, 4 bytes an
+ * action, and each object's objinfo, 16 bytes) waits in a temporary file
+ * (*fd) while the WHO copy is aggregated and its q-values computed, and
+ * comes back for the WHEN copy: at 10^8 actions 0.8 GB written and read
+ * back instead of numbered again (4.5-15 s, and 16 bytes an action of
+ * sort keys while it is). */
+static lk_status park_shared(nullshared *sh, const lk_calib_opts *o, int *fd)
+{
+    const char *dir = lk_tmpfile_dir(o->tmp_dir);
+    const size_t n = sh->ix->n, nobj = sh->ix->nobj;
+    lk_status st;
+
+    if ((st = lk_tmpfile_open(dir, fd, o->errbuf)) != LK_OK)
+        return st;
+    if ((st = lk_tmpfile_write(*fd, sh->pid, n * sizeof *sh->pid, 0, dir, o->errbuf)) != LK_OK ||
+        (st = lk_tmpfile_write(*fd, sh->oi, nobj * sizeof *sh->oi, n * sizeof *sh->pid, dir,
+                               o->errbuf)) != LK_OK) {
+        lk_tmpfile_close(*fd);
+        *fd = -1;
+        return st;
+    }
+    free(sh->pid);
+    free(sh->oi);
+    sh->pid = NULL;
+    sh->oi = NULL;
+    lk_log(LK_LOG_DEBUG, "calibration: posts and objects (%zu bytes) parked in %s",
+           n * sizeof *sh->pid + nobj * sizeof *sh->oi, dir);
+    return LK_OK;
+}
+
+static lk_status unpark_shared(nullshared *sh, const lk_calib_opts *o, int *fd)
+{
+    const char *dir = lk_tmpfile_dir(o->tmp_dir);
+    const size_t n = sh->ix->n, nobj = sh->ix->nobj;
+    const double t0 = mono_s();
+    lk_status st;
+
+    sh->pid = malloc(LK_MAX(n, (size_t)1) * sizeof *sh->pid);
+    sh->oi = malloc(LK_MAX(nobj, (size_t)1) * sizeof *sh->oi);
+    if (!sh->pid || !sh->oi)
+        return LK_ENOMEM;
+    if ((st = lk_tmpfile_read(*fd, sh->pid, n * sizeof *sh->pid, 0, dir, o->errbuf)) != LK_OK ||
+        (st = lk_tmpfile_read(*fd, sh->oi, nobj * sizeof *sh->oi, n * sizeof *sh->pid, dir,
+                              o->errbuf)) != LK_OK)
+        return st;
+    lk_tmpfile_close(*fd);
+    *fd = -1;
+    lk_log(LK_LOG_DEBUG, "calibration: posts and objects read back in %.3f s", mono_s() - t0);
+    return LK_OK;
+}
+
 /* The two null copies, built one after the other or side by side (one
  * task each). */
 typedef struct nulls {
@@ -1463,6 +1514,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     const int root = lk_dist_rank() == 0;
     int parked = 0; /* the index parked here (and read back at the end) */
     int qfd = -1;   /* the WHO q-values' file while they wait there */
+    int sfd = -1;   /* the copies' shared part's, while it waits there */
     nulls nl;
     lk_status ret = LK_ENOMEM;
 
@@ -1521,14 +1573,16 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             parked = 1;
         }
         for (size_t k = 0; k < 2; k++) {
-            /* the shared part (posts, 4 bytes an action, and objects) is
-             * numbered again for the WHEN copy rather than held through the
-             * WHO copy's aggregation and q-values: the same numbers, 4.5 s
-             * at 10^8 actions for 0.8 GB */
-            if (k == LK_NULL_WHEN && (ret = null_shared(&nl, ix, ds, o)) != LK_OK)
+            /* the shared part (posts, 4 bytes an action, and objects) waits
+             * on disk through the WHO copy's aggregation and q-values */
+            if (k == LK_NULL_WHEN && (ret = unpark_shared(&nl.sh, o, &sfd)) != LK_OK)
                 goto done;
             null_task(&nl, k, 0);
-            null_shared_release(&nl.sh);
+            if (k == LK_NULL_WHO && nl.st[k] == LK_OK &&
+                (ret = park_shared(&nl.sh, o, &sfd)) != LK_OK)
+                goto done;
+            if (k == LK_NULL_WHEN)
+                null_shared_release(&nl.sh);
             /* what the aggregation holds beside its pairs: the copy and its
              * null edges' (score, bin) pairs as they are reduced, about as
              * many as the real kept edges */
@@ -1607,6 +1661,8 @@ done:
     lk_cols_release(&nl.nc[1]);
     if (qfd >= 0)
         lk_tmpfile_close(qfd);
+    if (sfd >= 0)
+        lk_tmpfile_close(sfd);
     if (parked && ret == LK_OK) {
         const double t0 = mono_s();
         if ((ret = lk_objindex_unpark(ix, o->errbuf)) == LK_OK)
