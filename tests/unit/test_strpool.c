@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -345,10 +347,9 @@ static size_t spill_string(size_t i, char *s)
     return (size_t)snprintf(s, 64, "post-%zu%s", i * 7919u, i % 5 ? "" : "-with-a-longer-tail");
 }
 
-/* Every string of a spilled arena (N of them, the big one at N / 2) reads
- * back the same with lk_arena_copy, wherever its chunk is. */
-static void spill_check_all(const lk_arena *a, const uint64_t *refs, size_t n, uint64_t rbig,
-                            const char *big, size_t nbig)
+/* The first n strings of a spilled arena read back the same with
+ * lk_arena_copy, wherever their chunks are. */
+static void spill_check_all_n(const lk_arena *a, const uint64_t *refs, size_t n)
 {
     char s[64], errbuf[LK_ERRMSG_MAX] = "";
     lk_buf b;
@@ -358,8 +359,21 @@ static void spill_check_all(const lk_arena *a, const uint64_t *refs, size_t n, u
         const size_t len = spill_string(i, s);
         assert_int_equal(lk_arena_copy(a, refs[i], &b, errbuf), LK_OK);
         assert_int_equal(b.len, len);
-        assert_memory_equal(b.p, s, len + 1); /* and its NUL */
+        assert_memory_equal(b.p, s, len + 1);
     }
+    lk_buf_release(&b);
+}
+
+/* Every string of a spilled arena (N of them, the big one at N / 2) reads
+ * back the same with lk_arena_copy, wherever its chunk is. */
+static void spill_check_all(const lk_arena *a, const uint64_t *refs, size_t n, uint64_t rbig,
+                            const char *big, size_t nbig)
+{
+    char errbuf[LK_ERRMSG_MAX] = "";
+    lk_buf b;
+
+    spill_check_all_n(a, refs, n);
+    lk_buf_init(&b);
     assert_int_equal(lk_arena_copy(a, rbig, &b, errbuf), LK_OK);
     assert_int_equal(b.len, nbig);
     assert_memory_equal(b.p, big, nbig);
@@ -446,6 +460,41 @@ static void test_arena_spill(void **state)
     lk_arena_release(&a);
     assert_int_equal(a.nchunk, 0);
     assert_int_equal(a.spill_fd1, 0);
+
+    /* a full disk (writes beyond 1.5 MiB fail with EFBIG, SIGXFSZ ignored):
+     * the add that closes the second chunk fails with the folder named, and
+     * the arena is as before it, every string still there; with room again
+     * the same add succeeds */
+    {
+        struct rlimit old, lim;
+        void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
+        size_t i = 0, nadd;
+        lk_status st = LK_OK;
+        assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+        lim = old;
+        lim.rlim_cur = (rlim_t)3 << 19;
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+        lk_arena_init(&a);
+        errbuf[0] = '\0';
+        assert_int_equal(lk_arena_spill(&a, dir, errbuf), LK_OK);
+        for (; i < N; i++) {
+            const size_t len = spill_string(i, s);
+            if ((st = lk_arena_add(&a, s, len, &refs[i])) != LK_OK)
+                break;
+        }
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+        (void)signal(SIGXFSZ, oldsig);
+        assert_int_equal(st, LK_EIO);
+        assert_non_null(strstr(errbuf, dir));
+        assert_non_null(strstr(errbuf, "File too large"));
+        assert_int_equal(a.nchunk, 2); /* the first closed and written, the second full */
+        nadd = i;
+        spill_check_all_n(&a, refs, nadd);
+        assert_int_equal(lk_arena_add(&a, s, spill_string(nadd, s), &refs[nadd]), LK_OK);
+        assert_int_equal(a.nchunk, 3);
+        spill_check_all_n(&a, refs, nadd + 1);
+        lk_arena_release(&a);
+    }
 
     /* a folder that cannot hold the file: one line naming it */
     lk_arena_init(&a);
