@@ -273,6 +273,24 @@ lk_status lk_objindex_subset(const lk_objindex *ix, const uint8_t *keep, const u
 /* Content refs go to disk and come back in pieces of this many. */
 #define REF_PIECE ((size_t)1 << 16)
 
+/* The parked index's file (park_fd1, ix->n actions) mapped read-only in
+ * a's place; a no-op without actions. */
+static lk_status map_parked(lk_objindex *ix, char *errbuf)
+{
+    void *m;
+
+    if (ix->n == 0)
+        return LK_OK;
+    m = mmap(NULL, ix->n * sizeof *ix->a, PROT_READ, MAP_PRIVATE, ix->park_fd1 - 1, 0);
+    if (m == MAP_FAILED) {
+        lk_errf(errbuf, "cannot map the index parked in %s: %s", ix->park_dir, strerror(errno));
+        return LK_EIO;
+    }
+    ix->a = m;
+    ix->mapped = 1;
+    return LK_OK;
+}
+
 /* lk_objindex_from_spill's passes over the spilled actions: first the runs'
  * sizes (start[o + 1], n), then the actions of objects [o0, o1) scattered to
  * their runs (start[o] fills object o's run and ends at start[o + 1]; a[0]
@@ -316,17 +334,14 @@ static void sort_pass(lk_action *a, const uint64_t *start, uint32_t o0, uint32_t
 }
 
 /* More actions than the budget holds: the index is written to a temporary
- * file in passes over the spilled actions, each pass the runs of as many
- * objects as fit (at least one), then mapped read-only as
- * lk_objindex_park_map leaves it.  sp counted; *passes set. */
+ * file (ix->park_fd1) in passes over the spilled actions, each pass the
+ * runs of as many objects as fit (at least one).  sp counted; *passes set. */
 static lk_status spill_passes(lk_dataset *ds, spillpass *sp, size_t nobj, size_t per_pass,
                               lk_action *tmp, lk_objindex *ix, unsigned *passes, char *errbuf)
 {
     const char *dir = ds->spill_dir;
-    const size_t total = sp->n;
     lk_status st;
     int fd;
-    void *m;
 
     if (!(sp->a = malloc(per_pass * sizeof *sp->a)))
         return LK_ENOMEM;
@@ -355,15 +370,6 @@ static lk_status spill_passes(lk_dataset *ds, spillpass *sp, size_t nobj, size_t
     }
     free(sp->a);
     sp->a = NULL;
-    if (total == 0)
-        return LK_OK;
-    m = mmap(NULL, total * sizeof(lk_action), PROT_READ, MAP_PRIVATE, fd, 0);
-    if (m == MAP_FAILED) {
-        lk_errf(errbuf, "cannot map the index written to %s: %s", dir, strerror(errno));
-        return LK_EIO;
-    }
-    ix->a = m;
-    ix->mapped = 1;
     return LK_OK;
 }
 
@@ -413,6 +419,9 @@ lk_status lk_objindex_from_spill(lk_dataset *ds, const uint8_t *keep, uint64_t b
         }
     }
     ix->n = total;
+    /* written in passes: mapped as lk_objindex_park_map leaves an index */
+    if (ix->park_fd1 && (st = map_parked(ix, errbuf)) != LK_OK)
+        goto done;
     if (nobj > 0)
         memmove(sp.start + 1, sp.start, nobj * sizeof *sp.start);
     sp.start[0] = 0;
@@ -506,21 +515,13 @@ lk_status lk_objindex_park(lk_objindex *ix, const char *dir, char *errbuf)
 lk_status lk_objindex_park_map(lk_objindex *ix, const char *dir, char *errbuf)
 {
     const size_t len = ix->n * sizeof *ix->a;
-    void *m;
     lk_status st;
 
     if (ix->park_fd1 || !ix->a || len == 0)
         return LK_OK;
     if ((st = lk_objindex_park(ix, dir, errbuf)) != LK_OK)
         return st;
-    m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, ix->park_fd1 - 1, 0);
-    if (m == MAP_FAILED) {
-        lk_errf(errbuf, "cannot map the index parked in %s: %s", dir, strerror(errno));
-        return LK_EIO;
-    }
-    ix->a = m;
-    ix->mapped = 1;
-    return LK_OK;
+    return map_parked(ix, errbuf);
 }
 
 void lk_objindex_evict(const lk_objindex *ix, size_t r0, size_t r1)
