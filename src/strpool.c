@@ -289,11 +289,12 @@ lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, char *errbuf)
     return LK_OK;
 }
 
-/* The pool: strings in an arena, an index of (pointer, length) per id, and a
- * hash table of ids.  A slot holds the string pointer, 32 bits of the hash
+/* The pool: strings in an arena, a pointer per id, and a hash table of
+ * ids.  A slot holds the string pointer, 32 bits of the hash
  * and id+1 (0 = empty); the length is stored in the 4 bytes before the
  * string, so a lookup touches the slot and the string's own cache line only
- * (interning is the reader's hot path). */
+ * (interning is the reader's hot path), and lk_strpool_get() reads it
+ * there too: no array of lengths (4 bytes a string, 119 MB at 10^8). */
 typedef struct slot {
     const char *str;
     uint32_t h;
@@ -309,12 +310,11 @@ static inline uint32_t stored_len(const char *str)
 
 struct lk_strpool {
     lk_arena arena;
-    const char **str;
-    uint32_t *len;
+    const char **str; /* per id; its length is in the 4 bytes before it */
     size_t n, cap;
     slot *tab;
     size_t mask;        /* table size - 1 (power of two) */
-    uint64_t park_refs; /* while parked: where the refs and lengths are in the file */
+    uint64_t park_refs; /* while parked: where the refs are in the file */
 };
 
 lk_status lk_strpool_new(lk_strpool **out)
@@ -385,7 +385,7 @@ int lk_strpool_find(const lk_strpool *p, const char *s, size_t n, uint32_t *id)
     size_t j;
     if (!p->tab) { /* unparked without its table: a scan */
         for (size_t i = 0; i < p->n; i++)
-            if (p->len[i] == n && memcmp(p->str[i], s, n) == 0) {
+            if (stored_len(p->str[i]) == n && memcmp(p->str[i], s, n) == 0) {
                 *id = (uint32_t)i;
                 return 1;
             }
@@ -435,19 +435,8 @@ lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n, uint3
     }
     if (p->n >= UINT32_MAX - 1 || n > UINT32_MAX)
         return LK_ELIMIT;
-    if (p->n == p->cap) {
-        /* len grows in step with str: same capacity, resized only here */
-        size_t oldcap = p->cap;
-        uint32_t *nl;
-        if (LK_GROW(p->str, p->n + 1, p->cap) != LK_OK)
-            return LK_ENOMEM;
-        nl = realloc(p->len, p->cap * sizeof *nl);
-        if (!nl) {
-            p->cap = oldcap; /* str is larger, harmless; len keeps its size */
-            return LK_ENOMEM;
-        }
-        p->len = nl;
-    }
+    if (p->n == p->cap && LK_GROW(p->str, p->n + 1, p->cap) != LK_OK)
+        return LK_ENOMEM;
     {
         /* length prefix + string + NUL, kept together in the arena */
         char *tmp;
@@ -459,7 +448,6 @@ lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n, uint3
         tmp[n + 4] = '\0';
     }
     p->str[p->n] = lk_arena_get(&p->arena, ref) + 4;
-    p->len[p->n] = (uint32_t)n;
     p->tab[j].str = p->str[p->n];
     p->tab[j].id1 = (uint32_t)p->n + 1;
     p->tab[j].h = h;
@@ -478,7 +466,7 @@ lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n, uint3
 const char *lk_strpool_get(const lk_strpool *p, uint32_t id, size_t *len)
 {
     if (len)
-        *len = p->len[id];
+        *len = stored_len(p->str[id]);
     return p->str[id];
 }
 
@@ -505,7 +493,7 @@ lk_status lk_strpool_ranks(const lk_strpool *p, uint32_t **rank_out)
         return LK_ENOMEM;
     }
     for (size_t i = 0; i < p->n; i++)
-        v[i] = (strref){p->str[i], p->len[i], (uint32_t)i};
+        v[i] = (strref){p->str[i], stored_len(p->str[i]), (uint32_t)i};
     lk_qsort(v, p->n, sizeof *v, cmp_strref);
     for (size_t r = 0; r < p->n; r++)
         rank[v[r].id] = (uint32_t)r;
@@ -521,7 +509,7 @@ size_t lk_strpool_count(const lk_strpool *p)
 
 size_t lk_strpool_bytes(const lk_strpool *p)
 {
-    return (size_t)p->arena.total + p->cap * (sizeof(char *) + sizeof(uint32_t)) +
+    return (size_t)p->arena.total + p->cap * sizeof(char *) +
            (p->tab ? (p->mask + 1) * sizeof(slot) : 0);
 }
 
@@ -531,13 +519,12 @@ void lk_strpool_free(lk_strpool *p)
         return;
     lk_arena_release(&p->arena);
     free(p->str);
-    free(p->len);
     lk_table_free(p->tab, (p->mask + 1) * sizeof *p->tab);
     free(p);
 }
 
 /* Parked, a pool keeps its arena's chunk list and counts: its strings, the
- * per-id arena refs and lengths are in the file, and the hash table is
+ * per-id arena refs are in the file, and the hash table is
  * rebuilt from them when it is unparked. */
 lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, const char *dir, char *errbuf)
 {
@@ -564,26 +551,22 @@ lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, const char *dir,
         ref[i] = (uint64_t)c << 32 | (uint64_t)(s - (uintptr_t)p->arena.chunk[c]);
     }
     p->park_refs = *off;
-    if ((st = lk_tmpfile_write(fd, ref, p->n * sizeof *ref, *off, dir, errbuf)) != LK_OK ||
-        (st = lk_tmpfile_write(fd, p->len, p->n * sizeof *p->len, *off + p->n * sizeof *ref, dir,
-                               errbuf)) != LK_OK) {
+    if ((st = lk_tmpfile_write(fd, ref, p->n * sizeof *ref, *off, dir, errbuf)) != LK_OK) {
         free(ref);
         return st;
     }
     free(ref);
-    *off += p->n * (sizeof *ref + sizeof *p->len);
+    *off += p->n * sizeof *ref;
     if ((st = lk_arena_park(&p->arena, fd, off, dir, errbuf)) != LK_OK)
         return st;
     free(p->str);
-    free(p->len);
     lk_table_free(p->tab, (p->mask + 1) * sizeof *p->tab);
     p->str = NULL;
-    p->len = NULL;
     p->tab = NULL;
     return LK_OK;
 }
 
-/* The hash table of ids, built from str[] and len[] (unparked without
+/* The hash table of ids, built from str[] (unparked without
  * one, or when first needed after that). */
 static lk_status build_table(lk_strpool *p)
 {
@@ -591,7 +574,7 @@ static lk_status build_table(lk_strpool *p)
     if (!p->tab)
         return LK_ENOMEM;
     for (size_t i = 0; i < p->n; i++) {
-        const uint32_t h = lk_strpool_hash(p->str[i], p->len[i]);
+        const uint32_t h = lk_strpool_hash(p->str[i], stored_len(p->str[i]));
         size_t j = h & p->mask;
         while (p->tab[j].id1)
             j = (j + 1) & p->mask;
@@ -613,14 +596,11 @@ lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, int lookup, 
         return st;
     ref = malloc(LK_MAX(p->n, (size_t)1) * sizeof *ref);
     p->str = malloc(LK_MAX(p->cap, (size_t)1) * sizeof *p->str);
-    p->len = malloc(LK_MAX(p->cap, (size_t)1) * sizeof *p->len);
-    if (!ref || !p->str || !p->len) {
+    if (!ref || !p->str) {
         free(ref);
         return LK_ENOMEM;
     }
-    if ((st = lk_tmpfile_read(fd, ref, p->n * sizeof *ref, p->park_refs, dir, errbuf)) != LK_OK ||
-        (st = lk_tmpfile_read(fd, p->len, p->n * sizeof *p->len, p->park_refs + p->n * sizeof *ref,
-                              dir, errbuf)) != LK_OK) {
+    if ((st = lk_tmpfile_read(fd, ref, p->n * sizeof *ref, p->park_refs, dir, errbuf)) != LK_OK) {
         free(ref);
         return st;
     }
