@@ -1173,8 +1173,9 @@ lk_status lk_sink_finish(lk_sink *k)
             continue;
         }
         /* a cluster's first post is its own cluster (cl[i] == i) and comes
-         * before the others: its content ref is kept, and cl[i] then says
-         * where, for the posts of the cluster still to come */
+         * before the others: its content id is copied into reps (from
+         * the arena's file when it spilled), and cl[i] then says where,
+         * for the posts of the cluster still to come */
         if (cl[i] == i) {
             if ((st = LK_GROW(repcref, nrep + 1, repcap)) != LK_OK ||
                 (st = lk_arena_copy(&k->ds->content, p.cref, &cid, k->errbuf)) != LK_OK ||
