@@ -677,14 +677,13 @@ static void add_spilled(lk_dataset *ds, const char *account, const char *object,
  * whether it fits the budget (one pass, in memory) or not (written in
  * passes and mapped); cut down and given its refs back by row, it is the
  * same cut of the in-memory index exactly. */
-static void from_spill_case(uint64_t budget, int want_passes)
+static void from_spill_case(size_t n, unsigned nobjects, uint64_t budget, int want_passes)
 {
     uint64_t rng = 13;
     lk_dataset mem, sp;
     lk_objindex a, b, sa, sb;
     uint8_t keep[400], keep2[400];
     char name[32], obj[32], content[32], err[LK_ERRMSG_MAX] = "";
-    const size_t n = 3 * LK_DS_BLOCK + 123;
     unsigned passes = 99;
 
     assert_int_equal(lk_dataset_init(&mem), LK_OK);
@@ -697,7 +696,7 @@ static void from_spill_case(uint64_t budget, int want_passes)
         uint64_t ref;
         const int64_t t = (int64_t)(next_u64(&rng) % 5000) * 1000;
         (void)snprintf(name, sizeof name, "a%u", (unsigned)(next_u64(&rng) % 400));
-        (void)snprintf(obj, sizeof obj, "o%u", (unsigned)(next_u64(&rng) % 20000));
+        (void)snprintf(obj, sizeof obj, "o%u", (unsigned)(next_u64(&rng) % nobjects));
         (void)snprintf(content, sizeof content, "post%u", (unsigned)(i / 3));
         add_action(&mem, name, obj, t, (uint32_t)i);
         assert_int_equal(lk_arena_add(&mem.content, content, strlen(content), &ref), LK_OK);
@@ -706,7 +705,7 @@ static void from_spill_case(uint64_t budget, int want_passes)
     }
     /* at most a block in memory while it grows */
     assert_true(sp.n - sp.spill_n <= LK_DS_BLOCK);
-    assert_true(sp.spill_n >= 3 * LK_DS_BLOCK);
+    assert_true(sp.spill_n >= n / LK_DS_BLOCK * LK_DS_BLOCK);
     assert_int_equal(lk_dataset_spill_flush(&sp, 1, err), LK_OK);
     assert_int_equal(sp.spill_n, n);
     assert_null(sp.a);
@@ -758,11 +757,16 @@ static void from_spill_case(uint64_t budget, int want_passes)
 
 static void test_from_spill(void **state)
 {
+    const size_t n = 3 * LK_DS_BLOCK + 123;
+
     (void)state;
     /* about 147 K kept actions (4.7 MB), 20,000 objects (160 KB of starts) */
-    from_spill_case(UINT64_MAX, 1);
-    from_spill_case((uint64_t)1 << 20, 6);    /* about 27 K actions a pass: 6 passes */
-    from_spill_case((uint64_t)300 << 10, 25); /* about 4.4 K: 31 */
+    from_spill_case(n, 20000, UINT64_MAX, 1);
+    from_spill_case(n, 20000, (uint64_t)1 << 20, 6);    /* about 27 K actions a pass: 6 passes */
+    from_spill_case(n, 20000, (uint64_t)300 << 10, 25); /* about 4.4 K: 31 */
+    /* no room at all: a pass still takes at least one whole object (about
+     * 120 actions each here), so 100 objects take 20 to 100 passes */
+    from_spill_case(16000, 100, 0, 20);
 }
 
 int main(void)
