@@ -1383,7 +1383,7 @@ static lk_status park_shared(nullshared *sh, const lk_calib_opts *o, int *fd)
     free(sh->oi);
     sh->pid = NULL;
     sh->oi = NULL;
-    lk_log(LK_LOG_DEBUG, "calibration: posts and objects (%zu bytes) parked in %s",
+    lk_log(LK_LOG_INFO, "calibration: posts and objects (%zu bytes) parked in %s",
            n * sizeof *sh->pid + nobj * sizeof *sh->oi, dir);
     return LK_OK;
 }

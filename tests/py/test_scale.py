@@ -66,6 +66,12 @@ def compare_runs(name, args, inputs, caps, must_spill=True, must_spill_text=Fals
                                 r"parked", p.stderr) is not None,
                       "%s: --max-mem %s parks the kept edges during calibration (-v)"
                       % (name, cap))
+                # and the copies' shared part waits on disk between the two copies
+                sh = re.findall(r"calibration: posts and objects \(([0-9]+) bytes\) parked in "
+                                r"(.*)", p.stderr)
+                check(len(sh) == 1 and int(sh[0][0]) > 0 and sh[0][1] == tmp,
+                      "%s: --max-mem %s parks the null copies' shared part (-v: %r)"
+                      % (name, cap, sh))
             # the actions go to --tmp-dir as they are read (32 bytes each)
             sp = re.findall(r"([0-9]+) actions \(([0-9]+) bytes\) and their content refs "
                             r"spilled to (.*) while reading", p.stderr)
