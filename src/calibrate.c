@@ -105,12 +105,15 @@ static size_t nsteps(size_t n)
  * go (lk_objindex_park_map): the tasks of a pass let their ranges go (or a
  * step behind, lk_objindex_evict_behind), and the pass all of it at the
  * end (pages shared by two tasks' ranges). */
-static void pass(const lk_objindex *ix, unsigned threads, size_t ntasks, lk_task_fn fn, void *ctx)
+static void pass(const lk_objindex *ix, const lk_cols *c, unsigned threads, size_t ntasks,
+                 lk_task_fn fn, void *ctx)
 {
     /* lk_par_run runs every task even when a thread fails to start: its
      * LK_ENOMEM only says fewer threads worked */
     (void)lk_par_run(threads, ntasks, fn, ctx);
     lk_objindex_evict(ix, 0, ix->n);
+    if (c) /* and a mapped copy's (cols.h) */
+        lk_cols_evict(c, 0, c->n);
 }
 
 static uint64_t content_hash(const nullshared *sh, size_t r)
@@ -220,8 +223,8 @@ static lk_status null_shared_init(nullshared *sh, const lk_objindex *ix, const l
         goto done;
     /* lk_par_run runs every task even when a thread fails to start: its
      * LK_ENOMEM only says fewer threads worked */
-    pass(ix, threads, nsteps(ix->nobj), objinfo_task, &j);
-    pass(ix, threads, ns, pr_fill_task, &j);
+    pass(ix, NULL, threads, nsteps(ix->nobj), objinfo_task, &j);
+    pass(ix, NULL, threads, ns, pr_fill_task, &j);
     lk_sort_kv_inplace_par(j.pr, ix->n, threads); /* by post, then index */
     (void)lk_par_run(threads, ns, post_count_task, &j);
     for (size_t s = 0, before = 0; s < ns; s++) {
@@ -420,7 +423,7 @@ static void build_posts(copyjob *j, unsigned threads)
     const size_t ns = nsteps(j->sh->nposts);
     j->parts = LK_MAX(LK_MIN((size_t)threads, j->sh->nposts), (size_t)1);
     (void)lk_par_run(threads, ns, posts_init_task, j);
-    pass(j->sh->ix, threads, j->parts, posts_scan_task, j);
+    pass(j->sh->ix, NULL, threads, j->parts, posts_scan_task, j);
     (void)lk_par_run(threads, ns, posts_classes_task, j);
 }
 
@@ -761,6 +764,7 @@ static void resort_task(void *ctx, size_t task, unsigned worker)
         }
     }
     lk_objindex_evict(ix, (size_t)ix->start[task * STEP], (size_t)ix->start[oe]);
+    lk_cols_evict(out, (size_t)ix->start[task * STEP], (size_t)ix->start[oe]);
 }
 
 static lk_status resort_runs(copyjob *j, unsigned threads)
@@ -774,7 +778,7 @@ static lk_status resort_runs(copyjob *j, unsigned threads)
     if (lk_mul_size(maxrun * sizeof *j->buf, w, &bytes) || !(j->buf = malloc(bytes)))
         return LK_ENOMEM;
     j->maxrun = maxrun;
-    pass(ix, w, nsteps(ix->nobj), resort_task, j);
+    pass(ix, j->out, w, nsteps(ix->nobj), resort_task, j);
     free(j->buf);
     j->buf = NULL;
     return LK_OK;
@@ -795,18 +799,20 @@ static lk_status resort_runs(copyjob *j, unsigned threads)
  *
  * The copy is built as the aggregation reads it (lk_cols: 16 bytes an
  * action, index order, the same object runs as ix), on `threads` threads
- * (the same copy on any number).  Its columns are allocated only once the
+ * (the same copy on any number).  Its columns are made only once the
  * posts are sorted into strata and shuffled, and the posts (24 bytes each)
- * are freed as soon as the columns that need them are written.  perm (may
+ * are freed before; with map_dir (under a cap) the columns are a file
+ * there, mapped, whose pages the passes let go as they write them
+ * (cols.h), else memory.  errbuf: for an error of that file.  perm (may
  * be NULL; ix->n entries) receives for each position the index action it
  * came from (tests).
  */
 static lk_status null_cols(const nullshared *sh, lk_null_kind kind, uint64_t seed, unsigned threads,
-                           lk_cols *out, uint32_t *perm, uint64_t *strata)
+                           const char *map_dir, char *errbuf, lk_cols *out, uint32_t *perm,
+                           uint64_t *strata)
 {
     const lk_objindex *ix = sh->ix;
-    const size_t n = LK_MAX(ix->n, (size_t)1), np = LK_MAX(sh->nposts, (size_t)1),
-                 na = nsteps(ix->n);
+    const size_t np = LK_MAX(sh->nposts, (size_t)1), na = nsteps(ix->n);
     stratlist sv;
     copyjob j;
     lk_status st = LK_ENOMEM;
@@ -840,25 +846,20 @@ static lk_status null_cols(const nullshared *sh, lk_null_kind kind, uint64_t see
     (void)lk_par_run(threads, nsteps(sh->nposts), post_out_task, &j);
     free(j.ps);
     j.ps = NULL;
+    /* in memory, a column's pages come as they are written; mapped, they
+     * go as they are (cols.h) */
+    if ((st = lk_cols_alloc(out, ix->n, map_dir, errbuf)) != LK_OK)
+        goto done;
     if (kind == LK_NULL_WHO) {
-        if (!(out->acc = malloc(n * sizeof *out->acc)))
-            goto done;
-        (void)lk_par_run(threads, na, who_acc_task, &j);
+        pass(ix, out, threads, na, who_acc_task, &j);
         free(j.pacc);
         j.pacc = NULL;
-        if (!(out->t = malloc(n * sizeof *out->t)) || !(out->post = malloc(n * sizeof *out->post)))
-            goto done;
-        pass(ix, threads, na, who_rest_task, &j);
+        pass(ix, out, threads, na, who_rest_task, &j);
     } else {
-        if (!(out->t = malloc(n * sizeof *out->t)))
-            goto done;
-        (void)lk_par_run(threads, na, when_t_task, &j);
+        pass(ix, out, threads, na, when_t_task, &j);
         free(j.ptime);
         j.ptime = NULL;
-        if (!(out->acc = malloc(n * sizeof *out->acc)) ||
-            !(out->post = malloc(n * sizeof *out->post)))
-            goto done;
-        pass(ix, threads, na, when_rest_task, &j);
+        pass(ix, out, threads, na, when_rest_task, &j);
     }
     if (perm)
         for (size_t r = 0; r < ix->n; r++)
@@ -889,7 +890,7 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
     if (!perm)
         return LK_ENOMEM;
     if ((st = null_shared_init(&sh, ix, ds, NULL, threads)) != LK_OK ||
-        (st = null_cols(&sh, kind, seed, threads, &c, perm, strata)) != LK_OK)
+        (st = null_cols(&sh, kind, seed, threads, NULL, NULL, &c, perm, strata)) != LK_OK)
         goto done;
     st = LK_ENOMEM;
     out->a = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->a);
@@ -1314,14 +1315,15 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
 /* Bytes of one action of a null copy (lk_cols). */
 #define COLS_BYTES (sizeof(int64_t) + 2 * sizeof(uint32_t))
 
-/* The null aggregations' budget: the pair stage's less the null copies
- * held beside it, but at least half of it (a smaller one would only cut
- * the spilled records into smaller blocks, see detect.c). */
+/* The null aggregations' budget: the pair stage's less what is held beside
+ * it (without a cap both copies; under one, whose copy is mapped, cols.h,
+ * the null edges' scores), but at least an eighth of it (a smaller one
+ * would only cut the spilled records into smaller blocks, see detect.c). */
 static uint64_t null_budget(uint64_t budget, uint64_t copies)
 {
-    /* the copies come out of the budget, down to an eighth of it (the
-     * pair stage's floor): half of it was room for pairs beyond the cap
-     * when the copies are large (1.7 GB more at 10^8 actions under 4G) */
+    /* down to the pair stage's floor: half of the budget was room for
+     * pairs beyond the cap when the copies were large and resident (1.7 GB
+     * more at 10^8 actions under 4G) */
     return budget - budget / 8 > copies ? budget - copies : budget / 8;
 }
 
@@ -1416,6 +1418,9 @@ typedef struct nulls {
     unsigned threads; /* each copy's */
     uint64_t seed;
     lk_cols nc[2];
+    const char *map_dir; /* the copies' columns mapped from files here (cols.h);
+                            NULL: in memory */
+    char *errbuf;        /* for an error of the files (map_dir) */
     uint64_t strata[2];
     lk_status st[2];
 } nulls;
@@ -1426,7 +1431,7 @@ static void null_task(void *ctx, size_t kind, unsigned worker)
     const double t0 = mono_s();
     (void)worker;
     n->st[kind] = null_cols(&n->sh, (lk_null_kind)kind, n->seed + (uint64_t)kind, n->threads,
-                            &n->nc[kind], NULL, &n->strata[kind]);
+                            n->map_dir, n->errbuf, &n->nc[kind], NULL, &n->strata[kind]);
     lk_log(LK_LOG_DEBUG, "calibration: %s null copy built in %.3f s (%llu strata)", null_name[kind],
            mono_s() - t0, (unsigned long long)n->strata[kind]);
 }
@@ -1550,11 +1555,14 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     rs.lazy = o->sequential;
     nl.seed = o->seed;
     if (o->sequential) {
-        /* under a memory cap: one null copy at a time, on all threads */
+        /* under a memory cap: one null copy at a time, on all threads,
+         * its columns mapped from a file (cols.h): page cache, not
+         * resident, so they take nothing from the budget */
         lk_calib_opts no = *o;
-        const uint64_t copy = (uint64_t)ix->n * COLS_BYTES;
-        no.budget = null_budget(o->budget, copy);
+        no.budget = o->budget;
         nl.threads = LK_MAX(o->threads, 1u);
+        nl.map_dir = lk_tmpfile_dir(o->tmp_dir);
+        nl.errbuf = o->errbuf;
         /* and the kept edges (72 bytes each) wait on disk, if the pair
          * stage did not leave them there: each copy's q-values read their
          * scores and bins from there (16 bytes an edge, realsrc) */
@@ -1583,10 +1591,10 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
                 goto done;
             if (k == LK_NULL_WHEN)
                 null_shared_release(&nl.sh);
-            /* what the aggregation holds beside its pairs: the copy and its
-             * null edges' (score, bin) pairs as they are reduced, about as
-             * many as the real kept edges */
-            no.budget = null_budget(o->budget, copy + (uint64_t)net->n * sizeof(lk_kv));
+            /* what the aggregation holds beside its pairs: the null
+             * edges' (score, bin) pairs as they are reduced, about as many
+             * as the real kept edges */
+            no.budget = null_budget(o->budget, (uint64_t)net->n * sizeof(lk_kv));
             if ((ret = nl.st[k]) != LK_OK)
                 goto done;
             /* a copy's q-values once it is built (the real edges' keys,

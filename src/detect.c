@@ -559,6 +559,9 @@ static lk_status run_native(lk_detect *d)
         /* calibrated under a cap: the kept edges go to disk as they are
          * reduced, and wait there through the calibration */
         no.park = d->o.max_mem != 0 && d->o.threshold == LK_THRESHOLD_FDR;
+        /* under a cap the stage's columns (16 bytes an action) are page
+         * cache, not resident memory (cols.h) */
+        no.map_cols = d->o.max_mem != 0;
         if ((st = lk_net_build_ex(&ix, ds, NULL, &no, &net)) != LK_OK)
             goto done;
     }

@@ -18,9 +18,11 @@ static void count_chunk(void *ctx, size_t task, unsigned worker)
     const lk_objindex *ix = j->ix;
     const size_t c = task * (size_t)j->nranks + (size_t)j->rank;
     uint64_t *per_acc = j->per_acc[worker], pairs = 0;
+    size_t ev = (size_t)ix->start[j->ch[c].o0];
     for (size_t o = j->ch[c].o0; o < j->ch[c].o1; o++) {
         const size_t s = (size_t)ix->start[o], e = (size_t)ix->start[o + 1];
         size_t lo = s;
+        ev = lk_cols_evict_behind(cp, ev, s); /* a mapped copy's pages go behind */
         for (size_t k = s + 1; k < e; k++) {
             const uint32_t ak = cp->acc[k];
             while (cp->t[k] - cp->t[lo] > j->w)
@@ -36,6 +38,7 @@ static void count_chunk(void *ctx, size_t task, unsigned worker)
             }
         }
     }
+    lk_cols_evict(cp, ev, (size_t)ix->start[j->ch[c].o1]);
     j->ch[c].pairs = pairs;
 }
 
@@ -198,11 +201,13 @@ static lk_status scatter(job *j, size_t task, unsigned worker)
     const lk_objindex *ix = j->ix;
     uint32_t *fill = j->wfill[worker];
     prec *wb = j->wbuf[worker];
+    size_t ev = (size_t)ix->start[j->ch[task].o0];
     lk_status st;
 
     for (size_t o = j->ch[task].o0; o < j->ch[task].o1; o++) {
         const size_t s = (size_t)ix->start[o], e = (size_t)ix->start[o + 1];
         size_t lo = s;
+        ev = lk_cols_evict_behind(cp, ev, s);
         for (size_t k = s + 1; k < e; k++) {
             const uint32_t ak = cp->acc[k];
             const int64_t tk = cp->t[k];
@@ -229,6 +234,7 @@ static lk_status scatter(job *j, size_t task, unsigned worker)
             }
         }
     }
+    lk_cols_evict(cp, ev, (size_t)ix->start[j->ch[task].o1]);
     for (size_t p = 0; p < j->nparts; p++)
         if ((st = flush_block(j, task, worker, p)) != LK_OK)
             return st;
@@ -508,10 +514,11 @@ lk_edge *lk_net_find(const lk_net *net, uint32_t x, uint32_t y)
     return lo < net->n && net->e[lo].a == a && net->e[lo].b == b ? &net->e[lo] : NULL;
 }
 
-static lk_status compute_idf(const lk_objindex *ix, const uint32_t *acc, size_t nacc, lk_net *net)
+static lk_status compute_idf(const lk_objindex *ix, const lk_cols *cp, size_t nacc, lk_net *net)
 {
+    const uint32_t *acc = cp->acc;
     uint32_t *mark = malloc(LK_MAX(nacc, (size_t)1) * sizeof *mark);
-    size_t active = 0;
+    size_t active = 0, ev = 0;
 
     net->idf = malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *net->idf);
     if (!mark || !net->idf) {
@@ -520,12 +527,16 @@ static lk_status compute_idf(const lk_objindex *ix, const uint32_t *acc, size_t 
     }
     /* k_o = distinct accounts per object; A = accounts with any action */
     memset(mark, 0xff, LK_MAX(nacc, (size_t)1) * sizeof *mark);
-    for (size_t r = 0; r < ix->n; r++)
+    for (size_t r = 0; r < ix->n; r++) {
         if (mark[acc[r]] == UINT32_MAX) {
             mark[acc[r]] = 0;
             active++;
         }
+        ev = lk_cols_evict_behind(cp, ev, r);
+    }
+    lk_cols_evict(cp, 0, ix->n);
     memset(mark, 0xff, LK_MAX(nacc, (size_t)1) * sizeof *mark);
+    ev = 0;
     for (size_t o = 0; o < ix->nobj; o++) {
         size_t k = 0;
         for (size_t r = (size_t)ix->start[o]; r < (size_t)ix->start[o + 1]; r++)
@@ -534,7 +545,9 @@ static lk_status compute_idf(const lk_objindex *ix, const uint32_t *acc, size_t 
                 k++;
             }
         net->idf[o] = k ? log((double)active / (double)k) : 0.0;
+        ev = lk_cols_evict_behind(cp, ev, (size_t)ix->start[o + 1]);
     }
+    lk_cols_evict(cp, 0, ix->n);
     free(mark);
     return LK_OK;
 }
@@ -655,6 +668,7 @@ static void fill_task(void *ctx, size_t task, unsigned worker)
         }
     }
     lk_objindex_evict(ix, task * FILL_STEP, end);
+    lk_cols_evict(f->cp, task * FILL_STEP, end);
 }
 
 /* The first failed task's status, its message in errbuf. */
@@ -975,14 +989,9 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     if (o->cols) {
         j.cp = *o->cols;
     } else {
-        j.own_cols = 1;
-        j.cp.t = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.cp.t);
-        j.cp.acc = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.cp.acc);
-        j.cp.post = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.cp.post);
-        if (!j.cp.t || !j.cp.acc || !j.cp.post) {
-            st = LK_ENOMEM;
+        if ((st = lk_cols_alloc(&j.cp, ix->n, o->map_cols ? j.tmp_dir : NULL, o->errbuf)) != LK_OK)
             goto fail;
-        }
+        j.own_cols = 1;
         fc.ix = ix;
         fc.ds = ds;
         fc.cp = &j.cp;
@@ -991,8 +1000,11 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         if (st != LK_OK)
             goto fail;
     }
-    for (size_t r = 0; r < ix->n; r++)
+    for (size_t r = 0, ev = 0; r < ix->n; r++) {
         j.nacc = LK_MAX(j.nacc, (size_t)j.cp.acc[r] + 1);
+        ev = lk_cols_evict_behind(&j.cp, ev, r);
+    }
+    lk_cols_evict(&j.cp, 0, ix->n);
     j.bits = bits_for(j.nacc);
     if (idf) {
         net->idf = malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *net->idf);
@@ -1001,10 +1013,10 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
             goto fail;
         }
         memcpy(net->idf, idf, ix->nobj * sizeof *idf);
-    } else if ((st = compute_idf(ix, j.cp.acc, j.nacc, net)) != LK_OK) {
+    } else if ((st = compute_idf(ix, &j.cp, j.nacc, net)) != LK_OK) {
         goto fail;
     }
-    if ((st = lk_bursts_t(ix->start, ix->nobj, j.cp.t, o->window_ms, o->max_burst, &burst,
+    if ((st = lk_bursts_t(ix->start, ix->nobj, &j.cp, o->window_ms, o->max_burst, &burst,
                           &net->burst)) != LK_OK)
         goto fail;
     j.burst = burst;
@@ -1021,8 +1033,9 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
          * it first, down to an eighth of it (0.4 GB at 10^8 actions,
          * which took the null copies' aggregations past the cap) */
         const uint64_t fixed =
-            (j.own_cols ? (uint64_t)ix->n * (sizeof *j.cp.t + sizeof *j.cp.acc + sizeof *j.cp.post)
-                        : 0) +
+            (j.own_cols && !j.cp.map_fd1
+                 ? (uint64_t)ix->n * (sizeof *j.cp.t + sizeof *j.cp.acc + sizeof *j.cp.post)
+                 : 0) +
             (uint64_t)ix->nobj * sizeof *net->idf + (uint64_t)ix->n +
             (uint64_t)j.nacc * ((uint64_t)threads * sizeof **j.per_acc + 2 * sizeof(uint32_t));
         budget = budget - budget / 8 > fixed ? budget - fixed : budget / 8;
@@ -1038,7 +1051,9 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         goto fail;
     /* size the job, then cut it so that the partitions being sorted fit
      * the budget */
-    if ((st = lk_par_run(threads, own_tasks(&j, j.nch), count_chunk, &j)) != LK_OK)
+    st = lk_par_run(threads, own_tasks(&j, j.nch), count_chunk, &j);
+    lk_cols_evict(&j.cp, 0, ix->n); /* the pages two chunks shared */
+    if (st != LK_OK)
         goto fail;
     for (size_t c = (size_t)j.rank; c < j.nch; c += (size_t)j.nranks)
         local += j.ch[c].pairs;
@@ -1074,8 +1089,9 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
             goto fail;
         }
     }
-    if ((st = lk_par_run(threads, own_tasks(&j, j.nch), scatter_chunk, &j)) != LK_OK ||
-        (st = first_error(&j, j.nch, o->errbuf)) != LK_OK)
+    st = lk_par_run(threads, own_tasks(&j, j.nch), scatter_chunk, &j);
+    lk_cols_evict(&j.cp, 0, ix->n);
+    if (st != LK_OK || (st = first_error(&j, j.nch, o->errbuf)) != LK_OK)
         goto fail;
     for (unsigned w = 0; w < threads; w++) {
         free(j.wbuf[w]);
@@ -1158,14 +1174,6 @@ fail:
     free(burst);
     lk_net_release(net);
     return st;
-}
-
-void lk_cols_release(lk_cols *c)
-{
-    free(c->t);
-    free(c->acc);
-    free(c->post);
-    memset(c, 0, sizeof *c);
 }
 
 lk_status lk_net_build(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst,

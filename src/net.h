@@ -67,17 +67,7 @@ typedef struct lk_net {
     const char *park_dir; /* borrowed */
 } lk_net;
 
-/*
- * What the aggregation reads of each action, as columns in index order:
- * 16 bytes an action instead of the index's 32, which is what loops over
- * 10^8 pairs are bound by.  The null copies of calibrate.c are built
- * directly in this form (lk_net_opts.cols).
- */
-typedef struct lk_cols {
-    int64_t *t;
-    uint32_t *acc;
-    uint32_t *post; /* lk_post_hash of the action's post */
-} lk_cols;
+/* lk_cols, what the aggregation reads of each action: cols.h (via window.h). */
 
 /* A post (an account's actions with one content id) as the event score
  * sees it: ch = lk_hash64 of the content id. */
@@ -85,8 +75,6 @@ static inline uint32_t lk_post_hash(uint64_t ch, uint32_t account)
 {
     return (uint32_t)(ch ^ lk_mix64(account));
 }
-
-void lk_cols_release(lk_cols *c);
 
 /* How lk_net_build_ex runs. */
 typedef struct lk_net_opts {
@@ -102,6 +90,9 @@ typedef struct lk_net_opts {
     char *errbuf;        /* LK_ERRMSG_MAX bytes for an I/O error; may be NULL */
     const lk_cols *cols; /* the actions' columns (borrowed); NULL: read from the
                             index (and the dataset for the posts) */
+    int map_cols;        /* 1: the columns it fills itself (cols NULL) go to a
+                            temporary file in tmp_dir, mapped (cols.h), and
+                            are not counted in the budget */
     int scores_only;     /* 1: keep only each kept edge's pair and score (net->sk,
                             16 bytes an edge instead of 72; the null copies) */
     int park;            /* 1: each partition's kept edges go to a temporary file

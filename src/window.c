@@ -591,10 +591,12 @@ void lk_objindex_release(lk_objindex *ix)
     memset(ix, 0, sizeof *ix);
 }
 
-lk_status lk_bursts_t(const uint64_t *start, size_t nobj, const int64_t *t, int64_t window_ms,
+lk_status lk_bursts_t(const uint64_t *start, size_t nobj, const lk_cols *c, int64_t window_ms,
                       uint64_t max_burst, uint8_t **out, lk_sweep_stats *stats)
 {
+    const int64_t *t = c->t;
     uint8_t *burst = calloc(LK_MAX(start ? (size_t)start[nobj] : 0, (size_t)1), 1);
+    size_t ev = 0;
 
     if (stats)
         memset(stats, 0, sizeof *stats);
@@ -618,7 +620,10 @@ lk_status lk_bursts_t(const uint64_t *start, size_t nobj, const int64_t *t, int6
             stats->burst_actions += nburst;
             stats->burst_objects++;
         }
+        ev = lk_cols_evict_behind(c, ev, e);
     }
+    if (start)
+        lk_cols_evict(c, 0, (size_t)start[nobj]);
     *out = burst;
     return LK_OK;
 }
@@ -626,15 +631,16 @@ lk_status lk_bursts_t(const uint64_t *start, size_t nobj, const int64_t *t, int6
 lk_status lk_objindex_bursts(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst,
                              uint8_t **out, lk_sweep_stats *stats)
 {
-    int64_t *t = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *t);
+    lk_cols c;
     lk_status st;
 
-    if (!t)
+    memset(&c, 0, sizeof c);
+    if (!(c.t = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *c.t)))
         return LK_ENOMEM;
     for (size_t r = 0; r < ix->n; r++)
-        t[r] = ix->a[r].t;
-    st = lk_bursts_t(ix->start, ix->nobj, t, window_ms, max_burst, out, stats);
-    free(t);
+        c.t[r] = ix->a[r].t;
+    st = lk_bursts_t(ix->start, ix->nobj, &c, window_ms, max_burst, out, stats);
+    free(c.t);
     return st;
 }
 

@@ -11,6 +11,7 @@
 #ifndef LK_WINDOW_H
 #define LK_WINDOW_H
 
+#include "cols.h"
 #include "dataset.h"
 
 typedef struct lk_objindex {
@@ -149,9 +150,9 @@ typedef struct lk_sweep_stats {
 LK_RESULT_USED lk_status lk_objindex_bursts(const lk_objindex *ix, int64_t window_ms,
                                             uint64_t max_burst, uint8_t **out, lk_sweep_stats *st);
 
-/** lk_objindex_bursts over the time column t (index order) of the objects
- * start[0..nobj] (start[nobj] actions). */
-LK_RESULT_USED lk_status lk_bursts_t(const uint64_t *start, size_t nobj, const int64_t *t,
+/** lk_objindex_bursts over the time column c->t (index order) of the objects
+ * start[0..nobj] (start[nobj] actions), letting c's pages go behind it. */
+LK_RESULT_USED lk_status lk_bursts_t(const uint64_t *start, size_t nobj, const lk_cols *c,
                                      int64_t window_ms, uint64_t max_burst, uint8_t **out,
                                      lk_sweep_stats *stats);
 

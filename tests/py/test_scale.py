@@ -72,6 +72,13 @@ def compare_runs(name, args, inputs, caps, must_spill=True, must_spill_text=Fals
                 check(len(sh) == 1 and int(sh[0][0]) > 0 and sh[0][1] == tmp,
                       "%s: --max-mem %s parks the null copies' shared part (-v: %r)"
                       % (name, cap, sh))
+            # the aggregations' columns (16 bytes an action) are files in --tmp-dir,
+            # mapped: the pair stage's, and each null copy's when calibrated
+            cols = re.findall(r"aggregation columns \(([0-9]+) bytes\) mapped from a file in "
+                              r"(.*)", p.stderr)
+            check(len(cols) == (1 if "--threshold" in args else 3) and
+                  all(int(b) > 0 and int(b) % 16 == 0 and d == tmp for b, d in cols),
+                  "%s: --max-mem %s maps the aggregations' columns (-v: %r)" % (name, cap, cols))
             # the actions go to --tmp-dir as they are read (32 bytes each)
             sp = re.findall(r"([0-9]+) actions \(([0-9]+) bytes\) and their content refs "
                             r"spilled to (.*) while reading", p.stderr)

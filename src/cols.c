@@ -1,0 +1,106 @@
+/* cols.c - the aggregation's columns, in memory or mapped from a
+ * temporary file (cols.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cols.h"
+#include "tmpfile.h"
+
+#define COL_BYTES (sizeof(int64_t) + 2 * sizeof(uint32_t))
+
+lk_status lk_cols_alloc(lk_cols *c, size_t n, const char *dir, char *errbuf)
+{
+    const size_t m = LK_MAX(n, (size_t)1);
+    size_t len;
+    char *base;
+    int fd, err;
+    lk_status st;
+
+    memset(c, 0, sizeof *c);
+    c->n = n;
+    if (!dir) {
+        c->t = malloc(m * sizeof *c->t);
+        c->acc = malloc(m * sizeof *c->acc);
+        c->post = malloc(m * sizeof *c->post);
+        if (!c->t || !c->acc || !c->post) {
+            lk_cols_release(c);
+            return LK_ENOMEM;
+        }
+        return LK_OK;
+    }
+    if (lk_mul_size(m, COL_BYTES, &len))
+        return LK_ENOMEM;
+    dir = lk_tmpfile_dir(dir);
+    if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
+        return st;
+    /* the blocks are taken now: writing through a mapping onto a full
+     * disk would be a SIGBUS, not an error */
+    if ((err = posix_fallocate(fd, 0, (off_t)len)) != 0) {
+        lk_errf(errbuf, "no room for %zu bytes of a temporary file in %s: %s", len, dir,
+                strerror(err));
+        lk_tmpfile_close(fd);
+        return LK_EIO;
+    }
+    base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) {
+        lk_errf(errbuf, "cannot map a temporary file in %s: %s", dir, strerror(errno));
+        lk_tmpfile_close(fd);
+        return LK_EIO;
+    }
+    /* t first: 8-byte aligned at the mapping's start, the 4-byte columns
+     * after it */
+    c->t = (int64_t *)(void *)base;
+    c->acc = (uint32_t *)(void *)(base + m * sizeof *c->t);
+    c->post = c->acc + m;
+    c->map_fd1 = fd + 1;
+    lk_log(LK_LOG_INFO, "aggregation columns (%zu bytes) mapped from a file in %s", len, dir);
+    return LK_OK;
+}
+
+/* Pages wholly inside bytes [b, e) of column col. */
+static void evict_bytes(void *col, size_t b, size_t e)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    /* the columns after the first start inside a page: round from there */
+    const size_t mis = (size_t)((uintptr_t)col % page);
+    const size_t lo = (mis + b + page - 1) / page * page, hi = (mis + e) / page * page;
+
+    /* shared pages: unmapped here, their bytes stay in the file (the page
+     * cache) and come back if touched again; failing leaves them resident,
+     * which is only memory */
+    if (hi > lo)
+        (void)madvise((char *)col - mis + lo, hi - lo, MADV_DONTNEED);
+}
+
+void lk_cols_evict(const lk_cols *c, size_t r0, size_t r1)
+{
+    if (!c->map_fd1 || r1 <= r0)
+        return;
+    evict_bytes(c->t, r0 * sizeof *c->t, r1 * sizeof *c->t);
+    evict_bytes(c->acc, r0 * sizeof *c->acc, r1 * sizeof *c->acc);
+    evict_bytes(c->post, r0 * sizeof *c->post, r1 * sizeof *c->post);
+}
+
+size_t lk_cols_evict_behind(const lk_cols *c, size_t ev, size_t done)
+{
+    if (!c->map_fd1 || done < ev + 2 * LK_COLS_EVICT_STEP)
+        return ev;
+    lk_cols_evict(c, ev, done - LK_COLS_EVICT_STEP);
+    return done - LK_COLS_EVICT_STEP;
+}
+
+void lk_cols_release(lk_cols *c)
+{
+    if (c->map_fd1) {
+        (void)munmap(c->t, LK_MAX(c->n, (size_t)1) * COL_BYTES);
+        lk_tmpfile_close(c->map_fd1 - 1);
+    } else {
+        free(c->t);
+        free(c->acc);
+        free(c->post);
+    }
+    memset(c, 0, sizeof *c);
+}
