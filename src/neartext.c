@@ -324,8 +324,6 @@ typedef struct ctx {
     size_t bound[LK_NT_PIECES + 1];
     uint64_t pcand[LK_NT_PIECES], pjoin[LK_NT_PIECES]; /* per piece of a band pass */
     const uint16_t *sig; /* all nt->nsig signatures (read back when spilled) */
-    size_t file_sigs;    /* sig[0 .. file_sigs) are the spilled file's pages, mapped
-                            read-only: passes may let them go (map_back) */
 } ctx;
 
 /* Root of x's set, halving the path on the way (every parent is an
@@ -442,31 +440,9 @@ static uint32_t band_key(const uint16_t *s, unsigned band, unsigned rows)
     return (uint32_t)(h >> 32);
 }
 
-/* Signatures a pass reads before it lets the file's pages behind it go. */
-#define LK_NT_EVICT ((size_t)1 << 14)
-
-/* The file's pages wholly inside signatures [a, b) let go: dropped from
- * this process, read again from the page cache if a sweep touches them.
- * Spilled at 10^8 actions the signatures are 2.65 GB, which every pass's
- * sequential read made resident (and the reading stage's peak). */
-static void evict_sigs(const ctx *c, size_t a, size_t b)
-{
-    const size_t page = (size_t)sysconf(_SC_PAGESIZE), row = K * sizeof *c->sig;
-    size_t lo, hi;
-
-    b = LK_MIN(b, c->file_sigs);
-    if (b <= a)
-        return;
-    lo = (a * row + page - 1) / page * page; /* the mapping begins on a page */
-    hi = b * row / page * page;
-    if (hi > lo)
-        (void)madvise((char *)c->sig + lo, hi - lo, MADV_DONTNEED);
-}
-
 /* Records of pass p, sorted, into one of the two buffers other than
  * c->sweep_buf (c->prep_buf says which).  Pass 0: a 32-bit hash of the
- * whole signature; pass 1 + b: band b's key.  The mapped file's pages go
- * behind the reading (the sweeps touch only the candidates'). */
+ * whole signature; pass 1 + b: band b's key. */
 static void prepare(ctx *c, unsigned p)
 {
     const lk_neartext *nt = c->nt;
@@ -483,18 +459,14 @@ static void prepare(ctx *c, unsigned p)
         else if (b < 0)
             b = i;
     }
-    for (size_t i0 = 0; i0 < n; i0 += LK_NT_EVICT) {
-        const size_t i1 = LK_MIN(n, i0 + LK_NT_EVICT);
-        if (p == 0) {
-            for (size_t i = i0; i < i1; i++)
-                c->buf[a][i] = (lk_hash64(c->sig + i * K, K * sizeof *c->sig) << 32) | i;
-        } else {
-            const unsigned band = p - 1;
-            for (size_t i = i0; i < i1; i++)
-                c->buf[a][i] =
-                    (uint64_t)band_key(c->sig + i * K + (size_t)band * rows, band, rows) << 32 | i;
-        }
-        evict_sigs(c, i0, i1);
+    if (p == 0) {
+        for (size_t i = 0; i < n; i++)
+            c->buf[a][i] = (lk_hash64(c->sig + i * K, K * sizeof *c->sig) << 32) | i;
+    } else {
+        const unsigned band = p - 1;
+        for (size_t i = 0; i < n; i++)
+            c->buf[a][i] =
+                (uint64_t)band_key(c->sig + i * K + (size_t)band * rows, band, rows) << 32 | i;
     }
     out = sort_records(c->buf[a], c->buf[b], n);
     c->prep_buf = out == c->buf[a] ? a : b;
@@ -691,8 +663,6 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
         if ((ret = map_back(nt, &mapped, &mapped_len)) != LK_OK)
             return ret;
         c.sig = mapped;
-        if (nt->nspilled * K * sizeof *nt->sig % (size_t)sysconf(_SC_PAGESIZE) == 0)
-            c.file_sigs = nt->nspilled; /* mapped from the file, not read (map_back) */
         ret = LK_ENOMEM;
     }
     res = malloc(nt->nposts ? (size_t)nt->nposts * sizeof *res : 1);
