@@ -1312,9 +1312,6 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
     return ret;
 }
 
-/* Bytes of one action of a null copy (lk_cols). */
-#define COLS_BYTES (sizeof(int64_t) + 2 * sizeof(uint32_t))
-
 /* The null aggregations' budget: the pair stage's less what is held beside
  * it (without a cap both copies; under one, whose copy is mapped, cols.h,
  * the null edges' scores), but at least an eighth of it (a smaller one
@@ -1615,7 +1612,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
         /* both copies side by side, each on half the threads; the pair
          * stage's budget was set before they existed: they come out of it */
         lk_calib_opts no = *o;
-        const uint64_t copies = 2 * (uint64_t)ix->n * COLS_BYTES;
+        const uint64_t copies = 2 * (uint64_t)ix->n * LK_COLS_BYTES;
         no.budget = null_budget(o->budget, copies);
         nl.threads = LK_MAX(o->threads / 2, 1u);
         if ((ret = null_shared(&nl, ix, ds, o)) != LK_OK ||

@@ -9,8 +9,6 @@
 #include "cols.h"
 #include "tmpfile.h"
 
-#define COL_BYTES (sizeof(int64_t) + 2 * sizeof(uint32_t))
-
 lk_status lk_cols_alloc(lk_cols *c, size_t n, const char *dir, char *errbuf)
 {
     const size_t m = LK_MAX(n, (size_t)1);
@@ -31,7 +29,7 @@ lk_status lk_cols_alloc(lk_cols *c, size_t n, const char *dir, char *errbuf)
         }
         return LK_OK;
     }
-    if (lk_mul_size(m, COL_BYTES, &len))
+    if (lk_mul_size(m, LK_COLS_BYTES, &len))
         return LK_ENOMEM;
     dir = lk_tmpfile_dir(dir);
     if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
@@ -84,18 +82,10 @@ void lk_cols_evict(const lk_cols *c, size_t r0, size_t r1)
     evict_bytes(c->post, r0 * sizeof *c->post, r1 * sizeof *c->post);
 }
 
-size_t lk_cols_evict_behind(const lk_cols *c, size_t ev, size_t done)
-{
-    if (!c->map_fd1 || done < ev + 2 * LK_COLS_EVICT_STEP)
-        return ev;
-    lk_cols_evict(c, ev, done - LK_COLS_EVICT_STEP);
-    return done - LK_COLS_EVICT_STEP;
-}
-
 void lk_cols_release(lk_cols *c)
 {
     if (c->map_fd1) {
-        (void)munmap(c->t, LK_MAX(c->n, (size_t)1) * COL_BYTES);
+        (void)munmap(c->t, LK_MAX(c->n, (size_t)1) * LK_COLS_BYTES);
         lk_tmpfile_close(c->map_fd1 - 1);
     } else {
         free(c->t);

@@ -13,6 +13,9 @@
 
 #include "lk_internal.h"
 
+/* Bytes of one action's columns. */
+#define LK_COLS_BYTES (sizeof(int64_t) + 2 * sizeof(uint32_t))
+
 typedef struct lk_cols {
     int64_t *t;
     uint32_t *acc;
@@ -40,9 +43,15 @@ void lk_cols_evict(const lk_cols *c, size_t r0, size_t r1);
 /** For a pass in increasing order that has finished the actions before
  *  `done`: lets go those up to a step behind it once `done` is two steps
  *  past `ev`, and returns the new `ev` (as lk_objindex_evict_behind,
- *  window.h).
- *  End the pass with lk_cols_evict(c, 0, c->n). */
-size_t lk_cols_evict_behind(const lk_cols *c, size_t ev, size_t done);
+ *  window.h).  Inline: passes call it once an action, and in memory it is
+ *  one test.  End the pass with lk_cols_evict(c, 0, c->n). */
+static inline size_t lk_cols_evict_behind(const lk_cols *c, size_t ev, size_t done)
+{
+    if (!c->map_fd1 || done < ev + 2 * LK_COLS_EVICT_STEP)
+        return ev;
+    lk_cols_evict(c, ev, done - LK_COLS_EVICT_STEP);
+    return done - LK_COLS_EVICT_STEP;
+}
 
 void lk_cols_release(lk_cols *c);
 
