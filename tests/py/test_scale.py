@@ -72,6 +72,13 @@ def compare_runs(name, args, inputs, caps, must_spill=True, must_spill_text=Fals
                 check(len(sh) == 1 and int(sh[0][0]) > 0 and sh[0][1] == tmp,
                       "%s: --max-mem %s parks the null copies' shared part (-v: %r)"
                       % (name, cap, sh))
+                # a cap this small sorts the strata's keys a part of the accounts at
+                # a time (the simulated input's 0.2 M posts, 65,536 at once)
+                sp = re.findall(r"calibration: (WHO|WHEN) strata found in ([0-9]+) parts of "
+                                r"the accounts", p.stderr)
+                check(not must_spill_text or
+                      (len(sp) == 2 and all(int(k) > 1 for _, k in sp)),
+                      "%s: --max-mem %s finds the strata in parts (-v: %r)" % (name, cap, sp))
             # the aggregations' columns (16 bytes an action) are files in --tmp-dir,
             # mapped: the pair stage's, and each null copy's when calibrated
             cols = re.findall(r"aggregation columns \(([0-9]+) bytes\) mapped from a file in "
