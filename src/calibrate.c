@@ -558,6 +558,13 @@ static lk_status strata_part(copyjob *j, unsigned threads)
     return merge_keys(&j->keys, &j->nkeys, j->pk, npk);
 }
 
+/* How many parts of the accounts m posts' sort keys are cut into: of
+ * about j->kcap posts each (0: one). */
+static size_t strata_parts(const copyjob *j, size_t m)
+{
+    return j->kcap ? LK_MAX((m + j->kcap - 1) / j->kcap, (size_t)1) : 1;
+}
+
 /*
  * Strata from fine to coarse: (traces, popularity, front-loading, delay),
  * then without the delay, then without the front-loading, then popularity
@@ -575,13 +582,13 @@ static lk_status assign_strata(copyjob *j, unsigned threads)
     const size_t n = j->sh->nposts, ns = nsteps(n);
     const poststrat *ps = j->ps;
     stratlist *sv = j->sv;
-    size_t kmax = 0, qbytes;
+    size_t kacap = 0, qbytes, nq0;
     uint32_t maxacc = 0;
     size_t left = n;
     lk_status st = LK_ENOMEM;
 
-    j->nq = j->kcap ? LK_MAX((n + j->kcap - 1) / j->kcap, (size_t)1) : 1;
-    if (lk_mul_size(ns, j->nq * sizeof *j->qcnt, &qbytes) ||
+    nq0 = strata_parts(j, n);
+    if (lk_mul_size(ns, nq0 * sizeof *j->qcnt, &qbytes) ||
         !(j->qcnt = malloc(LK_MAX(qbytes, (size_t)1))))
         goto done;
     j->cnt = malloc(LK_MAX(ns, (size_t)1) * sizeof *j->cnt);
@@ -594,18 +601,23 @@ static lk_status assign_strata(copyjob *j, unsigned threads)
     while (j->abits < 32 && (maxacc >> j->abits) != 0)
         j->abits++;
     for (unsigned lv = 0; lv < 4 && left > 0; lv++) {
+        size_t kmax = 0;
         j->lv = lv;
         j->base = sv->n;
+        /* fewer parts as fewer posts are left (nq0 at most) */
+        j->nq = strata_parts(j, left);
         (void)lk_par_run(threads, ns, strata_count_task, j);
-        if (lv == 0) { /* the largest part: the later levels' are subsets */
-            for (size_t q = 0; q < j->nq; q++) {
-                size_t m = 0;
-                for (size_t t = 0; t < ns; t++)
-                    m += j->qcnt[t * j->nq + q];
-                kmax = LK_MAX(kmax, m);
-            }
-            if (!(j->ka = malloc(LK_MAX(kmax, (size_t)1) * sizeof *j->ka)))
+        for (size_t q = 0; q < j->nq; q++) {
+            size_t m = 0;
+            for (size_t t = 0; t < ns; t++)
+                m += j->qcnt[t * j->nq + q];
+            kmax = LK_MAX(kmax, m);
+        }
+        if (kmax > kacap) { /* the largest part */
+            free(j->ka);
+            if (!(j->ka = malloc(kmax * sizeof *j->ka)))
                 goto done;
+            kacap = kmax;
         }
         for (j->q = 0; j->q < j->nq; j->q++)
             if ((st = strata_part(j, threads)) != LK_OK)
@@ -634,9 +646,9 @@ static lk_status assign_strata(copyjob *j, unsigned threads)
             if (ps[p].stratum == PS_UNSET)
                 j->ps[p].stratum = (uint32_t)(sv->n - 1);
     }
-    if (j->nq > 1)
+    if (nq0 > 1)
         lk_log(LK_LOG_INFO, "calibration: %s strata found in %zu parts of the accounts (%zu posts)",
-               null_name[j->kind], j->nq, n);
+               null_name[j->kind], nq0, n);
     st = LK_OK;
 done:
     free(j->keys);
