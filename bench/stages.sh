@@ -7,7 +7,8 @@
 # index, pair stage, calibration, end) and the temporary disk's peak.  The
 # temporary files have no names (O_TMPFILE), so their size is read from the
 # filesystem's used space: keep the machine otherwise quiet.  The folder is
-# kept in bench/data/stages_SIZE_LABEL, to compare builds byte for byte.
+# kept in bench/data/stages_SIZE_LABEL (and -vv's lines, without the progress
+# meter's, in stages_SIZE_LABEL.log), to compare builds byte for byte.
 #
 #   bash bench/stages.sh                      # bench/data/sim_1e8 under --max-mem 4G
 #   bash bench/stages.sh 1e7 1G               # another size and cap
@@ -48,6 +49,7 @@ while kill -0 "$pid" 2>/dev/null; do
     sleep 0.5
 done
 wait "$pid" || { echo "detect failed:" >&2; tail -n 3 "$tmp/log" >&2; exit 1; }
+tr '\r' '\n' <"$tmp/log" | grep -v '^\[' | grep -v '^ *$' >"$out.log" || true
 summary=$(grep -o '[0-9.]* s wall, [0-9.]* s CPU' "$tmp/log" | tail -n 1)
 wall=${summary%% s wall*}
 cpu=${summary#*wall, }

@@ -518,9 +518,13 @@ static lk_status run_native(lk_detect *d)
         /* under a cap: the index is built from the spilled actions once the
          * string tables are on disk, so the two are never in memory together */
         unsigned passes = 0;
+        /* held in memory up to half the budget, as the pair stage holds
+         * its records (beyond, it is built in passes into a file, which the
+         * pair stage maps in any case): at 10^8 actions under 4G the
+         * in-memory index (3.4 GB) was the run's peak */
         if ((st = park_strings(d, &otrace)) != LK_OK ||
-            (st = lk_objindex_from_spill(ds, keep, mem_budget(d, 0), &ix, &passes, d->errmsg)) !=
-                LK_OK)
+            (st = lk_objindex_from_spill(ds, keep, mem_budget(d, 0) / 2, &ix, &passes,
+                                         d->errmsg)) != LK_OK)
             goto done;
         if (passes > 1)
             lk_log(LK_LOG_INFO, "object index built in %u passes over the actions, into %s", passes,
