@@ -974,6 +974,7 @@ static lk_status null_cols(const nullshared *sh, lk_null_kind kind, uint64_t see
     const size_t np = LK_MAX(sh->nposts, (size_t)1), na = nsteps(ix->n);
     stratlist sv;
     copyjob j;
+    double t[6]; /* the steps' ends, for -vv */
     lk_status st = LK_ENOMEM;
 
     memset(out, 0, sizeof *out);
@@ -987,11 +988,15 @@ static lk_status null_cols(const nullshared *sh, lk_null_kind kind, uint64_t see
     j.out = out;
     j.perm = perm;
     j.kcap = kcap;
+    t[0] = mono_s();
     if (!(j.ps = malloc(np * sizeof *j.ps)))
         goto done;
     build_posts(&j, threads);
-    if ((st = assign_strata(&j, threads)) != LK_OK ||
-        (st = sort_by_stratum(j.ps, sh->nposts, &sv)) != LK_OK)
+    t[1] = mono_s();
+    if ((st = assign_strata(&j, threads)) != LK_OK)
+        goto done;
+    t[2] = mono_s();
+    if ((st = sort_by_stratum(j.ps, sh->nposts, &sv)) != LK_OK)
         goto done;
     (void)lk_par_run(threads, sv.n, shuffle_task, &j);
     *strata = sv.n;
@@ -1000,6 +1005,7 @@ static lk_status null_cols(const nullshared *sh, lk_null_kind kind, uint64_t see
      * the posts shrink to that before the columns come, and it goes
      * before the rest of the columns */
     post_pack(&j, threads);
+    t[3] = mono_s();
     /* in memory, a column's pages come as they are written; mapped, they
      * go as they are (cols.h) */
     if ((st = lk_cols_alloc(out, ix->n, map_dir, errbuf)) != LK_OK)
@@ -1018,7 +1024,13 @@ static lk_status null_cols(const nullshared *sh, lk_null_kind kind, uint64_t see
     if (perm)
         for (size_t r = 0; r < ix->n; r++)
             perm[r] = (uint32_t)r;
+    t[4] = mono_s();
     st = kind == LK_NULL_WHEN ? resort_runs(&j, threads) : LK_OK;
+    t[5] = mono_s();
+    lk_log(LK_LOG_DEBUG,
+           "calibration: %s copy: posts %.3f s, strata %.3f s, shuffle %.3f s, columns %.3f s, "
+           "re-sort %.3f s",
+           null_name[kind], t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3], t[5] - t[4]);
 done:
     free(j.ps);
     free(j.pacc);
@@ -1346,7 +1358,7 @@ static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double *q, unsigned 
     double *nz = NULL;
     lk_kv *rz = NULL;
     size_t j = 0;
-    double run = 1.0;
+    double run = 1.0, t0 = mono_s(), t1, t2;
     lk_status st = LK_ENOMEM;
 
     /* each array goes as soon as the next one is made of it: the null
@@ -1354,11 +1366,16 @@ static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double *q, unsigned 
     if (!sc || bin_scales(kv, nn, sc, rs->lazy, threads) != LK_OK ||
         !(nz = null_zvals(&kv, nn, sc, threads)))
         goto done;
+    t1 = mono_s();
     if ((st = real_keys(rs, errbuf)) != LK_OK)
         goto done;
+    t2 = mono_s();
     st = LK_ENOMEM;
     if (!(rz = zvals(rs->real, nr, sc, rs->lazy, threads)))
         goto done;
+    lk_log(LK_LOG_DEBUG,
+           "calibration: q-values: null scales and z %.3f s, real keys %.3f s, real z %.3f s",
+           t1 - t0, t2 - t1, mono_s() - t2);
     if (rs->lazy) {
         free(rs->real);
         rs->real = NULL;
