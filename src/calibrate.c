@@ -558,11 +558,18 @@ static lk_status strata_part(copyjob *j, unsigned threads)
     return merge_keys(&j->keys, &j->nkeys, j->pk, npk);
 }
 
+/* The most parts of the accounts: each part re-reads all posts, and 16
+ * parts' keys (half a byte a post) are already small beside the posts'
+ * 24 bytes, so a smaller budget would only slow the copy down. */
+#define STRATA_PARTS_MAX 16
+
 /* How many parts of the accounts m posts' sort keys are cut into: of
- * about j->kcap posts each (0: one). */
+ * about j->kcap posts each (0: one), STRATA_PARTS_MAX at most. */
 static size_t strata_parts(const copyjob *j, size_t m)
 {
-    return j->kcap ? LK_MAX((m + j->kcap - 1) / j->kcap, (size_t)1) : 1;
+    return j->kcap
+               ? LK_MIN(LK_MAX((m + j->kcap - 1) / j->kcap, (size_t)1), (size_t)STRATA_PARTS_MAX)
+               : 1;
 }
 
 /*
@@ -1734,7 +1741,8 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
         nl.map_dir = lk_tmpfile_dir(o->tmp_dir);
         nl.errbuf = o->errbuf;
         /* and the strata's sort keys (8 bytes a post) a part at a time:
-         * at most a sixteenth of the budget, and 128 MB */
+         * at most a sixteenth of the budget, and 128 MB (in 16 parts at
+         * most: strata_parts) */
         nl.kcap = (size_t)LK_MAX(LK_MIN(o->budget / 128, (uint64_t)1 << 24), (uint64_t)1 << 16);
         /* and the kept edges (72 bytes each) wait on disk, if the pair
          * stage did not leave them there: each copy's q-values read their
