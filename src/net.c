@@ -913,7 +913,7 @@ static lk_status take_parked(job *j, part_view *v, lk_net *net)
         j->ep[w].fd = -1;
     }
     net->npark_fd = j->threads;
-    net->park_dir = j->tmp_dir;
+    net->park_dir = lk_tmpfile_dir(j->tmp_dir);
     for (size_t p = 0; p < j->nparts; p++) {
         const part_out *po = &j->out[p];
         if (po->n) {
@@ -1248,7 +1248,7 @@ lk_status lk_net_park(lk_net *net, const char *dir, char *errbuf)
     net->seg[0].n = net->n;
     net->seg[0].file = 0;
     net->nseg = 1;
-    net->park_dir = dir;
+    net->park_dir = lk_tmpfile_dir(dir);
     free(net->e);
     net->e = NULL;
     net->cap = 0;

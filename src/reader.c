@@ -68,7 +68,7 @@ static lk_status park_file(lk_dataset *ds, const char *dir, char *errbuf)
     if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
         return st;
     ds->park_fd1 = fd + 1;
-    ds->park_dir = dir;
+    ds->park_dir = lk_tmpfile_dir(dir);
     ds->park_end = 0;
     return LK_OK;
 }
@@ -121,7 +121,7 @@ lk_status lk_dataset_spill(lk_dataset *ds, const char *dir, char *errbuf)
     ds->cap = 0;
     ds->spill_fd1 = fd + 1;
     ds->refs_fd1 = rfd + 1;
-    ds->spill_dir = dir;
+    ds->spill_dir = lk_tmpfile_dir(dir);
     ds->spill_n = 0;
     return LK_OK;
 }

@@ -59,6 +59,7 @@ lk_status lk_tmpfile_open(const char *dir, int *fd, char *errbuf)
 {
     char path[4096];
 
+    dir = lk_tmpfile_dir(dir); /* callers may pass --tmp-dir unset */
     if ((*fd = pool_take(dir)) >= 0)
         return LK_OK;
     /* a file without a name (Linux, most local filesystems): nothing can
@@ -126,7 +127,7 @@ lk_status lk_tmpfile_write(int fd, const void *buf, size_t len, uint64_t off, co
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
-            lk_errf(errbuf, "cannot write a temporary file in %s: %s", dir,
+            lk_errf(errbuf, "cannot write a temporary file in %s: %s", lk_tmpfile_dir(dir),
                     r < 0 ? strerror(errno) : "no space written");
             return LK_EIO;
         }
@@ -146,7 +147,7 @@ lk_status lk_tmpfile_read(int fd, void *buf, size_t len, uint64_t off, const cha
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
-            lk_errf(errbuf, "cannot read back a temporary file in %s: %s", dir,
+            lk_errf(errbuf, "cannot read back a temporary file in %s: %s", lk_tmpfile_dir(dir),
                     r < 0 ? strerror(errno) : "file shorter than written");
             return LK_EIO;
         }

@@ -26,8 +26,8 @@
 
 #include "lk_internal.h"
 
-/** A new temporary file in dir; *fd receives its descriptor (the caller
- *  closes it).  @return LK_OK or LK_EIO (errbuf says why). */
+/** A new temporary file in dir (NULL or "": lk_tmpfile_dir()); *fd receives its descriptor (the
+ * caller closes it).  @return LK_OK or LK_EIO (errbuf says why). */
 LK_RESULT_USED lk_status lk_tmpfile_open(const char *dir, int *fd, char *errbuf);
 
 /** Give back a file lk_tmpfile_open() made (fd < 0: nothing). */

@@ -141,6 +141,22 @@ def main():
     ref = compare_runs("simulated", ["-w", "60s"], [simfile], ["1M"], must_spill_text=True)
     with open(os.path.join(ref, "summary.json"), encoding="utf-8") as f:
         check('"coordinated_edges": 0' not in f.read(), "simulated: edges found")
+    # without --tmp-dir, the cap's files go to $TMPDIR (every stage: the index
+    # parked after being built in memory once failed on a NULL folder)
+    # (64M: the index fits half the cap, is built in memory and then parked)
+    for cap in ("1M", "64M"):
+        tmp = tmpdir()
+        out = os.path.join(base, "envtmp" + cap)
+        p = subprocess.run([LOCKSTEP, "detect", "-v", "-t", "2", "--max-mem", cap, "-o", out,
+                            "-w", "60s", simfile], capture_output=True, text=True,
+                           env=dict(os.environ, TMPDIR=tmp))
+        check(p.returncode == 0,
+              "--max-mem %s without --tmp-dir: exit 0 (%r)" % (cap, p.stderr[-300:]))
+        check_same_folders(ref, out, "simulated, --max-mem %s, $TMPDIR for --tmp-dir" % cap)
+        check(spilled(p.stderr) > 0 and ("index (" in p.stderr)
+              and ("parked in %s" % tmp) in p.stderr,
+              "--max-mem %s without --tmp-dir: -v names $TMPDIR as the spill folder" % cap)
+        check(os.listdir(tmp) == [], "--max-mem %s: $TMPDIR empty after the run" % cap)
     # the default run does not spill on this machine
     p = run(["detect", "-v", "-o", os.path.join(base, "nocap"), "-w", "60s", simfile])
     check(spilled(p.stderr) == 0, "no spill without a cap (-v says %d)" % spilled(p.stderr))
