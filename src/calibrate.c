@@ -3,7 +3,6 @@
  * (calibrate.h; the model and its limits are in doc/calibration.md).
  */
 #include <math.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "calibrate.h"
@@ -12,14 +11,6 @@
 #include "rng.h"
 #include "sort.h"
 #include "tmpfile.h"
-
-/* Monotonic seconds, for the -vv timings of the calibration's steps. */
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static const char *const null_name[2] = {"WHO", "WHEN"};
 
@@ -995,14 +986,14 @@ static lk_status null_cols(const nullshared *sh, lk_null_kind kind, uint64_t see
     j.out = out;
     j.perm = perm;
     j.kcap = kcap;
-    t[0] = mono_s();
+    t[0] = lk_mono_s();
     if (!(j.ps = malloc(np * sizeof *j.ps)))
         goto done;
     build_posts(&j, threads);
-    t[1] = mono_s();
+    t[1] = lk_mono_s();
     if ((st = assign_strata(&j, threads)) != LK_OK)
         goto done;
-    t[2] = mono_s();
+    t[2] = lk_mono_s();
     if ((st = sort_by_stratum(j.ps, sh->nposts, &sv)) != LK_OK)
         goto done;
     (void)lk_par_run(threads, sv.n, shuffle_task, &j);
@@ -1012,7 +1003,7 @@ static lk_status null_cols(const nullshared *sh, lk_null_kind kind, uint64_t see
      * the posts shrink to that before the columns come, and it goes
      * before the rest of the columns */
     post_pack(&j, threads);
-    t[3] = mono_s();
+    t[3] = lk_mono_s();
     /* in memory, a column's pages come as they are written; mapped, they
      * go as they are (cols.h) */
     if ((st = lk_cols_alloc(out, ix->n, map_dir, errbuf)) != LK_OK)
@@ -1031,9 +1022,9 @@ static lk_status null_cols(const nullshared *sh, lk_null_kind kind, uint64_t see
     if (perm)
         for (size_t r = 0; r < ix->n; r++)
             perm[r] = (uint32_t)r;
-    t[4] = mono_s();
+    t[4] = lk_mono_s();
     st = kind == LK_NULL_WHEN ? resort_runs(&j, threads) : LK_OK;
-    t[5] = mono_s();
+    t[5] = lk_mono_s();
     lk_log(LK_LOG_DEBUG,
            "calibration: %s copy: posts %.3f s, strata %.3f s, shuffle %.3f s, columns %.3f s, "
            "re-sort %.3f s",
@@ -1365,7 +1356,7 @@ static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double *q, unsigned 
     double *nz = NULL;
     lk_kv *rz = NULL;
     size_t j = 0;
-    double run = 1.0, t0 = mono_s(), t1, t2;
+    double run = 1.0, t0 = lk_mono_s(), t1, t2;
     lk_status st = LK_ENOMEM;
 
     /* each array goes as soon as the next one is made of it: the null
@@ -1373,16 +1364,16 @@ static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double *q, unsigned 
     if (!sc || bin_scales(kv, nn, sc, rs->lazy, threads) != LK_OK ||
         !(nz = null_zvals(&kv, nn, sc, threads)))
         goto done;
-    t1 = mono_s();
+    t1 = lk_mono_s();
     if ((st = real_keys(rs, errbuf)) != LK_OK)
         goto done;
-    t2 = mono_s();
+    t2 = lk_mono_s();
     st = LK_ENOMEM;
     if (!(rz = zvals(rs->real, nr, sc, rs->lazy, threads)))
         goto done;
     lk_log(LK_LOG_DEBUG,
            "calibration: q-values: null scales and z %.3f s, real keys %.3f s, real z %.3f s",
-           t1 - t0, t2 - t1, mono_s() - t2);
+           t1 - t0, t2 - t1, lk_mono_s() - t2);
     if (rs->lazy) {
         free(rs->real);
         rs->real = NULL;
@@ -1455,14 +1446,17 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
     no.errbuf = o->errbuf;
     no.cols = nc;
     no.scores_only = 1; /* a null edge is only ever its bin and score */
-    t0 = mono_s();
+    t0 = lk_mono_s();
     ret = lk_net_build_ex(ix, NULL, idf, &no, &null);
     lk_cols_release(nc);
     if (ret != LK_OK)
         return ret;
-    lk_log(LK_LOG_DEBUG, "calibration: %s null copy aggregated in %.3f s", null_name[kind],
-           mono_s() - t0);
-    t0 = mono_s();
+    lk_log(LK_LOG_DEBUG,
+           "calibration: %s null copy aggregated in %.3f s (%llu pairs, %llu of one record only "
+           "counted)",
+           null_name[kind], lk_mono_s() - t0, (unsigned long long)null.pairs,
+           (unsigned long long)null.singles);
+    t0 = lk_mono_s();
     st->null_pairs += null.pairs; /* these three summed over the ranks */
     st->spilled += null.spilled;
     st->shuffled += null.shuffled;
@@ -1486,7 +1480,7 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
         rs->real = NULL;
     }
     lk_log(LK_LOG_DEBUG, "calibration: q-values against the %s null in %.3f s", null_name[kind],
-           mono_s() - t0);
+           lk_mono_s() - t0);
     return ret;
 }
 
@@ -1569,7 +1563,7 @@ static lk_status unpark_shared(nullshared *sh, const lk_calib_opts *o, int *fd)
 {
     const char *dir = lk_tmpfile_dir(o->tmp_dir);
     const size_t n = sh->ix->n, nobj = sh->ix->nobj;
-    const double t0 = mono_s();
+    const double t0 = lk_mono_s();
     lk_status st;
 
     sh->pid = malloc(LK_MAX(n, (size_t)1) * sizeof *sh->pid);
@@ -1582,7 +1576,7 @@ static lk_status unpark_shared(nullshared *sh, const lk_calib_opts *o, int *fd)
         return st;
     lk_tmpfile_close(*fd);
     *fd = -1;
-    lk_log(LK_LOG_DEBUG, "calibration: posts and objects read back in %.3f s", mono_s() - t0);
+    lk_log(LK_LOG_DEBUG, "calibration: posts and objects read back in %.3f s", lk_mono_s() - t0);
     return LK_OK;
 }
 
@@ -1605,12 +1599,12 @@ typedef struct nulls {
 static void null_task(void *ctx, size_t kind, unsigned worker)
 {
     nulls *n = ctx;
-    const double t0 = mono_s();
+    const double t0 = lk_mono_s();
     (void)worker;
     n->st[kind] = null_cols(&n->sh, (lk_null_kind)kind, n->seed + (uint64_t)kind, n->threads,
                             n->kcap, n->map_dir, n->errbuf, &n->nc[kind], NULL, &n->strata[kind]);
     lk_log(LK_LOG_DEBUG, "calibration: %s null copy built in %.3f s (%llu strata)", null_name[kind],
-           mono_s() - t0, (unsigned long long)n->strata[kind]);
+           lk_mono_s() - t0, (unsigned long long)n->strata[kind]);
 }
 
 typedef struct judgectx {
@@ -1663,12 +1657,12 @@ static double *new_q(size_t n)
  * megabytes at a time, lk_objindex_evict). */
 static lk_status park_index(lk_objindex *ix, const lk_calib_opts *o)
 {
-    const double t0 = mono_s();
+    const double t0 = lk_mono_s();
     const lk_status st = lk_objindex_park_map(ix, lk_tmpfile_dir(o->tmp_dir), o->errbuf);
     if (st == LK_OK)
         lk_log(LK_LOG_INFO,
                "calibration: index (%zu bytes) parked in %s for the null copies: %.3f s",
-               ix->n * sizeof *ix->a, lk_tmpfile_dir(o->tmp_dir), mono_s() - t0);
+               ix->n * sizeof *ix->a, lk_tmpfile_dir(o->tmp_dir), lk_mono_s() - t0);
     return st;
 }
 
@@ -1676,11 +1670,11 @@ static lk_status park_index(lk_objindex *ix, const lk_calib_opts *o)
 static lk_status null_shared(nulls *nl, const lk_objindex *ix, const lk_dataset *ds,
                              const lk_calib_opts *o)
 {
-    const double t0 = mono_s();
+    const double t0 = lk_mono_s();
     const lk_status st = null_shared_init(&nl->sh, ix, ds, o->obj_trace, LK_MAX(o->threads, 1u));
     if (st == LK_OK)
         lk_log(LK_LOG_DEBUG, "calibration: %zu posts numbered in %.3f s", nl->sh.nposts,
-               mono_s() - t0);
+               lk_mono_s() - t0);
     return st;
 }
 
@@ -1853,9 +1847,9 @@ done:
     if (sfd >= 0)
         lk_tmpfile_close(sfd);
     if (parked && ret == LK_OK) {
-        const double t0 = mono_s();
+        const double t0 = lk_mono_s();
         if ((ret = lk_objindex_unpark(ix, o->errbuf)) == LK_OK)
-            lk_log(LK_LOG_DEBUG, "calibration: index read back: %.3f s", mono_s() - t0);
+            lk_log(LK_LOG_DEBUG, "calibration: index read back: %.3f s", lk_mono_s() - t0);
     }
     return ret;
 }

@@ -7,7 +7,6 @@
 #include <malloc.h>
 #include <math.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "detect_int.h"
@@ -97,19 +96,12 @@ void lk_detect_free(lk_detect *d)
     free(d);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Stage timings go to the log (-v), never into the output files. */
 static uint64_t rss_now(void);
 
 static void stage_done(const char *what, double *t0)
 {
-    double t = now_s();
+    double t = lk_mono_s();
     /* the stage's buffers are freed: give the pages back, so that the next
      * stage (and --max-mem's budget, which subtracts what is resident)
      * starts from what is really in use */
@@ -317,7 +309,7 @@ static lk_status read_inputs(lk_detect *d)
         lk_log(LK_LOG_INFO, "reading over %d ranks: %llu bytes of journals exchanged",
                lk_dist_size(), (unsigned long long)exchanged);
     if (st == LK_OK) {
-        double t0 = now_s();
+        double t0 = lk_mono_s();
         t_step = t0;
         lk_progress_stage(&d->prog, "near-text", 0);
         st = lk_sink_finish(k);
@@ -426,7 +418,7 @@ static lk_status park_strings(lk_detect *d, uint8_t **otrace)
 {
     lk_dataset *ds = &d->ds;
     const size_t nobj = lk_strpool_count(ds->objects);
-    double t0 = now_s();
+    double t0 = lk_mono_s();
     lk_status st;
 
     *otrace = malloc(LK_MAX(nobj, (size_t)1));
@@ -472,7 +464,7 @@ static lk_status count_spilled(lk_detect *d, uint64_t *rows)
  * they wait on disk, mapped, until the outputs (lk_objindex_park_map). */
 static lk_status park_index(lk_detect *d, lk_objindex *ix)
 {
-    double t0 = now_s();
+    double t0 = lk_mono_s();
     lk_status st;
 
     if ((st = lk_objindex_park_map(ix, d->o.tmp_dir, d->errmsg)) != LK_OK)
@@ -495,7 +487,7 @@ static lk_status run_native(lk_detect *d)
     lk_coordnet cn;
     lk_status st = LK_ENOMEM;
     double value = d->o.threshold_value;
-    double t0 = now_s();
+    double t0 = lk_mono_s();
 
     memset(&ix, 0, sizeof ix);
     memset(&net, 0, sizeof net);
@@ -575,9 +567,11 @@ static lk_status run_native(lk_detect *d)
     d->stats.pairs = net.pairs;
     d->burst = net.burst;
     d->stats.edges = net.n_all;
-    lk_log(LK_LOG_INFO, "%llu pairs in %u partition(s), %llu edges, %zu kept; %llu bytes spilled",
-           (unsigned long long)net.pairs, net.partitions, (unsigned long long)net.n_all, net.n,
-           (unsigned long long)net.spilled);
+    lk_log(LK_LOG_INFO,
+           "%llu pairs (%llu of one record only counted) in %u partition(s), %llu edges, %zu "
+           "kept; %llu bytes spilled",
+           (unsigned long long)net.pairs, (unsigned long long)net.singles, net.partitions,
+           (unsigned long long)net.n_all, net.n, (unsigned long long)net.spilled);
     if (lk_net_parked(&net))
         lk_log(LK_LOG_INFO, "pair aggregation: %zu kept edges (%zu bytes) parked in %s", net.n,
                net.n * sizeof(lk_edge), net.park_dir);
@@ -718,7 +712,7 @@ static lk_status run(lk_detect *d, int writer)
     lk_progress_init(&d->prog, d->o.progress);
     lk_progress_stage(&d->prog, "read", 0);
     {
-        double t0 = now_s();
+        double t0 = lk_mono_s();
         st = read_inputs(d);
         stage_done("reading", &t0);
     }

@@ -94,6 +94,9 @@ void lk_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 typedef void (*lk_log_hook_fn)(void *userdata);
 void lk_log_set_hook(lk_log_hook_fn fn, void *userdata);
 
+/* Seconds on the monotonic clock, for the logs' stage and step timings. */
+double lk_mono_s(void);
+
 /* Format into a fixed error buffer (never overflows; truncates). */
 void lk_errf(char *errbuf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -1,4 +1,6 @@
 /* log.c - the library's only route to the outside world for diagnostics. */
+#include <time.h>
+
 #include "lk_internal.h"
 
 static lk_log_fn log_fn;
@@ -44,4 +46,11 @@ void lk_errf(char *errbuf, const char *fmt, ...)
     va_start(ap, fmt);
     (void)vsnprintf(errbuf, LK_ERRMSG_MAX, fmt, ap);
     va_end(ap);
+}
+
+double lk_mono_s(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

@@ -42,6 +42,179 @@ static void count_chunk(void *ctx, size_t task, unsigned worker)
     j->ch[c].pairs = pairs;
 }
 
+/*
+ * The pair sketch: which pairs of accounts occur in exactly one record.
+ * Such a pair is an edge on one object, which no threshold keeps when
+ * min_keep >= 2 (the calibrated run and both null copies; a weight
+ * threshold above 1); at 10^7 simulated actions four records in five are
+ * one.  A pass before the scatter counts every pair in a count-min sketch
+ * of two-bit saturating counters (0, 1, 2 or more), two counters a pair in
+ * one 64-byte line; the scatter then leaves out each pair whose smaller
+ * counter is 1 and only counts it (an edge of weight 1).  A counter never
+ * falls below its pair's records, so a pair of two or more records is never
+ * left out: the edges, their statistics and the weight histogram are
+ * exactly those of the full reduction.  A line holds four (seen, twice)
+ * word pairs, 256 counters.
+ */
+static uint64_t sk_hash(uint32_t a, uint32_t b)
+{
+    return lk_mix64((uint64_t)a << 32 | b);
+}
+
+/* The line of hash h: its top 32 bits scaled to the lines (fewer than
+ * 2^32); the positions in the line take its low 16. */
+static size_t sk_at(uint64_t lines, uint64_t h)
+{
+    return (size_t)(((h >> 32) * lines) >> 32) << 3;
+}
+
+static void sk_add(uint64_t *line, unsigned p)
+{
+    uint64_t *w = line + ((p >> 6) << 1);
+    const uint64_t bit = UINT64_C(1) << (p & 63);
+
+    w[1] |= w[0] & bit;
+    w[0] |= bit;
+}
+
+/* 1 when the pair of hash h had one record (its smaller counter is 1). */
+static int sk_single(const uint64_t *sk, uint64_t lines, uint64_t h)
+{
+    const uint64_t *line = sk + sk_at(lines, h);
+    const unsigned p = (unsigned)h & 255, q = (unsigned)(h >> 8) & 255;
+
+    return ((line[((p >> 6) << 1) + 1] >> (p & 63)) & (line[((q >> 6) << 1) + 1] >> (q & 63)) &
+            1) == 0;
+}
+
+/* Pairs whose sketch lines are fetched together: the lines lie anywhere in
+ * hundreds of megabytes, and fetched one at a time each costs a whole
+ * memory latency (the sketch made the pair stage at 10^7 actions slower
+ * before the lines were fetched ahead). */
+#define SK_AHEAD 32
+
+/* Add the pairs of hashes h[0..n) to sk, their lines fetched first. */
+static void sk_add_batch(uint64_t *sk, uint64_t lines, const uint64_t *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        __builtin_prefetch(sk + sk_at(lines, h[i]), 1);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t *line = sk + sk_at(lines, h[i]);
+        sk_add(line, (unsigned)h[i] & 255);
+        sk_add(line, (unsigned)(h[i] >> 8) & 255);
+    }
+}
+
+/* Count the pairs of chunk `task * nranks + rank` into the worker's sketch. */
+static void sketch_chunk(void *ctx, size_t task, unsigned worker)
+{
+    job *j = ctx;
+    const lk_cols *cp = &j->cp;
+    const lk_objindex *ix = j->ix;
+    const size_t c = task * (size_t)j->nranks + (size_t)j->rank;
+    uint64_t *sk = j->skw[worker];
+    const uint64_t lines = j->sk_lines;
+    uint64_t hb[SK_AHEAD];
+    size_t nh = 0;
+    size_t ev = (size_t)ix->start[j->ch[c].o0];
+
+    for (size_t o = j->ch[c].o0; o < j->ch[c].o1; o++) {
+        const size_t s = (size_t)ix->start[o], e = (size_t)ix->start[o + 1];
+        size_t lo = s;
+        ev = lk_cols_evict_behind(cp, ev, s);
+        for (size_t k = s + 1; k < e; k++) {
+            const uint32_t ak = cp->acc[k];
+            while (cp->t[k] - cp->t[lo] > j->w)
+                lo++;
+            if (j->burst[k])
+                continue;
+            for (size_t i = lo; i < k; i++) {
+                const uint32_t ai = cp->acc[i];
+                if (j->burst[i] || ai == ak)
+                    continue;
+                hb[nh++] = sk_hash(LK_MIN(ai, ak), LK_MAX(ai, ak));
+                if (nh == SK_AHEAD) {
+                    sk_add_batch(sk, lines, hb, nh);
+                    nh = 0;
+                }
+            }
+        }
+    }
+    sk_add_batch(sk, lines, hb, nh);
+    lk_cols_evict(cp, ev, (size_t)ix->start[j->ch[c].o1]);
+}
+
+static size_t own_tasks(const job *j, size_t n);
+
+#define SK_STEP ((size_t)1 << 16) /* lines a merging task takes */
+
+/* The workers' sketches summed into the first: lines [task * SK_STEP, ...). */
+static void sketch_merge(void *ctx, size_t task, unsigned worker)
+{
+    job *j = ctx;
+    uint64_t *dst = j->skw[0];
+    const size_t lines = (size_t)j->sk_lines, l0 = task * SK_STEP;
+    const size_t l1 = LK_MIN(lines, l0 + SK_STEP);
+
+    (void)worker;
+    for (unsigned w = 1; w < j->threads; w++) {
+        const uint64_t *src = j->skw[w];
+        for (size_t k = l0 * 8; k < l1 * 8; k += 2) {
+            dst[k + 1] |= src[k + 1] | (dst[k] & src[k]);
+            dst[k] |= src[k];
+        }
+    }
+}
+
+/*
+ * Fill the sketch (j->sk) when it can help: a single process (the records
+ * of other ranks would need their sketch too), min_keep >= 2, and room for
+ * at least two counters a pair (eight at most: 2 bytes a pair).  Each
+ * worker fills its own, of budget / 2 / threads bytes at most, and they
+ * are merged; the merged one is taken out of *budget.  An allocation that
+ * fails only means no sketch.
+ */
+static lk_status fill_sketch(job *j, uint64_t pairs, uint64_t *budget)
+{
+    const uint64_t room = *budget / 2 / j->threads;
+    const uint64_t lines = LK_MIN(LK_MIN(pairs * 2, room) / 64, UINT64_C(0xffffffff));
+    lk_status st;
+
+    if (j->nranks > 1 || j->min_keep < 2 || pairs < 4096 ||
+        lines * 128 < pairs) /* fewer than two counters a pair */
+        return LK_OK;
+    if (!(j->skw = calloc(j->threads, sizeof *j->skw)))
+        return LK_ENOMEM;
+    j->sk_lines = lines;
+    /* huge pages where the system gives them: random lines, few TLB misses */
+    for (unsigned w = 0; w < j->threads; w++)
+        if (!(j->skw[w] = lk_table_alloc(lines * 64)))
+            goto none;
+    st = lk_par_run(j->threads, own_tasks(j, j->nch), sketch_chunk, j);
+    lk_cols_evict(&j->cp, 0, j->ix->n);
+    if (st == LK_OK && j->threads > 1)
+        st = lk_par_run(j->threads, (lines + SK_STEP - 1) / SK_STEP, sketch_merge, j);
+    if (st != LK_OK)
+        goto none;
+    j->sk = j->skw[0];
+    for (unsigned w = 1; w < j->threads; w++) {
+        lk_table_free(j->skw[w], lines * 64);
+        j->skw[w] = NULL;
+    }
+    *budget -= LK_MIN(*budget / 2, lines * 64);
+    lk_log(LK_LOG_DEBUG, "pairs: a sketch of %llu bytes (%.1f counters a pair)",
+           (unsigned long long)lines * 64, (double)lines * 256.0 / (double)pairs);
+    return LK_OK;
+none:
+    for (unsigned w = 0; w < j->threads; w++)
+        lk_table_free(j->skw[w], lines * 64);
+    free(j->skw);
+    j->skw = NULL;
+    j->sk = NULL;
+    j->sk_lines = 0;
+    return LK_OK;
+}
+
 lk_status lk_net_spill_open(job *j, unsigned file, char *msg)
 {
     spill *sp = &j->sp[file];
@@ -166,6 +339,20 @@ lk_status lk_net_spill_read(const job *j, unsigned file, prec *out, size_t n, ui
 
 /* Move the write buffer of (chunk, partition p) of this worker into its
  * block list: as is (in memory) or appended to the worker's spill file. */
+/* Under job.room: 1 when `bytes` more of blocks may stay in memory (and
+ * they are taken from it), else 0.  Which blocks stay depends on the
+ * threads' timing; the records, and so the result, do not. */
+static int take_room(job *j, uint64_t bytes)
+{
+    uint64_t r = __atomic_load_n(&j->room, __ATOMIC_RELAXED);
+
+    while (r >= bytes)
+        if (__atomic_compare_exchange_n(&j->room, &r, r - bytes, 1, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+            return 1;
+    return 0;
+}
+
 static lk_status flush_block(job *j, size_t task, unsigned worker, size_t p)
 {
     prec *buf = j->wbuf[worker] + p * j->brec;
@@ -180,7 +367,7 @@ static lk_status flush_block(job *j, size_t task, unsigned worker, size_t p)
     blk.file = worker;
     if (LK_GROW(l->b, l->n + 1, l->cap) != LK_OK)
         return LK_ENOMEM;
-    if (!j->to_disk) {
+    if (!j->to_disk || take_room(j, (uint64_t)n * sizeof *buf)) {
         blk.mem = malloc((size_t)n * sizeof *blk.mem);
         if (!blk.mem)
             return LK_ENOMEM;
@@ -195,12 +382,54 @@ static lk_status flush_block(job *j, size_t task, unsigned worker, size_t p)
     return LK_OK;
 }
 
+/* Record (a, b) of object o into its partition's write buffer, which goes
+ * to its block list when full. */
+static lk_status put_rec(job *j, size_t task, unsigned worker, uint32_t a, uint32_t b, size_t o,
+                         uint32_t dt, uint32_t ev)
+{
+    uint32_t *fill = j->wfill[worker];
+    const size_t p = j->part_of[a];
+    prec *r = j->wbuf[worker] + p * j->brec + fill[p];
+
+    r->key = (uint64_t)(a - j->part_lo[p]) << j->bits | b;
+    r->obj = (uint32_t)o;
+    r->dt = dt;
+    r->ev = ev;
+    r->pad = 0;
+    return ++fill[p] == j->brec ? flush_block(j, task, worker, p) : LK_OK;
+}
+
+/* A pair waiting for its sketch line (scatter). */
+typedef struct pend {
+    uint64_t h;
+    uint32_t a, b, dt, ev;
+    size_t o;
+} pend;
+
+/* The pairs q[0..n), whose lines were fetched when they were queued, in
+ * order: the single ones counted, the others recorded. */
+static lk_status put_pending(job *j, size_t task, unsigned worker, const pend *q, size_t n,
+                             uint64_t *singles)
+{
+    lk_status st;
+
+    for (size_t i = 0; i < n; i++) {
+        if (sk_single(j->sk, j->sk_lines, q[i].h))
+            (*singles)++;
+        else if ((st = put_rec(j, task, worker, q[i].a, q[i].b, q[i].o, q[i].dt, q[i].ev)) != LK_OK)
+            return st;
+    }
+    return LK_OK;
+}
+
 static lk_status scatter(job *j, size_t task, unsigned worker)
 {
     const lk_cols *cp = &j->cp;
     const lk_objindex *ix = j->ix;
-    uint32_t *fill = j->wfill[worker];
-    prec *wb = j->wbuf[worker];
+    const uint64_t *sk = j->sk;
+    pend q[SK_AHEAD];
+    size_t nq = 0;
+    uint64_t singles = 0;
     size_t ev = (size_t)ix->start[j->ch[task].o0];
     lk_status st;
 
@@ -218,23 +447,35 @@ static lk_status scatter(job *j, size_t task, unsigned worker)
             for (size_t i = lo; i < k; i++) {
                 const uint32_t ai = cp->acc[i];
                 const uint32_t a = LK_MIN(ai, ak), b = LK_MAX(ai, ak);
-                size_t p;
-                prec *r;
+                const uint32_t dt = (uint32_t)(tk - cp->t[i]);
+                const uint32_t pev = cp->post[i] ^ (cp->post[k] * 0x9e3779b1u);
                 if (j->burst[i] || a == b)
                     continue;
-                p = j->part_of[a];
-                r = wb + p * j->brec + fill[p];
-                r->key = (uint64_t)(a - j->part_lo[p]) << j->bits | b;
-                r->obj = (uint32_t)o;
-                r->dt = (uint32_t)(tk - cp->t[i]);
-                r->ev = cp->post[i] ^ (cp->post[k] * 0x9e3779b1u);
-                r->pad = 0;
-                if (++fill[p] == j->brec && (st = flush_block(j, task, worker, p)) != LK_OK)
-                    return st;
+                if (!sk) {
+                    if ((st = put_rec(j, task, worker, a, b, o, dt, pev)) != LK_OK)
+                        return st;
+                    continue;
+                }
+                /* queued, its line fetched; the queue goes out in order */
+                q[nq].h = sk_hash(a, b);
+                q[nq].a = a;
+                q[nq].b = b;
+                q[nq].dt = dt;
+                q[nq].ev = pev;
+                q[nq].o = o;
+                __builtin_prefetch(sk + sk_at(j->sk_lines, q[nq].h));
+                if (++nq == SK_AHEAD) {
+                    if ((st = put_pending(j, task, worker, q, nq, &singles)) != LK_OK)
+                        return st;
+                    nq = 0;
+                }
             }
         }
     }
+    if ((st = put_pending(j, task, worker, q, nq, &singles)) != LK_OK)
+        return st;
     lk_cols_evict(cp, ev, (size_t)ix->start[j->ch[task].o1]);
+    j->ch[task].singles = singles;
     for (size_t p = 0; p < j->nparts; p++)
         if ((st = flush_block(j, task, worker, p)) != LK_OK)
             return st;
@@ -710,6 +951,10 @@ static void job_release(job *j)
         if (j->ep[w].fd >= 0)
             lk_tmpfile_close(j->ep[w].fd);
     free(j->ep);
+    if (j->skw)
+        for (unsigned w = 0; w < j->threads; w++)
+            lk_table_free(j->skw[w], (size_t)j->sk_lines * 64);
+    free(j->skw);
     if (j->out)
         for (size_t p = 0; p < j->nparts; p++) {
             free(j->out[p].e);
@@ -814,6 +1059,10 @@ static lk_status make_partitions(job *j, uint64_t budget, unsigned lthreads, uin
      * exchange those of its partitions as they arrive */
     held = j->nranks > 1 ? local + own : pairs;
     j->to_disk = held * rec > budget / 2;
+    /* with a sketch the records are fewer than the pairs counted: spilling
+     * or not is then decided block by block, as long as half the budget
+     * holds them */
+    j->room = j->to_disk && j->sk ? budget / 2 : 0;
     /* write buffers: a quarter of the budget when spilling, else blocks of
      * up to 16k records (they are copied out at their exact size) */
     j->brec = 16384;
@@ -952,7 +1201,9 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     job j;
     fill_ctx fc;
     lk_status st;
+    double t[6]; /* -vv: start, columns and bursts, count, scatter, reduce, merge */
 
+    t[0] = lk_mono_s();
     memset(net, 0, sizeof *net);
     memset(&j, 0, sizeof j);
     if (o->window_ms < 0 || (uint64_t)o->window_ms > UINT32_MAX)
@@ -1040,6 +1291,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
             (uint64_t)j.nacc * ((uint64_t)threads * sizeof **j.per_acc + 2 * sizeof(uint32_t));
         budget = budget - budget / 8 > fixed ? budget - fixed : budget / 8;
     }
+    t[1] = lk_mono_s();
     /* the same cut on every rank: the smallest budget and thread count */
     layout[0] = budget;
     layout[1] = threads;
@@ -1065,8 +1317,10 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         (st = lk_dist_allreduce_u64(j.per_acc[0], j.nacc, LK_DIST_SUM)) != LK_OK ||
         (st = lk_dist_allreduce_u64(&net->pairs, 1, LK_DIST_SUM)) != LK_OK)
         goto fail;
-    if ((st = make_partitions(&j, budget, (unsigned)layout[1], local, net->pairs)) != LK_OK)
+    if ((st = fill_sketch(&j, net->pairs, &budget)) != LK_OK ||
+        (st = make_partitions(&j, budget, (unsigned)layout[1], local, net->pairs)) != LK_OK)
         goto fail;
+    t[2] = lk_mono_s();
     net->partitions = (unsigned)j.nparts;
     set_codec(&j, o->window_ms);
     net->spill_rec = j.codec.size;
@@ -1097,9 +1351,15 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         free(j.wbuf[w]);
         j.wbuf[w] = NULL;
     }
+    if (j.skw) { /* the sketch is done with: the reduction has its room */
+        lk_table_free(j.skw[0], (size_t)j.sk_lines * 64);
+        j.skw[0] = NULL;
+        j.sk = NULL;
+    }
     if (j.own_cols)
         lk_cols_release(&j.cp);
     memset(&j.cp, 0, sizeof j.cp);
+    t[3] = lk_mono_s();
     if (j.nranks > 1) {
         /* each partition's records to its rank, in chunk order */
         st = lk_net_exchange(&j);
@@ -1125,6 +1385,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     }
     if (st != LK_OK || (st = first_error(&j, j.nparts, o->errbuf)) != LK_OK)
         goto fail;
+    t[4] = lk_mono_s();
     if (!(views = calloc(LK_MAX(j.nparts, (size_t)1), sizeof *views))) {
         st = LK_ENOMEM;
         goto fail;
@@ -1148,10 +1409,36 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         st = take_parked(&j, views, net);
     if (st == LK_OK)
         st = merge_parts(views, j.nparts, j.nranks > 1 ? NULL : j.out, j.scores_only, net);
+    if (st == LK_OK && j.sk_lines) {
+        /* the pairs left out: edges of one record, hence of weight 1 */
+        uint64_t singles = 0;
+        for (size_t c = 0; c < j.nch; c++)
+            singles += j.ch[c].singles;
+        if (singles && net->nwhist < 2) {
+            uint64_t *h = realloc(net->whist, 2 * sizeof *h);
+            if (!h) {
+                st = LK_ENOMEM;
+            } else {
+                memset(h + net->nwhist, 0, (2 - net->nwhist) * sizeof *h);
+                net->whist = h;
+                net->nwhist = 2;
+            }
+        }
+        if (st == LK_OK && singles) {
+            net->whist[1] += singles;
+            net->n_all += singles;
+        }
+        net->singles = singles;
+    }
     free(views);
     views = NULL;
     free(gathered);
     gathered = NULL;
+    t[5] = lk_mono_s();
+    lk_log(LK_LOG_DEBUG,
+           "pairs: columns and bursts %.3f s, count %.3f s, scatter %.3f s, shuffle and reduce "
+           "%.3f s, merge %.3f s",
+           t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3], t[5] - t[4]);
     job_release(&j);
     net->burst_mark = burst; /* the evidence pass must skip the same actions */
     burst = NULL;

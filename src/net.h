@@ -51,6 +51,8 @@ typedef struct lk_net {
     size_t nwhist;
     double *idf;          /* per object: ln(A / k_o), A = active accounts */
     uint64_t pairs;       /* in-window pairs (same-account pairs excluded) */
+    uint64_t singles;     /* of them, the pairs of one record the sketch left out
+                             of the partitions (net.c; counted in n_all, whist[1]) */
     unsigned partitions;  /* how many partitions the aggregation used */
     uint64_t spilled;     /* bytes written to temporary files (all ranks) */
     unsigned spill_rec;   /* bytes a pair record takes there (packed: 24 in memory) */

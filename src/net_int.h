@@ -31,6 +31,7 @@ LK_RESULT_USED lk_status lk_net_sort_records(prec **src, prec **dst, size_t n, u
 typedef struct chunk {
     size_t o0, o1;
     uint64_t pairs;
+    uint64_t singles; /* pairs the scatter left out as one-record edges (sketch) */
 } chunk;
 
 /* A block of pair records of one (chunk, partition): in memory, or at
@@ -108,6 +109,11 @@ typedef struct job {
     struct part_out *out;
     int park;                 /* lk_net_opts.park (a single process) */
     spill *ep;                /* per worker: the file of the kept edges it parked */
+    uint64_t *sk;             /* the pair sketch (net.c), NULL when not used */
+    uint64_t **skw;           /* per worker: its own sketch while they are filled */
+    uint64_t sk_lines;        /* its lines of 64 bytes (fewer than 2^32); 0: none */
+    uint64_t room;            /* bytes of blocks that may still stay in memory while
+                                 spilling (with a sketch; else 0) */
     uint64_t shuffled;        /* bytes of records this rank sent to others */
     char xmsg[LK_ERRMSG_MAX]; /* what failed in the exchange */
 } job;

@@ -17,13 +17,6 @@
 /* Longest line we write; a terminal line is also cut to the width. */
 #define LINE_MAX_BYTES 200
 
-static double now_s(void)
-{
-    struct timespec ts;
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void put(const char *s, size_t n)
 {
     (void)fwrite(s, 1, n, stderr);
@@ -53,7 +46,7 @@ static void log_hook(void *ud)
 
     (void)pthread_mutex_lock(&p->mu);
     wipe(p);
-    p->quiet_until = now_s() + TTY_INTERVAL_S;
+    p->quiet_until = lk_mono_s() + TTY_INTERVAL_S;
     (void)pthread_mutex_unlock(&p->mu);
 }
 
@@ -173,7 +166,7 @@ static void *ticker(void *arg)
     (void)pthread_mutex_lock(&p->mu);
     next = p->t0 + interval(p, p->t0);
     while (!p->stop) {
-        const double now = now_s();
+        const double now = lk_mono_s();
         if (now < next) {
             struct timespec ts;
             const double wait = next - now;
@@ -204,11 +197,11 @@ void lk_progress_init(lk_progress *p, lk_progress_mode mode)
     p->tty = isatty(STDERR_FILENO);
     if (!(mode == LK_PROGRESS_ALWAYS || (mode == LK_PROGRESS_AUTO && p->tty)))
         return;
-    p->t0 = p->t_stage = now_s();
+    p->t0 = p->t_stage = lk_mono_s();
     p->stage = "start";
     if (pthread_mutex_init(&p->mu, NULL) != 0)
         return;
-    /* the ticker's deadlines are on the monotonic clock, like now_s() */
+    /* the ticker's deadlines are on the monotonic clock, like lk_mono_s() */
     ok = pthread_condattr_init(&ca) == 0;
     if (ok) {
         ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
@@ -237,7 +230,7 @@ void lk_progress_stage(lk_progress *p, const char *stage, uint64_t total)
     p->stage = stage;
     p->total = total;
     p->done = 0;
-    p->t_stage = now_s();
+    p->t_stage = lk_mono_s();
     (void)pthread_mutex_unlock(&p->mu);
 }
 

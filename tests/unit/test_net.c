@@ -710,18 +710,105 @@ static void test_sort_records(void **state)
             }
 }
 
+/* The pair sketch (net.c) leaves the pairs of one record out of the
+ * partitions when min_keep >= 2 and only counts them: the kept edges, the
+ * edge count and the weight histogram are exactly those of the full
+ * reduction (min_keep 1, where no sketch is used) with the light edges
+ * dropped, whether the sketch has room for eight counters a pair or, in a
+ * small budget, under four (collisions let some single pairs through), on
+ * one thread or two, records in memory or spilled. */
+static void test_sketch(void **state)
+{
+    uint64_t rng = 77, singles_true = 0;
+    lk_dataset ds;
+    lk_objindex ix;
+    lk_net ref;
+    lk_net_opts o;
+    size_t kept = 0;
+    char name[32], obj[32];
+
+    static const struct {
+        uint64_t budget;
+        unsigned threads;
+        int spill;
+        int roomy; /* eight counters a pair: nearly every single pair found */
+    } runs[] = {
+        {UINT64_C(1) << 32, 1, 0, 1},
+        {UINT64_C(1) << 32, 2, 0, 1},
+        {UINT64_C(6) << 20, 2, 1, 0}, /* under four counters a pair */
+        {UINT64_C(8) << 20, 1, 1, 1}, /* some blocks spilled, some in memory */
+    };
+
+    (void)state;
+    assert_int_equal(lk_dataset_init(&ds), LK_OK);
+    /* 6000 objects of 20 actions in a minute by 4000 accounts: most of the
+     * ~1.1 M pairs are alone; accounts 0-9 co-act on every 50th object */
+    for (int ob = 0; ob < 6000; ob++) {
+        (void)snprintf(obj, sizeof obj, "o%d", ob);
+        for (int i = 0; i < 20; i++) {
+            const unsigned a =
+                ob % 50 == 0 && i < 10 ? (unsigned)i : (unsigned)(next_u64(&rng) % 4000);
+            (void)snprintf(name, sizeof name, "a%u", a);
+            add_action(&ds, name, obj, (int64_t)(next_u64(&rng) % 60000));
+        }
+    }
+    assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
+    memset(&o, 0, sizeof o);
+    o.window_ms = 60000;
+    o.min_keep = 1;
+    o.budget = UINT64_C(1) << 32;
+    o.threads = 1;
+    assert_int_equal(lk_net_build_ex(&ix, NULL, NULL, &o, &ref), LK_OK);
+    assert_int_equal(ref.singles, 0); /* min_keep 1: every edge kept, no sketch */
+    assert_true(ref.pairs > 1000000);
+    for (size_t k = 0; k < ref.n; k++) {
+        kept += ref.e[k].objects >= 2;
+        singles_true += ref.e[k].co_actions == 1;
+    }
+    assert_true(kept > 45 && singles_true > ref.pairs / 2);
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        lk_net net;
+        size_t k = 0;
+
+        o.min_keep = 2;
+        o.budget = runs[r].budget;
+        o.threads = runs[r].threads;
+        o.tmp_dir = runs[r].spill ? tmpdir : NULL;
+        assert_int_equal(lk_net_build_ex(&ix, NULL, NULL, &o, &net), LK_OK);
+        if (net.singles == 0 || net.singles > singles_true)
+            fail_msg("run %zu: %llu single pairs left out of %llu", r,
+                     (unsigned long long)net.singles, (unsigned long long)singles_true);
+        if (runs[r].roomy ? net.singles < singles_true * 9 / 10 : net.singles == singles_true)
+            fail_msg("run %zu: %llu of %llu single pairs left out", r,
+                     (unsigned long long)net.singles, (unsigned long long)singles_true);
+        /* the records that passed the sketch, spilled or not (packed) */
+        if ((net.spilled > 0) != runs[r].spill ||
+            net.spilled >= (net.pairs - net.singles) * net.spill_rec)
+            fail_msg("run %zu: %llu bytes spilled", r, (unsigned long long)net.spilled);
+        assert_int_equal(net.pairs, ref.pairs);
+        assert_int_equal(net.n_all, ref.n_all);
+        assert_int_equal(net.n, kept);
+        assert_int_equal(net.nwhist, ref.nwhist);
+        for (size_t w = 0; w < ref.nwhist; w++)
+            assert_int_equal(net.whist[w], ref.whist[w]);
+        for (size_t q = 0; q < ref.n; q++)
+            if (ref.e[q].objects >= 2)
+                assert_memory_equal(&net.e[k++], &ref.e[q], sizeof ref.e[q]);
+        lk_net_release(&net);
+    }
+    lk_net_release(&ref);
+    lk_objindex_release(&ix);
+    lk_dataset_release(&ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hand_edges),
-        cmocka_unit_test(test_keep_changes_idf),
-        cmocka_unit_test(test_multiplicity),
-        cmocka_unit_test(test_threshold),
-        cmocka_unit_test(test_min_keep),
-        cmocka_unit_test(test_partitions),
-        cmocka_unit_test(test_random_vs_brute_force),
-        cmocka_unit_test(test_sort_records),
-        cmocka_unit_test(test_quantile_matches_r),
+        cmocka_unit_test(test_hand_edges),   cmocka_unit_test(test_keep_changes_idf),
+        cmocka_unit_test(test_multiplicity), cmocka_unit_test(test_threshold),
+        cmocka_unit_test(test_min_keep),     cmocka_unit_test(test_partitions),
+        cmocka_unit_test(test_sketch),       cmocka_unit_test(test_random_vs_brute_force),
+        cmocka_unit_test(test_sort_records), cmocka_unit_test(test_quantile_matches_r),
     };
     return cmocka_run_group_tests(tests, lk_test_setup_tmpdir, lk_test_teardown_tmpdir);
 }
