@@ -157,6 +157,11 @@ def main():
               and ("parked in %s" % tmp) in p.stderr,
               "--max-mem %s without --tmp-dir: -v names $TMPDIR as the spill folder" % cap)
         check(os.listdir(tmp) == [], "--max-mem %s: $TMPDIR empty after the run" % cap)
+        # calibrated: the pairs of one record are only counted (net.c's sketch)
+        m = re.search(r"pairs \((\d+) of one record only counted\)", p.stderr)
+        check(m is not None and int(m.group(1)) > 0,
+              "--max-mem %s: -v counts the pairs the sketch left out (%r)"
+              % (cap, m.group(0) if m else None))
     # the default run does not spill on this machine
     p = run(["detect", "-v", "-o", os.path.join(base, "nocap"), "-w", "60s", simfile])
     check(spilled(p.stderr) == 0, "no spill without a cap (-v says %d)" % spilled(p.stderr))
