@@ -10,38 +10,6 @@
 #include "rng.h"
 #include "tmpfile.h"
 
-/* Task t of this rank sweeps chunk t * nranks + rank. */
-static void count_chunk(void *ctx, size_t task, unsigned worker)
-{
-    job *j = ctx;
-    const lk_cols *cp = &j->cp;
-    const lk_objindex *ix = j->ix;
-    const size_t c = task * (size_t)j->nranks + (size_t)j->rank;
-    uint64_t *per_acc = j->per_acc[worker], pairs = 0;
-    size_t ev = (size_t)ix->start[j->ch[c].o0];
-    for (size_t o = j->ch[c].o0; o < j->ch[c].o1; o++) {
-        const size_t s = (size_t)ix->start[o], e = (size_t)ix->start[o + 1];
-        size_t lo = s;
-        ev = lk_cols_evict_behind(cp, ev, s); /* a mapped copy's pages go behind */
-        for (size_t k = s + 1; k < e; k++) {
-            const uint32_t ak = cp->acc[k];
-            while (cp->t[k] - cp->t[lo] > j->w)
-                lo++;
-            if (j->burst[k])
-                continue;
-            for (size_t i = lo; i < k; i++) {
-                const uint32_t ai = cp->acc[i];
-                if (j->burst[i] || ai == ak)
-                    continue;
-                pairs++;
-                per_acc[LK_MIN(ai, ak)]++;
-            }
-        }
-    }
-    lk_cols_evict(cp, ev, (size_t)ix->start[j->ch[c].o1]);
-    j->ch[c].pairs = pairs;
-}
-
 /*
  * The pair sketch: which pairs of accounts occur in exactly one record.
  * Such a pair is an edge on one object, which no threshold keeps when
@@ -105,23 +73,27 @@ static void sk_add_batch(uint64_t *sk, uint64_t lines, const uint64_t *h, size_t
     }
 }
 
-/* Count the pairs of chunk `task * nranks + rank` into the worker's sketch. */
-static void sketch_chunk(void *ctx, size_t task, unsigned worker)
+/*
+ * Sweep chunk `task * nranks + rank` (task t of this rank): count its
+ * pairs and each smaller account's (fill 0), or add them to the worker's
+ * sketch (fill 1).  One loop for both, so that the sketch sees exactly the
+ * pairs the count and the scatter do.
+ */
+static inline void sweep_chunk(job *j, size_t task, unsigned worker, int fill)
 {
-    job *j = ctx;
     const lk_cols *cp = &j->cp;
     const lk_objindex *ix = j->ix;
     const size_t c = task * (size_t)j->nranks + (size_t)j->rank;
-    uint64_t *sk = j->skw[worker];
+    uint64_t *per_acc = fill ? NULL : j->per_acc[worker], pairs = 0;
+    uint64_t *sk = fill ? j->skw[worker] : NULL, hb[SK_AHEAD];
     const uint64_t lines = j->sk_lines;
-    uint64_t hb[SK_AHEAD];
     size_t nh = 0;
     size_t ev = (size_t)ix->start[j->ch[c].o0];
 
     for (size_t o = j->ch[c].o0; o < j->ch[c].o1; o++) {
         const size_t s = (size_t)ix->start[o], e = (size_t)ix->start[o + 1];
         size_t lo = s;
-        ev = lk_cols_evict_behind(cp, ev, s);
+        ev = lk_cols_evict_behind(cp, ev, s); /* a mapped copy's pages go behind */
         for (size_t k = s + 1; k < e; k++) {
             const uint32_t ak = cp->acc[k];
             while (cp->t[k] - cp->t[lo] > j->w)
@@ -132,6 +104,11 @@ static void sketch_chunk(void *ctx, size_t task, unsigned worker)
                 const uint32_t ai = cp->acc[i];
                 if (j->burst[i] || ai == ak)
                     continue;
+                if (!fill) {
+                    pairs++;
+                    per_acc[LK_MIN(ai, ak)]++;
+                    continue;
+                }
                 hb[nh++] = sk_hash(LK_MIN(ai, ak), LK_MAX(ai, ak));
                 if (nh == SK_AHEAD) {
                     sk_add_batch(sk, lines, hb, nh);
@@ -140,8 +117,21 @@ static void sketch_chunk(void *ctx, size_t task, unsigned worker)
             }
         }
     }
-    sk_add_batch(sk, lines, hb, nh);
+    if (fill)
+        sk_add_batch(sk, lines, hb, nh);
     lk_cols_evict(cp, ev, (size_t)ix->start[j->ch[c].o1]);
+    if (!fill)
+        j->ch[c].pairs = pairs;
+}
+
+static void count_chunk(void *ctx, size_t task, unsigned worker)
+{
+    sweep_chunk(ctx, task, worker, 0);
+}
+
+static void sketch_chunk(void *ctx, size_t task, unsigned worker)
+{
+    sweep_chunk(ctx, task, worker, 1);
 }
 
 static size_t own_tasks(const job *j, size_t n);
