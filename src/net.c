@@ -164,7 +164,7 @@ static void sketch_merge(void *ctx, size_t task, unsigned worker)
  * are merged; the merged one is taken out of *budget.  An allocation that
  * fails only means no sketch.
  */
-static lk_status fill_sketch(job *j, uint64_t pairs, uint64_t *budget)
+static void fill_sketch(job *j, uint64_t pairs, uint64_t *budget)
 {
     const uint64_t room = *budget / 2 / j->threads;
     const uint64_t lines = LK_MIN(LK_MIN(pairs * 2, room) / 64, UINT64_C(0xffffffff));
@@ -172,9 +172,9 @@ static lk_status fill_sketch(job *j, uint64_t pairs, uint64_t *budget)
 
     if (j->nranks > 1 || j->min_keep < 2 || pairs < 4096 ||
         lines * 128 < pairs) /* fewer than two counters a pair */
-        return LK_OK;
+        return;
     if (!(j->skw = calloc(j->threads, sizeof *j->skw)))
-        return LK_ENOMEM;
+        return;
     j->sk_lines = lines;
     /* huge pages where the system gives them: random lines, few TLB misses */
     for (unsigned w = 0; w < j->threads; w++)
@@ -194,7 +194,7 @@ static lk_status fill_sketch(job *j, uint64_t pairs, uint64_t *budget)
     *budget -= LK_MIN(*budget / 2, lines * 64);
     lk_log(LK_LOG_DEBUG, "pairs: a sketch of %llu bytes (%.1f counters a pair)",
            (unsigned long long)lines * 64, (double)lines * 256.0 / (double)pairs);
-    return LK_OK;
+    return;
 none:
     for (unsigned w = 0; w < j->threads; w++)
         lk_table_free(j->skw[w], lines * 64);
@@ -202,7 +202,6 @@ none:
     j->skw = NULL;
     j->sk = NULL;
     j->sk_lines = 0;
-    return LK_OK;
 }
 
 lk_status lk_net_spill_open(job *j, unsigned file, char *msg)
@@ -327,8 +326,6 @@ lk_status lk_net_spill_read(const job *j, unsigned file, prec *out, size_t n, ui
     return st;
 }
 
-/* Move the write buffer of (chunk, partition p) of this worker into its
- * block list: as is (in memory) or appended to the worker's spill file. */
 /* Under job.room: 1 when `bytes` more of blocks may stay in memory (and
  * they are taken from it), else 0.  Which blocks stay depends on the
  * threads' timing; the records, and so the result, do not. */
@@ -343,6 +340,8 @@ static int take_room(job *j, uint64_t bytes)
     return 0;
 }
 
+/* Move the write buffer of (chunk, partition p) of this worker into its
+ * block list: as is (in memory) or appended to the worker's spill file. */
 static lk_status flush_block(job *j, size_t task, unsigned worker, size_t p)
 {
     prec *buf = j->wbuf[worker] + p * j->brec;
@@ -1307,8 +1306,8 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         (st = lk_dist_allreduce_u64(j.per_acc[0], j.nacc, LK_DIST_SUM)) != LK_OK ||
         (st = lk_dist_allreduce_u64(&net->pairs, 1, LK_DIST_SUM)) != LK_OK)
         goto fail;
-    if ((st = fill_sketch(&j, net->pairs, &budget)) != LK_OK ||
-        (st = make_partitions(&j, budget, (unsigned)layout[1], local, net->pairs)) != LK_OK)
+    fill_sketch(&j, net->pairs, &budget);
+    if ((st = make_partitions(&j, budget, (unsigned)layout[1], local, net->pairs)) != LK_OK)
         goto fail;
     t[2] = lk_mono_s();
     net->partitions = (unsigned)j.nparts;
