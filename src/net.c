@@ -436,10 +436,11 @@ static lk_status scatter(job *j, size_t task, unsigned worker)
             for (size_t i = lo; i < k; i++) {
                 const uint32_t ai = cp->acc[i];
                 const uint32_t a = LK_MIN(ai, ak), b = LK_MAX(ai, ak);
-                const uint32_t dt = (uint32_t)(tk - cp->t[i]);
-                const uint32_t pev = cp->post[i] ^ (cp->post[k] * 0x9e3779b1u);
+                uint32_t dt, pev;
                 if (j->burst[i] || a == b)
                     continue;
+                dt = (uint32_t)(tk - cp->t[i]);
+                pev = cp->post[i] ^ (cp->post[k] * 0x9e3779b1u);
                 if (!sk) {
                     if ((st = put_rec(j, task, worker, a, b, o, dt, pev)) != LK_OK)
                         return st;
@@ -1151,7 +1152,7 @@ static lk_status take_parked(job *j, part_view *v, lk_net *net)
         j->ep[w].fd = -1;
     }
     net->npark_fd = j->threads;
-    net->park_dir = lk_tmpfile_dir(j->tmp_dir);
+    net->park_dir = j->tmp_dir; /* resolved when the job was set up */
     for (size_t p = 0; p < j->nparts; p++) {
         const part_out *po = &j->out[p];
         if (po->n) {

@@ -348,7 +348,7 @@ static lk_status spill_passes(lk_dataset *ds, spillpass *sp, size_t nobj, size_t
     if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
         return st;
     ix->park_fd1 = fd + 1; /* from here on the index owns the file */
-    ix->park_dir = lk_tmpfile_dir(dir);
+    ix->park_dir = dir;    /* the dataset's, already resolved */
     for (uint32_t o0 = 0; o0 < nobj;) {
         /* objects not yet scattered still hold their runs' starts */
         const uint64_t base = sp->start[o0];
