@@ -8,16 +8,32 @@
  */
 #include "neartext.h"
 
+/* x86-64 with GCC or Clang: the MinHash step has AVX2 and AVX-512 kernels,
+ * compiled for those targets alone and picked at run time. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#    define LK_NT_X86 1
+#else
+#    define LK_NT_X86 0
+#endif
+
 #include <errno.h>
 #include <math.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if LK_NT_X86
+#    include <immintrin.h>
+#endif
 
 #include "par.h"
 #include "rng.h"
 #include "tmpfile.h"
 
 #define K LK_NEARTEXT_K
+
+/* The MinHash minima of a text's shingle hashes: one kernel a CPU family,
+ * picked once per handle (lk_neartext_kernel), all giving the same minima. */
+typedef void minhash_fn(const uint64_t *mul, const uint64_t *add, const uint64_t *sh, size_t n,
+                        uint32_t *m);
 
 /* Posts a run record is verified against besides the run's first: the ones
  * just before it.  Copypasta comes in bursts, so in sorted-by-id runs its
@@ -42,6 +58,8 @@ struct lk_neartext {
     uint64_t *word; /* scratch: word hashes of the text being added */
     size_t word_cap;
     uint64_t mul[K], add[K]; /* permutation j: x -> (mul[j] x + add[j]) >> 32 */
+    minhash_fn *minhash;     /* the kernel computing the K minima */
+    lk_neartext_kernel kernel;
 
     /* lk_neartext_spill(): the folder, else NULL; the file once a block was
      * written (else -1) and the signatures in it, the first nspilled */
@@ -115,6 +133,9 @@ lk_status lk_neartext_new(const lk_neartext_opts *o, lk_neartext **out)
         nt->mul[j] = lk_rng_next(&rng) | 1;
         nt->add[j] = lk_rng_next(&rng);
     }
+    if (!lk_neartext_use_kernel(nt, LK_NT_KERNEL_AVX512) &&
+        !lk_neartext_use_kernel(nt, LK_NT_KERNEL_AVX2))
+        (void)lk_neartext_use_kernel(nt, LK_NT_KERNEL_SCALAR);
     *out = nt;
     return LK_OK;
 }
@@ -186,6 +207,130 @@ static uint64_t shingle_hash(const uint64_t *w, unsigned k)
     return h;
 }
 
+/*
+ * The minima.  Slot j of shingle hash h is the high half of the 64-bit
+ * multiply-add mul[j] h + add[j]: a cheap family of permutations whose
+ * minima are as good as a full mixer's here.  The vector kernels compute
+ * the same bits exactly, with 32 x 32 -> 64-bit multiplies (the only ones
+ * AVX2 has; AVX-512's 64-bit multiply is slower than three of them):
+ * writing mul = mh 2^32 + ml and h = hh 2^32 + hl, bits 32..63 of
+ * mul h + add are those of ml hl + add plus the low 32 bits of
+ * ml hh + mh hl.  Each 64-bit lane keeps its minimum in its low 32 bits
+ * (an unsigned 32-bit minimum a lane half; the high halves are never read).
+ * On 20-word texts (word pairs) a text takes 1.3-2.1 us scalar, 0.6-1.1 us
+ * with AVX2 and 0.36-0.49 us with AVX-512 on this project's machines.
+ */
+static void minhash_scalar(const uint64_t *mul, const uint64_t *add, const uint64_t *sh, size_t n,
+                           uint32_t *m)
+{
+    for (unsigned j = 0; j < K; j++)
+        m[j] = UINT32_MAX;
+    for (size_t t = 0; t < n; t++)
+        for (unsigned j = 0; j < K; j++) {
+            const uint32_t v = (uint32_t)((mul[j] * sh[t] + add[j]) >> 32);
+
+            m[j] = v < m[j] ? v : m[j];
+        }
+}
+
+#if LK_NT_X86
+__attribute__((target("avx2"))) static void minhash_avx2(const uint64_t *mul, const uint64_t *add,
+                                                         const uint64_t *sh, size_t n, uint32_t *m)
+{
+    enum { V = K / 4 };
+
+    __m256i lo[V], hi[V], ad[V], mn[V];
+    uint64_t out[4];
+
+    for (size_t v = 0; v < V; v++) {
+        lo[v] = _mm256_loadu_si256((const __m256i *)(const void *)(mul + 4 * v));
+        hi[v] = _mm256_srli_epi64(lo[v], 32);
+        ad[v] = _mm256_loadu_si256((const __m256i *)(const void *)(add + 4 * v));
+        mn[v] = _mm256_set1_epi32(-1);
+    }
+    for (size_t t = 0; t < n; t++) {
+        const __m256i hl = _mm256_set1_epi64x((long long)sh[t]);
+        const __m256i hh = _mm256_set1_epi64x((long long)(sh[t] >> 32));
+
+        for (size_t v = 0; v < V; v++) {
+            const __m256i low =
+                _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epu32(lo[v], hl), ad[v]), 32);
+            const __m256i cross =
+                _mm256_add_epi64(_mm256_mul_epu32(lo[v], hh), _mm256_mul_epu32(hi[v], hl));
+
+            mn[v] = _mm256_min_epu32(mn[v], _mm256_add_epi32(low, cross));
+        }
+    }
+    for (size_t v = 0; v < V; v++) {
+        _mm256_storeu_si256((__m256i *)(void *)out, mn[v]);
+        for (unsigned i = 0; i < 4; i++)
+            m[4 * v + i] = (uint32_t)out[i];
+    }
+}
+
+__attribute__((target("avx512f"))) static void
+minhash_avx512(const uint64_t *mul, const uint64_t *add, const uint64_t *sh, size_t n, uint32_t *m)
+{
+    enum { V = K / 8 };
+
+    __m512i lo[V], hi[V], ad[V], mn[V];
+    uint64_t out[8];
+
+    for (size_t v = 0; v < V; v++) {
+        lo[v] = _mm512_loadu_si512(mul + 8 * v);
+        hi[v] = _mm512_srli_epi64(lo[v], 32);
+        ad[v] = _mm512_loadu_si512(add + 8 * v);
+        mn[v] = _mm512_set1_epi32(-1);
+    }
+    for (size_t t = 0; t < n; t++) {
+        const __m512i hl = _mm512_set1_epi64((long long)sh[t]);
+        const __m512i hh = _mm512_set1_epi64((long long)(sh[t] >> 32));
+
+        for (size_t v = 0; v < V; v++) {
+            const __m512i low =
+                _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epu32(lo[v], hl), ad[v]), 32);
+            const __m512i cross =
+                _mm512_add_epi64(_mm512_mul_epu32(lo[v], hh), _mm512_mul_epu32(hi[v], hl));
+
+            mn[v] = _mm512_min_epu32(mn[v], _mm512_add_epi32(low, cross));
+        }
+    }
+    for (size_t v = 0; v < V; v++) {
+        _mm512_storeu_si512(out, mn[v]);
+        for (unsigned i = 0; i < 8; i++)
+            m[8 * v + i] = (uint32_t)out[i];
+    }
+}
+#endif
+
+static minhash_fn *kernel_fn(lk_neartext_kernel k)
+{
+#if LK_NT_X86
+    __builtin_cpu_init();
+    if (k == LK_NT_KERNEL_AVX512 && __builtin_cpu_supports("avx512f"))
+        return minhash_avx512;
+    if (k == LK_NT_KERNEL_AVX2 && __builtin_cpu_supports("avx2"))
+        return minhash_avx2;
+#endif
+    return k == LK_NT_KERNEL_SCALAR ? minhash_scalar : NULL;
+}
+
+int lk_neartext_use_kernel(lk_neartext *nt, lk_neartext_kernel k)
+{
+    minhash_fn *f = kernel_fn(k);
+
+    if (!f)
+        return 0;
+    nt->minhash = f;
+    nt->kernel = k;
+    return 1;
+}
+
+lk_neartext_kernel lk_neartext_kernel_of(const lk_neartext *nt)
+{
+    return nt->kernel;
+}
+
 int lk_neartext_sketch(const lk_neartext *nt, const char *text, size_t n, uint16_t *mins,
                        uint64_t **words, size_t *words_cap)
 {
@@ -217,20 +362,11 @@ int lk_neartext_sketch(const lk_neartext *nt, const char *text, size_t n, uint16
     if (ntok < 3)
         return 0;
     k = ntok < (size_t)nt->o.shingle + 1 ? 1 : nt->o.shingle;
-    for (unsigned j = 0; j < K; j++)
-        m[j] = UINT32_MAX;
-    for (size_t t = 0; t + k <= ntok; t++) {
-        const uint64_t h = shingle_hash(w + t, k);
-
-        /* The high half of a multiply-add of a 64-bit hash: a cheap family
-         * of permutations whose minima are as good as a full mixer's here,
-         * and a loop the compiler can keep in registers. */
-        for (unsigned j = 0; j < K; j++) {
-            const uint32_t v = (uint32_t)((nt->mul[j] * h + nt->add[j]) >> 32);
-
-            m[j] = v < m[j] ? v : m[j];
-        }
-    }
+    /* the shingle hashes over the word hashes: shingle t reads words t..t+k-1
+     * and overwrites word t, which no later shingle reads */
+    for (size_t t = 0; t + k <= ntok; t++)
+        w[t] = shingle_hash(w + t, k);
+    nt->minhash(nt->mul, nt->add, w, ntok - k + 1, m);
     /* b-bit MinHash (Li and Koenig): the minimum is taken over the full 32
      * bits, and only its low 16 are kept.  They are uniform: the minimum's
      * high bits lean to 0 (it is about 2^32 / shingles), its low bits are

@@ -186,6 +186,24 @@ LK_RESULT_USED lk_status lk_neartext_add_sketch(lk_neartext *nt, const uint16_t 
 LK_RESULT_USED lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out,
                                              lk_neartext_stats *st);
 
+/** The kernels of the MinHash step, all giving the same minima bit for bit
+ *  (tests/unit/test_neartext.c compares them). */
+typedef enum lk_neartext_kernel {
+    LK_NT_KERNEL_SCALAR, /**< portable C */
+    LK_NT_KERNEL_AVX2,   /**< x86-64 with AVX2 */
+    LK_NT_KERNEL_AVX512  /**< x86-64 with AVX-512F */
+} lk_neartext_kernel;
+
+/**
+ * Sketch with kernel k from now on (lk_neartext_new() picks the fastest
+ * this CPU runs; this is for tests and benchmarks).
+ * @return 1 when this build and CPU run k (now in use), else 0 (unchanged).
+ */
+int lk_neartext_use_kernel(lk_neartext *nt, lk_neartext_kernel k);
+
+/** The kernel in use. */
+lk_neartext_kernel lk_neartext_kernel_of(const lk_neartext *nt);
+
 /** Bytes held by the handle (capacity, not just use). */
 size_t lk_neartext_bytes(const lk_neartext *nt);
 

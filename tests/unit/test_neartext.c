@@ -18,6 +18,7 @@
 
 #include "neartext.h"
 #include "normalize.h"
+#include "rng.h"
 #include "tmpfile.h"
 
 #define VOCAB 2000
@@ -635,6 +636,127 @@ static void test_sketch_bits(void **state)
     lk_buf_release(&y);
 }
 
+/* The minima computed here from the definition (neartext.h, neartext.c):
+ * words split on spaces, hashed with lk_hash64; a shingle's hash folds its
+ * words' with lk_mix64; slot j is the high half of mul[j] h + add[j] modulo
+ * 2^64 (done in 128-bit arithmetic here), mul and add drawn from lk_rng
+ * seeded with the handle's seed; the low 16 bits kept.  0 when the text has
+ * fewer than three words. */
+static int reference_sketch(uint64_t seed, unsigned shingle, const char *text, uint16_t *mins)
+{
+    uint64_t mul[LK_NEARTEXT_K], add[LK_NEARTEXT_K], w[64];
+    uint32_t m[LK_NEARTEXT_K];
+    size_t nw = 0;
+    unsigned k;
+    lk_rng rng;
+
+    lk_rng_seed(&rng, seed);
+    for (int j = 0; j < LK_NEARTEXT_K; j++) {
+        mul[j] = lk_rng_next(&rng) | 1;
+        add[j] = lk_rng_next(&rng);
+    }
+    for (const char *p = text; *p;) {
+        const char *e;
+
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        for (e = p; *e && *e != ' ';)
+            e++;
+        assert_true(nw < 64);
+        w[nw++] = lk_hash64(p, (size_t)(e - p));
+        p = e;
+    }
+    if (nw < 3)
+        return 0;
+    k = nw < shingle + 1 ? 1 : shingle;
+    for (int j = 0; j < LK_NEARTEXT_K; j++)
+        m[j] = UINT32_MAX;
+    for (size_t t = 0; t + k <= nw; t++) {
+        uint64_t h = w[t];
+
+        for (unsigned i = 1; i < k; i++)
+            h = lk_mix64(h * UINT64_C(0x9e3779b97f4a7c15) ^ w[t + i]);
+        for (int j = 0; j < LK_NEARTEXT_K; j++) {
+            const unsigned __int128 x = (unsigned __int128)mul[j] * h + add[j];
+
+            m[j] = LK_MIN(m[j], (uint32_t)((uint64_t)x >> 32));
+        }
+    }
+    for (int j = 0; j < LK_NEARTEXT_K; j++)
+        mins[j] = (uint16_t)m[j];
+    return 1;
+}
+
+/* Every MinHash kernel this machine runs (portable C, AVX2, AVX-512) gives
+ * the minima of the definition, computed independently above, for 3,000
+ * texts of 1 to 40 words under every shingle length and seven seeds; and a
+ * new handle uses the fastest of them. */
+static void test_kernels(void **state)
+{
+    static const lk_neartext_kernel kernels[] = {LK_NT_KERNEL_SCALAR, LK_NT_KERNEL_AVX2,
+                                                 LK_NT_KERNEL_AVX512};
+    const size_t nk = sizeof kernels / sizeof *kernels;
+    lk_neartext_kernel best = LK_NT_KERNEL_SCALAR;
+    uint64_t *wbuf = NULL;
+    size_t wbuf_cap = 0;
+    int ran = 0;
+
+    (void)state;
+    for (size_t ki = 0; ki < nk; ki++) {
+        uint64_t s = 5; /* the same texts for every kernel */
+        lk_neartext *nt = NULL;
+        lk_neartext_opts o;
+        int sketched = 0;
+
+        lk_neartext_opts_init(&o);
+        assert_int_equal(lk_neartext_new(&o, &nt), LK_OK);
+        if (!lk_neartext_use_kernel(nt, kernels[ki])) {
+            assert_int_not_equal(kernels[ki], LK_NT_KERNEL_SCALAR);
+            lk_neartext_free(nt);
+            print_message("kernel %zu: not run by this CPU\n", ki);
+            continue;
+        }
+        best = kernels[ki];
+        lk_neartext_free(nt);
+        for (int t = 0; t < 3000; t++) {
+            const int n = 1 + (int)(next_u64(&s) % 40);
+            uint16_t got[LK_NEARTEXT_K], want[LK_NEARTEXT_K];
+            char text[40 * 25];
+            size_t len = 0;
+            int r;
+
+            for (int i = 0; i < n; i++)
+                len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", i ? " " : "",
+                                        vocab[next_u64(&s) % VOCAB]);
+            o.shingle = 1 + (unsigned)(t % LK_NEARTEXT_MAX_SHINGLE);
+            o.seed = (uint64_t)(t % 7);
+            assert_int_equal(lk_neartext_new(&o, &nt), LK_OK);
+            assert_int_equal(lk_neartext_use_kernel(nt, kernels[ki]), 1);
+            r = lk_neartext_sketch(nt, text, len, got, &wbuf, &wbuf_cap);
+            assert_int_equal(r, reference_sketch(o.seed, o.shingle, text, want));
+            if (r) {
+                assert_memory_equal(got, want, sizeof got);
+                sketched++;
+            }
+            lk_neartext_free(nt);
+        }
+        print_message("kernel %zu: %d texts sketched as defined\n", ki, sketched);
+        assert_true(sketched > 2800); /* all but texts of one or two words */
+        ran++;
+    }
+    {
+        lk_neartext *nt = NULL;
+
+        assert_int_equal(lk_neartext_new(NULL, &nt), LK_OK);
+        assert_int_equal(lk_neartext_kernel_of(nt), best);
+        lk_neartext_free(nt);
+    }
+    assert_true(ran >= 1);
+    free(wbuf);
+}
+
 static void test_opts_and_empty(void **state)
 {
     lk_neartext_opts o;
@@ -700,7 +822,8 @@ int main(void)
         cmocka_unit_test(test_pair_recall),    cmocka_unit_test(test_short),
         cmocka_unit_test(test_shingle),        cmocka_unit_test(test_spam_run),
         cmocka_unit_test(test_opts_and_empty), cmocka_unit_test(test_threads),
-        cmocka_unit_test(test_sketch_bits),    cmocka_unit_test(test_spill),
+        cmocka_unit_test(test_sketch_bits),    cmocka_unit_test(test_kernels),
+        cmocka_unit_test(test_spill),
     };
     return cmocka_run_group_tests(tests, make_vocab, NULL);
 }
