@@ -15,6 +15,7 @@
 #include "neartext.h"
 #include "normalize.h"
 #include "parse_time.h"
+#include "keyset.h"
 #include "sink.h"
 #include "tmpfile.h"
 
@@ -147,7 +148,7 @@ struct lk_sink {
     recobj *ob;
     size_t nob, obcap;
 
-    lk_strpool *keys; /* posts seen (lk_sink_key) */
+    lk_keyset *keys; /* posts seen (lk_sink_key) */
 
     /* near-text (dataset backend): texts are clustered after the last file,
      * then each clustered post gets an action on its cluster */
@@ -212,10 +213,14 @@ lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk
     lk_buf_init(&k->nt_text);
     lk_buf_init(&k->ntblk);
     lk_arena_init(&k->ntacc);
-    if (lk_strpool_new(&k->keys) != LK_OK) {
+    if (lk_keyset_new(&k->keys) != LK_OK) {
         lk_sink_free(k);
         return LK_ENOMEM;
     }
+    /* under a cap the keys go to a temporary file as they come, a
+     * megabyte at a time (8 bytes a key of table stay) */
+    if (ds && o->max_mem)
+        lk_keyset_spill(k->keys, o->tmp_dir);
     if (ds && (o->traces >> LK_TR_NEAR_TEXT) & 1u) {
         lk_neartext_opts no;
         lk_neartext_opts_init(&no);
@@ -259,7 +264,7 @@ void lk_sink_free(lk_sink *k)
     if (!k->nt_borrowed)
         lk_neartext_free(k->nt);
     free(k->ob);
-    lk_strpool_free(k->keys);
+    lk_keyset_free(k->keys);
     free(k);
 }
 
@@ -1102,7 +1107,7 @@ static lk_status park_for_clustering(lk_sink *k)
     lk_dataset *ds = k->ds;
     lk_status st;
 
-    lk_strpool_free(k->keys);
+    lk_keyset_free(k->keys);
     k->keys = NULL;
     lk_log(LK_LOG_INFO,
            "near-text: %llu bytes of signatures and %llu of posts spilled to %s while reading",
@@ -1239,9 +1244,13 @@ static lk_status commit(lk_sink *k, const rec *r)
     int fresh;
 
     if (r->have_key) {
-        uint32_t id;
-        if ((st = lk_strpool_intern(k->keys, r->key, r->key_len, &id, &fresh)) != LK_OK)
-            goto fail;
+        if ((st = lk_keyset_add(k->keys, r->key, r->key_len, &fresh)) != LK_OK) {
+            if (st != LK_EIO)
+                goto fail;
+            lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)r->line,
+                    lk_keyset_errmsg(k->keys));
+            return st;
+        }
         if (!fresh) {
             k->st->skipped[LK_SKIP_DUPLICATE]++;
             return LK_OK;

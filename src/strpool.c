@@ -192,6 +192,30 @@ static uint64_t chunk_len(const lk_arena *a, size_t c)
     return c + 1 == a->nchunk && !a->parked ? a->used : a->cused[c];
 }
 
+uint64_t lk_arena_chunk_len(const lk_arena *a, size_t c)
+{
+    return chunk_len(a, c);
+}
+
+lk_status lk_arena_read(const lk_arena *a, uint64_t ref, void *dst, size_t n, char *errbuf)
+{
+    const uint64_t c = ref >> 32, o = ref & 0xffffffffu;
+
+    if (c >= a->nchunk || o > chunk_len(a, (size_t)c) || n > chunk_len(a, (size_t)c) - o) {
+        lk_errf(errbuf, "a reference outside its table");
+        return LK_EINVAL;
+    }
+    if (a->chunk[c]) {
+        memcpy(dst, a->chunk[c] + o, n);
+        return LK_OK;
+    }
+    if (!a->spill_fd1) {
+        lk_errf(errbuf, "a string read while its table is parked");
+        return LK_EINVAL;
+    }
+    return lk_tmpfile_read(a->spill_fd1 - 1, dst, n, a->coff[c] + o, a->spill_dir, errbuf);
+}
+
 lk_status lk_arena_copy(const lk_arena *a, uint64_t ref, lk_buf *out, char *errbuf)
 {
     const uint64_t c = ref >> 32, o = ref & 0xffffffffu;

@@ -120,6 +120,16 @@ LK_RESULT_USED lk_status lk_arena_spill(lk_arena *a, const char *dir, char *errb
  *  @return LK_OK, LK_ENOMEM, LK_EIO, LK_EINVAL (a ref of no string). */
 LK_RESULT_USED lk_status lk_arena_copy(const lk_arena *a, uint64_t ref, lk_buf *out, char *errbuf);
 
+/** Bytes in chunk c (ref c << 32 is its first byte): its strings and their
+ *  NULs, back to back. */
+uint64_t lk_arena_chunk_len(const lk_arena *a, size_t c);
+
+/** n bytes at ref into dst, from memory or a spilled arena's file (a ref
+ *  need not start a string: lk_arena_reserve's callers may lay out records).
+ *  @return LK_OK, LK_EIO, LK_EINVAL (outside the chunk, or parked). */
+LK_RESULT_USED lk_status lk_arena_read(const lk_arena *a, uint64_t ref, void *dst, size_t n,
+                                       char *errbuf);
+
 /*
  * Parking: a table that is not needed for a while (the string tables during
  * the pair stage and the calibration, under --max-mem) is written to the
