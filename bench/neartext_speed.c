@@ -2,7 +2,8 @@
  * neartext_speed.c - throughput of near-text clustering (neartext.h) against
  * the exact-text trace (lk_norm_text + lk_norm_text_key, as the sink does).
  *
- * Usage: neartext_speed [POSTS [SEED [SHINGLE [THRESHOLD]]]]
+ * Usage: [NT_KERNEL=scalar|avx2|avx512] neartext_speed [POSTS [SEED [SHINGLE [THRESHOLD]]]]
+ * (NT_KERNEL: that MinHash kernel instead of the fastest this CPU runs)
  * Generates POSTS (default 10^6) synthetic posts: 20 words drawn from a
  * 4,096-word Zipf(1) vocabulary, the first letter of a post capitalised;
  * 5% of them are copypasta variants of 1,000 base texts (exact copies, 1-3
@@ -13,9 +14,9 @@
  * came out (variants in their family's cluster; background posts merged).
  *
  * Build (not part of CMake, not run in CI):
- *   gcc -std=c11 -O2 -D_GNU_SOURCE -Isrc -Iinclude bench/neartext_speed.c src/neartext.c
- *       src/normalize.c src/buf.c src/log.c src/status.c src/par.c -lxxhash -lutf8proc
- *       -lm -lpthread -o neartext_speed
+ *   gcc -std=c11 -O2 -D_GNU_SOURCE -Isrc -Iinclude bench/neartext_speed.c \
+ *       src/neartext.c src/normalize.c src/buf.c src/log.c src/status.c \
+ *       src/par.c src/tmpfile.c -lxxhash -lutf8proc -lm -lpthread -o neartext_speed
  */
 #include <math.h>
 #include <stdio.h>
@@ -166,6 +167,19 @@ int main(int argc, char **argv)
     o.seed = seed;
     if (lk_neartext_new(&o, &nt) != LK_OK)
         goto cleanup;
+    if (getenv("NT_KERNEL")) { /* scalar, avx2, avx512: that MinHash kernel */
+        const char *kn = getenv("NT_KERNEL");
+        const lk_neartext_kernel k = strcmp(kn, "avx512") == 0 ? LK_NT_KERNEL_AVX512
+                                     : strcmp(kn, "avx2") == 0 ? LK_NT_KERNEL_AVX2
+                                                               : LK_NT_KERNEL_SCALAR;
+        if (!lk_neartext_use_kernel(nt, k)) {
+            fprintf(stderr, "kernel %s not run by this CPU\n", kn);
+            goto cleanup;
+        }
+    }
+    printf("MinHash kernel: %s\n", lk_neartext_kernel_of(nt) == LK_NT_KERNEL_AVX512 ? "avx512"
+                                   : lk_neartext_kernel_of(nt) == LK_NT_KERNEL_AVX2 ? "avx2"
+                                                                                    : "scalar");
     t0 = now();
     for (size_t i = 0; i < n; i++)
         if (lk_neartext_add(nt, norm.b.p + norm.off[i], norm.off[i + 1] - norm.off[i]) != LK_OK)

@@ -64,6 +64,11 @@ const char *lk_keyset_errmsg(const lk_keyset *s)
     return s->errbuf;
 }
 
+uint64_t lk_keyset_spilled_bytes(const lk_keyset *s)
+{
+    return s->arena.spill_end;
+}
+
 uint64_t lk_keyset_count(const lk_keyset *s)
 {
     return s->n;

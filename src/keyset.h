@@ -46,6 +46,9 @@ const char *lk_keyset_errmsg(const lk_keyset *s);
  */
 LK_RESULT_USED lk_status lk_keyset_add(lk_keyset *s, const char *key, size_t n, int *fresh);
 
+/** Bytes written to the file so far (0 when not spilled). */
+uint64_t lk_keyset_spilled_bytes(const lk_keyset *s);
+
 /** Distinct keys added. */
 uint64_t lk_keyset_count(const lk_keyset *s);
 

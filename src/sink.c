@@ -1098,7 +1098,7 @@ static void stage(const lk_sink *k, const char *fmt, ...)
 }
 
 /*
- * Spill, before clustering: the posts' key set goes (no file follows), the
+ * Spill, before clustering (the posts' key set is gone: no file follows): the
  * dataset is parked and nothing of the reading is left in memory but the
  * near-text posts' ids and one block of signatures and of posts.
  */
@@ -1107,8 +1107,6 @@ static lk_status park_for_clustering(lk_sink *k)
     lk_dataset *ds = k->ds;
     lk_status st;
 
-    lk_keyset_free(k->keys);
-    k->keys = NULL;
     lk_log(LK_LOG_INFO,
            "near-text: %llu bytes of signatures and %llu of posts spilled to %s while reading",
            (unsigned long long)lk_neartext_spilled_bytes(k->nt), (unsigned long long)k->ntoff,
@@ -1131,6 +1129,12 @@ lk_status lk_sink_finish(lk_sink *k)
     lk_status st;
     lk_buf key;
 
+    if (k->keys && lk_keyset_spilled_bytes(k->keys)) /* reading is over: the keys go */
+        lk_log(LK_LOG_INFO, "post keys: %llu bytes spilled to %s while reading (%llu distinct)",
+               (unsigned long long)lk_keyset_spilled_bytes(k->keys), lk_tmpfile_dir(k->o.tmp_dir),
+               (unsigned long long)lk_keyset_count(k->keys));
+    lk_keyset_free(k->keys);
+    k->keys = NULL;
     if (!k->nt || k->nntp == 0)
         return LK_OK;
     if ((st = lk_sink_flush(k)) != LK_OK)

@@ -5,7 +5,8 @@ a memory cap so small that the pair records are spilled to disk (checked by
 the spilled bytes -v reports) and the string tables and, during the
 calibration, the kept edges parked there; while reading, the near-text
 signatures and posts are spilled too and the dataset parked during the
-near-text clustering.  Temporary files never outlive the run, not even one
+near-text clustering; and the keys of posts, which find duplicate posts (the
+simulated IO-archive tweets read twice).  Temporary files never outlive the run, not even one
 killed by SIGTERM, and a full disk (emulated with RLIMIT_FSIZE) is a
 one-line error naming the folder, whether it strikes while reading (the
 near-text spill) or in the pair stage.
@@ -162,6 +163,36 @@ def main():
         check(m is not None and int(m.group(1)) > 0,
               "--max-mem %s: -v counts the pairs the sketch left out (%r)"
               % (cap, m.group(0) if m else None))
+    # duplicate posts under a cap: the IO-archive tweets read twice, so that
+    # every post of the second copy is a duplicate found in the post keys'
+    # file (5 MB of keys, spilled a megabyte at a time)
+    simt = os.path.join(base, "simt")
+    run(["simulate", "-q", "--seed", "7", "--actions", "300000", "-o", simt])
+    tweets = os.path.join(simt, "tweets.csv")
+    dref = os.path.join(base, "dup_ref")
+    run(["detect", "-q", "-t", "1", "-w", "60s", "-o", dref, tweets, tweets])
+    with open(os.path.join(dref, "summary.json"), encoding="utf-8") as f:
+        sj = f.read()
+    dups = [int(x) for x in re.findall(r'"duplicate": (\d+)', sj)]
+    used = re.search(r'"rows_used": (\d+)', sj)
+    check(len(dups) == 3 and dups[0] == 0 and dups[1] == dups[2] > 100000 and used is not None
+          and int(used.group(1)) == dups[1],
+          "tweets twice: the second copy's rows are all duplicates (%r, used %r)"
+          % (dups, used.group(1) if used else None))
+    for threads in ("1", "2"):
+        tmp = tmpdir()
+        out = os.path.join(base, "dup_cap_t" + threads)
+        p = run(["detect", "-v", "-t", threads, "--max-mem", "1M", "--tmp-dir", tmp, "-w", "60s",
+                 "-o", out, tweets, tweets])
+        check_same_folders(dref, out, "tweets twice, --max-mem 1M, %s threads" % threads)
+        pk = re.search(r"post keys: (\d+) bytes spilled to (.*) while reading \((\d+) distinct\)",
+                       p.stderr)
+        check(pk is not None and int(pk.group(1)) > 2 << 20 and pk.group(2) == tmp
+              and int(pk.group(3)) == dups[1],
+              "tweets twice, --max-mem 1M: the post keys spilled (-v: %r)"
+              % (pk.group(0) if pk else None))
+        check(os.listdir(tmp) == [], "tweets twice: --tmp-dir empty after the run")
+
     # the default run does not spill on this machine
     p = run(["detect", "-v", "-o", os.path.join(base, "nocap"), "-w", "60s", simfile])
     check(spilled(p.stderr) == 0, "no spill without a cap (-v says %d)" % spilled(p.stderr))
