@@ -329,6 +329,15 @@ static lk_status read_inputs(lk_detect *d)
     if (st != LK_OK)
         return st;
     d->stats.accounts = lk_strpool_count(d->ds.accounts);
+    /* what the cap cannot bound while reading: say so when it was exceeded */
+    if (d->o.max_mem && peak_rss() > d->o.max_mem)
+        lk_log(LK_LOG_WARN,
+               "reading peaked at %llu MB, above the %llu MB of --max-mem: the tables of the "
+               "%llu accounts and %llu objects are held in memory whatever the cap "
+               "(lockstep-detect(1), MEMORY AND THREADS)",
+               (unsigned long long)(peak_rss() >> 20), (unsigned long long)(d->o.max_mem >> 20),
+               (unsigned long long)lk_strpool_count(d->ds.accounts),
+               (unsigned long long)lk_strpool_count(d->ds.objects));
     return LK_OK;
 }
 

@@ -192,6 +192,13 @@ def main():
               "tweets twice, --max-mem 1M: the post keys spilled (-v: %r)"
               % (pk.group(0) if pk else None))
         check(os.listdir(tmp) == [], "tweets twice: --tmp-dir empty after the run")
+        # 1M is below what reading holds whatever the cap (the tables): a warning
+        check("warning: reading peaked at" in p.stderr,
+              "tweets twice, --max-mem 1M: reading above the cap is told (-v: %r)"
+              % p.stderr[:300])
+    p = run(["detect", "-v", "--max-mem", "2G", "--tmp-dir", tmpdir(), "-w", "60s",
+             "-o", os.path.join(base, "dup_cap_2g"), tweets, tweets])
+    check("reading peaked" not in p.stderr, "tweets twice, --max-mem 2G: no warning on reading")
 
     # the default run does not spill on this machine
     p = run(["detect", "-v", "-o", os.path.join(base, "nocap"), "-w", "60s", simfile])
