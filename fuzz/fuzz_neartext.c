@@ -9,7 +9,9 @@
  *  - a named cluster has at least two posts;
  *  - texts of fewer than 3 tokens are alone;
  *  - texts with the same token sequence (>= 3 tokens) share a cluster;
- *  - the stats agree with out.
+ *  - the stats agree with out;
+ *  - every MinHash kernel the CPU runs sketches each text as the portable
+ *    one does.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -57,8 +59,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const double thr[4] = {0.3, 0.5, 0.8, 1.0};
     const char *s = (const char *)data;
     lk_neartext_opts o;
-    lk_neartext *nt = NULL;
+    lk_neartext *nt = NULL, *ref = NULL; /* ref: sketches with each kernel */
     lk_neartext_stats st;
+    uint64_t *words = NULL;
+    size_t words_cap = 0;
     uint32_t *out = NULL, *start = NULL, *len = NULL, *count = NULL;
     size_t n = 0, i = 0, clusters = 0, clustered = 0;
     lk_buf a, b;
@@ -75,7 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     start = malloc((size + 1) * sizeof *start);
     len = malloc((size + 1) * sizeof *len);
     count = calloc(size + 1, sizeof *count);
-    if (!start || !len || !count || lk_neartext_new(&o, &nt) != LK_OK)
+    if (!start || !len || !count || lk_neartext_new(&o, &nt) != LK_OK ||
+        lk_neartext_new(&o, &ref) != LK_OK)
         goto cleanup;
     for (;;) {
         const char *nl = memchr(s + i, '\n', size - i);
@@ -85,6 +90,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         len[n] = (uint32_t)(e - i);
         if (lk_neartext_add(nt, s + i, e - i) != LK_OK)
             goto cleanup;
+        /* every MinHash kernel this CPU runs gives the portable one's minima */
+        if (lk_neartext_use_kernel(ref, LK_NT_KERNEL_SCALAR)) {
+            uint16_t want[LK_NEARTEXT_K], got[LK_NEARTEXT_K];
+            const int r = lk_neartext_sketch(ref, s + i, e - i, want, &words, &words_cap);
+
+            for (int k = LK_NT_KERNEL_AVX2; k <= LK_NT_KERNEL_AVX512; k++)
+                if (r >= 0 && lk_neartext_use_kernel(ref, (lk_neartext_kernel)k)) {
+                    CHECK(lk_neartext_sketch(ref, s + i, e - i, got, &words, &words_cap) == r);
+                    CHECK(r == 0 || memcmp(got, want, sizeof got) == 0);
+                }
+        }
         n++;
         if (!nl)
             break;
@@ -125,6 +141,8 @@ cleanup:
     free(len);
     free(count);
     lk_neartext_free(nt);
+    lk_neartext_free(ref);
+    free(words);
     lk_buf_release(&a);
     lk_buf_release(&b);
     return 0;
