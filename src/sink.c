@@ -12,10 +12,10 @@
 #include <stdarg.h>
 #include <unistd.h>
 
+#include "keyset.h"
 #include "neartext.h"
 #include "normalize.h"
 #include "parse_time.h"
-#include "keyset.h"
 #include "sink.h"
 #include "tmpfile.h"
 
