@@ -164,7 +164,7 @@ struct lk_sink {
     /* near-text under o.max_mem: signatures (nt) and posts go to o.tmp_dir
      * while reading, the posts with their account strings in blocks */
     int spill;
-    const char *tmp_dir; /* the folder (lk_tmpfile_dir) */
+    const char *tmp_dir; /* under a cap: the folder (lk_tmpfile_dir), else NULL */
     lk_buf ntblk;        /* the block of posts being filled */
     int ntfd1;           /* descriptor + 1 of the posts' file (0: none yet) */
     uint64_t ntoff;      /* its size */
@@ -219,8 +219,10 @@ lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk
     }
     /* under a cap the keys go to a temporary file as they come, a
      * megabyte at a time (8 bytes a key of table stay) */
-    if (ds && o->max_mem)
-        lk_keyset_spill(k->keys, o->tmp_dir);
+    if (ds && o->max_mem) {
+        k->tmp_dir = lk_tmpfile_dir(o->tmp_dir);
+        lk_keyset_spill(k->keys, k->tmp_dir);
+    }
     if (ds && (o->traces >> LK_TR_NEAR_TEXT) & 1u) {
         lk_neartext_opts no;
         lk_neartext_opts_init(&no);
@@ -233,7 +235,6 @@ lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk
         }
         if (o->max_mem) {
             k->spill = 1;
-            k->tmp_dir = lk_tmpfile_dir(o->tmp_dir);
             lk_neartext_spill(k->nt, k->tmp_dir);
         }
     }
@@ -1131,7 +1132,7 @@ lk_status lk_sink_finish(lk_sink *k)
 
     if (k->keys && lk_keyset_spilled_bytes(k->keys)) /* reading is over: the keys go */
         lk_log(LK_LOG_INFO, "post keys: %llu bytes spilled to %s while reading (%llu distinct)",
-               (unsigned long long)lk_keyset_spilled_bytes(k->keys), lk_tmpfile_dir(k->o.tmp_dir),
+               (unsigned long long)lk_keyset_spilled_bytes(k->keys), k->tmp_dir,
                (unsigned long long)lk_keyset_count(k->keys));
     lk_keyset_free(k->keys);
     k->keys = NULL;
