@@ -121,16 +121,20 @@ static void place(uint64_t *tab, size_t mask, uint64_t h, uint64_t slot)
     tab[j] = slot;
 }
 
-/* Twice the table, its slots placed again from the records' hashes, read
- * from the arena in order (a spilled chunk a read at a time). */
-static lk_status grow(lk_keyset *s)
+/* The table at `size` slots (a power of two), its slots placed from the
+ * records' hashes, read from the arena in order (a spilled chunk a read at
+ * a time).  The old table is freed first: nothing of it is read, and the
+ * two together were the set's peak (1.5 times the new one). */
+static lk_status rebuild(lk_keyset *s, size_t size)
 {
-    const size_t nsize = (s->mask + 1) * 2, nmask = nsize - 1;
-    uint64_t *nt;
+    const size_t mask = size - 1;
     size_t bytes;
 
-    if (lk_mul_size(nsize, sizeof *nt, &bytes) != 0 || !(nt = lk_table_alloc(bytes)))
+    lk_table_free(s->tab, (s->mask + 1) * sizeof *s->tab);
+    s->tab = NULL;
+    if (lk_mul_size(size, sizeof *s->tab, &bytes) != 0 || !(s->tab = lk_table_alloc(bytes)))
         return LK_ENOMEM;
+    s->mask = mask;
     for (size_t c = 0, base = 0; c < s->arena.nchunk; c++) {
         const uint64_t len = lk_arena_chunk_len(&s->arena, c);
         const unsigned char *p = (const unsigned char *)s->arena.chunk[c];
@@ -140,10 +144,8 @@ static lk_status grow(lk_keyset *s)
 
             if ((st = LK_GROW(s->rec, (size_t)len, s->rec_cap)) != LK_OK ||
                 (st = lk_arena_read(&s->arena, (uint64_t)c << 32, s->rec, (size_t)len,
-                                    s->errbuf)) != LK_OK) {
-                lk_table_free(nt, bytes);
+                                    s->errbuf)) != LK_OK)
                 return st;
-            }
             p = s->rec;
         }
         for (uint64_t o = 0; o < len;) {
@@ -152,15 +154,25 @@ static lk_status grow(lk_keyset *s)
 
             memcpy(&h, p + o, 8);
             memcpy(&n, p + o + 8, 4);
-            place(nt, nmask, h, make_slot(h, base + o));
+            place(s->tab, mask, h, make_slot(h, base + o));
             o += REC_HEAD + (uint64_t)n + 1;
         }
         base += (size_t)len;
     }
-    lk_table_free(s->tab, (s->mask + 1) * sizeof *s->tab);
-    s->tab = nt;
-    s->mask = nmask;
     return LK_OK;
+}
+
+/* Twice the table.  When that fails the set has no table any more and
+ * every later call fails too (the run stops at the first error anyway). */
+static lk_status grow(lk_keyset *s)
+{
+    const lk_status st = rebuild(s, (s->mask + 1) * 2);
+
+    if (st != LK_OK) {
+        lk_table_free(s->tab, (s->mask + 1) * sizeof *s->tab);
+        s->tab = NULL;
+    }
+    return st;
 }
 
 /* 1 when the record of slot is (h, key, n), 0 when not, -1 with *st set
@@ -202,6 +214,8 @@ lk_status lk_keyset_add(lk_keyset *s, const char *key, size_t n, int *fresh)
 
     if (n >= ((size_t)1 << 31) - REC_HEAD)
         return LK_ELIMIT;
+    if (!s->tab) /* a growth failed */
+        return LK_ENOMEM;
     if (s->spill_dir && !s->arena.spill_fd1 &&
         (st = lk_arena_spill(&s->arena, s->spill_dir, s->errbuf)) != LK_OK)
         return st;
