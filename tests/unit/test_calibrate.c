@@ -13,7 +13,8 @@
  *    a post move together; some times change.
  *  - the same seed gives the same copy, another seed another one, and the
  *    number of threads does not change it (also on a dataset large enough
- *    for the threaded sorts and several tasks per pass).
+ *    for the threaded sorts and several tasks per pass, whose WHEN copy's
+ *    runs are checked in (time, account, row) order, ties included).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,15 +35,16 @@ static uint32_t intern(lk_strpool *p, const char *s, size_t n)
     return id;
 }
 
-/* nposts posts of naccounts accounts */
-static void make_n(lk_dataset *ds, uint64_t seed, int nposts, unsigned naccounts)
+/* nposts posts of naccounts accounts, at whole seconds of the first
+ * span_s seconds */
+static void make_n(lk_dataset *ds, uint64_t seed, int nposts, unsigned naccounts, unsigned span_s)
 {
     uint64_t rng = seed;
     assert_int_equal(lk_dataset_init(ds), LK_OK);
     for (int p = 0; p < nposts; p++) {
         char acc[32], cont[32], obj[40];
         const int nobj = 1 + (int)(next_u64(&rng) % 3);
-        const int64_t t = (int64_t)(next_u64(&rng) % 86400) * 1000;
+        const int64_t t = (int64_t)(next_u64(&rng) % span_s) * 1000;
         uint64_t cref;
         (void)snprintf(acc, sizeof acc, "acc%u", (unsigned)(next_u64(&rng) % naccounts));
         (void)snprintf(cont, sizeof cont, "post%d", p);
@@ -67,7 +69,7 @@ static void make_n(lk_dataset *ds, uint64_t seed, int nposts, unsigned naccounts
 
 static void make(lk_dataset *ds, uint64_t seed)
 {
-    make_n(ds, seed, NPOST, 300);
+    make_n(ds, seed, NPOST, 300, 86400);
 }
 
 static int same(const lk_objindex *x, const lk_objindex *y)
@@ -182,6 +184,29 @@ static void test_when(void **state)
     lk_dataset_release(&ds);
 }
 
+/* Every run of the copy c in (time, account, row) order, as the index
+ * orders them (strictly: the rows differ); returns how many runs are
+ * longer than 32 (the WHEN copy's re-sort takes its radix path for those)
+ * and *ties how many neighbours share a time (its second key). */
+static size_t runs_ordered(const lk_objindex *c, size_t *ties)
+{
+    size_t long_runs = 0;
+    *ties = 0;
+    for (size_t o = 0; o < c->nobj; o++) {
+        long_runs += c->start[o + 1] - c->start[o] > 32;
+        for (uint64_t r = c->start[o] + 1; r < c->start[o + 1]; r++) {
+            const lk_action *x = &c->a[r - 1], *y = &c->a[r];
+            assert_true(x->t <= y->t);
+            if (x->t == y->t) {
+                (*ties)++;
+                assert_true(x->account < y->account ||
+                            (x->account == y->account && x->row < y->row));
+            }
+        }
+    }
+    return long_runs;
+}
+
 /* Over 2^18 actions (several tasks per pass) and 65536 posts (the threaded
  * sorts split), of enough accounts for fine strata: the copies on 1, 2 and
  * 5 threads are the same. */
@@ -190,7 +215,7 @@ static void test_threads(void **state)
     lk_dataset ds;
     lk_objindex ix;
     (void)state;
-    make_n(&ds, 3, 150000, 4000);
+    make_n(&ds, 3, 150000, 4000, 3600); /* an hour: times shared */
     assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
     assert_true(ix.n > ((size_t)1 << 18));
     for (int kind = 0; kind < 2; kind++) {
@@ -203,6 +228,11 @@ static void test_threads(void **state)
         assert_true(sa == sb && sa == sc);
         assert_true(same(&a, &b));
         assert_true(same(&a, &c));
+        if (kind == LK_NULL_WHEN) { /* re-sorted: long runs, ties in time */
+            size_t ties = 0;
+            assert_true(runs_ordered(&a, &ties) > 100);
+            assert_true(ties > 1000);
+        }
         lk_objindex_release(&a);
         lk_objindex_release(&b);
         lk_objindex_release(&c);
