@@ -8,6 +8,7 @@
 #include "calibrate.h"
 #include "dist.h"
 #include "par.h"
+#include "qvalue.h"
 #include "rng.h"
 #include "sort.h"
 #include "tmpfile.h"
@@ -1133,158 +1134,17 @@ done:
     return st;
 }
 
-/*
- * Scores are compared across accounts of very different activity: a heavy
- * user co-acts by chance with many accounts on many objects, in the null
- * as in the data.  Each edge's score is therefore standardised by the null
- * edges of the same *activity bin* (the log2 classes of both accounts'
- * action counts): z = (score - median) / (p99 - median) of the bin's null
- * scores.  A bin with fewer than BIN_MIN null edges borrows the scale of
- * the pooled bin of its larger class, and that of all null edges when it is
- * still too small.  One false-discovery rate is then computed over all
- * edges on z, so that even small rings are judged against many null edges.
- */
-#define N_CLASS 64
-#define BIN_MIN 50
-#define TAIL_K  50 /* null edges of the modelled tail */
 /* An edge is "exclusive" when its co-action events are on objects with this
  * many accounts or fewer on average (geometric mean, from the idf weights). */
 #define EXCLUSIVE_K 32.0
 /* ... and repeated at least this many times. */
 #define EXCLUSIVE_EVENTS 3
 
-typedef struct binscale {
-    double loc, scale;
-} binscale;
-
+/* The activity bin of a pair of accounts (qvalue.h). */
 static uint32_t pair_bin(const uint8_t *cls, uint32_t a, uint32_t b)
 {
     const uint32_t x = LK_MIN(cls[a], cls[b]), y = LK_MAX(cls[a], cls[b]);
-    return y * N_CLASS + x;
-}
-
-/* median and p99 - median of sorted v[0..n) */
-static binscale scale_of(const double *v, size_t n)
-{
-    binscale bs = {0.0, 1.0};
-    if (n) {
-        const double med = v[(n - 1) / 2], hi = v[(size_t)((double)(n - 1) * 0.99)];
-        bs.loc = med;
-        bs.scale = LK_MAX(hi - med, 1e-9 + 0.05 * LK_MAX(med, 1.0));
-    }
-    return bs;
-}
-
-/*
- * The sorts below run over tens of millions of null and real edges at 10^8
- * actions: they are radix sorts (sort.h) of doubles mapped to keys whose
- * unsigned order is the numbers' order, not qsorts.
- */
-/* Stable counting sort of the scores of kv[0..n) (sorted by score, val =
- * bin) by group = bin / div into out[0..n): each group's scores, sorted;
- * off[g] is where group g starts (ngroups + 1 entries). */
-static void by_group(const lk_kv *kv, size_t n, uint32_t div, size_t ngroups, double *out,
-                     size_t *off)
-{
-    memset(off, 0, (ngroups + 1) * sizeof *off);
-    for (size_t k = 0; k < n; k++)
-        off[kv[k].val / div + 1]++;
-    for (size_t g = 0; g < ngroups; g++)
-        off[g + 1] += off[g];
-    for (size_t k = 0; k < n; k++)
-        out[off[kv[k].val / div]++] = lk_key_double(kv[k].key);
-    for (size_t g = ngroups; g > 0; g--)
-        off[g] = off[g - 1];
-    off[0] = 0;
-}
-
-/* kv[0..n) by (key, val): under a cap in place on `threads` threads (a
- * copy of the 16-byte pairs was the calibration's peak at 10^8 actions),
- * otherwise by the faster stable radix sort with a copy, or in place when
- * the copy cannot be had.  The same order either way: the stable sort by
- * key keeps equal keys in val order wherever the callers rely on it. */
-static void sort_pairs(lk_kv *kv, size_t n, int inplace, unsigned threads)
-{
-    if (inplace || lk_sort_kv(kv, n, 64) != LK_OK)
-        lk_sort_kv_inplace_par(kv, n, threads);
-}
-
-/* scales[N_CLASS * N_CLASS] from the null edges kv[0..n) (key = dkey of
- * the score, val = the activity bin; see above), which this sorts by
- * score (and bin: equal scores in any order give the same scales).  The
- * sorts here are sort_pairs(). */
-static lk_status bin_scales(lk_kv *kv, size_t n, binscale *scales, int inplace, unsigned threads)
-{
-    const size_t nb = (size_t)N_CLASS * N_CLASS;
-    double *tmp = malloc(LK_MAX(n, (size_t)1) * sizeof *tmp);
-    size_t *off = malloc((nb + 1) * sizeof *off);
-    binscale all, row[N_CLASS];
-    lk_status st = LK_ENOMEM;
-
-    if (!tmp || !off)
-        goto done;
-    sort_pairs(kv, n, inplace, threads);
-    for (size_t k = 0; k < n; k++)
-        tmp[k] = lk_key_double(kv[k].key);
-    all = scale_of(tmp, n);
-    /* per larger class: the scores of its bins together */
-    by_group(kv, n, N_CLASS, N_CLASS, tmp, off);
-    for (size_t y = 0; y < N_CLASS; y++)
-        row[y] = off[y + 1] - off[y] >= BIN_MIN ? scale_of(tmp + off[y], off[y + 1] - off[y]) : all;
-    for (size_t b = 0; b < nb; b++)
-        scales[b] = row[b / N_CLASS];
-    by_group(kv, n, 1, nb, tmp, off);
-    for (size_t b = 0; b < nb; b++)
-        if (off[b + 1] - off[b] >= BIN_MIN)
-            scales[b] = scale_of(tmp + off[b], off[b + 1] - off[b]);
-    st = LK_OK;
-done:
-    free(tmp);
-    free(off);
-    return st;
-}
-
-/* The real edges' z, largest first (ties in edge order): key = ~lk_double_key(z),
- * val = edge; real[0..n) as for qvalues. */
-static lk_kv *zvals(const lk_kv *real, size_t n, const binscale *sc, int inplace, unsigned threads)
-{
-    lk_kv *z = malloc(LK_MAX(n, (size_t)1) * sizeof *z);
-    if (!z)
-        return NULL;
-    for (size_t k = 0; k < n; k++) {
-        /* real[0..n) is set by lk_calibrate, bins below N_CLASS^2 */
-        // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.ArraySubscript)
-        const binscale *b = &sc[real[k].val];
-        z[k].key = ~lk_double_key((lk_key_double(real[k].key) - b->loc) / b->scale);
-        z[k].val = k;
-    }
-    sort_pairs(z, n, inplace, threads); /* (z, edge): ties in edge order */
-    return z;
-}
-
-/* The null edges' z, largest first, from the n pairs *kv as bin_scales
- * left them, which this frees once it has their keys: the z are sorted as
- * 8-byte keys alone (the pairs' values are not needed), and the pairs and
- * the result never coexist. */
-static double *null_zvals(lk_kv **kv, size_t n, const binscale *sc, unsigned threads)
-{
-    uint64_t *key = malloc(LK_MAX(n, (size_t)1) * sizeof *key);
-    double *z;
-
-    if (!key)
-        return NULL;
-    for (size_t k = 0; k < n; k++) {
-        const binscale *b = &sc[(*kv)[k].val];
-        key[k] = ~lk_double_key((lk_key_double((*kv)[k].key) - b->loc) / b->scale);
-    }
-    free(*kv);
-    *kv = NULL;
-    lk_sort_u64_inplace_par(key, n, threads);
-    if ((z = malloc(LK_MAX(n, (size_t)1) * sizeof *z)))
-        for (size_t k = 0; k < n; k++)
-            z[k] = lk_key_double(~key[k]);
-    free(key);
-    return z;
+    return y * LK_QV_CLASSES + x;
 }
 
 /* Per account, its distinct objects in increasing order (CSR). */
@@ -1392,79 +1252,32 @@ static lk_status real_keys(realsrc *rs, char *errbuf)
 }
 
 /*
- * q-values: for a cut c on z, FDR(c) = (null edges with z >= c) / (real
- * edges with z >= c), the null count taken from the tail model beyond the
- * TAIL_K-th null edge; q = the smallest FDR of any cut at or below the
- * edge's z (step-up).  The real edges real[0..nr) and the null edges
- * kv[0..nn) are (lk_double_key(score), bin) only (this overwrites kv);
- * q[0..nr) receives the real edges' q-values.
+ * The q-values q[0..net->n) of the real edges (rs) against the null edges
+ * kv[0..nn) (lk_double_key(score), bin), which this frees: the bins'
+ * scales first (lk_qv_scales holds 8 bytes a null edge meanwhile), then
+ * the real edges' keys (lazy: read from their file), then lk_qvalues,
+ * exact where q <= alpha (the verdict reads no other).
  */
-static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double *q, unsigned threads,
-                         char *errbuf)
+static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double *q, double alpha,
+                         unsigned threads, char *errbuf)
 {
-    const size_t nb = (size_t)N_CLASS * N_CLASS, nr = rs->net->n;
-    binscale *sc = malloc(nb * sizeof *sc);
-    double *nz = NULL;
-    lk_kv *rz = NULL;
-    size_t j = 0;
-    double run = 1.0, t0 = lk_mono_s(), t1, t2;
+    lk_qv_scale *sc = malloc(LK_QV_NBINS * sizeof *sc);
+    double t0 = lk_mono_s(), t1, t2;
     lk_status st = LK_ENOMEM;
 
-    /* each array goes as soon as the next one is made of it: the null
-     * edges once their z are, the real keys (lazy) once theirs are */
-    if (!sc || bin_scales(kv, nn, sc, rs->lazy, threads) != LK_OK ||
-        !(nz = null_zvals(&kv, nn, sc, threads)))
+    if (!sc || lk_qv_scales(kv, nn, sc) != LK_OK)
         goto done;
     t1 = lk_mono_s();
     if ((st = real_keys(rs, errbuf)) != LK_OK)
         goto done;
     t2 = lk_mono_s();
-    st = LK_ENOMEM;
-    if (!(rz = zvals(rs->real, nr, sc, rs->lazy, threads)))
-        goto done;
+    st = lk_qvalues(kv, nn, rs->real, rs->net->n, sc, alpha, threads, q);
     lk_log(LK_LOG_DEBUG,
-           "calibration: q-values: null scales and z %.3f s, real keys %.3f s, real z %.3f s",
-           t1 - t0, t2 - t1, lk_mono_s() - t2);
-    if (rs->lazy) {
-        free(rs->real);
-        rs->real = NULL;
-    }
-    /* the null's upper tail beyond its TAIL_K-th largest z is modelled as
-     * exponential (mean excess beta): one null replicate cannot count how
-     * rare a z far beyond all of its own edges is, but it can say how fast
-     * its tail falls */
-    {
-        const size_t k = LK_MIN((size_t)TAIL_K, nn);
-        const double u = k ? nz[k - 1] : 0.0;
-        double beta = 0.0;
-        for (size_t i = 0; i < k; i++)
-            beta += nz[i] - u;
-        beta = k > 1 ? LK_MAX(beta / (double)(k - 1), 1e-6) : 1.0;
-        for (size_t i = 0; i < nr;) {
-            const double zi = lk_key_double(~rz[i].key);
-            size_t e = i;
-            double fp;
-            while (e < nr && rz[e].key == rz[i].key)
-                e++;
-            while (j < nn && nz[j] >= zi)
-                j++;
-            fp = k && zi > u ? (double)k * exp(-(zi - u) / beta) : (double)j;
-            for (size_t m = i; m < e; m++)
-                q[rz[m].val] = LK_MIN(fp / (double)e, 1.0);
-            i = e;
-        }
-    }
-    for (size_t i = nr; i-- > 0;) {
-        double *x = &q[rz[i].val];
-        run = LK_MIN(run, *x);
-        *x = run;
-    }
-    st = LK_OK;
+           "calibration: q-values: null scales %.3f s, real keys %.3f s, z and q %.3f s", t1 - t0,
+           t2 - t1, lk_mono_s() - t2);
 done:
     free(kv);
     free(sc);
-    free(nz);
-    free(rz);
     return st;
 }
 
@@ -1525,7 +1338,7 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
     for (size_t k = 0; k < nn; k++)
         bv[k].val = pair_bin(rs->cls, (uint32_t)(bv[k].val >> 32), (uint32_t)bv[k].val);
     lk_net_release(&null);
-    ret = qvalues(rs, bv, nn, q, LK_MAX(o->threads, 1u), o->errbuf); /* bv freed there */
+    ret = qvalues(rs, bv, nn, q, o->fdr, LK_MAX(o->threads, 1u), o->errbuf); /* bv freed */
     if (rs->lazy) {
         free(rs->real);
         rs->real = NULL;

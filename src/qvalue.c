@@ -1,0 +1,317 @@
+/* qvalue.c - q-values of real edges against one null copy (qvalue.h). */
+#include "qvalue.h"
+
+#include <math.h>
+
+#define NBINS LK_QV_NBINS
+/* The histogram of z (as keys) has at most 2^HIST_BITS + 1 buckets. */
+#define HIST_BITS 20
+/* A bucket whose lowest possible FDR is within this factor of alpha is
+ * looked at exactly (exp and the divisions may round either way). */
+#define ALPHA_SLACK (1.0 + 1e-9)
+
+typedef lk_qv_scale binscale;
+
+static void swap_u64(uint64_t *a, uint64_t *b)
+{
+    const uint64_t t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* v[0..n) permuted so that v[k] holds its k-th smallest value (k < n),
+ * none larger before it, none smaller after it: quickselect with a
+ * median-of-three pivot and a three-way partition (scores repeat a lot),
+ * a sort of what is left when it goes badly. */
+static void select_u64(uint64_t *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n;
+    unsigned rounds = 0;
+
+    while (hi - lo > 16) {
+        const size_t mid = lo + (hi - lo) / 2;
+        const uint64_t a = v[lo], b = v[mid], c = v[hi - 1];
+        const uint64_t p = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        size_t lt = lo, i = lo, gt = hi;
+
+        if (++rounds > 64) {
+            lk_sort_u64_inplace(v + lo, hi - lo);
+            return;
+        }
+        while (i < gt) {
+            if (v[i] < p)
+                swap_u64(&v[lt++], &v[i++]);
+            else if (v[i] > p)
+                swap_u64(&v[i], &v[--gt]);
+            else
+                i++;
+        }
+        if (k < lt)
+            hi = lt;
+        else if (k >= gt)
+            lo = gt;
+        else
+            return; /* v[k] == p, in place */
+    }
+    lk_sort_u64_inplace(v + lo, hi - lo);
+}
+
+/* Median and p99 - median of the scores (as keys) v[0..n), which this
+ * reorders: the order statistics a sort would give. */
+static binscale scale_of(uint64_t *v, size_t n)
+{
+    binscale bs = {0.0, 1.0};
+    if (n) {
+        const size_t im = (n - 1) / 2, ih = (size_t)((double)(n - 1) * 0.99);
+        double med, hi;
+        select_u64(v, n, ih);
+        hi = lk_key_double(v[ih]);
+        select_u64(v, ih + 1, im); /* im <= ih: among the ih + 1 smallest */
+        med = lk_key_double(v[im]);
+        bs.loc = med;
+        bs.scale = LK_MAX(hi - med, 1e-9 + 0.05 * LK_MAX(med, 1.0));
+    }
+    return bs;
+}
+
+/* The scores grouped by bin (a counting sort), each bin's, each larger
+ * class's and all scales by selection. */
+lk_status lk_qv_scales(const lk_kv *kv, size_t n, lk_qv_scale *sc)
+{
+    uint64_t *v = malloc(LK_MAX(n, (size_t)1) * sizeof *v);
+    size_t *off = calloc(NBINS + 1, sizeof *off), *fill = malloc(NBINS * sizeof *fill);
+    binscale all, row[LK_QV_CLASSES];
+    unsigned char *own = calloc(NBINS, 1);
+    lk_status st = LK_ENOMEM;
+
+    if (!v || !off || !fill || !own)
+        goto done;
+    for (size_t k = 0; k < n; k++)
+        off[kv[k].val + 1]++;
+    for (size_t b = 0; b < NBINS; b++)
+        off[b + 1] += off[b];
+    memcpy(fill, off, NBINS * sizeof *fill);
+    for (size_t k = 0; k < n; k++)
+        v[fill[kv[k].val]++] = kv[k].key;
+    /* each selection reorders its own range only, and a bin's range lies
+     * inside its class's, a class's inside all: bins, classes, then all */
+    for (size_t b = 0; b < NBINS; b++)
+        if (off[b + 1] - off[b] >= LK_QV_BIN_MIN) {
+            sc[b] = scale_of(v + off[b], off[b + 1] - off[b]);
+            own[b] = 1;
+        }
+    for (size_t y = 0; y < LK_QV_CLASSES; y++) {
+        const size_t b0 = off[y * LK_QV_CLASSES], b1 = off[(y + 1) * LK_QV_CLASSES];
+        row[y].scale = 0.0; /* 0: all's, filled below */
+        if (b1 - b0 >= LK_QV_BIN_MIN)
+            row[y] = scale_of(v + b0, b1 - b0);
+    }
+    all = scale_of(v, n);
+    for (size_t b = 0; b < NBINS; b++)
+        if (!own[b])
+            sc[b] = row[b / LK_QV_CLASSES].scale > 0.0 ? row[b / LK_QV_CLASSES] : all;
+    st = LK_OK;
+done:
+    free(v);
+    free(off);
+    free(fill);
+    free(own);
+    return st;
+}
+
+/* An edge's z as a key: ascending keys are descending z. */
+static inline uint64_t zkey(const lk_kv *e, const binscale *sc)
+{
+    /* e->val is an activity bin below NBINS (qvalue.h) */
+    // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.ArraySubscript)
+    const binscale *b = &sc[e->val];
+    return ~lk_double_key((lk_key_double(e->key) - b->loc) / b->scale);
+}
+
+/* The histogram of z over both edge sets: bucket = (zkey - lo) >> shift. */
+typedef struct zhist {
+    uint64_t lo;
+    unsigned shift;
+    size_t n;       /* buckets */
+    uint64_t *nul;  /* per bucket: null edges */
+    uint64_t *real; /* per bucket: real edges */
+    uint64_t *top;  /* per bucket: its smallest real key (largest z) */
+} zhist;
+
+static size_t bucket(const zhist *h, uint64_t key)
+{
+    return (size_t)((key - h->lo) >> h->shift);
+}
+
+static lk_status zhist_build(zhist *h, const lk_kv *null, size_t nn, const lk_kv *real, size_t nr,
+                             const binscale *sc)
+{
+    uint64_t lo = UINT64_MAX, hi = 0;
+    unsigned bits = 0;
+
+    for (size_t k = 0; k < nn; k++) {
+        const uint64_t z = zkey(&null[k], sc);
+        lo = LK_MIN(lo, z);
+        hi = LK_MAX(hi, z);
+    }
+    for (size_t k = 0; k < nr; k++) {
+        const uint64_t z = zkey(&real[k], sc);
+        lo = LK_MIN(lo, z);
+        hi = LK_MAX(hi, z);
+    }
+    if (lo > hi)
+        lo = hi = 0;
+    while (bits < 64 && (hi - lo) >> bits)
+        bits++;
+    h->lo = lo;
+    h->shift = bits > HIST_BITS ? bits - HIST_BITS : 0;
+    h->n = (size_t)((hi - lo) >> h->shift) + 1;
+    h->nul = calloc(h->n, sizeof *h->nul);
+    h->real = calloc(h->n, sizeof *h->real);
+    h->top = malloc(h->n * sizeof *h->top);
+    if (!h->nul || !h->real || !h->top)
+        return LK_ENOMEM;
+    memset(h->top, 0xff, h->n * sizeof *h->top);
+    for (size_t k = 0; k < nn; k++)
+        h->nul[bucket(h, zkey(&null[k], sc))]++;
+    for (size_t k = 0; k < nr; k++) {
+        const uint64_t z = zkey(&real[k], sc);
+        const size_t b = bucket(h, z);
+        h->real[b]++;
+        h->top[b] = LK_MIN(h->top[b], z);
+    }
+    return LK_OK;
+}
+
+static void zhist_release(zhist *h)
+{
+    free(h->nul);
+    free(h->real);
+    free(h->top);
+}
+
+/* The null edges' z keys in buckets (b0, b1] (b0 = SIZE_MAX: from the
+ * first), sorted, appended to *nz (which holds those of the buckets up to
+ * b0, all smaller). */
+static lk_status null_prefix(const zhist *h, const lk_kv *null, size_t nn, const binscale *sc,
+                             size_t b0, size_t b1, unsigned threads, uint64_t **nz, size_t *m)
+{
+    size_t add = 0, cap;
+    uint64_t *p;
+
+    for (size_t b = b0 + 1; b <= b1; b++)
+        add += (size_t)h->nul[b];
+    cap = *m + add;
+    if (!(p = realloc(*nz, LK_MAX(cap, (size_t)1) * sizeof *p)))
+        return LK_ENOMEM;
+    *nz = p;
+    for (size_t k = 0, w = *m; k < nn && w < cap; k++) {
+        const uint64_t z = zkey(&null[k], sc);
+        const size_t b = bucket(h, z);
+        if (b <= b1 && (b0 == SIZE_MAX || b > b0))
+            p[w++] = z;
+    }
+    lk_sort_u64_inplace_par(p + *m, add, threads);
+    *m = cap;
+    return LK_OK;
+}
+
+lk_status lk_qvalues(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr,
+                     const lk_qv_scale *sc, double alpha, unsigned threads, double *q)
+{
+    zhist h;
+    uint64_t *nz = NULL;
+    lk_kv *rz = NULL;
+    size_t m = 0, jk = SIZE_MAX, cut = SIZE_MAX, nrz = 0;
+    const size_t k = LK_MIN((size_t)LK_QV_TAIL_K, nn);
+    double u = 0.0, beta = 1.0, run = 1.0;
+    lk_status st = LK_ENOMEM;
+
+    memset(&h, 0, sizeof h);
+    for (size_t i = 0; i < nr; i++)
+        q[i] = 1.0;
+    if (zhist_build(&h, null, nn, real, nr, sc) != LK_OK)
+        goto done;
+    /* the null's upper tail beyond its k-th largest z is modelled as
+     * exponential (mean excess beta): one null replicate cannot count how
+     * rare a z far beyond all of its own edges is, but it can say how fast
+     * its tail falls.  Its k largest z come first. */
+    if (k) {
+        uint64_t acc = 0;
+        for (jk = 0; acc + h.nul[jk] < k; jk++)
+            acc += h.nul[jk];
+        if (null_prefix(&h, null, nn, sc, SIZE_MAX, jk, threads, &nz, &m) != LK_OK)
+            goto done;
+        u = lk_key_double(~nz[k - 1]);
+        beta = 0.0;
+        for (size_t i = 0; i < k; i++)
+            beta += lk_key_double(~nz[i]) - u;
+        beta = k > 1 ? LK_MAX(beta / (double)(k - 1), 1e-6) : 1.0;
+    }
+    /* the lowest bucket (largest key) holding a cut whose FDR could be
+     * alpha or less: at its cuts, at least the null edges of the buckets
+     * above it (or the tail model at its largest z) over at most the real
+     * edges down to its bottom */
+    for (size_t b = 0, nb = 0, rb = 0; b < h.n; b++) {
+        if (h.real[b]) {
+            const double zhi = lk_key_double(~h.top[b]), r = (double)(rb + h.real[b]);
+            double fp = (double)nb;
+            if (k && zhi > u)
+                fp = LK_MIN(fp, (double)k * exp(-(zhi - u) / beta));
+            if (fp / r <= alpha * ALPHA_SLACK)
+                cut = b;
+        }
+        nb += (size_t)h.nul[b];
+        rb += (size_t)h.real[b];
+    }
+    if (cut == SIZE_MAX) { /* no edge can pass */
+        st = LK_OK;
+        goto done;
+    }
+    if ((jk == SIZE_MAX || cut > jk) &&
+        null_prefix(&h, null, nn, sc, jk, cut, threads, &nz, &m) != LK_OK)
+        goto done;
+    /* the real edges down to the cut, sorted by z (largest first, ties in
+     * edge order) */
+    for (size_t b = 0; b <= cut; b++)
+        nrz += (size_t)h.real[b];
+    if (!(rz = malloc(LK_MAX(nrz, (size_t)1) * sizeof *rz)))
+        goto done;
+    for (size_t i = 0, w = 0; i < nr && w < nrz; i++) {
+        const uint64_t z = zkey(&real[i], sc);
+        if (bucket(&h, z) <= cut) {
+            rz[w].key = z;
+            rz[w++].val = i;
+        }
+    }
+    if (lk_sort_kv(rz, nrz, 64) != LK_OK)
+        lk_sort_kv_inplace_par(rz, nrz, threads);
+    /* FDR at each distinct z, counted from the top: every null and real
+     * edge with that z or more is in nz and rz */
+    for (size_t i = 0, j = 0; i < nrz;) {
+        const double zi = lk_key_double(~rz[i].key);
+        size_t e = i;
+        double fp;
+        while (e < nrz && rz[e].key == rz[i].key)
+            e++;
+        while (j < m && lk_key_double(~nz[j]) >= zi)
+            j++;
+        fp = k && zi > u ? (double)k * exp(-(zi - u) / beta) : (double)j;
+        for (size_t x = i; x < e; x++)
+            q[rz[x].val] = LK_MIN(fp / (double)e, 1.0);
+        i = e;
+    }
+    /* step-up: the smallest FDR at or below each edge's z; the cuts below
+     * the histogram's all stay above alpha */
+    for (size_t i = nrz; i-- > 0;) {
+        double *x = &q[rz[i].val];
+        run = LK_MIN(run, *x);
+        *x = run;
+    }
+    st = LK_OK;
+done:
+    zhist_release(&h);
+    free(nz);
+    free(rz);
+    return st;
+}

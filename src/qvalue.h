@@ -1,0 +1,54 @@
+/*
+ * qvalue.h - q-values of the real edges against the edges of one null copy
+ * (doc/calibration.md, "From null edges to q-values").
+ *
+ * Scores are compared across accounts of very different activity: a heavy
+ * user co-acts by chance with many accounts on many objects, in the null
+ * as in the data.  Each edge's score is therefore standardised by the null
+ * edges of the same *activity bin* (the log2 classes of both accounts'
+ * action counts, LK_QV_CLASSES of them, bin = larger * LK_QV_CLASSES +
+ * smaller): z = (score - median) / (p99 - median) of the bin's null scores.
+ * A bin with fewer than LK_QV_BIN_MIN null edges borrows the scale of the
+ * pooled bins of its larger class, and that of all null edges when that is
+ * still too small.  One false-discovery rate is then computed over all
+ * edges on z, so that even small rings are judged against many null edges:
+ * FDR(c) = (null edges with z >= c) / (real edges with z >= c), the null
+ * count beyond its LK_QV_TAIL_K-th largest z taken from an exponential
+ * model of its tail; an edge's q-value is the smallest FDR of any cut at
+ * or below its z (step-up).
+ */
+#ifndef LK_QVALUE_H
+#define LK_QVALUE_H
+
+#include "lk_internal.h"
+#include "sort.h"
+
+#define LK_QV_CLASSES 64
+#define LK_QV_NBINS   ((size_t)LK_QV_CLASSES * LK_QV_CLASSES)
+#define LK_QV_BIN_MIN 50
+#define LK_QV_TAIL_K  50 /* null edges of the modelled tail */
+
+/* A bin's scale: z = (score - loc) / scale. */
+typedef struct lk_qv_scale {
+    double loc, scale;
+} lk_qv_scale;
+
+/* sc[LK_QV_NBINS], the bins' scales, from the null edges null[0..nn):
+ * (key = lk_double_key(score), val = the activity bin, below
+ * LK_QV_NBINS).  Holds 8 bytes a null edge meanwhile.  LK_ENOMEM, or LK_OK. */
+LK_RESULT_USED lk_status lk_qv_scales(const lk_kv *null, size_t nn, lk_qv_scale *sc);
+
+/*
+ * The q-values q[0..nr) of the real edges real[0..nr) against the null
+ * edges null[0..nn), both given as for lk_qv_scales, whose scales sc are.
+ * Exact for every edge whose
+ * q-value is at most alpha; every other edge gets 1.0 (its q-value is
+ * above alpha, and nothing reads it but the verdict).  Only the edges at
+ * or above the lowest cut that could reach alpha are sorted: a histogram
+ * of all z finds it.  threads: for those sorts.  LK_ENOMEM, or LK_OK.
+ */
+LK_RESULT_USED lk_status lk_qvalues(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr,
+                                    const lk_qv_scale *sc, double alpha, unsigned threads,
+                                    double *q);
+
+#endif

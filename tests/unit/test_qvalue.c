@@ -1,0 +1,249 @@
+/*
+ * test_qvalue.c - qvalue.c against the definition (doc/calibration.md, "From
+ * null edges to q-values"), computed here the plain way: every bin's null
+ * scores sorted for its median and p99, every z computed, all null and
+ * real edges sorted by z, the FDR at every cut, the step-up over all cuts.
+ *
+ * lk_qvalues sorts only the edges above the lowest cut that could reach
+ * alpha; its q-values must equal these bit for bit wherever they are at
+ * most alpha, and be above alpha exactly where these are.  The cases:
+ * real edges shifted above the null by a planted effect (some pass), ties
+ * in score across null and real edges, bins too small for their own scale
+ * (the pooled class's or all's), no null edge at all, no real edge, and
+ * alpha 1 (every edge exact).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+
+#include "lk_testutil.h"
+
+#include "qvalue.h"
+
+typedef struct scale {
+    double loc, scale;
+} scale;
+
+static int cmp_double(const void *x, const void *y)
+{
+    const double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* median and p99 - median of v[0..n), sorting it */
+static scale ref_scale(double *v, size_t n)
+{
+    scale s = {0.0, 1.0};
+    if (n) {
+        double med, hi;
+        qsort(v, n, sizeof *v, cmp_double);
+        med = v[(n - 1) / 2];
+        hi = v[(size_t)((double)(n - 1) * 0.99)];
+        s.loc = med;
+        s.scale = fmax(hi - med, 1e-9 + 0.05 * fmax(med, 1.0));
+    }
+    return s;
+}
+
+/* the scores of the null edges whose bin satisfies lo <= bin < hi */
+static size_t gather(const lk_kv *null, size_t nn, uint64_t lo, uint64_t hi, double *v)
+{
+    size_t m = 0;
+    for (size_t k = 0; k < nn; k++)
+        if (null[k].val >= lo && null[k].val < hi)
+            v[m++] = lk_key_double(null[k].key);
+    return m;
+}
+
+static void ref_scales(const lk_kv *null, size_t nn, scale *sc)
+{
+    double *v = malloc((nn + 1) * sizeof *v);
+    scale all;
+    assert_non_null(v);
+    all = ref_scale(v, gather(null, nn, 0, LK_QV_NBINS, v));
+    for (uint64_t b = 0; b < LK_QV_NBINS; b++) {
+        size_t m = gather(null, nn, b, b + 1, v);
+        if (m >= LK_QV_BIN_MIN) {
+            sc[b] = ref_scale(v, m);
+            continue;
+        }
+        m = gather(null, nn, b / LK_QV_CLASSES * LK_QV_CLASSES,
+                   (b / LK_QV_CLASSES + 1) * LK_QV_CLASSES, v);
+        sc[b] = m >= LK_QV_BIN_MIN ? ref_scale(v, m) : all;
+    }
+    free(v);
+}
+
+typedef struct zedge {
+    double z;
+    size_t i;
+} zedge;
+
+static int cmp_zedge(const void *x, const void *y)
+{
+    const zedge *a = x, *b = y;
+    if (a->z != b->z)
+        return (a->z < b->z) - (a->z > b->z); /* largest first */
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+static double zof(const lk_kv *e, const scale *sc)
+{
+    return (lk_key_double(e->key) - sc[e->val].loc) / sc[e->val].scale;
+}
+
+/* every edge's q-value, by the definition */
+static void ref_qvalues(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr, double *q)
+{
+    scale *sc = malloc(LK_QV_NBINS * sizeof *sc);
+    zedge *nz = malloc((nn + 1) * sizeof *nz), *rz = malloc((nr + 1) * sizeof *rz);
+    const size_t k = nn < LK_QV_TAIL_K ? nn : LK_QV_TAIL_K;
+    double u = 0.0, beta = 1.0, run = 1.0;
+
+    assert_non_null(sc);
+    assert_non_null(nz);
+    assert_non_null(rz);
+    ref_scales(null, nn, sc);
+    for (size_t j = 0; j < nn; j++)
+        nz[j] = (zedge){zof(&null[j], sc), j};
+    for (size_t i = 0; i < nr; i++)
+        rz[i] = (zedge){zof(&real[i], sc), i};
+    qsort(nz, nn, sizeof *nz, cmp_zedge);
+    qsort(rz, nr, sizeof *rz, cmp_zedge);
+    if (k) {
+        u = nz[k - 1].z;
+        beta = 0.0;
+        for (size_t j = 0; j < k; j++)
+            beta += nz[j].z - u;
+        beta = k > 1 ? fmax(beta / (double)(k - 1), 1e-6) : 1.0;
+    }
+    for (size_t i = 0; i < nr;) {
+        size_t e = i, above = 0;
+        double fp;
+        while (e < nr && rz[e].z == rz[i].z)
+            e++;
+        for (size_t j = 0; j < nn; j++) /* counted afresh: no shared cursor */
+            above += nz[j].z >= rz[i].z;
+        fp = k && rz[i].z > u ? (double)k * exp(-(rz[i].z - u) / beta) : (double)above;
+        for (size_t x = i; x < e; x++)
+            q[rz[x].i] = fmin(fp / (double)e, 1.0);
+        i = e;
+    }
+    for (size_t i = nr; i-- > 0;) {
+        run = fmin(run, q[rz[i].i]);
+        q[rz[i].i] = run;
+    }
+    free(sc);
+    free(nz);
+    free(rz);
+}
+
+/* n edges: score = base + noise (whole tenths: ties), in bins drawn from a
+ * few classes (some bins crowded, some too small for a scale of their own) */
+static lk_kv *edges(size_t n, uint64_t *rng, double shift, double shifted_share)
+{
+    lk_kv *e = malloc((n + 1) * sizeof *e);
+    assert_non_null(e);
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t y = (uint32_t)(next_u64(rng) % 6), x = (uint32_t)(next_u64(rng) % (y + 1));
+        const double noise = (double)(next_u64(rng) % 200) / 10.0;
+        double s = 3.0 * (double)y + noise * noise / 20.0;
+        if ((double)(next_u64(rng) % 10000) < shifted_share * 10000.0)
+            s += shift;
+        e[i].key = lk_double_key(s);
+        e[i].val = (uint64_t)y * LK_QV_CLASSES + x;
+    }
+    return e;
+}
+
+static void check(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr, double alpha,
+                  size_t *passing)
+{
+    double *got = malloc((nr + 1) * sizeof *got), *want = malloc((nr + 1) * sizeof *want);
+    lk_qv_scale *sc = malloc(LK_QV_NBINS * sizeof *sc);
+
+    assert_non_null(got);
+    assert_non_null(want);
+    assert_non_null(sc);
+    assert_int_equal(lk_qv_scales(null, nn, sc), LK_OK);
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        assert_int_equal(lk_qvalues(null, nn, real, nr, sc, alpha, threads, got), LK_OK);
+        ref_qvalues(null, nn, real, nr, want);
+        *passing = 0;
+        for (size_t i = 0; i < nr; i++) {
+            if (want[i] <= alpha) {
+                assert_memory_equal(&got[i], &want[i], sizeof got[i]);
+                (*passing)++;
+            } else {
+                assert_true(got[i] > alpha);
+            }
+        }
+    }
+    free(got);
+    free(want);
+    free(sc);
+}
+
+static void test_planted(void **state)
+{
+    uint64_t rng = 11;
+    lk_kv *null = edges(20000, &rng, 0.0, 0.0), *real = edges(20000, &rng, 40.0, 0.01);
+    size_t pass = 0;
+    (void)state;
+    check(null, 20000, real, 20000, 0.01, &pass);
+    assert_true(pass > 50 && pass < 400); /* most of the 1% shifted edges */
+    check(null, 20000, real, 20000, 0.2, &pass);
+    assert_true(pass > 50);
+    check(null, 20000, real, 20000, 1.0, &pass);
+    assert_int_equal(pass, 20000); /* alpha 1: every q-value, exact */
+    free(null);
+    free(real);
+}
+
+/* the null and the real edges the same: nothing passes at 1%, but the
+ * histogram still has to look everywhere */
+static void test_no_effect(void **state)
+{
+    uint64_t rng = 5, rng2 = 5;
+    lk_kv *null = edges(5000, &rng, 0.0, 0.0), *real = edges(5000, &rng2, 0.0, 0.0);
+    size_t pass = 0;
+    (void)state;
+    check(null, 5000, real, 5000, 0.01, &pass);
+    assert_int_equal(pass, 0);
+    check(null, 5000, real, 5000, 0.9, &pass);
+    free(null);
+    free(real);
+}
+
+/* fewer null edges than the tail model's k, then none: every real edge's
+ * false discoveries are counted, or 0 */
+static void test_small(void **state)
+{
+    uint64_t rng = 3;
+    lk_kv *null = edges(30, &rng, 0.0, 0.0), *real = edges(300, &rng, 20.0, 0.1);
+    size_t pass = 0;
+    double q[300];
+    lk_qv_scale sc[LK_QV_NBINS];
+    (void)state;
+    check(null, 30, real, 300, 0.05, &pass);
+    check(null, 0, real, 300, 0.05, &pass);
+    assert_int_equal(pass, 300); /* no null edge: no false discovery */
+    assert_int_equal(lk_qv_scales(null, 30, sc), LK_OK);
+    assert_int_equal(lk_qvalues(null, 30, real, 0, sc, 0.05, 1, q), LK_OK);
+    free(null);
+    free(real);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_planted),
+        cmocka_unit_test(test_no_effect),
+        cmocka_unit_test(test_small),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
