@@ -89,6 +89,13 @@ lk_status lk_sort_kv(lk_kv *p, size_t n, unsigned keybits)
 #define PAR_SHARE  4
 #define PAR_SPLITS 8
 
+/* Elements of a bucket beyond its head fetched ahead (two cache lines):
+ * each swap's load is the next element of some bucket's head, 256 streams
+ * that no hardware prefetcher follows, and the chain of swaps waits on
+ * each load.  Fetched ahead, 10^8 16-byte pairs sort in 3.9 s instead of
+ * 9.4 s on 2 threads (bench/sort_speed.c), in the same order. */
+#define PF_AHEAD(T) (128 / sizeof(T))
+
 #define RADIX_INPLACE(T, FN, NBYTES)                                              \
     typedef T FN##_elem; /* the element type, named once */                       \
     static void FN##_insertion(FN##_elem *p, size_t n)                            \
@@ -146,6 +153,7 @@ lk_status lk_sort_kv(lk_kv *p, size_t n, unsigned keybits)
                 while (e != d) {                                                  \
                     const FN##_elem t = r.p[head[e]];                             \
                     r.p[head[e]++] = v;                                           \
+                    __builtin_prefetch(&r.p[head[e] + PF_AHEAD(FN##_elem)], 1);   \
                     v = t;                                                        \
                     e = FN##_byte(&v, r.b);                                       \
                 }                                                                 \
