@@ -4,7 +4,7 @@
 #include <math.h>
 
 #define NBINS LK_QV_NBINS
-/* The histogram of z (as keys) has at most 2^HIST_BITS + 1 buckets. */
+/* The histogram of z (as keys) has 2^HIST_BITS buckets. */
 #define HIST_BITS 20
 /* A bucket whose lowest possible FDR is within this factor of alpha is
  * looked at exactly (exp and the divisions may round either way). */
@@ -81,10 +81,9 @@ lk_status lk_qv_scales(const lk_kv *kv, size_t n, lk_qv_scale *sc)
     uint64_t *v = malloc(LK_MAX(n, (size_t)1) * sizeof *v);
     size_t *off = calloc(NBINS + 1, sizeof *off), *fill = malloc(NBINS * sizeof *fill);
     binscale all, row[LK_QV_CLASSES];
-    unsigned char *own = calloc(NBINS, 1);
     lk_status st = LK_ENOMEM;
 
-    if (!v || !off || !fill || !own)
+    if (!v || !off || !fill)
         goto done;
     for (size_t k = 0; k < n; k++)
         off[kv[k].val + 1]++;
@@ -96,10 +95,8 @@ lk_status lk_qv_scales(const lk_kv *kv, size_t n, lk_qv_scale *sc)
     /* each selection reorders its own range only, and a bin's range lies
      * inside its class's, a class's inside all: bins, classes, then all */
     for (size_t b = 0; b < NBINS; b++)
-        if (off[b + 1] - off[b] >= LK_QV_BIN_MIN) {
+        if (off[b + 1] - off[b] >= LK_QV_BIN_MIN)
             sc[b] = scale_of(v + off[b], off[b + 1] - off[b]);
-            own[b] = 1;
-        }
     for (size_t y = 0; y < LK_QV_CLASSES; y++) {
         const size_t b0 = off[y * LK_QV_CLASSES], b1 = off[(y + 1) * LK_QV_CLASSES];
         row[y].scale = 0.0; /* 0: all's, filled below */
@@ -108,14 +105,13 @@ lk_status lk_qv_scales(const lk_kv *kv, size_t n, lk_qv_scale *sc)
     }
     all = scale_of(v, n);
     for (size_t b = 0; b < NBINS; b++)
-        if (!own[b])
+        if (off[b + 1] - off[b] < LK_QV_BIN_MIN)
             sc[b] = row[b / LK_QV_CLASSES].scale > 0.0 ? row[b / LK_QV_CLASSES] : all;
     st = LK_OK;
 done:
     free(v);
     free(off);
     free(fill);
-    free(own);
     return st;
 }
 
@@ -128,55 +124,37 @@ static inline uint64_t zkey(const lk_kv *e, const binscale *sc)
     return ~lk_double_key((lk_key_double(e->key) - b->loc) / b->scale);
 }
 
-/* The histogram of z over both edge sets: bucket = (zkey - lo) >> shift. */
+/* The histogram of z over both edge sets: a bucket is the top HIST_BITS
+ * bits of a z key (its sign, exponent and 8 bits of mantissa: 256 buckets
+ * a binade, as fine as the keys' own range would allow, which spans both
+ * signs of z). */
+#define NBUCKETS ((size_t)1 << HIST_BITS)
+
 typedef struct zhist {
-    uint64_t lo;
-    unsigned shift;
-    size_t n;       /* buckets */
     uint64_t *nul;  /* per bucket: null edges */
     uint64_t *real; /* per bucket: real edges */
     uint64_t *top;  /* per bucket: its smallest real key (largest z) */
 } zhist;
 
-static size_t bucket(const zhist *h, uint64_t key)
+static size_t bucket(uint64_t key)
 {
-    return (size_t)((key - h->lo) >> h->shift);
+    return (size_t)(key >> (64 - HIST_BITS));
 }
 
 static lk_status zhist_build(zhist *h, const lk_kv *null, size_t nn, const lk_kv *real, size_t nr,
                              const binscale *sc)
 {
-    uint64_t lo = UINT64_MAX, hi = 0;
-    unsigned bits = 0;
-
-    for (size_t k = 0; k < nn; k++) {
-        const uint64_t z = zkey(&null[k], sc);
-        lo = LK_MIN(lo, z);
-        hi = LK_MAX(hi, z);
-    }
-    for (size_t k = 0; k < nr; k++) {
-        const uint64_t z = zkey(&real[k], sc);
-        lo = LK_MIN(lo, z);
-        hi = LK_MAX(hi, z);
-    }
-    if (lo > hi)
-        lo = hi = 0;
-    while (bits < 64 && (hi - lo) >> bits)
-        bits++;
-    h->lo = lo;
-    h->shift = bits > HIST_BITS ? bits - HIST_BITS : 0;
-    h->n = (size_t)((hi - lo) >> h->shift) + 1;
-    h->nul = calloc(h->n, sizeof *h->nul);
-    h->real = calloc(h->n, sizeof *h->real);
-    h->top = malloc(h->n * sizeof *h->top);
+    h->nul = calloc(NBUCKETS, sizeof *h->nul);
+    h->real = calloc(NBUCKETS, sizeof *h->real);
+    h->top = malloc(NBUCKETS * sizeof *h->top);
     if (!h->nul || !h->real || !h->top)
         return LK_ENOMEM;
-    memset(h->top, 0xff, h->n * sizeof *h->top);
+    memset(h->top, 0xff, NBUCKETS * sizeof *h->top);
     for (size_t k = 0; k < nn; k++)
-        h->nul[bucket(h, zkey(&null[k], sc))]++;
+        h->nul[bucket(zkey(&null[k], sc))]++;
     for (size_t k = 0; k < nr; k++) {
         const uint64_t z = zkey(&real[k], sc);
-        const size_t b = bucket(h, z);
+        const size_t b = bucket(z);
         h->real[b]++;
         h->top[b] = LK_MIN(h->top[b], z);
     }
@@ -190,16 +168,15 @@ static void zhist_release(zhist *h)
     free(h->top);
 }
 
-/* The null edges' z keys in buckets (b0, b1] (b0 = SIZE_MAX: from the
- * first), sorted, appended to *nz (which holds those of the buckets up to
- * b0, all smaller). */
+/* The null edges' z keys in buckets [lo, hi], sorted, appended to *nz
+ * (which holds those of the buckets below lo, all smaller). */
 static lk_status null_prefix(const zhist *h, const lk_kv *null, size_t nn, const binscale *sc,
-                             size_t b0, size_t b1, unsigned threads, uint64_t **nz, size_t *m)
+                             size_t lo, size_t hi, unsigned threads, uint64_t **nz, size_t *m)
 {
     size_t add = 0, cap;
     uint64_t *p;
 
-    for (size_t b = b0 + 1; b <= b1; b++)
+    for (size_t b = lo; b <= hi; b++)
         add += (size_t)h->nul[b];
     cap = *m + add;
     if (!(p = realloc(*nz, LK_MAX(cap, (size_t)1) * sizeof *p)))
@@ -207,8 +184,7 @@ static lk_status null_prefix(const zhist *h, const lk_kv *null, size_t nn, const
     *nz = p;
     for (size_t k = 0, w = *m; k < nn && w < cap; k++) {
         const uint64_t z = zkey(&null[k], sc);
-        const size_t b = bucket(h, z);
-        if (b <= b1 && (b0 == SIZE_MAX || b > b0))
+        if (bucket(z) >= lo && bucket(z) <= hi)
             p[w++] = z;
     }
     lk_sort_u64_inplace_par(p + *m, add, threads);
@@ -222,6 +198,7 @@ lk_status lk_qvalues(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr,
     zhist h;
     uint64_t *nz = NULL;
     lk_kv *rz = NULL;
+    /* jk: the bucket of the k-th largest null z (none: jk + 1 is 0) */
     size_t m = 0, jk = SIZE_MAX, cut = SIZE_MAX, nrz = 0;
     const size_t k = LK_MIN((size_t)LK_QV_TAIL_K, nn);
     double u = 0.0, beta = 1.0, run = 1.0;
@@ -240,7 +217,7 @@ lk_status lk_qvalues(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr,
         uint64_t acc = 0;
         for (jk = 0; acc + h.nul[jk] < k; jk++)
             acc += h.nul[jk];
-        if (null_prefix(&h, null, nn, sc, SIZE_MAX, jk, threads, &nz, &m) != LK_OK)
+        if (null_prefix(&h, null, nn, sc, 0, jk, threads, &nz, &m) != LK_OK)
             goto done;
         u = lk_key_double(~nz[k - 1]);
         beta = 0.0;
@@ -252,7 +229,7 @@ lk_status lk_qvalues(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr,
      * alpha or less: at its cuts, at least the null edges of the buckets
      * above it (or the tail model at its largest z) over at most the real
      * edges down to its bottom */
-    for (size_t b = 0, nb = 0, rb = 0; b < h.n; b++) {
+    for (size_t b = 0, nb = 0, rb = 0; b < NBUCKETS; b++) {
         if (h.real[b]) {
             const double zhi = lk_key_double(~h.top[b]), r = (double)(rb + h.real[b]);
             double fp = (double)nb;
@@ -268,8 +245,7 @@ lk_status lk_qvalues(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr,
         st = LK_OK;
         goto done;
     }
-    if ((jk == SIZE_MAX || cut > jk) &&
-        null_prefix(&h, null, nn, sc, jk, cut, threads, &nz, &m) != LK_OK)
+    if (cut >= jk + 1 && null_prefix(&h, null, nn, sc, jk + 1, cut, threads, &nz, &m) != LK_OK)
         goto done;
     /* the real edges down to the cut, sorted by z (largest first, ties in
      * edge order) */
@@ -279,7 +255,7 @@ lk_status lk_qvalues(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr,
         goto done;
     for (size_t i = 0, w = 0; i < nr && w < nrz; i++) {
         const uint64_t z = zkey(&real[i], sc);
-        if (bucket(&h, z) <= cut) {
+        if (bucket(z) <= cut) {
             rz[w].key = z;
             rz[w++].val = i;
         }
