@@ -61,8 +61,9 @@
  *
  * Memory.  Held per post with >= 3 tokens: 128 bytes of signature + 4 bytes
  * of post id (amortised growth adds up to half of that); posts with fewer
- * tokens cost nothing.  lk_neartext_cluster() needs in addition 20 bytes per
- * sketched post while it runs (28 with threads > 1), and returns 4 bytes
+ * tokens cost nothing.  lk_neartext_cluster() needs in addition 40 bytes per
+ * sketched post while it runs (48 with threads > 1: the union-find's 8, the
+ * record buffers' 8 each, the keys of four passes' 16), and returns 4 bytes
  * per post.  A handle made to spill (lk_neartext_spill(), under --max-mem)
  * writes the signatures to a temporary file in blocks of 1 MiB instead and
  * holds one block: 4 bytes a post while adding, and while clustering the
