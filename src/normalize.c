@@ -749,6 +749,12 @@ static size_t strip_in_place(unsigned char *p, size_t n)
     int gap = 0; /* skipped white space or a removed item since the last write */
 
     while (r < n) {
+        /* most bytes: printable ASCII inside a word, which no rule below
+         * touches (no white space; links and mentions start a word) */
+        if (!gap && w > 0 && p[r] > ' ' && p[r] < 0x7F && is_word(p[w - 1])) {
+            p[w++] = p[r++];
+            continue;
+        }
         if ((k = space_len(p, n, r)) > 0) {
             r += k;
             gap = 1;
