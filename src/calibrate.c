@@ -73,7 +73,7 @@ typedef struct nullshared {
      * makes them, the same for both copies, wait in a temporary file in
      * ps_dir (ps_fd1 - 1; 0: none) from the WHO copy's build to the WHEN
      * copy's, which reads them back instead of scanning every action for
-     * them again (1.7 GB at 10^8 actions, against 8-10 s of random
+     * them again (1.7 GB at 10^8 actions, against 3-10 s of random
      * accesses) */
     const char *ps_dir;
     int ps_fd1;
@@ -1004,6 +1004,34 @@ static lk_status resort_runs(copyjob *j, unsigned threads)
     return LK_OK;
 }
 
+/* The posts of copy `kind` into j->ps: built, or read back from where the
+ * WHO copy left them (nullshared.ps_fd1), which the WHO copy does when
+ * sh->ps_dir says so. */
+static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *errbuf)
+{
+    const size_t len = sh->nposts * sizeof *j->ps;
+    lk_status st = LK_OK;
+    int fd;
+
+    if (sh->ps_fd1 && j->kind == LK_NULL_WHEN) {
+        st = lk_tmpfile_read(sh->ps_fd1 - 1, j->ps, len, 0, sh->ps_dir, errbuf);
+        lk_tmpfile_close(sh->ps_fd1 - 1);
+        sh->ps_fd1 = 0;
+        return st;
+    }
+    build_posts(j, threads);
+    if (j->kind != LK_NULL_WHO || !sh->ps_dir || len == 0)
+        return LK_OK;
+    if ((st = lk_tmpfile_open(sh->ps_dir, &fd, errbuf)) != LK_OK)
+        return st;
+    sh->ps_fd1 = fd + 1;
+    if ((st = lk_tmpfile_write(fd, j->ps, len, 0, sh->ps_dir, errbuf)) == LK_OK)
+        lk_log(LK_LOG_INFO,
+               "calibration: the WHO copy's posts (%zu bytes) kept in %s for the WHEN copy", len,
+               sh->ps_dir);
+    return st;
+}
+
 /*
  * The unit of the shuffle is the *post* (all actions of one input record:
  * a reply's reply and mention objects, a post's URLs and hashtags), so that
@@ -1027,30 +1055,6 @@ static lk_status resort_runs(copyjob *j, unsigned threads)
  * be NULL; ix->n entries) receives for each position the index action it
  * came from (tests).
  */
-/* The posts of copy `kind` into j->ps: built, or read back from where the
- * WHO copy left them (nullshared.ps_fd1), which the WHO copy does when
- * sh->ps_dir says so. */
-static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *errbuf)
-{
-    const size_t len = sh->nposts * sizeof *j->ps;
-    lk_status st = LK_OK;
-    int fd;
-
-    if (sh->ps_fd1 && j->kind == LK_NULL_WHEN) {
-        st = lk_tmpfile_read(sh->ps_fd1 - 1, j->ps, len, 0, sh->ps_dir, errbuf);
-        lk_tmpfile_close(sh->ps_fd1 - 1);
-        sh->ps_fd1 = 0;
-        return st;
-    }
-    build_posts(j, threads);
-    if (j->kind != LK_NULL_WHO || !sh->ps_dir || len == 0)
-        return LK_OK;
-    if ((st = lk_tmpfile_open(sh->ps_dir, &fd, errbuf)) != LK_OK)
-        return st;
-    sh->ps_fd1 = fd + 1;
-    return lk_tmpfile_write(fd, j->ps, len, 0, sh->ps_dir, errbuf);
-}
-
 static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, unsigned threads,
                            size_t kcap, const char *map_dir, char *errbuf, lk_cols *out,
                            uint32_t *perm, uint64_t *strata)

@@ -73,6 +73,12 @@ def compare_runs(name, args, inputs, caps, must_spill=True, must_spill_text=Fals
                 check(len(sh) == 1 and int(sh[0][0]) > 0 and sh[0][1] == tmp,
                       "%s: --max-mem %s parks the null copies' shared part (-v: %r)"
                       % (name, cap, sh))
+                # and the posts the WHO copy built, which the WHEN copy reads back
+                kp = re.findall(r"calibration: the WHO copy's posts \(([0-9]+) bytes\) kept in "
+                                r"(.*) for the WHEN copy", p.stderr)
+                check(len(kp) == 1 and int(kp[0][0]) > 0 and kp[0][1] == tmp,
+                      "%s: --max-mem %s keeps the WHO copy's posts for the WHEN copy (-v: %r)"
+                      % (name, cap, kp))
                 # a cap this small sorts the strata's keys a part of the accounts at
                 # a time (the simulated input's 0.2 M posts, 65,536 at once)
                 sp = re.findall(r"calibration: (WHO|WHEN) strata found in ([0-9]+) parts of "
