@@ -12,6 +12,11 @@ with no coordination at all.
 3. The scenario's posts with their accounts shuffled (who-did-what destroyed,
    every post's objects and time kept): nothing may be flagged, since nothing is
    coordinated.
+4. common_objects and sync of every coordinated edge against an independent
+   count: the scenario's actions with each (trace, object) made an opaque
+   share id, so that an object is its id; each edge's common objects are then
+   the intersection of its accounts' sets of ids, and sync its weight over
+   them. In memory and under a memory cap (the edges read back from disk).
 """
 import csv
 import json
@@ -80,6 +85,32 @@ with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
     s = json.load(f)
 check(s["counts"]["coordinated_edges"] == 0,
       "no coordination in shuffled data, found %d edges" % s["counts"]["coordinated_edges"])
+
+# common objects and synchrony, counted here from the input
+opaque = os.path.join(d, "opaque.csv")
+objs = {}
+with open(opaque, "w", newline="", encoding="utf-8") as f:
+    w = csv.writer(f, lineterminator="\n")
+    w.writerow(hdr)
+    for r in body:
+        oid = "s%d" % objs.setdefault((r[4], r[0]), len(objs))
+        w.writerow([oid, r[1], r[2], r[3], "share"])
+acc_objs = {}
+for r in body:
+    acc_objs.setdefault(r[1], set()).add(objs[(r[4], r[0])])
+for label, extra in (("in memory", []), ("under --max-mem 64M", ["--max-mem", "64M"])):
+    out = os.path.join(d, "opaque_" + str(len(extra)))
+    run(["detect", "-q", "-o", out] + extra + [opaque])
+    with open(os.path.join(out, "edges.csv"), newline="", encoding="utf-8") as f:
+        edges = list(csv.DictReader(f))
+    check(len(edges) >= 20, "%s: %d coordinated edges (20 or more expected)" % (label, len(edges)))
+    bad = []
+    for e in edges:
+        common = len(acc_objs[e["account_a"]] & acc_objs[e["account_b"]])
+        sync = int(e["weight"]) / common
+        if int(e["common_objects"]) != common or abs(float(e["sync"]) - sync) > 5e-5:
+            bad.append((e["account_a"], e["account_b"], e["common_objects"], common, e["sync"]))
+    check(not bad, "%s: common_objects or sync wrong on %d edges, e.g. %s" % (label, len(bad), bad[:3]))
 
 if failures:
     raise SystemExit(1)
