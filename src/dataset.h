@@ -171,6 +171,15 @@ LK_RESULT_USED lk_status lk_dataset_spilled_each(const lk_dataset *ds,
                                                             size_t m),
                                                  void *ctx, char *errbuf);
 
+/** lk_dataset_spilled_each on `parts` threads: the actions are read a
+ *  round of parts x LK_DS_BLOCK at a time (a slice a thread), then each part
+ *  p sees all of the round, fn(ctxs + p * ctx_size, round, m), so that each
+ *  can take its own share of the actions, in order.  The first failing
+ *  read's message goes to errbuf.  @return LK_OK, LK_ENOMEM, LK_EIO. */
+LK_RESULT_USED lk_status lk_dataset_spilled_par(const lk_dataset *ds, unsigned parts,
+                                                void (*fn)(void *ctx, const lk_action *a, size_t m),
+                                                void *ctxs, size_t ctx_size, char *errbuf);
+
 /** 1 when (s, n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int lk_utf8_valid(const char *s, size_t n);
 

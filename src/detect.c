@@ -444,12 +444,20 @@ static lk_status park_strings(lk_detect *d, uint8_t **otrace)
     return LK_OK;
 }
 
-/* Under --max-mem, the spilled actions: rows[] counted from their file. */
+/* Under --max-mem, the spilled actions: rows[] counted from their file, on
+ * the threads each of its range of accounts (lk_dataset_spilled_par). */
+typedef struct rowcount {
+    uint64_t *rows;
+    uint32_t lo, hi;
+} rowcount;
+
 static void count_piece(void *ctx, const lk_action *a, size_t m)
 {
-    uint64_t *rows = ctx;
+    const rowcount *c = ctx;
+    const uint32_t lo = c->lo, span = c->hi - c->lo;
     for (size_t i = 0; i < m; i++)
-        rows[a[i].account]++;
+        if (a[i].account - lo < span)
+            c->rows[a[i].account]++;
 }
 
 static lk_status count_spilled(lk_detect *d, uint64_t *rows)
@@ -465,7 +473,17 @@ static lk_status count_spilled(lk_detect *d, uint64_t *rows)
     lk_log(LK_LOG_INFO, "content ids: %llu bytes spilled to %s while reading, %zu in memory",
            (unsigned long long)ds->content.spill_end, ds->spill_dir,
            ds->content.parked ? (size_t)0 : ds->content.used);
-    return lk_dataset_spilled_each(ds, count_piece, rows, d->errmsg);
+    {
+        const size_t nacc = lk_strpool_count(ds->accounts);
+        const unsigned parts = LK_MAX(LK_MIN(lk_par_threads(d->o.threads), 4u), 1u);
+        rowcount c[4];
+        for (unsigned p = 0; p < parts; p++) {
+            c[p].rows = rows;
+            c[p].lo = (uint32_t)(nacc * p / parts);
+            c[p].hi = (uint32_t)(nacc * (p + 1) / parts);
+        }
+        return lk_dataset_spilled_par(ds, parts, count_piece, c, sizeof *c, d->errmsg);
+    }
 }
 
 /* Under --max-mem, once built: the pair stage and the calibration read the
@@ -524,8 +542,9 @@ static lk_status run_native(lk_detect *d)
          * pair stage maps in any case): at 10^8 actions under 4G the
          * in-memory index (3.4 GB) was the run's peak */
         if ((st = park_strings(d, &otrace)) != LK_OK ||
-            (st = lk_objindex_from_spill(ds, keep, mem_budget(d, 0) / 2, &ix, &passes,
-                                         d->errmsg)) != LK_OK)
+            (st = lk_objindex_from_spill(ds, keep, mem_budget(d, 0) / 2,
+                                         lk_par_threads(d->o.threads), &ix, &passes, d->errmsg)) !=
+                LK_OK)
             goto done;
         if (passes > 1)
             lk_log(LK_LOG_INFO, "object index built in %u passes over the actions, into %s", passes,

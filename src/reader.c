@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "io_stream.h"
+#include "par.h"
 #include "tmpfile.h"
 #include "reader_int.h"
 
@@ -191,6 +192,70 @@ lk_status lk_dataset_spilled_each(const lk_dataset *ds,
             fn(ctx, buf, m);
     }
     free(buf);
+    return st;
+}
+
+/* lk_dataset_spilled_par's rounds: parts x LK_DS_BLOCK actions read into
+ * buf, a slice a part, then each part's fn over all of them. */
+typedef struct spilledpar {
+    const lk_dataset *ds;
+    void (*fn)(void *ctx, const lk_action *a, size_t m);
+    char *ctxs;
+    size_t ctx_size;
+    unsigned parts;
+    lk_action *buf;
+    size_t from, m; /* the round: actions [from, from + m) */
+    lk_status *st;
+    char (*msg)[LK_ERRMSG_MAX];
+} spilledpar;
+
+static void spilled_read(void *ctx, size_t task, unsigned worker)
+{
+    const spilledpar *p = ctx;
+    const size_t lo = p->m * task / p->parts, hi = p->m * (task + 1) / p->parts;
+    (void)worker;
+    if (hi > lo)
+        p->st[task] = lk_tmpfile_read(p->ds->spill_fd1 - 1, p->buf + lo, (hi - lo) * sizeof *p->buf,
+                                      (uint64_t)(p->from + lo) * sizeof *p->buf, p->ds->spill_dir,
+                                      p->msg[task]);
+}
+
+static void spilled_task(void *ctx, size_t task, unsigned worker)
+{
+    const spilledpar *p = ctx;
+    (void)worker;
+    p->fn(p->ctxs + task * p->ctx_size, p->buf, p->m);
+}
+
+lk_status lk_dataset_spilled_par(const lk_dataset *ds, unsigned parts,
+                                 void (*fn)(void *ctx, const lk_action *a, size_t m), void *ctxs,
+                                 size_t ctx_size, char *errbuf)
+{
+    spilledpar p = {ds, fn, ctxs, ctx_size, parts, NULL, 0, 0, NULL, NULL};
+    const size_t round = (size_t)parts * LK_DS_BLOCK;
+    lk_status st = LK_ENOMEM;
+
+    if (parts <= 1)
+        return lk_dataset_spilled_each(ds, fn, ctxs, errbuf);
+    p.st = calloc(parts, sizeof *p.st); /* LK_OK */
+    p.msg = calloc(parts, sizeof *p.msg);
+    p.buf = malloc(round * sizeof *p.buf);
+    if (p.st && p.msg && p.buf) {
+        st = LK_OK;
+        for (p.from = 0; p.from < ds->spill_n && st == LK_OK; p.from += round) {
+            p.m = LK_MIN(round, ds->spill_n - p.from);
+            /* every task runs even when a thread fails to start */
+            (void)lk_par_run(parts, parts, spilled_read, &p);
+            for (unsigned k = 0; k < parts && st == LK_OK; k++)
+                if ((st = p.st[k]) != LK_OK)
+                    (void)snprintf(errbuf, LK_ERRMSG_MAX, "%s", p.msg[k]);
+            if (st == LK_OK)
+                (void)lk_par_run(parts, parts, spilled_task, &p);
+        }
+    }
+    free(p.st);
+    free(p.msg);
+    free(p.buf);
     return st;
 }
 

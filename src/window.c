@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "par.h"
 #include "sort.h"
 #include "tmpfile.h"
 
@@ -299,23 +300,60 @@ typedef struct spillpass {
     const uint8_t *keep;
     uint64_t *start;
     lk_action *a; /* NULL: counting */
-    size_t n;
     uint32_t o0, o1;
     uint64_t base;
 } spillpass;
 
+/* A pass runs on up to this many threads (lk_dataset_spilled_par): each
+ * reads all of the actions' file and takes the actions of its own range of
+ * objects, so that each run is filled by one thread, in table order.  The
+ * cost is the random writes to the runs, which the threads share; every
+ * thread more reads the file once more. */
+#define SPILL_PARTS 4
+
+/* One thread's share of a pass: objects [lo, hi). */
+typedef struct spillpart {
+    spillpass *sp;
+    uint32_t lo, hi;
+    size_t n; /* its kept actions */
+} spillpart;
+
 static void spill_piece(void *ctx, const lk_action *x, size_t m)
 {
-    spillpass *sp = ctx;
-    const uint32_t o0 = sp->o0, span = sp->o1 - sp->o0;
+    spillpart *w = ctx;
+    const spillpass *sp = w->sp;
+    const uint32_t lo = w->lo, span = w->hi - w->lo;
     for (size_t i = 0; i < m; i++)
-        if (!sp->keep || sp->keep[x[i].account]) {
+        if (x[i].object - lo < span && (!sp->keep || sp->keep[x[i].account])) {
             if (!sp->a)
                 sp->start[x[i].object + 1]++;
-            else if (x[i].object - o0 < span)
+            else
                 sp->a[sp->start[x[i].object]++ - sp->base] = x[i];
-            sp->n++;
+            w->n++;
         }
+}
+
+/* Pass [sp->o0, sp->o1) on `parts` threads, part p taking objects
+ * [cut[p], cut[p + 1]) (cut NULL, counting: as many objects each); the
+ * kept actions seen in *n. */
+static lk_status spill_run(lk_dataset *ds, spillpass *sp, unsigned parts, const uint32_t *cut,
+                           size_t *n, char *errbuf)
+{
+    spillpart w[SPILL_PARTS];
+    lk_status st;
+
+    for (unsigned p = 0; p < parts; p++) {
+        w[p].sp = sp;
+        w[p].lo = cut ? cut[p] : (uint32_t)(sp->o0 + (uint64_t)(sp->o1 - sp->o0) * p / parts);
+        w[p].hi =
+            cut ? cut[p + 1] : (uint32_t)(sp->o0 + (uint64_t)(sp->o1 - sp->o0) * (p + 1) / parts);
+        w[p].n = 0;
+    }
+    st = lk_dataset_spilled_par(ds, parts, spill_piece, w, sizeof *w, errbuf);
+    *n = 0;
+    for (unsigned p = 0; p < parts; p++)
+        *n += w[p].n;
+    return st;
 }
 
 /* After a scatter of [o0, o1) from base: each object's run into order
@@ -333,11 +371,62 @@ static void sort_pass(lk_action *a, const uint64_t *start, uint32_t o0, uint32_t
     }
 }
 
+/* sort_pass on the threads of a pass: each part's objects, [lo, hi) of the
+ * pass [o0, o1), with its own room for the longest run. */
+typedef struct sortparts {
+    const spillpass *sp;
+    uint32_t cut[SPILL_PARTS + 1];
+    lk_action *tmp;
+    size_t maxrun;
+} sortparts;
+
+static void sort_part(void *ctx, size_t task, unsigned worker)
+{
+    const sortparts *q = ctx;
+    const spillpass *sp = q->sp;
+    const uint32_t lo = q->cut[task], hi = q->cut[task + 1];
+    (void)worker;
+    if (lo < hi)
+        sort_pass(sp->a + ((lo == sp->o0 ? sp->base : sp->start[lo - 1]) - sp->base), sp->start, lo,
+                  hi, lo == sp->o0 ? sp->base : sp->start[lo - 1], q->tmp + task * q->maxrun);
+}
+
+/* Scatter pass [sp->o0, sp->o1) on `parts` threads, then its runs sorted on
+ * as many (tmp: parts x maxrun actions). */
+static lk_status scatter_sort(lk_dataset *ds, spillpass *sp, unsigned parts, lk_action *tmp,
+                              size_t maxrun, char *errbuf)
+{
+    sortparts q;
+    size_t n;
+    lk_status st;
+
+    q.sp = sp;
+    q.tmp = tmp;
+    q.maxrun = maxrun;
+    /* the same cut as spill_run's, from the runs' starts before the scatter */
+    q.cut[0] = sp->o0;
+    for (unsigned p = 0; p < parts; p++) {
+        uint32_t hi = sp->o1;
+        if (p + 1 < parts) {
+            const uint64_t cut = sp->base + (sp->start[sp->o1] - sp->base) * (p + 1) / parts;
+            hi = q.cut[p];
+            while (hi < sp->o1 && sp->start[hi] < cut)
+                hi++;
+        }
+        q.cut[p + 1] = LK_MAX(hi, q.cut[p]);
+    }
+    if ((st = spill_run(ds, sp, parts, q.cut, &n, errbuf)) != LK_OK)
+        return st;
+    (void)lk_par_run(parts, parts, sort_part, &q);
+    return LK_OK;
+}
+
 /* More actions than the budget holds: the index is written to a temporary
  * file (ix->park_fd1) in passes over the spilled actions, each pass the
  * runs of as many objects as fit (at least one).  sp counted; *passes set. */
 static lk_status spill_passes(lk_dataset *ds, spillpass *sp, size_t nobj, size_t per_pass,
-                              lk_action *tmp, lk_objindex *ix, unsigned *passes, char *errbuf)
+                              unsigned parts, lk_action *tmp, size_t maxrun, lk_objindex *ix,
+                              unsigned *passes, char *errbuf)
 {
     const char *dir = ds->spill_dir;
     lk_status st;
@@ -358,10 +447,8 @@ static lk_status spill_passes(lk_dataset *ds, spillpass *sp, size_t nobj, size_t
         sp->o0 = o0;
         sp->o1 = o1;
         sp->base = base;
-        sp->n = 0;
-        if ((st = lk_dataset_spilled_each(ds, spill_piece, sp, errbuf)) != LK_OK)
+        if ((st = scatter_sort(ds, sp, parts, tmp, maxrun, errbuf)) != LK_OK)
             return st;
-        sort_pass(sp->a, sp->start, o0, o1, base, tmp);
         if ((st = lk_tmpfile_write(fd, sp->a, (size_t)(sp->start[o1 - 1] - base) * sizeof *sp->a,
                                    base * sizeof *sp->a, dir, errbuf)) != LK_OK)
             return st;
@@ -374,11 +461,12 @@ static lk_status spill_passes(lk_dataset *ds, spillpass *sp, size_t nobj, size_t
 }
 
 lk_status lk_objindex_from_spill(lk_dataset *ds, const uint8_t *keep, uint64_t budget,
-                                 lk_objindex *ix, unsigned *passes, char *errbuf)
+                                 unsigned threads, lk_objindex *ix, unsigned *passes, char *errbuf)
 {
     const size_t nobj = lk_strpool_count(ds->objects);
+    const unsigned parts = LK_MAX(LK_MIN(threads, (unsigned)SPILL_PARTS), 1u);
     size_t maxrun = 0, total = 0;
-    spillpass sp = {keep, calloc(nobj + 1, sizeof(uint64_t)), NULL, 0, 0, (uint32_t)nobj, 0};
+    spillpass sp = {keep, calloc(nobj + 1, sizeof(uint64_t)), NULL, 0, (uint32_t)nobj, 0};
     lk_action *tmp = NULL;
     lk_status st = LK_ENOMEM;
 
@@ -386,33 +474,31 @@ lk_status lk_objindex_from_spill(lk_dataset *ds, const uint8_t *keep, uint64_t b
     *passes = 0;
     /* the runs' sizes, then the actions scattered to them (in table order
      * within an object, as lk_objindex_build) */
-    if (!sp.start || (st = lk_dataset_spilled_each(ds, spill_piece, &sp, errbuf)) != LK_OK)
+    if (!sp.start || (st = spill_run(ds, &sp, parts, NULL, &total, errbuf)) != LK_OK)
         goto done;
     for (size_t o = 0; o < nobj; o++) {
         maxrun = LK_MAX(maxrun, (size_t)sp.start[o + 1]);
         sp.start[o + 1] += sp.start[o];
     }
-    total = sp.n;
+    maxrun = LK_MAX(maxrun, (size_t)1);
     st = LK_ENOMEM;
-    if (!(tmp = malloc(LK_MAX(maxrun, (size_t)1) * sizeof *tmp)))
+    if (!(tmp = malloc(parts * maxrun * sizeof *tmp)))
         goto done;
     {
         /* what the budget leaves for the actions beside the runs' starts
-         * and the sort's room for the longest run; one object at least */
-        const uint64_t fixed = (nobj + 1) * sizeof(uint64_t) + maxrun * sizeof(lk_action);
+         * and the sorts' room for the longest run; one object at least */
+        const uint64_t fixed = (nobj + 1) * sizeof(uint64_t) + parts * maxrun * sizeof(lk_action);
         const size_t per_pass =
-            LK_MAX((size_t)((budget > fixed ? budget - fixed : 0) / sizeof(lk_action)),
-                   LK_MAX(maxrun, (size_t)1));
+            LK_MAX((size_t)((budget > fixed ? budget - fixed : 0) / sizeof(lk_action)), maxrun);
         if (total > per_pass) {
-            if ((st = spill_passes(ds, &sp, nobj, per_pass, tmp, ix, passes, errbuf)) != LK_OK)
+            if ((st = spill_passes(ds, &sp, nobj, per_pass, parts, tmp, maxrun, ix, passes,
+                                   errbuf)) != LK_OK)
                 goto done;
         } else {
             if (!(sp.a = malloc(LK_MAX(total, (size_t)1) * sizeof *sp.a)))
                 goto done;
-            sp.n = 0;
-            if ((st = lk_dataset_spilled_each(ds, spill_piece, &sp, errbuf)) != LK_OK)
+            if ((st = scatter_sort(ds, &sp, parts, tmp, maxrun, errbuf)) != LK_OK)
                 goto done;
-            sort_pass(sp.a, sp.start, 0, (uint32_t)nobj, 0, tmp);
             ix->a = sp.a;
             sp.a = NULL;
             *passes = 1;

@@ -677,7 +677,8 @@ static void add_spilled(lk_dataset *ds, const char *account, const char *object,
  * whether it fits the budget (one pass, in memory) or not (written in
  * passes and mapped); cut down and given its refs back by row, it is the
  * same cut of the in-memory index exactly. */
-static void from_spill_case(size_t n, unsigned nobjects, uint64_t budget, int want_passes)
+static void from_spill_case(size_t n, unsigned nobjects, uint64_t budget, int want_passes,
+                            unsigned threads)
 {
     uint64_t rng = 13;
     lk_dataset mem, sp;
@@ -714,7 +715,7 @@ static void from_spill_case(size_t n, unsigned nobjects, uint64_t budget, int wa
         keep2[i] = (uint8_t)(next_u64(&rng) % 9 == 0);
     }
     assert_int_equal(lk_objindex_build(&mem, keep, &a), LK_OK);
-    assert_int_equal(lk_objindex_from_spill(&sp, keep, budget, &b, &passes, err), LK_OK);
+    assert_int_equal(lk_objindex_from_spill(&sp, keep, budget, threads, &b, &passes, err), LK_OK);
     if (want_passes == 1) {
         assert_int_equal(passes, 1);
         assert_int_equal(b.mapped, 0);
@@ -760,13 +761,19 @@ static void test_from_spill(void **state)
     const size_t n = 3 * LK_DS_BLOCK + 123;
 
     (void)state;
-    /* about 147 K kept actions (4.7 MB), 20,000 objects (160 KB of starts) */
-    from_spill_case(n, 20000, UINT64_MAX, 1);
-    from_spill_case(n, 20000, (uint64_t)1 << 20, 6);    /* about 27 K actions a pass: 6 passes */
-    from_spill_case(n, 20000, (uint64_t)300 << 10, 25); /* about 4.4 K: 31 */
-    /* no room at all: a pass still takes at least one whole object (about
-     * 120 actions each here), so 100 objects take 20 to 100 passes */
-    from_spill_case(16000, 100, 0, 20);
+    /* on 1 thread, then 3 (each reads the file and fills the runs of its
+     * share of a pass's objects, then sorts them) and 7 (4 at most): the
+     * same index */
+    for (unsigned threads = 1; threads <= 7; threads += threads == 1 ? 2 : 4) {
+        /* about 147 K kept actions (4.7 MB), 20,000 objects (160 KB of starts) */
+        from_spill_case(n, 20000, UINT64_MAX, 1, threads);
+        from_spill_case(n, 20000, (uint64_t)1 << 20, 6, threads);    /* about 27 K a pass: 6 */
+        from_spill_case(n, 20000, (uint64_t)300 << 10, 25, threads); /* about 4.4 K: 31 */
+        /* no room at all: a pass still takes at least one whole object
+         * (about 120 actions each here), so 100 objects take 20 to 100
+         * passes */
+        from_spill_case(16000, 100, 0, 20, threads);
+    }
 }
 
 int main(void)
