@@ -1316,6 +1316,7 @@ typedef struct realsrc {
     const uint8_t *cls; /* per account: its activity class */
     lk_kv *real;        /* NULL until wanted */
     int lazy;
+    unsigned threads; /* to read them from their file on */
 } realsrc;
 
 static int real_key(void *ctx, lk_edge *e, size_t k)
@@ -1333,7 +1334,7 @@ static lk_status real_keys(realsrc *rs, char *errbuf)
     if (!(rs->real = malloc(LK_MAX(rs->net->n, (size_t)1) * sizeof *rs->real)))
         return LK_ENOMEM;
     if (lk_net_parked(rs->net))
-        return lk_net_scan(rs->net, real_key, rs, errbuf);
+        return lk_net_scan(rs->net, rs->threads, real_key, rs, errbuf);
     for (size_t k = 0; k < rs->net->n; k++)
         (void)real_key(rs, &rs->net->e[k], k);
     return LK_OK;
@@ -1353,7 +1354,7 @@ static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double *q, double al
     double t0 = lk_mono_s(), t1, t2;
     lk_status st = LK_ENOMEM;
 
-    if (!sc || lk_qv_scales(kv, nn, sc) != LK_OK)
+    if (!sc || lk_qv_scales(kv, nn, sc, threads) != LK_OK)
         goto done;
     t1 = lk_mono_s();
     if ((st = real_keys(rs, errbuf)) != LK_OK)
@@ -1674,6 +1675,62 @@ static lk_status null_shared(nulls *nl, const lk_objindex *ix, const lk_dataset 
     return st;
 }
 
+/* account_actions' tasks: STEP actions each, counted into the worker's
+ * array. */
+typedef struct actjob {
+    const lk_objindex *ix;
+    uint32_t **cnt;
+} actjob;
+
+static void nact_task(void *ctx, size_t task, unsigned worker)
+{
+    const actjob *j = ctx;
+    const lk_objindex *ix = j->ix;
+    const size_t e = LK_MIN(ix->n, (task + 1) * STEP);
+    uint32_t *c = j->cnt[worker];
+    for (size_t r = task * STEP; r < e; r++)
+        c[ix->a[r].account]++;
+    lk_objindex_evict(ix, task * STEP, e);
+}
+
+/* Each account's actions in the index (*nact, *nacc accounts: the table's,
+ * or without one, up to the largest in the index), in one pass on
+ * `threads` threads, each counting into its own array (4 bytes an account),
+ * summed after. */
+static lk_status account_actions(const lk_objindex *ix, const lk_dataset *ds, unsigned threads,
+                                 size_t *nacc, uint64_t **nact)
+{
+    const unsigned w = LK_MAX(LK_MIN(threads, (unsigned)LK_PAR_MAX), 1u);
+    actjob j = {ix, calloc(w, sizeof(uint32_t *))};
+    size_t n = ds ? lk_strpool_count(ds->accounts) : 0;
+    lk_status st = LK_ENOMEM;
+
+    if (!ds) {
+        for (size_t r = 0, ev = 0; r < ix->n; r++) {
+            n = LK_MAX(n, (size_t)ix->a[r].account + 1);
+            ev = lk_objindex_evict_behind(ix, ev, r + 1);
+        }
+        lk_objindex_evict(ix, 0, ix->n);
+    }
+    *nacc = n;
+    *nact = calloc(LK_MAX(n, (size_t)1), sizeof **nact);
+    if (!*nact || !j.cnt)
+        goto done;
+    for (unsigned k = 0; k < w; k++)
+        if (!(j.cnt[k] = calloc(LK_MAX(n, (size_t)1), sizeof **j.cnt)))
+            goto done;
+    pass(ix, NULL, w, nsteps(ix->n), nact_task, &j);
+    for (unsigned k = 0; k < w; k++)
+        for (size_t a = 0; a < n; a++)
+            (*nact)[a] += j.cnt[k][a];
+    st = LK_OK;
+done:
+    for (unsigned k = 0; j.cnt && k < w; k++)
+        free(j.cnt[k]);
+    free(j.cnt);
+    return st;
+}
+
 lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const lk_calib_opts *o,
                        lk_calib_stats *st, size_t *passed)
 {
@@ -1694,19 +1751,11 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     memset(&rs, 0, sizeof rs);
     *passed = 0;
     if (root) {
-        for (size_t r = 0, ev = 0; r < ix->n; r++) {
-            nacc = LK_MAX(nacc, (size_t)ix->a[r].account + 1);
-            ev = lk_objindex_evict_behind(ix, ev, r + 1);
-        }
-        nact = calloc(LK_MAX(nacc, (size_t)1), sizeof *nact);
-        cls = malloc(LK_MAX(nacc, (size_t)1));
-        if (!nact || !cls)
+        if ((ret = account_actions(ix, ds, LK_MAX(o->threads, 1u), &nacc, &nact)) != LK_OK)
             goto done;
-        for (size_t r = 0, ev = 0; r < ix->n; r++) {
-            nact[ix->a[r].account]++;
-            ev = lk_objindex_evict_behind(ix, ev, r + 1);
-        }
-        lk_objindex_evict(ix, 0, ix->n);
+        ret = LK_ENOMEM;
+        if (!(cls = malloc(LK_MAX(nacc, (size_t)1))))
+            goto done;
         for (size_t a = 0; a < nacc; a++) {
             cls[a] = (uint8_t)pop_class(nact[a]);
             active += nact[a] > 0;
@@ -1719,6 +1768,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     rs.net = net;
     rs.cls = cls;
     rs.lazy = o->sequential;
+    rs.threads = LK_MAX(o->threads, 1u);
     nl.seed = o->seed;
     if (o->sequential) {
         /* under a memory cap: one null copy at a time, on all threads,

@@ -348,7 +348,8 @@ static lk_status read_inputs(lk_detect *d)
  * string tables come back (under a cap the full index beside them was the
  * run's peak).  keep[0..nacc) is scratch.
  */
-static lk_status narrow_index(lk_objindex *ix, lk_net *net, uint8_t *keep, size_t nacc)
+static lk_status narrow_index(lk_objindex *ix, lk_net *net, uint8_t *keep, size_t nacc,
+                              unsigned threads)
 {
     lk_objindex sub;
     size_t naccounts = 0;
@@ -360,7 +361,7 @@ static lk_status narrow_index(lk_objindex *ix, lk_net *net, uint8_t *keep, size_
             keep[net->e[k].a] = keep[net->e[k].b] = 1;
     for (size_t a = 0; a < nacc; a++)
         naccounts += keep[a];
-    if ((st = lk_objindex_subset(ix, keep, net->burst_mark, &sub)) != LK_OK)
+    if ((st = lk_objindex_subset(ix, keep, net->burst_mark, threads, &sub)) != LK_OK)
         return st;
     lk_log(LK_LOG_DEBUG, "index narrowed to the %zu actions of %zu coordinated accounts (of %zu)",
            sub.n, naccounts, ix->n);
@@ -668,7 +669,7 @@ static lk_status run_native(lk_detect *d)
     otrace = NULL;
     /* from the parked index's mapping, under a cap; then the narrowed
      * index's content refs, by row */
-    if ((st = narrow_index(&ix, &net, keep, nacc)) != LK_OK ||
+    if ((st = narrow_index(&ix, &net, keep, nacc, lk_par_threads(d->o.threads))) != LK_OK ||
         (st = lk_objindex_content_back(&ix, d->errmsg)) != LK_OK)
         goto done;
     if (ds->park_fd1 && (st = pick_content(d, &ix)) != LK_OK)

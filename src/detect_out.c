@@ -720,7 +720,7 @@ lk_status lk_write_native(const lk_dataset *ds, const lk_objindex *ix, const lk_
         }
         for (size_t i = 0; i < cn->n; i++)
             incn[cn->account[i]] = 1;
-        st = lk_objindex_subset(ix, incn, net->burst_mark, &sub);
+        st = lk_objindex_subset(ix, incn, net->burst_mark, 1, &sub);
         free(incn);
         if (st != LK_OK)
             goto done;

@@ -1577,11 +1577,88 @@ static lk_status read_parked(lk_net *net, lk_edge_fn fn, void *ctx, int keep, ch
     return st;
 }
 
-lk_status lk_net_scan(const lk_net *net, lk_edge_fn fn, void *ctx, char *errbuf)
+/* lk_net_scan's tasks: piece t is edges [k0[t], k0[t] + PARK_PIECE) of the
+ * parked ones, read into the worker's buffer. */
+typedef struct scanjob {
+    const lk_net *net;
+    lk_edge_fn fn;
+    void *ctx;
+    size_t *seg_of;  /* per piece: its segment */
+    size_t *k0;      /* per piece: its first edge's index */
+    uint64_t *first; /* per piece: its first edge's place in its segment */
+    lk_edge **buf;   /* per worker */
+    lk_status *st;   /* per piece */
+    char (*msg)[LK_ERRMSG_MAX];
+} scanjob;
+
+static void scan_task(void *ctx, size_t task, unsigned worker)
 {
-    /* read_parked changes net only when keeping */
-    return read_parked((lk_net *)net, fn, ctx, 0,
-                       errbuf); // NOLINT(cppcoreguidelines-pro-type-const-cast)
+    const scanjob *j = ctx;
+    const lk_net_seg *g = &j->net->seg[j->seg_of[task]];
+    const size_t m = (size_t)LK_MIN((uint64_t)PARK_PIECE, g->n - j->first[task]);
+    lk_edge *buf = j->buf[worker];
+
+    j->msg[task][0] = '\0';
+    if ((j->st[task] = lk_tmpfile_read(j->net->park_fd[g->file], buf, m * sizeof *buf,
+                                       g->off + j->first[task] * sizeof *buf, j->net->park_dir,
+                                       j->msg[task])) != LK_OK)
+        return;
+    for (size_t x = 0; x < m; x++)
+        (void)j->fn(j->ctx, &buf[x], j->k0[task] + x);
+}
+
+lk_status lk_net_scan(const lk_net *net, unsigned threads, lk_edge_fn fn, void *ctx, char *errbuf)
+{
+    const unsigned w = LK_MAX(LK_MIN(threads, (unsigned)LK_PAR_MAX), 1u);
+    size_t np = 0, k = 0;
+    scanjob j;
+    lk_status st = LK_ENOMEM;
+
+    if (w == 1) /* read_parked changes net only when keeping */
+        return read_parked((lk_net *)net, fn, ctx, 0,
+                           errbuf); // NOLINT(cppcoreguidelines-pro-type-const-cast)
+    memset(&j, 0, sizeof j);
+    j.net = net;
+    j.fn = fn;
+    j.ctx = ctx;
+    for (size_t s = 0; s < net->nseg; s++)
+        np += (net->seg[s].n + PARK_PIECE - 1) / PARK_PIECE;
+    j.seg_of = malloc(LK_MAX(np, (size_t)1) * sizeof *j.seg_of);
+    j.k0 = malloc(LK_MAX(np, (size_t)1) * sizeof *j.k0);
+    j.first = malloc(LK_MAX(np, (size_t)1) * sizeof *j.first);
+    j.st = malloc(LK_MAX(np, (size_t)1) * sizeof *j.st);
+    j.msg = malloc(LK_MAX(np, (size_t)1) * sizeof *j.msg);
+    j.buf = calloc(w, sizeof(lk_edge *)); // NOLINT(bugprone-sizeof-expression)
+    if (!j.seg_of || !j.k0 || !j.first || !j.st || !j.msg || !j.buf)
+        goto done;
+    for (unsigned q = 0; q < w; q++)
+        if (!(j.buf[q] = malloc(PARK_PIECE * sizeof **j.buf)))
+            goto done;
+    np = 0;
+    for (size_t s = 0; s < net->nseg; s++)
+        for (size_t i = 0; i < net->seg[s].n; i += PARK_PIECE, np++) {
+            j.seg_of[np] = s;
+            j.first[np] = i;
+            j.k0[np] = k + i;
+            if (i + PARK_PIECE >= net->seg[s].n)
+                k += net->seg[s].n;
+        }
+    /* every task runs even when a thread fails to start */
+    (void)lk_par_run(w, np, scan_task, &j);
+    st = LK_OK;
+    for (size_t t = 0; t < np && st == LK_OK; t++)
+        if ((st = j.st[t]) != LK_OK && j.msg[t][0] && errbuf)
+            (void)snprintf(errbuf, LK_ERRMSG_MAX, "%s", j.msg[t]);
+done:
+    for (unsigned q = 0; j.buf && q < w; q++)
+        free(j.buf[q]);
+    free(j.buf);
+    free(j.seg_of);
+    free(j.k0);
+    free(j.first);
+    free(j.st);
+    free(j.msg);
+    return st;
 }
 
 /* Close the parked edges' files and forget them. */

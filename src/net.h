@@ -179,11 +179,14 @@ LK_RESULT_USED lk_status lk_net_park(lk_net *net, const char *dir, char *errbuf)
 typedef int (*lk_edge_fn)(void *ctx, lk_edge *e, size_t k);
 
 /**
- * Read the parked edges in order, a piece at a time, and hand each to fn
- * (a copy: changes are lost); the edges stay parked.
+ * Read the parked edges, a piece at a time, and hand each to fn with its
+ * index k (a copy: changes are lost); the edges stay parked.  On threads > 1
+ * the pieces are read and handed over on that many threads at once, in no
+ * set order: fn must then write only what belongs to edge k.
  * @return LK_OK, LK_ENOMEM, LK_EIO.
  */
-LK_RESULT_USED lk_status lk_net_scan(const lk_net *net, lk_edge_fn fn, void *ctx, char *errbuf);
+LK_RESULT_USED lk_status lk_net_scan(const lk_net *net, unsigned threads, lk_edge_fn fn, void *ctx,
+                                     char *errbuf);
 
 /**
  * Read the parked edges back, a piece at a time, keeping those for which

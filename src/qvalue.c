@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "par.h"
+
 #define NBINS LK_QV_NBINS
 /* The histogram of z (as keys) has 2^HIST_BITS buckets. */
 #define HIST_BITS 20
@@ -74,44 +76,111 @@ static binscale scale_of(uint64_t *v, size_t n)
     return bs;
 }
 
-/* The scores grouped by bin (a counting sort), each bin's, each larger
- * class's and all scales by selection. */
-lk_status lk_qv_scales(const lk_kv *kv, size_t n, lk_qv_scale *sc)
+/* lk_qv_scales' work on threads: the counting sort in tasks of `step`
+ * null edges (from their number alone), each with its own count of each
+ * bin; then the bins' selections, the classes', all's, one task each. */
+typedef struct scalejob {
+    const lk_kv *kv;
+    size_t n, step;
+    size_t *cnt; /* per task and bin: its edges, then where they go in v */
+    uint64_t *v;
+    size_t *off; /* per bin: its range of v */
+    lk_qv_scale *sc;
+    binscale row[LK_QV_CLASSES];
+} scalejob;
+
+static void bin_count_task(void *ctx, size_t task, unsigned worker)
 {
-    uint64_t *v = malloc(LK_MAX(n, (size_t)1) * sizeof *v);
-    size_t *off = calloc(NBINS + 1, sizeof *off), *fill = malloc(NBINS * sizeof *fill);
-    binscale all, row[LK_QV_CLASSES];
+    const scalejob *j = ctx;
+    size_t *c = j->cnt + task * NBINS;
+    const size_t e = LK_MIN(j->n, (task + 1) * j->step);
+    (void)worker;
+    for (size_t k = task * j->step; k < e; k++)
+        c[j->kv[k].val]++;
+}
+
+static void bin_fill_task(void *ctx, size_t task, unsigned worker)
+{
+    const scalejob *j = ctx;
+    size_t *c = j->cnt + task * NBINS;
+    const size_t e = LK_MIN(j->n, (task + 1) * j->step);
+    (void)worker;
+    for (size_t k = task * j->step; k < e; k++)
+        j->v[c[j->kv[k].val]++] = j->kv[k].key;
+}
+
+static void bin_scale_task(void *ctx, size_t b, unsigned worker)
+{
+    const scalejob *j = ctx;
+    (void)worker;
+    if (j->off[b + 1] - j->off[b] >= LK_QV_BIN_MIN)
+        j->sc[b] = scale_of(j->v + j->off[b], j->off[b + 1] - j->off[b]);
+}
+
+static void class_scale_task(void *ctx, size_t y, unsigned worker)
+{
+    scalejob *j = ctx;
+    const size_t b0 = j->off[y * LK_QV_CLASSES], b1 = j->off[(y + 1) * LK_QV_CLASSES];
+    (void)worker;
+    j->row[y].scale = 0.0; /* 0: all's, filled below */
+    if (b1 - b0 >= LK_QV_BIN_MIN)
+        j->row[y] = scale_of(j->v + b0, b1 - b0);
+}
+
+/* The scores grouped by bin (a counting sort), each bin's, each larger
+ * class's and all scales by selection, on `threads` threads (the same
+ * scales on any number). */
+lk_status lk_qv_scales(const lk_kv *kv, size_t n, lk_qv_scale *sc, unsigned threads)
+{
+    scalejob j;
+    size_t ntasks, cbytes;
+    binscale all = {0.0, 1.0};
+    int need_all = 0;
     lk_status st = LK_ENOMEM;
 
-    if (!v || !off || !fill)
+    memset(&j, 0, sizeof j);
+    j.kv = kv;
+    j.n = n;
+    j.sc = sc;
+    j.step = LK_MAX(n / 64, (size_t)4096);
+    ntasks = LK_MAX((n + j.step - 1) / j.step, (size_t)1);
+    j.v = malloc(LK_MAX(n, (size_t)1) * sizeof *j.v);
+    j.off = calloc(NBINS + 1, sizeof *j.off);
+    if (!lk_mul_size(ntasks * NBINS, sizeof *j.cnt, &cbytes))
+        j.cnt = calloc(1, cbytes);
+    if (!j.v || !j.off || !j.cnt)
         goto done;
-    for (size_t k = 0; k < n; k++)
-        off[kv[k].val + 1]++;
-    for (size_t b = 0; b < NBINS; b++)
-        off[b + 1] += off[b];
-    memcpy(fill, off, NBINS * sizeof *fill);
-    for (size_t k = 0; k < n; k++)
-        v[fill[kv[k].val]++] = kv[k].key;
-    /* each selection reorders its own range only, and a bin's range lies
-     * inside its class's, a class's inside all: bins, classes, then all */
-    for (size_t b = 0; b < NBINS; b++)
-        if (off[b + 1] - off[b] >= LK_QV_BIN_MIN)
-            sc[b] = scale_of(v + off[b], off[b + 1] - off[b]);
-    for (size_t y = 0; y < LK_QV_CLASSES; y++) {
-        const size_t b0 = off[y * LK_QV_CLASSES], b1 = off[(y + 1) * LK_QV_CLASSES];
-        row[y].scale = 0.0; /* 0: all's, filled below */
-        if (b1 - b0 >= LK_QV_BIN_MIN)
-            row[y] = scale_of(v + b0, b1 - b0);
+    (void)lk_par_run(threads, ntasks, bin_count_task, &j);
+    /* bin by bin, task by task: each task's edges of a bin after the
+     * earlier tasks' (the order a serial counting sort gives) */
+    for (size_t b = 0, at = 0; b < NBINS; b++) {
+        j.off[b] = at;
+        for (size_t t = 0; t < ntasks; t++) {
+            const size_t c = j.cnt[t * NBINS + b];
+            j.cnt[t * NBINS + b] = at;
+            at += c;
+        }
     }
-    all = scale_of(v, n);
+    j.off[NBINS] = n;
+    (void)lk_par_run(threads, ntasks, bin_fill_task, &j);
+    /* each selection reorders its own range only, and a bin's range lies
+     * inside its class's, a class's inside all: bins, classes, then all
+     * (only when a small bin of a small class falls back on it) */
+    (void)lk_par_run(threads, NBINS, bin_scale_task, &j);
+    (void)lk_par_run(threads, LK_QV_CLASSES, class_scale_task, &j);
     for (size_t b = 0; b < NBINS; b++)
-        if (off[b + 1] - off[b] < LK_QV_BIN_MIN)
-            sc[b] = row[b / LK_QV_CLASSES].scale > 0.0 ? row[b / LK_QV_CLASSES] : all;
+        need_all |=
+            j.off[b + 1] - j.off[b] < LK_QV_BIN_MIN && !(j.row[b / LK_QV_CLASSES].scale > 0.0);
+    if (need_all)
+        all = scale_of(j.v, n);
+    for (size_t b = 0; b < NBINS; b++)
+        if (j.off[b + 1] - j.off[b] < LK_QV_BIN_MIN)
+            sc[b] = j.row[b / LK_QV_CLASSES].scale > 0.0 ? j.row[b / LK_QV_CLASSES] : all;
     st = LK_OK;
 done:
-    free(v);
-    free(off);
-    free(fill);
+    free(j.v);
+    free(j.off);
+    free(j.cnt);
     return st;
 }
 

@@ -35,8 +35,11 @@ typedef struct lk_qv_scale {
 
 /* sc[LK_QV_NBINS], the bins' scales, from the null edges null[0..nn):
  * (key = lk_double_key(score), val = the activity bin, below
- * LK_QV_NBINS).  Holds 8 bytes a null edge meanwhile.  LK_ENOMEM, or LK_OK. */
-LK_RESULT_USED lk_status lk_qv_scales(const lk_kv *null, size_t nn, lk_qv_scale *sc);
+ * LK_QV_NBINS), on `threads` threads (the same on any number).  Holds 8
+ * bytes a null edge meanwhile, and 32 KB for each 1/64 of them.  LK_ENOMEM,
+ * or LK_OK. */
+LK_RESULT_USED lk_status lk_qv_scales(const lk_kv *null, size_t nn, lk_qv_scale *sc,
+                                      unsigned threads);
 
 /*
  * The q-values q[0..nr) of the real edges real[0..nr) against the null

@@ -123,11 +123,13 @@ void lk_objindex_release(lk_objindex *ix);
 /**
  * The sub-index of the actions of ix whose account has keep[account] != 0
  * and that are not marked in `drop` (may be NULL), in the same order.  Pairs
- * of the sub-index are exactly the pairs of ix between kept actions.
+ * of the sub-index are exactly the pairs of ix between kept actions.  Two
+ * passes over ix on `threads` threads (the same sub-index on any number).
  * @return LK_OK, LK_ENOMEM.
  */
 LK_RESULT_USED lk_status lk_objindex_subset(const lk_objindex *ix, const uint8_t *keep,
-                                            const uint8_t *drop, lk_objindex *sub);
+                                            const uint8_t *drop, unsigned threads,
+                                            lk_objindex *sub);
 
 /* Called for each in-window pair, i < j in sorted order (so a[i] is the older
  * action, or the earlier-sorted one on equal times).  A non-zero return stops

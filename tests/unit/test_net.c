@@ -344,6 +344,13 @@ static int count_edge(void *ctx, lk_edge *e, size_t k)
     return 1;
 }
 
+/* Copies edge k to its slot (threaded scans). */
+static int copy_edge(void *ctx, lk_edge *e, size_t k)
+{
+    ((lk_edge *)ctx)[k] = *e;
+    return 1;
+}
+
 /* Keeps the edges of odd weight, marked. */
 static int odd_weight(void *ctx, lk_edge *e, size_t k)
 {
@@ -456,8 +463,17 @@ static void test_partitions(void **state)
             assert_int_equal(pk.n, one.n);
             assert_int_equal(pk.n_all, one.n_all);
             if (pass == 0) {
-                assert_int_equal(lk_net_scan(&pk, count_edge, &seen, NULL), LK_OK);
+                lk_edge *got = calloc(LK_MAX(one.n, (size_t)1), sizeof *got);
+                assert_int_equal(lk_net_scan(&pk, 1, count_edge, &seen, NULL), LK_OK);
                 assert_int_equal(seen, one.n);
+                /* on 3 threads, each edge to its index (over pieces of
+                 * several segments) */
+                assert_non_null(got);
+                assert_true(pk.nseg > 3);
+                assert_int_equal(lk_net_scan(&pk, 3, copy_edge, got, NULL), LK_OK);
+                for (size_t k = 0; k < one.n; k++)
+                    assert_memory_equal(&got[k], &one.e[k], sizeof one.e[k]);
+                free(got);
                 assert_int_equal(lk_net_unpark_if(&pk, NULL, NULL, NULL), LK_OK);
                 assert_int_equal(pk.n, one.n);
                 for (size_t k = 0; k < one.n; k++)

@@ -169,7 +169,15 @@ static void check(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr, do
     assert_non_null(got);
     assert_non_null(want);
     assert_non_null(sc);
-    assert_int_equal(lk_qv_scales(null, nn, sc), LK_OK);
+    assert_int_equal(lk_qv_scales(null, nn, sc, 1), LK_OK);
+    {
+        /* on 3 threads (tasks of 4,096 edges): the same scales */
+        lk_qv_scale *sc3 = malloc(LK_QV_NBINS * sizeof *sc3);
+        assert_non_null(sc3);
+        assert_int_equal(lk_qv_scales(null, nn, sc3, 3), LK_OK);
+        assert_memory_equal(sc3, sc, LK_QV_NBINS * sizeof *sc);
+        free(sc3);
+    }
     for (unsigned threads = 1; threads <= 2; threads++) {
         assert_int_equal(lk_qvalues(null, nn, real, nr, sc, alpha, threads, got), LK_OK);
         ref_qvalues(null, nn, real, nr, want);
@@ -232,7 +240,7 @@ static void test_small(void **state)
     check(null, 30, real, 300, 0.05, &pass);
     check(null, 0, real, 300, 0.05, &pass);
     assert_int_equal(pass, 300); /* no null edge: no false discovery */
-    assert_int_equal(lk_qv_scales(null, 30, sc), LK_OK);
+    assert_int_equal(lk_qv_scales(null, 30, sc, 2), LK_OK);
     assert_int_equal(lk_qvalues(null, 30, real, 0, sc, 0.05, 1, q), LK_OK);
     free(null);
     free(real);
