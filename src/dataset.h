@@ -116,10 +116,13 @@ void lk_dataset_release(lk_dataset *ds);
  * temporary file in dir (tmpfile.h) and free their memory, until
  * lk_dataset_unpark(): under --max-mem, the pair stage and the calibration
  * need none of them.  Ids and content refs stay valid; no string may be
- * read in between.  Errors are one line naming dir.
+ * read in between.  With with_tables the ids' hash tables are parked too
+ * (lk_strpool_park), for an unpark that looks ids up.  Errors are one line
+ * naming dir.
  * @return LK_OK, LK_ENOMEM, LK_EIO.
  */
-LK_RESULT_USED lk_status lk_dataset_park(lk_dataset *ds, const char *dir, char *errbuf);
+LK_RESULT_USED lk_status lk_dataset_park(lk_dataset *ds, const char *dir, int with_tables,
+                                         char *errbuf);
 
 /**
  * Park the action table too (into the same file, opened here when the

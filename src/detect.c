@@ -439,7 +439,7 @@ static lk_status park_strings(lk_detect *d, uint8_t **otrace)
         (void)lk_ds_object(ds, (uint32_t)o, NULL, &tr);
         (*otrace)[o] = (uint8_t)tr;
     }
-    if ((st = lk_dataset_park(ds, d->o.tmp_dir, d->errmsg)) != LK_OK)
+    if ((st = lk_dataset_park(ds, d->o.tmp_dir, 0, d->errmsg)) != LK_OK)
         return st;
     stage_done("string tables parked", &t0);
     return LK_OK;

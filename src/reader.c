@@ -74,7 +74,7 @@ static lk_status park_file(lk_dataset *ds, const char *dir, char *errbuf)
     return LK_OK;
 }
 
-lk_status lk_dataset_park(lk_dataset *ds, const char *dir, char *errbuf)
+lk_status lk_dataset_park(lk_dataset *ds, const char *dir, int with_tables, char *errbuf)
 {
     uint64_t off;
     int fd;
@@ -89,8 +89,8 @@ lk_status lk_dataset_park(lk_dataset *ds, const char *dir, char *errbuf)
     off = ds->park_end;
     /* a failure part-way leaves what is not parked in memory; the caller
      * gives up (lk_dataset_release frees both kinds) */
-    if ((st = lk_strpool_park(ds->accounts, fd, &off, dir, errbuf)) != LK_OK ||
-        (st = lk_strpool_park(ds->objects, fd, &off, dir, errbuf)) != LK_OK ||
+    if ((st = lk_strpool_park(ds->accounts, fd, &off, with_tables, dir, errbuf)) != LK_OK ||
+        (st = lk_strpool_park(ds->objects, fd, &off, with_tables, dir, errbuf)) != LK_OK ||
         (st = lk_arena_park(&ds->content, fd, &off, dir, errbuf)) != LK_OK)
         return st;
     ds->park_end = off;

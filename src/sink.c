@@ -1112,7 +1112,7 @@ static lk_status park_for_clustering(lk_sink *k)
            "near-text: %llu bytes of signatures and %llu of posts spilled to %s while reading",
            (unsigned long long)lk_neartext_spilled_bytes(k->nt), (unsigned long long)k->ntoff,
            k->tmp_dir);
-    if ((st = lk_dataset_park(ds, k->tmp_dir, k->errbuf)) != LK_OK ||
+    if ((st = lk_dataset_park(ds, k->tmp_dir, 1, k->errbuf)) != LK_OK ||
         (st = lk_dataset_park_actions(ds, k->tmp_dir, k->errbuf)) != LK_OK)
         return st;
     stage(k, "near-text: dataset parked (%llu bytes)", (unsigned long long)ds->park_end);

@@ -339,6 +339,7 @@ struct lk_strpool {
     slot *tab;
     size_t mask;        /* table size - 1 (power of two) */
     uint64_t park_refs; /* while parked: where the refs are in the file */
+    uint64_t park_tab;  /* while parked with its table: where its slots are, + 1 (0: none) */
 };
 
 lk_status lk_strpool_new(lk_strpool **out)
@@ -550,7 +551,58 @@ void lk_strpool_free(lk_strpool *p)
 /* Parked, a pool keeps its arena's chunk list and counts: its strings, the
  * per-id arena refs are in the file, and the hash table is
  * rebuilt from them when it is unparked. */
-lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, const char *dir, char *errbuf)
+/* A parked table's slots go to the file as (hash << 32 | id + 1), this many
+ * at a time (the strings' pointers are found again from the ids). */
+#define TAB_PIECE ((size_t)1 << 16)
+
+static lk_status park_table(lk_strpool *p, int fd, uint64_t *off, const char *dir, char *errbuf)
+{
+    uint64_t *w = malloc(TAB_PIECE * sizeof *w);
+    lk_status st = LK_OK;
+
+    if (!w)
+        return LK_ENOMEM;
+    p->park_tab = *off + 1;
+    for (size_t j0 = 0; j0 <= p->mask && st == LK_OK; j0 += TAB_PIECE) {
+        const size_t m = LK_MIN(TAB_PIECE, p->mask + 1 - j0);
+        for (size_t j = 0; j < m; j++)
+            w[j] = (uint64_t)p->tab[j0 + j].h << 32 | p->tab[j0 + j].id1;
+        st = lk_tmpfile_write(fd, w, m * sizeof *w, *off, dir, errbuf);
+        *off += m * sizeof *w;
+    }
+    free(w);
+    return st;
+}
+
+/* The table as park_table left it: each slot's string from its id. */
+static lk_status unpark_table(lk_strpool *p, int fd, const char *dir, char *errbuf)
+{
+    uint64_t *w = malloc(TAB_PIECE * sizeof *w), off = p->park_tab - 1;
+    lk_status st = LK_OK;
+
+    p->tab = lk_table_alloc((p->mask + 1) * sizeof *p->tab);
+    if (!w || !p->tab) {
+        free(w);
+        return LK_ENOMEM;
+    }
+    for (size_t j0 = 0; j0 <= p->mask && st == LK_OK; j0 += TAB_PIECE) {
+        const size_t m = LK_MIN(TAB_PIECE, p->mask + 1 - j0);
+        if ((st = lk_tmpfile_read(fd, w, m * sizeof *w, off, dir, errbuf)) != LK_OK)
+            break;
+        off += m * sizeof *w;
+        for (size_t j = 0; j < m; j++) {
+            slot *sl = &p->tab[j0 + j];
+            sl->id1 = (uint32_t)w[j];
+            sl->h = (uint32_t)(w[j] >> 32);
+            sl->str = sl->id1 ? p->str[sl->id1 - 1] : NULL;
+        }
+    }
+    free(w);
+    return st;
+}
+
+lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, int with_table, const char *dir,
+                          char *errbuf)
 {
     uint64_t *ref = malloc(LK_MAX(p->n, (size_t)1) * sizeof *ref);
     size_t c = 0;
@@ -582,6 +634,9 @@ lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, const char *dir,
     free(ref);
     *off += p->n * sizeof *ref;
     if ((st = lk_arena_park(&p->arena, fd, off, dir, errbuf)) != LK_OK)
+        return st;
+    p->park_tab = 0;
+    if (with_table && (st = park_table(p, fd, off, dir, errbuf)) != LK_OK)
         return st;
     free(p->str);
     lk_table_free(p->tab, (p->mask + 1) * sizeof *p->tab);
@@ -631,5 +686,7 @@ lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, int lookup, 
     for (size_t i = 0; i < p->n; i++)
         p->str[i] = lk_arena_get(&p->arena, ref[i]) + 4;
     free(ref);
-    return lookup ? build_table(p) : LK_OK;
+    if (!lookup)
+        return LK_OK;
+    return p->park_tab ? unpark_table(p, fd, dir, errbuf) : build_table(p);
 }

@@ -181,11 +181,11 @@ static void test_park_dataset(void **state)
     assert_int_equal(rd(p1, 0, &ro, &ds, &st, eb), LK_OK);
     for (int order = 0; order < 2; order++) {
         if (order == 0) {
-            assert_int_equal(lk_dataset_park(&ds, tmpdir, eb), LK_OK);
+            assert_int_equal(lk_dataset_park(&ds, tmpdir, 1, eb), LK_OK);
             assert_int_equal(lk_dataset_park_actions(&ds, tmpdir, eb), LK_OK);
         } else {
             assert_int_equal(lk_dataset_park_actions(&ds, tmpdir, eb), LK_OK);
-            assert_int_equal(lk_dataset_park(&ds, tmpdir, eb), LK_OK);
+            assert_int_equal(lk_dataset_park(&ds, tmpdir, 0, eb), LK_OK);
         }
         assert_null(ds.a);
         assert_int_equal(ds.n, 3);
