@@ -346,11 +346,12 @@ typedef struct spillpass {
     uint64_t base;
 } spillpass;
 
-/* A pass runs on up to this many threads (lk_dataset_spilled_par): each
- * reads all of the actions' file and takes the actions of its own range of
- * objects, so that each run is filled by one thread, in table order.  The
- * cost is the random writes to the runs, which the threads share; every
- * thread more reads the file once more. */
+/* A pass runs on up to this many threads (lk_dataset_spilled_par): the
+ * actions' file is read a slice a thread, a round at a time, and each
+ * thread takes from the whole round the actions of its own range of
+ * objects, so that each run is filled by one thread, in table order.  What
+ * the threads share out is the random writes to the runs and the sorts;
+ * each of them scans every round. */
 #define SPILL_PARTS 4
 
 /* One thread's share of a pass: objects [lo, hi). */
