@@ -125,23 +125,50 @@ static uint64_t content_hash(const nullshared *sh, size_t r)
 }
 
 /* The post numbering's work: (key, action) pairs sorted; per step the
- * number of posts that begin in it, then the numbers. */
+ * number of posts that begin in it, then the numbers.  The pairs are
+ * written already cut by the top byte of their key (each step counts its
+ * own of each, then writes them to their places), so that the sort takes
+ * the 256 parts side by side: a sort of all of them began with a split of
+ * all the pairs on one thread (16 bytes an action, 1.7 GB at 10^8). */
 typedef struct postjob {
     nullshared *sh;
     const uint8_t *otrace;
     lk_kv *pr;
     size_t *cnt; /* per step: posts beginning in it, then the posts before it */
+    size_t *top; /* per step and top byte: its pairs, then where they go */
 } postjob;
+
+#define PR_PARTS 256
+
+static uint64_t pr_key(const nullshared *sh, size_t r)
+{
+    return content_hash(sh, r) ^ lk_mix64((uint64_t)sh->ix->a[r].account + 1);
+}
+
+static void pr_count_task(void *ctx, size_t task, unsigned worker)
+{
+    const postjob *j = ctx;
+    const lk_objindex *ix = j->sh->ix;
+    const size_t e = LK_MIN(ix->n, (task + 1) * STEP);
+    size_t *c = j->top + task * PR_PARTS;
+    (void)worker;
+    for (size_t r = task * STEP; r < e; r++)
+        c[pr_key(j->sh, r) >> 56]++;
+    lk_objindex_evict(ix, task * STEP, e);
+}
 
 static void pr_fill_task(void *ctx, size_t task, unsigned worker)
 {
     const postjob *j = ctx;
     const lk_objindex *ix = j->sh->ix;
     const size_t e = LK_MIN(ix->n, (task + 1) * STEP);
+    size_t *at = j->top + task * PR_PARTS;
     (void)worker;
     for (size_t r = task * STEP; r < e; r++) {
-        j->pr[r].key = content_hash(j->sh, r) ^ lk_mix64((uint64_t)ix->a[r].account + 1);
-        j->pr[r].val = r;
+        const uint64_t key = pr_key(j->sh, r);
+        lk_kv *x = &j->pr[at[key >> 56]++];
+        x->key = key;
+        x->val = r;
     }
     lk_objindex_evict(ix, task * STEP, e);
 }
@@ -222,13 +249,29 @@ static lk_status null_shared_init(nullshared *sh, const lk_objindex *ix, const l
     sh->oi = malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *sh->oi);
     j.pr = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.pr);
     j.cnt = malloc(LK_MAX(ns, (size_t)1) * sizeof *j.cnt);
-    if (!sh->pid || !sh->oi || !j.pr || !j.cnt)
+    j.top = calloc(LK_MAX(ns, (size_t)1) * PR_PARTS, sizeof *j.top);
+    if (!sh->pid || !sh->oi || !j.pr || !j.cnt || !j.top)
         goto done;
     /* lk_par_run runs every task even when a thread fails to start: its
      * LK_ENOMEM only says fewer threads worked */
     pass(ix, NULL, threads, nsteps(ix->nobj), objinfo_task, &j);
-    pass(ix, NULL, threads, ns, pr_fill_task, &j);
-    lk_sort_kv_inplace_par(j.pr, ix->n, threads); /* by post, then index */
+    pass(ix, NULL, threads, ns, pr_count_task, &j);
+    {
+        /* part by part, step by step: each part's places, then sorted by
+         * post, then index, the parts side by side */
+        size_t off[PR_PARTS + 1], at = 0;
+        for (size_t d = 0; d < PR_PARTS; d++) {
+            off[d] = at;
+            for (size_t t = 0; t < ns; t++) {
+                const size_t c = j.top[t * PR_PARTS + d];
+                j.top[t * PR_PARTS + d] = at;
+                at += c;
+            }
+        }
+        off[PR_PARTS] = at;
+        pass(ix, NULL, threads, ns, pr_fill_task, &j);
+        lk_sort_kv_parts_par(j.pr, off, PR_PARTS, threads);
+    }
     (void)lk_par_run(threads, ns, post_count_task, &j);
     for (size_t s = 0, before = 0; s < ns; s++) {
         const size_t c = j.cnt[s];
@@ -241,6 +284,7 @@ static lk_status null_shared_init(nullshared *sh, const lk_objindex *ix, const l
 done:
     free(j.pr);
     free(j.cnt);
+    free(j.top);
     if (st != LK_OK)
         null_shared_release(sh);
     return st;

@@ -309,6 +309,24 @@ void lk_sort_kv_inplace_par(lk_kv *p, size_t n, unsigned threads)
     kv_sort_par(p, n, threads);
 }
 
+typedef struct kv_parts {
+    lk_kv *p;
+    const size_t *off;
+} kv_parts;
+
+static void kv_part_task(void *ctx, size_t task, unsigned worker)
+{
+    const kv_parts *k = ctx;
+    (void)worker;
+    kv_sort(k->p + k->off[task], k->off[task + 1] - k->off[task]);
+}
+
+void lk_sort_kv_parts_par(lk_kv *p, const size_t *off, size_t nparts, unsigned threads)
+{
+    kv_parts k = {p, off};
+    (void)lk_par_run(threads, nparts, kv_part_task, &k);
+}
+
 void lk_sort_u64_inplace(uint64_t *p, size_t n)
 {
     u64_sort(p, n);

@@ -39,6 +39,13 @@ void lk_sort_kv_inplace(lk_kv *p, size_t n);
  *  its list of runs (49 KB) cannot be allocated, it is the serial sort. */
 void lk_sort_kv_inplace_par(lk_kv *p, size_t n, unsigned threads);
 
+/** Sort p[off[i] .. off[i + 1]) for each part i < nparts, each part by
+ *  lk_sort_kv_inplace(), on up to `threads` threads: when p is already cut
+ *  into parts by the leading bits of the keys (each part's keys below the
+ *  next part's), p is then sorted as lk_sort_kv_inplace() sorts it, without
+ *  the first split over all of p on one thread. */
+void lk_sort_kv_parts_par(lk_kv *p, const size_t *off, size_t nparts, unsigned threads);
+
 /** Sort p[0..n) in increasing order, in place, as lk_sort_kv_inplace()
  *  sorts pairs: half the bytes to move when a value can carry all of
  *  what is sorted.  No allocation. */

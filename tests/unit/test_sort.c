@@ -5,7 +5,8 @@
  * keys with long runs of equal keys, all keys equal, sorted and reversed
  * input, sizes around the insertion-sort cut-off); its threaded form
  * lk_sort_kv_inplace_par against qsort on sizes around its own cut-off,
- * skewed keys included, for several thread counts; lk_sort_u64_inplace
+ * skewed keys included, for several thread counts; lk_sort_kv_parts_par
+ * on pairs cut by their keys' top byte; lk_sort_u64_inplace
  * and its threaded form on the same keys; and the order-keeping double
  * keys.
  */
@@ -141,6 +142,42 @@ static void test_inplace_par_matches_qsort(void **state)
             }
 }
 
+/* Pairs cut into parts by the top byte of their key (a counting pass, as
+ * the calibration's numbering writes them), each part sorted by
+ * lk_sort_kv_parts_par: the order qsort gives the whole. */
+static void test_parts_match_qsort(void **state)
+{
+    static const size_t sizes[] = {0, 1, 1000, 300000};
+    static const unsigned threads[] = {1, 2, 3};
+    (void)state;
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+        for (int sh = 0; sh < NSHAPES; sh++) {
+            const size_t n = sizes[si];
+            lk_kv *a = make(n, (enum shape)sh, 1, 7000 + si * 10 + (size_t)sh);
+            lk_kv *b = malloc((n ? n : 1) * sizeof *b);
+            lk_kv *c = malloc((n ? n : 1) * sizeof *c);
+            size_t off[257] = {0}, at[256];
+            assert_non_null(b);
+            assert_non_null(c);
+            memcpy(b, a, n * sizeof *a);
+            qsort(b, n, sizeof *b, cmp_kv);
+            for (size_t i = 0; i < n; i++)
+                off[(a[i].key >> 56) + 1]++;
+            for (size_t d = 0; d < 256; d++)
+                off[d + 1] += off[d];
+            for (size_t ti = 0; ti < sizeof threads / sizeof *threads; ti++) {
+                memcpy(at, off, sizeof at);
+                for (size_t i = 0; i < n; i++)
+                    c[at[a[i].key >> 56]++] = a[i];
+                lk_sort_kv_parts_par(c, off, 256, threads[ti]);
+                assert_memory_equal(c, b, n * sizeof *c);
+            }
+            free(a);
+            free(b);
+            free(c);
+        }
+}
+
 static int cmp_u64(const void *x, const void *y)
 {
     const uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
@@ -200,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_inplace_matches_qsort),
         cmocka_unit_test(test_inplace_equals_stable),
         cmocka_unit_test(test_inplace_par_matches_qsort),
+        cmocka_unit_test(test_parts_match_qsort),
         cmocka_unit_test(test_u64_matches_qsort),
         cmocka_unit_test(test_double_keys),
     };
