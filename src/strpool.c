@@ -548,9 +548,6 @@ void lk_strpool_free(lk_strpool *p)
     free(p);
 }
 
-/* Parked, a pool keeps its arena's chunk list and counts: its strings, the
- * per-id arena refs are in the file, and the hash table is
- * rebuilt from them when it is unparked. */
 /* A parked table's slots go to the file as (hash << 32 | id + 1), this many
  * at a time (the strings' pointers are found again from the ids). */
 #define TAB_PIECE ((size_t)1 << 16)
@@ -601,6 +598,10 @@ static lk_status unpark_table(lk_strpool *p, int fd, const char *dir, char *errb
     return st;
 }
 
+/* Parked, a pool keeps its arena's chunk list and counts: its strings, the
+ * per-id arena refs and (with_table) its hash table's slots are in the
+ * file; unparked with lookups, the table comes back from there or is
+ * rebuilt from the strings. */
 lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, int with_table, const char *dir,
                           char *errbuf)
 {

@@ -428,10 +428,11 @@ static void sort_part(void *ctx, size_t task, unsigned worker)
     const sortparts *q = ctx;
     const spillpass *sp = q->sp;
     const uint32_t lo = q->cut[task], hi = q->cut[task + 1];
+    /* where the part's first run begins: the run before it ends there */
+    const uint64_t from = lo == sp->o0 ? sp->base : sp->start[lo - 1];
     (void)worker;
     if (lo < hi)
-        sort_pass(sp->a + ((lo == sp->o0 ? sp->base : sp->start[lo - 1]) - sp->base), sp->start, lo,
-                  hi, lo == sp->o0 ? sp->base : sp->start[lo - 1], q->tmp + task * q->maxrun);
+        sort_pass(sp->a + (from - sp->base), sp->start, lo, hi, from, q->tmp + task * q->maxrun);
 }
 
 /* Scatter pass [sp->o0, sp->o1) on `parts` threads, then its runs sorted on
@@ -446,7 +447,9 @@ static lk_status scatter_sort(lk_dataset *ds, spillpass *sp, unsigned parts, lk_
     q.sp = sp;
     q.tmp = tmp;
     q.maxrun = maxrun;
-    /* the same cut as spill_run's, from the runs' starts before the scatter */
+    /* the parts' objects, cut where the pass's actions split evenly (from
+     * the runs' starts before the scatter): spill_run fills and sort_part
+     * sorts the same parts */
     q.cut[0] = sp->o0;
     for (unsigned p = 0; p < parts; p++) {
         uint32_t hi = sp->o1;
