@@ -3,7 +3,8 @@
 # --max-mem CAP -w 60s`, samples the process's CPU time (utime + stime from
 # /proc) every 0.2 s, stamps each line of its log as it comes, and prints
 # for each line the wall time since the run began, since the line before,
-# and the cores busy in between (1.00: one thread's work; nan: under 0.3 s).
+# the cores busy in between (1.00: one thread's work; nan: under 0.3 s) and
+# the highest resident size (VmRSS, MiB) sampled in between (-: no sample).
 # The stages that run at 1.00 on two threads are the serial ones.
 #
 #   bash bench/timeline.sh                       # bench/data/sim_1e7 under 400M
@@ -27,14 +28,15 @@ pid=$(pgrep -n -f -- "--tmp-dir $tmp/spill") || { echo "detect did not start" >&
 : > "$tmp/cpu"
 while kill -0 "$pid" 2>/dev/null; do
     s=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null) || break
-    echo "$(date +%s.%N) $s" >> "$tmp/cpu"
+    r=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null) || break
+    echo "$(date +%s.%N) $s $r" >> "$tmp/cpu"
     sleep 0.2
 done
 wait
 python3 - "$(getconf CLK_TCK)" "$tmp/cpu" "$tmp/log" <<'PY'
 import bisect, sys
 hz = float(sys.argv[1])
-cpu = [tuple(map(float, l.split())) for l in open(sys.argv[2]) if len(l.split()) == 2]
+cpu = [tuple(map(float, l.split())) for l in open(sys.argv[2]) if len(l.split()) == 3]
 if not cpu:
     sys.exit("no CPU samples")
 ts = [c[0] for c in cpu]
@@ -45,7 +47,7 @@ def cpu_at(t):
         return cpu[0][1] / hz
     if i >= len(cpu):
         return cpu[-1][1] / hz
-    (t0, c0), (t1, c1) = cpu[i - 1], cpu[i]
+    (t0, c0, _), (t1, c1, _) = cpu[i - 1], cpu[i]
     return (c0 + (c1 - c0) * (t - t0) / (t1 - t0)) / hz
 
 prev = t0 = cpu[0][0]
@@ -54,6 +56,8 @@ for line in open(sys.argv[3]):
     t = float(stamp)
     dt = t - prev
     busy = (cpu_at(t) - cpu_at(prev)) / dt if dt > 0.3 else float("nan")
-    print("%7.2f +%6.2f cores %4.2f | %s" % (t - t0, dt, busy, text.rstrip()))
+    rss = [c[2] for c in cpu if prev <= c[0] <= t]
+    peak = "%5.0f" % (max(rss) / 1024) if rss else "    -"
+    print("%7.2f +%6.2f cores %4.2f MiB %s | %s" % (t - t0, dt, busy, peak, text.rstrip()))
     prev = t
 PY
