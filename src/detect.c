@@ -273,6 +273,7 @@ static lk_status read_inputs(lk_detect *d)
     /* distributed, the ranks share out the parsing (--compat: rank 0 alone reads) */
     ro.dist_bytes = lk_dist_size() > 1 && d->o.compat == LK_COMPAT_NONE ? &exchanged : NULL;
     so.threads = ro.threads;
+    so.distributed = ro.dist_bytes != NULL;
     /* CooRTweet groups an empty object id like any other; QUT needs every row
      * for its message-id de-duplication */
     so.keep_empty = d->o.compat != LK_COMPAT_NONE;

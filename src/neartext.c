@@ -27,6 +27,7 @@
 #    include <emmintrin.h>
 #endif
 
+#include "dist.h"
 #include "par.h"
 #include "rng.h"
 #include "tmpfile.h"
@@ -79,6 +80,7 @@ void lk_neartext_opts_init(lk_neartext_opts *o)
     o->shingle = 2;
     o->seed = 0;
     o->threads = 1;
+    o->distributed = 0;
 }
 
 /* Rows per band: the largest r (fewest candidates) for which a pair two
@@ -469,6 +471,12 @@ typedef struct ctx {
     unsigned kp0, kpn;
     uint64_t *wc;
     double t_prep, t_sweep[LK_NT_PIECES]; /* -vv: thread-seconds */
+    /* distributed (record): per piece, the pairs whose verification joined
+     * two sets, a << 32 | b, for the other ranks (jfail: one did not fit) */
+    int record;
+    uint64_t *jv[LK_NT_PIECES];
+    size_t jn[LK_NT_PIECES], jcap[LK_NT_PIECES];
+    int jfail[LK_NT_PIECES];
 } ctx;
 
 /* Root of x's set, halving the path on the way (every parent is an
@@ -535,8 +543,16 @@ static void try_pair(ctx *c, size_t piece, uint32_t a, uint32_t b)
     c->pcand[piece]++;
     ra = find(uf, a);
     rb = find(uf, b);
-    if (ra != rb && equal_slots(sig + (size_t)a * K, sig + (size_t)b * K) >= c->nt->need)
-        c->pjoin[piece] += (uint64_t)join(uf, ra, rb);
+    if (ra != rb && equal_slots(sig + (size_t)a * K, sig + (size_t)b * K) >= c->nt->need &&
+        join(uf, ra, rb)) {
+        c->pjoin[piece]++;
+        if (c->record) {
+            if (LK_GROW(c->jv[piece], c->jn[piece] + 1, c->jcap[piece]) == LK_OK)
+                c->jv[piece][c->jn[piece]++] = (uint64_t)a << 32 | b;
+            else
+                c->jfail[piece] = 1;
+        }
+    }
 }
 
 /* One stable counting pass of rec[0..n) into dst by the `bits` bits of
@@ -886,10 +902,78 @@ static lk_status map_back(lk_neartext *nt, void **out, size_t *len)
     return LK_OK;
 }
 
+/* Distributed: the passes of this rank, into plist (K + 1 slots): the
+ * identity pass, which every rank sweeps (the bands' candidates depend on
+ * it), and the bands of every R-th group of LK_NT_KEYPASSES passes (a
+ * group's keys come from one read of the signatures), counted from its
+ * rank.  One process: all of them. */
+static unsigned my_passes(unsigned passes, int dist, unsigned *plist)
+{
+    const unsigned ranks = dist ? (unsigned)lk_dist_size() : 1u,
+                   me = dist ? (unsigned)lk_dist_rank() : 0u;
+    unsigned np = 0;
+
+    for (unsigned p = 0; p < passes; p++)
+        if (p == 0 || (p / LK_NT_KEYPASSES) % ranks == me)
+            plist[np++] = p;
+    return np;
+}
+
+/* Distributed, after this rank's passes (collective; local: its status so
+ * far): every rank's joins go to every rank, which joins them too.  The
+ * sets are the connected components of the pairs that verify, whatever
+ * the order they are joined in, and each rank's joins span its own
+ * passes' components: so every rank ends with the sets one process finds.
+ * *cand, this rank's band candidates, becomes all ranks' (each band is
+ * swept on one rank); *sent receives the bytes of joins sent. */
+static lk_status merge_ranks(ctx *c, lk_status local, uint64_t *cand, uint64_t *sent, char *errbuf)
+{
+    const int ranks = lk_dist_size(), me = lk_dist_rank();
+    uint64_t *mine = NULL, *lens = calloc((size_t)ranks, sizeof *lens);
+    void *all = NULL;
+    size_t total = 0, at = 0;
+    lk_status st = local;
+
+    for (size_t i = 0; i < LK_NT_PIECES; i++) {
+        if (c->jfail[i] && st == LK_OK)
+            st = LK_ENOMEM;
+        total += c->jn[i];
+    }
+    if (st == LK_OK && (!lens || !(mine = malloc(LK_MAX(total, (size_t)1) * sizeof *mine))))
+        st = LK_ENOMEM;
+    if ((st = lk_dist_agree(st, errbuf)) != LK_OK)
+        goto done;
+    for (size_t i = 0; i < LK_NT_PIECES; i++) {
+        memcpy(mine + at, c->jv[i], c->jn[i] * sizeof *mine);
+        at += c->jn[i];
+    }
+    *sent = total * sizeof *mine;
+    if ((st = lk_dist_allgather(mine, total * sizeof *mine, &all, lens)) != LK_OK)
+        goto done;
+    at = 0;
+    for (int r = 0; r < ranks; r++) {
+        const uint64_t *v = (const uint64_t *)((const char *)all + at);
+        const size_t m = (size_t)(lens[r] / sizeof *v);
+        at += (size_t)lens[r];
+        if (r == me)
+            continue;
+        for (size_t k = 0; k < m; k++)
+            (void)join(c->uf, (uint32_t)(v[k] >> 32), (uint32_t)v[k]);
+    }
+    st = lk_dist_allreduce_u64(cand, 1, LK_DIST_SUM);
+done:
+    free(all);
+    free(mine);
+    free(lens);
+    return st;
+}
+
 lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats *st)
 {
     const size_t n = nt->nsig;
-    const unsigned passes = nt->bands + 1;
+    const int dist = nt->o.distributed && lk_dist_size() > 1;
+    unsigned plist[K + 1] = {0}, np;
+    uint64_t cand = 0, sent = 0, roots = 0;
     ctx c = {0};
     uint32_t *res = NULL;
     void *mapped = NULL; /* spilled: the signatures mapped, for this call only */
@@ -923,44 +1007,50 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
         goto cleanup;
     for (size_t i = 0; i < n; i++)
         c.uf[2 * i] = c.uf[2 * i + 1] = (uint32_t)i;
+    np = my_passes(nt->bands + 1, dist, plist);
+    c.record = dist;
     if (nt->o.threads > 1) {
         c.sweep_buf = -1;
-        prepare(&c, 0);
-        for (unsigned p = 0; p < passes; p++) {
+        prepare(&c, plist[0]);
+        for (unsigned i = 0; i < np && c.sweep_st == LK_OK; i++) {
             c.sweep_buf = c.prep_buf;
-            c.sweep_pass = p;
-            c.prep_pass = p + 1;
-            c.prep = p + 1 < passes;
-            if (p == 1)
+            c.sweep_pass = plist[i];
+            c.prep = i + 1 < np;
+            c.prep_pass = c.prep ? plist[i + 1] : 0;
+            if (i == 1)
                 note_identity(&c);
-            if (p == 0)
+            if (plist[i] == 0)
                 c.npieces = 1;
             else
                 cut_pieces(&c, LK_NT_PIECES);
             (void)lk_par_run(nt->o.threads, (size_t)c.prep + c.npieces, step_task, &c);
-            if (c.sweep_st != LK_OK) {
-                ret = c.sweep_st;
-                goto cleanup;
-            }
         }
     } else {
         c.sweep_buf = 2; /* absent: prepare uses buffers 0 and 1 */
-        for (unsigned p = 0; p < passes; p++) {
+        for (unsigned i = 0; i < np && c.sweep_st == LK_OK; i++) {
             const int keep = c.sweep_buf;
-            prepare(&c, p);
+            prepare(&c, plist[i]);
             c.sweep_buf = c.prep_buf;
-            c.sweep_pass = p;
+            c.sweep_pass = plist[i];
             c.prep = 0;
-            if (p == 1)
+            if (i == 1)
                 note_identity(&c);
             cut_pieces(&c, 1);
             step_task(&c, 0, 0);
             c.sweep_buf = keep;
-            if (c.sweep_st != LK_OK) {
-                ret = c.sweep_st;
-                goto cleanup;
-            }
         }
+    }
+    for (size_t i = 0; i < LK_NT_PIECES; i++)
+        cand += c.pcand[i];
+    if (dist) { /* every rank, whatever happened here (collective) */
+        if ((ret = merge_ranks(&c, c.sweep_st, &cand, &sent, nt->errbuf)) != LK_OK)
+            goto cleanup;
+        lk_log(LK_LOG_INFO,
+               "near-text: %u of %u band passes swept here, %llu bytes of joins sent to %d ranks",
+               np - 1, nt->bands, (unsigned long long)sent, lk_dist_size() - 1);
+    } else if (c.sweep_st != LK_OK) {
+        ret = c.sweep_st;
+        goto cleanup;
     }
 
     /* Sizes of the sets, counted at their roots (a record buffer is free now). */
@@ -981,6 +1071,8 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
             clustered++;
             clusters += r == i;
         }
+        for (size_t i = 0; i < n; i++)
+            roots += c.uf[2 * i] == (uint32_t)i;
     }
     {
         double sweep = 0.0;
@@ -989,17 +1081,19 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
         lk_log(LK_LOG_DEBUG,
                "near-text: %u passes prepared in %.3f s, band passes swept in %.3f s "
                "(thread-seconds)",
-               passes, c.t_prep, sweep);
+               np, c.t_prep, sweep);
     }
     if (st) {
         st->posts = nt->nposts;
         st->sketched = n;
-        st->candidates = 0;
+        /* every join made two sets one: n - roots in all (counted here
+         * alone when distributed, each rank joining the others' too) */
+        st->candidates = cand;
         st->joined = c.joined;
-        for (size_t i = 0; i < LK_NT_PIECES; i++) {
-            st->candidates += c.pcand[i];
+        for (size_t i = 0; i < LK_NT_PIECES; i++)
             st->joined += c.pjoin[i];
-        }
+        if (dist)
+            st->joined = (uint64_t)n - roots;
         st->clusters = clusters;
         st->clustered = clustered;
         st->bands = nt->bands;
@@ -1018,5 +1112,7 @@ cleanup:
     free(c.keys);
     free(c.wc);
     free(c.reps);
+    for (size_t i = 0; i < LK_NT_PIECES; i++)
+        free(c.jv[i]);
     return ret;
 }

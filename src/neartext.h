@@ -59,6 +59,17 @@
  * under one seed and not another; pairs far from it (the copypasta edits
  * above, unrelated texts) do not depend on it.
  *
+ * Distributed (lk_neartext_opts.distributed, under mpirun, every rank
+ * holding the same signatures): every rank sweeps the identity pass and
+ * the bands of every R-th group of four passes, counted from its rank, and
+ * records the pairs whose verification joined two sets; those go to every
+ * other rank, which joins them too.  Each rank's joins span the components
+ * of its own passes' verified pairs, so every rank ends with the components
+ * of all of them: the clusters of one process, and its counts (the
+ * candidates summed over the ranks, each band being swept on one).  It
+ * costs 8 bytes a join made on the rank, and all ranks' joins at once
+ * while they are joined (6.2 M joins, 50 MB, at 10^8 actions).
+ *
  * Memory.  Held per post with >= 3 tokens: 128 bytes of signature + 4 bytes
  * of post id (amortised growth adds up to half of that); posts with fewer
  * tokens cost nothing.  lk_neartext_cluster() needs in addition 40 bytes per
@@ -92,6 +103,11 @@ typedef struct lk_neartext_opts {
                            it sweeps one, and sweeps a band on every thread (same
                            result and counts, one more buffer of 8 bytes per
                            sketched post); default 1 */
+    int distributed;  /**< a distributed run (dist.h), in which every rank holds
+                           the same signatures: lk_neartext_cluster() is then
+                           collective, each rank sweeps the identity pass and a
+                           share of the bands, and the joins are exchanged (same
+                           result and counts); default 0 */
 } lk_neartext_opts;
 
 /** What lk_neartext_cluster() did; every count is over the posts added so far. */

@@ -229,6 +229,7 @@ lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk
         if (o->near_text_threshold > 0)
             no.threshold = o->near_text_threshold;
         no.threads = o->threads;
+        no.distributed = o->distributed;
         if (lk_neartext_new(&no, &k->nt) != LK_OK) {
             lk_sink_free(k);
             return LK_EINVAL;

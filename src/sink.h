@@ -142,6 +142,9 @@ typedef struct lk_sink_opts {
     int keep_empty;             /* CooRTweet compat: "" is an object like any other */
     double near_text_threshold; /* near-text Jaccard; <= 0: the default (neartext.h) */
     unsigned threads;           /* > 1: near-text clustering on two threads */
+    int distributed;            /* a distributed run reading alike on every rank
+                                   (lk_read_opts.dist_bytes): the near-text
+                                   clustering is shared out (lk_neartext_opts) */
     uint64_t max_mem;           /* --max-mem; > 0: near-text data spilled while reading and
                                    the dataset parked while clustering (lk_sink_finish) */
     const char *tmp_dir;        /* --tmp-dir for those (NULL: $TMPDIR or /tmp); borrowed */

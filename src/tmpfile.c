@@ -121,7 +121,7 @@ static struct {
 
 static void *close_one(void *arg)
 {
-    (void)close((int)(intptr_t)arg);
+    (void)close(*(const int *)arg);
     return NULL;
 }
 
@@ -133,7 +133,7 @@ static void close_all(const int *fd, size_t n)
     pthread_t th[LK_TMPFILE_POOL];
     size_t started = 0;
     for (size_t i = 0; i < n; i++) {
-        if (pthread_create(&th[started], NULL, close_one, (void *)(intptr_t)fd[i]) == 0)
+        if (pthread_create(&th[started], NULL, close_one, (void *)&fd[i]) == 0)
             started++;
         else
             (void)close(fd[i]);

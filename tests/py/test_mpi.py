@@ -33,6 +33,7 @@ suppressions to see them, the ranks keep the components loaded
 """
 import os
 import gzip
+import json
 import random
 import re
 import shutil
@@ -89,6 +90,23 @@ def shuffled(stderr):
     return sum(int(x) for x in re.findall(r"(\d+) bytes shuffled", stderr))
 
 
+def near_text_shared(name, np, ref, stderr):
+    """The near-text band passes are shared out (src/neartext.c, my_passes):
+    rank 0 sweeps the bands of every np-th group of four passes (pass 0,
+    the identity pass, is every rank's), and sends the joins it made."""
+    with open(os.path.join(ref, "summary.json"), encoding="utf-8") as f:
+        nt = json.load(f)["counts"].get("near_text")
+    if not nt or nt["clusters"] == 0:
+        return
+    m = re.search(r"near-text: (\d+) of (\d+) band passes swept here, (\d+) bytes of joins "
+                  r"sent to (\d+) ranks", stderr)
+    want = sum(1 for p in range(1, nt["bands"] + 1) if (p // 4) % np == 0)
+    check(m is not None and int(m.group(1)) == want and int(m.group(2)) == nt["bands"]
+          and int(m.group(3)) > 0 and int(m.group(4)) == np - 1,
+          "%s, %d ranks: rank 0 swept %d of %d near-text bands and sent its joins (%s)"
+          % (name, np, want, nt["bands"], m.group(0) if m else None))
+
+
 def compare(name, args, inputs, ranks=(2, 3), spill=False):
     base = tmpdir()
     ref = os.path.join(base, "one")
@@ -106,6 +124,7 @@ def compare(name, args, inputs, ranks=(2, 3), spill=False):
             continue
         check_same_folders(ref, out, "%s, %d ranks vs 1 process" % (name, np))
         check(shuffled(p.stderr) > 0, "%s, %d ranks: -v reports bytes shuffled" % (name, np))
+        near_text_shared(name, np, ref, p.stderr)
         # rank 0 alone speaks: one summary line
         check(len(re.findall(r" s wall, .* results in ", p.stderr)) == 1,
               "%s, %d ranks: one summary line (stderr: %s)" % (name, np, p.stderr[-1500:]))
