@@ -2,13 +2,14 @@
 # Distributed detect on one machine (not run in CI): one process, then
 # `mpirun -np R` for R = 1, 2, 4 (--oversubscribe, one thread a rank), on
 # one input.  Prints one Markdown row per run: wall time, CPU seconds of all
-# ranks, the largest rank's peak RSS, the pair-aggregation and calibration
-# stage times of -v (rank 0), and the bytes of pair records shuffled between
-# ranks (pair aggregation + calibration).  Every run's outputs are compared
+# ranks, the largest rank's peak RSS, the near-text clustering,
+# pair-aggregation and calibration stage times of -v (rank 0), and the bytes
+# of pair records shuffled between ranks (pair aggregation + calibration).  Every run's outputs are compared
 # with the single-process run's (byte-identical, or the script fails).
 #
-# Phase 1: every rank still reads the whole input and builds the index and
-# null copies; only the pair stage is shared out.  On one machine the ranks
+# Every rank still reads the whole input and builds the index and null
+# copies; the parsing, the near-text clustering's band passes and the pair
+# stage are shared out.  On one machine the ranks
 # compete for the same cores, so this measures overhead, not speed-up.
 #
 #   bash bench/mpi.sh                         # bench/data/sim_1e6 (made by bench/run.sh)
@@ -45,9 +46,10 @@ one() { # label, then the command before "detect"
     shuffled=$(awk 'match($0, /[0-9]+ bytes shuffled/) {
         split(substr($0, RSTART, RLENGTH), f, " "); s += f[1] } END { print s + 0 }' "$log")
     python3 -c 'import sys
-l, w, u, s, r, ag, ca, sh = sys.argv[1:]
-print("| %s | %.1f | %.1f | %.0f MB | %s | %s | %.0f MB |" % (l, float(w), float(u) + float(s),
-      int(r) / 1024, ag, ca, int(sh) / 1e6))' "$label" "$wall" "$user" "$sys" "$rss" \
+l, w, u, s, r, nt, ag, ca, sh = sys.argv[1:]
+print("| %s | %.1f | %.1f | %.0f MB | %s | %s | %s | %.0f MB |" % (l, float(w),
+      float(u) + float(s), int(r) / 1024, nt or "-", ag, ca, int(sh) / 1e6))' "$label" "$wall" \
+        "$user" "$sys" "$rss" "$(stage "$log" 'near-text clustering')" \
         "$(stage "$log" 'pair aggregation')" "$(stage "$log" calibration)" "$shuffled"
     if [ -z "$ref" ]; then
         ref=$out
@@ -59,8 +61,8 @@ print("| %s | %.1f | %.1f | %.0f MB | %s | %s | %.0f MB |" % (l, float(w), float
 
 echo "input: $in ($(($(wc -l <"$in") - 1)) actions); $(nproc) cores; -t 1 a rank"
 echo
-echo "| run | wall s | CPU s | peak RSS (largest rank) | aggregation s | calibration s | shuffled |"
-echo "|---|---|---|---|---|---|---|"
+echo "| run | wall s | CPU s | peak RSS (largest rank) | near-text s | aggregation s | calibration s | shuffled |"
+echo "|---|---|---|---|---|---|---|---|"
 one "1 process, no mpirun" "$LK"
 for r in $ranks; do
     one "mpirun -np $r" mpirun -np "$r" --oversubscribe --bind-to none --mca btl self,vader "$LK"

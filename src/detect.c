@@ -643,9 +643,6 @@ static lk_status run_native(lk_detect *d)
                (unsigned long long)d->calib.pass_sync, d->o.min_sync);
         stage_done("calibration", &t0);
     }
-    /* the stages left open no temporary file large enough to want one of
-     * the kept ones back: they go meanwhile (lk_detect_run waits for it) */
-    lk_tmpfile_drain_start();
     /* distributed: the calibration above was the last collective step;
      * rank 0 alone holds the network, thresholds, clusters and writes */
     if (lk_dist_rank() != 0)

@@ -110,15 +110,6 @@ void lk_tmpfile_close(int fd)
         (void)close(fd);
 }
 
-/* The files lk_tmpfile_drain_start() took out of the pool, and the thread
- * closing them (drainer.on: started, not yet joined). */
-static struct {
-    pthread_t th;
-    int on;
-    size_t n;
-    int fd[LK_TMPFILE_POOL];
-} drainer;
-
 static void *close_one(void *arg)
 {
     (void)close(*(const int *)arg);
@@ -154,35 +145,11 @@ static size_t pool_take_all(int *fd)
     return n;
 }
 
-static void *drain_main(void *arg)
-{
-    (void)arg;
-    close_all(drainer.fd, drainer.n);
-    return NULL;
-}
-
-void lk_tmpfile_drain_start(void)
-{
-    if (drainer.on)
-        return;
-    drainer.n = pool_take_all(drainer.fd);
-    if (drainer.n == 0)
-        return;
-    if (pthread_create(&drainer.th, NULL, drain_main, NULL) == 0)
-        drainer.on = 1;
-    else
-        close_all(drainer.fd, drainer.n);
-}
-
 void lk_tmpfile_drain(void)
 {
     int fd[LK_TMPFILE_POOL];
     const size_t n = pool_take_all(fd);
     close_all(fd, n);
-    if (drainer.on) {
-        (void)pthread_join(drainer.th, NULL);
-        drainer.on = 0;
-    }
 }
 
 lk_status lk_tmpfile_write(int fd, const void *buf, size_t len, uint64_t off, const char *dir,

@@ -19,8 +19,7 @@
  * file ran at 0.4-1.1 GB/s and an overwrite at 3.5-7.5 GB/s).  A file taken
  * back keeps its old length and bytes past what the new user writes: every
  * user reads only what it wrote.  lk_tmpfile_drain() closes the kept files;
- * a detect run starts it when its calibration ends and waits for it when
- * the run ends.
+ * a detect run calls it when it ends.
  */
 #ifndef LK_TMPFILE_H
 #define LK_TMPFILE_H
@@ -34,15 +33,9 @@ LK_RESULT_USED lk_status lk_tmpfile_open(const char *dir, int *fd, char *errbuf)
 /** Give back a file lk_tmpfile_open() made (fd < 0: nothing). */
 void lk_tmpfile_close(int fd);
 
-/** Close the files lk_tmpfile_close() kept, and give their space back; wait for
- *  lk_tmpfile_drain_start()'s closes. */
+/** Close the files lk_tmpfile_close() kept, side by side (a close waits for
+ *  the kernel's writeback of its file), and give their space back. */
 void lk_tmpfile_drain(void);
-
-/** Begin closing the files kept so far on a thread of its own, and go on (a
- *  close can wait on the kernel's writeback of the file for a fraction of a
- *  second): for when no stage left needs them; lk_tmpfile_drain() waits for
- *  it.  Only the thread that calls lk_tmpfile_drain() may call it. */
-void lk_tmpfile_drain_start(void);
 
 /** Write len bytes at off.  @return LK_OK or LK_EIO ("cannot write a
  *  temporary file in DIR: cause"). */
