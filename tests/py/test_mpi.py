@@ -267,6 +267,9 @@ split_read("simulated gzip, split reading", [], [gz], "65536", runs=((2, 1),))
 simt = os.path.join(tmpdir(), "simt")
 run(["simulate", "-q", "--seed", "5", "--actions", "40000", "-o", simt])
 split_read("IO archive, split reading", [], [os.path.join(simt, "tweets.csv")], "4099")
+# 21 bands of three slots: the last group of passes is short
+compare("IO archive, near-text 0.5", ["--near-text-threshold", "0.5"],
+        [os.path.join(simt, "tweets.csv")], ranks=(3,))
 
 # bad rows of several kinds among the first rows of actions.csv; the
 # malformed one sends the rest of the file to the serial reader
