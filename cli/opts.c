@@ -215,8 +215,9 @@ void lk_cli_help_global(FILE *f, const lk_cli *c, int which)
     lk_cli_help_heading(f, "Global");
     if (which & (LK_CLI_G_RESOURCES | LK_CLI_G_THREADS))
         lk_cli_help_opt(f, "-t, --threads N",
-                        "worker threads; 0 = all cores; the output is the\n"
-                        "same for any N [%d]",
+                        "worker threads; 0 = all cores (under mpirun, this\n"
+                        "rank's share of them); the output is the same for\n"
+                        "any N [%d]",
                         c->threads);
     if (which & LK_CLI_G_RESOURCES) {
         lk_cli_help_opt(f, "--max-mem SIZE",

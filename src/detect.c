@@ -802,6 +802,11 @@ lk_status lk_detect_run(lk_detect *d)
     const int writer = lk_dist_rank() == 0;
     lk_status st = LK_OK, all;
 
+    if (lk_dist_size() > 1)
+        lk_log(LK_LOG_DEBUG, "rank %d: %u threads (%s; %u cores allowed, shared by %u ranks)",
+               lk_dist_rank(), lk_par_threads(d->o.threads),
+               d->o.threads > 0 ? "--threads" : "the default", lk_par_cores_allowed(),
+               lk_dist_share());
     if (writer || d->o.compat == LK_COMPAT_NONE)
         st = run(d, writer);
     lk_tmpfile_drain(); /* the temporary files kept for reuse go (tmpfile.h) */

@@ -1,5 +1,6 @@
 /* dist.c - MPI glue (dist.h): ranks, status agreement, reductions and
  * exchanges; their one-process forms (rank 0 of 1) when built without MPI. */
+#include <sched.h>
 #include <stdio.h>
 
 #include "dist.h"
@@ -9,10 +10,16 @@
 #endif
 
 static int g_rank = 0, g_size = 1;
+static unsigned g_share = 1; /* lk_dist_share() */
 
 int lk_dist_rank(void)
 {
     return g_rank;
+}
+
+unsigned lk_dist_share(void)
+{
+    return g_share;
 }
 
 int lk_dist_size(void)
@@ -51,6 +58,40 @@ int lk_dist_available(void)
     return 1;
 }
 
+/* Collective, at init: the ranks on this node (MPI_COMM_TYPE_SHARED) whose
+ * allowed cores (sched_getaffinity) overlap this rank's, itself included.
+ * Bound to cores of their own (mpirun's default for 2 ranks), each counts
+ * 1; unbound, or bound to a socket, the ranks sharing those cores count
+ * them all, and each takes its share (lk_par_cores). */
+static unsigned node_share(void)
+{
+    MPI_Comm node;
+    cpu_set_t mine, *all = NULL;
+    int n = 0;
+    unsigned share = 1;
+
+    if (sched_getaffinity(0, sizeof mine, &mine) != 0)
+        CPU_ZERO(&mine); /* unknown: shares nothing, counts itself */
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) !=
+        MPI_SUCCESS)
+        return 1;
+    if (MPI_Comm_size(node, &n) == MPI_SUCCESS && n > 1 &&
+        (all = malloc((size_t)n * sizeof *all)) != NULL &&
+        MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, node) ==
+            MPI_SUCCESS) {
+        share = 0;
+        for (int r = 0; r < n; r++) {
+            cpu_set_t both;
+            CPU_AND(&both, &mine, &all[r]);
+            share += CPU_COUNT(&both) > 0;
+        }
+        share = LK_MAX(share, 1u);
+    }
+    free(all);
+    (void)MPI_Comm_free(&node);
+    return share;
+}
+
 lk_status lk_dist_init(int *argc, char ***argv, char *errbuf, size_t errlen)
 {
     int provided = 0, size = 1, rank = 0;
@@ -81,6 +122,7 @@ lk_status lk_dist_init(int *argc, char ***argv, char *errbuf, size_t errlen)
     g_rank = rank;
     g_size = size;
     g_on = 1;
+    g_share = node_share();
     return LK_OK;
 }
 
@@ -94,6 +136,7 @@ void lk_dist_finalize(void)
     g_on = 0;
     g_rank = 0;
     g_size = 1;
+    g_share = 1;
 }
 
 /* One agreement round: every rank votes (status, at the final agreement);

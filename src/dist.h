@@ -37,6 +37,14 @@
  * (lockstep.h): the CLI starts and ends the MPI run. */
 
 /**
+ * The ranks of this node that share this rank's cores (their allowed CPU
+ * sets overlap), itself included, found by lk_dist_init(); 1 when not
+ * distributed.  lk_par_cores() gives each its share, so that ranks started
+ * unbound (or bound to a socket) do not each take every core.
+ */
+unsigned lk_dist_share(void);
+
+/**
  * Collective: agree on a status.  Returns the worst status of all ranks
  * (the most negative); when it is an error, errbuf (LK_ERRMSG_MAX bytes,
  * may be NULL) receives the message of the lowest failing rank, prefixed

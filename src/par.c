@@ -4,9 +4,10 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
+#include "dist.h"
 #include "par.h"
 
-unsigned lk_par_cores(void)
+unsigned lk_par_cores_allowed(void)
 {
     cpu_set_t set;
     long n;
@@ -14,6 +15,12 @@ unsigned lk_par_cores(void)
         return (unsigned)CPU_COUNT(&set);
     n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (unsigned)n : 1u;
+}
+
+unsigned lk_par_cores(void)
+{
+    /* under mpirun, this rank's share of the cores it shares (dist.h) */
+    return LK_MAX(lk_par_cores_allowed() / lk_dist_share(), 1u);
 }
 
 unsigned lk_par_threads(int requested)

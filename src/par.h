@@ -15,7 +15,11 @@
 
 typedef void (*lk_task_fn)(void *ctx, size_t task, unsigned worker);
 
-/** Cores available to this process (sched_getaffinity; at least 1). */
+/** Cores this process may run on (sched_getaffinity; at least 1). */
+unsigned lk_par_cores_allowed(void);
+
+/** Cores available to this process: lk_par_cores_allowed(), divided among the
+ *  ranks of a distributed run that share them (lk_dist_share(); at least 1). */
 unsigned lk_par_cores(void);
 
 /** Threads to use for a request: 0 = all cores; capped at LK_PAR_MAX. */

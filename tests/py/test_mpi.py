@@ -149,6 +149,27 @@ def held(stderr):
             for m in HELD.finditer(stderr)}
 
 
+THREADS = re.compile(r"^lockstep detect: debug: rank (\d+): (\d+) threads \(the default; "
+                     r"(\d+) cores allowed, shared by (\d+) ranks\)", re.M)
+
+
+def threads_shared(name, np, stderr):
+    """Without --threads, ranks sharing cores (started unbound, or bound to a
+    socket) divide them (src/dist.c, node_share): each takes its share, and
+    together they start no more threads than the machine has cores (or one a
+    rank)."""
+    got = {int(m.group(1)): tuple(int(x) for x in m.group(2, 3, 4))
+           for m in THREADS.finditer(stderr)}
+    check(sorted(got) == list(range(np)), "%s: -vv reports each rank's threads (%r)" % (name, got))
+    for r, (threads, cores, share) in got.items():
+        check(1 <= share <= np and threads == max(1, cores // share),
+              "%s: rank %d takes its share of %d cores shared by %d ranks (%d threads)"
+              % (name, r, cores, share, threads))
+    total = sum(t for t, _, _ in got.values())
+    check(total <= max(np, os.cpu_count() or 1),
+          "%s: %d ranks start %d threads in all on %s cores" % (name, np, total, os.cpu_count()))
+
+
 def held_on_root(name, args, inputs, np=3):
     """Rank 0 holds every edge, as one process does; the others none."""
     base = tmpdir()
@@ -176,6 +197,7 @@ def held_on_root(name, args, inputs, np=3):
             check(got.get((net, r)) == 0, "%s, %s network: rank %d holds no edges (got %r)"
                   % (name, net, r, got.get((net, r))))
     check(len(got) == np * len(nets), "%s: one line per network and rank (%r)" % (name, got))
+    threads_shared(name, np, p.stderr)
     check_same_folders(ref, out, "%s, %d ranks -vv vs 1 process" % (name, np))
     # the other ranks show their debug lines only: still one summary line
     check(len(re.findall(r" s wall, .* results in ", p.stderr)) == 1,
