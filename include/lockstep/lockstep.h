@@ -192,7 +192,7 @@ typedef struct lk_detect_opts {
     const char *out_dir;        /**< output folder, created if missing ["lockstep-out"] */
     uint64_t seed;              /**< seed of every randomised step (Leiden) [1] */
     double resolution;          /**< Leiden resolution (modularity) [1.0] */
-    int threads;                /**< worker threads; 0 = all cores [0] */
+    int threads;                /**< worker threads; 0 = all cores (MPI: the rank's share) [0] */
     uint64_t max_mem;           /**< memory budget in bytes; 0 = unlimited [0] */
     const char *tmp_dir;        /**< folder for temporary files [$TMPDIR or /tmp] */
     int write_evidence;         /**< write evidence.csv [1] */
