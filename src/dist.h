@@ -66,6 +66,15 @@ typedef enum lk_dist_op { LK_DIST_SUM, LK_DIST_MIN, LK_DIST_MAX } lk_dist_op;
 LK_RESULT_USED lk_status lk_dist_allreduce_u64(uint64_t *v, size_t n, lk_dist_op op);
 
 /**
+ * Collective: counters of two bits, saturating at 2, summed over all ranks
+ * in place, as net.c's pair sketch holds them: n word pairs of 64 counters
+ * each, counter i of pair k being bit i of w[2 k] (seen) and of
+ * w[2 k + 1] (seen twice or more).  @return LK_OK, or LK_EIO when MPI
+ * cannot make the operation.
+ */
+LK_RESULT_USED lk_status lk_dist_allreduce_sat2(uint64_t *w, size_t n);
+
+/**
  * Point to point, both at once: send slen bytes to rank dst and receive
  * rlen bytes from rank src (either length may be 0: that side is skipped;
  * the partner must pass the same length).  Lengths are 64-bit: the

@@ -943,10 +943,11 @@ static lk_status merge_ranks(ctx *c, lk_status local, uint64_t *cand, uint64_t *
         st = LK_ENOMEM;
     if ((st = lk_dist_agree(st, errbuf)) != LK_OK)
         goto done;
-    for (size_t i = 0; i < LK_NT_PIECES; i++) {
-        memcpy(mine + at, c->jv[i], c->jn[i] * sizeof *mine);
-        at += c->jn[i];
-    }
+    for (size_t i = 0; i < LK_NT_PIECES; i++)
+        if (c->jn[i]) { /* jv[i] is NULL while empty */
+            memcpy(mine + at, c->jv[i], c->jn[i] * sizeof *mine);
+            at += c->jn[i];
+        }
     *sent = total * sizeof *mine;
     if ((st = lk_dist_allgather(mine, total * sizeof *mine, &all, lens)) != LK_OK)
         goto done;
@@ -1086,12 +1087,13 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     if (st) {
         st->posts = nt->nposts;
         st->sketched = n;
-        /* every join made two sets one: n - roots in all (counted here
-         * alone when distributed, each rank joining the others' too) */
         st->candidates = cand;
         st->joined = c.joined;
         for (size_t i = 0; i < LK_NT_PIECES; i++)
             st->joined += c.pjoin[i];
+        /* every join made two sets one: n - roots in all (the joins made
+         * here are not all of them when distributed, and the others'
+         * joined here join fewer) */
         if (dist)
             st->joined = (uint64_t)n - roots;
         st->clusters = clusters;

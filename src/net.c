@@ -156,52 +156,78 @@ static void sketch_merge(void *ctx, size_t task, unsigned worker)
     }
 }
 
+/* No sketch (the workers' tables freed). */
+static void drop_sketch(job *j)
+{
+    for (unsigned w = 0; j->skw && w < j->threads; w++)
+        lk_table_free(j->skw[w], (size_t)j->sk_lines * 64);
+    free(j->skw);
+    j->skw = NULL;
+    j->sk = NULL;
+    j->sk_lines = 0;
+}
+
 /*
- * Fill the sketch (j->sk) when it can help: a single process (the records
- * of other ranks would need their sketch too), min_keep >= 2, and room for
+ * Fill the sketch (j->sk) when it can help: min_keep >= 2, and room for
  * at least two counters a pair (eight at most: 2 bytes a pair).  Each
  * worker fills its own, of budget / 2 / threads bytes at most, and they
  * are merged; the merged one is taken out of *budget.  An allocation that
- * fails only means no sketch.
+ * fails only means no sketch.  Distributed (collective), every rank counts
+ * the pairs of its own chunks in a sketch of the same size (the smallest
+ * any rank has room for), and the ranks' sketches are summed
+ * (lk_dist_allreduce_sat2): each rank then leaves out the pairs of one
+ * record in all, whichever rank's chunks hold it; all ranks have a sketch,
+ * or none.  @return LK_OK, or an error of the collectives.
  */
-static void fill_sketch(job *j, uint64_t pairs, uint64_t *budget)
+static lk_status fill_sketch(job *j, uint64_t pairs, uint64_t *budget, char *errbuf)
 {
     const uint64_t room = *budget / 2 / j->threads;
-    const uint64_t lines = LK_MIN(LK_MIN(pairs * 2, room) / 64, UINT64_C(0xffffffff));
+    uint64_t lines = LK_MIN(LK_MIN(pairs * 2, room) / 64, UINT64_C(0xffffffff)), failed = 0;
     lk_status st;
 
-    if (j->nranks > 1 || j->min_keep < 2 || pairs < 4096 ||
-        lines * 128 < pairs) /* fewer than two counters a pair */
-        return;
-    if (!(j->skw = calloc(j->threads, sizeof *j->skw)))
-        return;
+    if (j->min_keep < 2 || pairs < 4096) /* the same on every rank */
+        return LK_OK;
+    if (j->nranks > 1 && ((st = lk_dist_agree(LK_OK, errbuf)) != LK_OK ||
+                          (st = lk_dist_allreduce_u64(&lines, 1, LK_DIST_MIN)) != LK_OK))
+        return st;
+    if (lines * 128 < pairs) /* fewer than two counters a pair */
+        return LK_OK;
+    j->skw = calloc(j->threads, sizeof *j->skw);
     j->sk_lines = lines;
     /* huge pages where the system gives them: random lines, few TLB misses */
-    for (unsigned w = 0; w < j->threads; w++)
+    for (unsigned w = 0; j->skw && w < j->threads; w++)
         if (!(j->skw[w] = lk_table_alloc(lines * 64)))
-            goto none;
-    st = lk_par_run(j->threads, own_tasks(j, j->nch), sketch_chunk, j);
+            failed = 1;
+    failed |= !j->skw;
+    if (j->nranks > 1 && ((st = lk_dist_agree(LK_OK, errbuf)) != LK_OK ||
+                          (st = lk_dist_allreduce_u64(&failed, 1, LK_DIST_MAX)) != LK_OK)) {
+        drop_sketch(j);
+        return st;
+    }
+    if (failed) {
+        drop_sketch(j);
+        return LK_OK;
+    }
+    /* lk_par_run runs every task even when a thread fails to start: its
+     * LK_ENOMEM only says fewer threads worked */
+    (void)lk_par_run(j->threads, own_tasks(j, j->nch), sketch_chunk, j);
     lk_cols_evict(&j->cp, 0, j->ix->n);
-    if (st == LK_OK && j->threads > 1)
-        st = lk_par_run(j->threads, (lines + SK_STEP - 1) / SK_STEP, sketch_merge, j);
-    if (st != LK_OK)
-        goto none;
+    if (j->threads > 1)
+        (void)lk_par_run(j->threads, (lines + SK_STEP - 1) / SK_STEP, sketch_merge, j);
     j->sk = j->skw[0];
     for (unsigned w = 1; w < j->threads; w++) {
         lk_table_free(j->skw[w], lines * 64);
         j->skw[w] = NULL;
     }
+    if (j->nranks > 1 && ((st = lk_dist_agree(LK_OK, errbuf)) != LK_OK ||
+                          (st = lk_dist_allreduce_sat2(j->sk, (size_t)lines * 4)) != LK_OK)) {
+        drop_sketch(j);
+        return st;
+    }
     *budget -= LK_MIN(*budget / 2, lines * 64);
     lk_log(LK_LOG_DEBUG, "pairs: a sketch of %llu bytes (%.1f counters a pair)",
            (unsigned long long)lines * 64, (double)lines * 256.0 / (double)pairs);
-    return;
-none:
-    for (unsigned w = 0; w < j->threads; w++)
-        lk_table_free(j->skw[w], lines * 64);
-    free(j->skw);
-    j->skw = NULL;
-    j->sk = NULL;
-    j->sk_lines = 0;
+    return LK_OK;
 }
 
 lk_status lk_net_spill_open(job *j, unsigned file, char *msg)
@@ -1183,7 +1209,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
                           const lk_net_opts *o, lk_net *net)
 {
     const unsigned threads = LK_MAX(o->threads, 1u);
-    uint64_t budget = LK_MAX(o->budget, (uint64_t)1 << 20), layout[2], local = 0, sums[2];
+    uint64_t budget = LK_MAX(o->budget, (uint64_t)1 << 20), layout[2], local = 0, sums[3];
     uint8_t *burst = NULL;
     part_view *views = NULL;
     void *gathered = NULL;
@@ -1307,7 +1333,8 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         (st = lk_dist_allreduce_u64(j.per_acc[0], j.nacc, LK_DIST_SUM)) != LK_OK ||
         (st = lk_dist_allreduce_u64(&net->pairs, 1, LK_DIST_SUM)) != LK_OK)
         goto fail;
-    fill_sketch(&j, net->pairs, &budget);
+    if ((st = fill_sketch(&j, net->pairs, &budget, o->errbuf)) != LK_OK)
+        goto fail;
     if ((st = make_partitions(&j, budget, (unsigned)layout[1], local, net->pairs)) != LK_OK)
         goto fail;
     t[2] = lk_mono_s();
@@ -1360,9 +1387,12 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     }
     sums[0] = j.shuffled;
     sums[1] = 0;
+    sums[2] = 0; /* the pairs the sketch left out, of this rank's chunks */
     for (unsigned w = 0; w <= threads; w++)
         sums[1] += j.sp[w].size;
-    if ((st = lk_dist_allreduce_u64(sums, 2, LK_DIST_SUM)) != LK_OK)
+    for (size_t c = (size_t)j.rank; c < j.nch; c += (size_t)j.nranks)
+        sums[2] += j.ch[c].singles;
+    if ((st = lk_dist_allreduce_u64(sums, 3, LK_DIST_SUM)) != LK_OK)
         goto fail;
     net->shuffled = sums[0];
     net->spilled = sums[1];
@@ -1399,11 +1429,10 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         st = take_parked(&j, views, net);
     if (st == LK_OK)
         st = merge_parts(views, j.nparts, j.nranks > 1 ? NULL : j.out, j.scores_only, net);
-    if (st == LK_OK && j.sk_lines) {
-        /* the pairs left out: edges of one record, hence of weight 1 */
-        uint64_t singles = 0;
-        for (size_t c = 0; c < j.nch; c++)
-            singles += j.ch[c].singles;
+    if (st == LK_OK && j.sk_lines && j.rank == 0) {
+        /* the pairs left out (by every rank): edges of one record, hence
+         * of weight 1; rank 0 holds the network */
+        const uint64_t singles = sums[2];
         if (singles && net->nwhist < 2) {
             uint64_t *h = realloc(net->whist, 2 * sizeof *h);
             if (!h) {

@@ -107,7 +107,7 @@ def near_text_shared(name, np, ref, stderr):
           % (name, np, want, nt["bands"], m.group(0) if m else None))
 
 
-def compare(name, args, inputs, ranks=(2, 3), spill=False):
+def compare(name, args, inputs, ranks=(2, 3), spill=False, sketch=False):
     base = tmpdir()
     ref = os.path.join(base, "one")
     run(["detect", "-q", "-o", ref] + args + inputs)
@@ -125,6 +125,11 @@ def compare(name, args, inputs, ranks=(2, 3), spill=False):
         check_same_folders(ref, out, "%s, %d ranks vs 1 process" % (name, np))
         check(shuffled(p.stderr) > 0, "%s, %d ranks: -v reports bytes shuffled" % (name, np))
         near_text_shared(name, np, ref, p.stderr)
+        if sketch:  # the ranks' summed pair sketch leaves out one-record pairs
+            m = re.search(r"\((\d+) of one record only counted\)", p.stderr)
+            check(m is not None and int(m.group(1)) > 0,
+                  "%s, %d ranks: the pair sketch left pairs out (%s)"
+                  % (name, np, m.group(0) if m else None))
         # rank 0 alone speaks: one summary line
         check(len(re.findall(r" s wall, .* results in ", p.stderr)) == 1,
               "%s, %d ranks: one summary line (stderr: %s)" % (name, np, p.stderr[-1500:]))
@@ -272,7 +277,7 @@ else:
 
 sim = os.path.join(tmpdir(), "sim")
 run(["simulate", "-q", "--seed", "7", "--actions", "300000", "--no-tweets", "-o", sim])
-compare("simulated", [], [os.path.join(sim, "actions.csv")])
+compare("simulated", [], [os.path.join(sim, "actions.csv")], sketch=True)
 compare("simulated, spilling", [], [os.path.join(sim, "actions.csv")], ranks=(3,), spill=True)
 held_on_root("simulated, calibrated", [], [os.path.join(sim, "actions.csv")])
 held_on_root("simulated, weight:2", ["--threshold", "weight:2"],
