@@ -1191,6 +1191,44 @@ static lk_status take_parked(job *j, part_view *v, lk_net *net)
     return LK_OK;
 }
 
+/* Under lk_net_opts.park on rank 0 of a distributed run: the gathered
+ * partitions' edges go to one temporary file, in partition order, as the
+ * network's segments, and the views carry counts only (as take_parked;
+ * their histograms still point into the gathered buffer): that buffer is
+ * then the only copy held, not it and the merged list (3.5 GB each at
+ * 10^8 actions). */
+static lk_status park_gathered(const job *j, part_view *v, lk_net *net, char *errbuf)
+{
+    size_t nseg = 0;
+    uint64_t off = 0;
+    lk_status st;
+
+    for (size_t p = 0; p < j->nparts; p++)
+        nseg += v[p].n > 0;
+    net->park_fd = malloc(sizeof *net->park_fd);
+    net->seg = malloc(LK_MAX(nseg, (size_t)1) * sizeof *net->seg);
+    if (!net->park_fd || !net->seg)
+        return LK_ENOMEM;
+    if ((st = lk_tmpfile_open(j->tmp_dir, &net->park_fd[0], errbuf)) != LK_OK)
+        return st;
+    net->npark_fd = 1;
+    net->park_dir = j->tmp_dir;
+    for (size_t p = 0; p < j->nparts; p++) {
+        if (v[p].n) {
+            const size_t len = v[p].n * sizeof(lk_edge);
+            if ((st = lk_tmpfile_write(net->park_fd[0], v[p].rec, len, off, j->tmp_dir, errbuf)) !=
+                LK_OK)
+                return st;
+            net->seg[net->nseg].off = off;
+            net->seg[net->nseg].n = v[p].n;
+            net->seg[net->nseg++].file = 0;
+            off += len;
+        }
+        v[p].rec = NULL;
+    }
+    return LK_OK;
+}
+
 /*
  * Distributed over R ranks (dist.h), rank r sweeps the chunks c with
  * c % R == r and reduces the partitions p with p % R == r; in between, the
@@ -1427,6 +1465,8 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     }
     if (st == LK_OK && j.park)
         st = take_parked(&j, views, net);
+    else if (st == LK_OK && o->park && !j.scores_only && j.nranks > 1 && j.rank == 0)
+        st = park_gathered(&j, views, net, o->errbuf);
     if (st == LK_OK)
         st = merge_parts(views, j.nparts, j.nranks > 1 ? NULL : j.out, j.scores_only, net);
     if (st == LK_OK && j.sk_lines && j.rank == 0) {

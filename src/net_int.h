@@ -107,7 +107,8 @@ typedef struct job {
     uint32_t min_keep;
     int scores_only; /* lk_net_opts.scores_only */
     struct part_out *out;
-    int park;                 /* lk_net_opts.park (a single process) */
+    int park;                 /* lk_net_opts.park in a single process (distributed:
+                                 park_gathered, rank 0) */
     spill *ep;                /* per worker: the file of the kept edges it parked */
     uint64_t *sk;             /* the pair sketch (net.c), NULL when not used */
     uint64_t **skw;           /* per worker: its own sketch while they are filled */

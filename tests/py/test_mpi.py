@@ -136,6 +136,11 @@ def compare(name, args, inputs, ranks=(2, 3), spill=False, sketch=False):
         if spill:
             check(re.search(r"[1-9]\d* bytes spilled", p.stderr) is not None,
                   "%s, %d ranks: records spilled under --max-mem 1M" % (name, np))
+            # rank 0 parks the gathered kept edges before merging them (net.c,
+            # park_gathered), as one process parks its own
+            check(re.search(r"pair aggregation: [1-9]\d* kept edges \(\d+ bytes\) parked in ",
+                            p.stderr) is not None,
+                  "%s, %d ranks: rank 0 parked the kept edges under --max-mem 1M" % (name, np))
             # every rank spills its near-text signatures and parks its dataset
             # while it clusters the same gathered texts (rank 0 reports it)
             check(re.search(r"near-text: [1-9]\d* bytes of signatures", p.stderr) is not None
