@@ -1072,7 +1072,7 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
             clustered++;
             clusters += r == i;
         }
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; dist && i < n; i++)
             roots += c.uf[2 * i] == (uint32_t)i;
     }
     {

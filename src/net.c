@@ -1191,39 +1191,58 @@ static lk_status take_parked(job *j, part_view *v, lk_net *net)
     return LK_OK;
 }
 
+static void drop_parked(lk_net *net);
+
+/* net parked in a new temporary file of dir (resolved), as one segment of
+ * n edges from its start, which the caller writes to net->park_fd[0]
+ * (drop_parked() undoes it). */
+static lk_status park_open(lk_net *net, const char *dir, size_t n, char *errbuf)
+{
+    int fd = -1;
+    lk_status st;
+
+    if (!(net->park_fd = malloc(sizeof *net->park_fd)) || !(net->seg = malloc(sizeof *net->seg))) {
+        drop_parked(net);
+        return LK_ENOMEM;
+    }
+    if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK) {
+        drop_parked(net);
+        return st;
+    }
+    net->park_fd[0] = fd;
+    net->npark_fd = 1;
+    net->seg[0].off = 0;
+    net->seg[0].n = n;
+    net->seg[0].file = 0;
+    net->nseg = 1;
+    net->park_dir = dir;
+    return LK_OK;
+}
+
 /* Under lk_net_opts.park on rank 0 of a distributed run: the gathered
- * partitions' edges go to one temporary file, in partition order, as the
- * network's segments, and the views carry counts only (as take_parked;
- * their histograms still point into the gathered buffer): that buffer is
- * then the only copy held, not it and the merged list (3.5 GB each at
- * 10^8 actions). */
+ * partitions' edges go to a temporary file, in partition order (hence
+ * (a, b) order, one segment), and the views carry counts only (as
+ * take_parked; their histograms still point into the gathered buffer):
+ * that buffer is then the only copy held, not it and the merged list (3.5
+ * GB each at 10^8 actions). */
 static lk_status park_gathered(const job *j, part_view *v, lk_net *net, char *errbuf)
 {
-    size_t nseg = 0;
+    size_t n = 0;
     uint64_t off = 0;
     lk_status st;
 
     for (size_t p = 0; p < j->nparts; p++)
-        nseg += v[p].n > 0;
-    net->park_fd = malloc(sizeof *net->park_fd);
-    net->seg = malloc(LK_MAX(nseg, (size_t)1) * sizeof *net->seg);
-    if (!net->park_fd || !net->seg)
-        return LK_ENOMEM;
-    if ((st = lk_tmpfile_open(j->tmp_dir, &net->park_fd[0], errbuf)) != LK_OK)
+        n += v[p].n;
+    if (n == 0) /* as lk_net_park: nothing to park */
+        return LK_OK;
+    if ((st = park_open(net, j->tmp_dir, n, errbuf)) != LK_OK)
         return st;
-    net->npark_fd = 1;
-    net->park_dir = j->tmp_dir;
     for (size_t p = 0; p < j->nparts; p++) {
-        if (v[p].n) {
-            const size_t len = v[p].n * sizeof(lk_edge);
-            if ((st = lk_tmpfile_write(net->park_fd[0], v[p].rec, len, off, j->tmp_dir, errbuf)) !=
-                LK_OK)
-                return st;
-            net->seg[net->nseg].off = off;
-            net->seg[net->nseg].n = v[p].n;
-            net->seg[net->nseg++].file = 0;
-            off += len;
-        }
+        const size_t len = v[p].n * sizeof(lk_edge);
+        if (len && (st = lk_tmpfile_write(net->park_fd[0], v[p].rec, len, off, j->tmp_dir,
+                                          errbuf)) != LK_OK)
+            return st;
+        off += len;
         v[p].rec = NULL;
     }
     return LK_OK;
@@ -1567,34 +1586,18 @@ size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cu
 
 lk_status lk_net_park(lk_net *net, const char *dir, char *errbuf)
 {
-    int fd = -1;
     lk_status st;
 
     if (lk_net_parked(net) || !net->e || net->n == 0)
         return LK_OK;
     dir = lk_tmpfile_dir(dir);
-    if (!(net->park_fd = malloc(sizeof *net->park_fd)) || !(net->seg = malloc(sizeof *net->seg))) {
-        free(net->park_fd);
-        net->park_fd = NULL;
-        return LK_ENOMEM;
-    }
-    if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK ||
-        (st = lk_tmpfile_write(fd, net->e, net->n * sizeof *net->e, 0, dir, errbuf)) != LK_OK) {
-        if (st != LK_OK && fd >= 0)
-            lk_tmpfile_close(fd);
-        free(net->park_fd);
-        free(net->seg);
-        net->park_fd = NULL;
-        net->seg = NULL;
+    if ((st = park_open(net, dir, net->n, errbuf)) != LK_OK)
+        return st;
+    if ((st = lk_tmpfile_write(net->park_fd[0], net->e, net->n * sizeof *net->e, 0, dir, errbuf)) !=
+        LK_OK) {
+        drop_parked(net);
         return st;
     }
-    net->park_fd[0] = fd;
-    net->npark_fd = 1;
-    net->seg[0].off = 0;
-    net->seg[0].n = net->n;
-    net->seg[0].file = 0;
-    net->nseg = 1;
-    net->park_dir = lk_tmpfile_dir(dir);
     free(net->e);
     net->e = NULL;
     net->cap = 0;
