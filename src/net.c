@@ -1,4 +1,5 @@
 /* net.c - partitioned, sort-based pair aggregation and the threshold. */
+#include <inttypes.h>
 #include <malloc.h>
 #include <math.h>
 #include <unistd.h>
@@ -1219,35 +1220,6 @@ static lk_status park_open(lk_net *net, const char *dir, size_t n, char *errbuf)
     return LK_OK;
 }
 
-/* Under lk_net_opts.park on rank 0 of a distributed run: the gathered
- * partitions' edges go to a temporary file, in partition order (hence
- * (a, b) order, one segment), and the views carry counts only (as
- * take_parked; their histograms still point into the gathered buffer):
- * that buffer is then the only copy held, not it and the merged list (3.5
- * GB each at 10^8 actions). */
-static lk_status park_gathered(const job *j, part_view *v, lk_net *net, char *errbuf)
-{
-    size_t n = 0;
-    uint64_t off = 0;
-    lk_status st;
-
-    for (size_t p = 0; p < j->nparts; p++)
-        n += v[p].n;
-    if (n == 0) /* as lk_net_park: nothing to park */
-        return LK_OK;
-    if ((st = park_open(net, j->tmp_dir, n, errbuf)) != LK_OK)
-        return st;
-    for (size_t p = 0; p < j->nparts; p++) {
-        const size_t len = v[p].n * sizeof(lk_edge);
-        if (len && (st = lk_tmpfile_write(net->park_fd[0], v[p].rec, len, off, j->tmp_dir,
-                                          errbuf)) != LK_OK)
-            return st;
-        off += len;
-        v[p].rec = NULL;
-    }
-    return LK_OK;
-}
-
 /*
  * Distributed over R ranks (dist.h), rank r sweeps the chunks c with
  * c % R == r and reduces the partitions p with p % R == r; in between, the
@@ -1290,7 +1262,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     j.scores_only = o->scores_only;
     j.net = net;
     j.tmp_dir = lk_tmpfile_dir(o->tmp_dir);
-    j.park = o->park && !o->scores_only && j.nranks == 1;
+    j.park = o->park && !o->scores_only;
     j.per_acc = calloc(threads, sizeof *j.per_acc);
     j.wbuf = calloc(threads, sizeof(prec *)); // NOLINT(bugprone-sizeof-expression)
     j.wfill = calloc(threads, sizeof *j.wfill);
@@ -1470,7 +1442,15 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     if (j.nranks > 1) {
         /* rank 0 gets every partition's edges, the other ranks none: rank
          * 0 alone scores them against the null, clusters and writes */
+        uint64_t moved = 0;
         st = lk_net_gather(&j, views, &gathered);
+        if (st == LK_OK)
+            st = lk_net_send_edges(&j, views, net, &moved);
+        if (st == LK_OK && j.rank == 0)
+            lk_log(j.park ? LK_LOG_INFO : LK_LOG_DEBUG,
+                   "pair aggregation: %" PRIu64 " bytes of %s received from %d ranks%s", moved,
+                   j.scores_only ? "scores" : "kept edges", j.nranks - 1,
+                   j.park ? "' park files" : "");
         if (st != LK_OK && o->errbuf && j.xmsg[0])
             lk_errf(o->errbuf, "%s", j.xmsg);
     } else {
@@ -1482,10 +1462,8 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
             views[p].n_all = j.out[p].n_all;
         }
     }
-    if (st == LK_OK && j.park)
+    if (st == LK_OK && j.park && j.nranks == 1)
         st = take_parked(&j, views, net);
-    else if (st == LK_OK && o->park && !j.scores_only && j.nranks > 1 && j.rank == 0)
-        st = park_gathered(&j, views, net, o->errbuf);
     if (st == LK_OK)
         st = merge_parts(views, j.nparts, j.nranks > 1 ? NULL : j.out, j.scores_only, net);
     if (st == LK_OK && j.sk_lines && j.rank == 0) {

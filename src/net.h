@@ -99,8 +99,8 @@ typedef struct lk_net_opts {
                             16 bytes an edge instead of 72; the null copies) */
     int park;            /* 1: each partition's kept edges go to a temporary file
                             in tmp_dir once reduced, and the network comes back
-                            parked (lk_net_parked; under mpirun rank 0 gathers
-                            them in memory and parks them before merging) */
+                            parked (lk_net_parked; under mpirun every rank parks
+                            its own and sends them to rank 0's file in pieces) */
 } lk_net_opts;
 
 /**

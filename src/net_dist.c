@@ -5,6 +5,7 @@
  */
 #include "dist.h"
 #include "net_int.h"
+#include "tmpfile.h"
 
 /* Records a message of the exchange (3 MiB): big enough to stream, small
  * enough that the two staging buffers do not count against the budget. */
@@ -206,14 +207,13 @@ done:
     return st;
 }
 
-/* A partition's result on the wire: n, nwhist, n_all, then its edges and
- * its weight histogram (all multiples of 8 bytes: views stay aligned). */
+/* A partition's counts on the wire: n, nwhist, n_all, then its weight
+ * histogram (all multiples of 8 bytes: views stay aligned). */
 #define HDR 3
 
 lk_status lk_net_gather(job *j, part_view *v, void **buf)
 {
     const size_t nr = (size_t)j->nranks, me = (size_t)j->rank;
-    const size_t esz = j->scores_only ? sizeof(lk_kv) : sizeof(lk_edge);
     uint64_t *lens = malloc(nr * sizeof *lens);
     size_t len = 0, off = 0;
     char *mine;
@@ -222,7 +222,7 @@ lk_status lk_net_gather(job *j, part_view *v, void **buf)
 
     *buf = NULL;
     for (size_t p = me; p < j->nparts; p += nr)
-        len += HDR * sizeof(uint64_t) + j->out[p].n * esz + j->out[p].nwhist * sizeof(uint64_t);
+        len += HDR * sizeof(uint64_t) + j->out[p].nwhist * sizeof(uint64_t);
     mine = malloc(LK_MAX(len, (size_t)1));
     /* a rank that failed before this step tells the others why, in j->xmsg */
     st = lk_dist_agree(mine && lens ? LK_OK : LK_ENOMEM, j->xmsg);
@@ -235,10 +235,6 @@ lk_status lk_net_gather(job *j, part_view *v, void **buf)
         const uint64_t hdr[HDR] = {po->n, po->nwhist, po->n_all};
         memcpy(mine + off, hdr, sizeof hdr);
         off += sizeof hdr;
-        if (po->n)
-            memcpy(mine + off, j->scores_only ? (const void *)po->sk : (const void *)po->e,
-                   po->n * esz);
-        off += po->n * esz;
         if (po->nwhist)
             memcpy(mine + off, po->whist, po->nwhist * sizeof *po->whist);
         off += po->nwhist * sizeof *po->whist;
@@ -246,8 +242,6 @@ lk_status lk_net_gather(job *j, part_view *v, void **buf)
     if ((st = lk_dist_gather(mine, len, buf, lens)) != LK_OK)
         goto done;
     /* only rank 0 receives: the other ranks' views stay empty */
-    free(mine);
-    mine = NULL;
     if (j->rank != 0)
         goto done;
     all = *buf;
@@ -260,14 +254,12 @@ lk_status lk_net_gather(job *j, part_view *v, void **buf)
                 goto corrupt;
             memcpy(hdr, all + off, sizeof hdr);
             off += sizeof hdr;
-            if (hdr[0] > (end - off) / esz ||
-                hdr[1] > (end - off - hdr[0] * esz) / sizeof(uint64_t))
+            if (hdr[0] > SIZE_MAX || hdr[1] > (end - off) / sizeof(uint64_t))
                 goto corrupt;
             v[p].n = (size_t)hdr[0];
             v[p].nwhist = (size_t)hdr[1];
             v[p].n_all = hdr[2];
-            v[p].rec = all + off;
-            off += v[p].n * esz;
+            v[p].rec = NULL;
             v[p].whist = (const uint64_t *)(const void *)(all + off);
             off += v[p].nwhist * sizeof(uint64_t);
         }
@@ -279,10 +271,167 @@ lk_status lk_net_gather(job *j, part_view *v, void **buf)
 corrupt:
     /* a bug; rank 0 alone sees it, and the caller's agreement tells the
      * others */
-    lk_errf(j->xmsg, "edge gather: partition records do not match their lengths");
+    lk_errf(j->xmsg, "edge gather: partition counts do not match their lengths");
     st = LK_EINVAL;
 done:
     free(mine);
     free(lens);
+    return st;
+}
+
+/* Edges travel to rank 0 in pieces of at most this many bytes (from a
+ * parked file through a buffer of it on each side). */
+#define EPIECE ((size_t)1 << 25)
+
+/* A partition's edges where this rank keeps them: in memory, or (under
+ * j->park) at park_off of its worker's file. */
+static void *part_mem(const job *j, size_t p)
+{
+    return j->scores_only ? (void *)j->out[p].sk : (void *)j->out[p].e;
+}
+
+static void part_free(job *j, size_t p)
+{
+    free(j->out[p].e);
+    free(j->out[p].sk);
+    j->out[p].e = NULL;
+    j->out[p].sk = NULL;
+}
+
+/* Rank 0, in memory: the network's edge list of all partitions' n, at[p]
+ * where partition p's start (partition order, which is (a, b) order), its
+ * own partitions moved in. */
+static lk_status dest_memory(job *j, const part_view *v, lk_net *net, uint64_t *at)
+{
+    const size_t nr = (size_t)j->nranks, esz = j->scores_only ? sizeof(lk_kv) : sizeof(lk_edge);
+    size_t n = 0;
+    char *dst;
+
+    for (size_t p = 0; p < j->nparts; p++) {
+        at[p] = (uint64_t)n * esz;
+        n += v[p].n;
+    }
+    if (!n)
+        return LK_OK;
+    if (!(dst = malloc(n * esz)))
+        return LK_ENOMEM;
+    if (j->scores_only)
+        net->sk = (lk_kv *)(void *)dst;
+    else
+        net->e = (lk_edge *)(void *)dst;
+    net->cap = n;
+    for (size_t p = 0; p < j->nparts; p += nr) {
+        if (v[p].n)
+            memcpy(dst + at[p], part_mem(j, p), v[p].n * esz);
+        part_free(j, p);
+    }
+    return LK_OK;
+}
+
+/* Rank 0, under j->park: the network takes its own workers' edge files
+ * over (its partitions' segments stay where they are) and a new file for
+ * the other ranks' edges, at[p] for partition p's, in the order they
+ * arrive (rank by rank, each rank's partitions in order); the segments are
+ * listed in partition order, which is (a, b) order. */
+static lk_status dest_parked(job *j, const part_view *v, lk_net *net, uint64_t *at)
+{
+    const size_t nr = (size_t)j->nranks;
+    uint64_t off = 0;
+    size_t nseg = 0;
+
+    for (size_t r = 1; r < nr; r++)
+        for (size_t p = r; p < j->nparts; p += nr) {
+            at[p] = off;
+            off += (uint64_t)v[p].n * sizeof(lk_edge);
+        }
+    for (size_t p = 0; p < j->nparts; p++)
+        nseg += v[p].n > 0;
+    net->park_fd = malloc((j->threads + 1) * sizeof *net->park_fd);
+    net->seg = malloc(LK_MAX(nseg, (size_t)1) * sizeof *net->seg);
+    if (!net->park_fd || !net->seg)
+        return LK_ENOMEM;
+    for (unsigned w = 0; w < j->threads; w++) {
+        net->park_fd[w] = j->ep[w].fd;
+        j->ep[w].fd = -1;
+    }
+    net->park_fd[j->threads] = -1;
+    net->npark_fd = j->threads + 1;
+    net->park_dir = j->tmp_dir;
+    for (size_t p = 0; p < j->nparts; p++)
+        if (v[p].n) {
+            lk_net_seg *g = &net->seg[net->nseg++];
+            g->n = v[p].n;
+            g->off = p % nr ? at[p] : j->out[p].park_off;
+            g->file = p % nr ? j->threads : j->out[p].park_file;
+        }
+    return off ? lk_tmpfile_open(j->tmp_dir, &net->park_fd[j->threads], j->xmsg) : LK_OK;
+}
+
+lk_status lk_net_send_edges(job *j, const part_view *v, lk_net *net, uint64_t *moved)
+{
+    const size_t nr = (size_t)j->nranks, me = (size_t)j->rank;
+    const size_t esz = j->scores_only ? sizeof(lk_kv) : sizeof(lk_edge);
+    uint64_t *at = NULL, total = 0;
+    char *b = NULL; /* under j->park: a piece between file and wire */
+    lk_status st = LK_OK, bad = LK_OK;
+
+    *moved = 0;
+    for (size_t p = 0; p < j->nparts; p++)
+        if (me ? p % nr == me : p % nr != 0)
+            total += (uint64_t)(me ? j->out[p].n : v[p].n) * esz;
+    if (me == 0 && !(at = calloc(LK_MAX(j->nparts, (size_t)1), sizeof *at)))
+        st = LK_ENOMEM;
+    if (st == LK_OK && me == 0)
+        st = j->park ? dest_parked(j, v, net, at) : dest_memory(j, v, net, at);
+    if (st == LK_OK && j->park && !(b = malloc(EPIECE)))
+        st = LK_ENOMEM;
+    /* rank 0's destination and every buffer exist, or no piece travels */
+    if ((st = lk_dist_agree(st, j->xmsg)) != LK_OK)
+        goto done;
+    if ((me == 0 && !at) || (j->park && !b)) { /* agreed above: for the analyser */
+        st = LK_ENOMEM;
+        goto done;
+    }
+    for (size_t r = 1; r < nr; r++) {
+        if (me != r && me != 0)
+            continue;
+        for (size_t p = r; p < j->nparts; p += nr) {
+            const part_out *po = &j->out[p];
+            const uint64_t len = (uint64_t)(me ? po->n : v[p].n) * esz;
+            for (uint64_t k = 0; k < len; k += EPIECE) {
+                const size_t m = (size_t)LK_MIN((uint64_t)EPIECE, len - k);
+                /* after a failure the pieces still travel (the partner
+                 * expects them), unread or unwritten; the agreement after
+                 * tells all ranks */
+                if (me && j->park) {
+                    if (bad == LK_OK)
+                        bad = lk_tmpfile_read(j->ep[po->park_file].fd, b, m, po->park_off + k,
+                                              j->tmp_dir, j->xmsg);
+                    if (bad != LK_OK)
+                        memset(b, 0, m);
+                    st = lk_dist_sendrecv(b, m, 0, NULL, 0, 0);
+                } else if (me) {
+                    st = lk_dist_sendrecv((const char *)part_mem(j, p) + k, m, 0, NULL, 0, 0);
+                } else if (j->park) {
+                    st = lk_dist_sendrecv(NULL, 0, 0, b, m, (int)r);
+                    if (st == LK_OK && bad == LK_OK)
+                        bad = lk_tmpfile_write(net->park_fd[j->threads], b, m, at[p] + k,
+                                               j->tmp_dir, j->xmsg);
+                } else {
+                    char *dst = j->scores_only ? (char *)net->sk : (char *)net->e;
+                    st = lk_dist_sendrecv(NULL, 0, 0, dst + at[p] + k, m, (int)r);
+                }
+                if (st != LK_OK)
+                    goto done;
+            }
+            if (me)
+                part_free(j, p);
+        }
+    }
+    *moved = me ? 0 : total;
+    st = lk_dist_agree(bad, j->xmsg);
+done:
+    free(at);
+    free(b);
     return st;
 }

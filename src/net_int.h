@@ -107,8 +107,8 @@ typedef struct job {
     uint32_t min_keep;
     int scores_only; /* lk_net_opts.scores_only */
     struct part_out *out;
-    int park;                 /* lk_net_opts.park in a single process (distributed:
-                                 park_gathered, rank 0) */
+    int park;                 /* lk_net_opts.park (distributed: every rank parks its
+                                 own, lk_net_send_edges moves them to rank 0) */
     spill *ep;                /* per worker: the file of the kept edges it parked */
     uint64_t *sk;             /* the pair sketch (net.c), NULL when not used */
     uint64_t **skw;           /* per worker: its own sketch while they are filled */
@@ -166,14 +166,32 @@ typedef struct part_view {
 } part_view;
 
 /**
- * Distributed runs: gather every rank's reduced partitions (j->out[p] for
- * its own p) on rank 0.  There v[0..nparts) receives a view of each
- * partition, into *buf (caller frees with free()); on the other ranks v[]
- * is left as it is (the caller's zeroed views: no edges) and *buf is NULL.
- * Collective; a failure to allocate is agreed (the same status on all
- * ranks), while records that do not parse (a bug) fail rank 0 alone, with
- * the message in j->xmsg.
+ * Distributed runs: gather every rank's reduced partitions' counts and
+ * weight histograms (j->out[p] for its own p) on rank 0.  There
+ * v[0..nparts) receives each partition's counts, rec NULL (the edges
+ * follow, lk_net_send_edges), its histogram into *buf (caller frees with
+ * free()); on the other ranks v[] is left as it is (the caller's zeroed
+ * views: no edges) and *buf is NULL.  Collective; a failure to allocate
+ * is agreed (the same status on all ranks), while records that do not
+ * parse (a bug) fail rank 0 alone, with the message in j->xmsg.
  */
 LK_RESULT_USED lk_status lk_net_gather(job *j, part_view *v, void **buf);
+
+/**
+ * Distributed runs, after lk_net_gather: every partition's edges (or
+ * scores) go to rank 0, straight to their place in the network there, so
+ * no rank holds them twice.  In memory, rank 0 allocates net's edge list
+ * for all partitions and receives each in place, its own moved in.  Under
+ * j->park (every rank parked its partitions' edges as it reduced them)
+ * the other ranks' edges go from their files to a temporary file of rank
+ * 0, through a piece of 32 MiB on each side, and net takes rank 0's files
+ * over as its parked edges (segments in partition order, which is (a, b)
+ * order).  Each rank frees its partitions once sent.  On rank 0 *moved
+ * receives the bytes received.  Collective; a failure on any rank
+ * (memory, reading or writing a file) is agreed, with its message in
+ * j->xmsg.
+ */
+LK_RESULT_USED lk_status lk_net_send_edges(job *j, const part_view *v, lk_net *net,
+                                           uint64_t *moved);
 
 #endif

@@ -136,11 +136,17 @@ def compare(name, args, inputs, ranks=(2, 3), spill=False, sketch=False):
         if spill:
             check(re.search(r"[1-9]\d* bytes spilled", p.stderr) is not None,
                   "%s, %d ranks: records spilled under --max-mem 1M" % (name, np))
-            # rank 0 parks the gathered kept edges before merging them (net.c,
-            # park_gathered), as one process parks its own
+            # every rank parks its partitions' kept edges as one process does,
+            # and the other ranks' stream to rank 0's file (net_dist.c,
+            # lk_net_send_edges): no rank holds the network in memory
             check(re.search(r"pair aggregation: [1-9]\d* kept edges \(\d+ bytes\) parked in ",
                             p.stderr) is not None,
                   "%s, %d ranks: rank 0 parked the kept edges under --max-mem 1M" % (name, np))
+            m = re.search(r"pair aggregation: (\d+) bytes of kept edges received from (\d+) "
+                          r"ranks' park files", p.stderr)
+            check(m is not None and int(m.group(1)) > 0 and int(m.group(2)) == np - 1,
+                  "%s, %d ranks: the other ranks' parked edges streamed to rank 0 (%s)"
+                  % (name, np, m.group(0) if m else None))
             # every rank spills its near-text signatures and parks its dataset
             # while it clusters the same gathered texts (rank 0 reports it)
             check(re.search(r"near-text: [1-9]\d* bytes of signatures", p.stderr) is not None
