@@ -1444,8 +1444,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
          * 0 alone scores them against the null, clusters and writes */
         uint64_t moved = 0;
         st = lk_net_gather(&j, views, &gathered);
-        if (st == LK_OK)
-            st = lk_net_send_edges(&j, views, net, &moved);
+        st = lk_net_send_edges(&j, views, net, st, &moved);
         if (st == LK_OK && j.rank == 0)
             lk_log(j.park ? LK_LOG_INFO : LK_LOG_DEBUG,
                    "pair aggregation: %" PRIu64 " bytes of %s received from %d ranks%s", moved,

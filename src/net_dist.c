@@ -367,25 +367,26 @@ static lk_status dest_parked(job *j, const part_view *v, lk_net *net, uint64_t *
     return off ? lk_tmpfile_open(j->tmp_dir, &net->park_fd[j->threads], j->xmsg) : LK_OK;
 }
 
-lk_status lk_net_send_edges(job *j, const part_view *v, lk_net *net, uint64_t *moved)
+lk_status lk_net_send_edges(job *j, const part_view *v, lk_net *net, lk_status st, uint64_t *moved)
 {
     const size_t nr = (size_t)j->nranks, me = (size_t)j->rank;
     const size_t esz = j->scores_only ? sizeof(lk_kv) : sizeof(lk_edge);
     uint64_t *at = NULL, total = 0;
     char *b = NULL; /* under j->park: a piece between file and wire */
-    lk_status st = LK_OK, bad = LK_OK;
+    lk_status bad = LK_OK;
 
     *moved = 0;
     for (size_t p = 0; p < j->nparts; p++)
         if (me ? p % nr == me : p % nr != 0)
             total += (uint64_t)(me ? j->out[p].n : v[p].n) * esz;
-    if (me == 0 && !(at = calloc(LK_MAX(j->nparts, (size_t)1), sizeof *at)))
+    if (st == LK_OK && me == 0 && !(at = calloc(LK_MAX(j->nparts, (size_t)1), sizeof *at)))
         st = LK_ENOMEM;
     if (st == LK_OK && me == 0)
         st = j->park ? dest_parked(j, v, net, at) : dest_memory(j, v, net, at);
     if (st == LK_OK && j->park && !(b = malloc(EPIECE)))
         st = LK_ENOMEM;
-    /* rank 0's destination and every buffer exist, or no piece travels */
+    /* rank 0's destination and every buffer exist, or no piece travels
+     * (nor after the gather failed, on rank 0 alone or on all) */
     if ((st = lk_dist_agree(st, j->xmsg)) != LK_OK)
         goto done;
     if ((me == 0 && !at) || (j->park && !b)) { /* agreed above: for the analyser */

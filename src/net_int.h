@@ -187,11 +187,12 @@ LK_RESULT_USED lk_status lk_net_gather(job *j, part_view *v, void **buf);
  * 0, through a piece of 32 MiB on each side, and net takes rank 0's files
  * over as its parked edges (segments in partition order, which is (a, b)
  * order).  Each rank frees its partitions once sent.  On rank 0 *moved
- * receives the bytes received.  Collective; a failure on any rank
- * (memory, reading or writing a file) is agreed, with its message in
- * j->xmsg.
+ * receives the bytes received.  Collective, called by every rank with
+ * lk_net_gather's status st (which may have failed on rank 0 alone): a
+ * failure on any rank (that one, memory, reading or writing a file) is
+ * agreed, with its message in j->xmsg.
  */
-LK_RESULT_USED lk_status lk_net_send_edges(job *j, const part_view *v, lk_net *net,
+LK_RESULT_USED lk_status lk_net_send_edges(job *j, const part_view *v, lk_net *net, lk_status st,
                                            uint64_t *moved);
 
 #endif
