@@ -1161,16 +1161,15 @@ static lk_status merge_parts(const part_view *v, size_t nparts, part_out *own, i
     return LK_OK;
 }
 
-/* Under job.park: the network takes the workers' edge files over, and
- * the partitions' places in them as its segments (in partition order,
- * which is (a, b) order); the views then carry counts only. */
-static lk_status take_parked(job *j, part_view *v, lk_net *net)
+lk_status lk_net_take_parked(job *j, const part_view *v, lk_net *net, const uint64_t *at)
 {
+    const size_t nr = (size_t)j->nranks;
+    const unsigned nf = j->threads + (nr > 1);
     size_t nseg = 0;
 
     for (size_t p = 0; p < j->nparts; p++)
-        nseg += j->out[p].n > 0;
-    net->park_fd = malloc(j->threads * sizeof *net->park_fd);
+        nseg += v[p].n > 0;
+    net->park_fd = malloc(nf * sizeof *net->park_fd);
     net->seg = malloc(LK_MAX(nseg, (size_t)1) * sizeof *net->seg);
     if (!net->park_fd || !net->seg)
         return LK_ENOMEM;
@@ -1178,17 +1177,17 @@ static lk_status take_parked(job *j, part_view *v, lk_net *net)
         net->park_fd[w] = j->ep[w].fd;
         j->ep[w].fd = -1;
     }
-    net->npark_fd = j->threads;
+    if (nr > 1)
+        net->park_fd[j->threads] = -1; /* the caller opens it */
+    net->npark_fd = nf;
     net->park_dir = j->tmp_dir; /* resolved when the job was set up */
-    for (size_t p = 0; p < j->nparts; p++) {
-        const part_out *po = &j->out[p];
-        if (po->n) {
-            net->seg[net->nseg].off = po->park_off;
-            net->seg[net->nseg].n = po->n;
-            net->seg[net->nseg++].file = po->park_file;
+    for (size_t p = 0; p < j->nparts; p++)
+        if (v[p].n) {
+            lk_net_seg *g = &net->seg[net->nseg++];
+            g->n = v[p].n;
+            g->off = p % nr ? at[p] : j->out[p].park_off;
+            g->file = p % nr ? j->threads : j->out[p].park_file;
         }
-        v[p].rec = NULL;
-    }
     return LK_OK;
 }
 
@@ -1462,7 +1461,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         }
     }
     if (st == LK_OK && j.park && j.nranks == 1)
-        st = take_parked(&j, views, net);
+        st = lk_net_take_parked(&j, views, net, NULL);
     if (st == LK_OK)
         st = merge_parts(views, j.nparts, j.nranks > 1 ? NULL : j.out, j.scores_only, net);
     if (st == LK_OK && j.sk_lines && j.rank == 0) {

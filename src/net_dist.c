@@ -331,39 +331,20 @@ static lk_status dest_memory(job *j, const part_view *v, lk_net *net, uint64_t *
 /* Rank 0, under j->park: the network takes its own workers' edge files
  * over (its partitions' segments stay where they are) and a new file for
  * the other ranks' edges, at[p] for partition p's, in the order they
- * arrive (rank by rank, each rank's partitions in order); the segments are
- * listed in partition order, which is (a, b) order. */
+ * arrive (rank by rank, each rank's partitions in order). */
 static lk_status dest_parked(job *j, const part_view *v, lk_net *net, uint64_t *at)
 {
     const size_t nr = (size_t)j->nranks;
     uint64_t off = 0;
-    size_t nseg = 0;
+    lk_status st;
 
     for (size_t r = 1; r < nr; r++)
         for (size_t p = r; p < j->nparts; p += nr) {
             at[p] = off;
             off += (uint64_t)v[p].n * sizeof(lk_edge);
         }
-    for (size_t p = 0; p < j->nparts; p++)
-        nseg += v[p].n > 0;
-    net->park_fd = malloc((j->threads + 1) * sizeof *net->park_fd);
-    net->seg = malloc(LK_MAX(nseg, (size_t)1) * sizeof *net->seg);
-    if (!net->park_fd || !net->seg)
-        return LK_ENOMEM;
-    for (unsigned w = 0; w < j->threads; w++) {
-        net->park_fd[w] = j->ep[w].fd;
-        j->ep[w].fd = -1;
-    }
-    net->park_fd[j->threads] = -1;
-    net->npark_fd = j->threads + 1;
-    net->park_dir = j->tmp_dir;
-    for (size_t p = 0; p < j->nparts; p++)
-        if (v[p].n) {
-            lk_net_seg *g = &net->seg[net->nseg++];
-            g->n = v[p].n;
-            g->off = p % nr ? at[p] : j->out[p].park_off;
-            g->file = p % nr ? j->threads : j->out[p].park_file;
-        }
+    if ((st = lk_net_take_parked(j, v, net, at)) != LK_OK)
+        return st;
     return off ? lk_tmpfile_open(j->tmp_dir, &net->park_fd[j->threads], j->xmsg) : LK_OK;
 }
 

@@ -178,6 +178,17 @@ typedef struct part_view {
 LK_RESULT_USED lk_status lk_net_gather(job *j, part_view *v, void **buf);
 
 /**
+ * Under j->park, the reduced partitions' kept edges parked in the workers'
+ * files: net takes those files over, and each partition p with v[p].n
+ * edges becomes a segment, in partition order (which is (a, b) order).
+ * Distributed (on rank 0), the other ranks' partitions are at at[p] of
+ * one more file, park_fd[j->threads], which the caller opens (-1 until
+ * then); in one process at is unused (NULL).
+ */
+LK_RESULT_USED lk_status lk_net_take_parked(job *j, const part_view *v, lk_net *net,
+                                            const uint64_t *at);
+
+/**
  * Distributed runs, after lk_net_gather: every partition's edges (or
  * scores) go to rank 0, straight to their place in the network there, so
  * no rank holds them twice.  In memory, rank 0 allocates net's edge list
