@@ -283,8 +283,8 @@ done:
  * parked file through a buffer of it on each side). */
 #define EPIECE ((size_t)1 << 25)
 
-/* A partition's edges where this rank keeps them: in memory, or (under
- * j->park) at park_off of its worker's file. */
+/* A partition's edges (or scores) in this rank's memory; NULL under
+ * j->park, where they are at park_off of its worker's file. */
 static void *part_mem(const job *j, size_t p)
 {
     return j->scores_only ? (void *)j->out[p].sk : (void *)j->out[p].e;
@@ -298,9 +298,9 @@ static void part_free(job *j, size_t p)
     j->out[p].sk = NULL;
 }
 
-/* Rank 0, in memory: the network's edge list of all partitions' n, at[p]
- * where partition p's start (partition order, which is (a, b) order), its
- * own partitions moved in. */
+/* Rank 0, in memory: net's one edge list (or scores) for every
+ * partition's, at[p] the byte where partition p's start (partition order,
+ * which is (a, b) order), with rank 0's own partitions moved in. */
 static lk_status dest_memory(job *j, const part_view *v, lk_net *net, uint64_t *at)
 {
     const size_t nr = (size_t)j->nranks, esz = j->scores_only ? sizeof(lk_kv) : sizeof(lk_edge);
