@@ -1191,34 +1191,6 @@ lk_status lk_net_take_parked(job *j, const part_view *v, lk_net *net, const uint
     return LK_OK;
 }
 
-static void drop_parked(lk_net *net);
-
-/* net parked in a new temporary file of dir (resolved), as one segment of
- * n edges from its start, which the caller writes to net->park_fd[0]
- * (drop_parked() undoes it). */
-static lk_status park_open(lk_net *net, const char *dir, size_t n, char *errbuf)
-{
-    int fd = -1;
-    lk_status st;
-
-    if (!(net->park_fd = malloc(sizeof *net->park_fd)) || !(net->seg = malloc(sizeof *net->seg))) {
-        drop_parked(net);
-        return LK_ENOMEM;
-    }
-    if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK) {
-        drop_parked(net);
-        return st;
-    }
-    net->park_fd[0] = fd;
-    net->npark_fd = 1;
-    net->seg[0].off = 0;
-    net->seg[0].n = n;
-    net->seg[0].file = 0;
-    net->nseg = 1;
-    net->park_dir = dir;
-    return LK_OK;
-}
-
 /*
  * Distributed over R ranks (dist.h), rank r sweeps the chunks c with
  * c % R == r and reduces the partitions p with p % R == r; in between, the
@@ -1560,20 +1532,33 @@ size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cu
     return kept;
 }
 
+static void drop_parked(lk_net *net);
+
 lk_status lk_net_park(lk_net *net, const char *dir, char *errbuf)
 {
+    int fd = -1;
     lk_status st;
 
     if (lk_net_parked(net) || !net->e || net->n == 0)
         return LK_OK;
     dir = lk_tmpfile_dir(dir);
-    if ((st = park_open(net, dir, net->n, errbuf)) != LK_OK)
-        return st;
-    if ((st = lk_tmpfile_write(net->park_fd[0], net->e, net->n * sizeof *net->e, 0, dir, errbuf)) !=
-        LK_OK) {
+    if (!(net->park_fd = malloc(sizeof *net->park_fd)) || !(net->seg = malloc(sizeof *net->seg))) {
+        drop_parked(net);
+        return LK_ENOMEM;
+    }
+    if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK ||
+        (st = lk_tmpfile_write(fd, net->e, net->n * sizeof *net->e, 0, dir, errbuf)) != LK_OK) {
+        lk_tmpfile_close(fd);
         drop_parked(net);
         return st;
     }
+    net->park_fd[0] = fd;
+    net->npark_fd = 1;
+    net->seg[0].off = 0;
+    net->seg[0].n = net->n;
+    net->seg[0].file = 0;
+    net->nseg = 1;
+    net->park_dir = dir;
     free(net->e);
     net->e = NULL;
     net->cap = 0;
