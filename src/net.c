@@ -1456,6 +1456,10 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         }
         net->singles = singles;
     }
+    /* whist's length is where its last edge is, not the partitions'
+     * capacities (the same network cut another way has the same length) */
+    while (net->nwhist > 0 && net->whist[net->nwhist - 1] == 0)
+        net->nwhist--;
     free(views);
     views = NULL;
     free(gathered);

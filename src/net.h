@@ -46,9 +46,9 @@ typedef struct lk_net {
     lk_kv *sk;  /* instead of e under lk_net_opts.scores_only: per kept edge
                    key = lk_double_key(score), val = a << 32 | b, in (a, b) order */
     size_t n, cap;
-    uint64_t n_all;  /* distinct account pairs with any co-action */
-    uint64_t *whist; /* whist[w] = edges of weight w (all edges) */
-    size_t nwhist;
+    uint64_t n_all;       /* distinct account pairs with any co-action */
+    uint64_t *whist;      /* whist[w] = edges of weight w (all edges) */
+    size_t nwhist;        /* one past the heaviest weight (0: no edges) */
     double *idf;          /* per object: ln(A / k_o), A = active accounts */
     uint64_t pairs;       /* in-window pairs (same-account pairs excluded) */
     uint64_t singles;     /* of them, the pairs of one record the sketch left out
