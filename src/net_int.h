@@ -111,7 +111,6 @@ typedef struct job {
                                  own, lk_net_send_edges moves them to rank 0) */
     spill *ep;                /* per worker: the file of the kept edges it parked */
     uint64_t *sk;             /* the pair sketch (net.c), NULL when not used */
-    uint64_t **skw;           /* per worker: its own sketch while they are filled */
     uint64_t sk_lines;        /* its lines of 64 bytes (fewer than 2^32); 0: none */
     uint64_t room;            /* bytes of blocks that may still stay in memory while
                                  spilling (with a sketch; else 0) */

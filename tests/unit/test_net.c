@@ -751,7 +751,7 @@ static void test_sketch(void **state)
     } runs[] = {
         {UINT64_C(1) << 32, 1, 0, 1},
         {UINT64_C(1) << 32, 2, 0, 1},
-        {UINT64_C(6) << 20, 2, 1, 0}, /* under four counters a pair */
+        {UINT64_C(4) << 20, 2, 1, 0}, /* under four counters a pair */
         {UINT64_C(8) << 20, 1, 1, 1}, /* some blocks spilled, some in memory */
     };
 
