@@ -25,7 +25,8 @@
  * exactly those of the full reduction.  A 64-byte line holds four word
  * pairs, 256 counters.  The threads fill one sketch together: a pair's two
  * counters in one word pair take one atomic fetch-or (two, one a counter,
- * made the fill of 720 M pairs on two threads 1.3 times as long).
+ * made the fill of 720 M pairs on two threads 1.1-1.2 times as long:
+ * bench/sketch_speed.c).
  */
 static uint64_t sk_hash(uint32_t a, uint32_t b)
 {
@@ -1457,8 +1458,8 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         }
         net->singles = singles;
     }
-    /* whist's length is where its last edge is, not the partitions'
-     * capacities (the same network cut another way has the same length) */
+    /* whist ends at the heaviest edge, not at the largest capacity a
+     * partition's histogram grew to (which depends on the cut) */
     while (net->nwhist > 0 && net->whist[net->nwhist - 1] == 0)
         net->nwhist--;
     free(views);
