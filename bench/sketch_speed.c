@@ -9,7 +9,8 @@
  *   shared2  one table of all the bytes, each of a pair's two counters
  *            set with an atomic fetch-or of its own (anywhere in the line);
  *   shared1  one table of all the bytes, a pair's two counters in one
- *            (seen, twice) word pair, one atomic fetch-or (net.c now).
+ *            (seen, twice) word pair, one atomic fetch-or: net.c now,
+ *            whose table code (src/pairsketch.h) it runs.
  *
  * Build (not part of CMake, not run in CI):
  *   gcc -std=c11 -O2 -D_GNU_SOURCE -Isrc -Iinclude bench/sketch_speed.c src/log.c \
@@ -24,6 +25,7 @@
 #include <sys/mman.h>
 
 #include "lk_internal.h"
+#include "pairsketch.h"
 #include "rng.h"
 
 #define AHEAD   32
@@ -36,13 +38,7 @@ typedef struct fill {
     int how;
 } fill;
 
-static size_t line_of(uint64_t lines, uint64_t h)
-{
-    return (size_t)(((h >> 32) * lines) >> 32) << 3;
-}
-
-/* The counter bits of a pair: two anywhere in the line (word pair, bit), or
- * two in word pair w (net.c's sk_word and sk_bits). */
+/* The old layout's two counters: anywhere in the line (word pair, bit). */
 static void two_any(uint64_t h, size_t wp[2], uint64_t bit[2])
 {
     for (int k = 0; k < 2; k++) {
@@ -52,13 +48,8 @@ static void two_any(uint64_t h, size_t wp[2], uint64_t bit[2])
     }
 }
 
-static size_t one_word(uint64_t h, uint64_t *b)
-{
-    const unsigned p = (unsigned)h & 63u, q = (p + 1u + (unsigned)((h >> 6) & 63u) % 63u) & 63u;
-    *b = UINT64_C(1) << p | UINT64_C(1) << q;
-    return (size_t)(h >> 12) & 3u;
-}
-
+/* One counter (or two in one word pair) set by a fetch-or, as
+ * sk_add_shared does for a pair. */
 static void add_atomic(uint64_t *w, uint64_t b)
 {
     uint64_t seen = __atomic_load_n(&w[0], __ATOMIC_RELAXED) & b;
@@ -76,14 +67,13 @@ static void *run(void *arg)
     for (uint64_t i = 0; i < f->n; i += AHEAD) {
         for (int k = 0; k < AHEAD; k++) {
             h[k] = lk_mix64(f->first + i + (uint64_t)k);
-            __builtin_prefetch(f->sk + line_of(f->lines, h[k]), 1);
+            __builtin_prefetch(f->sk + sk_at(f->lines, h[k]), 1);
         }
         for (int k = 0; k < AHEAD; k++) {
-            uint64_t *line = f->sk + line_of(f->lines, h[k]), b, bit[2];
+            uint64_t *line = f->sk + sk_at(f->lines, h[k]), bit[2];
             size_t wp[2];
             if (f->how == SHARED1) {
-                const size_t w = one_word(h[k], &b);
-                add_atomic(line + 2 * w, b);
+                sk_add_shared(line, h[k]);
                 continue;
             }
             two_any(h[k], wp, bit);
@@ -118,12 +108,11 @@ static uint64_t singles(const uint64_t *sk, uint64_t lines, uint64_t pairs, int 
     uint64_t n = 0;
     for (uint64_t i = 0; i < pairs; i += 97) { /* a sample */
         const uint64_t h = lk_mix64(i);
-        const uint64_t *line = sk + line_of(lines, h);
-        uint64_t b, bit[2];
+        const uint64_t *line = sk + sk_at(lines, h);
+        uint64_t bit[2];
         size_t wp[2];
         if (how == SHARED1) {
-            const size_t w = one_word(h, &b);
-            n += (line[2 * w + 1] & b) != b;
+            n += sk_single(sk, lines, h);
         } else {
             two_any(h, wp, bit);
             n += !((line[2 * wp[0] + 1] & bit[0]) && (line[2 * wp[1] + 1] & bit[1]));

@@ -7,6 +7,7 @@
 #include "compat.h"
 #include "dist.h"
 #include "net_int.h"
+#include "pairsketch.h"
 #include "par.h"
 #include "rng.h"
 #include "tmpfile.h"
@@ -31,60 +32,6 @@
 static uint64_t sk_hash(uint32_t a, uint32_t b)
 {
     return lk_mix64((uint64_t)a << 32 | b);
-}
-
-/* The line of hash h: its top 32 bits scaled to the lines (fewer than
- * 2^32); the word pair and the counters in it take its low 16. */
-static size_t sk_at(uint64_t lines, uint64_t h)
-{
-    return (size_t)(((h >> 32) * lines) >> 32) << 3;
-}
-
-/* The word pair of hash h in its line. */
-static size_t sk_word(uint64_t h)
-{
-    return (size_t)(h >> 12) & 3u;
-}
-
-/* The bits of hash h's two counters in its word pair: bits 0-5 and, of the
- * 63 others, the one bits 6-11 pick. */
-static uint64_t sk_bits(uint64_t h)
-{
-    const unsigned p = (unsigned)h & 63u, q = (p + 1u + (unsigned)((h >> 6) & 63u) % 63u) & 63u;
-
-    return UINT64_C(1) << p | UINT64_C(1) << q;
-}
-
-static void sk_add(uint64_t *line, uint64_t h)
-{
-    uint64_t *w = line + 2 * sk_word(h);
-    const uint64_t b = sk_bits(h);
-
-    w[1] |= w[0] & b;
-    w[0] |= b;
-}
-
-/* sk_add by several threads at once on one sketch: a counter goes to 2
- * when its "seen" bit was already set by anyone (the fetch-or says so), so
- * no add is lost and a counter never falls below its pair's records. */
-static void sk_add_shared(uint64_t *line, uint64_t h)
-{
-    uint64_t *w = line + 2 * sk_word(h);
-    const uint64_t b = sk_bits(h);
-    uint64_t seen = __atomic_load_n(&w[0], __ATOMIC_RELAXED) & b;
-
-    if (seen != b)
-        seen = __atomic_fetch_or(&w[0], b, __ATOMIC_RELAXED) & b;
-    if (seen & ~__atomic_load_n(&w[1], __ATOMIC_RELAXED))
-        (void)__atomic_fetch_or(&w[1], seen, __ATOMIC_RELAXED);
-}
-
-/* 1 when the pair of hash h had one record (its smaller counter is 1). */
-static int sk_single(const uint64_t *sk, uint64_t lines, uint64_t h)
-{
-    const uint64_t b = sk_bits(h);
-
-    return (sk[sk_at(lines, h) + 2 * sk_word(h) + 1] & b) != b;
 }
 
 /* Pairs whose sketch lines are fetched together: the lines lie anywhere in
