@@ -881,21 +881,17 @@ static lk_status map_back(lk_neartext *nt, void **out, size_t *len)
 
     if (lk_mul_size(nt->nsig, row, len) != 0)
         return LK_ENOMEM;
-    m = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
+    /* read, not mapped from the file: the sweeps compare signatures at
+     * random, which huge pages serve with far fewer TLB misses */
+    m = lk_table_alloc(*len);
+    if (!m)
         return LK_ENOMEM;
-    if (head % (size_t)sysconf(_SC_PAGESIZE) != 0) { /* not whole pages: read */
+    if (head) {
         const lk_status st = lk_tmpfile_read(nt->spill_fd, m, head, 0, nt->spill_dir, nt->errbuf);
         if (st != LK_OK) {
-            (void)munmap(m, *len);
+            lk_table_free(m, *len);
             return st;
         }
-    } else if (head &&
-               mmap(m, head, PROT_READ, MAP_PRIVATE | MAP_FIXED, nt->spill_fd, 0) == MAP_FAILED) {
-        lk_errf(nt->errbuf, "cannot map the near-text signatures in %s: %s", nt->spill_dir,
-                strerror(errno));
-        (void)munmap(m, *len);
-        return LK_EIO;
     }
     memcpy(m + head, nt->sig, *len - head);
     *out = m;
@@ -978,7 +974,7 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     ctx c = {0};
     uint32_t *res = NULL;
     void *mapped = NULL; /* spilled: the signatures mapped, for this call only */
-    size_t mapped_len = 0;
+    size_t mapped_len = 0, uf_len = 0;
     size_t bytes;
     lk_status ret = LK_ENOMEM;
     uint64_t clusters = 0, clustered = 0;
@@ -996,7 +992,8 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
         goto cleanup;
     /* whole cache lines: sort_keys writes the records a line at a time */
     bytes = (bytes + 63) / 64 * 64;
-    c.uf = malloc(2 * (n ? n : 1) * sizeof *c.uf);
+    uf_len = 2 * (n ? n : 1) * sizeof *c.uf;
+    c.uf = lk_table_alloc(uf_len); /* random finds: huge pages */
     c.buf[0] = aligned_alloc(64, bytes);
     c.buf[1] = aligned_alloc(64, bytes);
     /* the third buffer only when passes overlap */
@@ -1106,9 +1103,8 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     ret = LK_OK;
 cleanup:
     free(res);
-    if (mapped)
-        (void)munmap(mapped, mapped_len);
-    free(c.uf);
+    lk_table_free(mapped, mapped_len);
+    lk_table_free(c.uf, uf_len);
     for (int i = 0; i < 3; i++)
         free(c.buf[i]);
     free(c.keys);

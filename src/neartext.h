@@ -78,7 +78,8 @@
  * per post.  A handle made to spill (lk_neartext_spill(), under --max-mem)
  * writes the signatures to a temporary file in blocks of 1 MiB instead and
  * holds one block: 4 bytes a post while adding, and while clustering the
- * 128 bytes a post again, read back for the call and freed before it returns.
+ * 128 bytes a post again, read back for the call (on huge pages where the
+ * system gives them, as is the union-find) and freed before it returns.
  *
  * Thread safety: one handle must not be used from two threads at once.
  */
