@@ -124,6 +124,32 @@ void *lk_table_alloc(size_t size)
     return p;
 }
 
+/* Advise the whole huge pages of [p, p + size), which nothing has touched
+ * yet when the allocator has just mapped them (large blocks). */
+static void *advise_huge(void *p, size_t size)
+{
+    const uintptr_t h = (uintptr_t)LK_HUGE_MIN, lo = ((uintptr_t)p + h - 1) & ~(h - 1),
+                    hi = ((uintptr_t)p + size) & ~(h - 1);
+
+    if (p && size >= 2 * LK_HUGE_MIN && hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+    return p;
+}
+
+void *lk_huge_malloc(size_t size)
+{
+    return advise_huge(malloc(size ? size : 1), size);
+}
+
+void *lk_huge_calloc(size_t n, size_t size)
+{
+    size_t bytes;
+
+    if (lk_mul_size(n, size, &bytes) != 0)
+        return NULL;
+    return advise_huge(calloc(n ? n : 1, size ? size : 1), bytes);
+}
+
 void lk_table_free(void *p, size_t size)
 {
     if (!p)

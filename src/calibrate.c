@@ -245,9 +245,9 @@ static lk_status null_shared_init(nullshared *sh, const lk_objindex *ix, const l
         return LK_ELIMIT;
     j.sh = sh;
     j.otrace = otrace;
-    sh->pid = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *sh->pid);
-    sh->oi = malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *sh->oi);
-    j.pr = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.pr);
+    sh->pid = lk_huge_malloc(LK_MAX(ix->n, (size_t)1) * sizeof *sh->pid);
+    sh->oi = lk_huge_malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *sh->oi);
+    j.pr = lk_huge_malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.pr);
     j.cnt = malloc(LK_MAX(ns, (size_t)1) * sizeof *j.cnt);
     j.top = calloc(LK_MAX(ns, (size_t)1) * PR_PARTS, sizeof *j.top);
     if (!sh->pid || !sh->oi || !j.pr || !j.cnt || !j.top)
@@ -669,7 +669,7 @@ static lk_status assign_strata(copyjob *j, unsigned threads)
         }
         if (kmax > kacap) { /* the largest part */
             free(j->ka);
-            if (!(j->ka = malloc(kmax * sizeof *j->ka)))
+            if (!(j->ka = lk_huge_malloc(kmax * sizeof *j->ka)))
                 goto done;
             kacap = kmax;
         }
@@ -725,7 +725,7 @@ static lk_status sort_by_stratum(const poststrat *ps, size_t n, stratlist *sv)
     size_t *off = calloc(sv->n + 1, sizeof *off);
 
     sv->off = off;
-    if (!off || !(sv->ord = malloc(LK_MAX(n, (size_t)1) * sizeof *sv->ord)))
+    if (!off || !(sv->ord = lk_huge_malloc(LK_MAX(n, (size_t)1) * sizeof *sv->ord)))
         return LK_ENOMEM;
     for (size_t p = 0; p < n; p++)
         off[ps[p].stratum + 1]++;
@@ -1122,7 +1122,8 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
     j.perm = perm;
     j.kcap = kcap;
     t[0] = lk_mono_s();
-    if (!(j.ps = malloc(np * sizeof *j.ps)) || (st = copy_posts(&j, sh, threads, errbuf)) != LK_OK)
+    if (!(j.ps = lk_huge_malloc(np * sizeof *j.ps)) ||
+        (st = copy_posts(&j, sh, threads, errbuf)) != LK_OK)
         goto done;
     t[1] = lk_mono_s();
     if ((st = assign_strata(&j, threads)) != LK_OK)
@@ -1176,7 +1177,7 @@ done:
 lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_kind kind,
                            uint64_t seed, unsigned threads, lk_objindex *out, uint64_t *strata)
 {
-    uint32_t *perm = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *perm);
+    uint32_t *perm = lk_huge_malloc(LK_MAX(ix->n, (size_t)1) * sizeof *perm);
     nullshared sh;
     lk_cols c;
     lk_status st = LK_ENOMEM;
@@ -1191,8 +1192,8 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
         (st = null_cols(&sh, kind, seed, threads, 0, NULL, NULL, &c, perm, strata)) != LK_OK)
         goto done;
     st = LK_ENOMEM;
-    out->a = malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->a);
-    out->start = malloc((ix->nobj + 1) * sizeof *out->start);
+    out->a = lk_huge_malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->a);
+    out->start = lk_huge_malloc((ix->nobj + 1) * sizeof *out->start);
     if (!out->a || !out->start)
         goto done;
     out->n = ix->n;
@@ -1563,8 +1564,8 @@ static lk_status unpark_shared(nullshared *sh, const lk_calib_opts *o, int *fd)
     const double t0 = lk_mono_s();
     lk_status st;
 
-    sh->pid = malloc(LK_MAX(n, (size_t)1) * sizeof *sh->pid);
-    sh->oi = malloc(LK_MAX(nobj, (size_t)1) * sizeof *sh->oi);
+    sh->pid = lk_huge_malloc(LK_MAX(n, (size_t)1) * sizeof *sh->pid);
+    sh->oi = lk_huge_malloc(LK_MAX(nobj, (size_t)1) * sizeof *sh->oi);
     if (!sh->pid || !sh->oi)
         return LK_ENOMEM;
     if ((st = lk_tmpfile_read(*fd, sh->pid, n * sizeof *sh->pid, 0, dir, o->errbuf)) != LK_OK ||

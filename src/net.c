@@ -731,7 +731,7 @@ static lk_status compute_idf(const lk_objindex *ix, const lk_cols *cp, size_t na
     uint32_t *mark = malloc(LK_MAX(nacc, (size_t)1) * sizeof *mark);
     size_t active = 0, ev = 0;
 
-    net->idf = malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *net->idf);
+    net->idf = lk_huge_malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *net->idf);
     if (!mark || !net->idf) {
         free(mark);
         return LK_ENOMEM;
@@ -780,8 +780,8 @@ static lk_status sort_bufs(job *j, unsigned w, size_t n)
         return LK_OK;
     free(j->sbuf[w][0]);
     free(j->sbuf[w][1]);
-    j->sbuf[w][0] = malloc(n * sizeof(prec));
-    j->sbuf[w][1] = malloc(n * sizeof(prec));
+    j->sbuf[w][0] = lk_huge_malloc(n * sizeof(prec));
+    j->sbuf[w][1] = lk_huge_malloc(n * sizeof(prec));
     if (!j->sbuf[w][0] || !j->sbuf[w][1]) {
         free(j->sbuf[w][0]);
         free(j->sbuf[w][1]);
@@ -1001,7 +1001,7 @@ static lk_status make_partitions(job *j, uint64_t budget, unsigned lthreads, uin
      * the reduction would fall to a few ranks */
     if (j->nranks > 1)
         cap = LK_MIN(cap, LK_MAX(pairs / (2 * (uint64_t)j->nranks * lthreads), (uint64_t)4096));
-    j->part_of = malloc(LK_MAX(j->nacc, (size_t)1) * sizeof *j->part_of);
+    j->part_of = lk_huge_malloc(LK_MAX(j->nacc, (size_t)1) * sizeof *j->part_of);
     j->part_lo = malloc((LK_MAX(j->nacc, (size_t)1) + 1) * sizeof *j->part_lo);
     if (!j->part_of || !j->part_lo)
         return LK_ENOMEM;
@@ -1224,7 +1224,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     lk_cols_evict(&j.cp, 0, ix->n);
     j.bits = bits_for(j.nacc);
     if (idf) {
-        net->idf = malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *net->idf);
+        net->idf = lk_huge_malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *net->idf);
         if (!net->idf) {
             st = LK_ENOMEM;
             goto fail;
@@ -1238,7 +1238,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         goto fail;
     j.burst = burst;
     for (unsigned w = 0; w < threads; w++) {
-        if (!(j.per_acc[w] = calloc(LK_MAX(j.nacc, (size_t)1), sizeof **j.per_acc))) {
+        if (!(j.per_acc[w] = lk_huge_calloc(LK_MAX(j.nacc, (size_t)1), sizeof **j.per_acc))) {
             st = LK_ENOMEM;
             goto fail;
         }

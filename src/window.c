@@ -107,16 +107,16 @@ lk_status lk_objindex_build(const lk_dataset *ds, const uint8_t *keep, lk_objind
     lk_action *a = NULL, *tmp = NULL;
 
     memset(ix, 0, sizeof *ix);
-    start = calloc(nobj + 1, sizeof *start);
+    start = lk_huge_calloc(nobj + 1, sizeof *start);
     if (!start)
         goto nomem;
     count_runs(ds, keep, start, nobj, &n, &maxrun);
-    a = malloc(LK_MAX(n, (size_t)1) * sizeof *a);
+    a = lk_huge_malloc(LK_MAX(n, (size_t)1) * sizeof *a);
     if (!a)
         goto nomem;
     {
         /* stable scatter: within an object, input order is kept */
-        uint64_t *fill = malloc((nobj + 1) * sizeof *fill);
+        uint64_t *fill = lk_huge_malloc((nobj + 1) * sizeof *fill);
         if (!fill)
             goto nomem;
         memcpy(fill, start, (nobj + 1) * sizeof *fill);
@@ -184,8 +184,8 @@ lk_status lk_objindex_take(lk_dataset *ds, const uint8_t *keep, lk_objindex *ix)
     unsigned shift = 0;
 
     memset(ix, 0, sizeof *ix);
-    start = calloc(nobj + 1, sizeof *start);
-    fill = malloc((nobj + 1) * sizeof *fill);
+    start = lk_huge_calloc(nobj + 1, sizeof *start);
+    fill = lk_huge_malloc((nobj + 1) * sizeof *fill);
     if (!start || !fill)
         goto nomem;
     count_runs(ds, keep, start, nobj, &n, &maxrun);
@@ -478,7 +478,7 @@ static lk_status spill_passes(lk_dataset *ds, spillpass *sp, size_t nobj, size_t
     lk_status st;
     int fd;
 
-    if (!(sp->a = malloc(per_pass * sizeof *sp->a)))
+    if (!(sp->a = lk_huge_malloc(per_pass * sizeof *sp->a)))
         return LK_ENOMEM;
     if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
         return st;
@@ -512,7 +512,7 @@ lk_status lk_objindex_from_spill(lk_dataset *ds, const uint8_t *keep, uint64_t b
     const size_t nobj = lk_strpool_count(ds->objects);
     const unsigned parts = LK_MAX(LK_MIN(threads, (unsigned)SPILL_PARTS), 1u);
     size_t maxrun = 0, total = 0;
-    spillpass sp = {keep, calloc(nobj + 1, sizeof(uint64_t)), NULL, 0, (uint32_t)nobj, 0};
+    spillpass sp = {keep, lk_huge_calloc(nobj + 1, sizeof(uint64_t)), NULL, 0, (uint32_t)nobj, 0};
     lk_action *tmp = NULL;
     lk_status st = LK_ENOMEM;
 
