@@ -2,6 +2,7 @@
 #include "lk_internal.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -124,14 +125,16 @@ void *lk_table_alloc(size_t size)
     return p;
 }
 
-/* Advise the whole huge pages of [p, p + size), which nothing has touched
- * yet when the allocator has just mapped them (large blocks). */
+/* Advise the pages of [p, p + size), which nothing has touched yet when
+ * the allocator has just mapped them (large blocks): its whole 2 MiB pages
+ * can then be huge ones.  The first and last pages may hold the allocator's
+ * header or a neighbour's bytes: advice only, harmless to them. */
 static void *advise_huge(void *p, size_t size)
 {
-    const uintptr_t h = (uintptr_t)LK_HUGE_MIN, lo = ((uintptr_t)p + h - 1) & ~(h - 1),
-                    hi = ((uintptr_t)p + size) & ~(h - 1);
+    const uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), lo = (uintptr_t)p & ~(pg - 1),
+                    hi = ((uintptr_t)p + size + pg - 1) & ~(pg - 1);
 
-    if (p && size >= 2 * LK_HUGE_MIN && hi > lo)
+    if (p && size >= 2 * LK_HUGE_MIN)
         (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
     return p;
 }
