@@ -131,11 +131,10 @@ void *lk_table_alloc(size_t size)
  * header or a neighbour's bytes: advice only, harmless to them. */
 static void *advise_huge(void *p, size_t size)
 {
-    const uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), lo = (uintptr_t)p & ~(pg - 1),
-                    hi = ((uintptr_t)p + size + pg - 1) & ~(pg - 1);
+    const size_t pg = (size_t)sysconf(_SC_PAGESIZE), in = (size_t)((uintptr_t)p & (pg - 1));
 
     if (p && size >= 2 * LK_HUGE_MIN)
-        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+        (void)madvise((char *)p - in, (in + size + pg - 1) / pg * pg, MADV_HUGEPAGE);
     return p;
 }
 

@@ -111,11 +111,12 @@ void lk_table_free(void *p, size_t size);
 
 /*
  * malloc / calloc for large arrays read or written at random (per account,
- * per object, per post, per action), freed with free(): their whole 2 MiB
- * pages are advised MADV_HUGEPAGE before anything touches them, so that
- * random accesses miss the TLB far less often (at 10^8 actions, where such
- * arrays run to gigabytes).  Below 4 MiB, plain malloc / calloc.  NULL when
- * out of memory.
+ * per object, per post, per action), freed with free(): their pages are
+ * advised MADV_HUGEPAGE before anything touches them, so that their whole
+ * 2 MiB pages can be huge ones, which random accesses find with fewer TLB
+ * misses (such arrays run to gigabytes at 10^8 actions; the times are in
+ * bench/RESULTS.md).  Below 4 MiB, plain malloc / calloc.  NULL when out of
+ * memory.
  */
 void *lk_huge_malloc(size_t size);
 void *lk_huge_calloc(size_t n, size_t size);

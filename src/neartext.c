@@ -16,10 +16,7 @@
 #    define LK_NT_X86 0
 #endif
 
-#include <errno.h>
 #include <math.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #if LK_NT_X86
 #    include <immintrin.h>
 #endif
@@ -44,8 +41,7 @@ typedef void minhash_fn(const uint64_t *mul, const uint64_t *add, const uint64_t
  * copies sit close together; a fixed window keeps a run of any length linear. */
 #define LK_NT_WINDOW 3
 
-/* Signatures per block written by a spilling handle (1 MiB: a whole number
- * of pages, which map_back() relies on). */
+/* Signatures per block written by a spilling handle (1 MiB). */
 #define LK_NT_SPILL_BLOCK 8192
 
 struct lk_neartext {
@@ -868,21 +864,20 @@ static void note_identity(ctx *c)
         c->uf[2 * i + 1] = find(c->uf, (uint32_t)i);
 }
 
-/* Spilling: every signature in one region of *len bytes to unmap: the
- * file's mapped read-only where the region starts (whole blocks, so a
- * multiple of the page), the ones still in memory copied after them.  The
- * file was just written and its pages are in the page cache: mapping them
- * costs neither the copy nor the fresh memory that reading them back into
- * an array did (2.65 GB at 10^8 actions). */
-static lk_status map_back(lk_neartext *nt, void **out, size_t *len)
+/* Spilling: every signature in one region of *len bytes (lk_table_free):
+ * the file's read back, the ones still in memory copied after them.  The
+ * file was just written and its pages are in the page cache, so mapping
+ * them would spare the copy; but those are 4 KiB pages, and the band sweeps
+ * compare signatures at random, which huge pages serve with far fewer TLB
+ * misses: at 10^8 actions the sweeps took 1.5-2 times as long mapped
+ * (bench/RESULTS.md, eighteenth session). */
+static lk_status read_back(lk_neartext *nt, void **out, size_t *len)
 {
     const size_t row = K * sizeof *nt->sig, head = nt->nspilled * row;
     char *m;
 
     if (lk_mul_size(nt->nsig, row, len) != 0)
         return LK_ENOMEM;
-    /* read, not mapped from the file: the sweeps compare signatures at
-     * random, which huge pages serve with far fewer TLB misses */
     m = lk_table_alloc(*len);
     if (!m)
         return LK_ENOMEM;
@@ -973,7 +968,7 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     uint64_t cand = 0, sent = 0, roots = 0;
     ctx c = {0};
     uint32_t *res = NULL;
-    void *mapped = NULL; /* spilled: the signatures mapped, for this call only */
+    void *mapped = NULL; /* spilled: the signatures read back, for this call only */
     size_t mapped_len = 0, uf_len = 0;
     size_t bytes;
     lk_status ret = LK_ENOMEM;
@@ -982,7 +977,7 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     c.nt = nt;
     c.sig = nt->sig;
     if (nt->nspilled) {
-        if ((ret = map_back(nt, &mapped, &mapped_len)) != LK_OK)
+        if ((ret = read_back(nt, &mapped, &mapped_len)) != LK_OK)
             return ret;
         c.sig = mapped;
         ret = LK_ENOMEM;
