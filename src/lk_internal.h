@@ -116,7 +116,8 @@ void lk_table_free(void *p, size_t size);
  * 2 MiB pages can be huge ones, which random accesses find with fewer TLB
  * misses (such arrays run to gigabytes at 10^8 actions; the times are in
  * bench/RESULTS.md).  Below 4 MiB, plain malloc / calloc.  NULL when out of
- * memory.
+ * memory.  For arrays that are realloc'd or freed in many places; a table
+ * of fixed size takes lk_table_alloc, whose own mapping is sure to be fresh.
  */
 void *lk_huge_malloc(size_t size);
 void *lk_huge_calloc(size_t n, size_t size);
