@@ -17,9 +17,12 @@
  * Such a pair is an edge on one object, which no threshold keeps when
  * min_keep >= 2 (the calibrated run and both null copies; a weight
  * threshold above 1); at 10^7 simulated actions four records in five are
- * one.  A pass before the scatter counts every pair in a count-min sketch
- * of two-bit saturating counters (0, 1, 2 or more), two counters a pair in
- * one (seen, twice) word pair; the scatter then leaves out each pair whose
+ * one.  The pass before the scatter that counts the pairs (to cut the
+ * partitions) also counts every pair in a count-min sketch of two-bit
+ * saturating counters (0, 1, 2 or more), two counters a pair in one (seen,
+ * twice) word pair, sized beforehand from a bound on the pairs that takes
+ * no sweep of them (bound_chunk; 0.4% above the pairs at 10^8 simulated
+ * actions); the scatter then leaves out each pair whose
  * smaller counter is 1 and only counts it (an edge of weight 1).  A counter
  * never falls below its pair's records, so a pair of two or more records is
  * never left out: the edges, their statistics and the weight histogram are
@@ -40,12 +43,18 @@ static uint64_t sk_hash(uint32_t a, uint32_t b)
  * before the lines were fetched ahead). */
 #define SK_AHEAD 32
 
-/* Add the pairs of hashes h[0..n) to sk, their lines fetched first;
- * shared: other threads add to it at the same time. */
-static void sk_add_batch(uint64_t *sk, uint64_t lines, const uint64_t *h, size_t n, int shared)
+/* Count the pairs of hashes h[0..n) for their smaller accounts a[0..n) in
+ * per_acc and add them to sk, the lines and counts fetched first; shared:
+ * other threads add to sk at the same time. */
+static void count_add_batch(uint64_t *sk, uint64_t lines, const uint64_t *h, uint64_t *per_acc,
+                            const uint32_t *a, size_t n, int shared)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         __builtin_prefetch(sk + sk_at(lines, h[i]), 1);
+        __builtin_prefetch(per_acc + a[i], 1);
+    }
+    for (size_t i = 0; i < n; i++)
+        per_acc[a[i]]++;
     if (shared)
         for (size_t i = 0; i < n; i++)
             sk_add_shared(sk + sk_at(lines, h[i]), h[i]);
@@ -56,8 +65,8 @@ static void sk_add_batch(uint64_t *sk, uint64_t lines, const uint64_t *h, size_t
 
 /*
  * Sweep chunk `task * nranks + rank` (task t of this rank): count its
- * pairs and each smaller account's (fill 0), or add them to the worker's
- * sketch (fill 1).  One loop for both, so that the sketch sees exactly the
+ * pairs and each smaller account's, and with fill add them to the shared
+ * sketch too.  One loop for both, so that the sketch sees exactly the
  * pairs the count and the scatter do.
  */
 static inline void sweep_chunk(job *j, size_t task, unsigned worker, int fill)
@@ -65,8 +74,9 @@ static inline void sweep_chunk(job *j, size_t task, unsigned worker, int fill)
     const lk_cols *cp = &j->cp;
     const lk_objindex *ix = j->ix;
     const size_t c = task * (size_t)j->nranks + (size_t)j->rank;
-    uint64_t *per_acc = fill ? NULL : j->per_acc[worker], pairs = 0;
-    uint64_t *sk = fill ? j->sk : NULL, hb[SK_AHEAD];
+    uint64_t *per_acc = j->per_acc[worker], pairs = 0;
+    uint64_t *sk = j->sk, hb[SK_AHEAD];
+    uint32_t ab[SK_AHEAD];
     const int shared = j->threads > 1;
     const uint64_t lines = j->sk_lines;
     size_t nh = 0;
@@ -86,24 +96,24 @@ static inline void sweep_chunk(job *j, size_t task, unsigned worker, int fill)
                 const uint32_t ai = cp->acc[i];
                 if (j->burst[i] || ai == ak)
                     continue;
+                pairs++;
                 if (!fill) {
-                    pairs++;
                     per_acc[LK_MIN(ai, ak)]++;
                     continue;
                 }
+                ab[nh] = LK_MIN(ai, ak);
                 hb[nh++] = sk_hash(LK_MIN(ai, ak), LK_MAX(ai, ak));
                 if (nh == SK_AHEAD) {
-                    sk_add_batch(sk, lines, hb, nh, shared);
+                    count_add_batch(sk, lines, hb, per_acc, ab, nh, shared);
                     nh = 0;
                 }
             }
         }
     }
     if (fill)
-        sk_add_batch(sk, lines, hb, nh, shared);
+        count_add_batch(sk, lines, hb, per_acc, ab, nh, shared);
     lk_cols_evict(cp, ev, (size_t)ix->start[j->ch[c].o1]);
-    if (!fill)
-        j->ch[c].pairs = pairs;
+    j->ch[c].pairs = pairs;
 }
 
 static void count_chunk(void *ctx, size_t task, unsigned worker)
@@ -111,9 +121,40 @@ static void count_chunk(void *ctx, size_t task, unsigned worker)
     sweep_chunk(ctx, task, worker, 0);
 }
 
-static void sketch_chunk(void *ctx, size_t task, unsigned worker)
+static void count_fill_chunk(void *ctx, size_t task, unsigned worker)
 {
     sweep_chunk(ctx, task, worker, 1);
+}
+
+/*
+ * Chunk `task * nranks + rank`'s pairs bounded without sweeping them: each
+ * unmarked action's unmarked predecessors in its window (more than its
+ * pairs by the pairs of an account with itself only).  What sizes the
+ * sketch before the pass that counts the pairs also fills it.
+ */
+static void bound_chunk(void *ctx, size_t task, unsigned worker)
+{
+    job *j = ctx;
+    const lk_cols *cp = &j->cp;
+    const lk_objindex *ix = j->ix;
+    const size_t c = task * (size_t)j->nranks + (size_t)j->rank;
+    uint64_t n = 0;
+    size_t ev = (size_t)ix->start[j->ch[c].o0];
+
+    (void)worker;
+    for (size_t o = j->ch[c].o0; o < j->ch[c].o1; o++) {
+        const size_t s = (size_t)ix->start[o], e = (size_t)ix->start[o + 1];
+        size_t lo = s, live = 0; /* unmarked actions in [lo, k) */
+        ev = lk_cols_evict_behind(cp, ev, s);
+        for (size_t k = s; k < e; k++) {
+            while (cp->t[k] - cp->t[lo] > j->w)
+                live -= !j->burst[lo++];
+            if (!j->burst[k])
+                n += live++;
+        }
+    }
+    lk_cols_evict(cp, ev, (size_t)ix->start[j->ch[c].o1]);
+    j->ch[c].bound = n;
 }
 
 static size_t own_tasks(const job *j, size_t n);
@@ -127,34 +168,35 @@ static void drop_sketch(job *j)
 }
 
 /*
- * Fill the sketch (j->sk) when it can help: min_keep >= 2, and room for
- * at least two counters a pair (eight at most: 2 bytes a pair).  The
- * workers fill one sketch together (sk_add_shared), of half the budget at
- * most, which is taken out of *budget.  (Each used to fill one of its
+ * Make the sketch (j->sk) when it can help: min_keep >= 2, and room for
+ * at least two counters a pair of `bound` (the pairs of all ranks bounded
+ * by bound_chunk; eight counters at most: 2 bytes a pair), of half the
+ * budget at most.  The counting pass then fills it (count_fill_chunk),
+ * all workers one sketch (sk_add_shared).  (Each used to fill one of its
  * own, of budget / 2 / threads bytes, merged afterwards: at 10^8 actions
  * under 4G on two threads a null copy's sketch then had 3.1 counters a
  * pair and left out 463 M pairs of one record; one table twice the size,
  * 6.1 counters a pair, leaves out 535 M.)  An allocation that fails only
  * means no sketch.  The counters saturate, so the sketch is the same
- * whatever the threads' order.  Distributed (collective), every rank counts the
- * pairs of its own chunks in a sketch of the same size (the smallest any
- * rank has room for), and the ranks' sketches are summed
- * (lk_dist_allreduce_sat2): each rank then leaves out the pairs of one
- * record in all, whichever rank's chunks hold it; all ranks have a sketch,
- * or none.  @return LK_OK, or an error of the collectives.
+ * whatever the threads' order.  Distributed (collective), every rank
+ * counts the pairs of its own chunks in a sketch of the same size (the
+ * smallest any rank has room for), and the ranks' sketches are summed
+ * (sum_sketch): each rank then leaves out the pairs of one record in all,
+ * whichever rank's chunks hold it; all ranks have a sketch, or none.
+ * @return LK_OK, or an error of the collectives.
  */
-static lk_status fill_sketch(job *j, uint64_t pairs, uint64_t *budget, char *errbuf)
+static lk_status make_sketch(job *j, uint64_t bound, uint64_t budget, char *errbuf)
 {
-    const uint64_t room = *budget / 2;
-    uint64_t lines = LK_MIN(LK_MIN(pairs * 2, room) / 64, UINT64_C(0xffffffff)), failed = 0;
+    const uint64_t room = budget / 2;
+    uint64_t lines = LK_MIN(LK_MIN(bound * 2, room) / 64, UINT64_C(0xffffffff)), failed = 0;
     lk_status st;
 
-    if (j->min_keep < 2 || pairs < 4096) /* the same on every rank */
+    if (j->min_keep < 2 || bound < 4096) /* the same on every rank */
         return LK_OK;
     if (j->nranks > 1 && ((st = lk_dist_agree(LK_OK, errbuf)) != LK_OK ||
                           (st = lk_dist_allreduce_u64(&lines, 1, LK_DIST_MIN)) != LK_OK))
         return st;
-    if (lines * 128 < pairs) /* fewer than two counters a pair */
+    if (lines * 128 < bound) /* fewer than two counters a pair */
         return LK_OK;
     j->sk_lines = lines;
     /* huge pages where the system gives them: random lines, few TLB misses */
@@ -165,22 +207,28 @@ static lk_status fill_sketch(job *j, uint64_t pairs, uint64_t *budget, char *err
         drop_sketch(j);
         return st;
     }
-    if (failed) {
+    if (failed)
         drop_sketch(j);
+    return LK_OK;
+}
+
+/* After the counting pass filled it: the ranks' sketches summed
+ * (collective), its room taken out of *budget. */
+static lk_status sum_sketch(job *j, uint64_t pairs, uint64_t *budget, char *errbuf)
+{
+    lk_status st;
+
+    if (!j->sk)
         return LK_OK;
-    }
-    /* lk_par_run runs every task even when a thread fails to start: its
-     * LK_ENOMEM only says fewer threads worked */
-    (void)lk_par_run(j->threads, own_tasks(j, j->nch), sketch_chunk, j);
-    lk_cols_evict(&j->cp, 0, j->ix->n);
     if (j->nranks > 1 && ((st = lk_dist_agree(LK_OK, errbuf)) != LK_OK ||
-                          (st = lk_dist_allreduce_sat2(j->sk, (size_t)lines * 4)) != LK_OK)) {
+                          (st = lk_dist_allreduce_sat2(j->sk, (size_t)j->sk_lines * 4)) != LK_OK)) {
         drop_sketch(j);
         return st;
     }
-    *budget -= LK_MIN(*budget / 2, lines * 64);
+    *budget -= LK_MIN(*budget / 2, j->sk_lines * 64);
     lk_log(LK_LOG_DEBUG, "pairs: a sketch of %llu bytes (%.1f counters a pair)",
-           (unsigned long long)lines * 64, (double)lines * 256.0 / (double)pairs);
+           (unsigned long long)j->sk_lines * 64,
+           (double)j->sk_lines * 256.0 / (double)LK_MAX(pairs, (uint64_t)1));
     return LK_OK;
 }
 
@@ -357,9 +405,12 @@ static lk_status put_rec(job *j, size_t task, unsigned worker, uint32_t a, uint3
                          uint32_t dt, uint32_t ev)
 {
     uint32_t *fill = j->wfill[worker];
-    const size_t p = j->part_of[a];
-    prec *r = j->wbuf[worker] + p * j->brec + fill[p];
+    size_t p = j->part_blk[a >> j->blk_shift];
+    prec *r;
 
+    while (a >= j->part_lo[p + 1])
+        p++;
+    r = j->wbuf[worker] + p * j->brec + fill[p];
     r->key = (uint64_t)(a - j->part_lo[p]) << j->bits | b;
     r->obj = (uint32_t)o;
     r->dt = dt;
@@ -937,7 +988,7 @@ static void job_release(job *j)
     free(j->sp);
     free(j->out);
     free(j->ch);
-    free(j->part_of);
+    free(j->part_blk);
     free(j->part_lo);
     free(j->st);
     free(j->msg);
@@ -995,24 +1046,29 @@ static lk_status make_partitions(job *j, uint64_t budget, unsigned lthreads, uin
         LK_MIN(LK_MAX(budget / 2 / (2 * (uint64_t)lthreads * rec), (uint64_t)4096), PART_MAX);
     const uint64_t *per = j->per_acc[0];
     uint64_t own = 0, held;
-    size_t np = 0;
+    size_t np = 0, blk_mask;
 
     /* distributed: at least two partitions a worker of every rank, or
      * the reduction would fall to a few ranks */
     if (j->nranks > 1)
         cap = LK_MIN(cap, LK_MAX(pairs / (2 * (uint64_t)j->nranks * lthreads), (uint64_t)4096));
-    j->part_of = lk_huge_malloc(LK_MAX(j->nacc, (size_t)1) * sizeof *j->part_of);
+    /* an account's partition: its block's, then the next ones' while it
+     * lies past them (put_rec); a map of every account (20 MB at 10^8
+     * actions) made the scatter wait for it on most records */
+    j->blk_shift = bits_for(LK_MAX(j->nacc, (size_t)1)) > 16 ? bits_for(j->nacc) - 16 : 0;
+    j->part_blk = malloc(((LK_MAX(j->nacc, (size_t)1) >> j->blk_shift) + 1) * sizeof *j->part_blk);
     j->part_lo = malloc((LK_MAX(j->nacc, (size_t)1) + 1) * sizeof *j->part_lo);
-    if (!j->part_of || !j->part_lo)
+    if (!j->part_blk || !j->part_lo)
         return LK_ENOMEM;
+    blk_mask = ((size_t)1 << j->blk_shift) - 1;
     for (size_t lo = 0; lo < LK_MAX(j->nacc, (size_t)1);) {
         size_t hi = lo;
         uint64_t sum = 0;
         /* at least one account per partition, even if it alone overflows */
         do {
             sum += j->nacc ? per[hi] : 0;
-            if (j->nacc)
-                j->part_of[hi] = (uint32_t)np;
+            if ((hi & blk_mask) == 0)
+                j->part_blk[hi >> j->blk_shift] = (uint32_t)np;
             hi++;
         } while (hi < j->nacc && sum + per[hi] <= cap);
         if (np % (size_t)j->nranks == (size_t)j->rank)
@@ -1246,15 +1302,16 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     {
         /* the budget is all the stage holds: what it has allocated so far
          * (its columns when it made them, the objects' idf, the burst
-         * marks, the per-account counts and partition maps) comes out of
-         * it first, down to an eighth of it (0.4 GB at 10^8 actions,
+         * marks, the per-account counts and the partitions' first
+         * accounts) comes out of it first, down to an eighth of it (0.4 GB
+         * at 10^8 actions,
          * which took the null copies' aggregations past the cap) */
         const uint64_t fixed =
             (j.own_cols && !j.cp.map_fd1
                  ? (uint64_t)ix->n * (sizeof *j.cp.t + sizeof *j.cp.acc + sizeof *j.cp.post)
                  : 0) +
             (uint64_t)ix->nobj * sizeof *net->idf + (uint64_t)ix->n +
-            (uint64_t)j.nacc * ((uint64_t)threads * sizeof **j.per_acc + 2 * sizeof(uint32_t));
+            (uint64_t)j.nacc * ((uint64_t)threads * sizeof **j.per_acc + sizeof(uint32_t));
         budget = budget - budget / 8 > fixed ? budget - fixed : budget / 8;
     }
     t[1] = lk_mono_s();
@@ -1267,12 +1324,22 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     budget = layout[0];
     if ((st = make_chunks(&j, (unsigned)layout[1])) != LK_OK)
         goto fail;
-    /* size the job, then cut it so that the partitions being sorted fit
-     * the budget */
-    st = lk_par_run(threads, own_tasks(&j, j.nch), count_chunk, &j);
+    /* size the job (and fill the sketch), then cut it so that the
+     * partitions being sorted fit the budget */
+    if (j.min_keep >= 2) {
+        uint64_t bound = 0;
+        /* every task runs even when a thread fails to start (lk_par_run) */
+        (void)lk_par_run(threads, own_tasks(&j, j.nch), bound_chunk, &j);
+        lk_cols_evict(&j.cp, 0, ix->n);
+        for (size_t c = (size_t)j.rank; c < j.nch; c += (size_t)j.nranks)
+            bound += j.ch[c].bound;
+        if ((st = lk_dist_agree(LK_OK, o->errbuf)) != LK_OK ||
+            (st = lk_dist_allreduce_u64(&bound, 1, LK_DIST_SUM)) != LK_OK ||
+            (st = make_sketch(&j, bound, budget, o->errbuf)) != LK_OK)
+            goto fail;
+    }
+    (void)lk_par_run(threads, own_tasks(&j, j.nch), j.sk ? count_fill_chunk : count_chunk, &j);
     lk_cols_evict(&j.cp, 0, ix->n); /* the pages two chunks shared */
-    if (st != LK_OK)
-        goto fail;
     for (size_t c = (size_t)j.rank; c < j.nch; c += (size_t)j.nranks)
         local += j.ch[c].pairs;
     for (unsigned w = 1; w < threads; w++)
@@ -1283,7 +1350,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         (st = lk_dist_allreduce_u64(j.per_acc[0], j.nacc, LK_DIST_SUM)) != LK_OK ||
         (st = lk_dist_allreduce_u64(&net->pairs, 1, LK_DIST_SUM)) != LK_OK)
         goto fail;
-    if ((st = fill_sketch(&j, net->pairs, &budget, o->errbuf)) != LK_OK)
+    if ((st = sum_sketch(&j, net->pairs, &budget, o->errbuf)) != LK_OK)
         goto fail;
     if ((st = make_partitions(&j, budget, (unsigned)layout[1], local, net->pairs)) != LK_OK)
         goto fail;

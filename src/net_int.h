@@ -31,6 +31,7 @@ LK_RESULT_USED lk_status lk_net_sort_records(prec **src, prec **dst, size_t n, u
 typedef struct chunk {
     size_t o0, o1;
     uint64_t pairs;
+    uint64_t bound;   /* pairs bounded before the sketch is made (bound_chunk) */
     uint64_t singles; /* pairs the scatter left out as one-record edges (sketch) */
 } chunk;
 
@@ -88,7 +89,8 @@ typedef struct job {
     chunk *ch;
     size_t nch;         /* a multiple of nranks */
     uint64_t **per_acc; /* counting pass, per worker: pairs per smaller account */
-    uint32_t *part_of;  /* account -> partition */
+    uint32_t *part_blk; /* block of 2^blk_shift accounts -> partition of its first */
+    unsigned blk_shift; /* at most 2^16 blocks: part_blk stays in the caches */
     uint32_t *part_lo;  /* partition p: part_lo[p] <= min(a, b) < part_lo[p + 1] */
     size_t nparts;
     size_t brec; /* records per block */

@@ -817,14 +817,88 @@ static void test_sketch(void **state)
     lk_dataset_release(&ds);
 }
 
+/* More than 2^16 accounts: the scatter finds an account's partition from
+ * its block of accounts and then steps over the partitions cut inside the
+ * block (net.c's put_rec).  Hundreds of partitions, spilled on two
+ * threads, give the edges of one partition in memory; with min_keep 2
+ * (the sketch, sized from its bound) and tens of partitions, the same
+ * edges of two objects or more. */
+static void test_many_accounts(void **state)
+{
+    uint64_t rng = 4242;
+    lk_dataset ds;
+    lk_objindex ix;
+    lk_net one, many, sk;
+    lk_net_opts o;
+    size_t k = 0;
+    char name[32], obj[32];
+
+    (void)state;
+    assert_int_equal(lk_dataset_init(&ds), LK_OK);
+    /* 20000 objects of 15 actions in a minute by up to 200000 accounts;
+     * accounts 0-4 co-act on every 100th object */
+    for (int ob = 0; ob < 20000; ob++) {
+        (void)snprintf(obj, sizeof obj, "o%d", ob);
+        for (int i = 0; i < 15; i++) {
+            const unsigned a =
+                ob % 100 == 0 && i < 5 ? (unsigned)i : (unsigned)(next_u64(&rng) % 200000);
+            (void)snprintf(name, sizeof name, "a%u", a);
+            add_action(&ds, name, obj, (int64_t)(next_u64(&rng) % 60000));
+        }
+    }
+    assert_true(lk_strpool_count(ds.accounts) > 131072); /* blocks of 4 accounts */
+    assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
+    memset(&o, 0, sizeof o);
+    o.window_ms = 60000;
+    o.min_keep = 1;
+    o.budget = UINT64_C(1) << 32;
+    o.threads = 1;
+    assert_int_equal(lk_net_build_ex(&ix, NULL, NULL, &o, &one), LK_OK);
+    o.budget = 1;
+    o.threads = 2;
+    o.tmp_dir = tmpdir;
+    assert_int_equal(lk_net_build_ex(&ix, NULL, NULL, &o, &many), LK_OK);
+    assert_int_equal(one.partitions, 1);
+    assert_true(many.partitions > 200);
+    assert_true(many.spilled > 0);
+    assert_int_equal(many.pairs, one.pairs);
+    assert_int_equal(many.n_all, one.n_all);
+    assert_int_equal(many.n, one.n);
+    assert_int_equal(many.nwhist, one.nwhist);
+    for (size_t w = 0; w < one.nwhist; w++)
+        assert_int_equal(many.whist[w], one.whist[w]);
+    for (size_t q = 0; q < one.n; q++)
+        assert_memory_equal(&many.e[q], &one.e[q], sizeof one.e[q]);
+    o.min_keep = 2;
+    o.budget = UINT64_C(16) << 20; /* room for the sketch, and partitions */
+    assert_int_equal(lk_net_build_ex(&ix, NULL, NULL, &o, &sk), LK_OK);
+    assert_true(sk.partitions > 8);
+    assert_true(sk.singles > one.pairs / 2);
+    assert_int_equal(sk.pairs, one.pairs);
+    assert_int_equal(sk.n_all, one.n_all);
+    for (size_t q = 0; q < one.n; q++)
+        if (one.e[q].objects >= 2) {
+            assert_true(k < sk.n);
+            assert_memory_equal(&sk.e[k++], &one.e[q], sizeof one.e[q]);
+        }
+    assert_true(k >= 10); /* the pairs of accounts 0-4 at least */
+    assert_int_equal(sk.n, k);
+    lk_net_release(&one);
+    lk_net_release(&many);
+    lk_net_release(&sk);
+    lk_objindex_release(&ix);
+    lk_dataset_release(&ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hand_edges),   cmocka_unit_test(test_keep_changes_idf),
-        cmocka_unit_test(test_multiplicity), cmocka_unit_test(test_threshold),
-        cmocka_unit_test(test_min_keep),     cmocka_unit_test(test_partitions),
-        cmocka_unit_test(test_sketch),       cmocka_unit_test(test_random_vs_brute_force),
-        cmocka_unit_test(test_sort_records), cmocka_unit_test(test_quantile_matches_r),
+        cmocka_unit_test(test_hand_edges),    cmocka_unit_test(test_keep_changes_idf),
+        cmocka_unit_test(test_multiplicity),  cmocka_unit_test(test_threshold),
+        cmocka_unit_test(test_min_keep),      cmocka_unit_test(test_partitions),
+        cmocka_unit_test(test_sketch),        cmocka_unit_test(test_random_vs_brute_force),
+        cmocka_unit_test(test_sort_records),  cmocka_unit_test(test_quantile_matches_r),
+        cmocka_unit_test(test_many_accounts),
     };
     return cmocka_run_group_tests(tests, lk_test_setup_tmpdir, lk_test_teardown_tmpdir);
 }
