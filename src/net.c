@@ -1304,8 +1304,8 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
          * (its columns when it made them, the objects' idf, the burst
          * marks, the per-account counts and the partitions' first
          * accounts) comes out of it first, down to an eighth of it (0.4 GB
-         * at 10^8 actions,
-         * which took the null copies' aggregations past the cap) */
+         * at 10^8 actions, which took the null copies' aggregations past
+         * the cap) */
         const uint64_t fixed =
             (j.own_cols && !j.cp.map_fd1
                  ? (uint64_t)ix->n * (sizeof *j.cp.t + sizeof *j.cp.acc + sizeof *j.cp.post)
