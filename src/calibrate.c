@@ -2,6 +2,7 @@
  * calibrate.c - null model, false-discovery rate and synchrony
  * (calibrate.h; the model and its limits are in doc/calibration.md).
  */
+#include <malloc.h>
 #include <math.h>
 #include <unistd.h>
 
@@ -1852,6 +1853,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             if (k == LK_NULL_WHEN && (ret = unpark_shared(&nl.sh, o, &sfd)) != LK_OK)
                 goto done;
             null_task(&nl, k, 0);
+            (void)malloc_trim(0); /* the build's work arrays' pages */
             if (k == LK_NULL_WHO && nl.st[k] == LK_OK &&
                 (ret = park_shared(&nl.sh, o, &sfd)) != LK_OK)
                 goto done;
@@ -1872,6 +1874,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             if ((ret = null_qvalues(ix, &nl.nc[k], net->idf, &rs, &no, (lk_null_kind)k, q[k],
                                     st)) != LK_OK)
                 goto done;
+            (void)malloc_trim(0); /* the null edges' scores' pages */
             if (root && k == LK_NULL_WHO && (ret = park_q(&q[k], net->n, o, &qfd)) != LK_OK)
                 goto done;
         }
