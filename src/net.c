@@ -1486,10 +1486,6 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
            "%.3f s, merge %.3f s",
            t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3], t[5] - t[4]);
     job_release(&j);
-    /* the blocks, sort buffers and received records are freed: their pages
-     * go back now, not when the heap's top is next free (under mpirun at
-     * 10^8 the heap kept 1.5 GB resident through the calibration) */
-    (void)malloc_trim(0);
     net->burst_mark = burst; /* the evidence pass must skip the same actions */
     burst = NULL;
     /* guards the invariant (glibc's qsort would take a copy's worth of
