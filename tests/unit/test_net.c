@@ -726,6 +726,25 @@ static void test_sort_records(void **state)
             }
 }
 
+/* nobj objects "o<k>" of per actions each, at random times in a minute, by
+ * accounts "a<n>" drawn from nacc; on every every-th object the first ring
+ * actions are accounts 0 .. ring-1 (a group that co-acts again and again). */
+static void add_random_objects(lk_dataset *ds, uint64_t *rng, int nobj, int per, unsigned nacc,
+                               int every, int ring)
+{
+    char name[32], obj[32];
+
+    for (int ob = 0; ob < nobj; ob++) {
+        (void)snprintf(obj, sizeof obj, "o%d", ob);
+        for (int i = 0; i < per; i++) {
+            const unsigned a =
+                ob % every == 0 && i < ring ? (unsigned)i : (unsigned)(next_u64(rng) % nacc);
+            (void)snprintf(name, sizeof name, "a%u", a);
+            add_action(ds, name, obj, (int64_t)(next_u64(rng) % 60000));
+        }
+    }
+}
+
 /* The pair sketch (net.c) leaves the pairs of one record out of the
  * partitions when min_keep >= 2 and only counts them: the kept edges, the
  * edge count and the weight histogram are exactly those of the full
@@ -741,7 +760,6 @@ static void test_sketch(void **state)
     lk_net ref;
     lk_net_opts o;
     size_t kept = 0;
-    char name[32], obj[32];
 
     static const struct {
         uint64_t budget;
@@ -759,15 +777,7 @@ static void test_sketch(void **state)
     assert_int_equal(lk_dataset_init(&ds), LK_OK);
     /* 6000 objects of 20 actions in a minute by 4000 accounts: most of the
      * ~1.1 M pairs are alone; accounts 0-9 co-act on every 50th object */
-    for (int ob = 0; ob < 6000; ob++) {
-        (void)snprintf(obj, sizeof obj, "o%d", ob);
-        for (int i = 0; i < 20; i++) {
-            const unsigned a =
-                ob % 50 == 0 && i < 10 ? (unsigned)i : (unsigned)(next_u64(&rng) % 4000);
-            (void)snprintf(name, sizeof name, "a%u", a);
-            add_action(&ds, name, obj, (int64_t)(next_u64(&rng) % 60000));
-        }
-    }
+    add_random_objects(&ds, &rng, 6000, 20, 4000, 50, 10);
     assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
     memset(&o, 0, sizeof o);
     o.window_ms = 60000;
@@ -831,21 +841,12 @@ static void test_many_accounts(void **state)
     lk_net one, many, sk;
     lk_net_opts o;
     size_t k = 0;
-    char name[32], obj[32];
 
     (void)state;
     assert_int_equal(lk_dataset_init(&ds), LK_OK);
     /* 20000 objects of 15 actions in a minute by up to 200000 accounts;
      * accounts 0-4 co-act on every 100th object */
-    for (int ob = 0; ob < 20000; ob++) {
-        (void)snprintf(obj, sizeof obj, "o%d", ob);
-        for (int i = 0; i < 15; i++) {
-            const unsigned a =
-                ob % 100 == 0 && i < 5 ? (unsigned)i : (unsigned)(next_u64(&rng) % 200000);
-            (void)snprintf(name, sizeof name, "a%u", a);
-            add_action(&ds, name, obj, (int64_t)(next_u64(&rng) % 60000));
-        }
-    }
+    add_random_objects(&ds, &rng, 20000, 15, 200000, 100, 5);
     assert_true(lk_strpool_count(ds.accounts) > 131072); /* blocks of 4 accounts */
     assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
     memset(&o, 0, sizeof o);
