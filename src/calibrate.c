@@ -1873,12 +1873,14 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             if ((ret = null_qvalues(ix, &nl.nc[k], net->idf, &rs, &no, (lk_null_kind)k, q[k],
                                     st)) != LK_OK)
                 goto done;
-            /* the pages the copy's aggregation and q-values freed go back
-             * before the next copy is built: the heap keeps them resident
-             * until its top is free (under mpirun at 10^8 it held 1.5 GB
-             * through the WHEN copy's build, which took both ranks to 4.1
-             * GiB); not after every step, whose next one reuses them */
-            (void)malloc_trim(0);
+            /* the pages the WHO copy's aggregation and q-values freed go
+             * back before the WHEN copy is built: the heap keeps them
+             * resident until its top is free (under mpirun at 10^8 it held
+             * 1.5 GB through the WHEN copy's build, which took both ranks
+             * to 4.1 GiB); not after every step, whose next one reuses
+             * them, nor after the WHEN copy (the stage's end trims) */
+            if (k == LK_NULL_WHO)
+                (void)malloc_trim(0);
             if (root && k == LK_NULL_WHO && (ret = park_q(&q[k], net->n, o, &qfd)) != LK_OK)
                 goto done;
         }
