@@ -88,6 +88,7 @@ typedef struct job {
     size_t nacc;
     chunk *ch;
     size_t nch;         /* a multiple of nranks */
+    size_t *order;      /* this rank's chunks, heaviest first (order_chunks) */
     uint64_t **per_acc; /* counting pass, per worker: pairs per smaller account */
     uint32_t *part_blk; /* block of 2^blk_shift accounts -> partition of its first */
     unsigned blk_shift; /* at most 2^16 blocks: part_blk stays in the caches */
