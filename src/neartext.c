@@ -706,10 +706,11 @@ static void fill_keys(ctx *c, unsigned p)
     c->kp0 = p;
 }
 
-/* fill_keys on threads, a range of the signatures a task: each fill reads
- * all the signatures, and on one thread it made every fourth pass's
- * preparation the last task of its round (0.7-1.1 s at 10^8, against
- * 0.3 s for the others). */
+/* fill_keys on threads, a range of the signatures a task, before the round
+ * that sorts the keys: a fill streams all the signatures (2.65 GB at 10^8
+ * actions), and inside the preparation task it ran beside the band sweeps'
+ * random reads of them.  Apart, the sweeps took 35.7 thread-seconds at 10^8
+ * against 38.3-39.8 (bench/RESULTS.md, twentieth session). */
 static void fill_task(void *vc, size_t task, unsigned worker)
 {
     ctx *c = vc;
