@@ -1158,10 +1158,11 @@ static int cmp_wchunk(const void *x, const void *y)
     return a->c < b->c ? -1 : a->c > b->c;
 }
 
-/* j->order: this rank's chunks by their pairs (pairs 0: their bounds),
- * heaviest first, so that the last tasks of a sweep are small ones.  The
- * order changes only which thread takes a chunk and when: each chunk's
- * records go to its own blocks (j->bl), read in chunk order. */
+/* j->order: this rank's chunks by their counted pairs (by_pairs) or by
+ * their bounds (before the count), heaviest first, so that the last tasks
+ * of a sweep are small ones.  The order changes only which thread takes a
+ * chunk and when: each chunk's records go to its own blocks (j->bl), read
+ * in chunk order. */
 static lk_status order_chunks(job *j, int by_pairs)
 {
     const size_t n = own_tasks(j, j->nch);
