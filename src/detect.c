@@ -447,22 +447,33 @@ static lk_status park_strings(lk_detect *d, uint8_t **otrace)
 }
 
 /* Under --max-mem, the spilled actions: rows[] counted from their file, on
- * the threads each of its range of accounts (lk_dataset_spilled_par). */
+ * the threads each of its range of accounts (lk_dataset_spilled_par), and
+ * in the same pass, when ocount is not NULL, each object's actions
+ * (ocount[o + 1], each thread its range of objects) and each account's
+ * first object (first[], when not NULL), so that the index need not count
+ * them again (kept_counts). */
 typedef struct rowcount {
-    uint64_t *rows;
-    uint32_t lo, hi;
+    uint64_t *rows, *ocount;
+    uint32_t *first;
+    uint32_t lo, hi, olo, ohi;
 } rowcount;
 
 static void count_piece(void *ctx, const lk_action *a, size_t m)
 {
     const rowcount *c = ctx;
-    const uint32_t lo = c->lo, span = c->hi - c->lo;
-    for (size_t i = 0; i < m; i++)
-        if (a[i].account - lo < span)
+    const uint32_t lo = c->lo, span = c->hi - c->lo, olo = c->olo, ospan = c->ohi - c->olo;
+    for (size_t i = 0; i < m; i++) {
+        if (a[i].account - lo < span) {
+            if (c->first && c->rows[a[i].account] == 0)
+                c->first[a[i].account] = a[i].object;
             c->rows[a[i].account]++;
+        }
+        if (c->ocount && a[i].object - olo < ospan)
+            c->ocount[a[i].object + 1]++;
+    }
 }
 
-static lk_status count_spilled(lk_detect *d, uint64_t *rows)
+static lk_status count_spilled(lk_detect *d, uint64_t *rows, uint64_t *ocount, uint32_t *first)
 {
     lk_dataset *ds = &d->ds;
     lk_status st;
@@ -476,16 +487,39 @@ static lk_status count_spilled(lk_detect *d, uint64_t *rows)
            (unsigned long long)ds->content.spill_end, ds->spill_dir,
            ds->content.parked ? (size_t)0 : ds->content.used);
     {
-        const size_t nacc = lk_strpool_count(ds->accounts);
+        const size_t nacc = lk_strpool_count(ds->accounts), nobj = lk_strpool_count(ds->objects);
         const unsigned parts = LK_MAX(LK_MIN(lk_par_threads(d->o.threads), 4u), 1u);
         rowcount c[4];
         for (unsigned p = 0; p < parts; p++) {
             c[p].rows = rows;
+            c[p].ocount = ocount;
+            c[p].first = first;
             c[p].lo = (uint32_t)(nacc * p / parts);
             c[p].hi = (uint32_t)(nacc * (p + 1) / parts);
+            c[p].olo = (uint32_t)(nobj * p / parts);
+            c[p].ohi = (uint32_t)(nobj * (p + 1) / parts);
         }
         return lk_dataset_spilled_par(ds, parts, count_piece, c, sizeof *c, d->errmsg);
     }
+}
+
+/* The objects' counts of count_spilled (all actions) cut down to the kept
+ * accounts' actions, for the index: with --min-participation 2 an account
+ * left out has one action, on its first object.  Other values need every
+ * left-out action's object: NULL (*ocount freed), and the index counts. */
+static void kept_counts(const lk_detect *d, const uint64_t *rows, const uint8_t *keep,
+                        const uint32_t *first, size_t nacc, uint64_t **ocount)
+{
+    if (!*ocount || d->o.min_participation <= 1)
+        return;
+    if (d->o.min_participation != 2 || !first) {
+        free(*ocount);
+        *ocount = NULL;
+        return;
+    }
+    for (size_t a = 0; a < nacc; a++)
+        if (!keep[a] && rows[a] == 1)
+            (*ocount)[first[a] + 1]--;
 }
 
 /* Under --max-mem, once built: the pair stage and the calibration read the
@@ -510,7 +544,9 @@ static lk_status run_native(lk_detect *d)
     size_t nacc = lk_strpool_count(ds->accounts);
     uint64_t *rows = calloc(LK_MAX(nacc, (size_t)1), sizeof *rows);
     uint8_t *keep = calloc(LK_MAX(nacc, (size_t)1), 1);
-    uint8_t *otrace = NULL; /* under --max-mem: each object's trace (park_strings) */
+    uint8_t *otrace = NULL;  /* under --max-mem: each object's trace (park_strings) */
+    uint64_t *ocount = NULL; /* under --max-mem: each object's kept actions (kept_counts) */
+    uint32_t *first = NULL;  /* and each account's first object (count_spilled) */
     lk_objindex ix;
     lk_net net;
     lk_coordnet cn;
@@ -525,7 +561,14 @@ static lk_status run_native(lk_detect *d)
         goto done;
     lk_progress_stage(&d->prog, "index", 0);
     if (ds->spill_fd1) {
-        if ((st = count_spilled(d, rows)) != LK_OK)
+        /* each object's actions counted in the same pass (kept_counts) */
+        ocount = lk_huge_calloc(lk_strpool_count(ds->objects) + 1, sizeof *ocount);
+        if (!ocount || (d->o.min_participation == 2 &&
+                        !(first = malloc(LK_MAX(nacc, (size_t)1) * sizeof *first)))) {
+            st = LK_ENOMEM;
+            goto done;
+        }
+        if ((st = count_spilled(d, rows, ocount, first)) != LK_OK)
             goto done;
     } else {
         for (size_t r = 0; r < ds->n; r++)
@@ -535,6 +578,9 @@ static lk_status run_native(lk_detect *d)
         keep[a] = (int64_t)rows[a] >= d->o.min_participation;
         d->accounts_kept += keep[a];
     }
+    kept_counts(d, rows, keep, first, nacc, &ocount);
+    free(first);
+    first = NULL;
     if (ds->spill_fd1) {
         /* under a cap: the index is built from the spilled actions once the
          * string tables are on disk, so the two are never in memory together */
@@ -544,7 +590,7 @@ static lk_status run_native(lk_detect *d)
          * pair stage maps in any case): at 10^8 actions under 4G the
          * in-memory index (3.4 GB) was the run's peak */
         if ((st = park_strings(d, &otrace)) != LK_OK ||
-            (st = lk_objindex_from_spill(ds, keep, mem_budget(d, 0) / 2,
+            (st = lk_objindex_from_spill(ds, keep, &ocount, mem_budget(d, 0) / 2,
                                          lk_par_threads(d->o.threads), &ix, &passes, d->errmsg)) !=
                 LK_OK)
             goto done;
@@ -698,6 +744,8 @@ done:
     if (st == LK_ENOMEM && !d->errmsg[0])
         lk_errf(d->errmsg, "out of memory");
     free(rows);
+    free(ocount);
+    free(first);
     free(keep);
     free(otrace);
     lk_coordnet_release(&cn);

@@ -506,22 +506,31 @@ static lk_status spill_passes(lk_dataset *ds, spillpass *sp, size_t nobj, size_t
     return LK_OK;
 }
 
-lk_status lk_objindex_from_spill(lk_dataset *ds, const uint8_t *keep, uint64_t budget,
-                                 unsigned threads, lk_objindex *ix, unsigned *passes, char *errbuf)
+lk_status lk_objindex_from_spill(lk_dataset *ds, const uint8_t *keep, uint64_t **counts,
+                                 uint64_t budget, unsigned threads, lk_objindex *ix,
+                                 unsigned *passes, char *errbuf)
 {
     const size_t nobj = lk_strpool_count(ds->objects);
     const unsigned parts = LK_MAX(LK_MIN(threads, (unsigned)SPILL_PARTS), 1u);
     size_t maxrun = 0, total = 0;
-    spillpass sp = {keep, lk_huge_calloc(nobj + 1, sizeof(uint64_t)), NULL, 0, (uint32_t)nobj, 0};
+    spillpass sp = {keep, NULL, NULL, 0, (uint32_t)nobj, 0};
     lk_action *tmp = NULL;
     lk_status st = LK_ENOMEM;
 
     memset(ix, 0, sizeof *ix);
     *passes = 0;
-    /* the runs' sizes, then the actions scattered to them (in table order
-     * within an object, as lk_objindex_build) */
-    if (!sp.start || (st = spill_run(ds, &sp, parts, NULL, &total, errbuf)) != LK_OK)
+    /* the runs' sizes (counted by the caller, or by a pass here), then the
+     * actions scattered to them (in table order within an object, as
+     * lk_objindex_build) */
+    if (counts && *counts) {
+        sp.start = *counts;
+        *counts = NULL;
+        for (size_t o = 0; o < nobj; o++)
+            total += (size_t)sp.start[o + 1];
+    } else if (!(sp.start = lk_huge_calloc(nobj + 1, sizeof(uint64_t))) ||
+               (st = spill_run(ds, &sp, parts, NULL, &total, errbuf)) != LK_OK) {
         goto done;
+    }
     for (size_t o = 0; o < nobj; o++) {
         maxrun = LK_MAX(maxrun, (size_t)sp.start[o + 1]);
         sp.start[o + 1] += sp.start[o];

@@ -36,25 +36,28 @@ static inline uint64_t lk_objindex_chash(const lk_objindex *ix, const lk_dataset
 
 /**
  * The index of a spilled table (lk_dataset_spill, all of it flushed), built
- * from its file; as lk_objindex_build otherwise.  A pass over the file
- * counts each object's actions; when they fit in budget bytes (beside 8
- * bytes an object and the sort's room for the longest run) a second pass
- * scatters them and the index is held in memory (*passes = 1).  Otherwise
- * the index is written to a temporary file in ds's folder, each pass over
- * the actions' file scattering and sorting the runs of as many objects as
- * fit (at least one), and comes back mapped read-only, as
- * lk_objindex_park_map() leaves it (*passes > 1, or 0 without actions).
- * Each pass runs on up to `threads` threads (4 at most): the file is read
- * a slice a thread, and each thread fills and sorts the runs of its share
- * of the pass's objects; the index is the same on any number.
- * The actions' file is closed; the content refs' file goes to the index
- * (content_fd1: its actions hold content hashes until
+ * from its file; as lk_objindex_build otherwise.  Each object's actions
+ * (of the accounts keep keeps) are counted by a pass over the file, or
+ * given: (*counts)[o + 1], nobj + 1 of them from lk_huge_calloc, which the
+ * index takes (*counts set to NULL; counts may be NULL).  When they fit in
+ * budget bytes (beside 8 bytes an object and the sort's room for the
+ * longest run) a second pass scatters them and the index is held in
+ * memory (*passes = 1).  Otherwise the index is written to a temporary
+ * file in ds's folder, each pass over the actions' file scattering and
+ * sorting the runs of as many objects as fit (at least one), and comes
+ * back mapped read-only, as lk_objindex_park_map() leaves it (*passes > 1,
+ * or 0 without actions).  Each pass runs on up to `threads` threads (4 at
+ * most): the file is read a slice a thread, and each thread fills and
+ * sorts the runs of its share of the pass's objects; the index is the same
+ * on any number.  The actions' file is closed; the content refs' file goes
+ * to the index (content_fd1: its actions hold content hashes until
  * lk_objindex_content_back()).  Errors name the folder.
  * @return LK_OK, LK_ENOMEM, LK_EIO (ds unchanged).
  */
 LK_RESULT_USED lk_status lk_objindex_from_spill(lk_dataset *ds, const uint8_t *keep,
-                                                uint64_t budget, unsigned threads, lk_objindex *ix,
-                                                unsigned *passes, char *errbuf);
+                                                uint64_t **counts, uint64_t budget,
+                                                unsigned threads, lk_objindex *ix, unsigned *passes,
+                                                char *errbuf);
 
 /** Put the content refs of a spilled table back into the index's actions
  *  (found by their rows: cut the index down first, this reads only the

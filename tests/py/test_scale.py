@@ -148,6 +148,21 @@ def main():
     ref = compare_runs("simulated", ["-w", "60s"], [simfile], ["1M"], must_spill_text=True)
     with open(os.path.join(ref, "summary.json"), encoding="utf-8") as f:
         check('"coordinated_edges": 0' not in f.read(), "simulated: edges found")
+    # under a cap the objects' counts for the index come from the pass that
+    # counts each account's rows, cut down to the kept accounts' actions
+    # with -m 2 (the default; an account left out has one action), whole
+    # with -m 1; -m 3 counts them in a pass of their own
+    kept = {"2": ref}
+    for m in ("1", "3"):
+        kept[m] = compare_runs("simulated -m " + m, ["-w", "60s", "-m", m], [simfile], ["1M"],
+                               must_spill_text=True)
+    counts = {}
+    for m, folder in kept.items():
+        with open(os.path.join(folder, "summary.json"), encoding="utf-8") as f:
+            got = re.search(r'"accounts_kept": (\d+)', f.read())
+        counts[m] = int(got.group(1)) if got else None
+    check(None not in counts.values() and counts["1"] > counts["2"] > counts["3"],
+          "simulated: -m 1, 2, 3 keep fewer accounts each (%r)" % counts)
     # without --tmp-dir, the cap's files go to $TMPDIR (every stage: the index
     # parked after being built in memory once failed on a NULL folder)
     # (64M: the index fits half the cap, is built in memory and then parked)

@@ -678,8 +678,9 @@ static void add_spilled(lk_dataset *ds, const char *account, const char *object,
  * passes and mapped); cut down and given its refs back by row, it is the
  * same cut of the in-memory index exactly. */
 static void from_spill_case(size_t n, unsigned nobjects, uint64_t budget, int want_passes,
-                            unsigned threads)
+                            unsigned threads, int given)
 {
+    uint64_t *counts = NULL;
     uint64_t rng = 13;
     lk_dataset mem, sp;
     lk_objindex a, b, sa, sb;
@@ -715,7 +716,19 @@ static void from_spill_case(size_t n, unsigned nobjects, uint64_t budget, int wa
         keep2[i] = (uint8_t)(next_u64(&rng) % 9 == 0);
     }
     assert_int_equal(lk_objindex_build(&mem, keep, &a), LK_OK);
-    assert_int_equal(lk_objindex_from_spill(&sp, keep, budget, threads, &b, &passes, err), LK_OK);
+    if (given) {
+        /* the kept actions of each object, counted here from the table in
+         * memory (as detect counts them while counting the rows) */
+        counts = lk_huge_calloc(lk_strpool_count(sp.objects) + 1, sizeof *counts);
+        assert_non_null(counts);
+        for (size_t i = 0; i < n; i++)
+            if (keep[mem.a[i].account])
+                counts[mem.a[i].object + 1]++;
+    }
+    assert_int_equal(lk_objindex_from_spill(&sp, keep, given ? &counts : NULL, budget, threads, &b,
+                                            &passes, err),
+                     LK_OK);
+    assert_null(counts); /* taken by the index */
     if (want_passes == 1) {
         assert_int_equal(passes, 1);
         assert_int_equal(b.mapped, 0);
@@ -783,13 +796,18 @@ static void test_from_spill(void **state)
      * same index */
     for (unsigned threads = 1; threads <= 7; threads += threads == 1 ? 2 : 4) {
         /* about 147 K kept actions (4.7 MB), 20,000 objects (160 KB of starts) */
-        from_spill_case(n, 20000, UINT64_MAX, 1, threads);
-        from_spill_case(n, 20000, (uint64_t)1 << 20, 6, threads);    /* about 27 K a pass: 6 */
-        from_spill_case(n, 20000, (uint64_t)300 << 10, 25, threads); /* about 4.4 K: 31 */
-        /* no room at all: a pass still takes at least one whole object
-         * (about 120 actions each here), so 100 objects take 20 to 100
-         * passes */
-        from_spill_case(16000, 100, 0, 20, threads);
+        /* each with the objects' counts made by a pass of its own, and
+         * given by the caller */
+        for (int given = 0; given <= 1; given++) {
+            from_spill_case(n, 20000, UINT64_MAX, 1, threads, given);
+            from_spill_case(n, 20000, (uint64_t)1 << 20, 6, threads, given); /* about 27 K a pass */
+            from_spill_case(n, 20000, (uint64_t)300 << 10, 25, threads,
+                            given); /* about 4.4 K: 31 */
+            /* no room at all: a pass still takes at least one whole object
+             * (about 120 actions each here), so 100 objects take 20 to 100
+             * passes */
+            from_spill_case(16000, 100, 0, 20, threads, given);
+        }
     }
 }
 
