@@ -920,7 +920,8 @@ static lk_status read_back(lk_neartext *nt, void **out, size_t *len)
     if (!m)
         return LK_ENOMEM;
     if (head) {
-        const lk_status st = lk_tmpfile_read(nt->spill_fd, m, head, 0, nt->spill_dir, nt->errbuf);
+        const lk_status st = lk_tmpfile_read_par(
+            nt->spill_fd, m, head, 0, LK_MAX(nt->o.threads, 1u), nt->spill_dir, nt->errbuf);
         if (st != LK_OK) {
             lk_table_free(m, *len);
             return st;
@@ -1015,8 +1016,11 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     c.nt = nt;
     c.sig = nt->sig;
     if (nt->nspilled) {
+        const double t0 = lk_mono_s();
         if ((ret = read_back(nt, &mapped, &mapped_len)) != LK_OK)
             return ret;
+        lk_log(LK_LOG_DEBUG, "near-text: %zu bytes of signatures read back in %.3f s", mapped_len,
+               lk_mono_s() - t0);
         c.sig = mapped;
         ret = LK_ENOMEM;
     }

@@ -6,6 +6,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "par.h"
 #include "tmpfile.h"
 
 /* Files kept by lk_tmpfile_close() for reuse. */
@@ -190,4 +191,52 @@ lk_status lk_tmpfile_read(int fd, void *buf, size_t len, uint64_t off, const cha
         off += (uint64_t)r;
     }
     return LK_OK;
+}
+
+/* lk_tmpfile_read_par: a piece a task, each with its own status and
+ * message. */
+#define READ_PIECES    16
+#define READ_PIECE_MIN ((size_t)64 << 20)
+
+typedef struct readpar {
+    int fd;
+    char *buf;
+    size_t len, pieces;
+    uint64_t off;
+    const char *dir;
+    lk_status st[READ_PIECES];
+    char msg[READ_PIECES][LK_ERRMSG_MAX];
+} readpar;
+
+static void read_piece(void *ctx, size_t task, unsigned worker)
+{
+    readpar *r = ctx;
+    const size_t lo = r->len / r->pieces * task,
+                 hi = task + 1 == r->pieces ? r->len : r->len / r->pieces * (task + 1);
+    (void)worker;
+    r->st[task] = lk_tmpfile_read(r->fd, r->buf + lo, hi - lo, r->off + lo, r->dir, r->msg[task]);
+}
+
+lk_status lk_tmpfile_read_par(int fd, void *buf, size_t len, uint64_t off, unsigned threads,
+                              const char *dir, char *errbuf)
+{
+    readpar *r;
+    size_t pieces = LK_MIN((size_t)LK_MIN(threads, (unsigned)READ_PIECES), len / READ_PIECE_MIN);
+    lk_status st = LK_OK;
+
+    if (pieces <= 1 || !(r = calloc(1, sizeof *r)))
+        return lk_tmpfile_read(fd, buf, len, off, dir, errbuf);
+    r->fd = fd;
+    r->buf = buf;
+    r->len = len;
+    r->pieces = pieces;
+    r->off = off;
+    r->dir = dir;
+    /* every piece runs, on the threads that started */
+    (void)lk_par_run(threads, pieces, read_piece, r);
+    for (size_t i = 0; i < pieces && st == LK_OK; i++)
+        if ((st = r->st[i]) != LK_OK)
+            (void)snprintf(errbuf, LK_ERRMSG_MAX, "%s", r->msg[i]);
+    free(r);
+    return st;
 }

@@ -3,7 +3,8 @@
  * given back is taken again by the next open on its filesystem, with its
  * pages, the largest first; at most LK_TMPFILE_POOL are kept; a drain
  * closes them; a file is never taken for another filesystem; write and read
- * errors name the folder.
+ * errors name the folder; a read in pieces on threads gives the bytes of
+ * one read.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -156,12 +157,47 @@ static void test_errors(void **state)
     lk_tmpfile_drain();
 }
 
+/* lk_tmpfile_read_par: pieces of at least 64 MiB, the last one taking the
+ * rest, read on up to `threads` threads at any offset, give what one read
+ * gives; a read past the end fails as one read does. */
+static void test_read_par(void **state)
+{
+    /* three pieces (the last one 2 bytes longer), read from an odd offset */
+    const size_t len = ((size_t)3 << 26) + 12347, off = 4093;
+    char errbuf[LK_ERRMSG_MAX];
+    unsigned char *w = malloc(len + off), *r = malloc(len);
+    int fd;
+
+    (void)state;
+    assert_non_null(w);
+    assert_non_null(r);
+    for (size_t i = 0; i < len + off; i++)
+        w[i] = (unsigned char)((i * 2654435761u) >> 13);
+    lk_tmpfile_drain();
+    assert_int_equal(lk_tmpfile_open(tmpdir, &fd, errbuf), LK_OK);
+    assert_int_equal(lk_tmpfile_write(fd, w, len + off, 0, tmpdir, errbuf), LK_OK);
+    for (unsigned threads = 1; threads <= 5; threads += 2) {
+        memset(r, 0, len);
+        assert_int_equal(lk_tmpfile_read_par(fd, r, len, off, threads, tmpdir, errbuf), LK_OK);
+        assert_memory_equal(r, w + off, len);
+    }
+    /* one byte too many: the last piece comes up short */
+    errbuf[0] = '\0';
+    assert_int_equal(lk_tmpfile_read_par(fd, r, len, off + 1, 3, tmpdir, errbuf), LK_EIO);
+    assert_non_null(strstr(errbuf, "file shorter than written"));
+    assert_non_null(strstr(errbuf, tmpdir));
+    lk_tmpfile_close(fd);
+    lk_tmpfile_drain();
+    free(w);
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reuse),         cmocka_unit_test(test_pool_bounds),
         cmocka_unit_test(test_largest_first), cmocka_unit_test(test_other_filesystem),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_errors),        cmocka_unit_test(test_read_par),
     };
     return cmocka_run_group_tests(tests, lk_test_setup_tmpdir, lk_test_teardown_tmpdir);
 }
