@@ -143,11 +143,12 @@ LK_RESULT_USED lk_status lk_dataset_park_actions(lk_dataset *ds, const char *dir
 LK_RESULT_USED lk_status lk_dataset_pick_content(lk_dataset *ds, uint64_t *refs, size_t n,
                                                  char *errbuf);
 
-/** Read back whatever is parked (strings, action table) and close the
- *  file; a no-op when nothing is parked.  lookup 0: the pools without their
- *  hash tables, for reading strings by id (lk_strpool_unpark).
- *  @return LK_OK, LK_ENOMEM, LK_EIO. */
-LK_RESULT_USED lk_status lk_dataset_unpark(lk_dataset *ds, int lookup, char *errbuf);
+/** Read back whatever is parked (strings, action table) on up to `threads`
+ *  threads and close the file; a no-op when nothing is parked.  lookup 0:
+ *  the pools without their hash tables, for reading strings by id
+ *  (lk_strpool_unpark).  @return LK_OK, LK_ENOMEM, LK_EIO. */
+LK_RESULT_USED lk_status lk_dataset_unpark(lk_dataset *ds, int lookup, unsigned threads,
+                                           char *errbuf);
 
 /**
  * From now on the actions go to temporary files in dir as they are added

@@ -724,7 +724,7 @@ static lk_status run_native(lk_detect *d)
     if (ds->park_fd1) {
         /* for the tables and graphs, which only read strings by id: the
          * pools' hash tables (a third of their memory) stay behind */
-        if ((st = lk_dataset_unpark(ds, 0, d->errmsg)) != LK_OK)
+        if ((st = lk_dataset_unpark(ds, 0, lk_par_threads(d->o.threads), d->errmsg)) != LK_OK)
             goto done;
         stage_done("string tables read back", &t0);
     }

@@ -294,23 +294,24 @@ lk_status lk_dataset_pick_content(lk_dataset *ds, uint64_t *refs, size_t n, char
     return LK_OK;
 }
 
-lk_status lk_dataset_unpark(lk_dataset *ds, int lookup, char *errbuf)
+lk_status lk_dataset_unpark(lk_dataset *ds, int lookup, unsigned threads, char *errbuf)
 {
     const int fd = ds->park_fd1 - 1;
     lk_status st;
 
     if (!ds->park_fd1)
         return LK_OK;
-    if ((st = lk_strpool_unpark(ds->accounts, fd, ds->park_dir, lookup, errbuf)) != LK_OK ||
-        (st = lk_strpool_unpark(ds->objects, fd, ds->park_dir, lookup, errbuf)) != LK_OK ||
-        (st = lk_arena_unpark(&ds->content, fd, ds->park_dir, errbuf)) != LK_OK)
+    if ((st = lk_strpool_unpark(ds->accounts, fd, ds->park_dir, lookup, threads, errbuf)) !=
+            LK_OK ||
+        (st = lk_strpool_unpark(ds->objects, fd, ds->park_dir, lookup, threads, errbuf)) != LK_OK ||
+        (st = lk_arena_unpark(&ds->content, fd, ds->park_dir, threads, errbuf)) != LK_OK)
         return st;
     if (ds->a_parked) {
         /* at the old capacity: the table grows on as if never parked */
         if (ds->cap && !(ds->a = malloc(ds->cap * sizeof *ds->a)))
             return LK_ENOMEM;
-        if ((st = lk_tmpfile_read(fd, ds->a, ds->n * sizeof *ds->a, ds->a_off, ds->park_dir,
-                                  errbuf)) != LK_OK)
+        if ((st = lk_tmpfile_read_par(fd, ds->a, ds->n * sizeof *ds->a, ds->a_off, threads,
+                                      ds->park_dir, errbuf)) != LK_OK)
             return st;
         ds->a_parked = 0;
     }

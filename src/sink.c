@@ -1154,7 +1154,7 @@ lk_status lk_sink_finish(lk_sink *k)
         lk_neartext_free(k->nt);
         k->nt = NULL;
         stage(k, "near-text: %llu texts clustered", (unsigned long long)k->ntst.posts);
-        if ((st = lk_dataset_unpark(k->ds, 1, k->errbuf)) != LK_OK) {
+        if ((st = lk_dataset_unpark(k->ds, 1, LK_MAX(k->o.threads, 1u), k->errbuf)) != LK_OK) {
             free(cl);
             return st;
         }

@@ -141,7 +141,8 @@ typedef struct lk_sink_opts {
     int skip_bad_rows;          /* --on-error skip */
     int keep_empty;             /* CooRTweet compat: "" is an object like any other */
     double near_text_threshold; /* near-text Jaccard; <= 0: the default (neartext.h) */
-    unsigned threads;           /* > 1: near-text clustering on two threads */
+    unsigned threads;           /* near-text clustering, and reading the dataset back
+                                   after it, on this many */
     int distributed;            /* a distributed run reading alike on every rank
                                    (lk_read_opts.dist_bytes): the near-text
                                    clustering is shared out (lk_neartext_opts) */

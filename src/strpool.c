@@ -1,5 +1,6 @@
 /* strpool.c - string interning (open addressing) and an append-only arena. */
 #include "strpool.h"
+#include "par.h"
 #include "tmpfile.h"
 
 #define CHUNK_MIN ((size_t)1 << 20)
@@ -282,15 +283,86 @@ lk_status lk_arena_pick(const lk_arena *a, int fd, const char *dir, uint64_t *re
     return st;
 }
 
-lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, char *errbuf)
+/* Unparking on threads: each task reads a range of the parked pieces into
+ * memory none has touched yet, which is what takes the time on this
+ * project's machines (a fresh page costs 15 times a touched one), with
+ * its own status and message; the first failing range's is the result. */
+typedef struct unpark_job {
+    lk_arena *a;
+    lk_strpool *p;
+    int fd;
+    const char *dir;
+    uint64_t *off; /* arena: each chunk's offset in the file */
+    size_t per;    /* chunks, or slots, a task */
+    size_t ntasks;
+    lk_status *st;
+    char (*msg)[LK_ERRMSG_MAX];
+} unpark_job;
+
+/* At least this many chunks (1 MiB each) or table slots (8 bytes each in
+ * the file) a task, and else four tasks a thread. */
+#define UNPARK_CHUNKS 4
+#define UNPARK_SLOTS  ((size_t)1 << 16)
+
+static lk_status unpark_run(unpark_job *j, size_t n, size_t least, unsigned threads, lk_task_fn fn,
+                            char *errbuf)
 {
+    const size_t tasks = 4 * (size_t)LK_MAX(threads, 1u),
+                 per = LK_MAX(least, (n + tasks - 1) / tasks);
+    lk_status st = LK_OK;
+
+    j->per = per;
+    j->ntasks = (n + per - 1) / per;
+    if (j->ntasks == 0)
+        return LK_OK;
+    j->st = calloc(j->ntasks, sizeof *j->st);
+    j->msg = calloc(j->ntasks, sizeof *j->msg);
+    if (!j->st || !j->msg) {
+        st = LK_ENOMEM;
+    } else {
+        (void)lk_par_run(threads, j->ntasks, fn, j); /* every task runs */
+        for (size_t t = 0; t < j->ntasks && st == LK_OK; t++)
+            if ((st = j->st[t]) != LK_OK && j->msg[t][0])
+                (void)snprintf(errbuf, LK_ERRMSG_MAX, "%s", j->msg[t]);
+    }
+    free(j->st);
+    free(j->msg);
+    return st;
+}
+
+static void chunks_task(void *ctx, size_t task, unsigned worker)
+{
+    const unpark_job *j = ctx;
+    lk_arena *a = j->a;
+    const size_t lo = task * j->per, hi = LK_MIN(lo + j->per, a->nchunk);
+    (void)worker;
+    for (size_t i = lo; i < hi; i++) {
+        /* the last chunk at its full size: appends go on there */
+        const size_t sz = i + 1 == a->nchunk ? a->csize : LK_MAX(a->cused[i], (size_t)1);
+        lk_status st;
+        if (!(a->chunk[i] = malloc(sz))) {
+            j->st[task] = LK_ENOMEM;
+            return;
+        }
+        if ((st = lk_tmpfile_read(j->fd, a->chunk[i], a->cused[i], j->off[i], j->dir,
+                                  j->msg[task])) != LK_OK) {
+            j->st[task] = st;
+            return;
+        }
+    }
+}
+
+lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, unsigned threads, char *errbuf)
+{
+    unpark_job j;
     uint64_t off = a->park_off;
+    lk_status st;
+
     if (!a->parked)
         return LK_OK;
     if (a->spill_fd1 && a->nchunk) {
         /* the chunk being filled alone: the others stay in the file */
         const size_t last = a->nchunk - 1;
-        lk_status st;
         if (!(a->chunk[last] = malloc(a->csize)))
             return LK_ENOMEM;
         if ((st = lk_tmpfile_read(a->spill_fd1 - 1, a->chunk[last], a->cused[last], a->coff[last],
@@ -299,16 +371,20 @@ lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, char *errbuf)
         a->parked = 0;
         return LK_OK;
     }
+    memset(&j, 0, sizeof j);
+    j.a = a;
+    j.fd = fd;
+    j.dir = dir;
+    if (!(j.off = malloc(LK_MAX(a->nchunk, (size_t)1) * sizeof *j.off)))
+        return LK_ENOMEM;
     for (size_t i = 0; i < a->nchunk; i++) {
-        /* the last chunk at its full size: appends go on there */
-        const size_t sz = i + 1 == a->nchunk ? a->csize : LK_MAX(a->cused[i], (size_t)1);
-        lk_status st;
-        if (!(a->chunk[i] = malloc(sz)))
-            return LK_ENOMEM;
-        if ((st = lk_tmpfile_read(fd, a->chunk[i], a->cused[i], off, dir, errbuf)) != LK_OK)
-            return st;
+        j.off[i] = off;
         off += a->cused[i];
     }
+    st = unpark_run(&j, a->nchunk, UNPARK_CHUNKS, threads, chunks_task, errbuf);
+    free(j.off);
+    if (st != LK_OK)
+        return st;
     a->parked = 0;
     return LK_OK;
 }
@@ -571,31 +647,50 @@ static lk_status park_table(lk_strpool *p, int fd, uint64_t *off, const char *di
     return st;
 }
 
-/* The table as park_table left it: each slot's string from its id. */
-static lk_status unpark_table(lk_strpool *p, int fd, const char *dir, char *errbuf)
+/* The table as park_table left it, a range of slots a task: each slot's
+ * string from its id. */
+static void table_task(void *ctx, size_t task, unsigned worker)
 {
-    uint64_t *w = malloc(TAB_PIECE * sizeof *w), off = p->park_tab - 1;
-    lk_status st = LK_OK;
-
-    p->tab = lk_table_alloc((p->mask + 1) * sizeof *p->tab);
-    if (!w || !p->tab) {
-        free(w);
-        return LK_ENOMEM;
+    const unpark_job *j = ctx;
+    lk_strpool *p = j->p;
+    const size_t lo = task * j->per, hi = LK_MIN(lo + j->per, p->mask + 1);
+    uint64_t *w = malloc(TAB_PIECE * sizeof *w), off = p->park_tab - 1 + lo * sizeof *w;
+    (void)worker;
+    if (!w) {
+        j->st[task] = LK_ENOMEM;
+        return;
     }
-    for (size_t j0 = 0; j0 <= p->mask && st == LK_OK; j0 += TAB_PIECE) {
-        const size_t m = LK_MIN(TAB_PIECE, p->mask + 1 - j0);
-        if ((st = lk_tmpfile_read(fd, w, m * sizeof *w, off, dir, errbuf)) != LK_OK)
+    for (size_t j0 = lo; j0 < hi; j0 += TAB_PIECE) {
+        const size_t m = LK_MIN(TAB_PIECE, hi - j0);
+        lk_status st;
+        if ((st = lk_tmpfile_read(j->fd, w, m * sizeof *w, off, j->dir, j->msg[task])) != LK_OK) {
+            j->st[task] = st;
             break;
+        }
         off += m * sizeof *w;
-        for (size_t j = 0; j < m; j++) {
-            slot *sl = &p->tab[j0 + j];
-            sl->id1 = (uint32_t)w[j];
-            sl->h = (uint32_t)(w[j] >> 32);
+        for (size_t k = 0; k < m; k++) {
+            slot *sl = &p->tab[j0 + k];
+            sl->id1 = (uint32_t)w[k];
+            sl->h = (uint32_t)(w[k] >> 32);
             sl->str = sl->id1 ? p->str[sl->id1 - 1] : NULL;
         }
     }
     free(w);
-    return st;
+}
+
+static lk_status unpark_table(lk_strpool *p, int fd, const char *dir, unsigned threads,
+                              char *errbuf)
+{
+    unpark_job j;
+
+    p->tab = lk_table_alloc((p->mask + 1) * sizeof *p->tab);
+    if (!p->tab)
+        return LK_ENOMEM;
+    memset(&j, 0, sizeof j);
+    j.p = p;
+    j.fd = fd;
+    j.dir = dir;
+    return unpark_run(&j, p->mask + 1, UNPARK_SLOTS, threads, table_task, errbuf);
 }
 
 /* Parked, a pool keeps its arena's chunk list and counts: its strings, the
@@ -665,14 +760,15 @@ static lk_status build_table(lk_strpool *p)
     return LK_OK;
 }
 
-lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, int lookup, char *errbuf)
+lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, int lookup, unsigned threads,
+                            char *errbuf)
 {
     uint64_t *ref;
     lk_status st;
 
     if (!p->arena.parked)
         return LK_OK;
-    if ((st = lk_arena_unpark(&p->arena, fd, dir, errbuf)) != LK_OK)
+    if ((st = lk_arena_unpark(&p->arena, fd, dir, threads, errbuf)) != LK_OK)
         return st;
     ref = malloc(LK_MAX(p->n, (size_t)1) * sizeof *ref);
     p->str = malloc(LK_MAX(p->cap, (size_t)1) * sizeof *p->str);
@@ -680,7 +776,8 @@ lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, int lookup, 
         free(ref);
         return LK_ENOMEM;
     }
-    if ((st = lk_tmpfile_read(fd, ref, p->n * sizeof *ref, p->park_refs, dir, errbuf)) != LK_OK) {
+    if ((st = lk_tmpfile_read_par(fd, ref, p->n * sizeof *ref, p->park_refs, threads, dir,
+                                  errbuf)) != LK_OK) {
         free(ref);
         return st;
     }
@@ -689,5 +786,5 @@ lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, int lookup, 
     free(ref);
     if (!lookup)
         return LK_OK;
-    return p->park_tab ? unpark_table(p, fd, dir, errbuf) : build_table(p);
+    return p->park_tab ? unpark_table(p, fd, dir, threads, errbuf) : build_table(p);
 }

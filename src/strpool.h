@@ -140,7 +140,10 @@ LK_RESULT_USED lk_status lk_arena_read(const lk_arena *a, uint64_t ref, void *ds
  */
 LK_RESULT_USED lk_status lk_arena_park(lk_arena *a, int fd, uint64_t *off, const char *dir,
                                        char *errbuf);
-LK_RESULT_USED lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, char *errbuf);
+/* Unparking reads on up to `threads` threads (lk_par_run), each a range
+ * of the chunks (or of the table's slots), into memory none has touched. */
+LK_RESULT_USED lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, unsigned threads,
+                                         char *errbuf);
 /* Of a parked arena, only the strings behind refs[0..n) into *out (a new
  * arena, released by the caller), refs[] rewritten to point there: read
  * from the file one string at a time, for when a few are needed (a
@@ -159,6 +162,6 @@ LK_RESULT_USED lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, i
  * without it scans (O(n)).  With lookup, the table comes back as parked,
  * or is built from the strings. */
 LK_RESULT_USED lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, int lookup,
-                                           char *errbuf);
+                                           unsigned threads, char *errbuf);
 
 #endif

@@ -191,7 +191,7 @@ static void test_park_dataset(void **state)
         assert_int_equal(ds.n, 3);
         assert_true(ds.park_fd1 > 0);
         assert_true(ds.park_end >= 3 * sizeof(lk_action));
-        assert_int_equal(lk_dataset_unpark(&ds, 1, eb), LK_OK);
+        assert_int_equal(lk_dataset_unpark(&ds, 1, 1, eb), LK_OK);
         assert_int_equal(ds.park_fd1, 0);
         expect_action(&ds, 0, INT64_C(1623881091000), "alice", "P1", "c1", 0);
         expect_action(&ds, 1, INT64_C(1623881092000), "bob", "P1", "c2", 0);

@@ -441,7 +441,7 @@ static void test_arena_spill(void **state)
     lk_arena_release(&out);
 
     /* unparked: the chunk being filled alone comes back, and appends go on */
-    assert_int_equal(lk_arena_unpark(&a, -1, dir, errbuf), LK_OK);
+    assert_int_equal(lk_arena_unpark(&a, -1, dir, 2, errbuf), LK_OK);
     for (size_t c = 0; c + 1 < a.nchunk; c++)
         assert_null(a.chunk[c]);
     assert_non_null(a.chunk[a.nchunk - 1]);
@@ -512,8 +512,10 @@ static void test_arena_spill(void **state)
  * unparked, every id, string, lookup and ref is as before, and both grow on
  * as if never parked.  with_table: the first park keeps the hash table in
  * the file (read back, not rebuilt), the second does not; or the other way
- * round. */
-static void park_case(int with_table)
+ * round.  Read back on `threads` threads: the arenas' chunks go in tasks of
+ * 4 (two tasks each here), the table's 2^19 slots in 4 tasks on one thread,
+ * 8 on three. */
+static void park_case(int with_table, unsigned threads)
 {
     enum { N = 200000 };
 
@@ -548,8 +550,8 @@ static void park_case(int with_table)
     assert_int_equal(lk_arena_park(&a, fd, &off, dir, errbuf), LK_OK);
     assert_true(off > (uint64_t)N * 12);
     assert_int_equal(lk_strpool_count(p), N + 1);
-    assert_int_equal(lk_strpool_unpark(p, fd, dir, 1, errbuf), LK_OK);
-    assert_int_equal(lk_arena_unpark(&a, fd, dir, errbuf), LK_OK);
+    assert_int_equal(lk_strpool_unpark(p, fd, dir, 1, threads, errbuf), LK_OK);
+    assert_int_equal(lk_arena_unpark(&a, fd, dir, threads, errbuf), LK_OK);
     (void)close(fd);
     for (uint64_t k = 0; k < N; k++) {
         const size_t n = key_string(k, buf);
@@ -570,7 +572,7 @@ static void park_case(int with_table)
      * by a scan, and the first intern rebuilds the table */
     assert_int_equal(lk_tmpfile_open(dir, &fd, errbuf), LK_OK);
     assert_int_equal(lk_strpool_park(p, fd, &off, !with_table, dir, errbuf), LK_OK);
-    assert_int_equal(lk_strpool_unpark(p, fd, dir, 0, errbuf), LK_OK);
+    assert_int_equal(lk_strpool_unpark(p, fd, dir, 0, threads, errbuf), LK_OK);
     (void)close(fd);
     for (uint64_t k = 0; k < N; k += 997) {
         const size_t n = key_string(k, buf);
@@ -606,8 +608,10 @@ static void park_case(int with_table)
 static void test_park(void **state)
 {
     (void)state;
-    park_case(1);
-    park_case(0);
+    for (unsigned threads = 1; threads <= 3; threads += 2) {
+        park_case(1, threads);
+        park_case(0, threads);
+    }
 }
 
 int main(void)
