@@ -251,7 +251,8 @@ static lk_status read_inputs(lk_detect *d)
     lk_sink *k = NULL;
     lk_status st;
     uint64_t exchanged = 0;
-    double t_step = 0; /* sink_stage's clock */
+    double t_step = 0;       /* sink_stage's clock */
+    uint64_t peak_files = 0; /* peak RSS once the files are read, before near-text */
     int f = lk_format_from_name(d->o.format ? d->o.format : "auto");
 
     if (f < 0) {
@@ -312,6 +313,7 @@ static lk_status read_inputs(lk_detect *d)
     if (st == LK_OK) {
         double t0 = lk_mono_s();
         t_step = t0;
+        peak_files = peak_rss();
         lk_progress_stage(&d->prog, "near-text", 0);
         st = lk_sink_finish(k);
         lk_sink_neartext_stats(k, &d->ntst);
@@ -330,15 +332,30 @@ static lk_status read_inputs(lk_detect *d)
     if (st != LK_OK)
         return st;
     d->stats.accounts = lk_strpool_count(d->ds.accounts);
-    /* what the cap cannot bound while reading: say so when it was exceeded */
-    if (d->o.max_mem && peak_rss() > d->o.max_mem)
-        lk_log(LK_LOG_WARN,
-               "reading peaked at %llu MB, above the %llu MB of --max-mem: the tables of the "
-               "%llu accounts and %llu objects are held in memory whatever the cap "
-               "(lockstep-detect(1), MEMORY AND THREADS)",
-               (unsigned long long)(peak_rss() >> 20), (unsigned long long)(d->o.max_mem >> 20),
-               (unsigned long long)lk_strpool_count(d->ds.accounts),
-               (unsigned long long)lk_strpool_count(d->ds.objects));
+    /* what the cap cannot bound while reading: say so when it was exceeded,
+     * naming what held the memory when it peaked (the sizes per item are
+     * lockstep-detect(1)'s: about 70 bytes a string with its hash table;
+     * 128 bytes of signature a text and up to 48 of work) */
+    if (d->o.max_mem && peak_rss() > d->o.max_mem) {
+        const unsigned long long nacc = lk_strpool_count(d->ds.accounts),
+                                 nobj = lk_strpool_count(d->ds.objects), ntx = d->ntst.sketched;
+        if (ntx && peak_rss() > peak_files)
+            lk_log(LK_LOG_WARN,
+                   "reading peaked at %llu MB, above the %llu MB of --max-mem, while the %llu "
+                   "near-text texts were clustered: their signatures and the clustering's work "
+                   "(about %llu MB) are held in memory whatever the cap (lockstep-detect(1), "
+                   "MEMORY AND THREADS)",
+                   (unsigned long long)(peak_rss() >> 20), (unsigned long long)(d->o.max_mem >> 20),
+                   ntx, (ntx * 176) >> 20);
+        else
+            lk_log(LK_LOG_WARN,
+                   "reading peaked at %llu MB, above the %llu MB of --max-mem: the tables of the "
+                   "%llu accounts and %llu objects (about %llu MB) and the reader's buffers "
+                   "(about 24 MB a thread) are held in memory whatever the cap "
+                   "(lockstep-detect(1), MEMORY AND THREADS)",
+                   (unsigned long long)(peak_rss() >> 20), (unsigned long long)(d->o.max_mem >> 20),
+                   nacc, nobj, ((nacc + nobj) * 70) >> 20);
+    }
     return LK_OK;
 }
 
@@ -505,21 +522,17 @@ static lk_status count_spilled(lk_detect *d, uint64_t *rows, uint64_t *ocount, u
 
 /* The objects' counts of count_spilled (all actions) cut down to the kept
  * accounts' actions, for the index: with --min-participation 2 an account
- * left out has one action, on its first object.  Other values need every
- * left-out action's object: NULL (*ocount freed), and the index counts. */
+ * left out has one action, on its first object; with 1 or less none is
+ * left out that has any.  Larger values would need every left-out action's
+ * object: ocount is not counted then (NULL), and the index counts. */
 static void kept_counts(const lk_detect *d, const uint64_t *rows, const uint8_t *keep,
-                        const uint32_t *first, size_t nacc, uint64_t **ocount)
+                        const uint32_t *first, size_t nacc, uint64_t *ocount)
 {
-    if (!*ocount || d->o.min_participation <= 1)
+    if (!ocount || !first || d->o.min_participation != 2)
         return;
-    if (d->o.min_participation != 2 || !first) {
-        free(*ocount);
-        *ocount = NULL;
-        return;
-    }
     for (size_t a = 0; a < nacc; a++)
         if (!keep[a] && rows[a] == 1)
-            (*ocount)[first[a] + 1]--;
+            ocount[first[a] + 1]--;
 }
 
 /* Under --max-mem, once built: the pair stage and the calibration read the
@@ -561,10 +574,12 @@ static lk_status run_native(lk_detect *d)
         goto done;
     lk_progress_stage(&d->prog, "index", 0);
     if (ds->spill_fd1) {
-        /* each object's actions counted in the same pass (kept_counts) */
-        ocount = lk_huge_calloc(lk_strpool_count(ds->objects) + 1, sizeof *ocount);
-        if (!ocount || (d->o.min_participation == 2 &&
-                        !(first = malloc(LK_MAX(nacc, (size_t)1) * sizeof *first)))) {
+        /* each object's actions counted in the same pass, when the kept
+         * accounts' counts can be found from them (kept_counts) */
+        if (d->o.min_participation <= 2 &&
+            (!(ocount = lk_huge_calloc(lk_strpool_count(ds->objects) + 1, sizeof *ocount)) ||
+             (d->o.min_participation == 2 &&
+              !(first = malloc(LK_MAX(nacc, (size_t)1) * sizeof *first))))) {
             st = LK_ENOMEM;
             goto done;
         }
@@ -578,7 +593,7 @@ static lk_status run_native(lk_detect *d)
         keep[a] = (int64_t)rows[a] >= d->o.min_participation;
         d->accounts_kept += keep[a];
     }
-    kept_counts(d, rows, keep, first, nacc, &ocount);
+    kept_counts(d, rows, keep, first, nacc, ocount);
     free(first);
     first = NULL;
     if (ds->spill_fd1) {

@@ -14,6 +14,7 @@ Inputs: a simulated run with planted groups and CooRTweet's russian sample
 from ../shared/data.
 """
 import os
+import random
 import re
 import resource
 import signal
@@ -220,6 +221,23 @@ def main():
     p = run(["detect", "-v", "--max-mem", "2G", "--tmp-dir", tmpdir(), "-w", "60s",
              "-o", os.path.join(base, "dup_cap_2g"), tweets, tweets])
     check("reading peaked" not in p.stderr, "tweets twice, --max-mem 2G: no warning on reading")
+
+    # texts alone (each its own object, every one of 12 words): read on one
+    # thread, memory peaks while the texts are clustered, and the warning
+    # names them rather than the string tables
+    texts = os.path.join(base, "texts.csv")
+    rnd = random.Random(5)
+    with open(texts, "w", encoding="utf-8") as f:
+        f.write("object_id,account_id,content_id,timestamp_share,trace\n")
+        for i in range(300000):
+            words = " ".join("w%d" % rnd.randrange(50000) for _ in range(12))
+            f.write('"%s",acct%d,post%d,%d,text\n' % (words, i % 50, i, 1674202857 + i))
+    p = run(["detect", "-v", "-t", "1", "--max-mem", "1M", "--tmp-dir", tmpdir(), "-w", "60s",
+             "-o", os.path.join(base, "texts_cap"), texts])
+    check("while the 300000 near-text texts were clustered" in p.stderr
+          and "the tables of the" not in p.stderr,
+          "texts alone, --max-mem 1M: the warning names the near-text clustering (-v: %r)"
+          % [l for l in p.stderr.splitlines() if "peaked" in l])
 
     # the default run does not spill on this machine
     p = run(["detect", "-v", "-o", os.path.join(base, "nocap"), "-w", "60s", simfile])
