@@ -333,17 +333,11 @@ static lk_status unpark_run(unpark_job *j, size_t n, size_t least, unsigned thre
 static void chunks_task(void *ctx, size_t task, unsigned worker)
 {
     const unpark_job *j = ctx;
-    lk_arena *a = j->a;
+    const lk_arena *a = j->a;
     const size_t lo = task * j->per, hi = LK_MIN(lo + j->per, a->nchunk);
     (void)worker;
     for (size_t i = lo; i < hi; i++) {
-        /* the last chunk at its full size: appends go on there */
-        const size_t sz = i + 1 == a->nchunk ? a->csize : LK_MAX(a->cused[i], (size_t)1);
         lk_status st;
-        if (!(a->chunk[i] = malloc(sz))) {
-            j->st[task] = LK_ENOMEM;
-            return;
-        }
         if ((st = lk_tmpfile_read(j->fd, a->chunk[i], a->cused[i], j->off[i], j->dir,
                                   j->msg[task])) != LK_OK) {
             j->st[task] = st;
@@ -377,7 +371,16 @@ lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, unsigned threads
     j.dir = dir;
     if (!(j.off = malloc(LK_MAX(a->nchunk, (size_t)1) * sizeof *j.off)))
         return LK_ENOMEM;
+    /* the chunks allocated here, the reads (and first touches) on the
+     * threads: memory from the caller's malloc arena, which a later
+     * allocation of its own can use again once they are freed */
     for (size_t i = 0; i < a->nchunk; i++) {
+        /* the last chunk at its full size: appends go on there */
+        const size_t sz = i + 1 == a->nchunk ? a->csize : LK_MAX(a->cused[i], (size_t)1);
+        if (!(a->chunk[i] = malloc(sz))) {
+            free(j.off);
+            return LK_ENOMEM;
+        }
         j.off[i] = off;
         off += a->cused[i];
     }
