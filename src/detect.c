@@ -336,25 +336,26 @@ static lk_status read_inputs(lk_detect *d)
      * naming what held the memory when it peaked (the sizes per item are
      * lockstep-detect(1)'s: about 70 bytes a string with its hash table;
      * 128 bytes of signature a text and up to 48 of work) */
-    if (d->o.max_mem && peak_rss() > d->o.max_mem) {
+    const uint64_t peak = peak_rss();
+    if (d->o.max_mem && peak > d->o.max_mem) {
         const unsigned long long nacc = lk_strpool_count(d->ds.accounts),
                                  nobj = lk_strpool_count(d->ds.objects), ntx = d->ntst.sketched;
-        if (ntx && peak_rss() > peak_files)
+        if (ntx && peak > peak_files)
             lk_log(LK_LOG_WARN,
                    "reading peaked at %llu MB, above the %llu MB of --max-mem, while the %llu "
                    "near-text texts were clustered: their signatures and the clustering's work "
                    "(about %llu MB) are held in memory whatever the cap (lockstep-detect(1), "
                    "MEMORY AND THREADS)",
-                   (unsigned long long)(peak_rss() >> 20), (unsigned long long)(d->o.max_mem >> 20),
-                   ntx, (ntx * 176) >> 20);
+                   (unsigned long long)(peak >> 20), (unsigned long long)(d->o.max_mem >> 20), ntx,
+                   (ntx * 176) >> 20);
         else
             lk_log(LK_LOG_WARN,
                    "reading peaked at %llu MB, above the %llu MB of --max-mem: the tables of the "
                    "%llu accounts and %llu objects (about %llu MB) and the reader's buffers "
                    "(about 24 MB a thread) are held in memory whatever the cap "
                    "(lockstep-detect(1), MEMORY AND THREADS)",
-                   (unsigned long long)(peak_rss() >> 20), (unsigned long long)(d->o.max_mem >> 20),
-                   nacc, nobj, ((nacc + nobj) * 70) >> 20);
+                   (unsigned long long)(peak >> 20), (unsigned long long)(d->o.max_mem >> 20), nacc,
+                   nobj, ((nacc + nobj) * 70) >> 20);
     }
     return LK_OK;
 }
