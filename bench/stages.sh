@@ -13,6 +13,7 @@
 #   bash bench/stages.sh                      # bench/data/sim_1e8 under --max-mem 4G
 #   bash bench/stages.sh 1e7 1G               # another size and cap
 #   LK=/tmp/old/lockstep LABEL=old bash bench/stages.sh   # another binary
+#   ARGS="--null-sample 1" LABEL=all bash bench/stages.sh  # more detect options
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-1e8}
@@ -38,7 +39,7 @@ mkdir -p "$tmp/spill"
 rm -rf "$out"
 sync
 base=$(df --output=used -B1 "$tmp/spill" | tail -n 1)
-"$LK" detect -vv -t 2 --max-mem "$cap" -w 60s --tmp-dir "$tmp/spill" -o "$out" "$in" \
+"$LK" detect -vv -t 2 --max-mem "$cap" -w 60s ${ARGS:-} --tmp-dir "$tmp/spill" -o "$out" "$in" \
     2>"$tmp/log" >/dev/null &
 pid=$!
 while kill -0 "$pid" 2>/dev/null; do

@@ -9,6 +9,7 @@ enum {
     OPT_FDR,
     OPT_NEAR_TEXT,
     OPT_MIN_SYNC,
+    OPT_NULL_SAMPLE,
     OPT_EDGE_QUANTILE,
     OPT_COMPAT,
     OPT_KEEP_LOOPS,
@@ -27,6 +28,7 @@ static const struct option longopts[] = {
     {"fdr", required_argument, NULL, OPT_FDR},
     {"near-text-threshold", required_argument, NULL, OPT_NEAR_TEXT},
     {"min-sync", required_argument, NULL, OPT_MIN_SYNC},
+    {"null-sample", required_argument, NULL, OPT_NULL_SAMPLE},
     {"resolution", required_argument, NULL, OPT_RESOLUTION},
     {"compat", required_argument, NULL, OPT_COMPAT},
     {"edge-quantile", required_argument, NULL, OPT_EDGE_QUANTILE},
@@ -114,6 +116,16 @@ static void usage(FILE *f, const lk_detect_opts *o, const lk_cli *c)
                     "calibrated: least share of the objects two accounts\n"
                     "both acted on that they acted on within the window [%.6g]",
                     o->min_sync);
+    if (o->null_sample)
+        (void)snprintf(thr, sizeof thr, "%u", o->null_sample);
+    else
+        (void)snprintf(thr, sizeof thr, "auto");
+    lk_cli_help_opt(f, "--null-sample N",
+                    "calibrated: the null models aggregate one in N\n"
+                    "account pairs (1, 2, 4 .. 65536), each of their\n"
+                    "edges counted N times; auto: 1 up to 2^27 pairs in\n"
+                    "the window, then enough for 2^26 of them [%s]",
+                    thr);
     lk_cli_help_opt(f, "--resolution R", "Leiden resolution; higher gives smaller groups [%.6g]",
                     o->resolution);
     lk_cli_help_opt(f, "--compat MODE", "tables of another tool: none, coortweet, qut [%s]",
@@ -218,6 +230,17 @@ static int set_option(lk_cli *c, int opt, const char *arg, lk_detect_opts *o)
         if (lk_cli_parse_double(arg, 0.0, 1.0, &v) != 0)
             return lk_cli_usage_error(c, "bad --min-sync value '%s' (expected 0 to 1)", arg);
         o->min_sync = v;
+        return 0;
+    case OPT_NULL_SAMPLE:
+        if (strcmp(arg, "auto") == 0) {
+            o->null_sample = 0;
+            return 0;
+        }
+        if (lk_cli_parse_u64(arg, 65536, &u) != 0 || u == 0 || (u & (u - 1)) != 0)
+            return lk_cli_usage_error(
+                c, "bad --null-sample value '%s' (expected auto or a power of two, 1 to 65536)",
+                arg);
+        o->null_sample = (unsigned)u;
         return 0;
     case OPT_THRESHOLD:
         return parse_threshold(c, arg, o);

@@ -1393,7 +1393,7 @@ static lk_status real_keys(realsrc *rs, char *errbuf)
  * the real edges' keys (lazy: read from their file), then lk_qvalues,
  * exact where q <= alpha (the verdict reads no other).
  */
-static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double *q, double alpha,
+static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double nweight, double *q, double alpha,
                          unsigned threads, char *errbuf)
 {
     lk_qv_scale *sc = malloc(LK_QV_NBINS * sizeof *sc);
@@ -1406,7 +1406,7 @@ static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double *q, double al
     if ((st = real_keys(rs, errbuf)) != LK_OK)
         goto done;
     t2 = lk_mono_s();
-    st = lk_qvalues(kv, nn, rs->real, rs->net->n, sc, alpha, threads, q);
+    st = lk_qvalues(kv, nn, nweight, rs->real, rs->net->n, sc, alpha, threads, q);
     lk_log(LK_LOG_DEBUG,
            "calibration: q-values: null scales %.3f s, real keys %.3f s, z and q %.3f s", t1 - t0,
            t2 - t1, lk_mono_s() - t2);
@@ -1445,6 +1445,7 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
     no.errbuf = o->errbuf;
     no.cols = nc;
     no.scores_only = 1; /* a null edge is only ever its bin and score */
+    no.sample_log2 = LK_MIN(o->null_sample_log2, 16u);
     t0 = lk_mono_s();
     ret = lk_net_build_ex(ix, NULL, idf, &no, &null);
     lk_cols_release(nc);
@@ -1473,7 +1474,8 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
     for (size_t k = 0; k < nn; k++)
         bv[k].val = pair_bin(rs->cls, (uint32_t)(bv[k].val >> 32), (uint32_t)bv[k].val);
     lk_net_release(&null);
-    ret = qvalues(rs, bv, nn, q, o->fdr, LK_MAX(o->threads, 1u), o->errbuf); /* bv freed */
+    ret = qvalues(rs, bv, nn, (double)(UINT64_C(1) << no.sample_log2), q, o->fdr,
+                  LK_MAX(o->threads, 1u), o->errbuf); /* bv freed */
     if (rs->lazy) {
         free(rs->real);
         rs->real = NULL;
@@ -1793,6 +1795,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     lk_status ret = LK_ENOMEM;
 
     memset(st, 0, sizeof *st);
+    st->null_sample = UINT32_C(1) << LK_MIN(o->null_sample_log2, 16u);
     memset(&nl, 0, sizeof nl);
     memset(&rs, 0, sizeof rs);
     *passed = 0;

@@ -34,25 +34,57 @@ typedef struct lk_calib_opts {
     uint64_t budget;  /* as lk_net_opts */
     unsigned threads; /* as lk_net_opts */
     const char *tmp_dir;
-    char *errbuf;             /* as lk_net_opts */
-    int sequential;           /* build and aggregate the two null copies one at a
-                                 time (less memory; the same result) */
-    uint32_t min_keep;        /* edges lighter than this are in neither network */
-    const uint8_t *obj_trace; /* per object: its lk_trace; NULL: from ds (given, ds's
-                                 strings may be parked: the content hashes are in the
-                                 index then, lk_objindex_from_spill) */
+    char *errbuf;              /* as lk_net_opts */
+    int sequential;            /* build and aggregate the two null copies one at a
+                                  time (less memory; the same result) */
+    uint32_t min_keep;         /* edges lighter than this are in neither network */
+    const uint8_t *obj_trace;  /* per object: its lk_trace; NULL: from ds (given, ds's
+                                  strings may be parked: the content hashes are in the
+                                  index then, lk_objindex_from_spill) */
+    unsigned null_sample_log2; /* each null copy aggregates one in 2^this account
+                                  pairs (the same pairs for both; 16 at most), each
+                                  of its edges counted 2^this times (qvalue.h);
+                                  lk_calib_sample_log2 picks it */
 } lk_calib_opts;
 
+/* The in-window pairs of the data that lk_calib_sample_log2 lets the null
+ * copies aggregate at least: 2^26 (67 M; about 6 M null edges a copy at
+ * 10^8 simulated actions, where a sample of 130 K null edges in all already
+ * flagged the same edges as every pair at 10^6: bench/RESULTS.md). */
+#define LK_CALIB_SAMPLE_PAIRS (UINT64_C(1) << 26)
+
+/*
+ * lk_calib_opts.null_sample_log2 for a sample of one in `sample` pairs (a
+ * power of two up to 2^16), or for 0 (auto) the largest k with pairs / 2^k
+ * >= LK_CALIB_SAMPLE_PAIRS, 16 at most, where `pairs` are the data's
+ * in-window pairs (lk_net.pairs): every pair below 2^27 of them, one in 8
+ * at 10^8 simulated actions (720 M pairs).  The null's edges then number
+ * millions whatever the input's size, enough for the scales' quantiles
+ * and the tail's shape, while their cost stops growing with it.
+ */
+static inline unsigned lk_calib_sample_log2(unsigned sample, uint64_t pairs)
+{
+    unsigned k = 0;
+
+    if (sample)
+        return (unsigned)__builtin_ctz(sample);
+    while (k < 16 && (pairs >> (k + 1)) >= LK_CALIB_SAMPLE_PAIRS)
+        k++;
+    return k;
+}
+
 typedef struct lk_calib_stats {
-    uint64_t null_pairs; /* in-window pairs of the null copies */
-    uint64_t null_edges; /* null edges of weight >= min_keep (both copies) */
-    uint64_t strata;     /* non-empty strata shuffled */
-    uint64_t pass_score; /* real edges with q <= fdr */
-    uint64_t pass_sync;  /* of them, with synchrony >= min_sync */
-    double score_cut;    /* lowest score of an edge with q <= fdr (0 if none) */
-    uint64_t spilled;    /* bytes the null aggregations wrote to temporary files
-                            (a run figure, not an output) */
-    uint64_t shuffled;   /* bytes of pair records they sent between ranks (dist.h) */
+    uint64_t null_pairs;  /* in-window pairs of the null copies (of the sample) */
+    uint64_t null_edges;  /* null edges of weight >= min_keep (both copies; of the
+                             sample) */
+    uint32_t null_sample; /* one in this many account pairs aggregated (1: all) */
+    uint64_t strata;      /* non-empty strata shuffled */
+    uint64_t pass_score;  /* real edges with q <= fdr */
+    uint64_t pass_sync;   /* of them, with synchrony >= min_sync */
+    double score_cut;     /* lowest score of an edge with q <= fdr (0 if none) */
+    uint64_t spilled;     /* bytes the null aggregations wrote to temporary files
+                             (a run figure, not an output) */
+    uint64_t shuffled;    /* bytes of pair records they sent between ranks (dist.h) */
 } lk_calib_stats;
 
 /**

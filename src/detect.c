@@ -218,6 +218,10 @@ static lk_status check_opts(lk_detect *d)
         lk_errf(d->errmsg, "the near-text threshold must be in (0, 1]");
         return LK_EINVAL;
     }
+    if (o->null_sample > 65536 || (o->null_sample & (o->null_sample - 1))) {
+        lk_errf(d->errmsg, "the null sample must be 0 (auto) or a power of two up to 65536");
+        return LK_EINVAL;
+    }
     if (!(o->min_sync >= 0 && o->min_sync <= 1)) {
         lk_errf(d->errmsg, "the synchrony minimum must be in [0, 1]");
         return LK_EINVAL;
@@ -690,6 +694,7 @@ static lk_status run_native(lk_detect *d)
         co.sequential = d->o.max_mem != 0;
         co.min_keep = LK_CALIB_MIN_OBJECTS;
         co.obj_trace = otrace;
+        co.null_sample_log2 = lk_calib_sample_log2(d->o.null_sample, net.pairs);
         if ((st = lk_calibrate(&ix, ds, &net, &co, &d->calib, &passed)) != LK_OK)
             goto done;
         d->stats.coord_edges = passed;
@@ -698,11 +703,11 @@ static lk_status run_native(lk_detect *d)
             lk_log(LK_LOG_INFO, "calibration over %d ranks: %llu bytes shuffled", lk_dist_size(),
                    (unsigned long long)d->calib.shuffled);
         lk_log(LK_LOG_INFO,
-               "calibration: %llu null edges (%llu bytes spilled); %llu edges at FDR <= %g "
-               "(score >= %.4g), %llu of them with synchrony >= %g",
-               (unsigned long long)d->calib.null_edges, (unsigned long long)d->calib.spilled,
-               (unsigned long long)d->calib.pass_score, d->o.fdr, d->calib.score_cut,
-               (unsigned long long)d->calib.pass_sync, d->o.min_sync);
+               "calibration: %llu null edges of one in %u account pairs (%llu bytes spilled); "
+               "%llu edges at FDR <= %g (score >= %.4g), %llu of them with synchrony >= %g",
+               (unsigned long long)d->calib.null_edges, (unsigned)d->calib.null_sample,
+               (unsigned long long)d->calib.spilled, (unsigned long long)d->calib.pass_score,
+               d->o.fdr, d->calib.score_cut, (unsigned long long)d->calib.pass_sync, d->o.min_sync);
         stage_done("calibration", &t0);
     }
     /* distributed: the calibration above was the last collective step;

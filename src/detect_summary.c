@@ -164,12 +164,13 @@ lk_status lk_write_summary(const lk_detect *d, char *errbuf)
             (o->threshold == LK_THRESHOLD_FDR &&
              (lk_buf_printf(
                  &b,
-                 "    \"calibration\": {\"strata\": %llu, \"null_pairs\": %llu, "
-                 "\"null_edges\": %llu, \"edges_passing_fdr\": %llu, "
+                 "    \"calibration\": {\"strata\": %llu, \"null_sample\": %u, "
+                 "\"null_pairs\": %llu, \"null_edges\": %llu, \"edges_passing_fdr\": %llu, "
                  "\"score_cut\": %.6g, \"edges_passing_sync\": %llu},\n",
-                 (unsigned long long)d->calib.strata, (unsigned long long)d->calib.null_pairs,
-                 (unsigned long long)d->calib.null_edges, (unsigned long long)d->calib.pass_score,
-                 d->calib.score_cut, (unsigned long long)d->calib.pass_sync))) ||
+                 (unsigned long long)d->calib.strata, (unsigned)d->calib.null_sample,
+                 (unsigned long long)d->calib.null_pairs, (unsigned long long)d->calib.null_edges,
+                 (unsigned long long)d->calib.pass_score, d->calib.score_cut,
+                 (unsigned long long)d->calib.pass_sync))) ||
             lk_buf_printf(&b, "    \"coordinated_edges\": %llu,\n",
                           (unsigned long long)d->stats.coord_edges) ||
             lk_buf_printf(&b, "    \"coordinated_accounts\": %llu,\n",

@@ -85,7 +85,7 @@ static inline void sweep_chunk(job *j, size_t task, unsigned worker, int fill)
     uint64_t *sk = j->sk, hb[SK_AHEAD];
     uint32_t ab[SK_AHEAD];
     const int shared = j->threads > 1;
-    const uint64_t lines = j->sk_lines;
+    const uint64_t lines = j->sk_lines, smask = j->sample_mask;
     size_t nh = 0;
     size_t ev = (size_t)ix->start[j->ch[c].o0];
 
@@ -103,6 +103,11 @@ static inline void sweep_chunk(job *j, size_t task, unsigned worker, int fill)
                 const uint32_t ai = cp->acc[i];
                 if (j->burst[i] || ai == ak)
                     continue;
+                if (smask) { /* a sample of the pairs: the others are never seen */
+                    const uint64_t h = sk_hash(LK_MIN(ai, ak), LK_MAX(ai, ak));
+                    if (!sk_sampled(h, smask))
+                        continue;
+                }
                 pairs++;
                 if (!fill) {
                     per_acc[LK_MIN(ai, ak)]++;
@@ -476,6 +481,8 @@ static lk_status scatter(job *j, size_t task, unsigned worker)
                 const uint32_t a = LK_MIN(ai, ak), b = LK_MAX(ai, ak);
                 uint32_t dt, pev;
                 if (j->burst[i] || a == b)
+                    continue;
+                if (j->sample_mask && !sk_sampled(sk_hash(a, b), j->sample_mask))
                     continue;
                 dt = (uint32_t)(tk - cp->t[i]);
                 pev = cp->post[i] ^ (cp->post[k] * 0x9e3779b1u);
@@ -1394,6 +1401,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     j.net = net;
     j.tmp_dir = lk_tmpfile_dir(o->tmp_dir);
     j.park = o->park && !o->scores_only;
+    j.sample_mask = o->sample_log2 ? (UINT64_C(1) << LK_MIN(o->sample_log2, 16u)) - 1 : 0;
     j.per_acc = calloc(threads, sizeof *j.per_acc);
     j.wbuf = calloc(threads, sizeof(prec *)); // NOLINT(bugprone-sizeof-expression)
     j.wfill = calloc(threads, sizeof *j.wfill);
@@ -1485,8 +1493,11 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         for (size_t c = (size_t)j.rank; c < j.nch; c += (size_t)j.nranks)
             bound += j.ch[c].bound;
         if ((st = lk_dist_agree(LK_OK, o->errbuf)) != LK_OK ||
-            (st = lk_dist_allreduce_u64(&bound, 1, LK_DIST_SUM)) != LK_OK ||
-            (st = make_sketch(&j, bound, budget, o->errbuf)) != LK_OK ||
+            (st = lk_dist_allreduce_u64(&bound, 1, LK_DIST_SUM)) != LK_OK)
+            goto fail;
+        if (j.sample_mask) /* the sample's share, and a quarter more for its spread */
+            bound = bound / (j.sample_mask + 1) + bound / (4 * (j.sample_mask + 1));
+        if ((st = make_sketch(&j, bound, budget, o->errbuf)) != LK_OK ||
             (st = order_chunks(&j, 0)) != LK_OK)
             goto fail;
     }

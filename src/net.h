@@ -80,27 +80,31 @@ static inline uint32_t lk_post_hash(uint64_t ch, uint32_t account)
 
 /* How lk_net_build_ex runs. */
 typedef struct lk_net_opts {
-    int64_t window_ms;   /* co-action window, 0 .. UINT32_MAX ms */
-    uint64_t max_burst;  /* burst cap (see lk_sweep); 0 = none */
-    uint32_t min_keep;   /* keep edges of at least this weight; lighter ones are
-                            only counted (n_all, whist) */
-    uint64_t budget;     /* bytes of pair records held in memory at once
-                            (>= 1 MiB is used whatever is given) */
-    unsigned threads;    /* worker threads, >= 1 */
-    const char *tmp_dir; /* where records over the budget are spilled; NULL:
-                            $TMPDIR, else /tmp */
-    char *errbuf;        /* LK_ERRMSG_MAX bytes for an I/O error; may be NULL */
-    const lk_cols *cols; /* the actions' columns (borrowed); NULL: read from the
-                            index (and the dataset for the posts) */
-    int map_cols;        /* 1: the columns it fills itself (cols NULL) go to a
-                            temporary file in tmp_dir, mapped (cols.h), and
-                            are not counted in the budget */
-    int scores_only;     /* 1: keep only each kept edge's pair and score (net->sk,
-                            16 bytes an edge instead of 72; the null copies) */
-    int park;            /* 1: each partition's kept edges go to a temporary file
-                            in tmp_dir once reduced, and the network comes back
-                            parked (lk_net_parked; under mpirun every rank parks
-                            its own and sends them to rank 0's file in pieces) */
+    int64_t window_ms;    /* co-action window, 0 .. UINT32_MAX ms */
+    uint64_t max_burst;   /* burst cap (see lk_sweep); 0 = none */
+    uint32_t min_keep;    /* keep edges of at least this weight; lighter ones are
+                             only counted (n_all, whist) */
+    uint64_t budget;      /* bytes of pair records held in memory at once
+                             (>= 1 MiB is used whatever is given) */
+    unsigned threads;     /* worker threads, >= 1 */
+    const char *tmp_dir;  /* where records over the budget are spilled; NULL:
+                             $TMPDIR, else /tmp */
+    char *errbuf;         /* LK_ERRMSG_MAX bytes for an I/O error; may be NULL */
+    const lk_cols *cols;  /* the actions' columns (borrowed); NULL: read from the
+                             index (and the dataset for the posts) */
+    int map_cols;         /* 1: the columns it fills itself (cols NULL) go to a
+                             temporary file in tmp_dir, mapped (cols.h), and
+                             are not counted in the budget */
+    int scores_only;      /* 1: keep only each kept edge's pair and score (net->sk,
+                             16 bytes an edge instead of 72; the null copies) */
+    unsigned sample_log2; /* > 0: only the pairs whose hash falls in 1/2^sample_log2
+                             of all (16 at most) are aggregated, the same pairs
+                             whatever the threads or ranks; pairs, n_all and the
+                             edges count that sample only (the null copies at scale) */
+    int park;             /* 1: each partition's kept edges go to a temporary file
+                             in tmp_dir once reduced, and the network comes back
+                             parked (lk_net_parked; under mpirun every rank parks
+                             its own and sends them to rank 0's file in pieces) */
 } lk_net_opts;
 
 /**

@@ -108,7 +108,8 @@ typedef struct job {
     char (*msg)[LK_ERRMSG_MAX];
     const lk_net *net; /* idf */
     uint32_t min_keep;
-    int scores_only; /* lk_net_opts.scores_only */
+    int scores_only;      /* lk_net_opts.scores_only */
+    uint64_t sample_mask; /* 2^lk_net_opts.sample_log2 - 1: pairs of other hashes left out */
     struct part_out *out;
     int park;                 /* lk_net_opts.park (distributed: every rank parks its
                                  own, lk_net_send_edges moves them to rank 0) */

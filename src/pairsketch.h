@@ -17,6 +17,14 @@ static inline size_t sk_at(uint64_t lines, uint64_t h)
     return (size_t)(((h >> 32) * lines) >> 32) << 3;
 }
 
+/* 1 when the pair of hash h is in the sample of mask + 1 (a power of two)
+ * that lk_net_opts.sample_log2 asks for: bits 14-29 of h, which neither
+ * the line (bits 32-63) nor the counters (bits 0-13) use. */
+static inline int sk_sampled(uint64_t h, uint64_t mask)
+{
+    return ((h >> 14) & mask) == 0;
+}
+
 /* The word pair of hash h in its line. */
 static inline size_t sk_word(uint64_t h)
 {

@@ -261,7 +261,7 @@ static lk_status null_prefix(const zhist *h, const lk_kv *null, size_t nn, const
     return LK_OK;
 }
 
-lk_status lk_qvalues(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr,
+lk_status lk_qvalues(const lk_kv *null, size_t nn, double nweight, const lk_kv *real, size_t nr,
                      const lk_qv_scale *sc, double alpha, unsigned threads, double *q)
 {
     zhist h;
@@ -304,6 +304,7 @@ lk_status lk_qvalues(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr,
             double fp = (double)nb;
             if (k && zhi > u)
                 fp = LK_MIN(fp, (double)k * exp(-(zhi - u) / beta));
+            fp *= nweight;
             if (fp / r <= alpha * ALPHA_SLACK)
                 cut = b;
         }
@@ -341,7 +342,7 @@ lk_status lk_qvalues(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr,
             e++;
         while (j < m && lk_key_double(~nz[j]) >= zi)
             j++;
-        fp = k && zi > u ? (double)k * exp(-(zi - u) / beta) : (double)j;
+        fp = nweight * (k && zi > u ? (double)k * exp(-(zi - u) / beta) : (double)j);
         for (size_t x = i; x < e; x++)
             q[rz[x].val] = LK_MIN(fp / (double)e, 1.0);
         i = e;

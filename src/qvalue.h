@@ -15,7 +15,11 @@
  * FDR(c) = (null edges with z >= c) / (real edges with z >= c), the null
  * count beyond its LK_QV_TAIL_K-th largest z taken from an exponential
  * model of its tail; an edge's q-value is the smallest FDR of any cut at
- * or below its z (step-up).
+ * or below its z (step-up).  When the null copy's pairs were sampled (one
+ * in N account pairs aggregated, lk_net_opts.sample_log2), each of its
+ * edges stands for N: the false discoveries are N times its counts, while
+ * the scales, which are quantiles, and the tail's shape are taken from the
+ * sample as it is.
  */
 #ifndef LK_QVALUE_H
 #define LK_QVALUE_H
@@ -43,15 +47,17 @@ LK_RESULT_USED lk_status lk_qv_scales(const lk_kv *null, size_t nn, lk_qv_scale 
 
 /*
  * The q-values q[0..nr) of the real edges real[0..nr) against the null
- * edges null[0..nn), both given as for lk_qv_scales, whose scales sc are.
+ * edges null[0..nn), both given as for lk_qv_scales, whose scales sc are;
+ * each null edge counts nweight false discoveries (1, or N for a sample
+ * of one in N pairs).
  * Exact for every edge whose
  * q-value is at most alpha; every other edge gets 1.0 (its q-value is
  * above alpha, and nothing reads it but the verdict).  Only the edges at
  * or above the lowest cut that could reach alpha are sorted: a histogram
  * of all z finds it.  threads: for those sorts.  LK_ENOMEM, or LK_OK.
  */
-LK_RESULT_USED lk_status lk_qvalues(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr,
-                                    const lk_qv_scale *sc, double alpha, unsigned threads,
-                                    double *q);
+LK_RESULT_USED lk_status lk_qvalues(const lk_kv *null, size_t nn, double nweight, const lk_kv *real,
+                                    size_t nr, const lk_qv_scale *sc, double alpha,
+                                    unsigned threads, double *q);
 
 #endif

@@ -172,6 +172,11 @@ typedef struct lk_detect_opts {
     double fdr;                 /**< LK_THRESHOLD_FDR: false-discovery rate in (0, 1) [0.01] */
     double min_sync;            /**< LK_THRESHOLD_FDR: least share of the objects both accounts
                                      acted on that they acted on within the window [0.45] */
+    unsigned null_sample;       /**< LK_THRESHOLD_FDR: the null copies aggregate one in
+                                     this many account pairs (a power of two, 1 .. 65536),
+                                     their false discoveries counted as many times; 0 =
+                                     auto: all pairs up to 2^27 in-window pairs of the
+                                     data, then enough for 2^26 (doc/calibration.md) [0] */
     double edge_quantile;       /**< CooRTweet compat: quantile for weight_threshold [0.5] */
     lk_compat compat;           /**< output convention [LK_COMPAT_NONE] */
     int keep_loops;             /**< keep self-loops / same-content pairs (compat modes) [0] */

@@ -11,7 +11,9 @@ with no coordination at all.
    every 5-60 minutes then fall inside the window too: a documented limit).
 3. The scenario's posts with their accounts shuffled (who-did-what destroyed,
    every post's objects and time kept): nothing may be flagged, since nothing is
-   coordinated.
+   coordinated; nor with the null copies' pairs sampled (--null-sample 8), and
+   on the scenario itself that sample still flags no account that is not
+   planted and finds the same groups within one member.
 4. common_objects and sync of every coordinated edge against an independent
    count: the scenario's actions with each (trace, object) made an opaque
    share id, so that an object is its id; each edge's common objects are then
@@ -54,6 +56,17 @@ for g in ev["planted_groups"]:
         check(g["share"] >= 0.5 and g["found"] >= 6,
               "default: %s group %s: %s" % (kind, g["group"], g))
 
+# the null copies' account pairs sampled (--null-sample 8, which auto only
+# picks from 2^29 in-window pairs on): still nobody but planted accounts, and the
+# same groups found
+out = os.path.join(d, "sampled")
+run(["detect", "-q", "--null-sample", "8", "-o", out, os.path.join(sim, "actions.csv")])
+evs = evaluate(out)
+check(evs["false_positives"] == 0, "--null-sample 8: %d false positives" % evs["false_positives"])
+for g, gs in zip(ev["planted_groups"], evs["planted_groups"]):
+    check(gs["group"] == g["group"] and abs(gs["found"] - g["found"]) <= 1,
+          "--null-sample 8: group %s found %s, all pairs %s" % (g["group"], gs, g))
+
 out = os.path.join(d, "wide")
 run(["detect", "-q", "-w", "30m", "-o", out, os.path.join(sim, "actions.csv")])
 ev = evaluate(out)
@@ -79,12 +92,13 @@ with open(shuf, "w", newline="", encoding="utf-8") as f:
     w.writerow(hdr)
     for r in body:
         w.writerow([r[0], owner[r[2]], r[2], r[3], r[4]])
-out = os.path.join(d, "null")
-run(["detect", "-q", "-o", out, shuf])
-with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
-    s = json.load(f)
-check(s["counts"]["coordinated_edges"] == 0,
-      "no coordination in shuffled data, found %d edges" % s["counts"]["coordinated_edges"])
+for label, extra in (("", []), (", --null-sample 8", ["--null-sample", "8"])):
+    out = os.path.join(d, "null" + str(len(extra)))
+    run(["detect", "-q", "-o", out] + extra + [shuf])
+    with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
+        s = json.load(f)
+    check(s["counts"]["coordinated_edges"] == 0, "no coordination in shuffled data%s, found %d edges"
+          % (label, s["counts"]["coordinated_edges"]))
 
 # common objects and synchrony, counted here from the input
 opaque = os.path.join(d, "opaque.csv")

@@ -2,7 +2,8 @@
 """`mpirun -np N lockstep detect ...` writes exactly what one process writes:
 every output file byte for byte, on CooRTweet's russian sample (calibrated
 and weight threshold) and on a simulated input (default settings, and with a
-memory cap that spills pair records to disk), for 2 and 3 ranks
+memory cap that spills pair records to disk, and with the null copies'
+account pairs sampled, --null-sample 4), for 2 and 3 ranks
 (--oversubscribe: CI has 2 cores).  -v reports the bytes shuffled between
 ranks.  The edges are gathered on rank 0 alone: at -vv each rank reports
 the edges it holds after each aggregation (the data's and both null
@@ -290,6 +291,9 @@ sim = os.path.join(tmpdir(), "sim")
 run(["simulate", "-q", "--seed", "7", "--actions", "300000", "--no-tweets", "-o", sim])
 compare("simulated", [], [os.path.join(sim, "actions.csv")], sketch=True)
 compare("simulated, spilling", [], [os.path.join(sim, "actions.csv")], ranks=(3,), spill=True)
+# the null copies' pairs sampled: the same pairs on every rank
+compare("simulated, --null-sample 4", ["--null-sample", "4"], [os.path.join(sim, "actions.csv")],
+        ranks=(3,), spill=True)
 held_on_root("simulated, calibrated", [], [os.path.join(sim, "actions.csv")])
 held_on_root("simulated, weight:2", ["--threshold", "weight:2"],
              [os.path.join(sim, "actions.csv")])

@@ -6,13 +6,15 @@ the spilled bytes -v reports) and the string tables and, during the
 calibration, the kept edges parked there; while reading, the near-text
 signatures and posts are spilled too and the dataset parked during the
 near-text clustering; and the keys of posts, which find duplicate posts (the
-simulated IO-archive tweets read twice).  Temporary files never outlive the run, not even one
+simulated IO-archive tweets read twice); and with the null copies' pairs
+sampled (--null-sample 8: an eighth of the null pairs).  Temporary files never outlive the run, not even one
 killed by SIGTERM, and a full disk (emulated with RLIMIT_FSIZE) is a
 one-line error naming the folder, whether it strikes while reading (the
 near-text spill) or in the pair stage.
 Inputs: a simulated run with planted groups and CooRTweet's russian sample
 from ../shared/data.
 """
+import json
 import os
 import random
 import re
@@ -149,6 +151,19 @@ def main():
     ref = compare_runs("simulated", ["-w", "60s"], [simfile], ["1M"], must_spill_text=True)
     with open(os.path.join(ref, "summary.json"), encoding="utf-8") as f:
         check('"coordinated_edges": 0' not in f.read(), "simulated: edges found")
+    # the null copies' pairs sampled (--null-sample; auto takes all of them
+    # at this size): one in 8 account pairs, the same whatever the threads
+    # and cap, and an eighth of the null pairs
+    samp = compare_runs("simulated --null-sample 8", ["-w", "60s", "--null-sample", "8"],
+                        [simfile], ["1M"])
+    cal = {}
+    for what, folder in (("auto", ref), ("8", samp)):
+        with open(os.path.join(folder, "summary.json"), encoding="utf-8") as f:
+            cal[what] = json.load(f)["counts"]["calibration"]
+    check(cal["auto"]["null_sample"] == 1 and cal["8"]["null_sample"] == 8,
+          "simulated: null_sample 1 by default, 8 when asked (%r)" % cal)
+    check(6.5 * cal["8"]["null_pairs"] < cal["auto"]["null_pairs"] < 10 * cal["8"]["null_pairs"],
+          "simulated: --null-sample 8 aggregates an eighth of the null pairs (%r)" % cal)
     # under a cap the objects' counts for the index come from the pass that
     # counts each account's rows, cut down to the kept accounts' actions
     # with -m 2 (the default; an account left out has one action), whole

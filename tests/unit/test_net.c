@@ -827,6 +827,91 @@ static void test_sketch(void **state)
     lk_dataset_release(&ds);
 }
 
+/* 1 when account pair (a, b), a < b, is in the sample of one in mask + 1
+ * pairs (lk_net_opts.sample_log2): bits 14 and up of the pair's hash, as
+ * pairsketch.h's sk_sampled specifies them */
+static int in_sample(uint32_t a, uint32_t b, uint64_t mask)
+{
+    return ((lk_mix64((uint64_t)a << 32 | b) >> 14) & mask) == 0;
+}
+
+/* A sample of the pairs (the null copies at scale): exactly the edges of
+ * the full aggregation whose pair is in the sample, with the same weights,
+ * co-actions and scores (the objects' idf still comes from every action),
+ * and pairs counting the sample's in-window pairs only; whether on one
+ * thread or two, with the sketch (min_keep 2, its size cut to the
+ * sample's) or not, in memory or spilled.  A half sample keeps about half
+ * the edges. */
+static void test_sample(void **state)
+{
+    uint64_t rng = 91;
+    lk_dataset ds;
+    lk_objindex ix;
+    lk_net ref;
+    lk_net_opts o;
+
+    static const struct {
+        unsigned log2, threads;
+        uint32_t min_keep;
+        uint64_t budget;
+    } runs[] = {
+        {1, 1, 1, UINT64_C(1) << 32}, {1, 2, 2, UINT64_C(1) << 32},
+        {3, 2, 1, UINT64_C(1) << 20}, /* spilled */
+        {3, 1, 2, UINT64_C(1) << 20}, {16, 2, 2, UINT64_C(1) << 32},
+    };
+
+    (void)state;
+    assert_int_equal(lk_dataset_init(&ds), LK_OK);
+    add_random_objects(&ds, &rng, 3000, 20, 2000, 40, 10);
+    assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
+    memset(&o, 0, sizeof o);
+    o.window_ms = 60000;
+    o.min_keep = 1;
+    o.budget = UINT64_C(1) << 32;
+    o.threads = 1;
+    assert_int_equal(lk_net_build_ex(&ix, NULL, NULL, &o, &ref), LK_OK);
+    assert_true(ref.n > 100000);
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        const uint64_t mask = (UINT64_C(1) << runs[r].log2) - 1;
+        uint64_t pairs = 0, all = 0;
+        size_t k = 0;
+        lk_net net;
+
+        o.sample_log2 = runs[r].log2;
+        o.threads = runs[r].threads;
+        o.min_keep = runs[r].min_keep;
+        o.budget = runs[r].budget;
+        o.tmp_dir = tmpdir;
+        assert_int_equal(lk_net_build_ex(&ix, NULL, NULL, &o, &net), LK_OK);
+        if (runs[r].budget < (UINT64_C(1) << 32))
+            assert_true(net.spilled > 0);
+        for (size_t q = 0; q < ref.n; q++) {
+            const lk_edge *e = &ref.e[q];
+            if (!in_sample(e->a, e->b, mask))
+                continue;
+            pairs += e->co_actions;
+            all++;
+            if (e->objects < runs[r].min_keep)
+                continue;
+            if (k >= net.n)
+                fail_msg("run %zu: %zu edges, more expected", r, net.n);
+            assert_memory_equal(&net.e[k], e, sizeof *e);
+            k++;
+        }
+        assert_int_equal(net.n, k);
+        assert_int_equal(net.n_all, all);
+        assert_int_equal(net.pairs, pairs);
+        if (runs[r].log2 == 1 && (all * 20 < ref.n * 9 || all * 20 > ref.n * 11))
+            fail_msg("a half sample kept %llu of %zu edges", (unsigned long long)all, ref.n);
+        if (runs[r].log2 == 16)
+            assert_true(all < 20);
+        lk_net_release(&net);
+    }
+    lk_net_release(&ref);
+    lk_objindex_release(&ix);
+    lk_dataset_release(&ds);
+}
+
 /* More than 2^16 accounts: the scatter finds an account's partition from
  * its block of accounts and then steps over the partitions cut inside the
  * block (net.c's put_rec).  Hundreds of partitions, spilled on two
@@ -899,7 +984,7 @@ int main(void)
         cmocka_unit_test(test_min_keep),      cmocka_unit_test(test_partitions),
         cmocka_unit_test(test_sketch),        cmocka_unit_test(test_random_vs_brute_force),
         cmocka_unit_test(test_sort_records),  cmocka_unit_test(test_quantile_matches_r),
-        cmocka_unit_test(test_many_accounts),
+        cmocka_unit_test(test_many_accounts), cmocka_unit_test(test_sample),
     };
     return cmocka_run_group_tests(tests, lk_test_setup_tmpdir, lk_test_teardown_tmpdir);
 }

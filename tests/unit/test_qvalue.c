@@ -97,7 +97,8 @@ static double zof(const lk_kv *e, const scale *sc)
 }
 
 /* every edge's q-value, by the definition */
-static void ref_qvalues(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr, double *q)
+static void ref_qvalues(const lk_kv *null, size_t nn, double w, const lk_kv *real, size_t nr,
+                        double *q)
 {
     scale *sc = malloc(LK_QV_NBINS * sizeof *sc);
     zedge *nz = malloc((nn + 1) * sizeof *nz), *rz = malloc((nr + 1) * sizeof *rz);
@@ -128,7 +129,7 @@ static void ref_qvalues(const lk_kv *null, size_t nn, const lk_kv *real, size_t 
             e++;
         for (size_t j = 0; j < nn; j++) /* counted afresh: no shared cursor */
             above += nz[j].z >= rz[i].z;
-        fp = k && rz[i].z > u ? (double)k * exp(-(rz[i].z - u) / beta) : (double)above;
+        fp = w * (k && rz[i].z > u ? (double)k * exp(-(rz[i].z - u) / beta) : (double)above);
         for (size_t x = i; x < e; x++)
             q[rz[x].i] = fmin(fp / (double)e, 1.0);
         i = e;
@@ -160,8 +161,8 @@ static lk_kv *edges(size_t n, uint64_t *rng, double shift, double shifted_share)
     return e;
 }
 
-static void check(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr, double alpha,
-                  size_t *passing)
+static void check_w(const lk_kv *null, size_t nn, double w, const lk_kv *real, size_t nr,
+                    double alpha, size_t *passing)
 {
     double *got = malloc((nr + 1) * sizeof *got), *want = malloc((nr + 1) * sizeof *want);
     lk_qv_scale *sc = malloc(LK_QV_NBINS * sizeof *sc);
@@ -179,8 +180,8 @@ static void check(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr, do
         free(sc3);
     }
     for (unsigned threads = 1; threads <= 2; threads++) {
-        assert_int_equal(lk_qvalues(null, nn, real, nr, sc, alpha, threads, got), LK_OK);
-        ref_qvalues(null, nn, real, nr, want);
+        assert_int_equal(lk_qvalues(null, nn, w, real, nr, sc, alpha, threads, got), LK_OK);
+        ref_qvalues(null, nn, w, real, nr, want);
         *passing = 0;
         for (size_t i = 0; i < nr; i++) {
             if (want[i] <= alpha) {
@@ -194,6 +195,12 @@ static void check(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr, do
     free(got);
     free(want);
     free(sc);
+}
+
+static void check(const lk_kv *null, size_t nn, const lk_kv *real, size_t nr, double alpha,
+                  size_t *passing)
+{
+    check_w(null, nn, 1.0, real, nr, alpha, passing);
 }
 
 static void test_planted(void **state)
@@ -241,7 +248,43 @@ static void test_small(void **state)
     check(null, 0, real, 300, 0.05, &pass);
     assert_int_equal(pass, 300); /* no null edge: no false discovery */
     assert_int_equal(lk_qv_scales(null, 30, sc, 2), LK_OK);
-    assert_int_equal(lk_qvalues(null, 30, real, 0, sc, 0.05, 1, q), LK_OK);
+    assert_int_equal(lk_qvalues(null, 30, 1.0, real, 0, sc, 0.05, 1, q), LK_OK);
+    free(null);
+    free(real);
+}
+
+/* a null of one in 8 pairs: each null edge counts 8 false discoveries
+ * (the tail model's too), so fewer edges pass than against the same null
+ * edges counted once, and those that pass have exactly 8 times the
+ * q-value they have then */
+static void test_weighted(void **state)
+{
+    uint64_t rng = 17;
+    lk_kv *null = edges(4000, &rng, 0.0, 0.0), *real = edges(30000, &rng, 40.0, 0.01);
+    double *q1 = malloc(30000 * sizeof *q1), *q8 = malloc(30000 * sizeof *q8);
+    lk_qv_scale *sc = malloc(LK_QV_NBINS * sizeof *sc);
+    size_t pass1 = 0, pass8 = 0, both = 0;
+    (void)state;
+    assert_non_null(q1);
+    assert_non_null(q8);
+    assert_non_null(sc);
+    check_w(null, 4000, 8.0, real, 30000, 0.01, &pass8);
+    check_w(null, 4000, 8.0, real, 30000, 1.0, &pass8);
+    check_w(null, 4000, 1.0, real, 30000, 0.01, &pass1);
+    check_w(null, 4000, 8.0, real, 30000, 0.01, &pass8);
+    assert_true(pass8 > 0 && pass8 < pass1);
+    assert_int_equal(lk_qv_scales(null, 4000, sc, 1), LK_OK);
+    assert_int_equal(lk_qvalues(null, 4000, 1.0, real, 30000, sc, 0.5, 1, q1), LK_OK);
+    assert_int_equal(lk_qvalues(null, 4000, 8.0, real, 30000, sc, 0.5, 1, q8), LK_OK);
+    for (size_t i = 0; i < 30000; i++)
+        if (q8[i] <= 0.01) {
+            assert_true(fabs(q8[i] - 8.0 * q1[i]) <= 1e-12 * q8[i]);
+            both++;
+        }
+    assert_int_equal(both, pass8);
+    free(q1);
+    free(q8);
+    free(sc);
     free(null);
     free(real);
 }
@@ -252,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_planted),
         cmocka_unit_test(test_no_effect),
         cmocka_unit_test(test_small),
+        cmocka_unit_test(test_weighted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
