@@ -1469,6 +1469,12 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
     }
     /* the pair of each kept null edge becomes its activity bin */
     nn = null.n;
+    if (no.sample_log2 && nn < LK_CALIB_SAMPLE_MIN_EDGES)
+        lk_log(LK_LOG_WARN,
+               "calibration: the %s null copy's sample of one in %u account pairs holds %zu "
+               "edges; with fewer than %u its q-values are noisy (a smaller --null-sample, or "
+               "auto, is safer)",
+               null_name[kind], 1u << no.sample_log2, nn, (unsigned)LK_CALIB_SAMPLE_MIN_EDGES);
     bv = null.sk;
     null.sk = NULL;
     for (size_t k = 0; k < nn; k++)

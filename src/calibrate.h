@@ -53,6 +53,12 @@ typedef struct lk_calib_opts {
  * flagged the same edges as every pair at 10^6: bench/RESULTS.md). */
 #define LK_CALIB_SAMPLE_PAIRS (UINT64_C(1) << 26)
 
+/* Below this many edges in a null copy's sample a warning says that its
+ * q-values are noisy: at 10^6 actions samples of 12-38 thousand edges a
+ * copy flagged organic accounts that all the pairs did not, samples of
+ * 50-77 thousand exactly what all the pairs did (bench/RESULTS.md). */
+#define LK_CALIB_SAMPLE_MIN_EDGES 100000
+
 /*
  * lk_calib_opts.null_sample_log2 for a sample of one in `sample` pairs (a
  * power of two up to 2^16), or for 0 (auto) the largest k with pairs / 2^k

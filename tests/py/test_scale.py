@@ -164,6 +164,15 @@ def main():
           "simulated: null_sample 1 by default, 8 when asked (%r)" % cal)
     check(6.5 * cal["8"]["null_pairs"] < cal["auto"]["null_pairs"] < 10 * cal["8"]["null_pairs"],
           "simulated: --null-sample 8 aggregates an eighth of the null pairs (%r)" % cal)
+    # a sample this small is noisy, and a warning says so (none without one)
+    for what, args in (("8", ["--null-sample", "8"]), ("auto", [])):
+        p = run(["detect", "-o", os.path.join(base, "warn" + what), "-w", "60s"] + args +
+                [simfile])
+        warned = re.findall(r"warning: calibration: the (WHO|WHEN) null copy's sample of one "
+                            r"in 8 account pairs holds (\d+) edges", p.stderr)
+        check(len(warned) == (2 if what == "8" else 0)
+              and all(int(n) < 100000 for _, n in warned),
+              "simulated, --null-sample %s: the small sample's warning (%r)" % (what, p.stderr))
     # under a cap the objects' counts for the index come from the pass that
     # counts each account's rows, cut down to the kept accounts' actions
     # with -m 2 (the default; an account left out has one action), whole
