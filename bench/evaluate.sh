@@ -13,6 +13,8 @@ cmake --build build-release --target lockstep >/dev/null
 LK=$PWD/build-release/lockstep
 n=${1:-1000000}
 data=bench/data/eval
+# shellcheck source=bench/scenario.sh
+. bench/scenario.sh
 mkdir -p "$data"
 
 row() { # scenario, mode, folder, wall
@@ -41,13 +43,7 @@ echo "| scenario | mode | precision | recall | F1 | fans flagged | news bots fla
 echo "|---|---|---|---|---|---|---|---|---|"
 for kind in all retweet_ring link_pusher copypasta hashtag_flood reply_swarm slow_ring; do
     sim=$data/sim_$kind
-    if [ ! -f "$sim/truth.csv" ]; then
-        if [ "$kind" = all ]; then
-            "$LK" simulate -q --seed 7 --actions "$n" --groups 6 --no-tweets -o "$sim"
-        else
-            "$LK" simulate -q --seed 7 --actions "$n" --groups 6 --kinds "$kind" --no-tweets -o "$sim"
-        fi
-    fi
+    scenario "$LK" "$kind" "$n" "$sim"
     out=$data/out_$kind
     w=$(timed detect -q -o "$out" "$sim/actions.csv")
     "$LK" evaluate -q --truth "$sim/truth.csv" "$out"

@@ -21,6 +21,8 @@ n=${1:-1000000}
 shift || true
 samples=${*:-4 16}
 data=bench/data/eval
+# shellcheck source=bench/scenario.sh
+. bench/scenario.sh
 mkdir -p "$data"
 
 row() { # scenario, N, folder, reference folder, wall
@@ -43,13 +45,7 @@ echo "| scenario | N | null edges | coordinated edges | of them flagged with N =
 echo "|---|---|---|---|---|---|---|---|---|"
 for kind in all retweet_ring link_pusher copypasta hashtag_flood reply_swarm; do
     sim=$data/sim_$kind
-    if [ ! -f "$sim/truth.csv" ]; then
-        if [ "$kind" = all ]; then
-            "$LK" simulate -q --seed 7 --actions "$n" --groups 6 --no-tweets -o "$sim"
-        else
-            "$LK" simulate -q --seed 7 --actions "$n" --groups 6 --kinds "$kind" --no-tweets -o "$sim"
-        fi
-    fi
+    scenario "$LK" "$kind" "$n" "$sim"
     ref=$data/ns_${kind}_1
     for s in 1 $samples; do
         out=$data/ns_${kind}_$s

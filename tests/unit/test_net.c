@@ -745,6 +745,24 @@ static void add_random_objects(lk_dataset *ds, uint64_t *rng, int nobj, int per,
     }
 }
 
+/* nobj random objects of 20 actions in a minute by nacc accounts, accounts
+ * 0-9 in every `every`-th one, into ds and ix, and their whole network in
+ * ref: every edge kept (min_keep 1), on one thread, in memory, as o says
+ * (left set so for the caller's runs to change). */
+static void full_net(lk_dataset *ds, lk_objindex *ix, lk_net_opts *o, lk_net *ref, uint64_t *rng,
+                     int nobj, unsigned nacc, int every)
+{
+    assert_int_equal(lk_dataset_init(ds), LK_OK);
+    add_random_objects(ds, rng, nobj, 20, nacc, every, 10);
+    assert_int_equal(lk_objindex_build(ds, NULL, ix), LK_OK);
+    memset(o, 0, sizeof *o);
+    o->window_ms = 60000;
+    o->min_keep = 1;
+    o->budget = UINT64_C(1) << 32;
+    o->threads = 1;
+    assert_int_equal(lk_net_build_ex(ix, NULL, NULL, o, ref), LK_OK);
+}
+
 /* The pair sketch (net.c) leaves the pairs of one record out of the
  * partitions when min_keep >= 2 and only counts them: the kept edges, the
  * edge count and the weight histogram are exactly those of the full
@@ -774,17 +792,9 @@ static void test_sketch(void **state)
     };
 
     (void)state;
-    assert_int_equal(lk_dataset_init(&ds), LK_OK);
     /* 6000 objects of 20 actions in a minute by 4000 accounts: most of the
      * ~1.1 M pairs are alone; accounts 0-9 co-act on every 50th object */
-    add_random_objects(&ds, &rng, 6000, 20, 4000, 50, 10);
-    assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
-    memset(&o, 0, sizeof o);
-    o.window_ms = 60000;
-    o.min_keep = 1;
-    o.budget = UINT64_C(1) << 32;
-    o.threads = 1;
-    assert_int_equal(lk_net_build_ex(&ix, NULL, NULL, &o, &ref), LK_OK);
+    full_net(&ds, &ix, &o, &ref, &rng, 6000, 4000, 50);
     assert_int_equal(ref.singles, 0); /* min_keep 1: every edge kept, no sketch */
     assert_true(ref.pairs > 1000000);
     for (size_t k = 0; k < ref.n; k++) {
@@ -861,15 +871,7 @@ static void test_sample(void **state)
     };
 
     (void)state;
-    assert_int_equal(lk_dataset_init(&ds), LK_OK);
-    add_random_objects(&ds, &rng, 3000, 20, 2000, 40, 10);
-    assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
-    memset(&o, 0, sizeof o);
-    o.window_ms = 60000;
-    o.min_keep = 1;
-    o.budget = UINT64_C(1) << 32;
-    o.threads = 1;
-    assert_int_equal(lk_net_build_ex(&ix, NULL, NULL, &o, &ref), LK_OK);
+    full_net(&ds, &ix, &o, &ref, &rng, 3000, 2000, 40);
     assert_true(ref.n > 100000);
     for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
         const uint64_t mask = (UINT64_C(1) << runs[r].log2) - 1;
