@@ -241,12 +241,44 @@ static void test_threads(void **state)
     lk_dataset_release(&ds);
 }
 
+/* The null sample auto picks (doc/calibration.md): every pair below 2^27
+ * in-window pairs of the data, then the largest power of two that leaves
+ * at least 2^26 of them, 2^16 at most; a sample asked for is taken as is. */
+static void test_sample_rule(void **state)
+{
+    static const struct {
+        unsigned asked;
+        uint64_t pairs;
+        unsigned log2;
+    } cases[] = {
+        {0, 0, 0},
+        {0, (UINT64_C(1) << 27) - 1, 0},
+        {0, UINT64_C(1) << 27, 1},
+        {0, (UINT64_C(1) << 28) - 1, 1},
+        {0, 719956039, 3}, /* 10^8 simulated actions: one in 8 */
+        {0, UINT64_C(1) << 29, 3},
+        {0, UINT64_C(1) << 40, 14},
+        {0, UINT64_MAX, 16},
+        {1, UINT64_MAX, 0},
+        {8, 1000, 3},
+        {65536, 0, 16},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (lk_calib_sample_log2(cases[i].asked, cases[i].pairs) != cases[i].log2)
+            fail_msg("asked %u, %llu pairs: 2^%u, expected 2^%u", cases[i].asked,
+                     (unsigned long long)cases[i].pairs,
+                     lk_calib_sample_log2(cases[i].asked, cases[i].pairs), cases[i].log2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_who),
         cmocka_unit_test(test_when),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_sample_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
