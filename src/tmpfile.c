@@ -146,6 +146,17 @@ static size_t pool_take_all(int *fd)
     return n;
 }
 
+uint64_t lk_tmpfile_kept(size_t *files)
+{
+    uint64_t bytes = 0;
+    pthread_mutex_lock(&pool.lock);
+    *files = pool.n;
+    for (size_t i = 0; i < pool.n; i++)
+        bytes += (uint64_t)pool.size[i];
+    pthread_mutex_unlock(&pool.lock);
+    return bytes;
+}
+
 void lk_tmpfile_drain(void)
 {
     int fd[LK_TMPFILE_POOL];

@@ -37,6 +37,10 @@ void lk_tmpfile_close(int fd);
  *  the kernel's writeback of its file), and give their space back. */
 void lk_tmpfile_drain(void);
 
+/** The bytes of the files lk_tmpfile_close() kept (their lengths when given
+ *  back), and in *files how many. */
+uint64_t lk_tmpfile_kept(size_t *files);
+
 /** Write len bytes at off.  @return LK_OK or LK_EIO ("cannot write a
  *  temporary file in DIR: cause"). */
 LK_RESULT_USED lk_status lk_tmpfile_write(int fd, const void *buf, size_t len, uint64_t off,

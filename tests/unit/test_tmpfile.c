@@ -57,8 +57,23 @@ static void test_reuse(void **state)
     assert_int_equal(lk_tmpfile_read(fd2, got, 6, 0, tmpdir, errbuf), LK_OK);
     assert_memory_equal(got, "XYcdef", 6);
     lk_tmpfile_close(fd2);
+    {
+        /* what the pool holds: the file, at the length it was given back */
+        int fd3;
+        size_t files = 0;
+        assert_int_equal(lk_tmpfile_open(tmpdir, &fd3, errbuf), LK_OK);
+        assert_int_equal(lk_tmpfile_write(fd3, "0123456789", 10, 0, tmpdir, errbuf), LK_OK);
+        lk_tmpfile_close(fd3);
+        assert_int_equal(lk_tmpfile_kept(&files), 10);
+        assert_int_equal(files, 1);
+    }
     lk_tmpfile_drain();
     assert_false(is_open(fd2));
+    {
+        size_t files = 1;
+        assert_int_equal(lk_tmpfile_kept(&files), 0);
+        assert_int_equal(files, 0);
+    }
     lk_tmpfile_close(-1); /* nothing */
 }
 
