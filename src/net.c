@@ -101,20 +101,20 @@ static inline void sweep_chunk(job *j, size_t task, unsigned worker, int fill)
                 continue;
             for (size_t i = lo; i < k; i++) {
                 const uint32_t ai = cp->acc[i];
+                uint64_t h = 0;
                 if (j->burst[i] || ai == ak)
                     continue;
-                if (smask) { /* a sample of the pairs: the others are never seen */
-                    const uint64_t h = sk_hash(LK_MIN(ai, ak), LK_MAX(ai, ak));
-                    if (!sk_sampled(h, smask))
-                        continue;
-                }
+                if (smask || fill) /* the pair's hash: its sample, its sketch line */
+                    h = sk_hash(LK_MIN(ai, ak), LK_MAX(ai, ak));
+                if (smask && !sk_sampled(h, smask)) /* the others are never seen */
+                    continue;
                 pairs++;
                 if (!fill) {
                     per_acc[LK_MIN(ai, ak)]++;
                     continue;
                 }
                 ab[nh] = LK_MIN(ai, ak);
-                hb[nh++] = sk_hash(LK_MIN(ai, ak), LK_MAX(ai, ak));
+                hb[nh++] = h;
                 if (nh == SK_AHEAD) {
                     count_add_batch(sk, lines, hb, per_acc, ab, nh, shared);
                     nh = 0;
@@ -480,9 +480,12 @@ static lk_status scatter(job *j, size_t task, unsigned worker)
                 const uint32_t ai = cp->acc[i];
                 const uint32_t a = LK_MIN(ai, ak), b = LK_MAX(ai, ak);
                 uint32_t dt, pev;
+                uint64_t h = 0;
                 if (j->burst[i] || a == b)
                     continue;
-                if (j->sample_mask && !sk_sampled(sk_hash(a, b), j->sample_mask))
+                if (j->sample_mask || sk) /* the pair's hash: its sample, its sketch line */
+                    h = sk_hash(a, b);
+                if (j->sample_mask && !sk_sampled(h, j->sample_mask))
                     continue;
                 dt = (uint32_t)(tk - cp->t[i]);
                 pev = cp->post[i] ^ (cp->post[k] * 0x9e3779b1u);
@@ -492,7 +495,7 @@ static lk_status scatter(job *j, size_t task, unsigned worker)
                     continue;
                 }
                 /* queued, its line fetched; the queue goes out in order */
-                q[nq].h = sk_hash(a, b);
+                q[nq].h = h;
                 q[nq].a = a;
                 q[nq].b = b;
                 q[nq].dt = dt;
