@@ -1,6 +1,8 @@
 /* buf.c - checked growth of arrays and the lk_buf byte buffer. */
 #include "lk_internal.h"
 
+#include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -165,4 +167,21 @@ void lk_table_free(void *p, size_t size)
 uint64_t lk_hash64(const void *p, size_t n)
 {
     return XXH3_64bits(p, n);
+}
+
+/* Resident bytes now (/proc/self/statm: size, then resident pages); 0 when
+ * unknown. */
+uint64_t lk_rss_now(void)
+{
+    char line[128], *p;
+    unsigned long long resident;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return 0;
+    p = fgets(line, sizeof line, f);
+    (void)fclose(f);
+    if (!p || !(p = strchr(line, ' ')))
+        return 0;
+    resident = strtoull(p + 1, NULL, 10);
+    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }

@@ -97,7 +97,6 @@ void lk_detect_free(lk_detect *d)
 }
 
 /* Stage timings go to the log (-v), never into the output files. */
-static uint64_t rss_now(void);
 
 static void stage_done(const char *what, double *t0)
 {
@@ -107,7 +106,7 @@ static void stage_done(const char *what, double *t0)
      * starts from what is really in use */
     (void)malloc_trim(0);
     lk_log(LK_LOG_INFO, "%s: %.3f s (resident %.0f MB)", what, t - *t0,
-           (double)rss_now() / 1048576.0);
+           (double)lk_rss_now() / 1048576.0);
     *t0 = t;
 }
 
@@ -117,23 +116,6 @@ static uint64_t peak_rss(void)
     if (getrusage(RUSAGE_SELF, &ru) != 0)
         return 0;
     return (uint64_t)ru.ru_maxrss * 1024u;
-}
-
-/* Resident bytes now (/proc/self/statm: size, then resident pages); 0 when
- * unknown. */
-static uint64_t rss_now(void)
-{
-    char line[128], *p;
-    unsigned long long resident;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f)
-        return 0;
-    p = fgets(line, sizeof line, f);
-    (void)fclose(f);
-    if (!p || !(p = strchr(line, ' ')))
-        return 0;
-    resident = strtoull(p + 1, NULL, 10);
-    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
 /*
@@ -154,7 +136,7 @@ static uint64_t rss_now(void)
  */
 static uint64_t mem_budget(const lk_detect *d, int warn)
 {
-    const uint64_t used = rss_now();
+    const uint64_t used = lk_rss_now();
     uint64_t cap = d->o.max_mem, floor, room;
     if (!cap) {
         const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
@@ -339,7 +321,7 @@ static lk_status read_inputs(lk_detect *d)
     /* what the cap cannot bound while reading: say so when it was exceeded,
      * naming what held the memory when it peaked (the sizes per item are
      * lockstep-detect(1)'s: about 70 bytes a string with its hash table;
-     * 128 bytes of signature a text and up to 48 of work) */
+     * the clustering's own count of what it held) */
     const uint64_t peak = peak_rss();
     if (d->o.max_mem && peak > d->o.max_mem) {
         const unsigned long long nacc = lk_strpool_count(d->ds.accounts),
@@ -347,11 +329,11 @@ static lk_status read_inputs(lk_detect *d)
         if (ntx && peak > peak_files)
             lk_log(LK_LOG_WARN,
                    "reading peaked at %llu MB, above the %llu MB of --max-mem, while the %llu "
-                   "near-text texts were clustered: their signatures and the clustering's work "
-                   "(about %llu MB) are held in memory whatever the cap (lockstep-detect(1), "
-                   "MEMORY AND THREADS)",
+                   "near-text texts were clustered: what the clustering holds of their signatures "
+                   "and its work (%llu MB) is held in memory whatever the cap "
+                   "(lockstep-detect(1), MEMORY AND THREADS)",
                    (unsigned long long)(peak >> 20), (unsigned long long)(d->o.max_mem >> 20), ntx,
-                   (ntx * 176) >> 20);
+                   (unsigned long long)(d->ntst.held >> 20));
         else
             lk_log(LK_LOG_WARN,
                    "reading peaked at %llu MB, above the %llu MB of --max-mem: the tables of the "
@@ -659,7 +641,7 @@ static lk_status run_native(lk_detect *d)
     }
     /* distributed: rank 0 holds every edge, the other ranks none */
     lk_log(LK_LOG_DEBUG, "rank %d: %zu edges held after aggregation (resident %.0f MB)",
-           lk_dist_rank(), net.n, (double)rss_now() / 1048576.0);
+           lk_dist_rank(), net.n, (double)lk_rss_now() / 1048576.0);
     d->stats.pairs = net.pairs;
     d->burst = net.burst;
     d->stats.edges = net.n_all;

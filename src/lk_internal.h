@@ -109,6 +109,9 @@ void lk_errf(char *errbuf, const char *fmt, ...) __attribute__((format(printf, 2
 void *lk_table_alloc(size_t size);
 void lk_table_free(void *p, size_t size);
 
+/** Resident bytes of the process now (/proc/self/statm); 0 when unknown. */
+uint64_t lk_rss_now(void);
+
 /*
  * malloc / calloc for large arrays read or written at random (per account,
  * per object, per post, per action), freed with free(): their pages are

@@ -41,7 +41,8 @@ typedef void minhash_fn(const uint64_t *mul, const uint64_t *add, const uint64_t
  * copies sit close together; a fixed window keeps a run of any length linear. */
 #define LK_NT_WINDOW 3
 
-/* Signatures per block written by a spilling handle (1 MiB). */
+/* Signatures per block written by a spilling handle (512 KiB a byte
+ * plane). */
 #define LK_NT_SPILL_BLOCK 8192
 
 struct lk_neartext {
@@ -50,10 +51,13 @@ struct lk_neartext {
     unsigned need;        /* equal slots for a join: ceil(threshold * K) */
     uint32_t nposts;      /* posts added */
     size_t nsig;          /* posts with a signature */
-    uint16_t *sig;        /* nsig * K minima, the low 16 bits of each (spilling: the
-                             last nsig - nspilled, a block at most) */
-    size_t sig_cap;       /* in posts */
-    uint32_t *post;       /* post id of signature i (increasing) */
+    /* the nsig * K minima, the low 16 bits of each, in two planes: the low
+     * byte of each (lo) and the high byte (hi); spilling: the last nsig -
+     * nspilled, a block at most.  A verification compares the low bytes
+     * first, which decide most pairs alone (lk_neartext_cluster) */
+    uint8_t *lo, *hi;
+    size_t sig_cap; /* in posts */
+    uint32_t *post; /* post id of signature i (increasing) */
     size_t post_cap;
     uint64_t *word; /* scratch: word hashes of the text being added */
     size_t word_cap;
@@ -61,11 +65,13 @@ struct lk_neartext {
     minhash_fn *minhash;     /* the kernel computing the K minima */
     lk_neartext_kernel kernel;
 
-    /* lk_neartext_spill(): the folder, else NULL; the file once a block was
-     * written (else -1) and the signatures in it, the first nspilled */
+    /* lk_neartext_spill(): the folder, else NULL; the files of the low
+     * and the high bytes once a block was written (else -1) and the
+     * signatures in them, the first nspilled */
     const char *spill_dir;
-    int spill_fd;
+    int spill_fd[2];
     size_t nspilled;
+    uint64_t budget; /* lk_neartext_budget(); 0: none */
     char errbuf[LK_ERRMSG_MAX];
 };
 
@@ -118,7 +124,7 @@ lk_status lk_neartext_new(const lk_neartext_opts *o, lk_neartext **out)
     if (!nt)
         return LK_ENOMEM;
     nt->o = *o;
-    nt->spill_fd = -1;
+    nt->spill_fd[0] = nt->spill_fd[1] = -1;
     nt->rows = pick_rows(o->threshold);
     nt->bands = K / nt->rows;
     /* The small epsilon keeps 0.5 * 64 = 32 from becoming 33 through
@@ -145,11 +151,13 @@ void lk_neartext_free(lk_neartext *nt)
 {
     if (!nt)
         return;
-    free(nt->sig);
+    free(nt->lo);
+    free(nt->hi);
     free(nt->post);
     free(nt->word);
-    if (nt->spill_fd >= 0)
-        lk_tmpfile_close(nt->spill_fd);
+    for (int i = 0; i < 2; i++)
+        if (nt->spill_fd[i] >= 0)
+            lk_tmpfile_close(nt->spill_fd[i]);
     free(nt);
 }
 
@@ -158,9 +166,14 @@ void lk_neartext_spill(lk_neartext *nt, const char *dir)
     nt->spill_dir = lk_tmpfile_dir(dir);
 }
 
+void lk_neartext_budget(lk_neartext *nt, uint64_t bytes)
+{
+    nt->budget = bytes;
+}
+
 uint64_t lk_neartext_spilled_bytes(const lk_neartext *nt)
 {
-    return (uint64_t)nt->nspilled * K * sizeof *nt->sig;
+    return (uint64_t)nt->nspilled * K * 2u;
 }
 
 const char *lk_neartext_errmsg(const lk_neartext *nt)
@@ -168,19 +181,22 @@ const char *lk_neartext_errmsg(const lk_neartext *nt)
     return nt->errbuf;
 }
 
-/* Spilling: the signatures in memory to the end of the file. */
+/* Spilling: the signatures in memory to the ends of the files, each byte
+ * plane to its own. */
 static lk_status spill_block(lk_neartext *nt)
 {
     const size_t n = nt->nsig - nt->nspilled;
+    const uint8_t *plane[2] = {nt->lo, nt->hi};
     lk_status st;
 
-    if (nt->spill_fd < 0 &&
-        (st = lk_tmpfile_open(nt->spill_dir, &nt->spill_fd, nt->errbuf)) != LK_OK)
-        return st;
-    if ((st = lk_tmpfile_write(nt->spill_fd, nt->sig, n * K * sizeof *nt->sig,
-                               (uint64_t)nt->nspilled * K * sizeof *nt->sig, nt->spill_dir,
-                               nt->errbuf)) != LK_OK)
-        return st;
+    for (int i = 0; i < 2; i++) {
+        if (nt->spill_fd[i] < 0 &&
+            (st = lk_tmpfile_open(nt->spill_dir, &nt->spill_fd[i], nt->errbuf)) != LK_OK)
+            return st;
+        if ((st = lk_tmpfile_write(nt->spill_fd[i], plane[i], n * K, (uint64_t)nt->nspilled * K,
+                                   nt->spill_dir, nt->errbuf)) != LK_OK)
+            return st;
+    }
     nt->nspilled = nt->nsig;
     return LK_OK;
 }
@@ -189,7 +205,7 @@ size_t lk_neartext_bytes(const lk_neartext *nt)
 {
     if (!nt)
         return 0;
-    return sizeof *nt + nt->sig_cap * K * sizeof *nt->sig + nt->post_cap * sizeof *nt->post +
+    return sizeof *nt + nt->sig_cap * K * 2u + nt->post_cap * sizeof *nt->post +
            nt->word_cap * sizeof *nt->word;
 }
 
@@ -396,19 +412,28 @@ lk_status lk_neartext_add_sketch(lk_neartext *nt, const uint16_t *mins)
     if (nt->sig_cap < nt->nsig - nt->nspilled + 1) {
         /* Grown by hand: LK_GROW counts elements, a signature is K of them. */
         size_t cap = nt->sig_cap + nt->sig_cap / 2, bytes;
-        uint16_t *p;
+        uint8_t *p;
 
         if (cap < 16)
             cap = 16;
-        if (lk_mul_size(cap, K * sizeof *nt->sig, &bytes) != 0)
+        if (lk_mul_size(cap, K, &bytes) != 0)
             return LK_ENOMEM;
-        p = realloc(nt->sig, bytes);
-        if (!p)
+        if (!(p = realloc(nt->lo, bytes)))
             return LK_ENOMEM;
-        nt->sig = p;
+        nt->lo = p;
+        if (!(p = realloc(nt->hi, bytes)))
+            return LK_ENOMEM;
+        nt->hi = p;
         nt->sig_cap = cap;
     }
-    memcpy(nt->sig + (nt->nsig - nt->nspilled) * K, mins, K * sizeof *mins);
+    {
+        uint8_t *lo = nt->lo + (nt->nsig - nt->nspilled) * K,
+                *hi = nt->hi + (nt->nsig - nt->nspilled) * K;
+        for (unsigned j = 0; j < K; j++) {
+            lo[j] = (uint8_t)mins[j];
+            hi[j] = (uint8_t)(mins[j] >> 8);
+        }
+    }
     nt->post[nt->nsig++] = nt->nposts++;
     return LK_OK;
 }
@@ -460,7 +485,15 @@ typedef struct ctx {
     uint64_t joined; /* identity pass */
     size_t bound[LK_NT_PIECES + 1];
     uint64_t pcand[LK_NT_PIECES], pjoin[LK_NT_PIECES]; /* per piece of a band pass */
-    const uint16_t *sig; /* all nt->nsig signatures (read back when spilled) */
+    /* all nt->nsig signatures' byte planes (read back when spilled); hi is
+     * NULL when the high bytes are read from their file as needed (hi_fd,
+     * under a budget they do not fit), each piece's reads with their own
+     * status and message */
+    const uint8_t *lo, *hi;
+    int hi_fd;
+    lk_status pst[LK_NT_PIECES + 1];
+    char pmsg[LK_NT_PIECES + 1][LK_ERRMSG_MAX];
+    uint64_t preads[LK_NT_PIECES + 1];
     /* prepare: the keys of passes [kp0, kp0 + kpn), nsig each (fill_keys),
      * and a cache line of records per top bucket of the sort (sort_keys) */
     uint32_t *keys;
@@ -516,15 +549,56 @@ static int join(uint32_t *uf, uint32_t a, uint32_t b)
     }
 }
 
-/* A loop of fixed length the compiler vectorises (gcc -O2, SSE2: eight slots
- * a compare). */
-static unsigned equal_slots(const uint16_t *x, const uint16_t *y)
-{
-    unsigned m = 0;
+_Static_assert(K <= 64 && K % 16 == 0, "equal_bytes: a bit a slot in 64, 16 slots a compare");
 
+/* Bit j set where x[j] == y[j], of the K bytes at x and y. */
+static uint64_t equal_bytes(const uint8_t *x, const uint8_t *y)
+{
+    uint64_t m = 0;
+#ifdef __SSE2__
+    for (size_t q = 0; q < K / 16; q++) {
+        const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(x + 16 * q)),
+                      b = _mm_loadu_si128((const __m128i *)(const void *)(y + 16 * q));
+        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b)) << (16 * q);
+    }
+#else
     for (unsigned j = 0; j < K; j++)
-        m += x[j] == y[j];
+        m |= (uint64_t)(x[j] == y[j]) << j;
+#endif
     return m;
+}
+
+/* The high bytes of signature x: in memory, or read from their file into
+ * buf (task `piece`'s reads: a failure is kept in its status, and the
+ * pair counts as not similar). */
+static const uint8_t *hi_of(ctx *c, size_t piece, uint32_t x, uint8_t *buf)
+{
+    if (c->hi)
+        return c->hi + (size_t)x * K;
+    c->preads[piece]++;
+    if (c->pst[piece] == LK_OK)
+        c->pst[piece] =
+            lk_tmpfile_read(c->hi_fd, buf, K, (uint64_t)x * K, c->nt->spill_dir, c->pmsg[piece]);
+    return c->pst[piece] == LK_OK ? buf : NULL;
+}
+
+/* Whether a and b have at least `need` equal slots.  Slots equal in
+ * their low bytes are the only ones that can be equal: when too few are,
+ * the high bytes are not read at all (at 10^8 simulated actions 3.6 M of
+ * 542 M comparisons needed them), a cache line of each signature instead
+ * of two. */
+static int similar(ctx *c, size_t piece, uint32_t a, uint32_t b)
+{
+    const unsigned need = c->nt->need;
+    const uint64_t m = equal_bytes(c->lo + (size_t)a * K, c->lo + (size_t)b * K);
+    uint8_t ba[K], bb[K];
+    const uint8_t *ha, *hb;
+
+    if ((unsigned)__builtin_popcountll(m) < need)
+        return 0;
+    if (!(ha = hi_of(c, piece, a, ba)) || !(hb = hi_of(c, piece, b, bb)))
+        return 0;
+    return (unsigned)__builtin_popcountll(m & equal_bytes(ha, hb)) >= need;
 }
 
 /* Verify a against b and join them when similar: a candidate unless their
@@ -533,7 +607,6 @@ static unsigned equal_slots(const uint16_t *x, const uint16_t *y)
 static void try_pair(ctx *c, size_t piece, uint32_t a, uint32_t b)
 {
     uint32_t *uf = c->uf;
-    const uint16_t *sig = c->sig;
     uint32_t ra, rb;
 
     if (uf[2 * (size_t)a + 1] == uf[2 * (size_t)b + 1])
@@ -541,8 +614,7 @@ static void try_pair(ctx *c, size_t piece, uint32_t a, uint32_t b)
     c->pcand[piece]++;
     ra = find(uf, a);
     rb = find(uf, b);
-    if (ra != rb && equal_slots(sig + (size_t)a * K, sig + (size_t)b * K) >= c->nt->need &&
-        join(uf, ra, rb)) {
+    if (ra != rb && similar(c, piece, a, b) && join(uf, ra, rb)) {
         c->pjoin[piece]++;
         if (c->record) {
             if (LK_GROW(c->jv[piece], c->jn[piece] + 1, c->jcap[piece]) == LK_OK)
@@ -656,7 +728,8 @@ static void sort_keys(const uint32_t *k, size_t n, uint64_t *out, uint64_t *tmp,
     }
 }
 
-/* 32-bit key of band `band` of signature s: its rows 16-bit slots, four to
+/* 32-bit key of band `band` of signature s (its slots from j = band *
+ * rows on, rebuilt from the byte planes): its rows 16-bit slots, four to
  * a 64-bit word, mixed. */
 static uint32_t band_key(const uint16_t *s, unsigned band, unsigned rows)
 {
@@ -678,31 +751,55 @@ static uint32_t band_key(const uint16_t *s, unsigned band, unsigned rows)
  * traffic, for 16 bytes a signature of keys meanwhile. */
 #define LK_NT_KEYPASSES 4
 
+/* Signatures whose high bytes a fill reads from their file at a time. */
+#define LK_NT_FILL_READ 4096
+
 /* The keys of passes [p, p + LK_NT_KEYPASSES) (fewer at the end) into
  * c->keys: pass 0's a 32-bit hash of the whole signature, pass 1 + b band
- * b's key. */
-static unsigned fill_keys_range(ctx *c, unsigned p, size_t i0, size_t i1)
+ * b's key, of signatures [i0, i1), the slots rebuilt from the byte planes;
+ * a failed read or allocation goes to c->pst[task]. */
+static unsigned fill_keys_range(ctx *c, size_t task, unsigned p, size_t i0, size_t i1)
 {
     const lk_neartext *nt = c->nt;
     const size_t n = nt->nsig;
     const unsigned rows = nt->rows, m = LK_MIN(LK_NT_KEYPASSES, nt->bands + 1 - p);
+    /* the slots the keys read: all of them for pass 0, else the m bands' */
+    const unsigned j0 = p == 0 ? 0 : (p - 1) * rows,
+                   jend = p == 0 ? K : LK_MIN(K, (p - 1 + m) * rows);
+    uint8_t *rd = NULL;
+    uint16_t s[K];
 
-    for (size_t i = i0; i < i1; i++) {
-        const uint16_t *s = c->sig + i * K;
+    if (!c->hi && !(rd = malloc((size_t)LK_NT_FILL_READ * K))) {
+        c->pst[task] = LK_ENOMEM;
+        return m;
+    }
+    for (size_t b = i0; b < i1 && c->pst[task] == LK_OK; b += LK_NT_FILL_READ) {
+        const size_t e = LK_MIN(i1, b + LK_NT_FILL_READ);
+        const uint8_t *hi = c->hi ? c->hi + b * K : rd;
 
-        for (unsigned g = 0; g < m; g++) {
-            const unsigned q = p + g;
+        if (!c->hi && (c->pst[task] = lk_tmpfile_read(c->hi_fd, rd, (e - b) * K, (uint64_t)b * K,
+                                                      nt->spill_dir, c->pmsg[task])) != LK_OK)
+            break;
+        for (size_t i = b; i < e; i++) {
+            const uint8_t *lo = c->lo + i * K, *h = hi + (i - b) * K;
 
-            c->keys[g * n + i] = q == 0 ? (uint32_t)lk_hash64(s, K * sizeof *s)
-                                        : band_key(s + (size_t)(q - 1) * rows, q - 1, rows);
+            for (unsigned j = j0; j < jend; j++)
+                s[j] = (uint16_t)(lo[j] | h[j] << 8);
+            for (unsigned g = 0; g < m; g++) {
+                const unsigned q = p + g;
+
+                c->keys[g * n + i] = q == 0 ? (uint32_t)lk_hash64(s, K * sizeof *s)
+                                            : band_key(s + (size_t)(q - 1) * rows, q - 1, rows);
+            }
         }
     }
+    free(rd);
     return m;
 }
 
 static void fill_keys(ctx *c, unsigned p)
 {
-    c->kpn = fill_keys_range(c, p, 0, c->nt->nsig);
+    c->kpn = fill_keys_range(c, LK_NT_PIECES, p, 0, c->nt->nsig);
     c->kp0 = p;
 }
 
@@ -718,7 +815,7 @@ static void fill_task(void *vc, size_t task, unsigned worker)
     const double t0 = lk_mono_s();
 
     (void)worker;
-    (void)fill_keys_range(c, c->fill_p, n / LK_NT_PIECES * task,
+    (void)fill_keys_range(c, task, c->fill_p, n / LK_NT_PIECES * task,
                           task + 1 == LK_NT_PIECES ? n : n / LK_NT_PIECES * (task + 1));
     c->t_fill[task] += lk_mono_s() - t0;
 }
@@ -760,6 +857,20 @@ static void prepare(ctx *c, unsigned p)
     c->t_prep += lk_mono_s() - t0;
 }
 
+/* Whether signatures x and y are the same (the high bytes only read when
+ * the low ones are; a failed read, in c->pst[0], says no). */
+static int identical(ctx *c, uint32_t x, uint32_t y)
+{
+    uint8_t bx[K], by[K];
+    const uint8_t *hx, *hy;
+
+    if (memcmp(c->lo + (size_t)x * K, c->lo + (size_t)y * K, K) != 0)
+        return 0;
+    if (!(hx = hi_of(c, 0, x, bx)) || !(hy = hi_of(c, 0, y, by)))
+        return 0;
+    return memcmp(hx, hy, K) == 0;
+}
+
 /* Identity pass: posts with identical signatures (identical texts among
  * them) join whatever the bands do.  Runs share a 32-bit hash of the whole
  * signature; a run holding more than one signature (a hash collision) is
@@ -785,9 +896,10 @@ static lk_status identity_sweep(ctx *c, const uint64_t *rec)
             const uint32_t x = (uint32_t)rec[p];
             size_t r = 0;
 
-            while (r < nreps && memcmp(c->sig + (size_t)x * K, c->sig + (size_t)c->reps[r] * K,
-                                       K * sizeof *c->sig) != 0)
+            while (r < nreps && !identical(c, x, c->reps[r]))
                 r++;
+            if (c->pst[0] != LK_OK)
+                return c->pst[0];
             if (r < nreps) {
                 c->joined += (uint64_t)join(c->uf, x, c->reps[r]);
             } else {
@@ -805,11 +917,13 @@ static lk_status identity_sweep(ctx *c, const uint64_t *rec)
  * compared. */
 #define LK_NT_AHEAD 24
 
-/* Start fetching what try_pair will read of post x: its signature (two
- * cache lines at K = 64) and its union-find entries (one). */
+/* Start fetching what try_pair will read of post x: the low bytes of its
+ * signature (a cache line at K = 64, read back on a page of its own; two
+ * where the growing array put it across lines) and its union-find entries
+ * (one). */
 static void fetch_post(const ctx *c, uint32_t x)
 {
-    const uint16_t *s = c->sig + (size_t)x * K;
+    const uint8_t *s = c->lo + (size_t)x * K;
 
     __builtin_prefetch(s);
     __builtin_prefetch(s + K - 1);
@@ -902,34 +1016,41 @@ static void note_identity(ctx *c)
         c->uf[2 * i + 1] = find(c->uf, (uint32_t)i);
 }
 
-/* Spilling: every signature in one region of *len bytes (lk_table_free):
- * the file's read back, the ones still in memory copied after them.  The
- * file was just written and its pages are in the page cache, so mapping
- * them would spare the copy; but those are 4 KiB pages, and the band sweeps
- * compare signatures at random, which huge pages serve with far fewer TLB
- * misses: at 10^8 actions the sweeps took 1.5-2 times as long mapped
- * (bench/RESULTS.md, eighteenth session). */
-static lk_status read_back(lk_neartext *nt, void **out, size_t *len)
+/* Spilling: byte plane i (0 low, 1 high) in one region of len bytes
+ * (lk_table_free): the file's read back, the ones still in memory copied
+ * after them.  The file was just written and its pages are in the page
+ * cache, so mapping them would spare the copy; but those are 4 KiB pages,
+ * and the band sweeps compare signatures at random, which huge pages serve
+ * with far fewer TLB misses: at 10^8 actions the sweeps took 1.5-2 times as
+ * long mapped (bench/RESULTS.md, eighteenth session). */
+static lk_status read_plane(lk_neartext *nt, int i, uint8_t **out, size_t len)
 {
-    const size_t row = K * sizeof *nt->sig, head = nt->nspilled * row;
-    char *m;
+    const size_t head = nt->nspilled * K;
+    uint8_t *m = lk_table_alloc(len);
 
-    if (lk_mul_size(nt->nsig, row, len) != 0)
-        return LK_ENOMEM;
-    m = lk_table_alloc(*len);
     if (!m)
         return LK_ENOMEM;
     if (head) {
         const lk_status st = lk_tmpfile_read_par(
-            nt->spill_fd, m, head, 0, LK_MAX(nt->o.threads, 1u), nt->spill_dir, nt->errbuf);
+            nt->spill_fd[i], m, head, 0, LK_MAX(nt->o.threads, 1u), nt->spill_dir, nt->errbuf);
         if (st != LK_OK) {
-            lk_table_free(m, *len);
+            lk_table_free(m, len);
             return st;
         }
     }
-    memcpy(m + head, nt->sig, *len - head);
+    memcpy(m + head, i ? nt->hi : nt->lo, len - head);
     *out = m;
     return LK_OK;
+}
+
+/* Bytes lk_neartext_cluster() holds beside the signatures: the union-find's
+ * 8 a signature, the record buffers' 8 each (two, or three with threads),
+ * the keys of LK_NT_KEYPASSES passes, and the result's 4 a post. */
+static uint64_t cluster_work(const lk_neartext *nt)
+{
+    const uint64_t per = 8u + 8u * (nt->o.threads > 1 ? 3u : 2u) + 4u * LK_NT_KEYPASSES;
+
+    return (uint64_t)nt->nsig * per + (uint64_t)nt->nposts * 4u;
 }
 
 /* Distributed: the passes of this rank, into plist (K + 1 slots): the
@@ -1007,22 +1128,49 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     uint64_t cand = 0, sent = 0, roots = 0;
     ctx c = {0};
     uint32_t *res = NULL;
-    void *mapped = NULL; /* spilled: the signatures read back, for this call only */
-    size_t mapped_len = 0, uf_len = 0;
+    /* spilled: the byte planes read back, for this call only */
+    uint8_t *plane[2] = {NULL, NULL};
+    size_t plane_len = 0, uf_len = 0;
     size_t bytes;
     lk_status ret = LK_ENOMEM;
-    uint64_t clusters = 0, clustered = 0;
+    uint64_t clusters = 0, clustered = 0, held = cluster_work(nt), preads = 0;
 
     c.nt = nt;
-    c.sig = nt->sig;
+    c.lo = nt->lo;
+    c.hi = nt->hi;
+    c.hi_fd = -1;
     if (nt->nspilled) {
         const double t0 = lk_mono_s();
-        if ((ret = read_back(nt, &mapped, &mapped_len)) != LK_OK)
-            return ret;
-        lk_log(LK_LOG_DEBUG, "near-text: %zu bytes of signatures read back in %.3f s", mapped_len,
-               lk_mono_s() - t0);
-        c.sig = mapped;
+        /* the high bytes stay in their file when all of both planes and the
+         * work would not fit the budget */
+        const int hi_disk = nt->budget && (uint64_t)n * 2u * K + held > nt->budget;
+
+        if (hi_disk) {
+            if ((ret = spill_block(nt)) != LK_OK) /* every signature in the files */
+                return ret;
+            lk_log(LK_LOG_INFO,
+                   "near-text: the signatures' high bytes (%llu bytes) stay in their file, "
+                   "read as needed: with the low bytes and the clustering's work they would "
+                   "take %llu bytes, over the %llu left by --max-mem",
+                   (unsigned long long)n * K, (unsigned long long)n * 2u * K + held,
+                   (unsigned long long)nt->budget);
+        }
+        if (lk_mul_size(LK_MAX(n, (size_t)1), K, &plane_len) != 0)
+            return LK_ENOMEM;
+        for (int i = 0; i < 2 - hi_disk; i++)
+            if ((ret = read_plane(nt, i, &plane[i], plane_len)) != LK_OK) {
+                lk_table_free(plane[0], plane_len);
+                return ret;
+            }
+        lk_log(LK_LOG_DEBUG, "near-text: %zu bytes of signatures read back in %.3f s",
+               plane_len * (size_t)(2 - hi_disk), lk_mono_s() - t0);
+        c.lo = plane[0];
+        c.hi = plane[1];
+        c.hi_fd = nt->spill_fd[1];
+        held += (uint64_t)plane_len * (uint64_t)(2 - hi_disk);
         ret = LK_ENOMEM;
+    } else {
+        held += (uint64_t)n * 2u * K;
     }
     res = malloc(nt->nposts ? (size_t)nt->nposts * sizeof *res : 1);
     if (!res || lk_mul_size(n ? n : 1, sizeof *c.buf[0], &bytes) != 0)
@@ -1081,6 +1229,13 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     }
     for (size_t i = 0; i < LK_NT_PIECES; i++)
         cand += c.pcand[i];
+    for (size_t i = 0; i <= LK_NT_PIECES; i++) { /* the high bytes' reads */
+        preads += c.preads[i];
+        if (c.pst[i] != LK_OK && c.sweep_st == LK_OK) {
+            c.sweep_st = c.pst[i];
+            (void)snprintf(nt->errbuf, sizeof nt->errbuf, "%s", c.pmsg[i]);
+        }
+    }
     if (dist) { /* every rank, whatever happened here (collective) */
         if ((ret = merge_ranks(&c, c.sweep_st, &cand, &sent, nt->errbuf)) != LK_OK)
             goto cleanup;
@@ -1121,8 +1276,8 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
         }
         lk_log(LK_LOG_DEBUG,
                "near-text: %u passes prepared in %.3f s, band passes swept in %.3f s "
-               "(thread-seconds)",
-               np, c.t_prep, sweep);
+               "(thread-seconds); %llu signatures' high bytes read from their file",
+               np, c.t_prep, sweep, (unsigned long long)preads);
     }
     if (st) {
         st->posts = nt->nposts;
@@ -1140,13 +1295,15 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
         st->clustered = clustered;
         st->bands = nt->bands;
         st->rows = nt->rows;
+        st->held = held;
     }
     *out = res;
     res = NULL;
     ret = LK_OK;
 cleanup:
     free(res);
-    lk_table_free(mapped, mapped_len);
+    lk_table_free(plane[0], plane_len);
+    lk_table_free(plane[1], plane_len);
     lk_table_free(c.uf, uf_len);
     for (int i = 0; i < 3; i++)
         free(c.buf[i]);

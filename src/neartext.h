@@ -76,10 +76,16 @@
  * sketched post while it runs (48 with threads > 1: the union-find's 8, the
  * record buffers' 8 each, the keys of four passes' 16), and returns 4 bytes
  * per post.  A handle made to spill (lk_neartext_spill(), under --max-mem)
- * writes the signatures to a temporary file in blocks of 1 MiB instead and
- * holds one block: 4 bytes a post while adding, and while clustering the
- * 128 bytes a post again, read back for the call (on huge pages where the
- * system gives them, as is the union-find) and freed before it returns.
+ * writes the signatures to two temporary files instead (the low byte of
+ * each slot to one, the high byte to the other, 512 KiB a block) and holds
+ * one block: 4 bytes a post while adding, and while clustering the 128
+ * bytes a post again, read back for the call (on huge pages where the
+ * system gives them, as is the union-find) and freed before it returns;
+ * or, when that and the work exceed lk_neartext_budget(), the 64 bytes of
+ * low bytes alone.  The high bytes are then read from their file where
+ * they are needed: for a pair whose low bytes agree on enough slots (3.6
+ * million of the 542 million pairs compared at 10^8 simulated actions),
+ * and in order, a range a thread, for each group of four passes' keys.
  *
  * Thread safety: one handle must not be used from two threads at once.
  */
@@ -123,6 +129,9 @@ typedef struct lk_neartext_stats {
     uint64_t clustered;  /**< posts in those clusters */
     unsigned bands;      /**< LSH bands b */
     unsigned rows;       /**< LSH rows per band r */
+    uint64_t held;       /**< bytes the clustering held in memory: the signatures
+                              (or their low bytes alone, see lk_neartext_budget())
+                              and its work */
 } lk_neartext_stats;
 
 /** Defaults: threshold 0.3, shingle 2, seed 0. */
@@ -147,7 +156,18 @@ LK_RESULT_USED lk_status lk_neartext_new(const lk_neartext_opts *o, lk_neartext 
  */
 void lk_neartext_spill(lk_neartext *nt, const char *dir);
 
-/** Bytes of signatures written to the spill file so far (0 when none). */
+/**
+ * Bytes lk_neartext_cluster() of a spilling handle may hold (0, the
+ * default: no bound).  When all the signatures and the clustering's work
+ * (see Memory above) would take more, the signatures' high bytes stay in
+ * their file and are read as needed: only where a pair's low bytes agree
+ * on enough slots to be similar, and in a sequential pass for each group
+ * of band keys.  The clustering then holds 64 bytes a signature and its
+ * work.  Results do not change.
+ */
+void lk_neartext_budget(lk_neartext *nt, uint64_t bytes);
+
+/** Bytes of signatures written to the spill files so far (0 when none). */
 uint64_t lk_neartext_spilled_bytes(const lk_neartext *nt);
 
 /** The last I/O error of a spilling handle, one line naming the folder

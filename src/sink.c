@@ -1141,8 +1141,16 @@ lk_status lk_sink_finish(lk_sink *k)
         return LK_OK;
     if ((st = lk_sink_flush(k)) != LK_OK)
         return st;
-    if (k->spill && (st = park_for_clustering(k)) != LK_OK)
-        return st;
+    if (k->spill) {
+        /* what the cap leaves beside what is resident (the tables are
+         * parked), less a sixteenth of it for the allocator's slack, as the
+         * pair stage's budget (detect.c) */
+        uint64_t used;
+        if ((st = park_for_clustering(k)) != LK_OK)
+            return st;
+        used = lk_rss_now() + k->o.max_mem / 16;
+        lk_neartext_budget(k->nt, k->o.max_mem > used ? k->o.max_mem - used : 1);
+    }
     if ((st = lk_neartext_cluster(k->nt, &cl, &k->ntst)) != LK_OK) {
         if (st == LK_EIO)
             lk_errf(k->errbuf, "%s", lk_neartext_errmsg(k->nt));

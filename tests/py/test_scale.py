@@ -34,6 +34,10 @@ def spilled(stderr):
     return sum(int(x) for x in re.findall(r"(\d+) bytes spilled", stderr))
 
 
+HI_ON_DISK = re.compile(r"near-text: the signatures' high bytes \([1-9][0-9]* bytes\) stay in "
+                        r"their file, read as needed")
+
+
 def neartext_spilled(stderr):
     """Bytes of near-text signatures spilled while reading (from -v), or None."""
     m = re.search(r"near-text: (\d+) bytes of signatures and (\d+) of posts spilled", stderr)
@@ -135,6 +139,10 @@ def compare_runs(name, args, inputs, caps, must_spill=True, must_spill_text=Fals
                       is not None and "near-text: dataset read back" in p.stderr,
                       "%s: --max-mem %s parks the dataset during near-text clustering (-v)"
                       % (name, cap))
+                # 1M cannot hold the signatures: their high bytes stay on disk
+                check(not must_spill_text or HI_ON_DISK.search(p.stderr) is not None,
+                      "%s: --max-mem %s leaves the signatures' high bytes in their file (-v)"
+                      % (name, cap))
             else:
                 check(not must_spill_text, "%s: near-text clustering ran (-v)" % name)
             check(os.listdir(tmp) == [], "%s: --tmp-dir empty after the run" % name)
@@ -151,6 +159,14 @@ def main():
     ref = compare_runs("simulated", ["-w", "60s"], [simfile], ["1M"], must_spill_text=True)
     with open(os.path.join(ref, "summary.json"), encoding="utf-8") as f:
         check('"coordinated_edges": 0' not in f.read(), "simulated: edges found")
+    # a cap with room for the signatures: read back whole, the same output
+    tmp = tmpdir()
+    out = os.path.join(base, "cap1G")
+    p = run(["detect", "-v", "-t", "2", "--max-mem", "1G", "--tmp-dir", tmp, "-w", "60s", "-o",
+             out, simfile])
+    check_same_folders(ref, out, "simulated, --max-mem 1G, 2 threads")
+    check((neartext_spilled(p.stderr) or 0) > 0 and HI_ON_DISK.search(p.stderr) is None,
+          "simulated, --max-mem 1G: signatures spilled while reading, read back whole (-v)")
     # the null copies' pairs sampled (--null-sample; auto takes all of them
     # at this size): one in 8 account pairs, the same whatever the threads
     # and cap, and an eighth of the null pairs
@@ -258,7 +274,12 @@ def main():
             f.write('"%s",acct%d,post%d,%d,text\n' % (words, i % 50, i, 1674202857 + i))
     p = run(["detect", "-v", "-t", "1", "--max-mem", "1M", "--tmp-dir", tmpdir(), "-w", "60s",
              "-o", os.path.join(base, "texts_cap"), texts])
+    # with the signatures' high bytes left on disk at this cap, one thread
+    # holds per text 64 bytes of low bytes, 8 of union-find, 16 of two record
+    # buffers, 16 of four passes' keys and 4 of result: 32.4 MB, 30 MiB
+    held = 300000 * (64 + 8 + 16 + 16 + 4) >> 20
     check("while the 300000 near-text texts were clustered" in p.stderr
+          and "its work (%d MB)" % held in p.stderr
           and "the tables of the" not in p.stderr,
           "texts alone, --max-mem 1M: the warning names the near-text clustering (-v: %r)"
           % [l for l in p.stderr.splitlines() if "peaked" in l])
