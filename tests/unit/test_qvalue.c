@@ -170,12 +170,12 @@ static void check_w(const lk_kv *null, size_t nn, double w, const lk_kv *real, s
     assert_non_null(got);
     assert_non_null(want);
     assert_non_null(sc);
-    assert_int_equal(lk_qv_scales(null, nn, sc, 1), LK_OK);
+    assert_int_equal(lk_qv_scales(null, nn, 1, sc, 1), LK_OK);
     {
         /* on 3 threads (tasks of 4,096 edges): the same scales */
         lk_qv_scale *sc3 = malloc(LK_QV_NBINS * sizeof *sc3);
         assert_non_null(sc3);
-        assert_int_equal(lk_qv_scales(null, nn, sc3, 3), LK_OK);
+        assert_int_equal(lk_qv_scales(null, nn, 1, sc3, 3), LK_OK);
         assert_memory_equal(sc3, sc, LK_QV_NBINS * sizeof *sc);
         free(sc3);
     }
@@ -247,7 +247,7 @@ static void test_small(void **state)
     check(null, 30, real, 300, 0.05, &pass);
     check(null, 0, real, 300, 0.05, &pass);
     assert_int_equal(pass, 300); /* no null edge: no false discovery */
-    assert_int_equal(lk_qv_scales(null, 30, sc, 2), LK_OK);
+    assert_int_equal(lk_qv_scales(null, 30, 1, sc, 2), LK_OK);
     assert_int_equal(lk_qvalues(null, 30, 1.0, real, 0, sc, 0.05, 1, q), LK_OK);
     free(null);
     free(real);
@@ -273,7 +273,7 @@ static void test_weighted(void **state)
     check_w(null, 4000, 1.0, real, 30000, 0.01, &pass1);
     check_w(null, 4000, 8.0, real, 30000, 0.01, &pass8);
     assert_true(pass8 > 0 && pass8 < pass1);
-    assert_int_equal(lk_qv_scales(null, 4000, sc, 1), LK_OK);
+    assert_int_equal(lk_qv_scales(null, 4000, 1, sc, 1), LK_OK);
     assert_int_equal(lk_qvalues(null, 4000, 1.0, real, 30000, sc, 0.5, 1, q1), LK_OK);
     assert_int_equal(lk_qvalues(null, 4000, 8.0, real, 30000, sc, 0.5, 1, q8), LK_OK);
     for (size_t i = 0; i < 30000; i++)
@@ -289,13 +289,69 @@ static void test_weighted(void **state)
     free(real);
 }
 
+/* a sample's small bins (one in 8 pairs): in class row 5, bin C holds
+ * scores 1001..6000, the light bin B 1..30, the heavy bin A 100000..100029
+ * and D 200000..200018.  The row's 5,079 edges give it median 3510 (the
+ * 2,540th) and p99 5998 (the 5,028th).  Counted once, A, B and D, under 50
+ * edges, take it; C has its own (median 3500, the 2,500th of 5,000; p99
+ * 5950, the 4,950th).  Sampled, A's largest edge would have z = 38.8 on
+ * the row's scale, beyond LK_QV_OWN_Z: A takes its own (median 100014, the
+ * 15th of 30; its spread below the floor of 5% of the median); B's would
+ * be below 0 and D has 19 edges, under LK_QV_SAMPLE_BIN_MIN: the row's. */
+static void test_sample_scales(void **state)
+{
+    enum { A = 5 * LK_QV_CLASSES + 3, B = 5 * LK_QV_CLASSES + 2, C = 5 * LK_QV_CLASSES + 1 };
+
+    enum { D = 5 * LK_QV_CLASSES + 4, N = 5079 };
+
+    lk_kv *null = malloc(N * sizeof *null);
+    lk_qv_scale *sc = malloc(LK_QV_NBINS * sizeof *sc);
+    size_t k = 0;
+    (void)state;
+    assert_non_null(null);
+    assert_non_null(sc);
+    assert_int_equal(LK_QV_SAMPLE_BIN_MIN, 20);
+    assert_true(LK_QV_OWN_Z == 5.0);
+    for (int i = 0; i < 5000; i++, k++) { /* the bins interleaved: the grouping is the code's */
+        null[k].key = lk_double_key(1001.0 + (double)((i * 7919) % 5000));
+        null[k].val = C;
+        if (i < 30) {
+            k++;
+            null[k].key = lk_double_key(100029.0 - (double)i);
+            null[k].val = A;
+            k++;
+            null[k].key = lk_double_key(1.0 + (double)i);
+            null[k].val = B;
+        }
+        if (i < 19) {
+            k++;
+            null[k].key = lk_double_key(200000.0 + (double)i);
+            null[k].val = D;
+        }
+    }
+    assert_int_equal(k, N);
+    for (int w = 1; w <= 8; w += 7) {
+        assert_int_equal(lk_qv_scales(null, N, (unsigned)w, sc, w == 1 ? 1u : 2u), LK_OK);
+        assert_true(sc[C].loc == 3500.0 && sc[C].scale == 2450.0);
+        assert_true(sc[B].loc == 3510.0 && sc[B].scale == 2488.0);
+        assert_true(sc[D].loc == 3510.0 && sc[D].scale == 2488.0);
+        if (w == 1) {
+            assert_true(sc[A].loc == 3510.0 && sc[A].scale == 2488.0);
+        } else {
+            assert_true(sc[A].loc == 100014.0);
+            assert_true(fabs(sc[A].scale - 0.05 * 100014.0) < 1e-6);
+        }
+    }
+    free(sc);
+    free(null);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_planted),
-        cmocka_unit_test(test_no_effect),
-        cmocka_unit_test(test_small),
-        cmocka_unit_test(test_weighted),
+        cmocka_unit_test(test_planted),       cmocka_unit_test(test_no_effect),
+        cmocka_unit_test(test_small),         cmocka_unit_test(test_weighted),
+        cmocka_unit_test(test_sample_scales),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
