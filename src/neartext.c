@@ -857,6 +857,16 @@ static void prepare(ctx *c, unsigned p)
     c->t_prep += lk_mono_s() - t0;
 }
 
+/* No read of the high bytes (nor a fill's buffer) has failed: the passes
+ * stop at the first that did. */
+static int reads_ok(const ctx *c)
+{
+    for (size_t i = 0; i <= LK_NT_PIECES; i++)
+        if (c->pst[i] != LK_OK)
+            return 0;
+    return 1;
+}
+
 /* Whether signatures x and y are the same (the high bytes only read when
  * the low ones are; a failed read, in c->pst[0], says no). */
 static int identical(ctx *c, uint32_t x, uint32_t y)
@@ -1196,7 +1206,7 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
         c.sweep_buf = -1;
         fill_keys_par(&c, plist[0], nt->o.threads);
         prepare(&c, plist[0]);
-        for (unsigned i = 0; i < np && c.sweep_st == LK_OK; i++) {
+        for (unsigned i = 0; i < np && c.sweep_st == LK_OK && reads_ok(&c); i++) {
             c.sweep_buf = c.prep_buf;
             c.sweep_pass = plist[i];
             c.prep = i + 1 < np;
@@ -1214,7 +1224,7 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
         }
     } else {
         c.sweep_buf = 2; /* absent: prepare uses buffers 0 and 1 */
-        for (unsigned i = 0; i < np && c.sweep_st == LK_OK; i++) {
+        for (unsigned i = 0; i < np && c.sweep_st == LK_OK && reads_ok(&c); i++) {
             const int keep = c.sweep_buf;
             prepare(&c, plist[i]);
             c.sweep_buf = c.prep_buf;
@@ -1229,12 +1239,14 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     }
     for (size_t i = 0; i < LK_NT_PIECES; i++)
         cand += c.pcand[i];
-    for (size_t i = 0; i <= LK_NT_PIECES; i++) { /* the high bytes' reads */
+    for (size_t i = 0, said = 0; i <= LK_NT_PIECES; i++) { /* the high bytes' reads */
         preads += c.preads[i];
-        if (c.pst[i] != LK_OK && c.sweep_st == LK_OK) {
-            c.sweep_st = c.pst[i];
+        if (c.pst[i] == LK_OK)
+            continue;
+        if (!said++) /* the identity pass returns its slot's status as its own */
             (void)snprintf(nt->errbuf, sizeof nt->errbuf, "%s", c.pmsg[i]);
-        }
+        if (c.sweep_st == LK_OK)
+            c.sweep_st = c.pst[i];
     }
     if (dist) { /* every rank, whatever happened here (collective) */
         if ((ret = merge_ranks(&c, c.sweep_st, &cand, &sent, nt->errbuf)) != LK_OK)
