@@ -59,11 +59,8 @@ static void select_u64(uint64_t *v, size_t n, size_t k)
 }
 
 /* Median and p99 - median of the scores (as keys) v[0..n), which this
- * reorders: the order statistics a sort would give.  (Of a sample, its own:
- * as if each edge were there N times, the p99 of a bin of 50 to 87 edges
- * at N = 8 would be its largest rather than its second largest, the null's small
- * bins' z smaller, its tail lighter and the cut lower for all: at 2 x 10^5
- * simulated actions with --null-sample 8, 4 organic accounts flagged.) */
+ * reorders: the order statistics a sort would give (of a sample, its own:
+ * bench/RESULTS.md, twenty-third session, says why not weighted). */
 static binscale scale_of(uint64_t *v, size_t n)
 {
     binscale bs = {0.0, 1.0};

@@ -31,7 +31,7 @@
 #define LK_QV_NBINS   ((size_t)LK_QV_CLASSES * LK_QV_CLASSES)
 #define LK_QV_BIN_MIN 50
 /* A sample's bin of fewer than LK_QV_BIN_MIN edges but this many takes a
- * scale of its own (its p99 is then its largest) where the scale it falls
+ * scale of its own (its p99 is then its second largest) where the scale it falls
  * back on gives its largest edge a z above LK_QV_OWN_Z (lk_qv_scales). */
 #define LK_QV_SAMPLE_BIN_MIN 20
 #define LK_QV_OWN_Z          5.0
