@@ -86,7 +86,7 @@ typedef struct scalejob {
     size_t cmin; /* a sample's bin from cmin edges has a scale of its own to
                     weigh against its fallback's (own) */
     binscale *own;
-    double *top; /* such a bin's largest score */
+    double *top; /* a small bin's largest score (0: none) */
     size_t *cnt; /* per task and bin: its edges, then where they go in v */
     uint64_t *v;
     size_t *off; /* per bin: its range of v */
@@ -122,12 +122,13 @@ static void bin_scale_task(void *ctx, size_t b, unsigned worker)
     (void)worker;
     if (n >= LK_QV_BIN_MIN) {
         j->sc[b] = scale_of(v, n);
-    } else if (n >= j->cmin) {
+    } else if (n) {
         uint64_t hi = v[0];
         for (size_t i = 1; i < n; i++)
             hi = LK_MAX(hi, v[i]);
         j->top[b] = lk_key_double(hi);
-        j->own[b] = scale_of(v, n);
+        if (n >= j->cmin)
+            j->own[b] = scale_of(v, n);
     }
 }
 
@@ -199,11 +200,17 @@ lk_status lk_qv_scales(const lk_kv *kv, size_t n, unsigned weight, lk_qv_scale *
         all = scale_of(j.v, n);
     for (size_t b = 0; b < NBINS; b++) {
         const binscale f = j.row[b / LK_QV_CLASSES].scale > 0.0 ? j.row[b / LK_QV_CLASSES] : all;
+        binscale s;
         if (j.off[b + 1] - j.off[b] >= LK_QV_BIN_MIN)
             continue;
         /* a sample's small bin: its own scale where the fallback's puts its
          * own largest edge far beyond the fallback's p99 (at z = 1) */
-        sc[b] = j.own[b].scale > 0.0 && z_of(j.top[b], f) > LK_QV_OWN_Z ? j.own[b] : f;
+        s = j.own[b].scale > 0.0 && z_of(j.top[b], f) > LK_QV_OWN_Z ? j.own[b] : f;
+        /* and no small bin's own null edge beyond z = LK_QV_OWN_Z: the scale
+         * widened until its largest is there (an empty bin's top is 0) */
+        if (z_of(j.top[b], s) > LK_QV_OWN_Z)
+            s.scale = (j.top[b] - s.loc) / LK_QV_OWN_Z;
+        sc[b] = s;
     }
     st = LK_OK;
 done:

@@ -10,7 +10,8 @@
  * smaller): z = (score - median) / (p99 - median) of the bin's null scores.
  * A bin with fewer than LK_QV_BIN_MIN null edges borrows the scale of the
  * pooled bins of its larger class, and that of all null edges when that is
- * still too small.  One false-discovery rate is then computed over all
+ * still too small, widened where it would put one of the bin's own null
+ * edges beyond z = LK_QV_OWN_Z.  One false-discovery rate is then computed over all
  * edges on z, so that even small rings are judged against many null edges:
  * FDR(c) = (null edges with z >= c) / (real edges with z >= c), the null
  * count beyond its LK_QV_TAIL_K-th largest z taken from an exponential
@@ -32,7 +33,8 @@
 #define LK_QV_BIN_MIN 50
 /* A sample's bin of fewer than LK_QV_BIN_MIN edges but this many takes a
  * scale of its own (its p99 is then its second largest) where the scale it falls
- * back on gives its largest edge a z above LK_QV_OWN_Z (lk_qv_scales). */
+ * back on gives its largest edge a z above LK_QV_OWN_Z; no bin under
+ * LK_QV_BIN_MIN keeps a null edge beyond LK_QV_OWN_Z (lk_qv_scales). */
 #define LK_QV_SAMPLE_BIN_MIN 20
 #define LK_QV_OWN_Z          5.0
 #define LK_QV_TAIL_K         50 /* null edges of the modelled tail */
@@ -47,14 +49,18 @@ typedef struct lk_qv_scale {
  * LK_QV_NBINS), each standing for `weight` (1, or N for a sample of one in
  * N pairs), on `threads` threads (the same on any number).  A bin (a larger
  * class) has a scale of its own from LK_QV_BIN_MIN edges; a smaller one
- * takes its class's, or all's.  Of a sample, a bin of LK_QV_SAMPLE_BIN_MIN
- * edges or more takes its own where the scale it would fall back on gives
- * its largest edge a z above LK_QV_OWN_Z: the heaviest accounts' bins hold
- * few null edges with scores far above their class's (at 1.2 x 10^8
- * simulated actions 39 sampled edges near 50,000 where the class's lie near
- * 14: on its scale they had z up to 870, the tail's rate followed them and
- * no edge passed; bench/RESULTS.md).  Holds 8 bytes a null edge meanwhile,
- * and 32 KB for each 1/64 of them.  LK_ENOMEM, or LK_OK. */
+ * takes its class's, or all's.  The heaviest accounts' bins hold few null
+ * edges with scores far above their class's, and on its scale their z
+ * would set the tail's rate and hide every real edge (bench/RESULTS.md:
+ * at 1.2 x 10^8 simulated actions, sampled, 39 edges near 50,000 where the
+ * class's lie near 14, z up to 870, no edge passed; three accounts of
+ * 150,000 actions added to 10^7, every pair, z up to 2,930, none passed).
+ * So: of a sample, a bin of LK_QV_SAMPLE_BIN_MIN edges or more takes its
+ * own where the scale it would fall back on gives its largest edge a z
+ * above LK_QV_OWN_Z; and any bin under LK_QV_BIN_MIN edges whose largest
+ * is still beyond LK_QV_OWN_Z has the scale it took widened to put it
+ * there ((largest - loc) / LK_QV_OWN_Z).  Holds 8 bytes a null edge
+ * meanwhile, and 32 KB for each 1/64 of them.  LK_ENOMEM, or LK_OK. */
 LK_RESULT_USED lk_status lk_qv_scales(const lk_kv *null, size_t nn, unsigned weight,
                                       lk_qv_scale *sc, unsigned threads);
 
