@@ -14,6 +14,8 @@
 #   bash bench/stages.sh 1e7 1G               # another size and cap
 #   LK=/tmp/old/lockstep LABEL=old bash bench/stages.sh   # another binary
 #   ARGS="--null-sample 1" LABEL=all bash bench/stages.sh  # more detect options
+#   KEEP=/tmp/run bash bench/stages.sh        # keep the samples (VmRSS KiB, disk
+#                                             # bytes, log bytes) and the raw log
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-1e8}
@@ -51,6 +53,10 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 wait "$pid" || { echo "detect failed:" >&2; tail -n 3 "$tmp/log" >&2; exit 1; }
 tr '\r' '\n' <"$tmp/log" | grep -v '^\[' | grep -v '^ *$' >"$out.log" || true
+if [ -n "${KEEP:-}" ]; then
+    mkdir -p "$KEEP"
+    cp "$tmp/samples" "$tmp/log" "$KEEP/"
+fi
 summary=$(grep -o '[0-9.]* s wall, [0-9.]* s CPU' "$tmp/log" | tail -n 1)
 wall=${summary%% s wall*}
 cpu=${summary#*wall, }

@@ -957,6 +957,7 @@ static void who_acc_task(void *ctx, size_t task, unsigned worker)
             __builtin_prefetch(&j->pacc[j->sh->pid[x + PREFETCH]]);
         j->out->acc[x] = j->pacc[j->sh->pid[x]];
     }
+    lk_cols_evict(j->out, task * STEP, e);
 }
 
 /* WHO: the times are the index's. */
@@ -971,6 +972,7 @@ static void who_rest_task(void *ctx, size_t task, unsigned worker)
         j->out->post[x] = (uint32_t)content_hash(j->sh, x) ^ (uint32_t)lk_mix64(j->out->acc[x]);
     }
     lk_objindex_evict(j->sh->ix, task * STEP, e);
+    lk_cols_evict(j->out, task * STEP, e);
 }
 
 /* WHEN: each action takes its post's new time. */
@@ -984,6 +986,7 @@ static void when_t_task(void *ctx, size_t task, unsigned worker)
             __builtin_prefetch(&j->ptime[j->sh->pid[x + PREFETCH]]);
         j->out->t[x] = j->ptime[j->sh->pid[x]];
     }
+    lk_cols_evict(j->out, task * STEP, e);
 }
 
 /* WHEN: the accounts are the index's. */
@@ -998,6 +1001,7 @@ static void when_rest_task(void *ctx, size_t task, unsigned worker)
         j->out->post[x] = (uint32_t)content_hash(j->sh, x) ^ (uint32_t)lk_mix64(acc);
     }
     lk_objindex_evict(j->sh->ix, task * STEP, e);
+    lk_cols_evict(j->out, task * STEP, e);
 }
 
 /* WHEN: the runs of STEP objects back in (time, account, row) order, as
