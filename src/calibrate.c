@@ -2,8 +2,10 @@
  * calibrate.c - null model, false-discovery rate and synchrony
  * (calibrate.h; the model and its limits are in doc/calibration.md).
  */
+#include <errno.h>
 #include <malloc.h>
 #include <math.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "calibrate.h"
@@ -78,17 +80,99 @@ typedef struct nullshared {
      * accesses) */
     const char *ps_dir;
     int ps_fd1;
+    /* and (sh_fd1 - 1; 0: none) pid then oi, written once numbered: pid
+     * is then this file mapped read-only, whose pages the passes, which
+     * read it in order, let go behind them (pid_evict), and oi is read
+     * back only for the steps that need it (shared_oi): 4 bytes an action
+     * and 16 an object (0.5 and 0.5 GB at 1.2 x 10^8 actions) off the
+     * copies' builds */
+    int sh_fd1;
+    char *errbuf; /* that file's errors (under a cap) */
 } nullshared;
 
 static void null_shared_release(nullshared *sh)
 {
-    free(sh->pid);
+    if (sh->sh_fd1 && sh->pid && sh->ix->n)
+        (void)munmap(sh->pid, sh->ix->n * sizeof *sh->pid);
+    else
+        free(sh->pid);
     free(sh->oi);
     sh->pid = NULL;
     sh->oi = NULL;
     if (sh->ps_fd1)
         lk_tmpfile_close(sh->ps_fd1 - 1);
     sh->ps_fd1 = 0;
+    if (sh->sh_fd1)
+        lk_tmpfile_close(sh->sh_fd1 - 1);
+    sh->sh_fd1 = 0;
+}
+
+/* Mapped (sh_fd1): the pages of pid wholly inside actions [r0, r1) let go
+ * (read from the file again if touched); in memory: nothing. */
+static void pid_evict(const nullshared *sh, size_t r0, size_t r1)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t b, e;
+
+    if (!sh->sh_fd1 || r1 <= r0)
+        return;
+    b = (r0 * sizeof *sh->pid + page - 1) / page * page;
+    e = r1 * sizeof *sh->pid / page * page;
+    /* failing leaves them resident, which is only memory */
+    if (e > b)
+        (void)madvise((char *)sh->pid + b, e - b, MADV_DONTNEED);
+}
+
+/* Under a cap, once the posts are numbered: pid and oi to a temporary
+ * file in dir, pid mapped from it, oi freed (shared_oi reads it back). */
+static lk_status shared_to_file(nullshared *sh, const char *dir, char *errbuf)
+{
+    const size_t n = sh->ix->n, nobj = sh->ix->nobj;
+    void *m;
+    int fd;
+    lk_status st;
+
+    if (n == 0)
+        return LK_OK;
+    if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
+        return st;
+    sh->sh_fd1 = fd + 1;
+    sh->ps_dir = dir;
+    sh->errbuf = errbuf;
+    if ((st = lk_tmpfile_write(fd, sh->pid, n * sizeof *sh->pid, 0, dir, errbuf)) != LK_OK ||
+        (st = lk_tmpfile_write(fd, sh->oi, nobj * sizeof *sh->oi, n * sizeof *sh->pid, dir,
+                               errbuf)) != LK_OK)
+        return st;
+    m = mmap(NULL, n * sizeof *sh->pid, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED) {
+        lk_errf(errbuf, "cannot map a temporary file in %s: %s", dir, strerror(errno));
+        return LK_EIO;
+    }
+    free(sh->pid);
+    free(sh->oi);
+    sh->pid = m;
+    sh->oi = NULL;
+    lk_log(LK_LOG_INFO, "calibration: posts and objects (%zu bytes) kept in %s, read as needed",
+           n * sizeof *sh->pid + nobj * sizeof *sh->oi, dir);
+    return LK_OK;
+}
+
+/* oi in memory (want) or not: read back from the file, or freed. */
+static lk_status shared_oi(nullshared *sh, int want)
+{
+    const size_t n = sh->ix->n, nobj = sh->ix->nobj;
+
+    if (!sh->sh_fd1 || !want == !sh->oi)
+        return LK_OK;
+    if (!want) {
+        free(sh->oi);
+        sh->oi = NULL;
+        return LK_OK;
+    }
+    if (!(sh->oi = lk_huge_malloc(LK_MAX(nobj, (size_t)1) * sizeof *sh->oi)))
+        return LK_ENOMEM;
+    return lk_tmpfile_read(sh->sh_fd1 - 1, sh->oi, nobj * sizeof *sh->oi, n * sizeof *sh->pid,
+                           sh->ps_dir, sh->errbuf);
 }
 
 /* The passes over all actions (or objects) are cut into STEP of them per
@@ -232,7 +316,8 @@ static void objinfo_task(void *ctx, size_t task, unsigned worker)
  * threads.  The (key, action) pairs of the numbering (16 bytes an action)
  * live only in here. */
 static lk_status null_shared_init(nullshared *sh, const lk_objindex *ix, const lk_dataset *ds,
-                                  const uint8_t *otrace, unsigned threads)
+                                  const uint8_t *otrace, unsigned threads, const char *dir,
+                                  char *errbuf)
 {
     postjob j;
     const size_t ns = nsteps(ix->n);
@@ -247,15 +332,13 @@ static lk_status null_shared_init(nullshared *sh, const lk_objindex *ix, const l
     j.sh = sh;
     j.otrace = otrace;
     sh->pid = lk_huge_malloc(LK_MAX(ix->n, (size_t)1) * sizeof *sh->pid);
-    sh->oi = lk_huge_malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *sh->oi);
     j.pr = lk_huge_malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.pr);
     j.cnt = malloc(LK_MAX(ns, (size_t)1) * sizeof *j.cnt);
     j.top = calloc(LK_MAX(ns, (size_t)1) * PR_PARTS, sizeof *j.top);
-    if (!sh->pid || !sh->oi || !j.pr || !j.cnt || !j.top)
+    if (!sh->pid || !j.pr || !j.cnt || !j.top)
         goto done;
     /* lk_par_run runs every task even when a thread fails to start: its
      * LK_ENOMEM only says fewer threads worked */
-    pass(ix, NULL, threads, nsteps(ix->nobj), objinfo_task, &j);
     pass(ix, NULL, threads, ns, pr_count_task, &j);
     {
         /* part by part, step by step: each part's places, then sorted by
@@ -281,7 +364,13 @@ static lk_status null_shared_init(nullshared *sh, const lk_objindex *ix, const l
         sh->nposts = before;
     }
     (void)lk_par_run(threads, ns, post_number_task, &j);
-    st = LK_OK;
+    /* the objects' part once the pairs are gone (16 bytes an action) */
+    free(j.pr);
+    j.pr = NULL;
+    if (!(sh->oi = lk_huge_malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *sh->oi)))
+        goto done;
+    pass(ix, NULL, threads, nsteps(ix->nobj), objinfo_task, &j);
+    st = dir ? shared_to_file(sh, dir, errbuf) : LK_OK;
 done:
     free(j.pr);
     free(j.cnt);
@@ -427,8 +516,9 @@ static void posts_scan_task(void *ctx, size_t task, unsigned worker)
     const uint32_t lo = (uint32_t)(j->sh->nposts * task / j->parts),
                    hi = (uint32_t)(j->sh->nposts * (task + 1) / j->parts);
     (void)worker;
-    /* every part reads all of the index: each lets it go behind itself */
-    for (size_t r = 0, ev = 0; r < ix->n; r++) {
+    /* every part reads all of the index and of pid: each lets them go
+     * behind itself */
+    for (size_t r = 0, ev = 0, pev = 0; r < ix->n; r++) {
         const uint32_t p = j->sh->pid[r];
         const lk_action *x;
         const objinfo *q;
@@ -441,6 +531,10 @@ static void posts_scan_task(void *ctx, size_t task, unsigned worker)
                 __builtin_prefetch(&j->ps[pf], 1);
         }
         ev = lk_objindex_evict_behind(ix, ev, r);
+        if (r >= pev + 2 * STEP) {
+            pid_evict(j->sh, pev, r - STEP);
+            pev = r - STEP;
+        }
         if (p < lo || p >= hi)
             continue;
         x = &ix->a[r];
@@ -479,6 +573,7 @@ static void build_posts(copyjob *j, unsigned threads)
     j->parts = LK_MAX(LK_MIN((size_t)threads, j->sh->nposts), (size_t)1);
     (void)lk_par_run(threads, ns, posts_init_task, j);
     pass(j->sh->ix, NULL, threads, j->parts, posts_scan_task, j);
+    pid_evict(j->sh, 0, j->sh->ix->n);
     (void)lk_par_run(threads, ns, posts_classes_task, j);
 }
 
@@ -958,6 +1053,7 @@ static void who_acc_task(void *ctx, size_t task, unsigned worker)
         j->out->acc[x] = j->pacc[j->sh->pid[x]];
     }
     lk_cols_evict(j->out, task * STEP, e);
+    pid_evict(j->sh, task * STEP, e);
 }
 
 /* WHO: the times are the index's. */
@@ -987,6 +1083,7 @@ static void when_t_task(void *ctx, size_t task, unsigned worker)
         j->out->t[x] = j->ptime[j->sh->pid[x]];
     }
     lk_cols_evict(j->out, task * STEP, e);
+    pid_evict(j->sh, task * STEP, e);
 }
 
 /* WHEN: the accounts are the index's. */
@@ -1068,6 +1165,8 @@ static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *
         sh->ps_fd1 = 0;
         return st;
     }
+    if ((st = shared_oi(sh, 1)) != LK_OK)
+        return st;
     build_posts(j, threads);
     if (j->kind != LK_NULL_WHO || !sh->ps_dir || len == 0)
         return LK_OK;
@@ -1128,7 +1227,7 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
     j.kcap = kcap;
     t[0] = lk_mono_s();
     if (!(j.ps = lk_huge_malloc(np * sizeof *j.ps)) ||
-        (st = copy_posts(&j, sh, threads, errbuf)) != LK_OK)
+        (st = copy_posts(&j, sh, threads, errbuf)) != LK_OK || (st = shared_oi(sh, 0)) != LK_OK)
         goto done;
     t[1] = lk_mono_s();
     if ((st = assign_strata(&j, threads)) != LK_OK)
@@ -1141,8 +1240,13 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
     stratlist_release(&sv);
     /* every action takes its post's new account (WHO) or time (WHEN):
      * the posts shrink to that before the columns come, and it goes
-     * before the rest of the columns */
+     * before the rest of the columns (WHEN's times from the objects'
+     * births: oi for that step alone) */
+    if (kind == LK_NULL_WHEN && (st = shared_oi(sh, 1)) != LK_OK)
+        goto done;
     post_pack(&j, threads);
+    if ((st = shared_oi(sh, 0)) != LK_OK)
+        goto done;
     t[3] = lk_mono_s();
     /* in memory, a column's pages come as they are written; mapped, they
      * go as they are (cols.h) */
@@ -1159,6 +1263,7 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
         j.ptime = NULL;
         pass(ix, out, threads, na, when_rest_task, &j);
     }
+    pid_evict(sh, 0, ix->n); /* the pages two tasks shared */
     if (perm)
         for (size_t r = 0; r < ix->n; r++)
             perm[r] = (uint32_t)r;
@@ -1193,7 +1298,7 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
     *strata = 0;
     if (!perm)
         return LK_ENOMEM;
-    if ((st = null_shared_init(&sh, ix, ds, NULL, threads)) != LK_OK ||
+    if ((st = null_shared_init(&sh, ix, ds, NULL, threads, NULL, NULL)) != LK_OK ||
         (st = null_cols(&sh, kind, seed, threads, 0, NULL, NULL, &c, perm, strata)) != LK_OK)
         goto done;
     st = LK_ENOMEM;
@@ -1540,57 +1645,6 @@ static lk_status unpark_q(double **q, size_t n, const lk_calib_opts *o, int *fd)
     return LK_OK;
 }
 
-/* Under a cap: the copies' shared part (each action's post, 4 bytes an
- * action, and each object's objinfo, 16 bytes) waits in a temporary file
- * (*fd) while the WHO copy is aggregated and its q-values computed, and
- * comes back for the WHEN copy: at 10^8 actions 0.8 GB written and read
- * back instead of numbered again (4.5-15 s, and 16 bytes an action of
- * sort keys while it is). */
-static lk_status park_shared(nullshared *sh, const lk_calib_opts *o, int *fd)
-{
-    const char *dir = lk_tmpfile_dir(o->tmp_dir);
-    const size_t n = sh->ix->n, nobj = sh->ix->nobj;
-    lk_status st;
-
-    if ((st = lk_tmpfile_open(dir, fd, o->errbuf)) != LK_OK)
-        return st;
-    if ((st = lk_tmpfile_write(*fd, sh->pid, n * sizeof *sh->pid, 0, dir, o->errbuf)) != LK_OK ||
-        (st = lk_tmpfile_write(*fd, sh->oi, nobj * sizeof *sh->oi, n * sizeof *sh->pid, dir,
-                               o->errbuf)) != LK_OK) {
-        lk_tmpfile_close(*fd);
-        *fd = -1;
-        return st;
-    }
-    free(sh->pid);
-    free(sh->oi);
-    sh->pid = NULL;
-    sh->oi = NULL;
-    lk_log(LK_LOG_INFO, "calibration: posts and objects (%zu bytes) parked in %s",
-           n * sizeof *sh->pid + nobj * sizeof *sh->oi, dir);
-    return LK_OK;
-}
-
-static lk_status unpark_shared(nullshared *sh, const lk_calib_opts *o, int *fd)
-{
-    const char *dir = lk_tmpfile_dir(o->tmp_dir);
-    const size_t n = sh->ix->n, nobj = sh->ix->nobj;
-    const double t0 = lk_mono_s();
-    lk_status st;
-
-    sh->pid = lk_huge_malloc(LK_MAX(n, (size_t)1) * sizeof *sh->pid);
-    sh->oi = lk_huge_malloc(LK_MAX(nobj, (size_t)1) * sizeof *sh->oi);
-    if (!sh->pid || !sh->oi)
-        return LK_ENOMEM;
-    if ((st = lk_tmpfile_read(*fd, sh->pid, n * sizeof *sh->pid, 0, dir, o->errbuf)) != LK_OK ||
-        (st = lk_tmpfile_read(*fd, sh->oi, nobj * sizeof *sh->oi, n * sizeof *sh->pid, dir,
-                              o->errbuf)) != LK_OK)
-        return st;
-    lk_tmpfile_close(*fd);
-    *fd = -1;
-    lk_log(LK_LOG_DEBUG, "calibration: posts and objects read back in %.3f s", lk_mono_s() - t0);
-    return LK_OK;
-}
-
 /* The two null copies, built one after the other or side by side (one
  * task each). */
 typedef struct nulls {
@@ -1726,7 +1780,8 @@ static lk_status null_shared(nulls *nl, const lk_objindex *ix, const lk_dataset 
                              const lk_calib_opts *o)
 {
     const double t0 = lk_mono_s();
-    const lk_status st = null_shared_init(&nl->sh, ix, ds, o->obj_trace, LK_MAX(o->threads, 1u));
+    const lk_status st = null_shared_init(&nl->sh, ix, ds, o->obj_trace, LK_MAX(o->threads, 1u),
+                                          nl->map_dir, nl->errbuf);
     if (st == LK_OK)
         lk_log(LK_LOG_DEBUG, "calibration: %zu posts numbered in %.3f s", nl->sh.nposts,
                lk_mono_s() - t0);
@@ -1800,7 +1855,6 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     const int root = lk_dist_rank() == 0;
     int parked = 0; /* the index parked here (and read back at the end) */
     int qfd = -1;   /* the WHO q-values' file while they wait there */
-    int sfd = -1;   /* the copies' shared part's, while it waits there */
     nulls nl;
     lk_status ret = LK_ENOMEM;
 
@@ -1861,14 +1915,9 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             parked = 1;
         }
         for (size_t k = 0; k < 2; k++) {
-            /* the shared part (posts, 4 bytes an action, and objects) waits
-             * on disk through the WHO copy's aggregation and q-values */
-            if (k == LK_NULL_WHEN && (ret = unpark_shared(&nl.sh, o, &sfd)) != LK_OK)
-                goto done;
+            /* the shared part (posts, 4 bytes an action, and objects)
+             * stays on disk but where a step reads it (shared_to_file) */
             null_task(&nl, k, 0);
-            if (k == LK_NULL_WHO && nl.st[k] == LK_OK &&
-                (ret = park_shared(&nl.sh, o, &sfd)) != LK_OK)
-                goto done;
             if (k == LK_NULL_WHEN)
                 null_shared_release(&nl.sh);
             /* what the aggregation holds beside its pairs: the null
@@ -1956,8 +2005,6 @@ done:
     lk_cols_release(&nl.nc[1]);
     if (qfd >= 0)
         lk_tmpfile_close(qfd);
-    if (sfd >= 0)
-        lk_tmpfile_close(sfd);
     if (parked && ret == LK_OK) {
         const double t0 = lk_mono_s();
         if ((ret = lk_objindex_unpark(ix, o->errbuf)) == LK_OK)

@@ -74,11 +74,11 @@ def compare_runs(name, args, inputs, caps, must_spill=True, must_spill_text=Fals
                                 r"parked", p.stderr) is not None,
                       "%s: --max-mem %s parks the kept edges during calibration (-v)"
                       % (name, cap))
-                # and the copies' shared part waits on disk between the two copies
-                sh = re.findall(r"calibration: posts and objects \(([0-9]+) bytes\) parked in "
-                                r"(.*)", p.stderr)
+                # and the copies' shared part waits on disk, read as needed
+                sh = re.findall(r"calibration: posts and objects \(([0-9]+) bytes\) kept in "
+                                r"(.*), read as needed", p.stderr)
                 check(len(sh) == 1 and int(sh[0][0]) > 0 and sh[0][1] == tmp,
-                      "%s: --max-mem %s parks the null copies' shared part (-v: %r)"
+                      "%s: --max-mem %s keeps the null copies' shared part on disk (-v: %r)"
                       % (name, cap, sh))
                 # and the posts the WHO copy built, which the WHEN copy reads back
                 kp = re.findall(r"calibration: the WHO copy's posts \(([0-9]+) bytes\) kept in "
