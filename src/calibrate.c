@@ -87,15 +87,17 @@ typedef struct nullshared {
      * and 16 an object (0.5 and 0.5 GB at 1.2 x 10^8 actions) off the
      * copies' builds */
     int sh_fd1;
-    char *errbuf; /* that file's errors (under a cap) */
+    int pid_mapped; /* pid is that file's mapping */
+    char *errbuf;   /* that file's errors (under a cap) */
 } nullshared;
 
 static void null_shared_release(nullshared *sh)
 {
-    if (sh->sh_fd1 && sh->pid && sh->ix->n)
+    if (sh->pid_mapped)
         (void)munmap(sh->pid, sh->ix->n * sizeof *sh->pid);
     else
         free(sh->pid);
+    sh->pid_mapped = 0;
     free(sh->oi);
     sh->pid = NULL;
     sh->oi = NULL;
@@ -114,7 +116,7 @@ static void pid_evict(const nullshared *sh, size_t r0, size_t r1)
     const size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t b, e;
 
-    if (!sh->sh_fd1 || r1 <= r0)
+    if (!sh->pid_mapped || r1 <= r0)
         return;
     b = (r0 * sizeof *sh->pid + page - 1) / page * page;
     e = r1 * sizeof *sh->pid / page * page;
@@ -151,6 +153,7 @@ static lk_status shared_to_file(nullshared *sh, const char *dir, char *errbuf)
     free(sh->pid);
     free(sh->oi);
     sh->pid = m;
+    sh->pid_mapped = 1;
     sh->oi = NULL;
     lk_log(LK_LOG_INFO, "calibration: posts and objects (%zu bytes) kept in %s, read as needed",
            n * sizeof *sh->pid + nobj * sizeof *sh->oi, dir);
