@@ -3,6 +3,7 @@
  * (calibrate.h; the model and its limits are in doc/calibration.md).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <math.h>
 #include <sys/mman.h>
@@ -222,9 +223,27 @@ typedef struct postjob {
     nullshared *sh;
     const uint8_t *otrace;
     lk_kv *pr;
-    size_t *cnt; /* per step: posts beginning in it, then the posts before it */
-    size_t *top; /* per step and top byte: its pairs, then where they go */
+    int pr_fd1;        /* under a cap: pr is this file (+ 1) mapped shared */
+    const size_t *off; /* pr's parts (pr_sort_task) */
+    size_t *cnt;       /* per step: posts beginning in it, then the posts before it */
+    size_t *top;       /* per step and top byte: its pairs, then where they go */
 } postjob;
+
+/* Mapped (pr_fd1): the pages of pr touching pairs [i0, i1) let go.  A
+ * shared mapping's pages keep their bytes in the file, and one that another
+ * task writes meanwhile comes back with them, so the pages a range shares
+ * with its neighbours' go too. */
+static void pr_evict(const postjob *j, size_t i0, size_t i1)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t b, e;
+
+    if (!j->pr_fd1 || i1 <= i0)
+        return;
+    b = i0 * sizeof *j->pr / page * page;
+    e = (i1 * sizeof *j->pr + page - 1) / page * page;
+    (void)madvise((char *)j->pr + b, e - b, MADV_DONTNEED);
+}
 
 #define PR_PARTS 256
 
@@ -250,8 +269,9 @@ static void pr_fill_task(void *ctx, size_t task, unsigned worker)
     const postjob *j = ctx;
     const lk_objindex *ix = j->sh->ix;
     const size_t e = LK_MIN(ix->n, (task + 1) * STEP);
-    size_t *at = j->top + task * PR_PARTS;
+    size_t *at = j->top + task * PR_PARTS, from[PR_PARTS];
     (void)worker;
+    memcpy(from, at, sizeof from);
     for (size_t r = task * STEP; r < e; r++) {
         const uint64_t key = pr_key(j->sh, r);
         lk_kv *x = &j->pr[at[key >> 56]++];
@@ -259,6 +279,17 @@ static void pr_fill_task(void *ctx, size_t task, unsigned worker)
         x->val = r;
     }
     lk_objindex_evict(ix, task * STEP, e);
+    for (size_t d = 0; j->pr_fd1 && d < PR_PARTS; d++)
+        pr_evict(j, from[d], at[d]);
+}
+
+/* Part `task` of pr sorted (as lk_sort_kv_parts_par), then let go. */
+static void pr_sort_task(void *ctx, size_t task, unsigned worker)
+{
+    const postjob *j = ctx;
+    (void)worker;
+    lk_sort_kv_inplace(j->pr + j->off[task], j->off[task + 1] - j->off[task]);
+    pr_evict(j, j->off[task], j->off[task + 1]);
 }
 
 static void post_count_task(void *ctx, size_t task, unsigned worker)
@@ -270,6 +301,7 @@ static void post_count_task(void *ctx, size_t task, unsigned worker)
     for (size_t i = task * STEP; i < e; i++)
         c += i == 0 || j->pr[i].key != j->pr[i - 1].key;
     j->cnt[task] = c;
+    pr_evict(j, task * STEP, e);
 }
 
 static void post_number_task(void *ctx, size_t task, unsigned worker)
@@ -284,6 +316,7 @@ static void post_number_task(void *ctx, size_t task, unsigned worker)
         p += i == 0 || j->pr[i].key != j->pr[i - 1].key;
         j->sh->pid[j->pr[i].val] = (uint32_t)(p - 1);
     }
+    pr_evict(j, task * STEP, e);
 }
 
 static void objinfo_task(void *ctx, size_t task, unsigned worker)
@@ -315,12 +348,51 @@ static void objinfo_task(void *ctx, size_t task, unsigned worker)
     lk_objindex_evict(ix, (size_t)ix->start[task * STEP], (size_t)ix->start[oe]);
 }
 
+/* pr for n actions in a temporary file in dir, its room taken (a full
+ * disk is an error here, not a fault through the mapping), mapped shared. */
+static lk_status pr_map(postjob *j, size_t n, const char *dir, char *errbuf)
+{
+    const size_t len = n * sizeof *j->pr;
+    void *m;
+    int fd, err;
+    lk_status st;
+
+    if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
+        return st;
+    j->pr_fd1 = fd + 1;
+    if ((err = posix_fallocate(fd, 0, (off_t)len)) != 0) {
+        lk_errf(errbuf, "no room for %zu bytes of a temporary file in %s: %s", len, dir,
+                strerror(err));
+        return LK_EIO;
+    }
+    m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) {
+        lk_errf(errbuf, "cannot map a temporary file in %s: %s", dir, strerror(errno));
+        return LK_EIO;
+    }
+    j->pr = m;
+    return LK_OK;
+}
+
+static void pr_release(postjob *j, size_t n)
+{
+    if (j->pr_fd1) {
+        if (j->pr)
+            (void)munmap(j->pr, n * sizeof *j->pr);
+        lk_tmpfile_close(j->pr_fd1 - 1);
+    } else {
+        free(j->pr);
+    }
+    j->pr = NULL;
+    j->pr_fd1 = 0;
+}
+
 /* Fill *sh for ix (otrace as lk_calib_opts.obj_trace) on `threads`
  * threads.  The (key, action) pairs of the numbering (16 bytes an action)
  * live only in here. */
 static lk_status null_shared_init(nullshared *sh, const lk_objindex *ix, const lk_dataset *ds,
                                   const uint8_t *otrace, unsigned threads, const char *dir,
-                                  char *errbuf)
+                                  uint64_t budget, char *errbuf)
 {
     postjob j;
     const size_t ns = nsteps(ix->n);
@@ -335,10 +407,26 @@ static lk_status null_shared_init(nullshared *sh, const lk_objindex *ix, const l
     j.sh = sh;
     j.otrace = otrace;
     sh->pid = lk_huge_malloc(LK_MAX(ix->n, (size_t)1) * sizeof *sh->pid);
-    j.pr = lk_huge_malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.pr);
     j.cnt = malloc(LK_MAX(ns, (size_t)1) * sizeof *j.cnt);
     j.top = calloc(LK_MAX(ns, (size_t)1) * PR_PARTS, sizeof *j.top);
-    if (!sh->pid || !j.pr || !j.cnt || !j.top)
+    if (!sh->pid || !j.cnt || !j.top)
+        goto done;
+    /* the pairs: under a cap, when they and the numbers would take more
+     * than the budget, a mapped file whose pages the passes let go (16
+     * bytes an action: 2.6 GB at 1.5 x 10^8 actions; the writes through the
+     * mapping cost about 4 s there) */
+    if (dir && ix->n && (uint64_t)ix->n * (sizeof *j.pr + sizeof *sh->pid) > budget) {
+        if ((st = pr_map(&j, ix->n, dir, errbuf)) != LK_OK)
+            goto done;
+        lk_log(LK_LOG_INFO,
+               "calibration: the post numbering's pairs (%zu bytes) in a file in %s: with the "
+               "numbers they would take %llu bytes, over the %llu left by --max-mem",
+               ix->n * sizeof *j.pr, dir,
+               (unsigned long long)ix->n * (sizeof *j.pr + sizeof *sh->pid),
+               (unsigned long long)budget);
+    }
+    st = LK_ENOMEM;
+    if (!j.pr && !(j.pr = lk_huge_malloc(LK_MAX(ix->n, (size_t)1) * sizeof *j.pr)))
         goto done;
     /* lk_par_run runs every task even when a thread fails to start: its
      * LK_ENOMEM only says fewer threads worked */
@@ -357,7 +445,9 @@ static lk_status null_shared_init(nullshared *sh, const lk_objindex *ix, const l
         }
         off[PR_PARTS] = at;
         pass(ix, NULL, threads, ns, pr_fill_task, &j);
-        lk_sort_kv_parts_par(j.pr, off, PR_PARTS, threads);
+        j.off = off;
+        (void)lk_par_run(threads, PR_PARTS, pr_sort_task, &j);
+        j.off = NULL;
     }
     (void)lk_par_run(threads, ns, post_count_task, &j);
     for (size_t s = 0, before = 0; s < ns; s++) {
@@ -368,14 +458,13 @@ static lk_status null_shared_init(nullshared *sh, const lk_objindex *ix, const l
     }
     (void)lk_par_run(threads, ns, post_number_task, &j);
     /* the objects' part once the pairs are gone (16 bytes an action) */
-    free(j.pr);
-    j.pr = NULL;
+    pr_release(&j, ix->n);
     if (!(sh->oi = lk_huge_malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *sh->oi)))
         goto done;
     pass(ix, NULL, threads, nsteps(ix->nobj), objinfo_task, &j);
     st = dir ? shared_to_file(sh, dir, errbuf) : LK_OK;
 done:
-    free(j.pr);
+    pr_release(&j, ix->n);
     free(j.cnt);
     free(j.top);
     if (st != LK_OK)
@@ -1301,7 +1390,7 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
     *strata = 0;
     if (!perm)
         return LK_ENOMEM;
-    if ((st = null_shared_init(&sh, ix, ds, NULL, threads, NULL, NULL)) != LK_OK ||
+    if ((st = null_shared_init(&sh, ix, ds, NULL, threads, NULL, 0, NULL)) != LK_OK ||
         (st = null_cols(&sh, kind, seed, threads, 0, NULL, NULL, &c, perm, strata)) != LK_OK)
         goto done;
     st = LK_ENOMEM;
@@ -1754,6 +1843,39 @@ done:
     return ret;
 }
 
+/* Under a cap: the real network's idf weights (8 bytes an object, 0.3 GB
+ * at 1.5 x 10^8 actions), which only the copies' aggregations read, wait
+ * in a temporary file (*fd, written the first time) while the copies are
+ * built; idf_unpark brings them back. */
+static lk_status idf_park(lk_net *net, size_t nobj, const lk_calib_opts *o, int *fd)
+{
+    const char *dir = lk_tmpfile_dir(o->tmp_dir);
+    lk_status st;
+
+    if (!net->idf || nobj == 0)
+        return LK_OK;
+    if (*fd < 0) {
+        if ((st = lk_tmpfile_open(dir, fd, o->errbuf)) != LK_OK)
+            return st;
+        if ((st = lk_tmpfile_write(*fd, net->idf, nobj * sizeof *net->idf, 0, dir, o->errbuf)) !=
+            LK_OK)
+            return st;
+    }
+    free(net->idf);
+    net->idf = NULL;
+    return LK_OK;
+}
+
+static lk_status idf_unpark(lk_net *net, size_t nobj, const lk_calib_opts *o, int fd)
+{
+    if (net->idf || fd < 0)
+        return LK_OK;
+    if (!(net->idf = lk_huge_malloc(LK_MAX(nobj, (size_t)1) * sizeof *net->idf)))
+        return LK_ENOMEM;
+    return lk_tmpfile_read(fd, net->idf, nobj * sizeof *net->idf, 0, lk_tmpfile_dir(o->tmp_dir),
+                           o->errbuf);
+}
+
 /* A q-value array for n real edges, all 1 until computed. */
 static double *new_q(size_t n)
 {
@@ -1784,7 +1906,7 @@ static lk_status null_shared(nulls *nl, const lk_objindex *ix, const lk_dataset 
 {
     const double t0 = lk_mono_s();
     const lk_status st = null_shared_init(&nl->sh, ix, ds, o->obj_trace, LK_MAX(o->threads, 1u),
-                                          nl->map_dir, nl->errbuf);
+                                          nl->map_dir, o->budget, nl->errbuf);
     if (st == LK_OK)
         lk_log(LK_LOG_DEBUG, "calibration: %zu posts numbered in %.3f s", nl->sh.nposts,
                lk_mono_s() - t0);
@@ -1858,6 +1980,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     const int root = lk_dist_rank() == 0;
     int parked = 0; /* the index parked here (and read back at the end) */
     int qfd = -1;   /* the WHO q-values' file while they wait there */
+    int ifd = -1;   /* the idf weights' (idf_park) */
     nulls nl;
     lk_status ret = LK_ENOMEM;
 
@@ -1909,7 +2032,8 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
                 lk_log(LK_LOG_INFO, "calibration: %zu kept edges (%zu bytes) parked in %s", net->n,
                        net->n * sizeof(lk_edge), lk_tmpfile_dir(o->tmp_dir));
         }
-        if ((ret = null_shared(&nl, ix, ds, o)) != LK_OK)
+        if ((ret = idf_park(net, ix->nobj, o, &ifd)) != LK_OK ||
+            (ret = null_shared(&nl, ix, ds, o)) != LK_OK)
             goto done;
         nl.sh.ps_dir = nl.map_dir;
         if (!ix->park_fd1) {
@@ -1935,8 +2059,10 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
                 ret = LK_ENOMEM;
                 goto done;
             }
-            if ((ret = null_qvalues(ix, &nl.nc[k], net->idf, &rs, &no, (lk_null_kind)k, q[k],
-                                    st)) != LK_OK)
+            if ((ret = idf_unpark(net, ix->nobj, o, ifd)) != LK_OK ||
+                (ret = null_qvalues(ix, &nl.nc[k], net->idf, &rs, &no, (lk_null_kind)k, q[k],
+                                    st)) != LK_OK ||
+                (k == LK_NULL_WHO && (ret = idf_park(net, ix->nobj, o, &ifd)) != LK_OK))
                 goto done;
             /* the pages the WHO copy's aggregation and q-values freed go
              * back before the WHEN copy is built: the heap keeps them
@@ -2008,6 +2134,11 @@ done:
     lk_cols_release(&nl.nc[1]);
     if (qfd >= 0)
         lk_tmpfile_close(qfd);
+    if (ifd >= 0) { /* the weights back for what follows (a no-op when they are) */
+        if (ret == LK_OK)
+            ret = idf_unpark(net, ix->nobj, o, ifd);
+        lk_tmpfile_close(ifd);
+    }
     if (parked && ret == LK_OK) {
         const double t0 = lk_mono_s();
         if ((ret = lk_objindex_unpark(ix, o->errbuf)) == LK_OK)

@@ -7,7 +7,8 @@ calibration, the kept edges parked there; while reading, the near-text
 signatures and posts are spilled too and the dataset parked during the
 near-text clustering; and the keys of posts, which find duplicate posts (the
 simulated IO-archive tweets read twice); and with the null copies' pairs
-sampled (--null-sample 8: an eighth of the null pairs).  Temporary files never outlive the run, not even one
+sampled (--null-sample 8: an eighth of the null pairs); and with the
+calibration's post numbering in a mapped file (a larger simulated input).  Temporary files never outlive the run, not even one
 killed by SIGTERM, and a full disk (emulated with RLIMIT_FSIZE) is a
 one-line error naming the folder, whether it strikes while reading (the
 near-text spill) or in the pair stage.
@@ -225,6 +226,26 @@ def main():
         check(m is not None and int(m.group(1)) > 0,
               "--max-mem %s: -v counts the pairs the sketch left out (%r)"
               % (cap, m.group(0) if m else None))
+    # a cap that cannot hold the post numbering's pairs and numbers (20 bytes
+    # an action; the floor of the budget is 8 MB): the pairs go to a mapped
+    # file, 16 bytes an action as the aggregations' columns
+    big = os.path.join(base, "big")
+    run(["simulate", "-q", "--seed", "7", "--actions", "450000", "--no-tweets", "-o", big])
+    bref = os.path.join(base, "big_ref")
+    run(["detect", "-q", "-t", "2", "-w", "60s", "-o", bref, os.path.join(big, "actions.csv")])
+    tmp = tmpdir()
+    out = os.path.join(base, "big_cap")
+    p = run(["detect", "-v", "-t", "2", "--max-mem", "1M", "--tmp-dir", tmp, "-w", "60s", "-o",
+             out, os.path.join(big, "actions.csv")])
+    check_same_folders(bref, out, "simulated 450k, --max-mem 1M")
+    pr = re.findall(r"calibration: the post numbering's pairs \(([0-9]+) bytes\) in a file in "
+                    r"(.*): with the numbers", p.stderr)
+    cols = re.findall(r"aggregation columns \(([0-9]+) bytes\) mapped", p.stderr)
+    check(len(pr) == 1 and pr[0][1] == tmp and len(cols) == 3 and
+          all(c == pr[0][0] for c in cols),
+          "simulated 450k, --max-mem 1M: the numbering's pairs in a file (-v: %r, columns %r)"
+          % (pr, cols))
+    check(os.listdir(tmp) == [], "simulated 450k: --tmp-dir empty after the run")
     # duplicate posts under a cap: the IO-archive tweets read twice, so that
     # every post of the second copy is a duplicate found in the post keys'
     # file (5 MB of keys, spilled a megabyte at a time)
