@@ -1876,6 +1876,65 @@ static lk_status idf_unpark(lk_net *net, size_t nobj, const lk_calib_opts *o, in
                            o->errbuf);
 }
 
+/* Under a cap, once the copies' shared part is made: the index's run
+ * starts (8 bytes an object, 0.3 GB at 1.5 x 10^8 actions) written to a
+ * temporary file (*fd) and mapped read-only in their place; start_evict
+ * lets their pages go before each copy is built, whose build reads none
+ * (the WHEN copy's re-sort and the aggregations read them back from the
+ * file), and start_unpark puts them back in memory. */
+static lk_status start_park(lk_objindex *ix, const lk_calib_opts *o, int *fd)
+{
+    const char *dir = lk_tmpfile_dir(o->tmp_dir);
+    const size_t len = (ix->nobj + 1) * sizeof *ix->start;
+    void *m = NULL;
+    lk_status st;
+
+    if ((st = lk_tmpfile_open(dir, fd, o->errbuf)) != LK_OK)
+        return st;
+    if ((st = lk_tmpfile_write(*fd, ix->start, len, 0, dir, o->errbuf)) == LK_OK &&
+        (m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, *fd, 0)) == MAP_FAILED) {
+        lk_errf(o->errbuf, "cannot map a temporary file in %s: %s", dir, strerror(errno));
+        st = LK_EIO;
+    }
+    if (st != LK_OK) { /* the starts stay where they are */
+        lk_tmpfile_close(*fd);
+        *fd = -1;
+        return st;
+    }
+    free(ix->start);
+    ix->start = m;
+    return LK_OK;
+}
+
+static void start_evict(const lk_objindex *ix, int fd)
+{
+    if (fd >= 0)
+        (void)madvise(ix->start, (ix->nobj + 1) * sizeof *ix->start, MADV_DONTNEED);
+}
+
+/* The starts back in memory (fd >= 0: mapped); on failure they are gone
+ * (NULL), which only the index's release reads after a failed
+ * calibration. */
+static lk_status start_unpark(lk_objindex *ix, const lk_calib_opts *o, int *fd)
+{
+    const size_t len = (ix->nobj + 1) * sizeof *ix->start;
+    uint64_t *m;
+    lk_status st = LK_ENOMEM;
+
+    if (*fd < 0)
+        return LK_OK;
+    if ((m = lk_huge_malloc(len)) != NULL &&
+        (st = lk_tmpfile_read(*fd, m, len, 0, lk_tmpfile_dir(o->tmp_dir), o->errbuf)) != LK_OK) {
+        free(m);
+        m = NULL;
+    }
+    (void)munmap(ix->start, len);
+    ix->start = m;
+    lk_tmpfile_close(*fd);
+    *fd = -1;
+    return st;
+}
+
 /* A q-value array for n real edges, all 1 until computed. */
 static double *new_q(size_t n)
 {
@@ -1981,6 +2040,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     int parked = 0; /* the index parked here (and read back at the end) */
     int qfd = -1;   /* the WHO q-values' file while they wait there */
     int ifd = -1;   /* the idf weights' (idf_park) */
+    int sfd = -1;   /* the index's run starts', mapped while the copies are made (start_park) */
     nulls nl;
     lk_status ret = LK_ENOMEM;
 
@@ -2033,7 +2093,8 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
                        net->n * sizeof(lk_edge), lk_tmpfile_dir(o->tmp_dir));
         }
         if ((ret = idf_park(net, ix->nobj, o, &ifd)) != LK_OK ||
-            (ret = null_shared(&nl, ix, ds, o)) != LK_OK)
+            (ret = null_shared(&nl, ix, ds, o)) != LK_OK ||
+            (ret = start_park(ix, o, &sfd)) != LK_OK)
             goto done;
         nl.sh.ps_dir = nl.map_dir;
         if (!ix->park_fd1) {
@@ -2044,6 +2105,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
         for (size_t k = 0; k < 2; k++) {
             /* the shared part (posts, 4 bytes an action, and objects)
              * stays on disk but where a step reads it (shared_to_file) */
+            start_evict(ix, sfd);
             null_task(&nl, k, 0);
             if (k == LK_NULL_WHEN)
                 null_shared_release(&nl.sh);
@@ -2075,7 +2137,8 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             if (root && k == LK_NULL_WHO && (ret = park_q(&q[k], net->n, o, &qfd)) != LK_OK)
                 goto done;
         }
-        if (qfd >= 0 && (ret = unpark_q(&q[LK_NULL_WHO], net->n, o, &qfd)) != LK_OK)
+        if ((qfd >= 0 && (ret = unpark_q(&q[LK_NULL_WHO], net->n, o, &qfd)) != LK_OK) ||
+            (ret = start_unpark(ix, o, &sfd)) != LK_OK)
             goto done;
     } else {
         /* both copies side by side, each on half the threads; the pair
@@ -2134,6 +2197,10 @@ done:
     lk_cols_release(&nl.nc[1]);
     if (qfd >= 0)
         lk_tmpfile_close(qfd);
+    if (sfd >= 0) { /* after a failure: the starts back, or gone */
+        const lk_status s2 = start_unpark(ix, o, &sfd);
+        ret = ret == LK_OK ? s2 : ret;
+    }
     if (ifd >= 0) { /* the weights back for what follows (a no-op when they are) */
         if (ret == LK_OK)
             ret = idf_unpark(net, ix->nobj, o, ifd);
