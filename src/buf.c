@@ -169,6 +169,15 @@ uint64_t lk_hash64(const void *p, size_t n)
     return XXH3_64bits(p, n);
 }
 
+void lk_pages_drop(void *base, size_t b, size_t e)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    const size_t lo = (b + page - 1) / page * page, hi = e / page * page;
+
+    if (hi > lo)
+        (void)madvise((char *)base + lo, hi - lo, MADV_DONTNEED);
+}
+
 /* Resident bytes now (/proc/self/statm: size, then resident pages); 0 when
  * unknown. */
 uint64_t lk_rss_now(void)

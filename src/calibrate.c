@@ -114,16 +114,8 @@ static void null_shared_release(nullshared *sh)
  * (read from the file again if touched); in memory: nothing. */
 static void pid_evict(const nullshared *sh, size_t r0, size_t r1)
 {
-    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t b, e;
-
-    if (!sh->pid_mapped || r1 <= r0)
-        return;
-    b = (r0 * sizeof *sh->pid + page - 1) / page * page;
-    e = r1 * sizeof *sh->pid / page * page;
-    /* failing leaves them resident, which is only memory */
-    if (e > b)
-        (void)madvise((char *)sh->pid + b, e - b, MADV_DONTNEED);
+    if (sh->pid_mapped && r1 > r0)
+        lk_pages_drop(sh->pid, r0 * sizeof *sh->pid, r1 * sizeof *sh->pid);
 }
 
 /* Under a cap, once the posts are numbered: pid and oi to a temporary

@@ -62,15 +62,12 @@ lk_status lk_cols_alloc(lk_cols *c, size_t n, const char *dir, char *errbuf)
 static void evict_bytes(void *col, size_t b, size_t e)
 {
     const size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    /* the columns after the first start inside a page: round from there */
+    /* the columns after the first start inside a page: from there */
     const size_t mis = (size_t)((uintptr_t)col % page);
-    const size_t lo = (mis + b + page - 1) / page * page, hi = (mis + e) / page * page;
 
     /* shared pages: unmapped here, their bytes stay in the file (the page
-     * cache) and come back if touched again; failing leaves them resident,
-     * which is only memory */
-    if (hi > lo)
-        (void)madvise((char *)col - mis + lo, hi - lo, MADV_DONTNEED);
+     * cache) and come back if touched again */
+    lk_pages_drop((char *)col - mis, mis + b, mis + e);
 }
 
 void lk_cols_evict(const lk_cols *c, size_t r0, size_t r1)

@@ -112,6 +112,13 @@ void lk_table_free(void *p, size_t size);
 /** Resident bytes of the process now (/proc/self/statm); 0 when unknown. */
 uint64_t lk_rss_now(void);
 
+/** The pages of a file mapping wholly inside its bytes [b, e) let go
+ *  (MADV_DONTNEED; base: where the mapping begins, on a page): a shared
+ *  mapping's bytes stay in the file, a read-only private one's are read
+ *  from it again if touched; failing leaves them resident, which is only
+ *  memory. */
+void lk_pages_drop(void *base, size_t b, size_t e);
+
 /*
  * malloc / calloc for large arrays read or written at random (per account,
  * per object, per post, per action), freed with free(): their pages are

@@ -667,18 +667,10 @@ lk_status lk_objindex_park_map(lk_objindex *ix, const char *dir, char *errbuf)
 
 void lk_objindex_evict(const lk_objindex *ix, size_t r0, size_t r1)
 {
-    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t b, e;
-
-    if (!ix->mapped || r1 <= r0)
-        return;
-    /* offsets in the mapping, which begins on a page */
-    b = (r0 * sizeof *ix->a + page - 1) / page * page;
-    e = r1 * sizeof *ix->a / page * page;
     /* read-only private pages: dropped, and read from the file if touched
-     * again; failing leaves them resident, which is only memory */
-    if (e > b)
-        (void)madvise((char *)ix->a + b, e - b, MADV_DONTNEED);
+     * again */
+    if (ix->mapped && r1 > r0)
+        lk_pages_drop((void *)ix->a, r0 * sizeof *ix->a, r1 * sizeof *ix->a);
 }
 
 size_t lk_objindex_evict_behind(const lk_objindex *ix, size_t ev, size_t done)
