@@ -2,8 +2,6 @@
  * calibrate.c - null model, false-discovery rate and synchrony
  * (calibrate.h; the model and its limits are in doc/calibration.md).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <malloc.h>
 #include <math.h>
 #include <sys/mman.h>
@@ -136,13 +134,9 @@ static lk_status shared_to_file(nullshared *sh, const char *dir, char *errbuf)
     sh->errbuf = errbuf;
     if ((st = lk_tmpfile_write(fd, sh->pid, n * sizeof *sh->pid, 0, dir, errbuf)) != LK_OK ||
         (st = lk_tmpfile_write(fd, sh->oi, nobj * sizeof *sh->oi, n * sizeof *sh->pid, dir,
-                               errbuf)) != LK_OK)
+                               errbuf)) != LK_OK ||
+        (st = lk_tmpfile_map_ro(fd, n * sizeof *sh->pid, dir, &m, errbuf)) != LK_OK)
         return st;
-    m = mmap(NULL, n * sizeof *sh->pid, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (m == MAP_FAILED) {
-        lk_errf(errbuf, "cannot map a temporary file in %s: %s", dir, strerror(errno));
-        return LK_EIO;
-    }
     free(sh->pid);
     free(sh->oi);
     sh->pid = m;
@@ -340,30 +334,18 @@ static void objinfo_task(void *ctx, size_t task, unsigned worker)
     lk_objindex_evict(ix, (size_t)ix->start[task * STEP], (size_t)ix->start[oe]);
 }
 
-/* pr for n actions in a temporary file in dir, its room taken (a full
- * disk is an error here, not a fault through the mapping), mapped shared. */
+/* pr for n actions (> 0) in a temporary file in dir, mapped shared. */
 static lk_status pr_map(postjob *j, size_t n, const char *dir, char *errbuf)
 {
-    const size_t len = n * sizeof *j->pr;
     void *m;
-    int fd, err;
-    lk_status st;
+    int fd;
+    const lk_status st = lk_tmpfile_map_new(dir, n * sizeof *j->pr, &fd, &m, errbuf);
 
-    if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
-        return st;
-    j->pr_fd1 = fd + 1;
-    if ((err = posix_fallocate(fd, 0, (off_t)len)) != 0) {
-        lk_errf(errbuf, "no room for %zu bytes of a temporary file in %s: %s", len, dir,
-                strerror(err));
-        return LK_EIO;
+    if (st == LK_OK) {
+        j->pr_fd1 = fd + 1;
+        j->pr = m;
     }
-    m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (m == MAP_FAILED) {
-        lk_errf(errbuf, "cannot map a temporary file in %s: %s", dir, strerror(errno));
-        return LK_EIO;
-    }
-    j->pr = m;
-    return LK_OK;
+    return st;
 }
 
 static void pr_release(postjob *j, size_t n)
@@ -1883,11 +1865,8 @@ static lk_status start_park(lk_objindex *ix, const lk_calib_opts *o, int *fd)
 
     if ((st = lk_tmpfile_open(dir, fd, o->errbuf)) != LK_OK)
         return st;
-    if ((st = lk_tmpfile_write(*fd, ix->start, len, 0, dir, o->errbuf)) == LK_OK &&
-        (m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, *fd, 0)) == MAP_FAILED) {
-        lk_errf(o->errbuf, "cannot map a temporary file in %s: %s", dir, strerror(errno));
-        st = LK_EIO;
-    }
+    if ((st = lk_tmpfile_write(*fd, ix->start, len, 0, dir, o->errbuf)) == LK_OK)
+        st = lk_tmpfile_map_ro(*fd, len, dir, &m, o->errbuf);
     if (st != LK_OK) { /* the starts stay where they are */
         lk_tmpfile_close(*fd);
         *fd = -1;

@@ -1,7 +1,5 @@
 /* cols.c - the aggregation's columns, in memory or mapped from a
  * temporary file (cols.h). */
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -14,7 +12,8 @@ lk_status lk_cols_alloc(lk_cols *c, size_t n, const char *dir, char *errbuf)
     const size_t m = LK_MAX(n, (size_t)1);
     size_t len;
     char *base;
-    int fd, err;
+    void *map;
+    int fd;
     lk_status st;
 
     memset(c, 0, sizeof *c);
@@ -32,22 +31,11 @@ lk_status lk_cols_alloc(lk_cols *c, size_t n, const char *dir, char *errbuf)
     if (lk_mul_size(m, LK_COLS_BYTES, &len))
         return LK_ENOMEM;
     dir = lk_tmpfile_dir(dir);
-    if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
-        return st;
     /* the blocks are taken now: writing through a mapping onto a full
      * disk would be a SIGBUS, not an error */
-    if ((err = posix_fallocate(fd, 0, (off_t)len)) != 0) {
-        lk_errf(errbuf, "no room for %zu bytes of a temporary file in %s: %s", len, dir,
-                strerror(err));
-        lk_tmpfile_close(fd);
-        return LK_EIO;
-    }
-    base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (base == MAP_FAILED) {
-        lk_errf(errbuf, "cannot map a temporary file in %s: %s", dir, strerror(errno));
-        lk_tmpfile_close(fd);
-        return LK_EIO;
-    }
+    if ((st = lk_tmpfile_map_new(dir, len, &fd, &map, errbuf)) != LK_OK)
+        return st;
+    base = map;
     /* t first: 8-byte aligned at the mapping's start, the 4-byte columns
      * after it */
     c->t = (int64_t *)(void *)base;

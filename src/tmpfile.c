@@ -2,12 +2,54 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "par.h"
 #include "tmpfile.h"
+
+lk_status lk_tmpfile_map_new(const char *dir, size_t len, int *fd, void **map, char *errbuf)
+{
+    void *m;
+    int err;
+    lk_status st;
+
+    dir = lk_tmpfile_dir(dir);
+    if ((st = lk_tmpfile_open(dir, fd, errbuf)) != LK_OK)
+        return st;
+    if ((err = posix_fallocate(*fd, 0, (off_t)len)) != 0) {
+        lk_errf(errbuf, "no room for %zu bytes of a temporary file in %s: %s", len, dir,
+                strerror(err));
+        lk_tmpfile_close(*fd);
+        *fd = -1;
+        return LK_EIO;
+    }
+    m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+    if (m == MAP_FAILED) {
+        lk_errf(errbuf, "cannot map a temporary file in %s: %s", dir, strerror(errno));
+        lk_tmpfile_close(*fd);
+        *fd = -1;
+        return LK_EIO;
+    }
+    *map = m;
+    return LK_OK;
+}
+
+lk_status lk_tmpfile_map_ro(int fd, size_t len, const char *dir, void **map, char *errbuf)
+{
+    void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+
+    if (m == MAP_FAILED) {
+        lk_errf(errbuf, "cannot map a temporary file in %s: %s", lk_tmpfile_dir(dir),
+                strerror(errno));
+        return LK_EIO;
+    }
+    *map = m;
+    return LK_OK;
+}
 
 /* Files kept by lk_tmpfile_close() for reuse. */
 #define LK_TMPFILE_POOL 16

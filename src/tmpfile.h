@@ -58,6 +58,23 @@ LK_RESULT_USED lk_status lk_tmpfile_read(int fd, void *buf, size_t len, uint64_t
 LK_RESULT_USED lk_status lk_tmpfile_read_par(int fd, void *buf, size_t len, uint64_t off,
                                              unsigned threads, const char *dir, char *errbuf);
 
+/** A new temporary file in dir (as lk_tmpfile_open) of len bytes (> 0),
+ *  its room taken at once, so that a full disk is an error here ("no room
+ *  for ... in DIR"), never a fault while writing through the mapping, and
+ *  mapped shared, read-write, at *map.  The caller munmaps it and gives *fd
+ *  back with lk_tmpfile_close(); on failure nothing is left open.
+ *  @return LK_OK or LK_EIO (errbuf says why). */
+LK_RESULT_USED lk_status lk_tmpfile_map_new(const char *dir, size_t len, int *fd, void **map,
+                                            char *errbuf);
+
+/** The first len bytes (> 0) of the temporary file fd (in dir, for the
+ *  message) mapped read-only and private at *map: what was written there
+ *  read through the page cache, whose pages can be let go
+ *  (lk_pages_drop) and come back from the file.
+ *  @return LK_OK or LK_EIO ("cannot map a temporary file in DIR: cause"). */
+LK_RESULT_USED lk_status lk_tmpfile_map_ro(int fd, size_t len, const char *dir, void **map,
+                                           char *errbuf);
+
 /** $TMPDIR, else /tmp, when dir is NULL or empty; else dir. */
 const char *lk_tmpfile_dir(const char *dir);
 
