@@ -1575,7 +1575,7 @@ static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double nweight, doub
     double t0 = lk_mono_s(), t1, t2;
     lk_status st = LK_ENOMEM;
 
-    if (!sc || lk_qv_scales(kv, nn, (unsigned)nweight, sc, threads) != LK_OK)
+    if (!sc || lk_qv_scales(kv, nn, sc, threads) != LK_OK)
         goto done;
     t1 = lk_mono_s();
     if ((st = real_keys(rs, errbuf)) != LK_OK)

@@ -83,8 +83,6 @@ static binscale scale_of(uint64_t *v, size_t n)
 typedef struct scalejob {
     const lk_kv *kv;
     size_t n, step;
-    size_t cmin; /* a sample's bin from cmin edges has a scale of its own to
-                    weigh against its fallback's (own) */
     binscale *own;
     double *top; /* a small bin's largest score (0: none) */
     size_t *cnt; /* per task and bin: its edges, then where they go in v */
@@ -127,7 +125,7 @@ static void bin_scale_task(void *ctx, size_t b, unsigned worker)
         for (size_t i = 1; i < n; i++)
             hi = LK_MAX(hi, v[i]);
         j->top[b] = lk_key_double(hi);
-        if (n >= j->cmin)
+        if (n >= LK_QV_OWN_MIN) /* a scale of its own to weigh against its fallback's */
             j->own[b] = scale_of(v, n);
     }
 }
@@ -151,8 +149,7 @@ static void class_scale_task(void *ctx, size_t y, unsigned worker)
 /* The scores grouped by bin (a counting sort), each bin's, each larger
  * class's and all scales by selection, on `threads` threads (the same
  * scales on any number). */
-lk_status lk_qv_scales(const lk_kv *kv, size_t n, unsigned weight, lk_qv_scale *sc,
-                       unsigned threads)
+lk_status lk_qv_scales(const lk_kv *kv, size_t n, lk_qv_scale *sc, unsigned threads)
 {
     scalejob j;
     size_t ntasks, cbytes;
@@ -164,7 +161,6 @@ lk_status lk_qv_scales(const lk_kv *kv, size_t n, unsigned weight, lk_qv_scale *
     j.kv = kv;
     j.n = n;
     j.sc = sc;
-    j.cmin = weight > 1 ? (size_t)LK_QV_SAMPLE_BIN_MIN : SIZE_MAX;
     j.step = LK_MAX(n / 64, (size_t)4096);
     ntasks = LK_MAX((n + j.step - 1) / j.step, (size_t)1);
     j.v = malloc(LK_MAX(n, (size_t)1) * sizeof *j.v);
@@ -203,8 +199,8 @@ lk_status lk_qv_scales(const lk_kv *kv, size_t n, unsigned weight, lk_qv_scale *
         binscale s;
         if (j.off[b + 1] - j.off[b] >= LK_QV_BIN_MIN)
             continue;
-        /* a sample's small bin: its own scale where the fallback's puts its
-         * own largest edge far beyond the fallback's p99 (at z = 1) */
+        /* a small bin: its own scale, from 20 edges, where the fallback's
+         * puts its own largest edge far beyond the fallback's p99 (at z = 1) */
         s = j.own[b].scale > 0.0 && z_of(j.top[b], f) > LK_QV_OWN_Z ? j.own[b] : f;
         /* and no small bin's own null edge beyond z = LK_QV_OWN_Z: the scale
          * widened until its largest is there (an empty bin's top is 0) */

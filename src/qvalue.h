@@ -20,7 +20,7 @@
  * in N account pairs aggregated, lk_net_opts.sample_log2), each of its
  * edges stands for N: the false discoveries are N times its counts, while
  * the scales, which are quantiles, and the tail's shape are taken from the
- * sample as it is (but for the heaviest bins' scales, lk_qv_scales).
+ * sample as it is.
  */
 #ifndef LK_QVALUE_H
 #define LK_QVALUE_H
@@ -31,13 +31,13 @@
 #define LK_QV_CLASSES 64
 #define LK_QV_NBINS   ((size_t)LK_QV_CLASSES * LK_QV_CLASSES)
 #define LK_QV_BIN_MIN 50
-/* A sample's bin of fewer than LK_QV_BIN_MIN edges but this many takes a
- * scale of its own (its p99 is then its second largest) where the scale it falls
+/* A bin of fewer than LK_QV_BIN_MIN edges but this many takes a scale of
+ * its own (its p99 is then its second largest) where the scale it falls
  * back on gives its largest edge a z above LK_QV_OWN_Z; no bin under
  * LK_QV_BIN_MIN keeps a null edge beyond LK_QV_OWN_Z (lk_qv_scales). */
-#define LK_QV_SAMPLE_BIN_MIN 20
-#define LK_QV_OWN_Z          5.0
-#define LK_QV_TAIL_K         50 /* null edges of the modelled tail */
+#define LK_QV_OWN_MIN 20
+#define LK_QV_OWN_Z   5.0
+#define LK_QV_TAIL_K  50 /* null edges of the modelled tail */
 
 /* A bin's scale: z = (score - loc) / scale. */
 typedef struct lk_qv_scale {
@@ -46,8 +46,8 @@ typedef struct lk_qv_scale {
 
 /* sc[LK_QV_NBINS], the bins' scales, from the null edges null[0..nn):
  * (key = lk_double_key(score), val = the activity bin, below
- * LK_QV_NBINS), each standing for `weight` (1, or N for a sample of one in
- * N pairs), on `threads` threads (the same on any number).  A bin (a larger
+ * LK_QV_NBINS), a sample's or all of them alike, on `threads` threads
+ * (the same on any number).  A bin (a larger
  * class) has a scale of its own from LK_QV_BIN_MIN edges; a smaller one
  * takes its class's, or all's.  The heaviest accounts' bins hold few null
  * edges with scores far above their class's, and on its scale their z
@@ -55,14 +55,16 @@ typedef struct lk_qv_scale {
  * at 1.2 x 10^8 simulated actions, sampled, 39 edges near 50,000 where the
  * class's lie near 14, z up to 870, no edge passed; three accounts of
  * 150,000 actions added to 10^7, every pair, z up to 2,930, none passed).
- * So: of a sample, a bin of LK_QV_SAMPLE_BIN_MIN edges or more takes its
- * own where the scale it would fall back on gives its largest edge a z
- * above LK_QV_OWN_Z; and any bin under LK_QV_BIN_MIN edges whose largest
- * is still beyond LK_QV_OWN_Z has the scale it took widened to put it
- * there ((largest - loc) / LK_QV_OWN_Z).  Holds 8 bytes a null edge
+ * So a bin of LK_QV_OWN_MIN edges or more takes its own where the scale
+ * it would fall back on gives its largest edge a z above LK_QV_OWN_Z; and
+ * any bin under LK_QV_BIN_MIN edges whose largest is still beyond
+ * LK_QV_OWN_Z has the scale it took widened to put it there ((largest -
+ * loc) / LK_QV_OWN_Z): a bin's own scale spreads its edges where the
+ * widening puts its largest at LK_QV_OWN_Z, and many bins' largest there
+ * would crowd the tail's LK_QV_TAIL_K.  Holds 8 bytes a null edge
  * meanwhile, and 32 KB for each 1/64 of them.  LK_ENOMEM, or LK_OK. */
-LK_RESULT_USED lk_status lk_qv_scales(const lk_kv *null, size_t nn, unsigned weight,
-                                      lk_qv_scale *sc, unsigned threads);
+LK_RESULT_USED lk_status lk_qv_scales(const lk_kv *null, size_t nn, lk_qv_scale *sc,
+                                      unsigned threads);
 
 /*
  * The q-values q[0..nr) of the real edges real[0..nr) against the null

@@ -69,18 +69,24 @@ static void ref_scales(const lk_kv *null, size_t nn, scale *sc)
     assert_non_null(v);
     all = ref_scale(v, gather(null, nn, 0, LK_QV_NBINS, v));
     for (uint64_t b = 0; b < LK_QV_NBINS; b++) {
-        size_t m = gather(null, nn, b, b + 1, v);
+        size_t m = gather(null, nn, b, b + 1, v), own_n = m;
         double top = 0.0;
+        scale own = {0.0, 0.0};
         if (m >= LK_QV_BIN_MIN) {
             sc[b] = ref_scale(v, m);
             continue;
         }
         for (size_t i = 0; i < m; i++)
             top = fmax(top, v[i]);
+        if (own_n >= 20)
+            own = ref_scale(v, own_n);
         m = gather(null, nn, b / LK_QV_CLASSES * LK_QV_CLASSES,
                    (b / LK_QV_CLASSES + 1) * LK_QV_CLASSES, v);
         sc[b] = m >= LK_QV_BIN_MIN ? ref_scale(v, m) : all;
-        /* a small bin's largest null edge at z = 5 at most */
+        /* from 20 edges its own scale where the fallback's puts its largest
+         * beyond z = 5; then its largest null edge at z = 5 at most */
+        if (own_n >= 20 && (top - sc[b].loc) / sc[b].scale > 5.0)
+            sc[b] = own;
         if (g_widen && (top - sc[b].loc) / sc[b].scale > 5.0)
             sc[b].scale = (top - sc[b].loc) / 5.0;
     }
@@ -179,12 +185,12 @@ static void check_w(const lk_kv *null, size_t nn, double w, const lk_kv *real, s
     assert_non_null(got);
     assert_non_null(want);
     assert_non_null(sc);
-    assert_int_equal(lk_qv_scales(null, nn, 1, sc, 1), LK_OK);
+    assert_int_equal(lk_qv_scales(null, nn, sc, 1), LK_OK);
     {
         /* on 3 threads (tasks of 4,096 edges): the same scales */
         lk_qv_scale *sc3 = malloc(LK_QV_NBINS * sizeof *sc3);
         assert_non_null(sc3);
-        assert_int_equal(lk_qv_scales(null, nn, 1, sc3, 3), LK_OK);
+        assert_int_equal(lk_qv_scales(null, nn, sc3, 3), LK_OK);
         assert_memory_equal(sc3, sc, LK_QV_NBINS * sizeof *sc);
         free(sc3);
     }
@@ -256,7 +262,7 @@ static void test_small(void **state)
     check(null, 30, real, 300, 0.05, &pass);
     check(null, 0, real, 300, 0.05, &pass);
     assert_int_equal(pass, 300); /* no null edge: no false discovery */
-    assert_int_equal(lk_qv_scales(null, 30, 1, sc, 2), LK_OK);
+    assert_int_equal(lk_qv_scales(null, 30, sc, 2), LK_OK);
     assert_int_equal(lk_qvalues(null, 30, 1.0, real, 0, sc, 0.05, 1, q), LK_OK);
     free(null);
     free(real);
@@ -282,7 +288,7 @@ static void test_weighted(void **state)
     check_w(null, 4000, 1.0, real, 30000, 0.01, &pass1);
     check_w(null, 4000, 8.0, real, 30000, 0.01, &pass8);
     assert_true(pass8 > 0 && pass8 < pass1);
-    assert_int_equal(lk_qv_scales(null, 4000, 1, sc, 1), LK_OK);
+    assert_int_equal(lk_qv_scales(null, 4000, sc, 1), LK_OK);
     assert_int_equal(lk_qvalues(null, 4000, 1.0, real, 30000, sc, 0.5, 1, q1), LK_OK);
     assert_int_equal(lk_qvalues(null, 4000, 8.0, real, 30000, sc, 0.5, 1, q8), LK_OK);
     for (size_t i = 0; i < 30000; i++)
@@ -298,19 +304,19 @@ static void test_weighted(void **state)
     free(real);
 }
 
-/* a sample's small bins (one in 8 pairs): in class row 5, bin C holds
- * scores 1001..6000, the light bin B 1..30, the heavy bin A 100000..100029
- * and D 200000..200018.  The row's 5,079 edges give it median 3510 (the
- * 2,540th) and p99 5998 (the 5,028th).  Counted once, A, B and D, under 50
- * edges, take it; C has its own (median 3500, the 2,500th of 5,000; p99
- * 5950, the 4,950th).  Sampled, A's largest edge would have z = 38.8 on
- * the row's scale, beyond LK_QV_OWN_Z: A takes its own (median 100014, the
- * 15th of 30; its spread below the floor of 5% of the median); B's would
- * be below 0 and D has 19 edges, under LK_QV_SAMPLE_BIN_MIN: the row's.
- * Where a small bin's largest edge is still beyond LK_QV_OWN_Z on the
- * scale it takes (A counted once, D either way), the scale is widened to
- * put it there: (largest - median) / 5. */
-static void test_sample_scales(void **state)
+/* small bins: in class row 5, bin C holds scores 1001..6000, the light
+ * bin B 1..30, the heavy bin A 100000..100029 and D 200000..200018.  The
+ * row's 5,079 edges give it median 3510 (the 2,540th) and p99 5998 (the
+ * 5,028th); C has its own (median 3500, the 2,500th of 5,000; p99 5950,
+ * the 4,950th).  A, B and D, under 50 edges, fall back on the row's.  On
+ * it A's largest edge would have z = 38.8, beyond LK_QV_OWN_Z: A takes its
+ * own (median 100014, the 15th of 30; its spread below the floor of 5% of
+ * the median); B's would be below 0: the row's.  D has 19 edges, under
+ * LK_QV_OWN_MIN: the row's, on which its largest is beyond LK_QV_OWN_Z, so
+ * widened to put it there: (200018 - 3510) / 5.  The same on 1 and 2
+ * threads (and for a sample's null edges as for all of them: the scales
+ * never weigh them). */
+static void test_small_bins(void **state)
 {
     enum { A = 5 * LK_QV_CLASSES + 3, B = 5 * LK_QV_CLASSES + 2, C = 5 * LK_QV_CLASSES + 1 };
 
@@ -322,7 +328,7 @@ static void test_sample_scales(void **state)
     (void)state;
     assert_non_null(null);
     assert_non_null(sc);
-    assert_int_equal(LK_QV_SAMPLE_BIN_MIN, 20);
+    assert_int_equal(LK_QV_OWN_MIN, 20);
     assert_true(LK_QV_OWN_Z == 5.0);
     for (int i = 0; i < 5000; i++, k++) { /* the bins interleaved: the grouping is the code's */
         null[k].key = lk_double_key(1001.0 + (double)((i * 7919) % 5000));
@@ -342,18 +348,14 @@ static void test_sample_scales(void **state)
         }
     }
     assert_int_equal(k, N);
-    for (int w = 1; w <= 8; w += 7) {
-        assert_int_equal(lk_qv_scales(null, N, (unsigned)w, sc, w == 1 ? 1u : 2u), LK_OK);
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        assert_int_equal(lk_qv_scales(null, N, sc, threads), LK_OK);
         assert_true(sc[C].loc == 3500.0 && sc[C].scale == 2450.0);
         assert_true(sc[B].loc == 3510.0 && sc[B].scale == 2488.0);
         /* D on the row's, widened: its largest, 200018, at z = 5 */
         assert_true(sc[D].loc == 3510.0 && fabs(sc[D].scale - 196508.0 / 5.0) < 1e-9);
-        if (w == 1) { /* A the same way: 100029 at z = 5 */
-            assert_true(sc[A].loc == 3510.0 && fabs(sc[A].scale - 96519.0 / 5.0) < 1e-9);
-        } else {
-            assert_true(sc[A].loc == 100014.0);
-            assert_true(fabs(sc[A].scale - 0.05 * 100014.0) < 1e-6);
-        }
+        assert_true(sc[A].loc == 100014.0);
+        assert_true(fabs(sc[A].scale - 0.05 * 100014.0) < 1e-6);
     }
     free(sc);
     free(null);
@@ -389,7 +391,7 @@ static void test_heavy_bin(void **state)
         real[N + i].key = lk_double_key(2e4 * (double)(i + 1));
         real[N + i].val = H;
     }
-    assert_int_equal(lk_qv_scales(null, N + 3, 1, sc, 2), LK_OK);
+    assert_int_equal(lk_qv_scales(null, N + 3, sc, 2), LK_OK);
     assert_true(sc[E].scale > 0.0 && sc[E].scale < 100.0); /* all's: an empty bin */
     assert_true(sc[H].loc == sc[E].loc);
     assert_true(fabs(sc[H].scale - (3e5 - sc[E].loc) / 5.0) < 1e-6);
@@ -420,9 +422,9 @@ static void test_heavy_bin(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_planted),       cmocka_unit_test(test_no_effect),
-        cmocka_unit_test(test_small),         cmocka_unit_test(test_weighted),
-        cmocka_unit_test(test_sample_scales), cmocka_unit_test(test_heavy_bin),
+        cmocka_unit_test(test_planted),    cmocka_unit_test(test_no_effect),
+        cmocka_unit_test(test_small),      cmocka_unit_test(test_weighted),
+        cmocka_unit_test(test_small_bins), cmocka_unit_test(test_heavy_bin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
