@@ -59,8 +59,8 @@ static void select_u64(uint64_t *v, size_t n, size_t k)
 }
 
 /* Median and p99 - median of the scores (as keys) v[0..n), which this
- * reorders: the order statistics a sort would give (of a sample, its own:
- * bench/RESULTS.md, twenty-third session, says why not weighted). */
+ * reorders: the order statistics a sort would give (a sample's as they
+ * are: bench/RESULTS.md, twenty-third session, says why not weighted). */
 static binscale scale_of(uint64_t *v, size_t n)
 {
     binscale bs = {0.0, 1.0};

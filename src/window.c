@@ -1,7 +1,6 @@
 /* window.c - object index (counting sort + merge sort) and the window sweep. */
 #include "window.h"
 
-#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -321,14 +320,13 @@ lk_status lk_objindex_subset(const lk_objindex *ix, const uint8_t *keep, const u
 static lk_status map_parked(lk_objindex *ix, char *errbuf)
 {
     void *m;
+    lk_status st;
 
     if (ix->n == 0)
         return LK_OK;
-    m = mmap(NULL, ix->n * sizeof *ix->a, PROT_READ, MAP_PRIVATE, ix->park_fd1 - 1, 0);
-    if (m == MAP_FAILED) {
-        lk_errf(errbuf, "cannot map the index parked in %s: %s", ix->park_dir, strerror(errno));
-        return LK_EIO;
-    }
+    if ((st = lk_tmpfile_map_ro(ix->park_fd1 - 1, ix->n * sizeof *ix->a, ix->park_dir, &m,
+                                errbuf)) != LK_OK)
+        return st;
     ix->a = m;
     ix->mapped = 1;
     return LK_OK;
