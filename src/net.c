@@ -391,6 +391,9 @@ static lk_status flush_block(job *j, size_t task, unsigned worker, size_t p)
 
     if (n == 0)
         return LK_OK;
+    /* emptied whether or not the block can be kept: after a failure (a
+     * full disk) the worker's next task must not write past the buffer */
+    j->wfill[worker][p] = 0;
     memset(&blk, 0, sizeof blk);
     blk.n = n;
     blk.file = worker;
@@ -407,7 +410,6 @@ static lk_status flush_block(job *j, size_t task, unsigned worker, size_t p)
             return st;
     }
     l->b[l->n++] = blk;
-    j->wfill[worker][p] = 0;
     return LK_OK;
 }
 

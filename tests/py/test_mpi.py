@@ -10,7 +10,9 @@ the edges it holds after each aggregation (the data's and both null
 copies'), all of them on rank 0 (as many as one process holds) and none on
 the others.  A failure on the ranks (an output folder that cannot be made,
 a spill folder that does not exist) stops all of them with one message and
-exit status 1, without hanging.
+exit status 1, without hanging; so does a full disk or a failing read on
+one rank alone, at any temporary-file operation (the preloaded shim
+tests/shim/lk_faultfs.c on rank 1, as in test_faults.py).
 
 Reading is split over the ranks (src/reader_par.c): each rank parses a
 share of the chunks and the journals are exchanged.  With LK_CHUNK_BYTES
@@ -243,6 +245,71 @@ def failures(inp):
                   "%s: the message says what failed (%r vs %r)" % (what, msgs[0], one.stderr))
 
 
+def rank_faults(inp):
+    """A temporary file of rank 1 alone fails (new files, room, writes,
+    reads; a few points over each kind's operations): every rank stops, one
+    message (rank 0's, naming rank 1, the folder and the cause), exit 1, no
+    summary.json, nothing left in the folder, no hang."""
+    shim = os.path.join(os.environ.get("LK_TOOLS_DIR", ""), "lk_faultfs.so")
+    if not os.path.exists(shim):
+        print("SKIP part: no lk_faultfs.so beside the test tools")
+        return
+    causes = {"open": "No space left on device", "alloc": "No space left on device",
+              "write": "No space left on device", "read": "Input/output error"}
+    names = ["LK_FAULT_DIR", "LK_FAULT_OPS", "LK_FAULT_AT", "LK_FAULT_COUNT", "LK_FAULT_RANK",
+             "LD_PRELOAD", "ASAN_OPTIONS"]
+
+    def faulty(mode, at, tmp, out):
+        count = os.path.join(tmpdir(), "count")
+        env = dict(ENV, LD_PRELOAD=shim, LK_FAULT_DIR=tmp, LK_FAULT_OPS=mode,
+                   LK_FAULT_AT=str(at), LK_FAULT_COUNT=count, LK_FAULT_RANK="1")
+        env["ASAN_OPTIONS"] += ":verify_asan_link_order=0"
+        fwd = [x for n in names for x in ("-x", n)]
+        cmd = [MPIRUN, "-np", "3", "--oversubscribe"] + BTL + fwd + [
+            LOCKSTEP, "detect", "-q", "--max-mem", "1M", "--tmp-dir", tmp, "-o", out] + inp
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return None, None
+        n = None
+        if os.path.exists(count):
+            with open(count, encoding="ascii") as f:
+                n = int(f.read())
+        return p, n
+
+    for mode in ("open", "alloc", "write", "read"):
+        tmp = tmpdir()
+        p, n = faulty(mode, 0, tmp, os.path.join(tmpdir(), "out"))
+        check(p is not None and p.returncode == 0 and n, "rank 1 counts its %s operations (%s)"
+              % (mode, p.stderr[-500:] if p else "timeout"))
+        if p is None or p.returncode != 0 or not n:
+            continue
+        ats, failed = sorted({1 + (n - 1) * i // 4 for i in range(5)}), 0
+        for at in ats:
+            tmp, out = tmpdir(), os.path.join(tmpdir(), "out")
+            p, _ = faulty(mode, at, tmp, out)
+            what = "3 ranks, %s fails on rank 1 from operation %d of %d" % (mode, at, n)
+            check(p is not None, what + ": no hang")
+            if p is None:
+                continue
+            msgs = [l for l in p.stderr.splitlines() if l.startswith("lockstep detect:")]
+            if p.returncode != 0:
+                failed += 1
+                check(p.returncode == 1, "%s: exit 1 (got %d)" % (what, p.returncode))
+                check(len(msgs) == 1 and "rank 1: " in msgs[0] and tmp in msgs[0]
+                      and msgs[0].endswith(": " + causes[mode]),
+                      "%s: one message naming rank 1, the folder and the cause (%s)"
+                      % (what, p.stderr[-1500:]))
+                check(not os.path.exists(os.path.join(out, "summary.json")),
+                      what + ": no summary.json")
+            else:  # rank 1's threads took another order and it ended first
+                check(at == n, "%s: failed (exit 0)" % what)
+            check(os.listdir(tmp) == [], "%s: --tmp-dir left empty" % what)
+        check(failed > 0, "3 ranks, %s fails on rank 1: some run failed" % mode)
+        print("3 ranks, %s fails on rank 1: %d operations, %d points, %d failed"
+              % (mode, n, len(ats), failed))
+
+
 def exchanged(stderr):
     m = re.findall(r"reading over (\d+) ranks: (\d+) bytes of journals exchanged", stderr)
     return (int(m[0][0]), int(m[0][1])) if len(m) == 1 else (0, 0)
@@ -298,6 +365,7 @@ held_on_root("simulated, calibrated", [], [os.path.join(sim, "actions.csv")])
 held_on_root("simulated, weight:2", ["--threshold", "weight:2"],
              [os.path.join(sim, "actions.csv")])
 failures([os.path.join(sim, "actions.csv")])
+rank_faults([os.path.join(sim, "actions.csv")])
 
 actions = os.path.join(sim, "actions.csv")
 split_read("simulated, split reading", [], [actions], "65536")

@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""A full disk or a failing read can strike any temporary file of a run, at
+any moment: whichever operation fails, detect stops with exit 1 and one line
+of error naming the --tmp-dir folder and the cause, writes no summary.json,
+leaves nothing in the folder, and never crashes or hangs.
+
+The faults come from tests/shim/lk_faultfs.c, preloaded: it counts the
+operations of one kind on files under the folder (new files, room taken with
+posix_fallocate, writes, reads) and makes the Nth and every later one fail
+(ENOSPC, or EIO for reads).  A first run counts them (and, the shim being
+transparent, must write what a run without it writes); then N is swept over
+that range: every point for a few operations, 16 spread over it for
+many.  The operations of several threads reach the shim in no fixed order,
+so a run may end before its Nth: it must then have written the reference's
+output.
+
+Inputs run under --max-mem 1M, so that every stage spills: a simulated run
+(near-text signatures and actions while reading, the index parked, the pair
+records, the kept edges, the aggregation columns, the calibration's shared
+part), a larger one whose post numbering's pairs are a mapped file, and the
+IO-archive tweets read twice (the duplicate posts' keys).
+"""
+import os
+import shutil
+import subprocess
+
+from lktest import LOCKSTEP, check, check_same_folders, finish, run, skip, tmpdir
+
+SHIM = os.path.join(os.environ.get("LK_TOOLS_DIR", ""), "lk_faultfs.so")
+CAUSE = {"open": "No space left on device", "alloc": "No space left on device",
+         "write": "No space left on device", "read": "Input/output error"}
+POINTS = 16
+TIMEOUT = 600
+
+
+def faulty(args, tmp, out, mode, at):
+    """detect under the shim; returns (process, operations counted)."""
+    count = os.path.join(tmpdir(), "count")
+    env = dict(os.environ, LD_PRELOAD=SHIM, LK_FAULT_DIR=tmp, LK_FAULT_OPS=mode,
+               LK_FAULT_AT=str(at), LK_FAULT_COUNT=count)
+    # the shim comes before the sanitizers' runtime in an ASan build
+    asan = env.get("ASAN_OPTIONS", "")
+    env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "verify_asan_link_order=0"
+    p = subprocess.run([LOCKSTEP, "detect", "-q", "--max-mem", "1M", "--tmp-dir", tmp, "-o",
+                        out] + args, capture_output=True, text=True, env=env, timeout=TIMEOUT)
+    ops = None
+    if os.path.exists(count):
+        with open(count, encoding="ascii") as f:
+            ops = int(f.read())
+    return p, ops
+
+
+def points(n):
+    if n <= POINTS:
+        return list(range(1, n + 1))
+    return sorted({1 + (n - 1) * i // (POINTS - 1) for i in range(POINTS)})
+
+
+def sweep(name, args, ref, modes=("open", "alloc", "write", "read")):
+    for mode in modes:
+        tmp, out = tmpdir(), os.path.join(tmpdir(), "out")
+        p, n = faulty(args, tmp, out, mode, 0)
+        check(p.returncode == 0 and n is not None, "%s, %s: counting run exit 0 (%d: %s)"
+              % (name, mode, p.returncode, p.stderr[-500:]))
+        if p.returncode != 0 or n is None:
+            continue
+        check_same_folders(ref, out, "%s, %s: counting run vs without the shim" % (name, mode))
+        check(n > 0, "%s: some %s operations on temporary files (%d)" % (name, mode, n))
+        failed = 0
+        for at in points(n):
+            tmp, out = tmpdir(), os.path.join(tmpdir(), "out")
+            p, _ = faulty(args, tmp, out, mode, at)
+            what = "%s, %s fails from operation %d of %d" % (name, mode, at, n)
+            err = p.stderr.strip().splitlines()
+            if p.returncode == 0:  # the threads took another order and ended first
+                check_same_folders(ref, out, what + ": the run ended first, its output")
+            else:
+                failed += 1
+                check(p.returncode == 1, "%s: exit 1 (got %d: %s)"
+                      % (what, p.returncode, p.stderr[-1500:]))
+                check(len(err) == 1 and err[0].startswith("lockstep detect: ") and tmp in err[0]
+                      and err[0].endswith(": " + CAUSE[mode]),
+                      "%s: one line naming the folder and the cause (%r)" % (what, err[-3:]))
+                check(not os.path.exists(os.path.join(out, "summary.json")),
+                      what + ": no summary.json")
+            check(os.listdir(tmp) == [], "%s: --tmp-dir left empty (%r)" % (what, os.listdir(tmp)))
+            shutil.rmtree(os.path.dirname(out), ignore_errors=True)
+        check(failed > 0, "%s, %s: a fault made the run fail" % (name, mode))
+        print("%s, %s: %d operations, %d points, %d failed" % (name, mode, n, len(points(n)),
+                                                              failed))
+
+
+def main():
+    if not os.path.exists(SHIM):
+        skip("no lk_faultfs.so beside the test tools (LK_TOOLS_DIR)")
+    base = tmpdir()
+
+    sim = os.path.join(base, "sim")
+    run(["simulate", "-q", "--seed", "7", "--actions", "300000", "--no-tweets", "-o", sim])
+    args = ["-t", "2", "-w", "60s", os.path.join(sim, "actions.csv")]
+    ref = os.path.join(base, "sim_ref")
+    run(["detect", "-q", "-o", ref] + args)
+    sweep("simulated 300k", args, ref)
+
+    # the post numbering's pairs in a mapped file (test_scale checks that
+    # 450k actions under 1M take that path): its room taken, and new files
+    big = os.path.join(base, "big")
+    run(["simulate", "-q", "--seed", "7", "--actions", "450000", "--no-tweets", "-o", big])
+    args = ["-t", "2", "-w", "60s", os.path.join(big, "actions.csv")]
+    ref = os.path.join(base, "big_ref")
+    run(["detect", "-q", "-o", ref] + args)
+    sweep("simulated 450k", args, ref, modes=("alloc",))
+
+    # duplicate posts: the keys of the posts read go to a file
+    simt = os.path.join(base, "simt")
+    run(["simulate", "-q", "--seed", "3", "--actions", "150000", "-o", simt])
+    tweets = os.path.join(simt, "tweets.csv")
+    args = ["-t", "2", "-w", "60s", tweets, tweets]
+    ref = os.path.join(base, "tweets_ref")
+    run(["detect", "-q", "-o", ref] + args)
+    sweep("tweets read twice", args, ref)
+    finish()
+
+
+if __name__ == "__main__":
+    if not LOCKSTEP or not os.path.exists(LOCKSTEP):
+        skip("no lockstep binary")
+    main()
