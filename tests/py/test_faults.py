@@ -103,7 +103,7 @@ def main():
     sweep("simulated 300k", args, ref)
 
     # the post numbering's pairs in a mapped file (test_scale checks that
-    # 450k actions under 1M take that path): its room taken, and new files
+    # 450k actions under 1M take that path): the room taken for it
     big = os.path.join(base, "big")
     run(["simulate", "-q", "--seed", "7", "--actions", "450000", "--no-tweets", "-o", big])
     args = ["-t", "2", "-w", "60s", os.path.join(big, "actions.csv")]
