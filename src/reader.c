@@ -928,7 +928,8 @@ lk_status lk_read_stream(lk_stream *s, uint32_t file_index, const lk_read_opts *
     st->format = "unknown";
     st->codec = lk_stream_codec(s);
     errbuf[0] = '\0';
-    lk_sink_file(k, lk_stream_name(s), file_index, st, errbuf);
+    if ((ret = lk_sink_file(k, lk_stream_name(s), file_index, st, errbuf)) != LK_OK)
+        return ret;
     if ((ret = sniff(s, &kind, errbuf)) != LK_OK) {
         if (ret == LK_ENOMEM)
             lk_errf(errbuf, "%s: out of memory", lk_stream_name(s));

@@ -230,9 +230,10 @@ lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk
             no.threshold = o->near_text_threshold;
         no.threads = o->threads;
         no.distributed = o->distributed;
-        if (lk_neartext_new(&no, &k->nt) != LK_OK) {
+        lk_status st = lk_neartext_new(&no, &k->nt);
+        if (st != LK_OK) { /* LK_EINVAL: the threshold; LK_ENOMEM */
             lk_sink_free(k);
-            return LK_EINVAL;
+            return st;
         }
         if (o->max_mem) {
             k->spill = 1;
@@ -270,23 +271,28 @@ void lk_sink_free(lk_sink *k)
     free(k);
 }
 
-void lk_sink_file(lk_sink *k, const char *name, uint32_t file_index, lk_input_stats *stats,
-                  char *errbuf)
+lk_status lk_sink_file(lk_sink *k, const char *name, uint32_t file_index, lk_input_stats *stats,
+                       char *errbuf)
 {
     k->name = name;
     k->file = file_index;
     k->st = stats;
     k->errbuf = errbuf;
-    /* on failure to grow, near-text counts go to the files known so far */
-    if (k->nt && file_index >= k->nfiles &&
+    if (!k->nt)
+        return LK_OK;
+    if (file_index >= k->nfiles) {
         // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
-        LK_GROW(k->files, (size_t)file_index + 1, k->files_cap) == LK_OK) {
+        if (LK_GROW(k->files, (size_t)file_index + 1, k->files_cap) != LK_OK) {
+            /* its near-text actions would go uncounted */
+            lk_errf(errbuf, "%s: out of memory", name);
+            return LK_ENOMEM;
+        }
         for (size_t i = k->nfiles; i <= file_index; i++)
             k->files[i] = stats;
         k->nfiles = (size_t)file_index + 1;
     }
-    if (k->nt && file_index < k->nfiles)
-        k->files[file_index] = stats;
+    k->files[file_index] = stats;
+    return LK_OK;
 }
 
 const char *lk_sink_name(const lk_sink *k)
@@ -1120,6 +1126,15 @@ static lk_status park_for_clustering(lk_sink *k)
     return LK_OK;
 }
 
+/* The near-text actions are added after every file was read and closed:
+ * each goes in under the file of its post, and a message names that file
+ * by its stats' path (the stream's name went with the stream). */
+static void finish_file(lk_sink *k, uint32_t file)
+{
+    k->file = file;
+    k->name = file < k->nfiles && k->files[file]->path ? k->files[file]->path : "input";
+}
+
 lk_status lk_sink_finish(lk_sink *k)
 {
     uint32_t *cl = NULL;
@@ -1139,6 +1154,7 @@ lk_status lk_sink_finish(lk_sink *k)
     k->keys = NULL;
     if (!k->nt || k->nntp == 0)
         return LK_OK;
+    finish_file(k, k->file);
     if ((st = lk_sink_flush(k)) != LK_OK)
         return st;
     if (k->spill) {
@@ -1209,8 +1225,10 @@ lk_status lk_sink_finish(lk_sink *k)
         if ((st = lk_buf_putc(&key, LK_TRACE_BYTE(LK_TR_NEAR_TEXT))) != LK_OK ||
             (st = lk_buf_append(&key, rep, strlen(rep))) != LK_OK)
             break;
-        if (k->np == LK_SINK_BATCH && (st = lk_sink_flush(k)) != LK_OK)
+        if ((k->np == LK_SINK_BATCH || (k->np && p.file != k->file)) &&
+            (st = lk_sink_flush(k)) != LK_OK)
             break;
+        finish_file(k, p.file);
         {
             pending *q = &k->p[k->np];
             if ((st = lk_buf_reserve(&k->bytes, an + key.len)) != LK_OK)

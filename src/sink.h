@@ -167,9 +167,11 @@ LK_RESULT_USED lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit
 /**
  * Start a file: its name for messages, index (stored in actions) and the
  * stats to count into (zeroed by the caller; stats->path set by the caller).
+ * @return LK_OK, or LK_ENOMEM when the table of files whose near-text
+ * actions are counted cannot grow (errbuf says so).
  */
-void lk_sink_file(lk_sink *k, const char *name, uint32_t file_index, lk_input_stats *stats,
-                  char *errbuf);
+LK_RESULT_USED lk_status lk_sink_file(lk_sink *k, const char *name, uint32_t file_index,
+                                      lk_input_stats *stats, char *errbuf);
 
 /**
  * After the last file: cluster the texts for the near-text trace (dataset

@@ -19,6 +19,15 @@ Inputs run under --max-mem 1M, so that every stage spills: a simulated run
 records, the kept edges, the aggregation columns, the calibration's shared
 part), a larger one whose post numbering's pairs are a mapped file, and the
 IO-archive tweets read twice (the duplicate posts' keys).
+
+Out of memory, the same way: tests/shim/lk_faultmem.c makes the Nth
+allocation of lockstep's own code fail (once), at each of its first 64
+allocations and 48 more spread over a small simulated run's, with and
+without --max-mem: the run
+stops with exit 1 and one line saying it ran out of memory, or, where an
+allocation has a fallback, writes the reference's output.  LK_FAULT_ALL=1
+takes every allocation instead (a few thousand runs).  Skipped in an ASan
+build, whose allocator the shim cannot stand in for.
 """
 import os
 import shutil
@@ -27,6 +36,9 @@ import subprocess
 from lktest import LOCKSTEP, check, check_same_folders, finish, run, skip, tmpdir
 
 SHIM = os.path.join(os.environ.get("LK_TOOLS_DIR", ""), "lk_faultfs.so")
+MEMSHIM = os.path.join(os.environ.get("LK_TOOLS_DIR", ""), "lk_faultmem.so")
+MEMPOINTS = 48
+MEMFIRST = 64
 CAUSE = {"open": "No space left on device", "alloc": "No space left on device",
          "write": "No space left on device", "read": "Input/output error"}
 POINTS = 16
@@ -90,6 +102,64 @@ def sweep(name, args, ref, modes=("open", "alloc", "write", "read")):
                                                               failed))
 
 
+def mem_sweep(name, args, ref):
+    """lockstep's Nth allocation fails: a clean stop or the same output."""
+    def once(at):
+        tmp, out = tmpdir(), os.path.join(tmpdir(), "out")
+        count = os.path.join(tmpdir(), "count")
+        env = dict(os.environ, LD_PRELOAD=MEMSHIM, LK_FAULT_AT=str(at), LK_FAULT_COUNT=count)
+        p = subprocess.run([LOCKSTEP, "detect", "-q", "--tmp-dir", tmp, "-o", out] + args,
+                           capture_output=True, env=env, timeout=TIMEOUT)
+        n = None
+        if os.path.exists(count):
+            with open(count, encoding="ascii") as f:
+                n = int(f.read())
+        return p, n, tmp, out
+
+    p, n, tmp, out = once(0)
+    check(p.returncode == 0 and n, "%s, allocations: counting run exit 0 (%d: %r)"
+          % (name, p.returncode, p.stderr[-500:]))
+    if p.returncode != 0 or not n:
+        return
+    check_same_folders(ref, out, "%s, allocations: counting run vs without the shim" % name)
+    # every one of the first (the run's set-up: options, sink, files,
+    # streams), and points spread over the rest
+    ats = range(1, n + 1) if os.environ.get("LK_FAULT_ALL") else \
+        sorted(set(range(1, min(n, MEMFIRST) + 1)) |
+               {1 + (n - 1) * i // (MEMPOINTS - 1) for i in range(MEMPOINTS)})
+    failed = 0
+    for at in ats:
+        p, _, tmp, out = once(at)
+        what = "%s, allocation %d of %d fails" % (name, at, n)
+        try:
+            err = p.stderr.decode("utf-8").strip().splitlines()
+        except UnicodeDecodeError:
+            err = None
+        check(err is not None, "%s: stderr is text (%r)" % (what, p.stderr[-300:]))
+        if p.returncode == 0:  # a fallback, or another thread's allocation came first
+            check_same_folders(ref, out, what + ": exit 0, the reference's output")
+        else:
+            failed += 1
+            check(p.returncode == 1, "%s: exit 1 (got %d: %r)"
+                  % (what, p.returncode, p.stderr[-1500:]))
+            check(err is not None and len(err) == 1 and err[0].startswith("lockstep detect: ")
+                  and "out of memory" in err[0],
+                  "%s: one line saying so (%r)" % (what, err[-3:] if err else p.stderr[-300:]))
+            check(not os.path.exists(os.path.join(out, "summary.json")),
+                  what + ": no summary.json")
+        check(os.listdir(tmp) == [], "%s: --tmp-dir left empty" % what)
+        shutil.rmtree(os.path.dirname(out), ignore_errors=True)
+    check(failed > len(ats) // 2, "%s: most allocations' failure stops the run (%d of %d)"
+          % (name, failed, len(ats)))
+    print("%s, allocations: %d, %d points, %d failed" % (name, n, len(ats), failed))
+
+
+def sanitized():
+    """An ASan build (its allocator cannot be stood in for)."""
+    p = subprocess.run(["ldd", LOCKSTEP], capture_output=True, text=True)
+    return "libasan" in p.stdout
+
+
 def main():
     if not os.path.exists(SHIM):
         skip("no lk_faultfs.so beside the test tools (LK_TOOLS_DIR)")
@@ -119,6 +189,17 @@ def main():
     ref = os.path.join(base, "tweets_ref")
     run(["detect", "-q", "-o", ref] + args)
     sweep("tweets read twice", args, ref)
+
+    if not os.path.exists(MEMSHIM) or sanitized():
+        print("SKIP part: allocation failures (no lk_faultmem.so, or an ASan build)")
+    else:
+        small = os.path.join(base, "small")
+        run(["simulate", "-q", "--seed", "7", "--actions", "50000", "--no-tweets", "-o", small])
+        args = ["-t", "2", "-w", "60s", os.path.join(small, "actions.csv")]
+        ref = os.path.join(base, "small_ref")
+        run(["detect", "-q", "-o", ref] + args)
+        mem_sweep("simulated 50k", args, ref)
+        mem_sweep("simulated 50k, --max-mem 1M", ["--max-mem", "1M"] + args, ref)
     finish()
 
 

@@ -71,7 +71,7 @@ static void run_mem(const char *data, size_t n, const char *name, lk_format forc
     assert_int_equal(lk_stream_open_mem(data, n, name, &s, out->err), LK_OK);
     assert_int_equal(lk_csv_open(s, ',', &c), LK_OK);
     assert_int_equal(lk_sink_new(&o, emit_cb, &out->g, NULL, &k), LK_OK);
-    lk_sink_file(k, name, 0, &out->stats, out->err);
+    assert_int_equal(lk_sink_file(k, name, 0, &out->stats, out->err), LK_OK);
     assert_int_equal(lk_csv_next(c, &r), LK_OK);
     out->f = forced == LK_FMT_AUTO ? lk_csvfmt_sniff(&r) : forced;
     st = lk_csvfmt_open(out->f, &r, &cols, name, &cf, out->err);
@@ -361,7 +361,7 @@ static void test_ira_content(void **state)
     assert_int_equal(lk_stream_open_mem(doc, sizeof doc - 1, "ira", &s, err), LK_OK);
     assert_int_equal(lk_csv_open(s, ',', &c), LK_OK);
     assert_int_equal(lk_sink_new(&o, content_cb, &b, NULL, &k), LK_OK);
-    lk_sink_file(k, "ira", 0, &stats, err);
+    assert_int_equal(lk_sink_file(k, "ira", 0, &stats, err), LK_OK);
     assert_int_equal(lk_csv_next(c, &r), LK_OK);
     assert_int_equal(lk_csvfmt_sniff(&r), LK_FMT_IRA_538);
     assert_int_equal(lk_csvfmt_open(LK_FMT_IRA_538, &r, NULL, "ira", &cf, err), LK_OK);

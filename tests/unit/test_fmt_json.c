@@ -170,7 +170,7 @@ static lk_status feed_lines(run *r, const char *path)
     assert_int_equal(lk_stream_open(path, &s, r->eb), LK_OK);
     assert_int_equal(lk_lines_open(s, (size_t)64 << 20, &l), LK_OK);
     assert_int_equal(lk_json_new(&j), LK_OK);
-    lk_sink_file(r->k, path, 0, &r->st, r->eb);
+    assert_int_equal(lk_sink_file(r->k, path, 0, &r->st, r->eb), LK_OK);
     while ((st = lk_lines_next(l, &p, &n, &line)) == LK_OK) {
         if (blank(p, n))
             continue;
@@ -204,7 +204,7 @@ static lk_status feed_document(run *r, const char *path)
     assert_int_equal(lk_lines_rest(l, &doc, (size_t)1 << 30), LK_OK);
     assert_int_equal(lk_json_new(&j), LK_OK);
     assert_int_equal(lk_json_parse(j, doc.p, doc.len), LK_OK);
-    lk_sink_file(r->k, path, 0, &r->st, r->eb);
+    assert_int_equal(lk_sink_file(r->k, path, 0, &r->st, r->eb), LK_OK);
     st = lk_jsonfmt_document(r->jf, j, doc.p, doc.len, r->k);
     if (st == LK_OK)
         st = lk_sink_flush(r->k);
@@ -330,7 +330,7 @@ static void test_telegram_one_line(void **state)
 
     (void)state;
     run_open(&r, 0, LK_FMT_AUTO);
-    lk_sink_file(r.k, "one.json", 0, &r.st, r.eb);
+    assert_int_equal(lk_sink_file(r.k, "one.json", 0, &r.st, r.eb), LK_OK);
     assert_int_equal(lk_json_new(&j), LK_OK);
     assert_int_equal(lk_json_parse(j, doc, sizeof doc - 1), LK_OK);
     assert_int_equal(lk_jsonfmt_line(r.jf, j, 1, r.k), LK_OK);
@@ -468,7 +468,7 @@ static lk_status feed_text(run *r, const char *const *lines, size_t n)
     lk_status st = LK_OK;
 
     assert_int_equal(lk_json_new(&j), LK_OK);
-    lk_sink_file(r->k, "t.jsonl", 0, &r->st, r->eb);
+    assert_int_equal(lk_sink_file(r->k, "t.jsonl", 0, &r->st, r->eb), LK_OK);
     for (size_t i = 0; i < n && st == LK_OK; i++) {
         if (lk_json_parse(j, lines[i], strlen(lines[i])) != LK_OK)
             st = lk_sink_bad_line(r->k, i + 1, LK_SKIP_MALFORMED_JSON, "%s", lk_json_errmsg(j));
