@@ -376,7 +376,7 @@ int lk_cmd_detect(int argc, char **argv)
 
     d = lk_detect_new(&o);
     if (!d) {
-        lk_cli_msg(&c, "%s", lk_strerror(LK_ENOMEM));
+        lk_cli_msg(&c, "out of memory setting up the run");
         return LK_EXIT_FAILURE;
     }
     for (int i = optind; i < argc && st == LK_OK; i++)

@@ -67,6 +67,7 @@ lk_status lk_detect_add_input(lk_detect *d, const char *path)
     char *p = strdup(path);
     if (!p || LK_GROW(d->inputs, d->ninputs + 1, d->cap_inputs) != LK_OK) {
         free(p);
+        lk_errf(d->errmsg, "out of memory adding the input '%s'", path);
         return LK_ENOMEM;
     }
     d->inputs[d->ninputs++] = p;
@@ -223,6 +224,28 @@ static lk_status check_opts(lk_detect *d)
     return LK_OK;
 }
 
+/* The stage under way, for the meter and for an out-of-memory message. */
+static void enter_stage(lk_detect *d, const char *stage)
+{
+    d->stage = stage;
+    lk_progress_stage(&d->prog, stage, 0);
+}
+
+/* An allocation failed where no message was written: which stage, and what
+ * the cap would do about it (--max-mem parks the large tables in
+ * --tmp-dir; without it only the pair records spill). */
+static void oom_message(lk_detect *d)
+{
+    if (d->o.max_mem)
+        lk_errf(d->errmsg, "out of memory in the %s stage, under --max-mem %llu MiB",
+                d->stage ? d->stage : "read", (unsigned long long)(d->o.max_mem >> 20));
+    else
+        lk_errf(d->errmsg,
+                "out of memory in the %s stage (--max-mem SIZE parks the large tables in "
+                "--tmp-dir)",
+                d->stage ? d->stage : "read");
+}
+
 /* The sink's steps of a spilling near-text clustering, as stages (ctx: the
  * time the last one ended). */
 static void sink_stage(void *ctx, const char *what)
@@ -300,7 +323,7 @@ static lk_status read_inputs(lk_detect *d)
         double t0 = lk_mono_s();
         t_step = t0;
         peak_files = peak_rss();
-        lk_progress_stage(&d->prog, "near-text", 0);
+        enter_stage(d, "near-text");
         st = lk_sink_finish(k);
         lk_sink_neartext_stats(k, &d->ntst);
         if (d->ntst.posts)
@@ -559,7 +582,7 @@ static lk_status run_native(lk_detect *d)
     memset(&cn, 0, sizeof cn);
     if (!rows || !keep)
         goto done;
-    lk_progress_stage(&d->prog, "index", 0);
+    enter_stage(d, "index");
     if (ds->spill_fd1) {
         /* each object's actions counted in the same pass, when the kept
          * accounts' counts can be found from them (kept_counts) */
@@ -610,7 +633,7 @@ static lk_status run_native(lk_detect *d)
         goto done;
     if (value < 0)
         value = 2;
-    lk_progress_stage(&d->prog, "aggregate", 0);
+    enter_stage(d, "aggregate");
     {
         /* an edge lighter than this can pass neither threshold: weights are
          * >= 1, so a quantile cut is >= 1 and keeps weights >= 2 only */
@@ -660,7 +683,7 @@ static lk_status run_native(lk_detect *d)
     if (d->o.threshold == LK_THRESHOLD_FDR) {
         lk_calib_opts co;
         size_t passed;
-        lk_progress_stage(&d->prog, "calibrate", 0);
+        enter_stage(d, "calibrate");
         memset(&co, 0, sizeof co);
         co.fdr = d->o.fdr;
         co.min_sync = d->o.min_sync;
@@ -731,7 +754,7 @@ static lk_status run_native(lk_detect *d)
             goto done;
         stage_done("string tables read back", &t0);
     }
-    lk_progress_stage(&d->prog, "cluster", 0);
+    enter_stage(d, "cluster");
     if ((st = lk_coordnet_build(ds, &net, &d->o, &cn, d->errmsg)) != LK_OK)
         goto done;
     stage_done("clustering", &t0);
@@ -740,12 +763,12 @@ static lk_status run_native(lk_detect *d)
     d->components = 0;
     for (size_t i = 0; i < cn.n; i++)
         d->components = LK_MAX(d->components, (uint64_t)cn.component[i] + 1);
-    lk_progress_stage(&d->prog, "write", 0);
+    enter_stage(d, "write");
     st = lk_write_native(ds, &ix, &net, &cn, rows, &d->o, d->errmsg);
     stage_done("evidence and tables", &t0);
 done:
     if (st == LK_ENOMEM && !d->errmsg[0])
-        lk_errf(d->errmsg, "out of memory");
+        oom_message(d);
     free(rows);
     free(ocount);
     free(first);
@@ -791,7 +814,7 @@ static lk_status run(lk_detect *d, int writer)
     if ((st = lk_dist_agree(st, d->errmsg)) != LK_OK)
         return st;
     lk_progress_init(&d->prog, d->o.progress);
-    lk_progress_stage(&d->prog, "read", 0);
+    enter_stage(d, "read");
     {
         double t0 = lk_mono_s();
         st = read_inputs(d);
@@ -805,7 +828,7 @@ static lk_status run(lk_detect *d, int writer)
             st = run_native(d);
         } else if ((st = estimate_window(d, NULL, NULL)) == LK_OK) {
             lk_compat_opts co;
-            lk_progress_stage(&d->prog, "compat", 0);
+            enter_stage(d, "compat");
             co.window_ms = d->o.window_ms;
             co.min_participation = d->o.min_participation;
             co.keep_loops = d->o.keep_loops;
@@ -831,7 +854,9 @@ static lk_status run(lk_detect *d, int writer)
         st = lk_report_dir(d->o.out_dir, d->errmsg);
     lk_progress_done(&d->prog);
     if (st != LK_OK) {
-        if (!d->errmsg[0])
+        if (!d->errmsg[0] && st == LK_ENOMEM)
+            oom_message(d);
+        else if (!d->errmsg[0])
             lk_errf(d->errmsg, "%s", lk_strerror(st));
         if (writer)
             clear_outputs(d->o.out_dir);

@@ -32,6 +32,7 @@ struct lk_detect {
     lk_calib_stats calib;   /* LK_THRESHOLD_FDR */
     lk_neartext_stats ntst; /* near-text clustering */
     lk_progress prog;       /* the meter of the run under way */
+    const char *stage;      /* the stage under way (the meter's name for it) */
     char errmsg[LK_ERRMSG_MAX];
 };
 

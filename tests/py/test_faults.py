@@ -23,11 +23,11 @@ IO-archive tweets read twice (the duplicate posts' keys).
 Out of memory, the same way: tests/shim/lk_faultmem.c makes the Nth
 allocation of lockstep's own code fail (once), at each of its first 64
 allocations and 48 more spread over a small simulated run's, with and
-without --max-mem: the run
-stops with exit 1 and one line saying it ran out of memory, or, where an
-allocation has a fallback, writes the reference's output.  LK_FAULT_ALL=1
-takes every allocation instead (a few thousand runs).  Skipped in an ASan
-build, whose allocator the shim cannot stand in for.
+without --max-mem.  The run stops with exit 1 and one line saying it ran out
+of memory and where (an input, a stage, an output), or, where an allocation
+has a fallback, writes the reference's output.  LK_FAULT_ALL=1 takes every
+allocation instead (a few thousand runs).  Skipped in an ASan build, whose
+allocator the shim cannot stand in for.
 """
 import os
 import shutil
@@ -145,6 +145,9 @@ def mem_sweep(name, args, ref):
             check(err is not None and len(err) == 1 and err[0].startswith("lockstep detect: ")
                   and "out of memory" in err[0],
                   "%s: one line saying so (%r)" % (what, err[-3:] if err else p.stderr[-300:]))
+            # and where: a file, a stage, an output, never the bare words
+            check(not err or err[0] != "lockstep detect: out of memory",
+                  "%s: the message says where (%r)" % (what, err))
             check(not os.path.exists(os.path.join(out, "summary.json")),
                   what + ": no summary.json")
         check(os.listdir(tmp) == [], "%s: --tmp-dir left empty" % what)
