@@ -18,7 +18,9 @@ Inputs run under --max-mem 1M, so that every stage spills: a simulated run
 (near-text signatures and actions while reading, the index parked, the pair
 records, the kept edges, the aggregation columns, the calibration's shared
 part), a larger one whose post numbering's pairs are a mapped file, and the
-IO-archive tweets read twice (the duplicate posts' keys).
+IO-archive tweets read twice (the duplicate posts' keys).  A failing read
+of the input file itself (plain on one and two threads, zstd, gzip) is one
+line naming the file, the line reached and the cause.
 
 Out of memory, the same way: tests/shim/lk_faultmem.c makes the Nth
 allocation of lockstep's own code fail (once), at each of its first 64
@@ -30,6 +32,7 @@ allocation instead (a few thousand runs).  Skipped in an ASan build, whose
 allocator the shim cannot stand in for.
 """
 import os
+import re
 import shutil
 import subprocess
 
@@ -157,6 +160,44 @@ def mem_sweep(name, args, ref):
     print("%s, allocations: %d, %d points, %d failed" % (name, n, len(ats), failed))
 
 
+def input_sweep(name, path, threads):
+    """A read of the input file fails (EIO): one line naming the file (and
+    the line reached, once there is one) and the cause, exit 1, no output."""
+    folder = os.path.dirname(path)
+
+    def once(at):
+        out = os.path.join(tmpdir(), "out")
+        count = os.path.join(tmpdir(), "count")
+        env = dict(os.environ, LD_PRELOAD=SHIM, LK_FAULT_DIR=folder, LK_FAULT_OPS="read",
+                   LK_FAULT_AT=str(at), LK_FAULT_COUNT=count)
+        asan = env.get("ASAN_OPTIONS", "")
+        env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "verify_asan_link_order=0"
+        p = subprocess.run([LOCKSTEP, "detect", "-q", "-t", threads, "-w", "60s", "-o", out, path],
+                           capture_output=True, text=True, env=env, timeout=TIMEOUT)
+        n = None
+        if os.path.exists(count):
+            with open(count, encoding="ascii") as f:
+                n = int(f.read())
+        return p, n, out
+
+    p, n, _ = once(0)
+    check(p.returncode == 0 and n, "%s: counting run exit 0, reads counted (%d, %r)"
+          % (name, p.returncode, n))
+    if p.returncode != 0 or not n:
+        return
+    for at in points(n):
+        p, _, out = once(at)
+        what = "%s, read %d of %d fails" % (name, at, n)
+        err = p.stderr.strip().splitlines()
+        check(p.returncode == 1, "%s: exit 1 (got %d: %s)" % (what, p.returncode, p.stderr[-800:]))
+        want = re.compile(r"lockstep detect: %s(:[0-9]+)?: read error: Input/output error"
+                          % re.escape(path))
+        check(len(err) == 1 and want.fullmatch(err[0]) is not None,
+              "%s: one line naming the file and the cause (%r)" % (what, err[-3:]))
+        check(not os.path.exists(os.path.join(out, "summary.json")), what + ": no summary.json")
+    print("%s: %d reads, %d points" % (name, n, len(points(n))))
+
+
 def sanitized():
     """An ASan build (its allocator cannot be stood in for)."""
     p = subprocess.run(["ldd", LOCKSTEP], capture_output=True, text=True)
@@ -192,6 +233,19 @@ def main():
     ref = os.path.join(base, "tweets_ref")
     run(["detect", "-q", "-o", ref] + args)
     sweep("tweets read twice", args, ref)
+
+    # the input itself cannot be read: plain (read on 1 and on 2 threads,
+    # whose chunks are read apart), zstd and gzip
+    inp = os.path.join(base, "input")
+    os.makedirs(inp)
+    plain = os.path.join(inp, "actions.csv")
+    shutil.copy(os.path.join(sim, "actions.csv"), plain)
+    subprocess.run(["zstd", "-q", "-k", plain], check=True)
+    subprocess.run(["gzip", "-k", plain], check=True)
+    input_sweep("input read on 1 thread", plain, "1")
+    input_sweep("input read on 2 threads", plain, "2")
+    input_sweep("zstd input", plain + ".zst", "2")
+    input_sweep("gzip input", plain + ".gz", "2")
 
     if not os.path.exists(MEMSHIM) or sanitized():
         print("SKIP part: allocation failures (no lk_faultmem.so, or an ASan build)")
