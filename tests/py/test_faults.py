@@ -20,7 +20,9 @@ records, the kept edges, the aggregation columns, the calibration's shared
 part), a larger one whose post numbering's pairs are a mapped file, and the
 IO-archive tweets read twice (the duplicate posts' keys).  A failing read
 of the input file itself (plain on one and two threads, zstd, gzip) is one
-line naming the file, the line reached and the cause.
+line naming the file, the line reached and the cause.  A full output disk
+(RLIMIT_FSIZE just below each output file's size) names the output and the
+cause, and leaves the folder cleared.
 
 Out of memory, the same way: tests/shim/lk_faultmem.c makes the Nth
 allocation of lockstep's own code fail (once), at each of its first 64
@@ -33,7 +35,9 @@ allocator the shim cannot stand in for.
 """
 import os
 import re
+import resource
 import shutil
+import signal
 import subprocess
 
 from lktest import LOCKSTEP, check, check_same_folders, finish, run, skip, tmpdir
@@ -198,6 +202,34 @@ def input_sweep(name, path, threads):
     print("%s: %d reads, %d points" % (name, n, len(points(n))))
 
 
+def output_sweep(name, args, ref):
+    """The output folder's disk fills up (RLIMIT_FSIZE just below each output
+    file's size): one line naming a file at least that large and the cause,
+    exit 1, and the folder cleared of the run's outputs."""
+    sizes = {f: os.path.getsize(os.path.join(ref, f)) for f in os.listdir(ref)}
+    for f, size in sorted(sizes.items()):
+        limit = size - 1
+
+        def full(limit=limit):
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+        out = os.path.join(tmpdir(), "out")
+        p = subprocess.run([LOCKSTEP, "detect", "-q", "-o", out] + args, capture_output=True,
+                           text=True, preexec_fn=full, timeout=TIMEOUT)
+        what = "%s, files of at most %d bytes (%s is %d)" % (name, limit, f, size)
+        err = p.stderr.strip().splitlines()
+        m = re.fullmatch(r"lockstep detect: cannot write '%s/([a-z_.]+)': File too large"
+                         % re.escape(out), err[0]) if len(err) == 1 else None
+        check(p.returncode == 1, "%s: exit 1 (got %d)" % (what, p.returncode))
+        check(m is not None and sizes.get(m.group(1), 0) > limit,
+              "%s: one line naming an output that large and the cause (%r)" % (what, err[-3:]))
+        check(not os.path.exists(out) or os.listdir(out) == [],
+              "%s: the folder cleared (%r)" % (what, os.listdir(out) if os.path.exists(out)
+                                               else None))
+    print("%s: %d output sizes" % (name, len(sizes)))
+
+
 def sanitized():
     """An ASan build (its allocator cannot be stood in for)."""
     p = subprocess.run(["ldd", LOCKSTEP], capture_output=True, text=True)
@@ -215,6 +247,8 @@ def main():
     ref = os.path.join(base, "sim_ref")
     run(["detect", "-q", "-o", ref] + args)
     sweep("simulated 300k", args, ref)
+
+    output_sweep("simulated 300k, a full output disk", args, ref)
 
     # the post numbering's pairs in a mapped file (test_scale checks that
     # 450k actions under 1M take that path): the room taken for it
