@@ -126,8 +126,10 @@ static int join_mpi(int *argc, char ***argv)
     char msg[256];
     FILE *devnull;
 
+    msg[0] = '\0';
     if (lk_dist_init(argc, argv, msg, sizeof msg) != LK_OK) {
-        (void)fprintf(stderr, "lockstep: started by mpirun, but %s\n", msg);
+        if (msg[0]) /* empty on the ranks rank 0 speaks for */
+            (void)fprintf(stderr, "lockstep: started by mpirun, but %s\n", msg);
         return LK_EXIT_FAILURE;
     }
     if (lk_dist_rank() != 0 && (devnull = fopen("/dev/null", "w")) != NULL) {

@@ -113,11 +113,25 @@ lk_status lk_dist_init(int *argc, char ***argv, char *errbuf, size_t errlen)
         (void)MPI_Finalize();
         return LK_EIO;
     }
+    /* every rank learns whether one could not start (the lowest that
+     * could not): none is left waiting for it in the first agreement;
+     * rank 0 alone says so */
     g_votes = malloc(2 * (size_t)size * sizeof *g_votes);
-    if (!g_votes) {
-        (void)snprintf(errbuf, errlen, "%s", lk_strerror(LK_ENOMEM));
-        (void)MPI_Finalize();
-        return LK_ENOMEM;
+    {
+        int mine = g_votes ? size : rank, first = size;
+        if (MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
+            first = rank; /* unreachable under MPI_ERRORS_ARE_FATAL */
+        if (first < size) {
+            errbuf[0] = '\0';
+            if (rank == 0 && first == 0)
+                (void)snprintf(errbuf, errlen, "%s", lk_strerror(LK_ENOMEM));
+            else if (rank == 0)
+                (void)snprintf(errbuf, errlen, "rank %d: %s", first, lk_strerror(LK_ENOMEM));
+            free(g_votes);
+            g_votes = NULL;
+            (void)MPI_Finalize();
+            return LK_ENOMEM;
+        }
     }
     g_rank = rank;
     g_size = size;

@@ -99,7 +99,9 @@ LK_API int lk_dist_available(void);
  * @param argc, argv  main()'s, passed to MPI_Init_thread.
  * @param errbuf      receives a one-line message on failure (errlen bytes).
  * @return LK_OK; LK_EINVAL when built without MPI; LK_EIO when MPI cannot
- *         start or lacks MPI_THREAD_FUNNELED.
+ *         start or lacks MPI_THREAD_FUNNELED; LK_ENOMEM on every rank when
+ *         one could not allocate its share (errbuf is empty on the ranks
+ *         but 0, whose message names the rank).
  */
 LK_API LK_RESULT_USED lk_status lk_dist_init(int *argc, char ***argv, char *errbuf, size_t errlen);
 

@@ -25,6 +25,13 @@ def need_shared(*rel):
     return [os.path.join(SHARED, r) for r in rel]
 
 
+def sanitized():
+    """lockstep is an ASan build (a preloaded allocator cannot stand in for
+    the sanitizer's)."""
+    p = subprocess.run(["ldd", LOCKSTEP], capture_output=True, text=True)
+    return "libasan" in p.stdout
+
+
 def run(args, check=True):
     p = subprocess.run([LOCKSTEP] + args, capture_output=True, text=True)
     if check and p.returncode != 0:

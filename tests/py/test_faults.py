@@ -40,7 +40,8 @@ import shutil
 import signal
 import subprocess
 
-from lktest import LOCKSTEP, check, check_same_folders, finish, run, skip, tmpdir
+from lktest import (LOCKSTEP, check, check_same_folders, finish, run, sanitized, skip,
+                    tmpdir)
 
 SHIM = os.path.join(os.environ.get("LK_TOOLS_DIR", ""), "lk_faultfs.so")
 MEMSHIM = os.path.join(os.environ.get("LK_TOOLS_DIR", ""), "lk_faultmem.so")
@@ -228,12 +229,6 @@ def output_sweep(name, args, ref):
               "%s: the folder cleared (%r)" % (what, os.listdir(out) if os.path.exists(out)
                                                else None))
     print("%s: %d output sizes" % (name, len(sizes)))
-
-
-def sanitized():
-    """An ASan build (its allocator cannot be stood in for)."""
-    p = subprocess.run(["ldd", LOCKSTEP], capture_output=True, text=True)
-    return "libasan" in p.stdout
 
 
 def main():

@@ -12,7 +12,9 @@ the others.  A failure on the ranks (an output folder that cannot be made,
 a spill folder that does not exist) stops all of them with one message and
 exit status 1, without hanging; so does a full disk or a failing read on
 one rank alone, at any temporary-file operation (the preloaded shim
-tests/shim/lk_faultfs.c on rank 1, as in test_faults.py).
+tests/shim/lk_faultfs.c on rank 1, as in test_faults.py), and a failed
+allocation of lockstep's on rank 1 alone (tests/shim/lk_faultmem.c; not in
+an ASan build), even its first, made while the ranks join.
 
 Reading is split over the ranks (src/reader_par.c): each rank parses a
 share of the chunks and the journals are exchanged.  With LK_CHUNK_BYTES
@@ -42,7 +44,7 @@ import re
 import shutil
 import subprocess
 
-from lktest import (LOCKSTEP, SHARED, check, check_same_folders, finish, run, skip,
+from lktest import (LOCKSTEP, SHARED, check, check_same_folders, finish, run, sanitized, skip,
                     tmpdir)
 
 RUSSIAN = os.path.join(SHARED, "coortweet", "russian_coord_tweets.csv.zst")
@@ -255,13 +257,19 @@ def rank_faults(inp):
         print("SKIP part: no lk_faultfs.so beside the test tools")
         return
     causes = {"open": "No space left on device", "alloc": "No space left on device",
-              "write": "No space left on device", "read": "Input/output error"}
+              "write": "No space left on device", "read": "Input/output error",
+              "memory": "out of memory"}
+    modes = ["open", "alloc", "write", "read"]
+    memshim = os.path.join(os.path.dirname(shim), "lk_faultmem.so")
+    if os.path.exists(memshim) and not sanitized():  # lockstep's allocations on rank 1
+        modes.append("memory")
     names = ["LK_FAULT_DIR", "LK_FAULT_OPS", "LK_FAULT_AT", "LK_FAULT_COUNT", "LK_FAULT_RANK",
              "LD_PRELOAD", "ASAN_OPTIONS"]
 
     def faulty(mode, at, tmp, out):
         count = os.path.join(tmpdir(), "count")
-        env = dict(ENV, LD_PRELOAD=shim, LK_FAULT_DIR=tmp, LK_FAULT_OPS=mode,
+        env = dict(ENV, LD_PRELOAD=memshim if mode == "memory" else shim, LK_FAULT_DIR=tmp,
+                   LK_FAULT_OPS=mode,
                    LK_FAULT_AT=str(at), LK_FAULT_COUNT=count, LK_FAULT_RANK="1")
         env["ASAN_OPTIONS"] += ":verify_asan_link_order=0"
         fwd = [x for n in names for x in ("-x", n)]
@@ -277,7 +285,7 @@ def rank_faults(inp):
                 n = int(f.read())
         return p, n
 
-    for mode in ("open", "alloc", "write", "read"):
+    for mode in modes:
         tmp = tmpdir()
         p, n = faulty(mode, 0, tmp, os.path.join(tmpdir(), "out"))
         check(p is not None and p.returncode == 0 and n, "rank 1 counts its %s operations (%s)"
@@ -292,12 +300,15 @@ def rank_faults(inp):
             check(p is not None, what + ": no hang")
             if p is None:
                 continue
-            msgs = [l for l in p.stderr.splitlines() if l.startswith("lockstep detect:")]
+            # lockstep's own lines ("lockstep: started by mpirun, but ..."
+            # when rank 1 cannot join)
+            msgs = [l for l in p.stderr.splitlines() if l.startswith("lockstep")]
             if p.returncode != 0:
                 failed += 1
                 check(p.returncode == 1, "%s: exit 1 (got %d)" % (what, p.returncode))
-                check(len(msgs) == 1 and "rank 1: " in msgs[0] and tmp in msgs[0]
-                      and msgs[0].endswith(": " + causes[mode]),
+                check(len(msgs) == 1 and "rank 1: " in msgs[0] and causes[mode] in msgs[0]
+                      and (mode == "memory" or tmp in msgs[0]
+                           and msgs[0].endswith(": " + causes[mode])),
                       "%s: one message naming rank 1, the folder and the cause (%s)"
                       % (what, p.stderr[-1500:]))
                 check(not os.path.exists(os.path.join(out, "summary.json")),

@@ -12,6 +12,8 @@
  *   LK_FAULT_COUNT  a file that receives, at exit, the number counted.
  *   LK_FAULT_TRACE  set: the failing allocation's call stack goes to stderr
  *                   (addr2line turns its program offsets into lines).
+ *   LK_FAULT_RANK   under mpirun, the one rank (OMPI_COMM_WORLD_RANK) on
+ *                   which the shim counts and fails; the others only forward.
  *
  * It forwards to glibc's __libc_* allocators, so it cannot be used with a
  * sanitizer's allocator (the test skips it in an ASan build).  The
@@ -25,6 +27,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t size);
@@ -57,6 +60,10 @@ static int find_program(struct dl_phdr_info *info, size_t size, void *ctx)
 __attribute__((constructor)) static void faultmem_init(void)
 {
     const char *a = getenv("LK_FAULT_AT");
+    const char *r = getenv("LK_FAULT_RANK");
+    const char *me = getenv("OMPI_COMM_WORLD_RANK");
+    if (r && *r && !(me && strcmp(r, me) == 0))
+        return; /* not the rank that fails: never ready, nothing counted */
     fail_at = a ? strtoull(a, NULL, 10) : 0;
     trace = getenv("LK_FAULT_TRACE") != NULL;
     if (trace) { /* loads libgcc's unwinder now, not inside an allocation */
@@ -70,8 +77,7 @@ __attribute__((constructor)) static void faultmem_init(void)
 __attribute__((destructor)) static void faultmem_fini(void)
 {
     const char *c = getenv("LK_FAULT_COUNT");
-    atomic_store(&ready, 0);
-    if (!c || !*c)
+    if (!atomic_exchange(&ready, 0) || !c || !*c)
         return;
     FILE *f = fopen(c, "w");
     if (!f)
