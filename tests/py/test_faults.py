@@ -53,21 +53,28 @@ POINTS = 16
 TIMEOUT = 600
 
 
-def faulty(args, tmp, out, mode, at):
-    """detect under the shim; returns (process, operations counted)."""
+def preloaded(shim, argv, text=True, **fault):
+    """lockstep argv with shim preloaded and LK_FAULT_* set from fault (DIR=,
+    OPS=, AT=): (process, operations the shim counted, or None)."""
     count = os.path.join(tmpdir(), "count")
-    env = dict(os.environ, LD_PRELOAD=SHIM, LK_FAULT_DIR=tmp, LK_FAULT_OPS=mode,
-               LK_FAULT_AT=str(at), LK_FAULT_COUNT=count)
-    # the shim comes before the sanitizers' runtime in an ASan build
+    env = dict(os.environ, LD_PRELOAD=shim, LK_FAULT_COUNT=count)
+    env.update({"LK_FAULT_" + k: str(v) for k, v in fault.items()})
+    # lk_faultfs.so comes before the sanitizers' runtime in an ASan build
     asan = env.get("ASAN_OPTIONS", "")
     env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "verify_asan_link_order=0"
-    p = subprocess.run([LOCKSTEP, "detect", "-q", "--max-mem", "1M", "--tmp-dir", tmp, "-o",
-                        out] + args, capture_output=True, text=True, env=env, timeout=TIMEOUT)
+    p = subprocess.run([LOCKSTEP] + argv, capture_output=True, text=text, env=env,
+                       timeout=TIMEOUT)
     ops = None
     if os.path.exists(count):
         with open(count, encoding="ascii") as f:
             ops = int(f.read())
     return p, ops
+
+
+def faulty(args, tmp, out, mode, at):
+    """detect under --max-mem 1M, its temporary files' operations failing."""
+    return preloaded(SHIM, ["detect", "-q", "--max-mem", "1M", "--tmp-dir", tmp, "-o", out] + args,
+                     DIR=tmp, OPS=mode, AT=at)
 
 
 def points(n):
@@ -114,14 +121,8 @@ def mem_sweep(name, args, ref):
     """lockstep's Nth allocation fails: a clean stop or the same output."""
     def once(at):
         tmp, out = tmpdir(), os.path.join(tmpdir(), "out")
-        count = os.path.join(tmpdir(), "count")
-        env = dict(os.environ, LD_PRELOAD=MEMSHIM, LK_FAULT_AT=str(at), LK_FAULT_COUNT=count)
-        p = subprocess.run([LOCKSTEP, "detect", "-q", "--tmp-dir", tmp, "-o", out] + args,
-                           capture_output=True, env=env, timeout=TIMEOUT)
-        n = None
-        if os.path.exists(count):
-            with open(count, encoding="ascii") as f:
-                n = int(f.read())
+        p, n = preloaded(MEMSHIM, ["detect", "-q", "--tmp-dir", tmp, "-o", out] + args,
+                         text=False, AT=at)
         return p, n, tmp, out
 
     p, n, tmp, out = once(0)
@@ -172,17 +173,8 @@ def input_sweep(name, path, threads):
 
     def once(at):
         out = os.path.join(tmpdir(), "out")
-        count = os.path.join(tmpdir(), "count")
-        env = dict(os.environ, LD_PRELOAD=SHIM, LK_FAULT_DIR=folder, LK_FAULT_OPS="read",
-                   LK_FAULT_AT=str(at), LK_FAULT_COUNT=count)
-        asan = env.get("ASAN_OPTIONS", "")
-        env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "verify_asan_link_order=0"
-        p = subprocess.run([LOCKSTEP, "detect", "-q", "-t", threads, "-w", "60s", "-o", out, path],
-                           capture_output=True, text=True, env=env, timeout=TIMEOUT)
-        n = None
-        if os.path.exists(count):
-            with open(count, encoding="ascii") as f:
-                n = int(f.read())
+        p, n = preloaded(SHIM, ["detect", "-q", "-t", threads, "-w", "60s", "-o", out, path],
+                         DIR=folder, OPS="read", AT=at)
         return p, n, out
 
     p, n, _ = once(0)
@@ -231,36 +223,37 @@ def output_sweep(name, args, ref):
     print("%s: %d output sizes" % (name, len(sizes)))
 
 
+def simulated(base, name, args_before, seed, actions, tweets=False):
+    """A simulated input and the reference output of detect on it: (its
+    folder, the detect arguments with its file, the reference folder)."""
+    d = os.path.join(base, name)
+    run(["simulate", "-q", "--seed", str(seed), "--actions", str(actions)] +
+        ([] if tweets else ["--no-tweets"]) + ["-o", d])
+    f = os.path.join(d, "tweets.csv" if tweets else "actions.csv")
+    args = args_before + [f, f] if tweets else args_before + [f]
+    ref = os.path.join(base, name + "_ref")
+    run(["detect", "-q", "-o", ref] + args)
+    return d, args, ref
+
+
 def main():
     if not os.path.exists(SHIM):
         skip("no lk_faultfs.so beside the test tools (LK_TOOLS_DIR)")
     base = tmpdir()
+    opts = ["-t", "2", "-w", "60s"]
 
-    sim = os.path.join(base, "sim")
-    run(["simulate", "-q", "--seed", "7", "--actions", "300000", "--no-tweets", "-o", sim])
-    args = ["-t", "2", "-w", "60s", os.path.join(sim, "actions.csv")]
-    ref = os.path.join(base, "sim_ref")
-    run(["detect", "-q", "-o", ref] + args)
+    sim, args, ref = simulated(base, "sim", opts, 7, 300000)
     sweep("simulated 300k", args, ref)
-
     output_sweep("simulated 300k, a full output disk", args, ref)
 
     # the post numbering's pairs in a mapped file (test_scale checks that
     # 450k actions under 1M take that path): the room taken for it
-    big = os.path.join(base, "big")
-    run(["simulate", "-q", "--seed", "7", "--actions", "450000", "--no-tweets", "-o", big])
-    args = ["-t", "2", "-w", "60s", os.path.join(big, "actions.csv")]
-    ref = os.path.join(base, "big_ref")
-    run(["detect", "-q", "-o", ref] + args)
+    _, args, ref = simulated(base, "big", opts, 7, 450000)
     sweep("simulated 450k", args, ref, modes=("alloc",))
 
-    # duplicate posts: the keys of the posts read go to a file
-    simt = os.path.join(base, "simt")
-    run(["simulate", "-q", "--seed", "3", "--actions", "150000", "-o", simt])
-    tweets = os.path.join(simt, "tweets.csv")
-    args = ["-t", "2", "-w", "60s", tweets, tweets]
-    ref = os.path.join(base, "tweets_ref")
-    run(["detect", "-q", "-o", ref] + args)
+    # duplicate posts (the IO-archive tweets read twice): the keys of the
+    # posts read go to a file
+    _, args, ref = simulated(base, "tweets", opts, 3, 150000, tweets=True)
     sweep("tweets read twice", args, ref)
 
     # the input itself cannot be read: plain (read on 1 and on 2 threads,
@@ -279,11 +272,7 @@ def main():
     if not os.path.exists(MEMSHIM) or sanitized():
         print("SKIP part: allocation failures (no lk_faultmem.so, or an ASan build)")
     else:
-        small = os.path.join(base, "small")
-        run(["simulate", "-q", "--seed", "7", "--actions", "50000", "--no-tweets", "-o", small])
-        args = ["-t", "2", "-w", "60s", os.path.join(small, "actions.csv")]
-        ref = os.path.join(base, "small_ref")
-        run(["detect", "-q", "-o", ref] + args)
+        _, args, ref = simulated(base, "small", opts, 7, 50000)
         mem_sweep("simulated 50k", args, ref)
         mem_sweep("simulated 50k, --max-mem 1M", ["--max-mem", "1M"] + args, ref)
     finish()
