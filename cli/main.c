@@ -130,6 +130,7 @@ static int join_mpi(int *argc, char ***argv)
     if (lk_dist_init(argc, argv, msg, sizeof msg) != LK_OK) {
         if (msg[0]) /* empty on the ranks rank 0 speaks for */
             (void)fprintf(stderr, "lockstep: started by mpirun, but %s\n", msg);
+        lk_dist_finalize(); /* a rank that could not allocate is still in the job */
         return LK_EXIT_FAILURE;
     }
     if (lk_dist_rank() != 0 && (devnull = fopen("/dev/null", "w")) != NULL) {

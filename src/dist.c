@@ -114,8 +114,10 @@ lk_status lk_dist_init(int *argc, char ***argv, char *errbuf, size_t errlen)
         return LK_EIO;
     }
     /* every rank learns whether one could not start (the lowest that
-     * could not): none is left waiting for it in the first agreement;
-     * rank 0 alone says so */
+     * could not): none is left waiting for it in the first agreement.
+     * Rank 0 alone says so, and all stay in the job (lk_dist_finalize
+     * ends it) until it has: mpirun ends the job when a rank exits 1, and
+     * MPI_Finalize holds every rank until all have come */
     g_votes = malloc(2 * (size_t)size * sizeof *g_votes);
     {
         int mine = g_votes ? size : rank, first = size;
@@ -129,7 +131,9 @@ lk_status lk_dist_init(int *argc, char ***argv, char *errbuf, size_t errlen)
                 (void)snprintf(errbuf, errlen, "rank %d: %s", first, lk_strerror(LK_ENOMEM));
             free(g_votes);
             g_votes = NULL;
-            (void)MPI_Finalize();
+            g_rank = rank;
+            g_size = size;
+            g_on = 1;
             return LK_ENOMEM;
         }
     }

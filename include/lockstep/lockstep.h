@@ -101,7 +101,8 @@ LK_API int lk_dist_available(void);
  * @return LK_OK; LK_EINVAL when built without MPI; LK_EIO when MPI cannot
  *         start or lacks MPI_THREAD_FUNNELED; LK_ENOMEM on every rank when
  *         one could not allocate its share (errbuf is empty on the ranks
- *         but 0, whose message names the rank).
+ *         but 0, whose message names the rank): the ranks are still in the
+ *         job, and lk_dist_finalize() ends it once rank 0 has said so.
  */
 LK_API LK_RESULT_USED lk_status lk_dist_init(int *argc, char ***argv, char *errbuf, size_t errlen);
 
