@@ -9,10 +9,10 @@ operations of one kind on files under the folder (new files, room taken with
 posix_fallocate, writes, reads) and makes the Nth and every later one fail
 (ENOSPC, or EIO for reads).  A first run counts them (and, the shim being
 transparent, must write what a run without it writes); then N is swept over
-that range: every point for a few operations, 16 spread over it for
-many.  The operations of several threads reach the shim in no fixed order,
-so a run may end before its Nth: it must then have written the reference's
-output.
+that range: every point for a few operations, 16 spread over it for many
+(LK_FAULT_POINTS sets how many).  The operations of several threads reach
+the shim in no fixed order, so a run may end before its Nth: it must then
+have written the reference's output.
 
 Inputs run under --max-mem 1M, so that every stage spills: a simulated run
 (near-text signatures and actions while reading, the index parked, the pair
@@ -49,7 +49,7 @@ MEMPOINTS = 48
 MEMFIRST = 64
 CAUSE = {"open": "No space left on device", "alloc": "No space left on device",
          "write": "No space left on device", "read": "Input/output error"}
-POINTS = 16
+POINTS = int(os.environ.get("LK_FAULT_POINTS", "16"))  # more for a deeper sweep by hand
 TIMEOUT = 600
 
 
