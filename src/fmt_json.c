@@ -178,8 +178,12 @@ lk_status lk_jf_req_account(lk_jsonfmt *jf, lk_sink *k, const lk_json *j, uint32
         return lk_sink_bad(k, LK_SKIP_BAD_FIELD, "'%s': expected a string, not %s", shown,
                            lk_jf_type_word(j, v));
     }
-    *ok = 1;
-    return lk_sink_account(k, s, n);
+    /* ok only once the account is kept: the callers return st only when
+     * !ok, and an account the sink could not copy (out of memory) had
+     * gone on as an empty one, the record skipped as empty_account */
+    const lk_status st = lk_sink_account(k, s, n);
+    *ok = st == LK_OK;
+    return st;
 }
 
 /* Check and set a time in ms; a bad one finishes the record. */

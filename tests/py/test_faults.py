@@ -30,8 +30,11 @@ allocations and 48 more spread over a small simulated run's, with and
 without --max-mem.  The run stops with exit 1 and one line saying it ran out
 of memory and where (an input, a stage, an output), or, where an allocation
 has a fallback, writes the reference's output.  LK_FAULT_ALL=1 takes every
-allocation instead (a few thousand runs).  Skipped in an ASan build, whose
-allocator the shim cannot stand in for.
+allocation instead (a few thousand runs).  And every allocation of
+`convert --on-error skip` reading each format sample of tests/data/formats
+and the first records of ../shared/data's Twitter v1, v2 and Pushshift
+samples: one line saying it ran out of memory, or the same rows and summary.
+Skipped in an ASan build, whose allocator the shim cannot stand in for.
 """
 import os
 import re
@@ -40,7 +43,7 @@ import shutil
 import signal
 import subprocess
 
-from lktest import (LOCKSTEP, check, check_same_folders, finish, run, sanitized, skip,
+from lktest import (LOCKSTEP, SHARED, check, check_same_folders, finish, run, sanitized, skip,
                     tmpdir)
 
 SHIM = os.path.join(os.environ.get("LK_TOOLS_DIR", ""), "lk_faultfs.so")
@@ -223,6 +226,31 @@ def output_sweep(name, args, ref):
     print("%s: %d output sizes" % (name, len(sizes)))
 
 
+def convert_sweep(path):
+    """Every allocation of lockstep's while `convert --on-error skip` reads
+    one input format: exit 1 and one line saying it ran out of memory, or
+    the reference's rows and summary (a fallback).  A reader that took an
+    allocation failure for a bad field would skip the row instead."""
+    def summary(err):
+        return re.sub(r"[0-9.]+ s wall", "", err.decode("utf-8", "replace"))
+
+    argv = ["convert", "--on-error", "skip", path]
+    p, n = preloaded(MEMSHIM, argv, text=False)
+    name = os.path.basename(path)
+    check(p.returncode == 0 and n, "convert %s: counting run exit 0 (%d)" % (name, p.returncode))
+    if p.returncode != 0 or not n:
+        return
+    ref_out, ref_err = p.stdout, summary(p.stderr)
+    for at in range(1, n + 1):
+        p, _ = preloaded(MEMSHIM, argv, text=False, AT=at)
+        err = p.stderr.decode("utf-8", "replace").strip().splitlines()
+        check((p.returncode == 0 and p.stdout == ref_out and summary(p.stderr) == ref_err) or
+              (p.returncode == 1 and len(err) == 1 and "out of memory" in err[0]),
+              "convert %s, allocation %d of %d fails: the reference's rows, or one line saying "
+              "so (exit %d, %r)" % (name, at, n, p.returncode, err[-2:]))
+    print("convert %s: %d allocations" % (name, n))
+
+
 def simulated(base, name, args_before, seed, actions, tweets=False):
     """A simulated input and the reference output of detect on it: (its
     folder, the detect arguments with its file, the reference folder)."""
@@ -275,6 +303,26 @@ def main():
         _, args, ref = simulated(base, "small", opts, 7, 50000)
         mem_sweep("simulated 50k", args, ref)
         mem_sweep("simulated 50k, --max-mem 1M", ["--max-mem", "1M"] + args, ref)
+        formats = os.path.join(os.environ.get("LK_TEST_DATA", ""), "formats")
+        for f in sorted(os.listdir(formats)) if os.path.isdir(formats) else []:
+            convert_sweep(os.path.join(formats, f))
+        # the readers with no sample there: the first records of ../shared/data's
+        for rel, lines in (("twitter-v1/tweets_v11.jsonl.zst", 40),
+                           ("pushshift/RC_2005-12.zst", 60),
+                           ("pushshift/AskMen_submissions.zst", 30),
+                           ("twitter-v2/cotweet.jsonl", 1), ("twitter-v2/edited.jsonl", 1)):
+            src = os.path.join(SHARED, rel)
+            if not os.path.exists(src):
+                print("SKIP part: ../shared/data/%s is absent" % rel)
+                continue
+            head = os.path.join(base, os.path.basename(rel).replace(".zst", "") + ".head.jsonl")
+            with open(src, "rb") as f:
+                data = f.read() if not rel.endswith(".zst") else subprocess.run(
+                    ["zstd", "-dc", "--long=31"], input=f.read(), capture_output=True,
+                    check=False).stdout
+            with open(head, "wb") as f:
+                f.write(b"".join(data.splitlines(keepends=True)[:lines]))
+            convert_sweep(head)
     finish()
 
 
