@@ -1,5 +1,6 @@
 /* main.c - the lockstep command: dispatch, help, version, exit status. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,6 +180,10 @@ int main(int argc, char **argv)
     const int mpi = launched_by_mpirun();
     int rc;
 
+    /* a file size limit (ulimit -f) makes a write fail with EFBIG, which
+     * says "File too large" about the file, instead of killing the process
+     * without a word (under mpirun, the job with status 153) */
+    (void)signal(SIGXFSZ, SIG_IGN);
     if (mpi && (rc = join_mpi(&argc, &argv)) != 0)
         return close_stdout(rc);
     /* only detect is distributed: any other command runs on rank 0 alone */

@@ -200,14 +200,15 @@ def input_sweep(name, path, threads):
 
 def output_sweep(name, args, ref):
     """The output folder's disk fills up (RLIMIT_FSIZE just below each output
-    file's size): one line naming a file at least that large and the cause,
-    exit 1, and the folder cleared of the run's outputs."""
+    file's size, SIGXFSZ at its default, which lockstep ignores): one line
+    naming a file at least that large and the cause, exit 1, and the folder
+    cleared of the run's outputs."""
     sizes = {f: os.path.getsize(os.path.join(ref, f)) for f in os.listdir(ref)}
     for f, size in sorted(sizes.items()):
         limit = size - 1
 
-        def full(limit=limit):
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        def full(limit=limit):  # SIGXFSZ as the shell leaves it: lockstep ignores it
+            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
             resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
         out = os.path.join(tmpdir(), "out")
