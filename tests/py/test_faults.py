@@ -70,7 +70,8 @@ def preloaded(shim, argv, text=True, **fault):
     ops = None
     if os.path.exists(count):
         with open(count, encoding="ascii") as f:
-            ops = int(f.read())
+            text = f.read().strip()  # written at exit: empty if the run was cut short
+            ops = int(text) if text else None
     return p, ops
 
 

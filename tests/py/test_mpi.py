@@ -282,7 +282,10 @@ def rank_faults(inp):
         n = None
         if os.path.exists(count):
             with open(count, encoding="ascii") as f:
-                n = int(f.read())
+                # empty when mpirun ended rank 1 as it wrote it (a failed
+                # run: only the counting run's number is used)
+                text = f.read().strip()
+                n = int(text) if text else None
         return p, n
 
     for mode in modes:
