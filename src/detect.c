@@ -236,14 +236,15 @@ static void enter_stage(lk_detect *d, const char *stage)
  * --tmp-dir; without it only the pair records spill). */
 static void oom_message(lk_detect *d)
 {
+    const char *stage = d->stage ? d->stage : "read";
     if (d->o.max_mem)
-        lk_errf(d->errmsg, "out of memory in the %s stage, under --max-mem %llu MiB",
-                d->stage ? d->stage : "read", (unsigned long long)(d->o.max_mem >> 20));
+        lk_errf(d->errmsg, "out of memory in the %s stage, under --max-mem %llu MiB", stage,
+                (unsigned long long)(d->o.max_mem >> 20));
     else
         lk_errf(d->errmsg,
                 "out of memory in the %s stage (--max-mem SIZE parks the large tables in "
                 "--tmp-dir)",
-                d->stage ? d->stage : "read");
+                stage);
 }
 
 /* The sink's steps of a spilling near-text clustering, as stages (ctx: the

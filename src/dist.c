@@ -119,6 +119,9 @@ lk_status lk_dist_init(int *argc, char ***argv, char *errbuf, size_t errlen)
      * ends it) until it has: mpirun ends the job when a rank exits 1, and
      * MPI_Finalize holds every rank until all have come */
     g_votes = malloc(2 * (size_t)size * sizeof *g_votes);
+    g_rank = rank;
+    g_size = size;
+    g_on = 1; /* in the job from here, whatever follows */
     {
         int mine = g_votes ? size : rank, first = size;
         if (MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
@@ -131,15 +134,9 @@ lk_status lk_dist_init(int *argc, char ***argv, char *errbuf, size_t errlen)
                 (void)snprintf(errbuf, errlen, "rank %d: %s", first, lk_strerror(LK_ENOMEM));
             free(g_votes);
             g_votes = NULL;
-            g_rank = rank;
-            g_size = size;
-            g_on = 1;
             return LK_ENOMEM;
         }
     }
-    g_rank = rank;
-    g_size = size;
-    g_on = 1;
     g_share = node_share();
     return LK_OK;
 }
