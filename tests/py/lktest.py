@@ -1,8 +1,10 @@
 """Small helpers shared by the scripted tests (stdlib only)."""
+import atexit
 import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,7 @@ def sanitized():
 def run(args, check=True):
     p = subprocess.run([LOCKSTEP] + args, capture_output=True, text=True)
     if check and p.returncode != 0:
+        failures.append("lockstep %s" % args[0])
         raise SystemExit("lockstep %s failed (%d): %s" % (" ".join(args), p.returncode, p.stderr))
     return p
 
@@ -55,8 +58,27 @@ def summary(outdir):
         return json.load(f)
 
 
+_root = None
+
+
+def _remove_root():
+    if _root is None:
+        return
+    if os.environ.get("LK_KEEP_TMP") or failures:
+        print("scratch folders kept in %s" % _root)
+    else:
+        shutil.rmtree(_root, ignore_errors=True)
+
+
 def tmpdir():
-    return tempfile.mkdtemp(prefix="lktest.")
+    """A new scratch folder, inside one folder per test process that is
+    removed when the process exits (kept when a check failed, or with
+    LK_KEEP_TMP set, and its path printed)."""
+    global _root
+    if _root is None:
+        _root = tempfile.mkdtemp(prefix="lktest.")
+        atexit.register(_remove_root)
+    return tempfile.mkdtemp(dir=_root)
 
 
 def folder_files(d):
