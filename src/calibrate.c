@@ -446,22 +446,23 @@ done:
     return st;
 }
 
-/* A post of a null copy: 24 bytes (10^8 posts are 2.4 GB). */
-typedef struct poststrat {
-    int64_t delay;    /* the post's time after its primary object's first action */
-    uint32_t stratum; /* its stratum's rank among all strata (assign_strata) */
-    uint32_t cls;     /* trace mask << 17 | its primary object's classes (objinfo),
-                         | PS_ORIGIN; its stratum keys derive from it (post_key) */
-    uint32_t account; /* its account */
-    uint32_t obj;     /* its primary object (its birth: that object's objinfo.t0) */
-} poststrat;
+/*
+ * The posts of a null copy are held one array a field (copyjob: pcls, pacc,
+ * pdelay, pobj, pstr; 24 bytes a post in all, 10^8 posts 2.4 GB), so that
+ * each goes as soon as the copy is done with it and, under a cap, comes
+ * from the WHO copy's file only when needed: at most 20 bytes a post are
+ * held at once (the build), 16 from the strata on.  A post's pcls word is
+ * its trace mask << 17 | its primary object's classes (objinfo, bits 5-16)
+ * | the time class of its delay (bits 0-4) | PS_ORIGIN; its stratum keys
+ * derive from it (post_key).
+ */
 
-/* In poststrat.cls: the post is its primary object's first action. */
+/* In pcls: the post is its primary object's first action. */
 #define PS_ORIGIN (UINT32_C(1) << 31)
-/* In poststrat.cls while the posts are built: 1 + prim_rank of the primary
- * action so far (0: none yet), where the classes go later (bits 5-16). */
+/* In pcls, bits 0-4: while the posts are built, 1 + prim_rank of the
+ * primary action so far (0: none yet); then the time class of the delay. */
 #define PS_RANK UINT32_C(0x1f)
-/* In poststrat.stratum until assign_strata gives the post one. */
+/* In pstr until assign_strata gives the post a stratum. */
 #define PS_UNSET UINT32_MAX
 
 /* A stratum is level << PS_LEVEL_SHIFT | key (post_key, whose trace mask
@@ -505,13 +506,13 @@ static void stratlist_release(stratlist *st)
  * front-loading (5-10) classes, and for the popularity null the time class
  * of its delay (0-4; the timing null shuffles the delay: never part of its
  * stratum). */
-static uint32_t post_key(const poststrat *p, unsigned lv, lk_null_kind kind)
+static uint32_t post_key(uint32_t cls, unsigned lv, lk_null_kind kind)
 {
-    const uint32_t mc = p->cls & ~PS_ORIGIN,
+    const uint32_t all = cls & ~PS_ORIGIN, mc = all & ~PS_RANK,
                    pop = mc & (((UINT32_C(1) << 17) - 1) & ~UINT32_C(0x7ff));
     switch (lv) {
     case 0:
-        return kind == LK_NULL_WHO ? mc | time_class(p->delay) : mc;
+        return kind == LK_NULL_WHO ? all : mc;
     case 1:
         return mc;
     case 2:
@@ -537,9 +538,16 @@ typedef struct copyjob {
     const nullshared *sh;
     lk_null_kind kind;
     uint64_t seed;
-    poststrat *ps;
-    size_t parts; /* build_posts: post ranges, one task each */
-    uint64_t *ka; /* assign_strata: (stratum key << abits | account) of a level's part */
+    /* the posts (one array a field, each freed once done with) */
+    uint32_t *pcls;  /* trace mask, classes, time class, PS_ORIGIN (above) */
+    uint32_t *pacc;  /* its account; WHO, once shuffled, its new one */
+    int64_t *pdelay; /* its time after its primary object's first action;
+                        WHEN, once shuffled, its new time (when_times) */
+    uint32_t *pobj;  /* its primary object (whose birth, objinfo.t0, WHEN's
+                        new time starts from) */
+    uint32_t *pstr;  /* its stratum's rank among all strata (assign_strata) */
+    size_t parts;    /* build_posts: post ranges, one task each */
+    uint64_t *ka;    /* assign_strata: (stratum key << abits | account) of a level's part */
     unsigned abits, lv;
     size_t kcap;         /* assign_strata: posts a part at most (0: one part) */
     size_t nq, q;        /* its parts of the accounts (acc_part), the one being sorted */
@@ -549,10 +557,9 @@ typedef struct copyjob {
     size_t nkeys, pkcap;
     stratlist *sv; /* the strata; at level lv, sv->s[base .. sv->n) are its */
     size_t base;
-    size_t *cnt;    /* per task: posts given a stratum */
-    size_t lo, hi;  /* post_pack: the round's posts */
-    uint32_t *pacc; /* after the shuffle, per post (post_pack): WHO its account, */
-    int64_t *ptime; /* WHEN its time (its primary object's birth + its delay) */
+    size_t *cnt;          /* per task: posts given a stratum */
+    size_t lo, hi;        /* when_times: the posts whose objects are in obuf */
+    const uint32_t *obuf; /* when_times: their pobj (read back under a cap) */
     lk_cols *out;
     uint32_t *perm;
     runrec *buf; /* resort_runs: 2 * maxrun records per worker */
@@ -564,10 +571,17 @@ static void posts_init_task(void *ctx, size_t task, unsigned worker)
     const copyjob *j = ctx;
     const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
     (void)worker;
-    for (size_t p = task * STEP; p < e; p++) {
-        j->ps[p].cls = 0;
-        j->ps[p].stratum = PS_UNSET;
-    }
+    for (size_t p = task * STEP; p < e; p++)
+        j->pcls[p] = 0;
+}
+
+static void posts_unset_task(void *ctx, size_t task, unsigned worker)
+{
+    const copyjob *j = ctx;
+    const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
+    (void)worker;
+    for (size_t p = task * STEP; p < e; p++)
+        j->pstr[p] = PS_UNSET;
 }
 
 /* The posts in part `task` of the post numbers from all actions, in index
@@ -589,12 +603,15 @@ static void posts_scan_task(void *ctx, size_t task, unsigned worker)
         const lk_action *x;
         const objinfo *q;
         unsigned tr;
-        uint32_t rank, best;
-        poststrat *s;
+        uint32_t rank, best, cls;
         if (r + PREFETCH < ix->n) {
             const uint32_t pf = j->sh->pid[r + PREFETCH];
-            if (pf >= lo && pf < hi)
-                __builtin_prefetch(&j->ps[pf], 1);
+            if (pf >= lo && pf < hi) {
+                __builtin_prefetch(&j->pcls[pf], 1);
+                __builtin_prefetch(&j->pacc[pf], 1);
+                __builtin_prefetch(&j->pdelay[pf], 1);
+                __builtin_prefetch(&j->pobj[pf], 1);
+            }
         }
         ev = lk_objindex_evict_behind(ix, ev, r);
         if (r >= pev + 2 * STEP) {
@@ -607,18 +624,18 @@ static void posts_scan_task(void *ctx, size_t task, unsigned worker)
         q = &j->sh->oi[x->object];
         tr = OI_TRACE(q->info);
         rank = prim_rank[tr] + 1u;
-        s = &j->ps[p];
-        /* ps[0..nposts) is set by posts_init_task, pid[] names posts below
-         * nposts (the analyser loses track of them across tasks) */
+        /* pcls[0..nposts) is set by posts_init_task, pid[] names posts
+         * below nposts (the analyser loses track of them across tasks) */
         // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
-        best = s->cls & PS_RANK;
-        s->cls |= UINT32_C(1) << tr << 17;
+        best = j->pcls[p] & PS_RANK;
+        cls = j->pcls[p] | UINT32_C(1) << tr << 17;
         if (best == 0 || rank < best) {
-            s->cls = (s->cls & ~(PS_RANK | PS_ORIGIN)) | rank | (r == q->first ? PS_ORIGIN : 0);
-            s->delay = x->t - q->t0;
-            s->account = x->account; /* the post's */
-            s->obj = x->object;
+            cls = (cls & ~(PS_RANK | PS_ORIGIN)) | rank | (r == q->first ? PS_ORIGIN : 0);
+            j->pdelay[p] = x->t - q->t0;
+            j->pacc[p] = x->account; /* the post's */
+            j->pobj[p] = x->object;
         }
+        j->pcls[p] = cls;
     }
 }
 
@@ -627,12 +644,14 @@ static void posts_classes_task(void *ctx, size_t task, unsigned worker)
     const copyjob *j = ctx;
     const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
     (void)worker;
-    for (size_t p = task * STEP; p < e; p++) /* every post has an action: obj is set */
+    for (size_t p = task * STEP; p < e; p++) /* every post has an action: pobj is set */
         // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.ArraySubscript)
-        j->ps[p].cls = (j->ps[p].cls & ~PS_RANK) | OI_CLASSES(j->sh->oi[j->ps[p].obj].info);
+        j->pcls[p] = (j->pcls[p] & ~PS_RANK) | OI_CLASSES(j->sh->oi[j->pobj[p]].info) |
+                     time_class(j->pdelay[p]);
 }
 
-/* The posts of the copy with their strata's inputs (posts_scan_task). */
+/* The posts of the copy with their strata's inputs (posts_scan_task):
+ * pcls, pacc, pdelay and pobj. */
 static void build_posts(copyjob *j, unsigned threads)
 {
     const size_t ns = nsteps(j->sh->nposts);
@@ -676,8 +695,8 @@ static void strata_count_task(void *ctx, size_t task, unsigned worker)
     (void)worker;
     memset(c, 0, j->nq * sizeof *c);
     for (size_t p = task * STEP; p < e; p++)
-        if (j->ps[p].stratum == PS_UNSET)
-            c[acc_part(j->ps[p].account, j->nq)]++;
+        if (j->pstr[p] == PS_UNSET)
+            c[acc_part(j->pacc[p], j->nq)]++;
 }
 
 /* Level lv, part q: the (stratum key << abits | account) values of the
@@ -688,11 +707,9 @@ static void strata_fill_task(void *ctx, size_t task, unsigned worker)
     const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
     uint64_t *ka = j->ka + j->koff[task];
     (void)worker;
-    for (size_t p = task * STEP; p < e; p++) {
-        const poststrat *s = &j->ps[p];
-        if (s->stratum == PS_UNSET && acc_part(s->account, j->nq) == j->q)
-            *ka++ = (uint64_t)post_key(s, j->lv, j->kind) << j->abits | s->account;
-    }
+    for (size_t p = task * STEP; p < e; p++)
+        if (j->pstr[p] == PS_UNSET && acc_part(j->pacc[p], j->nq) == j->q)
+            *ka++ = (uint64_t)post_key(j->pcls[p], j->lv, j->kind) << j->abits | j->pacc[p];
 }
 
 /* The posts without a stratum whose key at level lv is one of the level's
@@ -704,12 +721,12 @@ static void strata_take_task(void *ctx, size_t task, unsigned worker)
     size_t c = 0;
     (void)worker;
     for (size_t p = task * STEP; p < e; p++)
-        if (j->ps[p].stratum == PS_UNSET) {
+        if (j->pstr[p] == PS_UNSET) {
             const uint32_t x =
-                (uint32_t)j->lv << PS_LEVEL_SHIFT | post_key(&j->ps[p], j->lv, j->kind);
+                (uint32_t)j->lv << PS_LEVEL_SHIFT | post_key(j->pcls[p], j->lv, j->kind);
             const size_t k = find_stratum(j->sv->s, j->base, j->sv->n, x);
             if (k < j->sv->n) {
-                j->ps[p].stratum = (uint32_t)k;
+                j->pstr[p] = (uint32_t)k;
                 c++;
             }
         }
@@ -769,7 +786,8 @@ static lk_status strata_part(copyjob *j, unsigned threads)
 
 /* The most parts of the accounts: each part re-reads all posts, and 16
  * parts' keys (half a byte a post) are already small beside the posts'
- * 24 bytes, so a smaller budget would only slow the copy down. */
+ * 12 bytes here (pcls, pacc, pstr), so a smaller budget would only slow
+ * the copy down. */
 #define STRATA_PARTS_MAX 16
 
 /* How many parts of the accounts m posts' sort keys are cut into: of
@@ -796,7 +814,6 @@ static size_t strata_parts(const copyjob *j, size_t m)
 static lk_status assign_strata(copyjob *j, unsigned threads)
 {
     const size_t n = j->sh->nposts, ns = nsteps(n);
-    const poststrat *ps = j->ps;
     stratlist *sv = j->sv;
     size_t kacap = 0, qbytes, nq0;
     uint32_t maxacc = 0;
@@ -811,8 +828,11 @@ static lk_status assign_strata(copyjob *j, unsigned threads)
     j->koff = malloc(LK_MAX(ns, (size_t)1) * sizeof *j->koff);
     if (!j->cnt || !j->koff)
         goto done;
+    if (!(j->pstr = lk_huge_malloc(LK_MAX(n, (size_t)1) * sizeof *j->pstr)))
+        goto done;
+    (void)lk_par_run(threads, ns, posts_unset_task, j);
     for (size_t p = 0; p < n; p++)
-        maxacc = LK_MAX(maxacc, ps[p].account);
+        maxacc = LK_MAX(maxacc, j->pacc[p]);
     j->abits = 1;
     while (j->abits < 32 && (maxacc >> j->abits) != 0)
         j->abits++;
@@ -859,8 +879,8 @@ static lk_status assign_strata(copyjob *j, unsigned threads)
             goto done;
         sv->s[sv->n++] = UINT32_C(4) << PS_LEVEL_SHIFT;
         for (size_t p = 0; p < n; p++)
-            if (ps[p].stratum == PS_UNSET)
-                j->ps[p].stratum = (uint32_t)(sv->n - 1);
+            if (j->pstr[p] == PS_UNSET)
+                j->pstr[p] = (uint32_t)(sv->n - 1);
     }
     if (nq0 > 1)
         lk_log(LK_LOG_INFO, "calibration: %s strata found in %zu parts of the accounts (%zu posts)",
@@ -881,8 +901,8 @@ done:
 }
 
 /* sv->ord receives the posts in stratum order, in increasing order within
- * a stratum (a counting sort on the strata's ranks: 4 bytes a post). */
-static lk_status sort_by_stratum(const poststrat *ps, size_t n, stratlist *sv)
+ * a stratum (a counting sort on the strata's ranks pstr: 4 bytes a post). */
+static lk_status sort_by_stratum(const uint32_t *pstr, size_t n, stratlist *sv)
 {
     size_t *off = calloc(sv->n + 1, sizeof *off);
 
@@ -890,11 +910,11 @@ static lk_status sort_by_stratum(const poststrat *ps, size_t n, stratlist *sv)
     if (!off || !(sv->ord = lk_huge_malloc(LK_MAX(n, (size_t)1) * sizeof *sv->ord)))
         return LK_ENOMEM;
     for (size_t p = 0; p < n; p++)
-        off[ps[p].stratum + 1]++;
+        off[pstr[p] + 1]++;
     for (size_t k = 0; k < sv->n; k++)
         off[k + 1] += off[k];
     for (size_t p = 0; p < n; p++)
-        sv->ord[off[ps[p].stratum]++] = (uint32_t)p;
+        sv->ord[off[pstr[p]]++] = (uint32_t)p;
     for (size_t k = sv->n; k > 0; k--)
         off[k] = off[k - 1];
     off[0] = 0;
@@ -915,7 +935,8 @@ static void shuffle_task(void *ctx, size_t task, unsigned worker)
     const copyjob *j = ctx;
     uint32_t *o = j->sv->ord + j->sv->off[task];
     size_t m = j->sv->off[task + 1] - j->sv->off[task];
-    poststrat *ps = j->ps;
+    uint32_t *acc = j->pacc;
+    int64_t *delay = j->pdelay;
     uint32_t y[SHUFFLE_BLOCK];
     lk_rng rng;
 
@@ -929,8 +950,8 @@ static void shuffle_task(void *ctx, size_t task, unsigned worker)
         size_t r = 0;
         for (size_t i = 0; i < m; i++) {
             if (i + PREFETCH < m)
-                __builtin_prefetch(&ps[o[i + PREFETCH]]);
-            if (!(ps[o[i]].cls & PS_ORIGIN))
+                __builtin_prefetch(&j->pcls[o[i + PREFETCH]]);
+            if (!(j->pcls[o[i]] & PS_ORIGIN))
                 o[r++] = o[i];
         }
         m = r;
@@ -943,22 +964,28 @@ static void shuffle_task(void *ctx, size_t task, unsigned worker)
         for (size_t k = 0; k < nb; k++) {
             y[k] = (uint32_t)lk_rng_below(&rng, i - k);
             __builtin_prefetch(&o[y[k]]);
-            __builtin_prefetch(&ps[o[i - k - 1]], 1);
+            if (j->kind == LK_NULL_WHO)
+                __builtin_prefetch(&acc[o[i - k - 1]], 1);
+            else
+                __builtin_prefetch(&delay[o[i - k - 1]], 1);
         }
         for (size_t k = 0; k < nb; k++) {
             y[k] = o[y[k]];
-            __builtin_prefetch(&ps[y[k]], 1);
+            if (j->kind == LK_NULL_WHO)
+                __builtin_prefetch(&acc[y[k]], 1);
+            else
+                __builtin_prefetch(&delay[y[k]], 1);
         }
         for (size_t k = 0; k < nb; k++, i--) {
-            poststrat *a = &ps[o[i - 1]], *b = &ps[y[k]];
+            const size_t a = o[i - 1], b = y[k];
             if (j->kind == LK_NULL_WHO) {
-                const uint32_t t = a->account;
-                a->account = b->account;
-                b->account = t;
+                const uint32_t t = acc[a];
+                acc[a] = acc[b];
+                acc[b] = t;
             } else {
-                const int64_t t = a->delay;
-                a->delay = b->delay;
-                b->delay = t;
+                const int64_t t = delay[a];
+                delay[a] = delay[b];
+                delay[b] = t;
             }
         }
     }
@@ -1047,64 +1074,59 @@ static void sort_run(runrec *r, runrec *tmp, size_t k)
     }
 }
 
-/* WHEN: each post's new time (its primary object's birth + its delay), in
- * place of its delay. */
+/* The WHO copy's posts in their file (nullshared.ps_fd1), n of them: pcls
+ * from 0, then pacc, pdelay and pobj. */
+#define PS_ACC_OFF(n)   ((uint64_t)(n)*4)
+#define PS_DELAY_OFF(n) ((uint64_t)(n)*8)
+#define PS_OBJ_OFF(n)   ((uint64_t)(n)*16)
+
+/* Posts a range of when_times reads the objects of back (16 MB). */
+#define OBJ_RANGE ((size_t)1 << 22)
+
+/* WHEN: posts [lo, hi) take their new time, their primary object's birth
+ * + their delay, in place of the delay. */
 static void post_time_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
-    const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
-    (void)worker;
-    for (size_t p = task * STEP; p < e; p++)
-        j->ps[p].delay += j->sh->oi[j->ps[p].obj].t0;
-}
-
-/* Round [j->lo, j->hi) of post_pack: each post's account (WHO, 4 bytes) or
- * time (WHEN, 8) to slot p of an array over the posts' own first bytes.
- * The round writes below every post it reads (post_pack), so its tasks
- * never meet. */
-static void post_pack_task(void *ctx, size_t task, unsigned worker)
-{
-    const copyjob *j = ctx;
     const size_t b = j->lo + task * STEP, e = LK_MIN(j->hi, b + STEP);
-    char *base = (char *)j->ps;
+    const uint32_t *o = j->obuf - j->lo;
     (void)worker;
     for (size_t p = b; p < e; p++) {
-        /* memcpy: the bytes change type as they move */
-        if (j->kind == LK_NULL_WHO)
-            memcpy(base + p * sizeof(uint32_t), &j->ps[p].account, sizeof(uint32_t));
-        else
-            memcpy(base + p * sizeof(int64_t), &j->ps[p].delay, sizeof(int64_t));
+        if (p + PREFETCH < e)
+            __builtin_prefetch(&j->sh->oi[o[p + PREFETCH]]);
+        j->pdelay[p] += j->sh->oi[o[p]].t0;
     }
 }
 
-/*
- * What the actions take from their post after the shuffle, packed into
- * the front of the posts' array and the rest given back (realloc): no
- * second array beside the posts (0.28 or 0.55 GB at 10^8 actions).  The
- * packing runs in rounds [lo, hi) with hi <= lo * 24 / w (w: 4 or 8 bytes
- * a slot): a round's slots lie below the first post it reads, over posts
- * already read, so its tasks can run side by side.
- */
-static void post_pack(copyjob *j, unsigned threads)
+/* WHEN, after the shuffle: every post's new time (post_time_task), with
+ * its primary object from pobj, or under a cap (pobj NULL) read back from
+ * the WHO copy's file a range at a time. */
+static lk_status when_times(copyjob *j, nullshared *sh, unsigned threads, char *errbuf)
 {
-    const size_t n = j->sh->nposts, w = j->kind == LK_NULL_WHO ? sizeof(uint32_t) : sizeof(int64_t),
-                 grow = sizeof(poststrat) / w;
-    void *packed;
+    const size_t n = sh->nposts;
+    uint32_t *buf;
+    lk_status st = LK_OK;
 
-    if (j->kind == LK_NULL_WHEN)
+    if (j->pobj) {
+        j->obuf = j->pobj;
+        j->lo = 0;
+        j->hi = n;
         (void)lk_par_run(threads, nsteps(n), post_time_task, j);
-    for (j->lo = 0; j->lo < n; j->lo = j->hi) {
-        j->hi = j->lo ? LK_MIN(n, j->lo * grow) : LK_MIN(n, (size_t)1);
-        (void)lk_par_run(threads, nsteps(j->hi - j->lo), post_pack_task, j);
+        return LK_OK;
     }
-    /* shrinking cannot fail for want of memory, but may: the posts stay */
-    packed = realloc(j->ps, LK_MAX(n, (size_t)1) * w);
-    packed = packed ? packed : j->ps;
-    j->ps = NULL;
-    if (j->kind == LK_NULL_WHO)
-        j->pacc = packed;
-    else
-        j->ptime = packed;
+    if (!(buf = malloc(LK_MAX(LK_MIN(n, OBJ_RANGE), (size_t)1) * sizeof *buf)))
+        return LK_ENOMEM;
+    j->obuf = buf;
+    for (j->lo = 0; j->lo < n && st == LK_OK; j->lo = j->hi) {
+        j->hi = LK_MIN(n, j->lo + OBJ_RANGE);
+        st = lk_tmpfile_read(sh->ps_fd1 - 1, buf, (j->hi - j->lo) * sizeof *buf,
+                             PS_OBJ_OFF(n) + j->lo * sizeof *buf, sh->ps_dir, errbuf);
+        if (st == LK_OK)
+            (void)lk_par_run(threads, nsteps(j->hi - j->lo), post_time_task, j);
+    }
+    free(buf);
+    j->obuf = NULL;
+    return st;
 }
 
 /* WHO: each action takes its post's new account. */
@@ -1145,8 +1167,8 @@ static void when_t_task(void *ctx, size_t task, unsigned worker)
     (void)worker;
     for (size_t x = task * STEP; x < e; x++) {
         if (x + PREFETCH < e)
-            __builtin_prefetch(&j->ptime[j->sh->pid[x + PREFETCH]]);
-        j->out->t[x] = j->ptime[j->sh->pid[x]];
+            __builtin_prefetch(&j->pdelay[j->sh->pid[x + PREFETCH]]);
+        j->out->t[x] = j->pdelay[j->sh->pid[x]];
     }
     lk_cols_evict(j->out, task * STEP, e);
     pid_evict(j->sh, task * STEP, e);
@@ -1216,34 +1238,73 @@ static lk_status resort_runs(copyjob *j, unsigned threads)
     return LK_OK;
 }
 
-/* The posts of copy `kind` into j->ps: built, or read back from where the
- * WHO copy left them (nullshared.ps_fd1), which the WHO copy does when
- * sh->ps_dir says so. */
+/*
+ * The posts of copy `kind` (j->pcls and j->pacc allocated): built, or for
+ * the WHEN copy read back from where the WHO copy left them
+ * (nullshared.ps_fd1), which the WHO copy does when sh->ps_dir says so.
+ * Read back, only pcls and pacc come now (pdelay after the strata, pobj a
+ * range at a time: null_cols); built, pdelay and pobj come too, and the
+ * WHO copy, which needs neither once the time classes are in pcls, frees
+ * them.
+ */
 static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *errbuf)
 {
-    const size_t len = sh->nposts * sizeof *j->ps;
+    const size_t n = sh->nposts, np = LK_MAX(n, (size_t)1);
     lk_status st = LK_OK;
     int fd;
 
     if (sh->ps_fd1 && j->kind == LK_NULL_WHEN) {
-        st = lk_tmpfile_read(sh->ps_fd1 - 1, j->ps, len, 0, sh->ps_dir, errbuf);
-        lk_tmpfile_close(sh->ps_fd1 - 1);
-        sh->ps_fd1 = 0;
-        return st;
+        fd = sh->ps_fd1 - 1;
+        if ((st = lk_tmpfile_read_par(fd, j->pcls, n * sizeof *j->pcls, 0, threads, sh->ps_dir,
+                                      errbuf)) != LK_OK)
+            return st;
+        return lk_tmpfile_read_par(fd, j->pacc, n * sizeof *j->pacc, PS_ACC_OFF(n), threads,
+                                   sh->ps_dir, errbuf);
     }
+    if (!(j->pdelay = lk_huge_malloc(np * sizeof *j->pdelay)) ||
+        !(j->pobj = lk_huge_malloc(np * sizeof *j->pobj)))
+        return LK_ENOMEM;
     if ((st = shared_oi(sh, 1)) != LK_OK)
         return st;
     build_posts(j, threads);
-    if (j->kind != LK_NULL_WHO || !sh->ps_dir || len == 0)
-        return LK_OK;
-    if ((st = lk_tmpfile_open(sh->ps_dir, &fd, errbuf)) != LK_OK)
-        return st;
-    sh->ps_fd1 = fd + 1;
-    if ((st = lk_tmpfile_write(fd, j->ps, len, 0, sh->ps_dir, errbuf)) == LK_OK)
+    if (j->kind == LK_NULL_WHO && sh->ps_dir && n > 0) {
+        if ((st = lk_tmpfile_open(sh->ps_dir, &fd, errbuf)) != LK_OK)
+            return st;
+        sh->ps_fd1 = fd + 1;
+        if ((st = lk_tmpfile_write(fd, j->pcls, n * sizeof *j->pcls, 0, sh->ps_dir, errbuf)) !=
+                LK_OK ||
+            (st = lk_tmpfile_write(fd, j->pacc, n * sizeof *j->pacc, PS_ACC_OFF(n), sh->ps_dir,
+                                   errbuf)) != LK_OK ||
+            (st = lk_tmpfile_write(fd, j->pdelay, n * sizeof *j->pdelay, PS_DELAY_OFF(n),
+                                   sh->ps_dir, errbuf)) != LK_OK ||
+            (st = lk_tmpfile_write(fd, j->pobj, n * sizeof *j->pobj, PS_OBJ_OFF(n), sh->ps_dir,
+                                   errbuf)) != LK_OK)
+            return st;
         lk_log(LK_LOG_INFO,
-               "calibration: the WHO copy's posts (%zu bytes) kept in %s for the WHEN copy", len,
-               sh->ps_dir);
-    return st;
+               "calibration: the WHO copy's posts (%llu bytes) kept in %s for the WHEN copy",
+               (unsigned long long)(PS_OBJ_OFF(n) + n * sizeof *j->pobj), sh->ps_dir);
+    }
+    if (j->kind == LK_NULL_WHO) {
+        free(j->pdelay);
+        free(j->pobj);
+        j->pdelay = NULL;
+        j->pobj = NULL;
+    }
+    return LK_OK;
+}
+
+/* WHEN: pdelay, when the posts were read back (copy_posts), from the WHO
+ * copy's file. */
+static lk_status load_delays(copyjob *j, nullshared *sh, unsigned threads, char *errbuf)
+{
+    const size_t n = sh->nposts;
+
+    if (j->pdelay)
+        return LK_OK;
+    if (!(j->pdelay = lk_huge_malloc(LK_MAX(n, (size_t)1) * sizeof *j->pdelay)))
+        return LK_ENOMEM;
+    return lk_tmpfile_read_par(sh->ps_fd1 - 1, j->pdelay, n * sizeof *j->pdelay, PS_DELAY_OFF(n),
+                               threads, sh->ps_dir, errbuf);
 }
 
 /*
@@ -1262,8 +1323,9 @@ static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *
  * The copy is built as the aggregation reads it (lk_cols: 16 bytes an
  * action, index order, the same object runs as ix), on `threads` threads
  * (the same copy on any number).  Its columns are made only once the
- * posts are sorted into strata and shuffled, and the posts (24 bytes each)
- * are freed before; with map_dir (under a cap) the columns are a file
+ * posts are sorted into strata and shuffled, and the posts are freed
+ * before but for the one field the actions take (WHO its account, 4
+ * bytes; WHEN its time, 8); with map_dir (under a cap) the columns are a file
  * there, mapped, whose pages the passes let go as they write them
  * (cols.h), else memory.  errbuf: for an error of that file.  perm (may
  * be NULL; ix->n entries) receives for each position the index action it
@@ -1292,27 +1354,47 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
     j.perm = perm;
     j.kcap = kcap;
     t[0] = lk_mono_s();
-    if (!(j.ps = lk_huge_malloc(np * sizeof *j.ps)) ||
+    if (!(j.pcls = lk_huge_malloc(np * sizeof *j.pcls)) ||
+        !(j.pacc = lk_huge_malloc(np * sizeof *j.pacc)) ||
         (st = copy_posts(&j, sh, threads, errbuf)) != LK_OK || (st = shared_oi(sh, 0)) != LK_OK)
         goto done;
     t[1] = lk_mono_s();
     if ((st = assign_strata(&j, threads)) != LK_OK)
         goto done;
     t[2] = lk_mono_s();
-    if ((st = sort_by_stratum(j.ps, sh->nposts, &sv)) != LK_OK)
+    if ((st = sort_by_stratum(j.pstr, sh->nposts, &sv)) != LK_OK)
         goto done;
+    free(j.pstr);
+    j.pstr = NULL;
+    /* the shuffle moves the accounts (WHO) or the delays (WHEN, which
+     * reads in pcls which posts are their object's first) */
+    if (kind == LK_NULL_WHO) {
+        free(j.pcls);
+        j.pcls = NULL;
+    } else {
+        free(j.pacc);
+        j.pacc = NULL;
+        if ((st = load_delays(&j, sh, threads, errbuf)) != LK_OK)
+            goto done;
+    }
     (void)lk_par_run(threads, sv.n, shuffle_task, &j);
     *strata = sv.n;
     stratlist_release(&sv);
-    /* every action takes its post's new account (WHO) or time (WHEN):
-     * the posts shrink to that before the columns come, and it goes
-     * before the rest of the columns (WHEN's times from the objects'
-     * births: oi for that step alone) */
-    if (kind == LK_NULL_WHEN && (st = shared_oi(sh, 1)) != LK_OK)
-        goto done;
-    post_pack(&j, threads);
-    if ((st = shared_oi(sh, 0)) != LK_OK)
-        goto done;
+    /* every action takes its post's new account (WHO) or time (WHEN,
+     * from the objects' births: oi for that step alone), which goes before
+     * the rest of the columns */
+    if (kind == LK_NULL_WHEN) {
+        free(j.pcls);
+        j.pcls = NULL;
+        if ((st = shared_oi(sh, 1)) != LK_OK ||
+            (st = when_times(&j, sh, threads, errbuf)) != LK_OK || (st = shared_oi(sh, 0)) != LK_OK)
+            goto done;
+        free(j.pobj);
+        j.pobj = NULL;
+        if (sh->ps_fd1) /* the WHO copy's posts, read */
+            lk_tmpfile_close(sh->ps_fd1 - 1);
+        sh->ps_fd1 = 0;
+    }
     t[3] = lk_mono_s();
     /* in memory, a column's pages come as they are written; mapped, they
      * go as they are (cols.h) */
@@ -1325,8 +1407,8 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
         pass(ix, out, threads, na, who_rest_task, &j);
     } else {
         pass(ix, out, threads, na, when_t_task, &j);
-        free(j.ptime);
-        j.ptime = NULL;
+        free(j.pdelay);
+        j.pdelay = NULL;
         pass(ix, out, threads, na, when_rest_task, &j);
     }
     pid_evict(sh, 0, ix->n); /* the pages two tasks shared */
@@ -1341,9 +1423,11 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
            "re-sort %.3f s",
            null_name[kind], t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3], t[5] - t[4]);
 done:
-    free(j.ps);
+    free(j.pcls);
     free(j.pacc);
-    free(j.ptime);
+    free(j.pdelay);
+    free(j.pobj);
+    free(j.pstr);
     stratlist_release(&sv);
     if (st != LK_OK)
         lk_cols_release(out);
