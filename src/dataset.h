@@ -150,6 +150,14 @@ LK_RESULT_USED lk_status lk_dataset_pick_content(lk_dataset *ds, uint64_t *refs,
 LK_RESULT_USED lk_status lk_dataset_unpark(lk_dataset *ds, int lookup, unsigned threads,
                                            char *errbuf);
 
+/** lk_dataset_unpark, but of the account and of the object ids only those
+ *  in ids[0][0..nids[0]) and ids[1][0..nids[1]) (each increasing) come back
+ *  (lk_strpool_unpark_ids): for the outputs, which show a few of them.
+ *  @return LK_OK, LK_ENOMEM, LK_EIO, LK_EINVAL. */
+LK_RESULT_USED lk_status lk_dataset_unpark_ids(lk_dataset *ds, const uint32_t *const ids[2],
+                                               const size_t nids[2], unsigned threads,
+                                               char *errbuf);
+
 /**
  * From now on the actions go to temporary files in dir as they are added
  * (see lk_dataset; ds must hold none yet).  For native detect under

@@ -213,7 +213,7 @@ typedef struct ectx {
     evitem *best;      /* per_edge slots per coordinated edge */
     uint32_t *nbest;   /* slots used per coordinated edge */
     evitem *cur;       /* per coordinated edge: its item for the object in progress */
-    uint8_t *otrace;   /* object id -> trace */
+    uint8_t *otrace;   /* object id -> trace (of ix's objects) */
     lk_gchar gc;       /* group and account characterisation */
     uint64_t *etraces; /* per coordinated edge: LK_TR_N co-action counts */
 } ectx;
@@ -689,14 +689,16 @@ lk_status lk_write_native(const lk_dataset *ds, const lk_objindex *ix, const lk_
         size_t ne;
         if (lk_mul_size(LK_MAX(cn->m, (size_t)1), LK_TR_N, &ne) ||
             !(c.etraces = calloc(ne, sizeof *c.etraces)) ||
-            !(c.otrace = malloc(LK_MAX(nobj, (size_t)1)))) {
+            !(c.otrace = calloc(LK_MAX(nobj, (size_t)1), 1))) {
             st = LK_ENOMEM;
             goto done;
         }
-        for (size_t i = 0; i < nobj; i++) {
+        /* the objects the sweep below visits, which are ix's (under a cap
+         * the only ones whose strings came back: detect.c) */
+        for (size_t r = 0; r < ix->n; r++) {
             lk_trace t;
-            (void)lk_ds_object(ds, (uint32_t)i, NULL, &t);
-            c.otrace[i] = (uint8_t)t;
+            (void)lk_ds_object(ds, ix->a[r].object, NULL, &t);
+            c.otrace[ix->a[r].object] = (uint8_t)t;
         }
     }
     if (c.f && c.per_edge) {

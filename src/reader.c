@@ -294,17 +294,23 @@ lk_status lk_dataset_pick_content(lk_dataset *ds, uint64_t *refs, size_t n, char
     return LK_OK;
 }
 
-lk_status lk_dataset_unpark(lk_dataset *ds, int lookup, unsigned threads, char *errbuf)
+/* lk_dataset_unpark (ids NULL) and lk_dataset_unpark_ids. */
+static lk_status unpark(lk_dataset *ds, int lookup, const uint32_t *const *ids, const size_t *nids,
+                        unsigned threads, char *errbuf)
 {
     const int fd = ds->park_fd1 - 1;
+    lk_strpool *pool[2] = {ds->accounts, ds->objects};
     lk_status st;
 
     if (!ds->park_fd1)
         return LK_OK;
-    if ((st = lk_strpool_unpark(ds->accounts, fd, ds->park_dir, lookup, threads, errbuf)) !=
-            LK_OK ||
-        (st = lk_strpool_unpark(ds->objects, fd, ds->park_dir, lookup, threads, errbuf)) != LK_OK ||
-        (st = lk_arena_unpark(&ds->content, fd, ds->park_dir, threads, errbuf)) != LK_OK)
+    for (int i = 0; i < 2; i++)
+        if ((st = ids ? lk_strpool_unpark_ids(pool[i], fd, ds->park_dir, ids[i], nids[i], threads,
+                                              errbuf)
+                      : lk_strpool_unpark(pool[i], fd, ds->park_dir, lookup, threads, errbuf)) !=
+            LK_OK)
+            return st;
+    if ((st = lk_arena_unpark(&ds->content, fd, ds->park_dir, threads, errbuf)) != LK_OK)
         return st;
     if (ds->a_parked) {
         /* at the old capacity: the table grows on as if never parked */
@@ -319,6 +325,17 @@ lk_status lk_dataset_unpark(lk_dataset *ds, int lookup, unsigned threads, char *
     ds->park_fd1 = 0;
     ds->park_end = 0;
     return LK_OK;
+}
+
+lk_status lk_dataset_unpark(lk_dataset *ds, int lookup, unsigned threads, char *errbuf)
+{
+    return unpark(ds, lookup, NULL, NULL, threads, errbuf);
+}
+
+lk_status lk_dataset_unpark_ids(lk_dataset *ds, const uint32_t *const ids[2], const size_t nids[2],
+                                unsigned threads, char *errbuf)
+{
+    return unpark(ds, 0, ids, nids, threads, errbuf);
 }
 
 int lk_utf8_valid(const char *str, size_t n)

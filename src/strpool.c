@@ -419,6 +419,11 @@ struct lk_strpool {
     size_t mask;        /* table size - 1 (power of two) */
     uint64_t park_refs; /* while parked: where the refs are in the file */
     uint64_t park_tab;  /* while parked with its table: where its slots are, + 1 (0: none) */
+    /* read back in part (lk_strpool_unpark_ids): the ids (increasing)
+     * whose strings came back, and those strings; str is NULL then */
+    uint32_t *sid;
+    const char **sstr;
+    size_t ns;
 };
 
 lk_status lk_strpool_new(lk_strpool **out)
@@ -567,11 +572,28 @@ lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n, uint3
     return LK_OK;
 }
 
+/* Read back in part: the string of id, or NULL when it did not come back. */
+static const char *sparse_get(const lk_strpool *p, uint32_t id)
+{
+    size_t lo = 0, hi = p->ns;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (p->sid[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->ns && p->sid[lo] == id ? p->sstr[lo] : NULL;
+}
+
 const char *lk_strpool_get(const lk_strpool *p, uint32_t id, size_t *len)
 {
+    /* an id that did not come back has no string: its length is read
+     * below NULL, a fault at once rather than an empty id in an output */
+    const char *s = p->sid ? sparse_get(p, id) : p->str[id];
     if (len)
-        *len = stored_len(p->str[id]);
-    return p->str[id];
+        *len = stored_len(s);
+    return s;
 }
 
 typedef struct strref {
@@ -623,6 +645,8 @@ void lk_strpool_free(lk_strpool *p)
         return;
     lk_arena_release(&p->arena);
     free(p->str);
+    free(p->sid);
+    free(p->sstr);
     lk_table_free(p->tab, (p->mask + 1) * sizeof *p->tab);
     free(p);
 }
@@ -790,4 +814,84 @@ lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, int lookup, 
     if (!lookup)
         return LK_OK;
     return p->park_tab ? unpark_table(p, fd, dir, threads, errbuf) : build_table(p);
+}
+
+int lk_strpool_partial(const lk_strpool *p)
+{
+    return p->sid != NULL;
+}
+
+/* The share of a pool's ids above which lk_strpool_unpark_ids reads all of
+ * it back: one string at a time costs three reads, a whole chunk one. */
+#define PICK_SHARE 16
+
+lk_status lk_strpool_unpark_ids(lk_strpool *p, int fd, const char *dir, const uint32_t *ids,
+                                size_t n, unsigned threads, char *errbuf)
+{
+    const lk_arena *a = &p->arena;
+    uint64_t *at; /* each chunk's place in the file */
+    lk_arena out;
+    lk_status st = LK_ENOMEM;
+
+    if (!a->parked)
+        return LK_OK;
+    if (n > p->n / PICK_SHARE || a->spill_fd1)
+        return lk_strpool_unpark(p, fd, dir, 0, threads, errbuf);
+    lk_arena_init(&out);
+    at = malloc((a->nchunk + 1) * sizeof *at);
+    p->sid = malloc(LK_MAX(n, (size_t)1) * sizeof *p->sid);
+    p->sstr = malloc(LK_MAX(n, (size_t)1) * sizeof *p->sstr);
+    if (!at || !p->sid || !p->sstr)
+        goto done;
+    at[0] = a->park_off;
+    for (size_t c = 0; c < a->nchunk; c++)
+        at[c + 1] = at[c] + a->cused[c];
+    for (size_t i = 0; i < n; i++) {
+        uint64_t ref, c, o, nref;
+        uint32_t len;
+        char *dst;
+        if (ids[i] >= p->n || (i > 0 && ids[i] <= ids[i - 1])) {
+            lk_errf(errbuf, "string table: ids to read back out of order or range");
+            st = LK_EINVAL;
+            goto done;
+        }
+        if ((st = lk_tmpfile_read(fd, &ref, sizeof ref,
+                                  p->park_refs + (uint64_t)ids[i] * sizeof ref, dir, errbuf)) !=
+            LK_OK)
+            goto done;
+        c = ref >> 32;
+        o = ref & 0xffffffffu;
+        len = 0;
+        if (c >= a->nchunk || o + 4 > a->cused[c] ||
+            (st = lk_tmpfile_read(fd, &len, sizeof len, at[c] + o, dir, errbuf)) != LK_OK ||
+            (uint64_t)len + 5 > a->cused[c] - o) {
+            if (st == LK_OK) {
+                lk_errf(errbuf, "string table: a string outside its arena");
+                st = LK_EINVAL;
+            }
+            goto done;
+        }
+        /* the length, the string and its NUL, as the arena held them */
+        if ((st = lk_arena_reserve(&out, (size_t)len + 4, &nref, &dst)) != LK_OK ||
+            (st = lk_tmpfile_read(fd, dst, (size_t)len + 5, at[c] + o, dir, errbuf)) != LK_OK)
+            goto done;
+        p->sid[i] = ids[i];
+        p->sstr[i] = lk_arena_get(&out, nref) + 4;
+    }
+    p->ns = n;
+    lk_arena_release(&p->arena);
+    p->arena = out;
+    lk_arena_init(&out);
+    st = LK_OK;
+done:
+    free(at);
+    lk_arena_release(&out);
+    if (st != LK_OK) {
+        free(p->sid);
+        free(p->sstr);
+        p->sid = NULL;
+        p->sstr = NULL;
+        p->ns = 0;
+    }
+    return st;
 }

@@ -163,5 +163,22 @@ LK_RESULT_USED lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, i
  * or is built from the strings. */
 LK_RESULT_USED lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, int lookup,
                                            unsigned threads, char *errbuf);
+/* Of a parked pool, only the strings of ids[0..n) (increasing) back, for
+ * when a few are needed (the outputs of a run under --max-mem, which show
+ * the coordinated accounts and their objects): read from the file one at
+ * a time, into an arena of their own, beside the ids (12 bytes an id read
+ * back, nothing for the others).  lk_strpool_get() then gives those ids'
+ * strings and NULL for any other (whose length it reads below NULL: a
+ * fault, never an empty string); nothing else may be asked of the pool but
+ * lk_strpool_count() and lk_strpool_free().  More than one id in 16, or an
+ * arena spilled to its own file: lk_strpool_unpark() without lookup.
+ * @return LK_OK, LK_ENOMEM, LK_EIO, LK_EINVAL (an id out of order or
+ *         range). */
+LK_RESULT_USED lk_status lk_strpool_unpark_ids(lk_strpool *p, int fd, const char *dir,
+                                               const uint32_t *ids, size_t n, unsigned threads,
+                                               char *errbuf);
+
+/** Whether the pool came back in part (lk_strpool_unpark_ids). */
+int lk_strpool_partial(const lk_strpool *p);
 
 #endif

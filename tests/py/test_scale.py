@@ -168,6 +168,13 @@ def main():
     check_same_folders(ref, out, "simulated, --max-mem 1G, 2 threads")
     check((neartext_spilled(p.stderr) or 0) > 0 and HI_ON_DISK.search(p.stderr) is None,
           "simulated, --max-mem 1G: signatures spilled while reading, read back whole (-v)")
+    # only the ids the tables show come back (the output above is the same)
+    m = re.search(r"string tables read back for the outputs: the (\d+) account ids and (\d+) "
+                  r"object ids they show \(of (\d+) and (\d+)\)(.*)", p.stderr)
+    check(m is not None and 0 < int(m.group(1)) < int(m.group(3)) and
+          0 < int(m.group(2)) < int(m.group(4)) and "every" not in m.group(5),
+          "simulated, --max-mem 1G: the strings of the shown ids alone read back (-v: %r)"
+          % (m.group(0) if m else None))
     # the null copies' pairs sampled (--null-sample; auto takes all of them
     # at this size): one in 8 account pairs, the same whatever the threads
     # and cap, and an eighth of the null pairs
