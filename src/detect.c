@@ -427,8 +427,8 @@ static lk_status pick_content(lk_detect *d, lk_objindex *ix)
  * Under --max-mem, for the tables and graphs, which read strings by id and
  * only those of the coordinated edges' accounts and of the narrowed index's
  * actions: only those ids' strings come back (lk_dataset_unpark_ids; at
- * 1.5 x 10^8 actions 40 accounts and 2,728 objects of 7.5 and 30 million,
- * where all of them took 2.4 GB), and no pool's hash table.  keep[0..nacc)
+ * 1.5 x 10^8 actions 40 accounts and 1,441 objects of 7.5 and 36.9
+ * million, where all of them took 2.4 GB), and no pool's hash table.  keep[0..nacc)
  * is scratch.
  */
 static lk_status unpark_shown(lk_detect *d, const lk_objindex *ix, const lk_net *net, uint8_t *keep,
