@@ -614,13 +614,128 @@ static void test_park(void **state)
     }
 }
 
+/* A pool built for test_park_ids: key k (key_string) has id k, then the
+ * 2 MiB string of 'b' (larger than a chunk), then "", "a\0b" and "\0". */
+static lk_strpool *ids_pool(size_t n, char *big)
+{
+    lk_strpool *p = new_pool();
+    char buf[64];
+
+    for (uint64_t k = 0; k < n; k++)
+        intern_ok(p, buf, key_string(k, buf), (uint32_t)k, 1);
+    memset(big, 'b', (size_t)2 << 20);
+    intern_ok(p, big, (size_t)2 << 20, (uint32_t)n, 1);
+    intern_ok(p, "", 0, (uint32_t)n + 1, 1);
+    intern_ok(p, "a\0b", 3, (uint32_t)n + 2, 1);
+    intern_ok(p, "\0", 1, (uint32_t)n + 3, 1);
+    return p;
+}
+
+/* The string of id in ids_pool(n). */
+static size_t ids_string(uint32_t id, size_t n, const char *big, char *buf, const char **want)
+{
+    *want = buf;
+    if (id < n)
+        return key_string(id, buf);
+    if (id == n) {
+        *want = big;
+        return (size_t)2 << 20;
+    }
+    if (id == n + 1)
+        return 0;
+    if (id == n + 2) {
+        memcpy(buf, "a\0b", 3);
+        return 3;
+    }
+    buf[0] = '\0';
+    return 1;
+}
+
+/* A parked pool read back in part: the ids asked for have their strings
+ * (the one larger than a chunk, the empty one, ones with NULs) and no
+ * other id has one; past one id in 16 it comes back whole; ids out of
+ * order, repeated or out of range are refused; a file that cannot be read
+ * is a one-line error naming the folder. */
+static void test_park_ids(void **state)
+{
+    enum { N = 100000 };
+
+    char *big = malloc((size_t)2 << 20);
+    char buf[64], errbuf[LK_ERRMSG_MAX] = "";
+    const char *dir = lk_tmpfile_dir(NULL);
+    const size_t total = N + 4;
+    uint32_t few[] = {0, 1, 777, N / 2, N - 1, N, N + 1, N + 2, N + 3};
+    const size_t nfew = sizeof few / sizeof few[0];
+    uint32_t *many = malloc((total / 8) * sizeof *many);
+
+    (void)state;
+    assert_non_null(big);
+    assert_non_null(many);
+    for (int round = 0; round < 4; round++) {
+        lk_strpool *p = ids_pool(N, big);
+        uint64_t off = 0;
+        int fd = -1;
+        const uint32_t *ids = few;
+        size_t nids = nfew;
+        assert_int_equal(lk_tmpfile_open(dir, &fd, errbuf), LK_OK);
+        assert_int_equal(lk_strpool_park(p, fd, &off, round & 1, dir, errbuf), LK_OK);
+        if (round == 2) { /* one id in 8: the whole pool */
+            for (size_t i = 0; i < total / 8; i++)
+                many[i] = (uint32_t)(i * 8);
+            ids = many;
+            nids = total / 8;
+        } else if (round == 3) { /* refused, and the pool stays parked */
+            uint32_t bad[3][2] = {{5, 5}, {7, 3}, {1, (uint32_t)total}};
+            for (int b = 0; b < 3; b++) {
+                errbuf[0] = '\0';
+                assert_int_equal(lk_strpool_unpark_ids(p, fd, dir, bad[b], 2, 1, errbuf),
+                                 LK_EINVAL);
+                assert_non_null(strstr(errbuf, "ids"));
+                assert_int_equal(lk_strpool_partial(p), 0);
+            }
+            /* read from a descriptor that is no file */
+            assert_int_equal(lk_strpool_unpark_ids(p, -1, "/some/dir", few, nfew, 1, errbuf),
+                             LK_EIO);
+            assert_non_null(strstr(errbuf, "/some/dir"));
+        }
+        assert_int_equal(lk_strpool_unpark_ids(p, fd, dir, ids, nids, 1 + (unsigned)round, errbuf),
+                         LK_OK);
+        (void)close(fd);
+        assert_int_equal(lk_strpool_partial(p), round != 2);
+        assert_int_equal(lk_strpool_count(p), total);
+        for (size_t i = 0; i < nids; i++) {
+            const char *want;
+            const size_t n = ids_string(ids[i], N, big, buf, &want);
+            size_t len = 99;
+            const char *got = lk_strpool_get(p, ids[i], &len);
+            assert_non_null(got);
+            assert_int_equal(len, n);
+            assert_memory_equal(got, want, n);
+            assert_int_equal(got[n], '\0');
+        }
+        if (round != 2) {
+            assert_null(lk_strpool_get(p, 2, NULL));
+            assert_null(lk_strpool_get(p, N - 2, NULL));
+        } else { /* whole: every id */
+            const char *want;
+            const size_t n = ids_string(3, N, big, buf, &want);
+            size_t len = 99;
+            assert_memory_equal(lk_strpool_get(p, 3, &len), want, n);
+            assert_int_equal(len, n);
+        }
+        lk_strpool_free(p);
+    }
+    free(many);
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic),          cmocka_unit_test(test_nul_and_empty),
         cmocka_unit_test(test_random_million), cmocka_unit_test(test_pointer_stability),
         cmocka_unit_test(test_arena),          cmocka_unit_test(test_arena_spill),
-        cmocka_unit_test(test_park),
+        cmocka_unit_test(test_park),           cmocka_unit_test(test_park_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
