@@ -344,7 +344,7 @@ static lk_status read_inputs(lk_detect *d)
     d->stats.accounts = lk_strpool_count(d->ds.accounts);
     /* what the cap cannot bound while reading: say so when it was exceeded,
      * naming what held the memory when it peaked (the sizes per item are
-     * lockstep-detect(1)'s: about 70 bytes a string with its hash table;
+     * lockstep-detect(1)'s: about 60 bytes a string with its hash table;
      * the clustering's own count of what it held) */
     const uint64_t peak = peak_rss();
     if (d->o.max_mem && peak > d->o.max_mem) {
@@ -365,7 +365,7 @@ static lk_status read_inputs(lk_detect *d)
                    "(about 24 MB a thread) are held in memory whatever the cap "
                    "(lockstep-detect(1), MEMORY AND THREADS)",
                    (unsigned long long)(peak >> 20), (unsigned long long)(d->o.max_mem >> 20), nacc,
-                   nobj, ((nacc + nobj) * 70) >> 20);
+                   nobj, ((nacc + nobj) * 60) >> 20);
     }
     return LK_OK;
 }

@@ -836,6 +836,10 @@ lk_status lk_sink_flush(lk_sink *k)
         lk_strpool_prefetch(ds->objects, k->p[i].obj_h);
     }
     for (size_t i = 0; i < k->np; i++) {
+        lk_strpool_prefetch_id(ds->accounts, k->p[i].acc_h);
+        lk_strpool_prefetch_id(ds->objects, k->p[i].obj_h);
+    }
+    for (size_t i = 0; i < k->np; i++) {
         lk_strpool_prefetch_str(ds->accounts, k->p[i].acc_h);
         lk_strpool_prefetch_str(ds->objects, k->p[i].obj_h);
     }

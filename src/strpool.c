@@ -393,13 +393,16 @@ lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, unsigned threads
 }
 
 /* The pool: strings in an arena, a pointer per id, and a hash table of
- * ids.  A slot holds the string pointer, 32 bits of the hash
- * and id+1 (0 = empty); the length is stored in the 4 bytes before the
- * string, so a lookup touches the slot and the string's own cache line only
- * (interning is the reader's hot path), and lk_strpool_get() reads it
- * there too: no array of lengths (4 bytes a string, 119 MB at 10^8). */
+ * ids.  A slot holds 32 bits of the hash and id+1 (0 = empty), 8 bytes:
+ * the table is the largest part of a pool of short ids (two to four slots
+ * a string), and with the string's pointer in the slot too (16 bytes) it
+ * took 0.5-0.9 GB more at 1.5 x 10^8 actions.  A lookup whose hash
+ * matches reads the id's pointer, then the string; the reader prefetches
+ * the three in turn for a batch of rows (lk_strpool_prefetch, _id, _str).
+ * The length is stored in the 4 bytes before the string, and
+ * lk_strpool_get() reads it there too: no array of lengths (4 bytes a
+ * string, 119 MB at 10^8). */
 typedef struct slot {
-    const char *str;
     uint32_t h;
     uint32_t id1;
 } slot;
@@ -480,9 +483,12 @@ static size_t probe(const lk_strpool *p, const char *s, size_t n, uint32_t h, in
             *found = 0;
             return j;
         }
-        if (sl->h == h && stored_len(sl->str) == n && memcmp(sl->str, s, n) == 0) {
-            *found = 1;
-            return j;
+        if (sl->h == h) {
+            const char *str = p->str[sl->id1 - 1];
+            if (stored_len(str) == n && memcmp(str, s, n) == 0) {
+                *found = 1;
+                return j;
+            }
         }
         j = (j + 1) & p->mask;
     }
@@ -512,11 +518,18 @@ void lk_strpool_prefetch(const lk_strpool *p, uint32_t h)
         __builtin_prefetch(&p->tab[h & p->mask]);
 }
 
+void lk_strpool_prefetch_id(const lk_strpool *p, uint32_t h)
+{
+    const slot *sl = p->tab ? &p->tab[h & p->mask] : NULL;
+    if (sl && sl->id1)
+        __builtin_prefetch(&p->str[sl->id1 - 1]);
+}
+
 void lk_strpool_prefetch_str(const lk_strpool *p, uint32_t h)
 {
     const slot *sl = p->tab ? &p->tab[h & p->mask] : NULL;
     if (sl && sl->id1)
-        __builtin_prefetch(sl->str - 4);
+        __builtin_prefetch(p->str[sl->id1 - 1] - 4);
 }
 
 lk_status lk_strpool_intern(lk_strpool *p, const char *s, size_t n, uint32_t *id, int *is_new)
@@ -557,7 +570,6 @@ lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n, uint3
         tmp[n + 4] = '\0';
     }
     p->str[p->n] = lk_arena_get(&p->arena, ref) + 4;
-    p->tab[j].str = p->str[p->n];
     p->tab[j].id1 = (uint32_t)p->n + 1;
     p->tab[j].h = h;
     *id = (uint32_t)p->n;
@@ -565,8 +577,8 @@ lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n, uint3
     if (is_new)
         *is_new = 1;
     /* keep the load factor under 3/4: the table is the largest part of
-     * a pool of short ids (16 bytes a slot), and at 10^8 actions under
-     * 1/2 it took 1 GiB for 24.7 M objects, 1.5 GiB while it grew */
+     * a pool of short ids, and at 10^8 actions under 1/2 it took 1 GiB
+     * for 24.7 M objects, 1.5 GiB while it grew (16 bytes a slot then) */
     if (p->n * 4 > p->mask * 3)
         return rehash(p);
     return LK_OK;
@@ -699,7 +711,6 @@ static void table_task(void *ctx, size_t task, unsigned worker)
             slot *sl = &p->tab[j0 + k];
             sl->id1 = (uint32_t)w[k];
             sl->h = (uint32_t)(w[k] >> 32);
-            sl->str = sl->id1 ? p->str[sl->id1 - 1] : NULL;
         }
     }
     free(w);
@@ -780,7 +791,6 @@ static lk_status build_table(lk_strpool *p)
         size_t j = h & p->mask;
         while (p->tab[j].id1)
             j = (j + 1) & p->mask;
-        p->tab[j].str = p->str[i];
         p->tab[j].h = h;
         p->tab[j].id1 = (uint32_t)i + 1;
     }

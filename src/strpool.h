@@ -36,7 +36,11 @@ static inline uint32_t lk_strpool_hash(const char *s, size_t n)
 void lk_strpool_prefetch(const lk_strpool *p, uint32_t h);
 
 /** Second stage of a batched lookup: once the slot of h is in cache, start
- *  loading the string it points to (a hint; no effect on results). */
+ *  loading the pointer of the id it holds (a hint; no effect on results). */
+void lk_strpool_prefetch_id(const lk_strpool *p, uint32_t h);
+
+/** Third stage: once that pointer is in cache, start loading the string
+ *  (a hint; no effect on results). */
 void lk_strpool_prefetch_str(const lk_strpool *p, uint32_t h);
 
 /** lk_strpool_intern() with the hash already computed by lk_strpool_hash(). */
@@ -156,7 +160,7 @@ LK_RESULT_USED lk_status lk_arena_pick(const lk_arena *a, int fd, const char *di
  * string again (3.5-5.5 s at 10^8 actions). */
 LK_RESULT_USED lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, int with_table,
                                          const char *dir, char *errbuf);
-/* With lookup 0 the pool comes back without its hash table (16 bytes a
+/* With lookup 0 the pool comes back without its hash table (8 bytes a
  * slot, two to four slots a string): lk_strpool_get() as before, and the
  * table is rebuilt by the first lk_strpool_intern(); lk_strpool_find()
  * without it scans (O(n)).  With lookup, the table comes back as parked,
