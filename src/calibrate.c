@@ -448,20 +448,26 @@ done:
 
 /*
  * The posts of a null copy are held one array a field (copyjob: pcls, pacc,
- * pdelay, pobj, pstr; 24 bytes a post in all, 10^8 posts 2.4 GB), so that
- * each goes as soon as the copy is done with it and, under a cap, comes
- * from the WHO copy's file only when needed: at most 20 bytes a post are
- * held at once (the build), 16 from the strata on.  A post's pcls word is
- * its trace mask << 17 | its primary object's classes (objinfo, bits 5-16)
- * | the time class of its delay (bits 0-4) | PS_ORIGIN; its stratum keys
- * derive from it (post_key).
+ * pdelay, pstr; 20 bytes a post in all, 10^8 posts 2 GB), so that each
+ * goes as soon as the copy is done with it and, under a cap, comes from the
+ * WHO copy's file only when needed: at most 16 bytes a post are held at
+ * once.  A post's pcls word is its trace mask << 17 | its primary object's
+ * classes (objinfo, bits 5-16) | the time class of its delay (bits 0-4) |
+ * 1 + the primary action's prim_rank << PS_RANK_SHIFT | PS_ORIGIN; its
+ * stratum keys derive from it (post_key), and the WHEN copy finds the
+ * primary action again by its rank (post_time_task), where the object's
+ * birth its new time starts from is.
  */
 
 /* In pcls: the post is its primary object's first action. */
 #define PS_ORIGIN (UINT32_C(1) << 31)
-/* In pcls, bits 0-4: while the posts are built, 1 + prim_rank of the
- * primary action so far (0: none yet); then the time class of the delay. */
-#define PS_RANK UINT32_C(0x1f)
+/* In pcls, bits 27-30: 1 + prim_rank of the primary action (0: none yet;
+ * the WHEN copy clears them as it gives the post its time). */
+#define PS_RANK_SHIFT 27
+#define PS_RANK       (UINT32_C(0xf) << PS_RANK_SHIFT)
+/* In pcls: the primary object's classes, and the time class of the delay. */
+#define PS_CLASSES UINT32_C(0x1ffe0)
+#define PS_TCLASS  UINT32_C(0x1f)
 /* In pstr until assign_strata gives the post a stratum. */
 #define PS_UNSET UINT32_MAX
 
@@ -470,7 +476,8 @@ done:
 #define PS_LEVEL_SHIFT 29
 
 _Static_assert(17 + LK_TR_N <= PS_LEVEL_SHIFT, "a stratum key must fit below its level");
-_Static_assert(LK_TR_N <= PS_RANK, "prim_rank + 1 must fit in PS_RANK");
+_Static_assert(LK_TR_N < 16, "prim_rank + 1 must fit in PS_RANK");
+_Static_assert(17 + LK_TR_N <= PS_RANK_SHIFT, "the trace mask must end below PS_RANK");
 
 /* The stratum as the order of the strata and their shuffles' seeds know it:
  * level << 32 | key. */
@@ -508,7 +515,7 @@ static void stratlist_release(stratlist *st)
  * stratum). */
 static uint32_t post_key(uint32_t cls, unsigned lv, lk_null_kind kind)
 {
-    const uint32_t all = cls & ~PS_ORIGIN, mc = all & ~PS_RANK,
+    const uint32_t all = cls & ~(PS_ORIGIN | PS_RANK), mc = all & ~PS_TCLASS,
                    pop = mc & (((UINT32_C(1) << 17) - 1) & ~UINT32_C(0x7ff));
     switch (lv) {
     case 0:
@@ -542,9 +549,7 @@ typedef struct copyjob {
     uint32_t *pcls;  /* trace mask, classes, time class, PS_ORIGIN (above) */
     uint32_t *pacc;  /* its account; WHO, once shuffled, its new one */
     int64_t *pdelay; /* its time after its primary object's first action;
-                        WHEN, once shuffled, its new time (when_times) */
-    uint32_t *pobj;  /* its primary object (whose birth, objinfo.t0, WHEN's
-                        new time starts from) */
+                        WHEN, once shuffled, its new time (post_time_task) */
     uint32_t *pstr;  /* its stratum's rank among all strata (assign_strata) */
     size_t parts;    /* build_posts: post ranges, one task each */
     uint64_t *ka;    /* assign_strata: (stratum key << abits | account) of a level's part */
@@ -557,9 +562,7 @@ typedef struct copyjob {
     size_t nkeys, pkcap;
     stratlist *sv; /* the strata; at level lv, sv->s[base .. sv->n) are its */
     size_t base;
-    size_t *cnt;          /* per task: posts given a stratum */
-    size_t lo, hi;        /* when_times: the posts whose objects are in obuf */
-    const uint32_t *obuf; /* when_times: their pobj (read back under a cap) */
+    size_t *cnt; /* per task: posts given a stratum */
     lk_cols *out;
     uint32_t *perm;
     runrec *buf; /* resort_runs: 2 * maxrun records per worker */
@@ -609,8 +612,8 @@ static void posts_scan_task(void *ctx, size_t task, unsigned worker)
             if (pf >= lo && pf < hi) {
                 __builtin_prefetch(&j->pcls[pf], 1);
                 __builtin_prefetch(&j->pacc[pf], 1);
-                __builtin_prefetch(&j->pdelay[pf], 1);
-                __builtin_prefetch(&j->pobj[pf], 1);
+                if (j->pdelay)
+                    __builtin_prefetch(&j->pdelay[pf], 1);
             }
         }
         ev = lk_objindex_evict_behind(ix, ev, r);
@@ -627,31 +630,22 @@ static void posts_scan_task(void *ctx, size_t task, unsigned worker)
         /* pcls[0..nposts) is set by posts_init_task, pid[] names posts
          * below nposts (the analyser loses track of them across tasks) */
         // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
-        best = j->pcls[p] & PS_RANK;
+        best = (j->pcls[p] & PS_RANK) >> PS_RANK_SHIFT;
         cls = j->pcls[p] | UINT32_C(1) << tr << 17;
         if (best == 0 || rank < best) {
-            cls = (cls & ~(PS_RANK | PS_ORIGIN)) | rank | (r == q->first ? PS_ORIGIN : 0);
-            j->pdelay[p] = x->t - q->t0;
+            const int64_t delay = x->t - q->t0;
+            cls = (cls & ~(PS_RANK | PS_ORIGIN | PS_CLASSES | PS_TCLASS)) | rank << PS_RANK_SHIFT |
+                  (r == q->first ? PS_ORIGIN : 0) | OI_CLASSES(q->info) | time_class(delay);
+            if (j->pdelay)
+                j->pdelay[p] = delay;
             j->pacc[p] = x->account; /* the post's */
-            j->pobj[p] = x->object;
         }
         j->pcls[p] = cls;
     }
 }
 
-static void posts_classes_task(void *ctx, size_t task, unsigned worker)
-{
-    const copyjob *j = ctx;
-    const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
-    (void)worker;
-    for (size_t p = task * STEP; p < e; p++) /* every post has an action: pobj is set */
-        // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.ArraySubscript)
-        j->pcls[p] = (j->pcls[p] & ~PS_RANK) | OI_CLASSES(j->sh->oi[j->pobj[p]].info) |
-                     time_class(j->pdelay[p]);
-}
-
 /* The posts of the copy with their strata's inputs (posts_scan_task):
- * pcls, pacc, pdelay and pobj. */
+ * pcls, pacc and, when allocated, pdelay. */
 static void build_posts(copyjob *j, unsigned threads)
 {
     const size_t ns = nsteps(j->sh->nposts);
@@ -659,7 +653,6 @@ static void build_posts(copyjob *j, unsigned threads)
     (void)lk_par_run(threads, ns, posts_init_task, j);
     pass(j->sh->ix, NULL, threads, j->parts, posts_scan_task, j);
     pid_evict(j->sh, 0, j->sh->ix->n);
-    (void)lk_par_run(threads, ns, posts_classes_task, j);
 }
 
 /* Where stratum x is in v[lo..hi) (increasing), or hi: a binary search
@@ -1075,58 +1068,47 @@ static void sort_run(runrec *r, runrec *tmp, size_t k)
 }
 
 /* The WHO copy's posts in their file (nullshared.ps_fd1), n of them: pcls
- * from 0, then pacc, pdelay and pobj. */
+ * from 0, then pacc and pdelay. */
 #define PS_ACC_OFF(n)   ((uint64_t)(n)*4)
 #define PS_DELAY_OFF(n) ((uint64_t)(n)*8)
-#define PS_OBJ_OFF(n)   ((uint64_t)(n)*16)
 
-/* Posts a range of when_times reads the objects of back (16 MB). */
-#define OBJ_RANGE ((size_t)1 << 22)
-
-/* WHEN: posts [lo, hi) take their new time, their primary object's birth
- * + their delay, in place of the delay. */
+/* WHEN, after the shuffle: the posts in part `task` of the post numbers
+ * take their new time, their primary object's birth + their delay, in
+ * place of the delay.  The primary action is the post's first in index
+ * order whose trace has the rank in pcls (posts_scan_task took the first
+ * of the lowest rank), whose rank bits it clears; it reads all of pid[]
+ * and of the index, as posts_scan_task does. */
 static void post_time_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
-    const size_t b = j->lo + task * STEP, e = LK_MIN(j->hi, b + STEP);
-    const uint32_t *o = j->obuf - j->lo;
+    const lk_objindex *ix = j->sh->ix;
+    const uint32_t lo = (uint32_t)(j->sh->nposts * task / j->parts),
+                   hi = (uint32_t)(j->sh->nposts * (task + 1) / j->parts);
     (void)worker;
-    for (size_t p = b; p < e; p++) {
-        if (p + PREFETCH < e)
-            __builtin_prefetch(&j->sh->oi[o[p + PREFETCH]]);
-        j->pdelay[p] += j->sh->oi[o[p]].t0;
+    for (size_t r = 0, ev = 0, pev = 0; r < ix->n; r++) {
+        const uint32_t p = j->sh->pid[r];
+        const lk_action *x;
+        const objinfo *q;
+        uint32_t rank;
+        if (r + PREFETCH < ix->n) {
+            const uint32_t pf = j->sh->pid[r + PREFETCH];
+            if (pf >= lo && pf < hi)
+                __builtin_prefetch(&j->pcls[pf], 1);
+        }
+        ev = lk_objindex_evict_behind(ix, ev, r);
+        if (r >= pev + 2 * STEP) {
+            pid_evict(j->sh, pev, r - STEP);
+            pev = r - STEP;
+        }
+        if (p < lo || p >= hi || !(rank = (j->pcls[p] & PS_RANK) >> PS_RANK_SHIFT))
+            continue;
+        x = &ix->a[r];
+        q = &j->sh->oi[x->object];
+        if (prim_rank[OI_TRACE(q->info)] + 1u != rank)
+            continue;
+        j->pdelay[p] += q->t0;
+        j->pcls[p] &= ~PS_RANK;
     }
-}
-
-/* WHEN, after the shuffle: every post's new time (post_time_task), with
- * its primary object from pobj, or under a cap (pobj NULL) read back from
- * the WHO copy's file a range at a time. */
-static lk_status when_times(copyjob *j, nullshared *sh, unsigned threads, char *errbuf)
-{
-    const size_t n = sh->nposts;
-    uint32_t *buf;
-    lk_status st = LK_OK;
-
-    if (j->pobj) {
-        j->obuf = j->pobj;
-        j->lo = 0;
-        j->hi = n;
-        (void)lk_par_run(threads, nsteps(n), post_time_task, j);
-        return LK_OK;
-    }
-    if (!(buf = malloc(LK_MAX(LK_MIN(n, OBJ_RANGE), (size_t)1) * sizeof *buf)))
-        return LK_ENOMEM;
-    j->obuf = buf;
-    for (j->lo = 0; j->lo < n && st == LK_OK; j->lo = j->hi) {
-        j->hi = LK_MIN(n, j->lo + OBJ_RANGE);
-        st = lk_tmpfile_read(sh->ps_fd1 - 1, buf, (j->hi - j->lo) * sizeof *buf,
-                             PS_OBJ_OFF(n) + j->lo * sizeof *buf, sh->ps_dir, errbuf);
-        if (st == LK_OK)
-            (void)lk_par_run(threads, nsteps(j->hi - j->lo), post_time_task, j);
-    }
-    free(buf);
-    j->obuf = NULL;
-    return st;
 }
 
 /* WHO: each action takes its post's new account. */
@@ -1242,10 +1224,10 @@ static lk_status resort_runs(copyjob *j, unsigned threads)
  * The posts of copy `kind` (j->pcls and j->pacc allocated): built, or for
  * the WHEN copy read back from where the WHO copy left them
  * (nullshared.ps_fd1), which the WHO copy does when sh->ps_dir says so.
- * Read back, only pcls and pacc come now (pdelay after the strata, pobj a
- * range at a time: null_cols); built, pdelay and pobj come too, and the
- * WHO copy, which needs neither once the time classes are in pcls, frees
- * them.
+ * Read back, only pcls and pacc come now (pdelay after the strata:
+ * null_cols); built, pdelay comes too, but for a WHO copy that keeps no
+ * file (the time classes are in pcls: it needs no delays), and the WHO
+ * copy frees it once written.
  */
 static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *errbuf)
 {
@@ -1261,8 +1243,8 @@ static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *
         return lk_tmpfile_read_par(fd, j->pacc, n * sizeof *j->pacc, PS_ACC_OFF(n), threads,
                                    sh->ps_dir, errbuf);
     }
-    if (!(j->pdelay = lk_huge_malloc(np * sizeof *j->pdelay)) ||
-        !(j->pobj = lk_huge_malloc(np * sizeof *j->pobj)))
+    if ((j->kind == LK_NULL_WHEN || sh->ps_dir) &&
+        !(j->pdelay = lk_huge_malloc(np * sizeof *j->pdelay)))
         return LK_ENOMEM;
     if ((st = shared_oi(sh, 1)) != LK_OK)
         return st;
@@ -1276,19 +1258,15 @@ static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *
             (st = lk_tmpfile_write(fd, j->pacc, n * sizeof *j->pacc, PS_ACC_OFF(n), sh->ps_dir,
                                    errbuf)) != LK_OK ||
             (st = lk_tmpfile_write(fd, j->pdelay, n * sizeof *j->pdelay, PS_DELAY_OFF(n),
-                                   sh->ps_dir, errbuf)) != LK_OK ||
-            (st = lk_tmpfile_write(fd, j->pobj, n * sizeof *j->pobj, PS_OBJ_OFF(n), sh->ps_dir,
-                                   errbuf)) != LK_OK)
+                                   sh->ps_dir, errbuf)) != LK_OK)
             return st;
         lk_log(LK_LOG_INFO,
                "calibration: the WHO copy's posts (%llu bytes) kept in %s for the WHEN copy",
-               (unsigned long long)(PS_OBJ_OFF(n) + n * sizeof *j->pobj), sh->ps_dir);
+               (unsigned long long)(PS_DELAY_OFF(n) + n * sizeof *j->pdelay), sh->ps_dir);
     }
     if (j->kind == LK_NULL_WHO) {
         free(j->pdelay);
-        free(j->pobj);
         j->pdelay = NULL;
-        j->pobj = NULL;
     }
     return LK_OK;
 }
@@ -1381,16 +1359,19 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
     *strata = sv.n;
     stratlist_release(&sv);
     /* every action takes its post's new account (WHO) or time (WHEN,
-     * from the objects' births: oi for that step alone), which goes before
+     * from the objects' births: oi for that step alone; the pass finds
+     * each post's primary action by the rank in pcls), which goes before
      * the rest of the columns */
     if (kind == LK_NULL_WHEN) {
+        j.parts = LK_MAX(LK_MIN((size_t)threads, sh->nposts), (size_t)1);
+        if ((st = shared_oi(sh, 1)) != LK_OK)
+            goto done;
+        pass(ix, NULL, threads, j.parts, post_time_task, &j);
+        pid_evict(sh, 0, ix->n);
+        if ((st = shared_oi(sh, 0)) != LK_OK)
+            goto done;
         free(j.pcls);
         j.pcls = NULL;
-        if ((st = shared_oi(sh, 1)) != LK_OK ||
-            (st = when_times(&j, sh, threads, errbuf)) != LK_OK || (st = shared_oi(sh, 0)) != LK_OK)
-            goto done;
-        free(j.pobj);
-        j.pobj = NULL;
         if (sh->ps_fd1) /* the WHO copy's posts, read */
             lk_tmpfile_close(sh->ps_fd1 - 1);
         sh->ps_fd1 = 0;
@@ -1426,7 +1407,6 @@ done:
     free(j.pcls);
     free(j.pacc);
     free(j.pdelay);
-    free(j.pobj);
     free(j.pstr);
     stratlist_release(&sv);
     if (st != LK_OK)
