@@ -449,14 +449,15 @@ done:
 /*
  * The posts of a null copy are held one array a field (copyjob: pcls, pacc,
  * pdelay, pstr; 20 bytes a post in all, 10^8 posts 2 GB), so that each
- * goes as soon as the copy is done with it and, under a cap, comes from the
- * WHO copy's file only when needed: at most 16 bytes a post are held at
- * once.  A post's pcls word is its trace mask << 17 | its primary object's
- * classes (objinfo, bits 5-16) | the time class of its delay (bits 0-4) |
- * 1 + the primary action's prim_rank << PS_RANK_SHIFT | PS_ORIGIN; its
- * stratum keys derive from it (post_key), and the WHEN copy finds the
- * primary action again by its rank (post_time_task), where the object's
- * birth its new time starts from is.
+ * goes as soon as the copy is done with it: 8 bytes a post while the posts
+ * are built, at most 16 after (the WHEN copy's order, delays and class
+ * words).  A post's pcls word is its trace mask << 17 | its primary
+ * object's classes (objinfo, bits 5-16) | the time class of its delay
+ * (bits 0-4) | 1 + the primary action's prim_rank << PS_RANK_SHIFT |
+ * PS_ORIGIN; its stratum keys derive from it (post_key), and the WHEN copy
+ * finds the primary action again by its rank (post_time_task), for its
+ * delay and then for its object's birth.  Under a cap the WHO copy writes
+ * pcls and pacc to a file, and the WHEN copy reads them back.
  */
 
 /* In pcls: the post is its primary object's first action. */
@@ -548,8 +549,9 @@ typedef struct copyjob {
     /* the posts (one array a field, each freed once done with) */
     uint32_t *pcls;  /* trace mask, classes, time class, PS_ORIGIN (above) */
     uint32_t *pacc;  /* its account; WHO, once shuffled, its new one */
-    int64_t *pdelay; /* its time after its primary object's first action;
-                        WHEN, once shuffled, its new time (post_time_task) */
+    int64_t *pdelay; /* WHEN: its time after its primary object's first
+                        action, once shuffled its new time (post_time_task) */
+    int time_pass;   /* post_time_task: 0 the delays, 1 the new times */
     uint32_t *pstr;  /* its stratum's rank among all strata (assign_strata) */
     size_t parts;    /* build_posts: post ranges, one task each */
     uint64_t *ka;    /* assign_strata: (stratum key << abits | account) of a level's part */
@@ -612,8 +614,6 @@ static void posts_scan_task(void *ctx, size_t task, unsigned worker)
             if (pf >= lo && pf < hi) {
                 __builtin_prefetch(&j->pcls[pf], 1);
                 __builtin_prefetch(&j->pacc[pf], 1);
-                if (j->pdelay)
-                    __builtin_prefetch(&j->pdelay[pf], 1);
             }
         }
         ev = lk_objindex_evict_behind(ix, ev, r);
@@ -636,8 +636,6 @@ static void posts_scan_task(void *ctx, size_t task, unsigned worker)
             const int64_t delay = x->t - q->t0;
             cls = (cls & ~(PS_RANK | PS_ORIGIN | PS_CLASSES | PS_TCLASS)) | rank << PS_RANK_SHIFT |
                   (r == q->first ? PS_ORIGIN : 0) | OI_CLASSES(q->info) | time_class(delay);
-            if (j->pdelay)
-                j->pdelay[p] = delay;
             j->pacc[p] = x->account; /* the post's */
         }
         j->pcls[p] = cls;
@@ -645,7 +643,7 @@ static void posts_scan_task(void *ctx, size_t task, unsigned worker)
 }
 
 /* The posts of the copy with their strata's inputs (posts_scan_task):
- * pcls, pacc and, when allocated, pdelay. */
+ * pcls and pacc. */
 static void build_posts(copyjob *j, unsigned threads)
 {
     const size_t ns = nsteps(j->sh->nposts);
@@ -1068,16 +1066,21 @@ static void sort_run(runrec *r, runrec *tmp, size_t k)
 }
 
 /* The WHO copy's posts in their file (nullshared.ps_fd1), n of them: pcls
- * from 0, then pacc and pdelay. */
-#define PS_ACC_OFF(n)   ((uint64_t)(n)*4)
-#define PS_DELAY_OFF(n) ((uint64_t)(n)*8)
+ * from 0, then pacc. */
+#define PS_ACC_OFF(n) ((uint64_t)(n)*4)
 
-/* WHEN, after the shuffle: the posts in part `task` of the post numbers
- * take their new time, their primary object's birth + their delay, in
- * place of the delay.  The primary action is the post's first in index
- * order whose trace has the rank in pcls (posts_scan_task took the first
- * of the lowest rank), whose rank bits it clears; it reads all of pid[]
- * and of the index, as posts_scan_task does. */
+/* pdelay's value for a post whose delay is not found yet (a delay is >= 0:
+ * an object's birth is its first action's time). */
+#define DELAY_UNSET INT64_MIN
+
+/* WHEN: the posts in part `task` of the post numbers take (time_pass 0)
+ * their delay, their primary action's time after its object's birth, in
+ * place of DELAY_UNSET; or (time_pass 1, after the shuffle) their new
+ * time, their primary object's birth + their shuffled delay, in place of
+ * the delay, and lose their rank bits.  The primary action is the post's
+ * first in index order whose trace has the rank in pcls (posts_scan_task
+ * took the first of the lowest rank).  It reads all of pid[] and of the
+ * index, as posts_scan_task does. */
 static void post_time_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
@@ -1092,22 +1095,29 @@ static void post_time_task(void *ctx, size_t task, unsigned worker)
         uint32_t rank;
         if (r + PREFETCH < ix->n) {
             const uint32_t pf = j->sh->pid[r + PREFETCH];
-            if (pf >= lo && pf < hi)
+            if (pf >= lo && pf < hi) {
                 __builtin_prefetch(&j->pcls[pf], 1);
+                __builtin_prefetch(&j->pdelay[pf], 1);
+            }
         }
         ev = lk_objindex_evict_behind(ix, ev, r);
         if (r >= pev + 2 * STEP) {
             pid_evict(j->sh, pev, r - STEP);
             pev = r - STEP;
         }
-        if (p < lo || p >= hi || !(rank = (j->pcls[p] & PS_RANK) >> PS_RANK_SHIFT))
+        if (p < lo || p >= hi || !(rank = (j->pcls[p] & PS_RANK) >> PS_RANK_SHIFT) ||
+            (!j->time_pass && j->pdelay[p] != DELAY_UNSET))
             continue;
         x = &ix->a[r];
         q = &j->sh->oi[x->object];
         if (prim_rank[OI_TRACE(q->info)] + 1u != rank)
             continue;
-        j->pdelay[p] += q->t0;
-        j->pcls[p] &= ~PS_RANK;
+        if (j->time_pass) {
+            j->pdelay[p] += q->t0;
+            j->pcls[p] &= ~PS_RANK;
+        } else {
+            j->pdelay[p] = x->t - q->t0;
+        }
     }
 }
 
@@ -1224,14 +1234,12 @@ static lk_status resort_runs(copyjob *j, unsigned threads)
  * The posts of copy `kind` (j->pcls and j->pacc allocated): built, or for
  * the WHEN copy read back from where the WHO copy left them
  * (nullshared.ps_fd1), which the WHO copy does when sh->ps_dir says so.
- * Read back, only pcls and pacc come now (pdelay after the strata:
- * null_cols); built, pdelay comes too, but for a WHO copy that keeps no
- * file (the time classes are in pcls: it needs no delays), and the WHO
- * copy frees it once written.
+ * Either way pcls and pacc, 8 bytes a post: the WHEN copy finds its delays
+ * after the strata (find_delays).
  */
 static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *errbuf)
 {
-    const size_t n = sh->nposts, np = LK_MAX(n, (size_t)1);
+    const size_t n = sh->nposts;
     lk_status st = LK_OK;
     int fd;
 
@@ -1243,9 +1251,6 @@ static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *
         return lk_tmpfile_read_par(fd, j->pacc, n * sizeof *j->pacc, PS_ACC_OFF(n), threads,
                                    sh->ps_dir, errbuf);
     }
-    if ((j->kind == LK_NULL_WHEN || sh->ps_dir) &&
-        !(j->pdelay = lk_huge_malloc(np * sizeof *j->pdelay)))
-        return LK_ENOMEM;
     if ((st = shared_oi(sh, 1)) != LK_OK)
         return st;
     build_posts(j, threads);
@@ -1256,33 +1261,46 @@ static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *
         if ((st = lk_tmpfile_write(fd, j->pcls, n * sizeof *j->pcls, 0, sh->ps_dir, errbuf)) !=
                 LK_OK ||
             (st = lk_tmpfile_write(fd, j->pacc, n * sizeof *j->pacc, PS_ACC_OFF(n), sh->ps_dir,
-                                   errbuf)) != LK_OK ||
-            (st = lk_tmpfile_write(fd, j->pdelay, n * sizeof *j->pdelay, PS_DELAY_OFF(n),
-                                   sh->ps_dir, errbuf)) != LK_OK)
+                                   errbuf)) != LK_OK)
             return st;
         lk_log(LK_LOG_INFO,
                "calibration: the WHO copy's posts (%llu bytes) kept in %s for the WHEN copy",
-               (unsigned long long)(PS_DELAY_OFF(n) + n * sizeof *j->pdelay), sh->ps_dir);
-    }
-    if (j->kind == LK_NULL_WHO) {
-        free(j->pdelay);
-        j->pdelay = NULL;
+               (unsigned long long)(PS_ACC_OFF(n) + n * sizeof *j->pacc), sh->ps_dir);
     }
     return LK_OK;
 }
 
-/* WHEN: pdelay, when the posts were read back (copy_posts), from the WHO
- * copy's file. */
-static lk_status load_delays(copyjob *j, nullshared *sh, unsigned threads, char *errbuf)
+static void delays_unset_task(void *ctx, size_t task, unsigned worker)
 {
-    const size_t n = sh->nposts;
+    const copyjob *j = ctx;
+    const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
+    (void)worker;
+    for (size_t p = task * STEP; p < e; p++)
+        j->pdelay[p] = DELAY_UNSET;
+}
 
-    if (j->pdelay)
-        return LK_OK;
-    if (!(j->pdelay = lk_huge_malloc(LK_MAX(n, (size_t)1) * sizeof *j->pdelay)))
+/* WHEN (time_pass 0) or its new times (1): post_time_task over all posts,
+ * with oi in memory for that pass alone. */
+static lk_status primary_pass(copyjob *j, nullshared *sh, unsigned threads, int time_pass)
+{
+    lk_status st;
+
+    j->parts = LK_MAX(LK_MIN((size_t)threads, sh->nposts), (size_t)1);
+    j->time_pass = time_pass;
+    if ((st = shared_oi(sh, 1)) != LK_OK)
+        return st;
+    pass(sh->ix, NULL, threads, j->parts, post_time_task, j);
+    pid_evict(sh, 0, sh->ix->n);
+    return shared_oi(sh, 0);
+}
+
+/* WHEN, after the strata: pdelay, each post's delay (primary_pass). */
+static lk_status find_delays(copyjob *j, nullshared *sh, unsigned threads)
+{
+    if (!(j->pdelay = lk_huge_malloc(LK_MAX(sh->nposts, (size_t)1) * sizeof *j->pdelay)))
         return LK_ENOMEM;
-    return lk_tmpfile_read_par(sh->ps_fd1 - 1, j->pdelay, n * sizeof *j->pdelay, PS_DELAY_OFF(n),
-                               threads, sh->ps_dir, errbuf);
+    (void)lk_par_run(threads, nsteps(sh->nposts), delays_unset_task, j);
+    return primary_pass(j, sh, threads, 0);
 }
 
 /*
@@ -1352,7 +1370,7 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
     } else {
         free(j.pacc);
         j.pacc = NULL;
-        if ((st = load_delays(&j, sh, threads, errbuf)) != LK_OK)
+        if ((st = find_delays(&j, sh, threads)) != LK_OK)
             goto done;
     }
     (void)lk_par_run(threads, sv.n, shuffle_task, &j);
@@ -1363,12 +1381,7 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
      * each post's primary action by the rank in pcls), which goes before
      * the rest of the columns */
     if (kind == LK_NULL_WHEN) {
-        j.parts = LK_MAX(LK_MIN((size_t)threads, sh->nposts), (size_t)1);
-        if ((st = shared_oi(sh, 1)) != LK_OK)
-            goto done;
-        pass(ix, NULL, threads, j.parts, post_time_task, &j);
-        pid_evict(sh, 0, ix->n);
-        if ((st = shared_oi(sh, 0)) != LK_OK)
+        if ((st = primary_pass(&j, sh, threads, 1)) != LK_OK)
             goto done;
         free(j.pcls);
         j.pcls = NULL;
