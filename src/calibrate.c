@@ -455,7 +455,7 @@ done:
  * object's classes (objinfo, bits 5-16) | the time class of its delay
  * (bits 0-4) | 1 + the primary action's prim_rank << PS_RANK_SHIFT |
  * PS_ORIGIN; its stratum keys derive from it (post_key), and the WHEN copy
- * finds the primary action again by its rank (post_time_task), for its
+ * finds the primary action again by its rank (posts_pass_task), for its
  * delay and then for its object's birth.  Under a cap the WHO copy writes
  * pcls and pacc to a file, and the WHEN copy reads them back.
  */
@@ -530,6 +530,9 @@ static uint32_t post_key(uint32_t cls, unsigned lv, lk_null_kind kind)
     }
 }
 
+/* What posts_pass_task does (copyjob.mode). */
+enum { PASS_BUILD, PASS_DELAYS, PASS_TIMES };
+
 /* One object's run of a WHEN copy, re-sorted by its new times. */
 typedef struct runrec {
     int64_t t;
@@ -550,8 +553,8 @@ typedef struct copyjob {
     uint32_t *pcls;  /* trace mask, classes, time class, PS_ORIGIN (above) */
     uint32_t *pacc;  /* its account; WHO, once shuffled, its new one */
     int64_t *pdelay; /* WHEN: its time after its primary object's first
-                        action, once shuffled its new time (post_time_task) */
-    int time_pass;   /* post_time_task: 0 the delays, 1 the new times */
+                        action, once shuffled its new time (posts_pass_task) */
+    int mode;        /* posts_pass_task: PASS_BUILD, PASS_DELAYS or PASS_TIMES */
     uint32_t *pstr;  /* its stratum's rank among all strata (assign_strata) */
     size_t parts;    /* build_posts: post ranges, one task each */
     uint64_t *ka;    /* assign_strata: (stratum key << abits | account) of a level's part */
@@ -589,31 +592,63 @@ static void posts_unset_task(void *ctx, size_t task, unsigned worker)
         j->pstr[p] = PS_UNSET;
 }
 
-/* The posts in part `task` of the post numbers from all actions, in index
- * order: for each, its trace mask and its primary action (the lowest
- * prim_rank, ties to the lowest index position), which gives its account,
- * its primary object and its delay.  Each part reads all of pid[] but
- * touches only its own posts (the random accesses are what costs). */
-static void posts_scan_task(void *ctx, size_t task, unsigned worker)
+/* pdelay's value for a post whose delay is not found yet (a delay is >= 0:
+ * an object's birth is its first action's time). */
+#define DELAY_UNSET INT64_MIN
+
+/* PASS_BUILD at action r (x, of object q) of post p: its trace into the
+ * post's mask, and when it is the post's primary action so far (the lowest
+ * prim_rank, ties to the lowest index position: the first seen) its rank,
+ * its object's classes, the time class of its delay and its account. */
+static void build_step(const copyjob *j, uint32_t p, size_t r, const lk_action *x, const objinfo *q)
+{
+    const unsigned tr = OI_TRACE(q->info);
+    const uint32_t rank = prim_rank[tr] + 1u;
+    /* pcls[0..nposts) is set by posts_init_task, pid[] names posts below
+     * nposts (the analyser loses track of them across tasks) */
+    // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
+    const uint32_t best = (j->pcls[p] & PS_RANK) >> PS_RANK_SHIFT;
+    uint32_t cls = j->pcls[p] | UINT32_C(1) << tr << 17;
+
+    if (best == 0 || rank < best) {
+        const int64_t delay = x->t - q->t0;
+        cls = (cls & ~(PS_RANK | PS_ORIGIN | PS_CLASSES | PS_TCLASS)) | rank << PS_RANK_SHIFT |
+              (r == q->first ? PS_ORIGIN : 0) | OI_CLASSES(q->info) | time_class(delay);
+        j->pacc[p] = x->account; /* the post's */
+    }
+    j->pcls[p] = cls;
+}
+
+/*
+ * The posts in part `task` of the post numbers, from all actions in index
+ * order (copyjob.mode): built (build_step); or, for the WHEN copy, each
+ * post's primary action found again, the first in index order whose trace
+ * has the rank in pcls, which gives it its delay (PASS_DELAYS, in place of
+ * DELAY_UNSET) or, after the shuffle, its new time, its object's birth +
+ * its shuffled delay (PASS_TIMES, which clears the rank bits).  Each part
+ * reads all of pid[] and of the index, letting them go behind itself, but
+ * touches only its own posts (the random accesses are what costs).
+ */
+static void posts_pass_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
     const lk_objindex *ix = j->sh->ix;
     const uint32_t lo = (uint32_t)(j->sh->nposts * task / j->parts),
                    hi = (uint32_t)(j->sh->nposts * (task + 1) / j->parts);
     (void)worker;
-    /* every part reads all of the index and of pid: each lets them go
-     * behind itself */
     for (size_t r = 0, ev = 0, pev = 0; r < ix->n; r++) {
         const uint32_t p = j->sh->pid[r];
         const lk_action *x;
         const objinfo *q;
-        unsigned tr;
-        uint32_t rank, best, cls;
+        uint32_t rank = 0;
         if (r + PREFETCH < ix->n) {
             const uint32_t pf = j->sh->pid[r + PREFETCH];
             if (pf >= lo && pf < hi) {
                 __builtin_prefetch(&j->pcls[pf], 1);
-                __builtin_prefetch(&j->pacc[pf], 1);
+                if (j->mode == PASS_BUILD)
+                    __builtin_prefetch(&j->pacc[pf], 1);
+                else
+                    __builtin_prefetch(&j->pdelay[pf], 1);
             }
         }
         ev = lk_objindex_evict_behind(ix, ev, r);
@@ -623,33 +658,33 @@ static void posts_scan_task(void *ctx, size_t task, unsigned worker)
         }
         if (p < lo || p >= hi)
             continue;
+        if (j->mode != PASS_BUILD && (!(rank = (j->pcls[p] & PS_RANK) >> PS_RANK_SHIFT) ||
+                                      (j->mode == PASS_DELAYS && j->pdelay[p] != DELAY_UNSET)))
+            continue;
         x = &ix->a[r];
         q = &j->sh->oi[x->object];
-        tr = OI_TRACE(q->info);
-        rank = prim_rank[tr] + 1u;
-        /* pcls[0..nposts) is set by posts_init_task, pid[] names posts
-         * below nposts (the analyser loses track of them across tasks) */
-        // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
-        best = (j->pcls[p] & PS_RANK) >> PS_RANK_SHIFT;
-        cls = j->pcls[p] | UINT32_C(1) << tr << 17;
-        if (best == 0 || rank < best) {
-            const int64_t delay = x->t - q->t0;
-            cls = (cls & ~(PS_RANK | PS_ORIGIN | PS_CLASSES | PS_TCLASS)) | rank << PS_RANK_SHIFT |
-                  (r == q->first ? PS_ORIGIN : 0) | OI_CLASSES(q->info) | time_class(delay);
-            j->pacc[p] = x->account; /* the post's */
+        if (j->mode == PASS_BUILD) {
+            build_step(j, p, r, x, q);
+        } else if (prim_rank[OI_TRACE(q->info)] + 1u == rank) {
+            if (j->mode == PASS_DELAYS) {
+                j->pdelay[p] = x->t - q->t0;
+            } else {
+                j->pdelay[p] += q->t0;
+                j->pcls[p] &= ~PS_RANK;
+            }
         }
-        j->pcls[p] = cls;
     }
 }
 
-/* The posts of the copy with their strata's inputs (posts_scan_task):
+/* The posts of the copy with their strata's inputs (posts_pass_task):
  * pcls and pacc. */
 static void build_posts(copyjob *j, unsigned threads)
 {
     const size_t ns = nsteps(j->sh->nposts);
     j->parts = LK_MAX(LK_MIN((size_t)threads, j->sh->nposts), (size_t)1);
+    j->mode = PASS_BUILD;
     (void)lk_par_run(threads, ns, posts_init_task, j);
-    pass(j->sh->ix, NULL, threads, j->parts, posts_scan_task, j);
+    pass(j->sh->ix, NULL, threads, j->parts, posts_pass_task, j);
     pid_evict(j->sh, 0, j->sh->ix->n);
 }
 
@@ -1069,58 +1104,6 @@ static void sort_run(runrec *r, runrec *tmp, size_t k)
  * from 0, then pacc. */
 #define PS_ACC_OFF(n) ((uint64_t)(n)*4)
 
-/* pdelay's value for a post whose delay is not found yet (a delay is >= 0:
- * an object's birth is its first action's time). */
-#define DELAY_UNSET INT64_MIN
-
-/* WHEN: the posts in part `task` of the post numbers take (time_pass 0)
- * their delay, their primary action's time after its object's birth, in
- * place of DELAY_UNSET; or (time_pass 1, after the shuffle) their new
- * time, their primary object's birth + their shuffled delay, in place of
- * the delay, and lose their rank bits.  The primary action is the post's
- * first in index order whose trace has the rank in pcls (posts_scan_task
- * took the first of the lowest rank).  It reads all of pid[] and of the
- * index, as posts_scan_task does. */
-static void post_time_task(void *ctx, size_t task, unsigned worker)
-{
-    const copyjob *j = ctx;
-    const lk_objindex *ix = j->sh->ix;
-    const uint32_t lo = (uint32_t)(j->sh->nposts * task / j->parts),
-                   hi = (uint32_t)(j->sh->nposts * (task + 1) / j->parts);
-    (void)worker;
-    for (size_t r = 0, ev = 0, pev = 0; r < ix->n; r++) {
-        const uint32_t p = j->sh->pid[r];
-        const lk_action *x;
-        const objinfo *q;
-        uint32_t rank;
-        if (r + PREFETCH < ix->n) {
-            const uint32_t pf = j->sh->pid[r + PREFETCH];
-            if (pf >= lo && pf < hi) {
-                __builtin_prefetch(&j->pcls[pf], 1);
-                __builtin_prefetch(&j->pdelay[pf], 1);
-            }
-        }
-        ev = lk_objindex_evict_behind(ix, ev, r);
-        if (r >= pev + 2 * STEP) {
-            pid_evict(j->sh, pev, r - STEP);
-            pev = r - STEP;
-        }
-        if (p < lo || p >= hi || !(rank = (j->pcls[p] & PS_RANK) >> PS_RANK_SHIFT) ||
-            (!j->time_pass && j->pdelay[p] != DELAY_UNSET))
-            continue;
-        x = &ix->a[r];
-        q = &j->sh->oi[x->object];
-        if (prim_rank[OI_TRACE(q->info)] + 1u != rank)
-            continue;
-        if (j->time_pass) {
-            j->pdelay[p] += q->t0;
-            j->pcls[p] &= ~PS_RANK;
-        } else {
-            j->pdelay[p] = x->t - q->t0;
-        }
-    }
-}
-
 /* WHO: each action takes its post's new account. */
 static void who_acc_task(void *ctx, size_t task, unsigned worker)
 {
@@ -1279,17 +1262,17 @@ static void delays_unset_task(void *ctx, size_t task, unsigned worker)
         j->pdelay[p] = DELAY_UNSET;
 }
 
-/* WHEN (time_pass 0) or its new times (1): post_time_task over all posts,
- * with oi in memory for that pass alone. */
-static lk_status primary_pass(copyjob *j, nullshared *sh, unsigned threads, int time_pass)
+/* WHEN: the posts' delays (PASS_DELAYS) or new times (PASS_TIMES), with oi
+ * in memory for that pass alone (posts_pass_task). */
+static lk_status primary_pass(copyjob *j, nullshared *sh, unsigned threads, int mode)
 {
     lk_status st;
 
     j->parts = LK_MAX(LK_MIN((size_t)threads, sh->nposts), (size_t)1);
-    j->time_pass = time_pass;
+    j->mode = mode;
     if ((st = shared_oi(sh, 1)) != LK_OK)
         return st;
-    pass(sh->ix, NULL, threads, j->parts, post_time_task, j);
+    pass(sh->ix, NULL, threads, j->parts, posts_pass_task, j);
     pid_evict(sh, 0, sh->ix->n);
     return shared_oi(sh, 0);
 }
@@ -1300,7 +1283,7 @@ static lk_status find_delays(copyjob *j, nullshared *sh, unsigned threads)
     if (!(j->pdelay = lk_huge_malloc(LK_MAX(sh->nposts, (size_t)1) * sizeof *j->pdelay)))
         return LK_ENOMEM;
     (void)lk_par_run(threads, nsteps(sh->nposts), delays_unset_task, j);
-    return primary_pass(j, sh, threads, 0);
+    return primary_pass(j, sh, threads, PASS_DELAYS);
 }
 
 /*
@@ -1381,7 +1364,7 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
      * each post's primary action by the rank in pcls), which goes before
      * the rest of the columns */
     if (kind == LK_NULL_WHEN) {
-        if ((st = primary_pass(&j, sh, threads, 1)) != LK_OK)
+        if ((st = primary_pass(&j, sh, threads, PASS_TIMES)) != LK_OK)
             goto done;
         free(j.pcls);
         j.pcls = NULL;
