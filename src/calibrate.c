@@ -1229,10 +1229,12 @@ static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *
     if (sh->ps_fd1 && j->kind == LK_NULL_WHEN) {
         fd = sh->ps_fd1 - 1;
         if ((st = lk_tmpfile_read_par(fd, j->pcls, n * sizeof *j->pcls, 0, threads, sh->ps_dir,
-                                      errbuf)) != LK_OK)
-            return st;
-        return lk_tmpfile_read_par(fd, j->pacc, n * sizeof *j->pacc, PS_ACC_OFF(n), threads,
-                                   sh->ps_dir, errbuf);
+                                      errbuf)) == LK_OK)
+            st = lk_tmpfile_read_par(fd, j->pacc, n * sizeof *j->pacc, PS_ACC_OFF(n), threads,
+                                     sh->ps_dir, errbuf);
+        lk_tmpfile_close(fd); /* read: given back for reuse */
+        sh->ps_fd1 = 0;
+        return st;
     }
     if ((st = shared_oi(sh, 1)) != LK_OK)
         return st;
@@ -1368,9 +1370,6 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
             goto done;
         free(j.pcls);
         j.pcls = NULL;
-        if (sh->ps_fd1) /* the WHO copy's posts, read */
-            lk_tmpfile_close(sh->ps_fd1 - 1);
-        sh->ps_fd1 = 0;
     }
     t[3] = lk_mono_s();
     /* in memory, a column's pages come as they are written; mapped, they
