@@ -237,10 +237,31 @@ lk_status lk_arena_copy(const lk_arena *a, uint64_t ref, lk_buf *out, char *errb
     return read_str(a->spill_fd1 - 1, a->coff[c] + o, a->cused[c] - o, out, a->spill_dir, errbuf);
 }
 
+/* Where each chunk of a parked or spilled arena is in its file (a spilled
+ * arena's own; a parked one's from park_off on, back to back): nchunk
+ * places, and after them the end (parked), freed by the caller; NULL when
+ * out of memory. */
+static uint64_t *chunk_places(const lk_arena *a)
+{
+    uint64_t *at = malloc((a->nchunk + 1) * sizeof *at);
+
+    if (!at)
+        return NULL;
+    if (a->spill_fd1) {
+        for (size_t c = 0; c < a->nchunk; c++)
+            at[c] = a->coff[c];
+    } else {
+        at[0] = a->park_off;
+        for (size_t c = 0; c < a->nchunk; c++)
+            at[c + 1] = at[c] + a->cused[c];
+    }
+    return at;
+}
+
 lk_status lk_arena_pick(const lk_arena *a, int fd, const char *dir, uint64_t *refs, size_t n,
                         lk_arena *out, char *errbuf)
 {
-    uint64_t *at = malloc((a->nchunk + 1) * sizeof *at); /* each chunk's place in the file */
+    uint64_t *at = chunk_places(a); /* each chunk's place in the file */
     lk_buf s;
     uint64_t last = UINT64_MAX, lastnew = 0;
     lk_status st = LK_OK;
@@ -252,12 +273,6 @@ lk_status lk_arena_pick(const lk_arena *a, int fd, const char *dir, uint64_t *re
     if (a->spill_fd1) { /* a spilled arena's chunks are in its own file */
         fd = a->spill_fd1 - 1;
         dir = a->spill_dir;
-        for (size_t c = 0; c < a->nchunk; c++)
-            at[c] = a->coff[c];
-    } else {
-        at[0] = a->park_off;
-        for (size_t c = 0; c < a->nchunk; c++)
-            at[c + 1] = at[c] + a->cused[c];
     }
     for (size_t i = 0; i < n && st == LK_OK; i++) {
         const uint64_t c = refs[i] >> 32, o = refs[i] & 0xffffffffu;
@@ -349,7 +364,6 @@ static void chunks_task(void *ctx, size_t task, unsigned worker)
 lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, unsigned threads, char *errbuf)
 {
     unpark_job j;
-    uint64_t off = a->park_off;
     lk_status st;
 
     if (!a->parked)
@@ -369,7 +383,7 @@ lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, unsigned threads
     j.a = a;
     j.fd = fd;
     j.dir = dir;
-    if (!(j.off = malloc(LK_MAX(a->nchunk, (size_t)1) * sizeof *j.off)))
+    if (!(j.off = chunk_places(a)))
         return LK_ENOMEM;
     /* the chunks allocated here, the reads (and first touches) on the
      * threads: memory from the caller's malloc arena, which a later
@@ -381,8 +395,6 @@ lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, unsigned threads
             free(j.off);
             return LK_ENOMEM;
         }
-        j.off[i] = off;
-        off += a->cused[i];
     }
     st = unpark_run(&j, a->nchunk, UNPARK_CHUNKS, threads, chunks_task, errbuf);
     free(j.off);
@@ -848,14 +860,11 @@ lk_status lk_strpool_unpark_ids(lk_strpool *p, int fd, const char *dir, const ui
     if (n > p->n / PICK_SHARE || a->spill_fd1)
         return lk_strpool_unpark(p, fd, dir, 0, threads, errbuf);
     lk_arena_init(&out);
-    at = malloc((a->nchunk + 1) * sizeof *at);
+    at = chunk_places(a);
     p->sid = malloc(LK_MAX(n, (size_t)1) * sizeof *p->sid);
     p->sstr = malloc(LK_MAX(n, (size_t)1) * sizeof *p->sstr);
     if (!at || !p->sid || !p->sstr)
         goto done;
-    at[0] = a->park_off;
-    for (size_t c = 0; c < a->nchunk; c++)
-        at[c + 1] = at[c] + a->cused[c];
     for (size_t i = 0; i < n; i++) {
         uint64_t ref, c, o, nref;
         uint32_t len;
