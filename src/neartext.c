@@ -456,6 +456,16 @@ lk_status lk_neartext_add(lk_neartext *nt, const char *text, size_t n)
 /* Pieces a band pass is swept in when threads > 1 (each starts a run). */
 #define LK_NT_PIECES 16
 
+/* Top key bits the records are first distributed on: 1,024 buckets,
+ * which are also what a pass's parts are cut along. */
+#define LK_NT_TOP 10
+
+/* A budget never cuts a pass into more parts than this (each part reads
+ * all the pass's keys), nor into parts smaller than LK_NT_MIN_PART
+ * records. */
+#define LK_NT_MAX_PARTS 64
+#define LK_NT_MIN_PART  1024
+
 /* Work state of one lk_neartext_cluster() call.  Passes are the identity
  * pass (0) and the bands (1..b); each is prepared (records made and
  * sorted) and then swept (union-find).  With two threads or more, pass
@@ -473,10 +483,23 @@ typedef struct ctx {
      * minimum, parents only ever point lower), [2 i + 1] its root after
      * the identity pass: equal ones mean identical signatures */
     uint32_t *uf;
-    uint64_t *buf[3]; /* record buffers: one being swept, two for the next pass's sort */
-    int sweep_buf;    /* buf holding the pass being swept */
-    int prep_buf;     /* out: buf holding the pass just prepared */
+    uint64_t *buf[3]; /* record buffers: one being swept, two for the next part's sort */
+    size_t bufcap[3]; /* records each holds */
+    size_t nrec[3];   /* records in each */
+    int sweep_buf;    /* buf holding the part being swept */
+    int prep_buf;     /* out: buf holding the part just prepared */
     unsigned prep_pass, sweep_pass;
+    /* A pass is sorted and swept in parts, each a range [d0, d1) of the
+     * top LK_NT_TOP bits of its keys of at most `cap` records (a bucket
+     * larger than that alone): all of it at once unless a budget asks for
+     * fewer records at a time (plan_work).  prep_d0: the first bucket of
+     * the part to prepare; prep_d1 (out): the end of the one prepared. */
+    size_t cap;
+    unsigned prep_d0, prep_d1;
+    unsigned parts, parts_max;   /* parts of the pass being prepared; the most of any */
+    lk_status prep_st;           /* a record buffer that could not grow */
+    size_t hist[1 << LK_NT_TOP]; /* bucket counts of pass hist_pass's keys (+ 1: 0 for none) */
+    unsigned hist_pass1;
     int prep;       /* this step: task 0 prepares prep_pass */
     size_t npieces; /* this step: sweep tasks */
     lk_status sweep_st;
@@ -498,6 +521,7 @@ typedef struct ctx {
      * and a cache line of records per top bucket of the sort (sort_keys) */
     uint32_t *keys;
     unsigned kp0, kpn;
+    unsigned kpmax; /* passes whose keys a fill makes (plan_work) */
     uint64_t *wc;
     double t_prep, t_sweep[LK_NT_PIECES]; /* -vv: thread-seconds */
     unsigned fill_p;                      /* fill_keys_par: the first pass to fill */
@@ -646,9 +670,6 @@ static void radix_pass(const uint64_t *rec, uint64_t *dst, size_t n, unsigned sh
         dst[count[(rec[i] >> shift) & mask]++] = rec[i];
 }
 
-/* Top key bits the records are first distributed on: 1,024 buckets. */
-#define LK_NT_TOP 10
-
 /* Records a cache line holds. */
 #define LK_NT_LINE 8
 
@@ -665,9 +686,19 @@ static void put_line(uint64_t *dst, const uint64_t *src)
 #endif
 }
 
+/* Counts of the keys k[0..n) by their top LK_NT_TOP bits, into hist. */
+static void count_top(const uint32_t *k, size_t n, size_t *hist)
+{
+    memset(hist, 0, sizeof(size_t) << LK_NT_TOP);
+    for (size_t i = 0; i < n; i++)
+        hist[k[i] >> (32 - LK_NT_TOP)]++;
+}
+
 /*
- * The records (k[i] << 32 | i) of a pass, i < n, sorted by key and then
- * index into out (64-byte aligned), with tmp as scratch.  One stable pass
+ * The records (k[i] << 32 | i) of a pass whose keys' top LK_NT_TOP bits
+ * lie in [d0, d1), i < n, sorted by key and then index into out (64-byte
+ * aligned), with tmp as scratch; hist holds the counts of count_top().
+ * Returns the records written.  One stable pass
  * distributes them on the top LK_NT_TOP bits of the key, then each bucket
  * (about n / 1,024 records, in cache at the sizes where this matters) is
  * sorted by the low 22 bits in two passes of 11 that stay in it.  The
@@ -675,28 +706,34 @@ static void put_line(uint64_t *dst, const uint64_t *src)
  * (13-14 ns a record at 2 x 10^7 on the project's machine against 1.4 for
  * reading them in order): each bucket's records gather in a cache line of
  * wc (1,024 lines) and go out a whole line at a time (7.6 ns).  Equal keys
- * stay in index order: the sweeps never see hash order.  Three passes over
+ * stay in index order: the sweeps never see hash order, and a pass's parts
+ * one after the other are its records in the order the whole pass sorted
+ * at once has them.  Three passes over
  * the whole array made the passes' preparation 1.4 times as long at 4 M
  * texts (bench/RESULTS.md), and sort.h's in-place sort of the whole 64-bit
  * records (the same order) 2.2 times.
  */
-static void sort_keys(const uint32_t *k, size_t n, uint64_t *out, uint64_t *tmp, uint64_t *wc)
+static size_t sort_keys(const uint32_t *k, size_t n, unsigned d0, unsigned d1, const size_t *hist,
+                        uint64_t *out, uint64_t *tmp, uint64_t *wc)
 {
-    const unsigned shift = 32 - LK_NT_TOP;
+    const unsigned shift = 32 - LK_NT_TOP, span = d1 - d0;
     size_t pos[1 << LK_NT_TOP], start[(1 << LK_NT_TOP) + 1], count[2048];
 
-    memset(pos, 0, sizeof pos);
-    for (size_t i = 0; i < n; i++)
-        pos[k[i] >> shift]++;
     start[0] = 0;
-    for (size_t d = 0; d < ((size_t)1 << LK_NT_TOP); d++) {
-        start[d + 1] = start[d] + pos[d];
+    for (size_t d = 0; d < span; d++) {
+        start[d + 1] = start[d] + hist[d0 + d];
         pos[d] = start[d];
     }
     for (size_t i = 0; i < n; i++) {
-        const size_t d = k[i] >> shift, p = pos[d]++, line = p & ~(size_t)(LK_NT_LINE - 1);
-        uint64_t *w = wc + d * LK_NT_LINE;
+        const size_t d = (size_t)(k[i] >> shift) - d0;
+        size_t p, line;
+        uint64_t *w;
 
+        if (d >= span) /* another part's (wrapped below d0 too) */
+            continue;
+        p = pos[d]++;
+        line = p & ~(size_t)(LK_NT_LINE - 1);
+        w = wc + d * LK_NT_LINE;
         w[p & (LK_NT_LINE - 1)] = (uint64_t)k[i] << 32 | i;
         if ((p & (LK_NT_LINE - 1)) != LK_NT_LINE - 1)
             continue;
@@ -711,14 +748,14 @@ static void sort_keys(const uint32_t *k, size_t n, uint64_t *out, uint64_t *tmp,
     _mm_sfence(); /* the streamed lines before the plain stores beside them */
 #endif
     /* each bucket's last line, when it is not full */
-    for (size_t d = 0; d < ((size_t)1 << LK_NT_TOP); d++) {
+    for (size_t d = 0; d < span; d++) {
         const size_t e = start[d + 1], line = e & ~(size_t)(LK_NT_LINE - 1);
         const size_t from = LK_MAX(line, start[d]);
 
         if (e > from)
             memcpy(out + from, wc + d * LK_NT_LINE + (from - line), (e - from) * sizeof *wc);
     }
-    for (size_t d = 0; d < ((size_t)1 << LK_NT_TOP); d++) {
+    for (size_t d = 0; d < span; d++) {
         const size_t s = start[d], m = start[d + 1] - s;
 
         if (m > 1) {
@@ -726,6 +763,7 @@ static void sort_keys(const uint32_t *k, size_t n, uint64_t *out, uint64_t *tmp,
             radix_pass(tmp + s, out + s, m, 43, 11, count);
         }
     }
+    return start[span];
 }
 
 /* 32-bit key of band `band` of signature s (its slots from j = band *
@@ -754,7 +792,7 @@ static uint32_t band_key(const uint16_t *s, unsigned band, unsigned rows)
 /* Signatures whose high bytes a fill reads from their file at a time. */
 #define LK_NT_FILL_READ 4096
 
-/* The keys of passes [p, p + LK_NT_KEYPASSES) (fewer at the end) into
+/* The keys of passes [p, p + c->kpmax) (fewer at the end) into
  * c->keys: pass 0's a 32-bit hash of the whole signature, pass 1 + b band
  * b's key, of signatures [i0, i1), the slots rebuilt from the byte planes;
  * a failed read or allocation goes to c->pst[task]. */
@@ -762,7 +800,7 @@ static unsigned fill_keys_range(ctx *c, size_t task, unsigned p, size_t i0, size
 {
     const lk_neartext *nt = c->nt;
     const size_t n = nt->nsig;
-    const unsigned rows = nt->rows, m = LK_MIN(LK_NT_KEYPASSES, nt->bands + 1 - p);
+    const unsigned rows = nt->rows, m = LK_MIN(c->kpmax, nt->bands + 1 - p);
     /* the slots the keys read: all of them for pass 0, else the m bands' */
     const unsigned j0 = p == 0 ? 0 : (p - 1) * rows,
                    jend = p == 0 ? K : LK_MIN(K, (p - 1 + m) * rows);
@@ -825,7 +863,7 @@ static void fill_keys_par(ctx *c, unsigned p, unsigned threads)
     c->fill_p = p;
     (void)lk_par_run(threads, LK_NT_PIECES, fill_task, c);
     c->kp0 = p;
-    c->kpn = LK_MIN(LK_NT_KEYPASSES, c->nt->bands + 1 - p);
+    c->kpn = LK_MIN(c->kpmax, c->nt->bands + 1 - p);
 }
 
 /* Whether pass p's keys are not in c->keys yet. */
@@ -834,10 +872,35 @@ static int keys_missing(const ctx *c, unsigned p)
     return p < c->kp0 || p >= c->kp0 + c->kpn;
 }
 
-/* Records of pass p, sorted, into one of the two buffers other than
- * c->sweep_buf (c->prep_buf says which). */
+/* Whether record buffer i holds m records, made larger when it does not
+ * (its records are not kept); a failure goes to c->prep_st. */
+static int buf_room(ctx *c, int i, size_t m)
+{
+    size_t bytes;
+    uint64_t *b;
+
+    if (c->bufcap[i] >= m)
+        return 1;
+    if (lk_mul_size(m, sizeof *b, &bytes) != 0 ||
+        !(b = aligned_alloc(64, (bytes + 63) / 64 * 64))) { /* sort_keys writes whole lines */
+        c->prep_st = LK_ENOMEM;
+        return 0;
+    }
+    free(c->buf[i]);
+    c->buf[i] = b;
+    c->bufcap[i] = m;
+    return 1;
+}
+
+/* The part of pass p from bucket c->prep_d0 on, sorted, into one of the two
+ * buffers other than c->sweep_buf (c->prep_buf says which; c->prep_d1 where
+ * the part ends): buckets while their records fit c->cap, one at least. */
 static void prepare(ctx *c, unsigned p)
 {
+    const size_t n = c->nt->nsig;
+    const uint32_t *k;
+    unsigned d1 = c->prep_d0;
+    size_t m = 0;
     int a = -1, b = -1;
 
     for (int i = 0; i < 3; i++) {
@@ -851,9 +914,21 @@ static void prepare(ctx *c, unsigned p)
     const double t0 = lk_mono_s();
     if (keys_missing(c, p))
         fill_keys(c, p);
-    sort_keys(c->keys + (size_t)(p - c->kp0) * c->nt->nsig, c->nt->nsig, c->buf[a], c->buf[b],
-              c->wc);
+    k = c->keys + (size_t)(p - c->kp0) * n;
+    if (c->hist_pass1 != p + 1) {
+        count_top(k, n, c->hist);
+        c->hist_pass1 = p + 1;
+        c->parts = 0;
+    }
+    while (d1 < (1u << LK_NT_TOP) && (d1 == c->prep_d0 || m + c->hist[d1] <= c->cap))
+        m += c->hist[d1++];
+    c->parts++;
+    c->parts_max = LK_MAX(c->parts_max, c->parts);
     c->prep_buf = a;
+    c->prep_d1 = d1;
+    c->nrec[a] = 0;
+    if (buf_room(c, a, m) && buf_room(c, b, m))
+        c->nrec[a] = sort_keys(k, n, c->prep_d0, d1, c->hist, c->buf[a], c->buf[b], c->wc);
     c->t_prep += lk_mono_s() - t0;
 }
 
@@ -887,8 +962,7 @@ static int identical(ctx *c, uint32_t x, uint32_t y)
  * split exactly with memcmp against each distinct one seen in the run. */
 static lk_status identity_sweep(ctx *c, const uint64_t *rec)
 {
-    const lk_neartext *nt = c->nt;
-    const size_t n = nt->nsig;
+    const size_t n = c->nrec[c->sweep_buf];
     size_t a = 0;
 
     while (a < n) {
@@ -950,7 +1024,7 @@ static void fetch_post(const ctx *c, uint32_t x)
  */
 static void band_sweep(ctx *c, const uint64_t *rec, size_t lo, size_t hi, size_t piece)
 {
-    const size_t n = c->nt->nsig;
+    const size_t n = c->nrec[c->sweep_buf];
     size_t a = lo;
 
     for (size_t p = lo; p < hi; p++) {
@@ -974,12 +1048,12 @@ static void band_sweep(ctx *c, const uint64_t *rec, size_t lo, size_t hi, size_t
     }
 }
 
-/* Cut the records of the pass in c->sweep_buf into `pieces` ranges, each
+/* Cut the records of the part in c->sweep_buf into `pieces` ranges, each
  * starting a run of equal keys (some may be empty). */
 static void cut_pieces(ctx *c, size_t pieces)
 {
     const uint64_t *rec = c->buf[c->sweep_buf];
-    const size_t n = c->nt->nsig;
+    const size_t n = c->nrec[c->sweep_buf];
 
     c->npieces = pieces;
     c->bound[0] = 0;
@@ -1053,14 +1127,47 @@ static lk_status read_plane(lk_neartext *nt, int i, uint8_t **out, size_t len)
     return LK_OK;
 }
 
-/* Bytes lk_neartext_cluster() holds beside the signatures: the union-find's
- * 8 a signature, the record buffers' 8 each (two, or three with threads),
- * the keys of LK_NT_KEYPASSES passes, and the result's 4 a post. */
-static uint64_t cluster_work(const lk_neartext *nt)
+/* Bytes lk_neartext_cluster() holds beside the signatures when a fill
+ * makes the keys of kp passes and a part holds at most cap records: the
+ * union-find's 8 a signature, the keys' 4 a signature and pass, and then
+ * the record buffers (two, or three with threads) while the passes run,
+ * the result's 4 a post after them. */
+static uint64_t work_bytes(const lk_neartext *nt, unsigned kp, size_t cap)
 {
-    const uint64_t per = 8u + 8u * (nt->o.threads > 1 ? 3u : 2u) + 4u * LK_NT_KEYPASSES;
+    const uint64_t n = nt->nsig, nb = nt->o.threads > 1 ? 3u : 2u;
 
-    return (uint64_t)nt->nsig * per + (uint64_t)nt->nposts * 4u;
+    return n * (8u + 4u * kp) + LK_MAX(nb * 8u * cap, (uint64_t)nt->nposts * 4u);
+}
+
+/* The keys a fill makes (*kp) and the records a part may hold (*cap), when
+ * `planes` bytes of signatures are held: all the records at once and four
+ * passes' keys a fill, unless the handle's budget asks for less.  Then
+ * the largest kp whose records fit in four parts or fewer (a fill reads
+ * all the signatures; a part only the pass's keys), else one pass's keys
+ * and as many parts as it takes, up to LK_NT_MAX_PARTS. */
+static void plan_work(const lk_neartext *nt, uint64_t planes, unsigned *kp, size_t *cap)
+{
+    const size_t n = LK_MAX(nt->nsig, (size_t)1);
+    const uint64_t nb = nt->o.threads > 1 ? 3u : 2u;
+    const size_t least =
+        LK_MAX((n + LK_NT_MAX_PARTS - 1) / LK_NT_MAX_PARTS, (size_t)LK_NT_MIN_PART);
+
+    *kp = LK_NT_KEYPASSES;
+    *cap = n;
+    if (!nt->budget)
+        return;
+    for (unsigned k = LK_NT_KEYPASSES; k >= 1; k /= 2) {
+        const uint64_t fixed = planes + (uint64_t)n * (8u + 4u * k),
+                       room = nt->budget > fixed ? (nt->budget - fixed) / (8u * nb) : 0;
+
+        *kp = k;
+        if (room >= n)
+            return;
+        if (room >= (n + 3) / 4 || k == 1) {
+            *cap = (size_t)LK_MAX(room, (uint64_t)least);
+            return;
+        }
+    }
 }
 
 /* Distributed: the passes of this rank, into plist (K + 1 slots): the
@@ -1141,9 +1248,11 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     /* spilled: the byte planes read back, for this call only */
     uint8_t *plane[2] = {NULL, NULL};
     size_t plane_len = 0, uf_len = 0;
-    size_t bytes;
+    size_t bytes, cap;
     lk_status ret = LK_ENOMEM;
-    uint64_t clusters = 0, clustered = 0, held = cluster_work(nt), preads = 0;
+    uint64_t clusters = 0, clustered = 0, held, preads = 0;
+    unsigned kp;
+    int noted = 0;
 
     c.nt = nt;
     c.lo = nt->lo;
@@ -1151,9 +1260,10 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     c.hi_fd = -1;
     if (nt->nspilled) {
         const double t0 = lk_mono_s();
-        /* the high bytes stay in their file when all of both planes and the
-         * work would not fit the budget */
-        const int hi_disk = nt->budget && (uint64_t)n * 2u * K + held > nt->budget;
+        /* the high bytes stay in their file when both planes and the work
+         * in four parts would not fit the budget */
+        const uint64_t both = (uint64_t)n * 2u * K + work_bytes(nt, LK_NT_KEYPASSES, (n + 3) / 4);
+        const int hi_disk = nt->budget && both > nt->budget;
 
         if (hi_disk) {
             if ((ret = spill_block(nt)) != LK_OK) /* every signature in the files */
@@ -1162,7 +1272,7 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
                    "near-text: the signatures' high bytes (%llu bytes) stay in their file, "
                    "read as needed: with the low bytes and the clustering's work they would "
                    "take %llu bytes, over the %llu left by --max-mem",
-                   (unsigned long long)n * K, (unsigned long long)n * 2u * K + held,
+                   (unsigned long long)n * K, (unsigned long long)both,
                    (unsigned long long)nt->budget);
         }
         if (lk_mul_size(LK_MAX(n, (size_t)1), K, &plane_len) != 0)
@@ -1177,24 +1287,34 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
         c.lo = plane[0];
         c.hi = plane[1];
         c.hi_fd = nt->spill_fd[1];
-        held += (uint64_t)plane_len * (uint64_t)(2 - hi_disk);
+        held = (uint64_t)plane_len * (uint64_t)(2 - hi_disk);
         ret = LK_ENOMEM;
     } else {
-        held += (uint64_t)n * 2u * K;
+        held = (uint64_t)n * 2u * K;
     }
-    res = malloc(nt->nposts ? (size_t)nt->nposts * sizeof *res : 1);
-    if (!res || lk_mul_size(n ? n : 1, sizeof *c.buf[0], &bytes) != 0)
+    plan_work(nt, held, &kp, &cap);
+    held += work_bytes(nt, kp, cap);
+    if (cap < n || kp < LK_NT_KEYPASSES)
+        lk_log(LK_LOG_INFO,
+               "near-text: each pass sorted and swept in parts of at most %zu of its %zu records, "
+               "keys made for %u pass%s at a time, to hold %llu bytes within the %llu left by "
+               "--max-mem",
+               cap, n, kp, kp == 1 ? "" : "es", (unsigned long long)held,
+               (unsigned long long)nt->budget);
+    c.cap = cap;
+    c.kpmax = kp;
+    if (lk_mul_size(cap, sizeof *c.buf[0], &bytes) != 0)
         goto cleanup;
     /* whole cache lines: sort_keys writes the records a line at a time */
     bytes = (bytes + 63) / 64 * 64;
     uf_len = 2 * (n ? n : 1) * sizeof *c.uf;
     c.uf = lk_table_alloc(uf_len); /* random finds: huge pages */
-    c.buf[0] = aligned_alloc(64, bytes);
-    c.buf[1] = aligned_alloc(64, bytes);
-    /* the third buffer only when passes overlap */
-    if (nt->o.threads > 1)
-        c.buf[2] = aligned_alloc(64, bytes);
-    c.keys = malloc(LK_NT_KEYPASSES * (n ? n : 1) * sizeof *c.keys);
+    /* the third buffer only when parts overlap; prepare() makes a buffer
+     * larger for a part of one bucket past cap */
+    for (int i = 0; i < 2 + (nt->o.threads > 1); i++)
+        if ((c.buf[i] = aligned_alloc(64, bytes)))
+            c.bufcap[i] = cap;
+    c.keys = malloc(kp * (n ? n : 1) * sizeof *c.keys);
     c.wc = aligned_alloc(64, ((size_t)LK_NT_LINE << LK_NT_TOP) * sizeof *c.wc);
     if (!c.uf || !c.buf[0] || !c.buf[1] || (nt->o.threads > 1 && !c.buf[2]) || !c.keys || !c.wc)
         goto cleanup;
@@ -1202,40 +1322,59 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
         c.uf[2 * i] = c.uf[2 * i + 1] = (uint32_t)i;
     np = my_passes(nt->bands + 1, dist, plist);
     c.record = dist;
-    if (nt->o.threads > 1) {
-        c.sweep_buf = -1;
-        fill_keys_par(&c, plist[0], nt->o.threads);
+    /* The parts of this rank's passes in turn, plist[pi] the pass of the
+     * next part to prepare, from bucket c.prep_d0.  With threads, each part
+     * is prepared while the one before it is swept. */
+    {
+        const int par = nt->o.threads > 1;
+        unsigned pi = 0;
+
+        c.sweep_buf = par ? -1 : 2; /* 2 without threads: absent, prepare uses 0 and 1 */
+        if (par)
+            fill_keys_par(&c, plist[0], nt->o.threads);
         prepare(&c, plist[0]);
-        for (unsigned i = 0; i < np && c.sweep_st == LK_OK && reads_ok(&c); i++) {
-            c.sweep_buf = c.prep_buf;
-            c.sweep_pass = plist[i];
-            c.prep = i + 1 < np;
-            c.prep_pass = c.prep ? plist[i + 1] : 0;
-            if (i == 1)
-                note_identity(&c);
-            if (plist[i] == 0)
-                c.npieces = 1;
-            else
-                cut_pieces(&c, LK_NT_PIECES);
-            /* the keys first on all threads, then the sort beside the sweep */
-            if (c.prep && keys_missing(&c, c.prep_pass))
-                fill_keys_par(&c, c.prep_pass, nt->o.threads);
-            (void)lk_par_run(nt->o.threads, (size_t)c.prep + c.npieces, step_task, &c);
-        }
-    } else {
-        c.sweep_buf = 2; /* absent: prepare uses buffers 0 and 1 */
-        for (unsigned i = 0; i < np && c.sweep_st == LK_OK && reads_ok(&c); i++) {
+        while (c.sweep_st == LK_OK && c.prep_st == LK_OK && reads_ok(&c)) {
             const int keep = c.sweep_buf;
-            prepare(&c, plist[i]);
+
             c.sweep_buf = c.prep_buf;
-            c.sweep_pass = plist[i];
-            c.prep = 0;
-            if (i == 1)
+            c.sweep_pass = plist[pi];
+            if (c.prep_d1 == 1u << LK_NT_TOP) { /* the pass's last part */
+                pi++;
+                c.prep_d0 = 0;
+            } else {
+                c.prep_d0 = c.prep_d1;
+            }
+            c.prep = pi < np;
+            c.prep_pass = c.prep ? plist[pi] : 0;
+            if (c.sweep_pass != 0 && !noted) {
                 note_identity(&c);
-            cut_pieces(&c, 1);
-            step_task(&c, 0, 0);
-            c.sweep_buf = keep;
+                noted = 1;
+            }
+            if (par) {
+                if (c.sweep_pass == 0)
+                    c.npieces = 1;
+                else
+                    cut_pieces(&c, LK_NT_PIECES);
+                /* the keys first on all threads, then the sort beside the sweep */
+                if (c.prep && keys_missing(&c, c.prep_pass))
+                    fill_keys_par(&c, c.prep_pass, nt->o.threads);
+                (void)lk_par_run(nt->o.threads, (size_t)c.prep + c.npieces, step_task, &c);
+            } else {
+                const int more = c.prep;
+
+                c.prep = 0;
+                cut_pieces(&c, 1);
+                step_task(&c, 0, 0);
+                c.sweep_buf = keep;
+                if (more)
+                    prepare(&c, c.prep_pass);
+                c.prep = more;
+            }
+            if (!c.prep)
+                break;
         }
+        if (c.sweep_st == LK_OK)
+            c.sweep_st = c.prep_st;
     }
     for (size_t i = 0; i < LK_NT_PIECES; i++)
         cand += c.pcand[i];
@@ -1259,9 +1398,18 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
         goto cleanup;
     }
 
-    /* Sizes of the sets, counted at their roots (a record buffer is free now). */
+    /* Sizes of the sets, counted at their roots (in the keys' room, free
+     * now, as the record buffers' is for the result). */
+    for (int i = 0; i < 3; i++) {
+        free(c.buf[i]);
+        c.buf[i] = NULL;
+    }
+    if (!(res = malloc(nt->nposts ? (size_t)nt->nposts * sizeof *res : 1))) {
+        ret = LK_ENOMEM;
+        goto cleanup;
+    }
     {
-        uint32_t *size = (uint32_t *)c.buf[0];
+        uint32_t *size = c.keys;
 
         memset(size, 0, n * sizeof *size);
         for (size_t i = 0; i < n; i++)
@@ -1307,6 +1455,8 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
         st->clustered = clustered;
         st->bands = nt->bands;
         st->rows = nt->rows;
+        st->parts = c.parts_max;
+        st->keypasses = kp;
         st->held = held;
     }
     *out = res;

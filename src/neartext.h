@@ -75,9 +75,10 @@
  * tokens cost nothing.  lk_neartext_cluster() needs in addition 40 bytes per
  * sketched post while it runs (48 with threads > 1: the union-find's 8, the
  * record buffers' 8 each, the keys of four passes' 16), and returns 4 bytes
- * per post.  A handle made to spill (lk_neartext_spill(), under --max-mem)
+ * per post, made once the record buffers are freed.  A handle made to spill
+ * (lk_neartext_spill(), under --max-mem)
  * writes the signatures to two temporary files instead (the low byte of
- * each slot to one, the high byte to the other, 512 KiB a block) and holds
+ * each slot to one, the high byte to another, 512 KiB a block) and holds
  * one block: 4 bytes a post while adding, and while clustering the 128
  * bytes a post again, read back for the call (on huge pages where the
  * system gives them, as is the union-find) and freed before it returns;
@@ -85,7 +86,18 @@
  * low bytes alone.  The high bytes are then read from their file where
  * they are needed: for a pair whose low bytes agree on enough slots (3.6
  * million of the 542 million pairs compared at 10^8 simulated actions),
- * and in order, a range a thread, for each group of four passes' keys.
+ * and in order, a range a thread, for each group of passes' keys.
+ * Under a budget the work shrinks too: each pass is sorted and swept in
+ * parts, ranges of its keys' top bits of at most a set number of records
+ * (so the record buffers hold that many, not all of them; the records of a
+ * key are always in one part, and the parts one after the other are the
+ * whole pass's records in its order, so the comparisons, clusters and
+ * counts are the same), and when four passes' keys (16 bytes a post) leave
+ * too little room for parts of a quarter of the records, the keys of two
+ * passes, or one, are made a read.  The least the work then takes is 12
+ * bytes a sketched post (union-find and one pass's keys) and parts of
+ * 1/64 of the records; the signatures' low bytes (64) are held whatever
+ * the budget.
  *
  * Thread safety: one handle must not be used from two threads at once.
  */
@@ -129,6 +141,11 @@ typedef struct lk_neartext_stats {
     uint64_t clustered;  /**< posts in those clusters */
     unsigned bands;      /**< LSH bands b */
     unsigned rows;       /**< LSH rows per band r */
+    unsigned parts;      /**< the most parts a pass was sorted and swept in: 1
+                              unless a budget asked for fewer records at a time
+                              (see lk_neartext_budget()) */
+    unsigned keypasses;  /**< the passes whose keys one read of the signatures
+                              made: 4 unless a budget asked for fewer */
     uint64_t held;       /**< bytes the clustering held in memory: the signatures
                               (or their low bytes alone, see lk_neartext_budget())
                               and its work */
@@ -157,13 +174,16 @@ LK_RESULT_USED lk_status lk_neartext_new(const lk_neartext_opts *o, lk_neartext 
 void lk_neartext_spill(lk_neartext *nt, const char *dir);
 
 /**
- * Bytes lk_neartext_cluster() of a spilling handle may hold (0, the
- * default: no bound).  When all the signatures and the clustering's work
- * (see Memory above) would take more, the signatures' high bytes stay in
- * their file and are read as needed: only where a pair's low bytes agree
- * on enough slots to be similar, and in a sequential pass for each group
- * of band keys.  The clustering then holds 64 bytes a signature and its
- * work.  Results do not change.
+ * Bytes lk_neartext_cluster() may hold (0, the default: no bound).  When
+ * all the signatures and the clustering's work (see Memory above) would
+ * take more, a spilling handle leaves the signatures' high bytes in their
+ * file, read as needed: only where a pair's low bytes agree on enough
+ * slots to be similar, and in a sequential pass for each group of band
+ * keys; it then holds 64 bytes a signature.  With what is left, any handle
+ * sorts and sweeps each pass in parts of its records and makes fewer
+ * passes' keys at a time where four do not leave room for parts of a
+ * quarter of them (lk_neartext_stats.parts and .keypasses say what it
+ * did).  Results and counts do not change.
  */
 void lk_neartext_budget(lk_neartext *nt, uint64_t bytes);
 

@@ -297,20 +297,39 @@ def main():
     rnd = random.Random(5)
     with open(texts, "w", encoding="utf-8") as f:
         f.write("object_id,account_id,content_id,timestamp_share,trace\n")
+        words = []
         for i in range(300000):
-            words = " ".join("w%d" % rnd.randrange(50000) for _ in range(12))
-            f.write('"%s",acct%d,post%d,%d,text\n' % (words, i % 50, i, 1674202857 + i))
+            # one text in 100 the one before it with its last word changed:
+            # 3,000 near-text clusters
+            if i % 100 == 1:
+                words = words[:11] + ["x%d" % i]
+            else:
+                words = ["w%d" % rnd.randrange(50000) for _ in range(12)]
+            f.write('"%s",acct%d,post%d,%d,text\n' % (" ".join(words), i % 50, i, 1674202857 + i))
     p = run(["detect", "-v", "-t", "1", "--max-mem", "1M", "--tmp-dir", tmpdir(), "-w", "60s",
              "-o", os.path.join(base, "texts_cap"), texts])
     # with the signatures' high bytes left on disk at this cap, one thread
-    # holds per text 64 bytes of low bytes, 8 of union-find, 16 of two record
-    # buffers, 16 of four passes' keys and 4 of result: 32.4 MB, 30 MiB
-    held = 300000 * (64 + 8 + 16 + 16 + 4) >> 20
+    # holds per text 64 bytes of low bytes, 8 of union-find and 4 of one
+    # pass's keys, and then 4 of result (more than the two record buffers of
+    # a part: 1/64 of the texts, 8 bytes each): 24 MB, 22 MiB
+    held = 300000 * (64 + 8 + 4 + 4) >> 20
     check("while the 300000 near-text texts were clustered" in p.stderr
           and "its work (%d MB)" % held in p.stderr
           and "the tables of the" not in p.stderr,
           "texts alone, --max-mem 1M: the warning names the near-text clustering (-v: %r)"
           % [l for l in p.stderr.splitlines() if "peaked" in l])
+    # which sorts and sweeps each pass in parts, of 300000 / 64 records at
+    # most, one pass's keys at a time; and clusters as a run without a cap
+    check(re.search(r"near-text: each pass sorted and swept in parts of at most 4688 of its "
+                    r"300000 records, keys made for 1 pass at a time", p.stderr) is not None,
+          "texts alone, --max-mem 1M: the passes sorted in parts (-v: %r)"
+          % [l for l in p.stderr.splitlines() if "parts" in l])
+    run(["detect", "-q", "-t", "1", "-w", "60s", "-o", os.path.join(base, "texts_nocap"), texts])
+    with open(os.path.join(base, "texts_nocap", "summary.json"), encoding="utf-8") as f:
+        nt = json.load(f)["actions_by_trace"]
+    check(nt.get("near-text") == 6000, "texts alone: the 3,000 near copies clustered (%r)" % nt)
+    check_same_folders(os.path.join(base, "texts_nocap"), os.path.join(base, "texts_cap"),
+                       "texts alone, --max-mem 1M against no cap")
 
     # the default run does not spill on this machine
     p = run(["detect", "-v", "-o", os.path.join(base, "nocap"), "-w", "60s", simfile])

@@ -211,11 +211,14 @@ static uint32_t *cluster_all(const dataset *d, const lk_neartext_opts *o, lk_nea
     return out;
 }
 
-/* The same clusters' counts: every field but the memory held, which
- * depends on the threads and on where the signatures are. */
+/* The same clusters' counts: every field but the memory held and the
+ * parts it was held in, which depend on the threads, on where the
+ * signatures are and on the budget. */
 static void assert_same_counts(lk_neartext_stats a, lk_neartext_stats b)
 {
     a.held = b.held = 0;
+    a.parts = b.parts = 0;
+    a.keypasses = b.keypasses = 0;
     assert_memory_equal(&a, &b, sizeof a);
 }
 
@@ -363,7 +366,14 @@ static void test_spill(void **state)
             assert_memory_equal(a, c, (size_t)n * sizeof *a);
             assert_memory_equal(&s1, &s2, sizeof s1); /* held too */
             assert_same_counts(s1, s3);
-            assert_int_equal(s1.held - s3.held, s1.sketched * LK_NEARTEXT_K);
+            /* the low bytes alone, one pass's keys a fill, parts of at
+             * least 1,024 records in three buffers, or the result */
+            assert_int_equal(s3.held, s3.sketched * (LK_NEARTEXT_K + 8 + 4) +
+                                          LK_MAX((uint64_t)3 * 8 * 1024, s3.posts * 4));
+            assert_int_equal(s3.keypasses, 1);
+            assert_true(s3.parts >= s3.sketched / 1024 / 2);
+            assert_int_equal(s1.parts, 1);
+            assert_int_equal(s1.keypasses, 4);
             assert_true(s1.clusters >= (uint64_t)(r + 1) * NFAM);
             free(a);
             free(b);
@@ -382,6 +392,85 @@ static void test_spill(void **state)
     lk_neartext_free(sp);
     lk_neartext_free(low);
     lk_neartext_free(bad);
+}
+
+/* The clusters, counts and memory of n texts under `budget` (0: none). */
+static uint32_t *cluster_budget(const lk_buf *text, int n, unsigned threads, uint64_t budget,
+                                lk_neartext_stats *st)
+{
+    lk_neartext *nt = NULL;
+    lk_neartext_opts o;
+    uint32_t *out = NULL;
+
+    lk_neartext_opts_init(&o);
+    o.threads = threads;
+    assert_int_equal(lk_neartext_new(&o, &nt), LK_OK);
+    lk_neartext_budget(nt, budget);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(lk_neartext_add(nt, text[i].p, text[i].len), LK_OK);
+    assert_int_equal(lk_neartext_cluster(nt, &out, st), LK_OK);
+    lk_neartext_free(nt);
+    return out;
+}
+
+/* A budget that cannot hold every pass's records at once has each pass
+ * sorted and swept in parts of its keys (and, tighter, fewer passes' keys
+ * made a read): the same clusters and counts as without one, with one
+ * thread or two, and the memory it plans within the budget where that is
+ * possible.  3,000 copies of one text make a bucket of every pass larger
+ * than any part the budget allows, which is then a part of its own. */
+static void test_parts(void **state)
+{
+    enum { ROUNDS = 40, COPIES = 3000 };
+
+    static dataset d;
+    lk_buf *text = calloc(ROUNDS * MAXP + COPIES, sizeof *text);
+    lk_neartext_stats s0, s;
+    uint32_t *want, *got;
+    int n = 0;
+
+    (void)state;
+    assert_non_null(text);
+    for (int r = 0; r < ROUNDS; r++) {
+        dataset_make(&d, 500 + (uint64_t)r);
+        for (int i = 0; i < d.n; i++, n++) {
+            lk_buf_init(&text[n]);
+            assert_int_equal(lk_buf_append(&text[n], d.text[i].p, d.text[i].len), LK_OK);
+        }
+        dataset_release(&d);
+        if (r == ROUNDS / 2) /* the copies in the middle */
+            for (int k = 0; k < COPIES; k++, n++) {
+                lk_buf_init(&text[n]);
+                assert_int_equal(lk_buf_append(&text[n], text[0].p, text[0].len), LK_OK);
+            }
+    }
+    want = cluster_budget(text, n, 1, 0, &s0);
+    assert_int_equal(s0.parts, 1);
+    assert_true(s0.clusters >= (uint64_t)ROUNDS * NFAM);
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        const uint64_t nb = threads > 1 ? 3 : 2, m = s0.sketched,
+                       sig = m * 2 * LK_NEARTEXT_K + m * 8; /* signatures and union-find */
+        /* four passes' keys and a half, a third of the records at a time;
+         * two passes' keys and half; one pass's keys and the least part */
+        const uint64_t budget[3] = {sig + m * 16 + nb * 8 * (m / 2 + 1),
+                                    sig + m * 8 + nb * 8 * (m / 2 + 1), 1};
+        const unsigned kp[3] = {4, 2, 1}, parts[3] = {2, 2, 10};
+
+        for (int b = 0; b < 3; b++) {
+            got = cluster_budget(text, n, threads, budget[b], &s);
+            assert_memory_equal(want, got, (size_t)n * sizeof *got);
+            assert_same_counts(s0, s);
+            assert_int_equal(s.keypasses, kp[b]);
+            assert_true(s.parts >= parts[b]);
+            if (b < 2)
+                assert_true(s.held <= budget[b]);
+            free(got);
+        }
+    }
+    free(want);
+    for (int i = 0; i < n; i++)
+        lk_buf_release(&text[i]);
+    free(text);
 }
 
 /* Same input twice -> the same output; other hash seeds -> the same clusters
@@ -847,7 +936,7 @@ int main(void)
         cmocka_unit_test(test_shingle),        cmocka_unit_test(test_spam_run),
         cmocka_unit_test(test_opts_and_empty), cmocka_unit_test(test_threads),
         cmocka_unit_test(test_sketch_bits),    cmocka_unit_test(test_kernels),
-        cmocka_unit_test(test_spill),
+        cmocka_unit_test(test_spill),          cmocka_unit_test(test_parts),
     };
     return cmocka_run_group_tests(tests, make_vocab, NULL);
 }
