@@ -227,6 +227,25 @@ static inline uint64_t zkey(const lk_kv *e, const binscale *sc)
     return ~lk_double_key((lk_key_double(e->key) - b->loc) / b->scale);
 }
 
+uint64_t lk_qv_zkey(uint64_t key, uint64_t bin, const lk_qv_scale *sc)
+{
+    const lk_kv e = {key, bin};
+    return zkey(&e, sc);
+}
+
+/* The real edges: (score key, bin) pairs whose z is found here, or their
+ * z keys found already (lk_qv_zkey). */
+typedef struct realz {
+    const lk_kv *kv;
+    const uint64_t *z;
+    const binscale *sc;
+} realz;
+
+static inline uint64_t real_zkey(const realz *r, size_t i)
+{
+    return r->z ? r->z[i] : zkey(&r->kv[i], r->sc);
+}
+
 /* The histogram of z over both edge sets: a bucket is the top HIST_BITS
  * bits of a z key (its sign, exponent and 8 bits of mantissa: 256 buckets
  * a binade, as fine as the keys' own range would allow, which spans both
@@ -244,7 +263,7 @@ static size_t bucket(uint64_t key)
     return (size_t)(key >> (64 - HIST_BITS));
 }
 
-static lk_status zhist_build(zhist *h, const lk_kv *null, size_t nn, const lk_kv *real, size_t nr,
+static lk_status zhist_build(zhist *h, const lk_kv *null, size_t nn, const realz *real, size_t nr,
                              const binscale *sc)
 {
     h->nul = calloc(NBUCKETS, sizeof *h->nul);
@@ -256,7 +275,7 @@ static lk_status zhist_build(zhist *h, const lk_kv *null, size_t nn, const lk_kv
     for (size_t k = 0; k < nn; k++)
         h->nul[bucket(zkey(&null[k], sc))]++;
     for (size_t k = 0; k < nr; k++) {
-        const uint64_t z = zkey(&real[k], sc);
+        const uint64_t z = real_zkey(real, k);
         const size_t b = bucket(z);
         h->real[b]++;
         h->top[b] = LK_MIN(h->top[b], z);
@@ -295,8 +314,8 @@ static lk_status null_prefix(const zhist *h, const lk_kv *null, size_t nn, const
     return LK_OK;
 }
 
-lk_status lk_qvalues(const lk_kv *null, size_t nn, double nweight, const lk_kv *real, size_t nr,
-                     const lk_qv_scale *sc, double alpha, unsigned threads, double *q)
+static lk_status qvalues(const lk_kv *null, size_t nn, double nweight, const realz *real, size_t nr,
+                         const lk_qv_scale *sc, double alpha, unsigned threads, double *q)
 {
     zhist h;
     uint64_t *nz = NULL;
@@ -358,7 +377,7 @@ lk_status lk_qvalues(const lk_kv *null, size_t nn, double nweight, const lk_kv *
     if (!(rz = malloc(LK_MAX(nrz, (size_t)1) * sizeof *rz)))
         goto done;
     for (size_t i = 0, w = 0; i < nr && w < nrz; i++) {
-        const uint64_t z = zkey(&real[i], sc);
+        const uint64_t z = real_zkey(real, i);
         if (bucket(z) <= cut) {
             rz[w].key = z;
             rz[w++].val = i;
@@ -394,4 +413,18 @@ done:
     free(nz);
     free(rz);
     return st;
+}
+
+lk_status lk_qvalues(const lk_kv *null, size_t nn, double nweight, const lk_kv *real, size_t nr,
+                     const lk_qv_scale *sc, double alpha, unsigned threads, double *q)
+{
+    const realz r = {real, NULL, sc};
+    return qvalues(null, nn, nweight, &r, nr, sc, alpha, threads, q);
+}
+
+lk_status lk_qvalues_z(const lk_kv *null, size_t nn, double nweight, const uint64_t *real_z,
+                       size_t nr, const lk_qv_scale *sc, double alpha, unsigned threads, double *q)
+{
+    const realz r = {NULL, real_z, sc};
+    return qvalues(null, nn, nweight, &r, nr, sc, alpha, threads, q);
 }
