@@ -158,6 +158,14 @@ def compare(name, args, inputs, ranks=(2, 3), spill=False, sketch=False):
                   and "near-text: dataset parked" in p.stderr,
                   "%s, %d ranks: near-text spilled and dataset parked under --max-mem 1M"
                   % (name, np))
+            # and, the cap leaving no room for the clustering's work, every
+            # rank sorts and sweeps its passes in parts (neartext.c)
+            if "near-text clustering:" in p.stderr:
+                check(re.search(r"near-text: each pass sorted and swept in parts of at most \d+ "
+                                r"of its [1-9]\d* records, keys made for 1 pass at a time",
+                                p.stderr) is not None,
+                      "%s, %d ranks: the near-text passes in parts under --max-mem 1M (%r)"
+                      % (name, np, [l for l in p.stderr.splitlines() if "near-text" in l]))
 
 
 HELD = re.compile(r"^lockstep detect: debug: rank (\d+): (\d+) edges (?:of the (\w+) null copy )?"
