@@ -522,6 +522,20 @@ typedef struct ctx {
     uint32_t *keys;
     unsigned kp0, kpn;
     unsigned kpmax; /* passes whose keys a fill makes (plan_work) */
+    /* gather (lo is NULL): the low bytes stay in their file too, and each
+     * part's preparation reads those of the records that sit in a run of
+     * equal keys (the only ones a sweep compares) in one pass over the
+     * file (gather_part): slot s of two holds a part's, glo[s] the low
+     * bytes and gidx[s][p] where record p's are in it; gslot[b] is the
+     * slot of the part in record buffer b; posmap[i] (UINT32_MAX: none)
+     * where signature i's go while a part is gathered */
+    int gather;
+    uint32_t *posmap;
+    uint32_t *gidx[2];
+    uint8_t *glo[2];
+    size_t gidx_cap[2], glo_cap[2];
+    int gslot[3];
+    uint8_t *grd; /* LK_NT_FILL_READ signatures read at a time */
     uint64_t *wc;
     double t_prep, t_sweep[LK_NT_PIECES]; /* -vv: thread-seconds */
     unsigned fill_p;                      /* fill_keys_par: the first pass to fill */
@@ -606,15 +620,28 @@ static const uint8_t *hi_of(ctx *c, size_t piece, uint32_t x, uint8_t *buf)
     return c->pst[piece] == LK_OK ? buf : NULL;
 }
 
-/* Whether a and b have at least `need` equal slots.  Slots equal in
- * their low bytes are the only ones that can be equal: when too few are,
- * the high bytes are not read at all (at 10^8 simulated actions 3.6 M of
- * 542 M comparisons needed them), a cache line of each signature instead
- * of two. */
-static int similar(ctx *c, size_t piece, uint32_t a, uint32_t b)
+/* The low bytes of signature x, the record at p of buffer buf: in memory,
+ * or gathered for its part. */
+static inline const uint8_t *lo_at(const ctx *c, int buf, size_t p, uint32_t x)
+{
+    if (!c->gather)
+        return c->lo + (size_t)x * K;
+    {
+        const int s = c->gslot[buf];
+        return c->glo[s] + (size_t)c->gidx[s][p] * K;
+    }
+}
+
+/* Whether a and b (low bytes la and lb) have at least `need` equal slots.
+ * Slots equal in their low bytes are the only ones that can be equal: when
+ * too few are, the high bytes are not read at all (at 10^8 simulated
+ * actions 3.6 M of 542 M comparisons needed them), a cache line of each
+ * signature instead of two. */
+static int similar(ctx *c, size_t piece, uint32_t a, uint32_t b, const uint8_t *la,
+                   const uint8_t *lb)
 {
     const unsigned need = c->nt->need;
-    const uint64_t m = equal_bytes(c->lo + (size_t)a * K, c->lo + (size_t)b * K);
+    const uint64_t m = equal_bytes(la, lb);
     uint8_t ba[K], bb[K];
     const uint8_t *ha, *hb;
 
@@ -628,7 +655,8 @@ static int similar(ctx *c, size_t piece, uint32_t a, uint32_t b)
 /* Verify a against b and join them when similar: a candidate unless their
  * signatures are identical (the identity pass joined those), verified
  * unless they are in one set already. */
-static void try_pair(ctx *c, size_t piece, uint32_t a, uint32_t b)
+static void try_pair(ctx *c, size_t piece, uint32_t a, uint32_t b, const uint8_t *la,
+                     const uint8_t *lb)
 {
     uint32_t *uf = c->uf;
     uint32_t ra, rb;
@@ -638,7 +666,7 @@ static void try_pair(ctx *c, size_t piece, uint32_t a, uint32_t b)
     c->pcand[piece]++;
     ra = find(uf, a);
     rb = find(uf, b);
-    if (ra != rb && similar(c, piece, a, b) && join(uf, ra, rb)) {
+    if (ra != rb && similar(c, piece, a, b, la, lb) && join(uf, ra, rb)) {
         c->pjoin[piece]++;
         if (c->record) {
             if (LK_GROW(c->jv[piece], c->jn[piece] + 1, c->jcap[piece]) == LK_OK)
@@ -804,22 +832,28 @@ static unsigned fill_keys_range(ctx *c, size_t task, unsigned p, size_t i0, size
     /* the slots the keys read: all of them for pass 0, else the m bands' */
     const unsigned j0 = p == 0 ? 0 : (p - 1) * rows,
                    jend = p == 0 ? K : LK_MIN(K, (p - 1 + m) * rows);
-    uint8_t *rd = NULL;
+    uint8_t *rd = NULL, *rl = NULL;
     uint16_t s[K];
 
-    if (!c->hi && !(rd = malloc((size_t)LK_NT_FILL_READ * K))) {
+    if ((!c->hi && !(rd = malloc((size_t)LK_NT_FILL_READ * K))) ||
+        (!c->lo && !(rl = malloc((size_t)LK_NT_FILL_READ * K)))) {
+        free(rd);
         c->pst[task] = LK_ENOMEM;
         return m;
     }
     for (size_t b = i0; b < i1 && c->pst[task] == LK_OK; b += LK_NT_FILL_READ) {
         const size_t e = LK_MIN(i1, b + LK_NT_FILL_READ);
-        const uint8_t *hi = c->hi ? c->hi + b * K : rd;
+        const uint8_t *hi = c->hi ? c->hi + b * K : rd, *lob = c->lo ? c->lo + b * K : rl;
 
         if (!c->hi && (c->pst[task] = lk_tmpfile_read(c->hi_fd, rd, (e - b) * K, (uint64_t)b * K,
                                                       nt->spill_dir, c->pmsg[task])) != LK_OK)
             break;
+        if (!c->lo &&
+            (c->pst[task] = lk_tmpfile_read(nt->spill_fd[0], rl, (e - b) * K, (uint64_t)b * K,
+                                            nt->spill_dir, c->pmsg[task])) != LK_OK)
+            break;
         for (size_t i = b; i < e; i++) {
-            const uint8_t *lo = c->lo + i * K, *h = hi + (i - b) * K;
+            const uint8_t *lo = lob + (i - b) * K, *h = hi + (i - b) * K;
 
             for (unsigned j = j0; j < jend; j++)
                 s[j] = (uint16_t)(lo[j] | h[j] << 8);
@@ -832,6 +866,7 @@ static unsigned fill_keys_range(ctx *c, size_t task, unsigned p, size_t i0, size
         }
     }
     free(rd);
+    free(rl);
     return m;
 }
 
@@ -892,6 +927,76 @@ static int buf_room(ctx *c, int i, size_t m)
     return 1;
 }
 
+/* Whether *v holds m elements of `size` bytes, made larger when it does
+ * not (its contents are not kept); a failure goes to c->prep_st. */
+static int room_for(ctx *c, void **v, size_t *cap, size_t m, size_t size)
+{
+    size_t bytes;
+    void *p;
+
+    if (*cap >= m)
+        return 1;
+    if (lk_mul_size(LK_MAX(m, (size_t)1), size, &bytes) != 0 || !(p = malloc(bytes))) {
+        c->prep_st = LK_ENOMEM;
+        return 0;
+    }
+    free(*v);
+    *v = p;
+    *cap = m;
+    return 1;
+}
+
+/*
+ * Gather: the low bytes of the records of buffer a that sit in a run of
+ * equal keys, the only ones its sweep compares, into a slot the part being
+ * swept does not use, read in one pass over their file: the blocks of
+ * LK_NT_FILL_READ signatures that hold none are skipped.  A failed read
+ * goes to c->pst[LK_NT_PIECES] (free while parts are prepared).
+ */
+static void gather_part(ctx *c, int a)
+{
+    const uint64_t *rec = c->buf[a];
+    const size_t m = c->nrec[a], n = c->nt->nsig;
+    const int s = c->nt->o.threads > 1 && c->sweep_buf >= 0 ? 1 - c->gslot[c->sweep_buf] : 0;
+    uint32_t j = 0;
+
+    c->gslot[a] = s;
+    if (!room_for(c, (void **)&c->gidx[s], &c->gidx_cap[s], m, sizeof *c->gidx[s]))
+        return;
+    for (size_t p = 0; p < m; p++) {
+        const uint64_t k = rec[p] >> 32;
+
+        if ((p > 0 && rec[p - 1] >> 32 == k) || (p + 1 < m && rec[p + 1] >> 32 == k)) {
+            c->gidx[s][p] = j;
+            c->posmap[(uint32_t)rec[p]] = j++;
+        }
+    }
+    if (!room_for(c, (void **)&c->glo[s], &c->glo_cap[s], j, K))
+        j = 0; /* posmap cleared below, nothing read */
+    for (size_t b = 0; b < n; b += LK_NT_FILL_READ) {
+        const size_t e = LK_MIN(n, b + LK_NT_FILL_READ);
+        size_t i = b;
+
+        while (i < e && c->posmap[i] == UINT32_MAX)
+            i++;
+        if (i == e)
+            continue;
+        if (j && c->pst[LK_NT_PIECES] == LK_OK)
+            c->pst[LK_NT_PIECES] =
+                lk_tmpfile_read(c->nt->spill_fd[0], c->grd, (e - b) * K, (uint64_t)b * K,
+                                c->nt->spill_dir, c->pmsg[LK_NT_PIECES]);
+        for (; i < e; i++) {
+            const uint32_t at = c->posmap[i];
+
+            if (at == UINT32_MAX)
+                continue;
+            if (j && c->pst[LK_NT_PIECES] == LK_OK)
+                memcpy(c->glo[s] + (size_t)at * K, c->grd + (i - b) * K, K);
+            c->posmap[i] = UINT32_MAX;
+        }
+    }
+}
+
 /* The part of pass p from bucket c->prep_d0 on, sorted, into one of the two
  * buffers other than c->sweep_buf (c->prep_buf says which; c->prep_d1 where
  * the part ends): buckets while their records fit c->cap, one at least. */
@@ -927,8 +1032,11 @@ static void prepare(ctx *c, unsigned p)
     c->prep_buf = a;
     c->prep_d1 = d1;
     c->nrec[a] = 0;
-    if (buf_room(c, a, m) && buf_room(c, b, m))
+    if (buf_room(c, a, m) && buf_room(c, b, m)) {
         c->nrec[a] = sort_keys(k, n, c->prep_d0, d1, c->hist, c->buf[a], c->buf[b], c->wc);
+        if (c->gather)
+            gather_part(c, a);
+    }
     c->t_prep += lk_mono_s() - t0;
 }
 
@@ -944,12 +1052,12 @@ static int reads_ok(const ctx *c)
 
 /* Whether signatures x and y are the same (the high bytes only read when
  * the low ones are; a failed read, in c->pst[0], says no). */
-static int identical(ctx *c, uint32_t x, uint32_t y)
+static int identical(ctx *c, uint32_t x, uint32_t y, const uint8_t *lx, const uint8_t *ly)
 {
     uint8_t bx[K], by[K];
     const uint8_t *hx, *hy;
 
-    if (memcmp(c->lo + (size_t)x * K, c->lo + (size_t)y * K, K) != 0)
+    if (memcmp(lx, ly, K) != 0)
         return 0;
     if (!(hx = hi_of(c, 0, x, bx)) || !(hy = hi_of(c, 0, y, by)))
         return 0;
@@ -962,7 +1070,8 @@ static int identical(ctx *c, uint32_t x, uint32_t y)
  * split exactly with memcmp against each distinct one seen in the run. */
 static lk_status identity_sweep(ctx *c, const uint64_t *rec)
 {
-    const size_t n = c->nrec[c->sweep_buf];
+    const int sb = c->sweep_buf;
+    const size_t n = c->nrec[sb];
     size_t a = 0;
 
     while (a < n) {
@@ -974,22 +1083,25 @@ static lk_status identity_sweep(ctx *c, const uint64_t *rec)
         if (e - a > 1) {
             if (LK_GROW(c->reps, 1, c->reps_cap) != LK_OK)
                 return LK_ENOMEM;
-            c->reps[0] = (uint32_t)rec[a];
+            c->reps[0] = (uint32_t)a;
         }
+        /* reps: the records' places, each the first of a distinct signature */
         for (size_t p = a + 1; p < e; p++) {
             const uint32_t x = (uint32_t)rec[p];
+            const uint8_t *lx = lo_at(c, sb, p, x);
             size_t r = 0;
 
-            while (r < nreps && !identical(c, x, c->reps[r]))
+            while (r < nreps && !identical(c, x, (uint32_t)rec[c->reps[r]], lx,
+                                           lo_at(c, sb, c->reps[r], (uint32_t)rec[c->reps[r]])))
                 r++;
             if (c->pst[0] != LK_OK)
                 return c->pst[0];
             if (r < nreps) {
-                c->joined += (uint64_t)join(c->uf, x, c->reps[r]);
+                c->joined += (uint64_t)join(c->uf, x, (uint32_t)rec[c->reps[r]]);
             } else {
                 if (LK_GROW(c->reps, nreps + 1, c->reps_cap) != LK_OK)
                     return LK_ENOMEM;
-                c->reps[nreps++] = x;
+                c->reps[nreps++] = (uint32_t)p;
             }
         }
         a = e;
@@ -1005,9 +1117,9 @@ static lk_status identity_sweep(ctx *c, const uint64_t *rec)
  * signature (a cache line at K = 64, read back on a page of its own; two
  * where the growing array put it across lines) and its union-find entries
  * (one). */
-static void fetch_post(const ctx *c, uint32_t x)
+static void fetch_post(const ctx *c, size_t p, uint32_t x)
 {
-    const uint8_t *s = c->lo + (size_t)x * K;
+    const uint8_t *s = lo_at(c, c->sweep_buf, p, x);
 
     __builtin_prefetch(s);
     __builtin_prefetch(s + K - 1);
@@ -1024,7 +1136,8 @@ static void fetch_post(const ctx *c, uint32_t x)
  */
 static void band_sweep(ctx *c, const uint64_t *rec, size_t lo, size_t hi, size_t piece)
 {
-    const size_t n = c->nrec[c->sweep_buf];
+    const int sb = c->sweep_buf;
+    const size_t n = c->nrec[sb];
     size_t a = lo;
 
     for (size_t p = lo; p < hi; p++) {
@@ -1032,18 +1145,19 @@ static void band_sweep(ctx *c, const uint64_t *rec, size_t lo, size_t hi, size_t
 
         if (f < n &&
             ((rec[f] ^ rec[f - 1]) >> 32 == 0 || (f + 1 < n && (rec[f] ^ rec[f + 1]) >> 32 == 0)))
-            fetch_post(c, (uint32_t)rec[f]);
+            fetch_post(c, f, (uint32_t)rec[f]);
         if (p == lo || (rec[p] ^ rec[p - 1]) >> 32 != 0) {
             a = p; /* a new run */
             continue;
         }
         {
             const uint32_t x = (uint32_t)rec[p];
+            const uint8_t *lx = lo_at(c, sb, p, x);
 
             for (size_t q = p; q-- > a && p - q <= LK_NT_WINDOW;)
-                try_pair(c, piece, x, (uint32_t)rec[q]);
+                try_pair(c, piece, x, (uint32_t)rec[q], lx, lo_at(c, sb, q, (uint32_t)rec[q]));
             if (p - a > LK_NT_WINDOW)
-                try_pair(c, piece, x, (uint32_t)rec[a]);
+                try_pair(c, piece, x, (uint32_t)rec[a], lx, lo_at(c, sb, a, (uint32_t)rec[a]));
         }
     }
 }
@@ -1144,8 +1258,9 @@ static uint64_t work_bytes(const lk_neartext *nt, unsigned kp, size_t cap)
  * passes' keys a fill, unless the handle's budget asks for less.  Then
  * the largest kp whose records fit in four parts or fewer (a fill reads
  * all the signatures; a part only the pass's keys), else one pass's keys
- * and as many parts as it takes, up to LK_NT_MAX_PARTS. */
-static void plan_work(const lk_neartext *nt, uint64_t planes, unsigned *kp, size_t *cap)
+ * and as many parts as it takes, up to LK_NT_MAX_PARTS.  Returns 0 when
+ * even that does not fit the budget. */
+static int plan_work(const lk_neartext *nt, uint64_t planes, unsigned *kp, size_t *cap)
 {
     const size_t n = LK_MAX(nt->nsig, (size_t)1);
     const uint64_t nb = nt->o.threads > 1 ? 3u : 2u;
@@ -1155,19 +1270,42 @@ static void plan_work(const lk_neartext *nt, uint64_t planes, unsigned *kp, size
     *kp = LK_NT_KEYPASSES;
     *cap = n;
     if (!nt->budget)
-        return;
+        return 1;
     for (unsigned k = LK_NT_KEYPASSES; k >= 1; k /= 2) {
         const uint64_t fixed = planes + (uint64_t)n * (8u + 4u * k),
                        room = nt->budget > fixed ? (nt->budget - fixed) / (8u * nb) : 0;
 
         *kp = k;
         if (room >= n)
-            return;
+            return 1;
         if (room >= (n + 3) / 4 || k == 1) {
             *cap = (size_t)LK_MAX(room, (uint64_t)least);
-            return;
+            return room >= least;
         }
     }
+    return 1;
+}
+
+/* Gather (no byte plane held): bytes a part of cap records holds beside
+ * its record buffers, in each of the two slots: where its records' low
+ * bytes are (4) and the low bytes (K, for at most every record). */
+#define LK_NT_GATHER_REC (4u + K)
+
+/* Gather: the work, and the records a part may hold (*cap): the
+ * union-find's 8 bytes a signature, one pass's keys (4), the places of
+ * the part being gathered (posmap, 4), then the record buffers and the two
+ * slots' bytes a record, or the result. */
+static uint64_t plan_gather(const lk_neartext *nt, size_t *cap)
+{
+    const size_t n = LK_MAX(nt->nsig, (size_t)1);
+    const uint64_t nb = nt->o.threads > 1 ? 3u : 2u, per = 8u * nb + 2u * LK_NT_GATHER_REC,
+                   fixed = (uint64_t)n * 16u,
+                   room = nt->budget > fixed ? (nt->budget - fixed) / per : 0;
+    const size_t least =
+        LK_MAX((n + LK_NT_MAX_PARTS - 1) / LK_NT_MAX_PARTS, (size_t)LK_NT_MIN_PART);
+
+    *cap = (size_t)LK_MIN(LK_MAX(room, (uint64_t)least), (uint64_t)n);
+    return fixed + LK_MAX(per * *cap, (uint64_t)nt->nposts * 4u);
 }
 
 /* Distributed: the passes of this rank, into plist (K + 1 slots): the
@@ -1264,6 +1402,9 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
          * in four parts would not fit the budget */
         const uint64_t both = (uint64_t)n * 2u * K + work_bytes(nt, LK_NT_KEYPASSES, (n + 3) / 4);
         const int hi_disk = nt->budget && both > nt->budget;
+        /* and the low bytes too when they leave too little room for the
+         * work in LK_NT_MAX_PARTS parts */
+        c.gather = hi_disk && !plan_work(nt, (uint64_t)n * K, &kp, &cap);
 
         if (hi_disk) {
             if ((ret = spill_block(nt)) != LK_OK) /* every signature in the files */
@@ -1277,23 +1418,34 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
         }
         if (lk_mul_size(LK_MAX(n, (size_t)1), K, &plane_len) != 0)
             return LK_ENOMEM;
-        for (int i = 0; i < 2 - hi_disk; i++)
+        for (int i = c.gather ? 2 : 0; i < 2 - hi_disk; i++)
             if ((ret = read_plane(nt, i, &plane[i], plane_len)) != LK_OK) {
                 lk_table_free(plane[0], plane_len);
                 return ret;
             }
-        lk_log(LK_LOG_DEBUG, "near-text: %zu bytes of signatures read back in %.3f s",
-               plane_len * (size_t)(2 - hi_disk), lk_mono_s() - t0);
+        if (!c.gather)
+            lk_log(LK_LOG_DEBUG, "near-text: %zu bytes of signatures read back in %.3f s",
+                   plane_len * (size_t)(2 - hi_disk), lk_mono_s() - t0);
         c.lo = plane[0];
         c.hi = plane[1];
         c.hi_fd = nt->spill_fd[1];
-        held = (uint64_t)plane_len * (uint64_t)(2 - hi_disk);
+        held = c.gather ? 0 : (uint64_t)plane_len * (uint64_t)(2 - hi_disk);
         ret = LK_ENOMEM;
     } else {
         held = (uint64_t)n * 2u * K;
     }
-    plan_work(nt, held, &kp, &cap);
-    held += work_bytes(nt, kp, cap);
+    if (c.gather) {
+        kp = 1;
+        held = plan_gather(nt, &cap);
+        lk_log(LK_LOG_INFO,
+               "near-text: the signatures' low bytes (%llu bytes) stay in their file too: each "
+               "part of a pass reads those of its records that share a key, in one pass over "
+               "the file",
+               (unsigned long long)n * K);
+    } else {
+        (void)plan_work(nt, held, &kp, &cap);
+        held += work_bytes(nt, kp, cap);
+    }
     if (cap < n || kp < LK_NT_KEYPASSES)
         lk_log(LK_LOG_INFO,
                "near-text: each pass sorted and swept in parts of at most %zu of its %zu records, "
@@ -1318,6 +1470,12 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
     c.wc = aligned_alloc(64, ((size_t)LK_NT_LINE << LK_NT_TOP) * sizeof *c.wc);
     if (!c.uf || !c.buf[0] || !c.buf[1] || (nt->o.threads > 1 && !c.buf[2]) || !c.keys || !c.wc)
         goto cleanup;
+    if (c.gather) {
+        if (!(c.posmap = malloc((n ? n : 1) * sizeof *c.posmap)) ||
+            !(c.grd = malloc((size_t)LK_NT_FILL_READ * K)))
+            goto cleanup;
+        memset(c.posmap, 0xff, n * sizeof *c.posmap);
+    }
     for (size_t i = 0; i < n; i++)
         c.uf[2 * i] = c.uf[2 * i + 1] = (uint32_t)i;
     np = my_passes(nt->bands + 1, dist, plist);
@@ -1404,6 +1562,14 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
         free(c.buf[i]);
         c.buf[i] = NULL;
     }
+    for (int i = 0; i < 2; i++) {
+        free(c.gidx[i]);
+        free(c.glo[i]);
+        c.gidx[i] = NULL;
+        c.glo[i] = NULL;
+    }
+    free(c.posmap);
+    c.posmap = NULL;
     if (!(res = malloc(nt->nposts ? (size_t)nt->nposts * sizeof *res : 1))) {
         ret = LK_ENOMEM;
         goto cleanup;
@@ -1472,6 +1638,12 @@ cleanup:
     free(c.keys);
     free(c.wc);
     free(c.reps);
+    free(c.posmap);
+    free(c.grd);
+    for (int i = 0; i < 2; i++) {
+        free(c.gidx[i]);
+        free(c.glo[i]);
+    }
     for (size_t i = 0; i < LK_NT_PIECES; i++)
         free(c.jv[i]);
     return ret;

@@ -308,22 +308,26 @@ def main():
             f.write('"%s",acct%d,post%d,%d,text\n' % (" ".join(words), i % 50, i, 1674202857 + i))
     p = run(["detect", "-v", "-t", "1", "--max-mem", "1M", "--tmp-dir", tmpdir(), "-w", "60s",
              "-o", os.path.join(base, "texts_cap"), texts])
-    # with the signatures' high bytes left on disk at this cap, one thread
-    # holds per text 64 bytes of low bytes, 8 of union-find and 4 of one
-    # pass's keys, and then 4 of result (more than the two record buffers of
-    # a part: 1/64 of the texts, 8 bytes each): 24 MB, 22 MiB
-    held = 300000 * (64 + 8 + 4 + 4) >> 20
+    # with both byte planes of the signatures left on disk at this cap, one
+    # thread holds per text 8 bytes of union-find, 4 of one pass's keys and 4
+    # of the places of a part being gathered, and then 4 of result (more than
+    # a part's records: 1/64 of the texts, 16 bytes of buffers and 136 of
+    # gathered low bytes each): 6 MB, 5 MiB
+    held = 300000 * (8 + 4 + 4 + 4) >> 20
     check("while the 300000 near-text texts were clustered" in p.stderr
           and "its work (%d MB)" % held in p.stderr
           and "the tables of the" not in p.stderr,
           "texts alone, --max-mem 1M: the warning names the near-text clustering (-v: %r)"
           % [l for l in p.stderr.splitlines() if "peaked" in l])
     # which sorts and sweeps each pass in parts, of 300000 / 64 records at
-    # most, one pass's keys at a time; and clusters as a run without a cap
+    # most, one pass's keys at a time, reading the low bytes of each part's
+    # records from their file; and clusters as a run without a cap
     check(re.search(r"near-text: each pass sorted and swept in parts of at most 4688 of its "
-                    r"300000 records, keys made for 1 pass at a time", p.stderr) is not None,
-          "texts alone, --max-mem 1M: the passes sorted in parts (-v: %r)"
-          % [l for l in p.stderr.splitlines() if "parts" in l])
+                    r"300000 records, keys made for 1 pass at a time", p.stderr) is not None
+          and "near-text: the signatures' low bytes (19200000 bytes) stay in their file too"
+          in p.stderr,
+          "texts alone, --max-mem 1M: the passes sorted in parts, the low bytes on disk (-v: %r)"
+          % [l for l in p.stderr.splitlines() if "near-text" in l])
     run(["detect", "-q", "-t", "1", "-w", "60s", "-o", os.path.join(base, "texts_nocap"), texts])
     with open(os.path.join(base, "texts_nocap", "summary.json"), encoding="utf-8") as f:
         nt = json.load(f)["actions_by_trace"]

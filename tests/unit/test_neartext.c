@@ -366,10 +366,14 @@ static void test_spill(void **state)
             assert_memory_equal(a, c, (size_t)n * sizeof *a);
             assert_memory_equal(&s1, &s2, sizeof s1); /* held too */
             assert_same_counts(s1, s3);
-            /* the low bytes alone, one pass's keys a fill, parts of at
-             * least 1,024 records in three buffers, or the result */
-            assert_int_equal(s3.held, s3.sketched * (LK_NEARTEXT_K + 8 + 4) +
-                                          LK_MAX((uint64_t)3 * 8 * 1024, s3.posts * 4));
+            /* both byte planes left in their files (the low bytes read
+             * for each part): the union-find, one pass's keys and the
+             * places of the part being gathered, 16 bytes a signature,
+             * and parts of 1,024 records (three buffers of 8 bytes, two
+             * slots of 4 + 64 for the gathered low bytes), or the result */
+            assert_int_equal(s3.held, s3.sketched * 16 +
+                                          LK_MAX((uint64_t)1024 * (3 * 8 + 2 * (4 + LK_NEARTEXT_K)),
+                                                 s3.posts * 4));
             assert_int_equal(s3.keypasses, 1);
             assert_true(s3.parts >= s3.sketched / 1024 / 2);
             assert_int_equal(s1.parts, 1);
@@ -396,7 +400,7 @@ static void test_spill(void **state)
 
 /* The clusters, counts and memory of n texts under `budget` (0: none). */
 static uint32_t *cluster_budget(const lk_buf *text, int n, unsigned threads, uint64_t budget,
-                                lk_neartext_stats *st)
+                                int spill, lk_neartext_stats *st)
 {
     lk_neartext *nt = NULL;
     lk_neartext_opts o;
@@ -406,6 +410,8 @@ static uint32_t *cluster_budget(const lk_buf *text, int n, unsigned threads, uin
     o.threads = threads;
     assert_int_equal(lk_neartext_new(&o, &nt), LK_OK);
     lk_neartext_budget(nt, budget);
+    if (spill)
+        lk_neartext_spill(nt, NULL);
     for (int i = 0; i < n; i++)
         assert_int_equal(lk_neartext_add(nt, text[i].p, text[i].len), LK_OK);
     assert_int_equal(lk_neartext_cluster(nt, &out, st), LK_OK);
@@ -444,7 +450,7 @@ static void test_parts(void **state)
                 assert_int_equal(lk_buf_append(&text[n], text[0].p, text[0].len), LK_OK);
             }
     }
-    want = cluster_budget(text, n, 1, 0, &s0);
+    want = cluster_budget(text, n, 1, 0, 0, &s0);
     assert_int_equal(s0.parts, 1);
     assert_true(s0.clusters >= (uint64_t)ROUNDS * NFAM);
     for (unsigned threads = 1; threads <= 2; threads++) {
@@ -457,7 +463,7 @@ static void test_parts(void **state)
         const unsigned kp[3] = {4, 2, 1}, parts[3] = {2, 2, 10};
 
         for (int b = 0; b < 3; b++) {
-            got = cluster_budget(text, n, threads, budget[b], &s);
+            got = cluster_budget(text, n, threads, budget[b], 0, &s);
             assert_memory_equal(want, got, (size_t)n * sizeof *got);
             assert_same_counts(s0, s);
             assert_int_equal(s.keypasses, kp[b]);
@@ -465,6 +471,25 @@ static void test_parts(void **state)
             if (b < 2)
                 assert_true(s.held <= budget[b]);
             free(got);
+        }
+        /* spilling, the high bytes left in their file: with the low bytes
+         * in memory (one pass's keys, under half the records at a time), then
+         * with both left there, the low bytes of each part's records
+         * that share a key read from their file (a sixth at a time) */
+        {
+            const uint64_t lo = m * LK_NEARTEXT_K + m * 12,
+                           sb[2] = {lo + nb * 8 * (m / 8 + 1) + s0.posts * 4,
+                                    m * 16 + (nb * 8 + 2 * (4 + LK_NEARTEXT_K)) * (m / 6 + 1)};
+
+            for (int b = 0; b < 2; b++) {
+                got = cluster_budget(text, n, threads, sb[b], 1, &s);
+                assert_memory_equal(want, got, (size_t)n * sizeof *got);
+                assert_same_counts(s0, s);
+                assert_int_equal(s.keypasses, 1);
+                assert_true(s.parts >= (b ? 6u : 3u));
+                assert_true(s.held <= sb[b]);
+                free(got);
+            }
         }
     }
     free(want);
