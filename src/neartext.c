@@ -832,25 +832,28 @@ static unsigned fill_keys_range(ctx *c, size_t task, unsigned p, size_t i0, size
     /* the slots the keys read: all of them for pass 0, else the m bands' */
     const unsigned j0 = p == 0 ? 0 : (p - 1) * rows,
                    jend = p == 0 ? K : LK_MIN(K, (p - 1 + m) * rows);
-    uint8_t *rd = NULL, *rl = NULL;
+    /* each plane in memory, or LK_NT_FILL_READ signatures of it read at a time */
+    const uint8_t *const mem[2] = {c->lo, c->hi};
+    const int fd[2] = {nt->spill_fd[0], c->hi_fd};
+    uint8_t *rd[2] = {NULL, NULL};
     uint16_t s[K];
 
-    if ((!c->hi && !(rd = malloc((size_t)LK_NT_FILL_READ * K))) ||
-        (!c->lo && !(rl = malloc((size_t)LK_NT_FILL_READ * K)))) {
-        free(rd);
-        c->pst[task] = LK_ENOMEM;
-        return m;
-    }
+    for (int i = 0; i < 2; i++)
+        if (!mem[i] && !(rd[i] = calloc(LK_NT_FILL_READ, K))) {
+            free(rd[0]);
+            c->pst[task] = LK_ENOMEM;
+            return m;
+        }
     for (size_t b = i0; b < i1 && c->pst[task] == LK_OK; b += LK_NT_FILL_READ) {
         const size_t e = LK_MIN(i1, b + LK_NT_FILL_READ);
-        const uint8_t *hi = c->hi ? c->hi + b * K : rd, *lob = c->lo ? c->lo + b * K : rl;
+        const uint8_t *const lob = mem[0] ? mem[0] + b * K : rd[0];
+        const uint8_t *const hi = mem[1] ? mem[1] + b * K : rd[1];
 
-        if (!c->hi && (c->pst[task] = lk_tmpfile_read(c->hi_fd, rd, (e - b) * K, (uint64_t)b * K,
-                                                      nt->spill_dir, c->pmsg[task])) != LK_OK)
-            break;
-        if (!c->lo &&
-            (c->pst[task] = lk_tmpfile_read(nt->spill_fd[0], rl, (e - b) * K, (uint64_t)b * K,
-                                            nt->spill_dir, c->pmsg[task])) != LK_OK)
+        for (int i = 0; i < 2 && c->pst[task] == LK_OK; i++)
+            if (!mem[i])
+                c->pst[task] = lk_tmpfile_read(fd[i], rd[i], (e - b) * K, (uint64_t)b * K,
+                                               nt->spill_dir, c->pmsg[task]);
+        if (c->pst[task] != LK_OK)
             break;
         for (size_t i = b; i < e; i++) {
             const uint8_t *lo = lob + (i - b) * K, *h = hi + (i - b) * K;
@@ -865,8 +868,8 @@ static unsigned fill_keys_range(ctx *c, size_t task, unsigned p, size_t i0, size
             }
         }
     }
-    free(rd);
-    free(rl);
+    free(rd[0]);
+    free(rd[1]);
     return m;
 }
 
@@ -1298,8 +1301,8 @@ static int plan_work(const lk_neartext *nt, uint64_t planes, unsigned *kp, size_
 static uint64_t plan_gather(const lk_neartext *nt, size_t *cap)
 {
     const size_t n = LK_MAX(nt->nsig, (size_t)1);
-    const uint64_t nb = nt->o.threads > 1 ? 3u : 2u, per = 8u * nb + 2u * LK_NT_GATHER_REC,
-                   fixed = (uint64_t)n * 16u,
+    const uint64_t nb = nt->o.threads > 1 ? 3u : 2u,
+                   per = 8u * nb + 2u * (uint64_t)LK_NT_GATHER_REC, fixed = (uint64_t)n * 16u,
                    room = nt->budget > fixed ? (nt->budget - fixed) / per : 0;
     const size_t least =
         LK_MAX((n + LK_NT_MAX_PARTS - 1) / LK_NT_MAX_PARTS, (size_t)LK_NT_MIN_PART);

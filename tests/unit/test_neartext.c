@@ -479,7 +479,8 @@ static void test_parts(void **state)
         {
             const uint64_t lo = m * LK_NEARTEXT_K + m * 12,
                            sb[2] = {lo + nb * 8 * (m / 8 + 1) + s0.posts * 4,
-                                    m * 16 + (nb * 8 + 2 * (4 + LK_NEARTEXT_K)) * (m / 6 + 1)};
+                                    m * 16 +
+                                        (nb * 8 + 2 * (uint64_t)(4 + LK_NEARTEXT_K)) * (m / 6 + 1)};
 
             for (int b = 0; b < 2; b++) {
                 got = cluster_budget(text, n, threads, sb[b], 1, &s);
