@@ -10,7 +10,7 @@
  *  - a hashtag key is a fixed point of lk_norm_hashtag and has no ASCII
  *    upper case; a mention key has none either and is a fixed point;
  *  - a text key is empty exactly when the text is, else 32 lower-case hex
- *    digits;
+ *    digits, the digits of lk_text_key's 16 raw bytes of the normalised text;
  *  - lk_html_to_text never makes text longer than its input, and input
  *    without '<' and '&' comes out unchanged.
  * The input is used whole and also split at its first NUL byte into a
@@ -104,12 +104,19 @@ static void check_text(const char *s, size_t n, lk_buf *k, lk_buf *t)
     for (size_t i = 2; i < t->len; i++)
         CHECK((t->p[i] >= '0' && t->p[i] <= '9') || (t->p[i] >= 'a' && t->p[i] <= 'f'));
     /* The key of the normalised text, not normalised again, is the same
-     * (the sink keys texts so: fixed point above) */
+     * hash (the sink keys texts so: fixed point above), as its raw bytes
+     * whose digits are the hex key */
     {
         lk_buf hk;
         lk_buf_init(&hk);
-        if (run(lk_text_key, p, len, &hk) == 0)
-            CHECK(hk.len == t->len && memcmp(hk.p, t->p, t->len) == 0);
+        if (run(lk_text_key, p, len, &hk) == 0) {
+            CHECK(hk.len == (len == 0 ? 2 : 2 + LK_TEXT_KEY_RAW));
+            if (len) {
+                char hex[32];
+                lk_text_key_hex(hk.p + 2, hex);
+                CHECK(memcmp(hex, t->p + 2, sizeof hex) == 0);
+            }
+        }
         lk_buf_release(&hk);
     }
 }

@@ -49,7 +49,8 @@ static lk_status collect(void *vctx, const lk_objindex *ix, size_t i, size_t j)
 
     if (!c->keep_loops) {
         const char *cx = content_of(c->ds, x), *cy = content_of(c->ds, y);
-        const char *obj = lk_ds_object(c->ds, x->object, NULL, NULL);
+        char shown[LK_DS_SHOWN];
+        const char *obj = lk_ds_object_shown(c->ds, x->object, shown, NULL, NULL);
         if (x->account == y->account || strcmp(cx, cy) == 0 || strcmp(obj, cx) == 0 ||
             strcmp(obj, cy) == 0)
             return LK_OK;
@@ -188,7 +189,8 @@ static lk_status write_pairs(const lk_dataset *ds, const lk_objindex *ix, const 
     for (size_t k = 0; k < c->n; k++) {
         const lk_action *x = &ix->a[c->p[k].i], *y = &ix->a[c->p[k].j];
         size_t ol, al, bl;
-        const char *obj = lk_ds_object(ds, x->object, &ol, NULL);
+        char shown[LK_DS_SHOWN];
+        const char *obj = lk_ds_object_shown(ds, x->object, shown, &ol, NULL);
         const char *cx = content_of(ds, x), *cy = content_of(ds, y);
         const char *ax = lk_strpool_get(ds->accounts, x->account, &al);
         const char *ay = lk_strpool_get(ds->accounts, y->account, &bl);

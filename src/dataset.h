@@ -9,6 +9,7 @@
 #ifndef LK_DATASET_H
 #define LK_DATASET_H
 
+#include "normalize.h"
 #include "strpool.h"
 #include "trace.h"
 
@@ -87,7 +88,10 @@ typedef struct lk_dataset {
  */
 #define LK_TRACE_BYTE(tr) ((char)('A' + (int)(tr)))
 
-/** Object string (without its trace byte) and length; *tr (if non-NULL) its trace. */
+/** Object string (without its trace byte) and length; *tr (if non-NULL) its
+ *  trace.  A `text` object's string is its key's LK_TEXT_KEY_RAW bytes
+ *  (lk_text_key), which may hold any byte: lk_ds_object_shown() gives what
+ *  the outputs show. */
 static inline const char *lk_ds_object(const lk_dataset *ds, uint32_t id, size_t *len, lk_trace *tr)
 {
     size_t n;
@@ -97,6 +101,32 @@ static inline const char *lk_ds_object(const lk_dataset *ds, uint32_t id, size_t
     if (len)
         *len = n - 1;
     return s + 1;
+}
+
+/* Room lk_ds_object_shown() may write a text key's digits into. */
+#define LK_DS_SHOWN 33
+
+/** The object as the outputs show it: lk_ds_object()'s string, but a `text`
+ *  object's key as its 32 hex digits (lk_norm_text_key()'s), written into
+ *  buf; NUL-terminated either way. */
+static inline const char *lk_ds_object_shown(const lk_dataset *ds, uint32_t id,
+                                             char buf[LK_DS_SHOWN], size_t *len, lk_trace *tr)
+{
+    size_t n;
+    lk_trace t;
+    const char *s = lk_ds_object(ds, id, &n, &t);
+
+    if (tr)
+        *tr = t;
+    if (t == LK_TR_TEXT && n == LK_TEXT_KEY_RAW) {
+        lk_text_key_hex(s, buf);
+        buf[2 * LK_TEXT_KEY_RAW] = '\0';
+        s = buf;
+        n = 2 * LK_TEXT_KEY_RAW;
+    }
+    if (len)
+        *len = n;
+    return s;
 }
 
 /** The 64-bit hash of a content id (lk_arena ref): what tells posts apart in

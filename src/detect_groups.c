@@ -172,7 +172,8 @@ lk_status lk_gchar_write_objects(const lk_gchar *g, const lk_objindex *sub, cons
             const gobj *o = &go[k];
             size_t ol;
             lk_trace tr;
-            const char *os = lk_ds_object(ds, o->obj, &ol, &tr);
+            char shown[LK_DS_SHOWN];
+            const char *os = lk_ds_object_shown(ds, o->obj, shown, &ol, &tr);
             int64_t t0 = INT64_MAX, t1 = INT64_MIN;
             lk_buf cell;
             for (size_t x = o->begin; x < o->end; x++) {

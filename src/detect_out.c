@@ -238,7 +238,8 @@ static lk_status write_ev_row(ectx *c, const lk_objindex *ix, const evitem *it)
     const lk_action *pa = nx < ny ? x : y, *pb = nx < ny ? y : x;
     size_t ol;
     lk_trace tr;
-    const char *obj = lk_ds_object(c->ds, it->obj, &ol, &tr);
+    char shown[LK_DS_SHOWN];
+    const char *obj = lk_ds_object_shown(c->ds, it->obj, shown, &ol, &tr);
     const char *tn = lk_trace_name(tr);
     const char *ca = lk_arena_get(&c->ds->content, pa->content);
     const char *cb = lk_arena_get(&c->ds->content, pb->content);

@@ -795,16 +795,32 @@ lk_status lk_norm_text(const char *s, size_t n, lk_buf *out)
 }
 
 /* The key of normalised text p[0..n): its XXH3-128 in 32 hex digits. */
-static void key_hex(const char *p, size_t n, char hex32[32])
+void lk_text_key_hex(const char raw[LK_TEXT_KEY_RAW], char hex32[32])
 {
     static const char hex[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < LK_TEXT_KEY_RAW; i++) {
+        const unsigned char d = (unsigned char)raw[i];
+        hex32[2 * i] = hex[d >> 4];
+        hex32[2 * i + 1] = hex[d & 15];
+    }
+}
+
+static void key_raw(const char *p, size_t n, char raw[LK_TEXT_KEY_RAW])
+{
     XXH128_canonical_t c;
 
+    _Static_assert(sizeof c.digest == LK_TEXT_KEY_RAW, "a text key is the 128-bit digest");
     XXH128_canonicalFromHash(&c, XXH3_128bits(p, n));
-    for (size_t i = 0; i < 16; i++) {
-        hex32[2 * i] = hex[c.digest[i] >> 4];
-        hex32[2 * i + 1] = hex[c.digest[i] & 15];
-    }
+    memcpy(raw, c.digest, LK_TEXT_KEY_RAW);
+}
+
+static void key_hex(const char *p, size_t n, char hex32[32])
+{
+    char raw[LK_TEXT_KEY_RAW];
+
+    key_raw(p, n, raw);
+    lk_text_key_hex(raw, hex32);
 }
 
 lk_status lk_norm_text_key(const char *s, size_t n, lk_buf *out)
@@ -825,11 +841,11 @@ lk_status lk_norm_text_key(const char *s, size_t n, lk_buf *out)
 
 lk_status lk_text_key(const char *norm, size_t n, lk_buf *out)
 {
-    char key[32];
+    char key[LK_TEXT_KEY_RAW];
 
     if (n == 0)
         return LK_OK;
-    key_hex(norm, n, key);
+    key_raw(norm, n, key);
     return lk_buf_append(out, key, sizeof key);
 }
 
