@@ -15,7 +15,12 @@
 #   LK=/tmp/old/lockstep LABEL=old bash bench/stages.sh   # another binary
 #   ARGS="--null-sample 1" LABEL=all bash bench/stages.sh  # more detect options
 #   KEEP=/tmp/run bash bench/stages.sh        # keep the samples (VmRSS KiB, disk
-#                                             # bytes, log bytes) and the raw log
+#                                             # bytes, log bytes, RssFile KiB) and the raw log
+#
+# VmRSS counts the pages of mapped files that are resident (the pair stage's
+# and the null copies' columns, the index, the post numbers) beside the
+# anonymous ones; a second line after the row gives the run's peak of the
+# anonymous part alone (VmRSS less RssFile), the memory no file backs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-1e8}
@@ -45,10 +50,11 @@ base=$(df --output=used -B1 "$tmp/spill" | tail -n 1)
     2>"$tmp/log" >/dev/null &
 pid=$!
 while kill -0 "$pid" 2>/dev/null; do
-    rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    read -r rss rssfile < <(awk '/^VmRSS/ {r = $2} /^RssFile/ {f = $2}
+        END {if (r != "") print r, f + 0}' "/proc/$pid/status" 2>/dev/null || true) || true
     used=$(df --output=used -B1 "$tmp/spill" | tail -n 1)
     logged=$(stat -c %s "$tmp/log")
-    [ -n "$rss" ] && printf '%s %s %s\n' "$rss" "$used" "$logged" >>"$tmp/samples"
+    [ -n "${rss:-}" ] && printf '%s %s %s %s\n' "$rss" "$used" "$logged" "$rssfile" >>"$tmp/samples"
     sleep 0.5
 done
 wait "$pid" || { echo "detect failed:" >&2; tail -n 3 "$tmp/log" >&2; exit 1; }
@@ -81,6 +87,7 @@ FNR == NR {
     if (c && $3 >= c) st = "calibration"
     if (e && $3 >= e) st = "end"
     if ($1 > peak[st]) peak[st] = $1
+    if ($1 - $4 > anon) { anon = $1 - $4; astage = st; afile = $4 }
     if ($2 - base > disk) disk = $2 - base
 }
 END {
@@ -89,4 +96,6 @@ END {
     for (k = 1; k <= n; k++)
         printf " | %s", (s[k] in peak) ? sprintf("%.0f", peak[s[k]] / 1024) : "-"
     printf " | %.1f GB |\n", disk / 1e9
+    printf "\nanonymous peak %.0f MB (%s stage; %.0f MB of mapped file beside it)\n", \
+        anon / 1024, astage, afile / 1024
 }' "$tmp/log" "$tmp/samples"
