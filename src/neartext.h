@@ -154,9 +154,9 @@ typedef struct lk_neartext_stats {
                               (see lk_neartext_budget()) */
     unsigned keypasses;  /**< the passes whose keys one read of the signatures
                               made: 4 unless a budget asked for fewer */
-    uint64_t held;       /**< bytes the clustering held in memory: the signatures
-                              (or their low bytes alone, see lk_neartext_budget())
-                              and its work */
+    uint64_t held;       /**< bytes the clustering planned to hold: the
+                              signatures (their low bytes alone, or neither, see
+                              lk_neartext_budget()) and its work at its largest */
 } lk_neartext_stats;
 
 /** Defaults: threshold 0.3, shingle 2, seed 0. */
