@@ -222,7 +222,7 @@ done:
 static inline uint64_t zkey(const lk_kv *e, const binscale *sc)
 {
     /* e->val is an activity bin below NBINS (qvalue.h); e is never NULL
-     * (the analyser follows real_zkey's kv when both of a realz's arrays
+     * (the analyser follows realz_at's kv when both of a realz's arrays
      * are NULL, which happens only with no real edge to read) */
     // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.ArraySubscript,clang-analyzer-core.NullDereference)
     const binscale *b = &sc[e->val];
@@ -243,7 +243,7 @@ typedef struct realz {
     const binscale *sc;
 } realz;
 
-static inline uint64_t real_zkey(const realz *r, size_t i)
+static inline uint64_t realz_at(const realz *r, size_t i)
 {
     return r->z ? r->z[i] : zkey(&r->kv[i], r->sc);
 }
@@ -277,7 +277,7 @@ static lk_status zhist_build(zhist *h, const lk_kv *null, size_t nn, const realz
     for (size_t k = 0; k < nn; k++)
         h->nul[bucket(zkey(&null[k], sc))]++;
     for (size_t k = 0; k < nr; k++) {
-        const uint64_t z = real_zkey(real, k);
+        const uint64_t z = realz_at(real, k);
         const size_t b = bucket(z);
         h->real[b]++;
         h->top[b] = LK_MIN(h->top[b], z);
@@ -379,7 +379,7 @@ static lk_status qvalues(const lk_kv *null, size_t nn, double nweight, const rea
     if (!(rz = malloc(LK_MAX(nrz, (size_t)1) * sizeof *rz)))
         goto done;
     for (size_t i = 0, w = 0; i < nr && w < nrz; i++) {
-        const uint64_t z = real_zkey(real, i);
+        const uint64_t z = realz_at(real, i);
         if (bucket(z) <= cut) {
             rz[w].key = z;
             rz[w++].val = i;
