@@ -1619,17 +1619,23 @@ static int real_zkey(void *ctx, lk_edge *e, size_t k)
     return 1;
 }
 
+/* fn with each real edge: read from their file when parked. */
+static lk_status each_real(realsrc *rs, lk_edge_fn fn, char *errbuf)
+{
+    if (lk_net_parked(rs->net))
+        return lk_net_scan(rs->net, rs->threads, fn, rs, errbuf);
+    for (size_t k = 0; k < rs->net->n; k++)
+        (void)fn(rs, &rs->net->e[k], k);
+    return LK_OK;
+}
+
 /* Lazy: the z keys of the real edges on the scales sc, into rs->z. */
 static lk_status real_zkeys(realsrc *rs, const lk_qv_scale *sc, char *errbuf)
 {
     if (!(rs->z = malloc(LK_MAX(rs->net->n, (size_t)1) * sizeof *rs->z)))
         return LK_ENOMEM;
     rs->sc = sc;
-    if (lk_net_parked(rs->net))
-        return lk_net_scan(rs->net, rs->threads, real_zkey, rs, errbuf);
-    for (size_t k = 0; k < rs->net->n; k++)
-        (void)real_zkey(rs, &rs->net->e[k], k);
-    return LK_OK;
+    return each_real(rs, real_zkey, errbuf);
 }
 
 static lk_status real_keys(realsrc *rs, char *errbuf)
@@ -1638,11 +1644,7 @@ static lk_status real_keys(realsrc *rs, char *errbuf)
         return LK_OK;
     if (!(rs->real = malloc(LK_MAX(rs->net->n, (size_t)1) * sizeof *rs->real)))
         return LK_ENOMEM;
-    if (lk_net_parked(rs->net))
-        return lk_net_scan(rs->net, rs->threads, real_key, rs, errbuf);
-    for (size_t k = 0; k < rs->net->n; k++)
-        (void)real_key(rs, &rs->net->e[k], k);
-    return LK_OK;
+    return each_real(rs, real_key, errbuf);
 }
 
 /*
