@@ -1717,9 +1717,9 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
         return ret;
     lk_log(LK_LOG_DEBUG,
            "calibration: %s null copy aggregated in %.3f s (%llu pairs, %llu of one record only "
-           "counted)",
+           "counted, %u partition(s))",
            null_name[kind], lk_mono_s() - t0, (unsigned long long)null.pairs,
-           (unsigned long long)null.singles);
+           (unsigned long long)null.singles, null.partitions);
     t0 = lk_mono_s();
     st->null_pairs += null.pairs; /* these three summed over the ranks */
     st->spilled += null.spilled;

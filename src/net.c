@@ -366,6 +366,12 @@ lk_status lk_net_spill_read(const job *j, unsigned file, prec *out, size_t n, ui
     return st;
 }
 
+/* Records a spilling scatter buffers at least per worker and partition. */
+#define BREC_MIN 256
+
+/* Blocks a block list has room for when its first block comes. */
+#define BLIST_MIN 4
+
 /* Under job.room: 1 when `bytes` more of blocks may stay in memory (and
  * they are taken from it), else 0.  Which blocks stay depends on the
  * threads' timing; the records, and so the result, do not. */
@@ -397,8 +403,14 @@ static lk_status flush_block(job *j, size_t task, unsigned worker, size_t p)
     memset(&blk, 0, sizeof blk);
     blk.n = n;
     blk.file = worker;
-    if (LK_GROW(l->b, l->n + 1, l->cap) != LK_OK)
-        return LK_ENOMEM;
+    if (l->n == l->cap) { /* most lists hold a few blocks (part_overhead) */
+        const size_t cap = l->cap ? 2 * l->cap : BLIST_MIN;
+        block *b = realloc(l->b, cap * sizeof *b);
+        if (!b)
+            return LK_ENOMEM;
+        l->b = b;
+        l->cap = cap;
+    }
     if (!j->to_disk || take_room(j, (uint64_t)n * sizeof *buf)) {
         blk.mem = malloc((size_t)n * sizeof *blk.mem);
         if (!blk.mem)
@@ -1196,6 +1208,19 @@ static lk_status order_chunks(job *j, int by_pairs)
 #define PART_MAX (UINT64_C(1) << 22)
 
 /*
+ * What a partition costs beside its records while they are scattered and
+ * reduced: each worker's write buffer (BREC_MIN records at least), each
+ * chunk's block list (with room for BLIST_MIN blocks), its task's status
+ * and message and its result's header.
+ */
+static uint64_t part_overhead(const job *j, unsigned lthreads)
+{
+    return (uint64_t)lthreads * BREC_MIN * sizeof(prec) +
+           (uint64_t)j->nch * (sizeof(blist) + BLIST_MIN * sizeof(block)) + LK_ERRMSG_MAX +
+           sizeof(lk_status) + sizeof(part_out) + sizeof(part_view);
+}
+
+/*
  * Partition the accounts so that each partition's records fit the share
  * of the budget one of `lthreads` sorting workers may hold, and size the
  * scatter's write buffers.  per_acc[0] holds the pair counts of all ranks,
@@ -1206,10 +1231,20 @@ static lk_status make_partitions(job *j, uint64_t budget, unsigned lthreads, uin
                                  uint64_t pairs)
 {
     const uint64_t rec = sizeof(prec);
-    /* at most PART_MAX records a partition: smaller sorts stay in cache
-     * longer and give the workers more partitions to share */
-    uint64_t cap =
-        LK_MIN(LK_MAX(budget / 2 / (2 * (uint64_t)lthreads * rec), (uint64_t)4096), PART_MAX);
+    /* partitions never so small that their own costs outgrow their
+     * records: P partitions of `cap` records cost the sorting workers
+     * 2 * lthreads * cap * rec and the partitions P * part_overhead, whose
+     * sum is least at this cap (with a budget far too small for the pairs,
+     * 0.8 MB for 5.7 x 10^7 of them, 14,247 partitions took 600 MB) */
+    const uint64_t least = (uint64_t)sqrt((double)pairs * (double)part_overhead(j, lthreads) /
+                                          (2.0 * lthreads * (double)rec));
+    /* else what half the budget sorts, at most PART_MAX records: smaller
+     * sorts stay in cache longer and give the workers more partitions to
+     * share */
+    uint64_t cap = j->part_records ? j->part_records
+                                   : LK_MIN(LK_MAX(budget / 2 / (2 * (uint64_t)lthreads * rec),
+                                                   LK_MAX(least, (uint64_t)4096)),
+                                            PART_MAX);
     const uint64_t *per = j->per_acc[0];
     uint64_t own = 0, held;
     size_t np = 0, blk_mask;
@@ -1257,7 +1292,8 @@ static lk_status make_partitions(job *j, uint64_t budget, unsigned lthreads, uin
     j->brec = 16384;
     if (j->to_disk)
         j->brec = (size_t)LK_MIN(
-            LK_MAX(budget / 4 / ((uint64_t)j->threads * np * rec), (uint64_t)256), (uint64_t)16384);
+            LK_MAX(budget / 4 / ((uint64_t)j->threads * np * rec), (uint64_t)BREC_MIN),
+            (uint64_t)16384);
     return LK_OK;
 }
 
@@ -1402,6 +1438,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     j.rank = lk_dist_rank();
     j.nranks = lk_dist_size();
     j.min_keep = o->min_keep;
+    j.part_records = o->part_records;
     j.scores_only = o->scores_only;
     j.net = net;
     j.tmp_dir = lk_tmpfile_dir(o->tmp_dir);

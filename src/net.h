@@ -105,6 +105,9 @@ typedef struct lk_net_opts {
                              in tmp_dir once reduced, and the network comes back
                              parked (lk_net_parked; under mpirun every rank parks
                              its own and sends them to rank 0's file in pieces) */
+    /* > 0: partitions of at most this many records whatever the budget
+     * (tests: many partitions); 0: cut from the budget and the pairs */
+    uint64_t part_records;
 } lk_net_opts;
 
 /**

@@ -94,7 +94,8 @@ typedef struct job {
     unsigned blk_shift; /* at most 2^16 blocks: part_blk stays in the caches */
     uint32_t *part_lo;  /* partition p: part_lo[p] <= min(a, b) < part_lo[p + 1] */
     size_t nparts;
-    size_t brec; /* records per block */
+    uint64_t part_records; /* lk_net_opts.part_records */
+    size_t brec;           /* records per block */
     int to_disk;
     blist *bl;        /* [chunk * nparts + partition] */
     prec **wbuf;      /* per worker: nparts write buffers of brec records */

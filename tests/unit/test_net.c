@@ -919,13 +919,15 @@ static void test_sample(void **state)
  * block (net.c's put_rec).  Hundreds of partitions, spilled on two
  * threads, give the edges of one partition in memory; with min_keep 2
  * (the sketch, sized from its bound) and tens of partitions, the same
- * edges of two objects or more. */
+ * edges of two objects or more.  A budget far too small for the pairs
+ * cuts no more partitions than their costs allow (net.c's
+ * part_overhead), with the same edges. */
 static void test_many_accounts(void **state)
 {
     uint64_t rng = 4242;
     lk_dataset ds;
     lk_objindex ix;
-    lk_net one, many, sk;
+    lk_net one, many, least, sk;
     lk_net_opts o;
     size_t k = 0;
 
@@ -945,18 +947,30 @@ static void test_many_accounts(void **state)
     o.budget = 1;
     o.threads = 2;
     o.tmp_dir = tmpdir;
+    o.part_records = 4096;
     assert_int_equal(lk_net_build_ex(&ix, NULL, NULL, &o, &many), LK_OK);
+    /* 2.1 x 10^6 pairs: the budget (1 MiB whatever is given) would sort
+     * partitions of 5,461 records, about 400 of them, which cost more than
+     * their records; the least costly cut, sqrt(pairs * part_overhead /
+     * (2 * threads * 24)), has about 21,000 records a partition */
+    o.part_records = 0;
+    assert_int_equal(lk_net_build_ex(&ix, NULL, NULL, &o, &least), LK_OK);
     assert_int_equal(one.partitions, 1);
+    assert_true(one.pairs > 2000000);
     assert_true(many.partitions > 200);
+    assert_true(least.partitions > 50 && least.partitions < 200);
     assert_true(many.spilled > 0);
-    assert_int_equal(many.pairs, one.pairs);
-    assert_int_equal(many.n_all, one.n_all);
-    assert_int_equal(many.n, one.n);
-    assert_int_equal(many.nwhist, one.nwhist);
-    for (size_t w = 0; w < one.nwhist; w++)
-        assert_int_equal(many.whist[w], one.whist[w]);
-    for (size_t q = 0; q < one.n; q++)
-        assert_memory_equal(&many.e[q], &one.e[q], sizeof one.e[q]);
+    assert_int_equal(least.spilled, many.spilled);
+    for (lk_net *x = &many; x; x = x == &many ? &least : NULL) {
+        assert_int_equal(x->pairs, one.pairs);
+        assert_int_equal(x->n_all, one.n_all);
+        assert_int_equal(x->n, one.n);
+        assert_int_equal(x->nwhist, one.nwhist);
+        for (size_t w = 0; w < one.nwhist; w++)
+            assert_int_equal(x->whist[w], one.whist[w]);
+        for (size_t q = 0; q < one.n; q++)
+            assert_memory_equal(&x->e[q], &one.e[q], sizeof one.e[q]);
+    }
     o.min_keep = 2;
     o.budget = UINT64_C(16) << 20; /* room for the sketch, and partitions */
     assert_int_equal(lk_net_build_ex(&ix, NULL, NULL, &o, &sk), LK_OK);
@@ -973,6 +987,7 @@ static void test_many_accounts(void **state)
     assert_int_equal(sk.n, k);
     lk_net_release(&one);
     lk_net_release(&many);
+    lk_net_release(&least);
     lk_net_release(&sk);
     lk_objindex_release(&ix);
     lk_dataset_release(&ds);
