@@ -121,7 +121,8 @@ typedef struct lk_net_opts {
  * are spilled to one temporary file per worker in o->tmp_dir, made without
  * a name (O_TMPFILE; else unlinked at once) so that nothing is left behind
  * whatever ends the process.  Partitions are cut so that the sorting workers together hold at
- * most half the budget.
+ * most half the budget, but no smaller than where the partitions' own
+ * costs (write buffers, block lists) equal their sorting buffers.
  *
  * Under mpirun (dist.h) every rank calls this with the same index: the
  * sweep, the scatter and the reduction are shared out among the ranks, and
