@@ -80,24 +80,28 @@ typedef struct nullshared {
     const char *ps_dir;
     int ps_fd1;
     /* and (sh_fd1 - 1; 0: none) pid then oi, written once numbered: pid
-     * is then this file mapped read-only, whose pages the passes, which
-     * read it in order, let go behind them (pid_evict), and oi is read
-     * back only for the steps that need it (shared_oi): 4 bytes an action
-     * and 16 an object (0.5 and 0.5 GB at 1.2 x 10^8 actions) off the
-     * copies' builds */
+     * and oi are then this file mapped read-only, whose pages the passes,
+     * which read both in order (the index's runs are in object order), let
+     * go behind them (shared_evict): 4 bytes an action and 16 an object
+     * (0.55 and 0.78 GB at 2 x 10^8 actions) off the copies' builds */
     int sh_fd1;
-    int pid_mapped; /* pid is that file's mapping */
+    int pid_mapped; /* pid and oi are that file's mapping, */
+    size_t map_len; /* of this many bytes */
     char *errbuf;   /* that file's errors (under a cap) */
 } nullshared;
 
+/* Where oi starts in that file: pid's pages and oi's apart. */
+#define OI_ALIGN ((size_t)1 << 16)
+
 static void null_shared_release(nullshared *sh)
 {
-    if (sh->pid_mapped)
-        (void)munmap(sh->pid, sh->ix->n * sizeof *sh->pid);
-    else
+    if (sh->pid_mapped) {
+        (void)munmap(sh->pid, sh->map_len);
+    } else {
         free(sh->pid);
+        free(sh->oi);
+    }
     sh->pid_mapped = 0;
-    free(sh->oi);
     sh->pid = NULL;
     sh->oi = NULL;
     if (sh->ps_fd1)
@@ -116,11 +120,26 @@ static void pid_evict(const nullshared *sh, size_t r0, size_t r1)
         lk_pages_drop(sh->pid, r0 * sizeof *sh->pid, r1 * sizeof *sh->pid);
 }
 
+/* The same for oi's objects [o0, o1). */
+static void oi_evict(const nullshared *sh, size_t o0, size_t o1)
+{
+    if (sh->pid_mapped && o1 > o0)
+        lk_pages_drop(sh->oi, o0 * sizeof *sh->oi, o1 * sizeof *sh->oi);
+}
+
+/* Both, all of them (the pages two tasks shared). */
+static void shared_evict(const nullshared *sh)
+{
+    pid_evict(sh, 0, sh->ix->n);
+    oi_evict(sh, 0, sh->ix->nobj);
+}
+
 /* Under a cap, once the posts are numbered: pid and oi to a temporary
- * file in dir, pid mapped from it, oi freed (shared_oi reads it back). */
+ * file in dir, both mapped from it. */
 static lk_status shared_to_file(nullshared *sh, const char *dir, char *errbuf)
 {
-    const size_t n = sh->ix->n, nobj = sh->ix->nobj;
+    const size_t n = sh->ix->n, nobj = sh->ix->nobj,
+                 at = (n * sizeof *sh->pid + OI_ALIGN - 1) / OI_ALIGN * OI_ALIGN;
     void *m;
     int fd;
     lk_status st;
@@ -133,36 +152,18 @@ static lk_status shared_to_file(nullshared *sh, const char *dir, char *errbuf)
     sh->ps_dir = dir;
     sh->errbuf = errbuf;
     if ((st = lk_tmpfile_write(fd, sh->pid, n * sizeof *sh->pid, 0, dir, errbuf)) != LK_OK ||
-        (st = lk_tmpfile_write(fd, sh->oi, nobj * sizeof *sh->oi, n * sizeof *sh->pid, dir,
-                               errbuf)) != LK_OK ||
-        (st = lk_tmpfile_map_ro(fd, n * sizeof *sh->pid, dir, &m, errbuf)) != LK_OK)
+        (st = lk_tmpfile_write(fd, sh->oi, nobj * sizeof *sh->oi, at, dir, errbuf)) != LK_OK ||
+        (st = lk_tmpfile_map_ro(fd, at + nobj * sizeof *sh->oi, dir, &m, errbuf)) != LK_OK)
         return st;
     free(sh->pid);
     free(sh->oi);
     sh->pid = m;
+    sh->oi = (objinfo *)(void *)((char *)m + at);
     sh->pid_mapped = 1;
-    sh->oi = NULL;
+    sh->map_len = at + nobj * sizeof *sh->oi;
     lk_log(LK_LOG_INFO, "calibration: posts and objects (%zu bytes) kept in %s, read as needed",
            n * sizeof *sh->pid + nobj * sizeof *sh->oi, dir);
     return LK_OK;
-}
-
-/* oi in memory (want) or not: read back from the file, or freed. */
-static lk_status shared_oi(nullshared *sh, int want)
-{
-    const size_t n = sh->ix->n, nobj = sh->ix->nobj;
-
-    if (!sh->sh_fd1 || !want == !sh->oi)
-        return LK_OK;
-    if (!want) {
-        free(sh->oi);
-        sh->oi = NULL;
-        return LK_OK;
-    }
-    if (!(sh->oi = lk_huge_malloc(LK_MAX(nobj, (size_t)1) * sizeof *sh->oi)))
-        return LK_ENOMEM;
-    return lk_tmpfile_read(sh->sh_fd1 - 1, sh->oi, nobj * sizeof *sh->oi, n * sizeof *sh->pid,
-                           sh->ps_dir, sh->errbuf);
 }
 
 /* The passes over all actions (or objects) are cut into STEP of them per
@@ -636,7 +637,7 @@ static void posts_pass_task(void *ctx, size_t task, unsigned worker)
     const uint32_t lo = (uint32_t)(j->sh->nposts * task / j->parts),
                    hi = (uint32_t)(j->sh->nposts * (task + 1) / j->parts);
     (void)worker;
-    for (size_t r = 0, ev = 0, pev = 0; r < ix->n; r++) {
+    for (size_t r = 0, ev = 0, pev = 0, oev = 0, omark = 0; r < ix->n; r++) {
         const uint32_t p = j->sh->pid[r];
         const lk_action *x;
         const objinfo *q;
@@ -653,8 +654,13 @@ static void posts_pass_task(void *ctx, size_t task, unsigned worker)
         }
         ev = lk_objindex_evict_behind(ix, ev, r);
         if (r >= pev + 2 * STEP) {
+            /* and oi's objects up to where this point was the last time */
+            const size_t o = ix->a[r].object;
             pid_evict(j->sh, pev, r - STEP);
+            oi_evict(j->sh, oev, omark);
             pev = r - STEP;
+            oev = omark;
+            omark = o;
         }
         if (p < lo || p >= hi)
             continue;
@@ -685,7 +691,7 @@ static void build_posts(copyjob *j, unsigned threads)
     j->mode = PASS_BUILD;
     (void)lk_par_run(threads, ns, posts_init_task, j);
     pass(j->sh->ix, NULL, threads, j->parts, posts_pass_task, j);
-    pid_evict(j->sh, 0, j->sh->ix->n);
+    shared_evict(j->sh);
 }
 
 /* Where stratum x is in v[lo..hi) (increasing), or hi: a binary search
@@ -1236,8 +1242,6 @@ static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *
         sh->ps_fd1 = 0;
         return st;
     }
-    if ((st = shared_oi(sh, 1)) != LK_OK)
-        return st;
     build_posts(j, threads);
     if (j->kind == LK_NULL_WHO && sh->ps_dir && n > 0) {
         if ((st = lk_tmpfile_open(sh->ps_dir, &fd, errbuf)) != LK_OK)
@@ -1264,28 +1268,24 @@ static void delays_unset_task(void *ctx, size_t task, unsigned worker)
         j->pdelay[p] = DELAY_UNSET;
 }
 
-/* WHEN: the posts' delays (PASS_DELAYS) or new times (PASS_TIMES), with oi
- * in memory for that pass alone (posts_pass_task). */
-static lk_status primary_pass(copyjob *j, nullshared *sh, unsigned threads, int mode)
+/* WHEN: the posts' delays (PASS_DELAYS) or new times (PASS_TIMES)
+ * (posts_pass_task). */
+static void primary_pass(copyjob *j, const nullshared *sh, unsigned threads, int mode)
 {
-    lk_status st;
-
     j->parts = LK_MAX(LK_MIN((size_t)threads, sh->nposts), (size_t)1);
     j->mode = mode;
-    if ((st = shared_oi(sh, 1)) != LK_OK)
-        return st;
     pass(sh->ix, NULL, threads, j->parts, posts_pass_task, j);
-    pid_evict(sh, 0, sh->ix->n);
-    return shared_oi(sh, 0);
+    shared_evict(sh);
 }
 
 /* WHEN, after the strata: pdelay, each post's delay (primary_pass). */
-static lk_status find_delays(copyjob *j, nullshared *sh, unsigned threads)
+static lk_status find_delays(copyjob *j, const nullshared *sh, unsigned threads)
 {
     if (!(j->pdelay = lk_huge_malloc(LK_MAX(sh->nposts, (size_t)1) * sizeof *j->pdelay)))
         return LK_ENOMEM;
     (void)lk_par_run(threads, nsteps(sh->nposts), delays_unset_task, j);
-    return primary_pass(j, sh, threads, PASS_DELAYS);
+    primary_pass(j, sh, threads, PASS_DELAYS);
+    return LK_OK;
 }
 
 /*
@@ -1337,37 +1337,36 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
     t[0] = lk_mono_s();
     if (!(j.pcls = lk_huge_malloc(np * sizeof *j.pcls)) ||
         !(j.pacc = lk_huge_malloc(np * sizeof *j.pacc)) ||
-        (st = copy_posts(&j, sh, threads, errbuf)) != LK_OK || (st = shared_oi(sh, 0)) != LK_OK)
+        (st = copy_posts(&j, sh, threads, errbuf)) != LK_OK)
         goto done;
     t[1] = lk_mono_s();
     if ((st = assign_strata(&j, threads)) != LK_OK)
         goto done;
     t[2] = lk_mono_s();
-    if ((st = sort_by_stratum(j.pstr, sh->nposts, &sv)) != LK_OK)
-        goto done;
-    free(j.pstr);
-    j.pstr = NULL;
     /* the shuffle moves the accounts (WHO) or the delays (WHEN, which
-     * reads in pcls which posts are their object's first) */
+     * reads in pcls which posts are their object's first): the other
+     * field goes before the posts are sorted by stratum */
     if (kind == LK_NULL_WHO) {
         free(j.pcls);
         j.pcls = NULL;
     } else {
         free(j.pacc);
         j.pacc = NULL;
-        if ((st = find_delays(&j, sh, threads)) != LK_OK)
-            goto done;
     }
+    if ((st = sort_by_stratum(j.pstr, sh->nposts, &sv)) != LK_OK)
+        goto done;
+    free(j.pstr);
+    j.pstr = NULL;
+    if (kind == LK_NULL_WHEN && (st = find_delays(&j, sh, threads)) != LK_OK)
+        goto done;
     (void)lk_par_run(threads, sv.n, shuffle_task, &j);
     *strata = sv.n;
     stratlist_release(&sv);
     /* every action takes its post's new account (WHO) or time (WHEN,
-     * from the objects' births: oi for that step alone; the pass finds
-     * each post's primary action by the rank in pcls), which goes before
-     * the rest of the columns */
+     * from the objects' births; the pass finds each post's primary action
+     * by the rank in pcls), which goes before the rest of the columns */
     if (kind == LK_NULL_WHEN) {
-        if ((st = primary_pass(&j, sh, threads, PASS_TIMES)) != LK_OK)
-            goto done;
+        primary_pass(&j, sh, threads, PASS_TIMES);
         free(j.pcls);
         j.pcls = NULL;
     }
