@@ -1901,37 +1901,70 @@ done:
     return ret;
 }
 
-/* Under a cap: the real network's idf weights (8 bytes an object, 0.3 GB
- * at 1.5 x 10^8 actions), which only the copies' aggregations read, wait
- * in a temporary file (*fd, written the first time) while the copies are
- * built; idf_unpark brings them back. */
-static lk_status idf_park(lk_net *net, size_t nobj, const lk_calib_opts *o, int *fd)
+/* Under a cap: an array of the real network that the copies do not read
+ * (*a, `bytes` long) waits in a temporary file (*fd, written the first
+ * time) while they are built and aggregated; unpark_array brings it back. */
+static lk_status park_array(void **a, size_t bytes, const lk_calib_opts *o, int *fd)
 {
     const char *dir = lk_tmpfile_dir(o->tmp_dir);
     lk_status st;
 
-    if (!net->idf || nobj == 0)
+    if (!*a || bytes == 0)
         return LK_OK;
     if (*fd < 0) {
         if ((st = lk_tmpfile_open(dir, fd, o->errbuf)) != LK_OK)
             return st;
-        if ((st = lk_tmpfile_write(*fd, net->idf, nobj * sizeof *net->idf, 0, dir, o->errbuf)) !=
-            LK_OK)
+        if ((st = lk_tmpfile_write(*fd, *a, bytes, 0, dir, o->errbuf)) != LK_OK)
             return st;
     }
-    free(net->idf);
-    net->idf = NULL;
+    free(*a);
+    *a = NULL;
     return LK_OK;
+}
+
+static lk_status unpark_array(void **a, size_t bytes, const lk_calib_opts *o, int fd)
+{
+    if (*a || fd < 0)
+        return LK_OK;
+    if (!(*a = lk_huge_malloc(LK_MAX(bytes, (size_t)1))))
+        return LK_ENOMEM;
+    return lk_tmpfile_read(fd, *a, bytes, 0, lk_tmpfile_dir(o->tmp_dir), o->errbuf);
+}
+
+/* The idf weights (8 bytes an object, 0.4 GB at 2 x 10^8 actions), which
+ * only the copies' aggregations read: parked while the copies are built. */
+static lk_status idf_park(lk_net *net, size_t nobj, const lk_calib_opts *o, int *fd)
+{
+    void *a = net->idf;
+    const lk_status st = park_array(&a, nobj * sizeof *net->idf, o, fd);
+    net->idf = a;
+    return st;
 }
 
 static lk_status idf_unpark(lk_net *net, size_t nobj, const lk_calib_opts *o, int fd)
 {
-    if (net->idf || fd < 0)
-        return LK_OK;
-    if (!(net->idf = lk_huge_malloc(LK_MAX(nobj, (size_t)1) * sizeof *net->idf)))
-        return LK_ENOMEM;
-    return lk_tmpfile_read(fd, net->idf, nobj * sizeof *net->idf, 0, lk_tmpfile_dir(o->tmp_dir),
-                           o->errbuf);
+    void *a = net->idf;
+    const lk_status st = unpark_array(&a, nobj * sizeof *net->idf, o, fd);
+    net->idf = a;
+    return st;
+}
+
+/* The real pairs' burst marks (a byte an action, 0.2 GB at 2 x 10^8),
+ * which only the outputs read after the calibration: parked through it. */
+static lk_status burst_park(lk_net *net, size_t n, const lk_calib_opts *o, int *fd)
+{
+    void *a = net->burst_mark;
+    const lk_status st = park_array(&a, n, o, fd);
+    net->burst_mark = a;
+    return st;
+}
+
+static lk_status burst_unpark(lk_net *net, size_t n, const lk_calib_opts *o, int fd)
+{
+    void *a = net->burst_mark;
+    const lk_status st = unpark_array(&a, n, o, fd);
+    net->burst_mark = a;
+    return st;
 }
 
 /* Under a cap, once the copies' shared part is made: the index's run
@@ -2095,6 +2128,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     int parked = 0; /* the index parked here (and read back at the end) */
     int qfd = -1;   /* the WHO q-values' file while they wait there */
     int ifd = -1;   /* the idf weights' (idf_park) */
+    int bfd = -1;   /* the burst marks' (burst_park) */
     int sfd = -1;   /* the index's run starts', mapped while the copies are made (start_park) */
     nulls nl;
     lk_status ret = LK_ENOMEM;
@@ -2148,6 +2182,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
                        net->n * sizeof(lk_edge), lk_tmpfile_dir(o->tmp_dir));
         }
         if ((ret = idf_park(net, ix->nobj, o, &ifd)) != LK_OK ||
+            (ret = burst_park(net, ix->n, o, &bfd)) != LK_OK ||
             (ret = null_shared(&nl, ix, ds, o)) != LK_OK ||
             (ret = start_park(ix, o, &sfd)) != LK_OK)
             goto done;
@@ -2260,6 +2295,11 @@ done:
         if (ret == LK_OK)
             ret = idf_unpark(net, ix->nobj, o, ifd);
         lk_tmpfile_close(ifd);
+    }
+    if (bfd >= 0) { /* and the burst marks */
+        if (ret == LK_OK)
+            ret = burst_unpark(net, ix->n, o, bfd);
+        lk_tmpfile_close(bfd);
     }
     if (parked && ret == LK_OK) {
         const double t0 = lk_mono_s();
