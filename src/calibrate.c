@@ -554,7 +554,16 @@ typedef struct copyjob {
     uint32_t *pcls;  /* trace mask, classes, time class, PS_ORIGIN (above) */
     uint32_t *pacc;  /* its account; WHO, once shuffled, its new one */
     int64_t *pdelay; /* WHEN: its time after its primary object's first
-                        action, once shuffled its new time (posts_pass_task) */
+                        action (~ that, which is < 0, for its object's first
+                        post), once shuffled its new time (posts_pass_task);
+                        one a slot (slot_of) */
+    uint8_t *prb;    /* WHEN after the strata: pcls's rank (PRB_RANK) and
+                        PS_ORIGIN (PRB_ORIGIN), a byte */
+    uint32_t *pos;   /* WHEN in groups of strata: its place in stratum order
+                        (when_groups); NULL: one group, a slot a post */
+    size_t g0, g1;   /* the group's places */
+    size_t s0;       /* the group's first stratum (shuffle_task's task 0) */
+    uint32_t *slots; /* WHEN in groups: the group's shuffle scratch, a slot each */
     int mode;        /* posts_pass_task: PASS_BUILD, PASS_DELAYS or PASS_TIMES */
     uint32_t *pstr;  /* its stratum's rank among all strata (assign_strata) */
     size_t parts;    /* build_posts: post ranges, one task each */
@@ -597,6 +606,34 @@ static void posts_unset_task(void *ctx, size_t task, unsigned worker)
  * an object's birth is its first action's time). */
 #define DELAY_UNSET INT64_MIN
 
+/* In prb: 1 + prim_rank of the primary action (0: found again already),
+ * and whether the post is its primary object's first. */
+#define PRB_RANK   UINT8_C(0xf)
+#define PRB_ORIGIN UINT8_C(0x10)
+
+/* WHEN: where post p's delay is in pdelay, *s, when it is in the group
+ * being shuffled: p itself (one group), else its place less the group's
+ * first. */
+static int slot_of(const copyjob *j, uint32_t p, size_t *s)
+{
+    uint32_t i;
+    if (!j->pos) {
+        *s = p;
+        return 1;
+    }
+    i = j->pos[p];
+    if (i < j->g0 || i >= j->g1)
+        return 0;
+    *s = i - j->g0;
+    return 1;
+}
+
+/* WHEN: the slots of pdelay (the posts, or the group's places). */
+static size_t nslots(const copyjob *j)
+{
+    return j->pos ? j->g1 - j->g0 : j->sh->nposts;
+}
+
 /* PASS_BUILD at action r (x, of object q) of post p: its trace into the
  * post's mask, and when it is the post's primary action so far (the lowest
  * prim_rank, ties to the lowest index position: the first seen) its rank,
@@ -624,32 +661,39 @@ static void build_step(const copyjob *j, uint32_t p, size_t r, const lk_action *
  * The posts in part `task` of the post numbers, from all actions in index
  * order (copyjob.mode): built (build_step); or, for the WHEN copy, each
  * post's primary action found again, the first in index order whose trace
- * has the rank in pcls, which gives it its delay (PASS_DELAYS, in place of
+ * has the rank in prb, which gives it its delay (PASS_DELAYS, in place of
  * DELAY_UNSET) or, after the shuffle, its new time, its object's birth +
- * its shuffled delay (PASS_TIMES, which clears the rank bits).  Each part
- * reads all of pid[] and of the index, letting them go behind itself, but
- * touches only its own posts (the random accesses are what costs).
+ * its shuffled delay (PASS_TIMES, which clears the rank bits); those two
+ * take part `task` of the slots (slot_of) instead.  Each part reads all of
+ * pid[] and of the index, letting them go behind itself, but touches only
+ * its own posts (the random accesses are what costs).
  */
 static void posts_pass_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
     const lk_objindex *ix = j->sh->ix;
-    const uint32_t lo = (uint32_t)(j->sh->nposts * task / j->parts),
-                   hi = (uint32_t)(j->sh->nposts * (task + 1) / j->parts);
+    const int build = j->mode == PASS_BUILD;
+    const size_t n = build ? j->sh->nposts : nslots(j), lo = n * task / j->parts,
+                 hi = n * (task + 1) / j->parts;
     (void)worker;
     for (size_t r = 0, ev = 0, pev = 0, oev = 0, omark = 0; r < ix->n; r++) {
         const uint32_t p = j->sh->pid[r];
         const lk_action *x;
         const objinfo *q;
-        uint32_t rank = 0;
+        size_t sl;
+        uint32_t rank;
         if (r + PREFETCH < ix->n) {
             const uint32_t pf = j->sh->pid[r + PREFETCH];
-            if (pf >= lo && pf < hi) {
-                __builtin_prefetch(&j->pcls[pf], 1);
-                if (j->mode == PASS_BUILD)
+            if (j->pos) {
+                __builtin_prefetch(&j->pos[pf]);
+            } else if (pf >= lo && pf < hi) {
+                if (build) {
+                    __builtin_prefetch(&j->pcls[pf], 1);
                     __builtin_prefetch(&j->pacc[pf], 1);
-                else
+                } else {
+                    __builtin_prefetch(&j->prb[pf], 1);
                     __builtin_prefetch(&j->pdelay[pf], 1);
+                }
             }
         }
         ev = lk_objindex_evict_behind(ix, ev, r);
@@ -662,22 +706,26 @@ static void posts_pass_task(void *ctx, size_t task, unsigned worker)
             oev = omark;
             omark = o;
         }
-        if (p < lo || p >= hi)
+        if (build) {
+            if (p < lo || p >= hi)
+                continue;
+            x = &ix->a[r];
+            build_step(j, p, r, x, &j->sh->oi[x->object]);
             continue;
-        if (j->mode != PASS_BUILD && (!(rank = (j->pcls[p] & PS_RANK) >> PS_RANK_SHIFT) ||
-                                      (j->mode == PASS_DELAYS && j->pdelay[p] != DELAY_UNSET)))
+        }
+        if (!slot_of(j, p, &sl) || sl < lo || sl >= hi || !(rank = j->prb[p] & PRB_RANK) ||
+            (j->mode == PASS_DELAYS && j->pdelay[sl] != DELAY_UNSET))
             continue;
         x = &ix->a[r];
         q = &j->sh->oi[x->object];
-        if (j->mode == PASS_BUILD) {
-            build_step(j, p, r, x, q);
-        } else if (prim_rank[OI_TRACE(q->info)] + 1u == rank) {
-            if (j->mode == PASS_DELAYS) {
-                j->pdelay[p] = x->t - q->t0;
-            } else {
-                j->pdelay[p] += q->t0;
-                j->pcls[p] &= ~PS_RANK;
-            }
+        if (prim_rank[OI_TRACE(q->info)] + 1u != rank)
+            continue;
+        if (j->mode == PASS_DELAYS) {
+            const int64_t d = x->t - q->t0;
+            j->pdelay[sl] = j->prb[p] & PRB_ORIGIN ? ~d : d;
+        } else {
+            j->pdelay[sl] += q->t0;
+            j->prb[p] &= (uint8_t)~PRB_RANK;
         }
     }
 }
@@ -957,33 +1005,42 @@ static lk_status sort_by_stratum(const uint32_t *pstr, size_t n, stratlist *sv)
 #define SHUFFLE_BLOCK 32
 
 /*
- * The shuffle of stratum `task` (Fisher-Yates, one seeded stream per
- * stratum so that strata do not affect each other, nor the order they are
- * shuffled in): the posts' accounts (LK_NULL_WHO) or their delays after
- * their object's first action (LK_NULL_WHEN).
+ * The shuffle of stratum j->s0 + `task` (Fisher-Yates, one seeded stream
+ * per stratum so that strata do not affect each other, nor the order they
+ * are shuffled in): the posts' accounts (LK_NULL_WHO) or their delays
+ * after their object's first action (LK_NULL_WHEN; its slots, slot_of).
  */
 static void shuffle_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
-    uint32_t *o = j->sv->ord + j->sv->off[task];
-    size_t m = j->sv->off[task + 1] - j->sv->off[task];
+    const size_t si = j->s0 + task, at = j->sv->off[si];
+    size_t m = j->sv->off[si + 1] - at;
+    uint32_t *o = j->pos ? j->slots + (at - j->g0) : j->sv->ord + at;
     uint32_t *acc = j->pacc;
     int64_t *delay = j->pdelay;
     uint32_t y[SHUFFLE_BLOCK];
     lk_rng rng;
 
     (void)worker;
-    lk_rng_seed(&rng, j->seed ^ lk_mix64(stratum_key(j->sv->s[task]) + 1));
+    lk_rng_seed(&rng, j->seed ^ lk_mix64(stratum_key(j->sv->s[si]) + 1));
     if (j->kind == LK_NULL_WHEN) {
         /* an object's first post defines when it appears: it keeps its
-         * time; the reactions' delays are shuffled among themselves (they
-         * are moved to the front of the stratum's posts, in order: ord is
-         * not read again) */
+         * time (its delay, kept as ~ delay, made whole again); the
+         * reactions' delays are shuffled among themselves (their slots are
+         * moved to the front of the stratum's, in order: o is not read
+         * again).  In groups the stratum's slots are its places, in order:
+         * the posts in the same order as ord's */
         size_t r = 0;
+        if (j->pos)
+            for (size_t i = 0; i < m; i++)
+                o[i] = (uint32_t)(at - j->g0 + i);
         for (size_t i = 0; i < m; i++) {
+            const int64_t d = delay[o[i]];
             if (i + PREFETCH < m)
-                __builtin_prefetch(&j->pcls[o[i + PREFETCH]]);
-            if (!(j->pcls[o[i]] & PS_ORIGIN))
+                __builtin_prefetch(&delay[o[i + PREFETCH]]);
+            if (d < 0 && d != DELAY_UNSET)
+                delay[o[i]] = ~d;
+            else
                 o[r++] = o[i];
         }
         m = r;
@@ -1140,16 +1197,24 @@ static void who_rest_task(void *ctx, size_t task, unsigned worker)
     lk_cols_evict(j->out, task * STEP, e);
 }
 
-/* WHEN: each action takes its post's new time. */
+/* WHEN: each action takes its post's new time (in groups, the actions
+ * of the group's posts). */
 static void when_t_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
     const size_t e = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
     (void)worker;
     for (size_t x = task * STEP; x < e; x++) {
-        if (x + PREFETCH < e)
-            __builtin_prefetch(&j->pdelay[j->sh->pid[x + PREFETCH]]);
-        j->out->t[x] = j->pdelay[j->sh->pid[x]];
+        size_t sl;
+        if (x + PREFETCH < e) {
+            const uint32_t pf = j->sh->pid[x + PREFETCH];
+            if (j->pos)
+                __builtin_prefetch(&j->pos[pf]);
+            else
+                __builtin_prefetch(&j->pdelay[pf]);
+        }
+        if (slot_of(j, j->sh->pid[x], &sl))
+            j->out->t[x] = j->pdelay[sl];
     }
     lk_cols_evict(j->out, task * STEP, e);
     pid_evict(j->sh, task * STEP, e);
@@ -1262,29 +1327,102 @@ static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *
 static void delays_unset_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
-    const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
+    const size_t e = LK_MIN(nslots(j), (task + 1) * STEP);
     (void)worker;
     for (size_t p = task * STEP; p < e; p++)
         j->pdelay[p] = DELAY_UNSET;
 }
 
-/* WHEN: the posts' delays (PASS_DELAYS) or new times (PASS_TIMES)
- * (posts_pass_task). */
+/* WHEN: the delays (PASS_DELAYS) or new times (PASS_TIMES) of the slots'
+ * posts (posts_pass_task). */
 static void primary_pass(copyjob *j, const nullshared *sh, unsigned threads, int mode)
 {
-    j->parts = LK_MAX(LK_MIN((size_t)threads, sh->nposts), (size_t)1);
+    j->parts = LK_MAX(LK_MIN((size_t)threads, nslots(j)), (size_t)1);
     j->mode = mode;
     pass(sh->ix, NULL, threads, j->parts, posts_pass_task, j);
     shared_evict(sh);
 }
 
-/* WHEN, after the strata: pdelay, each post's delay (primary_pass). */
+/* WHEN: pdelay, each slot's delay (primary_pass). */
 static lk_status find_delays(copyjob *j, const nullshared *sh, unsigned threads)
 {
-    if (!(j->pdelay = lk_huge_malloc(LK_MAX(sh->nposts, (size_t)1) * sizeof *j->pdelay)))
+    if (!(j->pdelay = lk_huge_malloc(LK_MAX(nslots(j), (size_t)1) * sizeof *j->pdelay)))
         return LK_ENOMEM;
-    (void)lk_par_run(threads, nsteps(sh->nposts), delays_unset_task, j);
+    (void)lk_par_run(threads, nsteps(nslots(j)), delays_unset_task, j);
     primary_pass(j, sh, threads, PASS_DELAYS);
+    return LK_OK;
+}
+
+/* WHEN: prb from pcls. */
+static void prb_task(void *ctx, size_t task, unsigned worker)
+{
+    const copyjob *j = ctx;
+    const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
+    (void)worker;
+    for (size_t p = task * STEP; p < e; p++)
+        j->prb[p] = (uint8_t)((j->pcls[p] & PS_RANK) >> PS_RANK_SHIFT) |
+                    (j->pcls[p] & PS_ORIGIN ? PRB_ORIGIN : 0);
+}
+
+/*
+ * WHEN, in groups of strata of at most gcap posts (a stratum larger than
+ * that is a group of its own): pstr becomes each post's place in stratum
+ * order (pos: the posts in increasing order within a stratum, as ord
+ * has them), and each group in turn finds its posts' delays, shuffles
+ * them stratum by stratum and gives the actions of its posts their new
+ * times (out, made here), with 12 bytes a post of the group (delays and
+ * the shuffle's slots) beside pos and prb (5 bytes a post).  The same
+ * copy as in one group: the same draws on the same delays in the same
+ * order.  Three passes over the actions a group.
+ */
+static lk_status when_groups(copyjob *j, const nullshared *sh, unsigned threads, size_t gcap,
+                             const char *map_dir, char *errbuf)
+{
+    stratlist *sv = j->sv;
+    const size_t n = sh->nposts;
+    size_t *cur, groups = 0, most = 0;
+    lk_status st;
+
+    if (!(sv->off = calloc(sv->n + 1, sizeof *sv->off)) ||
+        !(cur = malloc((sv->n + 1) * sizeof *cur)))
+        return LK_ENOMEM;
+    for (size_t p = 0; p < n; p++)
+        sv->off[j->pstr[p] + 1]++;
+    for (size_t k = 0; k < sv->n; k++)
+        sv->off[k + 1] += sv->off[k];
+    memcpy(cur, sv->off, (sv->n + 1) * sizeof *cur);
+    for (size_t p = 0; p < n; p++)
+        j->pstr[p] = (uint32_t)cur[j->pstr[p]]++;
+    free(cur);
+    j->pos = j->pstr;
+    j->pstr = NULL;
+    if ((st = lk_cols_alloc(j->out, sh->ix->n, map_dir, errbuf)) != LK_OK)
+        return st;
+    for (size_t s0 = 0, s1; s0 < sv->n; s0 = s1) {
+        for (s1 = s0 + 1; s1 < sv->n && sv->off[s1 + 1] - sv->off[s0] <= gcap; s1++)
+            ;
+        j->s0 = s0;
+        j->g0 = sv->off[s0];
+        j->g1 = sv->off[s1];
+        most = LK_MAX(most, j->g1 - j->g0);
+        groups++;
+        if ((st = find_delays(j, sh, threads)) != LK_OK)
+            return st;
+        if (!(j->slots = lk_huge_malloc(LK_MAX(j->g1 - j->g0, (size_t)1) * sizeof *j->slots)))
+            return LK_ENOMEM;
+        (void)lk_par_run(threads, s1 - s0, shuffle_task, j);
+        free(j->slots);
+        j->slots = NULL;
+        primary_pass(j, sh, threads, PASS_TIMES);
+        pass(sh->ix, j->out, threads, nsteps(sh->ix->n), when_t_task, j);
+        pid_evict(sh, 0, sh->ix->n);
+        free(j->pdelay);
+        j->pdelay = NULL;
+    }
+    lk_log(LK_LOG_INFO,
+           "calibration: the WHEN copy's delays shuffled in %zu groups of strata (%zu posts at "
+           "most, of %zu)",
+           groups, most, n);
     return LK_OK;
 }
 
@@ -1313,8 +1451,8 @@ static lk_status find_delays(copyjob *j, const nullshared *sh, unsigned threads)
  * came from (tests).
  */
 static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, unsigned threads,
-                           size_t kcap, const char *map_dir, char *errbuf, lk_cols *out,
-                           uint32_t *perm, uint64_t *strata)
+                           size_t kcap, size_t gcap, const char *map_dir, char *errbuf,
+                           lk_cols *out, uint32_t *perm, uint64_t *strata)
 {
     const lk_objindex *ix = sh->ix;
     const size_t np = LK_MAX(sh->nposts, (size_t)1), na = nsteps(ix->n);
@@ -1344,48 +1482,69 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
         goto done;
     t[2] = lk_mono_s();
     /* the shuffle moves the accounts (WHO) or the delays (WHEN, which
-     * reads in pcls which posts are their object's first): the other
-     * field goes before the posts are sorted by stratum */
+     * needs of pcls only which posts are their object's first and their
+     * primary actions' ranks: prb, a byte): the rest goes before the posts
+     * are sorted by stratum */
     if (kind == LK_NULL_WHO) {
         free(j.pcls);
         j.pcls = NULL;
     } else {
         free(j.pacc);
         j.pacc = NULL;
+        if (!(j.prb = lk_huge_malloc(np))) {
+            st = LK_ENOMEM;
+            goto done;
+        }
+        (void)lk_par_run(threads, nsteps(sh->nposts), prb_task, &j);
+        free(j.pcls);
+        j.pcls = NULL;
     }
-    if ((st = sort_by_stratum(j.pstr, sh->nposts, &sv)) != LK_OK)
-        goto done;
-    free(j.pstr);
-    j.pstr = NULL;
-    if (kind == LK_NULL_WHEN && (st = find_delays(&j, sh, threads)) != LK_OK)
-        goto done;
-    (void)lk_par_run(threads, sv.n, shuffle_task, &j);
-    *strata = sv.n;
+    if (kind == LK_NULL_WHEN && gcap && gcap < sh->nposts) {
+        /* each action's new time, a group of strata at a time */
+        if ((st = when_groups(&j, sh, threads, gcap, map_dir, errbuf)) != LK_OK)
+            goto done;
+        *strata = sv.n;
+        t[3] = t[2];
+    } else {
+        if ((st = sort_by_stratum(j.pstr, sh->nposts, &sv)) != LK_OK)
+            goto done;
+        free(j.pstr);
+        j.pstr = NULL;
+        if (kind == LK_NULL_WHEN && (st = find_delays(&j, sh, threads)) != LK_OK)
+            goto done;
+        (void)lk_par_run(threads, sv.n, shuffle_task, &j);
+        *strata = sv.n;
+        /* every action takes its post's new account (WHO) or time (WHEN,
+         * from the objects' births; the pass finds each post's primary
+         * action by the rank in prb), which goes before the rest of the
+         * columns */
+        free(sv.ord);
+        sv.ord = NULL;
+        if (kind == LK_NULL_WHEN)
+            primary_pass(&j, sh, threads, PASS_TIMES);
+        t[3] = lk_mono_s();
+        /* in memory, a column's pages come as they are written; mapped,
+         * they go as they are (cols.h) */
+        if ((st = lk_cols_alloc(out, ix->n, map_dir, errbuf)) != LK_OK)
+            goto done;
+        if (kind == LK_NULL_WHO) {
+            pass(ix, out, threads, na, who_acc_task, &j);
+            free(j.pacc);
+            j.pacc = NULL;
+        } else {
+            free(j.prb);
+            j.prb = NULL;
+            pass(ix, out, threads, na, when_t_task, &j);
+        }
+    }
     stratlist_release(&sv);
-    /* every action takes its post's new account (WHO) or time (WHEN,
-     * from the objects' births; the pass finds each post's primary action
-     * by the rank in pcls), which goes before the rest of the columns */
-    if (kind == LK_NULL_WHEN) {
-        primary_pass(&j, sh, threads, PASS_TIMES);
-        free(j.pcls);
-        j.pcls = NULL;
-    }
-    t[3] = lk_mono_s();
-    /* in memory, a column's pages come as they are written; mapped, they
-     * go as they are (cols.h) */
-    if ((st = lk_cols_alloc(out, ix->n, map_dir, errbuf)) != LK_OK)
-        goto done;
-    if (kind == LK_NULL_WHO) {
-        pass(ix, out, threads, na, who_acc_task, &j);
-        free(j.pacc);
-        j.pacc = NULL;
-        pass(ix, out, threads, na, who_rest_task, &j);
-    } else {
-        pass(ix, out, threads, na, when_t_task, &j);
-        free(j.pdelay);
-        j.pdelay = NULL;
-        pass(ix, out, threads, na, when_rest_task, &j);
-    }
+    free(j.prb);
+    free(j.pos);
+    free(j.pdelay);
+    j.prb = NULL;
+    j.pos = NULL;
+    j.pdelay = NULL;
+    pass(ix, out, threads, na, kind == LK_NULL_WHO ? who_rest_task : when_rest_task, &j);
     pid_evict(sh, 0, ix->n); /* the pages two tasks shared */
     if (perm)
         for (size_t r = 0; r < ix->n; r++)
@@ -1402,6 +1561,9 @@ done:
     free(j.pacc);
     free(j.pdelay);
     free(j.pstr);
+    free(j.prb);
+    free(j.pos);
+    free(j.slots);
     stratlist_release(&sv);
     if (st != LK_OK)
         lk_cols_release(out);
@@ -1409,7 +1571,8 @@ done:
 }
 
 lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_kind kind,
-                           uint64_t seed, unsigned threads, lk_objindex *out, uint64_t *strata)
+                           uint64_t seed, unsigned threads, size_t group_posts, lk_objindex *out,
+                           uint64_t *strata)
 {
     uint32_t *perm = lk_huge_malloc(LK_MAX(ix->n, (size_t)1) * sizeof *perm);
     nullshared sh;
@@ -1423,7 +1586,8 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
     if (!perm)
         return LK_ENOMEM;
     if ((st = null_shared_init(&sh, ix, ds, NULL, threads, NULL, 0, NULL)) != LK_OK ||
-        (st = null_cols(&sh, kind, seed, threads, 0, NULL, NULL, &c, perm, strata)) != LK_OK)
+        (st = null_cols(&sh, kind, seed, threads, 0, group_posts, NULL, NULL, &c, perm, strata)) !=
+            LK_OK)
         goto done;
     st = LK_ENOMEM;
     out->a = lk_huge_malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->a);
@@ -1750,6 +1914,18 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
     return ret;
 }
 
+/* Under a cap: the WHEN copy's groups of strata (when_groups), when its
+ * delays in one go (13 bytes a post: delays, order, prb) do not fit the
+ * budget: what the budget leaves beside pos and prb (5 bytes a post) at 12
+ * bytes a post of a group, at least 2^16 posts; 0: one go. */
+static size_t when_gcap(uint64_t budget, size_t nposts)
+{
+    const uint64_t n = nposts, least = (uint64_t)1 << 16;
+    if (13 * n <= budget)
+        return 0;
+    return (size_t)(budget > 5 * n + 12 * least ? (budget - 5 * n) / 12 : least);
+}
+
 /* The null aggregations' budget: the pair stage's less what is held beside
  * it (without a cap both copies; under one, whose copy is mapped, cols.h,
  * the null edges' scores), but at least an eighth of it (a smaller one
@@ -1807,6 +1983,8 @@ typedef struct nulls {
     char *errbuf;        /* for an error of the files (map_dir) */
     size_t kcap;         /* the strata's keys sorted for this many posts at most at once
                             (assign_strata; 0: all) */
+    size_t gcap;         /* the WHEN copy's delays shuffled in groups of strata of this
+                            many posts at most (when_groups; 0: all at once) */
     uint64_t strata[2];
     lk_status st[2];
 } nulls;
@@ -1816,8 +1994,9 @@ static void null_task(void *ctx, size_t kind, unsigned worker)
     nulls *n = ctx;
     const double t0 = lk_mono_s();
     (void)worker;
-    n->st[kind] = null_cols(&n->sh, (lk_null_kind)kind, n->seed + (uint64_t)kind, n->threads,
-                            n->kcap, n->map_dir, n->errbuf, &n->nc[kind], NULL, &n->strata[kind]);
+    n->st[kind] =
+        null_cols(&n->sh, (lk_null_kind)kind, n->seed + (uint64_t)kind, n->threads, n->kcap,
+                  n->gcap, n->map_dir, n->errbuf, &n->nc[kind], NULL, &n->strata[kind]);
     lk_log(LK_LOG_DEBUG, "calibration: %s null copy built in %.3f s (%llu strata)", null_name[kind],
            lk_mono_s() - t0, (unsigned long long)n->strata[kind]);
 }
@@ -2187,6 +2366,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             (ret = start_park(ix, o, &sfd)) != LK_OK)
             goto done;
         nl.sh.ps_dir = nl.map_dir;
+        nl.gcap = when_gcap(o->budget, nl.sh.nposts);
         if (!ix->park_fd1) {
             if ((ret = park_index(ix, o)) != LK_OK)
                 goto done;

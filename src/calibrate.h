@@ -123,10 +123,12 @@ typedef enum lk_null_kind {
 /**
  * A null copy of ix (exposed for tests), built on `threads` threads (the
  * same copy on any number); *strata receives the number of non-empty
- * strata shuffled.
+ * strata shuffled.  group_posts > 0: the WHEN copy shuffles its delays in
+ * groups of strata of at most that many posts, as under a tight memory
+ * cap (the same copy); 0: all at once.
  */
 LK_RESULT_USED lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds,
                                           lk_null_kind kind, uint64_t seed, unsigned threads,
-                                          lk_objindex *out, uint64_t *strata);
+                                          size_t group_posts, lk_objindex *out, uint64_t *strata);
 
 #endif

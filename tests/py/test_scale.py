@@ -197,6 +197,26 @@ def main():
         check(len(warned) == (2 if what == "8" else 0)
               and all(int(n) < 100000 for _, n in warned),
               "simulated, --null-sample %s: the small sample's warning (%r)" % (what, p.stderr))
+    # a cap too small for the WHEN copy's delays in one go (13 bytes a post,
+    # over the 8 MB the calibration has at least, for the 0.8 M posts of 1.2 M
+    # actions): they are found, shuffled and given out a group of strata at
+    # a time, and the output is the same
+    big = os.path.join(base, "simbig")
+    run(["simulate", "-q", "--seed", "7", "--actions", "1200000", "--no-tweets", "-o", big])
+    bigfile = os.path.join(big, "actions.csv")
+    bigref = os.path.join(base, "bigref")
+    run(["detect", "-q", "-t", "2", "-w", "60s", "-o", bigref, bigfile])
+    tmp = tmpdir()
+    out = os.path.join(base, "biggroups")
+    p = run(["detect", "-v", "-t", "2", "--max-mem", "1M", "--tmp-dir", tmp, "-w", "60s", "-o",
+             out, bigfile])
+    check_same_folders(bigref, out, "simulated 1.2 M actions, --max-mem 1M")
+    g = re.search(r"the WHEN copy's delays shuffled in ([0-9]+) groups of strata \(([0-9]+) "
+                  r"posts at most, of ([0-9]+)\)", p.stderr)
+    check(g is not None and int(g.group(1)) > 1 and int(g.group(2)) < int(g.group(3)),
+          "simulated 1.2 M actions, --max-mem 1M: the WHEN delays in groups (-v: %r)"
+          % (g.group(0) if g else None))
+    check(os.listdir(tmp) == [], "simulated 1.2 M actions: --tmp-dir empty after the run")
     # under a cap the objects' counts for the index come from the pass that
     # counts each account's rows, cut down to the kept accounts' actions
     # with -m 2 (the default; an account left out has one action), whole

@@ -87,7 +87,7 @@ static void test_who(void **state)
     (void)state;
     make(&ds, 1);
     assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
-    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 7, 1, &a, &strata), LK_OK);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 7, 1, 0, &a, &strata), LK_OK);
     assert_true(strata >= 1);
     for (size_t o = 0; o < ix.nobj; o++)
         for (uint64_t r = ix.start[o]; r < ix.start[o + 1]; r++) {
@@ -119,9 +119,9 @@ static void test_who(void **state)
         }
         assert_memory_equal(posts_before, posts_after, sizeof posts_before);
     }
-    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 7, 3, &b, &strata), LK_OK);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 7, 3, 0, &b, &strata), LK_OK);
     assert_true(same(&a, &b));
-    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 8, 1, &c, &strata), LK_OK);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 8, 1, 0, &c, &strata), LK_OK);
     assert_false(same(&a, &c));
     lk_objindex_release(&a);
     lk_objindex_release(&b);
@@ -141,7 +141,7 @@ static void test_when(void **state)
     (void)state;
     make(&ds, 2);
     assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
-    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 7, 1, &a, &strata), LK_OK);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 7, 1, 0, &a, &strata), LK_OK);
     for (int p = 0; p < NPOST; p++) {
         post_t[p] = INT64_MIN;
         size[p] = 0;
@@ -176,7 +176,7 @@ static void test_when(void **state)
         assert_true(acc_x == acc_y); /* same accounts on the object */
     }
     assert_true(changed > 0);
-    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 7, 3, &b, &strata), LK_OK);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 7, 3, 0, &b, &strata), LK_OK);
     assert_true(same(&a, &b));
     lk_objindex_release(&a);
     lk_objindex_release(&b);
@@ -221,9 +221,9 @@ static void test_threads(void **state)
     for (int kind = 0; kind < 2; kind++) {
         lk_objindex a, b, c;
         uint64_t sa = 0, sb = 0, sc = 0;
-        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 1, &a, &sa), LK_OK);
-        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 2, &b, &sb), LK_OK);
-        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 5, &c, &sc), LK_OK);
+        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 1, 0, &a, &sa), LK_OK);
+        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 2, 0, &b, &sb), LK_OK);
+        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 5, 0, &c, &sc), LK_OK);
         assert_true(sa > 1); /* strata finer than one for all */
         assert_true(sa == sb && sa == sc);
         assert_true(same(&a, &b));
@@ -232,6 +232,19 @@ static void test_threads(void **state)
             size_t ties = 0;
             assert_true(runs_ordered(&a, &ties) > 100);
             assert_true(ties > 1000);
+        }
+        if (kind == LK_NULL_WHEN) {
+            /* the delays shuffled in groups of strata (of 5,000 posts at
+             * most, on 2 threads; each stratum alone, on 1): the same copy */
+            lk_objindex g, h;
+            uint64_t sg = 0, shh = 0;
+            assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 9, 2, 5000, &g, &sg), LK_OK);
+            assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 9, 1, 1, &h, &shh), LK_OK);
+            assert_true(sg == sa && shh == sa);
+            assert_true(same(&a, &g));
+            assert_true(same(&a, &h));
+            lk_objindex_release(&g);
+            lk_objindex_release(&h);
         }
         lk_objindex_release(&a);
         lk_objindex_release(&b);
