@@ -146,7 +146,7 @@ static lk_status shared_to_file(nullshared *sh, const char *dir, char *errbuf)
 
     if (n == 0)
         return LK_OK;
-    if ((st = lk_tmpfile_open(dir, &fd, errbuf)) != LK_OK)
+    if ((st = lk_tmpfile_open_sized(dir, at + nobj * sizeof *sh->oi, &fd, errbuf)) != LK_OK)
         return st;
     sh->sh_fd1 = fd + 1;
     sh->ps_dir = dir;
@@ -1309,7 +1309,8 @@ static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *
     }
     build_posts(j, threads);
     if (j->kind == LK_NULL_WHO && sh->ps_dir && n > 0) {
-        if ((st = lk_tmpfile_open(sh->ps_dir, &fd, errbuf)) != LK_OK)
+        if ((st = lk_tmpfile_open_sized(sh->ps_dir, PS_ACC_OFF(n) + n * sizeof *j->pacc, &fd,
+                                        errbuf)) != LK_OK)
             return st;
         sh->ps_fd1 = fd + 1;
         if ((st = lk_tmpfile_write(fd, j->pcls, n * sizeof *j->pcls, 0, sh->ps_dir, errbuf)) !=
@@ -1945,7 +1946,7 @@ static lk_status park_q(double **q, size_t n, const lk_calib_opts *o, int *fd)
     const char *dir = lk_tmpfile_dir(o->tmp_dir);
     lk_status st;
 
-    if ((st = lk_tmpfile_open(dir, fd, o->errbuf)) != LK_OK)
+    if ((st = lk_tmpfile_open_sized(dir, n * sizeof **q, fd, o->errbuf)) != LK_OK)
         return st;
     if ((st = lk_tmpfile_write(*fd, *q, n * sizeof **q, 0, dir, o->errbuf)) != LK_OK) {
         lk_tmpfile_close(*fd);
@@ -2091,7 +2092,7 @@ static lk_status park_array(void **a, size_t bytes, const lk_calib_opts *o, int 
     if (!*a || bytes == 0)
         return LK_OK;
     if (*fd < 0) {
-        if ((st = lk_tmpfile_open(dir, fd, o->errbuf)) != LK_OK)
+        if ((st = lk_tmpfile_open_sized(dir, bytes, fd, o->errbuf)) != LK_OK)
             return st;
         if ((st = lk_tmpfile_write(*fd, *a, bytes, 0, dir, o->errbuf)) != LK_OK)
             return st;
@@ -2159,7 +2160,7 @@ static lk_status start_park(lk_objindex *ix, const lk_calib_opts *o, int *fd)
     void *m = NULL;
     lk_status st;
 
-    if ((st = lk_tmpfile_open(dir, fd, o->errbuf)) != LK_OK)
+    if ((st = lk_tmpfile_open_sized(dir, len, fd, o->errbuf)) != LK_OK)
         return st;
     if ((st = lk_tmpfile_write(*fd, ix->start, len, 0, dir, o->errbuf)) == LK_OK)
         st = lk_tmpfile_map_ro(*fd, len, dir, &m, o->errbuf);

@@ -62,23 +62,34 @@ static struct {
     off_t size[LK_TMPFILE_POOL]; /* its length when given back */
 } pool = {PTHREAD_MUTEX_INITIALIZER, 0, {0}, {0}, {0}};
 
-/* The largest kept file on dir's filesystem (of equal ones the last given
- * back), taken out of the pool; else -1.  The largest has the most pages to
- * write over, and a large stage taking a small file would make it grow while
- * the large one sits idle.  A file without a name belongs to no folder,
- * only to a filesystem. */
-static int pool_take(const char *dir)
+/* A kept file on dir's filesystem, taken out of the pool; else -1.  With
+ * want == 0 the largest (of equal ones the last given back): the largest
+ * has the most pages to write over, and a large stage taking a small file
+ * would make it grow while the large one sits idle.  With want > 0 (a
+ * file that will hold about that many bytes, for long) the smallest of at
+ * least that length, else the largest: a small file kept through a long
+ * stage must not hold a large one the stage's own files then miss.  A file
+ * without a name belongs to no folder, only to a filesystem. */
+static int pool_take(const char *dir, uint64_t want)
 {
     struct stat sb;
-    size_t best = SIZE_MAX;
+    size_t best = SIZE_MAX, fit = SIZE_MAX;
     int fd = -1;
 
     if (stat(dir, &sb) != 0)
         return -1;
     pthread_mutex_lock(&pool.lock);
-    for (size_t i = pool.n; i-- > 0;)
-        if (pool.dev[i] == sb.st_dev && (best == SIZE_MAX || pool.size[i] > pool.size[best]))
+    for (size_t i = pool.n; i-- > 0;) {
+        if (pool.dev[i] != sb.st_dev)
+            continue;
+        if (best == SIZE_MAX || pool.size[i] > pool.size[best])
             best = i;
+        if (want && (uint64_t)pool.size[i] >= want &&
+            (fit == SIZE_MAX || pool.size[i] < pool.size[fit]))
+            fit = i;
+    }
+    if (fit != SIZE_MAX)
+        best = fit;
     if (best != SIZE_MAX) {
         const size_t i = best, m = pool.n - i - 1;
         fd = pool.fd[i];
@@ -100,10 +111,15 @@ const char *lk_tmpfile_dir(const char *dir)
 
 lk_status lk_tmpfile_open(const char *dir, int *fd, char *errbuf)
 {
+    return lk_tmpfile_open_sized(dir, 0, fd, errbuf);
+}
+
+lk_status lk_tmpfile_open_sized(const char *dir, uint64_t want, int *fd, char *errbuf)
+{
     char path[4096];
 
     dir = lk_tmpfile_dir(dir); /* callers may pass --tmp-dir unset */
-    if ((*fd = pool_take(dir)) >= 0)
+    if ((*fd = pool_take(dir, want)) >= 0)
         return LK_OK;
     /* a file without a name (Linux, most local filesystems): nothing can
      * ever be left behind, however the process ends */

@@ -30,6 +30,12 @@
  * caller closes it).  @return LK_OK or LK_EIO (errbuf says why). */
 LK_RESULT_USED lk_status lk_tmpfile_open(const char *dir, int *fd, char *errbuf);
 
+/** lk_tmpfile_open() for a file that will hold about `want` bytes for a
+ *  long time (parked data): of the kept files it takes the smallest at
+ *  least that long, else the largest, not always the largest. */
+LK_RESULT_USED lk_status lk_tmpfile_open_sized(const char *dir, uint64_t want, int *fd,
+                                               char *errbuf);
+
 /** Give back a file lk_tmpfile_open() made (fd < 0: nothing). */
 void lk_tmpfile_close(int fd);
 

@@ -1,7 +1,8 @@
 /*
  * test_tmpfile.c - temporary files and their reuse (src/tmpfile.c): a file
  * given back is taken again by the next open on its filesystem, with its
- * pages, the largest first; at most LK_TMPFILE_POOL are kept; a drain
+ * pages, the largest first (or, for a size, the smallest that holds it); at
+ * most LK_TMPFILE_POOL are kept; a drain
  * closes them; a file is never taken for another filesystem; write and read
  * errors name the folder; a read in pieces on threads gives the bytes of
  * one read.
@@ -131,6 +132,36 @@ static void test_largest_first(void **state)
     lk_tmpfile_drain();
 }
 
+/* A file opened for a size takes the smallest kept file at least that
+ * long, else the largest; a plain open still takes the largest. */
+static void test_sized(void **state)
+{
+    static const size_t sizes[4] = {10, 3000, 200, 1000};
+    char errbuf[LK_ERRMSG_MAX], buf[3000];
+    int fd[4], got;
+
+    (void)state;
+    lk_tmpfile_drain();
+    memset(buf, 'x', sizeof buf);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(lk_tmpfile_open(tmpdir, &fd[i], errbuf), LK_OK);
+        assert_int_equal(lk_tmpfile_write(fd[i], buf, sizes[i], 0, tmpdir, errbuf), LK_OK);
+    }
+    for (int i = 0; i < 4; i++)
+        lk_tmpfile_close(fd[i]);
+    assert_int_equal(lk_tmpfile_open_sized(tmpdir, 150, &got, errbuf), LK_OK);
+    assert_int_equal(got, fd[2]); /* 200, not 1000 or 3000 */
+    assert_int_equal(lk_tmpfile_open_sized(tmpdir, 5000, &got, errbuf), LK_OK);
+    assert_int_equal(got, fd[1]); /* none so long: the largest */
+    assert_int_equal(lk_tmpfile_open(tmpdir, &got, errbuf), LK_OK);
+    assert_int_equal(got, fd[3]); /* the largest left */
+    assert_int_equal(lk_tmpfile_open_sized(tmpdir, 10, &got, errbuf), LK_OK);
+    assert_int_equal(got, fd[0]);
+    for (int i = 0; i < 4; i++)
+        lk_tmpfile_close(fd[i]);
+    lk_tmpfile_drain();
+}
+
 /* A file kept on one filesystem is not taken for another: /dev/shm is a
  * tmpfs where it exists, apart from the scratch folder's. */
 static void test_other_filesystem(void **state)
@@ -210,9 +241,13 @@ static void test_read_par(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reuse),         cmocka_unit_test(test_pool_bounds),
-        cmocka_unit_test(test_largest_first), cmocka_unit_test(test_other_filesystem),
-        cmocka_unit_test(test_errors),        cmocka_unit_test(test_read_par),
+        cmocka_unit_test(test_reuse),
+        cmocka_unit_test(test_pool_bounds),
+        cmocka_unit_test(test_largest_first),
+        cmocka_unit_test(test_sized),
+        cmocka_unit_test(test_other_filesystem),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_read_par),
     };
     return cmocka_run_group_tests(tests, lk_test_setup_tmpdir, lk_test_teardown_tmpdir);
 }
