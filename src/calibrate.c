@@ -1460,6 +1460,7 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
     stratlist sv;
     copyjob j;
     double t[6]; /* the steps' ends, for -vv */
+    int grouped = 0;
     lk_status st = LK_ENOMEM;
 
     memset(out, 0, sizeof *out);
@@ -1505,7 +1506,8 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
         if ((st = when_groups(&j, sh, threads, gcap, map_dir, errbuf)) != LK_OK)
             goto done;
         *strata = sv.n;
-        t[3] = t[2];
+        t[3] = t[2]; /* the shuffle and the times together, group by group */
+        grouped = 1;
     } else {
         if ((st = sort_by_stratum(j.pstr, sh->nposts, &sv)) != LK_OK)
             goto done;
@@ -1554,9 +1556,10 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
     st = kind == LK_NULL_WHEN ? resort_runs(&j, threads) : LK_OK;
     t[5] = lk_mono_s();
     lk_log(LK_LOG_DEBUG,
-           "calibration: %s copy: posts %.3f s, strata %.3f s, shuffle %.3f s, columns %.3f s, "
+           "calibration: %s copy: posts %.3f s, strata %.3f s, shuffle %.3f s, columns %.3f s%s, "
            "re-sort %.3f s",
-           null_name[kind], t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3], t[5] - t[4]);
+           null_name[kind], t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3],
+           grouped ? " (with the shuffle, in groups)" : "", t[5] - t[4]);
 done:
     free(j.pcls);
     free(j.pacc);

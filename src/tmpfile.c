@@ -62,34 +62,42 @@ static struct {
     off_t size[LK_TMPFILE_POOL]; /* its length when given back */
 } pool = {PTHREAD_MUTEX_INITIALIZER, 0, {0}, {0}, {0}};
 
+/* Slack a file taken for a size may have beyond twice that size. */
+#define SIZED_SLACK ((uint64_t)64 << 20)
+
 /* A kept file on dir's filesystem, taken out of the pool; else -1.  With
  * want == 0 the largest (of equal ones the last given back): the largest
  * has the most pages to write over, and a large stage taking a small file
  * would make it grow while the large one sits idle.  With want > 0 (a
  * file that will hold about that many bytes, for long) the smallest of at
- * least that length, else the largest: a small file kept through a long
- * stage must not hold a large one the stage's own files then miss.  A file
- * without a name belongs to no folder, only to a filesystem. */
+ * least that length if it is not much longer (twice, and SIZED_SLACK),
+ * else the largest shorter one, else none: a park kept through a long
+ * stage that took a large file would keep its room from the stage's own
+ * files, which would then need new ones (2.5 GB more disk at 2 x 10^8
+ * actions).  A file without a name belongs to no folder, only to a
+ * filesystem. */
 static int pool_take(const char *dir, uint64_t want)
 {
     struct stat sb;
-    size_t best = SIZE_MAX, fit = SIZE_MAX;
+    size_t best = SIZE_MAX, fit = SIZE_MAX, under = SIZE_MAX;
     int fd = -1;
 
     if (stat(dir, &sb) != 0)
         return -1;
     pthread_mutex_lock(&pool.lock);
     for (size_t i = pool.n; i-- > 0;) {
+        const uint64_t size = (uint64_t)pool.size[i];
         if (pool.dev[i] != sb.st_dev)
             continue;
         if (best == SIZE_MAX || pool.size[i] > pool.size[best])
             best = i;
-        if (want && (uint64_t)pool.size[i] >= want &&
-            (fit == SIZE_MAX || pool.size[i] < pool.size[fit]))
+        if (size >= want && (fit == SIZE_MAX || pool.size[i] < pool.size[fit]))
             fit = i;
+        if (size < want && (under == SIZE_MAX || pool.size[i] > pool.size[under]))
+            under = i;
     }
-    if (fit != SIZE_MAX)
-        best = fit;
+    if (want)
+        best = fit != SIZE_MAX && (uint64_t)pool.size[fit] <= 2 * want + SIZED_SLACK ? fit : under;
     if (best != SIZE_MAX) {
         const size_t i = best, m = pool.n - i - 1;
         fd = pool.fd[i];

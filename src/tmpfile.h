@@ -32,7 +32,8 @@ LK_RESULT_USED lk_status lk_tmpfile_open(const char *dir, int *fd, char *errbuf)
 
 /** lk_tmpfile_open() for a file that will hold about `want` bytes for a
  *  long time (parked data): of the kept files it takes the smallest at
- *  least that long, else the largest, not always the largest. */
+ *  least that long if it is not much longer (twice and 64 MiB), else the
+ *  longest shorter one, else a new one; never a much longer one. */
 LK_RESULT_USED lk_status lk_tmpfile_open_sized(const char *dir, uint64_t want, int *fd,
                                                char *errbuf);
 

@@ -133,12 +133,13 @@ static void test_largest_first(void **state)
 }
 
 /* A file opened for a size takes the smallest kept file at least that
- * long, else the largest; a plain open still takes the largest. */
+ * long, else the longest shorter one, never one much longer (a new file
+ * instead); a plain open still takes the largest. */
 static void test_sized(void **state)
 {
     static const size_t sizes[4] = {10, 3000, 200, 1000};
     char errbuf[LK_ERRMSG_MAX], buf[3000];
-    int fd[4], got;
+    int fd[4], got, big;
 
     (void)state;
     lk_tmpfile_drain();
@@ -159,6 +160,18 @@ static void test_sized(void **state)
     assert_int_equal(got, fd[0]);
     for (int i = 0; i < 4; i++)
         lk_tmpfile_close(fd[i]);
+    lk_tmpfile_drain();
+    /* a kept file of 100 MiB (sparse) is too long for 1,000 bytes: a new
+     * file; for 40 MiB it is not (at most twice that and 64 MiB) */
+    assert_int_equal(lk_tmpfile_open(tmpdir, &big, errbuf), LK_OK);
+    assert_int_equal(ftruncate(big, (off_t)100 << 20), 0);
+    lk_tmpfile_close(big);
+    assert_int_equal(lk_tmpfile_open_sized(tmpdir, 1000, &got, errbuf), LK_OK);
+    assert_true(got != big && is_open(big));
+    lk_tmpfile_close(got);
+    assert_int_equal(lk_tmpfile_open_sized(tmpdir, (uint64_t)40 << 20, &fd[0], errbuf), LK_OK);
+    assert_int_equal(fd[0], big);
+    lk_tmpfile_close(fd[0]);
     lk_tmpfile_drain();
 }
 
