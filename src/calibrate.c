@@ -1815,14 +1815,16 @@ static lk_status real_keys(realsrc *rs, char *errbuf)
 }
 
 /*
- * The q-values q[0..net->n) of the real edges (rs) against the null edges
- * kv[0..nn) (lk_double_key(score), bin), which this frees: the bins'
+ * The q-values (*q)[0..net->n) of the real edges (rs) against the null
+ * edges kv[0..nn) (lk_double_key(score), bin), which this frees: the bins'
  * scales first (lk_qv_scales holds 8 bytes a null edge meanwhile), then
- * the real edges' keys (lazy: their z, read from their file), then lk_qvalues,
- * exact where q <= alpha (the verdict reads no other).
+ * the real edges' keys, then lk_qvalues, exact where q <= alpha (the
+ * verdict reads no other).  Lazy (under a cap): the keys are their z, read
+ * from their file, and the q-values are written over them, an array this
+ * makes (*q NULL before); else into *q.
  */
-static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double nweight, double *q, double alpha,
-                         unsigned threads, char *errbuf)
+static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double nweight, double **q,
+                         double alpha, unsigned threads, char *errbuf)
 {
     lk_qv_scale *sc = malloc(LK_QV_NBINS * sizeof *sc);
     double t0 = lk_mono_s(), t1, t2;
@@ -1834,8 +1836,16 @@ static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double nweight, doub
     if ((st = rs->lazy ? real_zkeys(rs, sc, errbuf) : real_keys(rs, errbuf)) != LK_OK)
         goto done;
     t2 = lk_mono_s();
-    st = rs->lazy ? lk_qvalues_z(kv, nn, nweight, rs->z, rs->net->n, sc, alpha, threads, q)
-                  : lk_qvalues(kv, nn, nweight, rs->real, rs->net->n, sc, alpha, threads, q);
+    if (rs->lazy) {
+        double *zq = (double *)(void *)rs->z;
+        st = lk_qvalues_z(kv, nn, nweight, rs->z, rs->net->n, sc, alpha, threads, zq);
+        if (st == LK_OK) {
+            *q = zq;
+            rs->z = NULL;
+        }
+    } else {
+        st = lk_qvalues(kv, nn, nweight, rs->real, rs->net->n, sc, alpha, threads, *q);
+    }
     lk_log(LK_LOG_DEBUG,
            "calibration: q-values: null scales %.3f s, real keys %.3f s, z and q %.3f s", t1 - t0,
            t2 - t1, lk_mono_s() - t2);
@@ -1855,7 +1865,7 @@ done:
  * computes q[]; the other ranks pass rs->cls and q NULL.
  */
 static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *idf, realsrc *rs,
-                              const lk_calib_opts *o, lk_null_kind kind, double *q,
+                              const lk_calib_opts *o, lk_null_kind kind, double **q,
                               lk_calib_stats *st)
 {
     lk_net null;
@@ -1943,7 +1953,8 @@ static uint64_t null_budget(uint64_t budget, uint64_t copies)
 }
 
 /* Under a cap: the WHO copy's q-values (8 bytes a kept edge) wait in a
- * temporary file while the WHEN copy is built and aggregated (*fd). */
+ * temporary file while the WHEN copy is built and aggregated (*fd), and
+ * the edges' verdict reads them from there (qwho_at). */
 static lk_status park_q(double **q, size_t n, const lk_calib_opts *o, int *fd)
 {
     const char *dir = lk_tmpfile_dir(o->tmp_dir);
@@ -1958,20 +1969,6 @@ static lk_status park_q(double **q, size_t n, const lk_calib_opts *o, int *fd)
     }
     free(*q);
     *q = NULL;
-    return LK_OK;
-}
-
-static lk_status unpark_q(double **q, size_t n, const lk_calib_opts *o, int *fd)
-{
-    lk_status st;
-
-    if (!(*q = malloc(LK_MAX(n, (size_t)1) * sizeof **q)))
-        return LK_ENOMEM;
-    if ((st = lk_tmpfile_read(*fd, *q, n * sizeof **q, 0, lk_tmpfile_dir(o->tmp_dir), o->errbuf)) !=
-        LK_OK)
-        return st;
-    lk_tmpfile_close(*fd);
-    *fd = -1;
     return LK_OK;
 }
 
@@ -2005,24 +2002,54 @@ static void null_task(void *ctx, size_t kind, unsigned worker)
            lk_mono_s() - t0, (unsigned long long)n->strata[kind]);
 }
 
+/* The WHO q-values read back this many at a time while the edges are
+ * judged under a cap (judgectx.qfd). */
+#define QPIECE ((size_t)1 << 20)
+
 typedef struct judgectx {
     const lk_calib_opts *o;
     lk_calib_stats *st;
     const double *qwho, *qwhen;
     double active;
+    /* under a cap the WHO q-values stay in their file (qfd >= 0; park_q),
+     * read a piece at a time as the edges come in order (qwho_at): qbuf
+     * holds those of edges [q0, q0 + qn) of n */
+    int qfd;
+    double *qbuf;
+    size_t q0, qn, n;
+    lk_status qst; /* the first read's error */
 } judgectx;
+
+/* Edge k's WHO q-value. */
+static double qwho_at(judgectx *c, size_t k)
+{
+    if (c->qfd < 0)
+        return c->qwho[k];
+    if (k < c->q0 || k >= c->q0 + c->qn) {
+        c->q0 = k;
+        c->qn = LK_MIN(QPIECE, c->n - k);
+        if (c->qst == LK_OK)
+            c->qst = lk_tmpfile_read(c->qfd, c->qbuf, c->qn * sizeof *c->qbuf,
+                                     (uint64_t)k * sizeof *c->qbuf, lk_tmpfile_dir(c->o->tmp_dir),
+                                     c->o->errbuf);
+        if (c->qst != LK_OK) /* the run fails after the pass (judgectx.qst) */
+            for (size_t i = 0; i < c->qn; i++)
+                c->qbuf[i] = 1.0;
+    }
+    return c->qbuf[k - c->q0];
+}
 
 /* The q-value of edge k; 1 when it passes (the synchrony is judged after,
  * judge_sync, on the edges that pass alone). */
 static int judge_q(void *ctx, lk_edge *e, size_t k)
 {
-    const judgectx *c = ctx;
+    judgectx *c = ctx;
     /* the popularity null must fail to explain the edge, and so must the
      * timing null unless the edge's objects are exclusive (the timing null
      * is blind to objects only a group touches: their time profile is the
      * group's own) */
     const double mean_k = e->events ? exp(-e->score / (double)e->events) * c->active : c->active;
-    const double q1 = c->qwho[k], q2 = c->qwhen[k];
+    const double q1 = qwho_at(c, k), q2 = c->qwhen[k];
     e->qvalue = mean_k <= EXCLUSIVE_K && e->events >= EXCLUSIVE_EVENTS ? q1 : LK_MAX(q1, q2);
     e->coord = 0;
     if (!(e->qvalue <= c->o->fdr))
@@ -2389,15 +2416,11 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             no.budget = null_budget(o->budget, (uint64_t)net->n * sizeof(lk_kv));
             if ((ret = nl.st[k]) != LK_OK)
                 goto done;
-            /* a copy's q-values once it is built (the real edges' keys,
-             * in null_qvalues, once it is aggregated) */
-            if (root && !(q[k] = new_q(net->n))) {
-                ret = LK_ENOMEM;
-                goto done;
-            }
+            /* a copy's q-values, written over the real edges' z keys
+             * (qvalues) once it is aggregated */
             if ((ret = idf_unpark(net, ix->nobj, o, ifd)) != LK_OK ||
-                (ret = null_qvalues(ix, &nl.nc[k], net->idf, &rs, &no, (lk_null_kind)k, q[k],
-                                    st)) != LK_OK ||
+                (ret = null_qvalues(ix, &nl.nc[k], net->idf, &rs, &no, (lk_null_kind)k,
+                                    root ? &q[k] : NULL, st)) != LK_OK ||
                 (k == LK_NULL_WHO && (ret = idf_park(net, ix->nobj, o, &ifd)) != LK_OK))
                 goto done;
             /* the pages the WHO copy's aggregation and q-values freed go
@@ -2411,8 +2434,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             if (root && k == LK_NULL_WHO && (ret = park_q(&q[k], net->n, o, &qfd)) != LK_OK)
                 goto done;
         }
-        if ((qfd >= 0 && (ret = unpark_q(&q[LK_NULL_WHO], net->n, o, &qfd)) != LK_OK) ||
-            (ret = start_unpark(ix, o, &sfd)) != LK_OK)
+        if ((ret = start_unpark(ix, o, &sfd)) != LK_OK)
             goto done;
     } else {
         /* both copies side by side, each on half the threads; the pair
@@ -2428,11 +2450,11 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
         for (int k = 0; k < 2; k++)
             if ((ret = nl.st[k]) != LK_OK)
                 goto done;
-        ret = null_qvalues(ix, &nl.nc[LK_NULL_WHO], net->idf, &rs, &no, LK_NULL_WHO, q[LK_NULL_WHO],
-                           st);
+        ret = null_qvalues(ix, &nl.nc[LK_NULL_WHO], net->idf, &rs, &no, LK_NULL_WHO,
+                           root ? &q[LK_NULL_WHO] : NULL, st);
         if (ret == LK_OK)
             ret = null_qvalues(ix, &nl.nc[LK_NULL_WHEN], net->idf, &rs, &no, LK_NULL_WHEN,
-                               q[LK_NULL_WHEN], st);
+                               root ? &q[LK_NULL_WHEN] : NULL, st);
         if (ret != LK_OK)
             goto done;
     }
@@ -2446,15 +2468,24 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     st->score_cut = 0;
     {
         const int only = lk_net_parked(net);
-        judgectx jc = {o, st, q[LK_NULL_WHO], q[LK_NULL_WHEN], active};
+        judgectx jc = {o, st,     q[LK_NULL_WHO], q[LK_NULL_WHEN], active, qfd, NULL, 0,
+                       0, net->n, LK_OK};
+        if (qfd >= 0 && !(jc.qbuf = malloc(QPIECE * sizeof *jc.qbuf))) {
+            ret = LK_ENOMEM;
+            goto done;
+        }
         if (only) {
             /* read back only what passes: the output needs no other edge */
-            if ((ret = lk_net_unpark_if(net, judge_q, &jc, o->errbuf)) != LK_OK)
-                goto done;
+            ret = lk_net_unpark_if(net, judge_q, &jc, o->errbuf);
         } else {
             for (size_t k = 0; k < net->n; k++)
                 (void)judge_q(&jc, &net->e[k], k);
         }
+        free(jc.qbuf);
+        if (ret == LK_OK)
+            ret = jc.qst;
+        if (ret != LK_OK)
+            goto done;
         if ((ret = judge_sync(ix, nacc, net, o, st, only)) != LK_OK)
             goto done;
     }

@@ -329,8 +329,6 @@ static lk_status qvalues(const lk_kv *null, size_t nn, double nweight, const rea
     lk_status st = LK_ENOMEM;
 
     memset(&h, 0, sizeof h);
-    for (size_t i = 0; i < nr; i++)
-        q[i] = 1.0;
     if (zhist_build(&h, null, nn, real, nr, sc) != LK_OK)
         goto done;
     /* the null's upper tail beyond its k-th largest z is modelled as
@@ -367,6 +365,8 @@ static lk_status qvalues(const lk_kv *null, size_t nn, double nweight, const rea
         rb += (size_t)h.real[b];
     }
     if (cut == SIZE_MAX) { /* no edge can pass */
+        for (size_t i = 0; i < nr; i++)
+            q[i] = 1.0;
         st = LK_OK;
         goto done;
     }
@@ -387,6 +387,9 @@ static lk_status qvalues(const lk_kv *null, size_t nn, double nweight, const rea
     }
     if (lk_sort_kv(rz, nrz, 64) != LK_OK)
         lk_sort_kv_inplace_par(rz, nrz, threads);
+    /* no real key is read from here on: q may take their place */
+    for (size_t i = 0; i < nr; i++)
+        q[i] = 1.0;
     /* FDR at each distinct z, counted from the top: every null and real
      * edge with that z or more is in nz and rz */
     for (size_t i = 0, j = 0; i < nrz;) {

@@ -86,7 +86,9 @@ LK_RESULT_USED lk_status lk_qvalues(const lk_kv *null, size_t nn, double nweight
 uint64_t lk_qv_zkey(uint64_t key, uint64_t bin, const lk_qv_scale *sc);
 
 /* lk_qvalues with the real edges given as their z keys (lk_qv_zkey on the
- * same scales), 8 bytes an edge instead of 16: the same q-values. */
+ * same scales), 8 bytes an edge instead of 16: the same q-values.  q may
+ * be real_z itself (every key is read before any q-value is written): the
+ * q-values then take the keys' place. */
 LK_RESULT_USED lk_status lk_qvalues_z(const lk_kv *null, size_t nn, double nweight,
                                       const uint64_t *real_z, size_t nr, const lk_qv_scale *sc,
                                       double alpha, unsigned threads, double *q);

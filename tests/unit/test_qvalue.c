@@ -216,6 +216,10 @@ static void check_w(const lk_kv *null, size_t nn, double w, const lk_kv *real, s
             z[i] = lk_qv_zkey(real[i].key, real[i].val, sc);
         assert_int_equal(lk_qvalues_z(null, nn, w, z, nr, sc, alpha, 2, want), LK_OK);
         assert_memory_equal(got, want, nr * sizeof *got);
+        /* and written over the keys themselves */
+        assert_int_equal(lk_qvalues_z(null, nn, w, z, nr, sc, alpha, 2, (double *)(void *)z),
+                         LK_OK);
+        assert_memory_equal(got, z, nr * sizeof *got);
         free(z);
     }
     free(got);
