@@ -12,7 +12,8 @@
  * A file given back with lk_tmpfile_close() is kept open, up to
  * LK_TMPFILE_POOL of them while the filesystem has as much room again, and
  * the next lk_tmpfile_open() on the same filesystem takes one back (the
- * largest first) instead of making a new one: its pages stay in the page
+ * largest first; lk_tmpfile_open_sized, for a long-lived park, one that
+ * fits it) instead of making a new one: its pages stay in the page
  * cache, so the next stage's writes overwrite them instead of the kernel
  * finding, zeroing and charging fresh ones (on this project's virtual
  * machines, whose freed memory goes back to the host, a write to a fresh
