@@ -106,14 +106,12 @@ static void test_pool_bounds(void **state)
         assert_false(is_open(again[i]));
 }
 
-/* The largest file kept is taken first; of equal ones, the last given back. */
-static void test_largest_first(void **state)
+/* The pool emptied, then four files of sizes[i] (at most 3000) bytes
+ * kept in it, fd[i]. */
+static void keep_four(const size_t sizes[4], int fd[4])
 {
-    static const size_t sizes[4] = {10, 3000, 200, 3000};
     char errbuf[LK_ERRMSG_MAX], buf[3000];
-    int fd[4], got;
 
-    (void)state;
     lk_tmpfile_drain();
     memset(buf, 'x', sizeof buf);
     for (int i = 0; i < 4; i++) {
@@ -122,6 +120,17 @@ static void test_largest_first(void **state)
     }
     for (int i = 0; i < 4; i++)
         lk_tmpfile_close(fd[i]);
+}
+
+/* The largest file kept is taken first; of equal ones, the last given back. */
+static void test_largest_first(void **state)
+{
+    static const size_t sizes[4] = {10, 3000, 200, 3000};
+    char errbuf[LK_ERRMSG_MAX];
+    int fd[4], got;
+
+    (void)state;
+    keep_four(sizes, fd);
     for (int want = 0; want < 4; want++) {
         static const int order[4] = {3, 1, 2, 0};
         assert_int_equal(lk_tmpfile_open(tmpdir, &got, errbuf), LK_OK);
@@ -138,18 +147,11 @@ static void test_largest_first(void **state)
 static void test_sized(void **state)
 {
     static const size_t sizes[4] = {10, 3000, 200, 1000};
-    char errbuf[LK_ERRMSG_MAX], buf[3000];
+    char errbuf[LK_ERRMSG_MAX];
     int fd[4], got, big;
 
     (void)state;
-    lk_tmpfile_drain();
-    memset(buf, 'x', sizeof buf);
-    for (int i = 0; i < 4; i++) {
-        assert_int_equal(lk_tmpfile_open(tmpdir, &fd[i], errbuf), LK_OK);
-        assert_int_equal(lk_tmpfile_write(fd[i], buf, sizes[i], 0, tmpdir, errbuf), LK_OK);
-    }
-    for (int i = 0; i < 4; i++)
-        lk_tmpfile_close(fd[i]);
+    keep_four(sizes, fd);
     assert_int_equal(lk_tmpfile_open_sized(tmpdir, 150, &got, errbuf), LK_OK);
     assert_int_equal(got, fd[2]); /* 200, not 1000 or 3000 */
     assert_int_equal(lk_tmpfile_open_sized(tmpdir, 5000, &got, errbuf), LK_OK);
