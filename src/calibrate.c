@@ -451,14 +451,17 @@ done:
  * The posts of a null copy are held one array a field (copyjob: pcls, pacc,
  * pdelay, pstr; 20 bytes a post in all, 10^8 posts 2 GB), so that each
  * goes as soon as the copy is done with it: 8 bytes a post while the posts
- * are built, at most 16 after (the WHEN copy's order, delays and class
- * words).  A post's pcls word is its trace mask << 17 | its primary
- * object's classes (objinfo, bits 5-16) | the time class of its delay
- * (bits 0-4) | 1 + the primary action's prim_rank << PS_RANK_SHIFT |
- * PS_ORIGIN; its stratum keys derive from it (post_key), and the WHEN copy
- * finds the primary action again by its rank (posts_pass_task), for its
- * delay and then for its object's birth.  Under a cap the WHO copy writes
- * pcls and pacc to a file, and the WHEN copy reads them back.
+ * are built, 12 while their strata are found and sorted, at most 13 after
+ * (the WHEN copy's order, delays and prb; under a tight cap 5, and 12 a
+ * post of a group of strata, when_groups).  A post's pcls word is its
+ * trace mask << 17 | its primary object's classes (objinfo, bits 5-16) |
+ * the time class of its delay (bits 0-4) | 1 + the primary action's
+ * prim_rank << PS_RANK_SHIFT | PS_ORIGIN; its stratum keys derive from it
+ * (post_key), and the WHEN copy, which keeps of it only the rank and
+ * PS_ORIGIN (prb), finds the primary action again by its rank
+ * (posts_pass_task), for its delay and then for its object's birth.
+ * Under a cap the WHO copy writes pcls and pacc to a file, and the WHEN
+ * copy reads them back.
  */
 
 /* In pcls: the post is its primary object's first action. */
