@@ -983,24 +983,36 @@ done:
     return st;
 }
 
+/* sv->off from the strata's ranks pstr of n posts (where each stratum's
+ * posts start in stratum order), and *cur a copy of it, the places the
+ * strata's next posts take (the caller frees it). */
+static lk_status strata_offsets(const uint32_t *pstr, size_t n, stratlist *sv, size_t **cur)
+{
+    if (!(sv->off = calloc(sv->n + 1, sizeof *sv->off)) ||
+        !(*cur = malloc((sv->n + 1) * sizeof **cur)))
+        return LK_ENOMEM;
+    for (size_t p = 0; p < n; p++)
+        sv->off[pstr[p] + 1]++;
+    for (size_t k = 0; k < sv->n; k++)
+        sv->off[k + 1] += sv->off[k];
+    memcpy(*cur, sv->off, (sv->n + 1) * sizeof **cur);
+    return LK_OK;
+}
+
 /* sv->ord receives the posts in stratum order, in increasing order within
  * a stratum (a counting sort on the strata's ranks pstr: 4 bytes a post). */
 static lk_status sort_by_stratum(const uint32_t *pstr, size_t n, stratlist *sv)
 {
-    size_t *off = calloc(sv->n + 1, sizeof *off);
+    size_t *cur = NULL;
 
-    sv->off = off;
-    if (!off || !(sv->ord = lk_huge_malloc(LK_MAX(n, (size_t)1) * sizeof *sv->ord)))
+    if (strata_offsets(pstr, n, sv, &cur) != LK_OK ||
+        !(sv->ord = lk_huge_malloc(LK_MAX(n, (size_t)1) * sizeof *sv->ord))) {
+        free(cur);
         return LK_ENOMEM;
+    }
     for (size_t p = 0; p < n; p++)
-        off[pstr[p] + 1]++;
-    for (size_t k = 0; k < sv->n; k++)
-        off[k + 1] += off[k];
-    for (size_t p = 0; p < n; p++)
-        sv->ord[off[pstr[p]]++] = (uint32_t)p;
-    for (size_t k = sv->n; k > 0; k--)
-        off[k] = off[k - 1];
-    off[0] = 0;
+        sv->ord[cur[pstr[p]]++] = (uint32_t)p;
+    free(cur);
     return LK_OK;
 }
 
@@ -1384,17 +1396,13 @@ static lk_status when_groups(copyjob *j, const nullshared *sh, unsigned threads,
 {
     stratlist *sv = j->sv;
     const size_t n = sh->nposts;
-    size_t *cur, groups = 0, most = 0;
+    size_t *cur = NULL, groups = 0, most = 0;
     lk_status st;
 
-    if (!(sv->off = calloc(sv->n + 1, sizeof *sv->off)) ||
-        !(cur = malloc((sv->n + 1) * sizeof *cur)))
+    if (strata_offsets(j->pstr, n, sv, &cur) != LK_OK) {
+        free(cur);
         return LK_ENOMEM;
-    for (size_t p = 0; p < n; p++)
-        sv->off[j->pstr[p] + 1]++;
-    for (size_t k = 0; k < sv->n; k++)
-        sv->off[k + 1] += sv->off[k];
-    memcpy(cur, sv->off, (sv->n + 1) * sizeof *cur);
+    }
     for (size_t p = 0; p < n; p++)
         j->pstr[p] = (uint32_t)cur[j->pstr[p]]++;
     free(cur);
