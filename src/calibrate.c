@@ -134,38 +134,6 @@ static void shared_evict(const nullshared *sh)
     oi_evict(sh, 0, sh->ix->nobj);
 }
 
-/* Under a cap, once the posts are numbered: pid and oi to a temporary
- * file in dir, both mapped from it. */
-static lk_status shared_to_file(nullshared *sh, const char *dir, char *errbuf)
-{
-    const size_t n = sh->ix->n, nobj = sh->ix->nobj,
-                 at = (n * sizeof *sh->pid + OI_ALIGN - 1) / OI_ALIGN * OI_ALIGN;
-    void *m;
-    int fd;
-    lk_status st;
-
-    if (n == 0)
-        return LK_OK;
-    if ((st = lk_tmpfile_open_sized(dir, at + nobj * sizeof *sh->oi, &fd, errbuf)) != LK_OK)
-        return st;
-    sh->sh_fd1 = fd + 1;
-    sh->ps_dir = dir;
-    sh->errbuf = errbuf;
-    if ((st = lk_tmpfile_write(fd, sh->pid, n * sizeof *sh->pid, 0, dir, errbuf)) != LK_OK ||
-        (st = lk_tmpfile_write(fd, sh->oi, nobj * sizeof *sh->oi, at, dir, errbuf)) != LK_OK ||
-        (st = lk_tmpfile_map_ro(fd, at + nobj * sizeof *sh->oi, dir, &m, errbuf)) != LK_OK)
-        return st;
-    free(sh->pid);
-    free(sh->oi);
-    sh->pid = m;
-    sh->oi = (objinfo *)(void *)((char *)m + at);
-    sh->pid_mapped = 1;
-    sh->map_len = at + nobj * sizeof *sh->oi;
-    lk_log(LK_LOG_INFO, "calibration: posts and objects (%zu bytes) kept in %s, read as needed",
-           n * sizeof *sh->pid + nobj * sizeof *sh->oi, dir);
-    return LK_OK;
-}
-
 /* The passes over all actions (or objects) are cut into STEP of them per
  * task (lk_par_run): each task writes its own slots, so the result never
  * depends on the number of threads. */
@@ -214,6 +182,8 @@ typedef struct postjob {
     const size_t *off; /* pr's parts (pr_sort_task) */
     size_t *cnt;       /* per step: posts beginning in it, then the posts before it */
     size_t *top;       /* per step and top byte: its pairs, then where they go */
+    objinfo *oi;       /* objinfo_task's objects, from object o0 on */
+    size_t o0;
 } postjob;
 
 /* Mapped (pr_fd1): the pages of pr touching pairs [i0, i1) let go.  A
@@ -306,14 +276,15 @@ static void post_number_task(void *ctx, size_t task, unsigned worker)
     pr_evict(j, task * STEP, e);
 }
 
+/* Step `task` of the objects from o0 on, into oi[o - o0]. */
 static void objinfo_task(void *ctx, size_t task, unsigned worker)
 {
     const postjob *j = ctx;
     const lk_objindex *ix = j->sh->ix;
-    const size_t oe = LK_MIN(ix->nobj, (task + 1) * STEP);
+    const size_t ob = j->o0 + task * STEP, oe = LK_MIN(ix->nobj, ob + STEP);
     (void)worker;
-    for (size_t o = task * STEP; o < oe; o++) {
-        objinfo *q = &j->sh->oi[o];
+    for (size_t o = ob; o < oe; o++) {
+        objinfo *q = &j->oi[o - j->o0];
         lk_trace tr = LK_TR_GENERIC;
         uint64_t early = 0;
         const uint64_t n = ix->start[o + 1] - ix->start[o];
@@ -332,7 +303,59 @@ static void objinfo_task(void *ctx, size_t task, unsigned worker)
         }
         q->info = (uint32_t)tr << 24 | pop_class(n) << 11 | pop_class(early) << 5;
     }
-    lk_objindex_evict(ix, (size_t)ix->start[task * STEP], (size_t)ix->start[oe]);
+    lk_objindex_evict(ix, (size_t)ix->start[ob], (size_t)ix->start[oe]);
+}
+
+/* Under a cap, once the posts are numbered: pid and oi to a temporary
+ * file in dir, both then mapped from it.  pid is written and freed before
+ * oi is made, and oi is made and written OI_PIECE steps (64 MiB) at a
+ * time, so that the two never share memory (4 bytes an action and 16 an
+ * object: at 2 x 10^8 actions they had taken 1.5 GB together). */
+#define OI_PIECE 16
+
+static lk_status shared_to_file(nullshared *sh, postjob *j, unsigned threads, const char *dir,
+                                char *errbuf)
+{
+    /* n > 0 */
+    const lk_objindex *ix = sh->ix;
+    const size_t n = ix->n, nobj = ix->nobj,
+                 at = (n * sizeof *sh->pid + OI_ALIGN - 1) / OI_ALIGN * OI_ALIGN,
+                 piece = LK_MIN(nobj, OI_PIECE * STEP);
+    void *m;
+    int fd;
+    lk_status st;
+
+    if ((st = lk_tmpfile_open_sized(dir, at + nobj * sizeof *sh->oi, &fd, errbuf)) != LK_OK)
+        return st;
+    sh->sh_fd1 = fd + 1;
+    sh->ps_dir = dir;
+    sh->errbuf = errbuf;
+    if ((st = lk_tmpfile_write(fd, sh->pid, n * sizeof *sh->pid, 0, dir, errbuf)) != LK_OK)
+        return st;
+    free(sh->pid);
+    sh->pid = NULL;
+    if (!(j->oi = lk_huge_malloc(LK_MAX(piece, (size_t)1) * sizeof *j->oi)))
+        return LK_ENOMEM;
+    for (size_t o0 = 0; o0 < nobj && st == LK_OK; o0 += piece) {
+        const size_t k = LK_MIN(piece, nobj - o0);
+        j->o0 = o0;
+        /* lk_par_run runs every task even when a thread fails to start */
+        (void)lk_par_run(threads, nsteps(k), objinfo_task, j);
+        st = lk_tmpfile_write(fd, j->oi, k * sizeof *j->oi, at + o0 * sizeof *j->oi, dir, errbuf);
+    }
+    lk_objindex_evict(ix, 0, n);
+    free(j->oi);
+    j->oi = NULL;
+    if (st != LK_OK ||
+        (st = lk_tmpfile_map_ro(fd, at + nobj * sizeof *sh->oi, dir, &m, errbuf)) != LK_OK)
+        return st;
+    sh->pid = m;
+    sh->oi = (objinfo *)(void *)((char *)m + at);
+    sh->pid_mapped = 1;
+    sh->map_len = at + nobj * sizeof *sh->oi;
+    lk_log(LK_LOG_INFO, "calibration: posts and objects (%zu bytes) kept in %s, read as needed",
+           n * sizeof *sh->pid + nobj * sizeof *sh->oi, dir);
+    return LK_OK;
 }
 
 /* pr for n actions (> 0) in a temporary file in dir, mapped shared. */
@@ -434,10 +457,15 @@ static lk_status null_shared_init(nullshared *sh, const lk_objindex *ix, const l
     (void)lk_par_run(threads, ns, post_number_task, &j);
     /* the objects' part once the pairs are gone (16 bytes an action) */
     pr_release(&j, ix->n);
+    if (dir && ix->n) {
+        st = shared_to_file(sh, &j, threads, dir, errbuf);
+        goto done;
+    }
     if (!(sh->oi = lk_huge_malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *sh->oi)))
         goto done;
+    j.oi = sh->oi;
     pass(ix, NULL, threads, nsteps(ix->nobj), objinfo_task, &j);
-    st = dir ? shared_to_file(sh, dir, errbuf) : LK_OK;
+    st = LK_OK;
 done:
     pr_release(&j, ix->n);
     free(j.cnt);
