@@ -558,7 +558,8 @@ static void count_piece(void *ctx, const lk_action *a, size_t m)
     }
 }
 
-static lk_status count_spilled(lk_detect *d, uint64_t *rows, uint64_t *ocount, uint32_t *first)
+/* The last of the spilled actions written, and what reading spilled told. */
+static lk_status spill_end(lk_detect *d)
 {
     lk_dataset *ds = &d->ds;
     lk_status st;
@@ -571,21 +572,26 @@ static lk_status count_spilled(lk_detect *d, uint64_t *rows, uint64_t *ocount, u
     lk_log(LK_LOG_INFO, "content ids: %llu bytes spilled to %s while reading, %zu in memory",
            (unsigned long long)ds->content.spill_end, ds->spill_dir,
            ds->content.parked ? (size_t)0 : ds->content.used);
-    {
-        const size_t nacc = lk_strpool_count(ds->accounts), nobj = lk_strpool_count(ds->objects);
-        const unsigned parts = LK_MAX(LK_MIN(lk_par_threads(d->o.threads), 4u), 1u);
-        rowcount c[4];
-        for (unsigned p = 0; p < parts; p++) {
-            c[p].rows = rows;
-            c[p].ocount = ocount;
-            c[p].first = first;
-            c[p].lo = (uint32_t)(nacc * p / parts);
-            c[p].hi = (uint32_t)(nacc * (p + 1) / parts);
-            c[p].olo = (uint32_t)(nobj * p / parts);
-            c[p].ohi = (uint32_t)(nobj * (p + 1) / parts);
-        }
-        return lk_dataset_spilled_par(ds, parts, count_piece, c, sizeof *c, d->errmsg);
+    return LK_OK;
+}
+
+static lk_status count_spilled(lk_detect *d, uint64_t *rows, uint64_t *ocount, uint32_t *first)
+{
+    lk_dataset *ds = &d->ds;
+    const size_t nacc = lk_strpool_count(ds->accounts), nobj = lk_strpool_count(ds->objects);
+    const unsigned parts = LK_MAX(LK_MIN(lk_par_threads(d->o.threads), 4u), 1u);
+    rowcount c[4];
+
+    for (unsigned p = 0; p < parts; p++) {
+        c[p].rows = rows;
+        c[p].ocount = ocount;
+        c[p].first = first;
+        c[p].lo = (uint32_t)(nacc * p / parts);
+        c[p].hi = (uint32_t)(nacc * (p + 1) / parts);
+        c[p].olo = (uint32_t)(nobj * p / parts);
+        c[p].ohi = (uint32_t)(nobj * (p + 1) / parts);
     }
+    return lk_dataset_spilled_par(ds, parts, count_piece, c, sizeof *c, d->errmsg);
 }
 
 /* The objects' counts of count_spilled (all actions) cut down to the kept
@@ -642,6 +648,13 @@ static lk_status run_native(lk_detect *d)
         goto done;
     enter_stage(d, "index");
     if (ds->spill_fd1) {
+        /* under a cap: the string tables go to disk first, so that the
+         * index is built from the spilled actions without them, and the
+         * counts below are never in memory beside them either (12 to 20
+         * bytes an object and an account: at 2 x 10^8 actions reading's
+         * end had peaked at 3.0 GB, 0.5 GB above its tables) */
+        if ((st = spill_end(d)) != LK_OK || (st = park_strings(d, &otrace)) != LK_OK)
+            goto done;
         /* each object's actions counted in the same pass, when the kept
          * accounts' counts can be found from them (kept_counts) */
         if (d->o.min_participation <= 2 &&
@@ -665,17 +678,14 @@ static lk_status run_native(lk_detect *d)
     free(first);
     first = NULL;
     if (ds->spill_fd1) {
-        /* under a cap: the index is built from the spilled actions once the
-         * string tables are on disk, so the two are never in memory together */
         unsigned passes = 0;
         /* held in memory up to half the budget, as the pair stage holds
          * its records (beyond, it is built in passes into a file, which the
          * pair stage maps in any case): at 10^8 actions under 4G the
          * in-memory index (3.4 GB) was the run's peak */
-        if ((st = park_strings(d, &otrace)) != LK_OK ||
-            (st = lk_objindex_from_spill(ds, keep, &ocount, mem_budget(d, 0) / 2,
+        if ((st = lk_objindex_from_spill(ds, keep, &ocount, mem_budget(d, 0) / 2,
                                          lk_par_threads(d->o.threads), &ix, &passes, d->errmsg)) !=
-                LK_OK)
+            LK_OK)
             goto done;
         if (passes > 1)
             lk_log(LK_LOG_INFO, "object index built in %u passes over the actions, into %s", passes,
