@@ -2459,7 +2459,6 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
              * stays on disk but where a step reads it (shared_to_file) */
             start_evict(ix, sfd);
             null_task(&nl, k, 0);
-            (void)malloc_trim(0); /* the copy's posts (1 GB at 2 x 10^8) */
             if (k == LK_NULL_WHEN)
                 null_shared_release(&nl.sh);
             /* what the aggregation holds beside its pairs: the null
