@@ -14,6 +14,7 @@
 #
 #   bash bench/mpi.sh                         # bench/data/sim_1e6 (made by bench/run.sh)
 #   LK=/path/to/lockstep bash bench/mpi.sh 1e7  # another binary and size
+#   ARGS="--max-mem 256M" bash bench/mpi.sh 1e7 # more detect options (each rank's cap)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-1e6}
@@ -39,7 +40,7 @@ one() { # label, then the command before "detect"
     local label=$1
     shift
     local out=$tmp/out_$RANDOM log=$tmp/log
-    /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$@" detect -v -t 1 -o "$out" "$in" \
+    /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$@" detect -v -t 1 ${ARGS:-} -o "$out" "$in" \
         2>"$log" >/dev/null
     read -r wall user sys rss <"$tmp/time"
     local shuffled
@@ -59,7 +60,7 @@ print("| %s | %.1f | %.1f | %.0f MB | %s | %s | %s | %.0f MB |" % (l, float(w),
     fi
 }
 
-echo "input: $in ($(($(wc -l <"$in") - 1)) actions); $(nproc) cores; -t 1 a rank"
+echo "input: $in ($(($(wc -l <"$in") - 1)) actions); $(nproc) cores; -t 1 a rank${ARGS:+; $ARGS}"
 echo
 echo "| run | wall s | CPU s | peak RSS (largest rank) | near-text s | aggregation s | calibration s | shuffled |"
 echo "|---|---|---|---|---|---|---|---|"
