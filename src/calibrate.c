@@ -308,19 +308,24 @@ static void objinfo_task(void *ctx, size_t task, unsigned worker)
 
 /* Under a cap, once the posts are numbered: pid and oi to a temporary
  * file in dir, both then mapped from it.  pid is written and freed before
- * oi is made, and oi is made and written OI_PIECE steps (64 MiB) at a
- * time, so that the two never share memory (4 bytes an action and 16 an
- * object: at 2 x 10^8 actions they had taken 1.5 GB together). */
+ * oi is made, and oi is made and written a piece at a time, so that the
+ * two never share memory (4 bytes an action and 16 an object: at 2 x 10^8
+ * actions they had taken 1.5 GB together).  A piece is a whole number of
+ * steps, at most a sixteenth of the budget and OI_PIECE steps (64 MiB),
+ * at least one step. */
 #define OI_PIECE 16
 
 static lk_status shared_to_file(nullshared *sh, postjob *j, unsigned threads, const char *dir,
-                                char *errbuf)
+                                uint64_t budget, char *errbuf)
 {
     /* n > 0 */
     const lk_objindex *ix = sh->ix;
     const size_t n = ix->n, nobj = ix->nobj,
                  at = (n * sizeof *sh->pid + OI_ALIGN - 1) / OI_ALIGN * OI_ALIGN,
-                 piece = LK_MIN(nobj, OI_PIECE * STEP);
+                 steps = (size_t)LK_MAX(
+                     LK_MIN(budget / 16 / (STEP * sizeof *sh->oi), (uint64_t)OI_PIECE),
+                     (uint64_t)1),
+                 piece = LK_MIN(nobj, steps * STEP);
     void *m;
     int fd;
     lk_status st;
@@ -458,7 +463,7 @@ static lk_status null_shared_init(nullshared *sh, const lk_objindex *ix, const l
     /* the objects' part once the pairs are gone (16 bytes an action) */
     pr_release(&j, ix->n);
     if (dir && ix->n) {
-        st = shared_to_file(sh, &j, threads, dir, errbuf);
+        st = shared_to_file(sh, &j, threads, dir, budget, errbuf);
         goto done;
     }
     if (!(sh->oi = lk_huge_malloc(LK_MAX(ix->nobj, (size_t)1) * sizeof *sh->oi)))
