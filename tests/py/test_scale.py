@@ -310,9 +310,9 @@ def main():
              "-o", os.path.join(base, "dup_cap_2g"), tweets, tweets])
     check("reading peaked" not in p.stderr, "tweets twice, --max-mem 2G: no warning on reading")
 
-    # texts alone (each its own object, every one of 12 words): read on one
-    # thread, memory peaks while the texts are clustered, and the warning
-    # names them rather than the string tables
+    # texts alone (each its own object, every one of 12 words), read on one
+    # thread: reading holds more than the 1M cap (the tables, 40 bytes and
+    # more a text, and the reader's buffers), which the warning tells
     texts = os.path.join(base, "texts.csv")
     rnd = random.Random(5)
     with open(texts, "w", encoding="utf-8") as f:
@@ -328,16 +328,8 @@ def main():
             f.write('"%s",acct%d,post%d,%d,text\n' % (" ".join(words), i % 50, i, 1674202857 + i))
     p = run(["detect", "-v", "-t", "1", "--max-mem", "1M", "--tmp-dir", tmpdir(), "-w", "60s",
              "-o", os.path.join(base, "texts_cap"), texts])
-    # with both byte planes of the signatures left on disk at this cap, one
-    # thread holds per text 8 bytes of union-find, 4 of one pass's keys and 4
-    # of the places of a part being gathered, and then 4 of result (more than
-    # a part's records: 1/64 of the texts, 16 bytes of buffers and 136 of
-    # gathered low bytes each): 6 MB, 5 MiB
-    held = 300000 * (8 + 4 + 4 + 4) >> 20
-    check("while the 300000 near-text texts were clustered" in p.stderr
-          and "its work (%d MB)" % held in p.stderr
-          and "the tables of the" not in p.stderr,
-          "texts alone, --max-mem 1M: the warning names the near-text clustering (-v: %r)"
+    check("warning: reading peaked at" in p.stderr,
+          "texts alone, --max-mem 1M: reading above the cap is told (-v: %r)"
           % [l for l in p.stderr.splitlines() if "peaked" in l])
     # which sorts and sweeps each pass in parts, of 300000 / 64 records at
     # most, one pass's keys at a time, reading the low bytes of each part's
@@ -348,6 +340,28 @@ def main():
           in p.stderr,
           "texts alone, --max-mem 1M: the passes sorted in parts, the low bytes on disk (-v: %r)"
           % [l for l in p.stderr.splitlines() if "near-text" in l])
+    # 900,000 posts of 20,000 texts, each its own object: the tables stay
+    # small, and memory peaks while the texts are clustered (29 MB against
+    # reading's 19 on one thread), which the warning names.  With both byte
+    # planes of the signatures left on disk at this cap, one thread holds
+    # per text 8 bytes of union-find, 4 of one pass's keys and 4 of the
+    # places of a part being gathered, and then 4 of result (more than a
+    # part's records: 1/64 of the texts, 16 bytes of buffers and 136 of
+    # gathered low bytes each): 18 MB, 17 MiB
+    reps = os.path.join(base, "texts_rep.csv")
+    with open(reps, "w", encoding="utf-8") as f:
+        f.write("object_id,account_id,content_id,timestamp_share,trace\n")
+        some = [" ".join("w%d" % rnd.randrange(50000) for _ in range(12)) for _ in range(20000)]
+        for i in range(900000):
+            f.write('"%s",acct%d,post%d,%d,text\n' % (some[i % 20000], i % 50, i, 1674202857 + i))
+    q = run(["detect", "-v", "-t", "1", "--max-mem", "1M", "--tmp-dir", tmpdir(), "-w", "60s",
+             "-o", os.path.join(base, "texts_rep_cap"), reps])
+    held = 900000 * (8 + 4 + 4 + 4) >> 20
+    check("while the 900000 near-text texts were clustered" in q.stderr
+          and "its work (%d MB)" % held in q.stderr
+          and "the tables of the" not in q.stderr,
+          "repeated texts, --max-mem 1M: the warning names the near-text clustering (-v: %r)"
+          % [l for l in q.stderr.splitlines() if "peaked" in l])
     run(["detect", "-q", "-t", "1", "-w", "60s", "-o", os.path.join(base, "texts_nocap"), texts])
     with open(os.path.join(base, "texts_nocap", "summary.json"), encoding="utf-8") as f:
         nt = json.load(f)["actions_by_trace"]
