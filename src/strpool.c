@@ -818,28 +818,30 @@ lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, int lookup, 
                             char *errbuf)
 {
     uint64_t *ref;
-    lk_status st;
+    lk_status st = LK_OK;
 
     if (!p->arena.parked)
         return LK_OK;
     if ((st = lk_arena_unpark(&p->arena, fd, dir, threads, errbuf)) != LK_OK)
         return st;
-    ref = malloc(LK_MAX(p->n, (size_t)1) * sizeof *ref);
+    /* the refs read back TAB_PIECE at a time, as lk_strpool_park wrote
+     * them, not whole beside the pool */
+    ref = malloc(TAB_PIECE * sizeof *ref);
     p->str = malloc(LK_MAX(p->cap, (size_t)1) * sizeof *p->str);
     if (!ref || !p->str) {
         free(ref);
         return LK_ENOMEM;
     }
-    if ((st = lk_tmpfile_read_par(fd, ref, p->n * sizeof *ref, p->park_refs, threads, dir,
-                                  errbuf)) != LK_OK) {
-        free(ref);
-        return st;
+    for (size_t i0 = 0; i0 < p->n && st == LK_OK; i0 += TAB_PIECE) {
+        const size_t m = LK_MIN(TAB_PIECE, p->n - i0);
+        if ((st = lk_tmpfile_read(fd, ref, m * sizeof *ref, p->park_refs + i0 * sizeof *ref, dir,
+                                  errbuf)) == LK_OK)
+            for (size_t i = 0; i < m; i++)
+                p->str[i0 + i] = lk_arena_get(&p->arena, ref[i]) + 4;
     }
-    for (size_t i = 0; i < p->n; i++)
-        p->str[i] = lk_arena_get(&p->arena, ref[i]) + 4;
     free(ref);
-    if (!lookup)
-        return LK_OK;
+    if (st != LK_OK || !lookup)
+        return st;
     return p->park_tab ? unpark_table(p, fd, dir, threads, errbuf) : build_table(p);
 }
 
