@@ -650,9 +650,9 @@ static lk_status run_native(lk_detect *d)
     if (ds->spill_fd1) {
         /* under a cap: the string tables go to disk first, so that the
          * index is built from the spilled actions without them, and the
-         * counts below are never in memory beside them either (12 to 20
-         * bytes an object and an account: at 2 x 10^8 actions reading's
-         * end had peaked at 3.0 GB, 0.5 GB above its tables) */
+         * counts below (8 bytes an object, 13 an account) are never in
+         * memory beside them either: at 2 x 10^8 actions reading's end had
+         * peaked at 2.8-3.0 GiB, 0.3-0.5 above the tables */
         if ((st = spill_end(d)) != LK_OK || (st = park_strings(d, &otrace)) != LK_OK)
             goto done;
         /* each object's actions counted in the same pass, when the kept

@@ -752,7 +752,7 @@ lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, int with_table, 
 {
     /* the refs are written TAB_PIECE at a time: all of them at once had
      * taken 8 bytes a string beside the pool (0.46 GB at 2 x 10^8 actions,
-     * the peak of reading's end) */
+     * which could take the park above reading's own peak) */
     uint64_t *ref = malloc(TAB_PIECE * sizeof *ref);
     size_t c = 0;
     lk_status st = LK_OK;
