@@ -567,7 +567,7 @@ lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n, uint3
             *is_new = 0;
         return LK_OK;
     }
-    if (p->n >= UINT32_MAX - 1 || n > UINT32_MAX)
+    if (p->n >= UINT32_MAX - 1 - LK_STRPOOL_PROVISIONAL || n > UINT32_MAX)
         return LK_ELIMIT;
     if (p->n == p->cap && LK_GROW(p->str, p->n + 1, p->cap) != LK_OK)
         return LK_ENOMEM;
@@ -593,6 +593,58 @@ lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n, uint3
      * for 24.7 M objects, 1.5 GiB while it grew (16 bytes a slot then) */
     if (p->n * 4 > p->mask * 3)
         return rehash(p);
+    return LK_OK;
+}
+
+int lk_strpool_find_hashed(const lk_strpool *p, const char *s, size_t n, uint32_t h, uint32_t *id)
+{
+    int found;
+    size_t j;
+    if (!p->tab)
+        return lk_strpool_find(p, s, n, id);
+    j = probe(p, s, n, h, &found);
+    if (found)
+        *id = p->tab[j].id1 - 1;
+    return found;
+}
+
+size_t lk_strpool_grow_bytes(const lk_strpool *p, size_t adds)
+{
+    size_t b = 0;
+    /* the rehash's new table beside the old one (lk_strpool_intern_hashed
+     * keeps the load under 3/4), the ids' pointers' growth (by half), and
+     * a new arena chunk */
+    if (p->tab && (p->n + adds) * 4 > p->mask * 3)
+        b += (p->mask + 1) * 2 * sizeof(slot);
+    if (p->n + adds > p->cap)
+        b += LK_MAX(p->cap / 2, adds) * sizeof *p->str;
+    return b + CHUNK_MIN;
+}
+
+lk_status lk_strpool_append(lk_strpool *p, const char *s, size_t n)
+{
+    uint64_t ref;
+    char *tmp;
+    uint32_t n32 = (uint32_t)n;
+    lk_status st;
+
+    if (p->n >= UINT32_MAX - 1 - LK_STRPOOL_PROVISIONAL || n > UINT32_MAX)
+        return LK_ELIMIT;
+    if (p->tab) { /* it would not hold the string: built again when needed */
+        lk_table_free(p->tab, (p->mask + 1) * sizeof *p->tab);
+        p->tab = NULL;
+    }
+    if (p->n == p->cap && LK_GROW(p->str, p->n + 1, p->cap) != LK_OK)
+        return LK_ENOMEM;
+    if ((st = lk_arena_reserve(&p->arena, n + 4, &ref, &tmp)) != LK_OK)
+        return st;
+    memcpy(tmp, &n32, 4);
+    memcpy(tmp + 4, s, n);
+    tmp[n + 4] = '\0';
+    p->str[p->n++] = lk_arena_get(&p->arena, ref) + 4;
+    /* the table the next lookup builds keeps the load under 3/4 too */
+    while (p->n * 4 > p->mask * 3)
+        p->mask = p->mask * 2 + 1;
     return LK_OK;
 }
 

@@ -19,7 +19,8 @@ LK_RESULT_USED lk_status lk_strpool_new(lk_strpool **out);
 /**
  * Return the id of (s, n), adding it when new.  *is_new (may be NULL) tells
  * which.  Expected O(1).
- * @return LK_OK, LK_ENOMEM, LK_ELIMIT (more than 2^32-2 strings).
+ * @return LK_OK, LK_ENOMEM, LK_ELIMIT (more than 2^32 - 2 - LK_STRPOOL_PROVISIONAL
+ *         strings).
  */
 LK_RESULT_USED lk_status lk_strpool_intern(lk_strpool *p, const char *s, size_t n, uint32_t *id,
                                            int *is_new);
@@ -49,6 +50,31 @@ LK_RESULT_USED lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, 
 
 /** Look up without adding.  @return 1 and *id when present, else 0. */
 int lk_strpool_find(const lk_strpool *p, const char *s, size_t n, uint32_t *id);
+
+/** lk_strpool_find() with the hash already computed by lk_strpool_hash(). */
+int lk_strpool_find_hashed(const lk_strpool *p, const char *s, size_t n, uint32_t h, uint32_t *id);
+
+/*
+ * Ids from UINT32_MAX - 1 - LK_STRPOOL_PROVISIONAL up are never given to a
+ * string (LK_ELIMIT first): a table past its share of --max-mem while
+ * reading hands them out for strings it no longer takes in (xintern.h),
+ * until their real ids are known.
+ */
+#define LK_STRPOOL_PROVISIONAL 256u
+
+/** Bytes the pool may add beside what lk_strpool_bytes() counts while
+ *  `adds` more strings are interned: a rehash's new table, the ids'
+ *  pointers' growth, a new arena chunk.  What a reader checks before a
+ *  batch, to stop adding before a growth takes the tables past a cap. */
+size_t lk_strpool_grow_bytes(const lk_strpool *p, size_t adds);
+
+/**
+ * Add (s, n) with the next id without looking it up: the caller knows it
+ * is new (xintern.h, which found the strings a frozen pool did not take
+ * in).  The hash table is freed, and built again by the next lookup.
+ * @return LK_OK, LK_ENOMEM, LK_ELIMIT.
+ */
+LK_RESULT_USED lk_status lk_strpool_append(lk_strpool *p, const char *s, size_t n);
 
 /**
  * rank[id] = position of string `id` among all the pool's strings in byte

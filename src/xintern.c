@@ -1,0 +1,647 @@
+/* xintern.c - strings a frozen pool did not take in, resolved after reading
+ * (xintern.h).
+ *
+ * The file holds, in the order they are written:
+ *   blocks   while adding, each partition's records [u32 len][u64 seq][bytes]
+ *            (seq: the occurrence's place among all), 16 KiB of them at a
+ *            time, or one record longer than that on its own;
+ *   L        per partition, 4 bytes an occurrence: its local id (order of
+ *            first occurrence within the partition), later its real id;
+ *   S, F     per partition, its distinct strings [u32 len][bytes] and the
+ *            seq of each one's first occurrence (u64), placed as each
+ *            partition ends (so their offsets vary between runs, never
+ *            their content);
+ *   G        per partition, the real id of each local id.
+ */
+#include "xintern.h"
+
+#include <stdatomic.h>
+
+#include "par.h"
+#include "tmpfile.h"
+
+#define NPART LK_STRPOOL_PROVISIONAL
+/* A partition's write buffer while adding, and the buffers of one
+ * partition's pass while resolving: 16 KiB, so that 256 of them stay under
+ * 4 MiB and a write or read still moves many records. */
+#define WBUF ((size_t)16 << 10)
+/* The merge holds three buffers per partition at once: smaller ones (3 MiB
+ * in all), still a few hundred strings a read. */
+#define MBUF     ((size_t)4 << 10)
+#define REC_HEAD 12
+
+enum { ADDING, RESOLVING, RESOLVED };
+
+typedef struct blk {
+    uint64_t off, len;
+} blk;
+
+typedef struct part {
+    unsigned char *wbuf; /* while adding: records not yet written (WBUF) */
+    size_t wused;
+    blk *blk; /* the blocks written, in order */
+    size_t nblk, blk_cap;
+    uint64_t occ, distinct;
+    uint64_t l_off, s_off, s_len, f_off, g_off; /* its regions */
+    uint64_t taken;                             /* occurrences lk_xintern_next gave back */
+    uint32_t *rbuf;                             /* lk_xintern_next's ids read ahead (WBUF bytes) */
+    size_t rpos, rlen;
+} part;
+
+struct lk_xintern {
+    const char *dir; /* resolved: named in every message */
+    int fd;
+    int state;
+    uint64_t end; /* the file's length */
+    uint64_t count, distinct;
+    lk_status err; /* the first failure, returned again by every call */
+    char errmsg[LK_ERRMSG_MAX];
+    part part[NPART];
+};
+
+lk_status lk_xintern_new(const char *dir, lk_xintern **out, char *errbuf)
+{
+    lk_xintern *x = calloc(1, sizeof *x);
+    lk_status st;
+
+    if (!x)
+        return LK_ENOMEM;
+    x->dir = lk_tmpfile_dir(dir);
+    /* made now, not at the first write: a folder that cannot hold it is
+     * told when the pool freezes, not at some later string */
+    if ((st = lk_tmpfile_open(x->dir, &x->fd, errbuf)) != LK_OK) {
+        free(x);
+        return st;
+    }
+    *out = x;
+    return LK_OK;
+}
+
+void lk_xintern_free(lk_xintern *x)
+{
+    if (!x)
+        return;
+    for (size_t i = 0; i < NPART; i++) {
+        free(x->part[i].wbuf);
+        free(x->part[i].blk);
+        free(x->part[i].rbuf);
+    }
+    lk_tmpfile_close(x->fd);
+    free(x);
+}
+
+uint64_t lk_xintern_count(const lk_xintern *x)
+{
+    return x->count;
+}
+
+uint64_t lk_xintern_file_bytes(const lk_xintern *x)
+{
+    return x->end;
+}
+
+uint64_t lk_xintern_distinct(const lk_xintern *x)
+{
+    return x->distinct;
+}
+
+/* What was read back is not what was written (another process wrote the
+ * file, or the disk failed): an I/O error, never a fault. */
+static lk_status corrupt(const lk_xintern *x, char *errbuf)
+{
+    lk_errf(errbuf, "a temporary file in %s was read back corrupt", x->dir);
+    return LK_EIO;
+}
+
+/* Remember the first failure: a record half written, or a resolution half
+ * done, leaves nothing later calls could rely on. */
+static lk_status fail(lk_xintern *x, lk_status st, const char *errbuf)
+{
+    x->err = st;
+    (void)snprintf(x->errmsg, sizeof x->errmsg, "%s", st == LK_EIO ? errbuf : "");
+    return st;
+}
+
+static lk_status failed(const lk_xintern *x, char *errbuf)
+{
+    if (x->errmsg[0])
+        (void)snprintf(errbuf, LK_ERRMSG_MAX, "%s", x->errmsg);
+    return x->err;
+}
+
+/* ---- adding -------------------------------------------------------------- */
+
+/* Room for one more block in p's list, then its place: the file's end. */
+static lk_status new_block(const lk_xintern *x, part *p, uint64_t len, uint64_t *off)
+{
+    const lk_status st = LK_GROW(p->blk, p->nblk + 1, p->blk_cap);
+
+    if (st != LK_OK)
+        return st;
+    *off = x->end;
+    p->blk[p->nblk].off = x->end;
+    p->blk[p->nblk].len = len;
+    return LK_OK;
+}
+
+/* The partition's buffered records to the file as one block. */
+static lk_status flush_part(lk_xintern *x, part *p, char *errbuf)
+{
+    uint64_t off;
+    lk_status st;
+
+    if (!p->wused)
+        return LK_OK;
+    if ((st = new_block(x, p, p->wused, &off)) != LK_OK ||
+        (st = lk_tmpfile_write(x->fd, p->wbuf, p->wused, off, x->dir, errbuf)) != LK_OK)
+        return st;
+    p->nblk++;
+    x->end += p->wused;
+    p->wused = 0;
+    return LK_OK;
+}
+
+lk_status lk_xintern_add(lk_xintern *x, const char *s, size_t n, uint32_t h, uint32_t *prov,
+                         char *errbuf)
+{
+    const unsigned k = (h >> 24) % NPART;
+    part *const p = &x->part[k];
+    unsigned char head[REC_HEAD];
+    lk_status st;
+
+    if (x->err)
+        return failed(x, errbuf);
+    if (x->state != ADDING)
+        return LK_EINVAL;
+    if (n > UINT32_MAX)
+        return LK_ELIMIT;
+    {
+        const uint32_t n32 = (uint32_t)n;
+
+        memcpy(head, &n32, 4);
+        memcpy(head + 4, &x->count, 8);
+    }
+    if (REC_HEAD + n > WBUF) {
+        /* a block of its own, written from the caller's bytes: a long
+         * string is never copied */
+        uint64_t off;
+
+        if ((st = flush_part(x, p, errbuf)) != LK_OK ||
+            (st = new_block(x, p, REC_HEAD + n, &off)) != LK_OK ||
+            (st = lk_tmpfile_write(x->fd, head, REC_HEAD, off, x->dir, errbuf)) != LK_OK ||
+            (st = lk_tmpfile_write(x->fd, s, n, off + REC_HEAD, x->dir, errbuf)) != LK_OK)
+            return fail(x, st, errbuf);
+        p->nblk++;
+        x->end += REC_HEAD + n;
+    } else {
+        if (!p->wbuf && !(p->wbuf = malloc(WBUF)))
+            return fail(x, LK_ENOMEM, errbuf);
+        if (p->wused + REC_HEAD + n > WBUF && (st = flush_part(x, p, errbuf)) != LK_OK)
+            return fail(x, st, errbuf);
+        memcpy(p->wbuf + p->wused, head, REC_HEAD);
+        if (n)
+            memcpy(p->wbuf + p->wused + REC_HEAD, s, n);
+        p->wused += REC_HEAD + n;
+    }
+    p->occ++;
+    x->count++;
+    *prov = UINT32_MAX - 1 - k;
+    return LK_OK;
+}
+
+/* ---- sequential access to a region ------------------------------------- */
+
+/* Reads a region [off, end) of the file front to back through buf. */
+typedef struct rd {
+    uint64_t off, end; /* the next byte not yet in buf; the region's end */
+    unsigned char *buf;
+    size_t pos, len, cap;
+} rd;
+
+static void rd_init(rd *r, unsigned char *buf, size_t cap, uint64_t off, uint64_t len)
+{
+    r->off = off;
+    r->end = off + len;
+    r->buf = buf;
+    r->pos = r->len = 0;
+    r->cap = cap;
+}
+
+/* The region's next n bytes into dst; what does not fit in buf is read
+ * straight into dst (a long string). */
+static lk_status rd_get(rd *r, const lk_xintern *x, void *dst, size_t n, char *errbuf)
+{
+    unsigned char *d = dst;
+
+    for (;;) {
+        const size_t k = LK_MIN(n, r->len - r->pos);
+        lk_status st;
+
+        if (k) {
+            memcpy(d, r->buf + r->pos, k);
+            r->pos += k;
+            d += k;
+            n -= k;
+        }
+        if (!n)
+            return LK_OK;
+        if (n > r->end - r->off) /* a length read back, past its region */
+            return corrupt(x, errbuf);
+        if (n >= r->cap) {
+            st = lk_tmpfile_read(x->fd, d, n, r->off, x->dir, errbuf);
+            r->off += n;
+            return st;
+        }
+        r->len = (size_t)LK_MIN((uint64_t)r->cap, r->end - r->off);
+        r->pos = 0;
+        if ((st = lk_tmpfile_read(x->fd, r->buf, r->len, r->off, x->dir, errbuf)) != LK_OK)
+            return st;
+        r->off += r->len;
+    }
+}
+
+/* Writes a region front to back from off through buf. */
+typedef struct wr {
+    uint64_t off; /* where buf's first byte goes */
+    unsigned char *buf;
+    size_t used, cap;
+} wr;
+
+static lk_status wr_flush(wr *w, const lk_xintern *x, char *errbuf)
+{
+    const lk_status st = lk_tmpfile_write(x->fd, w->buf, w->used, w->off, x->dir, errbuf);
+
+    w->off += w->used;
+    w->used = 0;
+    return st;
+}
+
+static lk_status wr_put(wr *w, const lk_xintern *x, const void *src, size_t n, char *errbuf)
+{
+    lk_status st;
+
+    if (w->used + n > w->cap && (st = wr_flush(w, x, errbuf)) != LK_OK)
+        return st;
+    if (n > w->cap) {
+        st = lk_tmpfile_write(x->fd, src, n, w->off, x->dir, errbuf);
+        w->off += n;
+        return st;
+    }
+    if (n)
+        memcpy(w->buf + w->used, src, n);
+    w->used += n;
+    return LK_OK;
+}
+
+/* ---- resolving: one partition's distinct strings (on threads) ----------- */
+
+typedef struct job {
+    lk_xintern *x;
+    atomic_uint_fast64_t end; /* the file's end while partitions place S, F */
+    lk_status st[NPART];
+    char msg[NPART][LK_ERRMSG_MAX];
+} job;
+
+/* Intern p's occurrences into a pool of its own, in order: local ids in
+ * order of first occurrence within the partition, which is the order its
+ * strings take among all (seqs increase along its blocks).  L gets each
+ * occurrence's local id; S and F each distinct string and its first seq. */
+static lk_status dedup_part(lk_xintern *x, part *p, atomic_uint_fast64_t *end, char *errbuf)
+{
+    lk_strpool *tp = NULL;
+    unsigned char *in = NULL, *out = malloc(WBUF);
+    uint64_t *first = NULL;
+    size_t in_cap = 0, nfirst = 0, first_cap = 0;
+    uint64_t s_len = 0;
+    wr w = {p->l_off, out, 0, WBUF};
+    lk_status st;
+
+    if (!out) {
+        st = LK_ENOMEM;
+        goto cleanup;
+    }
+    if ((st = lk_strpool_new(&tp)) != LK_OK)
+        goto cleanup;
+    for (size_t b = 0; b < p->nblk; b++) {
+        const uint64_t len = p->blk[b].len;
+
+        if ((st = LK_GROW(in, (size_t)len, in_cap)) != LK_OK ||
+            (st = lk_tmpfile_read(x->fd, in, (size_t)len, p->blk[b].off, x->dir, errbuf)) != LK_OK)
+            goto cleanup;
+        for (size_t o = 0; o < len;) {
+            const char *s = (const char *)in + o + REC_HEAD;
+            uint32_t n, lid;
+            uint64_t seq;
+            int is_new;
+
+            if (len - o < REC_HEAD) {
+                st = corrupt(x, errbuf);
+                goto cleanup;
+            }
+            memcpy(&n, in + o, 4);
+            memcpy(&seq, in + o + 4, 8);
+            if (n > len - o - REC_HEAD) {
+                st = corrupt(x, errbuf);
+                goto cleanup;
+            }
+            if ((st = lk_strpool_intern_hashed(tp, s, n, lk_strpool_hash(s, n), &lid, &is_new)) !=
+                LK_OK)
+                goto cleanup;
+            if (is_new) {
+                if ((st = LK_GROW(first, nfirst + 1, first_cap)) != LK_OK)
+                    goto cleanup;
+                first[nfirst++] = seq;
+                s_len += 4 + (uint64_t)n;
+            }
+            if ((st = wr_put(&w, x, &lid, 4, errbuf)) != LK_OK)
+                goto cleanup;
+            o += REC_HEAD + (size_t)n;
+        }
+    }
+    if ((st = wr_flush(&w, x, errbuf)) != LK_OK)
+        goto cleanup;
+    free(in); /* the strings' copies below need no more than the pool */
+    in = NULL;
+    p->distinct = nfirst;
+    p->s_len = s_len;
+    p->s_off = atomic_fetch_add(end, s_len + (uint64_t)nfirst * 8);
+    p->f_off = p->s_off + s_len;
+    w.off = p->s_off;
+    for (size_t i = 0; i < nfirst; i++) {
+        size_t n;
+        const char *s = lk_strpool_get(tp, (uint32_t)i, &n);
+        const uint32_t n32 = (uint32_t)n;
+
+        if ((st = wr_put(&w, x, &n32, 4, errbuf)) != LK_OK ||
+            (st = wr_put(&w, x, s, n, errbuf)) != LK_OK)
+            goto cleanup;
+    }
+    if ((st = wr_flush(&w, x, errbuf)) == LK_OK && nfirst)
+        st = lk_tmpfile_write(x->fd, first, nfirst * 8, p->f_off, x->dir, errbuf);
+cleanup:
+    lk_strpool_free(tp);
+    free(in);
+    free(out);
+    free(first);
+    return st;
+}
+
+static void dedup_task(void *ctx, size_t task, unsigned worker)
+{
+    job *const j = ctx;
+    part *const p = &j->x->part[task];
+
+    (void)worker;
+    j->st[task] = p->occ ? dedup_part(j->x, p, &j->end, j->msg[task]) : LK_OK;
+}
+
+/* L's local ids replaced with real ids, read from G (4 bytes a distinct
+ * string of the partition, in memory for the pass). */
+static lk_status relabel_part(const lk_xintern *x, const part *p, char *errbuf)
+{
+    const size_t chunk = WBUF / 4;
+    uint32_t *g = malloc(p->distinct * 4), *buf = malloc(WBUF);
+    lk_status st = LK_OK;
+
+    if (!g || !buf) {
+        st = LK_ENOMEM;
+        goto cleanup;
+    }
+    if ((st = lk_tmpfile_read(x->fd, g, p->distinct * 4, p->g_off, x->dir, errbuf)) != LK_OK)
+        goto cleanup;
+    for (uint64_t i = 0; i < p->occ; i += chunk) {
+        const size_t k = (size_t)LK_MIN((uint64_t)chunk, p->occ - i);
+        const uint64_t off = p->l_off + i * 4;
+
+        if ((st = lk_tmpfile_read(x->fd, buf, k * 4, off, x->dir, errbuf)) != LK_OK)
+            goto cleanup;
+        for (size_t m = 0; m < k; m++) {
+            if (buf[m] >= p->distinct) {
+                st = corrupt(x, errbuf);
+                goto cleanup;
+            }
+            buf[m] = g[buf[m]];
+        }
+        if ((st = lk_tmpfile_write(x->fd, buf, k * 4, off, x->dir, errbuf)) != LK_OK)
+            goto cleanup;
+    }
+cleanup:
+    free(g);
+    free(buf);
+    return st;
+}
+
+static void relabel_task(void *ctx, size_t task, unsigned worker)
+{
+    job *const j = ctx;
+    const part *const p = &j->x->part[task];
+
+    (void)worker;
+    j->st[task] = p->occ ? relabel_part(j->x, p, j->msg[task]) : LK_OK;
+}
+
+/* Run fn on every partition, and return the first failure in partition
+ * order (its message into errbuf), whichever thread met it first. */
+static lk_status run_parts(job *j, unsigned threads, lk_task_fn fn, char *errbuf)
+{
+    /* lk_par_run runs every task even when a thread fails to start */
+    (void)lk_par_run(threads, NPART, fn, j);
+    for (size_t i = 0; i < NPART; i++)
+        if (j->st[i] != LK_OK) {
+            (void)snprintf(errbuf, LK_ERRMSG_MAX, "%s", j->msg[i]);
+            return j->st[i];
+        }
+    return LK_OK;
+}
+
+/* ---- resolving: the merge (serial) -------------------------------------- */
+
+/* A partition in the merge: its next distinct string's first seq (the
+ * heap's key), its readers of F and S, its writer of G. */
+typedef struct mpart {
+    uint64_t key, left; /* left: strings not yet appended */
+    rd f, s;
+    wr g;
+} mpart;
+
+static void sift_down(mpart **h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t m = i;
+        const size_t l = 2 * i + 1, r = l + 1;
+
+        if (l < n && h[l]->key < h[m]->key)
+            m = l;
+        if (r < n && h[r]->key < h[m]->key)
+            m = r;
+        if (m == i)
+            return;
+        {
+            mpart *const t = h[i];
+
+            h[i] = h[m];
+            h[m] = t;
+        }
+        i = m;
+    }
+}
+
+/* Append every partition's distinct strings to pool in order of first
+ * seq: each partition's list increases, so a heap over their heads (256 at
+ * most) gives the global order.  Seqs are distinct, so no tie. */
+static lk_status merge(lk_xintern *x, lk_strpool *pool, char *errbuf)
+{
+    mpart *mp = calloc(NPART, sizeof *mp);
+    mpart *heap[NPART];
+    unsigned char *bufs = NULL;
+    char *str = NULL;
+    size_t nh = 0, nactive = 0, str_cap = 0;
+    lk_status st = LK_OK;
+
+    for (size_t i = 0; i < NPART; i++)
+        nactive += x->part[i].distinct > 0;
+    if (!mp || !(bufs = malloc(nactive * 3 * MBUF))) {
+        st = LK_ENOMEM;
+        goto cleanup;
+    }
+    for (size_t i = 0; i < NPART; i++) {
+        const part *const p = &x->part[i];
+        mpart *const m = &mp[i];
+        unsigned char *const b = bufs + nh * 3 * MBUF;
+
+        if (!p->distinct)
+            continue;
+        rd_init(&m->f, b, MBUF, p->f_off, p->distinct * 8);
+        rd_init(&m->s, b + MBUF, MBUF, p->s_off, p->s_len);
+        m->g = (wr){p->g_off, b + 2 * MBUF, 0, MBUF};
+        m->left = p->distinct;
+        if ((st = rd_get(&m->f, x, &m->key, 8, errbuf)) != LK_OK)
+            goto cleanup;
+        heap[nh++] = m;
+    }
+    for (size_t i = nh / 2; i-- > 0;)
+        sift_down(heap, nh, i);
+    while (nh) {
+        mpart *const m = heap[0];
+        uint32_t n, id;
+
+        if ((st = rd_get(&m->s, x, &n, 4, errbuf)) != LK_OK ||
+            (st = LK_GROW(str, (size_t)n + 1, str_cap)) != LK_OK ||
+            (st = rd_get(&m->s, x, str, n, errbuf)) != LK_OK ||
+            (st = lk_strpool_append(pool, str, n)) != LK_OK)
+            goto cleanup;
+        id = (uint32_t)(lk_strpool_count(pool) - 1);
+        if ((st = wr_put(&m->g, x, &id, 4, errbuf)) != LK_OK)
+            goto cleanup;
+        if (--m->left) {
+            if ((st = rd_get(&m->f, x, &m->key, 8, errbuf)) != LK_OK)
+                goto cleanup;
+        } else {
+            if ((st = wr_flush(&m->g, x, errbuf)) != LK_OK)
+                goto cleanup;
+            heap[0] = heap[--nh];
+        }
+        sift_down(heap, nh, 0);
+    }
+cleanup:
+    free(mp);
+    free(bufs);
+    free(str);
+    return st;
+}
+
+/* ---- resolving ----------------------------------------------------------- */
+
+lk_status lk_xintern_resolve(lk_xintern *x, lk_strpool *pool, unsigned threads, char *errbuf)
+{
+    job *j = NULL;
+    double t[4];
+    lk_status st;
+
+    if (x->err)
+        return failed(x, errbuf);
+    if (x->state != ADDING)
+        return LK_EINVAL;
+    x->state = RESOLVING;
+    t[0] = lk_mono_s();
+    if (!x->count) {
+        x->state = RESOLVED;
+        return LK_OK;
+    }
+    /* the last records; the write buffers are not needed any more */
+    for (size_t i = 0; i < NPART; i++) {
+        part *const p = &x->part[i];
+
+        if ((st = flush_part(x, p, errbuf)) != LK_OK)
+            return fail(x, st, errbuf);
+        free(p->wbuf);
+        p->wbuf = NULL;
+    }
+    /* L's sizes are known now (4 bytes an occurrence): laid out here, in
+     * partition order, so that the threads only write in place */
+    for (size_t i = 0; i < NPART; i++) {
+        x->part[i].l_off = x->end;
+        x->end += x->part[i].occ * 4;
+    }
+    if (!(j = calloc(1, sizeof *j)))
+        return fail(x, LK_ENOMEM, errbuf);
+    j->x = x;
+    atomic_init(&j->end, x->end);
+    if ((st = run_parts(j, threads, dedup_task, errbuf)) != LK_OK)
+        goto cleanup;
+    t[1] = lk_mono_s();
+    x->end = atomic_load(&j->end);
+    for (size_t i = 0; i < NPART; i++) {
+        x->distinct += x->part[i].distinct;
+        x->part[i].g_off = x->end;
+        x->end += x->part[i].distinct * 4;
+    }
+    if ((st = merge(x, pool, errbuf)) != LK_OK)
+        goto cleanup;
+    t[2] = lk_mono_s();
+    memset(j->st, 0, sizeof j->st);
+    if ((st = run_parts(j, threads, relabel_task, errbuf)) != LK_OK)
+        goto cleanup;
+    t[3] = lk_mono_s();
+    lk_log(LK_LOG_DEBUG,
+           "string tables: %llu occurrences, %llu distinct: partitions %.3f s, merge %.3f s, "
+           "ids %.3f s",
+           (unsigned long long)x->count, (unsigned long long)x->distinct, t[1] - t[0], t[2] - t[1],
+           t[3] - t[2]);
+    x->state = RESOLVED;
+cleanup:
+    free(j);
+    return st == LK_OK ? st : fail(x, st, errbuf);
+}
+
+lk_status lk_xintern_next(lk_xintern *x, uint32_t prov, uint32_t *id, char *errbuf)
+{
+    part *p;
+    lk_status st;
+
+    if (x->err)
+        return failed(x, errbuf);
+    if (x->state != RESOLVED || !lk_xintern_provisional(prov))
+        return LK_EINVAL;
+    p = &x->part[UINT32_MAX - 1 - prov];
+    if (p->taken == p->occ)
+        return LK_EINVAL;
+    if (p->rpos == p->rlen) {
+        const size_t k = (size_t)LK_MIN((uint64_t)(WBUF / 4), p->occ - p->taken);
+
+        if (!p->rbuf && !(p->rbuf = malloc(WBUF)))
+            return fail(x, LK_ENOMEM, errbuf);
+        if ((st = lk_tmpfile_read(x->fd, p->rbuf, k * 4, p->l_off + p->taken * 4, x->dir,
+                                  errbuf)) != LK_OK)
+            return fail(x, st, errbuf);
+        p->rpos = 0;
+        p->rlen = k;
+    }
+    *id = p->rbuf[p->rpos++];
+    if (++p->taken == p->occ) { /* the partition is done: its buffer too */
+        free(p->rbuf);
+        p->rbuf = NULL;
+        p->rpos = p->rlen = 0;
+    }
+    return LK_OK;
+}
