@@ -213,6 +213,17 @@ LK_RESULT_USED lk_status lk_dataset_spilled_each(const lk_dataset *ds,
                                                             size_t m),
                                                  void *ctx, char *errbuf);
 
+/** The actions of a spilled table from `from` on, in order, changed in
+ *  place: written out first if held in memory, then read, passed to
+ *  fn(ctx, piece, m, errbuf) and written back a piece of up to LK_DS_BLOCK
+ *  at a time (the string tables' provisional ids replaced, xintern.h).
+ *  fn's failure stops it and is returned.  @return LK_OK, LK_ENOMEM,
+ *  LK_EIO, LK_EINVAL (not spilled), or fn's. */
+LK_RESULT_USED lk_status lk_dataset_rewrite(lk_dataset *ds, size_t from,
+                                            lk_status (*fn)(void *ctx, lk_action *a, size_t m,
+                                                            char *errbuf),
+                                            void *ctx, char *errbuf);
+
 /** lk_dataset_spilled_each on `parts` threads: the actions are read a
  *  round of parts x LK_DS_BLOCK at a time (a slice a thread), then each part
  *  p sees all of the round, fn(ctxs + p * ctx_size, round, m), so that each

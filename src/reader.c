@@ -195,6 +195,32 @@ lk_status lk_dataset_spilled_each(const lk_dataset *ds,
     return st;
 }
 
+lk_status lk_dataset_rewrite(lk_dataset *ds, size_t from,
+                             lk_status (*fn)(void *ctx, lk_action *a, size_t m, char *errbuf),
+                             void *ctx, char *errbuf)
+{
+    lk_action *buf;
+    lk_status st;
+
+    if (!ds->spill_fd1)
+        return LK_EINVAL;
+    if ((st = lk_dataset_spill_flush(ds, 0, errbuf)) != LK_OK)
+        return st;
+    if (!(buf = malloc(LK_DS_BLOCK * sizeof *buf)))
+        return LK_ENOMEM;
+    for (size_t at = from; at < ds->spill_n && st == LK_OK; at += LK_DS_BLOCK) {
+        const size_t m = LK_MIN(LK_DS_BLOCK, ds->spill_n - at);
+        const uint64_t off = (uint64_t)at * sizeof *buf;
+        if ((st = lk_tmpfile_read(ds->spill_fd1 - 1, buf, m * sizeof *buf, off, ds->spill_dir,
+                                  errbuf)) == LK_OK &&
+            (st = fn(ctx, buf, m, errbuf)) == LK_OK)
+            st = lk_tmpfile_write(ds->spill_fd1 - 1, buf, m * sizeof *buf, off, ds->spill_dir,
+                                  errbuf);
+    }
+    free(buf);
+    return st;
+}
+
 /* lk_dataset_spilled_par's rounds: parts x LK_DS_BLOCK actions read into
  * buf, a slice a part, then each part's fn over all of them. */
 typedef struct spilledpar {

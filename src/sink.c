@@ -18,6 +18,7 @@
 #include "parse_time.h"
 #include "sink.h"
 #include "tmpfile.h"
+#include "xintern.h"
 
 #define LK_SINK_BATCH 256
 
@@ -180,10 +181,19 @@ struct lk_sink {
     uint32_t last_obj;
     const char *last_str;
     size_t last_len;
+    /* the string tables past their share of the cap (tab_share, a spilled
+     * dataset's): from the action frozen_at on, a string they do not hold
+     * gets a provisional id from xi (accounts, objects) until
+     * lk_sink_finish resolves them (xintern.h) */
+    size_t tab_share;
+    size_t frozen_at;
+    lk_xintern *xi[2];
+    uint64_t nprov;      /* provisional ids replaced (resolve_frozen) */
     uint64_t last_cref;  /* content ref of the last record queued */
     size_t last_clen;    /* its length */
     uint64_t last_chash; /* a spilled dataset's: its hash (lk_ds_content_hash) */
     int have_cref;       /* last_cref is set */
+    int frozen;          /* the string tables are (see tab_share) */
 
     lk_progress *prog; /* ticked every LK_SINK_TICK records (borrowed) */
 };
@@ -222,6 +232,9 @@ lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk
     if (ds && o->max_mem) {
         k->tmp_dir = lk_tmpfile_dir(o->tmp_dir);
         lk_keyset_spill(k->keys, k->tmp_dir);
+        /* the account and object tables' share while reading (a spilled
+         * dataset's: native detect), before they are frozen (lk_sink_flush) */
+        k->tab_share = o->max_mem / 2;
     }
     if (ds && (o->traces >> LK_TR_NEAR_TEXT) & 1u) {
         lk_neartext_opts no;
@@ -268,6 +281,8 @@ void lk_sink_free(lk_sink *k)
         lk_neartext_free(k->nt);
     free(k->ob);
     lk_keyset_free(k->keys);
+    lk_xintern_free(k->xi[0]);
+    lk_xintern_free(k->xi[1]);
     free(k);
 }
 
@@ -806,9 +821,52 @@ void lk_sink_not_post(lk_sink *k, uint64_t line)
 
 /* ---- dataset backend -------------------------------------------------------- */
 
+/* Freeze the string tables when they, with what the batch's np actions may
+ * add to them, would hold more than their share: from here on they are
+ * only looked up, and a string they do not hold gets a provisional id
+ * (xintern.h).  The ids come out the same as had they never frozen. */
+static lk_status maybe_freeze(lk_sink *k, char *msg)
+{
+    const lk_dataset *ds = k->ds;
+    const size_t held = lk_strpool_bytes(ds->accounts) + lk_strpool_bytes(ds->objects) +
+                        lk_strpool_grow_bytes(ds->accounts, k->np) +
+                        lk_strpool_grow_bytes(ds->objects, k->np);
+    lk_status st;
+
+    if (held <= k->tab_share)
+        return LK_OK;
+    for (int i = 0; i < 2; i++)
+        if ((st = lk_xintern_new(k->tmp_dir, &k->xi[i], msg)) != LK_OK)
+            return st;
+    k->frozen = 1;
+    k->frozen_at = ds->n;
+    lk_log(LK_LOG_INFO,
+           "string tables: %zu accounts and %zu objects (%llu MB with their next growth) reach "
+           "their share of --max-mem (%llu MB) at action %zu: strings they do not hold go to %s "
+           "until reading is over",
+           lk_strpool_count(ds->accounts), lk_strpool_count(ds->objects),
+           (unsigned long long)(held >> 20), (unsigned long long)(k->tab_share >> 20), ds->n,
+           k->tmp_dir);
+    return LK_OK;
+}
+
+/* The id of a batch's string in the accounts' (which 0) or objects' pool:
+ * interned, or once the pools are frozen, found or given a provisional id. */
+static lk_status intern_id(lk_sink *k, int which, const char *s, uint32_t n, uint32_t h,
+                           uint32_t *id, char *msg)
+{
+    lk_strpool *pool = which ? k->ds->objects : k->ds->accounts;
+    if (!k->frozen)
+        return lk_strpool_intern_hashed(pool, s, n, h, id, NULL);
+    if (lk_strpool_find_hashed(pool, s, n, h, id))
+        return LK_OK;
+    return lk_xintern_add(k->xi[which], s, n, h, id, msg);
+}
+
 lk_status lk_sink_flush(lk_sink *k)
 {
     lk_dataset *ds = k->ds;
+    char msg[LK_ERRMSG_MAX] = "";
     lk_status ret;
 
     if (!ds || k->np == 0)
@@ -829,6 +887,11 @@ lk_status lk_sink_flush(lk_sink *k)
     } else if ((ret = LK_GROW(ds->a, ds->n + k->np, ds->cap)) != LK_OK) {
         lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)k->p[0].line,
                 lk_strerror(ret));
+        return ret;
+    }
+    if (k->tab_share && !k->frozen && ds->spill_fd1 && (ret = maybe_freeze(k, msg)) != LK_OK) {
+        lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)k->p[0].line,
+                ret == LK_EIO ? msg : lk_strerror(ret));
         return ret;
     }
     for (size_t i = 0; i < k->np; i++) {
@@ -854,16 +917,17 @@ lk_status lk_sink_flush(lk_sink *k)
             obj = k->last_obj;
         } else {
             size_t ln;
-            if ((ret = lk_strpool_intern_hashed(ds->objects, obj_s, q->obj_len, q->obj_h, &obj,
-                                                NULL)) != LK_OK)
+            if ((ret = intern_id(k, 1, obj_s, q->obj_len, q->obj_h, &obj, msg)) != LK_OK)
                 goto fail;
-            k->last_str = lk_strpool_get(ds->objects, obj, &ln);
-            k->last_len = ln;
-            k->last_obj = obj;
-            k->have_last = 1;
+            /* a provisional id stands for one occurrence: never used again */
+            k->have_last = !lk_xintern_provisional(obj);
+            if (k->have_last) {
+                k->last_str = lk_strpool_get(ds->objects, obj, &ln);
+                k->last_len = ln;
+                k->last_obj = obj;
+            }
         }
-        if ((ret = lk_strpool_intern_hashed(ds->accounts, acc_s, q->acc_len, q->acc_h, &acc,
-                                            NULL)) != LK_OK)
+        if ((ret = intern_id(k, 0, acc_s, q->acc_len, q->acc_h, &acc, msg)) != LK_OK)
             goto fail;
         a = &ds->a[ds->n - ds->spill_n];
         a->t = q->t;
@@ -881,7 +945,8 @@ lk_status lk_sink_flush(lk_sink *k)
         ds->n++;
         continue;
     fail:
-        lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)q->line, lk_strerror(ret));
+        lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)q->line,
+                ret == LK_EIO ? msg : lk_strerror(ret));
         return ret;
     }
     k->np = 0;
@@ -1139,7 +1204,84 @@ static void finish_file(lk_sink *k, uint32_t file)
     k->name = file < k->nfiles && k->files[file]->path ? k->files[file]->path : "input";
 }
 
+/* The provisional ids of the actions a[0..m) replaced by the real ones,
+ * which xintern gives back in the order it handed them out (the actions'
+ * order, objects and accounts apart); k->nprov counts them. */
+static lk_status remap_ids(void *ctx, lk_action *a, size_t m, char *errbuf)
+{
+    lk_sink *k = ctx;
+    lk_status st;
+
+    for (size_t i = 0; i < m; i++) {
+        if (lk_xintern_provisional(a[i].object)) {
+            if ((st = lk_xintern_next(k->xi[1], a[i].object, &a[i].object, errbuf)) != LK_OK)
+                return st;
+            k->nprov++;
+        }
+        if (lk_xintern_provisional(a[i].account)) {
+            if ((st = lk_xintern_next(k->xi[0], a[i].account, &a[i].account, errbuf)) != LK_OK)
+                return st;
+            k->nprov++;
+        }
+    }
+    return LK_OK;
+}
+
+/* Reading is over: the strings the frozen tables did not hold get their
+ * ids (those of first appearance, after the tables' own), and the actions
+ * from the freeze on their real ids in place of the provisional ones. */
+static lk_status resolve_frozen(lk_sink *k)
+{
+    lk_dataset *ds = k->ds;
+    const unsigned threads = LK_MAX(k->o.threads, 1u);
+    uint64_t occ;
+    lk_status st;
+
+    if (!k->frozen)
+        return LK_OK;
+    if ((st = lk_sink_flush(k)) != LK_OK)
+        return st;
+    occ = lk_xintern_count(k->xi[0]) + lk_xintern_count(k->xi[1]);
+    if ((st = lk_xintern_resolve(k->xi[0], ds->accounts, threads, k->errbuf)) != LK_OK ||
+        (st = lk_xintern_resolve(k->xi[1], ds->objects, threads, k->errbuf)) != LK_OK)
+        return st;
+    stage(k, "string tables: %llu new accounts and %llu new objects found in %llu occurrences",
+          (unsigned long long)lk_xintern_distinct(k->xi[0]),
+          (unsigned long long)lk_xintern_distinct(k->xi[1]), (unsigned long long)occ);
+    k->nprov = 0;
+    if ((st = lk_dataset_rewrite(ds, k->frozen_at, remap_ids, k, k->errbuf)) != LK_OK)
+        return st;
+    if (k->nprov != occ) { /* cannot be: every occurrence is one action's */
+        lk_errf(k->errbuf, "string tables: %llu provisional ids in the actions, %llu handed out",
+                (unsigned long long)k->nprov, (unsigned long long)occ);
+        return LK_EINVAL;
+    }
+    lk_log(LK_LOG_INFO,
+           "string tables: the actions from %zu on given their ids (%llu bytes of temporary "
+           "file in %s)",
+           k->frozen_at,
+           (unsigned long long)lk_xintern_file_bytes(k->xi[0]) +
+               (unsigned long long)lk_xintern_file_bytes(k->xi[1]),
+           k->tmp_dir);
+    stage(k, "string tables: actions given their ids");
+    for (int i = 0; i < 2; i++) {
+        lk_xintern_free(k->xi[i]);
+        k->xi[i] = NULL;
+    }
+    k->frozen = 0; /* the tables hold every string now */
+    return LK_OK;
+}
+
+static lk_status finish_neartext(lk_sink *k);
+
 lk_status lk_sink_finish(lk_sink *k)
+{
+    lk_status st = finish_neartext(k);
+    return st == LK_OK ? resolve_frozen(k) : st;
+}
+
+/* lk_sink_finish: the near-text clustering and its actions. */
+static lk_status finish_neartext(lk_sink *k)
 {
     uint32_t *cl = NULL;
     uint64_t *repcref = NULL; /* each cluster's first post's content id, in reps */

@@ -45,6 +45,28 @@ def neartext_spilled(stderr):
     return int(m.group(1)) if m else None
 
 
+FREEZE = re.compile(r"string tables: (\d+) accounts and (\d+) objects \(\d+ MB with their next "
+                    r"growth\) reach their share of --max-mem \((\d+) MB\) at action (\d+)")
+FOUND = re.compile(r"string tables: (\d+) new accounts and (\d+) new objects found in (\d+) "
+                   r"occurrences")
+
+
+# the cap whose share for the string tables the simulated input's 300,000
+# actions pass while they are read
+MID_CAP = "8M"
+
+
+def frozen(stderr):
+    """(accounts, objects, action) where the string tables froze, the new
+    accounts, objects and the occurrences resolved after reading (from -v),
+    or None when they never froze."""
+    f, n = FREEZE.search(stderr), FOUND.search(stderr)
+    if not f or not n or "the actions from %s on given their ids" % f.group(4) not in stderr:
+        return None
+    return (int(f.group(1)), int(f.group(2)), int(f.group(4)),
+            int(n.group(1)), int(n.group(2)), int(n.group(3)))
+
+
 def compare_runs(name, args, inputs, caps, must_spill=True, must_spill_text=False):
     base = tmpdir()
     ref = os.path.join(base, "t1")
@@ -146,6 +168,14 @@ def compare_runs(name, args, inputs, caps, must_spill=True, must_spill_text=Fals
                       % (name, cap))
             else:
                 check(not must_spill_text, "%s: near-text clustering ran (-v)" % name)
+            # a cap this small freezes the string tables from the first action: every
+            # account and object gets its id after reading (native detect alone)
+            if "--compat" not in args:
+                fz = frozen(p.stderr)
+                check(fz is not None and fz[:3] == (0, 0, 0) and fz[3] > 0 and fz[4] > 0 and
+                      fz[5] >= fz[3] + fz[4],
+                      "%s: --max-mem %s freezes the string tables from the start (-v: %r)"
+                      % (name, cap, fz))
             check(os.listdir(tmp) == [], "%s: --tmp-dir empty after the run" % name)
     return ref
 
@@ -168,6 +198,23 @@ def main():
     check_same_folders(ref, out, "simulated, --max-mem 1G, 2 threads")
     check((neartext_spilled(p.stderr) or 0) > 0 and HI_ON_DISK.search(p.stderr) is None,
           "simulated, --max-mem 1G: signatures spilled while reading, read back whole (-v)")
+    check(FREEZE.search(p.stderr) is None,
+          "simulated, --max-mem 1G: the string tables hold every string (-v)")
+    # a cap whose share for the string tables (half of it) is reached while
+    # reading: the strings seen before keep their place in the tables, the
+    # new ones after it get their ids once reading is over, the same ids
+    tmp = tmpdir()
+    out = os.path.join(base, "capmid")
+    p = run(["detect", "-v", "-t", "2", "--max-mem", MID_CAP, "--tmp-dir", tmp, "-w", "60s",
+             "-o", out, simfile])
+    check_same_folders(ref, out, "simulated, --max-mem %s, 2 threads" % MID_CAP)
+    fz = frozen(p.stderr)
+    check(fz is not None and fz[0] > 0 and fz[1] > 0 and fz[2] > 0 and fz[3] + fz[4] > 0 and
+          fz[5] > fz[3] + fz[4],
+          "simulated, --max-mem %s: the string tables freeze while reading (-v: %r)"
+          % (MID_CAP, fz))
+    check(os.listdir(tmp) == [], "simulated, --max-mem %s: --tmp-dir empty after the run"
+          % MID_CAP)
     # only the ids the tables show come back (the output above is the same)
     m = re.search(r"string tables read back for the outputs: the (\d+) account ids and (\d+) "
                   r"object ids they show \(of (\d+) and (\d+)\)(.*)", p.stderr)
