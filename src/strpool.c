@@ -145,6 +145,7 @@ lk_status lk_arena_park(lk_arena *a, int fd, uint64_t *off, const char *dir, cha
         lk_status st = lk_tmpfile_write(fd, a->chunk[i], a->cused[i], *off, dir, errbuf);
         if (st != LK_OK)
             return st; /* the chunks written so far are still in memory too */
+        a->coff[i] = *off;
         *off += a->cused[i];
     }
     for (size_t i = 0; i < a->nchunk; i++) {
@@ -238,24 +239,48 @@ lk_status lk_arena_copy(const lk_arena *a, uint64_t ref, lk_buf *out, char *errb
 }
 
 /* Where each chunk of a parked or spilled arena is in its file (a spilled
- * arena's own; a parked one's from park_off on, back to back): nchunk
- * places, and after them the end (parked), freed by the caller; NULL when
- * out of memory. */
+ * arena's own; a parked one's from park_off on, back to back, and then any
+ * added while parked, lk_arena_add_parked): nchunk places, freed by the
+ * caller; NULL when out of memory. */
 static uint64_t *chunk_places(const lk_arena *a)
 {
     uint64_t *at = malloc((a->nchunk + 1) * sizeof *at);
 
     if (!at)
         return NULL;
-    if (a->spill_fd1) {
-        for (size_t c = 0; c < a->nchunk; c++)
-            at[c] = a->coff[c];
-    } else {
-        at[0] = a->park_off;
-        for (size_t c = 0; c < a->nchunk; c++)
-            at[c + 1] = at[c] + a->cused[c];
-    }
+    for (size_t c = 0; c < a->nchunk; c++)
+        at[c] = a->coff[c];
     return at;
+}
+
+lk_status lk_arena_add_parked(lk_arena *a, uint64_t len, uint64_t at)
+{
+    size_t cap = a->cap_chunk;
+
+    if (!a->parked || a->spill_fd1 || len > UINT32_MAX)
+        return LK_EINVAL;
+    if (LK_GROW(a->chunk, a->nchunk + 1, cap) != LK_OK)
+        return LK_ENOMEM;
+    if (cap != a->cap_chunk) { /* as lk_arena_reserve */
+        size_t *u = realloc(a->cused, cap * sizeof *u);
+        uint64_t *f;
+        if (!u)
+            return LK_ENOMEM;
+        a->cused = u;
+        if (!(f = realloc(a->coff, cap * sizeof *f)))
+            return LK_ENOMEM;
+        a->coff = f;
+        a->cap_chunk = cap;
+    }
+    a->chunk[a->nchunk] = NULL;
+    a->cused[a->nchunk] = (size_t)len;
+    a->coff[a->nchunk] = at;
+    a->nchunk++;
+    /* unparked, appends go on in this chunk, at its full size */
+    a->used = (size_t)len;
+    a->csize = LK_MAX(CHUNK_MIN, (size_t)len);
+    a->total += len;
+    return LK_OK;
 }
 
 lk_status lk_arena_pick(const lk_arena *a, int fd, const char *dir, uint64_t *refs, size_t n,
@@ -439,6 +464,18 @@ struct lk_strpool {
     uint32_t *sid;
     const char **sstr;
     size_t ns;
+    /* parked and growing (lk_strpool_park_grow): new strings fill gbuf,
+     * written at *goff of file gfd1 - 1 as the arena's next chunk when
+     * full; their refs wait in gref (TAB_PIECE of them, from id gref0 on)
+     * and go to the refs' place, which has room for ids below gmax */
+    int gfd1;
+    uint64_t *goff;
+    const char *gdir;
+    char *gerr;
+    char *gbuf;
+    size_t gused, gcap;
+    uint64_t *gref;
+    size_t ngref, gref0, gmax;
 };
 
 lk_status lk_strpool_new(lk_strpool **out)
@@ -621,6 +658,8 @@ size_t lk_strpool_grow_bytes(const lk_strpool *p, size_t adds)
     return b + CHUNK_MIN;
 }
 
+static lk_status append_parked(lk_strpool *p, const char *s, size_t n);
+
 lk_status lk_strpool_append(lk_strpool *p, const char *s, size_t n)
 {
     uint64_t ref;
@@ -630,6 +669,10 @@ lk_status lk_strpool_append(lk_strpool *p, const char *s, size_t n)
 
     if (p->n >= UINT32_MAX - 1 - LK_STRPOOL_PROVISIONAL || n > UINT32_MAX)
         return LK_ELIMIT;
+    if (p->gfd1)
+        return append_parked(p, s, n);
+    if (p->arena.parked)
+        return LK_EINVAL;
     if (p->tab) { /* it would not hold the string: built again when needed */
         lk_table_free(p->tab, (p->mask + 1) * sizeof *p->tab);
         p->tab = NULL;
@@ -723,6 +766,8 @@ void lk_strpool_free(lk_strpool *p)
     free(p->str);
     free(p->sid);
     free(p->sstr);
+    free(p->gbuf);
+    free(p->gref);
     lk_table_free(p->tab, (p->mask + 1) * sizeof *p->tab);
     free(p);
 }
@@ -799,8 +844,9 @@ static lk_status unpark_table(lk_strpool *p, int fd, const char *dir, unsigned t
  * per-id arena refs and (with_table) its hash table's slots are in the
  * file; unparked with lookups, the table comes back from there or is
  * rebuilt from the strings. */
-lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, int with_table, const char *dir,
-                          char *errbuf)
+/* lk_strpool_park, with room for `room` more ids' refs after the pool's. */
+static lk_status park(lk_strpool *p, int fd, uint64_t *off, int with_table, size_t room,
+                      const char *dir, char *errbuf)
 {
     /* the refs are written TAB_PIECE at a time: all of them at once had
      * taken 8 bytes a string beside the pool (0.46 GB at 2 x 10^8 actions,
@@ -835,7 +881,8 @@ lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, int with_table, 
     free(ref);
     if (st != LK_OK)
         return st;
-    *off += p->n * sizeof *ref;
+    /* the room is a hole in the file until written */
+    *off += (p->n + room) * sizeof *ref;
     if ((st = lk_arena_park(&p->arena, fd, off, dir, errbuf)) != LK_OK)
         return st;
     p->park_tab = 0;
@@ -846,6 +893,172 @@ lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, int with_table, 
     p->str = NULL;
     p->tab = NULL;
     return LK_OK;
+}
+
+lk_status lk_strpool_park(lk_strpool *p, int fd, uint64_t *off, int with_table, const char *dir,
+                          char *errbuf)
+{
+    return park(p, fd, off, with_table, 0, dir, errbuf);
+}
+
+lk_status lk_strpool_park_grow(lk_strpool *p, int fd, uint64_t *off, size_t room, const char *dir,
+                               char *errbuf)
+{
+    lk_status st;
+
+    if (p->arena.parked || p->sid || p->gfd1)
+        return LK_EINVAL;
+    p->gbuf = malloc(CHUNK_MIN);
+    p->gref = malloc(TAB_PIECE * sizeof *p->gref);
+    if (!p->gbuf || !p->gref) {
+        free(p->gbuf);
+        free(p->gref);
+        p->gbuf = NULL;
+        p->gref = NULL;
+        return LK_ENOMEM;
+    }
+    if ((st = park(p, fd, off, 0, room, dir, errbuf)) != LK_OK)
+        return st; /* freed with the pool */
+    p->gfd1 = fd + 1;
+    p->goff = off;
+    p->gdir = dir;
+    p->gerr = errbuf;
+    p->gcap = CHUNK_MIN;
+    p->gused = 0;
+    p->ngref = 0;
+    p->gref0 = p->n;
+    p->gmax = p->n + room;
+    return LK_OK;
+}
+
+/* A growing pool's strings in gbuf to the file, as the arena's next chunk. */
+static lk_status grow_chunk(lk_strpool *p)
+{
+    lk_status st;
+
+    if (!p->gused)
+        return LK_OK;
+    if ((st = lk_tmpfile_write(p->gfd1 - 1, p->gbuf, p->gused, *p->goff, p->gdir, p->gerr)) !=
+            LK_OK ||
+        (st = lk_arena_add_parked(&p->arena, p->gused, *p->goff)) != LK_OK)
+        return st;
+    *p->goff += p->gused;
+    p->gused = 0;
+    return LK_OK;
+}
+
+/* A growing pool's refs in gref to their place. */
+static lk_status grow_refs(lk_strpool *p)
+{
+    const lk_status st =
+        lk_tmpfile_write(p->gfd1 - 1, p->gref, p->ngref * sizeof *p->gref,
+                         p->park_refs + (uint64_t)p->gref0 * sizeof *p->gref, p->gdir, p->gerr);
+
+    p->gref0 += p->ngref;
+    p->ngref = 0;
+    return st;
+}
+
+/* lk_strpool_append on a growing pool. */
+static lk_status append_parked(lk_strpool *p, const char *s, size_t n)
+{
+    const size_t need = n + 5; /* the length, the string, its NUL */
+    const uint32_t n32 = (uint32_t)n;
+    lk_status st;
+
+    if (p->n >= p->gmax)
+        return LK_EINVAL;
+    if (p->gused + need > p->gcap) {
+        if ((st = grow_chunk(p)) != LK_OK)
+            return st;
+        if (need > p->gcap) { /* a string longer than a chunk: one of its own */
+            char *b = realloc(p->gbuf, need);
+            if (!b)
+                return LK_ENOMEM;
+            p->gbuf = b;
+            p->gcap = need;
+        }
+    }
+    /* the chunk's index once written: nothing else adds to the arena */
+    p->gref[p->ngref++] = (uint64_t)p->arena.nchunk << 32 | (uint64_t)p->gused;
+    memcpy(p->gbuf + p->gused, &n32, 4);
+    memcpy(p->gbuf + p->gused + 4, s, n);
+    p->gbuf[p->gused + 4 + n] = '\0';
+    p->gused += need;
+    if (p->ngref == TAB_PIECE && (st = grow_refs(p)) != LK_OK)
+        return st;
+    p->n++;
+    while (p->n * 4 > p->mask * 3)
+        p->mask = p->mask * 2 + 1;
+    return LK_OK;
+}
+
+lk_status lk_strpool_grow_end(lk_strpool *p)
+{
+    lk_status st;
+
+    if (!p->gfd1)
+        return LK_OK;
+    if ((st = grow_chunk(p)) != LK_OK || (st = grow_refs(p)) != LK_OK)
+        return st;
+    free(p->gbuf);
+    free(p->gref);
+    p->gbuf = NULL;
+    p->gref = NULL;
+    p->gfd1 = 0;
+    p->cap = LK_MAX(p->cap, p->n); /* what unparking allocates */
+    return LK_OK;
+}
+
+int lk_strpool_parked(const lk_strpool *p)
+{
+    return p->arena.parked;
+}
+
+lk_status lk_strpool_each(const lk_strpool *p, int fd, const char *dir,
+                          void (*fn)(void *ctx, uint32_t id, const char *s, size_t n), void *ctx,
+                          char *errbuf)
+{
+    const lk_arena *a = &p->arena;
+    uint64_t *at;
+    char *buf = NULL;
+    size_t cap = 0, id = 0;
+    lk_status st = LK_OK;
+
+    if (p->gfd1 || p->sid)
+        return LK_EINVAL;
+    if (!a->parked) {
+        for (size_t i = 0; i < p->n; i++)
+            fn(ctx, (uint32_t)i, p->str[i], stored_len(p->str[i]));
+        return LK_OK;
+    }
+    if (!(at = chunk_places(a)))
+        return LK_ENOMEM;
+    /* chunk by chunk: the strings are in id order, each as its length, its
+     * bytes and a NUL */
+    for (size_t c = 0; c < a->nchunk && st == LK_OK; c++) {
+        const size_t len = a->cused[c];
+        if ((st = LK_GROW(buf, LK_MAX(len, (size_t)1), cap)) != LK_OK ||
+            (st = lk_tmpfile_read(fd, buf, len, at[c], dir, errbuf)) != LK_OK)
+            break;
+        for (size_t o = 0; o < len && st == LK_OK;) {
+            uint32_t n;
+            if (len - o < 5 || (memcpy(&n, buf + o, 4), (size_t)n + 5 > len - o) || id >= p->n) {
+                lk_errf(errbuf, "string table: a temporary file in %s was read back corrupt", dir);
+                st = LK_EIO;
+                break;
+            }
+            fn(ctx, (uint32_t)id++, buf + o + 4, n);
+            o += (size_t)n + 5;
+        }
+    }
+    if (st == LK_OK && id != p->n) {
+        lk_errf(errbuf, "string table: a temporary file in %s was read back corrupt", dir);
+        st = LK_EIO;
+    }
+    free(at);
+    free(buf);
+    return st;
 }
 
 /* The hash table of ids, built from str[] (unparked without

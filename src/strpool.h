@@ -71,8 +71,11 @@ size_t lk_strpool_grow_bytes(const lk_strpool *p, size_t adds);
 /**
  * Add (s, n) with the next id without looking it up: the caller knows it
  * is new (xintern.h, which found the strings a frozen pool did not take
- * in).  The hash table is freed, and built again by the next lookup.
- * @return LK_OK, LK_ENOMEM, LK_ELIMIT.
+ * in).  The hash table is freed, and built again by the next lookup.  A
+ * pool parked to grow (lk_strpool_park_grow) takes it into its file.
+ * @return LK_OK, LK_ENOMEM, LK_ELIMIT, LK_EIO (growing: a write failed,
+ *         told in its errbuf), LK_EINVAL (parked otherwise, or past the
+ *         room it was parked with).
  */
 LK_RESULT_USED lk_status lk_strpool_append(lk_strpool *p, const char *s, size_t n);
 
@@ -174,6 +177,12 @@ LK_RESULT_USED lk_status lk_arena_park(lk_arena *a, int fd, uint64_t *off, const
  * of the chunks (or of the table's slots), into memory none has touched. */
 LK_RESULT_USED lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, unsigned threads,
                                          char *errbuf);
+/* A chunk of len bytes, written by the caller at byte `at` of the parked
+ * arena's file, becomes its next chunk (a pool that grows while parked,
+ * lk_strpool_park_grow): its refs are (the chunk's index << 32 | offset),
+ * the index being nchunk before the call.  Not for a spilled arena.
+ * @return LK_OK, LK_ENOMEM, LK_EINVAL (not parked, or spilled). */
+LK_RESULT_USED lk_status lk_arena_add_parked(lk_arena *a, uint64_t len, uint64_t at);
 /* Of a parked arena, only the strings behind refs[0..n) into *out (a new
  * arena, released by the caller), refs[] rewritten to point there: read
  * from the file one string at a time, for when a few are needed (a
@@ -207,6 +216,38 @@ LK_RESULT_USED lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *di
 LK_RESULT_USED lk_status lk_strpool_unpark_ids(lk_strpool *p, int fd, const char *dir,
                                                const uint32_t *ids, size_t n, unsigned threads,
                                                char *errbuf);
+
+/*
+ * Parked to grow: lk_strpool_park without its table, with room in the file
+ * for `room` more ids' refs, after which lk_strpool_append() adds strings
+ * straight to the file: a megabyte at a time as the arena's next chunk,
+ * written at *off (which advances, and must stay valid until
+ * lk_strpool_grow_end), their refs 64 Ki at a time into that room.  So
+ * the strings a frozen pool did not take in (xintern.h) get their ids
+ * without ever being in memory all together (about 30 bytes a string with
+ * its pointer).  errbuf (borrowed until lk_strpool_grow_end) receives a
+ * failed write's one-line error, naming dir.  Not for a pool read back in
+ * part.  @return LK_OK, LK_ENOMEM, LK_EIO, LK_EINVAL (parked already).
+ */
+LK_RESULT_USED lk_status lk_strpool_park_grow(lk_strpool *p, int fd, uint64_t *off, size_t room,
+                                              const char *dir, char *errbuf);
+
+/** The last strings and refs of a growing pool to its file: parked as
+ *  lk_strpool_park leaves a pool (without its table).  A no-op for a pool
+ *  not growing.  @return LK_OK, LK_EIO (in the errbuf it was parked with). */
+LK_RESULT_USED lk_status lk_strpool_grow_end(lk_strpool *p);
+
+/** Whether the pool is parked (lk_strpool_park, lk_strpool_park_grow). */
+int lk_strpool_parked(const lk_strpool *p);
+
+/** fn(ctx, id, s, n) for every string of the pool, in id order: from
+ *  memory, or of a parked pool read from its file fd a chunk at a time
+ *  (errors name dir).  Not for a growing pool or one read back in part.
+ *  @return LK_OK, LK_ENOMEM, LK_EIO, LK_EINVAL. */
+LK_RESULT_USED lk_status lk_strpool_each(const lk_strpool *p, int fd, const char *dir,
+                                         void (*fn)(void *ctx, uint32_t id, const char *s,
+                                                    size_t n),
+                                         void *ctx, char *errbuf);
 
 /** Whether the pool came back in part (lk_strpool_unpark_ids). */
 int lk_strpool_partial(const lk_strpool *p);

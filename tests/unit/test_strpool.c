@@ -729,6 +729,112 @@ static void test_park_ids(void **state)
     free(big);
 }
 
+/* Each id's string, as a pool has it, against key k's (id k) or the big
+ * string (id big_id). */
+typedef struct grow_seen {
+    size_t n, big_id;
+    const char *big;
+    size_t big_len;
+} grow_seen;
+
+static void grow_check(void *ctx, uint32_t id, const char *s, size_t n)
+{
+    grow_seen *g = ctx;
+    char buf[64];
+    assert_int_equal(id, g->n);
+    if (id == g->big_id) {
+        assert_int_equal(n, g->big_len);
+        assert_memory_equal(s, g->big, n);
+    } else {
+        const size_t want = key_string(id < g->big_id ? id : id - 1u, buf);
+        assert_int_equal(n, want);
+        assert_memory_equal(s, buf, n);
+    }
+    g->n++;
+}
+
+/* Two pools parked to grow in one file, their chunks interleaved there
+ * (each one's places are its own, not back to back), with a string longer
+ * than a chunk among the new ones: every string comes back in id order
+ * (lk_strpool_each), in part (lk_strpool_unpark_ids) and whole, where
+ * lookups find them and interning goes on. */
+static void test_park_grow(void **state)
+{
+    enum { N0 = 50000, N = 180000, BIG = 60000 }; /* ids: keys, the big string at BIG */
+
+    const size_t big_len = ((size_t)3 << 20) / 2;
+    lk_strpool *p[2] = {new_pool(), new_pool()};
+    char *big = malloc(big_len), buf[64], errbuf[LK_ERRMSG_MAX] = "";
+    const char *dir = lk_tmpfile_dir(NULL);
+    uint64_t off = 0;
+    int fd = -1;
+    uint32_t ids[3] = {7, BIG, N - 1}, id;
+    (void)state;
+
+    assert_non_null(big);
+    memset(big, 'g', big_len);
+    for (int i = 0; i < 2; i++)
+        for (uint64_t k = 0; k < N0; k++) {
+            const size_t n = key_string(k, buf);
+            intern_ok(p[i], buf, n, (uint32_t)k, 1);
+        }
+    assert_int_equal(lk_tmpfile_open(dir, &fd, errbuf), LK_OK);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(lk_strpool_park_grow(p[i], fd, &off, N + 1 - N0, dir, errbuf), LK_OK);
+    assert_int_equal(lk_strpool_park_grow(p[0], fd, &off, 1, dir, errbuf), LK_EINVAL);
+    assert_int_equal(lk_strpool_parked(p[0]), 1);
+    for (size_t id1 = N0; id1 <= N; id1++)
+        for (int i = 0; i < 2; i++) {
+            if (id1 == BIG) {
+                assert_int_equal(lk_strpool_append(p[i], big, big_len), LK_OK);
+            } else {
+                const size_t n = key_string(id1 < BIG ? id1 : id1 - 1, buf);
+                assert_int_equal(lk_strpool_append(p[i], buf, n), LK_OK);
+            }
+        }
+    /* no room past what it was parked with */
+    assert_int_equal(lk_strpool_append(p[0], "x", 1), LK_EINVAL);
+    for (int i = 0; i < 2; i++) {
+        grow_seen g = {0, BIG, big, big_len};
+        assert_int_equal(lk_strpool_grow_end(p[i]), LK_OK);
+        assert_int_equal(lk_strpool_count(p[i]), N + 1);
+        assert_int_equal(lk_strpool_each(p[i], fd, dir, grow_check, &g, errbuf), LK_OK);
+        assert_int_equal(g.n, N + 1);
+    }
+    /* a few back (one id in 16 at most) */
+    assert_int_equal(lk_strpool_unpark_ids(p[0], fd, dir, ids, 3, 2, errbuf), LK_OK);
+    assert_int_equal(lk_strpool_partial(p[0]), 1);
+    {
+        size_t len = 0;
+        const char *got = lk_strpool_get(p[0], BIG, &len);
+        assert_int_equal(len, big_len);
+        assert_memory_equal(got, big, big_len);
+        len = key_string(N - 2, buf);
+        assert_int_equal(lk_strpool_get(p[0], N - 1, NULL)[-4], (char)len);
+        assert_memory_equal(lk_strpool_get(p[0], N - 1, NULL), buf, len);
+    }
+    /* all of them back, looked up */
+    assert_int_equal(lk_strpool_unpark(p[1], fd, dir, 1, 2, errbuf), LK_OK);
+    {
+        grow_seen g = {0, BIG, big, big_len};
+        assert_int_equal(lk_strpool_each(p[1], fd, dir, grow_check, &g, errbuf), LK_OK);
+        assert_int_equal(g.n, N + 1);
+    }
+    for (uint64_t k = 0; k < N; k += 37) {
+        const size_t n = key_string(k, buf);
+        const uint32_t want = (uint32_t)(k < BIG ? k : k + 1);
+        assert_int_equal(lk_strpool_find(p[1], buf, n, &id), 1);
+        assert_int_equal(id, want);
+        intern_ok(p[1], buf, n, want, 0);
+    }
+    intern_ok(p[1], big, big_len, BIG, 0);
+    intern_ok(p[1], "after growing", 13, N + 1, 1);
+    (void)close(fd);
+    lk_strpool_free(p[0]);
+    lk_strpool_free(p[1]);
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -736,6 +842,7 @@ int main(void)
         cmocka_unit_test(test_random_million), cmocka_unit_test(test_pointer_stability),
         cmocka_unit_test(test_arena),          cmocka_unit_test(test_arena_spill),
         cmocka_unit_test(test_park),           cmocka_unit_test(test_park_ids),
+        cmocka_unit_test(test_park_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
