@@ -155,6 +155,21 @@ LK_RESULT_USED lk_status lk_dataset_park(lk_dataset *ds, const char *dir, int wi
                                          char *errbuf);
 
 /**
+ * lk_dataset_park without the hash tables, the account and object tables
+ * parked to grow (lk_strpool_park_grow) by up to room[0] and room[1]
+ * strings, written at the park file's end: the strings they did not take
+ * in while reading (xintern.h) join them there, never all in memory, until
+ * lk_dataset_grow_end().  Errors name dir (errbuf, borrowed until then).
+ * @return LK_OK, LK_ENOMEM, LK_EIO, LK_EINVAL (parked already).
+ */
+LK_RESULT_USED lk_status lk_dataset_park_grow(lk_dataset *ds, const char *dir, const size_t room[2],
+                                              char *errbuf);
+
+/** The end of lk_dataset_park_grow: the tables parked as lk_dataset_park
+ *  leaves them.  @return LK_OK, LK_EIO. */
+LK_RESULT_USED lk_status lk_dataset_grow_end(lk_dataset *ds);
+
+/**
  * Park the action table too (into the same file, opened here when the
  * strings are not parked), and free it: under --max-mem the near-text
  * clustering at the end of reading needs nothing of the dataset (sink.c).

@@ -510,6 +510,12 @@ static lk_status estimate_window(lk_detect *d, const lk_objindex *ix, const uint
  * each object's trace, computed here first (1 byte an object, against
  * about 70 bytes a string: 3.6 GB at 10^8 actions).
  */
+/* An object's trace, its key's first byte (lk_ds_object), into ctx[id]. */
+static void trace_of(void *ctx, uint32_t id, const char *s, size_t n)
+{
+    ((uint8_t *)ctx)[id] = n ? (uint8_t)(s[0] - 'A') : 0;
+}
+
 static lk_status park_strings(lk_detect *d, uint8_t **otrace)
 {
     lk_dataset *ds = &d->ds;
@@ -520,11 +526,11 @@ static lk_status park_strings(lk_detect *d, uint8_t **otrace)
     *otrace = malloc(LK_MAX(nobj, (size_t)1));
     if (!*otrace)
         return LK_ENOMEM;
-    for (size_t o = 0; o < nobj; o++) {
-        lk_trace tr;
-        (void)lk_ds_object(ds, (uint32_t)o, NULL, &tr);
-        (*otrace)[o] = (uint8_t)tr;
-    }
+    /* from memory, or from the file when the tables grew there after
+     * reading (lk_dataset_park_grow: parked already) */
+    if ((st = lk_strpool_each(ds->objects, ds->park_fd1 - 1, ds->park_dir, trace_of, *otrace,
+                              d->errmsg)) != LK_OK)
+        return st;
     if ((st = lk_dataset_park(ds, d->o.tmp_dir, 0, d->errmsg)) != LK_OK)
         return st;
     stage_done("string tables parked", &t0);

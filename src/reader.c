@@ -97,6 +97,33 @@ lk_status lk_dataset_park(lk_dataset *ds, const char *dir, int with_tables, char
     return LK_OK;
 }
 
+lk_status lk_dataset_park_grow(lk_dataset *ds, const char *dir, const size_t room[2], char *errbuf)
+{
+    int fd;
+    lk_status st;
+
+    if (ds->content.parked)
+        return LK_EINVAL;
+    if ((st = park_file(ds, dir, errbuf)) != LK_OK)
+        return st;
+    fd = ds->park_fd1 - 1;
+    dir = ds->park_dir;
+    /* the content ids first: the tables then grow at the file's end, each
+     * a chunk at a time wherever the end is then */
+    if ((st = lk_arena_park(&ds->content, fd, &ds->park_end, dir, errbuf)) != LK_OK ||
+        (st = lk_strpool_park_grow(ds->accounts, fd, &ds->park_end, room[0], dir, errbuf)) !=
+            LK_OK ||
+        (st = lk_strpool_park_grow(ds->objects, fd, &ds->park_end, room[1], dir, errbuf)) != LK_OK)
+        return st;
+    return LK_OK;
+}
+
+lk_status lk_dataset_grow_end(lk_dataset *ds)
+{
+    lk_status st = lk_strpool_grow_end(ds->accounts);
+    return st == LK_OK ? lk_strpool_grow_end(ds->objects) : st;
+}
+
 lk_status lk_dataset_spill(lk_dataset *ds, const char *dir, char *errbuf)
 {
     int fd, rfd;
