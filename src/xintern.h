@@ -25,10 +25,10 @@
  * giving ids back, 16 KiB per partition not yet exhausted (4 MiB at most).
  * Nothing is ever held per occurrence.
  *
- * Disk: 16 bytes + the string's length per occurrence (12 of record head
- * and 4 of id), and 16 bytes + the length per distinct string (its copy,
- * its first occurrence and its real id), in one file (tmpfile.h) given
- * back by lk_xintern_free().
+ * Disk: about 7 bytes + the string's length per occurrence (a record head
+ * of two varints, usually 2-4 bytes, and 4 of id), and 16 bytes + the
+ * length per distinct string (its copy, its first occurrence and its real
+ * id), in one file (tmpfile.h) given back by lk_xintern_free().
  *
  * A handle is used by one thread at a time; lk_xintern_resolve() runs its
  * own threads.  After an error other than LK_EINVAL, or lk_xintern_add's
