@@ -233,8 +233,14 @@ lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk
         k->tmp_dir = lk_tmpfile_dir(o->tmp_dir);
         lk_keyset_spill(k->keys, k->tmp_dir);
         /* the account and object tables' share while reading (a spilled
-         * dataset's: native detect), before they are frozen (lk_sink_flush) */
-        k->tab_share = o->max_mem / 2;
+         * dataset's: native detect), with the posts' keys beside them,
+         * before they are frozen (lk_sink_flush): the rest is for the
+         * reader's buffers (24 MB a thread).  Half the cap had frozen them
+         * at 2.5 x 10^8 simulated actions under 4G with 1.5 x 10^8 ids
+         * left out, whose 12 GB of extra writes slowed the later stages
+         * by 6-11% (bench/RESULTS.md), for a peak the pair stage's filling
+         * exceeds anyway */
+        k->tab_share = o->max_mem / 4 * 3;
     }
     if (ds && (o->traces >> LK_TR_NEAR_TEXT) & 1u) {
         lk_neartext_opts no;
@@ -822,15 +828,17 @@ void lk_sink_not_post(lk_sink *k, uint64_t line)
 /* ---- dataset backend -------------------------------------------------------- */
 
 /* Freeze the string tables when they, with what the batch's np actions may
- * add to them, would hold more than their share: from here on they are
- * only looked up, and a string they do not hold gets a provisional id
- * (xintern.h).  The ids come out the same as had they never frozen. */
+ * add to them and the posts' keys' table, would hold more than their
+ * share: from here on they are only looked up, and a string they do not
+ * hold gets a provisional id (xintern.h).  The ids come out the same as
+ * had they never frozen. */
 static lk_status maybe_freeze(lk_sink *k, char *msg)
 {
     const lk_dataset *ds = k->ds;
     const size_t held = lk_strpool_bytes(ds->accounts) + lk_strpool_bytes(ds->objects) +
                         lk_strpool_grow_bytes(ds->accounts, k->np) +
-                        lk_strpool_grow_bytes(ds->objects, k->np);
+                        lk_strpool_grow_bytes(ds->objects, k->np) +
+                        (k->keys ? lk_keyset_bytes(k->keys) : 0);
     lk_status st;
 
     if (held <= k->tab_share)
@@ -841,9 +849,9 @@ static lk_status maybe_freeze(lk_sink *k, char *msg)
     k->frozen = 1;
     k->frozen_at = ds->n;
     lk_log(LK_LOG_INFO,
-           "string tables: %zu accounts and %zu objects (%llu MB with their next growth) reach "
-           "their share of --max-mem (%llu MB) at action %zu: strings they do not hold go to %s "
-           "until reading is over",
+           "string tables: %zu accounts and %zu objects (%llu MB with their next growth and the "
+           "posts' keys) reach their share of --max-mem (%llu MB) at action %zu: strings they "
+           "do not hold go to %s until reading is over",
            lk_strpool_count(ds->accounts), lk_strpool_count(ds->objects),
            (unsigned long long)(held >> 20), (unsigned long long)(k->tab_share >> 20), ds->n,
            k->tmp_dir);
@@ -1276,7 +1284,8 @@ static lk_status resolve_frozen(lk_sink *k)
         lk_xintern_free(k->xi[i]);
         k->xi[i] = NULL;
     }
-    k->frozen = 0; /* the tables hold every string now */
+    k->frozen = 0; /* the tables hold every string now, parked: never again */
+    k->tab_share = 0;
     return LK_OK;
 }
 

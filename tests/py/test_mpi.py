@@ -152,6 +152,13 @@ def compare(name, args, inputs, ranks=(2, 3), spill=False, sketch=False):
             check(m is not None and int(m.group(1)) > 0 and int(m.group(2)) == np - 1,
                   "%s, %d ranks: the other ranks' parked edges streamed to rank 0 (%s)"
                   % (name, np, m.group(0) if m else None))
+            # every rank's string tables freeze from the first action and get
+            # the ids they left out after reading, the same on every rank
+            m = re.search(r"string tables: (\d+) new accounts and (\d+) new objects found in "
+                          r"(\d+) occurrences", p.stderr)
+            check(m is not None and int(m.group(1)) > 0 and int(m.group(2)) > 0,
+                  "%s, %d ranks: the string tables frozen under --max-mem 1M (%s)"
+                  % (name, np, m.group(0) if m else None))
             # every rank spills its near-text signatures and parks its dataset
             # while it clusters the same gathered texts (rank 0 reports it)
             check(re.search(r"near-text: [1-9]\d* bytes of signatures", p.stderr) is not None
