@@ -223,10 +223,10 @@ void lk_cli_help_global(FILE *f, const lk_cli *c, int which)
         lk_cli_help_opt(f, "--max-mem SIZE",
                         "memory cap (K, M, G, T): pair records beyond it and\n"
                         "the aggregations' columns go to --tmp-dir, the\n"
-                        "actions, content ids and ids past half the cap as\n"
-                        "they are read, and the tables, index, near-text\n"
-                        "signatures and kept edges while unused; 0 = 60%% of\n"
-                        "RAM, no parking [%s]",
+                        "actions, content ids and the ids the tables leave\n"
+                        "out as they are read, and the tables, index,\n"
+                        "near-text signatures and kept edges while unused;\n"
+                        "0 = 60%% of RAM, no parking [%s]",
                         lk_cli_fmt_size(c->max_mem, size, sizeof size));
         lk_cli_help_opt(f, "--tmp-dir DIR",
                         "folder for spilled and parked data (removed at\n"

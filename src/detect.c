@@ -345,7 +345,8 @@ static lk_status read_inputs(lk_detect *d)
     /* what the cap cannot bound while reading: say so when it was exceeded,
      * naming what held the memory when it peaked (the sizes per item are
      * lockstep-detect(1)'s: about 40 bytes a string with its hash table,
-     * which the tables hold up to half the cap before they freeze; the
+     * which the tables hold, with the posts' keys, up to three quarters of
+     * the cap before they freeze; the
      * clustering's own count of what it held) */
     const uint64_t peak = peak_rss();
     if (d->o.max_mem && peak > d->o.max_mem) {
@@ -364,8 +365,8 @@ static lk_status read_inputs(lk_detect *d)
                    "reading peaked at %llu MB, above the %llu MB of --max-mem: the reader's "
                    "buffers (about 24 MB a thread), the posts' keys' table (about 14 bytes a "
                    "distinct post) and the tables of the %llu accounts and %llu objects (about "
-                   "%llu MB whole; half the cap at most while they are filled, a few MB while "
-                   "what they left out is added) are held in memory whatever the cap "
+                   "%llu MB whole; with the posts' keys three quarters of the cap at most while "
+                   "they are filled, a few MB while what they left out is added) are held in memory whatever the cap "
                    "(lockstep-detect(1), MEMORY AND THREADS)",
                    (unsigned long long)(peak >> 20), (unsigned long long)(d->o.max_mem >> 20), nacc,
                    nobj, ((nacc + nobj) * 40) >> 20);
