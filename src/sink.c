@@ -750,6 +750,10 @@ static lk_status obj(lk_sink *k, lk_trace tr, const char *s, size_t n, int deriv
 }
 
 /* A bad record at `line`; `row`: a row no record was begun for. */
+/* (the attribute tells clang that fmt is the callers' printf format) */
+static lk_status vbad(lk_sink *k, uint64_t line, lk_skip why, int row, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
 static lk_status vbad(lk_sink *k, uint64_t line, lk_skip why, int row, const char *fmt, va_list ap)
 {
     char what[300];

@@ -97,8 +97,10 @@ static size_t make_key(uint64_t *s, uint64_t i, char *buf, size_t cap)
         n = id % 64 == 4 ? 0 : n; /* empty now and then */
         break;
     case 5: /* long: 100 to 4,000 bytes */
-        while (n < 100 + (id % 3900) && n < cap)
-            buf[n++] = (char)('a' + (id + n) % 26);
+        while (n < 100 + (id % 3900) && n < cap) {
+            buf[n] = (char)('a' + (id + n) % 26);
+            n++;
+        }
         break;
     default:
         break;
