@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build lockstep and run every test: the strict (-Werror) build, then the
-# whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# clang build (-Werror) and its unit tests, then the whole suite again under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
 # Tests that need ../shared/data skip (exit 77) when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,13 @@ run-clang-tidy -quiet -p build "$PWD/src/" "$PWD/cli/" >build/clang-tidy.log 2>&
     echo "clang-tidy found problems (full log: build/clang-tidy.log)" >&2
     exit 1
 }
+
+# clang 14, the other compiler the project supports, finds what gcc does not
+# (-Wformat-nonliteral, -Wunsequenced): the build under -Werror and the unit tests
+echo "== clang build (-Werror) and unit tests"
+cmake --preset clang >/dev/null
+cmake --build --preset clang
+ctest --preset clang -j "$jobs" -L unit
 
 echo "== ASan + UBSan build and tests"
 cmake --preset asan >/dev/null
