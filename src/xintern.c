@@ -7,12 +7,13 @@
  *            its seq, is past the partition's record before), 16 KiB of
  *            them at a time, or one record longer than that on its own;
  *   L        per partition, 4 bytes an occurrence: its local id (order of
- *            first occurrence within the partition), later its real id;
- *   S, F     per partition, its distinct strings [u32 len][bytes] and the
- *            seq of each one's first occurrence (u64), placed as each
- *            partition ends (so their offsets vary between runs, never
- *            their content);
- *   G        per partition, the real id of each local id.
+ *            first occurrence within the partition), later its real id
+ *            (resolving) or kept (deduping);
+ *   S, F     resolving only: per partition, its distinct strings [u32
+ *            len][bytes] and the seq of each one's first occurrence (u64),
+ *            placed as each partition ends (so their offsets vary between
+ *            runs, never their content);
+ *   G        resolving only: per partition, the real id of each local id.
  */
 #include "xintern.h"
 
@@ -34,7 +35,10 @@
  * against 12 as two fixed fields: 21% of the file at 2.5 x 10^8 actions) */
 #define REC_HEAD_MAX 15
 
-enum { ADDING, RESOLVING, RESOLVED };
+/* ADDING, then RESOLVING -> RESOLVED (ids) or DEDUPING -> DEDUPED (first
+ * occurrences only); the -ING states last one call, and a failure there is
+ * sticky (x->err), so no call ever sees them. */
+enum { ADDING, RESOLVING, RESOLVED, DEDUPING, DEDUPED };
 
 typedef struct blk {
     uint64_t off, len;
@@ -48,8 +52,9 @@ typedef struct part {
     uint64_t occ, distinct;
     uint64_t last_seq;                          /* while adding: the seq of its last record */
     uint64_t l_off, s_off, s_len, f_off, g_off; /* its regions */
-    uint64_t taken;                             /* occurrences lk_xintern_next gave back */
-    uint32_t *rbuf;                             /* lk_xintern_next's ids read ahead (WBUF bytes) */
+    uint64_t taken;                             /* occurrences lk_xintern_next(_first) gave back */
+    uint64_t seen;                              /* deduped: distinct strings among them */
+    uint32_t *rbuf;                             /* L read ahead for them (WBUF bytes) */
     size_t rpos, rlen;
 } part;
 
@@ -329,21 +334,50 @@ static lk_status wr_put(wr *w, const lk_xintern *x, const void *src, size_t n, c
 
 typedef struct job {
     lk_xintern *x;
+    int keep;                 /* resolving: S and F written too */
     atomic_uint_fast64_t end; /* the file's end while partitions place S, F */
     lk_status st[NPART];
     char msg[NPART][LK_ERRMSG_MAX];
 } job;
 
+/* S and F of p: its pool's strings in local id order, and their first
+ * seqs, placed at the file's end as the partition ends. */
+static lk_status put_strings(const lk_xintern *x, part *p, const lk_strpool *tp,
+                             const uint64_t *first, uint64_t s_len, atomic_uint_fast64_t *end,
+                             wr *w, char *errbuf)
+{
+    lk_status st;
+
+    p->s_len = s_len;
+    p->s_off = atomic_fetch_add(end, s_len + p->distinct * 8);
+    p->f_off = p->s_off + s_len;
+    w->off = p->s_off;
+    for (size_t i = 0; i < p->distinct; i++) {
+        size_t n;
+        const char *s = lk_strpool_get(tp, (uint32_t)i, &n);
+        const uint32_t n32 = (uint32_t)n;
+
+        if ((st = wr_put(w, x, &n32, 4, errbuf)) != LK_OK ||
+            (st = wr_put(w, x, s, n, errbuf)) != LK_OK)
+            return st;
+    }
+    if ((st = wr_flush(w, x, errbuf)) == LK_OK && p->distinct)
+        st = lk_tmpfile_write(x->fd, first, p->distinct * 8, p->f_off, x->dir, errbuf);
+    return st;
+}
+
 /* Intern p's occurrences into a pool of its own, in order: local ids in
  * order of first occurrence within the partition, which is the order its
  * strings take among all (seqs increase along its blocks).  L gets each
- * occurrence's local id; S and F each distinct string and its first seq. */
-static lk_status dedup_part(lk_xintern *x, part *p, atomic_uint_fast64_t *end, char *errbuf)
+ * occurrence's local id; with keep, S and F each distinct string and its
+ * first seq (deduping needs neither: L alone tells a first occurrence). */
+static lk_status dedup_part(lk_xintern *x, part *p, int keep, atomic_uint_fast64_t *end,
+                            char *errbuf)
 {
     lk_strpool *tp = NULL;
     unsigned char *in = NULL, *out = malloc(WBUF);
     uint64_t *first = NULL;
-    size_t in_cap = 0, nfirst = 0, first_cap = 0;
+    size_t in_cap = 0, ndistinct = 0, first_cap = 0;
     uint64_t s_len = 0, seq = 0; /* the records' seqs, step by step */
     wr w = {p->l_off, out, 0, WBUF};
     lk_status st;
@@ -380,12 +414,13 @@ static lk_status dedup_part(lk_xintern *x, part *p, atomic_uint_fast64_t *end, c
             if ((st = lk_strpool_intern_hashed(tp, s, (size_t)n, lk_strpool_hash(s, (size_t)n),
                                                &lid, &is_new)) != LK_OK)
                 goto cleanup;
-            if (is_new) {
-                if ((st = LK_GROW(first, nfirst + 1, first_cap)) != LK_OK)
+            if (is_new && keep) {
+                if ((st = LK_GROW(first, ndistinct + 1, first_cap)) != LK_OK)
                     goto cleanup;
-                first[nfirst++] = seq;
+                first[ndistinct] = seq;
                 s_len += 4 + (uint64_t)n;
             }
+            ndistinct += (size_t)is_new;
             if ((st = wr_put(&w, x, &lid, 4, errbuf)) != LK_OK)
                 goto cleanup;
             o += (size_t)n;
@@ -395,22 +430,9 @@ static lk_status dedup_part(lk_xintern *x, part *p, atomic_uint_fast64_t *end, c
         goto cleanup;
     free(in); /* the strings' copies below need no more than the pool */
     in = NULL;
-    p->distinct = nfirst;
-    p->s_len = s_len;
-    p->s_off = atomic_fetch_add(end, s_len + (uint64_t)nfirst * 8);
-    p->f_off = p->s_off + s_len;
-    w.off = p->s_off;
-    for (size_t i = 0; i < nfirst; i++) {
-        size_t n;
-        const char *s = lk_strpool_get(tp, (uint32_t)i, &n);
-        const uint32_t n32 = (uint32_t)n;
-
-        if ((st = wr_put(&w, x, &n32, 4, errbuf)) != LK_OK ||
-            (st = wr_put(&w, x, s, n, errbuf)) != LK_OK)
-            goto cleanup;
-    }
-    if ((st = wr_flush(&w, x, errbuf)) == LK_OK && nfirst)
-        st = lk_tmpfile_write(x->fd, first, nfirst * 8, p->f_off, x->dir, errbuf);
+    p->distinct = ndistinct;
+    if (keep)
+        st = put_strings(x, p, tp, first, s_len, end, &w, errbuf);
 cleanup:
     lk_strpool_free(tp);
     free(in);
@@ -425,7 +447,7 @@ static void dedup_task(void *ctx, size_t task, unsigned worker)
     part *const p = &j->x->part[task];
 
     (void)worker;
-    j->st[task] = p->occ ? dedup_part(j->x, p, &j->end, j->msg[task]) : LK_OK;
+    j->st[task] = p->occ ? dedup_part(j->x, p, j->keep, &j->end, j->msg[task]) : LK_OK;
 }
 
 /* L's local ids replaced with real ids, read from G (4 bytes a distinct
@@ -585,20 +607,27 @@ cleanup:
 
 /* ---- resolving ----------------------------------------------------------- */
 
-lk_status lk_xintern_resolve(lk_xintern *x, lk_strpool *pool, unsigned threads, char *errbuf)
+/* What lk_xintern_resolve() (busy = RESOLVING, done = RESOLVED) and
+ * lk_xintern_dedup() (DEDUPING, DEDUPED) share, up to and including the
+ * dedup pass: the state checked, the last records written, L laid out and
+ * every partition deduped on threads (S and F too when resolving), the
+ * distinct strings counted.  *jp gets the job for the passes after (the
+ * caller frees it), or NULL when nothing was added: the state is done then.
+ * Every failure but LK_EINVAL is made sticky here. */
+static lk_status dedup_all(lk_xintern *x, int busy, int done, unsigned threads, job **jp,
+                           char *errbuf)
 {
-    job *j = NULL;
-    double t[4];
+    job *j;
     lk_status st;
 
+    *jp = NULL;
     if (x->err)
         return failed(x, errbuf);
     if (x->state != ADDING)
         return LK_EINVAL;
-    x->state = RESOLVING;
-    t[0] = lk_mono_s();
+    x->state = busy;
     if (!x->count) {
-        x->state = RESOLVED;
+        x->state = done;
         return LK_OK;
     }
     /* the last records; the write buffers are not needed any more */
@@ -619,13 +648,30 @@ lk_status lk_xintern_resolve(lk_xintern *x, lk_strpool *pool, unsigned threads, 
     if (!(j = calloc(1, sizeof *j)))
         return fail(x, LK_ENOMEM, errbuf);
     j->x = x;
+    j->keep = busy == RESOLVING;
     atomic_init(&j->end, x->end);
-    if ((st = run_parts(j, threads, dedup_task, errbuf)) != LK_OK)
-        goto cleanup;
-    t[1] = lk_mono_s();
+    if ((st = run_parts(j, threads, dedup_task, errbuf)) != LK_OK) {
+        free(j);
+        return fail(x, st, errbuf);
+    }
     x->end = atomic_load(&j->end);
-    for (size_t i = 0; i < NPART; i++) {
+    for (size_t i = 0; i < NPART; i++)
         x->distinct += x->part[i].distinct;
+    *jp = j;
+    return LK_OK;
+}
+
+lk_status lk_xintern_resolve(lk_xintern *x, lk_strpool *pool, unsigned threads, char *errbuf)
+{
+    job *j = NULL;
+    double t[4];
+    lk_status st;
+
+    t[0] = lk_mono_s();
+    if ((st = dedup_all(x, RESOLVING, RESOLVED, threads, &j, errbuf)) != LK_OK || !j)
+        return st; /* dedup_all made a failure sticky */
+    t[1] = lk_mono_s();
+    for (size_t i = 0; i < NPART; i++) {
         x->part[i].g_off = x->end;
         x->end += x->part[i].distinct * 4;
     }
@@ -647,14 +693,33 @@ cleanup:
     return st == LK_OK ? st : fail(x, st, errbuf);
 }
 
-lk_status lk_xintern_next(lk_xintern *x, uint32_t prov, uint32_t *id, char *errbuf)
+lk_status lk_xintern_dedup(lk_xintern *x, unsigned threads, char *errbuf)
+{
+    job *j = NULL;
+    const double t0 = lk_mono_s();
+    const lk_status st = dedup_all(x, DEDUPING, DEDUPED, threads, &j, errbuf);
+
+    if (st != LK_OK || !j)
+        return st; /* dedup_all made a failure sticky */
+    free(j);
+    /* no merge and no ids: the partitions' pass is the whole of it */
+    lk_log(LK_LOG_DEBUG, "string dedup: %llu occurrences, %llu distinct: partitions %.3f s",
+           (unsigned long long)x->count, (unsigned long long)x->distinct, lk_mono_s() - t0);
+    x->state = DEDUPED;
+    return LK_OK;
+}
+
+/* ---- giving back, in the order added -------------------------------------- */
+
+/* The next entry of L in prov's partition (*pp gets the partition), read
+ * ahead WBUF bytes at a time; the partition's buffer goes when it is
+ * exhausted.  The caller has checked the state. */
+static lk_status next_l(lk_xintern *x, uint32_t prov, part **pp, uint32_t *v, char *errbuf)
 {
     part *p;
     lk_status st;
 
-    if (x->err)
-        return failed(x, errbuf);
-    if (x->state != RESOLVED || !lk_xintern_provisional(prov))
+    if (!lk_xintern_provisional(prov))
         return LK_EINVAL;
     p = &x->part[UINT32_MAX - 1 - prov];
     if (p->taken == p->occ)
@@ -670,11 +735,51 @@ lk_status lk_xintern_next(lk_xintern *x, uint32_t prov, uint32_t *id, char *errb
         p->rpos = 0;
         p->rlen = k;
     }
-    *id = p->rbuf[p->rpos++];
+    *v = p->rbuf[p->rpos++];
     if (++p->taken == p->occ) { /* the partition is done: its buffer too */
         free(p->rbuf);
         p->rbuf = NULL;
         p->rpos = p->rlen = 0;
     }
+    *pp = p;
+    return LK_OK;
+}
+
+lk_status lk_xintern_next(lk_xintern *x, uint32_t prov, uint32_t *id, char *errbuf)
+{
+    part *p;
+
+    if (x->err)
+        return failed(x, errbuf);
+    if (x->state != RESOLVED)
+        return LK_EINVAL;
+    return next_l(x, prov, &p, id, errbuf);
+}
+
+/* Local ids follow first occurrence within the partition, and a string's
+ * occurrences all fall in one partition: walked in the order added, an
+ * occurrence is its string's first iff its local id is the count of the
+ * partition's strings met so far.  A larger one, or a count short of the
+ * partition's distinct strings at its end, is a file read back corrupt. */
+lk_status lk_xintern_next_first(lk_xintern *x, uint32_t prov, int *first, char *errbuf)
+{
+    part *p;
+    uint32_t lid;
+    int is_first;
+    lk_status st;
+
+    if (x->err)
+        return failed(x, errbuf);
+    if (x->state != DEDUPED)
+        return LK_EINVAL;
+    if ((st = next_l(x, prov, &p, &lid, errbuf)) != LK_OK)
+        return st;
+    if (lid > p->seen)
+        return fail(x, corrupt(x, errbuf), errbuf);
+    is_first = lid == p->seen;
+    p->seen += (uint64_t)is_first;
+    if (p->taken == p->occ && p->seen != p->distinct)
+        return fail(x, corrupt(x, errbuf), errbuf);
+    *first = is_first;
     return LK_OK;
 }
