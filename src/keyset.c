@@ -204,12 +204,56 @@ static int same(lk_keyset *s, uint64_t slot, uint64_t h, const char *key, size_t
     return memcmp(s->rec, key, n) == 0;
 }
 
+/* Whether (h, key, n) is in the table: *found, and in *slot the slot it
+ * is in or the free one that ends its probe. */
+static lk_status lookup(lk_keyset *s, uint64_t h, const char *key, size_t n, int *found,
+                        size_t *slot)
+{
+    const uint64_t tag = h >> REF_BITS;
+    size_t j;
+
+    for (j = (size_t)h & s->mask; s->tab[j]; j = (j + 1) & s->mask) {
+        lk_status st = LK_OK;
+        int r;
+
+        if (s->tab[j] >> REF_BITS != tag)
+            continue;
+        if ((r = same(s, s->tab[j], h, key, n, &st)) < 0)
+            return st;
+        if (r) {
+            *found = 1;
+            *slot = j;
+            return LK_OK;
+        }
+    }
+    *found = 0;
+    *slot = j;
+    return LK_OK;
+}
+
+size_t lk_keyset_grow_bytes(const lk_keyset *s)
+{
+    return (s->n + 1) * 4 > (uint64_t)(s->mask + 1) * 3 ? (s->mask + 1) * sizeof *s->tab : 0;
+}
+
+lk_status lk_keyset_find(lk_keyset *s, const char *key, size_t n, int *found)
+{
+    size_t j;
+
+    if (n >= ((size_t)1 << 31) - REC_HEAD)
+        return LK_ELIMIT;
+    if (!s->tab) /* a growth failed */
+        return LK_ENOMEM;
+    return lookup(s, lk_hash64(key, n), key, n, found, &j);
+}
+
 lk_status lk_keyset_add(lk_keyset *s, const char *key, size_t n, int *fresh)
 {
-    const uint64_t h = lk_hash64(key, n), tag = h >> REF_BITS;
+    const uint64_t h = lk_hash64(key, n);
     uint64_t ref, pos;
     char *dst;
-    size_t j;
+    size_t j = 0;
+    int found = 0;
     lk_status st;
 
     if (n >= ((size_t)1 << 31) - REC_HEAD)
@@ -221,18 +265,11 @@ lk_status lk_keyset_add(lk_keyset *s, const char *key, size_t n, int *fresh)
         return st;
     if ((s->n + 1) * 4 > (uint64_t)(s->mask + 1) * 3 && (st = grow(s)) != LK_OK)
         return st;
-    for (j = (size_t)h & s->mask; s->tab[j]; j = (j + 1) & s->mask) {
-        int r;
-
-        if (s->tab[j] >> REF_BITS != tag)
-            continue;
-        st = LK_OK;
-        if ((r = same(s, s->tab[j], h, key, n, &st)) < 0)
-            return st;
-        if (r) {
-            *fresh = 0;
-            return LK_OK;
-        }
+    if ((st = lookup(s, h, key, n, &found, &j)) != LK_OK)
+        return st;
+    if (found) {
+        *fresh = 0;
+        return LK_OK;
     }
     if ((st = lk_arena_reserve(&s->arena, REC_HEAD + n, &ref, &dst)) != LK_OK)
         return st;

@@ -46,6 +46,18 @@ const char *lk_keyset_errmsg(const lk_keyset *s);
  */
 LK_RESULT_USED lk_status lk_keyset_add(lk_keyset *s, const char *key, size_t n, int *fresh);
 
+/**
+ * Whether key is in the set (*found), the set unchanged: a frozen set's
+ * lookup.  Errors as lk_keyset_add's (LK_EIO: a key of the file could not
+ * be read back).
+ */
+LK_RESULT_USED lk_status lk_keyset_find(lk_keyset *s, const char *key, size_t n, int *found);
+
+/** Bytes the next lk_keyset_add() would add to lk_keyset_bytes() when it
+ *  grows the table (the old table is freed before the new one is made): 0
+ *  when it would not. */
+size_t lk_keyset_grow_bytes(const lk_keyset *s);
+
 /** Bytes written to the file so far (0 when not spilled). */
 uint64_t lk_keyset_spilled_bytes(const lk_keyset *s);
 

@@ -112,7 +112,8 @@ static void run(int spill, uint64_t nkeys)
 {
     static char buf[2 * 1024 * 1024 + 64];
     uint64_t s = 17, fresh_count = 0;
-    size_t max_bytes = 0;
+    size_t max_bytes = 0, n;
+    unsigned grows = 0;
     lk_keyset *ks = NULL;
     ref_set ref = {calloc(1 << 16, sizeof(ref_node *)), 1 << 16};
 
@@ -121,8 +122,8 @@ static void run(int spill, uint64_t nkeys)
     if (spill)
         lk_keyset_spill(ks, tmpdir);
     for (uint64_t i = 0; i < nkeys; i++) {
-        size_t n;
-        int fresh = -1;
+        size_t grow, before;
+        int fresh = -1, found = -1;
 
         if (i == nkeys / 2 || i == nkeys / 2 + 1 || i == nkeys - 1) {
             /* a key longer than a chunk (the same one twice, then once more
@@ -133,12 +134,42 @@ static void run(int spill, uint64_t nkeys)
         } else {
             n = make_key(&s, i, buf, sizeof buf);
         }
+        /* a lookup alone says what the add will, and changes nothing */
+        assert_int_equal(lk_keyset_find(ks, buf, n, &found), LK_OK);
+        assert_int_equal(lk_keyset_count(ks), fresh_count);
+        grow = lk_keyset_grow_bytes(ks);
+        before = lk_keyset_bytes(ks);
         assert_int_equal(lk_keyset_add(ks, buf, n, &fresh), LK_OK);
         assert_int_equal(fresh, ref_add(&ref, buf, n));
+        assert_int_equal(found, !fresh);
+        /* the growth foretold: the table doubles by the old one's size */
+        if (grow) {
+            assert_true(lk_keyset_bytes(ks) >= before + grow);
+            grows++;
+        }
         fresh_count += (uint64_t)fresh;
         max_bytes = LK_MAX(max_bytes, lk_keyset_bytes(ks));
     }
     assert_int_equal(lk_keyset_count(ks), fresh_count);
+    /* from 1,024 slots to the first power of two that holds the distinct
+     * keys at a load of 3/4 at most: one growth a doubling */
+    {
+        uint64_t slots = 1024;
+        unsigned want = 0;
+        while (fresh_count * 4 > slots * 3) {
+            slots *= 2;
+            want++;
+        }
+        assert_int_equal(grows, want);
+    }
+    /* keys never added are not found (their first byte is one make_key
+     * never starts with: a 0xff byte then 'z') */
+    for (int i = 0; i < 1000; i++) {
+        int found = -1;
+        n = (size_t)snprintf(buf, 64, "\xffz%d", i);
+        assert_int_equal(lk_keyset_find(ks, buf, n, &found), LK_OK);
+        assert_int_equal(found, 0);
+    }
     print_message("%s: %llu keys, %llu distinct, at most %zu bytes held\n",
                   spill ? "spilled" : "in memory", (unsigned long long)nkeys,
                   (unsigned long long)fresh_count, max_bytes);
