@@ -363,11 +363,11 @@ static lk_status read_inputs(lk_detect *d)
         else
             lk_log(LK_LOG_WARN,
                    "reading peaked at %llu MB, above the %llu MB of --max-mem: the reader's "
-                   "buffers (about 24 MB a thread), the posts' keys' table (about 14 bytes a "
-                   "distinct post) and the tables of the %llu accounts and %llu objects (about "
-                   "%llu MB whole; with the posts' keys three quarters of the cap at most while "
-                   "they are filled, a few MB while what they left out is added) are held in "
-                   "memory whatever the cap (lockstep-detect(1), MEMORY AND THREADS)",
+                   "buffers (about 24 MB a thread) are held in memory whatever the cap, beside "
+                   "the tables of the %llu accounts and %llu objects (about %llu MB whole) and "
+                   "the posts' keys' table (about 14 bytes a distinct post), which take three "
+                   "quarters of the cap at most while they are filled and a few MB while what "
+                   "they left out is added (lockstep-detect(1), MEMORY AND THREADS)",
                    (unsigned long long)(peak >> 20), (unsigned long long)(d->o.max_mem >> 20), nacc,
                    nobj, ((nacc + nobj) * 40) >> 20);
     }

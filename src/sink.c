@@ -3,6 +3,13 @@
  * trace, UTF-8 checks, duplicate posts, row accounting, and the two
  * backends (callback for convert and tests; dataset for detect).
  *
+ * Under --max-mem the posts' key set and the string tables share three
+ * quarters of the cap while reading.  Past it the tables freeze (the ids
+ * they lack are resolved after reading, xintern.h), and the key set
+ * freezes at its next growth: from then on every record waits on disk
+ * (spool.h) with its key matched there, and lk_sink_finish uses them in
+ * order once the duplicates among those keys are known.
+ *
  * The dataset backend is the reader's hot path: each lookup in a pool of
  * millions of ids is a cache miss or two.  Actions are therefore queued in
  * batches: ids are copied aside and hashed, all table slots are prefetched,
@@ -17,6 +24,7 @@
 #include "normalize.h"
 #include "parse_time.h"
 #include "sink.h"
+#include "spool.h"
 #include "tmpfile.h"
 #include "xintern.h"
 
@@ -194,6 +202,20 @@ struct lk_sink {
     uint64_t last_chash; /* a spilled dataset's: its hash (lk_ds_content_hash) */
     int have_cref;       /* last_cref is set */
     int frozen;          /* the string tables are (see tab_share) */
+    /* the posts' keys past the same share (with the string tables): from
+     * then on the key set is only looked up, a key it lacks goes to kx,
+     * and every record, keyed or not, waits in dfr until lk_sink_finish
+     * finds which of kx's keys repeat and replays the records in order
+     * (replay_deferred): the same records used, in the same order */
+    int kfrozen;
+    lk_xintern *kx;
+    lk_spool *dfr;
+    uint64_t kx_dups; /* duplicates among kx's keys (replay_deferred) */
+    recobj *dob;      /* replay_deferred: a record's objects, aligned */
+    size_t dob_cap;
+    uint32_t *doh; /* and their hashes */
+    size_t doh_cap;
+    uint16_t dsig[LK_NEARTEXT_K]; /* and its sketch */
 
     lk_progress *prog; /* ticked every LK_SINK_TICK records (borrowed) */
 };
@@ -289,6 +311,10 @@ void lk_sink_free(lk_sink *k)
     lk_keyset_free(k->keys);
     lk_xintern_free(k->xi[0]);
     lk_xintern_free(k->xi[1]);
+    lk_xintern_free(k->kx);
+    lk_spool_free(k->dfr);
+    free(k->dob);
+    free(k->doh);
     free(k);
 }
 
@@ -299,12 +325,14 @@ lk_status lk_sink_file(lk_sink *k, const char *name, uint32_t file_index, lk_inp
     k->file = file_index;
     k->st = stats;
     k->errbuf = errbuf;
-    if (!k->nt)
+    /* the files' stats by index: for the near-text counts, and for the
+     * records that wait while the posts' keys are frozen */
+    if (!k->nt && !k->ds)
         return LK_OK;
     if (file_index >= k->nfiles) {
         // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
         if (LK_GROW(k->files, (size_t)file_index + 1, k->files_cap) != LK_OK) {
-            /* its near-text actions would go uncounted */
+            /* its near-text actions and waiting records would go uncounted */
             lk_errf(errbuf, "%s: out of memory", name);
             return LK_ENOMEM;
         }
@@ -1294,10 +1322,25 @@ static lk_status resolve_frozen(lk_sink *k)
 }
 
 static lk_status finish_neartext(lk_sink *k);
+static lk_status replay_deferred(lk_sink *k);
+
+/* Reading is over: the key set goes. */
+static void free_keys(lk_sink *k)
+{
+    if (k->keys && lk_keyset_spilled_bytes(k->keys))
+        lk_log(LK_LOG_INFO, "post keys: %llu bytes spilled to %s while reading (%llu distinct)",
+               (unsigned long long)lk_keyset_spilled_bytes(k->keys), k->tmp_dir,
+               (unsigned long long)lk_keyset_count(k->keys));
+    lk_keyset_free(k->keys);
+    k->keys = NULL;
+}
 
 lk_status lk_sink_finish(lk_sink *k)
 {
-    lk_status st = finish_neartext(k);
+    lk_status st = replay_deferred(k);
+
+    if (st == LK_OK)
+        st = finish_neartext(k);
     return st == LK_OK ? resolve_frozen(k) : st;
 }
 
@@ -1313,12 +1356,7 @@ static lk_status finish_neartext(lk_sink *k)
     lk_status st;
     lk_buf key;
 
-    if (k->keys && lk_keyset_spilled_bytes(k->keys)) /* reading is over: the keys go */
-        lk_log(LK_LOG_INFO, "post keys: %llu bytes spilled to %s while reading (%llu distinct)",
-               (unsigned long long)lk_keyset_spilled_bytes(k->keys), k->tmp_dir,
-               (unsigned long long)lk_keyset_count(k->keys));
-    lk_keyset_free(k->keys);
-    k->keys = NULL;
+    free_keys(k);
     if (!k->nt || k->nntp == 0)
         return LK_OK;
     finish_file(k, k->file);
@@ -1435,19 +1473,291 @@ void lk_sink_neartext_stats(const lk_sink *k, lk_neartext_stats *st)
     *st = k->ntst; /* zeros (calloc) until lk_sink_finish clustered */
 }
 
+/* A record found no duplicate: counted, its actions queued (or emitted),
+ * its text added for near-text. */
+static lk_status use_rec(lk_sink *k, const rec *r)
+{
+    lk_status st;
+
+    k->st->rows_used++;
+    for (size_t i = 0; i < r->nob; i++)
+        k->st->actions[r->objs[r->ob[i].off] - 'A']++;
+    st = k->ds ? queue_actions(k, r) : emit_actions(k, r);
+    if (st == LK_OK && r->nt)
+        st = add_neartext(k, r);
+    if (st == LK_ENOMEM || st == LK_ELIMIT)
+        lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)r->line, lk_strerror(st));
+    return st;
+}
+
+/* ---- the posts' keys frozen: records wait until reading is over ----------- */
+
+/* A waiting record in the spool: this head, then acc\0, content\0, the
+ * objects and their NUL, the objects' places (recobj each), their hashes
+ * when the record came with them (acc_h first, then one per object), and
+ * its text or sketch. */
+typedef struct drec {
+    uint64_t line;
+    int64_t t;
+    uint32_t file;
+    uint32_t prov; /* keyed: the key's provisional id in kx */
+    uint32_t acc_len, content_len, objs_len, nob, nt_len;
+    uint8_t keyed, hashed, nt; /* nt: one of DR_* */
+    uint8_t pad[5];
+} drec;
+
+enum { DR_NONE, DR_TEXT, DR_SIG, DR_SHORT };
+
+/* When the key set's next growth would take it, with the string tables,
+ * past their share of the cap: frozen from this record on (the tables
+ * freeze on their own, maybe_freeze). */
+static lk_status maybe_freeze_keys(lk_sink *k, const rec *r)
+{
+    const lk_dataset *ds = k->ds;
+    const size_t held = lk_strpool_bytes(ds->accounts) + lk_strpool_bytes(ds->objects) +
+                        lk_keyset_bytes(k->keys) + lk_keyset_grow_bytes(k->keys);
+    char msg[LK_ERRMSG_MAX] = "";
+    lk_status st;
+
+    if (held <= k->tab_share)
+        return LK_OK;
+    if ((st = lk_xintern_new(k->tmp_dir, &k->kx, msg)) != LK_OK ||
+        (st = lk_spool_new(k->tmp_dir, &k->dfr, msg)) != LK_OK) {
+        lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)r->line,
+                st == LK_EIO ? msg : lk_strerror(st));
+        return st;
+    }
+    k->kfrozen = 1;
+    lk_log(LK_LOG_INFO,
+           "post keys: %llu keys (%llu MB with the table's next growth and the string tables) "
+           "reach their share of --max-mem (%llu MB) at %s:%llu: from there on the records "
+           "wait in %s until reading is over, and the keys the set does not hold are matched "
+           "there",
+           (unsigned long long)lk_keyset_count(k->keys), (unsigned long long)(held >> 20),
+           (unsigned long long)(k->tab_share >> 20), k->name, (unsigned long long)r->line,
+           k->tmp_dir);
+    return LK_OK;
+}
+
+/* The record to the spool, its key (keyed) given provisional id prov. */
+static lk_status defer_rec(lk_sink *k, const rec *r, int keyed, uint32_t prov)
+{
+    char msg[LK_ERRMSG_MAX] = "";
+    size_t ol = 0, need;
+    drec d;
+    char *p;
+    void *dst;
+    lk_status st;
+
+    for (size_t i = 0; i < r->nob; i++)
+        ol = LK_MAX(ol, (size_t)r->ob[i].off + r->ob[i].len);
+    memset(&d, 0, sizeof d); /* no stray padding bytes in the file */
+    d.line = r->line;
+    d.t = r->t;
+    d.file = k->file;
+    d.prov = prov;
+    d.acc_len = (uint32_t)r->acc_len;
+    d.content_len = (uint32_t)r->content_len;
+    d.objs_len = (uint32_t)ol;
+    d.nob = (uint32_t)r->nob;
+    d.keyed = (uint8_t)keyed;
+    d.hashed = r->obj_h != NULL;
+    d.nt = !r->nt ? DR_NONE : r->nt_text ? DR_TEXT : r->sig ? DR_SIG : DR_SHORT;
+    d.nt_len = d.nt == DR_TEXT  ? (uint32_t)r->nt_len
+               : d.nt == DR_SIG ? LK_NEARTEXT_K * (uint32_t)sizeof *r->sig
+                                : 0;
+    need = sizeof d + r->acc_len + 1 + r->content_len + 1 + ol + 1 + r->nob * sizeof *r->ob +
+           (d.hashed ? (r->nob + 1) * 4 : 0) + d.nt_len;
+    if ((st = lk_spool_add(k->dfr, need, &dst, msg)) != LK_OK) {
+        lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)r->line,
+                st == LK_EIO ? msg : lk_strerror(st));
+        return st;
+    }
+    p = dst;
+    memcpy(p, &d, sizeof d);
+    p += sizeof d;
+    memcpy(p, r->acc, r->acc_len);
+    p[r->acc_len] = '\0';
+    p += r->acc_len + 1;
+    memcpy(p, r->content, r->content_len);
+    p[r->content_len] = '\0';
+    p += r->content_len + 1;
+    memcpy(p, r->objs, ol);
+    p[ol] = '\0';
+    p += ol + 1;
+    if (r->nob) {
+        memcpy(p, r->ob, r->nob * sizeof *r->ob);
+        p += r->nob * sizeof *r->ob;
+    }
+    if (d.hashed) {
+        memcpy(p, &r->acc_h, 4);
+        if (r->nob)
+            memcpy(p + 4, r->obj_h, r->nob * 4);
+        p += (r->nob + 1) * 4;
+    }
+    if (d.nt_len)
+        memcpy(p, d.nt == DR_TEXT ? (const void *)r->nt_text : (const void *)r->sig, d.nt_len);
+    return LK_OK;
+}
+
+/* A waiting record read back (n bytes at p) into *r, *d its head: its
+ * arrays copied to aligned scratch.  LK_EIO when it does not add up. */
+static lk_status undefer_rec(lk_sink *k, char *p, size_t n, drec *d, rec *r)
+{
+    size_t need;
+    lk_status st;
+
+    if (n < sizeof *d)
+        goto corrupt;
+    memcpy(d, p, sizeof *d);
+    need = sizeof *d + (size_t)d->acc_len + 1 + d->content_len + 1 + d->objs_len + 1 +
+           (size_t)d->nob * sizeof *r->ob + (d->hashed ? ((size_t)d->nob + 1) * 4 : 0) + d->nt_len;
+    if (need != n || d->file >= k->nfiles || d->nt > DR_SHORT ||
+        (d->nt == DR_SIG && d->nt_len != sizeof k->dsig))
+        goto corrupt;
+    memset(r, 0, sizeof *r);
+    p += sizeof *d;
+    r->acc = p;
+    r->acc_len = d->acc_len;
+    p += d->acc_len + 1;
+    r->content = p;
+    r->content_len = d->content_len;
+    p += d->content_len + 1;
+    r->objs = p;
+    p += d->objs_len + 1;
+    r->nob = d->nob;
+    if ((st = LK_GROW(k->dob, LK_MAX(r->nob, (size_t)1), k->dob_cap)) != LK_OK ||
+        (st = LK_GROW(k->doh, r->nob + 1, k->doh_cap)) != LK_OK)
+        return st;
+    if (r->nob)
+        memcpy(k->dob, p, r->nob * sizeof *r->ob);
+    for (size_t i = 0; i < r->nob; i++)
+        if ((uint64_t)k->dob[i].off + k->dob[i].len > d->objs_len)
+            goto corrupt;
+    r->ob = k->dob;
+    p += r->nob * sizeof *r->ob;
+    if (d->hashed) {
+        memcpy(k->doh, p, (r->nob + 1) * 4);
+        r->acc_h = k->doh[0];
+        r->obj_h = k->doh + 1;
+        p += (r->nob + 1) * 4;
+    }
+    r->t = d->t;
+    r->line = d->line;
+    r->nt = d->nt != DR_NONE;
+    if (d->nt == DR_TEXT) {
+        r->nt_text = p;
+        r->nt_len = d->nt_len;
+    } else if (d->nt == DR_SIG) {
+        memcpy(k->dsig, p, sizeof k->dsig);
+        r->sig = k->dsig;
+    }
+    return LK_OK;
+corrupt:
+    lk_errf(k->errbuf, "a temporary file in %s was read back corrupt", k->tmp_dir);
+    return LK_EIO;
+}
+
+/* Reading is over: which of the waiting records' keys repeat an earlier
+ * one is found a hash partition at a time (xintern.h), and the records are
+ * used in the order they came, the repeats counted as duplicates, as they
+ * would have been had the key set never frozen. */
+static lk_status replay_deferred(lk_sink *k)
+{
+    const unsigned threads = LK_MAX(k->o.threads, 1u);
+    uint64_t waited;
+    lk_status st;
+
+    if (!k->kfrozen)
+        return LK_OK;
+    free_keys(k); /* what it matched is counted; the rest is kx's */
+    k->kfrozen = 0;
+    finish_file(k, k->file); /* the last stream's name went with it */
+    if ((st = lk_sink_flush(k)) != LK_OK ||
+        (st = lk_xintern_dedup(k->kx, threads, k->errbuf)) != LK_OK ||
+        (st = lk_spool_rewind(k->dfr, k->errbuf)) != LK_OK)
+        return st;
+    stage(k, "post keys: %llu keys of waiting records, %llu distinct",
+          (unsigned long long)lk_xintern_count(k->kx),
+          (unsigned long long)lk_xintern_distinct(k->kx));
+    waited = lk_spool_count(k->dfr);
+    for (;;) {
+        void *p;
+        size_t n;
+        drec d;
+        rec r;
+
+        if ((st = lk_spool_next(k->dfr, &p, &n, k->errbuf)) != LK_OK)
+            return st;
+        if (!p)
+            break;
+        if ((st = undefer_rec(k, p, n, &d, &r)) != LK_OK)
+            return st;
+        if (d.keyed) {
+            int first;
+            if ((st = lk_xintern_next_first(k->kx, d.prov, &first, k->errbuf)) != LK_OK)
+                return st;
+            if (!first) {
+                k->files[d.file]->skipped[LK_SKIP_DUPLICATE]++;
+                k->kx_dups++;
+                continue;
+            }
+        }
+        if (d.file != k->file) { /* an action's file is the flush's */
+            if ((st = lk_sink_flush(k)) != LK_OK)
+                return st;
+            finish_file(k, d.file);
+        }
+        k->st = k->files[d.file];
+        if ((st = use_rec(k, &r)) != LK_OK)
+            return st;
+    }
+    if ((st = lk_sink_flush(k)) != LK_OK)
+        return st;
+    lk_log(LK_LOG_INFO,
+           "post keys: %llu records waited in %s (%llu bytes); %llu keys of them matched "
+           "after reading, %llu distinct: %llu duplicate posts",
+           (unsigned long long)waited, k->tmp_dir, (unsigned long long)lk_spool_file_bytes(k->dfr),
+           (unsigned long long)lk_xintern_count(k->kx),
+           (unsigned long long)lk_xintern_distinct(k->kx), (unsigned long long)k->kx_dups);
+    stage(k, "post keys: waiting records used");
+    lk_xintern_free(k->kx);
+    k->kx = NULL;
+    lk_spool_free(k->dfr);
+    k->dfr = NULL;
+    return LK_OK;
+}
+
 /* The steps of lk_sink_end that depend on earlier records: duplicate keys,
  * accounting, interning or emitting, near-text. */
 static lk_status commit(lk_sink *k, const rec *r)
 {
+    char msg[LK_ERRMSG_MAX] = "";
+    uint32_t prov = 0;
+    int keyed = 0;
     lk_status st;
-    int fresh;
 
     if (r->have_key) {
-        if ((st = lk_keyset_add(k->keys, r->key, r->key_len, &fresh)) != LK_OK) {
-            if (st != LK_EIO)
-                goto fail;
-            lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)r->line,
-                    lk_keyset_errmsg(k->keys));
+        int fresh;
+
+        if (!k->kfrozen && k->tab_share && k->ds && k->ds->spill_fd1 &&
+            lk_keyset_grow_bytes(k->keys) && (st = maybe_freeze_keys(k, r)) != LK_OK)
+            return st;
+        if (!k->kfrozen) {
+            st = lk_keyset_add(k->keys, r->key, r->key_len, &fresh);
+        } else if ((st = lk_keyset_find(k->keys, r->key, r->key_len, &fresh)) == LK_OK) {
+            fresh = !fresh;
+            if (fresh) { /* not among the keys before the freeze: matched later */
+                keyed = 1;
+                st = lk_xintern_add(k->kx, r->key, r->key_len, lk_strpool_hash(r->key, r->key_len),
+                                    &prov, msg);
+            }
+        }
+        if (st != LK_OK) {
+            const char *why = st != LK_EIO ? lk_strerror(st)
+                              : msg[0]     ? msg
+                                           : lk_keyset_errmsg(k->keys);
+            lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)r->line, why);
             return st;
         }
         if (!fresh) {
@@ -1455,19 +1765,9 @@ static lk_status commit(lk_sink *k, const rec *r)
             return LK_OK;
         }
     }
-    k->st->rows_used++;
-    for (size_t i = 0; i < r->nob; i++)
-        k->st->actions[r->objs[r->ob[i].off] - 'A']++;
-    st = k->ds ? queue_actions(k, r) : emit_actions(k, r);
-    if (st == LK_OK && r->nt)
-        st = add_neartext(k, r);
-    if (st == LK_OK)
-        return LK_OK;
-    if (st == LK_ENOMEM || st == LK_ELIMIT) {
-    fail:
-        lk_errf(k->errbuf, "%s:%llu: %s", k->name, (unsigned long long)r->line, lk_strerror(st));
-    }
-    return st;
+    if (k->kfrozen)
+        return defer_rec(k, r, keyed, prov);
+    return use_rec(k, r);
 }
 
 /* Worker: the record, checked, into the journal. */

@@ -174,7 +174,13 @@ LK_RESULT_USED lk_status lk_sink_file(lk_sink *k, const char *name, uint32_t fil
                                       lk_input_stats *stats, char *errbuf);
 
 /**
- * After the last file: cluster the texts for the near-text trace (dataset
+ * After the last file: first, when the posts' key set froze while reading
+ * (a spilled dataset's, under o->max_mem, once it and the string tables
+ * would pass three quarters of the cap), find which of the waiting
+ * records' keys repeat an earlier one, and use the records in the order
+ * they came, each repeat counted as a duplicate in its file's stats: the
+ * same actions, counts and errors as had the set never frozen.  Then
+ * cluster the texts for the near-text trace (dataset
  * backend with near-text selected; otherwise nothing) and add one action per
  * post that has near-duplicates, on its cluster (named after the content id
  * of the cluster's first post).  The callback backend never computes

@@ -112,7 +112,7 @@ def near_text_shared(name, np, ref, stderr):
           % (name, np, want, nt["bands"], m.group(0) if m else None))
 
 
-def compare(name, args, inputs, ranks=(2, 3), spill=False, sketch=False):
+def compare(name, args, inputs, ranks=(2, 3), spill=False, sketch=False, keys=False):
     base = tmpdir()
     ref = os.path.join(base, "one")
     run(["detect", "-q", "-o", ref] + args + inputs)
@@ -138,8 +138,16 @@ def compare(name, args, inputs, ranks=(2, 3), spill=False, sketch=False):
         # rank 0 alone speaks: one summary line
         check(len(re.findall(r" s wall, .* results in ", p.stderr)) == 1,
               "%s, %d ranks: one summary line (stderr: %s)" % (name, np, p.stderr[-1500:]))
+        if keys:  # inputs with duplicate posts: found after reading on every rank
+            m = re.search(r"post keys: (\d+) records waited in .* \(\d+ bytes\); (\d+) keys of "
+                          r"them matched after reading, (\d+) distinct: ([1-9]\d*) duplicate "
+                          r"posts", p.stderr)
+            check(m is not None and int(m.group(2)) == 2 * int(m.group(4)),
+                  "%s, %d ranks: the duplicate posts found after reading (%s)"
+                  % (name, np, m.group(0) if m else None))
         if spill:
-            check(re.search(r"[1-9]\d* bytes spilled", p.stderr) is not None,
+            # (the 26,000 tweets' pairs fit the pair stage's budget under 1M)
+            check(keys or re.search(r"[1-9]\d* bytes spilled", p.stderr) is not None,
                   "%s, %d ranks: records spilled under --max-mem 1M" % (name, np))
             # every rank parks its partitions' kept edges as one process does,
             # and the other ranks' stream to rank 0's file (net_dist.c,
@@ -409,6 +417,12 @@ split_read("IO archive, split reading", [], [os.path.join(simt, "tweets.csv")], 
 # 21 bands of three slots: the last group of passes is short
 compare("IO archive, near-text 0.5", ["--near-text-threshold", "0.5"],
         [os.path.join(simt, "tweets.csv")], ranks=(3,))
+
+# duplicate posts on every rank under a cap: the tweets read twice, the
+# posts' key set frozen at its first growth, the records after it waiting
+# on disk until the duplicates among their keys are found after reading
+tweets = os.path.join(simt, "tweets.csv")
+compare("IO archive twice, spilling", [], [tweets, tweets], ranks=(3,), spill=True, keys=True)
 
 # bad rows of several kinds among the first rows of actions.csv; the
 # malformed one sends the rest of the file to the serial reader

@@ -6,7 +6,10 @@ the spilled bytes -v reports) and the string tables and, during the
 calibration, the kept edges parked there; while reading, the near-text
 signatures and posts are spilled too and the dataset parked during the
 near-text clustering; and the keys of posts, which find duplicate posts (the
-simulated IO-archive tweets read twice); and with the null copies' pairs
+simulated IO-archive tweets read twice), frozen from their first growth or
+part way, when the records after it wait on disk until the duplicates
+among their keys are found (with the generic actions between the two
+copies: records without keys wait in their turn too); and with the null copies' pairs
 sampled (--null-sample 8: an eighth of the null pairs); and with the
 calibration's post numbering in a mapped file (a larger simulated input).  Temporary files never outlive the run, not even one
 killed by SIGTERM, and a full disk (emulated with RLIMIT_FSIZE) is a
@@ -66,6 +69,26 @@ def frozen(stderr):
         return None
     return (int(f.group(1)), int(f.group(2)), int(f.group(4)),
             int(n.group(1)), int(n.group(2)), int(n.group(3)))
+
+
+KEY_FREEZE = re.compile(r"post keys: (\d+) keys \(\d+ MB with the table's next growth and the "
+                        r"string tables\) reach their share of --max-mem \(\d+ MB\) at (.*):"
+                        r"(\d+): from there on the records wait in ")
+KEY_WAITED = re.compile(r"post keys: (\d+) records waited in .* \(\d+ bytes\); (\d+) keys of "
+                        r"them matched after reading, (\d+) distinct: (\d+) duplicate posts")
+# the cap whose share the posts' keys reach part way through the first of
+# two copies of the simulated tweets (204,615 posts): at the key set's
+# growth past 98,304 keys, with the string tables frozen before it
+KEYS_MID_CAP = "6M"
+
+
+def key_freeze(stderr):
+    """((keys, file, line) where the posts' key set froze, (records waited,
+    keys matched after reading, distinct, duplicates)) from -v, each None
+    when absent."""
+    f, w = KEY_FREEZE.search(stderr), KEY_WAITED.search(stderr)
+    return ((int(f.group(1)), f.group(2), int(f.group(3))) if f else None,
+            tuple(int(x) for x in w.groups()) if w else None)
 
 
 def compare_runs(name, args, inputs, caps, must_spill=True, must_spill_text=False):
@@ -323,8 +346,10 @@ def main():
           % (pr, cols))
     check(os.listdir(tmp) == [], "simulated 450k: --tmp-dir empty after the run")
     # duplicate posts under a cap: the IO-archive tweets read twice, so that
-    # every post of the second copy is a duplicate found in the post keys'
-    # file (5 MB of keys, spilled a megabyte at a time)
+    # every post of the second copy is a duplicate.  1M freezes the posts'
+    # key set at its first growth: the second copy's first posts are found
+    # in it, and the rest of the records wait on disk until reading is over,
+    # when the duplicates among their keys are found
     simt = os.path.join(base, "simt")
     run(["simulate", "-q", "--seed", "7", "--actions", "300000", "-o", simt])
     tweets = os.path.join(simt, "tweets.csv")
@@ -338,23 +363,61 @@ def main():
           and int(used.group(1)) == dups[1],
           "tweets twice: the second copy's rows are all duplicates (%r, used %r)"
           % (dups, used.group(1) if used else None))
+    posts = dups[1]
     for threads in ("1", "2"):
         tmp = tmpdir()
         out = os.path.join(base, "dup_cap_t" + threads)
         p = run(["detect", "-v", "-t", threads, "--max-mem", "1M", "--tmp-dir", tmp, "-w", "60s",
                  "-o", out, tweets, tweets])
         check_same_folders(dref, out, "tweets twice, --max-mem 1M, %s threads" % threads)
-        pk = re.search(r"post keys: (\d+) bytes spilled to (.*) while reading \((\d+) distinct\)",
-                       p.stderr)
-        check(pk is not None and int(pk.group(1)) > 2 << 20 and pk.group(2) == tmp
-              and int(pk.group(3)) == dups[1],
-              "tweets twice, --max-mem 1M: the post keys spilled (-v: %r)"
-              % (pk.group(0) if pk else None))
+        kf, kw = key_freeze(p.stderr)
+        # k keys before the freeze: the second copy's first k posts are found
+        # in the set, and the other 2 (posts - k) rows wait with their keys,
+        # half of which repeat the other half
+        check(kf is not None and kw is not None and 0 < kf[0] < 5000 and
+              kf[1] == tweets and kf[2] < posts and
+              kw == (2 * (posts - kf[0]), 2 * (posts - kf[0]), posts - kf[0], posts - kf[0]),
+              "tweets twice, --max-mem 1M: the key set frozen at its first growth, the "
+              "duplicates found after reading (-v: %r, %r, %d posts)" % (kf, kw, posts))
         check(os.listdir(tmp) == [], "tweets twice: --tmp-dir empty after the run")
         # 1M is below what reading holds whatever the cap (the tables): a warning
         check("warning: reading peaked at" in p.stderr,
               "tweets twice, --max-mem 1M: reading above the cap is told (-v: %r)"
               % p.stderr[:300])
+    # a cap whose share the key set reaches part way through the first
+    # copy: its keys before that spill to their file (a megabyte at a time)
+    # and match the second copy's first posts there, the rest after reading
+    tmp = tmpdir()
+    p = run(["detect", "-v", "-t", "2", "--max-mem", KEYS_MID_CAP, "--tmp-dir", tmp, "-w",
+             "60s", "-o", os.path.join(base, "dup_cap_mid"), tweets, tweets])
+    check_same_folders(dref, os.path.join(base, "dup_cap_mid"),
+                       "tweets twice, --max-mem %s" % KEYS_MID_CAP)
+    kf, kw = key_freeze(p.stderr)
+    pk = re.search(r"post keys: (\d+) bytes spilled to (.*) while reading \((\d+) distinct\)",
+                   p.stderr)
+    check(kf is not None and kw is not None and 10000 < kf[0] < posts // 2 and
+          kw == (2 * (posts - kf[0]), 2 * (posts - kf[0]), posts - kf[0], posts - kf[0]) and
+          pk is not None and int(pk.group(1)) > 1 << 20 and pk.group(2) == tmp and
+          int(pk.group(3)) == kf[0],
+          "tweets twice, --max-mem %s: the key set frozen part way, its keys spilled (-v: %r, "
+          "%r, %r)" % (KEYS_MID_CAP, kf, kw, pk.group(0) if pk else None))
+    check(os.listdir(tmp) == [], "tweets twice, --max-mem %s: --tmp-dir empty" % KEYS_MID_CAP)
+    # records without keys wait in their turn too: the generic actions.csv
+    # between the two copies, each row of it after the freeze
+    mref = os.path.join(base, "mixed_ref")
+    mixed = [tweets, os.path.join(simt, "actions.csv"), tweets]
+    run(["detect", "-q", "-t", "2", "-w", "60s", "-o", mref] + mixed)
+    for cap in ("1M", KEYS_MID_CAP):
+        tmp = tmpdir()
+        out = os.path.join(base, "mixed_" + cap)
+        p = run(["detect", "-v", "-t", "2", "--max-mem", cap, "--tmp-dir", tmp, "-w", "60s",
+                 "-o", out] + mixed)
+        check_same_folders(mref, out, "tweets, actions, tweets, --max-mem %s" % cap)
+        kf, kw = key_freeze(p.stderr)
+        check(kf is not None and kw is not None and kw[0] > kw[1] and kw[3] == posts - kf[0],
+              "tweets, actions, tweets, --max-mem %s: records without keys wait too (-v: %r, %r)"
+              % (cap, kf, kw))
+        check(os.listdir(tmp) == [], "tweets, actions, tweets: --tmp-dir empty")
     p = run(["detect", "-v", "--max-mem", "2G", "--tmp-dir", tmpdir(), "-w", "60s",
              "-o", os.path.join(base, "dup_cap_2g"), tweets, tweets])
     check("reading peaked" not in p.stderr, "tweets twice, --max-mem 2G: no warning on reading")
