@@ -7,7 +7,8 @@
  * the calibration (strpool.c), the kept edges parked during the calibration
  * (net.c), and at the end of reading the near-text signatures and posts
  * (neartext.c, sink.c) and the dataset parked while the texts are clustered
- * (reader.c).  Every error is one line naming the folder.
+ * (reader.c), the ids and post keys frozen tables leave out (xintern.c) and
+ * the records that wait for the post keys (spool.c).  Every error is one line naming the folder.
  *
  * A file given back with lk_tmpfile_close() is kept open, up to
  * LK_TMPFILE_POOL of them while the filesystem has as much room again, and
