@@ -14,6 +14,7 @@
 #   bash bench/stages.sh 1e7 1G               # another size and cap
 #   LK=/tmp/old/lockstep LABEL=old bash bench/stages.sh   # another binary
 #   ARGS="--null-sample 1" LABEL=all bash bench/stages.sh  # more detect options
+#   INPUTS="a.csv b.csv" bash bench/stages.sh 1e7 128M  # other inputs (SIZE names the output)
 #   KEEP=/tmp/run bash bench/stages.sh        # keep the samples (VmRSS KiB, disk
 #                                             # bytes, log bytes, RssFile KiB) and the raw log
 #
@@ -33,12 +34,15 @@ if [ -z "${LK:-}" ]; then
 fi
 label=${LABEL:-$(git rev-parse --short HEAD)}
 in=bench/data/sim_$size/actions.csv
-if [ ! -f "$in" ]; then # as bench/scale.sh makes it
+if [ -n "${INPUTS:-}" ]; then
+    read -r -a inputs <<<"$INPUTS"
+elif [ ! -f "$in" ]; then # as bench/scale.sh makes it
     n=$(printf '%.0f' "$size")
     pop=$((n / 100))
     [ "$pop" -le 100000 ] || pop=100000
     "$LK" simulate -q --seed 1 --actions "$n" --max-popularity "$pop" --no-tweets -o "bench/data/sim_$size"
 fi
+[ -n "${INPUTS:-}" ] || inputs=("$in")
 out=bench/data/stages_${size}_$label
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -46,7 +50,7 @@ mkdir -p "$tmp/spill"
 rm -rf "$out"
 sync
 base=$(df --output=used -B1 "$tmp/spill" | tail -n 1)
-"$LK" detect -vv -t 2 --max-mem "$cap" -w 60s ${ARGS:-} --tmp-dir "$tmp/spill" -o "$out" "$in" \
+"$LK" detect -vv -t 2 --max-mem "$cap" -w 60s ${ARGS:-} --tmp-dir "$tmp/spill" -o "$out" "${inputs[@]}" \
     2>"$tmp/log" >/dev/null &
 pid=$!
 while kill -0 "$pid" 2>/dev/null; do
