@@ -567,6 +567,10 @@ static uint32_t post_key(uint32_t cls, unsigned lv, lk_null_kind kind)
     }
 }
 
+/* The WHO copy's posts in their file (nullshared.ps_fd1), n of them: pcls
+ * from 0, then pacc. */
+#define PS_ACC_OFF(n) ((uint64_t)(n)*4)
+
 /* What posts_pass_task does (copyjob.mode). */
 enum { PASS_BUILD, PASS_DELAYS, PASS_TIMES };
 
@@ -618,7 +622,96 @@ typedef struct copyjob {
     uint32_t *perm;
     runrec *buf; /* resort_runs: 2 * maxrun records per worker */
     size_t maxrun;
+    /* under a cap, once the posts are in their file (nullshared.ps_fd1):
+     * pcls and pacc are that file mapped read-only (pmap, pmap_len bytes)
+     * while the strata are found, and pstr a mapped file of its own
+     * (pstr_fd1 - 1 in map_dir; 0: memory), all three read and written in
+     * post order and let go behind (posts_evict): 12 bytes a post off the
+     * copy's peak, which then is the build's (or the WHO shuffle's) 8 */
+    char *pmap;
+    size_t pmap_len;
+    int pstr_fd1;
+    const char *map_dir;
+    char *errbuf;
 } copyjob;
+
+/* The mapped posts' pages [p0, p1) let go (read or written in post order:
+ * what was passed is not read again in that pass).  Nothing in memory. */
+static void posts_evict(const copyjob *j, size_t p0, size_t p1)
+{
+    if (p1 <= p0)
+        return;
+    if (j->pmap) {
+        const uint64_t a = PS_ACC_OFF(j->sh->nposts);
+        lk_pages_drop(j->pmap, p0 * sizeof *j->pcls, p1 * sizeof *j->pcls);
+        lk_pages_drop(j->pmap, (size_t)a + p0 * sizeof *j->pacc, (size_t)a + p1 * sizeof *j->pacc);
+    }
+    if (j->pstr_fd1 && j->pstr)
+        lk_pages_drop(j->pstr, p0 * sizeof *j->pstr, p1 * sizeof *j->pstr);
+}
+
+/* pcls and pacc as the posts' file mapped (the memory ones freed). */
+static lk_status posts_map(copyjob *j, const nullshared *sh)
+{
+    const size_t n = sh->nposts, len = (size_t)PS_ACC_OFF(n) + n * sizeof *j->pacc;
+    void *m;
+    const lk_status st = lk_tmpfile_map_ro(sh->ps_fd1 - 1, len, sh->ps_dir, &m, j->errbuf);
+
+    if (st != LK_OK)
+        return st;
+    free(j->pcls);
+    free(j->pacc);
+    j->pmap = m;
+    j->pmap_len = len;
+    j->pcls = (uint32_t *)(void *)j->pmap;
+    j->pacc = (uint32_t *)(void *)(j->pmap + PS_ACC_OFF(n));
+    return LK_OK;
+}
+
+/* pcls and pacc gone: unmapped, or freed. */
+static void posts_release(copyjob *j)
+{
+    if (j->pmap) {
+        (void)munmap(j->pmap, j->pmap_len);
+        j->pmap = NULL;
+    } else {
+        free(j->pcls);
+        free(j->pacc);
+    }
+    j->pcls = NULL;
+    j->pacc = NULL;
+}
+
+/* pstr for n posts: a mapped file when the posts are (posts_map). */
+static lk_status pstr_alloc(copyjob *j, size_t n)
+{
+    if (j->pmap) {
+        void *m;
+        int fd;
+        const lk_status st = lk_tmpfile_map_new(j->map_dir, LK_MAX(n, (size_t)1) * sizeof *j->pstr,
+                                                &fd, &m, j->errbuf);
+        if (st != LK_OK)
+            return st;
+        j->pstr = m;
+        j->pstr_fd1 = fd + 1;
+        return LK_OK;
+    }
+    j->pstr = lk_huge_malloc(LK_MAX(n, (size_t)1) * sizeof *j->pstr);
+    return j->pstr ? LK_OK : LK_ENOMEM;
+}
+
+static void pstr_release(copyjob *j)
+{
+    if (j->pstr_fd1) {
+        if (j->pstr)
+            (void)munmap(j->pstr, LK_MAX(j->sh->nposts, (size_t)1) * sizeof *j->pstr);
+        lk_tmpfile_close(j->pstr_fd1 - 1);
+        j->pstr_fd1 = 0;
+    } else {
+        free(j->pstr);
+    }
+    j->pstr = NULL;
+}
 
 static void posts_init_task(void *ctx, size_t task, unsigned worker)
 {
@@ -636,6 +729,7 @@ static void posts_unset_task(void *ctx, size_t task, unsigned worker)
     (void)worker;
     for (size_t p = task * STEP; p < e; p++)
         j->pstr[p] = PS_UNSET;
+    posts_evict(j, task * STEP, e);
 }
 
 /* pdelay's value for a post whose delay is not found yet (a delay is >= 0:
@@ -813,6 +907,7 @@ static void strata_count_task(void *ctx, size_t task, unsigned worker)
     for (size_t p = task * STEP; p < e; p++)
         if (j->pstr[p] == PS_UNSET)
             c[acc_part(j->pacc[p], j->nq)]++;
+    posts_evict(j, task * STEP, e);
 }
 
 /* Level lv, part q: the (stratum key << abits | account) values of the
@@ -826,6 +921,7 @@ static void strata_fill_task(void *ctx, size_t task, unsigned worker)
     for (size_t p = task * STEP; p < e; p++)
         if (j->pstr[p] == PS_UNSET && acc_part(j->pacc[p], j->nq) == j->q)
             *ka++ = (uint64_t)post_key(j->pcls[p], j->lv, j->kind) << j->abits | j->pacc[p];
+    posts_evict(j, task * STEP, e);
 }
 
 /* The posts without a stratum whose key at level lv is one of the level's
@@ -847,6 +943,7 @@ static void strata_take_task(void *ctx, size_t task, unsigned worker)
             }
         }
     j->cnt[task] = c;
+    posts_evict(j, task * STEP, e);
 }
 
 /* The list keys[0..*nk) of (key << 32 | accounts), increasing in key, with
@@ -902,8 +999,9 @@ static lk_status strata_part(copyjob *j, unsigned threads)
 
 /* The most parts of the accounts: each part re-reads all posts, and 16
  * parts' keys (half a byte a post) are already small beside the posts'
- * 12 bytes here (pcls, pacc, pstr), so a smaller budget would only slow
- * the copy down. */
+ * 12 bytes here (pcls, pacc, pstr; under a cap mapped files, read in order
+ * and let go behind, whose pages the parts' passes read again from the
+ * page cache), so a smaller budget would only slow the copy down. */
 #define STRATA_PARTS_MAX 16
 
 /* How many parts of the accounts m posts' sort keys are cut into: of
@@ -944,11 +1042,15 @@ static lk_status assign_strata(copyjob *j, unsigned threads)
     j->koff = malloc(LK_MAX(ns, (size_t)1) * sizeof *j->koff);
     if (!j->cnt || !j->koff)
         goto done;
-    if (!(j->pstr = lk_huge_malloc(LK_MAX(n, (size_t)1) * sizeof *j->pstr)))
+    if ((st = pstr_alloc(j, n)) != LK_OK)
         goto done;
+    st = LK_ENOMEM;
     (void)lk_par_run(threads, ns, posts_unset_task, j);
-    for (size_t p = 0; p < n; p++)
+    for (size_t p = 0; p < n; p++) {
         maxacc = LK_MAX(maxacc, j->pacc[p]);
+        if ((p + 1) % STEP == 0 || p + 1 == n)
+            posts_evict(j, p / STEP * STEP, p + 1);
+    }
     j->abits = 1;
     while (j->abits < 32 && (maxacc >> j->abits) != 0)
         j->abits++;
@@ -994,10 +1096,14 @@ static lk_status assign_strata(copyjob *j, unsigned threads)
         if (LK_GROW(sv->s, sv->n + 1, sv->cap) != LK_OK)
             goto done;
         sv->s[sv->n++] = UINT32_C(4) << PS_LEVEL_SHIFT;
-        for (size_t p = 0; p < n; p++)
+        for (size_t p = 0; p < n; p++) {
             if (j->pstr[p] == PS_UNSET)
                 j->pstr[p] = (uint32_t)(sv->n - 1);
+            if ((p + 1) % STEP == 0 || p + 1 == n)
+                posts_evict(j, p / STEP * STEP, p + 1);
+        }
     }
+    posts_evict(j, 0, n); /* the pages two tasks shared */
     if (nq0 > 1)
         lk_log(LK_LOG_INFO, "calibration: %s strata found in %zu parts of the accounts (%zu posts)",
                null_name[j->kind], nq0, n);
@@ -1019,13 +1125,18 @@ done:
 /* sv->off from the strata's ranks pstr of n posts (where each stratum's
  * posts start in stratum order), and *cur a copy of it, the places the
  * strata's next posts take (the caller frees it). */
-static lk_status strata_offsets(const uint32_t *pstr, size_t n, stratlist *sv, size_t **cur)
+static lk_status strata_offsets(const copyjob *j, size_t n, stratlist *sv, size_t **cur)
 {
+    const uint32_t *pstr = j->pstr;
+
     if (!(sv->off = calloc(sv->n + 1, sizeof *sv->off)) ||
         !(*cur = malloc((sv->n + 1) * sizeof **cur)))
         return LK_ENOMEM;
-    for (size_t p = 0; p < n; p++)
+    for (size_t p = 0; p < n; p++) {
         sv->off[pstr[p] + 1]++;
+        if ((p + 1) % STEP == 0 || p + 1 == n)
+            posts_evict(j, p / STEP * STEP, p + 1);
+    }
     for (size_t k = 0; k < sv->n; k++)
         sv->off[k + 1] += sv->off[k];
     memcpy(*cur, sv->off, (sv->n + 1) * sizeof **cur);
@@ -1033,18 +1144,23 @@ static lk_status strata_offsets(const uint32_t *pstr, size_t n, stratlist *sv, s
 }
 
 /* sv->ord receives the posts in stratum order, in increasing order within
- * a stratum (a counting sort on the strata's ranks pstr: 4 bytes a post). */
-static lk_status sort_by_stratum(const uint32_t *pstr, size_t n, stratlist *sv)
+ * a stratum (a counting sort on the strata's ranks j->pstr: 4 bytes a
+ * post). */
+static lk_status sort_by_stratum(const copyjob *j, size_t n, stratlist *sv)
 {
+    const uint32_t *pstr = j->pstr;
     size_t *cur = NULL;
 
-    if (strata_offsets(pstr, n, sv, &cur) != LK_OK ||
+    if (strata_offsets(j, n, sv, &cur) != LK_OK ||
         !(sv->ord = lk_huge_malloc(LK_MAX(n, (size_t)1) * sizeof *sv->ord))) {
         free(cur);
         return LK_ENOMEM;
     }
-    for (size_t p = 0; p < n; p++)
+    for (size_t p = 0; p < n; p++) {
         sv->ord[cur[pstr[p]]++] = (uint32_t)p;
+        if ((p + 1) % STEP == 0 || p + 1 == n)
+            posts_evict(j, p / STEP * STEP, p + 1);
+    }
     free(cur);
     return LK_OK;
 }
@@ -1211,10 +1327,6 @@ static void sort_run(runrec *r, runrec *tmp, size_t k)
     }
 }
 
-/* The WHO copy's posts in their file (nullshared.ps_fd1), n of them: pcls
- * from 0, then pacc. */
-#define PS_ACC_OFF(n) ((uint64_t)(n)*4)
-
 /* WHO: each action takes its post's new account. */
 static void who_acc_task(void *ctx, size_t task, unsigned worker)
 {
@@ -1346,6 +1458,8 @@ static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *
     int fd;
 
     if (sh->ps_fd1 && j->kind == LK_NULL_WHEN) {
+        if (j->map_dir) /* read through the mapping, in post order */
+            return posts_map(j, sh);
         fd = sh->ps_fd1 - 1;
         if ((st = lk_tmpfile_read_par(fd, j->pcls, n * sizeof *j->pcls, 0, threads, sh->ps_dir,
                                       errbuf)) == LK_OK)
@@ -1369,6 +1483,8 @@ static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *
         lk_log(LK_LOG_INFO,
                "calibration: the WHO copy's posts (%llu bytes) kept in %s for the WHEN copy",
                (unsigned long long)(PS_ACC_OFF(n) + n * sizeof *j->pacc), sh->ps_dir);
+        if (j->map_dir) /* the strata read them from there */
+            return posts_map(j, sh);
     }
     return LK_OK;
 }
@@ -1411,6 +1527,7 @@ static void prb_task(void *ctx, size_t task, unsigned worker)
     for (size_t p = task * STEP; p < e; p++)
         j->prb[p] = (uint8_t)((j->pcls[p] & PS_RANK) >> PS_RANK_SHIFT) |
                     (j->pcls[p] & PS_ORIGIN ? PRB_ORIGIN : 0);
+    posts_evict(j, task * STEP, e);
 }
 
 /*
@@ -1432,15 +1549,28 @@ static lk_status when_groups(copyjob *j, const nullshared *sh, unsigned threads,
     size_t *cur = NULL, groups = 0, most = 0;
     lk_status st;
 
-    if (strata_offsets(j->pstr, n, sv, &cur) != LK_OK) {
+    if (strata_offsets(j, n, sv, &cur) != LK_OK) {
         free(cur);
         return LK_ENOMEM;
     }
-    for (size_t p = 0; p < n; p++)
-        j->pstr[p] = (uint32_t)cur[j->pstr[p]]++;
+    if (j->pstr_fd1) { /* read at random from here on: memory */
+        if (!(j->pos = lk_huge_malloc(LK_MAX(n, (size_t)1) * sizeof *j->pos))) {
+            free(cur);
+            return LK_ENOMEM;
+        }
+        for (size_t p = 0; p < n; p++) {
+            j->pos[p] = (uint32_t)cur[j->pstr[p]]++;
+            if ((p + 1) % STEP == 0 || p + 1 == n)
+                posts_evict(j, p / STEP * STEP, p + 1);
+        }
+        pstr_release(j);
+    } else {
+        for (size_t p = 0; p < n; p++)
+            j->pstr[p] = (uint32_t)cur[j->pstr[p]]++;
+        j->pos = j->pstr;
+        j->pstr = NULL;
+    }
     free(cur);
-    j->pos = j->pstr;
-    j->pstr = NULL;
     if ((st = lk_cols_alloc(j->out, sh->ix->n, map_dir, errbuf)) != LK_OK)
         return st;
     for (size_t s0 = 0, s1; s0 < sv->n; s0 = s1) {
@@ -1518,6 +1648,8 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
     j.out = out;
     j.perm = perm;
     j.kcap = kcap;
+    j.map_dir = map_dir;
+    j.errbuf = errbuf;
     t[0] = lk_mono_s();
     if (!(j.pcls = lk_huge_malloc(np * sizeof *j.pcls)) ||
         !(j.pacc = lk_huge_malloc(np * sizeof *j.pacc)) ||
@@ -1531,19 +1663,46 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
      * needs of pcls only which posts are their object's first and their
      * primary actions' ranks: prb, a byte): the rest goes before the posts
      * are sorted by stratum */
+    if (j.pmap)
+        lk_log(LK_LOG_INFO,
+               "calibration: the %s copy's strata found from its posts' file, their ranks in "
+               "another in %s (%zu bytes), read in order",
+               null_name[kind], map_dir, sh->nposts * sizeof *j.pstr);
     if (kind == LK_NULL_WHO) {
-        free(j.pcls);
-        j.pcls = NULL;
+        if (j.pmap) { /* the accounts, shuffled at random: memory */
+            uint32_t *acc = lk_huge_malloc(np * sizeof *acc);
+            if (!acc) {
+                st = LK_ENOMEM;
+                goto done;
+            }
+            posts_release(&j);
+            j.pacc = acc;
+            if ((st = lk_tmpfile_read_par(sh->ps_fd1 - 1, acc, sh->nposts * sizeof *acc,
+                                          PS_ACC_OFF(sh->nposts), threads, sh->ps_dir, errbuf)) !=
+                LK_OK)
+                goto done;
+        } else {
+            free(j.pcls);
+            j.pcls = NULL;
+        }
     } else {
-        free(j.pacc);
-        j.pacc = NULL;
+        if (!j.pmap) {
+            free(j.pacc);
+            j.pacc = NULL;
+        }
         if (!(j.prb = lk_huge_malloc(np))) {
             st = LK_ENOMEM;
             goto done;
         }
         (void)lk_par_run(threads, nsteps(sh->nposts), prb_task, &j);
-        free(j.pcls);
-        j.pcls = NULL;
+        if (j.pmap) { /* the posts' file is done with */
+            posts_release(&j);
+            lk_tmpfile_close(sh->ps_fd1 - 1);
+            sh->ps_fd1 = 0;
+        } else {
+            free(j.pcls);
+            j.pcls = NULL;
+        }
     }
     /* under a cap: the heap keeps the field it freed resident, and the
      * next it makes (the WHEN copy's delays) does not always fit the hole
@@ -1558,10 +1717,9 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
         t[3] = t[2]; /* the shuffle and the times together, group by group */
         grouped = 1;
     } else {
-        if ((st = sort_by_stratum(j.pstr, sh->nposts, &sv)) != LK_OK)
+        if ((st = sort_by_stratum(&j, sh->nposts, &sv)) != LK_OK)
             goto done;
-        free(j.pstr);
-        j.pstr = NULL;
+        pstr_release(&j);
         if (kind == LK_NULL_WHEN && (st = find_delays(&j, sh, threads)) != LK_OK)
             goto done;
         (void)lk_par_run(threads, sv.n, shuffle_task, &j);
@@ -1610,10 +1768,9 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
            null_name[kind], t[1] - t[0], t[2] - t[1], t[3] - t[2], t[4] - t[3],
            grouped ? " (with the shuffle, in groups)" : "", t[5] - t[4]);
 done:
-    free(j.pcls);
-    free(j.pacc);
+    posts_release(&j);
     free(j.pdelay);
-    free(j.pstr);
+    pstr_release(&j);
     free(j.prb);
     free(j.pos);
     free(j.slots);

@@ -133,6 +133,15 @@ def compare_runs(name, args, inputs, caps, must_spill=True, must_spill_text=Fals
                 check(len(kp) == 1 and int(kp[0][0]) > 0 and kp[0][1] == tmp,
                       "%s: --max-mem %s keeps the WHO copy's posts for the WHEN copy (-v: %r)"
                       % (name, cap, kp))
+                # which both copies' strata read from that file, in post order,
+                # their ranks (4 bytes a post) going to another
+                sf = re.findall(r"calibration: the (WHO|WHEN) copy's strata found from its "
+                                r"posts' file, their ranks in another in (.*) \(([0-9]+) bytes\)",
+                                p.stderr)
+                check([w for w, _, _ in sf] == ["WHO", "WHEN"] and
+                      all(d == tmp and int(b) * 2 == int(kp[0][0]) for _, d, b in sf),
+                      "%s: --max-mem %s finds the strata from the posts' file (-v: %r)"
+                      % (name, cap, sf))
                 # a cap this small sorts the strata's keys a part of the accounts at
                 # a time (the simulated input's 0.2 M posts, 65,536 at once)
                 sp = re.findall(r"calibration: (WHO|WHEN) strata found in ([0-9]+) parts of "
