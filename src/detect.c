@@ -327,7 +327,11 @@ static lk_status read_inputs(lk_detect *d)
         enter_stage(d, "near-text");
         st = lk_sink_finish(k);
         lk_sink_neartext_stats(k, &d->ntst);
-        if (d->ntst.posts)
+        if (lk_sink_waited(k)) /* the records that waited for the posts' keys, first */
+            stage_done(d->ntst.posts ? "waiting records and near-text clustering"
+                                     : "waiting records",
+                       &t0);
+        else if (d->ntst.posts)
             stage_done("near-text clustering", &t0);
     }
     /* totals after near-text, which may turn a used row into a skipped one */

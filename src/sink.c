@@ -211,6 +211,7 @@ struct lk_sink {
     lk_xintern *kx;
     lk_spool *dfr;
     uint64_t kx_dups; /* duplicates among kx's keys (replay_deferred) */
+    uint64_t waited;  /* records that waited in dfr (replay_deferred) */
     recobj *dob;      /* replay_deferred: a record's objects, aligned */
     size_t dob_cap;
     uint32_t *doh; /* and their hashes */
@@ -1468,6 +1469,11 @@ static lk_status finish_neartext(lk_sink *k)
     return st;
 }
 
+uint64_t lk_sink_waited(const lk_sink *k)
+{
+    return k->waited;
+}
+
 void lk_sink_neartext_stats(const lk_sink *k, lk_neartext_stats *st)
 {
     *st = k->ntst; /* zeros (calloc) until lk_sink_finish clustered */
@@ -1680,8 +1686,9 @@ static lk_status replay_deferred(lk_sink *k)
     stage(k, "post keys: %llu keys of waiting records, %llu distinct",
           (unsigned long long)lk_xintern_count(k->kx),
           (unsigned long long)lk_xintern_distinct(k->kx));
-    waited = lk_spool_count(k->dfr);
-    for (;;) {
+    waited = k->waited = lk_spool_count(k->dfr);
+    lk_progress_stage(k->prog, "waiting records", waited);
+    for (uint64_t i = 1;; i++) {
         void *p;
         size_t n;
         drec d;
@@ -1691,6 +1698,8 @@ static lk_status replay_deferred(lk_sink *k)
             return st;
         if (!p)
             break;
+        if ((i & 0xffffu) == 0)
+            lk_progress_tick(k->prog, i);
         if ((st = undefer_rec(k, p, n, &d, &r)) != LK_OK)
             return st;
         if (d.keyed) {
@@ -1721,6 +1730,7 @@ static lk_status replay_deferred(lk_sink *k)
            (unsigned long long)lk_xintern_count(k->kx),
            (unsigned long long)lk_xintern_distinct(k->kx), (unsigned long long)k->kx_dups);
     stage(k, "post keys: waiting records used");
+    lk_progress_stage(k->prog, "near-text", 0);
     lk_xintern_free(k->kx);
     k->kx = NULL;
     lk_spool_free(k->dfr);

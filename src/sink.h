@@ -195,6 +195,10 @@ LK_RESULT_USED lk_status lk_sink_file(lk_sink *k, const char *name, uint32_t fil
  */
 LK_RESULT_USED lk_status lk_sink_finish(lk_sink *k);
 
+/** Records that waited for the frozen posts' keys and were used or counted
+ *  as duplicates by lk_sink_finish() (0: the key set never froze). */
+uint64_t lk_sink_waited(const lk_sink *k);
+
 /** What near-text clustering did (zeros when it did not run). */
 void lk_sink_neartext_stats(const lk_sink *k, lk_neartext_stats *st);
 
