@@ -100,6 +100,30 @@ double lk_mono_s(void);
 /* Format into a fixed error buffer (never overflows; truncates). */
 void lk_errf(char *errbuf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A module's first failure, which every later call returns again (a file
+ * half written or a pass half done leaves nothing they could rely on):
+ * xintern.c, spool.c.  Zeroed: no failure. */
+typedef struct lk_sticky {
+    lk_status err;
+    char msg[LK_ERRMSG_MAX]; /* an LK_EIO's message, else "" */
+} lk_sticky;
+
+/** Remember st (and, for LK_EIO, errbuf's message) as s's failure; returns st. */
+static inline lk_status lk_sticky_fail(lk_sticky *s, lk_status st, const char *errbuf)
+{
+    s->err = st;
+    (void)snprintf(s->msg, sizeof s->msg, "%s", st == LK_EIO ? errbuf : "");
+    return st;
+}
+
+/** s's failure again, its message (if any) into errbuf. */
+static inline lk_status lk_sticky_failed(const lk_sticky *s, char *errbuf)
+{
+    if (s->msg[0])
+        (void)snprintf(errbuf, LK_ERRMSG_MAX, "%s", s->msg);
+    return s->err;
+}
+
 /*
  * Zeroed memory for large, randomly accessed tables (hash tables).  Regions
  * of 2 MiB and more come from mmap with MADV_HUGEPAGE, which spares most TLB

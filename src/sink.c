@@ -1660,7 +1660,7 @@ static lk_status undefer_rec(lk_sink *k, char *p, size_t n, drec *d, rec *r)
     }
     return LK_OK;
 corrupt:
-    lk_errf(k->errbuf, "a temporary file in %s was read back corrupt", k->tmp_dir);
+    (void)lk_tmpfile_corrupt(k->tmp_dir, k->errbuf);
     return LK_EIO;
 }
 

@@ -30,8 +30,7 @@ struct lk_spool {
     size_t rblk;   /* reading: the next block to read */
     uint64_t roff; /* reading: its offset */
     uint64_t count, taken, end;
-    lk_status err; /* the first failure, returned again by every call */
-    char errmsg[LK_ERRMSG_MAX];
+    lk_sticky err; /* the first failure, returned again by every call */
 };
 
 lk_status lk_spool_new(const char *dir, lk_spool **out, char *errbuf)
@@ -70,30 +69,6 @@ uint64_t lk_spool_count(const lk_spool *s)
 uint64_t lk_spool_file_bytes(const lk_spool *s)
 {
     return s->end;
-}
-
-/* What was read back is not what was written (another process wrote the
- * file, or the disk failed): an I/O error, never a fault. */
-static lk_status corrupt(const lk_spool *s, char *errbuf)
-{
-    lk_errf(errbuf, "a temporary file in %s was read back corrupt", s->dir);
-    return LK_EIO;
-}
-
-/* Remember the first failure: a block half written, or a record lost,
- * leaves nothing later calls could rely on. */
-static lk_status fail(lk_spool *s, lk_status st, const char *errbuf)
-{
-    s->err = st;
-    (void)snprintf(s->errmsg, sizeof s->errmsg, "%s", st == LK_EIO ? errbuf : "");
-    return st;
-}
-
-static lk_status failed(const lk_spool *s, char *errbuf)
-{
-    if (s->errmsg[0])
-        (void)snprintf(errbuf, LK_ERRMSG_MAX, "%s", s->errmsg);
-    return s->err;
 }
 
 /* buf with room for a block of len bytes; what it held is not kept (it is
@@ -138,8 +113,8 @@ lk_status lk_spool_add(lk_spool *s, size_t n, void **dst, char *errbuf)
     uint32_t n32;
     lk_status st;
 
-    if (s->err)
-        return failed(s, errbuf);
+    if (s->err.err)
+        return lk_sticky_failed(&s->err, errbuf);
     if (s->state != ADDING)
         return LK_EINVAL;
     if (n >= UINT32_MAX || lk_add_size(n, REC_HEAD, &need))
@@ -147,9 +122,9 @@ lk_status lk_spool_add(lk_spool *s, size_t n, void **dst, char *errbuf)
     /* never across a block's edge: the block out first.  A block past
      * SPOOL_BLOCK holds one long record, so the next one always goes on. */
     if (s->used + need > SPOOL_BLOCK && (st = flush(s, errbuf)) != LK_OK)
-        return fail(s, st, errbuf);
+        return lk_sticky_fail(&s->err, st, errbuf);
     if ((st = room(s, s->used + need)) != LK_OK)
-        return fail(s, st, errbuf);
+        return lk_sticky_fail(&s->err, st, errbuf);
     n32 = (uint32_t)n;
     memcpy(s->buf + s->used, &n32, REC_HEAD);
     *dst = s->buf + s->used + REC_HEAD;
@@ -162,13 +137,13 @@ lk_status lk_spool_rewind(lk_spool *s, char *errbuf)
 {
     lk_status st;
 
-    if (s->err)
-        return failed(s, errbuf);
+    if (s->err.err)
+        return lk_sticky_failed(&s->err, errbuf);
     if (s->state != ADDING)
         return LK_EINVAL;
     s->state = READING;
     if ((st = flush(s, errbuf)) != LK_OK)
-        return fail(s, st, errbuf);
+        return lk_sticky_fail(&s->err, st, errbuf);
     s->pos = 0;
     return LK_OK;
 }
@@ -178,8 +153,8 @@ lk_status lk_spool_next(lk_spool *s, void **rec, size_t *n, char *errbuf)
     uint32_t len;
     lk_status st;
 
-    if (s->err)
-        return failed(s, errbuf);
+    if (s->err.err)
+        return lk_sticky_failed(&s->err, errbuf);
     if (s->state != READING)
         return LK_EINVAL;
     if (s->pos == s->used) {
@@ -190,7 +165,7 @@ lk_status lk_spool_next(lk_spool *s, void **rec, size_t *n, char *errbuf)
             s->buf = NULL;
             s->cap = 0;
             if (s->taken != s->count)
-                return fail(s, corrupt(s, errbuf), errbuf);
+                return lk_sticky_fail(&s->err, lk_tmpfile_corrupt(s->dir, errbuf), errbuf);
             *rec = NULL;
             *n = 0;
             return LK_OK;
@@ -200,16 +175,16 @@ lk_status lk_spool_next(lk_spool *s, void **rec, size_t *n, char *errbuf)
         /* room() allocates nothing here: every block was in buf once */
         if ((st = room(s, s->used)) != LK_OK ||
             (st = lk_tmpfile_read(s->fd, s->buf, s->used, s->roff, s->dir, errbuf)) != LK_OK)
-            return fail(s, st, errbuf);
+            return lk_sticky_fail(&s->err, st, errbuf);
         s->roff += s->used;
         s->rblk++;
     }
     /* a head, and the bytes it counts, within the block */
     if (s->used - s->pos < REC_HEAD || s->taken == s->count)
-        return fail(s, corrupt(s, errbuf), errbuf);
+        return lk_sticky_fail(&s->err, lk_tmpfile_corrupt(s->dir, errbuf), errbuf);
     memcpy(&len, s->buf + s->pos, REC_HEAD);
     if (len > s->used - s->pos - REC_HEAD)
-        return fail(s, corrupt(s, errbuf), errbuf);
+        return lk_sticky_fail(&s->err, lk_tmpfile_corrupt(s->dir, errbuf), errbuf);
     *rec = s->buf + s->pos + REC_HEAD;
     *n = len;
     s->pos += REC_HEAD + (size_t)len;

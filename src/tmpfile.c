@@ -250,6 +250,12 @@ lk_status lk_tmpfile_write(int fd, const void *buf, size_t len, uint64_t off, co
     return LK_OK;
 }
 
+lk_status lk_tmpfile_corrupt(const char *dir, char *errbuf)
+{
+    lk_errf(errbuf, "a temporary file in %s was read back corrupt", dir);
+    return LK_EIO;
+}
+
 lk_status lk_tmpfile_read(int fd, void *buf, size_t len, uint64_t off, const char *dir,
                           char *errbuf)
 {

@@ -84,6 +84,11 @@ LK_RESULT_USED lk_status lk_tmpfile_map_new(const char *dir, size_t len, int *fd
 LK_RESULT_USED lk_status lk_tmpfile_map_ro(int fd, size_t len, const char *dir, void **map,
                                            char *errbuf);
 
+/** What was read back from a temporary file in dir is not what was written
+ *  (another process wrote it, or the disk failed): an I/O error, never a
+ *  fault.  Writes the one-line message; returns LK_EIO. */
+lk_status lk_tmpfile_corrupt(const char *dir, char *errbuf);
+
 /** $TMPDIR, else /tmp, when dir is NULL or empty; else dir. */
 const char *lk_tmpfile_dir(const char *dir);
 

@@ -64,8 +64,7 @@ struct lk_xintern {
     int state;
     uint64_t end; /* the file's length */
     uint64_t count, distinct;
-    lk_status err; /* the first failure, returned again by every call */
-    char errmsg[LK_ERRMSG_MAX];
+    lk_sticky err; /* the first failure, returned again by every call */
     part part[NPART];
 };
 
@@ -113,30 +112,6 @@ uint64_t lk_xintern_file_bytes(const lk_xintern *x)
 uint64_t lk_xintern_distinct(const lk_xintern *x)
 {
     return x->distinct;
-}
-
-/* What was read back is not what was written (another process wrote the
- * file, or the disk failed): an I/O error, never a fault. */
-static lk_status corrupt(const lk_xintern *x, char *errbuf)
-{
-    lk_errf(errbuf, "a temporary file in %s was read back corrupt", x->dir);
-    return LK_EIO;
-}
-
-/* Remember the first failure: a record half written, or a resolution half
- * done, leaves nothing later calls could rely on. */
-static lk_status fail(lk_xintern *x, lk_status st, const char *errbuf)
-{
-    x->err = st;
-    (void)snprintf(x->errmsg, sizeof x->errmsg, "%s", st == LK_EIO ? errbuf : "");
-    return st;
-}
-
-static lk_status failed(const lk_xintern *x, char *errbuf)
-{
-    if (x->errmsg[0])
-        (void)snprintf(errbuf, LK_ERRMSG_MAX, "%s", x->errmsg);
-    return x->err;
 }
 
 /* ---- adding -------------------------------------------------------------- */
@@ -209,8 +184,8 @@ lk_status lk_xintern_add(lk_xintern *x, const char *s, size_t n, uint32_t h, uin
     size_t hn;
     lk_status st;
 
-    if (x->err)
-        return failed(x, errbuf);
+    if (x->err.err)
+        return lk_sticky_failed(&x->err, errbuf);
     if (x->state != ADDING)
         return LK_EINVAL;
     if (n > UINT32_MAX)
@@ -226,14 +201,14 @@ lk_status lk_xintern_add(lk_xintern *x, const char *s, size_t n, uint32_t h, uin
             (st = new_block(x, p, hn + n, &off)) != LK_OK ||
             (st = lk_tmpfile_write(x->fd, head, hn, off, x->dir, errbuf)) != LK_OK ||
             (st = lk_tmpfile_write(x->fd, s, n, off + hn, x->dir, errbuf)) != LK_OK)
-            return fail(x, st, errbuf);
+            return lk_sticky_fail(&x->err, st, errbuf);
         p->nblk++;
         x->end += hn + n;
     } else {
         if (!p->wbuf && !(p->wbuf = malloc(WBUF)))
-            return fail(x, LK_ENOMEM, errbuf);
+            return lk_sticky_fail(&x->err, LK_ENOMEM, errbuf);
         if (p->wused + hn + n > WBUF && (st = flush_part(x, p, errbuf)) != LK_OK)
-            return fail(x, st, errbuf);
+            return lk_sticky_fail(&x->err, st, errbuf);
         memcpy(p->wbuf + p->wused, head, hn);
         if (n)
             memcpy(p->wbuf + p->wused + hn, s, n);
@@ -283,7 +258,7 @@ static lk_status rd_get(rd *r, const lk_xintern *x, void *dst, size_t n, char *e
         if (!n)
             return LK_OK;
         if (n > r->end - r->off) /* a length read back, past its region */
-            return corrupt(x, errbuf);
+            return lk_tmpfile_corrupt(x->dir, errbuf);
         if (n >= r->cap) {
             st = lk_tmpfile_read(x->fd, d, n, r->off, x->dir, errbuf);
             r->off += n;
@@ -405,7 +380,7 @@ static lk_status dedup_part(lk_xintern *x, part *p, int keep, atomic_uint_fast64
             if (!(a = get_varint(in + o, (size_t)len - o, &n)) ||
                 !(b2 = get_varint(in + o + a, (size_t)len - o - a, &step)) ||
                 n > len - o - a - b2 || step > x->count - seq) {
-                st = corrupt(x, errbuf);
+                st = lk_tmpfile_corrupt(x->dir, errbuf);
                 goto cleanup;
             }
             seq += step;
@@ -472,7 +447,7 @@ static lk_status relabel_part(const lk_xintern *x, const part *p, char *errbuf)
             goto cleanup;
         for (size_t m = 0; m < k; m++) {
             if (buf[m] >= p->distinct) {
-                st = corrupt(x, errbuf);
+                st = lk_tmpfile_corrupt(x->dir, errbuf);
                 goto cleanup;
             }
             buf[m] = g[buf[m]];
@@ -621,8 +596,8 @@ static lk_status dedup_all(lk_xintern *x, int busy, int done, unsigned threads, 
     lk_status st;
 
     *jp = NULL;
-    if (x->err)
-        return failed(x, errbuf);
+    if (x->err.err)
+        return lk_sticky_failed(&x->err, errbuf);
     if (x->state != ADDING)
         return LK_EINVAL;
     x->state = busy;
@@ -635,7 +610,7 @@ static lk_status dedup_all(lk_xintern *x, int busy, int done, unsigned threads, 
         part *const p = &x->part[i];
 
         if ((st = flush_part(x, p, errbuf)) != LK_OK)
-            return fail(x, st, errbuf);
+            return lk_sticky_fail(&x->err, st, errbuf);
         free(p->wbuf);
         p->wbuf = NULL;
     }
@@ -646,13 +621,13 @@ static lk_status dedup_all(lk_xintern *x, int busy, int done, unsigned threads, 
         x->end += x->part[i].occ * 4;
     }
     if (!(j = calloc(1, sizeof *j)))
-        return fail(x, LK_ENOMEM, errbuf);
+        return lk_sticky_fail(&x->err, LK_ENOMEM, errbuf);
     j->x = x;
     j->keep = busy == RESOLVING;
     atomic_init(&j->end, x->end);
     if ((st = run_parts(j, threads, dedup_task, errbuf)) != LK_OK) {
         free(j);
-        return fail(x, st, errbuf);
+        return lk_sticky_fail(&x->err, st, errbuf);
     }
     x->end = atomic_load(&j->end);
     for (size_t i = 0; i < NPART; i++)
@@ -690,7 +665,7 @@ lk_status lk_xintern_resolve(lk_xintern *x, lk_strpool *pool, unsigned threads, 
     x->state = RESOLVED;
 cleanup:
     free(j);
-    return st == LK_OK ? st : fail(x, st, errbuf);
+    return st == LK_OK ? st : lk_sticky_fail(&x->err, st, errbuf);
 }
 
 lk_status lk_xintern_dedup(lk_xintern *x, unsigned threads, char *errbuf)
@@ -728,10 +703,10 @@ static lk_status next_l(lk_xintern *x, uint32_t prov, part **pp, uint32_t *v, ch
         const size_t k = (size_t)LK_MIN((uint64_t)(WBUF / 4), p->occ - p->taken);
 
         if (!p->rbuf && !(p->rbuf = malloc(WBUF)))
-            return fail(x, LK_ENOMEM, errbuf);
+            return lk_sticky_fail(&x->err, LK_ENOMEM, errbuf);
         if ((st = lk_tmpfile_read(x->fd, p->rbuf, k * 4, p->l_off + p->taken * 4, x->dir,
                                   errbuf)) != LK_OK)
-            return fail(x, st, errbuf);
+            return lk_sticky_fail(&x->err, st, errbuf);
         p->rpos = 0;
         p->rlen = k;
     }
@@ -749,8 +724,8 @@ lk_status lk_xintern_next(lk_xintern *x, uint32_t prov, uint32_t *id, char *errb
 {
     part *p;
 
-    if (x->err)
-        return failed(x, errbuf);
+    if (x->err.err)
+        return lk_sticky_failed(&x->err, errbuf);
     if (x->state != RESOLVED)
         return LK_EINVAL;
     return next_l(x, prov, &p, id, errbuf);
@@ -768,18 +743,18 @@ lk_status lk_xintern_next_first(lk_xintern *x, uint32_t prov, int *first, char *
     int is_first;
     lk_status st;
 
-    if (x->err)
-        return failed(x, errbuf);
+    if (x->err.err)
+        return lk_sticky_failed(&x->err, errbuf);
     if (x->state != DEDUPED)
         return LK_EINVAL;
     if ((st = next_l(x, prov, &p, &lid, errbuf)) != LK_OK)
         return st;
     if (lid > p->seen)
-        return fail(x, corrupt(x, errbuf), errbuf);
+        return lk_sticky_fail(&x->err, lk_tmpfile_corrupt(x->dir, errbuf), errbuf);
     is_first = lid == p->seen;
     p->seen += (uint64_t)is_first;
     if (p->taken == p->occ && p->seen != p->distinct)
-        return fail(x, corrupt(x, errbuf), errbuf);
+        return lk_sticky_fail(&x->err, lk_tmpfile_corrupt(x->dir, errbuf), errbuf);
     *first = is_first;
     return LK_OK;
 }
