@@ -223,8 +223,9 @@ void lk_cli_help_global(FILE *f, const lk_cli *c, int which)
         lk_cli_help_opt(f, "--max-mem SIZE",
                         "memory cap (K, M, G, T): pair records beyond it and\n"
                         "the aggregations' columns go to --tmp-dir, the\n"
-                        "actions, content ids and the ids the tables leave\n"
-                        "out as they are read, and the tables, index,\n"
+                        "actions, content ids, post keys and the ids the\n"
+                        "tables leave out as they are read (and, past the\n"
+                        "keys' share, the records), and the tables, index,\n"
                         "near-text signatures and kept edges while unused;\n"
                         "0 = 60%% of RAM, no parking [%s]",
                         lk_cli_fmt_size(c->max_mem, size, sizeof size));
