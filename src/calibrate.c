@@ -485,8 +485,11 @@ done:
  * pdelay, pstr; 20 bytes a post in all, 10^8 posts 2 GB), so that each
  * goes as soon as the copy is done with it: 8 bytes a post while the posts
  * are built, 12 while their strata are found and sorted, at most 13 after
- * (the WHEN copy's order, delays and prb; under a tight cap 5, and 12 a
- * post of a group of strata, when_groups).  A post's pcls word is its
+ * (the WHEN copy's order, delays and prb).  Under a cap the posts are built
+ * a range at a time into a file (build_to_file), their strata found from
+ * it (posts_map), and a cap too small for the rest has the WHO copy keep 4
+ * bytes a post and 4 a post of a group of strata (who_groups), the WHEN
+ * copy 5 and 12 a post of a group (when_groups).  A post's pcls word is its
  * trace mask << 17 | its primary object's classes (objinfo, bits 5-16) |
  * the time class of its delay (bits 0-4) | 1 + the primary action's
  * prim_rank << PS_RANK_SHIFT | PS_ORIGIN; its stratum keys derive from it
@@ -591,23 +594,28 @@ typedef struct copyjob {
     lk_null_kind kind;
     uint64_t seed;
     /* the posts (one array a field, each freed once done with) */
-    uint32_t *pcls;  /* trace mask, classes, time class, PS_ORIGIN (above) */
-    uint32_t *pacc;  /* its account; WHO, once shuffled, its new one */
-    int64_t *pdelay; /* WHEN: its time after its primary object's first
-                        action (~ that, which is < 0, for its object's first
-                        post), once shuffled its new time (posts_pass_task);
-                        one a slot (slot_of) */
-    uint8_t *prb;    /* WHEN after the strata: pcls's rank (PRB_RANK) and
-                        PS_ORIGIN (PRB_ORIGIN), a byte */
-    uint32_t *pos;   /* WHEN in groups of strata: its place in stratum order
-                        (when_groups); NULL: one group, a slot a post */
-    size_t g0, g1;   /* the group's places */
-    size_t s0;       /* the group's first stratum (shuffle_task's task 0) */
-    uint32_t *slots; /* WHEN in groups: the group's shuffle scratch, a slot each */
-    int mode;        /* posts_pass_task: PASS_BUILD, PASS_DELAYS or PASS_TIMES */
-    uint32_t *pstr;  /* its stratum's rank among all strata (assign_strata) */
-    size_t parts;    /* build_posts: post ranges, one task each */
-    uint64_t *ka;    /* assign_strata: (stratum key << abits | account) of a level's part */
+    uint32_t *pcls;     /* trace mask, classes, time class, PS_ORIGIN (above) */
+    uint32_t *pacc;     /* its account; WHO, once shuffled, its new one */
+    size_t pbase, pend; /* build_posts: the posts being built, [pbase, pend):
+                           pcls and pacc hold them from pbase */
+    size_t bcap;        /* build_posts: posts built at once (0: all) */
+    uint32_t *gacc;     /* WHO in groups of strata: the group's accounts, a
+                           place each (who_groups) */
+    int64_t *pdelay;    /* WHEN: its time after its primary object's first
+                           action (~ that, which is < 0, for its object's first
+                           post), once shuffled its new time (posts_pass_task);
+                           one a slot (slot_of) */
+    uint8_t *prb;       /* WHEN after the strata: pcls's rank (PRB_RANK) and
+                           PS_ORIGIN (PRB_ORIGIN), a byte */
+    uint32_t *pos;      /* WHEN in groups of strata: its place in stratum order
+                           (when_groups); NULL: one group, a slot a post */
+    size_t g0, g1;      /* the group's places */
+    size_t s0;          /* the group's first stratum (shuffle_task's task 0) */
+    uint32_t *slots;    /* WHEN in groups: the group's shuffle scratch, a slot each */
+    int mode;           /* posts_pass_task: PASS_BUILD, PASS_DELAYS or PASS_TIMES */
+    uint32_t *pstr;     /* its stratum's rank among all strata (assign_strata) */
+    size_t parts;       /* build_posts: post ranges, one task each */
+    uint64_t *ka;       /* assign_strata: (stratum key << abits | account) of a level's part */
     unsigned abits, lv;
     size_t kcap;         /* assign_strata: posts a part at most (0: one part) */
     size_t nq, q;        /* its parts of the accounts (acc_part), the one being sorted */
@@ -627,7 +635,8 @@ typedef struct copyjob {
      * while the strata are found, and pstr a mapped file of its own
      * (pstr_fd1 - 1 in map_dir; 0: memory), all three read and written in
      * post order and let go behind (posts_evict): 12 bytes a post off the
-     * copy's peak, which then is the build's (or the WHO shuffle's) 8 */
+     * copy's peak, which then is the shuffle's (8 for the WHO copy, 13
+     * for the WHEN copy, or in groups 4 and 5 beside a group's) */
     char *pmap;
     size_t pmap_len;
     int pstr_fd1;
@@ -713,10 +722,11 @@ static void pstr_release(copyjob *j)
     j->pstr = NULL;
 }
 
+/* build_posts: the posts being built start empty (pcls from pbase). */
 static void posts_init_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
-    const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
+    const size_t e = LK_MIN(j->pend - j->pbase, (task + 1) * STEP);
     (void)worker;
     for (size_t p = task * STEP; p < e; p++)
         j->pcls[p] = 0;
@@ -764,7 +774,7 @@ static size_t nslots(const copyjob *j)
     return j->pos ? j->g1 - j->g0 : j->sh->nposts;
 }
 
-/* PASS_BUILD at action r (x, of object q) of post p: its trace into the
+/* PASS_BUILD at action r (x, of object q) of post p (pbase <= p < pend): its trace into the
  * post's mask, and when it is the post's primary action so far (the lowest
  * prim_rank, ties to the lowest index position: the first seen) its rank,
  * its object's classes, the time class of its delay and its account. */
@@ -775,21 +785,22 @@ static void build_step(const copyjob *j, uint32_t p, size_t r, const lk_action *
     /* pcls[0..nposts) is set by posts_init_task, pid[] names posts below
      * nposts (the analyser loses track of them across tasks) */
     // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
-    const uint32_t best = (j->pcls[p] & PS_RANK) >> PS_RANK_SHIFT;
-    uint32_t cls = j->pcls[p] | UINT32_C(1) << tr << 17;
+    const size_t i = p - j->pbase;
+    const uint32_t best = (j->pcls[i] & PS_RANK) >> PS_RANK_SHIFT;
+    uint32_t cls = j->pcls[i] | UINT32_C(1) << tr << 17;
 
     if (best == 0 || rank < best) {
         const int64_t delay = x->t - q->t0;
         cls = (cls & ~(PS_RANK | PS_ORIGIN | PS_CLASSES | PS_TCLASS)) | rank << PS_RANK_SHIFT |
               (r == q->first ? PS_ORIGIN : 0) | OI_CLASSES(q->info) | time_class(delay);
-        j->pacc[p] = x->account; /* the post's */
+        j->pacc[i] = x->account; /* the post's */
     }
-    j->pcls[p] = cls;
+    j->pcls[i] = cls;
 }
 
 /*
- * The posts in part `task` of the post numbers, from all actions in index
- * order (copyjob.mode): built (build_step); or, for the WHEN copy, each
+ * The posts in part `task` of the posts being built, [pbase, pend), from
+ * all actions in index order (copyjob.mode): built (build_step); or, for the WHEN copy, each
  * post's primary action found again, the first in index order whose trace
  * has the rank in prb, which gives it its delay (PASS_DELAYS, in place of
  * DELAY_UNSET) or, after the shuffle, its new time, its object's birth +
@@ -803,8 +814,8 @@ static void posts_pass_task(void *ctx, size_t task, unsigned worker)
     const copyjob *j = ctx;
     const lk_objindex *ix = j->sh->ix;
     const int build = j->mode == PASS_BUILD;
-    const size_t n = build ? j->sh->nposts : nslots(j), lo = n * task / j->parts,
-                 hi = n * (task + 1) / j->parts;
+    const size_t n = build ? j->pend - j->pbase : nslots(j), base = build ? j->pbase : 0,
+                 lo = base + n * task / j->parts, hi = base + n * (task + 1) / j->parts;
     (void)worker;
     for (size_t r = 0, ev = 0, pev = 0, oev = 0, omark = 0; r < ix->n; r++) {
         const uint32_t p = j->sh->pid[r];
@@ -818,8 +829,8 @@ static void posts_pass_task(void *ctx, size_t task, unsigned worker)
                 __builtin_prefetch(&j->pos[pf]);
             } else if (pf >= lo && pf < hi) {
                 if (build) {
-                    __builtin_prefetch(&j->pcls[pf], 1);
-                    __builtin_prefetch(&j->pacc[pf], 1);
+                    __builtin_prefetch(&j->pcls[pf - base], 1);
+                    __builtin_prefetch(&j->pacc[pf - base], 1);
                 } else {
                     __builtin_prefetch(&j->prb[pf], 1);
                     __builtin_prefetch(&j->pdelay[pf], 1);
@@ -860,14 +871,14 @@ static void posts_pass_task(void *ctx, size_t task, unsigned worker)
     }
 }
 
-/* The posts of the copy with their strata's inputs (posts_pass_task):
- * pcls and pacc. */
+/* The posts [pbase, pend) of the copy with their strata's inputs
+ * (posts_pass_task) into pcls and pacc, which hold them from pbase. */
 static void build_posts(copyjob *j, unsigned threads)
 {
-    const size_t ns = nsteps(j->sh->nposts);
-    j->parts = LK_MAX(LK_MIN((size_t)threads, j->sh->nposts), (size_t)1);
+    const size_t m = j->pend - j->pbase;
+    j->parts = LK_MAX(LK_MIN((size_t)threads, m), (size_t)1);
     j->mode = PASS_BUILD;
-    (void)lk_par_run(threads, ns, posts_init_task, j);
+    (void)lk_par_run(threads, nsteps(m), posts_init_task, j);
     pass(j->sh->ix, NULL, threads, j->parts, posts_pass_task, j);
     shared_evict(j->sh);
 }
@@ -1179,8 +1190,12 @@ static void shuffle_task(void *ctx, size_t task, unsigned worker)
     const copyjob *j = ctx;
     const size_t si = j->s0 + task, at = j->sv->off[si];
     size_t m = j->sv->off[si + 1] - at;
-    uint32_t *o = j->pos ? j->slots + (at - j->g0) : j->sv->ord + at;
-    uint32_t *acc = j->pacc;
+    /* the stratum's posts (NULL: its places in the WHO group, 0 on: its
+     * accounts are the group's from there, in order) */
+    uint32_t *o = !j->pos                   ? j->sv->ord + at
+                  : j->kind == LK_NULL_WHEN ? j->slots + (at - j->g0)
+                                            : NULL;
+    uint32_t *acc = j->gacc ? j->gacc + (at - j->g0) : j->pacc;
     int64_t *delay = j->pdelay;
     uint32_t y[SHUFFLE_BLOCK];
     lk_rng rng;
@@ -1216,13 +1231,17 @@ static void shuffle_task(void *ctx, size_t task, unsigned worker)
         const size_t nb = LK_MIN((size_t)SHUFFLE_BLOCK, i - 1);
         for (size_t k = 0; k < nb; k++) {
             y[k] = (uint32_t)lk_rng_below(&rng, i - k);
+            if (!o) { /* the group's accounts, from the stratum's first */
+                __builtin_prefetch(&acc[y[k]], 1);
+                continue;
+            }
             __builtin_prefetch(&o[y[k]]);
             if (j->kind == LK_NULL_WHO)
                 __builtin_prefetch(&acc[o[i - k - 1]], 1);
             else
                 __builtin_prefetch(&delay[o[i - k - 1]], 1);
         }
-        for (size_t k = 0; k < nb; k++) {
+        for (size_t k = 0; k < nb && o; k++) {
             y[k] = o[y[k]];
             if (j->kind == LK_NULL_WHO)
                 __builtin_prefetch(&acc[y[k]], 1);
@@ -1230,7 +1249,7 @@ static void shuffle_task(void *ctx, size_t task, unsigned worker)
                 __builtin_prefetch(&delay[y[k]], 1);
         }
         for (size_t k = 0; k < nb; k++, i--) {
-            const size_t a = o[i - 1], b = y[k];
+            const size_t a = o ? o[i - 1] : i - 1, b = y[k];
             if (j->kind == LK_NULL_WHO) {
                 const uint32_t t = acc[a];
                 acc[a] = acc[b];
@@ -1327,16 +1346,22 @@ static void sort_run(runrec *r, runrec *tmp, size_t k)
     }
 }
 
-/* WHO: each action takes its post's new account. */
+/* WHO: each action takes its post's new account (in groups, the actions
+ * of the group's posts, from gacc). */
 static void who_acc_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
     const size_t e = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
     (void)worker;
     for (size_t x = task * STEP; x < e; x++) {
+        size_t sl;
         if (x + PREFETCH < e)
-            __builtin_prefetch(&j->pacc[j->sh->pid[x + PREFETCH]]);
-        j->out->acc[x] = j->pacc[j->sh->pid[x]];
+            __builtin_prefetch(j->pos ? (const void *)&j->pos[j->sh->pid[x + PREFETCH]]
+                                      : (const void *)&j->pacc[j->sh->pid[x + PREFETCH]]);
+        if (!j->pos)
+            j->out->acc[x] = j->pacc[j->sh->pid[x]];
+        else if (slot_of(j, j->sh->pid[x], &sl))
+            j->out->acc[x] = j->gacc[sl];
     }
     lk_cols_evict(j->out, task * STEP, e);
     pid_evict(j->sh, task * STEP, e);
@@ -1444,49 +1469,89 @@ static lk_status resort_runs(copyjob *j, unsigned threads)
     return LK_OK;
 }
 
+/* The WHO copy's posts into their file (sh->ps_fd1, made here) bcap at a
+ * time (0: all at once), each range built in a pass over all actions
+ * (build_posts) and written, in 8 bytes a post of a range: under a cap
+ * the build's random writes stay within the budget however many posts,
+ * the passes' reads are in order and let go behind. */
+static lk_status build_to_file(copyjob *j, nullshared *sh, unsigned threads, char *errbuf)
+{
+    const size_t n = sh->nposts, w = j->bcap && j->bcap < n ? j->bcap : n;
+    size_t ranges = 0;
+    lk_status st;
+    int fd;
+
+    if ((st = lk_tmpfile_open_sized(sh->ps_dir, PS_ACC_OFF(n) + n * sizeof *j->pacc, &fd,
+                                    errbuf)) != LK_OK)
+        return st;
+    sh->ps_fd1 = fd + 1;
+    if (!(j->pcls = lk_huge_malloc(w * sizeof *j->pcls)) ||
+        !(j->pacc = lk_huge_malloc(w * sizeof *j->pacc)))
+        return LK_ENOMEM;
+    for (j->pbase = 0; j->pbase < n; j->pbase = j->pend, ranges++) {
+        const size_t m = LK_MIN(w, n - j->pbase);
+        j->pend = j->pbase + m;
+        build_posts(j, threads);
+        if ((st = lk_tmpfile_write(fd, j->pcls, m * sizeof *j->pcls,
+                                   (uint64_t)j->pbase * sizeof *j->pcls, sh->ps_dir, errbuf)) !=
+                LK_OK ||
+            (st = lk_tmpfile_write(fd, j->pacc, m * sizeof *j->pacc,
+                                   PS_ACC_OFF(n) + (uint64_t)j->pbase * sizeof *j->pacc, sh->ps_dir,
+                                   errbuf)) != LK_OK)
+            return st;
+    }
+    j->pbase = 0;
+    j->pend = n;
+    lk_log(LK_LOG_INFO,
+           "calibration: the WHO copy's posts (%llu bytes) kept in %s for the WHEN copy, built "
+           "in %zu range%s of %zu posts at most, a pass over the actions each",
+           (unsigned long long)(PS_ACC_OFF(n) + n * sizeof *j->pacc), sh->ps_dir, ranges,
+           ranges == 1 ? "" : "s", w);
+    return LK_OK;
+}
+
 /*
- * The posts of copy `kind` (j->pcls and j->pacc allocated): built, or for
+ * The posts of copy `kind`, pcls and pacc (8 bytes a post): built, or for
  * the WHEN copy read back from where the WHO copy left them
- * (nullshared.ps_fd1), which the WHO copy does when sh->ps_dir says so.
- * Either way pcls and pacc, 8 bytes a post: the WHEN copy finds its delays
- * after the strata (find_delays).
+ * (nullshared.ps_fd1), which the WHO copy does when sh->ps_dir says so
+ * (build_to_file).  With j->map_dir (under a cap) they are then that file
+ * mapped (posts_map), else memory.  The WHEN copy finds its delays after
+ * the strata (find_delays).
  */
 static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *errbuf)
 {
-    const size_t n = sh->nposts;
+    const size_t n = sh->nposts, np = LK_MAX(n, (size_t)1);
     lk_status st = LK_OK;
     int fd;
 
-    if (sh->ps_fd1 && j->kind == LK_NULL_WHEN) {
-        if (j->map_dir) /* read through the mapping, in post order */
-            return posts_map(j, sh);
-        fd = sh->ps_fd1 - 1;
-        if ((st = lk_tmpfile_read_par(fd, j->pcls, n * sizeof *j->pcls, 0, threads, sh->ps_dir,
-                                      errbuf)) == LK_OK)
-            st = lk_tmpfile_read_par(fd, j->pacc, n * sizeof *j->pacc, PS_ACC_OFF(n), threads,
-                                     sh->ps_dir, errbuf);
+    if (j->kind == LK_NULL_WHO && sh->ps_dir && n > 0) {
+        if ((st = build_to_file(j, sh, threads, errbuf)) != LK_OK)
+            return st;
+        free(j->pcls);
+        free(j->pacc);
+        j->pcls = j->pacc = NULL;
+    }
+    if (sh->ps_fd1 && j->map_dir) /* read through the mapping, in post order */
+        return posts_map(j, sh);
+    if (!(j->pcls = lk_huge_malloc(np * sizeof *j->pcls)) ||
+        !(j->pacc = lk_huge_malloc(np * sizeof *j->pacc)))
+        return LK_ENOMEM;
+    if (!sh->ps_fd1) {
+        j->pbase = 0;
+        j->pend = n;
+        build_posts(j, threads);
+        return LK_OK;
+    }
+    fd = sh->ps_fd1 - 1; /* read back whole */
+    if ((st = lk_tmpfile_read_par(fd, j->pcls, n * sizeof *j->pcls, 0, threads, sh->ps_dir,
+                                  errbuf)) == LK_OK)
+        st = lk_tmpfile_read_par(fd, j->pacc, n * sizeof *j->pacc, PS_ACC_OFF(n), threads,
+                                 sh->ps_dir, errbuf);
+    if (j->kind == LK_NULL_WHEN) {
         lk_tmpfile_close(fd); /* read: given back for reuse */
         sh->ps_fd1 = 0;
-        return st;
     }
-    build_posts(j, threads);
-    if (j->kind == LK_NULL_WHO && sh->ps_dir && n > 0) {
-        if ((st = lk_tmpfile_open_sized(sh->ps_dir, PS_ACC_OFF(n) + n * sizeof *j->pacc, &fd,
-                                        errbuf)) != LK_OK)
-            return st;
-        sh->ps_fd1 = fd + 1;
-        if ((st = lk_tmpfile_write(fd, j->pcls, n * sizeof *j->pcls, 0, sh->ps_dir, errbuf)) !=
-                LK_OK ||
-            (st = lk_tmpfile_write(fd, j->pacc, n * sizeof *j->pacc, PS_ACC_OFF(n), sh->ps_dir,
-                                   errbuf)) != LK_OK)
-            return st;
-        lk_log(LK_LOG_INFO,
-               "calibration: the WHO copy's posts (%llu bytes) kept in %s for the WHEN copy",
-               (unsigned long long)(PS_ACC_OFF(n) + n * sizeof *j->pacc), sh->ps_dir);
-        if (j->map_dir) /* the strata read them from there */
-            return posts_map(j, sh);
-    }
-    return LK_OK;
+    return st;
 }
 
 static void delays_unset_task(void *ctx, size_t task, unsigned worker)
@@ -1530,30 +1595,19 @@ static void prb_task(void *ctx, size_t task, unsigned worker)
     posts_evict(j, task * STEP, e);
 }
 
-/*
- * WHEN, in groups of strata of at most gcap posts (a stratum larger than
- * that is a group of its own): pstr becomes each post's place in stratum
- * order (pos: the posts in increasing order within a stratum, as ord
- * has them), and each group in turn finds its posts' delays, shuffles
- * them stratum by stratum and gives the actions of its posts their new
- * times (out, made here), with 12 bytes a post of the group (delays and
- * the shuffle's slots) beside pos and prb (5 bytes a post).  The same
- * copy as in one group: the same draws on the same delays in the same
- * order.  Three passes over the actions a group.
- */
-static lk_status when_groups(copyjob *j, const nullshared *sh, unsigned threads, size_t gcap,
-                             const char *map_dir, char *errbuf)
+/* j->pos, each post's place in stratum order (the posts in increasing
+ * order within a stratum, as ord has them), and sv->off, from the strata's
+ * ranks pstr, which it frees (4 bytes a post; memory, read at random from
+ * here on). */
+static lk_status strata_places(copyjob *j, size_t n)
 {
-    stratlist *sv = j->sv;
-    const size_t n = sh->nposts;
-    size_t *cur = NULL, groups = 0, most = 0;
-    lk_status st;
+    size_t *cur = NULL;
 
-    if (strata_offsets(j, n, sv, &cur) != LK_OK) {
+    if (strata_offsets(j, n, j->sv, &cur) != LK_OK) {
         free(cur);
         return LK_ENOMEM;
     }
-    if (j->pstr_fd1) { /* read at random from here on: memory */
+    if (j->pstr_fd1) {
         if (!(j->pos = lk_huge_malloc(LK_MAX(n, (size_t)1) * sizeof *j->pos))) {
             free(cur);
             return LK_ENOMEM;
@@ -1571,14 +1625,102 @@ static lk_status when_groups(copyjob *j, const nullshared *sh, unsigned threads,
         j->pstr = NULL;
     }
     free(cur);
-    if ((st = lk_cols_alloc(j->out, sh->ix->n, map_dir, errbuf)) != LK_OK)
+    return LK_OK;
+}
+
+/* The group of strata from s0 on: as many as hold gcap posts in all (at
+ * least one), into j->s0, g0 and g1; returns the stratum after it. */
+static size_t next_group(copyjob *j, size_t s0, size_t gcap)
+{
+    const stratlist *sv = j->sv;
+    size_t s1 = s0 + 1;
+    while (s1 < sv->n && sv->off[s1 + 1] - sv->off[s0] <= gcap)
+        s1++;
+    j->s0 = s0;
+    j->g0 = sv->off[s0];
+    j->g1 = sv->off[s1];
+    return s1;
+}
+
+/* WHO in groups: the group's accounts (gacc) from the posts' (pacc,
+ * read in post order). */
+static void who_fill_task(void *ctx, size_t task, unsigned worker)
+{
+    const copyjob *j = ctx;
+    const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
+    (void)worker;
+    for (size_t p = task * STEP; p < e; p++) {
+        const uint32_t i = j->pos[p];
+        if (i >= j->g0 && i < j->g1)
+            j->gacc[i - j->g0] = j->pacc[p];
+    }
+    posts_evict(j, task * STEP, e);
+}
+
+/*
+ * WHO, in groups of strata of at most gcap posts (a stratum larger than
+ * that is a group of its own): each group's accounts gathered in stratum
+ * order (who_fill_task), shuffled stratum by stratum and given to the
+ * actions of its posts (out, made here), with 4 bytes a post of the group
+ * beside pos (4 bytes a post); pacc, the posts' accounts, is read in
+ * order (under a cap the posts' file, mapped, whose pages go behind).
+ * The same copy as in one group: the same draws on the same accounts in
+ * the same order.  A pass over the posts and one over the actions a
+ * group.
+ */
+static lk_status who_groups(copyjob *j, const nullshared *sh, unsigned threads, size_t gcap,
+                            const char *map_dir, char *errbuf)
+{
+    const size_t n = sh->nposts;
+    size_t groups = 0, most = 0;
+    lk_status st;
+
+    if ((st = strata_places(j, n)) != LK_OK ||
+        (st = lk_cols_alloc(j->out, sh->ix->n, map_dir, errbuf)) != LK_OK)
         return st;
-    for (size_t s0 = 0, s1; s0 < sv->n; s0 = s1) {
-        for (s1 = s0 + 1; s1 < sv->n && sv->off[s1 + 1] - sv->off[s0] <= gcap; s1++)
-            ;
-        j->s0 = s0;
-        j->g0 = sv->off[s0];
-        j->g1 = sv->off[s1];
+    for (size_t s0 = 0, s1; s0 < j->sv->n; s0 = s1) {
+        s1 = next_group(j, s0, gcap);
+        most = LK_MAX(most, j->g1 - j->g0);
+        groups++;
+        if (!(j->gacc = lk_huge_malloc(LK_MAX(j->g1 - j->g0, (size_t)1) * sizeof *j->gacc)))
+            return LK_ENOMEM;
+        (void)lk_par_run(threads, nsteps(n), who_fill_task, j);
+        posts_evict(j, 0, n); /* the pages two tasks shared */
+        (void)lk_par_run(threads, s1 - s0, shuffle_task, j);
+        pass(sh->ix, j->out, threads, nsteps(sh->ix->n), who_acc_task, j);
+        pid_evict(sh, 0, sh->ix->n);
+        free(j->gacc);
+        j->gacc = NULL;
+    }
+    lk_log(LK_LOG_INFO,
+           "calibration: the WHO copy's accounts shuffled in %zu groups of strata (%zu posts at "
+           "most, of %zu)",
+           groups, most, n);
+    return LK_OK;
+}
+
+/*
+ * WHEN, in groups of strata of at most gcap posts (a stratum larger than
+ * that is a group of its own): pos, each post's place in stratum order
+ * (strata_places), and each group in turn finds its posts' delays,
+ * shuffles them stratum by stratum and gives the actions of its posts
+ * their new times (out, made here), with 12 bytes a post of the group
+ * (delays and the shuffle's slots) beside pos and prb (5 bytes a post).
+ * The same copy as in one group: the same draws on the same delays in the
+ * same order.  Three passes over the actions a group.
+ */
+static lk_status when_groups(copyjob *j, const nullshared *sh, unsigned threads, size_t gcap,
+                             const char *map_dir, char *errbuf)
+{
+    const size_t n = sh->nposts;
+    size_t groups = 0, most = 0;
+    lk_status st;
+
+    if ((st = strata_places(j, n)) != LK_OK ||
+        (st = lk_cols_alloc(j->out, sh->ix->n, map_dir, errbuf)) != LK_OK)
+        return st;
+    for (size_t s0 = 0, s1; s0 < j->sv->n; s0 = s1) {
+        s1 = next_group(j, s0, gcap);
         most = LK_MAX(most, j->g1 - j->g0);
         groups++;
         if ((st = find_delays(j, sh, threads)) != LK_OK)
@@ -1626,9 +1768,10 @@ static lk_status when_groups(copyjob *j, const nullshared *sh, unsigned threads,
  * came from (tests).
  */
 static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, unsigned threads,
-                           size_t kcap, size_t gcap, const char *map_dir, char *errbuf,
+                           const lk_null_caps *caps, const char *map_dir, char *errbuf,
                            lk_cols *out, uint32_t *perm, uint64_t *strata)
 {
+    const size_t gcap = kind == LK_NULL_WHO ? caps->who_group : caps->when_group;
     const lk_objindex *ix = sh->ix;
     const size_t np = LK_MAX(sh->nposts, (size_t)1), na = nsteps(ix->n);
     stratlist sv;
@@ -1647,13 +1790,12 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
     j.sv = &sv;
     j.out = out;
     j.perm = perm;
-    j.kcap = kcap;
+    j.kcap = caps->keys;
+    j.bcap = caps->build;
     j.map_dir = map_dir;
     j.errbuf = errbuf;
     t[0] = lk_mono_s();
-    if (!(j.pcls = lk_huge_malloc(np * sizeof *j.pcls)) ||
-        !(j.pacc = lk_huge_malloc(np * sizeof *j.pacc)) ||
-        (st = copy_posts(&j, sh, threads, errbuf)) != LK_OK)
+    if ((st = copy_posts(&j, sh, threads, errbuf)) != LK_OK)
         goto done;
     t[1] = lk_mono_s();
     if ((st = assign_strata(&j, threads)) != LK_OK)
@@ -1668,7 +1810,13 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
                "calibration: the %s copy's strata found from its posts' file, their ranks in "
                "another in %s (%zu bytes), read in order",
                null_name[kind], map_dir, sh->nposts * sizeof *j.pstr);
-    if (kind == LK_NULL_WHO) {
+    if (kind == LK_NULL_WHO && gcap && gcap < sh->nposts) {
+        /* the accounts a group of strata at a time, from where they are */
+        if (!j.pmap) {
+            free(j.pcls);
+            j.pcls = NULL;
+        }
+    } else if (kind == LK_NULL_WHO) {
         if (j.pmap) { /* the accounts, shuffled at random: memory */
             uint32_t *acc = lk_huge_malloc(np * sizeof *acc);
             if (!acc) {
@@ -1709,9 +1857,10 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
      * (0.4 GB at the WHEN copy's peak at 2 x 10^8 actions) */
     if (map_dir)
         (void)malloc_trim(0);
-    if (kind == LK_NULL_WHEN && gcap && gcap < sh->nposts) {
-        /* each action's new time, a group of strata at a time */
-        if ((st = when_groups(&j, sh, threads, gcap, map_dir, errbuf)) != LK_OK)
+    if (gcap && gcap < sh->nposts) {
+        /* each action's new account or time, a group of strata at a time */
+        if ((st = (kind == LK_NULL_WHO ? who_groups : when_groups)(&j, sh, threads, gcap, map_dir,
+                                                                   errbuf)) != LK_OK)
             goto done;
         *strata = sv.n;
         t[3] = t[2]; /* the shuffle and the times together, group by group */
@@ -1781,10 +1930,13 @@ done:
 }
 
 lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_kind kind,
-                           uint64_t seed, unsigned threads, size_t group_posts, lk_objindex *out,
-                           uint64_t *strata)
+                           uint64_t seed, unsigned threads, const lk_null_caps *caps,
+                           lk_objindex *out, uint64_t *strata)
 {
+    static const lk_null_caps whole = {NULL, 0, 0, 0, 0};
+    const lk_null_caps *cc = caps ? caps : &whole;
     uint32_t *perm = lk_huge_malloc(LK_MAX(ix->n, (size_t)1) * sizeof *perm);
+    char errbuf[LK_ERRMSG_MAX];
     nullshared sh;
     lk_cols c;
     lk_status st = LK_ENOMEM;
@@ -1795,9 +1947,12 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
     *strata = 0;
     if (!perm)
         return LK_ENOMEM;
-    if ((st = null_shared_init(&sh, ix, ds, NULL, threads, NULL, 0, NULL)) != LK_OK ||
-        (st = null_cols(&sh, kind, seed, threads, 0, group_posts, NULL, NULL, &c, perm, strata)) !=
-            LK_OK)
+    errbuf[0] = '\0';
+    if ((st = null_shared_init(&sh, ix, ds, NULL, threads, NULL, 0, NULL)) != LK_OK)
+        goto done;
+    sh.ps_dir = cc->tmp_dir; /* the WHEN copy builds its posts again */
+    if ((st = null_cols(&sh, kind, seed, threads, cc, cc->tmp_dir, errbuf, &c, perm, strata)) !=
+        LK_OK)
         goto done;
     st = LK_ENOMEM;
     out->a = lk_huge_malloc(LK_MAX(ix->n, (size_t)1) * sizeof *out->a);
@@ -2138,12 +2293,38 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
  * delays in one go (13 bytes a post: delays, order, prb) do not fit the
  * budget: what the budget leaves beside pos and prb (5 bytes a post) at 12
  * bytes a post of a group, at least 2^16 posts; 0: one go. */
+/* The fewest posts any of the three below takes at once: smaller pieces
+ * would only add passes over the actions. */
+#define COPY_LEAST ((uint64_t)1 << 16)
+
+/* The posts the WHO copy builds at once under a cap of `budget` bytes
+ * (build_to_file, 8 bytes a post; 0: all). */
+static size_t build_cap(uint64_t budget, size_t nposts)
+{
+    if (8 * (uint64_t)nposts <= budget)
+        return 0;
+    return (size_t)LK_MAX(budget / 8, COPY_LEAST);
+}
+
+/* The posts of a group of strata whose accounts the WHO copy shuffles
+ * together (who_groups, 4 bytes a post of a group beside 4 a post; 0:
+ * all at once, in 8 bytes a post). */
+static size_t who_gcap(uint64_t budget, size_t nposts)
+{
+    const uint64_t n = nposts;
+    if (8 * n <= budget)
+        return 0;
+    return (size_t)(budget > 4 * n + 4 * COPY_LEAST ? (budget - 4 * n) / 4 : COPY_LEAST);
+}
+
+/* The same for the WHEN copy's delays (when_groups, 12 bytes a post of a
+ * group beside 5 a post; 0: all at once, in 13 a post). */
 static size_t when_gcap(uint64_t budget, size_t nposts)
 {
-    const uint64_t n = nposts, least = (uint64_t)1 << 16;
+    const uint64_t n = nposts;
     if (13 * n <= budget)
         return 0;
-    return (size_t)(budget > 5 * n + 12 * least ? (budget - 5 * n) / 12 : least);
+    return (size_t)(budget > 5 * n + 12 * COPY_LEAST ? (budget - 5 * n) / 12 : COPY_LEAST);
 }
 
 /* The null aggregations' budget: the pair stage's less what is held beside
@@ -2188,10 +2369,10 @@ typedef struct nulls {
     const char *map_dir; /* the copies' columns mapped from files here (cols.h);
                             NULL: in memory */
     char *errbuf;        /* for an error of the files (map_dir) */
-    size_t kcap;         /* the strata's keys sorted for this many posts at most at once
-                            (assign_strata; 0: all) */
-    size_t gcap;         /* the WHEN copy's delays shuffled in groups of strata of this
-                            many posts at most (when_groups; 0: all at once) */
+    lk_null_caps caps;   /* under a cap: the posts built (build_to_file), the strata's keys
+                            sorted (assign_strata) and the WHO copy's accounts and the WHEN
+                            copy's delays shuffled (who_groups, when_groups) for this many
+                            posts at most at once (0: all) */
     uint64_t strata[2];
     lk_status st[2];
 } nulls;
@@ -2201,9 +2382,8 @@ static void null_task(void *ctx, size_t kind, unsigned worker)
     nulls *n = ctx;
     const double t0 = lk_mono_s();
     (void)worker;
-    n->st[kind] =
-        null_cols(&n->sh, (lk_null_kind)kind, n->seed + (uint64_t)kind, n->threads, n->kcap,
-                  n->gcap, n->map_dir, n->errbuf, &n->nc[kind], NULL, &n->strata[kind]);
+    n->st[kind] = null_cols(&n->sh, (lk_null_kind)kind, n->seed + (uint64_t)kind, n->threads,
+                            &n->caps, n->map_dir, n->errbuf, &n->nc[kind], NULL, &n->strata[kind]);
     lk_log(LK_LOG_DEBUG, "calibration: %s null copy built in %.3f s (%llu strata)", null_name[kind],
            lk_mono_s() - t0, (unsigned long long)n->strata[kind]);
 }
@@ -2586,7 +2766,8 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
         /* and the strata's sort keys (8 bytes a post) a part at a time:
          * at most a sixteenth of the budget, and 128 MB (in 16 parts at
          * most: strata_parts) */
-        nl.kcap = (size_t)LK_MAX(LK_MIN(o->budget / 128, (uint64_t)1 << 24), (uint64_t)1 << 16);
+        nl.caps.keys =
+            (size_t)LK_MAX(LK_MIN(o->budget / 128, (uint64_t)1 << 24), (uint64_t)1 << 16);
         /* and the kept edges (72 bytes each) wait on disk, if the pair
          * stage did not leave them there: each copy's q-values read their
          * scores and bins from there (16 bytes an edge, realsrc) */
@@ -2610,7 +2791,9 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             goto done;
         (void)malloc_trim(0);
         nl.sh.ps_dir = nl.map_dir;
-        nl.gcap = when_gcap(o->budget, nl.sh.nposts);
+        nl.caps.build = build_cap(o->budget, nl.sh.nposts);
+        nl.caps.who_group = who_gcap(o->budget, nl.sh.nposts);
+        nl.caps.when_group = when_gcap(o->budget, nl.sh.nposts);
         if (!ix->park_fd1) {
             if ((ret = park_index(ix, o)) != LK_OK)
                 goto done;

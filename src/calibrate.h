@@ -120,15 +120,27 @@ typedef enum lk_null_kind {
                         strata: when broken, who did what kept */
 } lk_null_kind;
 
+/* How a null copy is cut to fit a memory cap (lk_objindex_null): each
+ * count is posts at once, 0 for all of them; the same copy either way. */
+typedef struct lk_null_caps {
+    const char *tmp_dir; /* non-NULL: as under a cap, the posts kept in a
+                            file there and the copy's columns mapped from
+                            files there (the cuts below need it for build) */
+    size_t build;        /* posts built at once, a pass over the actions each */
+    size_t keys;         /* the strata's sort keys, a part of the accounts at a time */
+    size_t who_group;    /* WHO: accounts shuffled in groups of strata of this many */
+    size_t when_group;   /* WHEN: delays shuffled in groups of strata of this many */
+} lk_null_caps;
+
 /**
  * A null copy of ix (exposed for tests), built on `threads` threads (the
  * same copy on any number); *strata receives the number of non-empty
- * strata shuffled.  group_posts > 0: the WHEN copy shuffles its delays in
- * groups of strata of at most that many posts, as under a tight memory
- * cap (the same copy); 0: all at once.
+ * strata shuffled.  caps (NULL: all at once, in memory) cuts the copy as
+ * a tight memory cap does: the same copy.
  */
 LK_RESULT_USED lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds,
                                           lk_null_kind kind, uint64_t seed, unsigned threads,
-                                          size_t group_posts, lk_objindex *out, uint64_t *strata);
+                                          const lk_null_caps *caps, lk_objindex *out,
+                                          uint64_t *strata);
 
 #endif

@@ -11,7 +11,9 @@ part way, when the records after it wait on disk until the duplicates
 among their keys are found (with the generic actions between the two
 copies: records without keys wait in their turn too); and with the null copies' pairs
 sampled (--null-sample 8: an eighth of the null pairs); and with the
-calibration's post numbering in a mapped file (a larger simulated input).  Temporary files never outlive the run, not even one
+calibration's post numbering in a mapped file, the WHO copy's posts built a
+range at a time and both copies shuffled a group of strata at a time (a
+larger simulated input).  Temporary files never outlive the run, not even one
 killed by SIGTERM, and a full disk (emulated with RLIMIT_FSIZE) is a
 one-line error naming the folder, whether it strikes while reading (the
 near-text spill) or in the pair stage.
@@ -278,12 +280,14 @@ def main():
         check(len(warned) == (2 if what == "8" else 0)
               and all(int(n) < 100000 for _, n in warned),
               "simulated, --null-sample %s: the small sample's warning (%r)" % (what, p.stderr))
-    # a cap too small for the WHEN copy's delays in one go (13 bytes a post,
-    # over the 8 MB the calibration has at least, for the 0.8 M posts of 1.2 M
-    # actions): they are found, shuffled and given out a group of strata at
-    # a time, and the output is the same
+    # a cap too small for the null copies' posts in one go (over the 8 MB
+    # the calibration has at least, for the 1.37 M posts of 2 M actions):
+    # the WHO copy builds its posts a range at a time (8 bytes a post), and
+    # the WHO copy's accounts (8 bytes a post) and the WHEN copy's delays (13)
+    # are found, shuffled and given out a group of strata at a time, and the
+    # output is the same
     big = os.path.join(base, "simbig")
-    run(["simulate", "-q", "--seed", "7", "--actions", "1200000", "--no-tweets", "-o", big])
+    run(["simulate", "-q", "--seed", "7", "--actions", "2000000", "--no-tweets", "-o", big])
     bigfile = os.path.join(big, "actions.csv")
     bigref = os.path.join(base, "bigref")
     run(["detect", "-q", "-t", "2", "-w", "60s", "-o", bigref, bigfile])
@@ -291,13 +295,20 @@ def main():
     out = os.path.join(base, "biggroups")
     p = run(["detect", "-v", "-t", "2", "--max-mem", "1M", "--tmp-dir", tmp, "-w", "60s", "-o",
              out, bigfile])
-    check_same_folders(bigref, out, "simulated 1.2 M actions, --max-mem 1M")
-    g = re.search(r"the WHEN copy's delays shuffled in ([0-9]+) groups of strata \(([0-9]+) "
-                  r"posts at most, of ([0-9]+)\)", p.stderr)
-    check(g is not None and int(g.group(1)) > 1 and int(g.group(2)) < int(g.group(3)),
-          "simulated 1.2 M actions, --max-mem 1M: the WHEN delays in groups (-v: %r)"
+    check_same_folders(bigref, out, "simulated 2 M actions, --max-mem 1M")
+    for what, line in (("WHO", "accounts"), ("WHEN", "delays")):
+        g = re.search(r"the %s copy's %s shuffled in ([0-9]+) groups of strata \(([0-9]+) "
+                      r"posts at most, of ([0-9]+)\)" % (what, line), p.stderr)
+        check(g is not None and int(g.group(1)) > 1 and int(g.group(2)) < int(g.group(3)),
+              "simulated 2 M actions, --max-mem 1M: the %s %s in groups (-v: %r)"
+              % (what, line, g.group(0) if g else None))
+    g = re.search(r"the WHO copy's posts \(([0-9]+) bytes\) kept in .* for the WHEN copy, built "
+                  r"in ([0-9]+) ranges of ([0-9]+) posts at most", p.stderr)
+    check(g is not None and int(g.group(2)) > 1
+          and int(g.group(2)) * int(g.group(3)) >= int(g.group(1)) // 8,
+          "simulated 2 M actions, --max-mem 1M: the WHO posts built in ranges (-v: %r)"
           % (g.group(0) if g else None))
-    check(os.listdir(tmp) == [], "simulated 1.2 M actions: --tmp-dir empty after the run")
+    check(os.listdir(tmp) == [], "simulated 2 M actions: --tmp-dir empty after the run")
     # under a cap the objects' counts for the index come from the pass that
     # counts each account's rows, cut down to the kept accounts' actions
     # with -m 2 (the default; an account left out has one action), whole

@@ -25,6 +25,7 @@
 #include "lk_testutil.h"
 
 #include "calibrate.h"
+#include "tmpfile.h"
 
 #define NPOST 3000
 
@@ -87,7 +88,7 @@ static void test_who(void **state)
     (void)state;
     make(&ds, 1);
     assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
-    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 7, 1, 0, &a, &strata), LK_OK);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 7, 1, NULL, &a, &strata), LK_OK);
     assert_true(strata >= 1);
     for (size_t o = 0; o < ix.nobj; o++)
         for (uint64_t r = ix.start[o]; r < ix.start[o + 1]; r++) {
@@ -119,9 +120,9 @@ static void test_who(void **state)
         }
         assert_memory_equal(posts_before, posts_after, sizeof posts_before);
     }
-    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 7, 3, 0, &b, &strata), LK_OK);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 7, 3, NULL, &b, &strata), LK_OK);
     assert_true(same(&a, &b));
-    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 8, 1, 0, &c, &strata), LK_OK);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHO, 8, 1, NULL, &c, &strata), LK_OK);
     assert_false(same(&a, &c));
     lk_objindex_release(&a);
     lk_objindex_release(&b);
@@ -141,7 +142,7 @@ static void test_when(void **state)
     (void)state;
     make(&ds, 2);
     assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
-    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 7, 1, 0, &a, &strata), LK_OK);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 7, 1, NULL, &a, &strata), LK_OK);
     for (int p = 0; p < NPOST; p++) {
         post_t[p] = INT64_MIN;
         size[p] = 0;
@@ -176,7 +177,7 @@ static void test_when(void **state)
         assert_true(acc_x == acc_y); /* same accounts on the object */
     }
     assert_true(changed > 0);
-    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 7, 3, 0, &b, &strata), LK_OK);
+    assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 7, 3, NULL, &b, &strata), LK_OK);
     assert_true(same(&a, &b));
     lk_objindex_release(&a);
     lk_objindex_release(&b);
@@ -221,9 +222,12 @@ static void test_threads(void **state)
     for (int kind = 0; kind < 2; kind++) {
         lk_objindex a, b, c;
         uint64_t sa = 0, sb = 0, sc = 0;
-        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 1, 0, &a, &sa), LK_OK);
-        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 2, 0, &b, &sb), LK_OK);
-        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 5, 0, &c, &sc), LK_OK);
+        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 1, NULL, &a, &sa),
+                         LK_OK);
+        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 2, NULL, &b, &sb),
+                         LK_OK);
+        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 5, NULL, &c, &sc),
+                         LK_OK);
         assert_true(sa > 1); /* strata finer than one for all */
         assert_true(sa == sb && sa == sc);
         assert_true(same(&a, &b));
@@ -233,18 +237,30 @@ static void test_threads(void **state)
             assert_true(runs_ordered(&a, &ties) > 100);
             assert_true(ties > 1000);
         }
-        if (kind == LK_NULL_WHEN) {
-            /* the delays shuffled in groups of strata (of 5,000 posts at
-             * most, on 2 threads; each stratum alone, on 1): the same copy */
-            lk_objindex g, h;
-            uint64_t sg = 0, shh = 0;
-            assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 9, 2, 5000, &g, &sg), LK_OK);
-            assert_int_equal(lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 9, 1, 1, &h, &shh), LK_OK);
-            assert_true(sg == sa && shh == sa);
+        {
+            /* as under a tight cap: the posts built 20,000 at a time (4
+             * passes) into a file, the strata's keys in parts, the
+             * accounts or delays shuffled in groups of strata (of 5,000
+             * posts at most, on 2 threads; each stratum alone, on 1), the
+             * columns mapped from files: the same copy */
+            const char *dir = lk_tmpfile_dir(NULL);
+            const lk_null_caps g5000 = {dir, 20000, 20000, 5000, 5000}, g1 = {dir, 30000, 0, 1, 1},
+                               whole = {dir, 0, 0, 0, 0};
+            lk_objindex g, h, w;
+            uint64_t sg = 0, shh = 0, sw = 0;
+            assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 2, &g5000, &g, &sg),
+                             LK_OK);
+            assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 1, &g1, &h, &shh),
+                             LK_OK);
+            assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 2, &whole, &w, &sw),
+                             LK_OK);
+            assert_true(sg == sa && shh == sa && sw == sa);
             assert_true(same(&a, &g));
             assert_true(same(&a, &h));
+            assert_true(same(&a, &w));
             lk_objindex_release(&g);
             lk_objindex_release(&h);
+            lk_objindex_release(&w);
         }
         lk_objindex_release(&a);
         lk_objindex_release(&b);
