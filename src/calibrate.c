@@ -2289,10 +2289,6 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
     return ret;
 }
 
-/* Under a cap: the WHEN copy's groups of strata (when_groups), when its
- * delays in one go (13 bytes a post: delays, order, prb) do not fit the
- * budget: what the budget leaves beside pos and prb (5 bytes a post) at 12
- * bytes a post of a group, at least 2^16 posts; 0: one go. */
 /* The fewest posts any of the three below takes at once: smaller pieces
  * would only add passes over the actions. */
 #define COPY_LEAST ((uint64_t)1 << 16)
@@ -2306,25 +2302,32 @@ static size_t build_cap(uint64_t budget, size_t nposts)
     return (size_t)LK_MAX(budget / 8, COPY_LEAST);
 }
 
+/* The posts of a group of strata shuffled together by a copy that keeps
+ * `floor` bytes a post beside `each` a post of the group: what the budget
+ * leaves beside the floor, but at least a quarter of the budget (and
+ * COPY_LEAST posts).  Below that the run passes its cap by the floor
+ * whatever the group, and smaller groups would only add passes over the
+ * actions: groups of 65,536 posts cut 3.5 x 10^7 posts into 529, three
+ * passes over 5 x 10^7 actions each for the WHEN copy. */
+static size_t group_cap(uint64_t budget, uint64_t n, unsigned floor, unsigned each)
+{
+    const uint64_t room = budget > floor * n ? budget - floor * n : 0;
+    return (size_t)LK_MAX(LK_MAX(room, budget / 4) / each, COPY_LEAST);
+}
+
 /* The posts of a group of strata whose accounts the WHO copy shuffles
  * together (who_groups, 4 bytes a post of a group beside 4 a post; 0:
  * all at once, in 8 bytes a post). */
 static size_t who_gcap(uint64_t budget, size_t nposts)
 {
-    const uint64_t n = nposts;
-    if (8 * n <= budget)
-        return 0;
-    return (size_t)(budget > 4 * n + 4 * COPY_LEAST ? (budget - 4 * n) / 4 : COPY_LEAST);
+    return 8 * (uint64_t)nposts <= budget ? 0 : group_cap(budget, nposts, 4, 4);
 }
 
 /* The same for the WHEN copy's delays (when_groups, 12 bytes a post of a
  * group beside 5 a post; 0: all at once, in 13 a post). */
 static size_t when_gcap(uint64_t budget, size_t nposts)
 {
-    const uint64_t n = nposts;
-    if (13 * n <= budget)
-        return 0;
-    return (size_t)(budget > 5 * n + 12 * COPY_LEAST ? (budget - 5 * n) / 12 : COPY_LEAST);
+    return 13 * (uint64_t)nposts <= budget ? 0 : group_cap(budget, nposts, 5, 12);
 }
 
 /* The null aggregations' budget: the pair stage's less what is held beside
