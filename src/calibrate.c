@@ -2117,19 +2117,21 @@ static uint32_t intersect(const objlists *l, uint32_t a, uint32_t b)
  * its score key and activity bin, when it needs them: from the network's
  * edges, in memory or parked.  Without a memory cap they are found once
  * and kept for both null copies.  Under one (lazy) each copy's q-values
- * read the edges again, once its scales are known, for their z alone (8
- * bytes an edge instead of 16: at 2 x 10^8 simulated actions, 99.6 M kept
- * edges, 0.8 GB less at the calibration's peak), and free them after, so
- * that nothing is held while the copies are built.  cls is NULL on the
- * ranks other than 0, which compute no q-values. */
+ * read the edges again, once its scales are known, for their z alone,
+ * twice (real_zscan: the histogram of all z, then the edges down to the
+ * lowest cut that could pass), and hold none of them: only the q-values
+ * at most the rate are kept (16 bytes an edge and 8 a real edge before;
+ * at 2 x 10^8 simulated actions, 99.6 M kept edges, the latter was 0.8
+ * GB of the calibration's peak).  cls is NULL on the ranks other than 0,
+ * which compute no q-values. */
 typedef struct realsrc {
     lk_net *net;
     const uint8_t *cls;    /* per account: its activity class */
     lk_kv *real;           /* NULL until wanted */
-    uint64_t *z;           /* lazy: their z keys, while a copy's q-values are found */
-    const lk_qv_scale *sc; /* and the copy's scales */
+    const lk_qv_scale *sc; /* lazy: the copy's scales, while its q-values are found */
     int lazy;
     unsigned threads; /* to read them from their file on */
+    char *errbuf;     /* that file's errors */
 } realsrc;
 
 static int real_key(void *ctx, lk_edge *e, size_t k)
@@ -2137,13 +2139,6 @@ static int real_key(void *ctx, lk_edge *e, size_t k)
     const realsrc *rs = ctx;
     rs->real[k].key = lk_double_key(e->score);
     rs->real[k].val = pair_bin(rs->cls, e->a, e->b);
-    return 1;
-}
-
-static int real_zkey(void *ctx, lk_edge *e, size_t k)
-{
-    const realsrc *rs = ctx;
-    rs->z[k] = lk_qv_zkey(lk_double_key(e->score), pair_bin(rs->cls, e->a, e->b), rs->sc);
     return 1;
 }
 
@@ -2157,13 +2152,31 @@ static lk_status each_real(realsrc *rs, lk_edge_fn fn, char *errbuf)
     return LK_OK;
 }
 
-/* Lazy: the z keys of the real edges on the scales sc, into rs->z. */
-static lk_status real_zkeys(realsrc *rs, const lk_qv_scale *sc, char *errbuf)
+/* Lazy: a scan of the real edges' z keys on the scales rs->sc
+ * (lk_qv_zscan), each edge read from their file and handed over. */
+typedef struct zscan {
+    realsrc *rs;
+    void (*fn)(void *fctx, size_t i, uint64_t z);
+    void *fctx;
+} zscan;
+
+static int zscan_edge(void *ctx, lk_edge *e, size_t k)
 {
-    if (!(rs->z = malloc(LK_MAX(rs->net->n, (size_t)1) * sizeof *rs->z)))
-        return LK_ENOMEM;
-    rs->sc = sc;
-    return each_real(rs, real_zkey, errbuf);
+    const zscan *c = ctx;
+    c->fn(c->fctx, k,
+          lk_qv_zkey(lk_double_key(e->score), pair_bin(c->rs->cls, e->a, e->b), c->rs->sc));
+    return 1;
+}
+
+static lk_status real_zscan(void *ctx, void (*fn)(void *fctx, size_t i, uint64_t z), void *fctx)
+{
+    realsrc *rs = ctx;
+    zscan c = {rs, fn, fctx};
+    if (lk_net_parked(rs->net))
+        return lk_net_scan(rs->net, rs->threads, zscan_edge, &c, rs->errbuf);
+    for (size_t k = 0; k < rs->net->n; k++)
+        (void)zscan_edge(&c, &rs->net->e[k], k);
+    return LK_OK;
 }
 
 static lk_status real_keys(realsrc *rs, char *errbuf)
@@ -2175,17 +2188,38 @@ static lk_status real_keys(realsrc *rs, char *errbuf)
     return each_real(rs, real_key, errbuf);
 }
 
+/* A copy's q-values of the real edges: every edge's (q), or under a cap
+ * those at most alpha alone (hits, lk_qvalues_scan; cur follows the edges
+ * the verdict asks for, in order). */
+typedef struct qset {
+    double *q;
+    lk_kv *hits;
+    size_t nhits, cur;
+} qset;
+
+static double qset_at(qset *s, size_t k)
+{
+    return s->q ? s->q[k] : lk_qv_hit_at(s->hits, s->nhits, &s->cur, k);
+}
+
+static void qset_release(qset *s)
+{
+    free(s->q);
+    free(s->hits);
+    memset(s, 0, sizeof *s);
+}
+
 /*
- * The q-values (*q)[0..net->n) of the real edges (rs) against the null
- * edges kv[0..nn) (lk_double_key(score), bin), which this frees: the bins'
- * scales first (lk_qv_scales holds 8 bytes a null edge meanwhile), then
- * the real edges' keys, then lk_qvalues, exact where q <= alpha (the
- * verdict reads no other).  Lazy (under a cap): the keys are their z, read
- * from their file, and the q-values are written over them, an array this
- * makes (*q NULL before); else into *q.
+ * The q-values of the real edges (rs) against the null edges kv[0..nn)
+ * (lk_double_key(score), bin), which this frees: the bins' scales first
+ * (lk_qv_scales holds 8 bytes a null edge meanwhile), then the real
+ * edges' keys, then lk_qvalues into q->q, exact where q <= alpha (the
+ * verdict reads no other).  Lazy (under a cap): the real edges' z keys
+ * are read from their file twice instead (lk_qvalues_scan), none of them
+ * held, and only the q-values at most alpha are kept, into q->hits.
  */
-static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double nweight, double **q,
-                         double alpha, unsigned threads, char *errbuf)
+static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double nweight, qset *q, double alpha,
+                         unsigned threads, char *errbuf)
 {
     lk_qv_scale *sc = malloc(LK_QV_NBINS * sizeof *sc);
     double t0 = lk_mono_s(), t1, t2;
@@ -2194,27 +2228,23 @@ static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double nweight, doub
     if (!sc || lk_qv_scales(kv, nn, sc, threads) != LK_OK)
         goto done;
     t1 = lk_mono_s();
-    if ((st = rs->lazy ? real_zkeys(rs, sc, errbuf) : real_keys(rs, errbuf)) != LK_OK)
+    if (!rs->lazy && (st = real_keys(rs, errbuf)) != LK_OK)
         goto done;
     t2 = lk_mono_s();
     if (rs->lazy) {
-        double *zq = (double *)(void *)rs->z;
-        st = lk_qvalues_z(kv, nn, nweight, rs->z, rs->net->n, sc, alpha, threads, zq);
-        if (st == LK_OK) {
-            *q = zq;
-            rs->z = NULL;
-        }
+        rs->sc = sc;
+        st = lk_qvalues_scan(kv, nn, nweight, real_zscan, rs, rs->net->n, sc, alpha, threads,
+                             &q->hits, &q->nhits);
+        rs->sc = NULL;
     } else {
-        st = lk_qvalues(kv, nn, nweight, rs->real, rs->net->n, sc, alpha, threads, *q);
+        st = lk_qvalues(kv, nn, nweight, rs->real, rs->net->n, sc, alpha, threads, q->q);
     }
     lk_log(LK_LOG_DEBUG,
-           "calibration: q-values: null scales %.3f s, real keys %.3f s, z and q %.3f s", t1 - t0,
-           t2 - t1, lk_mono_s() - t2);
+           "calibration: q-values: null scales %.3f s, real keys %.3f s, z and q %.3f s%s", t1 - t0,
+           t2 - t1, lk_mono_s() - t2, rs->lazy ? " (the real z keys read twice, not held)" : "");
 done:
     free(kv);
     free(sc);
-    free(rs->z);
-    rs->z = NULL;
     return st;
 }
 
@@ -2226,7 +2256,7 @@ done:
  * computes q[]; the other ranks pass rs->cls and q NULL.
  */
 static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *idf, realsrc *rs,
-                              const lk_calib_opts *o, lk_null_kind kind, double **q,
+                              const lk_calib_opts *o, lk_null_kind kind, qset *q,
                               lk_calib_stats *st)
 {
     lk_net null;
@@ -2342,26 +2372,6 @@ static uint64_t null_budget(uint64_t budget, uint64_t copies)
     return budget - budget / 8 > copies ? budget - copies : budget / 8;
 }
 
-/* Under a cap: the WHO copy's q-values (8 bytes a kept edge) wait in a
- * temporary file while the WHEN copy is built and aggregated (*fd), and
- * the edges' verdict reads them from there (qwho_at). */
-static lk_status park_q(double **q, size_t n, const lk_calib_opts *o, int *fd)
-{
-    const char *dir = lk_tmpfile_dir(o->tmp_dir);
-    lk_status st;
-
-    if ((st = lk_tmpfile_open_sized(dir, n * sizeof **q, fd, o->errbuf)) != LK_OK)
-        return st;
-    if ((st = lk_tmpfile_write(*fd, *q, n * sizeof **q, 0, dir, o->errbuf)) != LK_OK) {
-        lk_tmpfile_close(*fd);
-        *fd = -1;
-        return st;
-    }
-    free(*q);
-    *q = NULL;
-    return LK_OK;
-}
-
 /* The two null copies, built one after the other or side by side (one
  * task each). */
 typedef struct nulls {
@@ -2391,42 +2401,12 @@ static void null_task(void *ctx, size_t kind, unsigned worker)
            lk_mono_s() - t0, (unsigned long long)n->strata[kind]);
 }
 
-/* The WHO q-values read back this many at a time while the edges are
- * judged under a cap (judgectx.qfd). */
-#define QPIECE ((size_t)1 << 20)
-
 typedef struct judgectx {
     const lk_calib_opts *o;
     lk_calib_stats *st;
-    const double *qwho, *qwhen;
+    qset *qwho, *qwhen; /* read in edge order */
     double active;
-    /* under a cap the WHO q-values stay in their file (qfd >= 0; park_q),
-     * read a piece at a time as the edges come in order (qwho_at): qbuf
-     * holds those of edges [q0, q0 + qn) of n */
-    int qfd;
-    double *qbuf;
-    size_t q0, qn, n;
-    lk_status qst; /* the first read's error */
 } judgectx;
-
-/* Edge k's WHO q-value. */
-static double qwho_at(judgectx *c, size_t k)
-{
-    if (c->qfd < 0)
-        return c->qwho[k];
-    if (k < c->q0 || k >= c->q0 + c->qn) {
-        c->q0 = k;
-        c->qn = LK_MIN(QPIECE, c->n - k);
-        if (c->qst == LK_OK)
-            c->qst = lk_tmpfile_read(c->qfd, c->qbuf, c->qn * sizeof *c->qbuf,
-                                     (uint64_t)k * sizeof *c->qbuf, lk_tmpfile_dir(c->o->tmp_dir),
-                                     c->o->errbuf);
-        if (c->qst != LK_OK) /* the run fails after the pass (judgectx.qst) */
-            for (size_t i = 0; i < c->qn; i++)
-                c->qbuf[i] = 1.0;
-    }
-    return c->qbuf[k - c->q0];
-}
 
 /* The q-value of edge k; 1 when it passes (the synchrony is judged after,
  * judge_sync, on the edges that pass alone). */
@@ -2438,7 +2418,7 @@ static int judge_q(void *ctx, lk_edge *e, size_t k)
      * is blind to objects only a group touches: their time profile is the
      * group's own) */
     const double mean_k = e->events ? exp(-e->score / (double)e->events) * c->active : c->active;
-    const double q1 = qwho_at(c, k), q2 = c->qwhen[k];
+    const double q1 = qset_at(c->qwho, k), q2 = qset_at(c->qwhen, k);
     e->qvalue = mean_k <= EXCLUSIVE_K && e->events >= EXCLUSIVE_EVENTS ? q1 : LK_MAX(q1, q2);
     e->coord = 0;
     if (!(e->qvalue <= c->o->fdr))
@@ -2721,11 +2701,11 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     size_t nacc = 0;
     uint64_t *nact = NULL;
     uint8_t *cls = NULL;
-    double *q[2] = {NULL, NULL}, active = 0; /* per real edge: its q-values (WHO, WHEN) */
+    qset q[2]; /* the real edges' q-values (WHO, WHEN) */
+    double active = 0;
     realsrc rs;
     const int root = lk_dist_rank() == 0;
     int parked = 0; /* the index parked here (and read back at the end) */
-    int qfd = -1;   /* the WHO q-values' file while they wait there */
     int ifd = -1;   /* the idf weights' (idf_park) */
     int bfd = -1;   /* the burst marks' (burst_park) */
     int sfd = -1;   /* the index's run starts', mapped while the copies are made (start_park) */
@@ -2736,6 +2716,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     st->null_sample = UINT32_C(1) << LK_MIN(o->null_sample_log2, 16u);
     memset(&nl, 0, sizeof nl);
     memset(&rs, 0, sizeof rs);
+    memset(q, 0, sizeof q);
     *passed = 0;
     if (root) {
         if ((ret = account_actions(ix, ds, LK_MAX(o->threads, 1u), &nacc, &nact)) != LK_OK)
@@ -2749,13 +2730,14 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
         }
         /* without a cap the q-value arrays now, the real keys when first
          * needed, kept for both copies */
-        if (!o->sequential && (!(q[0] = new_q(net->n)) || !(q[1] = new_q(net->n))))
+        if (!o->sequential && (!(q[0].q = new_q(net->n)) || !(q[1].q = new_q(net->n))))
             goto done;
     }
     rs.net = net;
     rs.cls = cls;
     rs.lazy = o->sequential;
     rs.threads = LK_MAX(o->threads, 1u);
+    rs.errbuf = o->errbuf;
     nl.seed = o->seed;
     if (o->sequential) {
         /* under a memory cap: one null copy at a time, on all threads,
@@ -2815,8 +2797,9 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             no.budget = null_budget(o->budget, (uint64_t)net->n * sizeof(lk_kv));
             if ((ret = nl.st[k]) != LK_OK)
                 goto done;
-            /* a copy's q-values, written over the real edges' z keys
-             * (qvalues) once it is aggregated */
+            /* a copy's q-values once it is aggregated: those at most the
+             * rate alone, the real edges' z keys read from their file
+             * (qvalues) */
             if ((ret = idf_unpark(net, ix->nobj, o, ifd)) != LK_OK ||
                 (ret = null_qvalues(ix, &nl.nc[k], net->idf, &rs, &no, (lk_null_kind)k,
                                     root ? &q[k] : NULL, st)) != LK_OK ||
@@ -2830,8 +2813,6 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
              * them, nor after the WHEN copy (the stage's end trims) */
             if (k == LK_NULL_WHO)
                 (void)malloc_trim(0);
-            if (root && k == LK_NULL_WHO && (ret = park_q(&q[k], net->n, o, &qfd)) != LK_OK)
-                goto done;
         }
         if ((ret = start_unpark(ix, o, &sfd)) != LK_OK)
             goto done;
@@ -2867,22 +2848,16 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     st->score_cut = 0;
     {
         const int only = lk_net_parked(net);
-        judgectx jc = {o, st,     q[LK_NULL_WHO], q[LK_NULL_WHEN], active, qfd, NULL, 0,
-                       0, net->n, LK_OK};
-        if (qfd >= 0 && !(jc.qbuf = malloc(QPIECE * sizeof *jc.qbuf))) {
-            ret = LK_ENOMEM;
-            goto done;
-        }
+        judgectx jc = {o, st, &q[LK_NULL_WHO], &q[LK_NULL_WHEN], active};
         if (only) {
-            /* read back only what passes: the output needs no other edge */
+            /* read back only what passes: the output needs no other edge
+             * (and no other q-value: under a cap those above the rate
+             * are not kept, qvalues) */
             ret = lk_net_unpark_if(net, judge_q, &jc, o->errbuf);
         } else {
             for (size_t k = 0; k < net->n; k++)
                 (void)judge_q(&jc, &net->e[k], k);
         }
-        free(jc.qbuf);
-        if (ret == LK_OK)
-            ret = jc.qst;
         if (ret != LK_OK)
             goto done;
         if ((ret = judge_sync(ix, nacc, net, o, st, only)) != LK_OK)
@@ -2894,13 +2869,11 @@ done:
     free(rs.real);
     free(nact);
     free(cls);
-    free(q[0]);
-    free(q[1]);
+    qset_release(&q[0]);
+    qset_release(&q[1]);
     null_shared_release(&nl.sh); /* after a failure; a no-op otherwise */
     lk_cols_release(&nl.nc[0]);
     lk_cols_release(&nl.nc[1]);
-    if (qfd >= 0)
-        lk_tmpfile_close(qfd);
     if (sfd >= 0) { /* after a failure: the starts back, or gone */
         const lk_status s2 = start_unpark(ix, o, &sfd);
         ret = ret == LK_OK ? s2 : ret;

@@ -235,12 +235,15 @@ uint64_t lk_qv_zkey(uint64_t key, uint64_t bin, const lk_qv_scale *sc)
     return zkey(&e, sc);
 }
 
-/* The real edges: (score key, bin) pairs whose z is found here, or their
- * z keys found already (lk_qv_zkey). */
+/* The real edges: (score key, bin) pairs whose z is found here, their z
+ * keys found already (lk_qv_zkey), or a scan that hands their z keys over
+ * (lk_qv_zscan; kv and z NULL). */
 typedef struct realz {
     const lk_kv *kv;
     const uint64_t *z;
     const binscale *sc;
+    lk_qv_zscan scan;
+    void *sctx;
 } realz;
 
 static inline uint64_t realz_at(const realz *r, size_t i)
@@ -265,6 +268,20 @@ static size_t bucket(uint64_t key)
     return (size_t)(key >> (64 - HIST_BITS));
 }
 
+/* A scanned real edge into the histogram (on any thread: the counts and
+ * the smallest keys do not depend on the order). */
+static void zhist_real(void *ctx, size_t i, uint64_t z)
+{
+    zhist *h = ctx;
+    const size_t b = bucket(z);
+    uint64_t t = __atomic_load_n(&h->top[b], __ATOMIC_RELAXED);
+    (void)i;
+    (void)__atomic_fetch_add(&h->real[b], 1, __ATOMIC_RELAXED);
+    while (z < t &&
+           !__atomic_compare_exchange_n(&h->top[b], &t, z, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
 static lk_status zhist_build(zhist *h, const lk_kv *null, size_t nn, const realz *real, size_t nr,
                              const binscale *sc)
 {
@@ -276,6 +293,8 @@ static lk_status zhist_build(zhist *h, const lk_kv *null, size_t nn, const realz
     memset(h->top, 0xff, NBUCKETS * sizeof *h->top);
     for (size_t k = 0; k < nn; k++)
         h->nul[bucket(zkey(&null[k], sc))]++;
+    if (real->scan)
+        return real->scan(real->sctx, zhist_real, h);
     for (size_t k = 0; k < nr; k++) {
         const uint64_t z = realz_at(real, k);
         const size_t b = bucket(z);
@@ -316,12 +335,67 @@ static lk_status null_prefix(const zhist *h, const lk_kv *null, size_t nn, const
     return LK_OK;
 }
 
+/* The real edges down to the cut (bucket <= cut), nrz of them, as (z key,
+ * edge) pairs into rz, from a scan (on any thread, in any order: rz is
+ * sorted after). */
+typedef struct zcollect {
+    lk_kv *rz;
+    size_t nrz, w, cut;
+} zcollect;
+
+static void zcollect_real(void *ctx, size_t i, uint64_t z)
+{
+    zcollect *c = ctx;
+    if (bucket(z) <= c->cut) {
+        const size_t w = __atomic_fetch_add(&c->w, 1, __ATOMIC_RELAXED);
+        if (w < c->nrz) {
+            c->rz[w].key = z;
+            c->rz[w].val = i;
+        }
+    }
+}
+
+/* rz[0..nrz): the real edges down to the cut, sorted by z (largest
+ * first, ties in edge order). */
+static lk_status real_prefix(const realz *real, size_t nr, size_t cut, lk_kv *rz, size_t nrz,
+                             unsigned threads)
+{
+    if (real->scan) {
+        zcollect c = {rz, nrz, 0, cut};
+        const lk_status st = real->scan(real->sctx, zcollect_real, &c);
+        if (st != LK_OK)
+            return st;
+        if (c.w != nrz) /* the scan must hand over the same edges each time */
+            return LK_EINVAL;
+        lk_sort_kv_inplace_par(rz, nrz, threads);
+        return LK_OK;
+    }
+    for (size_t i = 0, w = 0; i < nr && w < nrz; i++) {
+        const uint64_t z = realz_at(real, i);
+        if (bucket(z) <= cut) {
+            rz[w].key = z;
+            rz[w++].val = i;
+        }
+    }
+    if (lk_sort_kv(rz, nrz, 64) != LK_OK)
+        lk_sort_kv_inplace_par(rz, nrz, threads);
+    return LK_OK;
+}
+
+/*
+ * The q-values of the real edges: into q[0..nr) (every one: exact where at
+ * most alpha), or with q NULL the edges whose q-value is at most alpha as
+ * (edge, lk_double_key(q)) pairs in increasing edge order into *hits
+ * (*nhits of them, malloc'ed; the others' are above alpha).
+ */
 static lk_status qvalues(const lk_kv *null, size_t nn, double nweight, const realz *real, size_t nr,
-                         const lk_qv_scale *sc, double alpha, unsigned threads, double *q)
+                         const lk_qv_scale *sc, double alpha, unsigned threads, double *q,
+                         lk_kv **hits, size_t *nhits)
 {
     zhist h;
     uint64_t *nz = NULL;
     lk_kv *rz = NULL;
+    double *qv = NULL; /* without q: the q-values of rz's edges, in its order */
     /* jk: the bucket of the k-th largest null z (none: jk + 1 is 0) */
     size_t m = 0, jk = SIZE_MAX, cut = SIZE_MAX, nrz = 0;
     const size_t k = LK_MIN((size_t)LK_QV_TAIL_K, nn);
@@ -329,8 +403,13 @@ static lk_status qvalues(const lk_kv *null, size_t nn, double nweight, const rea
     lk_status st = LK_ENOMEM;
 
     memset(&h, 0, sizeof h);
-    if (zhist_build(&h, null, nn, real, nr, sc) != LK_OK)
+    if (!q) {
+        *hits = NULL;
+        *nhits = 0;
+    }
+    if ((st = zhist_build(&h, null, nn, real, nr, sc)) != LK_OK)
         goto done;
+    st = LK_ENOMEM;
     /* the null's upper tail beyond its k-th largest z is modelled as
      * exponential (mean excess beta): one null replicate cannot count how
      * rare a z far beyond all of its own edges is, but it can say how fast
@@ -365,7 +444,7 @@ static lk_status qvalues(const lk_kv *null, size_t nn, double nweight, const rea
         rb += (size_t)h.real[b];
     }
     if (cut == SIZE_MAX) { /* no edge can pass */
-        for (size_t i = 0; i < nr; i++)
+        for (size_t i = 0; q && i < nr; i++)
             q[i] = 1.0;
         st = LK_OK;
         goto done;
@@ -376,19 +455,13 @@ static lk_status qvalues(const lk_kv *null, size_t nn, double nweight, const rea
      * edge order) */
     for (size_t b = 0; b <= cut; b++)
         nrz += (size_t)h.real[b];
-    if (!(rz = malloc(LK_MAX(nrz, (size_t)1) * sizeof *rz)))
+    if (!(rz = malloc(LK_MAX(nrz, (size_t)1) * sizeof *rz)) ||
+        (!q && !(qv = malloc(LK_MAX(nrz, (size_t)1) * sizeof *qv))))
         goto done;
-    for (size_t i = 0, w = 0; i < nr && w < nrz; i++) {
-        const uint64_t z = realz_at(real, i);
-        if (bucket(z) <= cut) {
-            rz[w].key = z;
-            rz[w++].val = i;
-        }
-    }
-    if (lk_sort_kv(rz, nrz, 64) != LK_OK)
-        lk_sort_kv_inplace_par(rz, nrz, threads);
+    if ((st = real_prefix(real, nr, cut, rz, nrz, threads)) != LK_OK)
+        goto done;
     /* no real key is read from here on: q may take their place */
-    for (size_t i = 0; i < nr; i++)
+    for (size_t i = 0; q && i < nr; i++)
         q[i] = 1.0;
     /* FDR at each distinct z, counted from the top: every null and real
      * edge with that z or more is in nz and rz */
@@ -402,34 +475,63 @@ static lk_status qvalues(const lk_kv *null, size_t nn, double nweight, const rea
             j++;
         fp = nweight * (k && zi > u ? (double)k * exp(-(zi - u) / beta) : (double)j);
         for (size_t x = i; x < e; x++)
-            q[rz[x].val] = LK_MIN(fp / (double)e, 1.0);
+            *(q ? &q[rz[x].val] : &qv[x]) = LK_MIN(fp / (double)e, 1.0);
         i = e;
     }
     /* step-up: the smallest FDR at or below each edge's z; the cuts below
      * the histogram's all stay above alpha */
     for (size_t i = nrz; i-- > 0;) {
-        double *x = &q[rz[i].val];
+        double *x = q ? &q[rz[i].val] : &qv[i];
         run = LK_MIN(run, *x);
         *x = run;
+    }
+    if (!q) { /* the edges at most alpha, in edge order, in rz's place */
+        size_t n = 0;
+        for (size_t i = 0; i < nrz; i++)
+            if (qv[i] <= alpha) {
+                rz[n].key = rz[i].val;
+                rz[n++].val = lk_double_key(qv[i]);
+            }
+        if (lk_sort_kv(rz, n, 64) != LK_OK)
+            lk_sort_kv_inplace_par(rz, n, threads);
+        *hits = rz;
+        *nhits = n;
+        rz = NULL;
     }
     st = LK_OK;
 done:
     zhist_release(&h);
     free(nz);
     free(rz);
+    free(qv);
     return st;
 }
 
 lk_status lk_qvalues(const lk_kv *null, size_t nn, double nweight, const lk_kv *real, size_t nr,
                      const lk_qv_scale *sc, double alpha, unsigned threads, double *q)
 {
-    const realz r = {real, NULL, sc};
-    return qvalues(null, nn, nweight, &r, nr, sc, alpha, threads, q);
+    const realz r = {real, NULL, sc, NULL, NULL};
+    return qvalues(null, nn, nweight, &r, nr, sc, alpha, threads, q, NULL, NULL);
 }
 
 lk_status lk_qvalues_z(const lk_kv *null, size_t nn, double nweight, const uint64_t *real_z,
                        size_t nr, const lk_qv_scale *sc, double alpha, unsigned threads, double *q)
 {
-    const realz r = {NULL, real_z, sc};
-    return qvalues(null, nn, nweight, &r, nr, sc, alpha, threads, q);
+    const realz r = {NULL, real_z, sc, NULL, NULL};
+    return qvalues(null, nn, nweight, &r, nr, sc, alpha, threads, q, NULL, NULL);
+}
+
+lk_status lk_qvalues_scan(const lk_kv *null, size_t nn, double nweight, lk_qv_zscan scan, void *ctx,
+                          size_t nr, const lk_qv_scale *sc, double alpha, unsigned threads,
+                          lk_kv **hits, size_t *nhits)
+{
+    const realz r = {NULL, NULL, sc, scan, ctx};
+    return qvalues(null, nn, nweight, &r, nr, sc, alpha, threads, NULL, hits, nhits);
+}
+
+double lk_qv_hit_at(const lk_kv *hits, size_t n, size_t *cur, size_t edge)
+{
+    while (*cur < n && hits[*cur].key < edge)
+        (*cur)++;
+    return *cur < n && hits[*cur].key == edge ? lk_key_double(hits[*cur].val) : 1.0;
 }

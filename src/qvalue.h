@@ -93,4 +93,31 @@ LK_RESULT_USED lk_status lk_qvalues_z(const lk_kv *null, size_t nn, double nweig
                                       const uint64_t *real_z, size_t nr, const lk_qv_scale *sc,
                                       double alpha, unsigned threads, double *q);
 
+/* Hands each of nr real edges' index i and z key (lk_qv_zkey) to fn(fctx,
+ * i, z), on any number of threads at once and in any order, the same
+ * edges each time it is called; LK_OK, or its error. */
+typedef lk_status (*lk_qv_zscan)(void *ctx, void (*fn)(void *fctx, size_t i, uint64_t z),
+                                 void *fctx);
+
+/*
+ * lk_qvalues with the real edges' z keys handed over by scan (called
+ * twice: for the histogram of all z, then for the edges at or above the
+ * lowest cut that could reach alpha), none of them held: the edges whose
+ * q-value is at most alpha, exactly as lk_qvalues gives it, as (edge,
+ * lk_double_key(q-value)) pairs in increasing edge order into *hits
+ * (malloc'ed, *nhits of them); every other edge's is above alpha.  Holds
+ * 16 + 8 bytes an edge down to the cut, and none for the others (a memory
+ * cap: 8 bytes a real edge less than lk_qvalues_z).  LK_ENOMEM, LK_EINVAL
+ * (the second scan handed over other edges), the scan's error, or LK_OK.
+ */
+LK_RESULT_USED lk_status lk_qvalues_scan(const lk_kv *null, size_t nn, double nweight,
+                                         lk_qv_zscan scan, void *ctx, size_t nr,
+                                         const lk_qv_scale *sc, double alpha, unsigned threads,
+                                         lk_kv **hits, size_t *nhits);
+
+/* Edge `edge`'s q-value from hits[0..n) (lk_qvalues_scan): 1.0 when it is
+ * not there.  *cur (0 at first) follows the edges asked for, which must
+ * come in increasing order. */
+double lk_qv_hit_at(const lk_kv *hits, size_t n, size_t *cur, size_t edge);
+
 #endif

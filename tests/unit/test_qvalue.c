@@ -176,6 +176,63 @@ static lk_kv *edges(size_t n, uint64_t *rng, double shift, double shifted_share)
     return e;
 }
 
+/* A scan of the real edges' z keys (lk_qv_zscan) out of order: the odd
+ * edges up, then the even ones down; from its second call on, `drop`
+ * edges fewer (0: the same edges every time). */
+typedef struct zscanner {
+    const lk_kv *real;
+    size_t nr;
+    const lk_qv_scale *sc;
+    size_t drop;
+    unsigned calls;
+} zscanner;
+
+static lk_status zscan_test(void *ctx, void (*fn)(void *fctx, size_t i, uint64_t z), void *fctx)
+{
+    zscanner *c = ctx;
+    const size_t skip = c->calls++ ? c->drop : 0;
+    for (size_t i = 1; i < c->nr; i += 2)
+        fn(fctx, i, lk_qv_zkey(c->real[i].key, c->real[i].val, c->sc));
+    for (size_t i = (c->nr + 1) / 2 * 2; i >= 2 + 2 * skip;) {
+        i -= 2;
+        fn(fctx, i, lk_qv_zkey(c->real[i].key, c->real[i].val, c->sc));
+    }
+    return LK_OK;
+}
+
+/* The edges lk_qvalues_scan keeps are those at most alpha of q[0..nr)
+ * (but an edge at 1.0, which lk_qvalues gives every edge it never looks
+ * at: alpha 1 here), each with its q-value, in edge order, and
+ * lk_qv_hit_at finds them, and 1.0 for every other edge. */
+static void check_scan(const lk_kv *null, size_t nn, double w, const lk_kv *real, size_t nr,
+                       const lk_qv_scale *sc, double alpha, const double *q)
+{
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        zscanner c = {real, nr, sc, 0, 0};
+        lk_kv *hits = NULL;
+        size_t nh = 0, j = 0, cur = 0;
+        assert_int_equal(
+            lk_qvalues_scan(null, nn, w, zscan_test, &c, nr, sc, alpha, threads, &hits, &nh),
+            LK_OK);
+        assert_true(c.calls == 1 || c.calls == 2); /* twice unless no edge can pass */
+        for (size_t i = 0; i < nr; i++) {
+            const double h = lk_qv_hit_at(hits, nh, &cur, i);
+            if (j < nh && hits[j].key == i) { /* a hit: at most alpha, its q-value */
+                const double x = lk_key_double(hits[j].val);
+                assert_true(q[i] <= alpha);
+                assert_memory_equal(&x, &q[i], sizeof x);
+                assert_memory_equal(&h, &q[i], sizeof h);
+                j++;
+            } else { /* none: above alpha, or 1.0 */
+                assert_true(q[i] > alpha || q[i] == 1.0);
+                assert_true(h == 1.0);
+            }
+        }
+        assert_true(j == nh);
+        free(hits);
+    }
+}
+
 static void check_w(const lk_kv *null, size_t nn, double w, const lk_kv *real, size_t nr,
                     double alpha, size_t *passing)
 {
@@ -222,6 +279,9 @@ static void check_w(const lk_kv *null, size_t nn, double w, const lk_kv *real, s
         assert_memory_equal(got, z, nr * sizeof *got);
         free(z);
     }
+    /* and handed over by a scan, twice, none of them held: the q-values at
+     * most alpha alone, the same */
+    check_scan(null, nn, w, real, nr, sc, alpha, got);
     free(got);
     free(want);
     free(sc);
@@ -245,6 +305,49 @@ static void test_planted(void **state)
     assert_true(pass > 50);
     check(null, 20000, real, 20000, 1.0, &pass);
     assert_int_equal(pass, 20000); /* alpha 1: every q-value, exact */
+    {
+        /* a scan that hands over fewer edges the second time (the even
+         * ones gone): an error, not q-values of the wrong edges */
+        lk_qv_scale *sc = malloc(LK_QV_NBINS * sizeof *sc);
+        zscanner c = {real, 20000, NULL, 20000, 0};
+        lk_kv *hits = NULL;
+        size_t nh = 0;
+        assert_non_null(sc);
+        assert_int_equal(lk_qv_scales(null, 20000, sc, 1), LK_OK);
+        c.sc = sc;
+        assert_int_equal(
+            lk_qvalues_scan(null, 20000, 1.0, zscan_test, &c, 20000, sc, 0.01, 2, &hits, &nh),
+            LK_EINVAL);
+        assert_null(hits);
+        assert_int_equal(c.calls, 2);
+        /* alpha exactly an edge's q-value: that edge is kept */
+        {
+            double *q = malloc(20000 * sizeof *q), at = 0.0;
+            assert_non_null(q);
+            assert_int_equal(lk_qvalues(null, 20000, 1.0, real, 20000, sc, 0.2, 1, q), LK_OK);
+            for (size_t i = 0; i < 20000; i++)
+                if (q[i] <= 0.2 && q[i] > at)
+                    at = q[i];
+            assert_true(at > 0.0);
+            check_scan(null, 20000, 1.0, real, 20000, sc, at, q);
+            c.sc = sc;
+            c.drop = 0;
+            c.calls = 0;
+            assert_int_equal(
+                lk_qvalues_scan(null, 20000, 1.0, zscan_test, &c, 20000, sc, at, 1, &hits, &nh),
+                LK_OK);
+            assert_true(nh > 0 && lk_key_double(hits[nh - 1].val) <= at);
+            {
+                size_t with = 0;
+                for (size_t i = 0; i < nh; i++)
+                    with += lk_key_double(hits[i].val) == at;
+                assert_true(with > 0);
+            }
+            free(hits);
+            free(q);
+        }
+        free(sc);
+    }
     free(null);
     free(real);
 }
