@@ -489,7 +489,7 @@ done:
  * a range at a time into a file (build_to_file), their strata found from
  * it (posts_map), and a cap too small for the rest has the WHO copy keep 4
  * bytes a post and 4 a post of a group of strata (who_groups), the WHEN
- * copy 5 and 12 a post of a group (when_groups).  A post's pcls word is its
+ * copy 4 and 13 a post of a group (when_groups).  A post's pcls word is its
  * trace mask << 17 | its primary object's classes (objinfo, bits 5-16) |
  * the time class of its delay (bits 0-4) | 1 + the primary action's
  * prim_rank << PS_RANK_SHIFT | PS_ORIGIN; its stratum keys derive from it
@@ -606,16 +606,21 @@ typedef struct copyjob {
                            post), once shuffled its new time (posts_pass_task);
                            one a slot (slot_of) */
     uint8_t *prb;       /* WHEN after the strata: pcls's rank (PRB_RANK) and
-                           PS_ORIGIN (PRB_ORIGIN), a byte */
-    uint32_t *pos;      /* WHEN in groups of strata: its place in stratum order
-                           (when_groups); NULL: one group, a slot a post */
-    size_t g0, g1;      /* the group's places */
-    size_t s0;          /* the group's first stratum (shuffle_task's task 0) */
-    uint32_t *slots;    /* WHEN in groups: the group's shuffle scratch, a slot each */
-    int mode;           /* posts_pass_task: PASS_BUILD, PASS_DELAYS or PASS_TIMES */
-    uint32_t *pstr;     /* its stratum's rank among all strata (assign_strata) */
-    size_t parts;       /* build_posts: post ranges, one task each */
-    uint64_t *ka;       /* assign_strata: (stratum key << abits | account) of a level's part */
+                           PS_ORIGIN (PRB_ORIGIN), a byte; in groups under a
+                           cap a mapped file (prb_fd1 - 1 in map_dir; 0:
+                           memory), read in post order */
+    int prb_fd1;
+    uint8_t *gprb;   /* posts_pass_task's prb, a slot each: prb itself in one
+                        group, else the group's (when_groups) */
+    uint32_t *pos;   /* WHEN in groups of strata: its place in stratum order
+                        (when_groups); NULL: one group, a slot a post */
+    size_t g0, g1;   /* the group's places */
+    size_t s0;       /* the group's first stratum (shuffle_task's task 0) */
+    uint32_t *slots; /* WHEN in groups: the group's shuffle scratch, a slot each */
+    int mode;        /* posts_pass_task: PASS_BUILD, PASS_DELAYS or PASS_TIMES */
+    uint32_t *pstr;  /* its stratum's rank among all strata (assign_strata) */
+    size_t parts;    /* build_posts: post ranges, one task each */
+    uint64_t *ka;    /* assign_strata: (stratum key << abits | account) of a level's part */
     unsigned abits, lv;
     size_t kcap;         /* assign_strata: posts a part at most (0: one part) */
     size_t nq, q;        /* its parts of the accounts (acc_part), the one being sorted */
@@ -636,7 +641,7 @@ typedef struct copyjob {
      * (pstr_fd1 - 1 in map_dir; 0: memory), all three read and written in
      * post order and let go behind (posts_evict): 12 bytes a post off the
      * copy's peak, which then is the shuffle's (8 for the WHO copy, 13
-     * for the WHEN copy, or in groups 4 and 5 beside a group's) */
+     * for the WHEN copy, or in groups 4 beside a group's) */
     char *pmap;
     size_t pmap_len;
     int pstr_fd1;
@@ -832,7 +837,7 @@ static void posts_pass_task(void *ctx, size_t task, unsigned worker)
                     __builtin_prefetch(&j->pcls[pf - base], 1);
                     __builtin_prefetch(&j->pacc[pf - base], 1);
                 } else {
-                    __builtin_prefetch(&j->prb[pf], 1);
+                    __builtin_prefetch(&j->gprb[pf], 1);
                     __builtin_prefetch(&j->pdelay[pf], 1);
                 }
             }
@@ -854,7 +859,7 @@ static void posts_pass_task(void *ctx, size_t task, unsigned worker)
             build_step(j, p, r, x, &j->sh->oi[x->object]);
             continue;
         }
-        if (!slot_of(j, p, &sl) || sl < lo || sl >= hi || !(rank = j->prb[p] & PRB_RANK) ||
+        if (!slot_of(j, p, &sl) || sl < lo || sl >= hi || !(rank = j->gprb[sl] & PRB_RANK) ||
             (j->mode == PASS_DELAYS && j->pdelay[sl] != DELAY_UNSET))
             continue;
         x = &ix->a[r];
@@ -863,10 +868,10 @@ static void posts_pass_task(void *ctx, size_t task, unsigned worker)
             continue;
         if (j->mode == PASS_DELAYS) {
             const int64_t d = x->t - q->t0;
-            j->pdelay[sl] = j->prb[p] & PRB_ORIGIN ? ~d : d;
+            j->pdelay[sl] = j->gprb[sl] & PRB_ORIGIN ? ~d : d;
         } else {
             j->pdelay[sl] += q->t0;
-            j->prb[p] &= (uint8_t)~PRB_RANK;
+            j->gprb[sl] &= (uint8_t)~PRB_RANK;
         }
     }
 }
@@ -1583,6 +1588,45 @@ static lk_status find_delays(copyjob *j, const nullshared *sh, unsigned threads)
     return LK_OK;
 }
 
+/* prb's pages [p0, p1) let go when it is a mapped file (prb_alloc). */
+static void prb_evict(const copyjob *j, size_t p0, size_t p1)
+{
+    if (j->prb_fd1 && j->prb && p1 > p0)
+        lk_pages_drop(j->prb, p0, p1);
+}
+
+/* WHEN: prb for the posts, a mapped file in map_dir when `mapped`. */
+static lk_status prb_alloc(copyjob *j, int mapped)
+{
+    const size_t np = LK_MAX(j->sh->nposts, (size_t)1);
+    if (mapped) {
+        void *m;
+        int fd;
+        const lk_status st = lk_tmpfile_map_new(j->map_dir, np, &fd, &m, j->errbuf);
+        if (st != LK_OK)
+            return st;
+        j->prb = m;
+        j->prb_fd1 = fd + 1;
+        return LK_OK;
+    }
+    j->prb = lk_huge_malloc(np);
+    return j->prb ? LK_OK : LK_ENOMEM;
+}
+
+static void prb_release(copyjob *j)
+{
+    if (j->prb_fd1) {
+        if (j->prb)
+            (void)munmap(j->prb, LK_MAX(j->sh->nposts, (size_t)1));
+        lk_tmpfile_close(j->prb_fd1 - 1);
+        j->prb_fd1 = 0;
+    } else {
+        free(j->prb);
+    }
+    j->prb = NULL;
+    j->gprb = NULL;
+}
+
 /* WHEN: prb from pcls. */
 static void prb_task(void *ctx, size_t task, unsigned worker)
 {
@@ -1593,6 +1637,22 @@ static void prb_task(void *ctx, size_t task, unsigned worker)
         j->prb[p] = (uint8_t)((j->pcls[p] & PS_RANK) >> PS_RANK_SHIFT) |
                     (j->pcls[p] & PS_ORIGIN ? PRB_ORIGIN : 0);
     posts_evict(j, task * STEP, e);
+    prb_evict(j, task * STEP, e);
+}
+
+/* WHEN in groups: the group's prb (gprb, a place each) from the posts'
+ * (prb, read in post order). */
+static void prb_fill_task(void *ctx, size_t task, unsigned worker)
+{
+    const copyjob *j = ctx;
+    const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
+    (void)worker;
+    for (size_t p = task * STEP; p < e; p++) {
+        const uint32_t i = j->pos[p];
+        if (i >= j->g0 && i < j->g1)
+            j->gprb[i - j->g0] = j->prb[p];
+    }
+    prb_evict(j, task * STEP, e);
 }
 
 /* j->pos, each post's place in stratum order (the posts in increasing
@@ -1704,10 +1764,12 @@ static lk_status who_groups(copyjob *j, const nullshared *sh, unsigned threads, 
  * that is a group of its own): pos, each post's place in stratum order
  * (strata_places), and each group in turn finds its posts' delays,
  * shuffles them stratum by stratum and gives the actions of its posts
- * their new times (out, made here), with 12 bytes a post of the group
- * (delays and the shuffle's slots) beside pos and prb (5 bytes a post).
- * The same copy as in one group: the same draws on the same delays in the
- * same order.  Three passes over the actions a group.
+ * their new times (out, made here), with 13 bytes a post of the group
+ * (delays, the shuffle's slots and its prb, gathered from prb in a pass
+ * over the posts) beside pos (4 bytes a post; prb a fifth in memory, or
+ * under a cap a file read in post order).  The same copy as in one group:
+ * the same draws on the same delays in the same order.  Three passes over
+ * the actions a group.
  */
 static lk_status when_groups(copyjob *j, const nullshared *sh, unsigned threads, size_t gcap,
                              const char *map_dir, char *errbuf)
@@ -1723,6 +1785,10 @@ static lk_status when_groups(copyjob *j, const nullshared *sh, unsigned threads,
         s1 = next_group(j, s0, gcap);
         most = LK_MAX(most, j->g1 - j->g0);
         groups++;
+        if (!(j->gprb = lk_huge_malloc(LK_MAX(j->g1 - j->g0, (size_t)1))))
+            return LK_ENOMEM;
+        (void)lk_par_run(threads, nsteps(n), prb_fill_task, j);
+        prb_evict(j, 0, n); /* the pages two tasks shared */
         if ((st = find_delays(j, sh, threads)) != LK_OK)
             return st;
         if (!(j->slots = lk_huge_malloc(LK_MAX(j->g1 - j->g0, (size_t)1) * sizeof *j->slots)))
@@ -1734,7 +1800,9 @@ static lk_status when_groups(copyjob *j, const nullshared *sh, unsigned threads,
         pass(sh->ix, j->out, threads, nsteps(sh->ix->n), when_t_task, j);
         pid_evict(sh, 0, sh->ix->n);
         free(j->pdelay);
+        free(j->gprb);
         j->pdelay = NULL;
+        j->gprb = NULL;
     }
     lk_log(LK_LOG_INFO,
            "calibration: the WHEN copy's delays shuffled in %zu groups of strata (%zu posts at "
@@ -1838,11 +1906,11 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
             free(j.pacc);
             j.pacc = NULL;
         }
-        if (!(j.prb = lk_huge_malloc(np))) {
-            st = LK_ENOMEM;
+        /* in groups under a cap a file, read in post order */
+        if ((st = prb_alloc(&j, map_dir && gcap && gcap < sh->nposts)) != LK_OK)
             goto done;
-        }
         (void)lk_par_run(threads, nsteps(sh->nposts), prb_task, &j);
+        prb_evict(&j, 0, sh->nposts);
         if (j.pmap) { /* the posts' file is done with */
             posts_release(&j);
             lk_tmpfile_close(sh->ps_fd1 - 1);
@@ -1869,6 +1937,7 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
         if ((st = sort_by_stratum(&j, sh->nposts, &sv)) != LK_OK)
             goto done;
         pstr_release(&j);
+        j.gprb = j.prb; /* one group: a slot is a post */
         if (kind == LK_NULL_WHEN && (st = find_delays(&j, sh, threads)) != LK_OK)
             goto done;
         (void)lk_par_run(threads, sv.n, shuffle_task, &j);
@@ -1891,16 +1960,14 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
             free(j.pacc);
             j.pacc = NULL;
         } else {
-            free(j.prb);
-            j.prb = NULL;
+            prb_release(&j);
             pass(ix, out, threads, na, when_t_task, &j);
         }
     }
     stratlist_release(&sv);
-    free(j.prb);
+    prb_release(&j);
     free(j.pos);
     free(j.pdelay);
-    j.prb = NULL;
     j.pos = NULL;
     j.pdelay = NULL;
     pass(ix, out, threads, na, kind == LK_NULL_WHO ? who_rest_task : when_rest_task, &j);
@@ -1920,7 +1987,9 @@ done:
     posts_release(&j);
     free(j.pdelay);
     pstr_release(&j);
-    free(j.prb);
+    if (j.gprb != j.prb)
+        free(j.gprb);
+    prb_release(&j);
     free(j.pos);
     free(j.slots);
     stratlist_release(&sv);
@@ -2353,11 +2422,11 @@ static size_t who_gcap(uint64_t budget, size_t nposts)
     return 8 * (uint64_t)nposts <= budget ? 0 : group_cap(budget, nposts, 4, 4);
 }
 
-/* The same for the WHEN copy's delays (when_groups, 12 bytes a post of a
- * group beside 5 a post; 0: all at once, in 13 a post). */
+/* The same for the WHEN copy's delays (when_groups, 13 bytes a post of a
+ * group beside 4 a post; 0: all at once, in 13 a post). */
 static size_t when_gcap(uint64_t budget, size_t nposts)
 {
-    return 13 * (uint64_t)nposts <= budget ? 0 : group_cap(budget, nposts, 5, 12);
+    return 13 * (uint64_t)nposts <= budget ? 0 : group_cap(budget, nposts, 4, 13);
 }
 
 /* The null aggregations' budget: the pair stage's less what is held beside

@@ -185,6 +185,44 @@ static void test_when(void **state)
     lk_dataset_release(&ds);
 }
 
+/* The WHEN copy's times at real epochs (2020): a post's new time is its
+ * primary object's birth plus a delay of its stratum, never more than the
+ * data's span past its last time; each post's primary object counted once
+ * though it has several actions of the primary trace (most posts here),
+ * whole or in groups of strata as under a cap. */
+static void test_when_epoch(void **state)
+{
+    const int64_t base = INT64_C(1600000000000);
+    const lk_null_caps groups = {lk_tmpfile_dir(NULL), 1000, 1000, 500, 500};
+    lk_dataset ds;
+    lk_objindex ix;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    (void)state;
+    make(&ds, 5);
+    for (size_t i = 0; i < ds.n; i++) {
+        ds.a[i].t += base;
+        lo = LK_MIN(lo, ds.a[i].t);
+        hi = LK_MAX(hi, ds.a[i].t);
+    }
+    assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
+    for (int cut = 0; cut < 2; cut++) {
+        lk_objindex a;
+        uint64_t strata = 0;
+        size_t moved = 0;
+        assert_int_equal(
+            lk_objindex_null(&ix, &ds, LK_NULL_WHEN, 7, 2, cut ? &groups : NULL, &a, &strata),
+            LK_OK);
+        for (size_t r = 0; r < a.n; r++) {
+            assert_true(a.a[r].t >= lo && a.a[r].t <= hi + (hi - lo));
+            moved += a.a[r].t != ix.a[r].t;
+        }
+        assert_true(moved > a.n / 4);
+        lk_objindex_release(&a);
+    }
+    lk_objindex_release(&ix);
+    lk_dataset_release(&ds);
+}
+
 /* Every run of the copy c in (time, account, row) order, as the index
  * orders them (strictly: the rows differ); returns how many runs are
  * longer than 32 (the WHEN copy's re-sort takes its radix path for those)
@@ -304,9 +342,8 @@ static void test_sample_rule(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_who),
-        cmocka_unit_test(test_when),
-        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_who),         cmocka_unit_test(test_when),
+        cmocka_unit_test(test_threads),     cmocka_unit_test(test_when_epoch),
         cmocka_unit_test(test_sample_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
