@@ -488,8 +488,8 @@ done:
  * (the WHEN copy's order, delays and prb).  Under a cap the posts are built
  * a range at a time into a file (build_to_file), their strata found from
  * it (posts_map), and a cap too small for the rest has the WHO copy keep 4
- * bytes a post and 4 a post of a group of strata (who_groups), the WHEN
- * copy 4 and 13 a post of a group (when_groups).  A post's pcls word is its
+ * bytes a post and 4 a post of a group of strata (who_group), the WHEN
+ * copy 4 and 13 a post of a group (when_group).  A post's pcls word is its
  * trace mask << 17 | its primary object's classes (objinfo, bits 5-16) |
  * the time class of its delay (bits 0-4) | 1 + the primary action's
  * prim_rank << PS_RANK_SHIFT | PS_ORIGIN; its stratum keys derive from it
@@ -600,7 +600,7 @@ typedef struct copyjob {
                            pcls and pacc hold them from pbase */
     size_t bcap;        /* build_posts: posts built at once (0: all) */
     uint32_t *gacc;     /* WHO in groups of strata: the group's accounts, a
-                           place each (who_groups) */
+                           place each (who_group) */
     int64_t *pdelay;    /* WHEN: its time after its primary object's first
                            action (~ that, which is < 0, for its object's first
                            post), once shuffled its new time (posts_pass_task);
@@ -611,9 +611,9 @@ typedef struct copyjob {
                            memory), read in post order */
     int prb_fd1;
     uint8_t *gprb;   /* posts_pass_task's prb, a slot each: prb itself in one
-                        group, else the group's (when_groups) */
-    uint32_t *pos;   /* WHEN in groups of strata: its place in stratum order
-                        (when_groups); NULL: one group, a slot a post */
+                        group, else the group's (when_group) */
+    uint32_t *pos;   /* in groups of strata: its place in stratum order
+                        (copy_groups); NULL: one group, a slot a post */
     size_t g0, g1;   /* the group's places */
     size_t s0;       /* the group's first stratum (shuffle_task's task 0) */
     uint32_t *slots; /* WHEN in groups: the group's shuffle scratch, a slot each */
@@ -1195,8 +1195,9 @@ static void shuffle_task(void *ctx, size_t task, unsigned worker)
     const copyjob *j = ctx;
     const size_t si = j->s0 + task, at = j->sv->off[si];
     size_t m = j->sv->off[si + 1] - at;
-    /* the stratum's posts (NULL: its places in the WHO group, 0 on: its
-     * accounts are the group's from there, in order) */
+    /* the stratum's posts in ord, or its slots in a WHEN group; NULL in
+     * a WHO group, whose accounts (gacc) are in place order: the
+     * stratum's from its first place on */
     uint32_t *o = !j->pos                   ? j->sv->ord + at
                   : j->kind == LK_NULL_WHEN ? j->slots + (at - j->g0)
                                             : NULL;
@@ -1640,21 +1641,6 @@ static void prb_task(void *ctx, size_t task, unsigned worker)
     prb_evict(j, task * STEP, e);
 }
 
-/* WHEN in groups: the group's prb (gprb, a place each) from the posts'
- * (prb, read in post order). */
-static void prb_fill_task(void *ctx, size_t task, unsigned worker)
-{
-    const copyjob *j = ctx;
-    const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
-    (void)worker;
-    for (size_t p = task * STEP; p < e; p++) {
-        const uint32_t i = j->pos[p];
-        if (i >= j->g0 && i < j->g1)
-            j->gprb[i - j->g0] = j->prb[p];
-    }
-    prb_evict(j, task * STEP, e);
-}
-
 /* j->pos, each post's place in stratum order (the posts in increasing
  * order within a stratum, as ord has them), and sv->off, from the strata's
  * ranks pstr, which it frees (4 bytes a post; memory, read at random from
@@ -1702,76 +1688,91 @@ static size_t next_group(copyjob *j, size_t s0, size_t gcap)
     return s1;
 }
 
-/* WHO in groups: the group's accounts (gacc) from the posts' (pacc,
- * read in post order). */
-static void who_fill_task(void *ctx, size_t task, unsigned worker)
+/* In groups: the field the group's posts need from the posts', a place
+ * each, read in post order and let go behind: the WHO copy's accounts
+ * (gacc from pacc), the WHEN copy's byte of classes (gprb from prb). */
+static void group_fill_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
     const size_t e = LK_MIN(j->sh->nposts, (task + 1) * STEP);
+    const int who = j->kind == LK_NULL_WHO;
     (void)worker;
     for (size_t p = task * STEP; p < e; p++) {
         const uint32_t i = j->pos[p];
-        if (i >= j->g0 && i < j->g1)
+        if (i < j->g0 || i >= j->g1)
+            continue;
+        if (who)
             j->gacc[i - j->g0] = j->pacc[p];
+        else
+            j->gprb[i - j->g0] = j->prb[p];
     }
-    posts_evict(j, task * STEP, e);
+    if (who)
+        posts_evict(j, task * STEP, e);
+    else
+        prb_evict(j, task * STEP, e);
 }
 
-/*
- * WHO, in groups of strata of at most gcap posts (a stratum larger than
- * that is a group of its own): each group's accounts gathered in stratum
- * order (who_fill_task), shuffled stratum by stratum and given to the
- * actions of its posts (out, made here), with 4 bytes a post of the group
- * beside pos (4 bytes a post); pacc, the posts' accounts, is read in
- * order (under a cap the posts' file, mapped, whose pages go behind).
- * The same copy as in one group: the same draws on the same accounts in
- * the same order.  A pass over the posts and one over the actions a
- * group.
- */
-static lk_status who_groups(copyjob *j, const nullshared *sh, unsigned threads, size_t gcap,
-                            const char *map_dir, char *errbuf)
+/* WHO, one group of strata (j->s0 .. s1, places g0 .. g1): its accounts
+ * gathered in stratum order (group_fill_task), shuffled stratum by
+ * stratum and given to the actions of its posts: 4 bytes a post of the
+ * group, a pass over the posts and one over the actions. */
+static lk_status who_group(copyjob *j, const nullshared *sh, unsigned threads, size_t s1)
 {
     const size_t n = sh->nposts;
-    size_t groups = 0, most = 0;
-    lk_status st;
+    if (!(j->gacc = lk_huge_malloc(LK_MAX(j->g1 - j->g0, (size_t)1) * sizeof *j->gacc)))
+        return LK_ENOMEM;
+    (void)lk_par_run(threads, nsteps(n), group_fill_task, j);
+    posts_evict(j, 0, n); /* the pages two tasks shared */
+    (void)lk_par_run(threads, s1 - j->s0, shuffle_task, j);
+    pass(sh->ix, j->out, threads, nsteps(sh->ix->n), who_acc_task, j);
+    pid_evict(sh, 0, sh->ix->n);
+    free(j->gacc);
+    j->gacc = NULL;
+    return LK_OK;
+}
 
-    if ((st = strata_places(j, n)) != LK_OK ||
-        (st = lk_cols_alloc(j->out, sh->ix->n, map_dir, errbuf)) != LK_OK)
+/* WHEN, one group: its byte of classes gathered (group_fill_task), its
+ * posts' delays found, shuffled stratum by stratum and given to the
+ * actions of its posts as new times: 13 bytes a post of the group (delays,
+ * the shuffle's slots, the byte), a pass over the posts and three over
+ * the actions. */
+static lk_status when_group(copyjob *j, const nullshared *sh, unsigned threads, size_t s1)
+{
+    const size_t n = sh->nposts;
+    lk_status st;
+    if (!(j->gprb = lk_huge_malloc(LK_MAX(j->g1 - j->g0, (size_t)1))))
+        return LK_ENOMEM;
+    (void)lk_par_run(threads, nsteps(n), group_fill_task, j);
+    prb_evict(j, 0, n); /* the pages two tasks shared */
+    if ((st = find_delays(j, sh, threads)) != LK_OK)
         return st;
-    for (size_t s0 = 0, s1; s0 < j->sv->n; s0 = s1) {
-        s1 = next_group(j, s0, gcap);
-        most = LK_MAX(most, j->g1 - j->g0);
-        groups++;
-        if (!(j->gacc = lk_huge_malloc(LK_MAX(j->g1 - j->g0, (size_t)1) * sizeof *j->gacc)))
-            return LK_ENOMEM;
-        (void)lk_par_run(threads, nsteps(n), who_fill_task, j);
-        posts_evict(j, 0, n); /* the pages two tasks shared */
-        (void)lk_par_run(threads, s1 - s0, shuffle_task, j);
-        pass(sh->ix, j->out, threads, nsteps(sh->ix->n), who_acc_task, j);
-        pid_evict(sh, 0, sh->ix->n);
-        free(j->gacc);
-        j->gacc = NULL;
-    }
-    lk_log(LK_LOG_INFO,
-           "calibration: the WHO copy's accounts shuffled in %zu groups of strata (%zu posts at "
-           "most, of %zu)",
-           groups, most, n);
+    if (!(j->slots = lk_huge_malloc(LK_MAX(j->g1 - j->g0, (size_t)1) * sizeof *j->slots)))
+        return LK_ENOMEM;
+    (void)lk_par_run(threads, s1 - j->s0, shuffle_task, j);
+    free(j->slots);
+    j->slots = NULL;
+    primary_pass(j, sh, threads, PASS_TIMES);
+    pass(sh->ix, j->out, threads, nsteps(sh->ix->n), when_t_task, j);
+    pid_evict(sh, 0, sh->ix->n);
+    free(j->pdelay);
+    free(j->gprb);
+    j->pdelay = NULL;
+    j->gprb = NULL;
     return LK_OK;
 }
 
 /*
- * WHEN, in groups of strata of at most gcap posts (a stratum larger than
+ * A copy in groups of strata of at most gcap posts (a stratum larger than
  * that is a group of its own): pos, each post's place in stratum order
- * (strata_places), and each group in turn finds its posts' delays,
- * shuffles them stratum by stratum and gives the actions of its posts
- * their new times (out, made here), with 13 bytes a post of the group
- * (delays, the shuffle's slots and its prb, gathered from prb in a pass
- * over the posts) beside pos (4 bytes a post; prb a fifth in memory, or
- * under a cap a file read in post order).  The same copy as in one group:
- * the same draws on the same delays in the same order.  Three passes over
- * the actions a group.
+ * (strata_places, 4 bytes a post), then each group in turn (who_group,
+ * when_group) shuffles its accounts or delays stratum by stratum and
+ * gives the actions of its posts their new accounts or times (out, made
+ * here).  What a post's group needs of the posts (the WHO copy's accounts,
+ * the WHEN copy's byte of classes) is read in post order, under a cap
+ * from a file.  The same copy as in one group: the same draws on the same
+ * values in the same order.
  */
-static lk_status when_groups(copyjob *j, const nullshared *sh, unsigned threads, size_t gcap,
+static lk_status copy_groups(copyjob *j, const nullshared *sh, unsigned threads, size_t gcap,
                              const char *map_dir, char *errbuf)
 {
     const size_t n = sh->nposts;
@@ -1785,29 +1786,13 @@ static lk_status when_groups(copyjob *j, const nullshared *sh, unsigned threads,
         s1 = next_group(j, s0, gcap);
         most = LK_MAX(most, j->g1 - j->g0);
         groups++;
-        if (!(j->gprb = lk_huge_malloc(LK_MAX(j->g1 - j->g0, (size_t)1))))
-            return LK_ENOMEM;
-        (void)lk_par_run(threads, nsteps(n), prb_fill_task, j);
-        prb_evict(j, 0, n); /* the pages two tasks shared */
-        if ((st = find_delays(j, sh, threads)) != LK_OK)
+        if ((st = (j->kind == LK_NULL_WHO ? who_group : when_group)(j, sh, threads, s1)) != LK_OK)
             return st;
-        if (!(j->slots = lk_huge_malloc(LK_MAX(j->g1 - j->g0, (size_t)1) * sizeof *j->slots)))
-            return LK_ENOMEM;
-        (void)lk_par_run(threads, s1 - s0, shuffle_task, j);
-        free(j->slots);
-        j->slots = NULL;
-        primary_pass(j, sh, threads, PASS_TIMES);
-        pass(sh->ix, j->out, threads, nsteps(sh->ix->n), when_t_task, j);
-        pid_evict(sh, 0, sh->ix->n);
-        free(j->pdelay);
-        free(j->gprb);
-        j->pdelay = NULL;
-        j->gprb = NULL;
     }
     lk_log(LK_LOG_INFO,
-           "calibration: the WHEN copy's delays shuffled in %zu groups of strata (%zu posts at "
-           "most, of %zu)",
-           groups, most, n);
+           "calibration: the %s copy's %s shuffled in %zu groups of strata (%zu posts at most, "
+           "of %zu)",
+           null_name[j->kind], j->kind == LK_NULL_WHO ? "accounts" : "delays", groups, most, n);
     return LK_OK;
 }
 
@@ -1927,8 +1912,7 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
         (void)malloc_trim(0);
     if (gcap && gcap < sh->nposts) {
         /* each action's new account or time, a group of strata at a time */
-        if ((st = (kind == LK_NULL_WHO ? who_groups : when_groups)(&j, sh, threads, gcap, map_dir,
-                                                                   errbuf)) != LK_OK)
+        if ((st = copy_groups(&j, sh, threads, gcap, map_dir, errbuf)) != LK_OK)
             goto done;
         *strata = sv.n;
         t[3] = t[2]; /* the shuffle and the times together, group by group */
@@ -2415,14 +2399,14 @@ static size_t group_cap(uint64_t budget, uint64_t n, unsigned floor, unsigned ea
 }
 
 /* The posts of a group of strata whose accounts the WHO copy shuffles
- * together (who_groups, 4 bytes a post of a group beside 4 a post; 0:
+ * together (who_group, 4 bytes a post of a group beside 4 a post; 0:
  * all at once, in 8 bytes a post). */
 static size_t who_gcap(uint64_t budget, size_t nposts)
 {
     return 8 * (uint64_t)nposts <= budget ? 0 : group_cap(budget, nposts, 4, 4);
 }
 
-/* The same for the WHEN copy's delays (when_groups, 13 bytes a post of a
+/* The same for the WHEN copy's delays (when_group, 13 bytes a post of a
  * group beside 4 a post; 0: all at once, in 13 a post). */
 static size_t when_gcap(uint64_t budget, size_t nposts)
 {
@@ -2453,7 +2437,7 @@ typedef struct nulls {
     char *errbuf;        /* for an error of the files (map_dir) */
     lk_null_caps caps;   /* under a cap: the posts built (build_to_file), the strata's keys
                             sorted (assign_strata) and the WHO copy's accounts and the WHEN
-                            copy's delays shuffled (who_groups, when_groups) for this many
+                            copy's delays shuffled (copy_groups) for this many
                             posts at most at once (0: all) */
     uint64_t strata[2];
     lk_status st[2];
