@@ -1520,15 +1520,14 @@ static lk_status build_to_file(copyjob *j, nullshared *sh, unsigned threads, cha
  * The posts of copy `kind`, pcls and pacc (8 bytes a post): built, or for
  * the WHEN copy read back from where the WHO copy left them
  * (nullshared.ps_fd1), which the WHO copy does when sh->ps_dir says so
- * (build_to_file).  With j->map_dir (under a cap) they are then that file
- * mapped (posts_map), else memory.  The WHEN copy finds its delays after
- * the strata (find_delays).
+ * (build_to_file; ps_dir is set only under a cap, with map_dir), and then
+ * read through that file's mapping (posts_map); else built in memory.  The
+ * WHEN copy finds its delays after the strata (find_delays).
  */
 static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *errbuf)
 {
     const size_t n = sh->nposts, np = LK_MAX(n, (size_t)1);
-    lk_status st = LK_OK;
-    int fd;
+    lk_status st;
 
     if (j->kind == LK_NULL_WHO && sh->ps_dir && n > 0) {
         if ((st = build_to_file(j, sh, threads, errbuf)) != LK_OK)
@@ -1537,27 +1536,15 @@ static lk_status copy_posts(copyjob *j, nullshared *sh, unsigned threads, char *
         free(j->pacc);
         j->pcls = j->pacc = NULL;
     }
-    if (sh->ps_fd1 && j->map_dir) /* read through the mapping, in post order */
+    if (sh->ps_fd1) /* under a cap (ps_dir comes with map_dir): read through the mapping */
         return posts_map(j, sh);
     if (!(j->pcls = lk_huge_malloc(np * sizeof *j->pcls)) ||
         !(j->pacc = lk_huge_malloc(np * sizeof *j->pacc)))
         return LK_ENOMEM;
-    if (!sh->ps_fd1) {
-        j->pbase = 0;
-        j->pend = n;
-        build_posts(j, threads);
-        return LK_OK;
-    }
-    fd = sh->ps_fd1 - 1; /* read back whole */
-    if ((st = lk_tmpfile_read_par(fd, j->pcls, n * sizeof *j->pcls, 0, threads, sh->ps_dir,
-                                  errbuf)) == LK_OK)
-        st = lk_tmpfile_read_par(fd, j->pacc, n * sizeof *j->pacc, PS_ACC_OFF(n), threads,
-                                 sh->ps_dir, errbuf);
-    if (j->kind == LK_NULL_WHEN) {
-        lk_tmpfile_close(fd); /* read: given back for reuse */
-        sh->ps_fd1 = 0;
-    }
-    return st;
+    j->pbase = 0;
+    j->pend = n;
+    build_posts(j, threads);
+    return LK_OK;
 }
 
 static void delays_unset_task(void *ctx, size_t task, unsigned worker)
