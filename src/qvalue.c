@@ -222,8 +222,8 @@ done:
 static inline uint64_t zkey(const lk_kv *e, const binscale *sc)
 {
     /* e->val is an activity bin below NBINS (qvalue.h); e is never NULL
-     * (the analyser follows realz_at's kv when both of a realz's arrays
-     * are NULL, which happens only with no real edge to read) */
+     * (the analyser follows realz_at's kv when a scan hands the keys over
+     * and kv is NULL, which realz_at is never called for) */
     // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.ArraySubscript,clang-analyzer-core.NullDereference)
     const binscale *b = &sc[e->val];
     return ~lk_double_key((lk_key_double(e->key) - b->loc) / b->scale);
@@ -235,12 +235,10 @@ uint64_t lk_qv_zkey(uint64_t key, uint64_t bin, const lk_qv_scale *sc)
     return zkey(&e, sc);
 }
 
-/* The real edges: (score key, bin) pairs whose z is found here, their z
- * keys found already (lk_qv_zkey), or a scan that hands their z keys over
- * (lk_qv_zscan; kv and z NULL). */
+/* The real edges: (score key, bin) pairs whose z is found here, or a scan
+ * that hands their z keys over (lk_qv_zscan; kv NULL). */
 typedef struct realz {
     const lk_kv *kv;
-    const uint64_t *z;
     const binscale *sc;
     lk_qv_zscan scan;
     void *sctx;
@@ -248,7 +246,7 @@ typedef struct realz {
 
 static inline uint64_t realz_at(const realz *r, size_t i)
 {
-    return r->z ? r->z[i] : zkey(&r->kv[i], r->sc);
+    return zkey(&r->kv[i], r->sc);
 }
 
 /* The histogram of z over both edge sets: a bucket is the top HIST_BITS
@@ -460,7 +458,7 @@ static lk_status qvalues(const lk_kv *null, size_t nn, double nweight, const rea
         goto done;
     if ((st = real_prefix(real, nr, cut, rz, nrz, threads)) != LK_OK)
         goto done;
-    /* no real key is read from here on: q may take their place */
+    /* every edge beyond the cut keeps 1.0 */
     for (size_t i = 0; q && i < nr; i++)
         q[i] = 1.0;
     /* FDR at each distinct z, counted from the top: every null and real
@@ -510,14 +508,7 @@ done:
 lk_status lk_qvalues(const lk_kv *null, size_t nn, double nweight, const lk_kv *real, size_t nr,
                      const lk_qv_scale *sc, double alpha, unsigned threads, double *q)
 {
-    const realz r = {real, NULL, sc, NULL, NULL};
-    return qvalues(null, nn, nweight, &r, nr, sc, alpha, threads, q, NULL, NULL);
-}
-
-lk_status lk_qvalues_z(const lk_kv *null, size_t nn, double nweight, const uint64_t *real_z,
-                       size_t nr, const lk_qv_scale *sc, double alpha, unsigned threads, double *q)
-{
-    const realz r = {NULL, real_z, sc, NULL, NULL};
+    const realz r = {real, sc, NULL, NULL};
     return qvalues(null, nn, nweight, &r, nr, sc, alpha, threads, q, NULL, NULL);
 }
 
@@ -525,7 +516,7 @@ lk_status lk_qvalues_scan(const lk_kv *null, size_t nn, double nweight, lk_qv_zs
                           size_t nr, const lk_qv_scale *sc, double alpha, unsigned threads,
                           lk_kv **hits, size_t *nhits)
 {
-    const realz r = {NULL, NULL, sc, scan, ctx};
+    const realz r = {NULL, sc, scan, ctx};
     return qvalues(null, nn, nweight, &r, nr, sc, alpha, threads, NULL, hits, nhits);
 }
 

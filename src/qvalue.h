@@ -85,14 +85,6 @@ LK_RESULT_USED lk_status lk_qvalues(const lk_kv *null, size_t nn, double nweight
  * score's key (lk_double_key) and its activity bin, on the scales sc. */
 uint64_t lk_qv_zkey(uint64_t key, uint64_t bin, const lk_qv_scale *sc);
 
-/* lk_qvalues with the real edges given as their z keys (lk_qv_zkey on the
- * same scales), 8 bytes an edge instead of 16: the same q-values.  q may
- * be real_z itself (every key is read before any q-value is written): the
- * q-values then take the keys' place. */
-LK_RESULT_USED lk_status lk_qvalues_z(const lk_kv *null, size_t nn, double nweight,
-                                      const uint64_t *real_z, size_t nr, const lk_qv_scale *sc,
-                                      double alpha, unsigned threads, double *q);
-
 /* Hands each of nr real edges' index i and z key (lk_qv_zkey) to fn(fctx,
  * i, z), on any number of threads at once and in any order, the same
  * edges each time it is called; LK_OK, or its error. */
@@ -107,7 +99,8 @@ typedef lk_status (*lk_qv_zscan)(void *ctx, void (*fn)(void *fctx, size_t i, uin
  * lk_double_key(q-value)) pairs in increasing edge order into *hits
  * (malloc'ed, *nhits of them); every other edge's is above alpha.  Holds
  * 16 + 8 bytes an edge down to the cut, and none for the others (a memory
- * cap: 8 bytes a real edge less than lk_qvalues_z).  LK_ENOMEM, LK_EINVAL
+ * cap: none of the 16 bytes an edge lk_qvalues is given nor their 8-byte
+ * q-values).  LK_ENOMEM, LK_EINVAL
  * (the second scan handed over other edges), the scan's error, or LK_OK.
  */
 LK_RESULT_USED lk_status lk_qvalues_scan(const lk_kv *null, size_t nn, double nweight,

@@ -264,21 +264,6 @@ static void check_w(const lk_kv *null, size_t nn, double w, const lk_kv *real, s
             }
         }
     }
-    {
-        /* the real edges given as their z keys (as under a memory cap):
-         * the same q-values, every one of them */
-        uint64_t *z = malloc((nr + 1) * sizeof *z);
-        assert_non_null(z);
-        for (size_t i = 0; i < nr; i++)
-            z[i] = lk_qv_zkey(real[i].key, real[i].val, sc);
-        assert_int_equal(lk_qvalues_z(null, nn, w, z, nr, sc, alpha, 2, want), LK_OK);
-        assert_memory_equal(got, want, nr * sizeof *got);
-        /* and written over the keys themselves */
-        assert_int_equal(lk_qvalues_z(null, nn, w, z, nr, sc, alpha, 2, (double *)(void *)z),
-                         LK_OK);
-        assert_memory_equal(got, z, nr * sizeof *got);
-        free(z);
-    }
     /* and handed over by a scan, twice, none of them held: the q-values at
      * most alpha alone, the same */
     check_scan(null, nn, w, real, nr, sc, alpha, got);
