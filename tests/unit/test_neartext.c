@@ -367,11 +367,12 @@ static void test_spill(void **state)
             assert_memory_equal(&s1, &s2, sizeof s1); /* held too */
             assert_same_counts(s1, s3);
             /* both byte planes left in their files (the low bytes read
-             * for each part): the union-find, one pass's keys and the
-             * places of the part being gathered, 16 bytes a signature,
-             * and parts of 1,024 records (three buffers of 8 bytes, two
-             * slots of 4 + 64 for the gathered low bytes), or the result */
-            assert_int_equal(s3.held, s3.sketched * 16 +
+             * for each part): the union-find and one pass's keys, 12
+             * bytes a signature, the marks of the part being gathered and
+             * their counts, 12 bytes a word of 64 signatures, and parts of
+             * 1,024 records (three buffers of 8 bytes, two slots of 4 + 64
+             * for the gathered low bytes), or the result */
+            assert_int_equal(s3.held, s3.sketched * 12 + (s3.sketched + 63) / 64 * 12 +
                                           LK_MAX((uint64_t)1024 * (3 * 8 + 2 * (4 + LK_NEARTEXT_K)),
                                                  s3.posts * 4));
             assert_int_equal(s3.keypasses, 1);
@@ -479,7 +480,7 @@ static void test_parts(void **state)
         {
             const uint64_t lo = m * LK_NEARTEXT_K + m * 12,
                            sb[2] = {lo + nb * 8 * (m / 8 + 1) + s0.posts * 4,
-                                    m * 16 +
+                                    m * 12 + (m + 63) / 64 * 12 +
                                         (nb * 8 + 2 * (uint64_t)(4 + LK_NEARTEXT_K)) * (m / 6 + 1)};
 
             for (int b = 0; b < 2; b++) {
