@@ -298,10 +298,15 @@ def main():
     check_same_folders(bigref, out, "simulated 2 M actions, --max-mem 1M")
     for what, line in (("WHO", "accounts"), ("WHEN", "delays")):
         g = re.search(r"the %s copy's %s shuffled in ([0-9]+) groups of strata \(([0-9]+) "
-                      r"posts at most, of ([0-9]+)\)" % (what, line), p.stderr)
+                      r"posts at most, of ([0-9]+)\)(, each action's group in a byte)?"
+                      % (what, line), p.stderr)
         check(g is not None and int(g.group(1)) > 1 and int(g.group(2)) < int(g.group(3)),
               "simulated 2 M actions, --max-mem 1M: the %s %s in groups (-v: %r)"
               % (what, line, g.group(0) if g else None))
+        # past two groups, a byte an action names each action's group
+        check(g is not None and (int(g.group(1)) > 2) == (g.group(4) is not None),
+              "simulated 2 M actions, --max-mem 1M: the %s copy's group byte past two groups "
+              "(-v: %r)" % (what, g.group(0) if g else None))
     g = re.search(r"the WHO copy's posts \(([0-9]+) bytes\) kept in .* for the WHEN copy, built "
                   r"in ([0-9]+) ranges of ([0-9]+) posts at most", p.stderr)
     check(g is not None and int(g.group(2)) > 1
