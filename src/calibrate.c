@@ -847,21 +847,21 @@ static void posts_pass_task(void *ctx, size_t task, unsigned worker)
                  lo = base + n * task / j->parts, hi = base + n * (task + 1) / j->parts;
     (void)worker;
     for (size_t r = 0, ev = 0, pev = 0, oev = 0, omark = 0; r < ix->n; r++) {
-        const uint32_t p = j->sh->pid[r];
         const lk_action *x;
         const objinfo *q;
         size_t sl;
-        uint32_t rank;
+        uint32_t p, rank;
         if (r + PREFETCH < ix->n) {
-            const uint32_t pf = j->sh->pid[r + PREFETCH];
-            if (j->pos) {
-                if (in_gnum(j, r + PREFETCH))
-                    __builtin_prefetch(&j->pos[pf]);
-            } else if (pf >= lo && pf < hi) {
-                if (build) {
+            const size_t f = r + PREFETCH;
+            if (j->pos) { /* a post's number read only for its group's byte */
+                if (in_gnum(j, f))
+                    __builtin_prefetch(&j->pos[j->sh->pid[f]]);
+            } else {
+                const uint32_t pf = j->sh->pid[f];
+                if (pf >= lo && pf < hi && build) {
                     __builtin_prefetch(&j->pcls[pf - base], 1);
                     __builtin_prefetch(&j->pacc[pf - base], 1);
-                } else {
+                } else if (pf >= lo && pf < hi) {
                     __builtin_prefetch(&j->gprb[pf], 1);
                     __builtin_prefetch(&j->pdelay[pf], 1);
                 }
@@ -882,14 +882,17 @@ static void posts_pass_task(void *ctx, size_t task, unsigned worker)
             omark = o;
         }
         if (build) {
+            p = j->sh->pid[r];
             if (p < lo || p >= hi)
                 continue;
             x = &ix->a[r];
             build_step(j, p, r, x, &j->sh->oi[x->object]);
             continue;
         }
-        if (!in_gnum(j, r) || !slot_of(j, p, &sl) || sl < lo || sl >= hi ||
-            !(rank = j->gprb[sl] & PRB_RANK) ||
+        if (!in_gnum(j, r))
+            continue;
+        p = j->sh->pid[r];
+        if (!slot_of(j, p, &sl) || sl < lo || sl >= hi || !(rank = j->gprb[sl] & PRB_RANK) ||
             (j->mode == PASS_DELAYS && j->pdelay[sl] != DELAY_UNSET))
             continue;
         x = &ix->a[r];
