@@ -16,7 +16,8 @@
 #   ARGS="--null-sample 1" LABEL=all bash bench/stages.sh  # more detect options
 #   INPUTS="a.csv b.csv" bash bench/stages.sh 1e7 128M  # other inputs (SIZE names the output)
 #   KEEP=/tmp/run bash bench/stages.sh        # keep the samples (VmRSS KiB, disk
-#                                             # bytes, log bytes, RssFile KiB) and the raw log
+#                                             # bytes, log bytes, RssFile KiB, CPU
+#                                             # ticks, epoch s) and the raw log
 #
 # VmRSS counts the pages of mapped files that are resident (the pair stage's
 # and the null copies' columns, the index, the post numbers) beside the
@@ -56,9 +57,13 @@ pid=$!
 while kill -0 "$pid" 2>/dev/null; do
     read -r rss rssfile < <(awk '/^VmRSS/ {r = $2} /^RssFile/ {f = $2}
         END {if (r != "") print r, f + 0}' "/proc/$pid/status" 2>/dev/null || true) || true
+    # user + system CPU ticks so far (fields 14 and 15; the name, field 2,
+    # has no space here)
+    ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || true)
     used=$(df --output=used -B1 "$tmp/spill" | tail -n 1)
     logged=$(stat -c %s "$tmp/log")
-    [ -n "${rss:-}" ] && printf '%s %s %s %s\n' "$rss" "$used" "$logged" "$rssfile" >>"$tmp/samples"
+    [ -n "${rss:-}" ] && printf '%s %s %s %s %s %s\n' "$rss" "$used" "$logged" "$rssfile" \
+        "${ticks:-0}" "$(date +%s.%N)" >>"$tmp/samples"
     sleep 0.5
 done
 wait "$pid" || { echo "detect failed:" >&2; tail -n 3 "$tmp/log" >&2; exit 1; }
