@@ -624,7 +624,7 @@ typedef struct copyjob {
     uint8_t *gid;
     int gid_fd1;
     uint8_t gnum;
-    const size_t *gstart; /* gid_task: each group's first place, ngroups + 1 */
+    const uint64_t *gstart; /* gid_task: each group's first place, ngroups + 1 */
     size_t ngroups;
     uint32_t *slots; /* WHEN in groups: the group's shuffle scratch, a slot each */
     int mode;        /* posts_pass_task: PASS_BUILD, PASS_DELAYS or PASS_TIMES */
@@ -1792,19 +1792,9 @@ static void gid_task(void *ctx, size_t task, unsigned worker)
     const size_t e = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
     (void)worker;
     for (size_t x = task * STEP; x < e; x++) {
-        size_t lo = 0, hi = j->ngroups; /* gstart[lo] <= place < gstart[hi] */
-        uint32_t i;
         if (x + PREFETCH < e)
             __builtin_prefetch(&j->pos[j->sh->pid[x + PREFETCH]]);
-        i = j->pos[j->sh->pid[x]];
-        while (hi - lo > 1) {
-            const size_t mid = lo + (hi - lo) / 2;
-            if (j->gstart[mid] <= i)
-                lo = mid;
-            else
-                hi = mid;
-        }
-        j->gid[x] = (uint8_t)lo;
+        j->gid[x] = (uint8_t)lk_last_le(j->gstart, j->ngroups, j->pos[j->sh->pid[x]]);
     }
     pid_evict(j->sh, task * STEP, e);
     gid_evict(j, task * STEP, e);
@@ -1829,7 +1819,8 @@ static lk_status make_gid(copyjob *j, const nullshared *sh, unsigned threads, si
                           const char *map_dir, char *errbuf)
 {
     const size_t nx = LK_MAX(sh->ix->n, (size_t)1);
-    size_t ng = 0, *gstart;
+    size_t ng = 0;
+    uint64_t *gstart;
     lk_status st;
 
     for (size_t s0 = 0; s0 < j->sv->n; s0 = next_group(j, s0, gcap))

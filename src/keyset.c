@@ -88,16 +88,8 @@ size_t lk_keyset_bytes(const lk_keyset *s)
  * last chunk starting at or before it. */
 static uint64_t pos_ref(const lk_keyset *s, uint64_t pos)
 {
-    size_t lo = 0, hi = s->nstart; /* start[lo] <= pos < start[hi] */
+    const size_t lo = lk_last_le(s->start, s->nstart, pos);
 
-    while (hi - lo > 1) {
-        const size_t mid = lo + (hi - lo) / 2;
-
-        if (s->start[mid] <= pos)
-            lo = mid;
-        else
-            hi = mid;
-    }
     return (uint64_t)lo << 32 | (pos - s->start[lo]);
 }
 

@@ -100,6 +100,24 @@ double lk_mono_s(void);
 /* Format into a fixed error buffer (never overflows; truncates). */
 void lk_errf(char *errbuf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The last i of v[0..n) (increasing, v[0] <= x, n >= 1) with v[i] <= x:
+ * a binary search without a branch on the data's order (keyset.c's
+ * chunks, calibrate.c's groups of strata). */
+static inline size_t lk_last_le(const uint64_t *v, size_t n, uint64_t x)
+{
+    size_t lo = 0, hi = n; /* v[lo] <= x < v[hi] (or hi == n) */
+
+    while (hi - lo > 1) {
+        const size_t mid = lo + (hi - lo) / 2;
+
+        if (v[mid] <= x)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* A module's first failure, which every later call returns again (a file
  * half written or a pass half done leaves nothing they could rely on):
  * xintern.c, spool.c.  Zeroed: no failure. */
