@@ -97,15 +97,17 @@
  * passes, or one, are made a read.  When even the low bytes, the
  * union-find and one pass's keys leave no room for parts of 1/64 of the
  * records, the low bytes stay in their file too: each part, once sorted,
- * reads the low bytes of its records that share a key with another (the
- * only ones its sweep compares) in one pass over the file, skipping the
- * blocks that hold none, into one of two slots (one being swept, one
- * being filled), 68 bytes a record at most.  The clustering then holds 16
- * bytes a sketched post (union-find, one pass's keys, where each of a
- * part's records goes while it is read) and its parts, then 4 bytes a post
- * of result: at 10^7 simulated actions (2.06 M texts) under --max-mem 64M
- * it held 75 MiB instead of 364 and took 7.9 s instead of 1.3, in 34 parts
- * a pass (bench/RESULTS.md).
+ * marks its records that share a key with another (the only ones its
+ * sweep compares), a bit a text, and copies their low bytes from the
+ * file's read-only mapping in file order, letting its pages go behind,
+ * into one of two slots (one being swept, one being filled), 68 bytes a
+ * record at most.  The clustering then holds 12 bytes a sketched post
+ * (union-find, one pass's keys) and 12 a word of 64 of them (the marks and
+ * their counts) and its parts, then 4 bytes a post of result: at 10^7
+ * simulated actions (2.06 M texts) under --max-mem 64M it took 9.9 s
+ * against 2.1 without a cap, in parts of 52,148 records (39.0 s while each
+ * part read the whole file, until the thirty-third session;
+ * bench/RESULTS.md).
  *
  * Thread safety: one handle must not be used from two threads at once.
  */
