@@ -867,10 +867,7 @@ static void posts_pass_task(void *ctx, size_t task, unsigned worker)
                 }
             }
         }
-        /* not a call an action: in groups, with three such passes a group,
-         * that took the WHEN copy at 10^7 actions under 64M 11.4 s, not 7.9 */
-        if (r >= ev + 2 * LK_EVICT_STEP)
-            ev = lk_objindex_evict_behind(ix, ev, r);
+        ev = lk_objindex_evict_behind(ix, ev, r);
         if (r >= pev + 2 * STEP) {
             /* and oi's objects up to where this point was the last time */
             const size_t o = ix->a[r].object;
@@ -1618,35 +1615,48 @@ static void prb_evict(const copyjob *j, size_t p0, size_t p1)
         lk_pages_drop(j->prb, p0, p1);
 }
 
-/* WHEN: prb for the posts, a mapped file in map_dir when `mapped`. */
-static lk_status prb_alloc(copyjob *j, int mapped)
+/* A byte an item for n items (prb, gid): a mapped file in map_dir when
+ * `mapped` (*fd1 its descriptor + 1), else memory (*fd1 0). */
+static lk_status bytes_alloc(const copyjob *j, size_t n, int mapped, uint8_t **out, int *fd1)
 {
-    const size_t np = LK_MAX(j->sh->nposts, (size_t)1);
+    const size_t len = LK_MAX(n, (size_t)1);
     if (mapped) {
         void *m;
         int fd;
-        const lk_status st = lk_tmpfile_map_new(j->map_dir, np, &fd, &m, j->errbuf);
+        const lk_status st = lk_tmpfile_map_new(j->map_dir, len, &fd, &m, j->errbuf);
         if (st != LK_OK)
             return st;
-        j->prb = m;
-        j->prb_fd1 = fd + 1;
+        *out = m;
+        *fd1 = fd + 1;
         return LK_OK;
     }
-    j->prb = lk_huge_malloc(np);
-    return j->prb ? LK_OK : LK_ENOMEM;
+    *out = lk_huge_malloc(len);
+    return *out ? LK_OK : LK_ENOMEM;
+}
+
+/* What bytes_alloc made for n items, gone. */
+static void bytes_release(uint8_t **b, size_t n, int *fd1)
+{
+    if (*fd1) {
+        if (*b)
+            (void)munmap(*b, LK_MAX(n, (size_t)1));
+        lk_tmpfile_close(*fd1 - 1);
+        *fd1 = 0;
+    } else {
+        free(*b);
+    }
+    *b = NULL;
+}
+
+/* WHEN: prb for the posts, a mapped file in map_dir when `mapped`. */
+static lk_status prb_alloc(copyjob *j, int mapped)
+{
+    return bytes_alloc(j, j->sh->nposts, mapped, &j->prb, &j->prb_fd1);
 }
 
 static void prb_release(copyjob *j)
 {
-    if (j->prb_fd1) {
-        if (j->prb)
-            (void)munmap(j->prb, LK_MAX(j->sh->nposts, (size_t)1));
-        lk_tmpfile_close(j->prb_fd1 - 1);
-        j->prb_fd1 = 0;
-    } else {
-        free(j->prb);
-    }
-    j->prb = NULL;
+    bytes_release(&j->prb, j->sh->nposts, &j->prb_fd1);
     j->gprb = NULL;
 }
 
@@ -1802,23 +1812,15 @@ static void gid_task(void *ctx, size_t task, unsigned worker)
 
 static void gid_release(copyjob *j)
 {
-    if (j->gid_fd1) {
-        (void)munmap(j->gid, LK_MAX(j->sh->ix->n, (size_t)1));
-        lk_tmpfile_close(j->gid_fd1 - 1);
-        j->gid_fd1 = 0;
-    } else {
-        free(j->gid);
-    }
-    j->gid = NULL;
+    bytes_release(&j->gid, j->sh->ix->n, &j->gid_fd1);
 }
 
-/* More than two groups: gid made (gid_task), under a cap (map_dir) a
- * mapped file there.  One or two groups: none (its pass would cost about
+/* More than two groups: gid made (gid_task), `mapped` (under a cap) a
+ * mapped file in j->map_dir.  One or two groups: none (its pass would cost about
  * what it saves). */
 static lk_status make_gid(copyjob *j, const nullshared *sh, unsigned threads, size_t gcap,
-                          const char *map_dir, char *errbuf)
+                          int mapped)
 {
-    const size_t nx = LK_MAX(sh->ix->n, (size_t)1);
     size_t ng = 0;
     uint64_t *gstart;
     lk_status st;
@@ -1835,18 +1837,9 @@ static lk_status make_gid(copyjob *j, const nullshared *sh, unsigned threads, si
         gstart[ng] = j->g0;
     }
     gstart[ng] = j->g1;
-    if (map_dir) {
-        void *m;
-        int fd;
-        if ((st = lk_tmpfile_map_new(map_dir, nx, &fd, &m, errbuf)) != LK_OK) {
-            free(gstart);
-            return st;
-        }
-        j->gid = m;
-        j->gid_fd1 = fd + 1;
-    } else if (!(j->gid = lk_huge_malloc(nx))) {
+    if ((st = bytes_alloc(j, sh->ix->n, mapped, &j->gid, &j->gid_fd1)) != LK_OK) {
         free(gstart);
-        return LK_ENOMEM;
+        return st;
     }
     j->gstart = gstart;
     j->ngroups = ng;
@@ -1878,7 +1871,7 @@ static lk_status copy_groups(copyjob *j, const nullshared *sh, unsigned threads,
 
     if ((st = strata_places(j, n)) != LK_OK ||
         (st = lk_cols_alloc(j->out, sh->ix->n, map_dir, errbuf)) != LK_OK ||
-        (st = make_gid(j, sh, threads, gcap, map_dir, errbuf)) != LK_OK)
+        (st = make_gid(j, sh, threads, gcap, map_dir != NULL)) != LK_OK)
         return st;
     for (size_t s0 = 0, s1; s0 < j->sv->n; s0 = s1) {
         s1 = next_group(j, s0, gcap);

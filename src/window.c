@@ -671,14 +671,6 @@ void lk_objindex_evict(const lk_objindex *ix, size_t r0, size_t r1)
         lk_pages_drop((void *)ix->a, r0 * sizeof *ix->a, r1 * sizeof *ix->a);
 }
 
-size_t lk_objindex_evict_behind(const lk_objindex *ix, size_t ev, size_t done)
-{
-    if (!ix->mapped || done < ev + 2 * LK_EVICT_STEP)
-        return ev;
-    lk_objindex_evict(ix, ev, done - LK_EVICT_STEP);
-    return done - LK_EVICT_STEP;
-}
-
 /* Unmap a mapped index's actions (a becomes NULL, still parked). */
 static void unmap(lk_objindex *ix)
 {

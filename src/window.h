@@ -115,7 +115,16 @@ void lk_objindex_evict(const lk_objindex *ix, size_t r0, size_t r1);
  *  [0, ev) so far: lets go a step behind `done` once two steps have gathered
  *  (see lk_objindex_evict), and returns the new `ev`.  Call it as the pass
  *  goes, and lk_objindex_evict(ix, 0, ix->n) at its end. */
-size_t lk_objindex_evict_behind(const lk_objindex *ix, size_t ev, size_t done);
+static inline size_t lk_objindex_evict_behind(const lk_objindex *ix, size_t ev, size_t done)
+{
+    /* inline, as lk_cols_evict_behind (cols.h): passes call it once an
+     * action, and a call an action took the WHEN copy's groups at 10^7
+     * actions under 64M from 7.9 to 11.4 s */
+    if (!ix->mapped || done < ev + 2 * LK_EVICT_STEP)
+        return ev;
+    lk_objindex_evict(ix, ev, done - LK_EVICT_STEP);
+    return done - LK_EVICT_STEP;
+}
 
 /** Read the parked actions back (a no-op when they are not parked).
  *  @return LK_OK, LK_ENOMEM, LK_EIO (still parked). */
