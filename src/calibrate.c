@@ -789,13 +789,6 @@ static size_t nslots(const copyjob *j)
     return j->pos ? j->g1 - j->g0 : j->sh->nposts;
 }
 
-/* Whether index action r may be of the group being made: its group's
- * byte is the group's (copyjob.gid), or there is none. */
-static inline int in_gnum(const copyjob *j, size_t r)
-{
-    return !j->gid || j->gid[r] == j->gnum;
-}
-
 /* gid's pages [r0, r1) let go when it is a mapped file. */
 static void gid_evict(const copyjob *j, size_t r0, size_t r1)
 {
@@ -827,6 +820,115 @@ static void build_step(const copyjob *j, uint32_t p, size_t r, const lk_action *
     j->pcls[i] = cls;
 }
 
+/* Index actions a group's passes take at a time (group_block). */
+#define GBLOCK ((size_t)4096)
+
+/*
+ * The index actions of [r0, r0 + len) (len <= GBLOCK) that may be of the
+ * group being made, as offsets from r0 into m; returns how many: those
+ * whose byte is the group's (copyjob.gid), or all of them without one.
+ * The group bytes are tested 8 at a time and a word without the group's
+ * is passed over whole: past two groups most are (a group of 64 has about
+ * 1/64 of the actions), so a group's passes visit only its own actions and
+ * prefetch those (group_prefetch).  Until the thirty-fourth session they
+ * tested each action's byte in turn and prefetched PREFETCH actions ahead,
+ * a fraction of one of the group's: the WHEN copy's 52 groups at 10^7
+ * actions under --max-mem 64M spent most of their time there.
+ */
+static size_t group_block(const copyjob *j, size_t r0, size_t len, uint32_t *m)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), low7 = ones * 0x7f;
+    const uint64_t want = ones * j->gnum;
+    const uint8_t *g;
+    size_t k = 0, i = 0;
+
+    if (!j->gid) {
+        for (; i < len; i++)
+            m[i] = (uint32_t)i;
+        return len;
+    }
+    g = j->gid + r0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, g + i, sizeof w);
+        w ^= want; /* a zero byte where the group's is */
+        if (!(~(((w & low7) + low7) | w) & ones * 0x80))
+            continue;
+        for (size_t b = i; b < i + 8; b++) /* in order, whatever the byte order */
+            if (g[b] == j->gnum)
+                m[k++] = (uint32_t)b;
+    }
+    for (; i < len; i++)
+        if (g[i] == j->gnum)
+            m[k++] = (uint32_t)i;
+    return k;
+}
+
+/* For the i-th of the k actions r0 + m[] of a block (group_block): the
+ * post number of the one 2 PREFETCH ahead, the place of the one PREFETCH
+ * ahead's post. */
+static inline void group_prefetch(const copyjob *j, size_t r0, const uint32_t *m, size_t i,
+                                  size_t k)
+{
+    const size_t ahead = PREFETCH;
+    if (i + 2 * ahead < k)
+        __builtin_prefetch(&j->sh->pid[r0 + m[i + 2 * ahead]]);
+    if (i + ahead < k)
+        __builtin_prefetch(&j->pos[j->sh->pid[r0 + m[i + ahead]]]);
+}
+
+/* Where a pass over the index in order has let the pages of mapped
+ * arrays go (evict_behind). */
+typedef struct behind {
+    size_t ev;         /* the index's */
+    size_t pev;        /* pid's and gid's */
+    size_t oev, omark; /* oi's, and the object at pev the last time */
+} behind;
+
+/* A pass at index action r: the pages it is done with let go, a step
+ * behind (oi's objects up to where the last step was). */
+static inline void evict_behind(const copyjob *j, behind *b, size_t r)
+{
+    const lk_objindex *ix = j->sh->ix;
+
+    b->ev = lk_objindex_evict_behind(ix, b->ev, r);
+    if (r >= b->pev + 2 * STEP) {
+        const size_t o = ix->a[r].object;
+        pid_evict(j->sh, b->pev, r - STEP);
+        gid_evict(j, b->pev, r - STEP);
+        oi_evict(j->sh, b->oev, b->omark);
+        b->pev = r - STEP;
+        b->oev = b->omark;
+        b->omark = o;
+    }
+}
+
+/* PASS_DELAYS or PASS_TIMES at index action r, when its post's slot is in
+ * [lo, hi) (posts_pass_task). */
+static inline void primary_step(const copyjob *j, size_t r, size_t lo, size_t hi)
+{
+    const lk_action *x;
+    const objinfo *q;
+    size_t sl;
+    uint32_t rank;
+
+    if (!slot_of(j, j->sh->pid[r], &sl) || sl < lo || sl >= hi ||
+        !(rank = j->gprb[sl] & PRB_RANK) ||
+        (j->mode == PASS_DELAYS && j->pdelay[sl] != DELAY_UNSET))
+        return;
+    x = &j->sh->ix->a[r];
+    q = &j->sh->oi[x->object];
+    if (prim_rank[OI_TRACE(q->info)] + 1u != rank)
+        return;
+    if (j->mode == PASS_DELAYS) {
+        const int64_t d = x->t - q->t0;
+        j->pdelay[sl] = j->gprb[sl] & PRB_ORIGIN ? ~d : d;
+    } else {
+        j->pdelay[sl] += q->t0;
+        j->gprb[sl] &= (uint8_t)~PRB_RANK;
+    }
+}
+
 /*
  * The posts in part `task` of the posts being built, [pbase, pend), from
  * all actions in index order (copyjob.mode): built (build_step); or, for the WHEN copy, each
@@ -834,9 +936,11 @@ static void build_step(const copyjob *j, uint32_t p, size_t r, const lk_action *
  * has the rank in prb, which gives it its delay (PASS_DELAYS, in place of
  * DELAY_UNSET) or, after the shuffle, its new time, its object's birth +
  * its shuffled delay (PASS_TIMES, which clears the rank bits); those two
- * take part `task` of the slots (slot_of) instead.  Each part reads all of
- * pid[] and of the index, letting them go behind itself, but touches only
- * its own posts (the random accesses are what costs).
+ * take part `task` of the slots (slot_of) instead, and in groups of strata
+ * only the group's actions (group_block).  Each part reads all of pid[]
+ * (in groups, the group's) and of the index, letting them go behind
+ * itself, but touches only its own posts (the random accesses are what
+ * costs).
  */
 static void posts_pass_task(void *ctx, size_t task, unsigned worker)
 {
@@ -845,64 +949,43 @@ static void posts_pass_task(void *ctx, size_t task, unsigned worker)
     const int build = j->mode == PASS_BUILD;
     const size_t n = build ? j->pend - j->pbase : nslots(j), base = build ? j->pbase : 0,
                  lo = base + n * task / j->parts, hi = base + n * (task + 1) / j->parts;
+    behind bh = {0, 0, 0, 0};
+
     (void)worker;
-    for (size_t r = 0, ev = 0, pev = 0, oev = 0, omark = 0; r < ix->n; r++) {
-        const lk_action *x;
-        const objinfo *q;
-        size_t sl;
-        uint32_t p, rank;
-        if (r + PREFETCH < ix->n) {
-            const size_t f = r + PREFETCH;
-            if (j->pos) { /* a post's number read only for its group's byte */
-                if (in_gnum(j, f))
-                    __builtin_prefetch(&j->pos[j->sh->pid[f]]);
-            } else {
-                const uint32_t pf = j->sh->pid[f];
-                if (pf >= lo && pf < hi && build) {
-                    __builtin_prefetch(&j->pcls[pf - base], 1);
-                    __builtin_prefetch(&j->pacc[pf - base], 1);
-                } else if (pf >= lo && pf < hi) {
-                    __builtin_prefetch(&j->gprb[pf], 1);
-                    __builtin_prefetch(&j->pdelay[pf], 1);
-                }
+    if (!build && j->pos) { /* a group of strata */
+        uint32_t m[GBLOCK];
+        for (size_t r0 = 0; r0 < ix->n; r0 += GBLOCK) {
+            const size_t k = group_block(j, r0, LK_MIN(GBLOCK, ix->n - r0), m);
+            evict_behind(j, &bh, r0);
+            for (size_t i = 0; i < k; i++) {
+                group_prefetch(j, r0, m, i, k);
+                primary_step(j, r0 + m[i], lo, hi);
             }
         }
-        ev = lk_objindex_evict_behind(ix, ev, r);
-        if (r >= pev + 2 * STEP) {
-            /* and oi's objects up to where this point was the last time */
-            const size_t o = ix->a[r].object;
-            pid_evict(j->sh, pev, r - STEP);
-            gid_evict(j, pev, r - STEP);
-            oi_evict(j->sh, oev, omark);
-            pev = r - STEP;
-            oev = omark;
-            omark = o;
+        return;
+    }
+    for (size_t r = 0; r < ix->n; r++) {
+        if (r + PREFETCH < ix->n) {
+            const uint32_t pf = j->sh->pid[r + PREFETCH];
+            if (pf >= lo && pf < hi && build) {
+                __builtin_prefetch(&j->pcls[pf - base], 1);
+                __builtin_prefetch(&j->pacc[pf - base], 1);
+            } else if (pf >= lo && pf < hi) {
+                __builtin_prefetch(&j->gprb[pf], 1);
+                __builtin_prefetch(&j->pdelay[pf], 1);
+            }
         }
+        evict_behind(j, &bh, r);
         if (build) {
-            p = j->sh->pid[r];
+            const uint32_t p = j->sh->pid[r];
+            const lk_action *x;
             if (p < lo || p >= hi)
                 continue;
             x = &ix->a[r];
             build_step(j, p, r, x, &j->sh->oi[x->object]);
             continue;
         }
-        if (!in_gnum(j, r))
-            continue;
-        p = j->sh->pid[r];
-        if (!slot_of(j, p, &sl) || sl < lo || sl >= hi || !(rank = j->gprb[sl] & PRB_RANK) ||
-            (j->mode == PASS_DELAYS && j->pdelay[sl] != DELAY_UNSET))
-            continue;
-        x = &ix->a[r];
-        q = &j->sh->oi[x->object];
-        if (prim_rank[OI_TRACE(q->info)] + 1u != rank)
-            continue;
-        if (j->mode == PASS_DELAYS) {
-            const int64_t d = x->t - q->t0;
-            j->pdelay[sl] = j->gprb[sl] & PRB_ORIGIN ? ~d : d;
-        } else {
-            j->pdelay[sl] += q->t0;
-            j->gprb[sl] &= (uint8_t)~PRB_RANK;
-        }
+        primary_step(j, r, lo, hi);
     }
 }
 
@@ -1387,21 +1470,30 @@ static void sort_run(runrec *r, runrec *tmp, size_t k)
 static void who_acc_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
-    const size_t e = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
+    const size_t r1 = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
     (void)worker;
-    for (size_t x = task * STEP; x < e; x++) {
-        size_t sl;
-        if (x + PREFETCH < e && in_gnum(j, x + PREFETCH))
-            __builtin_prefetch(j->pos ? (const void *)&j->pos[j->sh->pid[x + PREFETCH]]
-                                      : (const void *)&j->pacc[j->sh->pid[x + PREFETCH]]);
-        if (!j->pos)
+    if (j->pos) { /* a group of strata */
+        uint32_t m[GBLOCK];
+        for (size_t r0 = task * STEP; r0 < r1; r0 += GBLOCK) {
+            const size_t k = group_block(j, r0, LK_MIN(GBLOCK, r1 - r0), m);
+            for (size_t i = 0; i < k; i++) {
+                const size_t x = r0 + m[i];
+                size_t sl;
+                group_prefetch(j, r0, m, i, k);
+                if (slot_of(j, j->sh->pid[x], &sl))
+                    j->out->acc[x] = j->gacc[sl];
+            }
+        }
+    } else {
+        for (size_t x = task * STEP; x < r1; x++) {
+            if (x + PREFETCH < r1)
+                __builtin_prefetch(&j->pacc[j->sh->pid[x + PREFETCH]]);
             j->out->acc[x] = j->pacc[j->sh->pid[x]];
-        else if (in_gnum(j, x) && slot_of(j, j->sh->pid[x], &sl))
-            j->out->acc[x] = j->gacc[sl];
+        }
     }
-    lk_cols_evict(j->out, task * STEP, e);
-    pid_evict(j->sh, task * STEP, e);
-    gid_evict(j, task * STEP, e);
+    lk_cols_evict(j->out, task * STEP, r1);
+    pid_evict(j->sh, task * STEP, r1);
+    gid_evict(j, task * STEP, r1);
 }
 
 /* WHO: the times are the index's. */
@@ -1424,23 +1516,30 @@ static void who_rest_task(void *ctx, size_t task, unsigned worker)
 static void when_t_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
-    const size_t e = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
+    const size_t r1 = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
     (void)worker;
-    for (size_t x = task * STEP; x < e; x++) {
-        size_t sl;
-        if (x + PREFETCH < e && in_gnum(j, x + PREFETCH)) {
-            const uint32_t pf = j->sh->pid[x + PREFETCH];
-            if (j->pos)
-                __builtin_prefetch(&j->pos[pf]);
-            else
-                __builtin_prefetch(&j->pdelay[pf]);
+    if (j->pos) { /* a group of strata */
+        uint32_t m[GBLOCK];
+        for (size_t r0 = task * STEP; r0 < r1; r0 += GBLOCK) {
+            const size_t k = group_block(j, r0, LK_MIN(GBLOCK, r1 - r0), m);
+            for (size_t i = 0; i < k; i++) {
+                const size_t x = r0 + m[i];
+                size_t sl;
+                group_prefetch(j, r0, m, i, k);
+                if (slot_of(j, j->sh->pid[x], &sl))
+                    j->out->t[x] = j->pdelay[sl];
+            }
         }
-        if (in_gnum(j, x) && slot_of(j, j->sh->pid[x], &sl))
-            j->out->t[x] = j->pdelay[sl];
+    } else {
+        for (size_t x = task * STEP; x < r1; x++) {
+            if (x + PREFETCH < r1)
+                __builtin_prefetch(&j->pdelay[j->sh->pid[x + PREFETCH]]);
+            j->out->t[x] = j->pdelay[j->sh->pid[x]];
+        }
     }
-    lk_cols_evict(j->out, task * STEP, e);
-    pid_evict(j->sh, task * STEP, e);
-    gid_evict(j, task * STEP, e);
+    lk_cols_evict(j->out, task * STEP, r1);
+    pid_evict(j->sh, task * STEP, r1);
+    gid_evict(j, task * STEP, r1);
 }
 
 /* WHEN: the accounts are the index's. */
