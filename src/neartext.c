@@ -772,24 +772,47 @@ static size_t sort_keys(const uint32_t *k, size_t n, unsigned d0, unsigned d1, c
         start[d + 1] = start[d] + hist[d0 + d];
         pos[d] = start[d];
     }
-    for (size_t i = 0; i < n; i++) {
-        const size_t d = (size_t)(k[i] >> shift) - d0;
-        size_t p, line;
-        uint64_t *w;
+#ifdef __SSE2__
+    /* a part: most keys are others', passed over four at a time (at 5 x
+     * 10^7 actions under --max-mem 256M, 34 parts a pass) */
+    const int skip = span < 1u << LK_NT_TOP;
+    const __m128i lo = _mm_set1_epi32((int)d0 - 1), hi = _mm_set1_epi32((int)d1);
+#endif
 
-        if (d >= span) /* another part's (wrapped below d0 too) */
-            continue;
-        p = pos[d]++;
-        line = p & ~(size_t)(LK_NT_LINE - 1);
-        w = wc + d * LK_NT_LINE;
-        w[p & (LK_NT_LINE - 1)] = (uint64_t)k[i] << 32 | i;
-        if ((p & (LK_NT_LINE - 1)) != LK_NT_LINE - 1)
-            continue;
-        if (line >= start[d]) { /* the whole line is this bucket's */
-            put_line(out + line, w);
-        } else { /* the bucket starts inside it */
-            const size_t from = start[d] - line;
-            memcpy(out + start[d], w + from, (LK_NT_LINE - from) * sizeof *w);
+    for (size_t i = 0, e; i < n; i = e) {
+        e = n;
+#ifdef __SSE2__
+        if (skip) {
+            while (i + 4 <= n) {
+                const __m128i t =
+                    _mm_srli_epi32(_mm_loadu_si128((const __m128i *)(k + i)), (int)shift);
+                if (_mm_movemask_epi8(
+                        _mm_and_si128(_mm_cmpgt_epi32(t, lo), _mm_cmplt_epi32(t, hi))))
+                    break;
+                i += 4;
+            }
+            e = LK_MIN(n, i + 4);
+        }
+#endif
+        for (; i < e; i++) {
+            const size_t d = (size_t)(k[i] >> shift) - d0;
+            size_t p, line;
+            uint64_t *w;
+
+            if (d >= span) /* another part's (wrapped below d0 too) */
+                continue;
+            p = pos[d]++;
+            line = p & ~(size_t)(LK_NT_LINE - 1);
+            w = wc + d * LK_NT_LINE;
+            w[p & (LK_NT_LINE - 1)] = (uint64_t)k[i] << 32 | i;
+            if ((p & (LK_NT_LINE - 1)) != LK_NT_LINE - 1)
+                continue;
+            if (line >= start[d]) { /* the whole line is this bucket's */
+                put_line(out + line, w);
+            } else { /* the bucket starts inside it */
+                const size_t from = start[d] - line;
+                memcpy(out + start[d], w + from, (LK_NT_LINE - from) * sizeof *w);
+            }
         }
     }
 #ifdef __SSE2__
