@@ -6,6 +6,9 @@
 #include <math.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#    include <emmintrin.h>
+#endif
 
 #include "calibrate.h"
 #include "dist.h"
@@ -877,6 +880,46 @@ static inline void group_prefetch(const copyjob *j, size_t r0, const uint32_t *m
         __builtin_prefetch(&j->pos[j->sh->pid[r0 + m[i + ahead]]]);
 }
 
+/*
+ * The index actions of [r0, r0 + len) (len <= GBLOCK) whose post numbers
+ * (pid, from r0) lie in [lo, hi), as offsets into m; returns how many.
+ * A pass whose tasks (or ranges) take a share of the posts each reads
+ * every action's number, and passes over those of the others four at a
+ * time: the WHO copy's posts under a cap are built in ranges (9 at 5 x
+ * 10^7 actions under --max-mem 256M), two tasks a range.
+ */
+static size_t range_block(const uint32_t *pid, size_t len, size_t lo, size_t hi, uint32_t *m)
+{
+    const uint32_t first = (uint32_t)lo, span = (uint32_t)(hi - lo);
+    size_t k = 0, i = 0;
+
+    if ((uint64_t)(hi - lo) > UINT32_MAX) { /* all 2^32 post numbers */
+        for (; i < len; i++)
+            m[i] = (uint32_t)i;
+        return len;
+    }
+#ifdef __SSE2__
+    {
+        /* p - lo < hi - lo unsigned, as a signed test with both flipped */
+        const __m128i flip = _mm_set1_epi32(INT32_MIN), vlo = _mm_set1_epi32((int32_t)first);
+        const __m128i vspan = _mm_xor_si128(_mm_set1_epi32((int32_t)span), flip);
+
+        for (; i + 4 <= len; i += 4) {
+            const __m128i d = _mm_xor_si128(
+                _mm_sub_epi32(_mm_loadu_si128((const __m128i *)(pid + i)), vlo), flip);
+            unsigned hit = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmplt_epi32(d, vspan)));
+
+            for (; hit; hit &= hit - 1)
+                m[k++] = (uint32_t)(i + (size_t)__builtin_ctz(hit));
+        }
+    }
+#endif
+    for (; i < len; i++)
+        if (pid[i] - first < span)
+            m[k++] = (uint32_t)i;
+    return k;
+}
+
 /* Where a pass over the index in order has let the pages of mapped
  * arrays go (evict_behind). */
 typedef struct behind {
@@ -946,46 +989,40 @@ static void posts_pass_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
     const lk_objindex *ix = j->sh->ix;
-    const int build = j->mode == PASS_BUILD;
+    const int build = j->mode == PASS_BUILD, grouped = !build && j->pos;
     const size_t n = build ? j->pend - j->pbase : nslots(j), base = build ? j->pbase : 0,
                  lo = base + n * task / j->parts, hi = base + n * (task + 1) / j->parts;
     behind bh = {0, 0, 0, 0};
+    uint32_t m[GBLOCK];
 
     (void)worker;
-    if (!build && j->pos) { /* a group of strata */
-        uint32_t m[GBLOCK];
-        for (size_t r0 = 0; r0 < ix->n; r0 += GBLOCK) {
-            const size_t k = group_block(j, r0, LK_MIN(GBLOCK, ix->n - r0), m);
-            evict_behind(j, &bh, r0);
-            for (size_t i = 0; i < k; i++) {
+    for (size_t r0 = 0; r0 < ix->n; r0 += GBLOCK) {
+        const size_t len = LK_MIN(GBLOCK, ix->n - r0);
+        /* a group's actions, or (a slot is a post) those of the part's posts */
+        const size_t k =
+            grouped ? group_block(j, r0, len, m) : range_block(j->sh->pid + r0, len, lo, hi, m);
+        evict_behind(j, &bh, r0);
+        for (size_t i = 0; i < k; i++) {
+            const size_t r = r0 + m[i];
+            if (grouped) {
                 group_prefetch(j, r0, m, i, k);
-                primary_step(j, r0 + m[i], lo, hi);
+            } else if (i + PREFETCH < k) {
+                const uint32_t pf = j->sh->pid[r0 + m[i + PREFETCH]];
+                if (build) {
+                    __builtin_prefetch(&j->pcls[pf - base], 1);
+                    __builtin_prefetch(&j->pacc[pf - base], 1);
+                } else {
+                    __builtin_prefetch(&j->gprb[pf], 1);
+                    __builtin_prefetch(&j->pdelay[pf], 1);
+                }
+            }
+            if (build) {
+                const lk_action *x = &ix->a[r];
+                build_step(j, j->sh->pid[r], r, x, &j->sh->oi[x->object]);
+            } else {
+                primary_step(j, r, lo, hi);
             }
         }
-        return;
-    }
-    for (size_t r = 0; r < ix->n; r++) {
-        if (r + PREFETCH < ix->n) {
-            const uint32_t pf = j->sh->pid[r + PREFETCH];
-            if (pf >= lo && pf < hi && build) {
-                __builtin_prefetch(&j->pcls[pf - base], 1);
-                __builtin_prefetch(&j->pacc[pf - base], 1);
-            } else if (pf >= lo && pf < hi) {
-                __builtin_prefetch(&j->gprb[pf], 1);
-                __builtin_prefetch(&j->pdelay[pf], 1);
-            }
-        }
-        evict_behind(j, &bh, r);
-        if (build) {
-            const uint32_t p = j->sh->pid[r];
-            const lk_action *x;
-            if (p < lo || p >= hi)
-                continue;
-            x = &ix->a[r];
-            build_step(j, p, r, x, &j->sh->oi[x->object]);
-            continue;
-        }
-        primary_step(j, r, lo, hi);
     }
 }
 
