@@ -534,6 +534,13 @@ typedef struct ctx {
     int gather;
     uint8_t *gmap; /* read only (PROT_READ) */
     size_t gmap_len;
+    /* the high bytes' file mapped read only when they stay in it (hi NULL;
+     * NULL if the mapping failed): fill_keys reads it, and gmap, whole,
+     * a block at a time, letting the pages go behind, instead of copying
+     * them out of the page cache (33 fills of both planes a clustering
+     * when the keys are made a pass at a time) */
+    uint8_t *hmap;
+    size_t hmap_len;
     uint64_t *gmark;
     uint32_t *grank;
     uint32_t *gidx[2];
@@ -875,8 +882,10 @@ static unsigned fill_keys_range(ctx *c, size_t task, unsigned p, size_t i0, size
     /* the slots the keys read: all of them for pass 0, else the m bands' */
     const unsigned j0 = p == 0 ? 0 : (p - 1) * rows,
                    jend = p == 0 ? K : LK_MIN(K, (p - 1 + m) * rows);
-    /* each plane in memory, or LK_NT_FILL_READ signatures of it read at a time */
-    const uint8_t *const mem[2] = {c->lo, c->hi};
+    /* each plane in memory or mapped (c->hmap), else LK_NT_FILL_READ
+     * signatures of it read at a time */
+    const uint8_t *const mem[2] = {c->lo ? c->lo : c->gmap, c->hi ? c->hi : c->hmap};
+    const int mapped[2] = {!c->lo && c->gmap, !c->hi && c->hmap};
     const int fd[2] = {nt->spill_fd[0], c->hi_fd};
     uint8_t *rd[2] = {NULL, NULL};
     uint16_t s[K];
@@ -910,6 +919,9 @@ static unsigned fill_keys_range(ctx *c, size_t task, unsigned p, size_t i0, size
                                             : band_key(s + (size_t)(q - 1) * rows, q - 1, rows);
             }
         }
+        for (int i = 0; i < 2; i++)
+            if (mapped[i])
+                lk_pages_drop(i ? c->hmap : c->gmap, b * K, e * K);
     }
     free(rd[0]);
     free(rd[1]);
@@ -1504,6 +1516,15 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
         c.lo = plane[0];
         c.hi = plane[1];
         c.hi_fd = nt->spill_fd[1];
+        if (hi_disk && n) { /* the pread of hi_fd (fill_keys_range) when it cannot */
+            void *map = NULL;
+            char msg[LK_ERRMSG_MAX];
+
+            if (lk_tmpfile_map_ro(c.hi_fd, plane_len, nt->spill_dir, &map, msg) == LK_OK) {
+                c.hmap = map;
+                c.hmap_len = plane_len;
+            }
+        }
         held = c.gather ? 0 : (uint64_t)plane_len * (uint64_t)(2 - hi_disk);
         ret = LK_ENOMEM;
     } else {
@@ -1726,6 +1747,8 @@ cleanup:
     free(c.grank);
     if (c.gmap_len)
         (void)munmap(c.gmap, c.gmap_len);
+    if (c.hmap_len)
+        (void)munmap(c.hmap, c.hmap_len);
     for (int i = 0; i < 2; i++) {
         free(c.gidx[i]);
         free(c.glo[i]);
