@@ -549,6 +549,7 @@ typedef struct ctx {
     int gslot[3];
     uint64_t *wc;
     double t_prep, t_sweep[LK_NT_PIECES]; /* -vv: thread-seconds */
+    double t_keys, t_gather;              /* -vv: t_prep's fill_keys and gather_part */
     unsigned fill_p;                      /* fill_keys_par: the first pass to fill */
     double t_fill[LK_NT_PIECES];          /* and its tasks' thread-seconds */
     /* distributed (record): per piece, the pairs whose verification joined
@@ -1100,8 +1101,10 @@ static void prepare(ctx *c, unsigned p)
             b = i;
     }
     const double t0 = lk_mono_s();
-    if (keys_missing(c, p))
+    if (keys_missing(c, p)) {
         fill_keys(c, p);
+        c->t_keys += lk_mono_s() - t0;
+    }
     k = c->keys + (size_t)(p - c->kp0) * n;
     if (c->hist_pass1 != p + 1) {
         count_top(k, n, c->hist);
@@ -1117,8 +1120,11 @@ static void prepare(ctx *c, unsigned p)
     c->nrec[a] = 0;
     if (buf_room(c, a, m) && buf_room(c, b, m)) {
         c->nrec[a] = sort_keys(k, n, c->prep_d0, d1, c->hist, c->buf[a], c->buf[b], c->wc);
-        if (c->gather)
+        if (c->gather) {
+            const double t1 = lk_mono_s();
             gather_part(c, a);
+            c->t_gather += lk_mono_s() - t1;
+        }
     }
     c->t_prep += lk_mono_s() - t0;
 }
@@ -1700,15 +1706,17 @@ lk_status lk_neartext_cluster(lk_neartext *nt, uint32_t **out, lk_neartext_stats
             roots += c.uf[2 * i] == (uint32_t)i;
     }
     {
-        double sweep = 0.0;
+        double sweep = 0.0, fill = 0.0;
         for (size_t i = 0; i < LK_NT_PIECES; i++) {
             sweep += c.t_sweep[i];
-            c.t_prep += c.t_fill[i];
+            fill += c.t_fill[i];
         }
         lk_log(LK_LOG_DEBUG,
-               "near-text: %u passes prepared in %.3f s, band passes swept in %.3f s "
+               "near-text: %u passes prepared in %.3f s (keys made %.3f s, sorted "
+               "%.3f s, low bytes gathered %.3f s), band passes swept in %.3f s "
                "(thread-seconds); %llu signatures' high bytes read from their file",
-               np, c.t_prep, sweep, (unsigned long long)preads);
+               np, c.t_prep + fill, fill + c.t_keys, c.t_prep - c.t_keys - c.t_gather, c.t_gather,
+               sweep, (unsigned long long)preads);
     }
     if (st) {
         st->posts = nt->nposts;
