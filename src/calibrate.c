@@ -1502,9 +1502,20 @@ static void sort_run(runrec *r, runrec *tmp, size_t k)
     }
 }
 
-/* WHO: each action takes its post's new account (in groups, the actions
- * of the group's posts, from gacc). */
-static void who_acc_task(void *ctx, size_t task, unsigned worker)
+/* Action x takes its post's new value from slot sl: WHO its account
+ * (from pacc, a slot a post, or in groups from gacc), WHEN its time
+ * (pdelay). */
+static inline void give(const copyjob *j, size_t x, size_t sl)
+{
+    if (j->kind == LK_NULL_WHO)
+        j->out->acc[x] = (j->pos ? j->gacc : j->pacc)[sl];
+    else
+        j->out->t[x] = j->pdelay[sl];
+}
+
+/* Each action takes its post's new account (WHO) or time (WHEN); in
+ * groups of strata, the actions of the group's posts (group_block). */
+static void give_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
     const size_t r1 = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
@@ -1518,14 +1529,17 @@ static void who_acc_task(void *ctx, size_t task, unsigned worker)
                 size_t sl;
                 group_prefetch(j, r0, m, i, k);
                 if (slot_of(j, j->sh->pid[x], &sl))
-                    j->out->acc[x] = j->gacc[sl];
+                    give(j, x, sl);
             }
         }
     } else {
+        const int who = j->kind == LK_NULL_WHO;
         for (size_t x = task * STEP; x < r1; x++) {
-            if (x + PREFETCH < r1)
-                __builtin_prefetch(&j->pacc[j->sh->pid[x + PREFETCH]]);
-            j->out->acc[x] = j->pacc[j->sh->pid[x]];
+            if (x + PREFETCH < r1) {
+                const uint32_t pf = j->sh->pid[x + PREFETCH];
+                __builtin_prefetch(who ? (const void *)&j->pacc[pf] : (const void *)&j->pdelay[pf]);
+            }
+            give(j, x, j->sh->pid[x]);
         }
     }
     lk_cols_evict(j->out, task * STEP, r1);
@@ -1546,37 +1560,6 @@ static void who_rest_task(void *ctx, size_t task, unsigned worker)
     }
     lk_objindex_evict(j->sh->ix, task * STEP, e);
     lk_cols_evict(j->out, task * STEP, e);
-}
-
-/* WHEN: each action takes its post's new time (in groups, the actions
- * of the group's posts). */
-static void when_t_task(void *ctx, size_t task, unsigned worker)
-{
-    const copyjob *j = ctx;
-    const size_t r1 = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
-    (void)worker;
-    if (j->pos) { /* a group of strata */
-        uint32_t m[GBLOCK];
-        for (size_t r0 = task * STEP; r0 < r1; r0 += GBLOCK) {
-            const size_t k = group_block(j, r0, LK_MIN(GBLOCK, r1 - r0), m);
-            for (size_t i = 0; i < k; i++) {
-                const size_t x = r0 + m[i];
-                size_t sl;
-                group_prefetch(j, r0, m, i, k);
-                if (slot_of(j, j->sh->pid[x], &sl))
-                    j->out->t[x] = j->pdelay[sl];
-            }
-        }
-    } else {
-        for (size_t x = task * STEP; x < r1; x++) {
-            if (x + PREFETCH < r1)
-                __builtin_prefetch(&j->pdelay[j->sh->pid[x + PREFETCH]]);
-            j->out->t[x] = j->pdelay[j->sh->pid[x]];
-        }
-    }
-    lk_cols_evict(j->out, task * STEP, r1);
-    pid_evict(j->sh, task * STEP, r1);
-    gid_evict(j, task * STEP, r1);
 }
 
 /* WHEN: the accounts are the index's. */
@@ -1892,7 +1875,7 @@ static lk_status who_group(copyjob *j, const nullshared *sh, unsigned threads, s
     (void)lk_par_run(threads, nsteps(n), group_fill_task, j);
     posts_evict(j, 0, n); /* the pages two tasks shared */
     (void)lk_par_run(threads, s1 - j->s0, shuffle_task, j);
-    pass(sh->ix, j->out, threads, nsteps(sh->ix->n), who_acc_task, j);
+    pass(sh->ix, j->out, threads, nsteps(sh->ix->n), give_task, j);
     pid_evict(sh, 0, sh->ix->n);
     free(j->gacc);
     j->gacc = NULL;
@@ -1920,7 +1903,7 @@ static lk_status when_group(copyjob *j, const nullshared *sh, unsigned threads, 
     free(j->slots);
     j->slots = NULL;
     primary_pass(j, sh, threads, PASS_TIMES);
-    pass(sh->ix, j->out, threads, nsteps(sh->ix->n), when_t_task, j);
+    pass(sh->ix, j->out, threads, nsteps(sh->ix->n), give_task, j);
     pid_evict(sh, 0, sh->ix->n);
     free(j->pdelay);
     free(j->gprb);
@@ -2169,12 +2152,12 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
         if ((st = lk_cols_alloc(out, ix->n, map_dir, errbuf)) != LK_OK)
             goto done;
         if (kind == LK_NULL_WHO) {
-            pass(ix, out, threads, na, who_acc_task, &j);
+            pass(ix, out, threads, na, give_task, &j);
             free(j.pacc);
             j.pacc = NULL;
         } else {
             prb_release(&j);
-            pass(ix, out, threads, na, when_t_task, &j);
+            pass(ix, out, threads, na, give_task, &j);
         }
     }
     stratlist_release(&sv);
