@@ -823,7 +823,9 @@ static void build_step(const copyjob *j, uint32_t p, size_t r, const lk_action *
     j->pcls[i] = cls;
 }
 
-/* Index actions a group's passes take at a time (group_block). */
+/* Index actions the passes over the index filter at a time: a group's
+ * passes by group byte (group_block), the posts' ranges by post number
+ * (range_block). */
 #define GBLOCK ((size_t)4096)
 
 /*

@@ -103,6 +103,8 @@ typedef struct eng {
     lk_buf xb;           /* this rank's packed journals of a round */
     uint64_t *lens;      /* per rank */
     uint64_t *exchanged; /* bytes gathered, added up */
+    /* -vv: thread-seconds a worker spent reading, parsing and committing */
+    double (*spent)[3];
 } eng;
 
 /* Before each chunk's journal in a round's exchange. */
@@ -262,22 +264,20 @@ static lk_status commit_set(eng *e, const cset *cs, size_t upto)
 static void task(void *ctx, size_t t, unsigned worker)
 {
     eng *e = ctx;
+    const double t0 = lk_mono_s();
+    int what = 1; /* read 0, parse 1, commit 2 */
 
-    if (e->cm) {
-        if (t == 0) {
-            e->cm_st = commit_set(e, e->cm, e->cm->n);
-            return;
-        }
-        t--;
+    if (e->cm && t == 0) {
+        e->cm_st = commit_set(e, e->cm, e->cm->n);
+        what = 2;
+    } else if (e->rd && t == (e->cm != NULL)) {
+        e->rd_st = read_set(e, e->rd, e->carry, e->ncarry, e->ps->base + e->ps->cut);
+        what = 0;
+    } else {
+        t -= (e->cm != NULL) + (e->rd != NULL);
+        parse_chunk(e, e->ps, e->rank + t * e->ranks, worker);
     }
-    if (e->rd) {
-        if (t == 0) {
-            e->rd_st = read_set(e, e->rd, e->carry, e->ncarry, e->ps->base + e->ps->cut);
-            return;
-        }
-        t--;
-    }
-    parse_chunk(e, e->ps, e->rank + t * e->ranks, worker);
+    e->spent[worker][what] += lk_mono_s() - t0;
 }
 
 /* Chunks of ps this rank parses. */
@@ -476,7 +476,10 @@ static lk_status run(eng *e, const char *pre, size_t npre, uint64_t line)
         if (rd)
             reading = more(rd);
         if (!ps && cm) { /* the last round: commit alone */
-            if ((st = commit_set(e, cm, cm->n)) != LK_OK)
+            const double t0 = lk_mono_s();
+            st = commit_set(e, cm, cm->n);
+            e->spent[0][2] += lk_mono_s() - t0;
+            if (st != LK_OK)
                 return st;
             cm = NULL;
         }
@@ -506,7 +509,7 @@ lk_status lk_read_chunked(lk_stream *s, const lk_read_opts *ro, const char *pre,
     for (int i = 0; i < 3; i++)
         lk_buf_init(&e.set[i].d);
     // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
-    if (!(e.w = calloc(e.threads, sizeof *e.w)))
+    if (!(e.w = calloc(e.threads, sizeof *e.w)) || !(e.spent = calloc(e.threads, sizeof *e.spent)))
         st = LK_ENOMEM;
     for (unsigned w = 0; e.w && w < e.threads && st == LK_OK; w++)
         st = lk_sink_new_worker(k, &e.w[w]);
@@ -532,14 +535,25 @@ lk_status lk_read_chunked(lk_stream *s, const lk_read_opts *ro, const char *pre,
         for (size_t c = 0; c < e.per_round && st == LK_OK; c++)
             st = lk_journal_new(&e.set[i].c[c].jr);
     }
-    if (st == LK_OK)
+    if (st == LK_OK) {
+        const double t0 = lk_mono_s();
+        double sum[3] = {0, 0, 0};
         st = run(&e, pre, npre, line);
+        for (unsigned w = 0; w < e.threads; w++)
+            for (int i = 0; i < 3; i++)
+                sum[i] += e.spent[w][i];
+        lk_log(LK_LOG_DEBUG,
+               "%s: read on %u threads in %.3f s: %.3f s reading, %.3f s parsing, %.3f s "
+               "committing (thread-seconds)",
+               lk_stream_name(s), e.threads, lk_mono_s() - t0, sum[0], sum[1], sum[2]);
+    }
 done:
     if (st == LK_ENOMEM && !errbuf[0])
         lk_errf(errbuf, "%s: out of memory", lk_stream_name(s));
     for (unsigned w = 0; e.w && w < e.threads; w++)
         lk_sink_free(e.w[w]);
     free(e.w);
+    free(e.spent);
     for (int i = 0; i < 3; i++) {
         for (size_t c = 0; e.set[i].c && c < e.per_round; c++)
             lk_journal_free(e.set[i].c[c].jr);
