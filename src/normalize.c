@@ -9,8 +9,10 @@
  *    STABLE), so 'ß', 'ẞ' and "SS" all fold to "ss", 'ﬁ' to "fi", the
  *    Kelvin sign to 'k', and 'İ' to "i̇" (i + U+0307, which stays distinct
  *    from a plain 'i').  Compatibility forms are not folded: fullwidth
- *    letters, '①', superscripts keep their identity.  Pure ASCII (most
- *    input) is folded by a byte rule without calling utf8proc; the
+ *    letters, '①', superscripts keep their identity.  ASCII (most of most
+ *    input) is folded by a byte rule without calling utf8proc, 16 bytes at
+ *    a time, and so are the ASCII stretches of a text with other
+ *    characters in it (fold_mixed says why that cut changes nothing); the
  *    decomposition buffer lives on the stack up to 512 code points, so
  *    only long non-ASCII texts allocate.
  *  - White space is Unicode White_Space (category Zs, \t..\r, U+0085,
@@ -40,6 +42,9 @@
 #include "normalize.h"
 
 #include <utf8proc.h>
+#ifdef __SSE2__
+#    include <emmintrin.h>
+#endif
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -185,6 +190,67 @@ static void append_reserved(lk_buf *out, const void *p, size_t n)
     truncate_to(out, out->len + n);
 }
 
+/* ---- runs of bytes, 16 at a time where SSE2 is there --------------------- */
+
+/* How many of s[0..n) are ASCII from the start. */
+static size_t ascii_prefix(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    for (; i + 16 <= n; i += 16) {
+        const unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(s + i)));
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    while (i < n && s[i] < 0x80)
+        i++;
+    return i;
+}
+
+/* d[0..n) = the ASCII bytes s[0..n) with A-Z made a-z. */
+static void lower_ascii(unsigned char *d, const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i below = _mm_set1_epi8('A' - 1), above = _mm_set1_epi8('Z' + 1),
+                  bit = _mm_set1_epi8(0x20);
+    for (; i + 16 <= n; i += 16) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+        const __m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, below), _mm_cmplt_epi8(v, above));
+        _mm_storeu_si128((__m128i *)(d + i), _mm_or_si128(v, _mm_and_si128(up, bit)));
+    }
+#endif
+    for (; i < n; i++)
+        d[i] = to_lower(s[i]);
+}
+
+/* How many of s[0..n) are word characters (is_word) from the start. */
+static size_t word_span(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    /* signed compares: bytes from 0x80 on are negative, in no range */
+    const __m128i d0 = _mm_set1_epi8('0' - 1), d1 = _mm_set1_epi8('9' + 1),
+                  a0 = _mm_set1_epi8('a' - 1), a1 = _mm_set1_epi8('z' + 1),
+                  bit = _mm_set1_epi8(0x20), us = _mm_set1_epi8('_');
+    for (; i + 16 <= n; i += 16) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+        const __m128i low = _mm_or_si128(v, bit); /* A-Z as a-z; no other byte lands there */
+        const __m128i w = _mm_or_si128(
+            _mm_or_si128(_mm_and_si128(_mm_cmpgt_epi8(v, d0), _mm_cmplt_epi8(v, d1)),
+                         _mm_and_si128(_mm_cmpgt_epi8(low, a0), _mm_cmplt_epi8(low, a1))),
+            _mm_cmpeq_epi8(v, us));
+        const unsigned m = (unsigned)_mm_movemask_epi8(w) ^ 0xFFFFu;
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    while (i < n && is_word(s[i]))
+        i++;
+    return i;
+}
+
 /* ---- folding ----------------------------------------------------------- */
 
 /* NFC + case folding of s[0..n), which is valid UTF-8, appended to out. */
@@ -224,23 +290,59 @@ cleanup:
     return st;
 }
 
+/* A-Z -> a-z of the ASCII bytes s[0..n) appended to out. */
+static lk_status lower_append(const unsigned char *s, size_t n, lk_buf *out)
+{
+    if (lk_buf_reserve(out, n) != LK_OK)
+        return LK_ENOMEM;
+    lower_ascii((unsigned char *)out->p + out->len, s, n);
+    truncate_to(out, out->len + n);
+    return LK_OK;
+}
+
+/*
+ * fold_valid of s[0..n), valid UTF-8, with its ASCII stretches folded by
+ * the byte rule: on ASCII, NFC is the identity and folding is A-Z -> a-z.
+ * Only the non-ASCII parts go through utf8proc, each with the ASCII byte
+ * before it: that byte may compose with a combining mark after it ("e"
+ * and U+0301 make U+00E9), while no composition has an ASCII character as
+ * its second part, and ASCII characters are starters, which no canonical
+ * reordering crosses.  So a cut before an ASCII byte that another ASCII
+ * byte (or the end) follows changes nothing, and a text of Latin script
+ * with an emoji in it folds mostly at the byte rule's speed.
+ */
+static lk_status fold_mixed(const unsigned char *s, size_t n, lk_buf *out)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        const size_t a = i + ascii_prefix(s + i, n - i);
+        /* the ASCII byte before a non-ASCII one goes with it */
+        const size_t e = a < n && a > i ? a - 1 : a;
+        size_t j;
+
+        if (e > i && lower_append(s + i, e - i, out) != LK_OK)
+            return LK_ENOMEM;
+        if (e == n)
+            break;
+        for (j = e + 1; j < n; j++)
+            if (s[j] < 0x80 && (j + 1 == n || s[j + 1] < 0x80))
+                break;
+        if (fold_valid(s + e, j - e, out) != LK_OK)
+            return LK_ENOMEM;
+        i = j;
+    }
+    return LK_OK;
+}
+
 /* NFC + case folding of s[0..n) appended to out.  Invalid UTF-8 bytes are
  * copied one by one and split the text into separately folded runs. */
 static lk_status fold_append(const unsigned char *s, size_t n, lk_buf *out)
 {
-    size_t i = 0;
+    size_t i = ascii_prefix(s, n);
 
-    while (i < n && s[i] < 0x80)
-        i++;
-    if (i == n) {
-        /* ASCII: NFC is the identity and folding is A-Z -> a-z. */
-        if (lk_buf_reserve(out, n) != LK_OK)
-            return LK_ENOMEM;
-        for (i = 0; i < n; i++)
-            out->p[out->len + i] = (char)to_lower(s[i]);
-        truncate_to(out, out->len + n);
-        return LK_OK;
-    }
+    if (i == n) /* all ASCII */
+        return lower_append(s, n, out);
     i = 0;
     while (i < n) {
         size_t j = i;
@@ -256,7 +358,7 @@ static lk_status fold_append(const unsigned char *s, size_t n, lk_buf *out)
                 break;
             j += (size_t)k;
         }
-        if (j > i && fold_valid(s + i, j - i, out) != LK_OK)
+        if (j > i && fold_mixed(s + i, j - i, out) != LK_OK)
             return LK_ENOMEM;
         if (j < n && lk_buf_putc(out, (char)s[j++]) != LK_OK)
             return LK_ENOMEM;
@@ -750,10 +852,21 @@ static size_t strip_in_place(unsigned char *p, size_t n)
 
     while (r < n) {
         /* most bytes: printable ASCII inside a word, which no rule below
-         * touches (no white space; links and mentions start a word) */
-        if (!gap && w > 0 && p[r] > ' ' && p[r] < 0x7F && is_word(p[w - 1])) {
-            p[w++] = p[r++];
-            continue;
+         * touches (no white space; links and mentions start a word): the
+         * word characters that follow one, then one more printable byte */
+        if (!gap && w > 0 && is_word(p[w - 1])) {
+            const size_t run = word_span(p + r, n - r);
+            if (run) {
+                memmove(p + w, p + r, run);
+                w += run;
+                r += run;
+                if (r == n)
+                    break;
+            }
+            if (p[r] > ' ' && p[r] < 0x7F) {
+                p[w++] = p[r++];
+                continue;
+            }
         }
         if ((k = space_len(p, n, r)) > 0) {
             r += k;

@@ -19,6 +19,7 @@
 #include <xxhash.h>
 
 #include "normalize.h"
+#include "rng.h"
 
 typedef lk_status (*norm_fn)(const char *, size_t, lk_buf *);
 
@@ -551,6 +552,171 @@ static void test_html(void **state)
     lk_buf_release(&t);
 }
 
+/* Random bytes from alphabet `al`, n of them, into b (NUL-terminated),
+ * with long runs of word characters now and then (the strip's fast path
+ * takes them 16 at a time). */
+static void random_text(lk_rng *r, const char *al, size_t n, lk_buf *b)
+{
+    const size_t na = strlen(al);
+
+    lk_buf_reset(b);
+    while (b->len < n) {
+        if (lk_rng_next(r) % 8 == 0) {
+            const size_t run = 1 + (size_t)(lk_rng_next(r) % 40);
+            for (size_t i = 0; i < run; i++)
+                assert_int_equal(lk_buf_putc(b, (char)('a' + lk_rng_next(r) % 26 -
+                                                       (lk_rng_next(r) % 2 ? 32 : 0))),
+                                 LK_OK);
+        } else {
+            assert_int_equal(lk_buf_putc(b, al[lk_rng_next(r) % na]), LK_OK);
+        }
+    }
+}
+
+/* Without links, mentions or "RT @x:" (no 'w', '@', ':' or '/'), a text
+ * normalises to its ASCII lower case with white space runs made one space
+ * and none at the ends: checked against that rule, written out here, on
+ * random texts (which cross the 16-byte blocks the folding and the
+ * strip's word runs take at a time). */
+static void test_text_ascii_rule(void **state)
+{
+    static const char al[] = "abcdefghijklmnopqrstuvxyzABCDEFGHIJKLMNOPQRSTUVXYZ0123456789_"
+                             "_.,!?-#'\"()[]{}~^`|+=*&%$;<> \t\n\r\v\f\x01\x7f";
+    lk_rng r;
+    lk_buf in, got, want;
+
+    (void)state;
+    lk_rng_seed(&r, 20261207);
+    lk_buf_init(&in);
+    lk_buf_init(&got);
+    lk_buf_init(&want);
+    for (int t = 0; t < 20000; t++) {
+        int gap = 0;
+        random_text(&r, al, (size_t)(lk_rng_next(&r) % 120), &in);
+        lk_buf_reset(&want);
+        for (size_t i = 0; i < in.len; i++) {
+            const unsigned char c = (unsigned char)in.p[i];
+            if (c == ' ' || (c >= '\t' && c <= '\r')) {
+                gap = 1;
+                continue;
+            }
+            if (gap && want.len > 0)
+                assert_int_equal(lk_buf_putc(&want, ' '), LK_OK);
+            gap = 0;
+            assert_int_equal(lk_buf_putc(&want, (char)(c >= 'A' && c <= 'Z' ? c + 32 : c)), LK_OK);
+        }
+        lk_buf_reset(&got);
+        assert_int_equal(lk_norm_text(in.p, in.len, &got), LK_OK);
+        if (got.len != want.len || memcmp(got.p, want.p, want.len) != 0)
+            fail_msg("text %d: '%s' gave '%s', not '%s'", t, in.p, got.p, want.p);
+    }
+    lk_buf_release(&in);
+    lk_buf_release(&got);
+    lk_buf_release(&want);
+}
+
+/* Differential: a pure ASCII text is folded by a byte rule, 16 bytes at a
+ * time; the same text with " \u00e9" after it goes through utf8proc's NFC
+ * and case folding instead, and must give the same text and " \u00e9"
+ * (random texts of every printable ASCII byte and controls: links,
+ * mentions and "RT @x:" included). */
+static void test_text_ascii_vs_utf8proc(void **state)
+{
+    static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+                             ".,!?-#'\"()[]{}~^`|+=*&%$;<>@:/ \t\n\r\v\f\x01\x7f"
+                             "@@@:::///wwwhhhttpsRTrt";
+    lk_rng r;
+    lk_buf in, a, b;
+
+    (void)state;
+    lk_rng_seed(&r, 7122026);
+    lk_buf_init(&in);
+    lk_buf_init(&a);
+    lk_buf_init(&b);
+    for (int t = 0; t < 20000; t++) {
+        random_text(&r, al, (size_t)(lk_rng_next(&r) % 120), &in);
+        lk_buf_reset(&a);
+        assert_int_equal(lk_norm_text(in.p, in.len, &a), LK_OK);
+        if (a.len)
+            assert_int_equal(lk_buf_putc(&a, ' '), LK_OK);
+        assert_int_equal(lk_buf_append(&a, "\xc3\xa9", 2), LK_OK);
+        assert_int_equal(lk_buf_append(&in, " \xc3\x89", 3), LK_OK); /* U+00C9 folds to U+00E9 */
+        lk_buf_reset(&b);
+        assert_int_equal(lk_norm_text(in.p, in.len, &b), LK_OK);
+        if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0)
+            fail_msg("text %d: '%s' gave '%s', its ASCII part '%s'", t, in.p, b.p, a.p);
+    }
+    lk_buf_release(&in);
+    lk_buf_release(&a);
+    lk_buf_release(&b);
+}
+
+/* Differential: folding (NFC and case folding, as every key's text gets
+ * it) against utf8proc_map over the whole text, on random texts of ASCII
+ * and of characters that compose with what comes before them (combining
+ * marks, Hangul jamo), fold to ASCII (the Kelvin sign, U+017F), fold to
+ * several characters, or neither (Cyrillic, an emoji).  lk_norm_hashtag
+ * folds all of a text that starts with a letter and ends with one; the
+ * code folds ASCII stretches by a byte rule and only the rest through
+ * utf8proc, a cut the reference never makes. */
+static void test_fold_vs_utf8proc(void **state)
+{
+    static const char ascii[] = "aeEoZksSi1_ -.#@";
+    static const char *const piece[] = {
+        "\xcc\x81",         /* U+0301 combining acute */
+        "\xcc\x88",         /* U+0308 combining diaeresis */
+        "\xcc\xa7",         /* U+0327 combining cedilla */
+        "\xcd\x85",         /* U+0345 combining ypogegrammeni (folds to iota) */
+        "\xc3\x89",         /* U+00C9 */
+        "\xc3\x9f",         /* U+00DF sharp s */
+        "\xe1\xba\x9e",     /* U+1E9E capital sharp s */
+        "\xe2\x84\xaa",     /* U+212A Kelvin sign */
+        "\xc5\xbf",         /* U+017F long s */
+        "\xef\xac\x81",     /* U+FB01 fi ligature */
+        "\xd0\x94",         /* U+0414 Cyrillic De */
+        "\xce\xa3",         /* U+03A3 Greek Sigma */
+        "\xe1\x84\x80",     /* U+1100 Hangul choseong kiyeok */
+        "\xe1\x85\xa1",     /* U+1161 Hangul jungseong a */
+        "\xef\xbc\xa1",     /* U+FF21 fullwidth A (not folded to ASCII) */
+        "\xf0\x9f\x98\x80", /* U+1F600 emoji */
+        "\xe2\x80\x8b",     /* U+200B zero width space */
+    };
+    const size_t np = sizeof piece / sizeof *piece;
+    lk_rng r;
+    lk_buf in, got;
+
+    (void)state;
+    lk_rng_seed(&r, 29112026);
+    lk_buf_init(&in);
+    lk_buf_init(&got);
+    for (int t = 0; t < 20000; t++) {
+        const size_t m = (size_t)(lk_rng_next(&r) % 40);
+        utf8proc_uint8_t *want = NULL;
+        utf8proc_ssize_t wn;
+
+        lk_buf_reset(&in);
+        assert_int_equal(lk_buf_putc(&in, 'x'), LK_OK);
+        for (size_t i = 0; i < m; i++) {
+            /* ASCII two times in three, as in most posts */
+            const size_t of = lk_rng_next(&r) % 3 ? 16 : 16 + np;
+            const size_t k = (size_t)(lk_rng_next(&r) % of);
+            const char *pc = k < 16 ? ascii + k : piece[k - 16];
+            assert_int_equal(lk_buf_append(&in, pc, k < 16 ? 1 : strlen(pc)), LK_OK);
+        }
+        assert_int_equal(lk_buf_putc(&in, 'Y'), LK_OK);
+        wn = utf8proc_map((const utf8proc_uint8_t *)in.p, (utf8proc_ssize_t)in.len, &want,
+                          UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
+        assert_true(wn > 0);
+        lk_buf_reset(&got);
+        assert_int_equal(lk_norm_hashtag(in.p, in.len, &got), LK_OK);
+        if (got.len != (size_t)wn || memcmp(got.p, want, (size_t)wn) != 0)
+            fail_msg("text %d: '%s' folded to '%s', not '%s'", t, in.p, got.p, (char *)want);
+        free(want);
+    }
+    lk_buf_release(&in);
+    lk_buf_release(&got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -562,6 +728,9 @@ int main(void)
         cmocka_unit_test(test_mention),
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_text_idempotent),
+        cmocka_unit_test(test_text_ascii_rule),
+        cmocka_unit_test(test_text_ascii_vs_utf8proc),
+        cmocka_unit_test(test_fold_vs_utf8proc),
         cmocka_unit_test(test_white_space_set),
         cmocka_unit_test(test_text_key),
         cmocka_unit_test(test_html),
