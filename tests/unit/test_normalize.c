@@ -554,9 +554,12 @@ static void test_html(void **state)
 
 /* Random bytes from alphabet `al`, n of them, into b (NUL-terminated),
  * with long runs of word characters now and then (the strip's fast path
- * takes them 16 at a time). */
+ * takes them 16 at a time).  The runs hold no 'w' (nor any byte that is
+ * not a word character), so that they never start a "www." link where the
+ * alphabet has none either. */
 static void random_text(lk_rng *r, const char *al, size_t n, lk_buf *b)
 {
+    static const char word[] = "abcdefghijklmnopqrstuvxyzABCDEFGHIJKLMNOPQRSTUVXYZ0123456789_";
     const size_t na = strlen(al);
 
     lk_buf_reset(b);
@@ -564,9 +567,7 @@ static void random_text(lk_rng *r, const char *al, size_t n, lk_buf *b)
         if (lk_rng_next(r) % 8 == 0) {
             const size_t run = 1 + (size_t)(lk_rng_next(r) % 40);
             for (size_t i = 0; i < run; i++)
-                assert_int_equal(lk_buf_putc(b, (char)('a' + lk_rng_next(r) % 26 -
-                                                       (lk_rng_next(r) % 2 ? 32 : 0))),
-                                 LK_OK);
+                assert_int_equal(lk_buf_putc(b, word[lk_rng_next(r) % (sizeof word - 1)]), LK_OK);
         } else {
             assert_int_equal(lk_buf_putc(b, al[lk_rng_next(r) % na]), LK_OK);
         }
