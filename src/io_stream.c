@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "io_backend.h"
@@ -306,6 +307,57 @@ const char *lk_stream_codec(const lk_stream *s)
 uint64_t lk_stream_raw_bytes(const lk_stream *s)
 {
     return s->raw_bytes;
+}
+
+int lk_stream_seekable(const lk_stream *s, uint64_t *size)
+{
+    struct stat sb;
+
+    if (s->be != &plain_backend || s->fd < 0 || !s->own_fd || fstat(s->fd, &sb) != 0 ||
+        !S_ISREG(sb.st_mode))
+        return 0;
+    *size = (uint64_t)sb.st_size;
+    return 1;
+}
+
+uint64_t lk_stream_tell(const lk_stream *s)
+{
+    return s->raw_bytes - (s->back_len - s->back_pos);
+}
+
+ptrdiff_t lk_stream_pread(lk_stream *s, void *buf, size_t n, uint64_t off)
+{
+    size_t got = 0;
+
+    if (n > RAW_READ_MAX)
+        n = RAW_READ_MAX;
+    while (got < n) {
+        const ssize_t r = pread(s->fd, (char *)buf + got, n - got, (off_t)(off + got));
+        if (r > 0) {
+            got += (size_t)r;
+            continue;
+        }
+        if (r == 0)
+            break;
+        if (errno == EINTR)
+            continue;
+        lk_errf(s->errmsg, "%s: read error: %s", s->name, strerror(errno));
+        return LK_EIO;
+    }
+    return (ptrdiff_t)got;
+}
+
+lk_status lk_stream_seek(lk_stream *s, uint64_t off)
+{
+    if (lseek(s->fd, (off_t)off, SEEK_SET) < 0) {
+        lk_errf(s->errmsg, "%s: cannot seek: %s", s->name, strerror(errno));
+        return LK_EIO;
+    }
+    s->peek_pos = s->peek_len;
+    s->back_pos = s->back_len;
+    s->raw_bytes = off;
+    s->done = 0;
+    return LK_OK;
 }
 
 void lk_stream_close(lk_stream *s)

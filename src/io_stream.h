@@ -65,6 +65,34 @@ const char *lk_stream_codec(const lk_stream *s);
 /** Raw (compressed) bytes consumed so far, for progress reporting. */
 uint64_t lk_stream_raw_bytes(const lk_stream *s);
 
+/**
+ * Whether s is a plain (uncompressed) regular file opened by name, whose
+ * bytes can be read at any offset (lk_stream_pread) and sought
+ * (lk_stream_seek): then *size receives the file's size.  Standard input,
+ * pipes, memory blocks and compressed files give 0.
+ */
+int lk_stream_seekable(const lk_stream *s, uint64_t *size);
+
+/** Offset in the file of the next byte lk_stream_read() would return (a
+ * seekable stream only: bytes given back are not yet read). */
+uint64_t lk_stream_tell(const lk_stream *s);
+
+/**
+ * Read up to n bytes at file offset off of a seekable stream, without moving
+ * it; safe from several threads at once.  Retries EINTR and short reads.
+ * @return the number of bytes (fewer than n only at the end of the file), or
+ *         LK_EIO with "NAME: read error: ..." in lk_stream_errmsg() (from one
+ *         thread at a time only: the message buffer is shared).
+ */
+ptrdiff_t lk_stream_pread(lk_stream *s, void *buf, size_t n, uint64_t off);
+
+/**
+ * Move a seekable stream to file offset off: bytes given back are dropped,
+ * the next read returns the byte at off, and lk_stream_raw_bytes() becomes
+ * off.  @return LK_OK, or LK_EIO with the message in lk_stream_errmsg().
+ */
+LK_RESULT_USED lk_status lk_stream_seek(lk_stream *s, uint64_t off);
+
 /** Close and free.  NULL-safe.  Never closes fd 0 (stdin). */
 void lk_stream_close(lk_stream *s);
 
