@@ -121,6 +121,7 @@ lk_status lk_convert(const lk_convert_opts *o, const char *const *inputs, size_t
     ro.threads = lk_par_threads(o->threads);
     ro.chunk_bytes = 0;
     ro.dist_bytes = NULL; /* convert runs on rank 0 alone */
+    ro.dist_read = NULL;
     if (ninputs == 0) {
         lk_errf(eb, "no input files");
         ret = LK_EINVAL;

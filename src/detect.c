@@ -260,7 +260,7 @@ static lk_status read_inputs(lk_detect *d)
     lk_sink_opts so;
     lk_sink *k = NULL;
     lk_status st;
-    uint64_t exchanged = 0;
+    uint64_t exchanged = 0, by_range = 0;
     double t_step = 0;       /* sink_stage's clock */
     uint64_t peak_files = 0; /* peak RSS once the files are read, before near-text */
     int f = lk_format_from_name(d->o.format ? d->o.format : "auto");
@@ -283,6 +283,7 @@ static lk_status read_inputs(lk_detect *d)
     ro.chunk_bytes = 0;
     /* distributed, the ranks share out the parsing (--compat: rank 0 alone reads) */
     ro.dist_bytes = lk_dist_size() > 1 && d->o.compat == LK_COMPAT_NONE ? &exchanged : NULL;
+    ro.dist_read = &by_range;
     so.threads = ro.threads;
     so.distributed = ro.dist_bytes != NULL;
     /* CooRTweet groups an empty object id like any other; QUT needs every row
@@ -318,8 +319,10 @@ static lk_status read_inputs(lk_detect *d)
             break;
     }
     if (st == LK_OK && ro.dist_bytes)
-        lk_log(LK_LOG_INFO, "reading over %d ranks: %llu bytes of journals exchanged",
-               lk_dist_size(), (unsigned long long)exchanged);
+        lk_log(LK_LOG_INFO,
+               "reading over %d ranks: %llu bytes of journals exchanged, %llu bytes of plain "
+               "files read by byte range on rank 0",
+               lk_dist_size(), (unsigned long long)exchanged, (unsigned long long)by_range);
     if (st == LK_OK) {
         double t0 = lk_mono_s();
         t_step = t0;

@@ -2,12 +2,12 @@
  * dist.h - the MPI glue of distributed runs (internal).
  *
  * `mpirun -np R lockstep detect ...` runs R copies of the pipeline.  Every
- * rank reads the whole input and builds the same dataset, index and null
- * copies (all deterministic); the parsing of the input is split (each rank
- * parses a share of the chunks, reader_par.c, and the journals are
- * gathered on every rank); the near-text clustering is split (each rank
- * sweeps a share of the LSH bands and the joins are exchanged,
- * neartext.c); the pair aggregation
+ * rank builds the same dataset, index and null copies (all deterministic);
+ * the reading of the input is split (each rank reads its stripes of a
+ * plain file, or decompresses a compressed one whole, and parses a share
+ * of the chunks, reader_par.c; the journals are gathered on every rank);
+ * the near-text clustering is split (each rank sweeps a share of the LSH
+ * bands and the joins are exchanged, neartext.c); the pair aggregation
  * (net.c), which dominates at scale, is split: each rank sweeps a share of
  * the object chunks, pair records are exchanged so that each rank reduces
  * a share of the account partitions, and the reduced edges are gathered on

@@ -20,8 +20,11 @@ typedef struct lk_read_opts {
     /* Non-NULL: a distributed run (dist.h) in which every rank reads the
      * same files with the same options: the chunks of parallel reading are
      * parsed one rank each and their journals exchanged (reader_par.c);
-     * the bytes exchanged are added here.  Every read is then collective. */
+     * the bytes exchanged are added here.  Every read is then collective.
+     * A plain file is read by byte range, each rank its own stripes: the
+     * bytes this rank read of such files are added to *dist_read. */
     uint64_t *dist_bytes;
+    uint64_t *dist_read;
 } lk_read_opts;
 
 /**

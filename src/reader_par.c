@@ -31,7 +31,8 @@
  * fail the first bad row in input order stops the replay, and nothing
  * after it is committed.
  *
- * Distributed (ro->dist_bytes, under mpirun).  Every rank reads the whole
+ * Distributed (ro->dist_bytes, under mpirun).  A plain file is read by byte
+ * range (run_striped, below).  Else every rank reads the whole
  * stream and cuts it the same way (the cutting depends on the bytes, the
  * chunk size and the chunks per round alone: the latter from the largest
  * thread count of any rank), but parses only chunks i with i % R == its
@@ -64,6 +65,11 @@
 /* Smallest read from the stream. */
 #define READ_MIN ((size_t)1 << 20)
 
+/* By byte range: a rank reads this much past its stripe's end with the
+ * stripe (at most a quarter of a stripe), and more in steps that double
+ * while the stripe's last record goes on. */
+#define OVERHANG ((size_t)64 << 10)
+
 typedef struct chunk {
     size_t off, len; /* in the set's data */
     lk_journal *jr;
@@ -80,6 +86,10 @@ typedef struct cset {
     uint64_t base; /* offset of d[0] in the data */
     int tail;      /* [cut, d.len) and the rest of the stream go to the serial reader */
     int eof;       /* the stream has ended */
+    /* by byte range: this rank's stripe of the round */
+    size_t own; /* chunks cut from it (slots rank x per_rank on) */
+    uint64_t q; /* quotes in its raw range (CSV) */
+    int failed; /* read error, or no cut found after it: serial from its start */
 } cset;
 
 typedef struct eng {
@@ -103,6 +113,14 @@ typedef struct eng {
     lk_buf xb;           /* this rank's packed journals of a round */
     uint64_t *lens;      /* per rank */
     uint64_t *exchanged; /* bytes gathered, added up */
+    /* distributed by byte range (a plain file): see run_striped */
+    int stripe;
+    uint64_t g, size, sbytes; /* file offset of the data, its bytes, bytes a stripe */
+    size_t per_rank, rounds;  /* chunk slots a stripe, rounds */
+    int parity;               /* CSV quote parity at the next round's first stripe */
+    uint64_t *q;              /* per rank: quotes in the stripe read */
+    size_t *cnt;              /* per rank: chunks received */
+    uint64_t read_bytes;      /* by this rank */
     /* -vv: thread-seconds a worker spent reading, parsing and committing */
     double (*spent)[3];
 } eng;
@@ -110,6 +128,7 @@ typedef struct eng {
 /* Before each chunk's journal in a round's exchange. */
 typedef struct xhead {
     uint64_t index, lines, len; /* len: of the packed journal after this */
+    uint64_t clen;              /* the chunk's bytes */
     int32_t st, serial;
 } xhead;
 
@@ -261,6 +280,14 @@ static lk_status commit_set(eng *e, const cset *cs, size_t upto)
     return LK_OK;
 }
 
+static lk_status read_stripe(eng *e, cset *d);
+
+/* Slot of the t-th chunk this rank parses in a round. */
+static size_t slot(const eng *e, size_t t)
+{
+    return e->stripe ? e->rank * e->per_rank + t : e->rank + t * e->ranks;
+}
+
 static void task(void *ctx, size_t t, unsigned worker)
 {
     eng *e = ctx;
@@ -271,11 +298,12 @@ static void task(void *ctx, size_t t, unsigned worker)
         e->cm_st = commit_set(e, e->cm, e->cm->n);
         what = 2;
     } else if (e->rd && t == (e->cm != NULL)) {
-        e->rd_st = read_set(e, e->rd, e->carry, e->ncarry, e->ps->base + e->ps->cut);
+        e->rd_st = e->stripe ? read_stripe(e, e->rd)
+                             : read_set(e, e->rd, e->carry, e->ncarry, e->ps->base + e->ps->cut);
         what = 0;
     } else {
         t -= (e->cm != NULL) + (e->rd != NULL);
-        parse_chunk(e, e->ps, e->rank + t * e->ranks, worker);
+        parse_chunk(e, e->ps, slot(e, t), worker);
     }
     e->spent[worker][what] += lk_mono_s() - t0;
 }
@@ -283,6 +311,8 @@ static void task(void *ctx, size_t t, unsigned worker)
 /* Chunks of ps this rank parses. */
 static size_t mine(const eng *e, const cset *ps)
 {
+    if (e->stripe)
+        return ps->own;
     return ps->n > e->rank ? (ps->n - e->rank + e->ranks - 1) / e->ranks : 0;
 }
 
@@ -293,7 +323,8 @@ static lk_status pack_mine(eng *e, const cset *ps)
     lk_status st;
 
     lk_buf_reset(b);
-    for (size_t i = e->rank; i < ps->n; i += e->ranks) {
+    for (size_t t = 0, n = mine(e, ps); t < n; t++) {
+        const size_t i = slot(e, t);
         const chunk *c = &ps->c[i];
         xhead h;
         size_t at;
@@ -302,6 +333,7 @@ static lk_status pack_mine(eng *e, const cset *ps)
             return c->st; /* out of memory: the journal is incomplete */
         memset(&h, 0, sizeof h);
         h.index = i;
+        h.clen = c->len;
         h.lines = c->lines;
         h.st = (int32_t)c->st;
         h.serial = c->serial;
@@ -327,11 +359,14 @@ static lk_status exchange(eng *e, cset *ps, lk_status st)
     const uint64_t own[5] = {ps->n, ps->cut, ps->d.len, ps->base, (uint64_t)ps->tail};
     void *all = NULL;
     const char *p, *end;
+    size_t owner;
 
     if (st == LK_OK)
         st = pack_mine(e, ps);
     if ((st = lk_dist_agree(st, e->errbuf)) != LK_OK)
         return st;
+    if (e->stripe)
+        goto gather; /* each rank has read its own bytes */
     /* one reduction tells min and max apart: max of x and of ~x */
     for (size_t i = 0; i < 5; i++) {
         v[2 * i] = own[i];
@@ -347,8 +382,11 @@ static lk_status exchange(eng *e, cset *ps, lk_status st)
                     lk_stream_name(e->s));
             return LK_EINVAL;
         }
+gather:
     if ((st = lk_dist_allgather(e->xb.p, e->xb.len, &all, e->lens)) != LK_OK)
         return st;
+    if (e->stripe)
+        memset(e->cnt, 0, e->ranks * sizeof *e->cnt);
     p = all;
     end = p;
     for (size_t r = 0; r < e->ranks; r++) {
@@ -365,7 +403,7 @@ static lk_status exchange(eng *e, cset *ps, lk_status st)
         }
         memcpy(&h, p, sizeof h);
         p += sizeof h;
-        if (h.index >= ps->n || h.len > (uint64_t)(end - p)) {
+        if (h.index >= (e->stripe ? e->per_round : ps->n) || h.len > (uint64_t)(end - p)) {
             st = LK_EINVAL;
             break;
         }
@@ -373,11 +411,29 @@ static lk_status exchange(eng *e, cset *ps, lk_status st)
         c->lines = h.lines;
         c->st = (lk_status)h.st;
         c->serial = h.serial;
-        if ((size_t)h.index % e->ranks != e->rank) /* this rank's own are in place */
+        c->len = (size_t)h.clen;
+        owner = e->stripe ? (size_t)h.index / e->per_rank : (size_t)h.index % e->ranks;
+        if (owner != e->rank) /* this rank's own are in place */
             st = lk_journal_unpack(c->jr, p, (size_t)h.len);
+        if (e->stripe && (size_t)h.index != owner * e->per_rank + e->cnt[owner]++)
+            st = LK_EINVAL; /* each rank sends its chunks in order from its first slot */
         p += h.len;
     }
     free(all);
+    if (e->stripe && st == LK_OK) {
+        /* the chunks in input order: rank 0's stripe, then rank 1's, ... */
+        size_t dst = 0;
+        for (size_t r = 0; r < e->ranks; r++)
+            for (size_t i = 0; i < e->cnt[r]; i++, dst++) {
+                const size_t src = r * e->per_rank + i;
+                if (src != dst) {
+                    const chunk tmp = ps->c[dst];
+                    ps->c[dst] = ps->c[src];
+                    ps->c[src] = tmp;
+                }
+            }
+        ps->n = dst;
+    }
     if (st == LK_EINVAL) /* not expected: the same binary packed it */
         lk_errf(e->errbuf, "%s: a journal from another rank is malformed", lk_stream_name(e->s));
     return st;
@@ -487,6 +543,276 @@ static lk_status run(eng *e, const char *pre, size_t npre, uint64_t line)
     return LK_OK;
 }
 
+/*
+ * Distributed by byte range (e->stripe: mpirun, a plain regular file).
+ * The data, from its first byte after what the format reader took (the
+ * CSV header), is cut into stripes of sbytes = per_rank chunks each, at
+ * fixed offsets: stripe k is [k sbytes, (k + 1) sbytes).  Round j's
+ * stripes are j R .. j R + R - 1, rank r's being j R + r, and a rank reads
+ * from the file its own stripes alone (and OVERHANG bytes after each, for
+ * the record that straddles the end, more when it is longer).  A stripe's records begin
+ * after the first '\n' in it (outside quotes for CSV) and end after the
+ * first '\n' at or after its end, the next stripe's beginning: so the
+ * stripes' records follow each other without a gap or an overlap, a
+ * stripe with no '\n' of its own is empty, and by the argument above every
+ * chunk is parsed as the serial reader would parse it (a wrong cut makes a
+ * scanner error, and the rest of the file goes to the serial reader).
+ * CSV quote parity at a stripe's beginning is that of all the data before
+ * it, from the quotes each rank counts in its stripe and the ranks share
+ * after each read (one reduction of R counters).  Each rank cuts its
+ * stripe into at most per_rank chunks in slots rank x per_rank on, parses
+ * them, and the journals are gathered on every rank and put in input
+ * order, then replayed as above.  A stripe that cannot be read, or whose
+ * last record runs more than EXTEND_MAX past its end, becomes one
+ * unparsed chunk marked serial: the rest of the file from its beginning,
+ * which the other ranks know as the end of the chunks before it, is read
+ * serially by every rank alike.
+ */
+
+/* Bytes read after a stripe with it. */
+static size_t overhang(const eng *e)
+{
+    return (size_t)LK_MIN((uint64_t)OVERHANG, e->sbytes / 4 + 1);
+}
+
+/* Read task: this rank's stripe that starts at d->base, and overhang()
+ * bytes after it; its quotes counted. */
+static lk_status read_stripe(eng *e, cset *d)
+{
+    const uint64_t a = d->base, b = LK_MIN(a + e->sbytes, e->size);
+    const size_t want = (size_t)(LK_MIN(b + overhang(e), e->size) - a);
+    ptrdiff_t got;
+    lk_status st;
+
+    d->n = d->own = 0;
+    d->q = 0;
+    d->failed = 0;
+    lk_buf_reset(&d->d);
+    if (want == 0)
+        return LK_OK;
+    if ((st = lk_buf_reserve(&d->d, want)) != LK_OK)
+        return st;
+    got = lk_stream_pread(e->s, d->d.p, want, e->g + a);
+    if (got != (ptrdiff_t)want) { /* an error or a file cut short: met again serially */
+        d->failed = 1;
+        return LK_OK;
+    }
+    d->d.len = want;
+    e->read_bytes += want;
+    if (e->csv)
+        for (const char *p = d->d.p, *end = p + (b - a); (p = memchr(p, '"', (size_t)(end - p)));
+             p++)
+            d->q++;
+    return LK_OK;
+}
+
+/* Every rank's quote count of the stripes just read, into e->q. */
+static lk_status share_quotes(eng *e, const cset *d)
+{
+    memset(e->q, 0, e->ranks * sizeof *e->q);
+    e->q[e->rank] = d->q;
+    return lk_dist_allreduce_u64(e->q, e->ranks, LK_DIST_SUM);
+}
+
+/* This rank's chunks of stripe d (after share_quotes of its round). */
+static lk_status cut_stripe(eng *e, cset *d)
+{
+    const uint64_t a = d->base, b = LK_MIN(a + e->sbytes, e->size);
+    const size_t rlen = (size_t)(b - a), first = e->rank * e->per_rank;
+    int in = e->parity, inq;
+    size_t start = 0, end = 0, scan, pos;
+
+    for (size_t r = 0; r < e->ranks; r++) {
+        if (r == e->rank)
+            in = e->parity;
+        e->parity ^= (int)(e->q[r] & 1);
+    }
+    d->n = d->own = 0;
+    if (!e->csv)
+        in = 0;
+    if (!d->failed && a < b && a > 0) {
+        scan = 0;
+        inq = in;
+        if (!(start = find_cut(e->csv, d->d.p, rlen, 0, &scan, &inq)))
+            return LK_OK; /* no record begins here: the stripe before runs through */
+    }
+    if (d->failed || a >= b)
+        goto done;
+    if (b == e->size) {
+        end = d->d.len;
+    } else {
+        scan = rlen;
+        inq = e->csv ? in ^ (int)(d->q & 1) : 0;
+        while (!(end = find_cut(e->csv, d->d.p, d->d.len, rlen, &scan, &inq))) {
+            const size_t more = (size_t)LK_MIN((uint64_t)LK_MAX(d->d.len - rlen, overhang(e)),
+                                               e->size - (a + d->d.len));
+            ptrdiff_t got;
+            lk_status st;
+
+            if (more == 0) {
+                end = d->d.len; /* the end of the data */
+                break;
+            }
+            if (d->d.len - rlen > EXTEND_MAX) {
+                d->failed = 1;
+                goto done;
+            }
+            if ((st = lk_buf_reserve(&d->d, more)) != LK_OK)
+                return st;
+            got = lk_stream_pread(e->s, d->d.p + d->d.len, more, e->g + a + d->d.len);
+            if (got != (ptrdiff_t)more) {
+                d->failed = 1;
+                goto done;
+            }
+            d->d.len += more;
+            e->read_bytes += more;
+        }
+    }
+    for (pos = start; pos < end;) {
+        chunk *c = &d->c[first + d->own++];
+        size_t cut = 0;
+
+        if (d->own < e->per_rank && end - pos > e->chunk) {
+            scan = pos;
+            inq = 0;
+            cut = find_cut(e->csv, d->d.p, end, pos + e->chunk, &scan, &inq);
+        }
+        c->off = pos;
+        c->len = (cut ? cut : end) - pos;
+        pos += c->len;
+    }
+done:
+    if (d->failed) { /* one chunk, not parsed, that sends the rest to the serial reader */
+        chunk *c = &d->c[first];
+        d->own = 1;
+        c->off = start;
+        c->len = 0;
+        c->lines = 0;
+        c->st = LK_OK;
+        c->serial = 1;
+    }
+    return LK_OK;
+}
+
+static lk_status run_striped(eng *e, uint64_t line)
+{
+    cset *cm = NULL, *ps = &e->set[0];
+    uint64_t next_line = line, next_off = 0;
+    size_t round = 0;
+    lk_status st, cut_st;
+
+    ps->base = LK_MIN((uint64_t)e->rank * e->sbytes, e->size);
+    st = read_stripe(e, ps);
+    if ((st = lk_dist_agree(st, e->errbuf)) != LK_OK || (st = share_quotes(e, ps)) != LK_OK)
+        return st;
+    cut_st = cut_stripe(e, ps);
+    for (;;) {
+        cset *rd = NULL;
+        size_t bad, parse;
+
+        if (round + 1 < e->rounds) {
+            for (int i = 0; i < 3 && !rd; i++)
+                if (&e->set[i] != ps && &e->set[i] != cm)
+                    rd = &e->set[i];
+            rd->base = LK_MIN(((uint64_t)(round + 1) * e->ranks + e->rank) * e->sbytes, e->size);
+        }
+        e->cm = cm;
+        e->rd = rd;
+        e->ps = ps;
+        e->cm_st = e->rd_st = LK_OK;
+        /* a stripe that failed is not parsed: its one chunk stands for it */
+        parse = cut_st == LK_OK && !ps->failed ? ps->own : 0;
+        (void)lk_par_run(e->threads, parse + (cm != NULL) + (rd != NULL), task, e);
+        lk_progress_poll(lk_sink_progress(e->k));
+        st = cut_st != LK_OK ? cut_st : e->cm_st != LK_OK ? e->cm_st : e->rd_st;
+        if ((st = exchange(e, ps, st)) != LK_OK || (rd && (st = share_quotes(e, rd)) != LK_OK))
+            return st;
+        for (bad = 0; bad < ps->n; bad++) {
+            ps->c[bad].first_line = next_line;
+            if (ps->c[bad].serial)
+                break;
+            next_line += ps->c[bad].lines;
+            next_off += ps->c[bad].len;
+        }
+        if (bad < ps->n) {
+            if ((st = commit_set(e, ps, bad)) != LK_OK)
+                return st;
+            if ((st = lk_stream_seek(e->s, e->g + next_off)) != LK_OK) {
+                lk_errf(e->errbuf, "%s", lk_stream_errmsg(e->s));
+                return st;
+            }
+            return e->ops->rest(e->ops->ctx, next_line, next_off < e->ops->first_end);
+        }
+        if ((st = lk_stream_seek(e->s, e->g + next_off)) != LK_OK) { /* progress */
+            lk_errf(e->errbuf, "%s", lk_stream_errmsg(e->s));
+            return st;
+        }
+        cm = ps;
+        ps = rd;
+        round++;
+        if (!ps)
+            break;
+        cut_st = cut_stripe(e, ps);
+    }
+    {
+        const double t0 = lk_mono_s();
+        st = commit_set(e, cm, cm->n);
+        e->spent[0][2] += lk_mono_s() - t0;
+    }
+    if (st == LK_OK && (st = lk_stream_seek(e->s, e->g + e->size)) != LK_OK)
+        lk_errf(e->errbuf, "%s", lk_stream_errmsg(e->s));
+    return st;
+}
+
+/*
+ * Whether this run reads by byte range: every rank has the same plain
+ * regular file, and pre holds its bytes just before the stream's position
+ * (checked: what the format reader took is read again from the file).
+ */
+static lk_status stripe_setup(eng *e, const char *pre, size_t npre)
+{
+    uint64_t fsize = 0, v[4];
+    int ok = getenv("LK_DIST_READ_ALL") == NULL && lk_stream_seekable(e->s, &fsize) &&
+             lk_stream_tell(e->s) >= npre && lk_stream_tell(e->s) <= fsize;
+    lk_status st = LK_OK;
+
+    if (ok && npre > 0) {
+        char *b = malloc(npre);
+        if (!b)
+            st = LK_ENOMEM;
+        else
+            ok = lk_stream_pread(e->s, b, npre, lk_stream_tell(e->s) - npre) == (ptrdiff_t)npre &&
+                 memcmp(b, pre, npre) == 0;
+        free(b);
+    }
+    if ((st = lk_dist_agree(st, e->errbuf)) != LK_OK)
+        return st;
+    v[0] = (uint64_t)!ok;
+    v[1] = ok ? fsize : 0;
+    v[2] = ok ? ~fsize : 0;
+    v[3] = 0;
+    if ((st = lk_dist_allreduce_u64(v, 4, LK_DIST_MAX)) != LK_OK)
+        return st;
+    if (v[0])
+        return LK_OK; /* some rank cannot: all read the whole stream */
+    if (v[1] != ~v[2]) {
+        lk_errf(e->errbuf,
+                "%s: the ranks see files of different sizes (inputs must be the same files on a "
+                "path shared by all ranks)",
+                lk_stream_name(e->s));
+        return LK_EINVAL;
+    }
+    e->stripe = 1;
+    e->g = lk_stream_tell(e->s) - npre;
+    e->size = fsize - e->g;
+    e->per_rank = e->per_round / e->ranks;
+    e->sbytes = (uint64_t)e->per_rank * e->chunk;
+    e->rounds = (size_t)LK_MAX((e->size + e->sbytes * e->ranks - 1) / (e->sbytes * e->ranks), 1);
+    if (!(e->q = calloc(e->ranks, sizeof *e->q)) || !(e->cnt = calloc(e->ranks, sizeof *e->cnt)))
+        st = LK_ENOMEM;
+    return lk_dist_agree(st, e->errbuf);
+}
+
 lk_status lk_read_chunked(lk_stream *s, const lk_read_opts *ro, const char *pre, size_t npre,
                           uint64_t line, const lk_chunk_ops *ops, lk_sink *k, char *errbuf)
 {
@@ -524,6 +850,8 @@ lk_status lk_read_chunked(lk_stream *s, const lk_read_opts *ro, const char *pre,
         if ((st = lk_dist_agree(st, errbuf)) == LK_OK)
             st = lk_dist_allreduce_u64(&t, 1, LK_DIST_MAX);
         e.per_round = (size_t)t * PER_THREAD * e.ranks;
+        if (st == LK_OK)
+            st = stripe_setup(&e, pre, npre);
     }
     if (st != LK_OK)
         goto done;
@@ -538,7 +866,7 @@ lk_status lk_read_chunked(lk_stream *s, const lk_read_opts *ro, const char *pre,
     if (st == LK_OK) {
         const double t0 = lk_mono_s();
         double sum[3] = {0, 0, 0};
-        st = run(&e, pre, npre, line);
+        st = e.stripe ? run_striped(&e, line) : run(&e, pre, npre, line);
         for (unsigned w = 0; w < e.threads; w++)
             for (int i = 0; i < 3; i++)
                 sum[i] += e.spent[w][i];
@@ -546,6 +874,14 @@ lk_status lk_read_chunked(lk_stream *s, const lk_read_opts *ro, const char *pre,
                "%s: read on %u threads in %.3f s: %.3f s reading, %.3f s parsing, %.3f s "
                "committing (thread-seconds)",
                lk_stream_name(s), e.threads, lk_mono_s() - t0, sum[0], sum[1], sum[2]);
+        if (e.stripe && ro->dist_read)
+            *ro->dist_read += e.read_bytes;
+        if (e.stripe)
+            lk_log(LK_LOG_DEBUG,
+                   "%s: read by byte range: this rank read %llu of the data's %llu bytes, in "
+                   "%zu rounds of %zu stripes of %llu bytes",
+                   lk_stream_name(s), (unsigned long long)e.read_bytes, (unsigned long long)e.size,
+                   e.rounds, e.ranks, (unsigned long long)e.sbytes);
     }
 done:
     if (st == LK_ENOMEM && !errbuf[0])
@@ -562,5 +898,7 @@ done:
     }
     lk_buf_release(&e.xb);
     free(e.lens);
+    free(e.q);
+    free(e.cnt);
     return st;
 }

@@ -17,14 +17,20 @@ allocation of lockstep's on rank 1 alone (tests/shim/lk_faultmem.c; not in
 an ASan build), even its first, made while the ranks join.
 
 Reading is split over the ranks (src/reader_par.c): each rank parses a
-share of the chunks and the journals are exchanged.  With LK_CHUNK_BYTES
-small (passed to the ranks with mpirun -x) the inputs span many chunks and
-rounds: the simulated actions.csv, a gzip copy, the simulated IO archive
-(quoted newlines, near-text), the russian sample, and a CSV with bad rows
-of several kinds (one malformed row sends the rest of the file to the
-serial reader) under --on-error skip (identical outputs) and --on-error
-fail (the exit status and message of one process).  -v reports the bytes
-of journals exchanged.
+share of the chunks and the journals are exchanged; a plain file is read
+by byte range, each rank its own stripes (-vv: every rank reads by byte
+range, at most 1.6/R of the data's bytes, and all of them are read by one
+rank or another), a compressed one whole by every rank.  With
+LK_CHUNK_BYTES small (passed to the ranks with mpirun -x) the inputs span
+many chunks, stripes and rounds: the simulated actions.csv, a gzip copy,
+the same read whole by every rank (LK_DIST_READ_ALL), a CRLF copy, two
+records on three ranks, the simulated IO archive (quoted newlines,
+near-text), the same with records longer than several stripes (quoted
+newlines, commas, doubled quotes), Twitter v1.1 JSON lines, the russian
+sample, and a CSV with bad rows of several kinds (one malformed row sends
+the rest of the file to the serial reader) under --on-error skip
+(identical outputs) and --on-error fail (the exit status and message of
+one process).  -v reports the bytes of journals exchanged.
 
 Skipped (77) when mpirun is absent or lockstep was built without MPI.
 
@@ -36,6 +42,7 @@ suppressions to see them, the ranks keep the components loaded
 (mca_base_component_disable_dlclose) and unwind slowly but fully
 (fast_unwind_on_malloc=0: Open MPI is built without frame pointers).
 """
+import csv
 import os
 import gzip
 import json
@@ -68,12 +75,14 @@ ENV["ASAN_OPTIONS"] = (ENV["ASAN_OPTIONS"] + ":" + unwind) if ENV.get("ASAN_OPTI
 ENV["OMPI_MCA_mca_base_component_disable_dlclose"] = "1"
 
 
-def mpirun(np, args, btl, chunk=None):
-    env, fwd = ENV, []
+def mpirun(np, args, btl, chunk=None, read_all=False):
+    env, fwd = dict(ENV), []
     if chunk:  # small chunks, on every rank
-        env = dict(ENV)
         env["LK_CHUNK_BYTES"] = chunk
         fwd = ["-x", "LK_CHUNK_BYTES"]
+    if read_all:  # every rank reads the whole file, as for a compressed one
+        env["LK_DIST_READ_ALL"] = "1"
+        fwd += ["-x", "LK_DIST_READ_ALL"]
     cmd = [MPIRUN, "-np", str(np), "--oversubscribe"] + btl + fwd + [LOCKSTEP] + args
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=TIMEOUT)
 
@@ -352,15 +361,30 @@ def exchanged(stderr):
     return (int(m[0][0]), int(m[0][1])) if len(m) == 1 else (0, 0)
 
 
-def split_read(name, args, inputs, chunk, runs=((2, 1), (3, 2))):
+def by_range(stderr):
+    """-vv: (bytes this rank read, the data's bytes) of each rank that read
+    a file by byte range."""
+    return [(int(a), int(b)) for a, b in
+            re.findall(r"read by byte range: this rank read (\d+) of the data's (\d+) bytes",
+                       stderr)]
+
+
+def split_read(name, args, inputs, chunk, runs=((2, 1), (3, 2)), striped=True, read_all=False,
+               share="all"):
     """Reading split over the ranks, in small chunks: every output file as
-    one process writes it.  runs: (ranks, threads per rank)."""
+    one process writes it.  runs: (ranks, threads per rank).  striped: the
+    one input is a plain file that the ranks read by byte range, each about
+    its share of the bytes (share "all": and all of them read, by one rank or
+    another; "part": the rest of the file from a malformed row was read
+    serially; "none": too small to share); else each rank reads it whole
+    (compressed, or read_all)."""
     base = tmpdir()
     ref = os.path.join(base, "one")
     run(["detect", "-q", "-o", ref] + args + inputs)
     for np, nt in runs:
         out = os.path.join(base, "np%d" % np)
-        p = mpirun(np, ["detect", "-v", "-t", str(nt), "-o", out] + args + inputs, BTL, chunk)
+        p = mpirun(np, ["detect", "-vv", "-t", str(nt), "-o", out] + args + inputs, BTL, chunk,
+                   read_all)
         what = "%s, %d ranks x %d threads" % (name, np, nt)
         check(p.returncode == 0, "%s: exit 0 (got %d: %s)" % (what, p.returncode, p.stderr[-2000:]))
         if p.returncode != 0:
@@ -368,6 +392,18 @@ def split_read(name, args, inputs, chunk, runs=((2, 1), (3, 2))):
         check_same_folders(ref, out, what + " vs 1 process")
         r, n = exchanged(p.stderr)
         check(r == np and n > 0, "%s: -v reports journal bytes exchanged (%d, %d)" % (what, r, n))
+        got = by_range(p.stderr)
+        if not striped:
+            check(got == [], "%s: read whole by every rank, not by byte range" % what)
+            continue
+        size = got[0][1] if got else 0
+        check(len(got) == np and all(b == size for _, b in got) and size > 0,
+              "%s: every rank reads by byte range (%r)" % (what, got))
+        if len(got) == np and share != "none":
+            most, total = max(a for a, _ in got), sum(a for a, _ in got)
+            check((total >= size or share == "part") and most <= 1.6 * size / np,
+                  "%s: the ranks read %d bytes in all, at most %d each, of %d"
+                  % (what, total, most, size))
 
 
 def split_failure(name, inputs, chunk):
@@ -385,7 +421,7 @@ def split_failure(name, inputs, chunk):
 
 
 if os.path.exists(RUSSIAN):
-    split_read("russian sample, split reading", [], [RUSSIAN], "16384")
+    split_read("russian sample, split reading", [], [RUSSIAN], "16384", striped=False)
     compare("russian sample, calibrated", [], [RUSSIAN])
     compare("russian sample, weight:2", ["--threshold", "weight:2"], [RUSSIAN])
 else:
@@ -409,11 +445,49 @@ split_read("simulated, split reading", [], [actions], "65536")
 gz = os.path.join(tmpdir(), "actions.csv.gz")
 with open(actions, "rb") as f, gzip.open(gz, "wb", compresslevel=1) as g:
     shutil.copyfileobj(f, g)
-split_read("simulated gzip, split reading", [], [gz], "65536", runs=((2, 1),))
+split_read("simulated gzip, split reading", [], [gz], "65536", runs=((2, 1),), striped=False)
+split_read("simulated, every rank reading all", [], [actions], "65536", runs=((3, 1),),
+           striped=False, read_all=True)
+# CRLF line ends: the header's '\r' read, its '\n' skipped by the first chunk
+crlf = os.path.join(tmpdir(), "crlf.csv")
+with open(actions, "rb") as f, open(crlf, "wb") as g:
+    g.write(f.read().replace(b"\n", b"\r\n"))
+split_read("CRLF, split reading", [], [crlf], "4099", runs=((3, 1),))
+# fewer records than ranks, the last without its '\n'
+with open(actions, "rb") as f:
+    head = b"".join(f.readlines()[:3]).rstrip(b"\n")
+tiny = os.path.join(tmpdir(), "tiny.csv")
+with open(tiny, "wb") as g:
+    g.write(head)
+split_read("two records, split reading", ["--threshold", "weight:1"], [tiny], "4099",
+           runs=((3, 1),), share="none")
 
 simt = os.path.join(tmpdir(), "simt")
 run(["simulate", "-q", "--seed", "5", "--actions", "40000", "-o", simt])
 split_read("IO archive, split reading", [], [os.path.join(simt, "tweets.csv")], "4099")
+# records longer than several stripes (16 x 997 bytes), with quoted
+# newlines, commas and doubled quotes: stripes with no record of their own,
+# the last record of a stripe read on well past its end, quote parity
+# carried from rank to rank
+with open(os.path.join(simt, "tweets.csv"), encoding="utf-8", newline="") as f:
+    table = list(csv.reader(f))
+rng = random.Random(11)
+for i in range(5, len(table), 1500):
+    table[i][12] = "".join(rng.choice('ab "\n,x') for _ in range(rng.choice((3000, 40000))))
+longrec = os.path.join(tmpdir(), "long.csv")
+with open(longrec, "w", encoding="utf-8", newline="") as f:
+    csv.writer(f, lineterminator="\n").writerows(table)
+split_read("long records, split reading", [], [longrec], "997")
+# JSON lines: Twitter v1.1 statuses, decompressed
+V11 = os.path.join(SHARED, "twitter-v1", "tweets_v11.jsonl.zst")
+if os.path.exists(V11) and shutil.which("zstd"):
+    v11 = os.path.join(tmpdir(), "v11.jsonl")
+    with open(v11, "wb") as g:
+        subprocess.run(["zstd", "-dcq", V11], stdout=g, check=True)
+    split_read("Twitter v1.1 JSON lines, split reading", ["--threshold", "weight:1"], [v11],
+               "4099")
+else:
+    print("SKIP part: ../shared/data/twitter-v1/tweets_v11.jsonl.zst or zstd is absent")
 # 21 bands of three slots: the last group of passes is short
 compare("IO archive, near-text 0.5", ["--near-text-threshold", "0.5"],
         [os.path.join(simt, "tweets.csv")], ranks=(3,))
@@ -442,5 +516,6 @@ split_failure("bad rows, fail", [dirty], "8192")
 rows.insert(len(rows) * 2 // 3, 'o1,a1,"c"x,1600000000,share\n')
 with open(dirty, "w", encoding="utf-8", newline="") as f:
     f.write(lines[0] + "".join(rows))
-split_read("bad rows and a malformed one, skip", ["--on-error", "skip"], [dirty], "8192")
+split_read("bad rows and a malformed one, skip", ["--on-error", "skip"], [dirty], "8192",
+           share="part")
 finish()

@@ -45,6 +45,7 @@ static lk_status rd(const char *path, uint32_t idx, const topts *t, lk_dataset *
     ro.threads = 1;
     ro.chunk_bytes = 0;
     ro.dist_bytes = NULL;
+    ro.dist_read = NULL;
     assert_int_equal(lk_sink_new(&so, NULL, NULL, ds, &k), LK_OK);
     ret = lk_read_file(path, idx, &ro, k, st, eb);
     lk_sink_free(k);
