@@ -3,18 +3,21 @@
 # `mpirun -np R` for R = 1, 2, 4 (--oversubscribe, one thread a rank), on
 # one input.  Prints one Markdown row per run: wall time, CPU seconds of all
 # ranks, the largest rank's peak RSS, the near-text clustering,
-# pair-aggregation and calibration stage times of -v (rank 0), and the bytes
-# of pair records shuffled between ranks (pair aggregation + calibration).  Every run's outputs are compared
+# pair-aggregation and calibration stage times of -v (rank 0), the bytes of
+# pair records shuffled between ranks (pair aggregation + calibration), and
+# the bytes of the input rank 0 read (a plain file is read by byte range, each
+# rank its own stripes; a compressed one whole by every rank).  Every run's outputs are compared
 # with the single-process run's (byte-identical, or the script fails).
 #
-# Every rank still reads the whole input and builds the index and null
-# copies; the parsing, the near-text clustering's band passes and the pair
-# stage are shared out.  On one machine the ranks
+# Every rank still builds the whole dataset, index and null copies (the
+# journals of parsed chunks are exchanged); the reading and parsing, the
+# near-text clustering's band passes and the pair stage are shared out.  On one machine the ranks
 # compete for the same cores, so this measures overhead, not speed-up.
 #
 #   bash bench/mpi.sh                         # bench/data/sim_1e6 (made by bench/run.sh)
 #   LK=/path/to/lockstep bash bench/mpi.sh 1e7  # another binary and size
 #   ARGS="--max-mem 256M" bash bench/mpi.sh 1e7 # more detect options (each rank's cap)
+#   READ_ALL=1 bash bench/mpi.sh 1e7          # every rank reads the whole file
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-1e6}
@@ -43,15 +46,20 @@ one() { # label, then the command before "detect"
     /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$@" detect -v -t 1 ${ARGS:-} -o "$out" "$in" \
         2>"$log" >/dev/null
     read -r wall user sys rss <"$tmp/time"
-    local shuffled
+    local shuffled bytes
     shuffled=$(awk 'match($0, /[0-9]+ bytes shuffled/) {
         split(substr($0, RSTART, RLENGTH), f, " "); s += f[1] } END { print s + 0 }' "$log")
+    # one process, or every rank reading all: the whole file
+    bytes=$(sed -n 's/.* \([0-9]*\) bytes of plain files read by byte range on rank 0$/\1/p' "$log")
+    if [ -z "$bytes" ] || [ -n "${READ_ALL:-}" ]; then
+        bytes=$(stat -c %s "$in")
+    fi
     python3 -c 'import sys
-l, w, u, s, r, nt, ag, ca, sh = sys.argv[1:]
-print("| %s | %.1f | %.1f | %.0f MB | %s | %s | %s | %.0f MB |" % (l, float(w),
-      float(u) + float(s), int(r) / 1024, nt or "-", ag, ca, int(sh) / 1e6))' "$label" "$wall" \
-        "$user" "$sys" "$rss" "$(stage "$log" 'near-text clustering')" \
-        "$(stage "$log" 'pair aggregation')" "$(stage "$log" calibration)" "$shuffled"
+l, w, u, s, r, nt, ag, ca, sh, rd = sys.argv[1:]
+print("| %s | %.1f | %.1f | %.0f MB | %s | %s | %s | %.0f MB | %.0f MB |" % (l, float(w),
+      float(u) + float(s), int(r) / 1024, nt or "-", ag, ca, int(sh) / 1e6, int(rd or 0) / 1e6))' \
+        "$label" "$wall" "$user" "$sys" "$rss" "$(stage "$log" 'near-text clustering')" \
+        "$(stage "$log" 'pair aggregation')" "$(stage "$log" calibration)" "$shuffled" "$bytes"
     if [ -z "$ref" ]; then
         ref=$out
     else
@@ -62,9 +70,10 @@ print("| %s | %.1f | %.1f | %.0f MB | %s | %s | %s | %.0f MB |" % (l, float(w),
 
 echo "input: $in ($(($(wc -l <"$in") - 1)) actions); $(nproc) cores; -t 1 a rank${ARGS:+; $ARGS}"
 echo
-echo "| run | wall s | CPU s | peak RSS (largest rank) | near-text s | aggregation s | calibration s | shuffled |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| run | wall s | CPU s | peak RSS (largest rank) | near-text s | aggregation s | calibration s | shuffled | read by rank 0 |"
+echo "|---|---|---|---|---|---|---|---|---|"
 one "1 process, no mpirun" "$LK"
 for r in $ranks; do
-    one "mpirun -np $r" mpirun -np "$r" --oversubscribe --bind-to none --mca btl self,vader "$LK"
+    one "mpirun -np $r${READ_ALL:+, reading all}" mpirun -np "$r" --oversubscribe --bind-to none \
+        --mca btl self,vader ${READ_ALL:+-x LK_DIST_READ_ALL=1} "$LK"
 done
