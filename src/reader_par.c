@@ -87,9 +87,10 @@ typedef struct cset {
     int tail;      /* [cut, d.len) and the rest of the stream go to the serial reader */
     int eof;       /* the stream has ended */
     /* by byte range: this rank's stripe of the round */
-    size_t own; /* chunks cut from it (slots rank x per_rank on) */
-    uint64_t q; /* quotes in its raw range (CSV) */
-    int failed; /* read error, or no cut found after it: serial from its start */
+    size_t own;               /* chunks cut from it (slots rank x per_rank on) */
+    uint64_t q;               /* quotes in its raw range (CSV) */
+    int failed;               /* read error, or no cut found after it: serial from its start */
+    char rmsg[LK_ERRMSG_MAX]; /* the stream's error that ended the reading, or "" */
 } cset;
 
 typedef struct eng {
@@ -210,6 +211,7 @@ static lk_status read_set(eng *e, cset *d, const char *carry, size_t ncarry, uin
     d->base = base;
     d->tail = 0;
     d->eof = 0;
+    d->rmsg[0] = '\0';
     lk_buf_reset(&d->d);
     if ((st = lk_buf_append(&d->d, carry, ncarry)) != LK_OK)
         return st;
@@ -226,6 +228,7 @@ static lk_status read_set(eng *e, cset *d, const char *carry, size_t ncarry, uin
             if ((st = fill(e, d, LK_MAX(need, READ_MIN))) == LK_ENOMEM)
                 return st;
             if (st != LK_OK) {
+                lk_errf(d->rmsg, "%s", lk_stream_errmsg(e->s));
                 d->tail = 1;
                 break;
             }
@@ -376,6 +379,11 @@ static lk_status exchange(eng *e, cset *ps, lk_status st)
         return st;
     for (size_t i = 0; i < 5; i++)
         if (v[2 * i] != ~v[2 * i + 1]) {
+            /* most likely a read error on some ranks alone: the lowest one's */
+            if (ps->rmsg[0])
+                lk_errf(e->errbuf, "%s", ps->rmsg);
+            if ((st = lk_dist_agree(ps->rmsg[0] ? LK_EIO : LK_OK, e->errbuf)) != LK_OK)
+                return st;
             lk_errf(e->errbuf,
                     "%s: the ranks read different data (inputs must be the same files on a path "
                     "shared by all ranks)",

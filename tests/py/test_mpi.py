@@ -356,6 +356,64 @@ def rank_faults(inp):
               % (mode, n, len(ats), failed))
 
 
+def input_read_fault(src):
+    """The input itself fails to read on rank 1 alone (the preloaded shim on
+    its folder, from a read on): rank 1's stripe cannot be read, the rest of
+    the file goes to the serial reader, which meets the error again: every
+    rank stops, one message (rank 0's, naming rank 1, the file and the
+    cause), exit 1, no summary.json, no hang."""
+    shim = os.path.join(os.environ.get("LK_TOOLS_DIR", ""), "lk_faultfs.so")
+    if not os.path.exists(shim):
+        print("SKIP part: no lk_faultfs.so beside the test tools")
+        return
+    folder = tmpdir()
+    inp = os.path.join(folder, "input.csv")
+    shutil.copyfile(src, inp)
+    names = ["LK_FAULT_DIR", "LK_FAULT_OPS", "LK_FAULT_AT", "LK_FAULT_COUNT", "LK_FAULT_RANK",
+             "LD_PRELOAD", "ASAN_OPTIONS", "LK_CHUNK_BYTES"]
+
+    def faulty(at, out, verbose="-q"):
+        count = os.path.join(tmpdir(), "count")
+        env = dict(ENV, LD_PRELOAD=shim, LK_FAULT_DIR=folder, LK_FAULT_OPS="read",
+                   LK_FAULT_AT=str(at), LK_FAULT_COUNT=count, LK_FAULT_RANK="1",
+                   LK_CHUNK_BYTES="65536")
+        env["ASAN_OPTIONS"] += ":verify_asan_link_order=0"
+        fwd = [x for n in names for x in ("-x", n)]
+        cmd = [MPIRUN, "-np", "3", "--oversubscribe"] + BTL + fwd + [
+            LOCKSTEP, "detect", verbose, "-o", out, inp]
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return None, None
+        n = None
+        if os.path.exists(count):
+            with open(count, encoding="ascii") as f:
+                text = f.read().strip()
+                n = int(text) if text else None
+        return p, n
+
+    p, n = faulty(0, os.path.join(tmpdir(), "out"), "-vv")
+    check(p is not None and p.returncode == 0 and n and n > 3,
+          "rank 1 counts its reads of the input (%s)" % (p.stderr[-500:] if p else "timeout"))
+    if p is None or p.returncode != 0 or not n:
+        return
+    check(len(by_range(p.stderr)) == 3, "the input is read by byte range")
+    # the third: the check of what the format reader took, before the stripes
+    for at in sorted({3, n // 2}):
+        out = os.path.join(tmpdir(), "out")
+        p, _ = faulty(at, out)
+        what = "3 ranks, the input's reads fail on rank 1 from %d of %d" % (at, n)
+        check(p is not None, what + ": no hang")
+        if p is None:
+            continue
+        msgs = [l for l in p.stderr.splitlines() if l.startswith("lockstep detect:")]
+        check(p.returncode == 1, "%s: exit 1 (got %d)" % (what, p.returncode))
+        check(len(msgs) == 1 and "rank 1: " in msgs[0] and inp in msgs[0] and
+              msgs[0].endswith("Input/output error"),
+              "%s: one message naming rank 1, the file and the cause (%r)" % (what, msgs))
+        check(not os.path.exists(os.path.join(out, "summary.json")), what + ": no summary.json")
+
+
 def exchanged(stderr):
     m = re.findall(r"reading over (\d+) ranks: (\d+) bytes of journals exchanged", stderr)
     return (int(m[0][0]), int(m[0][1])) if len(m) == 1 else (0, 0)
@@ -442,6 +500,7 @@ rank_faults([os.path.join(sim, "actions.csv")])
 
 actions = os.path.join(sim, "actions.csv")
 split_read("simulated, split reading", [], [actions], "65536")
+input_read_fault(actions)
 gz = os.path.join(tmpdir(), "actions.csv.gz")
 with open(actions, "rb") as f, gzip.open(gz, "wb", compresslevel=1) as g:
     shutil.copyfileobj(f, g)
