@@ -801,8 +801,14 @@ static lk_status stripe_setup(eng *e, const char *pre, size_t npre)
     v[3] = 0;
     if ((st = lk_dist_allreduce_u64(v, 4, LK_DIST_MAX)) != LK_OK)
         return st;
-    if (v[0])
-        return LK_OK; /* some rank cannot: all read the whole stream */
+    if (v[0]) { /* some rank cannot: all read the whole stream */
+        if (strcmp(lk_stream_codec(e->s), "plain") != 0)
+            lk_log(LK_LOG_INFO,
+                   "%s: %s data is read whole by every rank (decompressed, the file would be "
+                   "read by byte range, each rank its share)",
+                   lk_stream_name(e->s), lk_stream_codec(e->s));
+        return LK_OK;
+    }
     if (v[1] != ~v[2]) {
         lk_errf(e->errbuf,
                 "%s: the ranks see files of different sizes (inputs must be the same files on a "

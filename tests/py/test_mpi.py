@@ -453,6 +453,8 @@ def split_read(name, args, inputs, chunk, runs=((2, 1), (3, 2)), striped=True, r
         got = by_range(p.stderr)
         if not striped:
             check(got == [], "%s: read whole by every rank, not by byte range" % what)
+            check(read_all or "data is read whole by every rank (decompressed" in p.stderr,
+                  "%s: -v says a compressed file is read whole by every rank" % what)
             continue
         size = got[0][1] if got else 0
         check(len(got) == np and all(b == size for _, b in got) and size > 0,
