@@ -539,6 +539,41 @@ longrec = os.path.join(tmpdir(), "long.csv")
 with open(longrec, "w", encoding="utf-8", newline="") as f:
     csv.writer(f, lineterminator="\n").writerows(table)
 split_read("long records, split reading", [], [longrec], "997")
+# random CSVs: quoted fields with newlines, carriage returns, commas and
+# doubled quotes, of 1 to 5,000 bytes; quotes inside unquoted fields (which
+# upset the quote-parity guess: the rest goes to the serial reader); rows
+# of the wrong width; CRLF or LF; a final line end or not
+
+
+def random_csv(seed):
+    rng = random.Random(seed)
+
+    def field():
+        k = rng.random()
+        if k < 0.5:
+            return rng.choice(["o%d" % rng.randrange(30), "a%d" % rng.randrange(20), "x"])
+        if k < 0.8:
+            text = "".join(rng.choice('ab ,\n"xy\r')
+                           for _ in range(rng.choice((1, 5, 50, 500, 5000))))
+            return '"' + text.replace('"', '""') + '"'
+        return 'a"b' if k < 0.9 else ""
+    rows = ["object_id,account_id,content_id,timestamp_share"]
+    for _ in range(2000):
+        if rng.random() < 0.85:
+            rows.append(",".join(["o%d" % rng.randrange(40), "a%d" % rng.randrange(25), field(),
+                                  str(1600000000 + rng.randrange(100000))]))
+        else:
+            rows.append(",".join(field() for _ in range(rng.choice((3, 4, 5)))))
+    end = rng.choice(["\n", "\r\n"])
+    path = os.path.join(tmpdir(), "random%d.csv" % seed)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(end.join(rows) + (end if seed % 2 else ""))
+    return path
+
+
+for seed in (1, 2):
+    split_read("random CSV %d, split reading" % seed, ["--on-error", "skip", "--threshold",
+               "weight:1"], [random_csv(seed)], "400", share="part")
 # JSON lines: Twitter v1.1 statuses, decompressed
 V11 = os.path.join(SHARED, "twitter-v1", "tweets_v11.jsonl.zst")
 if os.path.exists(V11) and shutil.which("zstd"):
