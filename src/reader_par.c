@@ -558,13 +558,14 @@ static lk_status run(eng *e, const char *pre, size_t npre, uint64_t line)
  * fixed offsets: stripe k is [k sbytes, (k + 1) sbytes).  Round j's
  * stripes are j R .. j R + R - 1, rank r's being j R + r, and a rank reads
  * from the file its own stripes alone (and OVERHANG bytes after each, for
- * the record that straddles the end, more when it is longer).  A stripe's records begin
- * after the first '\n' in it (outside quotes for CSV) and end after the
- * first '\n' at or after its end, the next stripe's beginning: so the
- * stripes' records follow each other without a gap or an overlap, a
- * stripe with no '\n' of its own is empty, and by the argument above every
- * chunk is parsed as the serial reader would parse it (a wrong cut makes a
- * scanner error, and the rest of the file goes to the serial reader).
+ * the record that straddles the end, more when it is longer).  A stripe's
+ * records begin after the first '\n' in it (outside quotes for CSV) and
+ * end after the first '\n' at or after its end, the next stripe's
+ * beginning: so the stripes' records follow each other without a gap or
+ * an overlap, a stripe with no '\n' of its own is empty, and by the
+ * argument above every chunk is parsed as the serial reader would parse it
+ * (a wrong cut makes a scanner error, and the rest of the file goes to the
+ * serial reader).
  * CSV quote parity at a stripe's beginning is that of all the data before
  * it, from the quotes each rank counts in its stripe and the ranks share
  * after each read (one reduction of R counters).  Each rank cuts its
