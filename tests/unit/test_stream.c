@@ -1,7 +1,9 @@
 /*
  * test_stream.c - lk_stream: sniffing, every codec against the plain
  * fixture, multi-member / multi-frame, long zstd windows, truncated and
- * corrupt input, tiny files, tiny reads, stdin and memory blocks.
+ * corrupt input, tiny files, tiny reads, stdin and memory blocks; reads
+ * at an offset, tell and seek on a plain file (what distributed reading by
+ * byte range uses), and which streams allow them.
  *
  * Fixtures live in tests/data/stream (see README there for how they were
  * made); every compressed one decodes to plain.csv unless it is broken.
@@ -424,6 +426,66 @@ static void test_pushshift_long_window(void **state)
     free(buf);
 }
 
+/* A plain file: seekable with its size; tell follows reads and give-backs;
+ * pread at any offset returns the file's bytes without moving the stream
+ * (short at the end, 0 past it); seek moves it, drops a give-back and sets
+ * the bytes counted.  Compressed files and memory blocks are not
+ * seekable. */
+static void test_pread_seek(void **state)
+{
+    char err[LK_ERRMSG_MAX] = "";
+    lk_stream *s = NULL;
+    unsigned char *want, buf[300], tail[64];
+    size_t len;
+    uint64_t size = 0;
+
+    (void)state;
+    want = slurp(FIX("plain.csv"), &len);
+    assert_true(len > 1000);
+    assert_int_equal(lk_stream_open(FIX("plain.csv"), &s, err), LK_OK);
+    assert_true(lk_stream_seekable(s, &size));
+    assert_int_equal(size, len);
+    assert_int_equal(lk_stream_tell(s), 0);
+    assert_int_equal(lk_stream_read(s, buf, 100), 4); /* the sniffed bytes first */
+    assert_int_equal(lk_stream_read(s, buf + 4, 96), 96);
+    assert_int_equal(lk_stream_tell(s), 100);
+    assert_int_equal(lk_stream_unread(s, buf + 60, 40), LK_OK);
+    assert_int_equal(lk_stream_tell(s), 60);
+    for (size_t off = 0; off < len; off += 97) {
+        const size_t n = LK_MIN(sizeof buf, len - off);
+        assert_int_equal(lk_stream_pread(s, buf, sizeof buf, off), (ptrdiff_t)n);
+        assert_memory_equal(buf, want + off, n);
+    }
+    assert_int_equal(lk_stream_pread(s, buf, sizeof buf, len), 0);
+    assert_int_equal(lk_stream_pread(s, buf, sizeof buf, len + 10), 0);
+    /* the give-back still comes first: pread did not move the stream */
+    assert_int_equal(lk_stream_read(s, buf, 40), 40);
+    assert_memory_equal(buf, want + 60, 40);
+    assert_int_equal(lk_stream_unread(s, buf, 40), LK_OK);
+    assert_int_equal(lk_stream_seek(s, len - sizeof tail), LK_OK);
+    assert_int_equal(lk_stream_tell(s), len - sizeof tail);
+    assert_int_equal(lk_stream_raw_bytes(s), len - sizeof tail);
+    assert_int_equal(lk_stream_read(s, tail, sizeof tail), (ptrdiff_t)sizeof tail);
+    assert_memory_equal(tail, want + len - sizeof tail, sizeof tail);
+    assert_int_equal(lk_stream_read(s, tail, sizeof tail), 0);
+    /* back from the end: the end-of-stream latch is cleared */
+    assert_int_equal(lk_stream_seek(s, 7), LK_OK);
+    assert_int_equal(lk_stream_read(s, buf, 10), 10);
+    assert_memory_equal(buf, want + 7, 10);
+    lk_stream_close(s);
+
+    assert_int_equal(lk_stream_open(FIX("plain.csv.zst"), &s, err), LK_OK);
+    assert_false(lk_stream_seekable(s, &size));
+    lk_stream_close(s);
+    assert_int_equal(lk_stream_open(FIX("plain.csv.gz"), &s, err), LK_OK);
+    assert_false(lk_stream_seekable(s, &size));
+    lk_stream_close(s);
+    assert_int_equal(lk_stream_open_mem_plain(want, len, NULL, &s, err), LK_OK);
+    assert_false(lk_stream_seekable(s, &size));
+    lk_stream_close(s);
+    free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -446,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_open_mem),
         cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_pushshift_long_window),
+        cmocka_unit_test(test_pread_seek),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
