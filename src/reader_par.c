@@ -124,6 +124,9 @@ typedef struct eng {
     uint64_t read_bytes;      /* by this rank */
     /* -vv: thread-seconds a worker spent reading, parsing and committing */
     double (*spent)[3];
+    /* -vv, distributed: seconds waiting for the other ranks, gathering the
+     * journals and unpacking them */
+    double xs[3];
 } eng;
 
 /* Before each chunk's journal in a round's exchange. */
@@ -363,10 +366,14 @@ static lk_status exchange(eng *e, cset *ps, lk_status st)
     void *all = NULL;
     const char *p, *end;
     size_t owner;
+    double t0;
 
     if (st == LK_OK)
         st = pack_mine(e, ps);
-    if ((st = lk_dist_agree(st, e->errbuf)) != LK_OK)
+    t0 = lk_mono_s();
+    st = lk_dist_agree(st, e->errbuf);
+    e->xs[0] += lk_mono_s() - t0;
+    if (st != LK_OK)
         return st;
     if (e->stripe)
         goto gather; /* each rank has read its own bytes */
@@ -391,8 +398,12 @@ static lk_status exchange(eng *e, cset *ps, lk_status st)
             return LK_EINVAL;
         }
 gather:
-    if ((st = lk_dist_allgather(e->xb.p, e->xb.len, &all, e->lens)) != LK_OK)
+    t0 = lk_mono_s();
+    st = lk_dist_allgather(e->xb.p, e->xb.len, &all, e->lens);
+    e->xs[1] += lk_mono_s() - t0;
+    if (st != LK_OK)
         return st;
+    t0 = lk_mono_s();
     if (e->stripe)
         memset(e->cnt, 0, e->ranks * sizeof *e->cnt);
     p = all;
@@ -442,6 +453,7 @@ gather:
             }
         ps->n = dst;
     }
+    e->xs[2] += lk_mono_s() - t0;
     if (st == LK_EINVAL) /* not expected: the same binary packed it */
         lk_errf(e->errbuf, "%s: a journal from another rank is malformed", lk_stream_name(e->s));
     return st;
@@ -889,6 +901,11 @@ lk_status lk_read_chunked(lk_stream *s, const lk_read_opts *ro, const char *pre,
                "%s: read on %u threads in %.3f s: %.3f s reading, %.3f s parsing, %.3f s "
                "committing (thread-seconds)",
                lk_stream_name(s), e.threads, lk_mono_s() - t0, sum[0], sum[1], sum[2]);
+        if (e.dist)
+            lk_log(LK_LOG_DEBUG,
+                   "%s: exchanges: %.3f s waiting for the other ranks, %.3f s gathering, %.3f s "
+                   "unpacking",
+                   lk_stream_name(s), e.xs[0], e.xs[1], e.xs[2]);
         if (e.stripe && ro->dist_read)
             *ro->dist_read += e.read_bytes;
         if (e.stripe)
