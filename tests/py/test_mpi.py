@@ -279,6 +279,31 @@ def failures(inp):
                   "%s: the message says what failed (%r vs %r)" % (what, msgs[0], one.stderr))
 
 
+def fault_run(preload, fault_env, args):
+    """3 ranks, with the shim preload failing on rank 1 alone as fault_env
+    says (LK_FAULT_DIR, _OPS, _AT; the shims' headers): (the finished
+    process, or None when it hung; the number of operations rank 1 counted,
+    or None)."""
+    count = os.path.join(tmpdir(), "count")
+    env = dict(ENV, LD_PRELOAD=preload, LK_FAULT_COUNT=count, LK_FAULT_RANK="1", **fault_env)
+    env["ASAN_OPTIONS"] += ":verify_asan_link_order=0"
+    names = ["LD_PRELOAD", "ASAN_OPTIONS", "LK_FAULT_COUNT", "LK_FAULT_RANK"] + list(fault_env)
+    fwd = [x for n in names for x in ("-x", n)]
+    cmd = [MPIRUN, "-np", "3", "--oversubscribe"] + BTL + fwd + [LOCKSTEP] + args
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return None, None
+    n = None
+    if os.path.exists(count):
+        with open(count, encoding="ascii") as f:
+            # empty when mpirun ended rank 1 as it wrote it (a failed run:
+            # only the counting run's number is used)
+            text = f.read().strip()
+            n = int(text) if text else None
+    return p, n
+
+
 def rank_faults(inp):
     """A temporary file of rank 1 alone fails (new files, room, writes,
     reads; a few points over each kind's operations): every rank stops, one
@@ -295,30 +320,11 @@ def rank_faults(inp):
     memshim = os.path.join(os.path.dirname(shim), "lk_faultmem.so")
     if os.path.exists(memshim) and not sanitized():  # lockstep's allocations on rank 1
         modes.append("memory")
-    names = ["LK_FAULT_DIR", "LK_FAULT_OPS", "LK_FAULT_AT", "LK_FAULT_COUNT", "LK_FAULT_RANK",
-             "LD_PRELOAD", "ASAN_OPTIONS"]
 
     def faulty(mode, at, tmp, out):
-        count = os.path.join(tmpdir(), "count")
-        env = dict(ENV, LD_PRELOAD=memshim if mode == "memory" else shim, LK_FAULT_DIR=tmp,
-                   LK_FAULT_OPS=mode,
-                   LK_FAULT_AT=str(at), LK_FAULT_COUNT=count, LK_FAULT_RANK="1")
-        env["ASAN_OPTIONS"] += ":verify_asan_link_order=0"
-        fwd = [x for n in names for x in ("-x", n)]
-        cmd = [MPIRUN, "-np", "3", "--oversubscribe"] + BTL + fwd + [
-            LOCKSTEP, "detect", "-q", "--max-mem", "1M", "--tmp-dir", tmp, "-o", out] + inp
-        try:
-            p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            return None, None
-        n = None
-        if os.path.exists(count):
-            with open(count, encoding="ascii") as f:
-                # empty when mpirun ended rank 1 as it wrote it (a failed
-                # run: only the counting run's number is used)
-                text = f.read().strip()
-                n = int(text) if text else None
-        return p, n
+        return fault_run(memshim if mode == "memory" else shim,
+                         dict(LK_FAULT_DIR=tmp, LK_FAULT_OPS=mode, LK_FAULT_AT=str(at)),
+                         ["detect", "-q", "--max-mem", "1M", "--tmp-dir", tmp, "-o", out] + inp)
 
     for mode in modes:
         tmp = tmpdir()
@@ -369,28 +375,11 @@ def input_read_fault(src):
     folder = tmpdir()
     inp = os.path.join(folder, "input.csv")
     shutil.copyfile(src, inp)
-    names = ["LK_FAULT_DIR", "LK_FAULT_OPS", "LK_FAULT_AT", "LK_FAULT_COUNT", "LK_FAULT_RANK",
-             "LD_PRELOAD", "ASAN_OPTIONS", "LK_CHUNK_BYTES"]
 
     def faulty(at, out, verbose="-q"):
-        count = os.path.join(tmpdir(), "count")
-        env = dict(ENV, LD_PRELOAD=shim, LK_FAULT_DIR=folder, LK_FAULT_OPS="read",
-                   LK_FAULT_AT=str(at), LK_FAULT_COUNT=count, LK_FAULT_RANK="1",
-                   LK_CHUNK_BYTES="65536")
-        env["ASAN_OPTIONS"] += ":verify_asan_link_order=0"
-        fwd = [x for n in names for x in ("-x", n)]
-        cmd = [MPIRUN, "-np", "3", "--oversubscribe"] + BTL + fwd + [
-            LOCKSTEP, "detect", verbose, "-o", out, inp]
-        try:
-            p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            return None, None
-        n = None
-        if os.path.exists(count):
-            with open(count, encoding="ascii") as f:
-                text = f.read().strip()
-                n = int(text) if text else None
-        return p, n
+        return fault_run(shim, dict(LK_FAULT_DIR=folder, LK_FAULT_OPS="read",
+                                    LK_FAULT_AT=str(at), LK_CHUNK_BYTES="65536"),
+                         ["detect", verbose, "-o", out, inp])
 
     p, n = faulty(0, os.path.join(tmpdir(), "out"), "-vv")
     check(p is not None and p.returncode == 0 and n and n > 3,
