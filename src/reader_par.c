@@ -354,6 +354,28 @@ static lk_status pack_mine(eng *e, const cset *ps)
 }
 
 /*
+ * Collective: the least and the greatest of each x[0..n) (n <= 8) over the
+ * ranks, in one reduction (the max of ~x is the complement of the min).
+ */
+static lk_status minmax_on_ranks(const uint64_t *x, size_t n, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t v[16];
+    lk_status st;
+
+    for (size_t i = 0; i < n; i++) {
+        v[2 * i] = x[i];
+        v[2 * i + 1] = ~x[i];
+    }
+    if ((st = lk_dist_allreduce_u64(v, 2 * n, LK_DIST_MAX)) != LK_OK)
+        return st;
+    for (size_t i = 0; i < n; i++) {
+        hi[i] = v[2 * i];
+        lo[i] = ~v[2 * i + 1];
+    }
+    return LK_OK;
+}
+
+/*
  * Distributed: after a round, give every rank every chunk of ps, with st
  * this rank's status of the round so far.  The ranks first agree on the
  * status, then check that they cut the same chunks from the same bytes.
@@ -361,7 +383,7 @@ static lk_status pack_mine(eng *e, const cset *ps)
  */
 static lk_status exchange(eng *e, cset *ps, lk_status st)
 {
-    uint64_t v[10];
+    uint64_t lo[5], hi[5];
     const uint64_t own[5] = {ps->n, ps->cut, ps->d.len, ps->base, (uint64_t)ps->tail};
     void *all = NULL;
     const char *p, *end;
@@ -377,15 +399,10 @@ static lk_status exchange(eng *e, cset *ps, lk_status st)
         return st;
     if (e->stripe)
         goto gather; /* each rank has read its own bytes */
-    /* one reduction tells min and max apart: max of x and of ~x */
-    for (size_t i = 0; i < 5; i++) {
-        v[2 * i] = own[i];
-        v[2 * i + 1] = ~own[i];
-    }
-    if ((st = lk_dist_allreduce_u64(v, 10, LK_DIST_MAX)) != LK_OK)
+    if ((st = minmax_on_ranks(own, 5, lo, hi)) != LK_OK)
         return st;
     for (size_t i = 0; i < 5; i++)
-        if (v[2 * i] != ~v[2 * i + 1]) {
+        if (lo[i] != hi[i]) {
             /* most likely a read error on some ranks alone: the lowest one's */
             if (ps->rmsg[0])
                 lk_errf(e->errbuf, "%s", ps->rmsg);
@@ -792,7 +809,7 @@ static lk_status run_striped(eng *e, uint64_t line)
  */
 static lk_status stripe_setup(eng *e, const char *pre, size_t npre)
 {
-    uint64_t fsize = 0, v[4];
+    uint64_t fsize = 0, x[2], lo[2], hi[2];
     int ok = getenv("LK_DIST_READ_ALL") == NULL && lk_stream_seekable(e->s, &fsize) &&
              lk_stream_tell(e->s) >= npre && lk_stream_tell(e->s) <= fsize;
     lk_status st = LK_OK;
@@ -808,13 +825,11 @@ static lk_status stripe_setup(eng *e, const char *pre, size_t npre)
     }
     if ((st = lk_dist_agree(st, e->errbuf)) != LK_OK)
         return st;
-    v[0] = (uint64_t)!ok;
-    v[1] = ok ? fsize : 0;
-    v[2] = ok ? ~fsize : 0;
-    v[3] = 0;
-    if ((st = lk_dist_allreduce_u64(v, 4, LK_DIST_MAX)) != LK_OK)
+    x[0] = (uint64_t)ok;
+    x[1] = fsize;
+    if ((st = minmax_on_ranks(x, 2, lo, hi)) != LK_OK)
         return st;
-    if (v[0]) { /* some rank cannot: all read the whole stream */
+    if (!lo[0]) { /* some rank cannot: all read the whole stream */
         if (strcmp(lk_stream_codec(e->s), "plain") != 0)
             lk_log(LK_LOG_INFO,
                    "%s: %s data is read whole by every rank (decompressed, the file would be "
@@ -822,7 +837,7 @@ static lk_status stripe_setup(eng *e, const char *pre, size_t npre)
                    lk_stream_name(e->s), lk_stream_codec(e->s));
         return LK_OK;
     }
-    if (v[1] != ~v[2]) {
+    if (lo[1] != hi[1]) {
         lk_errf(e->errbuf,
                 "%s: the ranks see files of different sizes (inputs must be the same files on a "
                 "path shared by all ranks)",
