@@ -288,6 +288,16 @@ static lk_status commit_set(eng *e, const cset *cs, size_t upto)
 
 static lk_status read_stripe(eng *e, cset *d);
 
+/* The last round's commit, on the main thread alone (timed as a worker's). */
+static lk_status commit_alone(eng *e, const cset *cm)
+{
+    const double t0 = lk_mono_s();
+    const lk_status st = commit_set(e, cm, cm->n);
+
+    e->spent[0][2] += lk_mono_s() - t0;
+    return st;
+}
+
 /* Slot of the t-th chunk this rank parses in a round. */
 static size_t slot(const eng *e, size_t t)
 {
@@ -568,11 +578,8 @@ static lk_status run(eng *e, const char *pre, size_t npre, uint64_t line)
         ps = rd;
         if (rd)
             reading = more(rd);
-        if (!ps && cm) { /* the last round: commit alone */
-            const double t0 = lk_mono_s();
-            st = commit_set(e, cm, cm->n);
-            e->spent[0][2] += lk_mono_s() - t0;
-            if (st != LK_OK)
+        if (!ps && cm) { /* the last round */
+            if ((st = commit_alone(e, cm)) != LK_OK)
                 return st;
             cm = NULL;
         }
@@ -792,11 +799,7 @@ static lk_status run_striped(eng *e, uint64_t line)
             break;
         cut_st = cut_stripe(e, ps);
     }
-    {
-        const double t0 = lk_mono_s();
-        st = commit_set(e, cm, cm->n);
-        e->spent[0][2] += lk_mono_s() - t0;
-    }
+    st = commit_alone(e, cm);
     if (st == LK_OK && (st = lk_stream_seek(e->s, e->g + e->size)) != LK_OK)
         lk_errf(e->errbuf, "%s", lk_stream_errmsg(e->s));
     return st;
