@@ -2390,8 +2390,8 @@ static uint32_t intersect(const objlists *l, uint32_t a, uint32_t b)
  * lowest cut that could pass), and hold none of them: only the q-values
  * at most the rate are kept (16 bytes an edge and 8 a real edge before;
  * at 2 x 10^8 simulated actions, 99.6 M kept edges, the latter was 0.8
- * GB of the calibration's peak).  cls is NULL on the ranks other than 0,
- * which compute no q-values. */
+ * GB of the calibration's peak).  Under mpirun (ranks) each rank reads
+ * its own share of the edges. */
 typedef struct realsrc {
     lk_net *net;
     const uint8_t *cls;    /* per account: its activity class */
@@ -2400,6 +2400,10 @@ typedef struct realsrc {
     int lazy;
     unsigned threads; /* to read them from their file on */
     char *errbuf;     /* that file's errors */
+    int ranks;        /* under mpirun: net holds this rank's share of the
+                         kept edges (lk_net_opts.local), lazy, and the
+                         q-values are found by all ranks together
+                         (lk_qvalues_scan_ranks) */
 } realsrc;
 
 static int real_key(void *ctx, lk_edge *e, size_t k)
@@ -2474,7 +2478,39 @@ static void qset_release(qset *s)
 {
     free(s->q);
     free(s->hits);
-    memset(s, 0, sizeof *s);
+    s->q = NULL;
+    s->hits = NULL;
+    s->nhits = s->cur = 0;
+}
+
+/* Under mpirun: rank 0's scales sc (it alone holds the null edges) to
+ * every rank, for the z of its own real edges.  Collective; st is this
+ * rank's status so far (agreed first). */
+static lk_status scales_from_root(lk_qv_scale *sc, lk_status st, char *errbuf)
+{
+    const int root = lk_dist_rank() == 0;
+    const size_t len = LK_QV_NBINS * sizeof *sc;
+    uint64_t *lens = malloc((size_t)lk_dist_size() * sizeof *lens);
+    void *all = NULL;
+
+    if (st == LK_OK && !lens)
+        st = LK_ENOMEM;
+    if ((st = lk_dist_agree(st, errbuf)) != LK_OK)
+        goto done;
+    if (!lens || !sc) { /* agreed above: for the analyser */
+        st = LK_ENOMEM;
+        goto done;
+    }
+    if ((st = lk_dist_allgather(root ? sc : NULL, root ? len : 0, &all, lens)) != LK_OK)
+        goto done;
+    if (lens[0] == len)
+        memcpy(sc, all, len);
+    else
+        st = LK_EINVAL; /* a bug: every rank sees it */
+done:
+    free(all);
+    free(lens);
+    return st;
 }
 
 /*
@@ -2493,7 +2529,11 @@ static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double nweight, qset
     double t0 = lk_mono_s(), t1, t2;
     lk_status st = LK_ENOMEM;
 
-    if (!sc || lk_qv_scales(kv, nn, sc, threads) != LK_OK)
+    if (sc)
+        st = lk_qv_scales(kv, nn, sc, threads);
+    if (rs->ranks && (st = scales_from_root(sc, st, errbuf)) != LK_OK)
+        goto done;
+    if (st != LK_OK)
         goto done;
     t1 = lk_mono_s();
     if (!rs->lazy && (st = real_keys(rs, errbuf)) != LK_OK)
@@ -2501,8 +2541,10 @@ static lk_status qvalues(realsrc *rs, lk_kv *kv, size_t nn, double nweight, qset
     t2 = lk_mono_s();
     if (rs->lazy) {
         rs->sc = sc;
-        st = lk_qvalues_scan(kv, nn, nweight, real_zscan, rs, rs->net->n, sc, alpha, threads,
-                             &q->hits, &q->nhits);
+        st = rs->ranks ? lk_qvalues_scan_ranks(kv, nn, nweight, real_zscan, rs, rs->net->n, sc,
+                                               alpha, threads, &q->hits, &q->nhits, errbuf)
+                       : lk_qvalues_scan(kv, nn, nweight, real_zscan, rs, rs->net->n, sc, alpha,
+                                         threads, &q->hits, &q->nhits);
         rs->sc = NULL;
     } else {
         st = lk_qvalues(kv, nn, nweight, rs->real, rs->net->n, sc, alpha, threads, q->q);
@@ -2519,9 +2561,9 @@ done:
 /*
  * The q-values of the real edges (rs, as for qvalues) against one null
  * copy nc of ix (released here), aggregated with the real network's idf.
- * Under mpirun every rank takes part in the null's aggregation
- * (collective), but only rank 0 holds its edges and the real ones, and
- * computes q[]; the other ranks pass rs->cls and q NULL.
+ * Under mpirun every rank takes part in the null's aggregation and the
+ * q-values (collective): rank 0 holds the null's edges, each rank its
+ * share of the real ones, whose q-values it receives.
  */
 static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *idf, realsrc *rs,
                               const lk_calib_opts *o, lk_null_kind kind, qset *q,
@@ -2563,13 +2605,11 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
     st->null_edges += null.n; /* rank 0: all of them; elsewhere 0 */
     lk_log(LK_LOG_DEBUG, "rank %d: %zu edges of the %s null copy held after aggregation",
            lk_dist_rank(), null.n, kind == LK_NULL_WHO ? "WHO" : "WHEN");
-    if (!q || !rs->cls) { /* not rank 0: no edges to judge */
-        lk_net_release(&null);
-        return LK_OK;
-    }
-    /* the pair of each kept null edge becomes its activity bin */
+    /* the pair of each kept null edge becomes its activity bin (under
+     * mpirun rank 0 holds them all, and every rank judges its own share of
+     * the real edges) */
     nn = null.n;
-    if (no.sample_log2 && nn < LK_CALIB_SAMPLE_MIN_EDGES)
+    if (no.sample_log2 && nn < LK_CALIB_SAMPLE_MIN_EDGES && lk_dist_rank() == 0)
         lk_log(LK_LOG_WARN,
                "calibration: the %s null copy's sample of one in %u account pairs holds %zu "
                "edges; with fewer than %u its q-values are noisy (a smaller --null-sample, or "
@@ -2745,6 +2785,55 @@ static lk_status judge_sync(const lk_objindex *ix, size_t nacc, lk_net *net, con
 done:
     free(l.off);
     free(l.obj);
+    return ret;
+}
+
+static int cmp_ab(const void *x, const void *y)
+{
+    const lk_edge *a = x, *b = y;
+    if (a->a != b->a)
+        return a->a < b->a ? -1 : 1;
+    return a->b < b->b ? -1 : a->b > b->b;
+}
+
+/*
+ * Under mpirun, after each rank judged its share of the edges (judge_q:
+ * net holds those that pass, st their count and lowest score): all of
+ * them to rank 0, in (a, b) order there, and the counts summed; the other
+ * ranks keep none.  Collective; ret is this rank's status so far (agreed
+ * first).
+ */
+static lk_status passed_to_root(lk_net *net, lk_calib_stats *st, lk_status ret, char *errbuf)
+{
+    uint64_t v[2] = {st->pass_score, st->pass_score ? lk_double_key(st->score_cut) : UINT64_MAX};
+    uint64_t *lens = malloc((size_t)lk_dist_size() * sizeof *lens);
+    void *all = NULL;
+    size_t n = 0;
+
+    lk_log(LK_LOG_DEBUG, "rank %d: %zu of its share of the kept edges pass their q-values",
+           lk_dist_rank(), net->n);
+    if (ret == LK_OK && !lens)
+        ret = LK_ENOMEM;
+    if ((ret = lk_dist_agree(ret, errbuf)) == LK_OK && !lens) /* agreed: for the analyser */
+        ret = LK_ENOMEM;
+    if (ret != LK_OK || (ret = lk_dist_allreduce_u64(&v[0], 1, LK_DIST_SUM)) != LK_OK ||
+        (ret = lk_dist_allreduce_u64(&v[1], 1, LK_DIST_MIN)) != LK_OK)
+        goto done;
+    st->pass_score = v[0];
+    st->score_cut = v[1] == UINT64_MAX ? 0 : lk_key_double(v[1]);
+    if ((ret = lk_dist_gather(net->e, net->n * sizeof *net->e, &all, lens)) != LK_OK)
+        goto done;
+    for (int r = 0; all && r < lk_dist_size(); r++)
+        n += (size_t)(lens[r] / sizeof *net->e);
+    free(net->e);
+    net->e = all;
+    net->n = net->cap = n;
+    all = NULL;
+    if (n > 1)
+        lk_qsort(net->e, n, sizeof *net->e, cmp_ab);
+done:
+    free(all);
+    free(lens);
     return ret;
 }
 
@@ -2973,6 +3062,9 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     double active = 0;
     realsrc rs;
     const int root = lk_dist_rank() == 0;
+    /* under mpirun each rank holds its share of the kept edges
+     * (lk_net_opts.local), judged where they are */
+    const int ranks = lk_dist_size() > 1;
     int parked = 0; /* the index parked here (and read back at the end) */
     int ifd = -1;   /* the idf weights' (idf_park) */
     int bfd = -1;   /* the burst marks' (burst_park) */
@@ -2986,7 +3078,8 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     memset(&rs, 0, sizeof rs);
     memset(q, 0, sizeof q);
     *passed = 0;
-    if (root) {
+    {
+        /* every rank's: each judges its own edges */
         if ((ret = account_actions(ix, ds, LK_MAX(o->threads, 1u), &nacc, &nact)) != LK_OK)
             goto done;
         ret = LK_ENOMEM;
@@ -2996,14 +3089,17 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             cls[a] = (uint8_t)pop_class(nact[a]);
             active += nact[a] > 0;
         }
-        /* without a cap the q-value arrays now, the real keys when first
-         * needed, kept for both copies */
-        if (!o->sequential && (!(q[0].q = new_q(net->n)) || !(q[1].q = new_q(net->n))))
+        /* without a cap (and in one process) the q-value arrays now, the
+         * real keys when first needed, kept for both copies */
+        if (!o->sequential && !ranks && (!(q[0].q = new_q(net->n)) || !(q[1].q = new_q(net->n))))
             goto done;
     }
     rs.net = net;
     rs.cls = cls;
-    rs.lazy = o->sequential;
+    rs.ranks = ranks;
+    /* under mpirun the edges' q-values are found by all ranks together,
+     * which hands each rank those at most the rate alone */
+    rs.lazy = o->sequential || ranks;
     rs.threads = LK_MAX(o->threads, 1u);
     rs.errbuf = o->errbuf;
     nl.seed = o->seed;
@@ -3069,8 +3165,8 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
              * rate alone, the real edges' z keys read from their file
              * (qvalues) */
             if ((ret = idf_unpark(net, ix->nobj, o, ifd)) != LK_OK ||
-                (ret = null_qvalues(ix, &nl.nc[k], net->idf, &rs, &no, (lk_null_kind)k,
-                                    root ? &q[k] : NULL, st)) != LK_OK ||
+                (ret = null_qvalues(ix, &nl.nc[k], net->idf, &rs, &no, (lk_null_kind)k, &q[k],
+                                    st)) != LK_OK ||
                 (k == LK_NULL_WHO && (ret = idf_park(net, ix->nobj, o, &ifd)) != LK_OK))
                 goto done;
             /* the pages the WHO copy's aggregation and q-values freed go
@@ -3099,35 +3195,43 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
             if ((ret = nl.st[k]) != LK_OK)
                 goto done;
         ret = null_qvalues(ix, &nl.nc[LK_NULL_WHO], net->idf, &rs, &no, LK_NULL_WHO,
-                           root ? &q[LK_NULL_WHO] : NULL, st);
+                           &q[LK_NULL_WHO], st);
         if (ret == LK_OK)
             ret = null_qvalues(ix, &nl.nc[LK_NULL_WHEN], net->idf, &rs, &no, LK_NULL_WHEN,
-                               root ? &q[LK_NULL_WHEN] : NULL, st);
+                               &q[LK_NULL_WHEN], st);
         if (ret != LK_OK)
             goto done;
     }
     st->strata = nl.strata[0] + nl.strata[1];
-    /* the rest is rank 0's: the other ranks hold no edges to judge, and
-     * skip the per-account object lists (O(actions)) as well */
-    if (!root) {
-        ret = LK_OK;
-        goto done;
-    }
     st->score_cut = 0;
     {
-        const int only = lk_net_parked(net);
+        const int only = lk_net_parked(net) || ranks;
         judgectx jc = {o, st, &q[LK_NULL_WHO], &q[LK_NULL_WHEN], active};
-        if (only) {
+        if (lk_net_parked(net)) {
             /* read back only what passes: the output needs no other edge
              * (and no other q-value: under a cap those above the rate
              * are not kept, qvalues) */
             ret = lk_net_unpark_if(net, judge_q, &jc, o->errbuf);
+        } else if (ranks) {
+            size_t m = 0;
+            for (size_t k = 0; k < net->n; k++)
+                if (judge_q(&jc, &net->e[k], k))
+                    net->e[m++] = net->e[k];
+            net->n = m;
         } else {
             for (size_t k = 0; k < net->n; k++)
                 (void)judge_q(&jc, &net->e[k], k);
         }
+        /* under mpirun the edges that pass, every rank's, to rank 0: the
+         * rest is its own (the per-account object lists are O(actions)) */
+        if (ranks)
+            ret = passed_to_root(net, st, ret, o->errbuf);
         if (ret != LK_OK)
             goto done;
+        if (!root) {
+            ret = LK_OK;
+            goto done;
+        }
         if ((ret = judge_sync(ix, nacc, net, o, st, only)) != LK_OK)
             goto done;
     }

@@ -102,11 +102,14 @@ typedef struct lk_calib_stats {
  * the pair stage), and only the coordinated ones are read back: net->n
  * becomes *passed.
  *
- * Under mpirun (dist.h) every rank calls it: all build the null copies and
- * take part in their aggregation, whose edges only rank 0 holds, like
- * net's.  Rank 0 alone computes q-values, common objects and synchrony;
- * on the other ranks *passed is 0 and st holds only null_pairs, strata,
- * spilled and shuffled (the same as on rank 0).
+ * Under mpirun (dist.h) every rank calls it, net holding its share of the
+ * kept edges (lk_net_opts.local): all build the null copies and take part
+ * in their aggregation, whose edges only rank 0 holds; every rank judges
+ * its own edges' q-values, found by all together (lk_qvalues_scan_ranks),
+ * and those that pass go to rank 0, which alone finds their common
+ * objects and synchrony; on the other ranks net ends empty, *passed is 0
+ * and st holds only null_pairs, strata, spilled, shuffled, pass_score and
+ * score_cut (the same as on rank 0).
  * @return the number of coordinated edges in *passed; LK_OK, LK_ENOMEM, or
  *         an error of lk_net_build_ex().
  */

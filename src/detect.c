@@ -744,23 +744,30 @@ static lk_status run_native(lk_detect *d)
         /* under a cap the stage's columns (16 bytes an action) are page
          * cache, not resident memory (cols.h) */
         no.map_cols = d->o.max_mem != 0;
+        /* calibrated under mpirun: each rank keeps the edges it reduced,
+         * which the calibration judges where they are; rank 0 gathers the
+         * coordinated ones alone */
+        no.local = d->o.threshold == LK_THRESHOLD_FDR && lk_dist_size() > 1;
         if ((st = lk_net_build_ex(&ix, ds, NULL, &no, &net)) != LK_OK)
             goto done;
     }
-    /* distributed: rank 0 holds every edge, the other ranks none */
+    /* distributed: calibrated, each rank holds its share of the kept
+     * edges; else rank 0 holds every edge, the other ranks none */
     lk_log(LK_LOG_DEBUG, "rank %d: %zu edges held after aggregation (resident %.0f MB)",
            lk_dist_rank(), net.n, (double)lk_rss_now() / 1048576.0);
     d->stats.pairs = net.pairs;
     d->burst = net.burst;
     d->stats.edges = net.n_all;
     lk_log(LK_LOG_INFO,
-           "%llu pairs (%llu of one record only counted) in %u partition(s), %llu edges, %zu "
+           "%llu pairs (%llu of one record only counted) in %u partition(s), %llu edges, %llu "
            "kept; %llu bytes spilled",
            (unsigned long long)net.pairs, (unsigned long long)net.singles, net.partitions,
-           (unsigned long long)net.n_all, net.n, (unsigned long long)net.spilled);
+           (unsigned long long)net.n_all, (unsigned long long)net.n_kept,
+           (unsigned long long)net.spilled);
     if (lk_net_parked(&net))
-        lk_log(LK_LOG_INFO, "pair aggregation: %zu kept edges (%zu bytes) parked in %s", net.n,
-               net.n * sizeof(lk_edge), net.park_dir);
+        lk_log(LK_LOG_INFO, "pair aggregation: %zu kept edges (%zu bytes) parked in %s%s", net.n,
+               net.n * sizeof(lk_edge), net.park_dir,
+               lk_dist_size() > 1 ? " (this rank's share)" : "");
     if (lk_dist_size() > 1)
         lk_log(LK_LOG_INFO, "pair aggregation over %d ranks: %llu bytes shuffled", lk_dist_size(),
                (unsigned long long)net.shuffled);

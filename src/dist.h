@@ -10,9 +10,11 @@
  * bands and the joins are exchanged, neartext.c); the pair aggregation
  * (net.c), which dominates at scale, is split: each rank sweeps a share of
  * the object chunks, pair records are exchanged so that each rank reduces
- * a share of the account partitions, and the reduced edges are gathered on
- * rank 0 alone, which scores, clusters and writes; the other ranks hold no
- * edges.
+ * a share of the account partitions, and each rank keeps the edges it
+ * reduced; the calibration judges them there (the q-values found by all
+ * ranks together, qvalue.c) and only the edges that pass go to rank 0,
+ * which clusters and writes (under a weight or quantile threshold rank 0
+ * gathers every edge and thresholds them).
  *
  * Nothing here exposes an MPI type, and only dist.c includes <mpi.h>.
  * Built without MPI (LK_HAVE_MPI undefined), or when lk_dist_init() was

@@ -1372,7 +1372,7 @@ static lk_status merge_parts(const part_view *v, size_t nparts, part_out *own, i
 lk_status lk_net_take_parked(job *j, const part_view *v, lk_net *net, const uint64_t *at)
 {
     const size_t nr = (size_t)j->nranks;
-    const unsigned nf = j->threads + (nr > 1);
+    const unsigned nf = j->threads + (at != NULL);
     size_t nseg = 0;
 
     for (size_t p = 0; p < j->nparts; p++)
@@ -1385,17 +1385,77 @@ lk_status lk_net_take_parked(job *j, const part_view *v, lk_net *net, const uint
         net->park_fd[w] = j->ep[w].fd;
         j->ep[w].fd = -1;
     }
-    if (nr > 1)
+    if (at)
         net->park_fd[j->threads] = -1; /* the caller opens it */
     net->npark_fd = nf;
     net->park_dir = j->tmp_dir; /* resolved when the job was set up */
     for (size_t p = 0; p < j->nparts; p++)
         if (v[p].n) {
             lk_net_seg *g = &net->seg[net->nseg++];
+            const int recv = at && p % nr != 0; /* another rank's, received */
             g->n = v[p].n;
-            g->off = p % nr ? at[p] : j->out[p].park_off;
-            g->file = p % nr ? j->threads : j->out[p].park_file;
+            g->off = recv ? at[p] : j->out[p].park_off;
+            g->file = recv ? j->threads : j->out[p].park_file;
         }
+    return LK_OK;
+}
+
+/*
+ * Distributed under lk_net_opts.local, after lk_net_gather: this rank's
+ * network is its own partitions' kept edges (p % R == rank), in partition
+ * order, which is (a, b) order: their memory blocks joined into one list,
+ * or under j->park their segments of the workers' files.  v[] (rank 0:
+ * every partition's counts; elsewhere zeroed) is left with no edges, for
+ * merge_parts to add the counts alone.
+ */
+static lk_status keep_own(job *j, part_view *v, lk_net *net)
+{
+    const size_t nr = (size_t)j->nranks, me = (size_t)j->rank;
+    const size_t esz = j->scores_only ? sizeof(lk_kv) : sizeof(lk_edge);
+    size_t n = 0;
+    part_view *own = calloc(LK_MAX(j->nparts, (size_t)1), sizeof *own);
+    lk_status st = LK_OK;
+
+    if (!own)
+        return LK_ENOMEM;
+    for (size_t p = me; p < j->nparts; p += nr) {
+        own[p].n = j->out[p].n;
+        n += own[p].n;
+    }
+    if (j->park) {
+        st = lk_net_take_parked(j, own, net, NULL);
+    } else if (n) {
+        char *dst = malloc(n * esz);
+        if (!dst) {
+            st = LK_ENOMEM;
+        } else {
+            size_t at = 0;
+            for (size_t p = me; p < j->nparts; p += nr) {
+                const part_out *po = &j->out[p];
+                if (po->n)
+                    memcpy(dst + at * esz, j->scores_only ? (void *)po->sk : (void *)po->e,
+                           po->n * esz);
+                at += po->n;
+                free(po->e);
+                free(po->sk);
+                j->out[p].e = NULL;
+                j->out[p].sk = NULL;
+            }
+            if (j->scores_only)
+                net->sk = (lk_kv *)(void *)dst;
+            else
+                net->e = (lk_edge *)(void *)dst;
+            net->cap = n;
+        }
+    }
+    free(own);
+    if (st != LK_OK)
+        return st;
+    net->n = n;
+    for (size_t p = 0; p < j->nparts; p++) {
+        v[p].n = 0;
+        v[p].rec = NULL;
+    }
     return LK_OK;
 }
 
@@ -1443,6 +1503,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     j.net = net;
     j.tmp_dir = lk_tmpfile_dir(o->tmp_dir);
     j.park = o->park && !o->scores_only;
+    j.local = o->local;
     j.sample_mask = o->sample_log2 ? (UINT64_C(1) << LK_MIN(o->sample_log2, 16u)) - 1 : 0;
     j.per_acc = calloc(threads, sizeof *j.per_acc);
     j.wbuf = calloc(threads, sizeof(prec *)); // NOLINT(bugprone-sizeof-expression)
@@ -1633,7 +1694,15 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         st = LK_ENOMEM;
         goto fail;
     }
-    if (j.nranks > 1) {
+    if (j.nranks > 1 && j.local) {
+        /* rank 0 gets every partition's counts, and each rank keeps its
+         * own partitions' edges, which the calibration judges there */
+        st = lk_net_gather(&j, views, &gathered);
+        if (st == LK_OK)
+            st = keep_own(&j, views, net);
+        if (st != LK_OK && o->errbuf && j.xmsg[0])
+            lk_errf(o->errbuf, "%s", j.xmsg);
+    } else if (j.nranks > 1) {
         /* rank 0 gets every partition's edges, the other ranks none: rank
          * 0 alone scores them against the null, clusters and writes */
         uint64_t moved = 0;
@@ -1704,7 +1773,13 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         }
     /* rank 0 alone merged, which may fail (memory): the other ranks learn
      * it here rather than at their next collective */
-    if ((st = lk_dist_agree(st, o->errbuf)) != LK_OK)
+    if ((st = lk_dist_agree(st, o->errbuf)) != LK_OK) {
+        lk_net_release(net);
+        return st;
+    }
+    /* the kept edges over all ranks: rank 0's, or each rank's share */
+    net->n_kept = net->n;
+    if (j.nranks > 1 && (st = lk_dist_allreduce_u64(&net->n_kept, 1, LK_DIST_SUM)) != LK_OK)
         lk_net_release(net);
     return st;
 fail:

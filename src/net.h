@@ -39,7 +39,9 @@ typedef struct lk_net_seg {
 } lk_net_seg;
 
 /* Under mpirun, e, n, n_all and whist are rank 0's alone (net.h,
- * lk_net_build_ex): the other ranks hold no edges. */
+ * lk_net_build_ex): the other ranks hold no edges; with lk_net_opts.local
+ * every rank holds its own share of the kept edges (e, n, parked), rank 0
+ * alone n_all and whist. */
 typedef struct lk_net {
     lk_edge *e; /* kept edges (weight >= min_keep), sorted by (a, b); NULL
                    while they are parked (lk_net_parked) */
@@ -47,6 +49,7 @@ typedef struct lk_net {
                    key = lk_double_key(score), val = a << 32 | b, in (a, b) order */
     size_t n, cap;
     uint64_t n_all;       /* distinct account pairs with any co-action */
+    uint64_t n_kept;      /* kept edges over all ranks (n in one process) */
     uint64_t *whist;      /* whist[w] = edges of weight w (all edges) */
     size_t nwhist;        /* one past the heaviest weight (0: no edges) */
     double *idf;          /* per object: ln(A / k_o), A = active accounts */
@@ -105,6 +108,12 @@ typedef struct lk_net_opts {
                              in tmp_dir once reduced, and the network comes back
                              parked (lk_net_parked; under mpirun every rank parks
                              its own and sends them to rank 0's file in pieces) */
+    int local;            /* under mpirun: each rank keeps the kept edges of the
+                             partitions it reduced (in memory, or parked under
+                             park) instead of sending them to rank 0, which
+                             gets every partition's counts (n_all, whist) only;
+                             for the calibration, which judges the edges where
+                             they are (calibrate.c) */
     /* > 0: partitions of at most this many records whatever the budget
      * (tests: many partitions); 0: cut from the budget and the pairs */
     uint64_t part_records;
@@ -128,8 +137,10 @@ typedef struct lk_net_opts {
  * sweep, the scatter and the reduction are shared out among the ranks, and
  * the reduced edges are gathered on rank 0, which alone returns the whole
  * network.  The other ranks return no edges (n == 0, no whist, n_all == 0)
- * but the same pairs, partitions, spilled, shuffled, burst, idf and
- * burst_mark as rank 0.  A failure on any rank fails the
+ * but the same pairs, partitions, spilled, shuffled, n_kept, burst, idf
+ * and burst_mark as rank 0.  With o->local the edges stay where they were
+ * reduced: each rank returns the kept edges of its partitions (p % R ==
+ * rank) in (a, b) order, rank 0 alone n_all and whist.  A failure on any rank fails the
  * call on all.
  *
  * Deterministic: the kept edges and their statistics depend neither on the

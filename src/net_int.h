@@ -114,6 +114,7 @@ typedef struct job {
     struct part_out *out;
     int park;                 /* lk_net_opts.park (distributed: every rank parks its
                                  own, lk_net_send_edges moves them to rank 0) */
+    int local;                /* lk_net_opts.local: they stay (net.c, keep_own) */
     spill *ep;                /* per worker: the file of the kept edges it parked */
     uint64_t *sk;             /* the pair sketch (net.c), NULL when not used */
     uint64_t sk_lines;        /* its lines of 64 bytes (fewer than 2^32); 0: none */
@@ -185,9 +186,11 @@ LK_RESULT_USED lk_status lk_net_gather(job *j, part_view *v, void **buf);
  * Under j->park, the reduced partitions' kept edges parked in the workers'
  * files: net takes those files over, and each partition p with v[p].n
  * edges becomes a segment, in partition order (which is (a, b) order).
- * Distributed (on rank 0), the other ranks' partitions are at at[p] of
- * one more file, park_fd[j->threads], which the caller opens (-1 until
- * then); in one process at is unused (NULL).
+ * Distributed on rank 0 receiving every partition (at not NULL), the
+ * other ranks' partitions are at at[p] of one more file,
+ * park_fd[j->threads], which the caller opens (-1 until then); with at
+ * NULL (one process, or lk_net_opts.local) every partition with edges in
+ * v[] is this rank's own.
  */
 LK_RESULT_USED lk_status lk_net_take_parked(job *j, const part_view *v, lk_net *net,
                                             const uint64_t *at);

@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include "dist.h"
 #include "par.h"
 
 #define NBINS LK_QV_NBINS
@@ -11,6 +12,9 @@
 /* A bucket whose lowest possible FDR is within this factor of alpha is
  * looked at exactly (exp and the divisions may round either way). */
 #define ALPHA_SLACK (1.0 + 1e-9)
+/* Across ranks (lk_qvalues_scan_ranks) an edge is rank << RANK_SHIFT | its
+ * index on its rank. */
+#define RANK_SHIFT 40
 
 typedef lk_qv_scale binscale;
 
@@ -381,22 +385,119 @@ static lk_status real_prefix(const realz *real, size_t nr, size_t cut, lk_kv *rz
 }
 
 /*
+ * Across ranks: the histogram's real counts and largest z summed over the
+ * ranks (this rank's counts kept in *mine, for its own edges down to the
+ * cut).  Collective; a rank's failure before (st) is agreed first.
+ */
+static lk_status zhist_ranks(zhist *h, lk_status st, uint64_t **mine, char *errbuf)
+{
+    if (st == LK_OK && !(*mine = malloc(NBUCKETS * sizeof **mine)))
+        st = LK_ENOMEM;
+    if ((st = lk_dist_agree(st, errbuf)) != LK_OK)
+        return st;
+    if (!*mine || !h->real || !h->top) /* agreed above: for the analyser */
+        return LK_ENOMEM;
+    memcpy(*mine, h->real, NBUCKETS * sizeof **mine);
+    if ((st = lk_dist_allreduce_u64(h->real, NBUCKETS, LK_DIST_SUM)) != LK_OK)
+        return st;
+    return lk_dist_allreduce_u64(h->top, NBUCKETS, LK_DIST_MIN);
+}
+
+/*
+ * Across ranks: every rank's edges down to the cut, rz[0..*nrz) (their z
+ * keys, each edge as rank << RANK_SHIFT | its index), to rank 0, sorted
+ * there by z (largest first, ties in that order) in *rz; elsewhere *rz is
+ * freed and *nrz 0.  Collective; st as for zhist_ranks.
+ */
+static lk_status rz_to_root(lk_kv **rz, size_t *nrz, lk_status st, unsigned threads, char *errbuf)
+{
+    const uint64_t me = (uint64_t)lk_dist_rank() << RANK_SHIFT;
+    uint64_t *lens = malloc((size_t)lk_dist_size() * sizeof *lens);
+    void *all = NULL;
+
+    if (st == LK_OK && !lens)
+        st = LK_ENOMEM;
+    if ((st = lk_dist_agree(st, errbuf)) != LK_OK)
+        goto done;
+    if (!lens || !*rz) { /* agreed above: for the analyser */
+        st = LK_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < *nrz; i++)
+        (*rz)[i].val |= me;
+    if ((st = lk_dist_gather(*rz, *nrz * sizeof **rz, &all, lens)) != LK_OK)
+        goto done;
+    free(*rz);
+    *rz = all;
+    *nrz = 0;
+    for (int r = 0; all && r < lk_dist_size(); r++)
+        *nrz += (size_t)(lens[r] / sizeof **rz);
+    if (all && lk_sort_kv(*rz, *nrz, 64) != LK_OK)
+        lk_sort_kv_inplace_par(*rz, *nrz, threads);
+done:
+    free(lens);
+    return st;
+}
+
+/*
+ * Across ranks: rank 0's hits (every rank's edges, rank << RANK_SHIFT |
+ * index) to every rank, which keeps its own as (index, q) in *hits, still
+ * in increasing order.  Collective; st as for zhist_ranks.
+ */
+static lk_status hits_from_root(lk_kv **hits, size_t *nhits, lk_status st, char *errbuf)
+{
+    const uint64_t me = (uint64_t)lk_dist_rank(), mask = (UINT64_C(1) << RANK_SHIFT) - 1;
+    uint64_t *lens = malloc((size_t)lk_dist_size() * sizeof *lens);
+    void *all = NULL;
+    size_t n = 0, m = 0;
+    lk_kv *a;
+
+    if (st == LK_OK && !lens)
+        st = LK_ENOMEM;
+    if ((st = lk_dist_agree(st, errbuf)) != LK_OK)
+        goto done;
+    if (!lens) { /* agreed above: for the analyser */
+        st = LK_ENOMEM;
+        goto done;
+    }
+    if ((st = lk_dist_allgather(me == 0 ? *hits : NULL, me == 0 ? *nhits * sizeof **hits : 0, &all,
+                                lens)) != LK_OK)
+        goto done;
+    a = all;
+    n = (size_t)(lens[0] / sizeof *a);
+    for (size_t i = 0; i < n; i++)
+        if (a[i].key >> RANK_SHIFT == me) {
+            a[m].key = a[i].key & mask;
+            a[m++].val = a[i].val;
+        }
+    free(*hits);
+    *hits = all;
+    *nhits = m;
+done:
+    free(lens);
+    return st;
+}
+
+/*
  * The q-values of the real edges: into q[0..nr) (every one: exact where at
  * most alpha), or with q NULL the edges whose q-value is at most alpha as
  * (edge, lk_double_key(q)) pairs in increasing edge order into *hits
- * (*nhits of them, malloc'ed; the others' are above alpha).
+ * (*nhits of them, malloc'ed; the others' are above alpha).  With ranks
+ * (q NULL, a scan of this rank's share of the real edges; the null edges
+ * on rank 0 alone): collective, and *hits are this rank's edges'.
  */
 static lk_status qvalues(const lk_kv *null, size_t nn, double nweight, const realz *real, size_t nr,
                          const lk_qv_scale *sc, double alpha, unsigned threads, double *q,
-                         lk_kv **hits, size_t *nhits)
+                         lk_kv **hits, size_t *nhits, int ranks, char *errbuf)
 {
     zhist h;
-    uint64_t *nz = NULL;
+    uint64_t *nz = NULL, *mine = NULL;
     lk_kv *rz = NULL;
     double *qv = NULL; /* without q: the q-values of rz's edges, in its order */
     /* jk: the bucket of the k-th largest null z (none: jk + 1 is 0) */
     size_t m = 0, jk = SIZE_MAX, cut = SIZE_MAX, nrz = 0;
     const size_t k = LK_MIN((size_t)LK_QV_TAIL_K, nn);
+    const int root = !ranks || lk_dist_rank() == 0;
     double u = 0.0, beta = 1.0, run = 1.0;
     lk_status st = LK_ENOMEM;
 
@@ -405,7 +506,10 @@ static lk_status qvalues(const lk_kv *null, size_t nn, double nweight, const rea
         *hits = NULL;
         *nhits = 0;
     }
-    if ((st = zhist_build(&h, null, nn, real, nr, sc)) != LK_OK)
+    st = zhist_build(&h, null, nn, real, nr, sc);
+    if (ranks)
+        st = zhist_ranks(&h, st, &mine, errbuf);
+    if (st != LK_OK)
         goto done;
     st = LK_ENOMEM;
     /* the null's upper tail beyond its k-th largest z is modelled as
@@ -416,8 +520,11 @@ static lk_status qvalues(const lk_kv *null, size_t nn, double nweight, const rea
         uint64_t acc = 0;
         for (jk = 0; acc + h.nul[jk] < k; jk++)
             acc += h.nul[jk];
-        if (null_prefix(&h, null, nn, sc, 0, jk, threads, &nz, &m) != LK_OK)
+        if (null_prefix(&h, null, nn, sc, 0, jk, threads, &nz, &m) != LK_OK) {
+            if (ranks) /* the others learn it at the cut's agreement */
+                goto cut_agreed;
             goto done;
+        }
         u = lk_key_double(~nz[k - 1]);
         beta = 0.0;
         for (size_t i = 0; i < k; i++)
@@ -441,23 +548,39 @@ static lk_status qvalues(const lk_kv *null, size_t nn, double nweight, const rea
         nb += (size_t)h.nul[b];
         rb += (size_t)h.real[b];
     }
+    st = LK_OK;
+    if (root && cut != SIZE_MAX && cut >= jk + 1)
+        st = null_prefix(&h, null, nn, sc, jk + 1, cut, threads, &nz, &m);
+cut_agreed:
+    if (ranks) { /* rank 0's cut to all: it alone counted the null edges */
+        uint64_t c = root && st == LK_OK ? (uint64_t)cut : 0;
+        if ((st = lk_dist_agree(st, errbuf)) != LK_OK ||
+            (st = lk_dist_allreduce_u64(&c, 1, LK_DIST_MAX)) != LK_OK)
+            goto done;
+        cut = (size_t)c;
+    }
+    if (st != LK_OK)
+        goto done;
     if (cut == SIZE_MAX) { /* no edge can pass */
         for (size_t i = 0; q && i < nr; i++)
             q[i] = 1.0;
         st = LK_OK;
         goto done;
     }
-    if (cut >= jk + 1 && null_prefix(&h, null, nn, sc, jk + 1, cut, threads, &nz, &m) != LK_OK)
-        goto done;
     /* the real edges down to the cut, sorted by z (largest first, ties in
-     * edge order) */
+     * edge order): with ranks, this rank's, then all on rank 0 */
     for (size_t b = 0; b <= cut; b++)
-        nrz += (size_t)h.real[b];
-    if (!(rz = malloc(LK_MAX(nrz, (size_t)1) * sizeof *rz)) ||
-        (!q && !(qv = malloc(LK_MAX(nrz, (size_t)1) * sizeof *qv))))
+        nrz += (size_t)(ranks ? mine[b] : h.real[b]);
+    st = LK_ENOMEM;
+    if ((rz = malloc(LK_MAX(nrz, (size_t)1) * sizeof *rz)) != NULL)
+        st = real_prefix(real, nr, cut, rz, nrz, threads);
+    if (ranks)
+        st = rz_to_root(&rz, &nrz, st, threads, errbuf);
+    if (st != LK_OK)
         goto done;
-    if ((st = real_prefix(real, nr, cut, rz, nrz, threads)) != LK_OK)
-        goto done;
+    st = LK_ENOMEM;
+    if (!q && !(qv = malloc(LK_MAX(nrz, (size_t)1) * sizeof *qv)))
+        goto hits;
     /* every edge beyond the cut keeps 1.0 */
     for (size_t i = 0; q && i < nr; i++)
         q[i] = 1.0;
@@ -497,8 +620,12 @@ static lk_status qvalues(const lk_kv *null, size_t nn, double nweight, const rea
         rz = NULL;
     }
     st = LK_OK;
+hits:
+    if (ranks) /* rank 0's verdicts to the ranks whose edges they are */
+        st = hits_from_root(hits, nhits, st, errbuf);
 done:
     zhist_release(&h);
+    free(mine);
     free(nz);
     free(rz);
     free(qv);
@@ -509,7 +636,7 @@ lk_status lk_qvalues(const lk_kv *null, size_t nn, double nweight, const lk_kv *
                      const lk_qv_scale *sc, double alpha, unsigned threads, double *q)
 {
     const realz r = {real, sc, NULL, NULL};
-    return qvalues(null, nn, nweight, &r, nr, sc, alpha, threads, q, NULL, NULL);
+    return qvalues(null, nn, nweight, &r, nr, sc, alpha, threads, q, NULL, NULL, 0, NULL);
 }
 
 lk_status lk_qvalues_scan(const lk_kv *null, size_t nn, double nweight, lk_qv_zscan scan, void *ctx,
@@ -517,7 +644,16 @@ lk_status lk_qvalues_scan(const lk_kv *null, size_t nn, double nweight, lk_qv_zs
                           lk_kv **hits, size_t *nhits)
 {
     const realz r = {NULL, sc, scan, ctx};
-    return qvalues(null, nn, nweight, &r, nr, sc, alpha, threads, NULL, hits, nhits);
+    return qvalues(null, nn, nweight, &r, nr, sc, alpha, threads, NULL, hits, nhits, 0, NULL);
+}
+
+lk_status lk_qvalues_scan_ranks(const lk_kv *null, size_t nn, double nweight, lk_qv_zscan scan,
+                                void *ctx, size_t nr, const lk_qv_scale *sc, double alpha,
+                                unsigned threads, lk_kv **hits, size_t *nhits, char *errbuf)
+{
+    const realz r = {NULL, sc, scan, ctx};
+    return qvalues(null, nn, nweight, &r, nr, sc, alpha, threads, NULL, hits, nhits,
+                   lk_dist_size() > 1, errbuf);
 }
 
 double lk_qv_hit_at(const lk_kv *hits, size_t n, size_t *cur, size_t edge)

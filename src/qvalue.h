@@ -108,6 +108,26 @@ LK_RESULT_USED lk_status lk_qvalues_scan(const lk_kv *null, size_t nn, double nw
                                          const lk_qv_scale *sc, double alpha, unsigned threads,
                                          lk_kv **hits, size_t *nhits);
 
+/*
+ * lk_qvalues_scan under mpirun, each rank holding a share of the real
+ * edges (nr of them, handed over by its scan) and rank 0 alone the null
+ * edges (elsewhere nn is 0) and their scales sc, which every rank must
+ * have: collective.  The histogram of all z is summed over the ranks,
+ * rank 0 finds the cut, every rank's edges down to it (16 bytes each) go
+ * to rank 0, which finds their q-values, and each rank receives its own
+ * edges' at most alpha into *hits, as lk_qvalues_scan gives them on its
+ * share (the same values as one process gets for the same edges: an
+ * edge's q-value depends on the z of the others, not on their order).
+ * In one process it is lk_qvalues_scan.  Errors as lk_qvalues_scan's,
+ * agreed: every rank returns the worst, and errbuf (LK_ERRMSG_MAX bytes,
+ * may be NULL) the lowest failing rank's message (dist.h).
+ */
+LK_RESULT_USED lk_status lk_qvalues_scan_ranks(const lk_kv *null, size_t nn, double nweight,
+                                               lk_qv_zscan scan, void *ctx, size_t nr,
+                                               const lk_qv_scale *sc, double alpha,
+                                               unsigned threads, lk_kv **hits, size_t *nhits,
+                                               char *errbuf);
+
 /* Edge `edge`'s q-value from hits[0..n) (lk_qvalues_scan): 1.0 when it is
  * not there.  *cur (0 at first) follows the edges asked for, which must
  * come in increasing order. */

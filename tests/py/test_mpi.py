@@ -5,10 +5,15 @@ and weight threshold) and on a simulated input (default settings, and with a
 memory cap that spills pair records to disk, and with the null copies'
 account pairs sampled, --null-sample 4), for 2 and 3 ranks
 (--oversubscribe: CI has 2 cores).  -v reports the bytes shuffled between
-ranks.  The edges are gathered on rank 0 alone: at -vv each rank reports
-the edges it holds after each aggregation (the data's and both null
-copies'), all of them on rank 0 (as many as one process holds) and none on
-the others.  A failure on the ranks (an output folder that cannot be made,
+ranks.  At -vv each rank reports the edges it holds after each aggregation
+(the data's and both null copies').  Under a weight threshold, and for the
+null copies, they are gathered on rank 0 alone: all of them there (as many
+as one process holds), none on the others.  Calibrated, the data's kept
+edges stay on the ranks that reduced them (together as many as one process
+holds, on two ranks or more), each rank judges its own against the null
+copies (src/qvalue.c, lk_qvalues_scan_ranks), and the edges passing their
+q-values, as many as one process finds and from two ranks or more, go to
+rank 0.  A failure on the ranks (an output folder that cannot be made,
 a spill folder that does not exist) stops all of them with one message and
 exit status 1, without hanging; so does a full disk or a failing read on
 one rank alone, at any temporary-file operation (the preloaded shim
@@ -158,17 +163,15 @@ def compare(name, args, inputs, ranks=(2, 3), spill=False, sketch=False, keys=Fa
             # (the 26,000 tweets' pairs fit the pair stage's budget under 1M)
             check(keys or re.search(r"[1-9]\d* bytes spilled", p.stderr) is not None,
                   "%s, %d ranks: records spilled under --max-mem 1M" % (name, np))
-            # every rank parks its partitions' kept edges as one process does,
-            # and the other ranks' stream to rank 0's file (net_dist.c,
-            # lk_net_send_edges): no rank holds the network in memory
-            check(re.search(r"pair aggregation: [1-9]\d* kept edges \(\d+ bytes\) parked in ",
-                            p.stderr) is not None,
-                  "%s, %d ranks: rank 0 parked the kept edges under --max-mem 1M" % (name, np))
-            m = re.search(r"pair aggregation: (\d+) bytes of kept edges received from (\d+) "
-                          r"ranks' park files", p.stderr)
-            check(m is not None and int(m.group(1)) > 0 and int(m.group(2)) == np - 1,
-                  "%s, %d ranks: the other ranks' parked edges streamed to rank 0 (%s)"
-                  % (name, np, m.group(0) if m else None))
+            # calibrated, every rank parks its partitions' kept edges as one
+            # process does and keeps them (net.c, keep_own): the calibration
+            # judges them there, and only those that pass go to rank 0
+            check(re.search(r"pair aggregation: [1-9]\d* kept edges \(\d+ bytes\) parked in "
+                            r".* \(this rank's share\)", p.stderr) is not None,
+                  "%s, %d ranks: rank 0 parked its share of the kept edges under --max-mem 1M"
+                  % (name, np))
+            check("bytes of kept edges received" not in p.stderr,
+                  "%s, %d ranks: no rank sent its kept edges to rank 0" % (name, np))
             # every rank's string tables freeze from the first action and get
             # the ids they left out after reading, the same on every rank
             m = re.search(r"string tables: (\d+) new accounts and (\d+) new objects found in "
@@ -223,8 +226,15 @@ def threads_shared(name, np, stderr):
           "%s: %d ranks start %d threads in all on %s cores" % (name, np, total, os.cpu_count()))
 
 
-def held_on_root(name, args, inputs, np=3):
-    """Rank 0 holds every edge, as one process does; the others none."""
+PASS = re.compile(r"^lockstep detect: debug: rank (\d+): (\d+) of its share of the kept edges "
+                  r"pass their q-values", re.M)
+
+
+def held_on_root(name, args, inputs, np=3, calibrated=False):
+    """Rank 0 holds every edge, as one process does; the others none.
+    Calibrated, the data's kept edges stay on the ranks that reduced them
+    (each its share, together one process's), each rank judges its own, and
+    those that pass go to rank 0; the null copies' edges are rank 0's."""
     base = tmpdir()
     ref = os.path.join(base, "one")
     one = run(["detect", "-vv", "-o", ref] + args + inputs)
@@ -242,6 +252,20 @@ def held_on_root(name, args, inputs, np=3):
     if p.returncode != 0:
         return
     got = held(p.stderr)
+    if calibrated:
+        shares = [got.get(("data", r)) for r in range(np)]
+        check(None not in shares and sum(shares) == want[("data", 0)]
+              and sum(1 for x in shares if x) >= 2,
+              "%s, data network: the ranks' shares %r make one process's %d edges, on two "
+              "ranks or more" % (name, shares, want[("data", 0)]))
+        passed = {int(m.group(1)): int(m.group(2)) for m in PASS.finditer(p.stderr)}
+        one = re.search(r"(\d+) edges at FDR <= ", one.stderr)
+        check(one is not None and sorted(passed) == list(range(np))
+              and sum(passed.values()) == int(one.group(1))
+              and sum(1 for x in passed.values() if x) >= 2,
+              "%s: the edges passing their q-values, %r by rank, are one process's %s, found "
+              "on two ranks or more" % (name, passed, one.group(1) if one else None))
+        nets = [n for n in nets if n != "data"]
     for net in nets:
         check(got.get((net, 0)) == want[(net, 0)] and want[(net, 0)] > 0,
               "%s, %s network: rank 0 holds all %d edges (got %r)"
@@ -249,7 +273,8 @@ def held_on_root(name, args, inputs, np=3):
         for r in range(1, np):
             check(got.get((net, r)) == 0, "%s, %s network: rank %d holds no edges (got %r)"
                   % (name, net, r, got.get((net, r))))
-    check(len(got) == np * len(nets), "%s: one line per network and rank (%r)" % (name, got))
+    check(len(got) == np * (len(nets) + calibrated),
+          "%s: one line per network and rank (%r)" % (name, got))
     threads_shared(name, np, p.stderr)
     check_same_folders(ref, out, "%s, %d ranks -vv vs 1 process" % (name, np))
     # the other ranks show their debug lines only: still one summary line
@@ -483,7 +508,7 @@ compare("simulated, spilling", [], [os.path.join(sim, "actions.csv")], ranks=(3,
 # the null copies' pairs sampled: the same pairs on every rank
 compare("simulated, --null-sample 4", ["--null-sample", "4"], [os.path.join(sim, "actions.csv")],
         ranks=(3,), spill=True)
-held_on_root("simulated, calibrated", [], [os.path.join(sim, "actions.csv")])
+held_on_root("simulated, calibrated", [], [os.path.join(sim, "actions.csv")], calibrated=True)
 held_on_root("simulated, weight:2", ["--threshold", "weight:2"],
              [os.path.join(sim, "actions.csv")])
 failures([os.path.join(sim, "actions.csv")])
