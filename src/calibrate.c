@@ -2788,14 +2788,6 @@ done:
     return ret;
 }
 
-static int cmp_ab(const void *x, const void *y)
-{
-    const lk_edge *a = x, *b = y;
-    if (a->a != b->a)
-        return a->a < b->a ? -1 : 1;
-    return a->b < b->b ? -1 : a->b > b->b;
-}
-
 /*
  * Under mpirun, after each rank judged its share of the edges (judge_q:
  * net holds those that pass, st their count and lowest score): all of
@@ -2806,35 +2798,16 @@ static int cmp_ab(const void *x, const void *y)
 static lk_status passed_to_root(lk_net *net, lk_calib_stats *st, lk_status ret, char *errbuf)
 {
     uint64_t v[2] = {st->pass_score, st->pass_score ? lk_double_key(st->score_cut) : UINT64_MAX};
-    uint64_t *lens = malloc((size_t)lk_dist_size() * sizeof *lens);
-    void *all = NULL;
-    size_t n = 0;
 
     lk_log(LK_LOG_DEBUG, "rank %d: %zu of its share of the kept edges pass their q-values",
            lk_dist_rank(), net->n);
-    if (ret == LK_OK && !lens)
-        ret = LK_ENOMEM;
-    if ((ret = lk_dist_agree(ret, errbuf)) == LK_OK && !lens) /* agreed: for the analyser */
-        ret = LK_ENOMEM;
-    if (ret != LK_OK || (ret = lk_dist_allreduce_u64(&v[0], 1, LK_DIST_SUM)) != LK_OK ||
+    if ((ret = lk_dist_agree(ret, errbuf)) != LK_OK ||
+        (ret = lk_dist_allreduce_u64(&v[0], 1, LK_DIST_SUM)) != LK_OK ||
         (ret = lk_dist_allreduce_u64(&v[1], 1, LK_DIST_MIN)) != LK_OK)
-        goto done;
+        return ret;
     st->pass_score = v[0];
     st->score_cut = v[1] == UINT64_MAX ? 0 : lk_key_double(v[1]);
-    if ((ret = lk_dist_gather(net->e, net->n * sizeof *net->e, &all, lens)) != LK_OK)
-        goto done;
-    for (int r = 0; all && r < lk_dist_size(); r++)
-        n += (size_t)(lens[r] / sizeof *net->e);
-    free(net->e);
-    net->e = all;
-    net->n = net->cap = n;
-    all = NULL;
-    if (n > 1)
-        lk_qsort(net->e, n, sizeof *net->e, cmp_ab);
-done:
-    free(all);
-    free(lens);
-    return ret;
+    return lk_net_edges_to_root(net, LK_OK, errbuf);
 }
 
 /* Under a cap: an array of the real network that the copies do not read

@@ -744,15 +744,14 @@ static lk_status run_native(lk_detect *d)
         /* under a cap the stage's columns (16 bytes an action) are page
          * cache, not resident memory (cols.h) */
         no.map_cols = d->o.max_mem != 0;
-        /* calibrated under mpirun: each rank keeps the edges it reduced,
-         * which the calibration judges where they are; rank 0 gathers the
-         * coordinated ones alone */
-        no.local = d->o.threshold == LK_THRESHOLD_FDR && lk_dist_size() > 1;
+        /* under mpirun each rank keeps the edges it reduced, which the
+         * calibration or the threshold judges where they are; rank 0
+         * gathers those that pass alone */
+        no.local = lk_dist_size() > 1;
         if ((st = lk_net_build_ex(&ix, ds, NULL, &no, &net)) != LK_OK)
             goto done;
     }
-    /* distributed: calibrated, each rank holds its share of the kept
-     * edges; else rank 0 holds every edge, the other ranks none */
+    /* distributed: each rank holds its share of the kept edges */
     lk_log(LK_LOG_DEBUG, "rank %d: %zu edges held after aggregation (resident %.0f MB)",
            lk_dist_rank(), net.n, (double)lk_rss_now() / 1048576.0);
     d->stats.pairs = net.pairs;
@@ -807,11 +806,17 @@ static lk_status run_native(lk_detect *d)
                d->o.fdr, d->calib.score_cut, (unsigned long long)d->calib.pass_sync, d->o.min_sync);
         stage_done("calibration", &t0);
     }
-    /* distributed: the calibration above was the last collective step;
-     * rank 0 alone holds the network, thresholds, clusters and writes */
+    /* distributed: every rank thresholds its own edges, and those that
+     * pass go to rank 0 (as the calibration's above) */
+    if (d->o.threshold != LK_THRESHOLD_FDR && lk_dist_size() > 1 &&
+        (st = lk_net_threshold_ranks(&net, d->o.threshold, value, &d->cut, &d->stats.coord_edges,
+                                     d->errmsg)) != LK_OK)
+        goto done;
+    /* that was the last collective step: rank 0 alone holds the network
+     * that passed, clusters and writes */
     if (lk_dist_rank() != 0)
         goto done;
-    if (d->o.threshold != LK_THRESHOLD_FDR)
+    if (d->o.threshold != LK_THRESHOLD_FDR && lk_dist_size() == 1)
         d->stats.coord_edges = lk_net_threshold(&net, d->o.threshold, value, &d->cut);
     if (d->stats.coord_edges == SIZE_MAX) {
         st = LK_ENOMEM;

@@ -1369,15 +1369,13 @@ static lk_status merge_parts(const part_view *v, size_t nparts, part_out *own, i
     return LK_OK;
 }
 
-lk_status lk_net_take_parked(job *j, const part_view *v, lk_net *net, const uint64_t *at)
+lk_status lk_net_take_parked(job *j, const part_view *v, lk_net *net)
 {
-    const size_t nr = (size_t)j->nranks;
-    const unsigned nf = j->threads + (at != NULL);
     size_t nseg = 0;
 
     for (size_t p = 0; p < j->nparts; p++)
         nseg += v[p].n > 0;
-    net->park_fd = malloc(nf * sizeof *net->park_fd);
+    net->park_fd = malloc(j->threads * sizeof *net->park_fd);
     net->seg = malloc(LK_MAX(nseg, (size_t)1) * sizeof *net->seg);
     if (!net->park_fd || !net->seg)
         return LK_ENOMEM;
@@ -1385,17 +1383,14 @@ lk_status lk_net_take_parked(job *j, const part_view *v, lk_net *net, const uint
         net->park_fd[w] = j->ep[w].fd;
         j->ep[w].fd = -1;
     }
-    if (at)
-        net->park_fd[j->threads] = -1; /* the caller opens it */
-    net->npark_fd = nf;
+    net->npark_fd = j->threads;
     net->park_dir = j->tmp_dir; /* resolved when the job was set up */
     for (size_t p = 0; p < j->nparts; p++)
         if (v[p].n) {
             lk_net_seg *g = &net->seg[net->nseg++];
-            const int recv = at && p % nr != 0; /* another rank's, received */
             g->n = v[p].n;
-            g->off = recv ? at[p] : j->out[p].park_off;
-            g->file = recv ? j->threads : j->out[p].park_file;
+            g->off = j->out[p].park_off;
+            g->file = j->out[p].park_file;
         }
     return LK_OK;
 }
@@ -1423,7 +1418,7 @@ static lk_status keep_own(job *j, part_view *v, lk_net *net)
         n += own[p].n;
     }
     if (j->park) {
-        st = lk_net_take_parked(j, own, net, NULL);
+        st = lk_net_take_parked(j, own, net);
     } else if (n) {
         char *dst = malloc(n * esz);
         if (!dst) {
@@ -1502,8 +1497,9 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     j.scores_only = o->scores_only;
     j.net = net;
     j.tmp_dir = lk_tmpfile_dir(o->tmp_dir);
-    j.park = o->park && !o->scores_only;
-    j.local = o->local;
+    /* under mpirun only a network kept where it was reduced is parked */
+    j.local = o->local && !o->scores_only;
+    j.park = o->park && !o->scores_only && (j.nranks == 1 || j.local);
     j.sample_mask = o->sample_log2 ? (UINT64_C(1) << LK_MIN(o->sample_log2, 16u)) - 1 : 0;
     j.per_acc = calloc(threads, sizeof *j.per_acc);
     j.wbuf = calloc(threads, sizeof(prec *)); // NOLINT(bugprone-sizeof-expression)
@@ -1703,16 +1699,14 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         if (st != LK_OK && o->errbuf && j.xmsg[0])
             lk_errf(o->errbuf, "%s", j.xmsg);
     } else if (j.nranks > 1) {
-        /* rank 0 gets every partition's edges, the other ranks none: rank
-         * 0 alone scores them against the null, clusters and writes */
+        /* rank 0 gets every partition's scores (the null copies), the
+         * other ranks none: rank 0 alone finds the null's scales */
         uint64_t moved = 0;
         st = lk_net_gather(&j, views, &gathered);
         st = lk_net_send_edges(&j, views, net, st, &moved);
         if (st == LK_OK && j.rank == 0)
-            lk_log(j.park ? LK_LOG_INFO : LK_LOG_DEBUG,
-                   "pair aggregation: %" PRIu64 " bytes of %s received from %d ranks%s", moved,
-                   j.scores_only ? "scores" : "kept edges", j.nranks - 1,
-                   j.park ? "' park files" : "");
+            lk_log(LK_LOG_DEBUG, "pair aggregation: %" PRIu64 " bytes of %s received from %d ranks",
+                   moved, j.scores_only ? "scores" : "kept edges", j.nranks - 1);
         if (st != LK_OK && o->errbuf && j.xmsg[0])
             lk_errf(o->errbuf, "%s", j.xmsg);
     } else {
@@ -1725,7 +1719,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         }
     }
     if (st == LK_OK && j.park && j.nranks == 1)
-        st = lk_net_take_parked(&j, views, net, NULL);
+        st = lk_net_take_parked(&j, views, net);
     if (st == LK_OK)
         st = merge_parts(views, j.nparts, j.nranks > 1 ? NULL : j.out, j.scores_only, net);
     if (st == LK_OK && j.sk_lines && j.rank == 0) {
@@ -1815,6 +1809,38 @@ static double hist_nth(const void *ctx, uint64_t k)
             return (double)w;
     }
     return net->nwhist ? (double)(net->nwhist - 1) : 0.0;
+}
+
+lk_status lk_net_threshold_ranks(lk_net *net, lk_threshold kind, double value, double *cut,
+                                 size_t *kept, char *errbuf)
+{
+    /* rank 0 holds every partition's counts: its cut, to all */
+    uint64_t q = lk_dist_rank() == 0
+                     ? lk_double_key(kind == LK_THRESHOLD_QUANTILE
+                                         ? lk_quantile7_nth(net->n_all, value, hist_nth, net)
+                                         : value)
+                     : 0;
+    size_t m = 0;
+    lk_status st;
+
+    *kept = 0;
+    if ((st = lk_dist_agree(LK_OK, errbuf)) != LK_OK ||
+        (st = lk_dist_allreduce_u64(&q, 1, LK_DIST_MAX)) != LK_OK)
+        return st;
+    *cut = lk_key_double(q);
+    for (size_t k = 0; k < net->n; k++) {
+        lk_edge *e = &net->e[k];
+        const double wt = e->objects;
+        e->coord = kind == LK_THRESHOLD_QUANTILE ? wt > *cut : wt >= *cut;
+        if (e->coord)
+            net->e[m++] = *e;
+    }
+    net->n = m;
+    lk_log(LK_LOG_DEBUG, "rank %d: %zu of its share of the kept edges pass the threshold",
+           lk_dist_rank(), m);
+    if ((st = lk_net_edges_to_root(net, LK_OK, errbuf)) == LK_OK)
+        *kept = net->n;
+    return st;
 }
 
 size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cut)

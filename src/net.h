@@ -106,14 +106,15 @@ typedef struct lk_net_opts {
                              edges count that sample only (the null copies at scale) */
     int park;             /* 1: each partition's kept edges go to a temporary file
                              in tmp_dir once reduced, and the network comes back
-                             parked (lk_net_parked; under mpirun every rank parks
-                             its own and sends them to rank 0's file in pieces) */
+                             parked (lk_net_parked; under mpirun with local alone,
+                             every rank its own) */
     int local;            /* under mpirun: each rank keeps the kept edges of the
                              partitions it reduced (in memory, or parked under
                              park) instead of sending them to rank 0, which
-                             gets every partition's counts (n_all, whist) only;
-                             for the calibration, which judges the edges where
-                             they are (calibrate.c) */
+                             gets every partition's counts (n_all, whist) only:
+                             the calibration (calibrate.c) and
+                             lk_net_threshold_ranks judge them where they are;
+                             ignored with scores_only, whose scores go to rank 0 */
     /* > 0: partitions of at most this many records whatever the budget
      * (tests: many partitions); 0: cut from the budget and the pairs */
     uint64_t part_records;
@@ -175,6 +176,27 @@ lk_edge *lk_net_find(const lk_net *net, uint32_t x, uint32_t y);
  * @return the number of edges kept by the threshold.
  */
 size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cut);
+
+/**
+ * lk_net_threshold under mpirun, each rank holding its share of the kept
+ * edges in memory (lk_net_opts.local): rank 0, which holds every
+ * partition's counts, finds the cut, every rank keeps its edges that pass,
+ * and those go to rank 0 (lk_net_edges_to_root).  *cut receives the cut
+ * on every rank, *kept the edges kept on rank 0 (elsewhere 0).
+ * Collective.  @return LK_OK, LK_ENOMEM, LK_EIO (agreed: every rank
+ * returns the worst; errbuf the lowest failing rank's message).
+ */
+LK_RESULT_USED lk_status lk_net_threshold_ranks(lk_net *net, lk_threshold kind, double value,
+                                                double *cut, size_t *kept, char *errbuf);
+
+/**
+ * Under mpirun: every rank's edges (net->e, in memory) to rank 0, which
+ * holds them all afterwards in (a, b) order; the other ranks none.
+ * Collective, st being this rank's status so far (agreed first; errbuf
+ * receives the lowest failing rank's message).  @return LK_OK, LK_ENOMEM,
+ * LK_EIO (agreed), LK_EINVAL when net is parked (a bug).
+ */
+LK_RESULT_USED lk_status lk_net_edges_to_root(lk_net *net, lk_status st, char *errbuf);
 
 void lk_net_release(lk_net *net);
 

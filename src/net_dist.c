@@ -1,7 +1,8 @@
 /*
  * net_dist.c - the distributed steps of the pair aggregation (net_int.h):
  * pair records to the rank that reduces their partition, then every
- * partition's edges to rank 0.
+ * partition's counts to rank 0, and the null copies' scores (the data's
+ * edges stay where they were reduced until they pass their threshold).
  */
 #include "dist.h"
 #include "net_int.h"
@@ -279,12 +280,7 @@ done:
     return st;
 }
 
-/* Edges travel to rank 0 in pieces of at most this many bytes (from a
- * parked file through a buffer of it on each side). */
-#define EPIECE ((size_t)1 << 25)
-
-/* A partition's edges (or scores) in this rank's memory; NULL under
- * j->park, where they are at park_off of its worker's file. */
+/* A partition's edges (or scores) in this rank's memory. */
 static void *part_mem(const job *j, size_t p)
 {
     return j->scores_only ? (void *)j->out[p].sk : (void *)j->out[p].e;
@@ -298,9 +294,9 @@ static void part_free(job *j, size_t p)
     j->out[p].sk = NULL;
 }
 
-/* Rank 0, in memory: net's one edge list (or scores) for every
- * partition's, at[p] the byte where partition p's start (partition order,
- * which is (a, b) order), with rank 0's own partitions moved in. */
+/* Rank 0: net's one edge list (or scores) for every partition's, at[p]
+ * the byte where partition p's start (partition order, which is (a, b)
+ * order), with rank 0's own partitions moved in. */
 static lk_status dest_memory(job *j, const part_view *v, lk_net *net, uint64_t *at)
 {
     const size_t nr = (size_t)j->nranks, esz = j->scores_only ? sizeof(lk_kv) : sizeof(lk_edge);
@@ -328,33 +324,11 @@ static lk_status dest_memory(job *j, const part_view *v, lk_net *net, uint64_t *
     return LK_OK;
 }
 
-/* Rank 0, under j->park: the network takes its own workers' edge files
- * over (its partitions' segments stay where they are) and a new file for
- * the other ranks' edges, at[p] for partition p's, in the order they
- * arrive (rank by rank, each rank's partitions in order). */
-static lk_status dest_parked(job *j, const part_view *v, lk_net *net, uint64_t *at)
-{
-    const size_t nr = (size_t)j->nranks;
-    uint64_t off = 0;
-    lk_status st;
-
-    for (size_t r = 1; r < nr; r++)
-        for (size_t p = r; p < j->nparts; p += nr) {
-            at[p] = off;
-            off += (uint64_t)v[p].n * sizeof(lk_edge);
-        }
-    if ((st = lk_net_take_parked(j, v, net, at)) != LK_OK)
-        return st;
-    return off ? lk_tmpfile_open(j->tmp_dir, &net->park_fd[j->threads], j->xmsg) : LK_OK;
-}
-
 lk_status lk_net_send_edges(job *j, const part_view *v, lk_net *net, lk_status st, uint64_t *moved)
 {
     const size_t nr = (size_t)j->nranks, me = (size_t)j->rank;
     const size_t esz = j->scores_only ? sizeof(lk_kv) : sizeof(lk_edge);
     uint64_t *at = NULL, total = 0;
-    char *b = NULL; /* under j->park: a piece between file and wire */
-    lk_status bad = LK_OK;
 
     *moved = 0;
     for (size_t p = 0; p < j->nparts; p++)
@@ -363,14 +337,12 @@ lk_status lk_net_send_edges(job *j, const part_view *v, lk_net *net, lk_status s
     if (st == LK_OK && me == 0 && !(at = calloc(LK_MAX(j->nparts, (size_t)1), sizeof *at)))
         st = LK_ENOMEM;
     if (st == LK_OK && me == 0)
-        st = j->park ? dest_parked(j, v, net, at) : dest_memory(j, v, net, at);
-    if (st == LK_OK && j->park && !(b = malloc(EPIECE)))
-        st = LK_ENOMEM;
-    /* rank 0's destination and every buffer exist, or no piece travels
-     * (nor after the gather failed, on rank 0 alone or on all) */
+        st = dest_memory(j, v, net, at);
+    /* rank 0's destination exists, or nothing travels (nor after the
+     * gather failed, on rank 0 alone or on all) */
     if ((st = lk_dist_agree(st, j->xmsg)) != LK_OK)
         goto done;
-    if ((me == 0 && !at) || (j->park && !b)) { /* agreed above: for the analyser */
+    if (me == 0 && !at) { /* agreed above: for the analyser */
         st = LK_ENOMEM;
         goto done;
     }
@@ -378,42 +350,53 @@ lk_status lk_net_send_edges(job *j, const part_view *v, lk_net *net, lk_status s
         if (me != r && me != 0)
             continue;
         for (size_t p = r; p < j->nparts; p += nr) {
-            const part_out *po = &j->out[p];
-            const uint64_t len = (uint64_t)(me ? po->n : v[p].n) * esz;
-            for (uint64_t k = 0; k < len; k += EPIECE) {
-                const size_t m = (size_t)LK_MIN((uint64_t)EPIECE, len - k);
-                /* after a failure the pieces still travel (the partner
-                 * expects them), unread or unwritten; the agreement after
-                 * tells all ranks */
-                if (me && j->park) {
-                    if (bad == LK_OK)
-                        bad = lk_tmpfile_read(j->ep[po->park_file].fd, b, m, po->park_off + k,
-                                              j->tmp_dir, j->xmsg);
-                    if (bad != LK_OK)
-                        memset(b, 0, m);
-                    st = lk_dist_sendrecv(b, m, 0, NULL, 0, 0);
-                } else if (me) {
-                    st = lk_dist_sendrecv((const char *)part_mem(j, p) + k, m, 0, NULL, 0, 0);
-                } else if (j->park) {
-                    st = lk_dist_sendrecv(NULL, 0, 0, b, m, (int)r);
-                    if (st == LK_OK && bad == LK_OK)
-                        bad = lk_tmpfile_write(net->park_fd[j->threads], b, m, at[p] + k,
-                                               j->tmp_dir, j->xmsg);
-                } else {
-                    char *dst = j->scores_only ? (char *)net->sk : (char *)net->e;
-                    st = lk_dist_sendrecv(NULL, 0, 0, dst + at[p] + k, m, (int)r);
-                }
-                if (st != LK_OK)
-                    goto done;
-            }
-            if (me)
+            const size_t len = (me ? j->out[p].n : v[p].n) * esz;
+            if (me) {
+                st = lk_dist_sendrecv(part_mem(j, p), len, 0, NULL, 0, 0);
                 part_free(j, p);
+            } else {
+                char *dst = j->scores_only ? (char *)net->sk : (char *)net->e;
+                st = lk_dist_sendrecv(NULL, 0, 0, dst + at[p], len, (int)r);
+            }
+            if (st != LK_OK)
+                goto done;
         }
     }
     *moved = me ? 0 : total;
-    st = lk_dist_agree(bad, j->xmsg);
+    st = lk_dist_agree(LK_OK, j->xmsg);
 done:
     free(at);
-    free(b);
+    return st;
+}
+
+static int cmp_ab(const void *x, const void *y)
+{
+    const lk_edge *a = x, *b = y;
+    if (a->a != b->a)
+        return a->a < b->a ? -1 : 1;
+    return a->b < b->b ? -1 : a->b > b->b;
+}
+
+lk_status lk_net_edges_to_root(lk_net *net, lk_status st, char *errbuf)
+{
+    uint64_t *lens = malloc((size_t)lk_dist_size() * sizeof *lens);
+    void *all = NULL;
+    size_t n = 0;
+
+    if (st == LK_OK && (!lens || lk_net_parked(net)))
+        st = lens ? LK_EINVAL : LK_ENOMEM;                  /* parked: a bug */
+    if ((st = lk_dist_agree(st, errbuf)) == LK_OK && !lens) /* agreed: for the analyser */
+        st = LK_ENOMEM;
+    if (st != LK_OK || (st = lk_dist_gather(net->e, net->n * sizeof *net->e, &all, lens)) != LK_OK)
+        goto done;
+    for (int r = 0; all && r < lk_dist_size(); r++)
+        n += (size_t)(lens[r] / sizeof *net->e);
+    free(net->e);
+    net->e = all;
+    net->n = net->cap = n;
+    if (n > 1)
+        lk_qsort(net->e, n, sizeof *net->e, cmp_ab);
+done:
+    free(lens);
     return st;
 }

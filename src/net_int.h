@@ -113,8 +113,8 @@ typedef struct job {
     uint64_t sample_mask; /* 2^lk_net_opts.sample_log2 - 1: pairs of other hashes left out */
     struct part_out *out;
     int park;                 /* lk_net_opts.park (distributed: every rank parks its
-                                 own, lk_net_send_edges moves them to rank 0) */
-    int local;                /* lk_net_opts.local: they stay (net.c, keep_own) */
+                                 own, under local alone) */
+    int local;                /* lk_net_opts.local: the edges stay (net.c, keep_own) */
     spill *ep;                /* per worker: the file of the kept edges it parked */
     uint64_t *sk;             /* the pair sketch (net.c), NULL when not used */
     uint64_t sk_lines;        /* its lines of 64 bytes (fewer than 2^32); 0: none */
@@ -186,29 +186,21 @@ LK_RESULT_USED lk_status lk_net_gather(job *j, part_view *v, void **buf);
  * Under j->park, the reduced partitions' kept edges parked in the workers'
  * files: net takes those files over, and each partition p with v[p].n
  * edges becomes a segment, in partition order (which is (a, b) order).
- * Distributed on rank 0 receiving every partition (at not NULL), the
- * other ranks' partitions are at at[p] of one more file,
- * park_fd[j->threads], which the caller opens (-1 until then); with at
- * NULL (one process, or lk_net_opts.local) every partition with edges in
- * v[] is this rank's own.
+ * Distributed (lk_net_opts.local), v[] holds this rank's partitions
+ * alone.
  */
-LK_RESULT_USED lk_status lk_net_take_parked(job *j, const part_view *v, lk_net *net,
-                                            const uint64_t *at);
+LK_RESULT_USED lk_status lk_net_take_parked(job *j, const part_view *v, lk_net *net);
 
 /**
- * Distributed runs, after lk_net_gather: every partition's edges (or
- * scores) go to rank 0, straight to their place in the network there, so
- * no rank holds them twice.  In memory, rank 0 allocates net's edge list
- * for all partitions and receives each in place, its own moved in.  Under
- * j->park (every rank parked its partitions' edges as it reduced them)
- * the other ranks' edges go from their files to a temporary file of rank
- * 0, through a piece of 32 MiB on each side, and net takes rank 0's files
- * over as its parked edges (segments in partition order, which is (a, b)
- * order).  Each rank frees its partitions once sent.  On rank 0 *moved
- * receives the bytes received.  Collective, called by every rank with
+ * Distributed runs, after lk_net_gather, for the null copies' scores (and
+ * a network not kept where it was reduced, lk_net_opts.local 0): every
+ * partition's scores (or edges) go to rank 0, straight to their place in
+ * the network there, so no rank holds them twice: rank 0 allocates net's
+ * list for all partitions and receives each in place, its own moved in.
+ * Each rank frees its partitions once sent.  On rank 0 *moved receives
+ * the bytes received.  Collective, called by every rank with
  * lk_net_gather's status st (which may have failed on rank 0 alone): a
- * failure on any rank (that one, memory, reading or writing a file) is
- * agreed, with its message in j->xmsg.
+ * failure on any rank is agreed, with its message in j->xmsg.
  */
 LK_RESULT_USED lk_status lk_net_send_edges(job *j, const part_view *v, lk_net *net, lk_status st,
                                            uint64_t *moved);

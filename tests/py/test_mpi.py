@@ -6,13 +6,13 @@ memory cap that spills pair records to disk, and with the null copies'
 account pairs sampled, --null-sample 4), for 2 and 3 ranks
 (--oversubscribe: CI has 2 cores).  -v reports the bytes shuffled between
 ranks.  At -vv each rank reports the edges it holds after each aggregation
-(the data's and both null copies').  Under a weight threshold, and for the
-null copies, they are gathered on rank 0 alone: all of them there (as many
-as one process holds), none on the others.  Calibrated, the data's kept
-edges stay on the ranks that reduced them (together as many as one process
-holds, on two ranks or more), each rank judges its own against the null
-copies (src/qvalue.c, lk_qvalues_scan_ranks), and the edges passing their
-q-values, as many as one process finds and from two ranks or more, go to
+(the data's and both null copies').  The null copies' are gathered on rank 0
+alone: all of them there (as many as one process holds), none on the
+others.  The data's kept edges stay on the ranks that reduced them
+(together as many as one process holds, on two ranks or more); each rank
+judges its own, against the null copies (calibrated: src/qvalue.c,
+lk_qvalues_scan_ranks) or a weight or quantile threshold, and the edges
+that pass, as many as one process finds and from two ranks or more, go to
 rank 0.  A failure on the ranks (an output folder that cannot be made,
 a spill folder that does not exist) stops all of them with one message and
 exit status 1, without hanging; so does a full disk or a failing read on
@@ -227,24 +227,29 @@ def threads_shared(name, np, stderr):
 
 
 PASS = re.compile(r"^lockstep detect: debug: rank (\d+): (\d+) of its share of the kept edges "
-                  r"pass their q-values", re.M)
+                  r"pass (?:their q-values|the threshold)", re.M)
 
 
-def held_on_root(name, args, inputs, np=3, calibrated=False):
-    """Rank 0 holds every edge, as one process does; the others none.
-    Calibrated, the data's kept edges stay on the ranks that reduced them
-    (each its share, together one process's), each rank judges its own, and
-    those that pass go to rank 0; the null copies' edges are rank 0's."""
+def held_where(name, args, inputs, np=3, calibrated=True):
+    """The data's kept edges stay on the ranks that reduced them: each holds
+    its share, together as many as one process holds, on two ranks or more;
+    each rank judges its own (calibrated: against the null copies, whose
+    edges rank 0 holds, as many as one process, the others none; else the
+    threshold), and those that pass, as many as one process finds and from
+    two ranks or more, go to rank 0."""
     base = tmpdir()
     ref = os.path.join(base, "one")
     one = run(["detect", "-vv", "-o", ref] + args + inputs)
     want = held(one.stderr)
     nets = sorted({k[0] for k in want})
-    check(("data", 0) in want and set(want) == {(n, 0) for n in nets},
+    check(("data", 0) in want and set(want) == {(n, 0) for n in nets}
+          and (len(nets) == 3) == calibrated,
           "%s, 1 process: -vv reports the edges held (%r)" % (name, want))
     kept = re.search(r"edges, (\d+) kept;", one.stderr)
     check(kept is not None and want.get(("data", 0)) == int(kept.group(1)),
           "%s, 1 process: the edges held are the edges kept (%r)" % (name, want))
+    passing = re.search(r"(\d+) edges at FDR <= " if calibrated else r"(\d+) coordinated edges",
+                        one.stderr)
     out = os.path.join(base, "np%d" % np)
     p = mpirun(np, ["detect", "-vv", "-o", out] + args + inputs, BTL)
     check(p.returncode == 0, "%s, %d ranks -vv: exit 0 (got %d: %s)"
@@ -252,20 +257,18 @@ def held_on_root(name, args, inputs, np=3, calibrated=False):
     if p.returncode != 0:
         return
     got = held(p.stderr)
-    if calibrated:
-        shares = [got.get(("data", r)) for r in range(np)]
-        check(None not in shares and sum(shares) == want[("data", 0)]
-              and sum(1 for x in shares if x) >= 2,
-              "%s, data network: the ranks' shares %r make one process's %d edges, on two "
-              "ranks or more" % (name, shares, want[("data", 0)]))
-        passed = {int(m.group(1)): int(m.group(2)) for m in PASS.finditer(p.stderr)}
-        one = re.search(r"(\d+) edges at FDR <= ", one.stderr)
-        check(one is not None and sorted(passed) == list(range(np))
-              and sum(passed.values()) == int(one.group(1))
-              and sum(1 for x in passed.values() if x) >= 2,
-              "%s: the edges passing their q-values, %r by rank, are one process's %s, found "
-              "on two ranks or more" % (name, passed, one.group(1) if one else None))
-        nets = [n for n in nets if n != "data"]
+    shares = [got.get(("data", r)) for r in range(np)]
+    check(None not in shares and sum(shares) == want[("data", 0)]
+          and sum(1 for x in shares if x) >= 2,
+          "%s, data network: the ranks' shares %r make one process's %d edges, on two ranks or "
+          "more" % (name, shares, want[("data", 0)]))
+    passed = {int(m.group(1)): int(m.group(2)) for m in PASS.finditer(p.stderr)}
+    check(passing is not None and sorted(passed) == list(range(np))
+          and sum(passed.values()) == int(passing.group(1))
+          and sum(1 for x in passed.values() if x) >= 2,
+          "%s: the edges that pass, %r by rank, are one process's %s, found on two ranks or more"
+          % (name, passed, passing.group(1) if passing else None))
+    nets = [n for n in nets if n != "data"]
     for net in nets:
         check(got.get((net, 0)) == want[(net, 0)] and want[(net, 0)] > 0,
               "%s, %s network: rank 0 holds all %d edges (got %r)"
@@ -273,8 +276,7 @@ def held_on_root(name, args, inputs, np=3, calibrated=False):
         for r in range(1, np):
             check(got.get((net, r)) == 0, "%s, %s network: rank %d holds no edges (got %r)"
                   % (name, net, r, got.get((net, r))))
-    check(len(got) == np * (len(nets) + calibrated),
-          "%s: one line per network and rank (%r)" % (name, got))
+    check(len(got) == np * (len(nets) + 1), "%s: one line per network and rank (%r)" % (name, got))
     threads_shared(name, np, p.stderr)
     check_same_folders(ref, out, "%s, %d ranks -vv vs 1 process" % (name, np))
     # the other ranks show their debug lines only: still one summary line
@@ -508,9 +510,12 @@ compare("simulated, spilling", [], [os.path.join(sim, "actions.csv")], ranks=(3,
 # the null copies' pairs sampled: the same pairs on every rank
 compare("simulated, --null-sample 4", ["--null-sample", "4"], [os.path.join(sim, "actions.csv")],
         ranks=(3,), spill=True)
-held_on_root("simulated, calibrated", [], [os.path.join(sim, "actions.csv")], calibrated=True)
-held_on_root("simulated, weight:2", ["--threshold", "weight:2"],
-             [os.path.join(sim, "actions.csv")])
+held_where("simulated, calibrated", [], [os.path.join(sim, "actions.csv")])
+held_where("simulated, weight:2", ["--threshold", "weight:2"], [os.path.join(sim, "actions.csv")],
+           calibrated=False)
+# the quantile's cut from every partition's weights, which rank 0 holds
+held_where("simulated, quantile:0.99", ["--threshold", "quantile:0.99"],
+           [os.path.join(sim, "actions.csv")], calibrated=False)
 failures([os.path.join(sim, "actions.csv")])
 rank_faults([os.path.join(sim, "actions.csv")])
 
