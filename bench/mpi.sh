@@ -11,7 +11,8 @@
 #
 # Every rank still builds the whole dataset, index and null copies (the
 # journals of parsed chunks are exchanged); the reading and parsing, the
-# near-text clustering's band passes and the pair stage are shared out.  On one machine the ranks
+# near-text clustering's band passes, the pair stage and the judging of the
+# kept edges (q-values or threshold, each rank its own) are shared out.  On one machine the ranks
 # compete for the same cores, so this measures overhead, not speed-up.
 #
 #   bash bench/mpi.sh                         # bench/data/sim_1e6 (made by bench/run.sh)
