@@ -962,8 +962,9 @@ static lk_status run(lk_detect *d, int writer)
 /*
  * Under mpirun (dist.h) every rank runs the pipeline; the pair
  * aggregations (of the data and of the calibration's null copies) are
- * shared out and their edges gathered on rank 0, which alone computes
- * q-values, clusters and writes.  --compat modes are not
+ * shared out, each rank judges the data's edges it reduced (q-values found
+ * by all ranks together, or the threshold), and rank 0 gathers those that
+ * pass, clusters and writes.  --compat modes are not
  * distributed: rank 0 runs them alone.  All ranks end here and agree on
  * the outcome, so a failure anywhere fails the run everywhere, with the
  * failing rank's message.

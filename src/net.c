@@ -1458,9 +1458,11 @@ static lk_status keep_own(job *j, part_view *v, lk_net *net)
  * Distributed over R ranks (dist.h), rank r sweeps the chunks c with
  * c % R == r and reduces the partitions p with p % R == r; in between, the
  * records of each partition travel to its rank (lk_net_exchange), and
- * after the reduction rank 0 gathers all partitions' edges and weight
- * histograms (lk_net_gather): the network exists once, where it is scored,
- * clustered and written, and the other ranks free their share.  The
+ * after the reduction rank 0 gathers all partitions' weight histograms
+ * (lk_net_gather).  With o->local each rank keeps its partitions' edges
+ * (keep_own), which the calibration or lk_net_threshold_ranks judges
+ * there; otherwise (the null copies' scores) rank 0 gathers them too
+ * (lk_net_send_edges) and the other ranks free their share.  The
  * totals every rank needs alike (pairs, spilled, shuffled) are summed over
  * the ranks before.  The cut into chunks and partitions depends on the
  * thread count and budget, which the ranks agree on first (the smallest of
@@ -1724,7 +1726,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         st = merge_parts(views, j.nparts, j.nranks > 1 ? NULL : j.out, j.scores_only, net);
     if (st == LK_OK && j.sk_lines && j.rank == 0) {
         /* the pairs left out (by every rank): edges of one record, hence
-         * of weight 1; rank 0 holds the network */
+         * of weight 1; rank 0 holds the counts */
         const uint64_t singles = sums[2];
         if (singles && net->nwhist < 2) {
             uint64_t *h = realloc(net->whist, 2 * sizeof *h);

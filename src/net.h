@@ -38,10 +38,9 @@ typedef struct lk_net_seg {
     unsigned file;
 } lk_net_seg;
 
-/* Under mpirun, e, n, n_all and whist are rank 0's alone (net.h,
- * lk_net_build_ex): the other ranks hold no edges; with lk_net_opts.local
- * every rank holds its own share of the kept edges (e, n, parked), rank 0
- * alone n_all and whist. */
+/* Under mpirun n_all and whist are rank 0's alone (lk_net_build_ex); with
+ * lk_net_opts.local every rank holds its own share of the kept edges (e,
+ * n, parked), else rank 0 all of them (sk, n) and the other ranks none. */
 typedef struct lk_net {
     lk_edge *e; /* kept edges (weight >= min_keep), sorted by (a, b); NULL
                    while they are parked (lk_net_parked) */
