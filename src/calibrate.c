@@ -2488,28 +2488,17 @@ static void qset_release(qset *s)
  * rank's status so far (agreed first). */
 static lk_status scales_from_root(lk_qv_scale *sc, lk_status st, char *errbuf)
 {
-    const int root = lk_dist_rank() == 0;
     const size_t len = LK_QV_NBINS * sizeof *sc;
-    uint64_t *lens = malloc((size_t)lk_dist_size() * sizeof *lens);
     void *all = NULL;
+    size_t got = 0;
 
-    if (st == LK_OK && !lens)
-        st = LK_ENOMEM;
-    if ((st = lk_dist_agree(st, errbuf)) != LK_OK)
-        goto done;
-    if (!lens || !sc) { /* agreed above: for the analyser */
-        st = LK_ENOMEM;
-        goto done;
+    if ((st = lk_dist_from_root(sc, len, st, &all, &got, errbuf)) == LK_OK) {
+        if (got == len && sc)
+            memcpy(sc, all, len);
+        else
+            st = LK_EINVAL; /* a bug: every rank sees it */
     }
-    if ((st = lk_dist_allgather(root ? sc : NULL, root ? len : 0, &all, lens)) != LK_OK)
-        goto done;
-    if (lens[0] == len)
-        memcpy(sc, all, len);
-    else
-        st = LK_EINVAL; /* a bug: every rank sees it */
-done:
     free(all);
-    free(lens);
     return st;
 }
 

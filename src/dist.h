@@ -106,4 +106,23 @@ LK_RESULT_USED lk_status lk_dist_allgather(const void *buf, size_t len, void **o
  */
 LK_RESULT_USED lk_status lk_dist_gather(const void *buf, size_t len, void **out, uint64_t *lens);
 
+/**
+ * Collective, with this rank's status so far: agree on st (lk_dist_agree,
+ * errbuf as there), then gather every rank's len bytes on rank 0 alone
+ * (lk_dist_gather): there *out receives them in rank order (free()) and
+ * *total their length; elsewhere *out is NULL and *total 0.
+ * @return the agreed status, or LK_ENOMEM (agreed).
+ */
+LK_RESULT_USED lk_status lk_dist_to_root(const void *buf, size_t len, lk_status st, void **out,
+                                         size_t *total, char *errbuf);
+
+/**
+ * Collective, with this rank's status so far: agree on st, then rank 0's
+ * len bytes (buf and len are read on rank 0 alone) to every rank: *out
+ * receives them (free(); NULL when empty), *total their length.
+ * @return the agreed status, or LK_ENOMEM (agreed).
+ */
+LK_RESULT_USED lk_status lk_dist_from_root(const void *buf, size_t len, lk_status st, void **out,
+                                           size_t *total, char *errbuf);
+
 #endif

@@ -379,24 +379,18 @@ static int cmp_ab(const void *x, const void *y)
 
 lk_status lk_net_edges_to_root(lk_net *net, lk_status st, char *errbuf)
 {
-    uint64_t *lens = malloc((size_t)lk_dist_size() * sizeof *lens);
     void *all = NULL;
-    size_t n = 0;
+    size_t len = 0;
 
-    if (st == LK_OK && (!lens || lk_net_parked(net)))
-        st = lens ? LK_EINVAL : LK_ENOMEM;                  /* parked: a bug */
-    if ((st = lk_dist_agree(st, errbuf)) == LK_OK && !lens) /* agreed: for the analyser */
-        st = LK_ENOMEM;
-    if (st != LK_OK || (st = lk_dist_gather(net->e, net->n * sizeof *net->e, &all, lens)) != LK_OK)
-        goto done;
-    for (int r = 0; all && r < lk_dist_size(); r++)
-        n += (size_t)(lens[r] / sizeof *net->e);
+    if (st == LK_OK && lk_net_parked(net))
+        st = LK_EINVAL; /* a bug */
+    st = lk_dist_to_root(net->e, net->n * sizeof *net->e, st, &all, &len, errbuf);
+    if (st != LK_OK)
+        return st;
     free(net->e);
     net->e = all;
-    net->n = net->cap = n;
-    if (n > 1)
-        lk_qsort(net->e, n, sizeof *net->e, cmp_ab);
-done:
-    free(lens);
-    return st;
+    net->n = net->cap = len / sizeof *net->e;
+    if (net->n > 1)
+        lk_qsort(net->e, net->n, sizeof *net->e, cmp_ab);
+    return LK_OK;
 }

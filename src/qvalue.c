@@ -412,31 +412,20 @@ static lk_status zhist_ranks(zhist *h, lk_status st, uint64_t **mine, char *errb
 static lk_status rz_to_root(lk_kv **rz, size_t *nrz, lk_status st, unsigned threads, char *errbuf)
 {
     const uint64_t me = (uint64_t)lk_dist_rank() << RANK_SHIFT;
-    uint64_t *lens = malloc((size_t)lk_dist_size() * sizeof *lens);
     void *all = NULL;
+    size_t len = 0;
 
-    if (st == LK_OK && !lens)
-        st = LK_ENOMEM;
-    if ((st = lk_dist_agree(st, errbuf)) != LK_OK)
-        goto done;
-    if (!lens || !*rz) { /* agreed above: for the analyser */
-        st = LK_ENOMEM;
-        goto done;
-    }
-    for (size_t i = 0; i < *nrz; i++)
+    for (size_t i = 0; st == LK_OK && i < *nrz; i++)
         (*rz)[i].val |= me;
-    if ((st = lk_dist_gather(*rz, *nrz * sizeof **rz, &all, lens)) != LK_OK)
-        goto done;
+    st = lk_dist_to_root(*rz, *nrz * sizeof **rz, st, &all, &len, errbuf);
+    if (st != LK_OK)
+        return st;
     free(*rz);
     *rz = all;
-    *nrz = 0;
-    for (int r = 0; all && r < lk_dist_size(); r++)
-        *nrz += (size_t)(lens[r] / sizeof **rz);
+    *nrz = len / sizeof **rz;
     if (all && lk_sort_kv(*rz, *nrz, 64) != LK_OK)
         lk_sort_kv_inplace_par(*rz, *nrz, threads);
-done:
-    free(lens);
-    return st;
+    return LK_OK;
 }
 
 /*
@@ -447,25 +436,15 @@ done:
 static lk_status hits_from_root(lk_kv **hits, size_t *nhits, lk_status st, char *errbuf)
 {
     const uint64_t me = (uint64_t)lk_dist_rank(), mask = (UINT64_C(1) << RANK_SHIFT) - 1;
-    uint64_t *lens = malloc((size_t)lk_dist_size() * sizeof *lens);
     void *all = NULL;
-    size_t n = 0, m = 0;
+    size_t len = 0, m = 0;
     lk_kv *a;
 
-    if (st == LK_OK && !lens)
-        st = LK_ENOMEM;
-    if ((st = lk_dist_agree(st, errbuf)) != LK_OK)
-        goto done;
-    if (!lens) { /* agreed above: for the analyser */
-        st = LK_ENOMEM;
-        goto done;
-    }
-    if ((st = lk_dist_allgather(me == 0 ? *hits : NULL, me == 0 ? *nhits * sizeof **hits : 0, &all,
-                                lens)) != LK_OK)
-        goto done;
+    st = lk_dist_from_root(*hits, *nhits * sizeof **hits, st, &all, &len, errbuf);
+    if (st != LK_OK)
+        return st;
     a = all;
-    n = (size_t)(lens[0] / sizeof *a);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < len / sizeof *a; i++)
         if (a[i].key >> RANK_SHIFT == me) {
             a[m].key = a[i].key & mask;
             a[m++].val = a[i].val;
@@ -473,9 +452,7 @@ static lk_status hits_from_root(lk_kv **hits, size_t *nhits, lk_status st, char 
     free(*hits);
     *hits = all;
     *nhits = m;
-done:
-    free(lens);
-    return st;
+    return LK_OK;
 }
 
 /*
