@@ -1396,62 +1396,20 @@ lk_status lk_net_take_parked(job *j, const part_view *v, lk_net *net)
 }
 
 /*
- * Distributed under lk_net_opts.local, after lk_net_gather: this rank's
- * network is its own partitions' kept edges (p % R == rank), in partition
- * order, which is (a, b) order: their memory blocks joined into one list,
- * or under j->park their segments of the workers' files.  v[] (rank 0:
- * every partition's counts; elsewhere zeroed) is left with no edges, for
- * merge_parts to add the counts alone.
+ * Distributed under lk_net_opts.local, after lk_net_gather: v[] (rank 0:
+ * every partition's counts; elsewhere zeroed) holds this rank's own
+ * partitions' kept edges (p % R == rank) and no other partition's, so
+ * that the network is made of them as one process makes it of all (in
+ * memory, or under j->park their segments of the workers' files), with
+ * rank 0's counts of all.
  */
-static lk_status keep_own(job *j, part_view *v, lk_net *net)
+static void own_views(job *j, part_view *v)
 {
-    const size_t nr = (size_t)j->nranks, me = (size_t)j->rank;
-    const size_t esz = j->scores_only ? sizeof(lk_kv) : sizeof(lk_edge);
-    size_t n = 0;
-    part_view *own = calloc(LK_MAX(j->nparts, (size_t)1), sizeof *own);
-    lk_status st = LK_OK;
-
-    if (!own)
-        return LK_ENOMEM;
-    for (size_t p = me; p < j->nparts; p += nr) {
-        own[p].n = j->out[p].n;
-        n += own[p].n;
-    }
-    if (j->park) {
-        st = lk_net_take_parked(j, own, net);
-    } else if (n) {
-        char *dst = malloc(n * esz);
-        if (!dst) {
-            st = LK_ENOMEM;
-        } else {
-            size_t at = 0;
-            for (size_t p = me; p < j->nparts; p += nr) {
-                const part_out *po = &j->out[p];
-                if (po->n)
-                    memcpy(dst + at * esz, j->scores_only ? (void *)po->sk : (void *)po->e,
-                           po->n * esz);
-                at += po->n;
-                free(po->e);
-                free(po->sk);
-                j->out[p].e = NULL;
-                j->out[p].sk = NULL;
-            }
-            if (j->scores_only)
-                net->sk = (lk_kv *)(void *)dst;
-            else
-                net->e = (lk_edge *)(void *)dst;
-            net->cap = n;
-        }
-    }
-    free(own);
-    if (st != LK_OK)
-        return st;
-    net->n = n;
     for (size_t p = 0; p < j->nparts; p++) {
-        v[p].n = 0;
-        v[p].rec = NULL;
+        const int own = p % (size_t)j->nranks == (size_t)j->rank;
+        v[p].rec = own ? j->out[p].e : NULL;
+        v[p].n = own ? j->out[p].n : 0;
     }
-    return LK_OK;
 }
 
 /*
@@ -1460,7 +1418,7 @@ static lk_status keep_own(job *j, part_view *v, lk_net *net)
  * records of each partition travel to its rank (lk_net_exchange), and
  * after the reduction rank 0 gathers all partitions' weight histograms
  * (lk_net_gather).  With o->local each rank keeps its partitions' edges
- * (keep_own), which the calibration or lk_net_threshold_ranks judges
+ * (own_views), which the calibration or lk_net_threshold_ranks judges
  * there; otherwise (the null copies' scores) rank 0 gathers them too
  * (lk_net_send_edges) and the other ranks free their share.  The
  * totals every rank needs alike (pairs, spilled, shuffled) are summed over
@@ -1697,7 +1655,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
          * own partitions' edges, which the calibration judges there */
         st = lk_net_gather(&j, views, &gathered);
         if (st == LK_OK)
-            st = keep_own(&j, views, net);
+            own_views(&j, views);
         if (st != LK_OK && o->errbuf && j.xmsg[0])
             lk_errf(o->errbuf, "%s", j.xmsg);
     } else if (j.nranks > 1) {
@@ -1720,10 +1678,12 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
             views[p].n_all = j.out[p].n_all;
         }
     }
-    if (st == LK_OK && j.park && j.nranks == 1)
+    /* (parked in one process, or where the edges stay) */
+    if (st == LK_OK && j.park)
         st = lk_net_take_parked(&j, views, net);
     if (st == LK_OK)
-        st = merge_parts(views, j.nparts, j.nranks > 1 ? NULL : j.out, j.scores_only, net);
+        st = merge_parts(views, j.nparts, j.nranks == 1 || j.local ? j.out : NULL, j.scores_only,
+                         net);
     if (st == LK_OK && j.sk_lines && j.rank == 0) {
         /* the pairs left out (by every rank): edges of one record, hence
          * of weight 1; rank 0 holds the counts */
@@ -1813,6 +1773,12 @@ static double hist_nth(const void *ctx, uint64_t k)
     return net->nwhist ? (double)(net->nwhist - 1) : 0.0;
 }
 
+/* Whether an edge of weight wt passes the cut (lk_net_threshold). */
+static int passes(lk_threshold kind, double wt, double cut)
+{
+    return kind == LK_THRESHOLD_QUANTILE ? wt > cut : wt >= cut;
+}
+
 lk_status lk_net_threshold_ranks(lk_net *net, lk_threshold kind, double value, double *cut,
                                  size_t *kept, char *errbuf)
 {
@@ -1832,9 +1798,7 @@ lk_status lk_net_threshold_ranks(lk_net *net, lk_threshold kind, double value, d
     *cut = lk_key_double(q);
     for (size_t k = 0; k < net->n; k++) {
         lk_edge *e = &net->e[k];
-        const double wt = e->objects;
-        e->coord = kind == LK_THRESHOLD_QUANTILE ? wt > *cut : wt >= *cut;
-        if (e->coord)
+        if ((e->coord = (uint32_t)passes(kind, e->objects, *cut)) != 0)
             net->e[m++] = *e;
     }
     net->n = m;
@@ -1853,8 +1817,7 @@ size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cu
     if (kind == LK_THRESHOLD_QUANTILE)
         q = lk_quantile7_nth(net->n_all, value, hist_nth, net);
     for (size_t k = 0; k < net->n; k++) {
-        double wt = net->e[k].objects;
-        net->e[k].coord = kind == LK_THRESHOLD_QUANTILE ? wt > q : wt >= q;
+        net->e[k].coord = (uint32_t)passes(kind, net->e[k].objects, q);
         kept += net->e[k].coord;
     }
     if (cut)

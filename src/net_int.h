@@ -114,7 +114,7 @@ typedef struct job {
     struct part_out *out;
     int park;                 /* lk_net_opts.park (distributed: every rank parks its
                                  own, under local alone) */
-    int local;                /* lk_net_opts.local: the edges stay (net.c, keep_own) */
+    int local;                /* lk_net_opts.local: the edges stay (net.c, own_views) */
     spill *ep;                /* per worker: the file of the kept edges it parked */
     uint64_t *sk;             /* the pair sketch (net.c), NULL when not used */
     uint64_t sk_lines;        /* its lines of 64 bytes (fewer than 2^32); 0: none */
