@@ -1773,6 +1773,14 @@ static double hist_nth(const void *ctx, uint64_t k)
     return net->nwhist ? (double)(net->nwhist - 1) : 0.0;
 }
 
+/* The cut of a threshold: the weight itself, or the quantile of every
+ * edge's weight (net's counts: under mpirun rank 0's alone). */
+static double cut_of(const lk_net *net, lk_threshold kind, double value)
+{
+    return kind == LK_THRESHOLD_QUANTILE ? lk_quantile7_nth(net->n_all, value, hist_nth, net)
+                                         : value;
+}
+
 /* Whether an edge of weight wt passes the cut (lk_net_threshold). */
 static int passes(lk_threshold kind, double wt, double cut)
 {
@@ -1783,11 +1791,7 @@ lk_status lk_net_threshold_ranks(lk_net *net, lk_threshold kind, double value, d
                                  size_t *kept, char *errbuf)
 {
     /* rank 0 holds every partition's counts: its cut, to all */
-    uint64_t q = lk_dist_rank() == 0
-                     ? lk_double_key(kind == LK_THRESHOLD_QUANTILE
-                                         ? lk_quantile7_nth(net->n_all, value, hist_nth, net)
-                                         : value)
-                     : 0;
+    uint64_t q = lk_dist_rank() == 0 ? lk_double_key(cut_of(net, kind, value)) : 0;
     size_t m = 0;
     lk_status st;
 
@@ -1812,10 +1816,8 @@ lk_status lk_net_threshold_ranks(lk_net *net, lk_threshold kind, double value, d
 size_t lk_net_threshold(lk_net *net, lk_threshold kind, double value, double *cut)
 {
     size_t kept = 0;
-    double q = value;
+    const double q = cut_of(net, kind, value);
 
-    if (kind == LK_THRESHOLD_QUANTILE)
-        q = lk_quantile7_nth(net->n_all, value, hist_nth, net);
     for (size_t k = 0; k < net->n; k++) {
         net->e[k].coord = (uint32_t)passes(kind, net->e[k].objects, q);
         kept += net->e[k].coord;
