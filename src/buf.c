@@ -140,9 +140,31 @@ static void *advise_huge(void *p, size_t size)
     return p;
 }
 
+lk_status lk_grow_huge_(void **p, size_t elem, size_t need, size_t *cap)
+{
+    const size_t old = *cap;
+    const lk_status st = lk_grow_(p, elem, need, cap);
+
+    if (st == LK_OK && *cap != old)
+        (void)advise_huge(*p, *cap * elem);
+    return st;
+}
+
 void *lk_huge_malloc(size_t size)
 {
     return advise_huge(malloc(size ? size : 1), size);
+}
+
+void *lk_huge_block(size_t size)
+{
+    void *p = NULL;
+
+    if (size < LK_HUGE_MIN)
+        return malloc(size ? size : 1);
+    if (posix_memalign(&p, LK_HUGE_MIN, size) != 0)
+        return NULL;
+    (void)madvise(p, size, MADV_HUGEPAGE); /* p is aligned: its whole pages */
+    return p;
 }
 
 void *lk_huge_calloc(size_t n, size_t size)

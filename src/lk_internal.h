@@ -173,6 +173,15 @@ void lk_pages_drop(void *base, size_t b, size_t e);
  */
 void *lk_huge_malloc(size_t size);
 void *lk_huge_calloc(size_t n, size_t size);
+/* A block of `size` bytes filled in order and read at random (an arena's
+ * chunk), freed with free(): from 2 MiB on, aligned to 2 MiB and advised,
+ * so that all of its whole 2 MiB pages can be huge ones (a malloc'd block
+ * of 4 MiB is not aligned, and holds one at most). */
+void *lk_huge_block(size_t size);
+/* lk_grow_ for such an array: each new block advised as above (the pages
+ * realloc moved keep their size). */
+LK_RESULT_USED lk_status lk_grow_huge_(void **p, size_t elem, size_t need, size_t *cap);
+#define LK_GROW_HUGE(ptr, need, cap) lk_grow_huge_((void **)&(ptr), sizeof(*(ptr)), (need), &(cap))
 
 /* xxh3 64-bit hash of a byte string (wraps libxxhash). */
 uint64_t lk_hash64(const void *p, size_t n);
