@@ -904,6 +904,33 @@ static lk_status intern_id(lk_sink *k, int which, const char *s, uint32_t n, uin
     return lk_xintern_add(k->xi[which], s, n, h, id, msg);
 }
 
+/* The batch's lookups fetched ahead, in three steps that each need the
+ * last one's line: row i's table slots (step 0), then the ids' string
+ * pointers the slots name (1), then the strings (2), AHEAD rows apart, so
+ * that row i + 3 * AHEAD's slots, row i + 2 * AHEAD's pointers and row i +
+ * AHEAD's strings are on their way while row i is interned.  (Each step
+ * over the whole batch in turn, 512 fetches at once, more than a core keeps
+ * in flight, left the interning stalled on all three loads: bench/RESULTS.md,
+ * the thirty-eighth session.) */
+#define AHEAD ((size_t)8)
+
+static void fetch(const lk_sink *k, int step, size_t i)
+{
+    const lk_dataset *ds = k->ds;
+    const pending *q = &k->p[i];
+
+    if (step == 0) {
+        lk_strpool_prefetch(ds->accounts, q->acc_h);
+        lk_strpool_prefetch(ds->objects, q->obj_h);
+    } else if (step == 1) {
+        lk_strpool_prefetch_id(ds->accounts, q->acc_h);
+        lk_strpool_prefetch_id(ds->objects, q->obj_h);
+    } else {
+        lk_strpool_prefetch_str(ds->accounts, q->acc_h);
+        lk_strpool_prefetch_str(ds->objects, q->obj_h);
+    }
+}
+
 lk_status lk_sink_flush(lk_sink *k)
 {
     lk_dataset *ds = k->ds;
@@ -935,24 +962,24 @@ lk_status lk_sink_flush(lk_sink *k)
                 ret == LK_EIO ? msg : lk_strerror(ret));
         return ret;
     }
-    for (size_t i = 0; i < k->np; i++) {
-        lk_strpool_prefetch(ds->accounts, k->p[i].acc_h);
-        lk_strpool_prefetch(ds->objects, k->p[i].obj_h);
-    }
-    for (size_t i = 0; i < k->np; i++) {
-        lk_strpool_prefetch_id(ds->accounts, k->p[i].acc_h);
-        lk_strpool_prefetch_id(ds->objects, k->p[i].obj_h);
-    }
-    for (size_t i = 0; i < k->np; i++) {
-        lk_strpool_prefetch_str(ds->accounts, k->p[i].acc_h);
-        lk_strpool_prefetch_str(ds->objects, k->p[i].obj_h);
-    }
+    for (size_t i = 0; i < LK_MIN(3 * AHEAD, k->np); i++)
+        fetch(k, 0, i);
+    for (size_t i = 0; i < LK_MIN(2 * AHEAD, k->np); i++)
+        fetch(k, 1, i);
+    for (size_t i = 0; i < LK_MIN(AHEAD, k->np); i++)
+        fetch(k, 2, i);
     for (size_t i = 0; i < k->np; i++) {
         const pending *q = &k->p[i];
         const char *acc_s = k->bytes.p + q->acc_off, *obj_s = k->bytes.p + q->obj_off;
         uint32_t acc, obj;
         lk_action *a;
 
+        if (i + 3 * AHEAD < k->np)
+            fetch(k, 0, i + 3 * AHEAD);
+        if (i + 2 * AHEAD < k->np)
+            fetch(k, 1, i + 2 * AHEAD);
+        if (i + AHEAD < k->np)
+            fetch(k, 2, i + AHEAD);
         if (k->have_last && q->obj_len == k->last_len &&
             memcmp(obj_s, k->last_str, q->obj_len) == 0) {
             obj = k->last_obj;

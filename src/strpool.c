@@ -451,7 +451,8 @@ lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, unsigned threads
  * a string), and with the string's pointer in the slot too (16 bytes) it
  * took 0.5-0.9 GB more at 1.5 x 10^8 actions.  A lookup whose hash
  * matches reads the id's pointer, then the string; the reader prefetches
- * the three in turn for a batch of rows (lk_strpool_prefetch, _id, _str).
+ * the three in turn, some rows apart, for a batch of rows
+ * (lk_strpool_prefetch, _id, _str; sink.c's fetch).
  * The length is stored in the 4 bytes before the string, and
  * lk_strpool_get() reads it there too: no array of lengths (4 bytes a
  * string, 119 MB at 10^8). */
