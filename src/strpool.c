@@ -445,21 +445,42 @@ lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, unsigned threads
     return LK_OK;
 }
 
-/* The pool: strings in an arena, a pointer per id, and a hash table of
- * ids.  A slot holds 32 bits of the hash and id+1 (0 = empty), 8 bytes:
- * the table is the largest part of a pool of short ids (two to four slots
- * a string), and with the string's pointer in the slot too (16 bytes) it
- * took 0.5-0.9 GB more at 1.5 x 10^8 actions.  A lookup whose hash
- * matches reads the id's pointer, then the string; the reader prefetches
- * the three in turn, some rows apart, for a batch of rows
- * (lk_strpool_prefetch, _id, _str; sink.c's fetch).
- * The length is stored in the 4 bytes before the string, and
- * lk_strpool_get() reads it there too: no array of lengths (4 bytes a
- * string, 119 MB at 10^8). */
+/* The pool: strings in an arena, a pointer per id, and a hash table.
+ * Each string is a record [id][length][bytes][NUL] (HEAD bytes before the
+ * string, 4 each): lk_strpool_get() reads the length there, with no array
+ * of lengths (4 bytes a string, 119 MB at 10^8).
+ *
+ * A slot holds 32 bits of the hash and v, 8 bytes: the table is the
+ * largest part of a pool of short ids (two to four slots a string), and
+ * with the string's pointer in the slot too (16 bytes) it took 0.5-0.9 GB
+ * more at 1.5 x 10^8 actions.  v is 0 for an empty slot, else
+ *   by place (p->by_place): 1 + the record's place in the arena, PLACE_OFF
+ *     bits of offset under the chunk's index; a lookup whose hash matches
+ *     reads the record, which gives the length, the bytes and the id;
+ *   by id: 1 + the id; a lookup reads the id's pointer, then the record:
+ *     three loads that miss the cache in turn for a large pool, not two
+ *     (bench/RESULTS.md, the thirty-ninth session).
+ * The table is by place while the pool is read into (every place fits
+ * while the arena has fewer than PLACE_CHUNKS chunks, 4 GiB), and by id
+ * from the first place that does not fit, and once parked or built again
+ * (to_ids).  The reader prefetches the slot, then the record, some rows
+ * apart, for a batch of rows (lk_strpool_prefetch, _id, _str; sink.c's
+ * fetch). */
 typedef struct slot {
     uint32_t h;
-    uint32_t id1;
+    uint32_t v;
 } slot;
+
+#define HEAD         8
+#define PLACE_OFF    22
+#define PLACE_CHUNKS ((size_t)1023) /* with PLACE_OFF: the largest place, + 1, fits in 32 bits */
+
+static inline uint32_t stored_id(const char *str)
+{
+    uint32_t id;
+    memcpy(&id, str - HEAD, 4);
+    return id;
+}
 
 static inline uint32_t stored_len(const char *str)
 {
@@ -473,9 +494,11 @@ struct lk_strpool {
     const char **str; /* per id; its length is in the 4 bytes before it */
     size_t n, cap;
     slot *tab;
-    size_t mask;        /* table size - 1 (power of two) */
-    uint64_t park_refs; /* while parked: where the refs are in the file */
-    uint64_t park_tab;  /* while parked with its table: where its slots are, + 1 (0: none) */
+    int by_place;        /* the slots hold places, not ids (see slot) */
+    size_t place_chunks; /* by place while the arena has fewer chunks */
+    size_t mask;         /* table size - 1 (power of two) */
+    uint64_t park_refs;  /* while parked: where the refs are in the file */
+    uint64_t park_tab;   /* while parked with its table: where its slots are, + 1 (0: none) */
     /* read back in part (lk_strpool_unpark_ids): the ids (increasing)
      * whose strings came back, and those strings; str is NULL then */
     uint32_t *sid;
@@ -507,6 +530,8 @@ lk_status lk_strpool_new(lk_strpool **out)
         return LK_ENOMEM;
     }
     p->mask = 1023;
+    p->by_place = 1;
+    p->place_chunks = PLACE_CHUNKS;
     *out = p;
     return LK_OK;
 }
@@ -523,10 +548,10 @@ static lk_status rehash(lk_strpool *p)
         return LK_ENOMEM;
     for (size_t i = 0; i <= p->mask; i++) {
         size_t j;
-        if (!p->tab[i].id1)
+        if (!p->tab[i].v)
             continue;
         j = p->tab[i].h & (nsize - 1);
-        while (nt[j].id1)
+        while (nt[j].v)
             j = (j + 1) & (nsize - 1);
         nt[j] = p->tab[i];
     }
@@ -540,17 +565,45 @@ static lk_status rehash(lk_strpool *p)
  * low bits, so a rehash needs no string access. */
 static lk_status build_table(lk_strpool *p);
 
+/* The string of a full slot. */
+static inline const char *slot_str(const lk_strpool *p, const slot *sl)
+{
+    if (p->by_place) {
+        const uint32_t pl = sl->v - 1;
+        return p->arena.chunk[pl >> PLACE_OFF] + (pl & (((uint32_t)1 << PLACE_OFF) - 1)) + HEAD;
+    }
+    return p->str[sl->v - 1];
+}
+
+/* The id of a full slot. */
+static inline uint32_t slot_id(const lk_strpool *p, const slot *sl)
+{
+    return p->by_place ? stored_id(slot_str(p, sl)) : sl->v - 1;
+}
+
+/* The slots by id from here on. */
+static void to_ids(lk_strpool *p)
+{
+    if (!p->by_place)
+        return;
+    if (p->tab)
+        for (size_t j = 0; j <= p->mask; j++)
+            if (p->tab[j].v)
+                p->tab[j].v = slot_id(p, &p->tab[j]) + 1;
+    p->by_place = 0;
+}
+
 static size_t probe(const lk_strpool *p, const char *s, size_t n, uint32_t h, int *found)
 {
     size_t j = h & p->mask;
     for (;;) {
         const slot *sl = &p->tab[j];
-        if (!sl->id1) {
+        if (!sl->v) {
             *found = 0;
             return j;
         }
         if (sl->h == h) {
-            const char *str = p->str[sl->id1 - 1];
+            const char *str = slot_str(p, sl);
             if (stored_len(str) == n && memcmp(str, s, n) == 0) {
                 *found = 1;
                 return j;
@@ -574,7 +627,7 @@ int lk_strpool_find(const lk_strpool *p, const char *s, size_t n, uint32_t *id)
     }
     j = probe(p, s, n, (uint32_t)lk_hash64(s, n), &found);
     if (found)
-        *id = p->tab[j].id1 - 1;
+        *id = slot_id(p, &p->tab[j]);
     return found;
 }
 
@@ -587,15 +640,15 @@ void lk_strpool_prefetch(const lk_strpool *p, uint32_t h)
 void lk_strpool_prefetch_id(const lk_strpool *p, uint32_t h)
 {
     const slot *sl = p->tab ? &p->tab[h & p->mask] : NULL;
-    if (sl && sl->id1)
-        __builtin_prefetch(&p->str[sl->id1 - 1]);
+    if (sl && sl->v)
+        __builtin_prefetch(p->by_place ? slot_str(p, sl) - HEAD : (const char *)&p->str[sl->v - 1]);
 }
 
 void lk_strpool_prefetch_str(const lk_strpool *p, uint32_t h)
 {
     const slot *sl = p->tab ? &p->tab[h & p->mask] : NULL;
-    if (sl && sl->id1)
-        __builtin_prefetch(p->str[sl->id1 - 1] - 4);
+    if (sl && sl->v && !p->by_place) /* by place: lk_strpool_prefetch_id fetched it */
+        __builtin_prefetch(p->str[sl->v - 1] - HEAD);
 }
 
 lk_status lk_strpool_intern(lk_strpool *p, const char *s, size_t n, uint32_t *id, int *is_new)
@@ -603,8 +656,30 @@ lk_status lk_strpool_intern(lk_strpool *p, const char *s, size_t n, uint32_t *id
     return lk_strpool_intern_hashed(p, s, n, (uint32_t)lk_hash64(s, n), id, is_new);
 }
 
-lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n, uint32_t h, uint32_t *id,
-                                   int *is_new)
+void lk_strpool_set_place_chunks(lk_strpool *p, size_t chunks)
+{
+    p->place_chunks = LK_MIN(chunks, PLACE_CHUNKS);
+}
+
+/* The record of string s[0..n) as id p->n into the arena at *ref. */
+static lk_status put_record(lk_strpool *p, const char *s, size_t n, uint64_t *ref)
+{
+    char *tmp;
+    const uint32_t n32 = (uint32_t)n, id = (uint32_t)p->n;
+    const lk_status st = lk_arena_reserve(&p->arena, n + HEAD, ref, &tmp);
+    if (st != LK_OK)
+        return st;
+    memcpy(tmp, &id, 4);
+    memcpy(tmp + 4, &n32, 4);
+    memcpy(tmp + HEAD, s, n);
+    tmp[n + HEAD] = '\0';
+    return LK_OK;
+}
+
+/* lk_strpool_intern_hashed, and the pool's copy of the string into *str
+ * (may be NULL). */
+static lk_status intern(lk_strpool *p, const char *s, size_t n, uint32_t h, uint32_t *id,
+                        int *is_new, const char **str)
 {
     int found;
     size_t j;
@@ -616,7 +691,9 @@ lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n, uint3
     j = probe(p, s, n, h, &found);
 
     if (found) {
-        *id = p->tab[j].id1 - 1;
+        *id = slot_id(p, &p->tab[j]);
+        if (str)
+            *str = slot_str(p, &p->tab[j]);
         if (is_new)
             *is_new = 0;
         return LK_OK;
@@ -625,20 +702,17 @@ lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n, uint3
         return LK_ELIMIT;
     if (p->n == p->cap && LK_GROW_HUGE(p->str, p->n + 1, p->cap) != LK_OK)
         return LK_ENOMEM;
-    {
-        /* length prefix + string + NUL, kept together in the arena */
-        char *tmp;
-        uint32_t n32 = (uint32_t)n;
-        if ((st = lk_arena_reserve(&p->arena, n + 4, &ref, &tmp)) != LK_OK)
-            return st;
-        memcpy(tmp, &n32, 4);
-        memcpy(tmp + 4, s, n);
-        tmp[n + 4] = '\0';
-    }
-    p->str[p->n] = lk_arena_get(&p->arena, ref) + 4;
-    p->tab[j].id1 = (uint32_t)p->n + 1;
+    if ((st = put_record(p, s, n, &ref)) != LK_OK)
+        return st;
+    p->str[p->n] = lk_arena_get(&p->arena, ref) + HEAD;
+    if (p->by_place && ((ref >> 32) >= p->place_chunks || (ref & 0xffffffffu) >> PLACE_OFF))
+        to_ids(p); /* a place that does not fit (the new id is not in a slot yet) */
+    p->tab[j].v = p->by_place ? (uint32_t)((ref >> 32) << PLACE_OFF | (ref & 0xffffffffu)) + 1
+                              : (uint32_t)p->n + 1;
     p->tab[j].h = h;
     *id = (uint32_t)p->n;
+    if (str)
+        *str = p->str[p->n];
     p->n++;
     if (is_new)
         *is_new = 1;
@@ -650,16 +724,41 @@ lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n, uint3
     return LK_OK;
 }
 
-int lk_strpool_find_hashed(const lk_strpool *p, const char *s, size_t n, uint32_t h, uint32_t *id)
+lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n, uint32_t h, uint32_t *id,
+                                   int *is_new)
+{
+    return intern(p, s, n, h, id, is_new, NULL);
+}
+
+lk_status lk_strpool_intern_str(lk_strpool *p, const char *s, size_t n, uint32_t h, uint32_t *id,
+                                const char **str)
+{
+    return intern(p, s, n, h, id, NULL, str);
+}
+
+int lk_strpool_find_str(const lk_strpool *p, const char *s, size_t n, uint32_t h, uint32_t *id,
+                        const char **str)
 {
     int found;
     size_t j;
-    if (!p->tab)
-        return lk_strpool_find(p, s, n, id);
+    if (!p->tab) {
+        found = lk_strpool_find(p, s, n, id);
+        if (found && str)
+            *str = lk_strpool_get(p, *id, NULL);
+        return found;
+    }
     j = probe(p, s, n, h, &found);
-    if (found)
-        *id = p->tab[j].id1 - 1;
+    if (found) {
+        *id = slot_id(p, &p->tab[j]);
+        if (str)
+            *str = slot_str(p, &p->tab[j]);
+    }
     return found;
+}
+
+int lk_strpool_find_hashed(const lk_strpool *p, const char *s, size_t n, uint32_t h, uint32_t *id)
+{
+    return lk_strpool_find_str(p, s, n, h, id, NULL);
 }
 
 size_t lk_strpool_grow_bytes(const lk_strpool *p, size_t adds)
@@ -680,8 +779,6 @@ static lk_status append_parked(lk_strpool *p, const char *s, size_t n);
 lk_status lk_strpool_append(lk_strpool *p, const char *s, size_t n)
 {
     uint64_t ref;
-    char *tmp;
-    uint32_t n32 = (uint32_t)n;
     lk_status st;
 
     if (p->n >= UINT32_MAX - 1 - LK_STRPOOL_PROVISIONAL || n > UINT32_MAX)
@@ -696,12 +793,9 @@ lk_status lk_strpool_append(lk_strpool *p, const char *s, size_t n)
     }
     if (p->n == p->cap && LK_GROW_HUGE(p->str, p->n + 1, p->cap) != LK_OK)
         return LK_ENOMEM;
-    if ((st = lk_arena_reserve(&p->arena, n + 4, &ref, &tmp)) != LK_OK)
+    if ((st = put_record(p, s, n, &ref)) != LK_OK)
         return st;
-    memcpy(tmp, &n32, 4);
-    memcpy(tmp + 4, s, n);
-    tmp[n + 4] = '\0';
-    p->str[p->n++] = lk_arena_get(&p->arena, ref) + 4;
+    p->str[p->n++] = lk_arena_get(&p->arena, ref) + HEAD;
     /* the table the next lookup builds keeps the load under 3/4 too */
     while (p->n * 4 > p->mask * 3)
         p->mask = p->mask * 2 + 1;
@@ -804,7 +898,7 @@ static lk_status park_table(lk_strpool *p, int fd, uint64_t *off, const char *di
     for (size_t j0 = 0; j0 <= p->mask && st == LK_OK; j0 += TAB_PIECE) {
         const size_t m = LK_MIN(TAB_PIECE, p->mask + 1 - j0);
         for (size_t j = 0; j < m; j++)
-            w[j] = (uint64_t)p->tab[j0 + j].h << 32 | p->tab[j0 + j].id1;
+            w[j] = (uint64_t)p->tab[j0 + j].h << 32 | p->tab[j0 + j].v;
         st = lk_tmpfile_write(fd, w, m * sizeof *w, *off, dir, errbuf);
         *off += m * sizeof *w;
     }
@@ -835,7 +929,7 @@ static void table_task(void *ctx, size_t task, unsigned worker)
         off += m * sizeof *w;
         for (size_t k = 0; k < m; k++) {
             slot *sl = &p->tab[j0 + k];
-            sl->id1 = (uint32_t)w[k];
+            sl->v = (uint32_t)w[k];
             sl->h = (uint32_t)(w[k] >> 32);
         }
     }
@@ -880,7 +974,7 @@ static lk_status park(lk_strpool *p, int fd, uint64_t *off, int with_table, size
     for (size_t i0 = 0; i0 < p->n && st == LK_OK; i0 += TAB_PIECE) {
         const size_t m = LK_MIN(TAB_PIECE, p->n - i0);
         for (size_t i = i0; i < i0 + m; i++) {
-            const uintptr_t s = (uintptr_t)(p->str[i] - 4);
+            const uintptr_t s = (uintptr_t)(p->str[i] - HEAD);
             while (c < p->arena.nchunk &&
                    ((uintptr_t)p->arena.chunk[c] > s ||
                     s - (uintptr_t)p->arena.chunk[c] >=
@@ -900,6 +994,11 @@ static lk_status park(lk_strpool *p, int fd, uint64_t *off, int with_table, size
         return st;
     /* the room is a hole in the file until written */
     *off += (p->n + room) * sizeof *ref;
+    /* a table parked goes by id: its places' chunks go now, and come back
+     * elsewhere */
+    if (with_table)
+        to_ids(p);
+    p->by_place = 0;
     if ((st = lk_arena_park(&p->arena, fd, off, dir, errbuf)) != LK_OK)
         return st;
     p->park_tab = 0;
@@ -979,8 +1078,8 @@ static lk_status grow_refs(lk_strpool *p)
 /* lk_strpool_append on a growing pool. */
 static lk_status append_parked(lk_strpool *p, const char *s, size_t n)
 {
-    const size_t need = n + 5; /* the length, the string, its NUL */
-    const uint32_t n32 = (uint32_t)n;
+    const size_t need = n + HEAD + 1; /* the id, the length, the string, its NUL */
+    const uint32_t n32 = (uint32_t)n, id = (uint32_t)p->n;
     lk_status st;
 
     if (p->n >= p->gmax)
@@ -998,9 +1097,10 @@ static lk_status append_parked(lk_strpool *p, const char *s, size_t n)
     }
     /* the chunk's index once written: nothing else adds to the arena */
     p->gref[p->ngref++] = (uint64_t)p->arena.nchunk << 32 | (uint64_t)p->gused;
-    memcpy(p->gbuf + p->gused, &n32, 4);
-    memcpy(p->gbuf + p->gused + 4, s, n);
-    p->gbuf[p->gused + 4 + n] = '\0';
+    memcpy(p->gbuf + p->gused, &id, 4);
+    memcpy(p->gbuf + p->gused + 4, &n32, 4);
+    memcpy(p->gbuf + p->gused + HEAD, s, n);
+    p->gbuf[p->gused + HEAD + n] = '\0';
     p->gused += need;
     if (p->ngref == TAB_PIECE && (st = grow_refs(p)) != LK_OK)
         return st;
@@ -1051,8 +1151,8 @@ lk_status lk_strpool_each(const lk_strpool *p, int fd, const char *dir,
     }
     if (!(at = chunk_places(a)))
         return LK_ENOMEM;
-    /* chunk by chunk: the strings are in id order, each as its length, its
-     * bytes and a NUL */
+    /* chunk by chunk: the strings are in id order, each as its id, its
+     * length, its bytes and a NUL */
     for (size_t c = 0; c < a->nchunk && st == LK_OK; c++) {
         const size_t len = a->cused[c];
         if ((st = LK_GROW(buf, LK_MAX(len, (size_t)1), cap)) != LK_OK ||
@@ -1060,13 +1160,14 @@ lk_status lk_strpool_each(const lk_strpool *p, int fd, const char *dir,
             break;
         for (size_t o = 0; o < len && st == LK_OK;) {
             uint32_t n;
-            if (len - o < 5 || (memcpy(&n, buf + o, 4), (size_t)n + 5 > len - o) || id >= p->n) {
+            if (len - o < HEAD + 1 ||
+                (memcpy(&n, buf + o + 4, 4), (size_t)n + HEAD + 1 > len - o) || id >= p->n) {
                 lk_errf(errbuf, "string table: a temporary file in %s was read back corrupt", dir);
                 st = LK_EIO;
                 break;
             }
-            fn(ctx, (uint32_t)id++, buf + o + 4, n);
-            o += (size_t)n + 5;
+            fn(ctx, (uint32_t)id++, buf + o + HEAD, n);
+            o += (size_t)n + HEAD + 1;
         }
     }
     if (st == LK_OK && id != p->n) {
@@ -1085,13 +1186,14 @@ static lk_status build_table(lk_strpool *p)
     p->tab = lk_table_alloc((p->mask + 1) * sizeof *p->tab);
     if (!p->tab)
         return LK_ENOMEM;
+    p->by_place = 0;
     for (size_t i = 0; i < p->n; i++) {
         const uint32_t h = lk_strpool_hash(p->str[i], stored_len(p->str[i]));
         size_t j = h & p->mask;
-        while (p->tab[j].id1)
+        while (p->tab[j].v)
             j = (j + 1) & p->mask;
         p->tab[j].h = h;
-        p->tab[j].id1 = (uint32_t)i + 1;
+        p->tab[j].v = (uint32_t)i + 1;
     }
     return LK_OK;
 }
@@ -1119,7 +1221,7 @@ lk_status lk_strpool_unpark(lk_strpool *p, int fd, const char *dir, int lookup, 
         if ((st = lk_tmpfile_read(fd, ref, m * sizeof *ref, p->park_refs + i0 * sizeof *ref, dir,
                                   errbuf)) == LK_OK)
             for (size_t i = 0; i < m; i++)
-                p->str[i0 + i] = lk_arena_get(&p->arena, ref[i]) + 4;
+                p->str[i0 + i] = lk_arena_get(&p->arena, ref[i]) + HEAD;
     }
     free(ref);
     if (st != LK_OK || !lookup)
@@ -1170,21 +1272,22 @@ lk_status lk_strpool_unpark_ids(lk_strpool *p, int fd, const char *dir, const ui
         c = ref >> 32;
         o = ref & 0xffffffffu;
         len = 0;
-        if (c >= a->nchunk || o + 4 > a->cused[c] ||
-            (st = lk_tmpfile_read(fd, &len, sizeof len, at[c] + o, dir, errbuf)) != LK_OK ||
-            (uint64_t)len + 5 > a->cused[c] - o) {
+        if (c >= a->nchunk || o + HEAD > a->cused[c] ||
+            (st = lk_tmpfile_read(fd, &len, sizeof len, at[c] + o + 4, dir, errbuf)) != LK_OK ||
+            (uint64_t)len + HEAD + 1 > a->cused[c] - o) {
             if (st == LK_OK) {
                 lk_errf(errbuf, "string table: a string outside its arena");
                 st = LK_EINVAL;
             }
             goto done;
         }
-        /* the length, the string and its NUL, as the arena held them */
-        if ((st = lk_arena_reserve(&out, (size_t)len + 4, &nref, &dst)) != LK_OK ||
-            (st = lk_tmpfile_read(fd, dst, (size_t)len + 5, at[c] + o, dir, errbuf)) != LK_OK)
+        /* the record as the arena held it */
+        if ((st = lk_arena_reserve(&out, (size_t)len + HEAD, &nref, &dst)) != LK_OK ||
+            (st = lk_tmpfile_read(fd, dst, (size_t)len + HEAD + 1, at[c] + o, dir, errbuf)) !=
+                LK_OK)
             goto done;
         p->sid[i] = ids[i];
-        p->sstr[i] = lk_arena_get(&out, nref) + 4;
+        p->sstr[i] = lk_arena_get(&out, nref) + HEAD;
     }
     p->ns = n;
     lk_arena_release(&p->arena);

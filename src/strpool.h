@@ -37,22 +37,38 @@ static inline uint32_t lk_strpool_hash(const char *s, size_t n)
 void lk_strpool_prefetch(const lk_strpool *p, uint32_t h);
 
 /** Second stage of a batched lookup: once the slot of h is in cache, start
- *  loading the pointer of the id it holds (a hint; no effect on results). */
+ *  loading the string it leads to, or (a table by id, see strpool.c) the
+ *  pointer of the id it holds (a hint; no effect on results). */
 void lk_strpool_prefetch_id(const lk_strpool *p, uint32_t h);
 
-/** Third stage: once that pointer is in cache, start loading the string
- *  (a hint; no effect on results). */
+/** Third stage, for a table by id: once that pointer is in cache, start
+ *  loading the string (a hint; no effect on results). */
 void lk_strpool_prefetch_str(const lk_strpool *p, uint32_t h);
+
+/** Testing: the table goes by id from the first string past `chunks` of
+ *  the arena's chunks on (by default from the 1023rd, 4 GiB of strings,
+ *  where a place no longer fits in a slot).  No effect on results. */
+void lk_strpool_set_place_chunks(lk_strpool *p, size_t chunks);
 
 /** lk_strpool_intern() with the hash already computed by lk_strpool_hash(). */
 LK_RESULT_USED lk_status lk_strpool_intern_hashed(lk_strpool *p, const char *s, size_t n,
                                                   uint32_t h, uint32_t *id, int *is_new);
+
+/** lk_strpool_intern_hashed(), and *str the pool's copy of the string (as
+ *  lk_strpool_get() gives it) without a look at the id's pointer. */
+LK_RESULT_USED lk_status lk_strpool_intern_str(lk_strpool *p, const char *s, size_t n, uint32_t h,
+                                               uint32_t *id, const char **str);
 
 /** Look up without adding.  @return 1 and *id when present, else 0. */
 int lk_strpool_find(const lk_strpool *p, const char *s, size_t n, uint32_t *id);
 
 /** lk_strpool_find() with the hash already computed by lk_strpool_hash(). */
 int lk_strpool_find_hashed(const lk_strpool *p, const char *s, size_t n, uint32_t h, uint32_t *id);
+
+/** lk_strpool_find_hashed(), and when found *str (may be NULL) as
+ *  lk_strpool_intern_str() gives it. */
+int lk_strpool_find_str(const lk_strpool *p, const char *s, size_t n, uint32_t h, uint32_t *id,
+                        const char **str);
 
 /*
  * Ids from UINT32_MAX - 1 - LK_STRPOOL_PROVISIONAL up are never given to a

@@ -138,7 +138,9 @@ static void test_nul_and_empty(void **state)
 #define NDRAW 1000000
 #define KEYS  600000
 
-static void test_random_million(void **state)
+/* place_chunks: 0 for the default; else the table goes by id (strpool.c)
+ * once the arena has that many chunks, part way through the draws. */
+static void random_million(size_t place_chunks)
 {
     lk_strpool *p = new_pool();
     int64_t *first = malloc(KEYS * sizeof *first);
@@ -146,8 +148,9 @@ static void test_random_million(void **state)
     uint32_t next_id = 0;
     char buf[64];
 
-    (void)state;
     assert_non_null(first);
+    if (place_chunks)
+        lk_strpool_set_place_chunks(p, place_chunks);
     for (size_t k = 0; k < KEYS; k++)
         first[k] = -1;
     for (size_t d = 0; d < NDRAW; d++) {
@@ -186,6 +189,21 @@ static void test_random_million(void **state)
     }
     free(first);
     lk_strpool_free(p);
+}
+
+static void test_random_million(void **state)
+{
+    (void)state;
+    random_million(0);
+}
+
+/* The same with the table going by id after its third chunk (1 MiB each;
+ * the draws fill about 30): the places it held become ids, and the lookups
+ * go on giving the same ids. */
+static void test_random_million_by_id(void **state)
+{
+    (void)state;
+    random_million(3);
 }
 
 /* Pointers from lk_strpool_get stay valid while the pool grows (new chunks,
@@ -838,10 +856,15 @@ static void test_park_grow(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic),          cmocka_unit_test(test_nul_and_empty),
-        cmocka_unit_test(test_random_million), cmocka_unit_test(test_pointer_stability),
-        cmocka_unit_test(test_arena),          cmocka_unit_test(test_arena_spill),
-        cmocka_unit_test(test_park),           cmocka_unit_test(test_park_ids),
+        cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_nul_and_empty),
+        cmocka_unit_test(test_random_million),
+        cmocka_unit_test(test_random_million_by_id),
+        cmocka_unit_test(test_pointer_stability),
+        cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_arena_spill),
+        cmocka_unit_test(test_park),
+        cmocka_unit_test(test_park_ids),
         cmocka_unit_test(test_park_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
