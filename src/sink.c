@@ -185,10 +185,13 @@ struct lk_sink {
     size_t np;
     uint64_t first_line;
     lk_buf bytes;
-    int have_last; /* the previous action's object: exports are often grouped by object */
-    uint32_t last_obj;
-    const char *last_str;
-    size_t last_len;
+    /* the previous action's object (exports are often grouped by object)
+     * and account (a record's actions all have its account): a row that
+     * repeats one takes its id without a lookup in the table */
+    int have_last, have_last_acc;
+    uint32_t last_obj, last_acc;
+    const char *last_str, *last_acc_str;
+    size_t last_len, last_acc_len;
     /* the string tables past their share of the cap (tab_share, a spilled
      * dataset's): from the action frozen_at on, a string they do not hold
      * gets a provisional id from xi (accounts, objects) until
@@ -893,14 +896,17 @@ static lk_status maybe_freeze(lk_sink *k, char *msg)
 
 /* The id of a batch's string in the accounts' (which 0) or objects' pool:
  * interned, or once the pools are frozen, found or given a provisional id. */
+/* The id of s[0..n), and in *str the table's copy of it, or NULL for a
+ * provisional id (which stands for one occurrence: never used again). */
 static lk_status intern_id(lk_sink *k, int which, const char *s, uint32_t n, uint32_t h,
-                           uint32_t *id, char *msg)
+                           uint32_t *id, const char **str, char *msg)
 {
     lk_strpool *pool = which ? k->ds->objects : k->ds->accounts;
     if (!k->frozen)
-        return lk_strpool_intern_hashed(pool, s, n, h, id, NULL);
-    if (lk_strpool_find_hashed(pool, s, n, h, id))
+        return lk_strpool_intern_str(pool, s, n, h, id, str);
+    if (lk_strpool_find_str(pool, s, n, h, id, str))
         return LK_OK;
+    *str = NULL;
     return lk_xintern_add(k->xi[which], s, n, h, id, msg);
 }
 
@@ -984,19 +990,25 @@ lk_status lk_sink_flush(lk_sink *k)
             memcmp(obj_s, k->last_str, q->obj_len) == 0) {
             obj = k->last_obj;
         } else {
-            size_t ln;
-            if ((ret = intern_id(k, 1, obj_s, q->obj_len, q->obj_h, &obj, msg)) != LK_OK)
+            /* the table's copy, not a second look at the id's pointer */
+            if ((ret = intern_id(k, 1, obj_s, q->obj_len, q->obj_h, &obj, &k->last_str, msg)) !=
+                LK_OK)
                 goto fail;
-            /* a provisional id stands for one occurrence: never used again */
-            k->have_last = !lk_xintern_provisional(obj);
-            if (k->have_last) {
-                k->last_str = lk_strpool_get(ds->objects, obj, &ln);
-                k->last_len = ln;
-                k->last_obj = obj;
-            }
+            k->have_last = k->last_str != NULL;
+            k->last_len = q->obj_len;
+            k->last_obj = obj;
         }
-        if ((ret = intern_id(k, 0, acc_s, q->acc_len, q->acc_h, &acc, msg)) != LK_OK)
-            goto fail;
+        if (k->have_last_acc && q->acc_len == k->last_acc_len &&
+            memcmp(acc_s, k->last_acc_str, q->acc_len) == 0) {
+            acc = k->last_acc;
+        } else {
+            if ((ret = intern_id(k, 0, acc_s, q->acc_len, q->acc_h, &acc, &k->last_acc_str, msg)) !=
+                LK_OK)
+                goto fail;
+            k->have_last_acc = k->last_acc_str != NULL;
+            k->last_acc_len = q->acc_len;
+            k->last_acc = acc;
+        }
         a = &ds->a[ds->n - ds->spill_n];
         a->t = q->t;
         a->content = q->cref;
@@ -1415,7 +1427,7 @@ static lk_status finish_neartext(lk_sink *k)
             free(cl);
             return st;
         }
-        k->have_last = 0;
+        k->have_last = k->have_last_acc = 0;
         stage(k, "near-text: dataset read back");
     }
     lk_buf_init(&key);
