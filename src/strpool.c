@@ -461,9 +461,9 @@ lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, unsigned threads
  *     three loads that miss the cache in turn for a large pool, not two
  *     (bench/RESULTS.md, the thirty-ninth session).
  * The table is by place while the pool is read into (every place fits
- * while the arena has fewer than PLACE_CHUNKS chunks, 4 GiB), and by id
- * from the first place that does not fit, and once parked or built again
- * (to_ids).  The reader prefetches the slot, then the record, some rows
+ * while the strings are in the arena's first PLACE_CHUNKS chunks, about
+ * 4 GiB), and by id from the first place that does not fit, and once
+ * parked or built again (to_ids).  The reader prefetches the slot, then the record, some rows
  * apart, for a batch of rows (lk_strpool_prefetch, _id, _str; sink.c's
  * fetch). */
 typedef struct slot {
@@ -495,7 +495,7 @@ struct lk_strpool {
     size_t n, cap;
     slot *tab;
     int by_place;        /* the slots hold places, not ids (see slot) */
-    size_t place_chunks; /* by place while the arena has fewer chunks */
+    size_t place_chunks; /* by place while the strings are in this many first chunks */
     size_t mask;         /* table size - 1 (power of two) */
     uint64_t park_refs;  /* while parked: where the refs are in the file */
     uint64_t park_tab;   /* while parked with its table: where its slots are, + 1 (0: none) */

@@ -45,9 +45,9 @@ void lk_strpool_prefetch_id(const lk_strpool *p, uint32_t h);
  *  loading the string (a hint; no effect on results). */
 void lk_strpool_prefetch_str(const lk_strpool *p, uint32_t h);
 
-/** Testing: the table goes by id from the first string past `chunks` of
- *  the arena's chunks on (by default from the 1023rd, 4 GiB of strings,
- *  where a place no longer fits in a slot).  No effect on results. */
+/** Testing: the table goes by id from the first string past the arena's
+ *  first `chunks` chunks on (by default 1023, about 4 GiB of strings, past
+ *  which a place no longer fits in a slot).  No effect on results. */
 void lk_strpool_set_place_chunks(lk_strpool *p, size_t chunks);
 
 /** lk_strpool_intern() with the hash already computed by lk_strpool_hash(). */
