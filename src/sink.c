@@ -34,6 +34,14 @@
  * clock reads a second at the fastest reading speeds. */
 #define LK_SINK_TICK 0x1fffu
 
+/* A string of the previous action and its id (intern_id). */
+typedef struct lastrow {
+    int have;        /* str is the table's copy (none for a provisional id) */
+    const char *str; /* ... of the string, len bytes */
+    size_t len;
+    uint32_t id;
+} lastrow;
+
 typedef struct recobj {
     uint32_t off, len; /* in k->objs: trace byte then the object */
 } recobj;
@@ -185,13 +193,10 @@ struct lk_sink {
     size_t np;
     uint64_t first_line;
     lk_buf bytes;
-    /* the previous action's object (exports are often grouped by object)
-     * and account (a record's actions all have its account): a row that
-     * repeats one takes its id without a lookup in the table */
-    int have_last, have_last_acc;
-    uint32_t last_obj, last_acc;
-    const char *last_str, *last_acc_str;
-    size_t last_len, last_acc_len;
+    /* the previous action's account (last[0]: a record's actions all have
+     * its account) and object (last[1]: exports are often grouped by
+     * object): a row that repeats one takes its id without a lookup */
+    lastrow last[2];
     /* the string tables past their share of the cap (tab_share, a spilled
      * dataset's): from the action frozen_at on, a string they do not hold
      * gets a provisional id from xi (accounts, objects) until
@@ -894,20 +899,36 @@ static lk_status maybe_freeze(lk_sink *k, char *msg)
     return LK_OK;
 }
 
-/* The id of a batch's string in the accounts' (which 0) or objects' pool:
- * interned, or once the pools are frozen, found or given a provisional id. */
-/* The id of s[0..n), and in *str the table's copy of it, or NULL for a
- * provisional id (which stands for one occurrence: never used again). */
+/* The id of a batch's string s[0..n) in the accounts' (which 0) or objects'
+ * pool: the previous action's again when it is the same string, else
+ * interned, or once the pools are frozen, found or given a provisional id
+ * (which stands for one occurrence: never used again, nor kept in last).
+ * last keeps the table's copy the lookup found, not a second look at the
+ * id's pointer. */
 static lk_status intern_id(lk_sink *k, int which, const char *s, uint32_t n, uint32_t h,
-                           uint32_t *id, const char **str, char *msg)
+                           uint32_t *id, char *msg)
 {
     lk_strpool *pool = which ? k->ds->objects : k->ds->accounts;
-    if (!k->frozen)
-        return lk_strpool_intern_str(pool, s, n, h, id, str);
-    if (lk_strpool_find_str(pool, s, n, h, id, str))
+    lastrow *l = &k->last[which];
+    lk_status st = LK_OK;
+
+    if (l->have && n == l->len && memcmp(s, l->str, n) == 0) {
+        *id = l->id;
         return LK_OK;
-    *str = NULL;
-    return lk_xintern_add(k->xi[which], s, n, h, id, msg);
+    }
+    if (!k->frozen)
+        st = lk_strpool_intern_str(pool, s, n, h, id, &l->str);
+    else if (!lk_strpool_find_str(pool, s, n, h, id, &l->str)) {
+        l->str = NULL;
+        st = lk_xintern_add(k->xi[which], s, n, h, id, msg);
+    }
+    l->have = 0;
+    if (st != LK_OK)
+        return st;
+    l->have = l->str != NULL;
+    l->len = n;
+    l->id = *id;
+    return LK_OK;
 }
 
 /* The batch's lookups fetched ahead, in three steps that each need the
@@ -986,29 +1007,9 @@ lk_status lk_sink_flush(lk_sink *k)
             fetch(k, 1, i + 2 * AHEAD);
         if (i + AHEAD < k->np)
             fetch(k, 2, i + AHEAD);
-        if (k->have_last && q->obj_len == k->last_len &&
-            memcmp(obj_s, k->last_str, q->obj_len) == 0) {
-            obj = k->last_obj;
-        } else {
-            /* the table's copy, not a second look at the id's pointer */
-            if ((ret = intern_id(k, 1, obj_s, q->obj_len, q->obj_h, &obj, &k->last_str, msg)) !=
-                LK_OK)
-                goto fail;
-            k->have_last = k->last_str != NULL;
-            k->last_len = q->obj_len;
-            k->last_obj = obj;
-        }
-        if (k->have_last_acc && q->acc_len == k->last_acc_len &&
-            memcmp(acc_s, k->last_acc_str, q->acc_len) == 0) {
-            acc = k->last_acc;
-        } else {
-            if ((ret = intern_id(k, 0, acc_s, q->acc_len, q->acc_h, &acc, &k->last_acc_str, msg)) !=
-                LK_OK)
-                goto fail;
-            k->have_last_acc = k->last_acc_str != NULL;
-            k->last_acc_len = q->acc_len;
-            k->last_acc = acc;
-        }
+        if ((ret = intern_id(k, 1, obj_s, q->obj_len, q->obj_h, &obj, msg)) != LK_OK ||
+            (ret = intern_id(k, 0, acc_s, q->acc_len, q->acc_h, &acc, msg)) != LK_OK)
+            goto fail;
         a = &ds->a[ds->n - ds->spill_n];
         a->t = q->t;
         a->content = q->cref;
@@ -1427,7 +1428,7 @@ static lk_status finish_neartext(lk_sink *k)
             free(cl);
             return st;
         }
-        k->have_last = k->have_last_acc = 0;
+        k->last[0].have = k->last[1].have = 0;
         stage(k, "near-text: dataset read back");
     }
     lk_buf_init(&key);
