@@ -462,10 +462,10 @@ lk_status lk_arena_unpark(lk_arena *a, int fd, const char *dir, unsigned threads
  *     (bench/RESULTS.md, the thirty-ninth session).
  * The table is by place while the pool is read into (every place fits
  * while the strings are in the arena's first PLACE_CHUNKS chunks, about
- * 4 GiB), and by id from the first place that does not fit, and once
- * parked or built again (to_ids).  The reader prefetches the slot, then the record, some rows
- * apart, for a batch of rows (lk_strpool_prefetch, _id, _str; sink.c's
- * fetch). */
+ * 4 GiB), and after it is parked with its table; by id from the first
+ * place that does not fit (to_ids), and when built again from the ids.
+ * The reader prefetches the slot, then the record, some rows apart, for a
+ * batch of rows (lk_strpool_prefetch, _id, _str; sink.c's fetch). */
 typedef struct slot {
     uint32_t h;
     uint32_t v;
@@ -883,8 +883,8 @@ void lk_strpool_free(lk_strpool *p)
     free(p);
 }
 
-/* A parked table's slots go to the file as (hash << 32 | id + 1), this many
- * at a time (the strings' pointers are found again from the ids). */
+/* A parked table's slots go to the file as (hash << 32 | v), this many at
+ * a time (the strings' pointers are found again from their refs). */
 #define TAB_PIECE ((size_t)1 << 16)
 
 static lk_status park_table(lk_strpool *p, int fd, uint64_t *off, const char *dir, char *errbuf)
@@ -906,8 +906,7 @@ static lk_status park_table(lk_strpool *p, int fd, uint64_t *off, const char *di
     return st;
 }
 
-/* The table as park_table left it, a range of slots a task: each slot's
- * string from its id. */
+/* The table as park_table left it, a range of slots a task. */
 static void table_task(void *ctx, size_t task, unsigned worker)
 {
     const unpark_job *j = ctx;
@@ -994,11 +993,11 @@ static lk_status park(lk_strpool *p, int fd, uint64_t *off, int with_table, size
         return st;
     /* the room is a hole in the file until written */
     *off += (p->n + room) * sizeof *ref;
-    /* a table parked goes by id: its places' chunks go now, and come back
-     * elsewhere */
-    if (with_table)
-        to_ids(p);
-    p->by_place = 0;
+    /* a table parked with the pool keeps its places: the chunks come back
+     * elsewhere, but in the same order with the same contents; one left
+     * out is built again by id */
+    if (!with_table)
+        p->by_place = 0;
     if ((st = lk_arena_park(&p->arena, fd, off, dir, errbuf)) != LK_OK)
         return st;
     p->park_tab = 0;
