@@ -932,10 +932,11 @@ static lk_status intern_id(lk_sink *k, int which, const char *s, uint32_t n, uin
 }
 
 /* The batch's lookups fetched ahead, in three steps that each need the
- * last one's line: row i's table slots (step 0), then the ids' string
- * pointers the slots name (1), then the strings (2), AHEAD rows apart, so
- * that row i + 3 * AHEAD's slots, row i + 2 * AHEAD's pointers and row i +
- * AHEAD's strings are on their way while row i is interned.  (Each step
+ * last one's line: row i's table slots (step 0), then what the slots name
+ * (1: the strings, or for a table by id the ids' string pointers), then
+ * for a table by id the strings (2), AHEAD rows apart, so that row i + 3 *
+ * AHEAD's slots, row i + 2 * AHEAD's step 1 and row i + AHEAD's step 2 are
+ * on their way while row i is interned (strpool.c, the slot).  (Each step
  * over the whole batch in turn, 512 fetches at once, more than a core keeps
  * in flight, left the interning stalled on all three loads: bench/RESULTS.md,
  * the thirty-eighth session.) */

@@ -661,19 +661,24 @@ void lk_strpool_set_place_chunks(lk_strpool *p, size_t chunks)
     p->place_chunks = LK_MIN(chunks, PLACE_CHUNKS);
 }
 
+/* The record of string s[0..n) as id `id` at dst (n + HEAD + 1 bytes). */
+static void write_record(char *dst, uint32_t id, const char *s, size_t n)
+{
+    const uint32_t n32 = (uint32_t)n;
+    memcpy(dst, &id, 4);
+    memcpy(dst + 4, &n32, 4);
+    memcpy(dst + HEAD, s, n);
+    dst[n + HEAD] = '\0';
+}
+
 /* The record of string s[0..n) as id p->n into the arena at *ref. */
 static lk_status put_record(lk_strpool *p, const char *s, size_t n, uint64_t *ref)
 {
     char *tmp;
-    const uint32_t n32 = (uint32_t)n, id = (uint32_t)p->n;
     const lk_status st = lk_arena_reserve(&p->arena, n + HEAD, ref, &tmp);
-    if (st != LK_OK)
-        return st;
-    memcpy(tmp, &id, 4);
-    memcpy(tmp + 4, &n32, 4);
-    memcpy(tmp + HEAD, s, n);
-    tmp[n + HEAD] = '\0';
-    return LK_OK;
+    if (st == LK_OK)
+        write_record(tmp, (uint32_t)p->n, s, n);
+    return st;
 }
 
 /* lk_strpool_intern_hashed, and the pool's copy of the string into *str
@@ -1078,7 +1083,6 @@ static lk_status grow_refs(lk_strpool *p)
 static lk_status append_parked(lk_strpool *p, const char *s, size_t n)
 {
     const size_t need = n + HEAD + 1; /* the id, the length, the string, its NUL */
-    const uint32_t n32 = (uint32_t)n, id = (uint32_t)p->n;
     lk_status st;
 
     if (p->n >= p->gmax)
@@ -1096,10 +1100,7 @@ static lk_status append_parked(lk_strpool *p, const char *s, size_t n)
     }
     /* the chunk's index once written: nothing else adds to the arena */
     p->gref[p->ngref++] = (uint64_t)p->arena.nchunk << 32 | (uint64_t)p->gused;
-    memcpy(p->gbuf + p->gused, &id, 4);
-    memcpy(p->gbuf + p->gused + 4, &n32, 4);
-    memcpy(p->gbuf + p->gused + HEAD, s, n);
-    p->gbuf[p->gused + HEAD + n] = '\0';
+    write_record(p->gbuf + p->gused, (uint32_t)p->n, s, n);
     p->gused += need;
     if (p->ngref == TAB_PIECE && (st = grow_refs(p)) != LK_OK)
         return st;
