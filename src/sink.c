@@ -59,6 +59,10 @@ typedef struct rec {
     const uint32_t *obj_h; /* strpool hashes per ob, or NULL (computed here) */
     size_t nob;
     uint32_t acc_h; /* when obj_h is not NULL */
+    /* ids found before the replay (lk_sink_resolve), or NULL; when not
+     * NULL, acc_id too; NO_ID for a string the tables did not hold then */
+    const uint32_t *obj_id;
+    uint32_t acc_id;
     int64_t t;
     uint64_t line;
     int nt;              /* has a text for near-text */
@@ -89,6 +93,7 @@ enum jkind {
 #define F_KEY  2u /* J_REC: has a dedup key */
 #define F_NT   4u /* J_REC: has a near-text text */
 #define NO_SIG UINT32_MAX
+#define NO_ID  UINT32_MAX
 
 typedef struct jent {
     uint64_t line; /* chunk-local */
@@ -98,6 +103,7 @@ typedef struct jent {
     uint32_t ob0, nob; /* in ob / oh */
     uint32_t sig;      /* J_REC with F_NT: index of the sketch in sig (K slots each), or NO_SIG */
     uint32_t acc_h;
+    uint32_t acc_id; /* J_REC of a resolved journal: the account's id, or NO_ID */
     uint8_t kind, why, flags;
     int8_t fmt; /* lk_sink_format before the entry, or -1 */
 } jent;
@@ -111,9 +117,12 @@ struct lk_journal {
     size_t nob, obcap, ohcap;
     uint16_t *sig;       /* sketches, K slots each */
     size_t nsig, sigcap; /* in slots (uint16) */
-    int8_t fmt;          /* pending lk_sink_format */
-    int open;            /* a record is begun and has no entry yet */
-    lk_status err;       /* sticky: an entry could not be added */
+    uint32_t *oid;       /* resolved: per ob, the object's id or NO_ID */
+    size_t oidcap;
+    int resolved;  /* lk_sink_resolve has filled acc_id and oid */
+    int8_t fmt;    /* pending lk_sink_format */
+    int open;      /* a record is begun and has no entry yet */
+    lk_status err; /* sticky: an entry could not be added */
 };
 
 typedef struct ntpost {
@@ -137,6 +146,7 @@ typedef struct pending {
     size_t acc_off, obj_off; /* in the batch's byte buffer */
     uint32_t acc_len, obj_len;
     uint32_t acc_h, obj_h;
+    uint32_t acc_id, obj_id; /* found before the replay, or NO_ID */
 } pending;
 
 struct lk_sink {
@@ -433,16 +443,18 @@ void lk_journal_free(lk_journal *j)
     lk_buf_release(&j->bytes);
     free(j->ob);
     free(j->oh);
+    free(j->oid);
     free(j->sig);
     free(j);
 }
 
 /* Packed journal: a header of counts, then the arrays as they are in
- * memory.  Only ranks of one job running the same binary exchange these,
- * so the layout needs no conversion (entries are zeroed before they are
- * filled: no stray padding bytes). */
+ * memory (the objects' ids only when resolved).  Only ranks of one job
+ * running the same binary exchange these, so the layout needs no
+ * conversion (entries are zeroed before they are filled: no stray padding
+ * bytes). */
 typedef struct jhead {
-    uint64_t n, bytes, nob, nsig;
+    uint64_t n, bytes, nob, nsig, resolved;
 } jhead;
 
 /* The bytes of the arrays after the header; 0 with *ok = 0 on overflow. */
@@ -451,8 +463,8 @@ static size_t jbody(const jhead *h, int *ok)
     size_t a, b, c, t;
 
     *ok = h->n <= SIZE_MAX && h->nob <= SIZE_MAX && h->nsig <= SIZE_MAX && h->bytes <= SIZE_MAX &&
-          !lk_mul_size((size_t)h->n, sizeof(jent), &a) &&
-          !lk_mul_size((size_t)h->nob, sizeof(recobj) + sizeof(uint32_t), &b) &&
+          !lk_mul_size((size_t)h->n, sizeof(jent), &a) && h->resolved <= 1 &&
+          !lk_mul_size((size_t)h->nob, sizeof(recobj) + (1 + h->resolved) * sizeof(uint32_t), &b) &&
           !lk_mul_size((size_t)h->nsig, sizeof(uint16_t), &c) && !lk_add_size(a, b, &t) &&
           !lk_add_size(t, c, &t) && !lk_add_size(t, (size_t)h->bytes, &t);
     return *ok ? t : 0;
@@ -482,11 +494,13 @@ lk_status lk_journal_pack(const lk_journal *j, lk_buf *out)
     h.bytes = j->bytes.len;
     h.nob = j->nob;
     h.nsig = j->nsig;
+    h.resolved = j->resolved != 0;
     if ((st = lk_buf_reserve(out, sizeof h + jbody(&h, &ok))) != LK_OK ||
         (st = put(out, &h, sizeof h)) != LK_OK ||
         (st = put(out, j->e, j->n * sizeof *j->e)) != LK_OK ||
         (st = put(out, j->ob, j->nob * sizeof *j->ob)) != LK_OK ||
         (st = put(out, j->oh, j->nob * sizeof *j->oh)) != LK_OK ||
+        (j->resolved && (st = put(out, j->oid, j->nob * sizeof *j->oid)) != LK_OK) ||
         (st = put(out, j->sig, j->nsig * sizeof *j->sig)) != LK_OK)
         return st;
     return put(out, j->bytes.p, j->bytes.len);
@@ -506,6 +520,7 @@ lk_status lk_journal_unpack(lk_journal *j, const void *p, size_t len)
         return LK_EINVAL;
     q += sizeof h;
     j->n = j->nob = j->nsig = 0;
+    j->resolved = 0;
     j->fmt = -1;
     j->open = 0;
     j->err = LK_OK;
@@ -513,14 +528,18 @@ lk_status lk_journal_unpack(lk_journal *j, const void *p, size_t len)
     if ((st = LK_GROW(j->e, (size_t)h.n, j->cap)) != LK_OK ||
         (st = LK_GROW(j->ob, (size_t)h.nob, j->obcap)) != LK_OK ||
         (st = LK_GROW(j->oh, (size_t)h.nob, j->ohcap)) != LK_OK ||
+        (h.resolved && (st = LK_GROW(j->oid, (size_t)h.nob, j->oidcap)) != LK_OK) ||
         (st = LK_GROW(j->sig, (size_t)h.nsig, j->sigcap)) != LK_OK)
         return st;
     j->n = (size_t)h.n;
     j->nob = (size_t)h.nob;
     j->nsig = (size_t)h.nsig;
+    j->resolved = (int)h.resolved;
     take(j->e, &q, j->n * sizeof *j->e);
     take(j->ob, &q, j->nob * sizeof *j->ob);
     take(j->oh, &q, j->nob * sizeof *j->oh);
+    if (j->resolved)
+        take(j->oid, &q, j->nob * sizeof *j->oid);
     take(j->sig, &q, j->nsig * sizeof *j->sig);
     return put(&j->bytes, q, (size_t)h.bytes);
 }
@@ -554,6 +573,7 @@ void lk_sink_journal_begin(lk_sink *k, lk_journal *j)
     j->n = 0;
     j->nob = 0;
     j->nsig = 0;
+    j->resolved = 0;
     j->fmt = -1;
     j->open = 0;
     j->err = LK_OK;
@@ -942,21 +962,25 @@ static lk_status intern_id(lk_sink *k, int which, const char *s, uint32_t n, uin
  * the thirty-eighth session.) */
 #define AHEAD ((size_t)8)
 
+static void fetch_one(const lk_strpool *pool, int step, uint32_t h)
+{
+    if (step == 0)
+        lk_strpool_prefetch(pool, h);
+    else if (step == 1)
+        lk_strpool_prefetch_id(pool, h);
+    else
+        lk_strpool_prefetch_str(pool, h);
+}
+
+/* (An id found before the replay needs no lookup.) */
 static void fetch(const lk_sink *k, int step, size_t i)
 {
-    const lk_dataset *ds = k->ds;
     const pending *q = &k->p[i];
 
-    if (step == 0) {
-        lk_strpool_prefetch(ds->accounts, q->acc_h);
-        lk_strpool_prefetch(ds->objects, q->obj_h);
-    } else if (step == 1) {
-        lk_strpool_prefetch_id(ds->accounts, q->acc_h);
-        lk_strpool_prefetch_id(ds->objects, q->obj_h);
-    } else {
-        lk_strpool_prefetch_str(ds->accounts, q->acc_h);
-        lk_strpool_prefetch_str(ds->objects, q->obj_h);
-    }
+    if (q->acc_id == NO_ID)
+        fetch_one(k->ds->accounts, step, q->acc_h);
+    if (q->obj_id == NO_ID)
+        fetch_one(k->ds->objects, step, q->obj_h);
 }
 
 lk_status lk_sink_flush(lk_sink *k)
@@ -999,7 +1023,7 @@ lk_status lk_sink_flush(lk_sink *k)
     for (size_t i = 0; i < k->np; i++) {
         const pending *q = &k->p[i];
         const char *acc_s = k->bytes.p + q->acc_off, *obj_s = k->bytes.p + q->obj_off;
-        uint32_t acc, obj;
+        uint32_t acc = q->acc_id, obj = q->obj_id;
         lk_action *a;
 
         if (i + 3 * AHEAD < k->np)
@@ -1008,8 +1032,10 @@ lk_status lk_sink_flush(lk_sink *k)
             fetch(k, 1, i + 2 * AHEAD);
         if (i + AHEAD < k->np)
             fetch(k, 2, i + AHEAD);
-        if ((ret = intern_id(k, 1, obj_s, q->obj_len, q->obj_h, &obj, msg)) != LK_OK ||
-            (ret = intern_id(k, 0, acc_s, q->acc_len, q->acc_h, &acc, msg)) != LK_OK)
+        if ((obj == NO_ID &&
+             (ret = intern_id(k, 1, obj_s, q->obj_len, q->obj_h, &obj, msg)) != LK_OK) ||
+            (acc == NO_ID &&
+             (ret = intern_id(k, 0, acc_s, q->acc_len, q->acc_h, &acc, msg)) != LK_OK))
             goto fail;
         a = &ds->a[ds->n - ds->spill_n];
         a->t = q->t;
@@ -1062,41 +1088,65 @@ static lk_status add_content(lk_sink *k, const rec *r)
     return LK_OK;
 }
 
+/* An action into the batch: its account (s, an, hash acc_h) and object
+ * (o, on, obj_h), with their ids when found before the replay (else
+ * NO_ID: their strings are copied aside for the lookup, the record's
+ * buffers being reused before the batch is flushed).  Room for it: the
+ * caller's (k->np < LK_SINK_BATCH). */
+static lk_status push_pending(lk_sink *k, const pending *tpl, const char *s, size_t an,
+                              uint32_t acc_id, const char *o, size_t on, uint32_t obj_h,
+                              uint32_t obj_id)
+{
+    pending *q = &k->p[k->np];
+    lk_status st;
+
+    *q = *tpl;
+    q->acc_len = (uint32_t)an;
+    q->acc_id = acc_id;
+    q->obj_len = (uint32_t)on;
+    q->obj_h = obj_h;
+    q->obj_id = obj_id;
+    q->acc_off = q->obj_off = 0;
+    if ((st = lk_buf_reserve(&k->bytes, an + on)) != LK_OK)
+        return st;
+    if (acc_id == NO_ID) {
+        q->acc_off = k->bytes.len;
+        if ((st = lk_buf_append(&k->bytes, s, an)) != LK_OK)
+            return st;
+    }
+    if (obj_id == NO_ID) {
+        q->obj_off = k->bytes.len;
+        if ((st = lk_buf_append(&k->bytes, o, on)) != LK_OK)
+            return st;
+    }
+    k->np++;
+    return LK_OK;
+}
+
 static lk_status queue_actions(lk_sink *k, const rec *r)
 {
     const size_t an = r->acc_len;
-    const uint32_t acc_h = r->obj_h ? r->acc_h : lk_strpool_hash(r->acc, an);
-    uint64_t cref;
+    pending tpl;
     lk_status st;
 
     if ((st = add_content(k, r)) != LK_OK)
         return st;
-    cref = k->last_cref;
+    memset(&tpl, 0, sizeof tpl);
+    tpl.t = r->t;
+    tpl.line = r->line;
+    tpl.cref = k->last_cref;
+    tpl.chash = k->last_chash;
+    tpl.acc_h = r->obj_h ? r->acc_h : lk_strpool_hash(r->acc, an);
     for (size_t i = 0; i < r->nob; i++) {
-        pending *q;
         const char *o = r->objs + r->ob[i].off;
         const size_t on = r->ob[i].len;
 
         if (k->np == LK_SINK_BATCH && (st = lk_sink_flush(k)) != LK_OK)
             return st;
-        q = &k->p[k->np];
-        if ((st = lk_buf_reserve(&k->bytes, an + on)) != LK_OK)
+        if ((st = push_pending(k, &tpl, r->acc, an, r->obj_id ? r->acc_id : NO_ID, o, on,
+                               r->obj_h ? r->obj_h[i] : lk_strpool_hash(o, on),
+                               r->obj_id ? r->obj_id[i] : NO_ID)) != LK_OK)
             return st;
-        q->t = r->t;
-        q->line = r->line;
-        q->cref = cref;
-        q->chash = k->last_chash;
-        q->acc_off = k->bytes.len;
-        q->acc_len = (uint32_t)an;
-        q->acc_h = acc_h;
-        if ((st = lk_buf_append(&k->bytes, r->acc, an)) != LK_OK)
-            return st;
-        q->obj_off = k->bytes.len;
-        q->obj_len = (uint32_t)on;
-        q->obj_h = r->obj_h ? r->obj_h[i] : lk_strpool_hash(o, on);
-        if ((st = lk_buf_append(&k->bytes, o, on)) != LK_OK)
-            return st;
-        k->np++;
     }
     return LK_OK;
 }
@@ -1397,6 +1447,7 @@ static lk_status finish_neartext(lk_sink *k)
     ntcur cur;
     lk_status st;
     lk_buf key;
+    pending tpl;
 
     free_keys(k);
     if (!k->nt || k->nntp == 0)
@@ -1476,28 +1527,17 @@ static lk_status finish_neartext(lk_sink *k)
             (st = lk_sink_flush(k)) != LK_OK)
             break;
         finish_file(k, p.file);
-        {
-            pending *q = &k->p[k->np];
-            if ((st = lk_buf_reserve(&k->bytes, an + key.len)) != LK_OK)
-                break;
-            q->t = p.t;
-            q->line = p.line;
-            q->cref = p.cref;
-            q->chash = p.chash;
-            q->acc_off = k->bytes.len;
-            q->acc_len = (uint32_t)an;
-            q->acc_h = lk_strpool_hash(acc, an);
-            if ((st = lk_buf_append(&k->bytes, acc, an)) != LK_OK)
-                break;
-            q->obj_off = k->bytes.len;
-            q->obj_len = (uint32_t)key.len;
-            q->obj_h = lk_strpool_hash(key.p, key.len);
-            if ((st = lk_buf_append(&k->bytes, key.p, key.len)) != LK_OK)
-                break;
-            k->np++;
-            if (p.file < k->nfiles)
-                k->files[p.file]->actions[LK_TR_NEAR_TEXT]++;
-        }
+        memset(&tpl, 0, sizeof tpl);
+        tpl.t = p.t;
+        tpl.line = p.line;
+        tpl.cref = p.cref;
+        tpl.chash = p.chash;
+        tpl.acc_h = lk_strpool_hash(acc, an);
+        if ((st = push_pending(k, &tpl, acc, an, NO_ID, key.p, key.len,
+                               lk_strpool_hash(key.p, key.len), NO_ID)) != LK_OK)
+            break;
+        if (p.file < k->nfiles)
+            k->files[p.file]->actions[LK_TR_NEAR_TEXT]++;
     }
     lk_buf_release(&key);
     lk_buf_release(&cid);
@@ -1977,6 +2017,8 @@ lk_status lk_sink_replay(lk_sink *k, const lk_journal *j, uint64_t line_base)
             r.ob = j->ob + e->ob0;
             r.obj_h = k->ds ? j->oh + e->ob0 : NULL;
             r.acc_h = e->acc_h;
+            r.obj_id = j->resolved ? j->oid + e->ob0 : NULL;
+            r.acc_id = e->acc_id;
             r.nob = e->nob;
             r.t = e->t;
             r.line = e->line + line_base;
@@ -2007,6 +2049,127 @@ lk_status lk_sink_replay(lk_sink *k, const lk_journal *j, uint64_t line_base)
         }
     }
     return LK_OK;
+}
+
+/* ---- ids found before the replay ------------------------------------------- */
+
+/* Records apart of the lookups' prefetches: the slots 2 x RAHEAD records
+ * ahead, what they lead to RAHEAD ahead (as the batches' AHEAD). */
+#define RAHEAD ((size_t)8)
+
+/* A kind of string (the objects of one trace, or the accounts: kind
+ * LK_TR_N) is no longer looked up in a journal once RSAMPLE lookups of it
+ * found fewer than one id in RSHARE.  Those are mostly strings new in
+ * their round (in the simulated data each shared post in one burst, and
+ * unique texts: 9% and 0.6% found at 10^7, against 93% of the accounts and
+ * 99% of the hashtags), which the commit looks up again: a hit moves a
+ * lookup off the commit, a miss adds one. */
+#define RSAMPLE 32u
+#define RSHARE  4u
+
+typedef struct rcount {
+    uint32_t tried[LK_TR_N + 1], found[LK_TR_N + 1];
+} rcount;
+
+/* Whether strings of kind x are still looked up. */
+static int wanted(const rcount *c, unsigned x)
+{
+    return c->tried[x] < RSAMPLE || c->found[x] * RSHARE >= c->tried[x];
+}
+
+/* The kind of an object: its trace. */
+static unsigned kind_of(const char *obj)
+{
+    const unsigned tr = (unsigned)(unsigned char)(obj[0] - 'A');
+    return tr < LK_TR_N ? tr : LK_TR_N;
+}
+
+/* A J_REC's objects, after its account, content and key. */
+static const char *jobjs(const lk_journal *j, const jent *e)
+{
+    return j->bytes.p + e->off + e->acc_len + 1 + e->content_len + 1 + e->key_len + 1;
+}
+
+/* Step `step` of the prefetches of e's lookups (of the kinds c still
+ * looks up). */
+static void resolve_fetch(const lk_dataset *ds, const lk_journal *j, const jent *e, int step,
+                          const rcount *c)
+{
+    const char *objs;
+
+    if (e->kind != J_REC)
+        return;
+    if (wanted(c, LK_TR_N))
+        fetch_one(ds->accounts, step, e->acc_h);
+    objs = jobjs(j, e);
+    for (uint32_t o = e->ob0; o < e->ob0 + e->nob; o++)
+        if (wanted(c, kind_of(objs + j->ob[o].off)))
+            fetch_one(ds->objects, step, j->oh[o]);
+}
+
+/* The id of (s, n, h) in pool, looked up when strings of kind x still
+ * are (counted in c), else NO_ID. */
+static uint32_t find_id(const lk_strpool *pool, rcount *c, unsigned x, const char *s, size_t n,
+                        uint32_t h)
+{
+    uint32_t id;
+
+    if (!wanted(c, x))
+        return NO_ID;
+    c->tried[x]++;
+    if (!lk_strpool_find_hashed(pool, s, n, h, &id))
+        return NO_ID;
+    c->found[x]++;
+    return id;
+}
+
+size_t lk_sink_resolve(const lk_sink *k, lk_journal *j, size_t *tried)
+{
+    const lk_dataset *ds = k->ds;
+    const char *last = NULL; /* the previous record's account, and its id */
+    uint32_t last_len = 0, last_id = NO_ID;
+    rcount c;
+    size_t found = 0;
+
+    j->resolved = 0;
+    if (!ds || j->err != LK_OK || !lk_strpool_indexed(ds->accounts) ||
+        !lk_strpool_indexed(ds->objects) || LK_GROW(j->oid, j->nob, j->oidcap) != LK_OK)
+        return 0;
+    memset(&c, 0, sizeof c);
+    for (size_t i = 0; i < LK_MIN(2 * RAHEAD, j->n); i++)
+        resolve_fetch(ds, j, &j->e[i], 0, &c);
+    for (size_t i = 0; i < LK_MIN(RAHEAD, j->n); i++)
+        resolve_fetch(ds, j, &j->e[i], 1, &c);
+    for (size_t i = 0; i < j->n; i++) {
+        jent *e = &j->e[i];
+        const char *acc = j->bytes.p + e->off, *objs;
+
+        if (i + 2 * RAHEAD < j->n)
+            resolve_fetch(ds, j, &j->e[i + 2 * RAHEAD], 0, &c);
+        if (i + RAHEAD < j->n)
+            resolve_fetch(ds, j, &j->e[i + RAHEAD], 1, &c);
+        if (e->kind != J_REC)
+            continue;
+        if (last && e->acc_len == last_len && memcmp(acc, last, last_len) == 0) {
+            e->acc_id = last_id;
+        } else {
+            e->acc_id = find_id(ds->accounts, &c, LK_TR_N, acc, e->acc_len, e->acc_h);
+            last = acc;
+            last_len = e->acc_len;
+            last_id = e->acc_id;
+        }
+        objs = jobjs(j, e);
+        for (uint32_t o = e->ob0; o < e->ob0 + e->nob; o++) {
+            const char *s = objs + j->ob[o].off;
+            j->oid[o] = find_id(ds->objects, &c, kind_of(s), s, j->ob[o].len, j->oh[o]);
+        }
+    }
+    for (unsigned x = 0; x <= LK_TR_N; x++) {
+        *tried += c.tried[x];
+        found += c.found[x];
+    }
+    j->resolved = 1;
+    return found;
 }
 
 void lk_sink_set_progress(lk_sink *k, lk_progress *p)

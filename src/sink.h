@@ -215,7 +215,8 @@ void lk_sink_free(lk_sink *k);
  * appends the outcome (record, skip with reason, bad row with its message)
  * to a journal.  The main sink then replays journals in input order: the
  * duplicate check, interning, accounting and errors happen there, so the
- * result is the serial one whatever the number of workers.  Line numbers in
+ * result is the serial one whatever the number of workers (the ids that the
+ * tables already hold may be found before, lk_sink_resolve).  Line numbers in
  * a journal are local to its chunk.  One worker sink and one journal per
  * thread at a time; the parent must outlive its workers.
  */
@@ -260,6 +261,19 @@ LK_RESULT_USED lk_status lk_sink_journal_end(lk_sink *k);
  *         committed); the errors of lk_sink_end.
  */
 LK_RESULT_USED lk_status lk_sink_replay(lk_sink *k, const lk_journal *j, uint64_t line_base);
+
+/**
+ * Look up, before the replay, the ids of j's accounts and objects that the
+ * main sink k's string tables already hold, and keep them in j (packed
+ * with it), so that lk_sink_replay() takes them instead of looking them up.
+ * Only reads k: several threads may resolve their own journals at once,
+ * but never while k takes records.  A string the tables do not hold yet is
+ * left to the replay, which interns it as before: ids only ever get added,
+ * so the result is the same whenever j is resolved before its replay.
+ * Does nothing for a sink without a dataset, or with tables not indexed.
+ * @return the ids found; *tried (added to) the lookups made.
+ */
+size_t lk_sink_resolve(const lk_sink *k, lk_journal *j, size_t *tried);
 
 /** Tick the progress meter p (borrowed; NULL: none) every few thousand
  *  records; readers find it with lk_sink_progress(). */

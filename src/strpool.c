@@ -868,6 +868,11 @@ size_t lk_strpool_count(const lk_strpool *p)
     return p->n;
 }
 
+int lk_strpool_indexed(const lk_strpool *p)
+{
+    return p->tab != NULL;
+}
+
 size_t lk_strpool_bytes(const lk_strpool *p)
 {
     return (size_t)p->arena.total + p->cap * sizeof(char *) +

@@ -110,6 +110,10 @@ const char *lk_strpool_get(const lk_strpool *p, uint32_t id, size_t *len);
 /** Number of distinct strings. */
 size_t lk_strpool_count(const lk_strpool *p);
 
+/** Whether lookups go through the hash table (a pool parked and read back
+ *  without it, until its next lk_strpool_intern(), scans its strings). */
+int lk_strpool_indexed(const lk_strpool *p);
+
 /** Bytes held (strings + index), for memory accounting. */
 size_t lk_strpool_bytes(const lk_strpool *p);
 

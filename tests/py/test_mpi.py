@@ -35,7 +35,9 @@ newlines, commas, doubled quotes), Twitter v1.1 JSON lines, the russian
 sample, and a CSV with bad rows of several kinds (one malformed row sends
 the rest of the file to the serial reader) under --on-error skip
 (identical outputs) and --on-error fail (the exit status and message of
-one process).  -v reports the bytes of journals exchanged.
+one process).  -v reports the bytes of journals exchanged; -vv, on the
+simulated input and its gzip copy, that every rank found ids in its string
+tables for the chunks it parsed, which the other ranks' commits then take.
 
 Skipped (77) when mpirun is absent or lockstep was built without MPI.
 
@@ -443,15 +445,23 @@ def by_range(stderr):
                        stderr)]
 
 
+def found_ids(stderr):
+    """-vv: (ids found before the commit, lookups made) of each rank."""
+    return [(int(a), int(b)) for a, b in
+            re.findall(r"(\d+) of (\d+) ids found before the commit", stderr)]
+
+
 def split_read(name, args, inputs, chunk, runs=((2, 1), (3, 2)), striped=True, read_all=False,
-               share="all"):
+               share="all", found=False):
     """Reading split over the ranks, in small chunks: every output file as
     one process writes it.  runs: (ranks, threads per rank).  striped: the
     one input is a plain file that the ranks read by byte range, each about
     its share of the bytes (share "all": and all of them read, by one rank or
     another; "part": the rest of the file from a malformed row was read
     serially; "none": too small to share); else each rank reads it whole
-    (compressed, or read_all)."""
+    (compressed, or read_all).  found: every rank found ids in the string
+    tables for the chunks it parsed, before the exchange (the commits on the
+    other ranks take them: the outputs check them)."""
     base = tmpdir()
     ref = os.path.join(base, "one")
     run(["detect", "-q", "-o", ref] + args + inputs)
@@ -466,6 +476,10 @@ def split_read(name, args, inputs, chunk, runs=((2, 1), (3, 2)), striped=True, r
         check_same_folders(ref, out, what + " vs 1 process")
         r, n = exchanged(p.stderr)
         check(r == np and n > 0, "%s: -v reports journal bytes exchanged (%d, %d)" % (what, r, n))
+        if found:
+            ids = found_ids(p.stderr)
+            check(len(ids) == np and all(0 < a < b for a, b in ids),
+                  "%s: every rank finds ids before the commit (%r)" % (what, ids))
         got = by_range(p.stderr)
         if not striped:
             check(got == [], "%s: read whole by every rank, not by byte range" % what)
@@ -520,12 +534,13 @@ failures([os.path.join(sim, "actions.csv")])
 rank_faults([os.path.join(sim, "actions.csv")])
 
 actions = os.path.join(sim, "actions.csv")
-split_read("simulated, split reading", [], [actions], "65536")
+split_read("simulated, split reading", [], [actions], "65536", found=True)
 input_read_fault(actions)
 gz = os.path.join(tmpdir(), "actions.csv.gz")
 with open(actions, "rb") as f, gzip.open(gz, "wb", compresslevel=1) as g:
     shutil.copyfileobj(f, g)
-split_read("simulated gzip, split reading", [], [gz], "65536", runs=((2, 1),), striped=False)
+split_read("simulated gzip, split reading", [], [gz], "65536", runs=((2, 1),), striped=False,
+           found=True)
 split_read("simulated, every rank reading all", [], [actions], "65536", runs=((3, 1),),
            striped=False, read_all=True)
 # CRLF line ends: the header's '\r' read, its '\n' skipped by the first chunk
