@@ -3,8 +3,9 @@
 # Runs `detect -vv -t 2 --max-mem CAP -w 60s` on bench/data/sim_SIZE with
 # each binary in turn, ROUNDS times, stops each run with SIGTERM once its
 # "read on N threads" line is out (the rest of the run is not timed), and
-# prints that line: the loop's wall and the thread-seconds spent reading,
-# parsing and committing.  The input stays cached from run to run; keep the
+# prints that line: the loop's wall, the thread-seconds spent reading,
+# parsing, committing and (since the fortieth session) finding ids between
+# rounds, and the ids found.  The input stays cached from run to run; keep the
 # machine otherwise quiet.
 #
 #   bash bench/read_loop.sh /tmp/old/lockstep build-release/lockstep

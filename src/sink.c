@@ -2058,7 +2058,7 @@ lk_status lk_sink_replay(lk_sink *k, const lk_journal *j, uint64_t line_base)
 #define RAHEAD ((size_t)8)
 
 /* A kind of string (the objects of one trace, or the accounts: kind
- * LK_TR_N) is no longer looked up in a journal once RSAMPLE lookups of it
+ * K_ACCOUNTS) is no longer looked up in a journal once RSAMPLE lookups of it
  * found fewer than one id in RSHARE.  Those are mostly strings new in
  * their round (in the simulated data each shared post in one burst, and
  * unique texts: 9% and 0.6% found at 10^7, against 93% of the accounts and
@@ -2067,8 +2067,10 @@ lk_status lk_sink_replay(lk_sink *k, const lk_journal *j, uint64_t line_base)
 #define RSAMPLE 32u
 #define RSHARE  4u
 
+#define K_ACCOUNTS LK_TR_N
+
 typedef struct rcount {
-    uint32_t tried[LK_TR_N + 1], found[LK_TR_N + 1];
+    uint32_t tried[K_ACCOUNTS + 1], found[K_ACCOUNTS + 1]; /* per kind */
 } rcount;
 
 /* Whether strings of kind x are still looked up. */
@@ -2077,11 +2079,11 @@ static int wanted(const rcount *c, unsigned x)
     return c->tried[x] < RSAMPLE || c->found[x] * RSHARE >= c->tried[x];
 }
 
-/* The kind of an object: its trace. */
+/* The kind of an object: its trace, from the byte the sink put before it
+ * (LK_TRACE_BYTE; the modulo only keeps the index in bounds). */
 static unsigned kind_of(const char *obj)
 {
-    const unsigned tr = (unsigned)(unsigned char)(obj[0] - 'A');
-    return tr < LK_TR_N ? tr : LK_TR_N;
+    return (unsigned)(unsigned char)(obj[0] - 'A') % LK_TR_N;
 }
 
 /* A J_REC's objects, after its account, content and key. */
@@ -2099,7 +2101,7 @@ static void resolve_fetch(const lk_dataset *ds, const lk_journal *j, const jent 
 
     if (e->kind != J_REC)
         return;
-    if (wanted(c, LK_TR_N))
+    if (wanted(c, K_ACCOUNTS))
         fetch_one(ds->accounts, step, e->acc_h);
     objs = jobjs(j, e);
     for (uint32_t o = e->ob0; o < e->ob0 + e->nob; o++)
@@ -2153,7 +2155,7 @@ size_t lk_sink_resolve(const lk_sink *k, lk_journal *j, size_t *tried)
         if (last && e->acc_len == last_len && memcmp(acc, last, last_len) == 0) {
             e->acc_id = last_id;
         } else {
-            e->acc_id = find_id(ds->accounts, &c, LK_TR_N, acc, e->acc_len, e->acc_h);
+            e->acc_id = find_id(ds->accounts, &c, K_ACCOUNTS, acc, e->acc_len, e->acc_h);
             last = acc;
             last_len = e->acc_len;
             last_id = e->acc_id;
@@ -2164,7 +2166,7 @@ size_t lk_sink_resolve(const lk_sink *k, lk_journal *j, size_t *tried)
             j->oid[o] = find_id(ds->objects, &c, kind_of(s), s, j->ob[o].len, j->oh[o]);
         }
     }
-    for (unsigned x = 0; x <= LK_TR_N; x++) {
+    for (unsigned x = 0; x <= K_ACCOUNTS; x++) {
         *tried += c.tried[x];
         found += c.found[x];
     }
