@@ -119,12 +119,14 @@ def found_ids(extra):
 
 # Between rounds the threads find the ids the string tables already hold
 # (src/reader_par.c, resolve), and the commit takes them: the identical
-# outputs above check those ids; here, that most lookups found one (the
-# simulated accounts and objects recur), and the same with the tables frozen
-# part way through under a cap (found in a frozen table; the strings it
-# lacks get provisional ids in the commit).
+# outputs above check those ids; here, that lookups were made for most of
+# the 302,625 rows (308,565 at this writing: the kinds of objects that
+# mostly miss are left out) and more than a third of them found an id (73%:
+# the simulated accounts and many objects recur), and the same with the
+# tables frozen part way through under a cap (found in a frozen table; the
+# strings it lacks get provisional ids in the commit).
 (got, tried), _ = found_ids([])
-t.check(tried > 300000 and tried // 3 < got < tried,
+t.check(tried > 150000 and tried // 3 < got < tried,
         "actions.csv -t 2: ids found before the commit (%d of %d)" % (got, tried))
 (got, tried), log = found_ids(["--max-mem", "6M"])
 m = re.search(r"reach their share of --max-mem \(\d+ MB\) at action (\d+)", log)
