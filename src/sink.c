@@ -34,13 +34,20 @@
  * clock reads a second at the fastest reading speeds. */
 #define LK_SINK_TICK 0x1fffu
 
-/* A string of the previous action and its id (intern_id). */
+/* A string of the previous action and its id (intern_id; and in
+ * lk_sink_resolve the previous record's account, in its journal). */
 typedef struct lastrow {
     int have;        /* str is the table's copy (none for a provisional id) */
     const char *str; /* ... of the string, len bytes */
     size_t len;
     uint32_t id;
 } lastrow;
+
+/* Whether (s, n) is l's string. */
+static int lastrow_is(const lastrow *l, const char *s, size_t n)
+{
+    return l->have && n == l->len && memcmp(s, l->str, n) == 0;
+}
 
 typedef struct recobj {
     uint32_t off, len; /* in k->objs: trace byte then the object */
@@ -932,7 +939,7 @@ static lk_status intern_id(lk_sink *k, int which, const char *s, uint32_t n, uin
     lastrow *l = &k->last[which];
     lk_status st = LK_OK;
 
-    if (l->have && n == l->len && memcmp(s, l->str, n) == 0) {
+    if (lastrow_is(l, s, n)) {
         *id = l->id;
         return LK_OK;
     }
@@ -2128,8 +2135,7 @@ static uint32_t find_id(const lk_strpool *pool, rcount *c, unsigned x, const cha
 size_t lk_sink_resolve(const lk_sink *k, lk_journal *j, size_t *tried)
 {
     const lk_dataset *ds = k->ds;
-    const char *last = NULL; /* the previous record's account, and its id */
-    uint32_t last_len = 0, last_id = NO_ID;
+    lastrow last = {0, NULL, 0, NO_ID}; /* the previous record's account (NO_ID: not held) */
     rcount c;
     size_t found = 0;
 
@@ -2152,13 +2158,14 @@ size_t lk_sink_resolve(const lk_sink *k, lk_journal *j, size_t *tried)
             resolve_fetch(ds, j, &j->e[i + RAHEAD], 1, &c);
         if (e->kind != J_REC)
             continue;
-        if (last && e->acc_len == last_len && memcmp(acc, last, last_len) == 0) {
-            e->acc_id = last_id;
+        if (lastrow_is(&last, acc, e->acc_len)) {
+            e->acc_id = last.id;
         } else {
             e->acc_id = find_id(ds->accounts, &c, K_ACCOUNTS, acc, e->acc_len, e->acc_h);
-            last = acc;
-            last_len = e->acc_len;
-            last_id = e->acc_id;
+            last.have = 1;
+            last.str = acc;
+            last.len = e->acc_len;
+            last.id = e->acc_id;
         }
         objs = jobjs(j, e);
         for (uint32_t o = e->ob0; o < e->ob0 + e->nob; o++) {
