@@ -76,6 +76,9 @@ typedef struct lk_dataset {
     const char *spill_dir; /* their folder (borrowed) */
     size_t spill_n;        /* actions in the file */
     uint64_t *trefs;       /* the content refs of a[0 .. n - spill_n) */
+    /* while the sink reads (sink.c): the two files' writes go through it,
+     * behind the commit (wbehind.h); NULL: written at once */
+    struct lk_wbehind *wb;
 } lk_dataset;
 
 /* Actions held in memory at most while a spilled table grows (2 MB). */

@@ -29,6 +29,7 @@
 #include "par.h"
 #include "rng.h"
 #include "tmpfile.h"
+#include "wbehind.h"
 
 #define K LK_NEARTEXT_K
 
@@ -72,6 +73,7 @@ struct lk_neartext {
     const char *spill_dir;
     int spill_fd[2];
     size_t nspilled;
+    lk_wbehind *wb;  /* lk_neartext_write_behind(): the blocks' writes; NULL: at once */
     uint64_t budget; /* lk_neartext_budget(); 0: none */
     char errbuf[LK_ERRMSG_MAX];
 };
@@ -156,6 +158,7 @@ void lk_neartext_free(lk_neartext *nt)
     free(nt->hi);
     free(nt->post);
     free(nt->word);
+    lk_wbehind_drain(nt->wb); /* nothing of its files written after they close */
     for (int i = 0; i < 2; i++)
         if (nt->spill_fd[i] >= 0)
             lk_tmpfile_close(nt->spill_fd[i]);
@@ -165,6 +168,11 @@ void lk_neartext_free(lk_neartext *nt)
 void lk_neartext_spill(lk_neartext *nt, const char *dir)
 {
     nt->spill_dir = lk_tmpfile_dir(dir);
+}
+
+void lk_neartext_write_behind(lk_neartext *nt, lk_wbehind *wb)
+{
+    nt->wb = wb;
 }
 
 void lk_neartext_budget(lk_neartext *nt, uint64_t bytes)
@@ -194,8 +202,8 @@ static lk_status spill_block(lk_neartext *nt)
         if (nt->spill_fd[i] < 0 &&
             (st = lk_tmpfile_open(nt->spill_dir, &nt->spill_fd[i], nt->errbuf)) != LK_OK)
             return st;
-        if ((st = lk_tmpfile_write(nt->spill_fd[i], plane[i], n * K, (uint64_t)nt->nspilled * K,
-                                   nt->spill_dir, nt->errbuf)) != LK_OK)
+        if ((st = lk_wbehind_write(nt->wb, nt->spill_fd[i], plane[i], n * K,
+                                   (uint64_t)nt->nspilled * K, nt->spill_dir, nt->errbuf)) != LK_OK)
             return st;
     }
     nt->nspilled = nt->nsig;

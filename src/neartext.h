@@ -183,6 +183,15 @@ LK_RESULT_USED lk_status lk_neartext_new(const lk_neartext_opts *o, lk_neartext 
  */
 void lk_neartext_spill(lk_neartext *nt, const char *dir);
 
+struct lk_wbehind;
+/**
+ * A spilling handle's writes from now on through wb (wbehind.h: copied and
+ * written by a thread of its own), or, wb NULL, at once again.  The caller
+ * syncs wb, and detaches it, before lk_neartext_cluster() reads the file
+ * back and before lk_neartext_free() closes it.
+ */
+void lk_neartext_write_behind(lk_neartext *nt, struct lk_wbehind *wb);
+
 /**
  * Bytes lk_neartext_cluster() may hold (0, the default: no bound).  When
  * all the signatures and the clustering's work (see Memory above) would

@@ -17,6 +17,7 @@
 #include "io_stream.h"
 #include "par.h"
 #include "tmpfile.h"
+#include "wbehind.h"
 #include "reader_int.h"
 
 static const char *const skip_names[LK_SKIP_N] = {
@@ -162,10 +163,10 @@ lk_status lk_dataset_spill_flush(lk_dataset *ds, int drop, char *errbuf)
     if (!ds->spill_fd1)
         return LK_OK;
     if (m > 0) {
-        if ((st = lk_tmpfile_write(ds->spill_fd1 - 1, ds->a, m * sizeof *ds->a,
+        if ((st = lk_wbehind_write(ds->wb, ds->spill_fd1 - 1, ds->a, m * sizeof *ds->a,
                                    (uint64_t)ds->spill_n * sizeof *ds->a, ds->spill_dir, errbuf)) !=
                 LK_OK ||
-            (st = lk_tmpfile_write(ds->refs_fd1 - 1, ds->trefs, m * sizeof *ds->trefs,
+            (st = lk_wbehind_write(ds->wb, ds->refs_fd1 - 1, ds->trefs, m * sizeof *ds->trefs,
                                    (uint64_t)ds->spill_n * sizeof *ds->trefs, ds->spill_dir,
                                    errbuf)) != LK_OK)
             return st;

@@ -26,6 +26,7 @@
 #include "sink.h"
 #include "spool.h"
 #include "tmpfile.h"
+#include "wbehind.h"
 #include "xintern.h"
 
 #define LK_SINK_BATCH 256
@@ -201,8 +202,13 @@ struct lk_sink {
     const char *tmp_dir; /* under a cap: the folder (lk_tmpfile_dir), else NULL */
     lk_buf ntblk;        /* the block of posts being filled */
     int ntfd1;           /* descriptor + 1 of the posts' file (0: none yet) */
-    uint64_t ntoff;      /* its size */
-    uint64_t *blk;       /* the sizes of its blocks */
+    /* under a cap on more than one thread: the spills' writes while reading
+     * (the actions, the near-text signatures and posts) copied and written
+     * by a thread of their own, off the commit (wbehind.h); until
+     * lk_sink_finish, which syncs it first */
+    lk_wbehind *wb;
+    uint64_t ntoff; /* its size */
+    uint64_t *blk;  /* the sizes of its blocks */
     size_t nblk, blk_cap;
 
     /* dataset backend: the batch */
@@ -245,6 +251,37 @@ struct lk_sink {
 
     lk_progress *prog; /* ticked every LK_SINK_TICK records (borrowed) */
 };
+
+/* Each of the write-behind's two buffers (wbehind.h): a 64th of the cap,
+ * between these. */
+#define WB_MIN ((size_t)256 << 10)
+#define WB_MAX ((size_t)8 << 20)
+
+/* The spills' writes behind the commit end: everything handed over is in
+ * its files, and what is written from here on is written at once (the
+ * files are read back after reading).  The writer's error, if any. */
+static lk_status end_write_behind(lk_sink *k)
+{
+    uint64_t bytes;
+    double secs;
+    lk_status st;
+
+    if (!k->wb)
+        return LK_OK;
+    st = lk_wbehind_sync(k->wb, k->errbuf);
+    lk_wbehind_stats(k->wb, &bytes, &secs);
+    lk_wbehind_free(k->wb);
+    k->wb = NULL;
+    k->ds->wb = NULL;
+    if (k->nt)
+        lk_neartext_write_behind(k->nt, NULL);
+    if (st == LK_OK)
+        lk_log(LK_LOG_DEBUG,
+               "reading: %llu bytes of spills written behind the commit, in %.3f s on a thread "
+               "of their own",
+               (unsigned long long)bytes, secs);
+    return st;
+}
 
 lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk_dataset *ds,
                       lk_sink **out)
@@ -307,6 +344,12 @@ lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk
             lk_neartext_spill(k->nt, k->tmp_dir);
         }
     }
+    if (ds && o->max_mem && o->threads > 1 && (ds->spill_fd1 || k->spill) &&
+        (k->wb = lk_wbehind_new((size_t)LK_MIN(LK_MAX(o->max_mem / 64, WB_MIN), WB_MAX)))) {
+        ds->wb = k->wb;
+        if (k->spill)
+            lk_neartext_write_behind(k->nt, k->wb);
+    }
     *out = k;
     return LK_OK;
 }
@@ -315,6 +358,7 @@ void lk_sink_free(lk_sink *k)
 {
     if (!k)
         return;
+    (void)end_write_behind(k); /* before any file it writes closes */
     lk_buf_release(&k->acc);
     lk_buf_release(&k->content);
     lk_buf_release(&k->key);
@@ -1198,7 +1242,7 @@ static lk_status spill_posts(lk_sink *k)
         k->ntfd1 = fd + 1;
     }
     if ((st = LK_GROW(k->blk, k->nblk + 1, k->blk_cap)) != LK_OK ||
-        (st = lk_tmpfile_write(k->ntfd1 - 1, k->ntblk.p, k->ntblk.len, k->ntoff, k->tmp_dir,
+        (st = lk_wbehind_write(k->wb, k->ntfd1 - 1, k->ntblk.p, k->ntblk.len, k->ntoff, k->tmp_dir,
                                k->errbuf)) != LK_OK)
         return st;
     k->blk[k->nblk++] = k->ntblk.len;
@@ -1436,7 +1480,10 @@ static void free_keys(lk_sink *k)
 
 lk_status lk_sink_finish(lk_sink *k)
 {
-    lk_status st = replay_deferred(k);
+    lk_status st = end_write_behind(k);
+
+    if (st == LK_OK)
+        st = replay_deferred(k);
 
     if (st == LK_OK)
         st = finish_neartext(k);
