@@ -46,6 +46,7 @@ void lk_dataset_release(lk_dataset *ds)
 {
     free(ds->a);
     free(ds->trefs);
+    lk_wbehind_drain(ds->wb); /* (the sink's) nothing written behind after the files close */
     if (ds->spill_fd1)
         lk_tmpfile_close(ds->spill_fd1 - 1);
     if (ds->refs_fd1)

@@ -203,7 +203,8 @@ struct lk_sink {
     lk_buf ntblk;        /* the block of posts being filled */
     int ntfd1;           /* descriptor + 1 of the posts' file (0: none yet) */
     /* under a cap on more than one thread: the spills' writes while reading
-     * (the actions, the near-text signatures and posts) copied and written
+     * (the actions and their content refs and ids, the near-text signatures
+     * and posts) copied and written
      * by a thread of their own, off the commit (wbehind.h); until
      * lk_sink_finish, which syncs it first */
     lk_wbehind *wb;
@@ -273,6 +274,7 @@ static lk_status end_write_behind(lk_sink *k)
     lk_wbehind_free(k->wb);
     k->wb = NULL;
     k->ds->wb = NULL;
+    k->ds->content.wb = NULL;
     if (k->nt)
         lk_neartext_write_behind(k->nt, NULL);
     if (st == LK_OK)
@@ -347,6 +349,8 @@ lk_status lk_sink_new(const lk_sink_opts *o, lk_sink_emit_fn emit, void *ctx, lk
     if (ds && o->max_mem && o->threads > 1 && (ds->spill_fd1 || k->spill) &&
         (k->wb = lk_wbehind_new((size_t)LK_MIN(LK_MAX(o->max_mem / 64, WB_MIN), WB_MAX)))) {
         ds->wb = k->wb;
+        if (ds->content.spill_fd1) /* read back only after reading */
+            ds->content.wb = k->wb;
         if (k->spill)
             lk_neartext_write_behind(k->nt, k->wb);
     }

@@ -2,6 +2,7 @@
 #include "strpool.h"
 #include "par.h"
 #include "tmpfile.h"
+#include "wbehind.h"
 
 #define CHUNK_MIN ((size_t)1 << 20)
 
@@ -58,7 +59,7 @@ lk_status lk_arena_reserve(lk_arena *a, size_t n, uint64_t *ref, char **out)
             a->cused[last] = a->used;
         if (spill) {
             /* nothing changes unless the write succeeds */
-            const lk_status st = lk_tmpfile_write(a->spill_fd1 - 1, a->chunk[last], a->used,
+            const lk_status st = lk_wbehind_write(a->wb, a->spill_fd1 - 1, a->chunk[last], a->used,
                                                   a->spill_end, a->spill_dir, a->spill_err);
             if (st != LK_OK) {
                 free(c);
@@ -108,6 +109,7 @@ void lk_arena_release(lk_arena *a)
     free(a->chunk);
     free(a->cused);
     free(a->coff);
+    lk_wbehind_drain(a->wb); /* nothing written behind after its file closes */
     if (a->spill_fd1)
         lk_tmpfile_close(a->spill_fd1 - 1);
     lk_arena_init(a);

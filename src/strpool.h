@@ -138,6 +138,9 @@ typedef struct lk_arena {
     const char *spill_dir; /* that file's folder (borrowed) */
     char *spill_err;       /* where a write error is told (borrowed) */
     uint64_t spill_end;    /* bytes of closed chunks in that file */
+    /* spilled: the closed chunks' writes go through it (wbehind.h: none of
+     * them is read back until it is synced and unset), else NULL: at once */
+    struct lk_wbehind *wb;
 } lk_arena;
 
 void lk_arena_init(lk_arena *a);

@@ -135,7 +135,7 @@ t.check(m is not None and 10000 < int(m.group(1)) < 250000,
         % (m.group(1) if m else None))
 t.check(got > 0, "actions.csv --max-mem 6M: ids found in the tables (%d of %d)" % (got, tried))
 # Under a cap on 2 threads the commit's spills while reading (the actions
-# and their content refs, the near-text signatures and posts) are written
+# and their content refs and ids, the near-text signatures and posts) are written
 # behind it by a thread of their own (src/wbehind.c): all but the blocks
 # left at the end of reading, which are written after it, so between half
 # and all of what the run says it spilled; the outputs are checked identical
@@ -143,15 +143,16 @@ t.check(got > 0, "actions.csv --max-mem 6M: ids found in the tables (%d of %d)" 
 m = re.search(r"(\d+) bytes of spills written behind the commit", log)
 spilled = re.search(r"near-text: (\d+) bytes of signatures and (\d+) of posts spilled", log)
 acts = re.search(r"(\d+) actions \((\d+) bytes\) and their content refs spilled", log)
-if m and spilled and acts:
+cids = re.search(r"content ids: (\d+) bytes spilled", log)
+if m and spilled and acts and cids:
     most = int(spilled.group(1)) + int(spilled.group(2)) + int(acts.group(2)) + \
-        8 * int(acts.group(1))
+        8 * int(acts.group(1)) + int(cids.group(1))
     t.check(most // 2 < int(m.group(1)) <= most,
             "actions.csv --max-mem 6M -t 2: the spills written behind the commit (%s of %d)"
             % (m.group(1), most))
 else:
     t.check(False, "actions.csv --max-mem 6M -t 2: the spills written behind and spilled "
-            "are logged (%r %r %r)" % (m, spilled, acts))
+            "are logged (%r %r %r %r)" % (m, spilled, acts, cids))
 d1 = os.path.join(work, "vv1")
 p1 = run_env(["detect", "-vv", "--threads", "1", "--max-mem", "6M", "-o", d1, actions], MEDIUM)
 t.check(p1.returncode == 0 and "spilled to" in p1.stderr and "written behind" not in p1.stderr,
