@@ -204,7 +204,8 @@ struct lk_sink {
     int ntfd1;           /* descriptor + 1 of the posts' file (0: none yet) */
     /* under a cap on more than one thread: the spills' writes while reading
      * (the actions and their content refs and ids, the near-text signatures
-     * and posts) copied and written
+     * and posts, and past the freezes the strings the tables leave out and
+     * the records that wait) copied and written
      * by a thread of their own, off the commit (wbehind.h); until
      * lk_sink_finish, which syncs it first */
     lk_wbehind *wb;
@@ -263,20 +264,29 @@ struct lk_sink {
  * files are read back after reading).  The writer's error, if any. */
 static lk_status end_write_behind(lk_sink *k)
 {
+    lk_wbehind *wb = k->wb;
     uint64_t bytes;
     double secs;
     lk_status st;
 
-    if (!k->wb)
+    if (!wb)
         return LK_OK;
-    st = lk_wbehind_sync(k->wb, k->errbuf);
-    lk_wbehind_stats(k->wb, &bytes, &secs);
-    lk_wbehind_free(k->wb);
+    st = lk_wbehind_sync(wb, k->errbuf);
+    lk_wbehind_stats(wb, &bytes, &secs);
+    /* no user keeps it: each drains its writer before closing its file */
     k->wb = NULL;
     k->ds->wb = NULL;
     k->ds->content.wb = NULL;
+    for (int i = 0; i < 2; i++)
+        if (k->xi[i])
+            lk_xintern_write_behind(k->xi[i], NULL);
+    if (k->kx)
+        lk_xintern_write_behind(k->kx, NULL);
+    if (k->dfr)
+        lk_spool_write_behind(k->dfr, NULL);
     if (k->nt)
         lk_neartext_write_behind(k->nt, NULL);
+    lk_wbehind_free(wb);
     if (st == LK_OK)
         lk_log(LK_LOG_DEBUG,
                "reading: %llu bytes of spills written behind the commit, in %.3f s on a thread "
@@ -959,9 +969,11 @@ static lk_status maybe_freeze(lk_sink *k, char *msg)
 
     if (held <= k->tab_share)
         return LK_OK;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         if ((st = lk_xintern_new(k->tmp_dir, &k->xi[i], msg)) != LK_OK)
             return st;
+        lk_xintern_write_behind(k->xi[i], k->wb);
+    }
     k->frozen = 1;
     k->frozen_at = ds->n;
     lk_log(LK_LOG_INFO,
@@ -1672,6 +1684,8 @@ static lk_status maybe_freeze_keys(lk_sink *k, const rec *r)
                 st == LK_EIO ? msg : lk_strerror(st));
         return st;
     }
+    lk_xintern_write_behind(k->kx, k->wb);
+    lk_spool_write_behind(k->dfr, k->wb);
     k->kfrozen = 1;
     lk_log(LK_LOG_INFO,
            "post keys: %llu keys (%llu MB with the table's next growth and the string tables) "

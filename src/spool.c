@@ -8,6 +8,7 @@
 #include "spool.h"
 
 #include "tmpfile.h"
+#include "wbehind.h"
 
 /* 1 MiB: a write or read moves thousands of the sink's records at a time,
  * and the one buffer is small beside --max-mem. */
@@ -20,6 +21,7 @@ struct lk_spool {
     const char *dir; /* resolved: named in every message */
     int fd;
     int state;
+    lk_wbehind *wb;     /* adding: lk_spool_write_behind()'s, else NULL */
     unsigned char *buf; /* the block being filled or walked; NULL before the
                            first record and after the last */
     size_t cap;         /* buf's bytes: SPOOL_BLOCK, or the longest record's block */
@@ -57,8 +59,14 @@ void lk_spool_free(lk_spool *s)
         return;
     free(s->buf);
     free(s->blk);
+    lk_wbehind_drain(s->wb); /* nothing written behind after the file closes */
     lk_tmpfile_close(s->fd);
     free(s);
+}
+
+void lk_spool_write_behind(lk_spool *s, lk_wbehind *wb)
+{
+    s->wb = wb;
 }
 
 uint64_t lk_spool_count(const lk_spool *s)
@@ -99,7 +107,7 @@ static lk_status flush(lk_spool *s, char *errbuf)
         return LK_OK;
     /* the block's slot first: a failure leaves nothing on disk unlisted */
     if ((st = LK_GROW(s->blk, s->nblk + 1, s->blk_cap)) != LK_OK ||
-        (st = lk_tmpfile_write(s->fd, s->buf, s->used, s->end, s->dir, errbuf)) != LK_OK)
+        (st = lk_wbehind_write(s->wb, s->fd, s->buf, s->used, s->end, s->dir, errbuf)) != LK_OK)
         return st;
     s->blk[s->nblk++] = s->used;
     s->end += s->used;
@@ -142,8 +150,9 @@ lk_status lk_spool_rewind(lk_spool *s, char *errbuf)
     if (s->state != ADDING)
         return LK_EINVAL;
     s->state = READING;
-    if ((st = flush(s, errbuf)) != LK_OK)
+    if ((st = flush(s, errbuf)) != LK_OK || (st = lk_wbehind_sync(s->wb, errbuf)) != LK_OK)
         return lk_sticky_fail(&s->err, st, errbuf);
+    s->wb = NULL;
     s->pos = 0;
     return LK_OK;
 }

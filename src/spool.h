@@ -91,4 +91,10 @@ uint64_t lk_spool_file_bytes(const lk_spool *s);
 /** Free, giving the file back (lk_tmpfile_close).  NULL-safe. */
 void lk_spool_free(lk_spool *s);
 
+struct lk_wbehind;
+/** While adding, the blocks' writes through wb (wbehind.h: copied, written
+ *  by a thread of their own), or, wb NULL, at once again.
+ *  lk_spool_rewind() syncs wb and lets it go before anything is read. */
+void lk_spool_write_behind(lk_spool *s, struct lk_wbehind *wb);
+
 #endif

@@ -21,6 +21,7 @@
 
 #include "par.h"
 #include "tmpfile.h"
+#include "wbehind.h"
 
 #define NPART LK_STRPOOL_PROVISIONAL
 /* A partition's write buffer while adding, and the buffers of one
@@ -64,7 +65,8 @@ struct lk_xintern {
     int state;
     uint64_t end; /* the file's length */
     uint64_t count, distinct;
-    lk_sticky err; /* the first failure, returned again by every call */
+    lk_sticky err;  /* the first failure, returned again by every call */
+    lk_wbehind *wb; /* adding: lk_xintern_write_behind()'s, else NULL */
     part part[NPART];
 };
 
@@ -86,6 +88,11 @@ lk_status lk_xintern_new(const char *dir, lk_xintern **out, char *errbuf)
     return LK_OK;
 }
 
+void lk_xintern_write_behind(lk_xintern *x, lk_wbehind *wb)
+{
+    x->wb = wb;
+}
+
 void lk_xintern_free(lk_xintern *x)
 {
     if (!x)
@@ -95,6 +102,7 @@ void lk_xintern_free(lk_xintern *x)
         free(x->part[i].blk);
         free(x->part[i].rbuf);
     }
+    lk_wbehind_drain(x->wb); /* nothing written behind after the file closes */
     lk_tmpfile_close(x->fd);
     free(x);
 }
@@ -167,7 +175,7 @@ static lk_status flush_part(lk_xintern *x, part *p, char *errbuf)
     if (!p->wused)
         return LK_OK;
     if ((st = new_block(x, p, p->wused, &off)) != LK_OK ||
-        (st = lk_tmpfile_write(x->fd, p->wbuf, p->wused, off, x->dir, errbuf)) != LK_OK)
+        (st = lk_wbehind_write(x->wb, x->fd, p->wbuf, p->wused, off, x->dir, errbuf)) != LK_OK)
         return st;
     p->nblk++;
     x->end += p->wused;
@@ -194,13 +202,13 @@ lk_status lk_xintern_add(lk_xintern *x, const char *s, size_t n, uint32_t h, uin
     hn += put_varint(head + hn, x->count - p->last_seq);
     if (hn + n > WBUF) {
         /* a block of its own, written from the caller's bytes: a long
-         * string is never copied */
+         * string is never copied (but once when written behind) */
         uint64_t off;
 
         if ((st = flush_part(x, p, errbuf)) != LK_OK ||
             (st = new_block(x, p, hn + n, &off)) != LK_OK ||
-            (st = lk_tmpfile_write(x->fd, head, hn, off, x->dir, errbuf)) != LK_OK ||
-            (st = lk_tmpfile_write(x->fd, s, n, off + hn, x->dir, errbuf)) != LK_OK)
+            (st = lk_wbehind_write(x->wb, x->fd, head, hn, off, x->dir, errbuf)) != LK_OK ||
+            (st = lk_wbehind_write(x->wb, x->fd, s, n, off + hn, x->dir, errbuf)) != LK_OK)
             return lk_sticky_fail(&x->err, st, errbuf);
         p->nblk++;
         x->end += hn + n;
@@ -603,6 +611,7 @@ static lk_status dedup_all(lk_xintern *x, int busy, int done, unsigned threads, 
     x->state = busy;
     if (!x->count) {
         x->state = done;
+        x->wb = NULL; /* nothing was written */
         return LK_OK;
     }
     /* the last records; the write buffers are not needed any more */
@@ -614,6 +623,10 @@ static lk_status dedup_all(lk_xintern *x, int busy, int done, unsigned threads, 
         free(p->wbuf);
         p->wbuf = NULL;
     }
+    /* everything written behind in the file before it is read */
+    if ((st = lk_wbehind_sync(x->wb, errbuf)) != LK_OK)
+        return lk_sticky_fail(&x->err, st, errbuf);
+    x->wb = NULL;
     /* L's sizes are known now (4 bytes an occurrence): laid out here, in
      * partition order, so that the threads only write in place */
     for (size_t i = 0; i < NPART; i++) {

@@ -67,6 +67,13 @@ typedef struct lk_xintern lk_xintern;
  */
 LK_RESULT_USED lk_status lk_xintern_new(const char *dir, lk_xintern **out, char *errbuf);
 
+struct lk_wbehind;
+/** While adding, the records' writes through wb (wbehind.h: copied, written
+ *  by a thread of their own), or, wb NULL, at once again.  The first call
+ *  after adding (resolve or dedup) syncs wb and lets it go before anything
+ *  is read back. */
+void lk_xintern_write_behind(lk_xintern *x, struct lk_wbehind *wb);
+
 /**
  * One occurrence of (s, n), any bytes, NUL included, of any length (n may
  * be 0), with h = lk_strpool_hash(s, n).  *prov receives its provisional id,
