@@ -202,16 +202,15 @@ struct lk_sink {
     const char *tmp_dir; /* under a cap: the folder (lk_tmpfile_dir), else NULL */
     lk_buf ntblk;        /* the block of posts being filled */
     int ntfd1;           /* descriptor + 1 of the posts' file (0: none yet) */
+    uint64_t ntoff;      /* its size */
+    uint64_t *blk;       /* the sizes of its blocks */
+    size_t nblk, blk_cap;
     /* under a cap on more than one thread: the spills' writes while reading
      * (the actions and their content refs and ids, the near-text signatures
      * and posts, and past the freezes the strings the tables leave out and
-     * the records that wait) copied and written
-     * by a thread of their own, off the commit (wbehind.h); until
-     * lk_sink_finish, which syncs it first */
+     * the records that wait) copied and written by a thread of their own,
+     * off the commit (wbehind.h); until lk_sink_finish, which syncs it first */
     lk_wbehind *wb;
-    uint64_t ntoff; /* its size */
-    uint64_t *blk;  /* the sizes of its blocks */
-    size_t nblk, blk_cap;
 
     /* dataset backend: the batch */
     pending p[LK_SINK_BATCH];

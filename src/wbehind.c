@@ -119,8 +119,10 @@ lk_wbehind *lk_wbehind_new(size_t bufsz)
     return wb;
 }
 
-/* Wait for the writer to be idle; its status (errbuf set on an error). */
-static lk_status wait_idle(lk_wbehind *wb, char *errbuf)
+/* Wait for the writer to be idle, then, if it has not failed and `give`,
+ * hand it the caller's buffer.  The writer's status (errbuf set on an
+ * error). */
+static lk_status when_idle(lk_wbehind *wb, int give, char *errbuf)
 {
     lk_status st;
 
@@ -128,25 +130,15 @@ static lk_status wait_idle(lk_wbehind *wb, char *errbuf)
     while (wb->busy)
         pthread_cond_wait(&wb->cv, &wb->mu);
     st = wb->st;
+    if (st == LK_OK && give) {
+        wb->fill = !wb->fill;
+        wb->busy = 1;
+        pthread_cond_broadcast(&wb->cv);
+    }
     pthread_mutex_unlock(&wb->mu);
     if (st != LK_OK)
         lk_errf(errbuf, "%s", wb->err);
     return st;
-}
-
-/* The caller's buffer to the writer, once it is idle. */
-static lk_status hand_over(lk_wbehind *wb, char *errbuf)
-{
-    lk_status st = wait_idle(wb, errbuf);
-
-    if (st != LK_OK)
-        return st;
-    pthread_mutex_lock(&wb->mu);
-    wb->fill = !wb->fill;
-    wb->busy = 1;
-    pthread_cond_broadcast(&wb->cv);
-    pthread_mutex_unlock(&wb->mu);
-    return LK_OK;
 }
 
 lk_status lk_wbehind_write(lk_wbehind *wb, int fd, const void *buf, size_t len, uint64_t off,
@@ -157,7 +149,7 @@ lk_status lk_wbehind_write(lk_wbehind *wb, int fd, const void *buf, size_t len, 
     if (!wb)
         return lk_tmpfile_write(fd, buf, len, off, dir, errbuf);
     if (atomic_load_explicit(&wb->failed, memory_order_acquire))
-        return wait_idle(wb, errbuf);
+        return when_idle(wb, 0, errbuf);
     while (len > 0) {
         wbuf *b = &wb->b[wb->fill];
         seg *last = b->ns ? &b->s[b->ns - 1] : NULL;
@@ -166,7 +158,7 @@ lk_status lk_wbehind_write(lk_wbehind *wb, int fd, const void *buf, size_t len, 
         lk_status st;
 
         if (b->used == wb->cap || (!joins && b->ns == SEGS)) {
-            if ((st = hand_over(wb, errbuf)) != LK_OK)
+            if ((st = when_idle(wb, 1, errbuf)) != LK_OK)
                 return st;
             continue;
         }
@@ -191,9 +183,9 @@ lk_status lk_wbehind_sync(lk_wbehind *wb, char *errbuf)
 
     if (!wb)
         return LK_OK;
-    if (wb->b[wb->fill].used > 0 && (st = hand_over(wb, errbuf)) != LK_OK)
+    if (wb->b[wb->fill].used > 0 && (st = when_idle(wb, 1, errbuf)) != LK_OK)
         return st;
-    return wait_idle(wb, errbuf);
+    return when_idle(wb, 0, errbuf);
 }
 
 void lk_wbehind_drain(lk_wbehind *wb)

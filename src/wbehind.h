@@ -4,13 +4,13 @@
  * (at their offsets) while the caller goes on.
  *
  * For the reading's commit, the one step of reading that neither threads
- * nor ranks share out: under --max-mem it spills the actions with their
- * content refs and ids, the near-text signatures and the near-text posts as
- * they come (8.0 GB at 10^8 simulated actions), and once the tables freeze
- * the strings they leave out and the records that wait, and on this project's
- * machines the kernel's copies into fresh page-cache pages were a third of
- * its time (bench/RESULTS.md).  A copy into a buffer already touched is
- * several times cheaper.
+ * nor ranks share out.  Under --max-mem it spills as they come the actions
+ * with their content refs and ids, the near-text signatures and posts (8.0
+ * GB at 10^8 simulated actions) and, once the tables freeze, the strings
+ * they leave out and the records that wait.  On this project's machines the
+ * kernel's copies into fresh page-cache pages were a third of its time
+ * (bench/RESULTS.md); a copy into a buffer already touched is several times
+ * cheaper.
  *
  * Nothing written behind may be read back, and no file written behind may
  * be closed, before lk_wbehind_sync() returns: the writer keeps only the
