@@ -37,7 +37,10 @@ the rest of the file to the serial reader) under --on-error skip
 (identical outputs) and --on-error fail (the exit status and message of
 one process).  -v reports the bytes of journals exchanged; -vv, on the
 simulated input and its gzip copy, that every rank found ids in its string
-tables for the chunks it parsed, which the other ranks' commits then take.
+tables for the chunks it parsed, which the other ranks' commits then take;
+and, on the simulated input under --max-mem 64M with two threads a rank,
+that every rank's commit had its spills written by a thread of their own
+(src/wbehind.c).
 
 Skipped (77) when mpirun is absent or lockstep was built without MPI.
 
@@ -452,7 +455,7 @@ def found_ids(stderr):
 
 
 def split_read(name, args, inputs, chunk, runs=((2, 1), (3, 2)), striped=True, read_all=False,
-               share="all", found=False):
+               share="all", found=False, behind=False):
     """Reading split over the ranks, in small chunks: every output file as
     one process writes it.  runs: (ranks, threads per rank).  striped: the
     one input is a plain file that the ranks read by byte range, each about
@@ -461,7 +464,9 @@ def split_read(name, args, inputs, chunk, runs=((2, 1), (3, 2)), striped=True, r
     serially; "none": too small to share); else each rank reads it whole
     (compressed, or read_all).  found: every rank found ids in the string
     tables for the chunks it parsed, before the exchange (the commits on the
-    other ranks take them: the outputs check them)."""
+    other ranks take them: the outputs check them).  behind: every rank's
+    commit had its spills written by a thread of their own (a cap, more than
+    one thread a rank)."""
     base = tmpdir()
     ref = os.path.join(base, "one")
     run(["detect", "-q", "-o", ref] + args + inputs)
@@ -480,6 +485,11 @@ def split_read(name, args, inputs, chunk, runs=((2, 1), (3, 2)), striped=True, r
             ids = found_ids(p.stderr)
             check(len(ids) == np and all(0 < a < b for a, b in ids),
                   "%s: every rank finds ids before the commit (%r)" % (what, ids))
+        if behind:
+            wrote = [int(b) for b in
+                     re.findall(r"(\d+) bytes of spills written behind the commit", p.stderr)]
+            check(len(wrote) == np and min(wrote) > 0,
+                  "%s: every rank's spills written behind its commit (%r)" % (what, wrote))
         got = by_range(p.stderr)
         if not striped:
             check(got == [], "%s: read whole by every rank, not by byte range" % what)
@@ -535,6 +545,10 @@ rank_faults([os.path.join(sim, "actions.csv")])
 
 actions = os.path.join(sim, "actions.csv")
 split_read("simulated, split reading", [], [actions], "65536", found=True)
+# under a cap with two threads a rank: every rank's commit spills through a
+# writer of its own (src/wbehind.c), and the outputs stay one process's
+split_read("simulated, split reading under a cap", ["--max-mem", "64M"], [actions], "65536",
+           runs=((2, 2),), behind=True)
 input_read_fault(actions)
 gz = os.path.join(tmpdir(), "actions.csv.gz")
 with open(actions, "rb") as f, gzip.open(gz, "wb", compresslevel=1) as g:
