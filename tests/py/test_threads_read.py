@@ -141,8 +141,8 @@ t.check(got > 0, "actions.csv --max-mem 6M: ids found in the tables (%d of %d)" 
 # end of reading, which are written after it.  Under 64M, where nothing
 # freezes, that is between half and all of what the run says it spilled;
 # under 6M, beside the strings left out, more than half of it.  The outputs
-# are checked identical below (and under 6M by same_detect).  On one thread
-# the commit writes them itself.
+# under 6M on 2 threads are compared with the serial reader's below
+# (same_detect).  On one thread the commit writes them itself.
 
 
 def behind(log, what):
