@@ -127,8 +127,8 @@ typedef struct eng {
     double (*spent)[4];
     size_t (*ids)[2];
     /* -vv, distributed: seconds waiting for the other ranks, gathering the
-     * journals and unpacking them */
-    double xs[3];
+     * journals, unpacking them, and packing this rank's */
+    double xs[4];
 } eng;
 
 /* Before each chunk's journal in a round's exchange. */
@@ -430,8 +430,10 @@ static lk_status exchange(eng *e, cset *ps, lk_status st)
     size_t owner;
     double t0;
 
+    t0 = lk_mono_s();
     if (st == LK_OK)
         st = pack_mine(e, ps);
+    e->xs[3] += lk_mono_s() - t0;
     t0 = lk_mono_s();
     st = lk_dist_agree(st, e->errbuf);
     e->xs[0] += lk_mono_s() - t0;
@@ -963,9 +965,9 @@ lk_status lk_read_chunked(lk_stream *s, const lk_read_opts *ro, const char *pre,
                ids[1], ids[0]);
         if (e.dist)
             lk_log(LK_LOG_DEBUG,
-                   "%s: exchanges: %.3f s waiting for the other ranks, %.3f s gathering, %.3f s "
-                   "unpacking",
-                   lk_stream_name(s), e.xs[0], e.xs[1], e.xs[2]);
+                   "%s: exchanges: %.3f s packing, %.3f s waiting for the other ranks, %.3f s "
+                   "gathering, %.3f s unpacking",
+                   lk_stream_name(s), e.xs[3], e.xs[0], e.xs[1], e.xs[2]);
         if (e.stripe && ro->dist_read)
             *ro->dist_read += e.read_bytes;
         if (e.stripe)

@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "keyset.h"
 #include "neartext.h"
 #include "normalize.h"
@@ -50,10 +51,6 @@ static int lastrow_is(const lastrow *l, const char *s, size_t n)
     return l->have && n == l->len && memcmp(s, l->str, n) == 0;
 }
 
-typedef struct recobj {
-    uint32_t off, len; /* in k->objs: trace byte then the object */
-} recobj;
-
 /* A record that passed the per-record checks, ready to be committed (the
  * steps that depend on earlier records: duplicate keys, interning in input
  * order, accounting).  Its strings come from the sink's own buffers when
@@ -78,60 +75,6 @@ typedef struct rec {
     size_t nt_len;       /* (nt_text == NULL: the sketch below) */
     const uint16_t *sig; /* replay: its sketch, NULL for a text too short */
 } rec;
-
-/* ---- journals: what a worker's sink records for the main thread --------
- *
- * Parallel reading (reader_par.c) runs the format readers of several chunks
- * at once, each into a worker sink.  A worker sink does everything that
- * depends on the record alone (normalisation, text keys, UTF-8, the checks
- * of lk_sink_end, near-text sketches, strpool hashes) and appends the
- * outcome to its journal; lk_sink_replay() then commits journals in chunk
- * order, which gives exactly the serial result. */
-
-enum jkind {
-    J_REC,     /* a record to commit */
-    J_SKIP,    /* skipped for `why`, never an error */
-    J_BAD,     /* lk_sink_bad / lk_sink_bad_line: skipped, or the run's error */
-    J_NOTPOST, /* lk_sink_not_post */
-    J_ROW,     /* a record begun and left (counts its row only) */
-    J_FMT      /* a format count alone */
-};
-
-#define F_ROW  1u /* the entry counts one row read */
-#define F_KEY  2u /* J_REC: has a dedup key */
-#define F_NT   4u /* J_REC: has a near-text text */
-#define NO_SIG UINT32_MAX
-#define NO_ID  UINT32_MAX
-
-typedef struct jent {
-    uint64_t line; /* chunk-local */
-    int64_t t;
-    size_t off; /* in bytes: J_REC acc\0 content\0 key\0 objs\0; J_BAD the message */
-    uint32_t acc_len, content_len, key_len, objs_len;
-    uint32_t ob0, nob; /* in ob / oh */
-    uint32_t sig;      /* J_REC with F_NT: index of the sketch in sig (K slots each), or NO_SIG */
-    uint32_t acc_h;
-    uint32_t acc_id; /* J_REC of a resolved journal: the account's id, or NO_ID */
-    uint8_t kind, why, flags;
-    int8_t fmt; /* lk_sink_format before the entry, or -1 */
-} jent;
-
-struct lk_journal {
-    jent *e;
-    size_t n, cap;
-    lk_buf bytes;
-    recobj *ob; /* offsets relative to the record's objs */
-    uint32_t *oh;
-    size_t nob, obcap, ohcap;
-    uint16_t *sig;       /* sketches, K slots each */
-    size_t nsig, sigcap; /* in slots (uint16) */
-    uint32_t *oid;       /* resolved: per ob, the object's id or NO_ID */
-    size_t oidcap;
-    int resolved;  /* lk_sink_resolve has filled acc_id and oid */
-    int8_t fmt;    /* pending lk_sink_format */
-    int open;      /* a record is begun and has no entry yet */
-    lk_status err; /* sticky: an entry could not be added */
-};
 
 typedef struct ntpost {
     int64_t t;
@@ -485,127 +428,6 @@ static jent *jpush_rec(lk_sink *k, int kind)
 
     k->jr->open = 0;
     return jpush(k->jr, kind, k->line, row);
-}
-
-lk_status lk_journal_new(lk_journal **out)
-{
-    lk_journal *j = calloc(1, sizeof *j);
-
-    if (!j)
-        return LK_ENOMEM;
-    lk_buf_init(&j->bytes);
-    j->fmt = -1;
-    *out = j;
-    return LK_OK;
-}
-
-void lk_journal_free(lk_journal *j)
-{
-    if (!j)
-        return;
-    free(j->e);
-    lk_buf_release(&j->bytes);
-    free(j->ob);
-    free(j->oh);
-    free(j->oid);
-    free(j->sig);
-    free(j);
-}
-
-/* Packed journal: a header of counts, then the arrays as they are in
- * memory (the objects' ids only when resolved).  Only ranks of one job
- * running the same binary exchange these, so the layout needs no
- * conversion (entries are zeroed before they are filled: no stray padding
- * bytes). */
-typedef struct jhead {
-    uint64_t n, bytes, nob, nsig, resolved;
-} jhead;
-
-/* The bytes of the arrays after the header; 0 with *ok = 0 on overflow. */
-static size_t jbody(const jhead *h, int *ok)
-{
-    size_t a, b, c, t;
-
-    *ok = h->n <= SIZE_MAX && h->nob <= SIZE_MAX && h->nsig <= SIZE_MAX && h->bytes <= SIZE_MAX &&
-          !lk_mul_size((size_t)h->n, sizeof(jent), &a) && h->resolved <= 1 &&
-          !lk_mul_size((size_t)h->nob, sizeof(recobj) + (1 + h->resolved) * sizeof(uint32_t), &b) &&
-          !lk_mul_size((size_t)h->nsig, sizeof(uint16_t), &c) && !lk_add_size(a, b, &t) &&
-          !lk_add_size(t, c, &t) && !lk_add_size(t, (size_t)h->bytes, &t);
-    return *ok ? t : 0;
-}
-
-/* Append n bytes unless there are none (p may then be NULL). */
-static lk_status put(lk_buf *out, const void *p, size_t n)
-{
-    return n ? lk_buf_append(out, p, n) : LK_OK;
-}
-
-/* Copy n bytes from *q to dst and step past them. */
-static void take(void *dst, const char **q, size_t n)
-{
-    if (n)
-        memcpy(dst, *q, n);
-    *q += n;
-}
-
-lk_status lk_journal_pack(const lk_journal *j, lk_buf *out)
-{
-    jhead h;
-    int ok;
-    lk_status st;
-
-    h.n = j->n;
-    h.bytes = j->bytes.len;
-    h.nob = j->nob;
-    h.nsig = j->nsig;
-    h.resolved = j->resolved != 0;
-    if ((st = lk_buf_reserve(out, sizeof h + jbody(&h, &ok))) != LK_OK ||
-        (st = put(out, &h, sizeof h)) != LK_OK ||
-        (st = put(out, j->e, j->n * sizeof *j->e)) != LK_OK ||
-        (st = put(out, j->ob, j->nob * sizeof *j->ob)) != LK_OK ||
-        (st = put(out, j->oh, j->nob * sizeof *j->oh)) != LK_OK ||
-        (j->resolved && (st = put(out, j->oid, j->nob * sizeof *j->oid)) != LK_OK) ||
-        (st = put(out, j->sig, j->nsig * sizeof *j->sig)) != LK_OK)
-        return st;
-    return put(out, j->bytes.p, j->bytes.len);
-}
-
-lk_status lk_journal_unpack(lk_journal *j, const void *p, size_t len)
-{
-    const char *q = p;
-    jhead h;
-    int ok;
-    lk_status st;
-
-    if (len < sizeof h)
-        return LK_EINVAL;
-    memcpy(&h, q, sizeof h);
-    if (len - sizeof h != jbody(&h, &ok) || !ok)
-        return LK_EINVAL;
-    q += sizeof h;
-    j->n = j->nob = j->nsig = 0;
-    j->resolved = 0;
-    j->fmt = -1;
-    j->open = 0;
-    j->err = LK_OK;
-    lk_buf_reset(&j->bytes);
-    if ((st = LK_GROW(j->e, (size_t)h.n, j->cap)) != LK_OK ||
-        (st = LK_GROW(j->ob, (size_t)h.nob, j->obcap)) != LK_OK ||
-        (st = LK_GROW(j->oh, (size_t)h.nob, j->ohcap)) != LK_OK ||
-        (h.resolved && (st = LK_GROW(j->oid, (size_t)h.nob, j->oidcap)) != LK_OK) ||
-        (st = LK_GROW(j->sig, (size_t)h.nsig, j->sigcap)) != LK_OK)
-        return st;
-    j->n = (size_t)h.n;
-    j->nob = (size_t)h.nob;
-    j->nsig = (size_t)h.nsig;
-    j->resolved = (int)h.resolved;
-    take(j->e, &q, j->n * sizeof *j->e);
-    take(j->ob, &q, j->nob * sizeof *j->ob);
-    take(j->oh, &q, j->nob * sizeof *j->oh);
-    if (j->resolved)
-        take(j->oid, &q, j->nob * sizeof *j->oid);
-    take(j->sig, &q, j->nsig * sizeof *j->sig);
-    return put(&j->bytes, q, (size_t)h.bytes);
 }
 
 lk_status lk_sink_new_worker(const lk_sink *parent, lk_sink **out)

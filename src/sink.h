@@ -229,17 +229,21 @@ void lk_journal_free(lk_journal *j);
 
 /**
  * Append journal j, serialised, to out (a distributed run sends journals
- * to the other ranks: reader_par.c).  Only a process running the same
- * binary can unpack it.
- * @return LK_OK or LK_ENOMEM (out then holds a partial copy).
+ * to the other ranks: reader_par.c), in the compact form of journal.c
+ * (its fields as varints, most of them differences from the entry before:
+ * two thirds of the bytes at 10^7 simulated actions).  Only a process
+ * running the same binary can unpack it.
+ * @return LK_OK or LK_ENOMEM (out then unchanged).
  */
 LK_RESULT_USED lk_status lk_journal_pack(const lk_journal *j, lk_buf *out);
 
 /**
  * Make j a copy of the journal packed in (p, len), exactly len bytes of
  * one lk_journal_pack; j can then be replayed.  p is borrowed.
- * @return LK_OK; LK_ENOMEM; LK_EINVAL when len does not match the packed
- *         counts.
+ * @return LK_OK; LK_ENOMEM; LK_EINVAL when the bytes do not decode to
+ *         exactly the counts of their header, or to entries whose
+ *         objects, sketches and strings lie within the journal (j is then
+ *         empty).
  */
 LK_RESULT_USED lk_status lk_journal_unpack(lk_journal *j, const void *p, size_t len);
 
