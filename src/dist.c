@@ -319,38 +319,80 @@ lk_status lk_dist_sendrecv(const void *sbuf, size_t slen, int dst, void *rbuf, s
     return LK_OK;
 }
 
+/* The lengths of every rank's len bytes into lens, and their sum. */
+static lk_status gather_lens(size_t len, uint64_t *lens, uint64_t *total)
+{
+    uint64_t mine = len;
+
+    *total = 0;
+    if (MPI_Allgather(&mine, 1, MPI_UINT64_T, lens, 1, MPI_UINT64_T, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return LK_EIO;
+    for (int r = 0; r < g_size; r++)
+        *total += lens[r];
+    return LK_OK;
+}
+
+/* Every rank's bytes into all (room for the sum of lens), in rank order. */
+static lk_status bcast_all(char *all, const void *buf, size_t len, const uint64_t *lens)
+{
+    uint64_t off = 0;
+
+    for (int r = 0; r < g_size; r++) {
+        if (r == g_rank && len)
+            memcpy(all + off, buf, len);
+        for (uint64_t k = 0; k < lens[r]; k += PIECE) {
+            const size_t m = (size_t)LK_MIN((uint64_t)PIECE, lens[r] - k);
+            if (MPI_Bcast(all + off + k, (int)m, MPI_BYTE, r, MPI_COMM_WORLD) != MPI_SUCCESS)
+                return LK_EIO;
+        }
+        off += lens[r];
+    }
+    return LK_OK;
+}
+
 lk_status lk_dist_allgather(const void *buf, size_t len, void **out, uint64_t *lens)
 {
-    uint64_t mine = len, total = 0, off = 0;
+    uint64_t total;
     char *all;
     lk_status st;
 
     *out = NULL;
     if (!g_on || g_size == 1)
         return gather_self(buf, len, out, lens);
-    if (MPI_Allgather(&mine, 1, MPI_UINT64_T, lens, 1, MPI_UINT64_T, MPI_COMM_WORLD) != MPI_SUCCESS)
-        return LK_EIO;
-    for (int r = 0; r < g_size; r++)
-        total += lens[r];
+    if ((st = gather_lens(len, lens, &total)) != LK_OK)
+        return st;
     all = total <= SIZE_MAX ? malloc(LK_MAX((size_t)total, (size_t)1)) : NULL;
     /* (!all implies a failed agreement; the test is for the analyser) */
     if ((st = lk_dist_agree(all ? LK_OK : LK_ENOMEM, NULL)) != LK_OK || !all) {
         free(all);
         return st != LK_OK ? st : LK_ENOMEM;
     }
-    for (int r = 0; r < g_size; r++) {
-        if (r == g_rank && len)
-            memcpy(all + off, buf, len);
-        for (uint64_t k = 0; k < lens[r]; k += PIECE) {
-            const size_t m = (size_t)LK_MIN((uint64_t)PIECE, lens[r] - k);
-            if (MPI_Bcast(all + off + k, (int)m, MPI_BYTE, r, MPI_COMM_WORLD) != MPI_SUCCESS) {
-                free(all);
-                return LK_EIO;
-            }
-        }
-        off += lens[r];
+    if ((st = bcast_all(all, buf, len, lens)) != LK_OK) {
+        free(all);
+        return st;
     }
     *out = all;
+    return LK_OK;
+}
+
+lk_status lk_dist_allgather_buf(const void *buf, size_t len, lk_buf *out, uint64_t *lens)
+{
+    uint64_t total;
+    lk_status st;
+
+    lk_buf_reset(out);
+    if (!g_on || g_size == 1) {
+        lens[0] = len;
+        return len ? lk_buf_append(out, buf, len) : LK_OK;
+    }
+    if ((st = gather_lens(len, lens, &total)) != LK_OK)
+        return st;
+    st = total <= SIZE_MAX ? lk_buf_reserve(out, (size_t)total) : LK_ENOMEM;
+    if ((st = lk_dist_agree(st, NULL)) != LK_OK ||
+        (st = bcast_all(out->p, buf, len, lens)) != LK_OK)
+        return st;
+    out->len = (size_t)total;
+    out->p[out->len] = '\0';
     return LK_OK;
 }
 
@@ -472,6 +514,13 @@ lk_status lk_dist_sendrecv(const void *sbuf, size_t slen, int dst, void *rbuf, s
 lk_status lk_dist_allgather(const void *buf, size_t len, void **out, uint64_t *lens)
 {
     return gather_self(buf, len, out, lens);
+}
+
+lk_status lk_dist_allgather_buf(const void *buf, size_t len, lk_buf *out, uint64_t *lens)
+{
+    lk_buf_reset(out);
+    lens[0] = len;
+    return len ? lk_buf_append(out, buf, len) : LK_OK;
 }
 
 lk_status lk_dist_gather(const void *buf, size_t len, void **out, uint64_t *lens)

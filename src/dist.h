@@ -94,6 +94,15 @@ LK_RESULT_USED lk_status lk_dist_sendrecv(const void *sbuf, size_t slen, int dst
 LK_RESULT_USED lk_status lk_dist_allgather(const void *buf, size_t len, void **out, uint64_t *lens);
 
 /**
+ * lk_dist_allgather() into out (emptied first, grown as needed), which the
+ * caller keeps from one call to the next: a run that gathers round after
+ * round reuses its pages instead of faulting in fresh ones each time.
+ * @return LK_OK, LK_ENOMEM (agreed) or LK_EIO.
+ */
+LK_RESULT_USED lk_status lk_dist_allgather_buf(const void *buf, size_t len, lk_buf *out,
+                                               uint64_t *lens);
+
+/**
  * Collective: every rank contributes len bytes, and rank 0 alone receives
  * them: on rank 0 *out receives all contributions concatenated in rank
  * order (caller frees with free()) and lens[0..size) their lengths; on the

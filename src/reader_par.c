@@ -112,6 +112,7 @@ typedef struct eng {
     int dist;
     size_t rank, ranks;
     lk_buf xb;           /* this rank's packed journals of a round */
+    lk_buf xall;         /* every rank's, gathered (kept: its pages are reused) */
     uint64_t *lens;      /* per rank */
     uint64_t *exchanged; /* bytes gathered, added up */
     /* distributed by byte range (a plain file): see run_striped */
@@ -425,7 +426,6 @@ static lk_status exchange(eng *e, cset *ps, lk_status st)
 {
     uint64_t lo[5], hi[5];
     const uint64_t own[5] = {ps->n, ps->cut, ps->d.len, ps->base, (uint64_t)ps->tail};
-    void *all = NULL;
     const char *p, *end;
     size_t owner;
     double t0;
@@ -458,14 +458,14 @@ static lk_status exchange(eng *e, cset *ps, lk_status st)
         }
 gather:
     t0 = lk_mono_s();
-    st = lk_dist_allgather(e->xb.p, e->xb.len, &all, e->lens);
+    st = lk_dist_allgather_buf(e->xb.p, e->xb.len, &e->xall, e->lens);
     e->xs[1] += lk_mono_s() - t0;
     if (st != LK_OK)
         return st;
     t0 = lk_mono_s();
     if (e->stripe)
         memset(e->cnt, 0, e->ranks * sizeof *e->cnt);
-    p = all;
+    p = e->xall.p;
     end = p;
     for (size_t r = 0; r < e->ranks; r++) {
         end += e->lens[r];
@@ -497,7 +497,6 @@ gather:
             st = LK_EINVAL; /* each rank sends its chunks in order from its first slot */
         p += h.len;
     }
-    free(all);
     if (e->stripe && st == LK_OK) {
         /* the chunks in input order: rank 0's stripe, then rank 1's, ... */
         size_t dst = 0;
@@ -913,6 +912,7 @@ lk_status lk_read_chunked(lk_stream *s, const lk_read_opts *ro, const char *pre,
     e.dist = ro->dist_bytes && lk_dist_size() > 1;
     e.exchanged = ro->dist_bytes;
     lk_buf_init(&e.xb);
+    lk_buf_init(&e.xall);
     for (int i = 0; i < 3; i++)
         lk_buf_init(&e.set[i].d);
     // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
@@ -992,6 +992,7 @@ done:
         lk_buf_release(&e.set[i].d);
     }
     lk_buf_release(&e.xb);
+    lk_buf_release(&e.xall);
     free(e.lens);
     free(e.q);
     free(e.cnt);
