@@ -4,7 +4,8 @@
 # one input.  Prints one Markdown row per run: wall time, CPU seconds of all
 # ranks, the largest rank's peak RSS, the near-text clustering,
 # pair-aggregation and calibration stage times of -v (rank 0), the bytes of
-# pair records shuffled between ranks (pair aggregation + calibration), and
+# pair records shuffled between ranks (pair aggregation + calibration), the
+# bytes of parsed journals every rank received (reading), and
 # the bytes of the input rank 0 read (a plain file is read by byte range, each
 # rank its own stripes; a compressed one whole by every rank).  Every run's outputs are compared
 # with the single-process run's (byte-identical, or the script fails).
@@ -47,20 +48,23 @@ one() { # label, then the command before "detect"
     /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$@" detect -v -t 1 ${ARGS:-} -o "$out" "$in" \
         2>"$log" >/dev/null
     read -r wall user sys rss <"$tmp/time"
-    local shuffled bytes
+    local shuffled journals bytes
     shuffled=$(awk 'match($0, /[0-9]+ bytes shuffled/) {
         split(substr($0, RSTART, RLENGTH), f, " "); s += f[1] } END { print s + 0 }' "$log")
+    journals=$(sed -n 's/.*reading over [0-9]* ranks: \([0-9]*\) bytes of journals exchanged.*/\1/p' "$log")
     # one process, or every rank reading all: the whole file
     bytes=$(sed -n 's/.* \([0-9]*\) bytes of plain files read by byte range on rank 0$/\1/p' "$log")
     if [ -z "$bytes" ] || [ -n "${READ_ALL:-}" ]; then
         bytes=$(stat -c %s "$in")
     fi
     python3 -c 'import sys
-l, w, u, s, r, nt, ag, ca, sh, rd = sys.argv[1:]
-print("| %s | %.1f | %.1f | %.0f MB | %s | %s | %s | %.0f MB | %.0f MB |" % (l, float(w),
-      float(u) + float(s), int(r) / 1024, nt or "-", ag, ca, int(sh) / 1e6, int(rd or 0) / 1e6))' \
+l, w, u, s, r, nt, ag, ca, sh, jr, rd = sys.argv[1:]
+print("| %s | %.1f | %.1f | %.0f MB | %s | %s | %s | %.0f MB | %s | %.0f MB |" % (l, float(w),
+      float(u) + float(s), int(r) / 1024, nt or "-", ag, ca, int(sh) / 1e6,
+      "%.0f MB" % (int(jr) / 1e6) if jr else "-", int(rd or 0) / 1e6))' \
         "$label" "$wall" "$user" "$sys" "$rss" "$(stage "$log" 'near-text clustering')" \
-        "$(stage "$log" 'pair aggregation')" "$(stage "$log" calibration)" "$shuffled" "$bytes"
+        "$(stage "$log" 'pair aggregation')" "$(stage "$log" calibration)" "$shuffled" \
+        "$journals" "$bytes"
     if [ -z "$ref" ]; then
         ref=$out
     else
@@ -71,8 +75,8 @@ print("| %s | %.1f | %.1f | %.0f MB | %s | %s | %s | %.0f MB | %.0f MB |" % (l, 
 
 echo "input: $in ($(($(wc -l <"$in") - 1)) actions); $(nproc) cores; -t 1 a rank${ARGS:+; $ARGS}"
 echo
-echo "| run | wall s | CPU s | peak RSS (largest rank) | near-text s | aggregation s | calibration s | shuffled | read by rank 0 |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| run | wall s | CPU s | peak RSS (largest rank) | near-text s | aggregation s | calibration s | shuffled | journals | read by rank 0 |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 one "1 process, no mpirun" "$LK"
 for r in $ranks; do
     one "mpirun -np $r${READ_ALL:+, reading all}" mpirun -np "$r" --oversubscribe --bind-to none \
