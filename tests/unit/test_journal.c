@@ -82,7 +82,10 @@ static void gen(lk_journal *j, uint64_t *s, size_t n, int resolved, int wild)
         if (wild) {
             static const int64_t tends[] = {INT64_MIN, INT64_MAX, 0, -1};
             line = r32(s) % 4 ? line + r32(s) % 3 - 1 : next_u64(s);
-            t = r32(s) % 4 ? t + (int64_t)(r32(s) % 2001) - 1000 : tends[r32(s) % 4];
+            /* a step of up to a second either way, wrapping at the ends
+             * (in unsigned arithmetic: no signed overflow) */
+            t = r32(s) % 4 ? (int64_t)((uint64_t)t + (uint64_t)(r32(s) % 2001) - 1000u)
+                           : tends[r32(s) % 4];
             if (r32(s) % 8 == 0)
                 e->fmt = (int8_t)r32(s);
             if (e->kind != J_REC || r32(s) % 8 == 0)
