@@ -81,7 +81,8 @@ static void gen(lk_journal *j, uint64_t *s, size_t n, int resolved, int wild)
         e->flags = (uint8_t)(r32(s) % 8 < 7 ? F_ROW : 0);
         if (wild) {
             static const int64_t tends[] = {INT64_MIN, INT64_MAX, 0, -1};
-            line = r32(s) % 4 ? line + r32(s) % 3 - 1 : next_u64(s);
+            /* a line before, the same or the next; or anywhere */
+            line = r32(s) % 4 ? line + (uint64_t)(r32(s) % 3) - 1 : next_u64(s);
             /* a step of up to a second either way, wrapping at the ends
              * (in unsigned arithmetic: no signed overflow) */
             t = r32(s) % 4 ? (int64_t)((uint64_t)t + (uint64_t)(r32(s) % 2001) - 1000u)
