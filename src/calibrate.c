@@ -629,11 +629,15 @@ typedef struct copyjob {
     uint8_t gnum;
     const uint64_t *gstart; /* gid_task: each group's first place, ngroups + 1 */
     size_t ngroups;
-    uint32_t *slots; /* WHEN in groups: the group's shuffle scratch, a slot each */
-    int mode;        /* posts_pass_task: PASS_BUILD, PASS_DELAYS or PASS_TIMES */
-    uint32_t *pstr;  /* its stratum's rank among all strata (assign_strata) */
-    size_t parts;    /* build_posts: post ranges, one task each */
-    uint64_t *ka;    /* assign_strata: (stratum key << abits | account) of a level's part */
+    uint32_t *slots;       /* WHEN in groups: the group's shuffle scratch, a slot each */
+    const lk_share *share; /* the objects whose actions the columns take (NULL: all) */
+    size_t ranks;          /* > 1 under mpirun: the strata's parts shared out
+                              (own_part, strata_gather; collective) */
+    uint64_t sent;         /* strata_gather: bytes of keys this rank sent */
+    int mode;              /* posts_pass_task: PASS_BUILD, PASS_DELAYS or PASS_TIMES */
+    uint32_t *pstr;        /* its stratum's rank among all strata (assign_strata) */
+    size_t parts;          /* build_posts: post ranges, one task each */
+    uint64_t *ka;          /* assign_strata: (stratum key << abits | account) of a level's part */
     unsigned abits, lv;
     size_t kcap;         /* assign_strata: posts a part at most (0: one part) */
     size_t nq, q;        /* its parts of the accounts (acc_part), the one being sorted */
@@ -1176,9 +1180,50 @@ static lk_status strata_part(copyjob *j, unsigned threads)
  * about j->kcap posts each (0: one), STRATA_PARTS_MAX at most. */
 static size_t strata_parts(const copyjob *j, size_t m)
 {
-    return j->kcap
-               ? LK_MIN(LK_MAX((m + j->kcap - 1) / j->kcap, (size_t)1), (size_t)STRATA_PARTS_MAX)
-               : 1;
+    const size_t q =
+        j->kcap ? LK_MIN(LK_MAX((m + j->kcap - 1) / j->kcap, (size_t)1), (size_t)STRATA_PARTS_MAX)
+                : 1;
+    /* the ranks share the parts out: at least one each */
+    return LK_MAX(q, j->ranks);
+}
+
+/* Part q's keys are sorted here: every part under one process, part q of
+ * rank q mod R under mpirun (j->ranks). */
+static int own_part(const copyjob *j, size_t q)
+{
+    return j->ranks <= 1 || q % j->ranks == (size_t)lk_dist_rank();
+}
+
+/* Under mpirun: the level's (key << 32 | accounts) of every rank's parts,
+ * gathered and added up on every rank (merge_keys: no account is in two
+ * parts), so that each finds the same strata as one process. */
+static lk_status strata_gather(copyjob *j)
+{
+    uint64_t *lens = malloc(j->ranks * sizeof *lens), *mine = j->keys;
+    const size_t nmine = j->nkeys;
+    void *all = NULL;
+    size_t at = 0;
+    lk_status st;
+
+    if (!lens) /* the other ranks stop at the agreement too */
+        return lk_dist_agree(LK_ENOMEM, j->errbuf);
+    if ((st = lk_dist_agree(LK_OK, j->errbuf)) != LK_OK ||
+        (st = lk_dist_allgather(mine, nmine * sizeof *mine, &all, lens)) != LK_OK) {
+        free(lens);
+        return st;
+    }
+    free(mine);
+    j->keys = NULL;
+    j->nkeys = 0;
+    for (size_t r = 0; r < j->ranks && st == LK_OK; r++) {
+        const size_t k = (size_t)(lens[r] / sizeof *mine);
+        st = merge_keys(&j->keys, &j->nkeys, (const uint64_t *)all + at, k);
+        at += k;
+    }
+    j->sent += nmine * sizeof *mine;
+    free(all);
+    free(lens);
+    return st;
 }
 
 /*
@@ -1231,7 +1276,7 @@ static lk_status assign_strata(copyjob *j, unsigned threads)
         (void)lk_par_run(threads, ns, strata_count_task, j);
         for (size_t q = 0; q < j->nq; q++) {
             size_t m = 0;
-            for (size_t t = 0; t < ns; t++)
+            for (size_t t = 0; t < ns && own_part(j, q); t++)
                 m += j->qcnt[t * j->nq + q];
             kmax = LK_MAX(kmax, m);
         }
@@ -1242,8 +1287,10 @@ static lk_status assign_strata(copyjob *j, unsigned threads)
             kacap = kmax;
         }
         for (j->q = 0; j->q < j->nq; j->q++)
-            if ((st = strata_part(j, threads)) != LK_OK)
+            if (own_part(j, j->q) && (st = strata_part(j, threads)) != LK_OK)
                 goto done;
+        if (j->ranks > 1 && (st = strata_gather(j)) != LK_OK)
+            goto done;
         st = LK_ENOMEM;
         for (size_t k = 0; k < j->nkeys; k++)
             if ((j->keys[k] & UINT32_MAX) >= STRATUM_ACCOUNTS) {
@@ -1272,7 +1319,15 @@ static lk_status assign_strata(copyjob *j, unsigned threads)
         }
     }
     posts_evict(j, 0, n); /* the pages two tasks shared */
-    if (nq0 > 1)
+    if (j->ranks > 1) {
+        size_t mine = 0;
+        for (size_t q = 0; q < nq0; q++)
+            mine += (size_t)own_part(j, q);
+        lk_log(LK_LOG_INFO,
+               "calibration: %s strata found in %zu parts of the accounts (%zu posts), %zu of "
+               "them sorted here, %llu bytes of their keys' counts sent to every rank",
+               null_name[j->kind], nq0, n, mine, (unsigned long long)j->sent);
+    } else if (nq0 > 1)
         lk_log(LK_LOG_INFO, "calibration: %s strata found in %zu parts of the accounts (%zu posts)",
                null_name[j->kind], nq0, n);
     st = LK_OK;
@@ -1521,27 +1576,31 @@ static void give_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
     const size_t r1 = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
+    size_t piece = 0, lo, hi;
     (void)worker;
-    if (j->pos) { /* a group of strata */
-        uint32_t m[GBLOCK];
-        for (size_t r0 = task * STEP; r0 < r1; r0 += GBLOCK) {
-            const size_t k = group_block(j, r0, LK_MIN(GBLOCK, r1 - r0), m);
-            for (size_t i = 0; i < k; i++) {
-                const size_t x = r0 + m[i];
-                size_t sl;
-                group_prefetch(j, r0, m, i, k);
-                if (slot_of(j, j->sh->pid[x], &sl))
-                    give(j, x, sl);
+    while (lk_share_next(j->share, 0, task * STEP, r1, &piece, &lo, &hi)) {
+        if (j->pos) { /* a group of strata */
+            uint32_t m[GBLOCK];
+            for (size_t r0 = lo; r0 < hi; r0 += GBLOCK) {
+                const size_t k = group_block(j, r0, LK_MIN(GBLOCK, hi - r0), m);
+                for (size_t i = 0; i < k; i++) {
+                    const size_t x = r0 + m[i];
+                    size_t sl;
+                    group_prefetch(j, r0, m, i, k);
+                    if (slot_of(j, j->sh->pid[x], &sl))
+                        give(j, x, sl);
+                }
             }
-        }
-    } else {
-        const int who = j->kind == LK_NULL_WHO;
-        for (size_t x = task * STEP; x < r1; x++) {
-            if (x + PREFETCH < r1) {
-                const uint32_t pf = j->sh->pid[x + PREFETCH];
-                __builtin_prefetch(who ? (const void *)&j->pacc[pf] : (const void *)&j->pdelay[pf]);
+        } else {
+            const int who = j->kind == LK_NULL_WHO;
+            for (size_t x = lo; x < hi; x++) {
+                if (x + PREFETCH < hi) {
+                    const uint32_t pf = j->sh->pid[x + PREFETCH];
+                    __builtin_prefetch(who ? (const void *)&j->pacc[pf]
+                                           : (const void *)&j->pdelay[pf]);
+                }
+                give(j, x, j->sh->pid[x]);
             }
-            give(j, x, j->sh->pid[x]);
         }
     }
     lk_cols_evict(j->out, task * STEP, r1);
@@ -1554,12 +1613,14 @@ static void who_rest_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
     const size_t e = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
+    size_t piece = 0, lo, hi;
     (void)worker;
-    for (size_t x = task * STEP; x < e; x++) {
-        j->out->t[x] = j->sh->ix->a[x].t;
-        /* = lk_post_hash(content hash, acc) */
-        j->out->post[x] = (uint32_t)content_hash(j->sh, x) ^ (uint32_t)lk_mix64(j->out->acc[x]);
-    }
+    while (lk_share_next(j->share, 0, task * STEP, e, &piece, &lo, &hi))
+        for (size_t x = lo; x < hi; x++) {
+            j->out->t[x] = j->sh->ix->a[x].t;
+            /* = lk_post_hash(content hash, acc) */
+            j->out->post[x] = (uint32_t)content_hash(j->sh, x) ^ (uint32_t)lk_mix64(j->out->acc[x]);
+        }
     lk_objindex_evict(j->sh->ix, task * STEP, e);
     lk_cols_evict(j->out, task * STEP, e);
 }
@@ -1569,12 +1630,14 @@ static void when_rest_task(void *ctx, size_t task, unsigned worker)
 {
     const copyjob *j = ctx;
     const size_t e = LK_MIN(j->sh->ix->n, (task + 1) * STEP);
+    size_t piece = 0, lo, hi;
     (void)worker;
-    for (size_t x = task * STEP; x < e; x++) {
-        const uint32_t acc = j->sh->ix->a[x].account;
-        j->out->acc[x] = acc;
-        j->out->post[x] = (uint32_t)content_hash(j->sh, x) ^ (uint32_t)lk_mix64(acc);
-    }
+    while (lk_share_next(j->share, 0, task * STEP, e, &piece, &lo, &hi))
+        for (size_t x = lo; x < hi; x++) {
+            const uint32_t acc = j->sh->ix->a[x].account;
+            j->out->acc[x] = acc;
+            j->out->post[x] = (uint32_t)content_hash(j->sh, x) ^ (uint32_t)lk_mix64(acc);
+        }
     lk_objindex_evict(j->sh->ix, task * STEP, e);
     lk_cols_evict(j->out, task * STEP, e);
 }
@@ -1588,25 +1651,27 @@ static void resort_task(void *ctx, size_t task, unsigned worker)
     lk_cols *out = j->out;
     runrec *buf = j->buf + (size_t)worker * 2 * j->maxrun;
     const size_t oe = LK_MIN(ix->nobj, (task + 1) * STEP);
+    size_t piece = 0, o0, o1;
 
-    for (size_t o = task * STEP; o < oe; o++) {
-        const size_t s = (size_t)ix->start[o], k = (size_t)ix->start[o + 1] - s;
-        for (size_t i = 0; i < k; i++) {
-            buf[i].t = out->t[s + i];
-            buf[i].acc = out->acc[s + i];
-            buf[i].row = ix->a[s + i].row;
-            buf[i].post = out->post[s + i];
-            buf[i].src = j->perm ? j->perm[s + i] : 0;
+    while (lk_share_next(j->share, 1, task * STEP, oe, &piece, &o0, &o1))
+        for (size_t o = o0; o < o1; o++) {
+            const size_t s = (size_t)ix->start[o], k = (size_t)ix->start[o + 1] - s;
+            for (size_t i = 0; i < k; i++) {
+                buf[i].t = out->t[s + i];
+                buf[i].acc = out->acc[s + i];
+                buf[i].row = ix->a[s + i].row;
+                buf[i].post = out->post[s + i];
+                buf[i].src = j->perm ? j->perm[s + i] : 0;
+            }
+            sort_run(buf, buf + j->maxrun, k);
+            for (size_t i = 0; i < k; i++) {
+                out->t[s + i] = buf[i].t;
+                out->acc[s + i] = buf[i].acc;
+                out->post[s + i] = buf[i].post;
+                if (j->perm)
+                    j->perm[s + i] = buf[i].src;
+            }
         }
-        sort_run(buf, buf + j->maxrun, k);
-        for (size_t i = 0; i < k; i++) {
-            out->t[s + i] = buf[i].t;
-            out->acc[s + i] = buf[i].acc;
-            out->post[s + i] = buf[i].post;
-            if (j->perm)
-                j->perm[s + i] = buf[i].src;
-        }
-    }
     lk_objindex_evict(ix, (size_t)ix->start[task * STEP], (size_t)ix->start[oe]);
     lk_cols_evict(out, (size_t)ix->start[task * STEP], (size_t)ix->start[oe]);
 }
@@ -1991,7 +2056,7 @@ static lk_status copy_groups(copyjob *j, const nullshared *sh, unsigned threads,
     lk_status st;
 
     if ((st = strata_places(j, n)) != LK_OK ||
-        (st = lk_cols_alloc(j->out, sh->ix->n, map_dir, errbuf)) != LK_OK ||
+        (st = lk_cols_alloc_share(j->out, sh->ix->n, j->share, map_dir, errbuf)) != LK_OK ||
         (st = make_gid(j, sh, threads, gcap, map_dir != NULL)) != LK_OK)
         return st;
     for (size_t s0 = 0, s1; s0 < j->sv->n; s0 = s1) {
@@ -2061,6 +2126,8 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
     j.bcap = caps->build;
     j.map_dir = map_dir;
     j.errbuf = errbuf;
+    j.share = caps->share;
+    j.ranks = caps->dist ? (size_t)lk_dist_size() : 1;
     t[0] = lk_mono_s();
     if ((st = copy_posts(&j, sh, threads, errbuf)) != LK_OK)
         goto done;
@@ -2151,7 +2218,7 @@ static lk_status null_cols(nullshared *sh, lk_null_kind kind, uint64_t seed, uns
         t[3] = lk_mono_s();
         /* in memory, a column's pages come as they are written; mapped,
          * they go as they are (cols.h) */
-        if ((st = lk_cols_alloc(out, ix->n, map_dir, errbuf)) != LK_OK)
+        if ((st = lk_cols_alloc_share(out, ix->n, j.share, map_dir, errbuf)) != LK_OK)
             goto done;
         if (kind == LK_NULL_WHO) {
             pass(ix, out, threads, na, give_task, &j);
@@ -2201,7 +2268,7 @@ lk_status lk_objindex_null(const lk_objindex *ix, const lk_dataset *ds, lk_null_
                            uint64_t seed, unsigned threads, const lk_null_caps *caps,
                            lk_objindex *out, uint64_t *strata)
 {
-    static const lk_null_caps whole = {NULL, 0, 0, 0, 0};
+    static const lk_null_caps whole = {NULL, 0, 0, 0, 0, NULL, 0};
     const lk_null_caps *cc = caps ? caps : &whole;
     uint32_t *perm = lk_huge_malloc(LK_MAX(ix->n, (size_t)1) * sizeof *perm);
     char errbuf[LK_ERRMSG_MAX];
@@ -2554,9 +2621,9 @@ done:
  * q-values (collective): rank 0 holds the null's edges, each rank its
  * share of the real ones, whose q-values it receives.
  */
-static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *idf, realsrc *rs,
-                              const lk_calib_opts *o, lk_null_kind kind, qset *q,
-                              lk_calib_stats *st)
+static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const lk_share *share,
+                              const double *idf, realsrc *rs, const lk_calib_opts *o,
+                              lk_null_kind kind, qset *q, lk_calib_stats *st)
 {
     lk_net null;
     lk_net_opts no;
@@ -2577,6 +2644,7 @@ static lk_status null_qvalues(const lk_objindex *ix, lk_cols *nc, const double *
     no.cols = nc;
     no.scores_only = 1; /* a null edge is only ever its bin and score */
     no.sample_log2 = LK_MIN(o->null_sample_log2, 16u);
+    no.share = share;
     t0 = lk_mono_s();
     ret = lk_net_build_ex(ix, NULL, idf, &no, &null);
     lk_cols_release(nc);
@@ -3023,6 +3091,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     qset q[2]; /* the real edges' q-values (WHO, WHEN) */
     double active = 0;
     realsrc rs;
+    lk_share share; /* under mpirun: this rank's objects */
     const int root = lk_dist_rank() == 0;
     /* under mpirun each rank holds its share of the kept edges
      * (lk_net_opts.local), judged where they are */
@@ -3038,6 +3107,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     st->null_sample = UINT32_C(1) << LK_MIN(o->null_sample_log2, 16u);
     memset(&nl, 0, sizeof nl);
     memset(&rs, 0, sizeof rs);
+    memset(&share, 0, sizeof share);
     memset(q, 0, sizeof q);
     *passed = 0;
     {
@@ -3055,6 +3125,15 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
          * real keys when first needed, kept for both copies */
         if (!o->sequential && !ranks && (!(q[0].q = new_q(net->n)) || !(q[1].q = new_q(net->n))))
             goto done;
+    }
+    /* under mpirun each rank aggregates the copies on its share of the
+     * objects alone (lk_net_share): their columns hold those objects'
+     * actions only, which is all a rank writes and reads of them */
+    if (ranks) {
+        if ((ret = lk_net_share(ix, LK_MAX(o->threads, 1u), &share, o->errbuf)) != LK_OK)
+            goto done;
+        nl.caps.share = &share;
+        nl.caps.dist = 1;
     }
     rs.net = net;
     rs.cls = cls;
@@ -3127,8 +3206,8 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
              * rate alone, the real edges' z keys read from their file
              * (qvalues) */
             if ((ret = idf_unpark(net, ix->nobj, o, ifd)) != LK_OK ||
-                (ret = null_qvalues(ix, &nl.nc[k], net->idf, &rs, &no, (lk_null_kind)k, &q[k],
-                                    st)) != LK_OK ||
+                (ret = null_qvalues(ix, &nl.nc[k], nl.caps.share, net->idf, &rs, &no,
+                                    (lk_null_kind)k, &q[k], st)) != LK_OK ||
                 (k == LK_NULL_WHO && (ret = idf_park(net, ix->nobj, o, &ifd)) != LK_OK))
                 goto done;
             /* the pages the WHO copy's aggregation and q-values freed go
@@ -3149,18 +3228,27 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
         const uint64_t copies = 2 * (uint64_t)ix->n * LK_COLS_BYTES;
         no.budget = null_budget(o->budget, copies);
         nl.threads = LK_MAX(o->threads / 2, 1u);
-        if ((ret = null_shared(&nl, ix, ds, o)) != LK_OK ||
-            (ret = lk_par_run(LK_MIN(o->threads, 2u), 2, null_task, &nl)) != LK_OK)
+        if ((ret = null_shared(&nl, ix, ds, o)) != LK_OK)
             goto done;
+        if (ranks) {
+            /* under mpirun one after the other on all threads: their
+             * strata are found by all ranks together, from this thread */
+            nl.threads = LK_MAX(o->threads, 1u);
+            null_task(&nl, LK_NULL_WHO, 0);
+            if (nl.st[LK_NULL_WHO] == LK_OK)
+                null_task(&nl, LK_NULL_WHEN, 0);
+        } else if ((ret = lk_par_run(LK_MIN(o->threads, 2u), 2, null_task, &nl)) != LK_OK) {
+            goto done;
+        }
         null_shared_release(&nl.sh);
         for (int k = 0; k < 2; k++)
             if ((ret = nl.st[k]) != LK_OK)
                 goto done;
-        ret = null_qvalues(ix, &nl.nc[LK_NULL_WHO], net->idf, &rs, &no, LK_NULL_WHO,
+        ret = null_qvalues(ix, &nl.nc[LK_NULL_WHO], nl.caps.share, net->idf, &rs, &no, LK_NULL_WHO,
                            &q[LK_NULL_WHO], st);
         if (ret == LK_OK)
-            ret = null_qvalues(ix, &nl.nc[LK_NULL_WHEN], net->idf, &rs, &no, LK_NULL_WHEN,
-                               &q[LK_NULL_WHEN], st);
+            ret = null_qvalues(ix, &nl.nc[LK_NULL_WHEN], nl.caps.share, net->idf, &rs, &no,
+                               LK_NULL_WHEN, &q[LK_NULL_WHEN], st);
         if (ret != LK_OK)
             goto done;
     }
@@ -3200,6 +3288,7 @@ lk_status lk_calibrate(lk_objindex *ix, const lk_dataset *ds, lk_net *net, const
     *passed = st->pass_sync;
     ret = LK_OK;
 done:
+    lk_share_release(&share);
     free(rs.real);
     free(nact);
     free(cls);

@@ -126,13 +126,21 @@ typedef enum lk_null_kind {
 /* How a null copy is cut to fit a memory cap (lk_objindex_null): each
  * count is posts at once, 0 for all of them; the same copy either way. */
 typedef struct lk_null_caps {
-    const char *tmp_dir; /* non-NULL: as under a cap, the posts kept in a
-                            file there and the copy's columns mapped from
-                            files there (the cuts below need it for build) */
-    size_t build;        /* posts built at once, a pass over the actions each */
-    size_t keys;         /* the strata's sort keys, a part of the accounts at a time */
-    size_t who_group;    /* WHO: accounts shuffled in groups of strata of this many */
-    size_t when_group;   /* WHEN: delays shuffled in groups of strata of this many */
+    const char *tmp_dir;   /* non-NULL: as under a cap, the posts kept in a
+                              file there and the copy's columns mapped from
+                              files there (the cuts below need it for build) */
+    size_t build;          /* posts built at once, a pass over the actions each */
+    size_t keys;           /* the strata's sort keys, a part of the accounts at a time */
+    size_t who_group;      /* WHO: accounts shuffled in groups of strata of this many */
+    size_t when_group;     /* WHEN: delays shuffled in groups of strata of this many */
+    const lk_share *share; /* the objects whose actions the copy's columns hold
+                              (the rest is never written; NULL: all): under
+                              mpirun a rank's, the only ones its aggregation
+                              reads (lk_net_share) */
+    int dist;              /* 1 under mpirun: every rank builds the same copy at
+                              the same time, on its main thread, and the
+                              strata's sorts are shared out among the ranks
+                              (collective) */
 } lk_null_caps;
 
 /**

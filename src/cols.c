@@ -6,11 +6,21 @@
 
 #include "cols.h"
 #include "tmpfile.h"
+#include "window.h"
 
 lk_status lk_cols_alloc(lk_cols *c, size_t n, const char *dir, char *errbuf)
 {
+    return lk_cols_alloc_share(c, n, NULL, dir, errbuf);
+}
+
+lk_status lk_cols_alloc_share(lk_cols *c, size_t n, const lk_share *share, const char *dir,
+                              char *errbuf)
+{
     const size_t m = LK_MAX(n, (size_t)1);
-    size_t len;
+    /* each column's first byte in the file, and an action's bytes there */
+    const size_t at[3] = {0, m * sizeof *c->t, m * (sizeof *c->t + sizeof *c->acc)},
+                 w[3] = {sizeof *c->t, sizeof *c->acc, sizeof *c->post};
+    size_t len, np = share ? 3 * share->n : 1, *piece, taken = 0;
     char *base;
     void *map;
     int fd;
@@ -32,8 +42,20 @@ lk_status lk_cols_alloc(lk_cols *c, size_t n, const char *dir, char *errbuf)
         return LK_ENOMEM;
     dir = lk_tmpfile_dir(dir);
     /* the blocks are taken now: writing through a mapping onto a full
-     * disk would be a SIGBUS, not an error */
-    if ((st = lk_tmpfile_map_new(dir, len, &fd, &map, errbuf)) != LK_OK)
+     * disk would be a SIGBUS, not an error; of a share's actions alone */
+    if (!(piece = malloc(2 * LK_MAX(np, (size_t)1) * sizeof *piece)))
+        return LK_ENOMEM;
+    piece[0] = 0;
+    piece[1] = len;
+    for (size_t k = 0; share && k < share->n; k++)
+        for (size_t col = 0; col < 3; col++) {
+            piece[2 * (3 * k + col)] = at[col] + share->r[2 * k] * w[col];
+            piece[2 * (3 * k + col) + 1] = at[col] + share->r[2 * k + 1] * w[col];
+            taken += (share->r[2 * k + 1] - share->r[2 * k]) * w[col];
+        }
+    st = lk_tmpfile_map_pieces(dir, len, piece, np, &fd, &map, errbuf);
+    free(piece);
+    if (st != LK_OK)
         return st;
     base = map;
     /* t first: 8-byte aligned at the mapping's start, the 4-byte columns
@@ -42,7 +64,13 @@ lk_status lk_cols_alloc(lk_cols *c, size_t n, const char *dir, char *errbuf)
     c->acc = (uint32_t *)(void *)(base + m * sizeof *c->t);
     c->post = c->acc + m;
     c->map_fd1 = fd + 1;
-    lk_log(LK_LOG_INFO, "aggregation columns (%zu bytes) mapped from a file in %s", len, dir);
+    if (share)
+        lk_log(LK_LOG_INFO,
+               "aggregation columns (%zu bytes, %zu of them this rank's objects') mapped from a "
+               "file in %s",
+               len, taken, dir);
+    else
+        lk_log(LK_LOG_INFO, "aggregation columns (%zu bytes) mapped from a file in %s", len, dir);
     return LK_OK;
 }
 

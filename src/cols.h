@@ -33,6 +33,15 @@ typedef struct lk_cols {
  */
 LK_RESULT_USED lk_status lk_cols_alloc(lk_cols *c, size_t n, const char *dir, char *errbuf);
 
+struct lk_share;
+
+/** lk_cols_alloc for columns of which only the actions of share's ranges
+ *  (window.h; NULL: all) will ever be written or read: mapped, the file's
+ *  room is taken for those alone (the rest is a hole, lk_tmpfile_map_pieces);
+ *  in memory, the other pages are never touched. */
+LK_RESULT_USED lk_status lk_cols_alloc_share(lk_cols *c, size_t n, const struct lk_share *share,
+                                             const char *dir, char *errbuf);
+
 /** Mapped: the pages wholly inside actions [r0, r1) of every column are let
  *  go (written ones stay in the file); in memory: nothing. */
 void lk_cols_evict(const lk_cols *c, size_t r0, size_t r1);

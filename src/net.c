@@ -820,21 +820,23 @@ lk_edge *lk_net_find(const lk_net *net, uint32_t x, uint32_t y)
 typedef struct scan_ctx {
     const lk_objindex *ix;
     const lk_cols *cp;
-    size_t *amax;    /* per task: largest account id + 1 */
-    uint8_t *seen;   /* per account: any action */
-    uint32_t **mark; /* per worker: the last object an account was counted for */
-    double *idf;     /* per object */
-    double active;   /* accounts with any action */
+    const lk_share *share; /* count_accounts: the actions it reads (NULL: all) */
+    size_t *amax;          /* per task: largest account id + 1 */
+    uint8_t *seen;         /* per account: any action */
+    uint32_t **mark;       /* per worker: the last object an account was counted for */
+    double *idf;           /* per object */
+    double active;         /* accounts with any action */
 } scan_ctx;
 
 static void nacc_task(void *ctx, size_t task, unsigned worker)
 {
     const scan_ctx *x = ctx;
     const size_t r0 = task * FILL_STEP, r1 = LK_MIN(x->ix->n, r0 + FILL_STEP);
-    size_t m = 0;
+    size_t m = 0, k = 0, lo, hi;
     (void)worker;
-    for (size_t r = r0; r < r1; r++)
-        m = LK_MAX(m, (size_t)x->cp->acc[r] + 1);
+    while (lk_share_next(x->share, 0, r0, r1, &k, &lo, &hi))
+        for (size_t r = lo; r < hi; r++)
+            m = LK_MAX(m, (size_t)x->cp->acc[r] + 1);
     x->amax[task] = m;
     lk_cols_evict(x->cp, r0, r1);
 }
@@ -887,24 +889,32 @@ static void idf_task(void *ctx, size_t task, unsigned worker)
         lk_cols_evict(x->cp, (size_t)ix->start[o0], (size_t)ix->start[o1]);
 }
 
-/* The number of accounts (largest id + 1) in the columns. */
-static lk_status count_accounts(const lk_objindex *ix, const lk_cols *cp, unsigned threads,
-                                size_t *nacc)
+/* The number of accounts (largest id + 1) in the columns, or in those of
+ * a share of the objects (may be NULL: all): then the largest over the
+ * ranks', which every rank calls for. */
+static lk_status count_accounts(const lk_objindex *ix, const lk_cols *cp, const lk_share *share,
+                                unsigned threads, size_t *nacc, char *errbuf)
 {
     const size_t ntasks = (ix->n + FILL_STEP - 1) / FILL_STEP;
+    uint64_t most = 0;
+    lk_status st;
     scan_ctx x;
 
     memset(&x, 0, sizeof x);
     x.ix = ix;
     x.cp = cp;
+    x.share = share;
     x.amax = malloc(LK_MAX(ntasks, (size_t)1) * sizeof *x.amax);
     if (!x.amax)
         return LK_ENOMEM;
     (void)lk_par_run(threads, ntasks, nacc_task, &x);
-    *nacc = 0;
     for (size_t t = 0; t < ntasks; t++)
-        *nacc = LK_MAX(*nacc, x.amax[t]);
+        most = LK_MAX(most, (uint64_t)x.amax[t]);
     free(x.amax);
+    if (share && ((st = lk_dist_agree(LK_OK, errbuf)) != LK_OK ||
+                  (st = lk_dist_allreduce_u64(&most, 1, LK_DIST_MAX)) != LK_OK))
+        return st;
+    *nacc = (size_t)most;
     return LK_OK;
 }
 
@@ -1133,6 +1143,25 @@ static void job_release(job *j)
  * thread.  Finer chunks, taken heaviest first (order_chunks), even out. */
 #define CHUNKS_PER_THREAD 32
 
+/* How many chunks the objects are cut into (make_chunks). */
+static size_t chunks_wanted(unsigned lthreads, int nranks)
+{
+    return lthreads > 1 || nranks > 1 ? CHUNKS_PER_THREAD * (size_t)lthreads * (size_t)nranks : 1;
+}
+
+/* Where chunk c of `want` ends, given where it begins (o0). */
+static size_t chunk_end(const lk_objindex *ix, size_t want, size_t c, size_t o0)
+{
+    const uint64_t target = (uint64_t)ix->n / want * (c + 1);
+    size_t o1 = o0;
+
+    if (c + 1 == want)
+        return ix->nobj;
+    while (o1 < ix->nobj && ix->start[o1] < target)
+        o1++;
+    return o1;
+}
+
 /* Cut the objects into chunks of about equal numbers of actions (the
  * results do not depend on the cut: chunks are concatenated in order).
  * `lthreads` is the thread count all ranks agreed on: every rank must cut
@@ -1141,9 +1170,7 @@ static void job_release(job *j)
 static lk_status make_chunks(job *j, unsigned lthreads)
 {
     const lk_objindex *ix = j->ix;
-    const size_t want = lthreads > 1 || j->nranks > 1
-                            ? CHUNKS_PER_THREAD * (size_t)lthreads * (size_t)j->nranks
-                            : 1;
+    const size_t want = chunks_wanted(lthreads, j->nranks);
     size_t o0 = 0;
 
     j->ch = calloc(want, sizeof *j->ch);
@@ -1151,13 +1178,7 @@ static lk_status make_chunks(job *j, unsigned lthreads)
     if (!j->ch || !j->order)
         return LK_ENOMEM;
     for (size_t c = 0; c < want; c++) {
-        size_t o1 = ix->nobj;
-        if (c + 1 < want) {
-            const uint64_t target = (uint64_t)ix->n / want * (c + 1);
-            o1 = o0;
-            while (o1 < ix->nobj && ix->start[o1] < target)
-                o1++;
-        }
+        const size_t o1 = chunk_end(ix, want, c, o0);
         j->ch[c].o0 = o0;
         j->ch[c].o1 = o1;
         o0 = o1;
@@ -1316,6 +1337,55 @@ static size_t own_tasks(const job *j, size_t n)
 {
     return n > (size_t)j->rank ? (n - (size_t)j->rank + (size_t)j->nranks - 1) / (size_t)j->nranks
                                : 0;
+}
+
+lk_status lk_net_share(const lk_objindex *ix, unsigned threads, lk_share *out, char *errbuf)
+{
+    const int nranks = lk_dist_size(), rank = lk_dist_rank();
+    uint64_t lthreads = LK_MAX(threads, 1u);
+    size_t want, n, o0 = 0;
+    lk_status st;
+
+    memset(out, 0, sizeof *out);
+    /* the thread count the pair stage agrees on (lk_net_build_ex) */
+    if ((st = lk_dist_agree(LK_OK, errbuf)) != LK_OK ||
+        (st = lk_dist_allreduce_u64(&lthreads, 1, LK_DIST_MIN)) != LK_OK)
+        return st;
+    want = chunks_wanted((unsigned)lthreads, nranks);
+    n = want > (size_t)rank ? (want - (size_t)rank + (size_t)nranks - 1) / (size_t)nranks : 0;
+    out->o = malloc(LK_MAX(2 * n, (size_t)1) * sizeof *out->o);
+    out->r = malloc(LK_MAX(2 * n, (size_t)1) * sizeof *out->r);
+    if (!out->o || !out->r) {
+        lk_share_release(out);
+        return LK_ENOMEM;
+    }
+    for (size_t c = 0; c < want; c++) {
+        const size_t o1 = chunk_end(ix, want, c, o0);
+        if (c % (size_t)nranks == (size_t)rank && o1 > o0) {
+            out->o[2 * out->n] = o0;
+            out->o[2 * out->n + 1] = o1;
+            out->r[2 * out->n] = (size_t)ix->start[o0];
+            out->r[2 * out->n + 1] = (size_t)ix->start[o1];
+            out->n++;
+        }
+        o0 = o1;
+    }
+    return LK_OK;
+}
+
+/* With o->share: this rank's chunks must be its objects (the same cut). */
+static int share_matches(const job *j, const lk_share *s)
+{
+    size_t k = 0;
+
+    for (size_t c = (size_t)j->rank; c < j->nch; c += (size_t)j->nranks) {
+        if (j->ch[c].o1 == j->ch[c].o0)
+            continue;
+        if (k == s->n || s->o[2 * k] != j->ch[c].o0 || s->o[2 * k + 1] != j->ch[c].o1)
+            return 0;
+        k++;
+    }
+    return k == s->n;
 }
 
 /* Merge the partitions' results in partition order: partitions come in
@@ -1494,7 +1564,13 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
         if (st != LK_OK)
             goto fail;
     }
-    if ((st = count_accounts(ix, &j.cp, threads, &j.nacc)) != LK_OK)
+    /* a share's columns are its own objects' alone: with the columns a
+     * caller built for them (the null copies, scores only) */
+    if (o->share && (!o->cols || !o->scores_only)) {
+        st = LK_EINVAL;
+        goto fail;
+    }
+    if ((st = count_accounts(ix, &j.cp, o->share, threads, &j.nacc, o->errbuf)) != LK_OK)
         goto fail;
     j.bits = bits_for(j.nacc);
     if (idf) {
@@ -1507,7 +1583,7 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     } else if ((st = compute_idf(ix, &j.cp, j.nacc, threads, net)) != LK_OK) {
         goto fail;
     }
-    if ((st = lk_bursts_t(ix->start, ix->nobj, &j.cp, o->window_ms, o->max_burst, &burst,
+    if ((st = lk_bursts_t(ix->start, ix->nobj, &j.cp, o->share, o->window_ms, o->max_burst, &burst,
                           &net->burst)) != LK_OK)
         goto fail;
     j.burst = burst;
@@ -1542,6 +1618,11 @@ lk_status lk_net_build_ex(const lk_objindex *ix, const lk_dataset *ds, const dou
     budget = layout[0];
     if ((st = make_chunks(&j, (unsigned)layout[1])) != LK_OK)
         goto fail;
+    if (o->share && !share_matches(&j, o->share)) {
+        lk_errf(o->errbuf, "internal error: a share of the objects unlike the pair stage's chunks");
+        st = LK_EINVAL;
+        goto fail;
+    }
     /* size the job (and fill the sketch), then cut it so that the
      * partitions being sorted fit the budget */
     if (j.min_keep >= 2) {

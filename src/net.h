@@ -117,7 +117,25 @@ typedef struct lk_net_opts {
     /* > 0: partitions of at most this many records whatever the budget
      * (tests: many partitions); 0: cut from the budget and the pairs */
     uint64_t part_records;
+    /* under mpirun, with cols and scores_only: cols hold this rank's share
+     * of the objects alone (lk_net_share with the same threads), the only
+     * ones it sweeps: the accounts are counted and the bursts found there
+     * (burst and burst_mark are then this rank's objects'); NULL: cols
+     * hold every action */
+    const lk_share *share;
 } lk_net_opts;
+
+/**
+ * Collective under mpirun: this rank's share of ix's objects in the pair
+ * stage of lk_net_build_ex with o->threads = threads (the chunks it
+ * sweeps, cut the same on every rank from the smallest thread count), so
+ * that columns built for it (lk_net_opts.share) need hold those objects'
+ * actions alone.  Call it with a single rank too (every range is then
+ * this process's: use NULL for all instead).  Free with lk_share_release.
+ * @return LK_OK, LK_ENOMEM, or a failure agreed from another rank.
+ */
+LK_RESULT_USED lk_status lk_net_share(const lk_objindex *ix, unsigned threads, lk_share *out,
+                                      char *errbuf);
 
 /**
  * Sweep the index and aggregate every in-window pair of two different

@@ -13,15 +13,65 @@
 
 lk_status lk_tmpfile_map_new(const char *dir, size_t len, int *fd, void **map, char *errbuf)
 {
+    const size_t whole[2] = {0, len};
+    return lk_tmpfile_map_pieces(dir, len, whole, 1, fd, map, errbuf);
+}
+
+static int cmp_piece(const void *x, const void *y)
+{
+    const size_t *a = x, *b = y;
+    return a[0] < b[0] ? -1 : a[0] > b[0];
+}
+
+/* A file from the pool keeps the blocks it had: those of [0, len) outside
+ * the pieces go (a hole reads as zeros), so that the file takes the
+ * pieces' room alone.  Where holes cannot be punched the blocks stay. */
+static void punch_gaps(int fd, size_t len, const size_t *piece, size_t npieces)
+{
+    size_t *p = malloc(2 * LK_MAX(npieces, (size_t)1) * sizeof *p), at = 0;
+
+    if (!p)
+        return;
+    memcpy(p, piece, 2 * npieces * sizeof *p);
+    qsort(p, npieces, 2 * sizeof *p, cmp_piece);
+    for (size_t k = 0; k <= npieces; k++) {
+        const size_t b = k < npieces ? LK_MIN(p[2 * k], len) : len;
+        if (b > at &&
+            fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)at, (off_t)(b - at)))
+            break;
+        if (k < npieces)
+            at = LK_MAX(at, LK_MIN(p[2 * k + 1], len));
+    }
+    free(p);
+}
+
+lk_status lk_tmpfile_map_pieces(const char *dir, size_t len, const size_t *piece, size_t npieces,
+                                int *fd, void **map, char *errbuf)
+{
+    struct stat sb;
+    size_t taken = 0;
     void *m;
-    int err;
+    int err = 0;
     lk_status st;
 
     dir = lk_tmpfile_dir(dir);
     if ((st = lk_tmpfile_open(dir, fd, errbuf)) != LK_OK)
         return st;
-    if ((err = posix_fallocate(*fd, 0, (off_t)len)) != 0) {
-        lk_errf(errbuf, "no room for %zu bytes of a temporary file in %s: %s", len, dir,
+    /* the length first (a hole; a file from the pool may be longer),
+     * then the room of each piece */
+    if (fstat(*fd, &sb) != 0 ||
+        ((uint64_t)sb.st_size < (uint64_t)len && ftruncate(*fd, (off_t)len) != 0))
+        err = errno;
+    else if (sb.st_size > 0)
+        punch_gaps(*fd, len, piece, npieces);
+    for (size_t k = 0; !err && k < npieces; k++)
+        if (piece[2 * k + 1] > piece[2 * k]) {
+            err =
+                posix_fallocate(*fd, (off_t)piece[2 * k], (off_t)(piece[2 * k + 1] - piece[2 * k]));
+            taken += piece[2 * k + 1] - piece[2 * k];
+        }
+    if (err) {
+        lk_errf(errbuf, "no room for %zu bytes of a temporary file in %s: %s", taken, dir,
                 strerror(err));
         lk_tmpfile_close(*fd);
         *fd = -1;

@@ -76,6 +76,12 @@ LK_RESULT_USED lk_status lk_tmpfile_read_par(int fd, void *buf, size_t len, uint
 LK_RESULT_USED lk_status lk_tmpfile_map_new(const char *dir, size_t len, int *fd, void **map,
                                             char *errbuf);
 
+/** The same, but the room taken for the byte ranges [piece[2k], piece[2k +
+ *  1]) (k < npieces, within len) alone: the rest of the file is a hole,
+ *  which the caller must never write (reading it gives zeros). */
+LK_RESULT_USED lk_status lk_tmpfile_map_pieces(const char *dir, size_t len, const size_t *piece,
+                                               size_t npieces, int *fd, void **map, char *errbuf);
+
 /** The first len bytes (> 0) of the temporary file fd (in dir, for the
  *  message) mapped read-only and private at *map: what was written there
  *  read through the page cache, whose pages can be let go

@@ -741,41 +741,49 @@ void lk_objindex_release(lk_objindex *ix)
     memset(ix, 0, sizeof *ix);
 }
 
-lk_status lk_bursts_t(const uint64_t *start, size_t nobj, const lk_cols *c, int64_t window_ms,
-                      uint64_t max_burst, uint8_t **out, lk_sweep_stats *stats)
+lk_status lk_bursts_t(const uint64_t *start, size_t nobj, const lk_cols *c, const lk_share *share,
+                      int64_t window_ms, uint64_t max_burst, uint8_t **out, lk_sweep_stats *stats)
 {
     const int64_t *t = c->t;
     uint8_t *burst = calloc(LK_MAX(start ? (size_t)start[nobj] : 0, (size_t)1), 1);
-    size_t ev = 0;
+    size_t ev = 0, k = 0, o0, o1;
 
     if (stats)
         memset(stats, 0, sizeof *stats);
     if (!burst)
         return LK_ENOMEM;
-    for (size_t o = 0; o < nobj && max_burst; o++) {
-        const size_t s = (size_t)start[o], e = (size_t)start[o + 1];
-        size_t lo = s, hi = s, nburst = 0;
-        if (e - s <= max_burst + 1) /* too few actions for any burst */
-            continue;
-        /* neighbours of r within +-window: [lo, hi) minus itself */
-        for (size_t r = s; r < e; r++) {
-            while (t[r] - t[lo] > window_ms)
-                lo++;
-            while (hi < e && t[hi] - t[r] <= window_ms)
-                hi++;
-            burst[r] = (uint64_t)(hi - lo - 1) > max_burst;
-            nburst += burst[r];
+    while (max_burst && lk_share_next(share, 1, 0, nobj, &k, &o0, &o1))
+        for (size_t o = o0; o < o1; o++) {
+            const size_t s = (size_t)start[o], e = (size_t)start[o + 1];
+            size_t lo = s, hi = s, nburst = 0;
+            if (e - s <= max_burst + 1) /* too few actions for any burst */
+                continue;
+            /* neighbours of r within +-window: [lo, hi) minus itself */
+            for (size_t r = s; r < e; r++) {
+                while (t[r] - t[lo] > window_ms)
+                    lo++;
+                while (hi < e && t[hi] - t[r] <= window_ms)
+                    hi++;
+                burst[r] = (uint64_t)(hi - lo - 1) > max_burst;
+                nburst += burst[r];
+            }
+            if (stats && nburst) {
+                stats->burst_actions += nburst;
+                stats->burst_objects++;
+            }
+            ev = lk_cols_evict_behind(c, ev, e);
         }
-        if (stats && nburst) {
-            stats->burst_actions += nburst;
-            stats->burst_objects++;
-        }
-        ev = lk_cols_evict_behind(c, ev, e);
-    }
     if (start)
         lk_cols_evict(c, 0, (size_t)start[nobj]);
     *out = burst;
     return LK_OK;
+}
+
+void lk_share_release(lk_share *s)
+{
+    free(s->o);
+    free(s->r);
+    memset(s, 0, sizeof *s);
 }
 
 lk_status lk_objindex_bursts(const lk_objindex *ix, int64_t window_ms, uint64_t max_burst,
@@ -789,7 +797,7 @@ lk_status lk_objindex_bursts(const lk_objindex *ix, int64_t window_ms, uint64_t 
         return LK_ENOMEM;
     for (size_t r = 0; r < ix->n; r++)
         c.t[r] = ix->a[r].t;
-    st = lk_bursts_t(ix->start, ix->nobj, &c, window_ms, max_burst, out, stats);
+    st = lk_bursts_t(ix->start, ix->nobj, &c, NULL, window_ms, max_burst, out, stats);
     free(c.t);
     return st;
 }

@@ -167,11 +167,62 @@ typedef struct lk_sweep_stats {
 LK_RESULT_USED lk_status lk_objindex_bursts(const lk_objindex *ix, int64_t window_ms,
                                             uint64_t max_burst, uint8_t **out, lk_sweep_stats *st);
 
+/*
+ * A share of the index's objects: under mpirun a rank's (lk_net_share,
+ * net.h), the objects of the pair stage's chunks it sweeps, whose actions
+ * alone it needs in columns it builds itself (the null copies').  n
+ * ranges of objects [o[2k], o[2k + 1]) and of their actions [r[2k],
+ * r[2k + 1]), increasing and apart.  Where a share may be NULL, NULL is
+ * all of the index.
+ */
+typedef struct lk_share {
+    size_t n;
+    size_t *o;
+    size_t *r;
+} lk_share;
+
+void lk_share_release(lk_share *s);
+
+/** The pieces of [a, b) inside share s (NULL: all of [a, b)) one by one:
+ *  start with *k = 0; each call that returns 1 gives the next piece [*lo,
+ *  *hi) (perhaps empty), and 0 ends.  `objects`: s's object ranges, else
+ *  its action ranges. */
+static inline int lk_share_next(const lk_share *s, int objects, size_t a, size_t b, size_t *k,
+                                size_t *lo, size_t *hi)
+{
+    const size_t *v = s ? (objects ? s->o : s->r) : NULL;
+
+    if (!s) {
+        *lo = a;
+        *hi = b;
+        return (*k)++ == 0;
+    }
+    if (*k == 0) { /* the first range that ends past a */
+        size_t l = 0, h = s->n;
+        while (l < h) {
+            const size_t m = l + (h - l) / 2;
+            if (v[2 * m + 1] <= a)
+                l = m + 1;
+            else
+                h = m;
+        }
+        *k = l + 1;
+    }
+    if (*k > s->n || v[2 * (*k - 1)] >= b)
+        return 0;
+    *lo = LK_MAX(a, v[2 * (*k - 1)]);
+    *hi = LK_MAX(*lo, LK_MIN(b, v[2 * (*k - 1) + 1]));
+    (*k)++;
+    return 1;
+}
+
 /** lk_objindex_bursts over the time column c->t (index order) of the objects
- * start[0..nobj] (start[nobj] actions), letting c's pages go behind it. */
+ * start[0..nobj] (start[nobj] actions), letting c's pages go behind it;
+ * with a share (may be NULL), of its objects only, whose columns alone
+ * are read (the others' marks stay 0 and are not counted in stats). */
 LK_RESULT_USED lk_status lk_bursts_t(const uint64_t *start, size_t nobj, const lk_cols *c,
-                                     int64_t window_ms, uint64_t max_burst, uint8_t **out,
-                                     lk_sweep_stats *stats);
+                                     const lk_share *share, int64_t window_ms, uint64_t max_burst,
+                                     uint8_t **out, lk_sweep_stats *stats);
 
 /**
  * Report every pair of the same object with a[j].t - a[i].t <= window_ms and

@@ -131,6 +131,23 @@ def near_text_shared(name, np, ref, stderr):
           % (name, np, want, nt["bands"], m.group(0) if m else None))
 
 
+def null_strata_shared(name, np, stderr):
+    """Calibrated, the null copies' strata are found by all ranks together
+    (calibrate.c, strata_gather): rank 0 sorts the keys of parts q with q mod
+    np = 0 alone, at least one part a rank, and sends every rank its keys'
+    account counts."""
+    if "calibration:" not in stderr:
+        return
+    got = [tuple(int(x) for x in m) for m in re.findall(
+        r"calibration: (?:WHO|WHEN) strata found in (\d+) parts of the accounts \(\d+ posts\), "
+        r"(\d+) of them sorted here, (\d+) bytes of their keys' counts sent to every rank",
+        stderr)]
+    check(len(got) == 2 and all(parts >= np and mine == len(range(0, parts, np)) and sent > 0
+                                for parts, mine, sent in got),
+          "%s, %d ranks: rank 0 sorted its share of the null copies' strata keys (%r)"
+          % (name, np, got))
+
+
 def compare(name, args, inputs, ranks=(2, 3), spill=False, sketch=False, keys=False):
     base = tmpdir()
     ref = os.path.join(base, "one")
@@ -149,6 +166,7 @@ def compare(name, args, inputs, ranks=(2, 3), spill=False, sketch=False, keys=Fa
         check_same_folders(ref, out, "%s, %d ranks vs 1 process" % (name, np))
         check(shuffled(p.stderr) > 0, "%s, %d ranks: -v reports bytes shuffled" % (name, np))
         near_text_shared(name, np, ref, p.stderr)
+        null_strata_shared(name, np, p.stderr)
         if sketch:  # the ranks' summed pair sketch leaves out one-record pairs
             m = re.search(r"\((\d+) of one record only counted\)", p.stderr)
             check(m is not None and int(m.group(1)) > 0,
@@ -177,6 +195,16 @@ def compare(name, args, inputs, ranks=(2, 3), spill=False, sketch=False, keys=Fa
                   % (name, np))
             check("bytes of kept edges received" not in p.stderr,
                   "%s, %d ranks: no rank sent its kept edges to rank 0" % (name, np))
+            # calibrated, the null copies' columns (mapped under the cap)
+            # take room for rank 0's share of the objects alone: those of
+            # the chunks it aggregates (calibrate.c, lk_net_share)
+            if "calibration:" in p.stderr:
+                cols = [(int(a), int(b)) for a, b in re.findall(
+                    r"aggregation columns \((\d+) bytes, (\d+) of them this rank's objects'\)",
+                    p.stderr)]
+                check(len(cols) == 2 and all(0 < own < whole for whole, own in cols),
+                      "%s, %d ranks: the null copies' columns hold rank 0's share (%r)"
+                      % (name, np, cols))
             # every rank's string tables freeze from the first action and get
             # the ids they left out after reading, the same on every rank
             m = re.search(r"string tables: (\d+) new accounts and (\d+) new objects found in "

@@ -24,7 +24,10 @@
 
 #include "lk_testutil.h"
 
+#include <sys/stat.h>
+
 #include "calibrate.h"
+#include "cols.h"
 #include "tmpfile.h"
 
 #define NPOST 3000
@@ -308,6 +311,134 @@ static void test_threads(void **state)
     lk_dataset_release(&ds);
 }
 
+/* A share of objects by hand: the objects cut into `cuts` ranges of
+ * about as many, every third from the second on (one of them empty). */
+static void hand_share(const lk_objindex *ix, size_t cuts, lk_share *s)
+{
+    s->n = 0;
+    s->o = malloc(2 * cuts * sizeof *s->o);
+    s->r = malloc(2 * cuts * sizeof *s->r);
+    assert_non_null(s->o);
+    assert_non_null(s->r);
+    for (size_t c = 1; c < cuts; c += 3) {
+        const size_t o0 = ix->nobj * c / cuts, o1 = c == 4 ? o0 : ix->nobj * (c + 1) / cuts;
+        s->o[2 * s->n] = o0;
+        s->o[2 * s->n + 1] = o1;
+        s->r[2 * s->n] = (size_t)ix->start[o0];
+        s->r[2 * s->n + 1] = (size_t)ix->start[o1];
+        s->n++;
+    }
+}
+
+/* lk_share_next's pieces of any [a, b) are exactly its actions (or
+ * objects) inside the share, in order; with no share all of [a, b). */
+static void test_share_pieces(void **state)
+{
+    const size_t o[] = {3, 9, 9, 9, 12, 20, 25, 26}, r[] = {30, 90, 90, 90, 120, 200, 250, 260};
+    const lk_share s = {4, (size_t *)o, (size_t *)r};
+    (void)state;
+    for (int objects = 0; objects < 2; objects++) {
+        const size_t *v = objects ? o : r, end = objects ? 30 : 300;
+        for (size_t a = 0; a <= end; a++)
+            for (size_t b = a; b <= end; b++) {
+                size_t k = 0, lo, hi, next = a, got = 0, want = 0;
+                while (lk_share_next(&s, objects, a, b, &k, &lo, &hi)) {
+                    assert_true(lo >= next && hi >= lo && hi <= b);
+                    for (size_t x = next; x < lo; x++) /* skipped: outside */
+                        for (size_t i = 0; i < s.n; i++)
+                            assert_false(x >= v[2 * i] && x < v[2 * i + 1]);
+                    for (size_t x = lo; x < hi; x++) {
+                        int in = 0;
+                        for (size_t i = 0; i < s.n; i++)
+                            in |= x >= v[2 * i] && x < v[2 * i + 1];
+                        assert_true(in);
+                    }
+                    got += hi - lo;
+                    next = hi;
+                }
+                for (size_t x = a; x < b; x++)
+                    for (size_t i = 0; i < s.n; i++)
+                        want += x >= v[2 * i] && x < v[2 * i + 1];
+                assert_int_equal(got, want);
+                k = 0;
+                assert_true(lk_share_next(NULL, objects, a, b, &k, &lo, &hi));
+                assert_true(lo == a && hi == b);
+                assert_false(lk_share_next(NULL, objects, a, b, &k, &lo, &hi));
+            }
+    }
+}
+
+/* A copy whose columns hold a share of the objects alone (a rank's under
+ * mpirun) is the whole copy there, on 1 or 2 threads, in memory or under
+ * a tight cap's cuts (groups of strata, each action's group in a byte),
+ * and its mapped columns take room on disk for the share alone. */
+static void test_share_copy(void **state)
+{
+    const char *dir = lk_tmpfile_dir(NULL);
+    lk_dataset ds;
+    lk_objindex ix;
+    lk_share s;
+    (void)state;
+    make_n(&ds, 3, 150000, 4000, 3600);
+    assert_int_equal(lk_objindex_build(&ds, NULL, &ix), LK_OK);
+    hand_share(&ix, 11, &s);
+    assert_true(s.n == 4 && s.r[2] == s.r[3]); /* one of them empty */
+    for (int kind = 0; kind < 2; kind++) {
+        const lk_null_caps mem = {NULL, 0, 0, 0, 0, &s}, cut = {dir, 20000, 20000, 5000, 5000, &s};
+        lk_objindex a, x[3];
+        uint64_t sa = 0, sx = 0;
+        size_t inside = 0;
+        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 2, NULL, &a, &sa),
+                         LK_OK);
+        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 1, &mem, &x[0], &sx),
+                         LK_OK);
+        assert_true(sx == sa);
+        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 2, &mem, &x[1], &sx),
+                         LK_OK);
+        assert_int_equal(lk_objindex_null(&ix, &ds, (lk_null_kind)kind, 9, 2, &cut, &x[2], &sx),
+                         LK_OK);
+        for (int i = 0; i < 3; i++) {
+            for (size_t k = 0; k < s.n; k++)
+                for (size_t r = s.r[2 * k]; r < s.r[2 * k + 1]; r++) {
+                    if (x[i].a[r].t != a.a[r].t)
+                        fail_msg("kind %d copy %d r %zu range %zu [%zu, %zu)", kind, i, r, k,
+                                 s.r[2 * k], s.r[2 * k + 1]);
+                    assert_true(x[i].a[r].account == a.a[r].account);
+                    assert_true(x[i].a[r].row == a.a[r].row);
+                    inside += i == 0;
+                }
+            lk_objindex_release(&x[i]);
+        }
+        assert_true(inside > ix.n / 5 && inside < ix.n / 2);
+        lk_objindex_release(&a);
+    }
+    {
+        /* the columns' file: room for the share's actions alone */
+        lk_cols c;
+        char err[LK_ERRMSG_MAX];
+        struct stat sb;
+        size_t own = 0;
+        for (size_t k = 0; k < s.n; k++)
+            own += s.r[2 * k + 1] - s.r[2 * k];
+        assert_int_equal(lk_cols_alloc_share(&c, ix.n, &s, dir, err), LK_OK);
+        assert_true(c.map_fd1 > 0);
+        assert_int_equal(fstat(c.map_fd1 - 1, &sb), 0);
+        assert_true((uint64_t)sb.st_size >= (uint64_t)ix.n * LK_COLS_BYTES);
+        assert_true((uint64_t)sb.st_blocks * 512 < (uint64_t)ix.n * LK_COLS_BYTES / 2);
+        assert_true((uint64_t)sb.st_blocks * 512 >= (uint64_t)own * LK_COLS_BYTES);
+        for (size_t k = 0; k < s.n; k++) /* the share's pages are there to write */
+            for (size_t r = s.r[2 * k]; r < s.r[2 * k + 1]; r++) {
+                c.t[r] = (int64_t)r;
+                c.acc[r] = (uint32_t)r;
+                c.post[r] = (uint32_t)r;
+            }
+        lk_cols_release(&c);
+    }
+    lk_share_release(&s);
+    lk_objindex_release(&ix);
+    lk_dataset_release(&ds);
+}
+
 /* The null sample auto picks (doc/calibration.md): every pair below 2^27
  * in-window pairs of the data, then the largest power of two that leaves
  * at least 2^26 of them, 2^16 at most; a sample asked for is taken as is. */
@@ -344,7 +475,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_who),         cmocka_unit_test(test_when),
         cmocka_unit_test(test_threads),     cmocka_unit_test(test_when_epoch),
-        cmocka_unit_test(test_sample_rule),
+        cmocka_unit_test(test_sample_rule), cmocka_unit_test(test_share_pieces),
+        cmocka_unit_test(test_share_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
