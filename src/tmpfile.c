@@ -49,11 +49,13 @@ lk_status lk_tmpfile_map_pieces(const char *dir, size_t len, const size_t *piece
                                 int *fd, void **map, char *errbuf)
 {
     struct stat sb;
-    size_t taken = 0;
+    size_t room = 0; /* what the pieces take in all, for the message */
     void *m;
     int err = 0;
     lk_status st;
 
+    for (size_t k = 0; k < npieces; k++)
+        room += piece[2 * k + 1] > piece[2 * k] ? piece[2 * k + 1] - piece[2 * k] : 0;
     dir = lk_tmpfile_dir(dir);
     if ((st = lk_tmpfile_open(dir, fd, errbuf)) != LK_OK)
         return st;
@@ -65,13 +67,11 @@ lk_status lk_tmpfile_map_pieces(const char *dir, size_t len, const size_t *piece
     else if (sb.st_size > 0)
         punch_gaps(*fd, len, piece, npieces);
     for (size_t k = 0; !err && k < npieces; k++)
-        if (piece[2 * k + 1] > piece[2 * k]) {
+        if (piece[2 * k + 1] > piece[2 * k])
             err =
                 posix_fallocate(*fd, (off_t)piece[2 * k], (off_t)(piece[2 * k + 1] - piece[2 * k]));
-            taken += piece[2 * k + 1] - piece[2 * k];
-        }
     if (err) {
-        lk_errf(errbuf, "no room for %zu bytes of a temporary file in %s: %s", taken, dir,
+        lk_errf(errbuf, "no room for %zu bytes of a temporary file in %s: %s", room, dir,
                 strerror(err));
         lk_tmpfile_close(*fd);
         *fd = -1;

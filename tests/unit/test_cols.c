@@ -21,6 +21,7 @@
 #include "lk_testutil.h"
 
 #include "cols.h"
+#include "window.h"
 #include "tmpfile.h"
 
 /* Resident bytes (/proc/self/statm: size, then resident pages). */
@@ -126,11 +127,21 @@ static void test_no_room(void **state)
     lim.rlim_cur = (rlim_t)1 << 20;
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
     st = lk_cols_alloc(&c, (size_t)1 << 20, dir, errbuf); /* 16 MB */
+    {
+        /* columns for a quarter of the actions alone: the room they need */
+        size_t o[2] = {0, 1}, r[2] = {(size_t)1 << 19, 3 * ((size_t)1 << 18)};
+        const lk_share share = {1, o, r};
+        char err2[LK_ERRMSG_MAX] = "";
+        lk_cols c2;
+        assert_int_equal(lk_cols_alloc_share(&c2, (size_t)1 << 20, &share, dir, err2), LK_EIO);
+        assert_non_null(strstr(err2, "no room for 4194304 bytes"));
+        assert_null(c2.t);
+    }
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
     (void)signal(SIGXFSZ, oldsig);
     assert_int_equal(st, LK_EIO);
     assert_non_null(strstr(errbuf, dir));
-    assert_non_null(strstr(errbuf, "no room"));
+    assert_non_null(strstr(errbuf, "no room for 16777216 bytes")); /* all it needed */
     assert_null(strchr(errbuf, '\n'));
     assert_null(c.t);
 
